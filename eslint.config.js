@@ -1,0 +1,30 @@
+// @ts-check
+const eslint = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '!localstack/cli/bin.js'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // The engine core is pure: no AWS SDK, no Lambda types at runtime, no environment, no wall clock.
+    files: ['functions/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@aws-sdk/*', '@smithy/*', 'aws-lambda', '@aws-lambda-powertools/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'fs', 'node:fs', 'child_process', 'node:child_process'] },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Time is the event time or an injected Clock.' },
+        { object: 'process', property: 'env', message: 'The core takes configuration as arguments.' },
+      ],
+    },
+  },
+);

@@ -1,0 +1,44 @@
+/**
+ * Names shared by the CDK stack, the Lambda handlers and the local cloud. One definition, so that the
+ * table the stack creates is the table the handler writes, wherever it runs.
+ */
+
+/** Environment variables the stack sets on operator and tick functions. */
+export const ENV = {
+  /** Name of the pipeline (from `functions/pipelines/index.ts`) this function runs. */
+  PIPELINE: 'SHARDFLOW_PIPELINE',
+  STATE_TABLE: 'SHARDFLOW_STATE_TABLE',
+  RESULTS_BUCKET: 'SHARDFLOW_RESULTS_BUCKET',
+  /** ARN/name of the source stream (the tick handler lists its shards). */
+  STREAM_NAME: 'SHARDFLOW_STREAM_NAME',
+} as const;
+
+/** DynamoDB state table layout (one table for window items and shard progress items). */
+export const STATE_TABLE = {
+  PARTITION_KEY: 'pk',
+  SORT_KEY: 'sk',
+  TTL_ATTRIBUTE: 'ttl',
+  /** GSI over windows still open (sparse: the attributes are removed once emitted). */
+  OPEN_WINDOWS_INDEX: 'open-windows',
+  OPEN_WINDOWS_PARTITION_KEY: 'openPk',
+  OPEN_WINDOWS_SORT_KEY: 'closeAt',
+} as const;
+
+/** Width of zero-padded sequence numbers: 2^128 has 39 decimal digits. */
+export const SEQUENCE_NUMBER_WIDTH = 40;
+
+/** Key prefixes in the results bucket (DESIGN.md §5). */
+export const BUCKET_PREFIX = {
+  RESULTS: 'results/',
+  CLEAN: 'clean/',
+  REJECTED: 'rejected/',
+  LATE: 'late/',
+  /** On-failure destination objects written for batches that exhausted their retries. */
+  FAILED_BATCHES: 'failed-batches/',
+} as const;
+
+/** Fixed result columns that precede the aggregates in every result table. */
+export const WINDOW_COLUMNS = { START: 'window_start', END: 'window_end' } as const;
+
+/** Hive partition columns of result tables. */
+export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
