@@ -1,0 +1,170 @@
+/**
+ * The one place AWS clients are created (STYLE.md principle 7). Every adapter, handler and tool takes
+ * its client from here (or has one injected), so nothing else knows whether it talks to AWS, to
+ * LocalStack or to the embedded emulators: the only switch is "an endpoint override is set".
+ *
+ * Endpoint precedence follows the SDK's own "configured endpoints" rules, which the SDK v3 clients
+ * also apply by themselves: `AWS_ENDPOINT_URL_<SERVICE>` beats `AWS_ENDPOINT_URL`, and
+ * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` disables both. We resolve it here explicitly as well,
+ * because an override also changes transport settings the SDK does not infer: plain-http endpoints
+ * need an HTTP/1.1 handler (Kinesis defaults to HTTP/2, which emulators do not speak) and S3 emulators
+ * need path-style addressing and checksums only where the API requires them.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { AthenaClient, type AthenaClientConfig } from '@aws-sdk/client-athena';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** The services shardflow talks to, keyed by the suffix of their `AWS_ENDPOINT_URL_<SERVICE>` variable. */
+export const AWS_SERVICES = {
+  KINESIS: 'KINESIS',
+  DYNAMODB: 'DYNAMODB',
+  S3: 'S3',
+  SQS: 'SQS',
+  ATHENA: 'ATHENA',
+} as const;
+export type AwsService = (typeof AWS_SERVICES)[keyof typeof AWS_SERVICES];
+
+/** An environment to read settings from (`process.env` by default; a plain object in tests). */
+export type ClientEnvironment = Readonly<Record<string, string | undefined>>;
+
+/** One client per service, all configured from the same environment. */
+export interface AwsClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamoDb: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly athena: AthenaClient;
+}
+
+/** Keep-alive sockets shared by all clients of one environment: emulators and the edge pay per connection. */
+const MAX_SOCKETS = 64;
+
+/**
+ * The endpoint override for a service, or `undefined` when the SDK should resolve the AWS endpoint.
+ *
+ * @example
+ * endpointOverride('KINESIS', { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }); // 'http://127.0.0.1:4566'
+ */
+export function endpointOverride(service: AwsService, env: ClientEnvironment = process.env): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
+  const specific = env[`AWS_ENDPOINT_URL_${service}`];
+  if (specific !== undefined && specific !== '') return specific;
+  const global = env.AWS_ENDPOINT_URL;
+  return global !== undefined && global !== '' ? global : undefined;
+}
+
+interface CommonConfig {
+  readonly retryMode: 'adaptive';
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly requestHandler?: NodeHttpHandler;
+}
+
+function commonConfig(service: AwsService, env: ClientEnvironment, handler: () => NodeHttpHandler): CommonConfig {
+  const endpoint = endpointOverride(service, env);
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  return {
+    retryMode: 'adaptive',
+    ...(region !== undefined && region !== '' ? { region } : {}),
+    ...(endpoint !== undefined ? { endpoint, requestHandler: handler() } : {}),
+  };
+}
+
+/** S3 emulators understand neither virtual-hosted buckets on 127.0.0.1 nor the newer default checksums. */
+function s3OverrideConfig(common: CommonConfig): Partial<S3ClientConfig> {
+  if (common.endpoint === undefined) return {};
+  return { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
+}
+
+/**
+ * Creates a fresh set of clients from an environment. Tests use it with an explicit object; code in
+ * Lambda and the CLI uses the lazily created singletons below.
+ *
+ * @example
+ * const { kinesis } = createClients({ AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: 'us-east-1' });
+ */
+export function createClients(env: ClientEnvironment = process.env): AwsClients {
+  let shared: NodeHttpHandler | undefined;
+  // One handler (and one pair of keep-alive agents) for all clients of this environment.
+  const handler = (): NodeHttpHandler => (shared ??= httpHandler());
+  const s3Common = commonConfig('S3', env, handler);
+  return {
+    kinesis: new KinesisClient(commonConfig('KINESIS', env, handler)),
+    dynamoDb: new DynamoDBClient(commonConfig('DYNAMODB', env, handler)),
+    s3: new S3Client({ ...s3Common, ...s3OverrideConfig(s3Common) }),
+    sqs: new SQSClient(commonConfig('SQS', env, handler)),
+    athena: new AthenaClient(commonConfig('ATHENA', env, handler)),
+  };
+}
+
+let singletons: AwsClients | undefined;
+
+function defaults(): AwsClients {
+  return (singletons ??= createClients(process.env));
+}
+
+/**
+ * Forgets the singletons so the next call reads `process.env` again (tests that change the endpoint).
+ * Does not destroy clients already handed out.
+ */
+export function resetClients(): void {
+  singletons = undefined;
+}
+
+/**
+ * The environment a client with `overrides` is configured from: a string `endpoint` in the overrides
+ * counts as that service's endpoint override, so it gets the same transport settings.
+ */
+function overriddenEnv(service: AwsService, overrides: { readonly endpoint?: unknown }): ClientEnvironment {
+  return typeof overrides.endpoint === 'string'
+    ? { ...process.env, [`AWS_ENDPOINT_URL_${service}`]: overrides.endpoint }
+    : process.env;
+}
+
+/**
+ * The shared Kinesis client, or a new one with `overrides` applied over the environment's settings.
+ *
+ * @example
+ * await kinesisClient().send(new ListStreamsCommand({}));
+ */
+export function kinesisClient(overrides?: KinesisClientConfig): KinesisClient {
+  if (overrides === undefined) return defaults().kinesis;
+  return new KinesisClient({ ...commonConfig('KINESIS', overriddenEnv('KINESIS', overrides), httpHandler), ...overrides });
+}
+
+/** The shared DynamoDB client, or a new one with `overrides` applied. */
+export function dynamoDbClient(overrides?: DynamoDBClientConfig): DynamoDBClient {
+  if (overrides === undefined) return defaults().dynamoDb;
+  return new DynamoDBClient({ ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler), ...overrides });
+}
+
+/** The shared S3 client, or a new one with `overrides` applied. */
+export function s3Client(overrides?: S3ClientConfig): S3Client {
+  if (overrides === undefined) return defaults().s3;
+  const common = commonConfig('S3', overriddenEnv('S3', overrides), httpHandler);
+  return new S3Client({ ...common, ...s3OverrideConfig(common), ...overrides });
+}
+
+/** The shared SQS client, or a new one with `overrides` applied. */
+export function sqsClient(overrides?: SQSClientConfig): SQSClient {
+  if (overrides === undefined) return defaults().sqs;
+  return new SQSClient({ ...commonConfig('SQS', overriddenEnv('SQS', overrides), httpHandler), ...overrides });
+}
+
+/** The shared Athena client, or a new one with `overrides` applied. */
+export function athenaClient(overrides?: AthenaClientConfig): AthenaClient {
+  if (overrides === undefined) return defaults().athena;
+  return new AthenaClient({ ...commonConfig('ATHENA', overriddenEnv('ATHENA', overrides), httpHandler), ...overrides });
+}
+
+function httpHandler(): NodeHttpHandler {
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
+  });
+}

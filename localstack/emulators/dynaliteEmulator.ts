@@ -1,0 +1,47 @@
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient } from '../../functions/adapters/aws';
+import { EMULATOR_START_TIMEOUT_MS, LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST } from './constants';
+import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
+import { waitUntilHealthy } from './healthCheck';
+import type { EmulatorOptions, RunningEmulator } from './types';
+
+const PORT_PLACEHOLDER = 45684;
+
+/** Starts dynalite (in memory) on a free loopback port, with instant table status transitions. */
+export async function startDynaliteEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
+  const child = await EmulatorProcess.start({
+    name: 'dynamodb',
+    command: process.execPath,
+    args: [
+      '--require',
+      LOOPBACK_PRELOAD,
+      require.resolve('dynalite/cli.js'),
+      '--host',
+      LOOPBACK_HOST,
+      '--port',
+      String(PORT_PLACEHOLDER),
+      '--createTableMs',
+      '0',
+      '--deleteTableMs',
+      '0',
+      '--updateTableMs',
+      '0',
+    ],
+    ephemeralPorts: [PORT_PLACEHOLDER],
+    timeoutMs,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
+  const client = dynamoDbClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  try {
+    await waitUntilHealthy('dynamodb', () => client.send(new ListTablesCommand({})), timeoutMs);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { service: 'dynamodb', endpoint, pid: child.pid, startupMs: performance.now() - started, stop: () => child.stop() };
+}

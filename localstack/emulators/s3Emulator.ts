@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../../functions/adapters/aws';
+import { EMULATOR_START_TIMEOUT_MS, LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST } from './constants';
+import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
+import { waitUntilHealthy } from './healthCheck';
+import type { EmulatorOptions, RunningEmulator } from './types';
+
+const PORT_PLACEHOLDER = 45683;
+
+/**
+ * Starts s3rver on a free loopback port with its data in a fresh temporary directory, removed on stop.
+ * Like LocalStack it accepts any access key (see `s3rverMain.js`).
+ */
+export async function startS3Emulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
+  const directory = await mkdtemp(join(tmpdir(), 'shardflow-s3-'));
+  const script = join(__dirname, 's3rverMain.js');
+  let child: EmulatorProcess;
+  try {
+    child = await EmulatorProcess.start({
+      name: 's3',
+      command: process.execPath,
+      args: [
+        '--require',
+        LOOPBACK_PRELOAD,
+        script,
+        directory,
+        String(PORT_PLACEHOLDER),
+      ],
+      ephemeralPorts: [PORT_PLACEHOLDER],
+      timeoutMs,
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+  const stop = async (): Promise<void> => {
+    await child.stop();
+    await rm(directory, { recursive: true, force: true });
+  };
+  const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
+  const client = s3Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  try {
+    await waitUntilHealthy('s3', () => client.send(new ListBucketsCommand({})), timeoutMs);
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { service: 's3', endpoint, pid: child.pid, startupMs: performance.now() - started, stop };
+}
