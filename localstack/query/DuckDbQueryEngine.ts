@@ -1,0 +1,118 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { BUCKET_PREFIX } from '../../functions/core/constants';
+import { COMPAT_MACROS } from './compatMacros';
+import { SqlError } from './errors';
+import type { Cell, QueryResult } from './types';
+
+/** Result table names become SQL identifiers: anything else in the bucket is ignored, never interpolated. */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** Options of {@link DuckDbQueryEngine.open}. */
+export interface DuckDbQueryEngineOptions {
+  /** Local directory laid out like the results bucket (`results/<table>/dt=…/hour=…/*.parquet`). */
+  readonly dataDir: string;
+}
+
+/**
+ * DuckDB over a local mirror of the results bucket: one view per result table (hive partitioning
+ * gives the `dt` and `hour` columns), plus Athena/Trino compatibility macros.
+ *
+ * @example
+ * const engine = await DuckDbQueryEngine.open({ dataDir });
+ * const { columns, rows } = await engine.query('SELECT page, sum(views) FROM page_activity GROUP BY 1');
+ * engine.close();
+ */
+export class DuckDbQueryEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    /** Names of the views created, one per result table found. */
+    public readonly tables: readonly string[],
+  ) {}
+
+  public static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const connection = await instance.connect();
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+      for (const macro of COMPAT_MACROS) await connection.run(macro);
+      const tables = await resultTables(options.dataDir);
+      for (const table of tables) {
+        const glob = join(options.dataDir, BUCKET_PREFIX.RESULTS, table, '**', '*.parquet').replace(/'/g, "''");
+        await connection.run(
+          `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
+        );
+      }
+      return new DuckDbQueryEngine(instance, connection, tables);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs one SQL statement (or several; the last one's result is returned).
+   *
+   * @throws SqlError with DuckDB's first message line when the SQL does not parse, bind or run.
+   */
+  public async query(sql: string): Promise<QueryResult> {
+    try {
+      const reader = await this.connection.runAndReadAll(sql);
+      const names = reader.columnNames();
+      const types = reader.columnTypes().map((t) => t.toString());
+      const rows = reader.getRows().map((row) => row.map((value, i) => toCell(value, types[i] ?? '')));
+      return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), rows };
+    } catch (error) {
+      throw new SqlError(firstLine(error), { cause: error });
+    }
+  }
+
+  public close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+async function resultTables(dataDir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(join(dataDir, BUCKET_PREFIX.RESULTS), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const tables: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !TABLE_NAME.test(entry.name)) continue;
+    if (await containsParquet(join(dataDir, BUCKET_PREFIX.RESULTS, entry.name))) tables.push(entry.name);
+  }
+  return tables.sort();
+}
+
+async function containsParquet(dir: string): Promise<boolean> {
+  const files = await readdir(dir, { recursive: true });
+  return files.some((f) => f.endsWith('.parquet'));
+}
+
+/** JSON-friendly value: exact integers stay numbers while safe, decimals become numbers, the rest text. */
+function toCell(value: DuckDBValue, type: string): Cell {
+  if (value === null) return null;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  const text = String(value);
+  return type.startsWith('DECIMAL') ? Number(text) : text;
+}
+
+/** The first line of an engine error: enough to fix the SQL, never a stack trace. */
+export function firstLine(error: unknown): string {
+  // Not `instanceof Error`: errors from the native binding may come from another realm.
+  const message =
+    typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+  return (message.split('\n').find((line) => line.trim() !== '') ?? 'query failed').trim();
+}

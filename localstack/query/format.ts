@@ -1,0 +1,58 @@
+import type { Cell, OutputFormat, QueryResult } from './types';
+
+/**
+ * Renders a result as an aligned text table, RFC 4180 CSV, or a JSON array of row objects.
+ * CSV is hand-written because only `csv-parse` (not `csv-stringify`) is a dependency and quoting is
+ * a few lines.
+ *
+ * @example
+ * console.log(formatResult(result, 'table'));
+ */
+export function formatResult(result: QueryResult, format: OutputFormat): string {
+  switch (format) {
+    case 'csv':
+      return formatCsv(result);
+    case 'json':
+      return formatJson(result);
+    default:
+      return formatTable(result);
+  }
+}
+
+function text(cell: Cell): string {
+  return cell === null ? 'NULL' : String(cell);
+}
+
+function formatTable({ columns, rows }: QueryResult): string {
+  const cells = rows.map((row) => row.map((c) => text(c).replace(/\r?\n/g, ' ')));
+  const widths = columns.map((col, i) => Math.max(col.name.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const line = (values: readonly string[], alignRight: readonly boolean[]): string =>
+    values
+      .map((v, i) => (alignRight[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join(' | ')
+      .trimEnd();
+  const header = line(
+    columns.map((c) => c.name),
+    columns.map(() => false),
+  );
+  const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
+  const body = cells.map((r) => line(r, numeric));
+  const footer = `(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`;
+  return [header, rule, ...body, footer].join('\n');
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function formatCsv({ columns, rows }: QueryResult): string {
+  const lines = [columns.map((c) => csvField(c.name)).join(',')];
+  for (const row of rows) lines.push(row.map((c) => (c === null ? '' : csvField(String(c)))).join(','));
+  return lines.join('\n');
+}
+
+function formatJson({ columns, rows }: QueryResult): string {
+  const objects = rows.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, row[i] ?? null])));
+  return JSON.stringify(objects, null, 2);
+}

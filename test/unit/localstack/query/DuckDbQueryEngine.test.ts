@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDbQueryEngine } from '../../../../localstack/query/DuckDbQueryEngine';
+import { SqlError } from '../../../../localstack/query/errors';
+import { writeParquetFixture } from './parquetFixture';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+describe('DuckDbQueryEngine', () => {
+  let dir: string;
+  let engine: DuckDbQueryEngine;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sf-query-test-'));
+    const part = (minute: number): string =>
+      join(dir, 'results', 'page_activity', 'dt=2026-01-01', 'hour=12', `emission-${minute}.parquet`);
+    writeParquetFixture(part(0), [
+      { name: 'page', type: 'STRING', data: ['/', '/cart'] },
+      { name: 'window_start', type: 'TIMESTAMP', data: [T0, T0] },
+      { name: 'window_end', type: 'TIMESTAMP', data: [T0 + 60_000, T0 + 60_000] },
+      { name: 'events', type: 'INT64', data: [10, 3] },
+      { name: 'revenue', type: 'DOUBLE', data: [12.5, 0] },
+    ]);
+    writeParquetFixture(part(1), [
+      { name: 'page', type: 'STRING', data: ['/'] },
+      { name: 'window_start', type: 'TIMESTAMP', data: [T0 + 60_000] },
+      { name: 'window_end', type: 'TIMESTAMP', data: [T0 + 120_000] },
+      { name: 'events', type: 'INT64', data: [7] },
+      { name: 'revenue', type: 'DOUBLE', data: [30.25] },
+    ]);
+    // Not a result table name DuckDB may see: ignored, never interpolated into SQL.
+    writeParquetFixture(join(dir, 'results', 'bad name"; drop', 'x.parquet'), [{ name: 'a', type: 'INT64', data: [1] }]);
+    engine = await DuckDbQueryEngine.open({ dataDir: dir });
+  });
+
+  afterAll(() => {
+    engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('when results exist, it creates one view per valid table name with hive partition columns', async () => {
+    expect(engine.tables).toEqual(['page_activity']);
+    const { columns, rows } = await engine.query(
+      'SELECT page, sum(events) AS events, sum(revenue) AS revenue, min(dt) AS dt, min(hour) AS hour FROM page_activity GROUP BY page ORDER BY page',
+    );
+    expect(columns.map((c) => c.name)).toEqual(['page', 'events', 'revenue', 'dt', 'hour']);
+    expect(rows).toEqual([
+      ['/', 17, 42.75, '2026-01-01', 12],
+      ['/cart', 3, 0, '2026-01-01', 12],
+    ]);
+  });
+
+  it('when window columns were written as TIMESTAMP_MILLIS, it reads them as UTC timestamps', async () => {
+    const { columns, rows } = await engine.query('SELECT window_start, window_end FROM page_activity ORDER BY window_start LIMIT 1');
+    expect(columns.map((c) => c.type)).toEqual(['TIMESTAMP', 'TIMESTAMP']);
+    expect(rows).toEqual([['2026-01-01 12:00:00', '2026-01-01 12:01:00']]);
+  });
+
+  it('when Athena aggregate functions are used, the approx_percentile and approx_distinct macros answer', async () => {
+    const { rows } = await engine.query(
+      'SELECT approx_distinct(page) AS pages, approx_percentile(events, 0.5) AS median FROM page_activity',
+    );
+    expect(rows).toEqual([[2, 7]]);
+  });
+
+  it('when Athena time functions are used, from_unixtime, to_unixtime, date_format and date_parse answer', async () => {
+    const { rows } = await engine.query(`SELECT
+      from_unixtime(${T0 / 1000}) AS a,
+      to_unixtime(TIMESTAMP '2026-01-01 12:00:00.5') AS b,
+      date_format(TIMESTAMP '2026-01-05 07:03:09', '%Y-%m-%d %H:%i:%s') AS c,
+      date_format(TIMESTAMP '2026-01-05 17:03:09', '%M %W %c/%e %h %k %l %p %T %% %i') AS d,
+      date_format(TIMESTAMPTZ '2026-01-05 07:03:09+00', '%Y/%m/%d') AS e,
+      date_format(window_start, '%H:%i') AS f
+      FROM page_activity ORDER BY window_start LIMIT 1`);
+    expect(rows).toEqual([
+      [
+        '2026-01-01 12:00:00',
+        T0 / 1000 + 0.5,
+        '2026-01-05 07:03:09',
+        'January Monday 1/5 05 17 5 PM 17:03:09 % 03',
+        '2026/01/05',
+        '12:00',
+      ],
+    ]);
+  });
+
+  it('when the SQL is malformed, it throws a SqlError with one line naming the problem', async () => {
+    const failure = engine.query('SELEC page FROM page_activity');
+    await expect(failure).rejects.toBeInstanceOf(SqlError);
+    await expect(failure).rejects.toThrow(/^Parser Error: syntax error at or near "SELEC"$/);
+  });
+
+  it('when a table does not exist, it throws a one-line SqlError', async () => {
+    const error = await engine.query('SELECT * FROM nope').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SqlError);
+    expect((error as Error).message).toMatch(/^Catalog Error: Table with name nope does not exist!$/);
+  });
+
+  it('when there are no results yet, it opens with no views', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sf-query-empty-'));
+    const e = await DuckDbQueryEngine.open({ dataDir: empty });
+    try {
+      expect(e.tables).toEqual([]);
+      expect((await e.query('SELECT 1 AS one')).rows).toEqual([[1]]);
+    } finally {
+      e.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
