@@ -1,0 +1,149 @@
+/**
+ * Backend-independent half of a state store (Powertools `BasePersistenceLayer` style): validation of
+ * writes, the warm cache shared by the invocations of one Lambda instance, and statistics. Backends only
+ * implement the protected calls and must throw `StateConflictError` carrying the stored item.
+ */
+import type { EpochMillis, ShardProgress, WindowStateItem } from '../types';
+import { StateConflictError, StateError } from './errors';
+import { advancesFence } from './fence';
+import { windowId } from './keys';
+import type { DueWindow, ProgressSnapshot, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from './types';
+
+/** Options shared by all state stores. */
+export interface BaseStateStoreOptions {
+  /**
+   * Window items kept in the warm cache (least recently used evicted first). 0 disables the cache.
+   * @default 10000
+   */
+  readonly cacheSize?: number;
+}
+
+export abstract class BaseStateStore implements StateStore {
+  public readonly stats: StateStoreStats = { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0 };
+  readonly #cache = new Map<string, WindowStateItem>();
+  readonly #cacheSize: number;
+
+  protected constructor(options: BaseStateStoreOptions = {}) {
+    const size = options.cacheSize ?? 10_000;
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`cacheSize must be a non-negative integer (given ${size})`);
+    this.#cacheSize = size;
+  }
+
+  public async readProgress(pipeline: string): Promise<ProgressSnapshot> {
+    return this._readProgress(pipeline);
+  }
+
+  public async writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<ShardProgress> {
+    const required = (expectedVersion ?? 0) + 1;
+    if (progress.version !== required) {
+      throw new StateError(`Shard progress version must be ${required} when writing over version ${expectedVersion ?? 'none'} (given ${progress.version})`);
+    }
+    try {
+      await this._writeShardProgress(progress, expectedVersion);
+      return progress;
+    } catch (error) {
+      if (error instanceof StateConflictError) this.stats.conflicts += 1;
+      throw error;
+    }
+  }
+
+  public async raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis> {
+    if (!Number.isFinite(watermark)) throw new RangeError(`Closed watermark must be finite (given ${watermark})`);
+    return this._raiseClosedWatermark(pipeline, watermark);
+  }
+
+  public async readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<Map<string, WindowStateItem>> {
+    const found = new Map<string, WindowStateItem>();
+    const missing = new Map<string, WindowRef>();
+    for (const ref of refs) {
+      const id = windowId(pipeline, ref.key, ref.window);
+      const cached = this.#cacheGet(id);
+      if (cached !== undefined) {
+        this.stats.cacheHits += 1;
+        found.set(id, cached);
+      } else {
+        missing.set(id, ref);
+      }
+    }
+    if (missing.size > 0) {
+      for (const item of await this._readWindows(pipeline, [...missing.values()])) {
+        const id = windowId(pipeline, item.key, item.window);
+        found.set(id, item);
+        this.#cacheSet(id, item);
+      }
+    }
+    return found;
+  }
+
+  public async writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem> {
+    const required = (condition.expectedVersion ?? 0) + 1;
+    if (item.version !== required) {
+      throw new StateError(`Window item version must be ${required} when writing over version ${condition.expectedVersion ?? 'none'} (given ${item.version})`);
+    }
+    const id = windowId(item.pipeline, item.key, item.window);
+    try {
+      await this._writeWindow(item, condition, closeAt);
+    } catch (error) {
+      if (error instanceof StateConflictError) {
+        this.stats.conflicts += 1;
+        const existing = error.existing as WindowStateItem | undefined;
+        if (existing === undefined) this.#cache.delete(id);
+        else this.#cacheSet(id, existing);
+      } else {
+        // Unknown outcome (timeout, crash): the cached copy may be stale either way.
+        this.#cache.delete(id);
+      }
+      throw error;
+    }
+    this.#cacheSet(id, item);
+    return item;
+  }
+
+  public async listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (given ${limit})`);
+    return this._listDueWindows(pipeline, closeAtMax, limit);
+  }
+
+  public async nextCloseAt(pipeline: string): Promise<EpochMillis | undefined> {
+    return (await this._listDueWindows(pipeline, Number.MAX_SAFE_INTEGER, 1))[0]?.closeAt;
+  }
+
+  public clearCache(): void {
+    this.#cache.clear();
+  }
+
+  /** Checks a window write condition against the stored item; shared by backends that evaluate it themselves. */
+  protected static conditionHolds(stored: WindowStateItem | undefined, condition: WindowWriteCondition): boolean {
+    if (condition.expectedVersion === undefined) return stored === undefined;
+    if (stored === undefined || stored.version !== condition.expectedVersion) return false;
+    if (condition.status !== undefined && stored.status !== condition.status) return false;
+    return advancesFence(stored.fence, condition.fenceBelow);
+  }
+
+  protected abstract _readProgress(pipeline: string): Promise<ProgressSnapshot>;
+  protected abstract _writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<void>;
+  protected abstract _raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis>;
+  protected abstract _readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<WindowStateItem[]>;
+  protected abstract _writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<void>;
+  protected abstract _listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]>;
+
+  #cacheGet(id: string): WindowStateItem | undefined {
+    const item = this.#cache.get(id);
+    if (item !== undefined) {
+      this.#cache.delete(id);
+      this.#cache.set(id, item);
+    }
+    return item;
+  }
+
+  #cacheSet(id: string, item: WindowStateItem): void {
+    if (this.#cacheSize === 0) return;
+    this.#cache.delete(id);
+    this.#cache.set(id, item);
+    while (this.#cache.size > this.#cacheSize) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.#cache.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * The exactly-once apply path (DESIGN.md §3): one instance per warm Lambda instance (or bounded run),
+ * driving a pipeline against a `StateStore` and an `ObjectStore`. Every effect is keyed by record position
+ * and fenced by a stored high-water mark, so any redelivery (whole batch, bisected halves, duplicates)
+ * and any crash between two steps leaves the same end state as one clean delivery.
+ */
+import type { Clock, EpochMillis, Fence, LateRecord, RawRecord, ResultRow, ShardProgress, WindowBounds, WindowPartial, WindowStateItem } from '../types';
+import { WINDOW_STATUS } from '../types';
+import { mapWithConcurrency } from './concurrency';
+import { BatchApplyError, StateConflictError, StateContentionError } from './errors';
+import { isFenced, mergeFences } from './fence';
+import { NO_SEQUENCE, emissionId, padSequenceNumber, windowId, windowTtl } from './keys';
+import { batchObjectKey, batchObjectPrefix, resultObjectKey, type SideOutput } from './paths';
+import type { DueWindow, ObjectStore, PreparedBatch, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore, WindowRef } from './types';
+import { effectiveWatermark } from './watermark';
+
+/** Settings of a `BatchProcessor`. */
+export interface BatchProcessorOptions {
+  /**
+   * How long window items are kept after they may close (DynamoDB TTL).
+   * @default 7 days
+   */
+  readonly retentionMs?: number;
+  /**
+   * Attempts of one conditional write under contention before the batch fails (1–50).
+   * @default 8
+   */
+  readonly maxConflictRetries?: number;
+  /**
+   * Window writes and emissions in flight at once (1–100).
+   * @default 16
+   */
+  readonly concurrency?: number;
+  /**
+   * Windows emitted per close pass; the rest are left for the next invocation or tick (1–10000).
+   * @default 500
+   */
+  readonly maxEmitPerPass?: number;
+}
+
+/** What applying one batch did. */
+export interface BatchResult {
+  readonly recordsIn: number;
+  /** Records skipped because their shard progress already covered them (redelivery). */
+  readonly duplicates: number;
+  readonly rejected: number;
+  readonly late: number;
+  readonly windowsWritten: number;
+  readonly windowsEmitted: number;
+  /** Pipeline watermark after the batch (-Infinity before any event time was seen). */
+  readonly watermark: EpochMillis;
+}
+
+/** What one close pass did. */
+export interface CloseResult {
+  readonly watermark: EpochMillis;
+  readonly windowsEmitted: number;
+}
+
+interface Dependencies {
+  readonly pipeline: StatefulPipeline;
+  readonly store: StateStore;
+  readonly objects: ObjectStore;
+  readonly encoder: ResultEncoder;
+  readonly clock: Clock;
+}
+
+const DAY_MS = 86_400_000;
+
+function checkRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer between ${min} and ${max} inclusive (given ${value})`);
+  }
+  return value;
+}
+
+function jsonLines(values: readonly unknown[]): string {
+  return values.map((value) => JSON.stringify(value)).join('\n') + '\n';
+}
+
+export class BatchProcessor {
+  readonly #deps: Dependencies;
+  readonly #name: string;
+  readonly #retentionMs: number;
+  readonly #maxConflictRetries: number;
+  readonly #concurrency: number;
+  readonly #maxEmitPerPass: number;
+  /** Earliest close time of any window this instance knows to be open; -Infinity forces a look. */
+  #nextCloseAt: EpochMillis = -Infinity;
+
+  public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
+    this.#deps = deps;
+    this.#name = deps.pipeline.spec.name;
+    this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
+    if (!(this.#retentionMs >= 0)) throw new RangeError(`retentionMs must be non-negative (given ${this.#retentionMs})`);
+    this.#maxConflictRetries = checkRange('maxConflictRetries', options.maxConflictRetries ?? 8, 1, 50);
+    this.#concurrency = checkRange('concurrency', options.concurrency ?? 16, 1, 100);
+    this.#maxEmitPerPass = checkRange('maxEmitPerPass', options.maxEmitPerPass ?? 500, 1, 10_000);
+  }
+
+  /**
+   * Applies one batch (records of one shard in sequence order, as Lambda delivers them) and closes the
+   * windows that became due. Throws `BatchApplyError`; `recordsApplied` says whether the records are in.
+   */
+  public async apply(records: readonly RawRecord[]): Promise<BatchResult> {
+    let result: Omit<BatchResult, 'windowsEmitted'>;
+    try {
+      result = await this.#applyRecords(records);
+    } catch (error) {
+      throw new BatchApplyError(`Applying a batch of ${records.length} records of pipeline ${this.#name} failed`, false, { cause: error });
+    }
+    if (result.watermark < this.#nextCloseAt) return { ...result, windowsEmitted: 0 };
+    try {
+      const closed = await this.#closeDue(result.watermark);
+      return { ...result, windowsEmitted: closed };
+    } catch (error) {
+      throw new BatchApplyError(`Closing windows of pipeline ${this.#name} failed after the batch was applied`, true, { cause: error });
+    }
+  }
+
+  /**
+   * The scheduled tick: lets idle shards stop holding the watermark back (by the clock), closes every due
+   * window and finishes emissions a crash left in `emitting`. `watermarkOverride` (e.g. +Infinity at the
+   * end of bounded input) closes everything up to it.
+   */
+  public async tick(watermarkOverride?: EpochMillis): Promise<CloseResult> {
+    const snapshot = await this.#deps.store.readProgress(this.#name);
+    const watermark = watermarkOverride ?? effectiveWatermark(snapshot, this.#deps.clock.now(), this.#deps.pipeline.spec.time.idleTimeoutMs);
+    const windowsEmitted = await this.#closeDue(watermark);
+    return { watermark, windowsEmitted };
+  }
+
+  async #applyRecords(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted'>> {
+    const { pipeline, store, clock } = this.#deps;
+    const snapshot = await store.readProgress(this.#name);
+    const now = clock.now();
+    const progressByShard = new Map(snapshot.shards.map((shard) => [shard.shardId, shard]));
+    const fresh = records.filter((record) => !isFenced(this.#lastSequences(progressByShard), record.shardId, padSequenceNumber(record.sequenceNumber)));
+    const duplicates = records.length - fresh.length;
+    const base = { recordsIn: records.length, duplicates };
+    if (fresh.length === 0) {
+      return { ...base, rejected: 0, late: 0, windowsWritten: 0, watermark: effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs) };
+    }
+
+    const closedWatermark = effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs);
+    const prepared = pipeline.prepare(fresh, { closedWatermark });
+    const lateRefs = prepared.late.map((late) => ({ key: late.key, window: { start: late.windowStart, end: late.windowEnd } }));
+    const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs]);
+    // A late record already inside its window's fence was applied before the window closed: not late twice.
+    const late = prepared.late.filter(
+      (record) => !isFenced(items.get(windowId(this.#name, record.key, { start: record.windowStart, end: record.windowEnd }))?.fence, record.shardId, padSequenceNumber(record.sequenceNumber)),
+    );
+
+    const partials = pipeline.combine(prepared, (key, window) => items.get(windowId(this.#name, key, window))?.fence);
+    await mapWithConcurrency(partials, this.#concurrency, (partial) => this.#writePartial(prepared, partial, items.get(windowId(this.#name, partial.key, partial.window))));
+    for (const partial of partials) this.#nextCloseAt = Math.min(this.#nextCloseAt, pipeline.closeTime(partial.window));
+
+    await this.#writeSideOutputs(fresh, prepared, late, progressByShard);
+    const updated = await this.#writeProgress(fresh, prepared, progressByShard, now);
+    const watermark = effectiveWatermark({ shards: updated, pipeline: snapshot.pipeline }, now, pipeline.spec.time.idleTimeoutMs);
+    return { ...base, rejected: prepared.rejected.length, late: late.length, windowsWritten: partials.length, watermark };
+  }
+
+  #lastSequences(progress: ReadonlyMap<string, ShardProgress>): Fence {
+    return Object.fromEntries([...progress.values()].map((shard) => [shard.shardId, shard.lastSequence]));
+  }
+
+  /** Merges one partial into its stored item with a conditional write, re-merging on conflict. */
+  async #writePartial(prepared: PreparedBatch, first: WindowPartial, firstItem: WindowStateItem | undefined): Promise<void> {
+    const { pipeline, store, clock } = this.#deps;
+    const closeAt = pipeline.closeTime(first.window);
+    let partial: WindowPartial | undefined = first;
+    let stored = firstItem;
+    for (let attempt = 1; partial !== undefined && partial.records > 0; attempt += 1) {
+      const ttl = windowTtl(Math.max(closeAt, clock.now()), this.#retentionMs);
+      let next: WindowStateItem;
+      if (stored === undefined) {
+        next = { pipeline: this.#name, key: partial.key, window: partial.window, state: partial.state, records: partial.records, fence: partial.maxSequence, version: 1, status: WINDOW_STATUS.OPEN, ttl };
+      } else if (stored.status === WINDOW_STATUS.OPEN) {
+        next = { ...stored, state: pipeline.mergeState(stored.state, partial.state), records: stored.records + partial.records, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ttl };
+      } else {
+        // The window closed while this batch was in flight (another shard moved the watermark): these
+        // records are late. Record them in `late/`, then fence them so a redelivery does not repeat it.
+        await this.#writeLatePartial(stored, partial);
+        next = { ...stored, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1 };
+      }
+      try {
+        await store.writeWindow(next, { expectedVersion: stored?.version, fenceBelow: partial.maxSequence, ...(stored ? { status: stored.status } : {}) }, closeAt);
+        return;
+      } catch (error) {
+        if (!(error instanceof StateConflictError) || attempt >= this.#maxConflictRetries) {
+          if (error instanceof StateConflictError) throw new StateContentionError(`Window write for pipeline ${this.#name} lost ${attempt} times in a row`, { cause: error });
+          throw error;
+        }
+        stored = error.existing as WindowStateItem | undefined;
+        const fence = stored?.fence;
+        partial = pipeline.combine(prepared, (key, window) => (key === first.key && sameWindow(window, first.window) ? fence : {})).find((p) => p.key === first.key && sameWindow(p.window, first.window));
+      }
+    }
+  }
+
+  async #writeLatePartial(stored: WindowStateItem, partial: WindowPartial): Promise<void> {
+    const body = jsonLines([{ kind: 'late-partial', key: partial.key, windowStart: partial.window.start, windowEnd: partial.window.end, records: partial.records, state: partial.state, maxSequence: partial.maxSequence, emissionId: stored.emissionId ?? null }]);
+    const shards = Object.keys(partial.maxSequence).sort();
+    const first = shards[0] ?? 'none';
+    const sequence = partial.maxSequence[first] ?? NO_SEQUENCE;
+    const key = batchObjectKey('late', this.#deps.pipeline.spec.sink.table, partial.window.start, first, `partial_${emissionId(this.#name, partial.key, partial.window)}`, sequence);
+    await this.#deps.objects.putObject(key, body, 'application/x-ndjson');
+  }
+
+  /** Archive of cleaned records, rejected and late records: one object per side output and shard. */
+  async #writeSideOutputs(fresh: readonly RawRecord[], prepared: PreparedBatch, late: readonly LateRecord[], progress: ReadonlyMap<string, ShardProgress>): Promise<void> {
+    const { spec } = this.#deps.pipeline;
+    const arrival = new Map(fresh.map((record) => [`${record.shardId}\u0000${record.sequenceNumber}`, record.approximateArrivalTimestamp]));
+    const writes: Promise<void>[] = [];
+    for (const [shardId, records] of groupBy(prepared.cleaned, (record) => record.shardId)) {
+      const archived = progress.get(shardId)?.archivedSequence ?? NO_SEQUENCE;
+      const pending = records.filter((record) => padSequenceNumber(record.sequenceNumber) > archived);
+      const firstRecord = pending[0];
+      if (firstRecord === undefined) continue;
+      const body = pending.map((record) => ({ shardId, sequenceNumber: record.sequenceNumber, eventTime: record.eventTime, value: record.value }));
+      writes.push(this.#writeBatchObject('clean', spec.source.stream, firstRecord.eventTime, shardId, pending.map((r) => r.sequenceNumber), body));
+    }
+    for (const [shardId, records] of groupBy(prepared.rejected, (record) => record.shardId)) {
+      const time = arrival.get(`${shardId}\u0000${records[0]?.sequenceNumber}`) ?? 0;
+      writes.push(this.#writeBatchObject('rejected', spec.source.stream, time, shardId, records.map((r) => r.sequenceNumber), records));
+    }
+    for (const [shardId, records] of groupBy(late, (record) => record.shardId)) {
+      writes.push(this.#writeBatchObject('late', spec.sink.table, records[0]?.eventTime ?? 0, shardId, records.map((r) => r.sequenceNumber), records));
+    }
+    const settled = await Promise.allSettled(writes);
+    const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  /**
+   * Writes `<shard>-<firstSeq>-<lastSeq>.jsonl`, then deletes any object an earlier attempt wrote for the
+   * same first record with other boundaries (a bisected or shortened redelivery): no record twice.
+   */
+  async #writeBatchObject(output: SideOutput, name: string, time: EpochMillis, shardId: string, sequences: readonly string[], body: readonly unknown[]): Promise<void> {
+    const padded = sequences.map(padSequenceNumber).sort();
+    const firstSeq = padded[0] ?? NO_SEQUENCE;
+    const lastSeq = padded[padded.length - 1] ?? NO_SEQUENCE;
+    const key = batchObjectKey(output, name, time, shardId, firstSeq, lastSeq);
+    await this.#deps.objects.putObject(key, jsonLines(body), 'application/x-ndjson');
+    const earlier = await this.#deps.objects.listKeys(batchObjectPrefix(output, name, time, shardId, firstSeq));
+    for (const other of earlier) if (other !== key) await this.#deps.objects.deleteObject(other);
+  }
+
+  /** Raises each shard's progress item (fenced by version and last sequence), re-merging on conflict. */
+  async #writeProgress(fresh: readonly RawRecord[], prepared: PreparedBatch, progress: ReadonlyMap<string, ShardProgress>, now: EpochMillis): Promise<ShardProgress[]> {
+    const { spec } = this.#deps.pipeline;
+    const lastByShard = new Map<string, string>();
+    for (const record of fresh) {
+      const padded = padSequenceNumber(record.sequenceNumber);
+      if (padded > (lastByShard.get(record.shardId) ?? NO_SEQUENCE)) lastByShard.set(record.shardId, padded);
+    }
+    const archivedByShard = new Map<string, string>();
+    for (const record of prepared.cleaned) {
+      const padded = padSequenceNumber(record.sequenceNumber);
+      if (padded > (archivedByShard.get(record.shardId) ?? NO_SEQUENCE)) archivedByShard.set(record.shardId, padded);
+    }
+    const updated = new Map(progress);
+    await mapWithConcurrency([...lastByShard], this.#concurrency, async ([shardId, lastSequence]) => {
+      const maxEventTime = prepared.shards[shardId]?.maxEventTime ?? null;
+      let stored = progress.get(shardId);
+      for (let attempt = 1; ; attempt += 1) {
+        const merged = maxOrNull(stored?.maxEventTime ?? null, maxEventTime);
+        const next: ShardProgress = {
+          pipeline: this.#name,
+          shardId,
+          maxEventTime: merged,
+          watermark: merged === null ? null : merged - spec.time.maxOutOfOrdernessMs,
+          lastSequence: maxString(stored?.lastSequence ?? NO_SEQUENCE, lastSequence),
+          archivedSequence: maxString(stored?.archivedSequence ?? NO_SEQUENCE, archivedByShard.get(shardId) ?? NO_SEQUENCE),
+          lastActivity: Math.max(stored?.lastActivity ?? now, now),
+          closed: stored?.closed ?? false,
+          version: (stored?.version ?? 0) + 1,
+        };
+        try {
+          updated.set(shardId, await this.#deps.store.writeShardProgress(next, stored?.version));
+          return;
+        } catch (error) {
+          if (!(error instanceof StateConflictError) || attempt >= this.#maxConflictRetries) throw error;
+          stored = error.existing as ShardProgress | undefined;
+        }
+      }
+    });
+    return [...updated.values()];
+  }
+
+  /** Closes every window due at `watermark`: open → emitting (emission id) → object written → emitted. */
+  async #closeDue(watermark: EpochMillis): Promise<number> {
+    const { store } = this.#deps;
+    if (watermark === -Infinity) return 0;
+    const due = await store.listDueWindows(this.#name, Math.min(watermark, Number.MAX_SAFE_INTEGER), this.#maxEmitPerPass);
+    let emitted = 0;
+    if (due.length > 0) {
+      // Raised first: from now on every batch treats records of these windows as late.
+      await store.raiseClosedWatermark(this.#name, Math.min(watermark, Number.MAX_SAFE_INTEGER));
+      const items = await store.readWindows(this.#name, due);
+      const results = await mapWithConcurrency(due, this.#concurrency, (window) => this.#emit(window, items.get(windowId(this.#name, window.key, window.window))));
+      emitted = results.filter(Boolean).length;
+    }
+    this.#nextCloseAt = due.length === this.#maxEmitPerPass ? -Infinity : ((await store.nextCloseAt(this.#name)) ?? Infinity);
+    return emitted;
+  }
+
+  /** Emits one window; true when this call moved it to `emitted`. Safe to repeat at any step. */
+  async #emit(due: DueWindow, first: WindowStateItem | undefined): Promise<boolean> {
+    const { pipeline, store, objects, encoder } = this.#deps;
+    const closeAt = due.closeAt;
+    let item = first ?? (await store.readWindows(this.#name, [due])).get(windowId(this.#name, due.key, due.window));
+    let written = false;
+    for (let attempt = 1; item !== undefined && item.status !== WINDOW_STATUS.EMITTED; attempt += 1) {
+      let next: WindowStateItem;
+      if (item.status === WINDOW_STATUS.OPEN) {
+        next = { ...item, status: WINDOW_STATUS.EMITTING, emissionId: emissionId(this.#name, item.key, item.window), version: item.version + 1 };
+      } else {
+        const id = item.emissionId ?? emissionId(this.#name, item.key, item.window);
+        if (!written) {
+          const row: ResultRow = pipeline.resultRow(item.key, item.window, item.state, item.records);
+          await objects.putObject(resultObjectKey(pipeline.spec.sink.table, item.window.start, id, encoder.extension), encoder.encode(pipeline.spec.columns, [row]), encoder.contentType);
+          written = true;
+        }
+        next = { ...item, status: WINDOW_STATUS.EMITTED, version: item.version + 1 };
+      }
+      try {
+        item = await store.writeWindow(next, { expectedVersion: item.version, fenceBelow: {}, status: item.status }, closeAt);
+      } catch (error) {
+        if (!(error instanceof StateConflictError) || attempt >= this.#maxConflictRetries) throw error;
+        item = error.existing as WindowStateItem | undefined;
+        continue;
+      }
+      if (item.status === WINDOW_STATUS.EMITTED) return true;
+    }
+    return false;
+  }
+}
+
+function sameWindow(a: WindowBounds, b: WindowBounds): boolean {
+  return a.start === b.start && a.end === b.end;
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+function maxString(a: string, b: string): string {
+  return a >= b ? a : b;
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
+
+export type { ProgressSnapshot, WindowRef };

@@ -1,0 +1,156 @@
+import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { BatchApplyError } from '../../../../functions/core/state/errors';
+import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
+import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
+import { emissionId } from '../../../../functions/core/state/keys';
+import type { ResultEncoder, StateStore } from '../../../../functions/core/state/types';
+import type { ColumnSpec, RawRecord, ResultRow } from '../../../../functions/core/types';
+import { pageViewsPipeline, rawRecord, WINDOW_MS } from '../../../faults/pageViewsPipeline';
+
+/** Encodes rows as JSON lines (bigint as string) so the assertions can read them. */
+const jsonEncoder: ResultEncoder = {
+  contentType: 'application/json',
+  extension: 'json',
+  encode: (_columns: readonly ColumnSpec[], rows: readonly ResultRow[]) => new TextEncoder().encode(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))),
+};
+
+const SHARD = 'shardId-000000000000';
+const T0 = Date.UTC(2026, 0, 2, 3, 0, 0);
+
+function setup(options: { tables?: InMemoryStateTables; objects?: InMemoryObjectStore; store?: StateStore; now?: number } = {}) {
+  const tables = options.tables ?? new InMemoryStateTables();
+  const store = options.store ?? new InMemoryStateStore({ tables });
+  const objects = options.objects ?? new InMemoryObjectStore();
+  const pipeline = pageViewsPipeline();
+  const processor = new BatchProcessor({ pipeline, store, objects, encoder: jsonEncoder, clock: { now: () => options.now ?? T0 } });
+  return { tables, store, objects, pipeline, processor };
+}
+
+function views(from: number, count: number, shard = SHARD, users = 5, baseTs = T0): RawRecord[] {
+  return Array.from({ length: count }, (_, i) => rawRecord(shard, from + i, { id: `e${from + i}`, user: `u${(from + i) % users}`, ms: from + i, ts: baseTs + (from + i) * 100 }));
+}
+
+function results(objects: InMemoryObjectStore): Record<string, unknown>[] {
+  return [...objects.objects.keys()].filter((k) => k.startsWith('results/')).flatMap((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]);
+}
+
+function lines(objects: InMemoryObjectStore, prefix: string): Record<string, unknown>[] {
+  return [...objects.objects.keys()].filter((k) => k.startsWith(prefix)).flatMap((k) => (objects.text(k) ?? '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+}
+
+describe('BatchProcessor', () => {
+  test('when a batch is applied, it writes one item per (key, window) plus progress, and a warm instance skips the read', async () => {
+    const { processor, store, tables } = setup();
+    const first = await processor.apply(views(1, 100));
+    expect(first).toMatchObject({ recordsIn: 100, duplicates: 0, rejected: 0, late: 0, windowsWritten: 5 });
+    // readProgress + readWindows + 5 writes + progress; listDue/nextCloseAt on the first watermark.
+    const cold = store.stats.requests;
+    const second = await processor.apply(views(101, 100));
+    expect(second.windowsWritten).toBe(5);
+    expect(store.stats.requests - cold).toBeLessThanOrEqual(5 + 2);
+    const total = [...tables.windows.values()].reduce((sum, w) => sum + w.item.records, 0);
+    expect(total).toBe(200);
+  });
+
+  test('when the same batch is delivered twice, the second delivery changes nothing', async () => {
+    const { processor, tables, objects } = setup();
+    const batch = views(1, 50);
+    await processor.apply(batch);
+    const snapshot = structuredClone([...tables.windows.values()]);
+    const keys = [...objects.objects.keys()].sort();
+    const again = await processor.apply(batch);
+    expect(again).toMatchObject({ duplicates: 50, windowsWritten: 0 });
+    expect([...tables.windows.values()]).toEqual(snapshot);
+    expect([...objects.objects.keys()].sort()).toEqual(keys);
+  });
+
+  test('when the watermark passes a window close time, it emits the window once with a deterministic id', async () => {
+    const { processor, objects, tables, pipeline } = setup();
+    await processor.apply([rawRecord(SHARD, 1, { id: 'a', user: 'alice', ms: 10, ts: T0 + 1 }), rawRecord(SHARD, 2, { id: 'b', user: 'alice', ms: 30, ts: T0 + 2 })]);
+    expect(results(objects)).toEqual([]);
+    const closing = await processor.apply([rawRecord(SHARD, 3, { id: 'c', user: 'bob', ms: 1, ts: T0 + WINDOW_MS + 6_000 })]);
+    expect(closing.windowsEmitted).toBe(1);
+    const id = emissionId(pipeline.spec.name, 'alice', { start: T0, end: T0 + WINDOW_MS });
+    expect(objects.objects.has(`results/page_views_by_user/dt=2026-01-02/hour=03/${id}.json`)).toBe(true);
+    expect(results(objects)).toEqual([{ user: 'alice', window_start: T0, window_end: T0 + WINDOW_MS, views: '2', total_ms: 40, min_ms: 10, max_ms: 30, avg_ms: 20 }]);
+    const alice = [...tables.windows.values()].find((w) => w.item.key === 'alice');
+    expect(alice?.item).toMatchObject({ status: 'emitted', emissionId: id, version: 3 });
+    await processor.tick();
+    expect(results(objects)).toHaveLength(1);
+  });
+
+  test('when a user map function throws on a poison record, it is dead-lettered and the shard moves on', async () => {
+    const { processor, objects, tables } = setup();
+    const result = await processor.apply([
+      rawRecord(SHARD, 1, { id: 'a', user: 'alice', ms: 1, ts: T0 }),
+      rawRecord(SHARD, 2, { id: 'p', user: 'mallory', ms: 1, ts: T0, page: 'poison' }),
+      rawRecord(SHARD, 3, 'not json'),
+      rawRecord(SHARD, 4, { id: 'b', user: 'alice', ms: 2, ts: T0 }),
+    ]);
+    expect(result).toMatchObject({ rejected: 2, windowsWritten: 1 });
+    const rejected = lines(objects, 'rejected/');
+    expect(rejected.map((r) => [r.sequenceNumber, r.reason])).toEqual([
+      ['2', 'OPERATOR_THREW'],
+      ['3', 'INVALID_JSON'],
+    ]);
+    expect(tables.shards.get('page-views')?.get(SHARD)?.lastSequence).toMatch(/0+4$/);
+    expect([...tables.windows.values()][0]?.item.records).toBe(2);
+  });
+
+  test('when a record arrives for a closed window, it goes to late/ and is not counted', async () => {
+    const { processor, objects } = setup();
+    await processor.apply([rawRecord(SHARD, 1, { id: 'a', user: 'alice', ms: 1, ts: T0 }), rawRecord(SHARD, 2, { id: 'b', user: 'bob', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    const result = await processor.apply([rawRecord(SHARD, 3, { id: 'c', user: 'alice', ms: 5, ts: T0 + 10 })]);
+    expect(result.late).toBe(1);
+    expect(lines(objects, 'late/')).toEqual([expect.objectContaining({ key: 'alice', sequenceNumber: '3', eventTime: T0 + 10 })]);
+    expect(results(objects)).toEqual([expect.objectContaining({ user: 'alice', views: '1' })]);
+  });
+
+  test('when a crashed batch is redelivered in bisected halves, the clean archive holds every record exactly once', async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const failing = new InMemoryStateStore({ tables });
+    const original = failing.writeShardProgress.bind(failing);
+    failing.writeShardProgress = async () => {
+      throw new Error('crash before the progress write');
+    };
+    const batch = views(1, 40);
+    await expect(setup({ tables, objects, store: failing }).processor.apply(batch)).rejects.toThrow(BatchApplyError);
+    failing.writeShardProgress = original;
+    const { processor } = setup({ tables, objects });
+    await processor.apply(batch.slice(0, 20));
+    await processor.apply(batch.slice(20));
+    const archived = lines(objects, 'clean/').map((r) => r.sequenceNumber);
+    expect(archived).toHaveLength(40);
+    expect(new Set(archived).size).toBe(40);
+    expect([...tables.windows.values()].reduce((sum, w) => sum + w.item.records, 0)).toBe(40);
+  });
+
+  test('when a concurrent writer wins the conditional write, it re-merges from the stored item without losing or doubling records', async () => {
+    const tables = new InMemoryStateTables();
+    const a = setup({ tables });
+    const b = setup({ tables });
+    await a.processor.apply(views(1, 10));
+    await b.processor.apply(views(1, 20)); // overlaps a's records 1..10 (a redelivery racing ahead)
+    await a.processor.apply(views(21, 10));
+    expect([...tables.windows.values()].reduce((sum, w) => sum + w.item.records, 0)).toBe(30);
+    expect(a.store.stats.conflicts + b.store.stats.conflicts).toBeGreaterThan(0);
+  });
+
+  test('when the store fails before the records are in, it reports that no record is applied', async () => {
+    const store = new InMemoryStateStore();
+    store.readProgress = async () => {
+      throw new Error('throttled');
+    };
+    const { processor } = setup({ store });
+    const error = await processor.apply(views(1, 3)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchApplyError);
+    expect((error as BatchApplyError).recordsApplied).toBe(false);
+    expect(((error as BatchApplyError).cause as Error).message).toBe('throttled');
+  });
+
+  test('when options are out of range, construction fails naming the value', () => {
+    const { store, objects, pipeline } = setup();
+    expect(() => new BatchProcessor({ pipeline, store, objects, encoder: jsonEncoder, clock: { now: () => 0 } }, { concurrency: 0 })).toThrow('concurrency must be an integer between 1 and 100 inclusive (given 0)');
+  });
+});
