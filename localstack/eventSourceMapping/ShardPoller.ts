@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { ESM_LIMITS } from './constants';
+import { Signal } from './Signal';
+import type { RecordFilter } from './filterCriteria';
+import { filterView } from './filterCriteria';
+import type { CheckpointStore, KinesisReader, KinesisRecordData, ShardDescription, ShardIteratorRequest, ShardLag } from './types';
+import type { ResolvedMappingConfig } from './validateConfig';
+
+/** Processes one batch of one sub-partition to completion (see `BatchProcessor`). */
+export type ProcessBatch = (records: readonly KinesisRecordData[]) => Promise<void>;
+
+export interface ShardPollerOptions {
+  readonly config: ResolvedMappingConfig;
+  readonly shard: ShardDescription;
+  /** Where to start when the shard has no checkpoint. */
+  readonly initialPosition: ShardIteratorRequest;
+  readonly reader: KinesisReader;
+  readonly checkpoints: CheckpointStore;
+  readonly filter: RecordFilter;
+  /** Builds the batch processor of one sub-partition; `markDone` must be called for every record. */
+  readonly processorFor: (markDone: (records: readonly KinesisRecordData[]) => void) => ProcessBatch;
+  readonly pollIntervalMs: number;
+  readonly maxBufferedRecords: number;
+  /** Monotonic counter shared by the runtime, used by `idle()` to ask "quiet since when?". */
+  readonly tick: () => number;
+  readonly onEnded: (shardId: string) => void;
+  readonly onActivity: () => void;
+  readonly log: (message: string) => void;
+}
+
+/** Picks the sub-partition of a record: one partition key always maps to the same one. */
+export function subPartitionOf(partitionKey: string, factor: number): number {
+  if (factor <= 1) return 0;
+  return createHash('md5').update(partitionKey).digest().readUInt32BE(0) % factor;
+}
+
+class SubPartition {
+  public readonly buffer: KinesisRecordData[] = [];
+  public readonly signal = new Signal();
+  public inFlight = false;
+  /** performance.now() when the buffer last went from empty to non-empty. */
+  public firstBufferedAt = 0;
+}
+
+/**
+ * Reads one shard and feeds its records to ParallelizationFactor sub-partitions, each delivering
+ * its batches in order (so per-partition-key order is kept). Tracks which records are done and
+ * checkpoints the highest sequence number below which everything is done.
+ */
+export class ShardPoller {
+  private readonly subPartitions: SubPartition[];
+  /** Read records, in read order → done? */
+  private readonly pending = new Map<string, boolean>();
+  private readonly stopSignal = new Signal();
+  private stopped = false;
+  private readEnded = false;
+  private ended = false;
+  private iteratorAgeMs = 0;
+  private lastQuietPollTick = -1;
+  private lastReadSequence: string | undefined;
+  private checkpoint: string | undefined;
+  private checkpointWrite: Promise<void> = Promise.resolve();
+  private loops: Promise<void>[] = [];
+
+  public constructor(private readonly options: ShardPollerOptions) {
+    this.subPartitions = Array.from({ length: options.config.parallelizationFactor }, () => new SubPartition());
+  }
+
+  public get shardId(): string {
+    return this.options.shard.shardId;
+  }
+
+  public start(): void {
+    this.loops = [this.readLoop(), ...this.subPartitions.map((sub) => this.deliverLoop(sub))];
+    for (const loop of this.loops) {
+      loop.catch((error: unknown) => this.options.log(`shard ${this.shardId} loop failed: ${String(error)}`));
+    }
+  }
+
+  public async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopSignal.notify();
+    for (const sub of this.subPartitions) sub.signal.notify();
+    await Promise.allSettled(this.loops);
+    await this.checkpointWrite;
+  }
+
+  /** True when the shard is ended, or a poll that started after `tick` found nothing new and nothing is pending. */
+  public isQuietSince(tick: number): boolean {
+    if (this.ended) return true;
+    return this.lastQuietPollTick > tick && this.pending.size === 0 && this.subPartitions.every((s) => !s.inFlight && s.buffer.length === 0);
+  }
+
+  public lag(functionName: string): ShardLag {
+    return {
+      mappingUuid: this.options.config.uuid,
+      functionName,
+      shardId: this.shardId,
+      state: this.ended ? 'ended' : 'polling',
+      iteratorAgeMs: this.iteratorAgeMs,
+      pendingRecords: this.pending.size,
+      ...(this.checkpoint === undefined ? {} : { checkpoint: this.checkpoint }),
+    };
+  }
+
+  private async initialIterator(): Promise<string> {
+    const { reader, config, checkpoints } = this.options;
+    const saved = await checkpoints.get(config.uuid, this.shardId);
+    this.checkpoint = saved?.sequenceNumber;
+    const request: ShardIteratorRequest =
+      this.lastReadSequence !== undefined
+        ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastReadSequence }
+        : saved?.sequenceNumber !== undefined
+          ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: saved.sequenceNumber }
+          : this.options.initialPosition;
+    return reader.getShardIterator(config.eventSourceArn, this.shardId, request);
+  }
+
+  private async readLoop(): Promise<void> {
+    const { reader, pollIntervalMs } = this.options;
+    let iterator: string | undefined;
+    while (!this.stopped) {
+      if (this.pending.size >= this.options.maxBufferedRecords) {
+        await this.stopSignal.wait(pollIntervalMs);
+        continue;
+      }
+      const tick = this.options.tick();
+      let result;
+      try {
+        iterator ??= await this.initialIterator();
+        result = await reader.getRecords(iterator, ESM_LIMITS.GET_RECORDS_LIMIT);
+      } catch (error) {
+        // Expired iterators, throttling, emulator restarts: start again after the last record read.
+        this.options.log(`GetRecords on ${this.shardId} failed, retrying: ${String(error)}`);
+        iterator = undefined;
+        await this.stopSignal.wait(pollIntervalMs);
+        continue;
+      }
+      if (this.stopped) break;
+      this.iteratorAgeMs = result.millisBehindLatest;
+      this.accept(result.records);
+      if (result.nextShardIterator === undefined) {
+        this.readEnded = true;
+        for (const sub of this.subPartitions) sub.signal.notify();
+        this.maybeEnd();
+        return;
+      }
+      iterator = result.nextShardIterator;
+      if (result.records.length === 0) {
+        this.lastQuietPollTick = tick;
+        this.options.onActivity();
+        await this.stopSignal.wait(pollIntervalMs);
+      }
+    }
+  }
+
+  private accept(records: readonly KinesisRecordData[]): void {
+    const filteredOut: KinesisRecordData[] = [];
+    for (const record of records) {
+      this.lastReadSequence = record.sequenceNumber;
+      this.pending.set(record.sequenceNumber, false);
+      if (!this.options.filter(filterView(record))) {
+        filteredOut.push(record);
+        continue;
+      }
+      const sub = this.subPartitions[subPartitionOf(record.partitionKey, this.subPartitions.length)] as SubPartition;
+      if (sub.buffer.length === 0) sub.firstBufferedAt = performance.now();
+      sub.buffer.push(record);
+    }
+    // Records that do not match the filter criteria are skipped and checkpointed past, like Lambda.
+    if (filteredOut.length > 0) this.markDone(filteredOut);
+    for (const sub of this.subPartitions) if (sub.buffer.length > 0) sub.signal.notify();
+  }
+
+  private async deliverLoop(sub: SubPartition): Promise<void> {
+    const { config } = this.options;
+    const process = this.options.processorFor((records) => this.markDone(records));
+    const windowMs = config.maximumBatchingWindowInSeconds * 1000;
+    while (!this.stopped) {
+      if (sub.buffer.length === 0) {
+        if (this.readEnded) return;
+        await sub.signal.wait();
+        continue;
+      }
+      if (windowMs > 0 && sub.buffer.length < config.batchSize && !this.readEnded) {
+        const remaining = sub.firstBufferedAt + windowMs - performance.now();
+        if (remaining > 0) {
+          await sub.signal.wait(remaining);
+          continue;
+        }
+      }
+      const batch = this.takeBatch(sub);
+      sub.inFlight = true;
+      try {
+        await process(batch);
+      } finally {
+        sub.inFlight = false;
+      }
+      this.maybeEnd();
+      if (sub.buffer.length > 0) sub.firstBufferedAt = performance.now();
+      this.options.onActivity();
+    }
+  }
+
+  /** Up to BatchSize records and at most Lambda's 6 MB payload. */
+  private takeBatch(sub: SubPartition): KinesisRecordData[] {
+    let bytes = 0;
+    let count = 0;
+    for (const record of sub.buffer) {
+      const size = Math.ceil(record.data.length / 3) * 4 + 512;
+      if (count >= this.options.config.batchSize || (count > 0 && bytes + size > ESM_LIMITS.MAX_PAYLOAD_BYTES)) break;
+      bytes += size;
+      count += 1;
+    }
+    return sub.buffer.splice(0, count);
+  }
+
+  private markDone(records: readonly KinesisRecordData[]): void {
+    for (const record of records) this.pending.set(record.sequenceNumber, true);
+    let advancedTo: string | undefined;
+    for (const [sequence, done] of this.pending) {
+      if (!done) break;
+      this.pending.delete(sequence);
+      advancedTo = sequence;
+    }
+    if (advancedTo !== undefined) {
+      this.checkpoint = advancedTo;
+      this.persist(false);
+    }
+    this.maybeEnd();
+  }
+
+  private maybeEnd(): void {
+    if (!this.readEnded || this.ended || this.pending.size > 0) return;
+    if (this.subPartitions.some((s) => s.buffer.length > 0 || s.inFlight)) return;
+    this.ended = true;
+    this.persist(true);
+    void this.checkpointWrite.then(() => this.options.onEnded(this.shardId));
+  }
+
+  private persist(ended: boolean): void {
+    const checkpoint = { ...(this.checkpoint === undefined ? {} : { sequenceNumber: this.checkpoint }), ended };
+    this.checkpointWrite = this.checkpointWrite
+      .then(() => this.options.checkpoints.put(this.options.config.uuid, this.shardId, checkpoint))
+      .catch((error: unknown) => this.options.log(`checkpoint of ${this.shardId} failed: ${String(error)}`));
+  }
+}

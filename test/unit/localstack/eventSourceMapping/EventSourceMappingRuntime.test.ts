@@ -1,0 +1,474 @@
+import { createHarness, TEST_FUNCTION, type Harness } from '../../../helpers/fixtures/esmHarness';
+import { FakeKinesis } from '../../../helpers/fixtures/FakeKinesis';
+import { MemoryCheckpointStore } from '../../../../localstack/eventSourceMapping/MemoryCheckpointStore';
+import { subPartitionOf } from '../../../../localstack/eventSourceMapping/ShardPoller';
+
+const range = (n: number, prefix = 'r'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('EventSourceMappingRuntime', () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.runtime.stop();
+    harness = undefined;
+  });
+
+  describe('event shape', () => {
+    it('when records arrive, it invokes the function with a KinesisStreamEvent shaped like AWS', async () => {
+      const kinesis = new FakeKinesis({ now: () => 1_700_000_000_123 });
+      harness = createHarness({ kinesis });
+      harness.kinesis.put(harness.streamArn, 'user-1', '{"a":1}');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      const record = harness.invoker.calls[0]?.event.Records[0];
+      const sequenceNumber = harness.kinesis.records(harness.streamArn)[0]?.sequenceNumber;
+      expect(record).toEqual({
+        kinesis: {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: 'user-1',
+          sequenceNumber,
+          data: Buffer.from('{"a":1}').toString('base64'),
+          approximateArrivalTimestamp: 1_700_000_000.123,
+        },
+        eventSource: 'aws:kinesis',
+        eventVersion: '1.0',
+        eventID: `shardId-000000000000:${sequenceNumber}`,
+        eventName: 'aws:kinesis:record',
+        invokeIdentityArn: TEST_FUNCTION.roleArn,
+        awsRegion: 'us-east-1',
+        eventSourceARN: harness.streamArn,
+      });
+      expect(Object.keys(record ?? {})).toEqual(['kinesis', 'eventSource', 'eventVersion', 'eventID', 'eventName', 'invokeIdentityArn', 'awsRegion', 'eventSourceARN']);
+    });
+  });
+
+  describe('BatchSize', () => {
+    it('when 25 records are waiting and BatchSize is 10, it invokes with batches of 10, 10 and 5 in order', async () => {
+      harness = createHarness({ mapping: { batchSize: 10 } });
+      harness.put(range(25), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data.length)).toEqual([10, 10, 5]);
+      expect(harness.invoker.delivered()).toEqual(range(25));
+    });
+  });
+
+  describe('MaximumBatchingWindowInSeconds', () => {
+    it('when the window is 1 s and records trickle in, it gathers them into one batch', async () => {
+      const kinesis = new FakeKinesis({ maxRecordsPerCall: 1 });
+      harness = createHarness({ kinesis, mapping: { batchSize: 100, maximumBatchingWindowInSeconds: 1 } });
+      harness.put(range(5), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data.length)).toEqual([5]);
+    });
+
+    it('when the window is 0, it invokes as soon as records are read', async () => {
+      const kinesis = new FakeKinesis({ maxRecordsPerCall: 1 });
+      harness = createHarness({ kinesis, mapping: { batchSize: 100, maximumBatchingWindowInSeconds: 0 } });
+      harness.put(range(5), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.length).toBeGreaterThan(1);
+      expect(harness.invoker.delivered()).toEqual(range(5));
+    });
+
+    it('when BatchSize records are buffered before the window ends, it invokes without waiting for the window', async () => {
+      harness = createHarness({ mapping: { batchSize: 3, maximumBatchingWindowInSeconds: 300 } });
+      harness.put(range(3), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle(5_000);
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(3)]);
+    });
+  });
+
+  describe('StartingPosition', () => {
+    it('when TRIM_HORIZON, it delivers records put before the start', async () => {
+      harness = createHarness({ mapping: { startingPosition: 'TRIM_HORIZON' } });
+      harness.put(['old']);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      harness.put(['new']);
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual(['old', 'new']);
+    });
+
+    it('when LATEST, it skips records put before the start and delivers later ones', async () => {
+      harness = createHarness({ mapping: { startingPosition: 'LATEST' } });
+      harness.put(['old']);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      harness.put(['new']);
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual(['new']);
+    });
+
+    it('when AT_TIMESTAMP, it starts at the first record that arrived at or after the timestamp', async () => {
+      harness = createHarness({
+        mapping: { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: 1_700_000_100 },
+        before: (kinesis, arn) => {
+          kinesis.put(arn, 'k', 'before', 1_700_000_099_999);
+          kinesis.put(arn, 'k', 'at', 1_700_000_100_000);
+          kinesis.put(arn, 'k', 'after', 1_700_000_100_001);
+        },
+      });
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual(['at', 'after']);
+    });
+  });
+
+  describe('ParallelizationFactor', () => {
+    it('when the factor is 4, it runs concurrent batches per shard and keeps each partition key in order', async () => {
+      let active = 0;
+      let maxActive = 0;
+      harness = createHarness({
+        mapping: { parallelizationFactor: 4, batchSize: 5 },
+        handler: async () => {
+          active += 1;
+          maxActive = Math.max(maxActive, active);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          active -= 1;
+        },
+      });
+      const keys = range(12, 'key-');
+      for (let i = 0; i < 10; i += 1) for (const key of keys) harness.kinesis.put(harness.streamArn, key, `${key}:${i}`);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(maxActive).toBeGreaterThan(1);
+      expect(maxActive).toBeLessThanOrEqual(4);
+      const delivered = harness.invoker.delivered();
+      expect(delivered).toHaveLength(120);
+      for (const key of keys) {
+        expect(delivered.filter((d) => d.startsWith(`${key}:`))).toEqual(Array.from({ length: 10 }, (_, i) => `${key}:${i}`));
+      }
+      // Each batch holds the records of one sub-partition only.
+      for (const call of harness.invoker.calls) {
+        expect(new Set(call.partitionKeys.map((key) => subPartitionOf(key, 4))).size).toBe(1);
+      }
+    });
+
+    it('when the factor is 1, it never runs two batches of a shard at once', async () => {
+      let active = 0;
+      let maxActive = 0;
+      harness = createHarness({
+        mapping: { parallelizationFactor: 1, batchSize: 2 },
+        handler: async () => {
+          active += 1;
+          maxActive = Math.max(maxActive, active);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          active -= 1;
+        },
+      });
+      for (let i = 0; i < 20; i += 1) harness.kinesis.put(harness.streamArn, `key-${i}`, `v${i}`);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(maxActive).toBe(1);
+      expect(harness.invoker.delivered()).toEqual(range(20, 'v'));
+    });
+  });
+
+  describe('BisectBatchOnFunctionError', () => {
+    const poison = (event: { Records: { kinesis: { data: string } }[] }): void => {
+      if (event.Records.some((r) => Buffer.from(r.kinesis.data, 'base64').toString() === 'r5')) throw new Error('poison');
+    };
+
+    it('when a batch fails and bisection is on, it splits the batch until the bad record is isolated', async () => {
+      harness = createHarness({ mapping: { batchSize: 8, bisectBatchOnFunctionError: true, maximumRetryAttempts: 0 }, handler: poison });
+      harness.put(range(8), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([
+        range(8),
+        ['r0', 'r1', 'r2', 'r3'],
+        ['r4', 'r5', 'r6', 'r7'],
+        ['r4', 'r5'],
+        ['r4'],
+        ['r5'],
+        ['r6', 'r7'],
+      ]);
+      expect(harness.destination.sent.map((s) => s.record.KinesisBatchInfo.batchSize)).toEqual([1]);
+    });
+
+    it('when bisection is off, it retries the whole batch', async () => {
+      harness = createHarness({ mapping: { batchSize: 8, bisectBatchOnFunctionError: false, maximumRetryAttempts: 1 }, handler: poison });
+      harness.put(range(8), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(8), range(8)]);
+      expect(harness.destination.sent.map((s) => s.record.KinesisBatchInfo.batchSize)).toEqual([8]);
+    });
+  });
+
+  describe('MaximumRetryAttempts', () => {
+    it('when the function keeps failing with 2 retries, it invokes 3 times then discards and moves on', async () => {
+      harness = createHarness({
+        mapping: { batchSize: 2, maximumRetryAttempts: 2 },
+        handler: (event) => {
+          if (Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64').toString() === 'r0') throw new Error('boom');
+        },
+      });
+      harness.put(range(4), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([['r0', 'r1'], ['r0', 'r1'], ['r0', 'r1'], ['r2', 'r3']]);
+      expect(harness.destination.sent[0]?.record.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
+    });
+
+    it('when retries are infinite (-1), it keeps retrying and blocks the shard', async () => {
+      harness = createHarness({ mapping: { batchSize: 1, maximumRetryAttempts: -1 }, handler: () => { throw new Error('down'); } });
+      harness.put(['a', 'b']);
+      await harness.runtime.start();
+      await expect(harness.runtime.idle(300)).rejects.toThrow('not idle');
+      expect(harness.invoker.calls.length).toBeGreaterThan(5);
+      expect(new Set(harness.invoker.calls.map((c) => c.data[0]))).toEqual(new Set(['a']));
+      expect(harness.destination.sent).toEqual([]);
+    });
+  });
+
+  describe('MaximumRecordAgeInSeconds', () => {
+    it('when records are older than the maximum age, it discards them to the destination without invoking', async () => {
+      const now = 1_800_000_000_000;
+      harness = createHarness({
+        mapping: { maximumRecordAgeInSeconds: 60 },
+        runtime: { now: () => now },
+        before: (kinesis, arn) => {
+          kinesis.put(arn, 'k', 'stale', now - 61_000);
+          kinesis.put(arn, 'k', 'fresh', now - 59_000);
+        },
+      });
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual(['fresh']);
+      expect(harness.destination.sent.map((s) => s.record.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+      expect(harness.destination.sent[0]?.record.KinesisBatchInfo.batchSize).toBe(1);
+    });
+
+    it('when records age past the maximum while being retried, it stops retrying them', async () => {
+      let now = 1_800_000_000_000;
+      harness = createHarness({
+        mapping: { maximumRecordAgeInSeconds: 60, maximumRetryAttempts: -1 },
+        runtime: { now: () => now },
+        handler: () => {
+          now += 30_000;
+          throw new Error('down');
+        },
+        before: (kinesis, arn) => kinesis.put(arn, 'k', 'x', now),
+      });
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls).toHaveLength(3);
+      expect(harness.destination.sent.map((s) => s.record.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+    });
+  });
+
+  describe('ReportBatchItemFailures', () => {
+    it('when the function reports failed items, it retries from the lowest reported sequence number', async () => {
+      let failed = false;
+      harness = createHarness({
+        mapping: { batchSize: 5, functionResponseTypes: ['ReportBatchItemFailures'] },
+        handler: (event) => {
+          if (failed) return { batchItemFailures: [] };
+          failed = true;
+          const ids = event.Records.map((r) => r.kinesis.sequenceNumber);
+          return { batchItemFailures: [{ itemIdentifier: ids[4] }, { itemIdentifier: ids[2] }] };
+        },
+      });
+      harness.put(range(5), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(5), ['r2', 'r3', 'r4']]);
+    });
+
+    it('when the response has an empty itemIdentifier, it retries the whole batch', async () => {
+      let calls = 0;
+      harness = createHarness({
+        mapping: { batchSize: 3, functionResponseTypes: ['ReportBatchItemFailures'] },
+        handler: () => (calls++ === 0 ? { batchItemFailures: [{ itemIdentifier: '' }] } : null),
+      });
+      harness.put(range(3), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(3), range(3)]);
+    });
+
+    it('when ReportBatchItemFailures is not enabled, it ignores a batchItemFailures response', async () => {
+      harness = createHarness({
+        mapping: { batchSize: 3 },
+        handler: (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] }),
+      });
+      harness.put(range(3), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(3)]);
+    });
+  });
+
+  describe('DestinationConfig.OnFailure', () => {
+    it('when a batch exhausts its retries, it sends the invocation record with KinesisBatchInfo', async () => {
+      harness = createHarness({
+        kinesis: new FakeKinesis({ now: () => 1_700_000_000_000 }),
+        mapping: { batchSize: 2, maximumRetryAttempts: 0 },
+        handler: () => {
+          throw new Error('boom');
+        },
+      });
+      harness.put(['a', 'b'], 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      const [first, second] = harness.kinesis.records(harness.streamArn);
+      expect(harness.destination.sent).toHaveLength(1);
+      const sent = harness.destination.sent[0];
+      expect(sent?.mappingUuid).toBe('mapping-1');
+      expect(sent?.record).toEqual({
+        requestContext: { requestId: expect.any(String), functionArn: TEST_FUNCTION.functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1 },
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        version: '1.0',
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        KinesisBatchInfo: {
+          shardId: 'shardId-000000000000',
+          startSequenceNumber: first?.sequenceNumber,
+          endSequenceNumber: second?.sequenceNumber,
+          approximateArrivalOfFirstRecord: '2023-11-14T22:13:20.000Z',
+          approximateArrivalOfLastRecord: '2023-11-14T22:13:20.000Z',
+          batchSize: 2,
+          streamArn: harness.streamArn,
+        },
+      });
+      expect(sent?.event.Records.map((r) => r.kinesis.sequenceNumber)).toEqual([first?.sequenceNumber, second?.sequenceNumber]);
+    });
+  });
+
+  describe('FilterCriteria', () => {
+    it('when records do not match the filter, it skips them and checkpoints past them', async () => {
+      harness = createHarness({ mapping: { filterPatterns: ['{"data":{"kind":["click"]}}'] } });
+      for (const kind of ['click', 'view', 'click', 'view']) harness.kinesis.putJson(harness.streamArn, 'k', { kind });
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual(['{"kind":"click"}', '{"kind":"click"}']);
+      const last = harness.kinesis.records(harness.streamArn)[3]?.sequenceNumber;
+      expect(await harness.checkpoints.get('mapping-1', 'shardId-000000000000')).toEqual({ sequenceNumber: last, ended: false });
+    });
+  });
+
+  describe('checkpoints', () => {
+    it('when the runtime restarts with the same checkpoint store, it resumes after the last processed record', async () => {
+      const kinesis = new FakeKinesis();
+      const checkpoints = new MemoryCheckpointStore();
+      let arn = '';
+      const first = createHarness({ kinesis, checkpoints, before: (_k, a) => (arn = a) });
+      first.put(['a', 'b']);
+      await first.runtime.start();
+      await first.runtime.idle();
+      await first.runtime.stop();
+      kinesis.put(arn, 'k', 'c');
+      const second = createHarness({ kinesis, checkpoints, mapping: { eventSourceArn: arn } });
+      harness = second;
+      await second.runtime.start();
+      await second.runtime.idle();
+      expect(first.invoker.delivered()).toEqual(['a', 'b']);
+      expect(second.invoker.delivered()).toEqual(['c']);
+    });
+
+    it('when a batch failed before the restart, it redelivers it after the restart', async () => {
+      const kinesis = new FakeKinesis();
+      const checkpoints = new MemoryCheckpointStore();
+      let arn = '';
+      const first = createHarness({ kinesis, checkpoints, mapping: { maximumRetryAttempts: -1 }, handler: () => { throw new Error('down'); }, before: (_k, a) => (arn = a) });
+      first.put(['a']);
+      await first.runtime.start();
+      await expect(first.runtime.idle(100)).rejects.toThrow('not idle');
+      await first.runtime.stop();
+      const second = createHarness({ kinesis, checkpoints, mapping: { eventSourceArn: arn } });
+      harness = second;
+      await second.runtime.start();
+      await second.runtime.idle();
+      expect(second.invoker.delivered()).toEqual(['a']);
+    });
+  });
+
+  describe('resharding', () => {
+    it('when a shard is split, it reads the children only after the parent is fully processed', async () => {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      harness = createHarness({
+        mapping: { batchSize: 100 },
+        handler: async (event) => {
+          if (Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64').toString().startsWith('parent')) await gate;
+        },
+      });
+      const { kinesis, streamArn } = harness;
+      for (let i = 0; i < 5; i += 1) kinesis.put(streamArn, `key-${i}`, `parent-${i}`);
+      const [left, right] = kinesis.splitShard(streamArn, 'shardId-000000000000');
+      for (let i = 0; i < 5; i += 1) kinesis.put(streamArn, `key-${i}`, `child-${i}`);
+      await harness.runtime.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(harness.invoker.calls).toHaveLength(0);
+      expect(harness.runtime.lag().filter((l) => l.state === 'waiting-for-parents').map((l) => l.shardId).sort()).toEqual([left, right].sort());
+      release();
+      await harness.runtime.idle();
+      const delivered = harness.invoker.delivered();
+      expect(delivered.slice(0, 5)).toEqual(range(5, 'parent-'));
+      expect(delivered.slice(5).sort()).toEqual(range(5, 'child-'));
+      expect(await harness.checkpoints.get('mapping-1', 'shardId-000000000000')).toMatchObject({ ended: true });
+    });
+
+    it('when two shards are merged, it reads the child after both parents', async () => {
+      harness = createHarness({ shards: 2 });
+      const { kinesis, streamArn } = harness;
+      for (let i = 0; i < 6; i += 1) kinesis.put(streamArn, `key-${i}`, `parent-${i}`);
+      kinesis.mergeShards(streamArn, 'shardId-000000000000', 'shardId-000000000001');
+      for (let i = 0; i < 6; i += 1) kinesis.put(streamArn, `key-${i}`, `child-${i}`);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      const delivered = harness.invoker.delivered();
+      expect(delivered.slice(0, 6).sort()).toEqual(range(6, 'parent-'));
+      expect(delivered.slice(6)).toEqual(range(6, 'child-'));
+    });
+  });
+
+  describe('resilience', () => {
+    it('when GetRecords fails, it gets a new iterator after the last record read and loses nothing', async () => {
+      harness = createHarness({ kinesis: new FakeKinesis({ maxRecordsPerCall: 2 }) });
+      harness.put(range(4), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      harness.kinesis.failNextGetRecords(2);
+      harness.put(['x', 'y'], 'k');
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual([...range(4), 'x', 'y']);
+    });
+  });
+
+  describe('hooks', () => {
+    it('when beforeInvoke injects crashAfter, the handler runs and the batch is retried', async () => {
+      let injected = false;
+      harness = createHarness({
+        runtime: {
+          hooks: {
+            beforeInvoke: () => {
+              if (injected) return undefined;
+              injected = true;
+              return 'crashAfter';
+            },
+          },
+        },
+      });
+      harness.put(['a']);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([['a'], ['a']]);
+    });
+
+    it('when beforeInvoke injects duplicate, the same event is delivered twice and onInvoke sees the attempt numbers', async () => {
+      const attempts: number[] = [];
+      harness = createHarness({
+        runtime: { hooks: { beforeInvoke: (info) => (info.attempt === 1 ? 'duplicate' : undefined), onInvoke: (info) => void attempts.push(info.attempt) } },
+      });
+      harness.put(['a']);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.requestId)).toEqual([harness.invoker.calls[0]?.requestId, harness.invoker.calls[0]?.requestId]);
+      expect(attempts).toEqual([1]);
+    });
+  });
+});
