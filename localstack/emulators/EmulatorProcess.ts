@@ -23,6 +23,11 @@ export interface EmulatorProcessOptions {
    * @default [] (the child's port is chosen by the caller)
    */
   readonly ephemeralPorts?: readonly number[];
+  /**
+   * For children that announce their port on stdout (the JVM launcher): a pattern whose first group
+   * is the port. The port is then available as `port(0)`.
+   */
+  readonly portFromOutput?: RegExp;
   /** Receives the child's output, one line at a time, prefixed with its name. */
   readonly log?: (line: string) => void;
   /** @default EMULATOR_START_TIMEOUT_MS */
@@ -116,10 +121,17 @@ export class EmulatorProcess {
         SHARDFLOW_EPHEMERAL_PORTS: placeholders.join(','),
       },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // stdin stays open and unused: a child can treat its end of file as "the parent is gone".
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
     });
     const tail: string[] = [];
+    const ports = new Map<number, number>();
     const onLine = (line: string): void => {
+      const announced = options.portFromOutput?.exec(line)?.[1];
+      if (announced !== undefined && !ports.has(0)) {
+        ports.set(0, Number(announced));
+        child.emit('shardflow:port');
+      }
       tail.push(line);
       if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
       options.log?.(`[${options.name}] ${line}`);
@@ -139,7 +151,6 @@ export class EmulatorProcess {
       });
     }
 
-    const ports = new Map<number, number>();
     const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -149,7 +160,7 @@ export class EmulatorProcess {
           reject(new EmulatorStartError(`${options.name}: ${message}${output}`, { cause }));
         };
         const check = (): void => {
-          if (placeholders.every((p) => ports.has(p))) {
+          if (placeholders.every((p) => ports.has(p)) && (options.portFromOutput === undefined || ports.has(0))) {
             cleanup();
             resolve();
           }
@@ -169,8 +180,10 @@ export class EmulatorProcess {
           child.off('message', onMessage);
           child.off('error', onError);
           child.off('exit', onExit);
+          child.off('shardflow:port', check);
         };
         child.on('message', onMessage);
+        child.on('shardflow:port', check);
         child.once('error', onError);
         child.once('exit', onExit);
         check();
