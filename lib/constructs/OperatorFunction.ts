@@ -1,0 +1,91 @@
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { Problems } from '../validation';
+import { PipelineFunction, type PipelineFunctionOptions, validatePipelineFunctionOptions } from './PipelineFunction';
+import type { ResultsBucket } from './ResultsBucket';
+import { S3FailureDestination } from './S3FailureDestination';
+import { shardEventSource, type ShardEventSourceOptions, validateShardEventSourceOptions } from './ShardEventSource';
+import type { StateTable } from './StateTable';
+
+/** Default handler module of operator functions, relative to the repository root. */
+export const DEFAULT_OPERATOR_ENTRY = 'functions/handlers/operator.ts';
+
+/** Props of {@link OperatorFunction}. */
+export interface OperatorFunctionProps extends PipelineFunctionOptions {
+  /** Pipeline name (`SHARDFLOW_PIPELINE`). */
+  readonly pipeline: string;
+  /** Result table of the pipeline's sink: the function may write only `results/<table>/`. */
+  readonly sinkTable: string;
+  /** The stream the function consumes. */
+  readonly stream: kinesis.IStream;
+  /** Shared state table. */
+  readonly stateTable: StateTable;
+  /** Shared results bucket; also the on-failure destination. */
+  readonly resultsBucket: ResultsBucket;
+  /**
+   * Handler module (exporting `handler`), absolute or relative to the repository root.
+   * @default 'functions/handlers/operator.ts'
+   */
+  readonly entry?: string;
+  /**
+   * Event source mapping settings.
+   * @default - see `SHARD_EVENT_SOURCE_DEFAULTS`
+   */
+  readonly eventSource?: ShardEventSourceOptions;
+  /**
+   * Destination of batches that exhaust retries or age out.
+   * @default - the results bucket, under Lambda's `aws/lambda/` prefix
+   */
+  readonly onFailure?: lambda.IEventSourceDlq;
+}
+
+/** Every problem with the sizing and event-source props, each naming the given value. */
+export function validateOperatorFunctionProps(
+  props: Pick<OperatorFunctionProps, keyof PipelineFunctionOptions | 'eventSource'>,
+): string[] {
+  return [
+    ...validatePipelineFunctionOptions('Operator function', props),
+    ...validateShardEventSourceOptions(props.eventSource ?? {}),
+  ];
+}
+
+/**
+ * The Lambda operator of one pipeline and its Kinesis event source mapping: validate → build →
+ * grant (state table items, the pipeline's own bucket prefixes; the event source grants the stream
+ * reads) → wire (mapping with bisect, bounded retries, max record age, partial batch responses and
+ * an on-failure destination).
+ */
+export class OperatorFunction extends Construct {
+  /** The operator function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** The event source the mapping was created from. */
+  public readonly eventSource: sources.KinesisEventSource;
+
+  public constructor(scope: Construct, id: string, props: OperatorFunctionProps) {
+    super(scope, id);
+    new Problems().addAll(validateOperatorFunctionProps(props)).throwIfAny(`OperatorFunction '${this.node.path}'`);
+
+    this.function = new PipelineFunction(this, 'Operator', {
+      ...props,
+      entry: props.entry ?? DEFAULT_OPERATOR_ENTRY,
+      stateTableName: props.stateTable.table.tableName,
+      resultsBucketName: props.resultsBucket.bucket.bucketName,
+      streamName: props.stream.streamName,
+      description: `shardflow operator of pipeline ${props.pipeline}`,
+    }).function;
+
+    props.stateTable.grantStateAccess(this.function);
+    props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
+    props.resultsBucket.grantSideOutputWrites(this.function, props.stream.streamName);
+
+    this.eventSource = shardEventSource(
+      props.stream,
+      props.eventSource ?? {},
+      props.onFailure ?? new S3FailureDestination(props.resultsBucket.bucket),
+    );
+    this.function.addEventSource(this.eventSource);
+  }
+}

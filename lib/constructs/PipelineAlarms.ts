@@ -1,0 +1,168 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { METRICS } from '../metrics';
+import { Problems } from '../validation';
+
+/** Alarm thresholds of one pipeline. */
+export interface PipelineAlarmOptions {
+  /**
+   * Alarm when the operator's maximum iterator age stays above this for 5 minutes; 1 second – 7 days.
+   * @default Duration.minutes(5)
+   */
+  readonly maxIteratorAge?: Duration;
+  /**
+   * Alarm when the operator reports at least this many errors in 5 minutes, 1 or more.
+   * @default 1
+   */
+  readonly errorsThreshold?: number;
+  /**
+   * Alarm when the operator is throttled at least this many times in 5 minutes, 1 or more.
+   * @default 1
+   */
+  readonly throttlesThreshold?: number;
+  /**
+   * Alarm when more than this percent of incoming records are rejected in 5 minutes, 0–100.
+   * @default 1
+   */
+  readonly rejectedRatePercent?: number;
+  /**
+   * Alarm when more than this percent of incoming records arrive late in 5 minutes, 0–100.
+   * @default 5
+   */
+  readonly lateRatePercent?: number;
+  /**
+   * Action taken when any alarm fires (e.g. an SNS topic action).
+   * @default - no action; the alarms show on the dashboard
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+}
+
+/** Props of {@link PipelineAlarms}. */
+export interface PipelineAlarmsProps extends PipelineAlarmOptions {
+  /** Pipeline name: the `pipeline` dimension of its EMF metrics. */
+  readonly pipeline: string;
+  /** The operator function. */
+  readonly operator: lambda.IFunction;
+  /** The pipeline's stream (incoming record count, the denominator of the rates). */
+  readonly stream: kinesis.IStream;
+}
+
+/** Every problem with the thresholds, each naming the given value; empty when valid. */
+export function validatePipelineAlarmOptions(options: PipelineAlarmOptions): string[] {
+  const problems = new Problems()
+    .durationRange('Maximum iterator age alarm threshold', options.maxIteratorAge, Duration.seconds(1), Duration.days(7))
+    .integerRange('Errors alarm threshold', options.errorsThreshold, 1, Number.MAX_SAFE_INTEGER)
+    .integerRange('Throttles alarm threshold', options.throttlesThreshold, 1, Number.MAX_SAFE_INTEGER);
+  for (const [label, value] of [
+    ['Rejected rate alarm threshold (%)', options.rejectedRatePercent],
+    ['Late rate alarm threshold (%)', options.lateRatePercent],
+  ] as const) {
+    problems.check(
+      value !== undefined && !(value >= 0 && value <= 100),
+      `${label} must be between 0 and 100 inclusive (given ${value})`,
+    );
+  }
+  return [...problems.all];
+}
+
+const PERIOD = Duration.minutes(5);
+
+/** One EMF metric of a pipeline, as Powertools publishes it (service + pipeline dimensions). */
+export function pipelineMetric(pipeline: string, metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS.NAMESPACE,
+    metricName,
+    dimensionsMap: { [METRICS.SERVICE_DIMENSION]: METRICS.SERVICE, [METRICS.PIPELINE_DIMENSION]: pipeline },
+    statistic: cloudwatch.Stats.SUM,
+    period: PERIOD,
+  });
+}
+
+/**
+ * The alarms of one pipeline: iterator age (falling behind), errors and throttles (infrastructure
+ * faults), and the rejected and late rates (bad input, lateness beyond the allowed bound).
+ */
+export class PipelineAlarms extends Construct {
+  public readonly iteratorAge: cloudwatch.Alarm;
+  public readonly errors: cloudwatch.Alarm;
+  public readonly throttles: cloudwatch.Alarm;
+  public readonly rejectedRate: cloudwatch.Alarm;
+  public readonly lateRate: cloudwatch.Alarm;
+  /** `100 × RejectedRecords / IncomingRecords` over 5 minutes. */
+  public readonly rejectedRateMetric: cloudwatch.MathExpression;
+  /** `100 × LateRecords / IncomingRecords` over 5 minutes. */
+  public readonly lateRateMetric: cloudwatch.MathExpression;
+
+  public constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    new Problems().addAll(validatePipelineAlarmOptions(props)).throwIfAny(`PipelineAlarms '${this.node.path}'`);
+    const name = (what: string): string => `shardflow-${props.pipeline}-${what}`;
+    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+
+    this.iteratorAge = new cloudwatch.Alarm(this, 'IteratorAge', {
+      alarmName: name('iterator-age'),
+      alarmDescription: `Operator of ${props.pipeline} is falling behind its stream`,
+      metric: props.operator.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) }),
+      threshold: (props.maxIteratorAge ?? Duration.minutes(5)).toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      treatMissingData: notBreaching,
+    });
+    this.errors = new cloudwatch.Alarm(this, 'Errors', {
+      alarmName: name('errors'),
+      alarmDescription: `Operator of ${props.pipeline} failed invocations (infrastructure errors)`,
+      metric: props.operator.metricErrors({ period: PERIOD }),
+      threshold: props.errorsThreshold ?? 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+    });
+    this.throttles = new cloudwatch.Alarm(this, 'Throttles', {
+      alarmName: name('throttles'),
+      alarmDescription: `Operator of ${props.pipeline} is throttled`,
+      metric: props.operator.metricThrottles({ period: PERIOD }),
+      threshold: props.throttlesThreshold ?? 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+    });
+
+    const incoming = props.stream.metricIncomingRecords({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
+    // Distinct ids per rate, so both expressions can share one dashboard graph.
+    const rate = (metricName: string, label: string): cloudwatch.MathExpression =>
+      new cloudwatch.MathExpression({
+        expression: `IF(incoming > 0, 100 * FILL(${metricName.toLowerCase()}, 0) / incoming, 0)`,
+        usingMetrics: { [metricName.toLowerCase()]: pipelineMetric(props.pipeline, metricName), incoming },
+        label,
+        period: PERIOD,
+      });
+    this.rejectedRateMetric = rate(METRICS.REJECTED_RECORDS, 'Rejected %');
+    this.lateRateMetric = rate(METRICS.LATE_RECORDS, 'Late %');
+    this.rejectedRate = this.rejectedRateMetric.createAlarm(this, 'RejectedRate', {
+      alarmName: name('rejected-rate'),
+      alarmDescription: `More than ${props.rejectedRatePercent ?? 1}% of ${props.pipeline} records were rejected`,
+      threshold: props.rejectedRatePercent ?? 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+    });
+    this.lateRate = this.lateRateMetric.createAlarm(this, 'LateRate', {
+      alarmName: name('late-rate'),
+      alarmDescription: `More than ${props.lateRatePercent ?? 5}% of ${props.pipeline} records arrived late`,
+      threshold: props.lateRatePercent ?? 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+    });
+
+    if (props.alarmAction) for (const alarm of this.all) alarm.addAlarmAction(props.alarmAction);
+  }
+
+  /** Every alarm of the pipeline. */
+  public get all(): cloudwatch.Alarm[] {
+    return [this.iteratorAge, this.errors, this.throttles, this.rejectedRate, this.lateRate];
+  }
+}

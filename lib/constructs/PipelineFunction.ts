@@ -1,0 +1,139 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/core/constants';
+import { METRICS } from '../metrics';
+import { Problems } from '../validation';
+
+/** Repository root: where `package-lock.json` and the `functions/` sources live. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Sizing and packaging options shared by the operator and tick functions. */
+export interface PipelineFunctionOptions {
+  /**
+   * Memory in MB, 128–10240.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Invocation timeout, 1 second – 15 minutes.
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Reserved concurrency, 0–1000 (0 pauses the function).
+   * @default - unreserved, uses the account's pool
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Props of {@link PipelineFunction}. */
+export interface PipelineFunctionProps extends PipelineFunctionOptions {
+  /** Pipeline name, passed as `SHARDFLOW_PIPELINE`. */
+  readonly pipeline: string;
+  /** Absolute path (or path relative to the repository root) of the TypeScript handler module. */
+  readonly entry: string;
+  /**
+   * Exported handler name.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  /** State table name (`SHARDFLOW_STATE_TABLE`). */
+  readonly stateTableName: string;
+  /** Results bucket name (`SHARDFLOW_RESULTS_BUCKET`). */
+  readonly resultsBucketName: string;
+  /** Source stream name (`SHARDFLOW_STREAM_NAME`). */
+  readonly streamName: string;
+  /** Shown in the console. */
+  readonly description?: string;
+}
+
+/** Every problem with the sizing options, each naming the given value; empty when valid. */
+export function validatePipelineFunctionOptions(label: string, options: PipelineFunctionOptions): string[] {
+  return [
+    ...new Problems()
+      .integerRange(`${label} memory size (MB)`, options.memorySize, 128, 10240)
+      .durationRange(`${label} timeout`, options.timeout, Duration.seconds(1), Duration.minutes(15))
+      .integerRange(`${label} reserved concurrent executions`, options.reservedConcurrentExecutions, 0, 1000).all,
+  ];
+}
+
+/**
+ * A shardflow Lambda function: Node.js 22 on arm64, bundled by the local esbuild (never Docker),
+ * minified with source maps, the AWS SDK left to the runtime, the pipeline's names in its
+ * environment (names from `functions/core/constants.ts`) and Powertools configured.
+ */
+export class PipelineFunction extends Construct {
+  /** The function built. */
+  public readonly function: nodejs.NodejsFunction;
+  /** Its log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  public constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    super(scope, id);
+    new Problems().addAll(validatePipelineFunctionOptions('Function', props)).throwIfAny(`PipelineFunction '${this.node.path}'`);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.resolve(PROJECT_ROOT, props.entry),
+      handler: props.handler ?? 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(60),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
+      ...(props.description !== undefined ? { description: props.description } : {}),
+      logGroup: this.logGroup,
+      environment: {
+        [ENV.PIPELINE]: props.pipeline,
+        [ENV.STATE_TABLE]: props.stateTableName,
+        [ENV.RESULTS_BUCKET]: props.resultsBucketName,
+        [ENV.STREAM_NAME]: props.streamName,
+        POWERTOOLS_SERVICE_NAME: METRICS.SERVICE,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS.NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        // The Node.js 22 runtime ships AWS SDK v3; bundling it would only grow the package.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+
+    Validations.of(this.function).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events; the function logs to its own log group.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'The project pins Node.js 22 (issue 5) so that the bundle target, the local runtime and CI use one Node major.',
+      },
+    );
+  }
+}

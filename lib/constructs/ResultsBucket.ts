@@ -1,0 +1,170 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, type IConstruct } from 'constructs';
+import { BUCKET_PREFIX } from '../../functions/core/constants';
+import { acknowledgeObjectPrefixGrants } from '../nag';
+import { Problems } from '../validation';
+
+/** Key prefix of Athena query results in the results bucket. */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+
+/**
+ * Key prefix under which Lambda writes on-failure records of an S3 destination
+ * (`aws/lambda/<esm-uuid>/<shard-id>/YYYY/MM/DD/...`); Lambda chooses it, not us.
+ */
+export const LAMBDA_FAILURE_PREFIX = 'aws/lambda/';
+
+/** Props of {@link ResultsBucket}. */
+export interface ResultsBucketProps {
+  /**
+   * Days after which objects under `rejected/` expire, 1–3650.
+   * @default 30
+   */
+  readonly rejectedExpirationDays?: number;
+  /**
+   * Days after which objects under `late/` expire, 1–3650.
+   * @default 30
+   */
+  readonly lateExpirationDays?: number;
+  /**
+   * Days after which the cleaned-record archive under `clean/` expires, 1–3650.
+   * @default 90
+   */
+  readonly cleanExpirationDays?: number;
+  /**
+   * Days after which on-failure records (`failed-batches/` and Lambda's `aws/lambda/`) expire, 1–3650.
+   * @default 14
+   */
+  readonly failedBatchExpirationDays?: number;
+  /**
+   * Days after which Athena query results (`athena-results/`) expire, 1–3650.
+   * @default 7
+   */
+  readonly athenaResultsExpirationDays?: number;
+  /**
+   * Keep previous object versions (expired after 30 days).
+   * @default false
+   */
+  readonly versioned?: boolean;
+  /**
+   * Write S3 server access logs to a dedicated, encrypted, TLS-only log bucket.
+   * @default true
+   */
+  readonly serverAccessLogs?: boolean;
+  /**
+   * What happens to the bucket when removed from the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const DAYS = [
+  ['rejectedExpirationDays', 'Rejected record expiration'],
+  ['lateExpirationDays', 'Late record expiration'],
+  ['cleanExpirationDays', 'Clean archive expiration'],
+  ['failedBatchExpirationDays', 'Failed batch expiration'],
+  ['athenaResultsExpirationDays', 'Athena results expiration'],
+] as const;
+
+/** Every problem with `props`, each naming the given value; empty when valid. */
+export function validateResultsBucketProps(props: ResultsBucketProps): string[] {
+  const problems = new Problems();
+  for (const [prop, label] of DAYS) problems.integerRange(`${label} (days)`, props[prop], 1, 3650);
+  return [...problems.all];
+}
+
+/**
+ * The bucket every pipeline writes to (DESIGN.md §5): results Parquet, the `clean/` archive, the
+ * `rejected/` and `late/` side outputs, on-failure records and Athena results. SSE-S3, no public
+ * access, TLS only, lifecycle expiry on everything except `results/`.
+ */
+export class ResultsBucket extends Construct {
+  /** The results bucket. */
+  public readonly bucket: s3.Bucket;
+  /** The server access log bucket, when enabled. */
+  public readonly accessLogBucket?: s3.Bucket;
+
+  public constructor(scope: Construct, id: string, props: ResultsBucketProps = {}) {
+    super(scope, id);
+    const problems = new Problems().addAll(validateResultsBucketProps(props));
+    problems.throwIfAny(`ResultsBucket '${this.node.path}'`);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (props.serverAccessLogs ?? true) {
+      this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
+        removalPolicy,
+      });
+      Validations.of(this.accessLogBucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason: 'This is the server access log bucket itself; logging it would log into itself.',
+      });
+    }
+
+    const expire = (rule: string, prefix: string, days: number): s3.LifecycleRule => ({
+      id: rule,
+      prefix,
+      expiration: Duration.days(days),
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    });
+    const failedDays = props.failedBatchExpirationDays ?? 14;
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: props.versioned ?? false,
+      ...(this.accessLogBucket
+        ? { serverAccessLogsBucket: this.accessLogBucket, serverAccessLogsPrefix: 'results-bucket/' }
+        : {}),
+      lifecycleRules: [
+        expire('expire-rejected', BUCKET_PREFIX.REJECTED, props.rejectedExpirationDays ?? 30),
+        expire('expire-late', BUCKET_PREFIX.LATE, props.lateExpirationDays ?? 30),
+        expire('expire-clean', BUCKET_PREFIX.CLEAN, props.cleanExpirationDays ?? 90),
+        expire('expire-failed-batches', BUCKET_PREFIX.FAILED_BATCHES, failedDays),
+        expire('expire-lambda-failures', LAMBDA_FAILURE_PREFIX, failedDays),
+        expire('expire-athena-results', ATHENA_RESULTS_PREFIX, props.athenaResultsExpirationDays ?? 7),
+        ...(props.versioned ? [{ id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(30) }] : []),
+      ],
+      removalPolicy,
+    });
+    if (!this.accessLogBucket) {
+      Validations.of(this.bucket).acknowledge({
+        id: 'AwsSolutions-S1',
+        reason: 'Server access logs were switched off by the serverAccessLogs prop; CloudTrail data events can be used instead.',
+      });
+    }
+  }
+
+  /**
+   * Grants reading and writing the objects of one result table (`results/<table>/`): emission writes
+   * them, and reads one back to finish an interrupted emission. Nothing else in the bucket.
+   */
+  public grantResultWrites(grantee: iam.IGrantable & IConstruct, table: string): void {
+    const results = this.bucket.arnForObjects(`${BUCKET_PREFIX.RESULTS}${table}/*`);
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:GetObject'], resourceArns: [results] });
+    acknowledgeObjectPrefixGrants(grantee, [results], `Scoped to the objects of result table ${table}; object keys are generated per window.`);
+  }
+
+  /**
+   * Grants writing a pipeline's side outputs: its stream's `clean/<stream>/` archive and the shared
+   * `rejected/` and `late/` prefixes. Write only.
+   */
+  public grantSideOutputWrites(grantee: iam.IGrantable & IConstruct, streamName: string): void {
+    const arns = [
+      this.bucket.arnForObjects(`${BUCKET_PREFIX.CLEAN}${streamName}/*`),
+      this.bucket.arnForObjects(`${BUCKET_PREFIX.REJECTED}*`),
+      this.bucket.arnForObjects(`${BUCKET_PREFIX.LATE}*`),
+    ];
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: arns });
+    acknowledgeObjectPrefixGrants(
+      grantee,
+      arns,
+      'PutObject only, scoped to the side-output key prefixes (clean archive of this stream, rejected, late); object keys are generated per batch.',
+    );
+  }
+}

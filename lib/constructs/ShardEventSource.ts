@@ -1,0 +1,134 @@
+import { Duration } from 'aws-cdk-lib';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Problems } from '../validation';
+
+/**
+ * Every setting of the Kinesis → operator event source mapping, with defaults chosen so that a bad
+ * batch can neither block a shard for long nor be lost silently.
+ */
+export interface ShardEventSourceOptions {
+  /**
+   * Records per invocation, 1–10000.
+   * @default 500
+   */
+  readonly batchSize?: number;
+  /**
+   * How long Lambda gathers records before invoking, 0–300 seconds.
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Where a new mapping starts reading. `AT_TIMESTAMP` needs `startingPositionTimestamp`.
+   * @default lambda.StartingPosition.TRIM_HORIZON - nothing retained is skipped
+   */
+  readonly startingPosition?: lambda.StartingPosition;
+  /**
+   * Start time in epoch seconds, only with `startingPosition: AT_TIMESTAMP`; 0 or more.
+   * @default - none
+   */
+  readonly startingPositionTimestamp?: number;
+  /**
+   * Concurrent batches per shard, 1–10. Above 1, records of one shard are processed out of sequence
+   * order across partition keys; the per-shard sequence fence then treats a lower sequence number
+   * arriving after a higher one as a duplicate, so keep 1 unless keys never span batches.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /**
+   * Split a failed batch in two and retry each half (does not use retry attempts).
+   * @default true
+   */
+  readonly bisectBatchOnError?: boolean;
+  /**
+   * Retries of a failed batch before it goes to the on-failure destination, 0–10000.
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Records older than this are sent to the on-failure destination, 1 minute – 7 days.
+   * @default Duration.days(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Honour `batchItemFailures` returned by the handler so Lambda resumes from the first unapplied record.
+   * @default true
+   */
+  readonly reportBatchItemFailures?: boolean;
+  /**
+   * Event filter patterns (`lambda.FilterCriteria.filter({...})`); at most 5.
+   * @default - every record is delivered
+   */
+  readonly filters?: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * Whether the mapping polls.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/** The defaults of {@link ShardEventSourceOptions}, in one place for docs and tests. */
+export const SHARD_EVENT_SOURCE_DEFAULTS = {
+  batchSize: 500,
+  maxBatchingWindow: Duration.seconds(1),
+  startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+  parallelizationFactor: 1,
+  bisectBatchOnError: true,
+  retryAttempts: 10,
+  maxRecordAge: Duration.days(1),
+  reportBatchItemFailures: true,
+  enabled: true,
+} as const;
+
+/** Every problem with `options`, each naming the given value; empty when valid. */
+export function validateShardEventSourceOptions(options: ShardEventSourceOptions): string[] {
+  const atTimestamp = options.startingPosition === lambda.StartingPosition.AT_TIMESTAMP;
+  const ts = options.startingPositionTimestamp;
+  return [
+    ...new Problems()
+      .integerRange('Maximum batch size', options.batchSize, 1, 10000)
+      .durationRange('Maximum batching window', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
+      .integerRange('Parallelization factor', options.parallelizationFactor, 1, 10)
+      .integerRange('Retry attempts', options.retryAttempts, 0, 10000)
+      .durationRange('Maximum record age', options.maxRecordAge, Duration.seconds(60), Duration.days(7))
+      .check(atTimestamp && ts === undefined, 'startingPositionTimestamp is required when startingPosition is AT_TIMESTAMP')
+      .check(
+        !atTimestamp && ts !== undefined,
+        `startingPositionTimestamp is only allowed when startingPosition is AT_TIMESTAMP (given ${ts})`,
+      )
+      .check(ts !== undefined && !(ts >= 0), `startingPositionTimestamp must be 0 or more epoch seconds (given ${ts})`)
+      .check(
+        (options.filters?.length ?? 0) > 5,
+        `At most 5 filters are allowed (given ${options.filters?.length ?? 0})`,
+      ).all,
+  ];
+}
+
+/**
+ * Builds the Kinesis event source for an operator function from `options` and the defaults, with
+ * `onFailure` as the destination of batches that exhaust their retries or age out.
+ */
+export function shardEventSource(
+  stream: kinesis.IStream,
+  options: ShardEventSourceOptions,
+  onFailure: lambda.IEventSourceDlq,
+): sources.KinesisEventSource {
+  const d = SHARD_EVENT_SOURCE_DEFAULTS;
+  return new sources.KinesisEventSource(stream, {
+    batchSize: options.batchSize ?? d.batchSize,
+    maxBatchingWindow: options.maxBatchingWindow ?? d.maxBatchingWindow,
+    startingPosition: options.startingPosition ?? d.startingPosition,
+    ...(options.startingPositionTimestamp !== undefined
+      ? { startingPositionTimestamp: options.startingPositionTimestamp }
+      : {}),
+    parallelizationFactor: options.parallelizationFactor ?? d.parallelizationFactor,
+    bisectBatchOnError: options.bisectBatchOnError ?? d.bisectBatchOnError,
+    retryAttempts: options.retryAttempts ?? d.retryAttempts,
+    maxRecordAge: options.maxRecordAge ?? d.maxRecordAge,
+    reportBatchItemFailures: options.reportBatchItemFailures ?? d.reportBatchItemFailures,
+    ...(options.filters ? { filters: options.filters.map((f) => ({ ...f })) } : {}),
+    enabled: options.enabled ?? d.enabled,
+    onFailure,
+  });
+}

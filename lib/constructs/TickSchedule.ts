@@ -1,0 +1,85 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { Problems } from '../validation';
+import { PipelineFunction, type PipelineFunctionOptions, validatePipelineFunctionOptions } from './PipelineFunction';
+import type { ResultsBucket } from './ResultsBucket';
+import type { StateTable } from './StateTable';
+
+/** Default handler module of tick functions, relative to the repository root. */
+export const DEFAULT_TICK_ENTRY = 'functions/handlers/tick.ts';
+
+/** Props of {@link TickSchedule}. */
+export interface TickScheduleProps extends PipelineFunctionOptions {
+  /** Pipeline name (`SHARDFLOW_PIPELINE`). */
+  readonly pipeline: string;
+  /** Result table of the pipeline's sink: the tick emits closed windows into `results/<table>/`. */
+  readonly sinkTable: string;
+  /** The pipeline's stream (the tick lists its shards to find idle ones). */
+  readonly stream: kinesis.IStream;
+  /** Shared state table. */
+  readonly stateTable: StateTable;
+  /** Shared results bucket. */
+  readonly resultsBucket: ResultsBucket;
+  /**
+   * Handler module (exporting `handler`), absolute or relative to the repository root.
+   * @default 'functions/handlers/tick.ts'
+   */
+  readonly entry?: string;
+  /**
+   * Time between ticks, 1–60 whole minutes.
+   * @default Duration.minutes(1)
+   */
+  readonly interval?: Duration;
+}
+
+/** Every problem with the sizing and interval props, each naming the given value. */
+export function validateTickScheduleProps(props: Pick<TickScheduleProps, keyof PipelineFunctionOptions | 'interval'>): string[] {
+  const problems = new Problems()
+    .addAll(validatePipelineFunctionOptions('Tick function', props))
+    .durationRange('Tick interval', props.interval, Duration.minutes(1), Duration.minutes(60));
+  const interval = props.interval;
+  if (interval && !interval.isUnresolved()) {
+    const seconds = interval.toSeconds({ integral: false });
+    problems.check(seconds % 60 !== 0, `Tick interval must be a whole number of minutes (given ${interval.toHumanString()})`);
+  }
+  return [...problems.all];
+}
+
+/**
+ * The scheduled tick of one pipeline (DESIGN.md §2): Lambda only runs when records arrive, so an
+ * EventBridge rule invokes the tick function every minute to advance idle shards and close windows.
+ */
+export class TickSchedule extends Construct {
+  /** The tick function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** The schedule rule. */
+  public readonly rule: events.Rule;
+
+  public constructor(scope: Construct, id: string, props: TickScheduleProps) {
+    super(scope, id);
+    new Problems().addAll(validateTickScheduleProps(props)).throwIfAny(`TickSchedule '${this.node.path}'`);
+
+    this.function = new PipelineFunction(this, 'Tick', {
+      ...props,
+      entry: props.entry ?? DEFAULT_TICK_ENTRY,
+      stateTableName: props.stateTable.table.tableName,
+      resultsBucketName: props.resultsBucket.bucket.bucketName,
+      streamName: props.stream.streamName,
+      description: `shardflow tick of pipeline ${props.pipeline}`,
+    }).function;
+
+    props.stateTable.grantStateAccess(this.function);
+    props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
+    props.stream.grant(this.function, 'kinesis:ListShards', 'kinesis:DescribeStreamSummary');
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: `shardflow tick of pipeline ${props.pipeline}`,
+      schedule: events.Schedule.rate(props.interval ?? Duration.minutes(1)),
+    });
+    this.rule.addTarget(new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.minutes(2) }));
+  }
+}

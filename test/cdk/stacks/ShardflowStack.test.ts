@@ -1,0 +1,483 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BUCKET_PREFIX, ENV, STATE_TABLE } from '../../../functions/core/constants';
+import type { ShardflowStack } from '../../../lib/stacks/ShardflowStack';
+import { buildStack, findWildcardGrants, pipelineSpec, sessionSpec } from '../helpers';
+
+const ARN = (logicalId: string): unknown => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+describe('ShardflowStack', () => {
+  let stack: ShardflowStack;
+  let template: Template;
+  let logicalId: (construct: { node: { defaultChild?: unknown } } | undefined) => string;
+
+  beforeAll(() => {
+    // GIVEN two different pipelines: tumbling on a provisioned stream with default mapping settings,
+    // and session windows on an on-demand stream with every mapping setting overridden.
+    stack = buildStack({
+      pipelines: [
+        { spec: pipelineSpec() },
+        {
+          spec: sessionSpec(),
+          eventSource: {
+            batchSize: 50,
+            maxBatchingWindow: Duration.seconds(10),
+            startingPosition: lambda.StartingPosition.AT_TIMESTAMP,
+            startingPositionTimestamp: 1_700_000_000,
+            parallelizationFactor: 2,
+            bisectBatchOnError: false,
+            retryAttempts: 3,
+            maxRecordAge: Duration.hours(2),
+            reportBatchItemFailures: true,
+            filters: [lambda.FilterCriteria.filter({ data: { kind: lambda.FilterRule.isEqual('click') } })],
+            enabled: false,
+          },
+          operator: { memorySize: 1024, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 },
+        },
+      ],
+    });
+    // WHEN
+    template = Template.fromStack(stack);
+    logicalId = (construct) => stack.getLogicalId(construct!.node.defaultChild as never);
+  });
+
+  const operatorOf = (pipeline: string): string => logicalId(stack.operatorOf(pipeline));
+  const streamOf = (pipeline: string): string => logicalId(stack.pipelines.get(pipeline)!.stream);
+  const bucketId = (): string => logicalId(stack.resultsBucket.bucket);
+  const tableId = (): string => logicalId(stack.stateTable.table);
+
+  describe('ingest streams', () => {
+    it('when a spec gives a shard count, it creates a provisioned, KMS-encrypted stream', () => {
+      template.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: 'flights',
+        ShardCount: 2,
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        RetentionPeriodHours: 24,
+      });
+    });
+
+    it('when a spec gives no shard count, it creates an on-demand stream', () => {
+      template.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: 'clicks',
+        ShardCount: Match.absent(),
+        StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+      });
+      template.resourceCountIs('AWS::Kinesis::Stream', 2);
+    });
+  });
+
+  describe('state table', () => {
+    it('when synthesized, it creates one on-demand table with PITR, TTL, SSE and the open-windows GSI', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: STATE_TABLE.PARTITION_KEY, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE.SORT_KEY, KeyType: 'RANGE' },
+        ],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: STATE_TABLE.TTL_ATTRIBUTE, Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: STATE_TABLE.OPEN_WINDOWS_INDEX,
+            KeySchema: [
+              { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, KeyType: 'HASH' },
+              { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+      template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    });
+  });
+
+  describe('results bucket', () => {
+    it('when synthesized, it encrypts, blocks public access, logs access and expires every side-output prefix', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(stack.resultsBucket.accessLogBucket) } },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ Prefix: BUCKET_PREFIX.REJECTED, ExpirationInDays: 30, Status: 'Enabled' }),
+            Match.objectLike({ Prefix: BUCKET_PREFIX.LATE, ExpirationInDays: 30, Status: 'Enabled' }),
+            Match.objectLike({ Prefix: BUCKET_PREFIX.CLEAN, ExpirationInDays: 90, Status: 'Enabled' }),
+            Match.objectLike({ Prefix: BUCKET_PREFIX.FAILED_BATCHES, ExpirationInDays: 14, Status: 'Enabled' }),
+            Match.objectLike({ Prefix: 'aws/lambda/', ExpirationInDays: 14, Status: 'Enabled' }),
+            Match.objectLike({ Prefix: 'athena-results/', ExpirationInDays: 7, Status: 'Enabled' }),
+          ]),
+        },
+      });
+    });
+
+    it('when synthesized, it never expires results/', () => {
+      const bucket = template.toJSON().Resources[bucketId()];
+      const prefixes = bucket.Properties.LifecycleConfiguration.Rules.map((r: { Prefix?: string }) => r.Prefix);
+      expect(prefixes).not.toContain(BUCKET_PREFIX.RESULTS);
+      expect(prefixes.every((p: string | undefined) => p !== undefined && p !== '')).toBe(true);
+    });
+
+    it('when synthesized, it denies every request that is not TLS', () => {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId() },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('operator functions', () => {
+    it('when synthesized, it bundles Node.js 22 arm64 functions with the pipeline env and Powertools settings', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+        Timeout: 60,
+        Environment: {
+          Variables: {
+            [ENV.PIPELINE]: 'flight-delays',
+            [ENV.STATE_TABLE]: { Ref: tableId() },
+            [ENV.RESULTS_BUCKET]: { Ref: bucketId() },
+            [ENV.STREAM_NAME]: { Ref: streamOf('flight-delays') },
+            POWERTOOLS_SERVICE_NAME: 'shardflow',
+            POWERTOOLS_METRICS_NAMESPACE: 'shardflow',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      });
+    });
+
+    it('when a pipeline overrides sizing, its operator gets that memory, timeout and reserved concurrency', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'shardflow operator of pipeline user-sessions',
+        MemorySize: 1024,
+        Timeout: 120,
+        ReservedConcurrentExecutions: 5,
+        Environment: { Variables: Match.objectLike({ [ENV.PIPELINE]: 'user-sessions' }) },
+      });
+    });
+
+    it('when synthesized, each function logs to its own log group with a retention', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 4);
+      template.resourceCountIs('AWS::Logs::LogGroup', 4);
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    });
+  });
+
+  describe('event source mappings', () => {
+    it('when a pipeline sets nothing, its mapping uses the safe defaults and the S3 on-failure destination', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: operatorOf('flight-delays') },
+        EventSourceArn: ARN(streamOf('flight-delays')),
+        BatchSize: 500,
+        MaximumBatchingWindowInSeconds: 1,
+        StartingPosition: 'TRIM_HORIZON',
+        StartingPositionTimestamp: Match.absent(),
+        ParallelizationFactor: 1,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 86400,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: ARN(bucketId()) } },
+        FilterCriteria: Match.absent(),
+        Enabled: true,
+      });
+    });
+
+    it('when a pipeline overrides every setting, its mapping follows each one', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: operatorOf('user-sessions') },
+        EventSourceArn: ARN(streamOf('user-sessions')),
+        BatchSize: 50,
+        MaximumBatchingWindowInSeconds: 10,
+        StartingPosition: 'AT_TIMESTAMP',
+        StartingPositionTimestamp: 1_700_000_000,
+        ParallelizationFactor: 2,
+        BisectBatchOnFunctionError: false,
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: 7200,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: ARN(bucketId()) } },
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { kind: ['click'] } }) }] },
+        Enabled: false,
+      });
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    });
+  });
+
+  describe('tick schedules', () => {
+    it('when synthesized, an EventBridge rule invokes each tick function every minute', () => {
+      template.resourceCountIs('AWS::Events::Rule', 2);
+      const tick = logicalId(stack.pipelines.get('flight-delays')!.tick.function);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: ARN(tick), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 } })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: ARN(tick),
+        Principal: 'events.amazonaws.com',
+      });
+    });
+  });
+
+  describe('Glue catalog', () => {
+    it('when synthesized, it creates the shardflow database', () => {
+      template.hasResourceProperties('AWS::Glue::Database', {
+        CatalogId: '123456789012',
+        DatabaseInput: { Name: 'shardflow' },
+      });
+    });
+
+    it('when a tumbling pipeline is deployed, its Glue table has its columns, Parquet SerDe and dt/hour projection', () => {
+      template.hasResourceProperties('AWS::Glue::Table', {
+        DatabaseName: 'shardflow',
+        TableInput: {
+          Name: 'delays_by_origin_hourly',
+          TableType: 'EXTERNAL_TABLE',
+          PartitionKeys: [
+            { Name: 'dt', Type: 'string' },
+            { Name: 'hour', Type: 'string' },
+          ],
+          Parameters: Match.objectLike({
+            classification: 'parquet',
+            'projection.enabled': 'true',
+            'projection.dt.type': 'date',
+            'projection.dt.format': 'yyyy-MM-dd',
+            'projection.dt.range': '2020-01-01,NOW',
+            'projection.hour.type': 'integer',
+            'projection.hour.range': '0,23',
+            'projection.hour.digits': '2',
+            'storage.location.template': {
+              'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/results/delays_by_origin_hourly/dt=${dt}/hour=${hour}/']],
+            },
+          }),
+          StorageDescriptor: {
+            Columns: [
+              { Name: 'origin', Type: 'string', Comment: 'Airport of departure' },
+              { Name: 'window_start', Type: 'timestamp' },
+              { Name: 'window_end', Type: 'timestamp' },
+              { Name: 'flights', Type: 'bigint' },
+              { Name: 'avg_delay', Type: 'double' },
+              { Name: 'p95_delay', Type: 'double' },
+            ],
+            Location: { 'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/results/delays_by_origin_hourly/']] },
+            InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+            OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+            SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' }),
+          },
+        },
+      });
+    });
+
+    it('when a session pipeline with other columns is deployed, its Glue schema follows its spec', () => {
+      template.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({
+          Name: 'sessions',
+          StorageDescriptor: Match.objectLike({
+            Columns: [
+              { Name: 'user_id', Type: 'string' },
+              { Name: 'window_start', Type: 'timestamp' },
+              { Name: 'window_end', Type: 'timestamp' },
+              { Name: 'clicks', Type: 'bigint' },
+              { Name: 'converted', Type: 'boolean' },
+              { Name: 'pages', Type: 'string', Comment: 'Top pages' },
+            ],
+            Location: { 'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/results/sessions/']] },
+          }),
+        }),
+      });
+      template.resourceCountIs('AWS::Glue::Table', 2);
+    });
+  });
+
+  describe('Athena', () => {
+    it('when synthesized, it creates an engine v3 workgroup that enforces SSE-S3 results under athena-results/', () => {
+      template.hasResourceProperties('AWS::Athena::WorkGroup', {
+        Name: 'shardflow',
+        RecursiveDeleteOption: true,
+        WorkGroupConfiguration: {
+          EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+          EnforceWorkGroupConfiguration: true,
+          PublishCloudWatchMetricsEnabled: true,
+          BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+          ResultConfiguration: {
+            OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/athena-results/']] },
+            EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+          },
+        },
+      });
+    });
+
+    it('when synthesized, it adds two sample named queries per result table in the workgroup', () => {
+      template.resourceCountIs('AWS::Athena::NamedQuery', 4);
+      template.hasResourceProperties('AWS::Athena::NamedQuery', {
+        Database: 'shardflow',
+        WorkGroup: 'shardflow',
+        Name: 'sessions: latest windows',
+        QueryString: Match.stringLikeRegexp('FROM "shardflow"."sessions"'),
+      });
+    });
+  });
+
+  describe('alarms and dashboard', () => {
+    it('when synthesized, each pipeline has iterator age, errors, throttles, rejected and late alarms', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shardflow-flight-delays-iterator-age',
+        Namespace: 'AWS/Lambda',
+        MetricName: 'IteratorAge',
+        Statistic: 'Maximum',
+        Threshold: 300_000,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: operatorOf('flight-delays') } }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shardflow-flight-delays-errors',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shardflow-flight-delays-throttles',
+        MetricName: 'Throttles',
+      });
+    });
+
+    it('when synthesized, the rejected and late alarms divide the pipeline EMF counts by the incoming records', () => {
+      for (const [what, metricName, threshold] of [
+        ['rejected-rate', 'RejectedRecords', 1],
+        ['late-rate', 'LateRecords', 5],
+      ] as const) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `shardflow-user-sessions-${what}`,
+          Threshold: threshold,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Metrics: Match.arrayWith([
+            Match.objectLike({ Expression: Match.stringLikeRegexp('/ incoming') }),
+            Match.objectLike({
+              MetricStat: Match.objectLike({
+                Metric: {
+                  Namespace: 'shardflow',
+                  MetricName: metricName,
+                  Dimensions: Match.arrayWith([{ Name: 'pipeline', Value: 'user-sessions' }]),
+                },
+                Stat: 'Sum',
+              }),
+            }),
+            Match.objectLike({
+              MetricStat: Match.objectLike({
+                Metric: Match.objectLike({
+                  Namespace: 'AWS/Kinesis',
+                  MetricName: 'IncomingRecords',
+                  Dimensions: [{ Name: 'StreamName', Value: { Ref: streamOf('user-sessions') } }],
+                }),
+              }),
+            }),
+          ]),
+        });
+      }
+    });
+
+    it('when synthesized, it creates one dashboard', () => {
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+
+  describe('outputs', () => {
+    it('when synthesized, it outputs the bucket, table, workgroup, database and each stream name', () => {
+      template.hasOutput('ResultsBucketName', { Value: { Ref: bucketId() } });
+      template.hasOutput('StateTableName', { Value: { Ref: tableId() } });
+      template.hasOutput('AthenaWorkgroupName', { Value: 'shardflow' });
+      template.hasOutput('GlueDatabaseName', { Value: 'shardflow' });
+      template.hasOutput('StreamNameFlightDelays', { Value: { Ref: streamOf('flight-delays') } });
+      template.hasOutput('StreamNameUserSessions', { Value: { Ref: streamOf('user-sessions') } });
+    });
+  });
+
+  describe('least privilege', () => {
+    it('when synthesized, no IAM statement grants a wildcard action or resource on Kinesis, DynamoDB or S3', () => {
+      expect(findWildcardGrants(template)).toEqual([]);
+    });
+
+    it('when synthesized, the operator may touch only its stream, the state table and index, and its own prefixes', () => {
+      const policies = template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: logicalId(stack.operatorOf('flight-delays')!.role as never) }] },
+      });
+      const statements = Object.values(policies).flatMap(
+        (p) => (p as { Properties: { PolicyDocument: { Statement: { Resource: unknown }[] } } }).Properties.PolicyDocument.Statement,
+      );
+      const resources = JSON.stringify(statements.map((s) => s.Resource));
+      const objectPaths = [...resources.matchAll(/"(\/[^"]*)"/g)].map((m) => m[1]).sort();
+      expect(objectPaths).toEqual(
+        ['/*', '/aws/lambda/*', '/index/open-windows', '/late/*', '/rejected/*', '/results/delays_by_origin_hourly/*', '/clean/'].sort(),
+      );
+      expect(resources).not.toContain('user-sessions');
+      expect(resources).not.toContain('/results/sessions/');
+    });
+
+    it('when synthesized, the tick may write only its own result table', () => {
+      const role = stack.pipelines.get('user-sessions')!.tick.function.role!;
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(role as never) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Action: ['s3:PutObject', 's3:GetObject'],
+              Effect: 'Allow',
+              Resource: { 'Fn::Join': ['', [ARN(bucketId()), '/results/sessions/*']] },
+            },
+            {
+              Action: ['kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+              Effect: 'Allow',
+              Resource: ARN(streamOf('user-sessions')),
+            },
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('cdk-nag', () => {
+    it('when AwsSolutions checks run, it reports no unacknowledged finding', () => {
+      const report = new AwsSolutionsChecks().validateScope(stack);
+      expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+      expect(report.success).toBe(true);
+    });
+
+    it('when the checks run, every acknowledgement in the stack carries a written reason', () => {
+      const acknowledgements = stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+        .flatMap((m) => Object.entries(m.data as Record<string, string>));
+      const ids = acknowledgements.map(([id]) => id);
+      expect(ids).toEqual(expect.arrayContaining([expect.stringMatching(/AwsSolutions-IAM4/), expect.stringMatching(/AwsSolutions-L1/)]));
+      for (const [id, reason] of acknowledgements) expect({ id, reason: reason.length > 40 }).toEqual({ id, reason: true });
+    });
+  });
+
+  it('when synthesized, it is a single stack', () => {
+    expect(Stack.of(stack.resultsBucket)).toBe(stack);
+  });
+});
