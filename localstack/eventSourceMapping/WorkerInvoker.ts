@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { WORKER_SOURCE } from './workerSource';
+import type { FunctionDefinition, InvocationOutcome, InvocationRequest, Invoker } from './types';
+
+export interface WorkerInvokerOptions {
+  /** Extra environment for every function, e.g. `{ AWS_ENDPOINT_URL: cloud.endpoint }`. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Pass the worker's stdout/stderr through to this process. @default true */
+  readonly inheritOutput?: boolean;
+}
+
+interface WarmInstance {
+  readonly worker: Worker;
+  readonly fn: FunctionDefinition;
+}
+
+/**
+ * Runs bundled handlers in `worker_threads`, one worker per concurrent invocation of a function, kept
+ * warm between invocations (module state survives) like a Lambda execution environment. The
+ * function's Timeout is enforced by terminating the worker; a timed-out or crashed worker is discarded
+ * and the invocation reported as failed.
+ */
+export class WorkerInvoker implements Invoker {
+  private readonly idle = new Map<string, WarmInstance[]>();
+  private readonly busy = new Set<WarmInstance>();
+  private closed = false;
+  /** Workers started so far (cold starts). */
+  public coldStarts = 0;
+
+  public constructor(private readonly options: WorkerInvokerOptions = {}) {}
+
+  public async invoke(request: InvocationRequest): Promise<InvocationOutcome> {
+    if (this.closed) return { ok: false, functionError: 'Crashed', errorType: 'InvokerClosed', errorMessage: 'the invoker is closed' };
+    const instance = this.acquire(request.fn);
+    this.busy.add(instance);
+    const outcome = await this.run(instance, request);
+    this.busy.delete(instance);
+    if (outcome.ok || outcome.functionError === 'Unhandled') {
+      if (this.closed) await instance.worker.terminate();
+      else this.idleList(request.fn.functionName).push(instance);
+    } else {
+      await instance.worker.terminate();
+    }
+    return outcome;
+  }
+
+  public async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.busy, ...[...this.idle.values()].flat()];
+    this.idle.clear();
+    await Promise.all(all.map((instance) => instance.worker.terminate()));
+  }
+
+  private idleList(functionName: string): WarmInstance[] {
+    let list = this.idle.get(functionName);
+    if (list === undefined) {
+      list = [];
+      this.idle.set(functionName, list);
+    }
+    return list;
+  }
+
+  private acquire(fn: FunctionDefinition): WarmInstance {
+    const warm = this.idleList(fn.functionName).pop();
+    if (warm !== undefined) return warm;
+    this.coldStarts += 1;
+    const inherit = this.options.inheritOutput ?? true;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      env: this.environmentOf(fn),
+      workerData: {
+        entryFile: fn.entryFile,
+        exportName: fn.exportName,
+        functionName: fn.functionName,
+        functionArn: fn.functionArn,
+        memorySize: fn.memorySize,
+        logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+      },
+      // Lambda's memory setting bounds the heap; keep a floor so the SDK itself can load.
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(fn.memorySize, 96) },
+      stdout: !inherit,
+      stderr: !inherit,
+    });
+    worker.unref();
+    return { worker, fn };
+  }
+
+  private environmentOf(fn: FunctionDefinition): Record<string, string> {
+    const region = fn.region;
+    return {
+      PATH: process.env.PATH ?? '',
+      TZ: ':UTC',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      LAMBDA_TASK_ROOT: dirname(fn.entryFile),
+      _HANDLER: `${fn.exportName}`,
+      ...(process.env.AWS_ENDPOINT_URL === undefined ? {} : { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL }),
+      ...this.options.environment,
+      ...fn.environment,
+    };
+  }
+
+  private run(instance: WarmInstance, request: InvocationRequest): Promise<InvocationOutcome> {
+    const { worker, fn } = instance;
+    const timeoutMs = fn.timeoutSeconds * 1000;
+    const id = randomUUID();
+    return new Promise<InvocationOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: InvocationOutcome): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        resolve(outcome);
+      };
+      const onMessage = (message: { id: string; ok: boolean; payload?: unknown; errorType?: string; errorMessage?: string }): void => {
+        if (message.id !== id) return;
+        finish(
+          message.ok
+            ? { ok: true, payload: message.payload }
+            : { ok: false, functionError: 'Unhandled', errorType: message.errorType ?? 'Error', errorMessage: message.errorMessage ?? '' },
+        );
+      };
+      const onError = (error: Error): void =>
+        finish({ ok: false, functionError: 'Crashed', errorType: error.name, errorMessage: `Runtime exited with error: ${error.message}` });
+      const onExit = (code: number): void =>
+        finish({ ok: false, functionError: 'Crashed', errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with exit code ${code}` });
+      const timer = setTimeout(
+        () => finish({ ok: false, functionError: 'TimedOut', errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds` }),
+        timeoutMs,
+      );
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ id, requestId: request.requestId, timeoutMs, event: request.event });
+    });
+  }
+}
