@@ -24,8 +24,12 @@ export const STATE_TABLE = {
   OPEN_WINDOWS_SORT_KEY: 'closeAt',
 } as const;
 
-/** Width of zero-padded sequence numbers: 2^128 has 39 decimal digits. */
-export const SEQUENCE_NUMBER_WIDTH = 40;
+/**
+ * Width of zero-padded sequence numbers. Real Kinesis (and kinesis-mock) sequence numbers are 56-digit
+ * decimal strings (about 185 bits, e.g. `49590338271490256608559692538361571095921575989136588898`), more
+ * than the 39 digits of 2^128, so 64 digits leaves headroom.
+ */
+export const SEQUENCE_NUMBER_WIDTH = 64;
 
 /** Key prefixes in the results bucket (DESIGN.md §5). */
 export const BUCKET_PREFIX = {

@@ -142,6 +142,11 @@ export interface WindowPartial {
   readonly records: number;
   /** Max contributing (zero-padded) sequence number per shard. */
   readonly maxSequence: Fence;
+  /**
+   * Dedupe ids newly applied by this partial (only when the pipeline has `dedupeBy`); the state layer
+   * stores them with the window so a redelivered duplicate is skipped (`seenIds` in `combine`).
+   */
+  readonly dedupeIds?: readonly string[];
 }
 
 /** An injectable source of processing time (ticks, idle detection, TTLs). */

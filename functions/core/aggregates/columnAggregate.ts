@@ -1,0 +1,35 @@
+import type { Aggregate } from '../types';
+
+/**
+ * An {@link Aggregate} bound to a pipeline value type `T`: `input` extracts this aggregate's input from a
+ * value. The engine calls `input` (and `validate`) while preparing a batch, so a user function that throws
+ * or returns garbage rejects that one record instead of failing the batch; `add` then receives `In`.
+ */
+export interface ColumnAggregate<T, In, S, Out> extends Aggregate<In, S, Out> {
+  readonly input: (value: T) => In;
+  /** Returns why an extracted input is unusable (e.g. `NaN`), or undefined when it is fine. */
+  validate(input: In): string | undefined;
+}
+
+/** Any column aggregate over values of type `T` (what `.aggregate({...})` accepts). */
+export type AnyColumnAggregate<T> = ColumnAggregate<T, unknown, unknown, unknown>;
+
+/** Shared validation of numeric inputs. */
+export function finiteNumber(input: unknown): string | undefined {
+  return typeof input === 'number' && Number.isFinite(input) ? undefined : `expected a finite number, got ${describe(input)}`;
+}
+
+/** Shared validation of inputs that are counted by identity (distinct count, top-k). */
+export function stringOrNumber(input: unknown): string | undefined {
+  return typeof input === 'string' || (typeof input === 'number' && Number.isFinite(input))
+    ? undefined
+    : `expected a string or finite number, got ${describe(input)}`;
+}
+
+/** A short, safe description of a bad value for rejection details. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return Array.isArray(value) ? 'an array' : typeof value;
+}

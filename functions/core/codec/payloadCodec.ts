@@ -1,0 +1,95 @@
+import { isUtf8 } from 'node:buffer';
+import { REJECT_REASONS, type RejectReason } from '../types';
+
+/** Largest accepted decoded payload: 1 MiB, the Kinesis record limit. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+/** Deepest accepted JSON nesting (objects and arrays). */
+export const MAX_JSON_DEPTH = 64;
+/** Longest prefix of a bad payload kept in a rejection. */
+export const MAX_REJECTED_DATA_CHARS = 8192;
+
+/**
+ * Why a payload could not be decoded. Returned, never thrown: decoding is on the per-record hot path and
+ * a bad record must not fail the batch. Only allocated on failure.
+ */
+export class PayloadFailure {
+  public constructor(
+    public readonly reason: RejectReason,
+    public readonly detail: string,
+  ) {}
+}
+
+const MAX_BASE64_CHARS = Math.ceil(MAX_RECORD_BYTES / 3) * 4;
+
+/**
+ * Decodes a base64 payload strictly: the length must be a multiple of 4 and every character must be in
+ * the alphabet. Node's decoder silently skips invalid characters, so a decoded length different from the
+ * one the input length implies means the input was not clean base64. (Node also accepts the URL-safe
+ * `-`/`_` characters; both alphabets are accepted.)
+ */
+export function decodeBase64(data: string): Uint8Array | PayloadFailure {
+  if (typeof data !== 'string' || data.length === 0) return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
+  if (data.length > MAX_BASE64_CHARS) {
+    return new PayloadFailure(REJECT_REASONS.OVERSIZE_RECORD, `payload exceeds ${MAX_RECORD_BYTES} bytes (base64 length ${data.length})`);
+  }
+  if (data.length % 4 !== 0) return new PayloadFailure(REJECT_REASONS.INVALID_BASE64, `base64 length ${data.length} is not a multiple of 4`);
+  const padding = data.charCodeAt(data.length - 1) === 61 ? (data.charCodeAt(data.length - 2) === 61 ? 2 : 1) : 0;
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length !== (data.length / 4) * 3 - padding) {
+    return new PayloadFailure(REJECT_REASONS.INVALID_BASE64, 'payload contains characters outside the base64 alphabet');
+  }
+  if (bytes.length > MAX_RECORD_BYTES) {
+    return new PayloadFailure(REJECT_REASONS.OVERSIZE_RECORD, `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`);
+  }
+  return bytes;
+}
+
+/**
+ * Decodes bytes as strict UTF-8 (no replacement characters: malformed sequences are rejected) and parses
+ * JSON safely: nesting deeper than {@link MAX_JSON_DEPTH} is rejected, and object keys `__proto__` and
+ * `constructor` are removed so that no later copy of the value can reach a prototype.
+ */
+export function decodeJson(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
+  if (bytes.length > MAX_RECORD_BYTES) {
+    return new PayloadFailure(REJECT_REASONS.OVERSIZE_RECORD, `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`);
+  }
+  // isUtf8 is the same strict validation as TextDecoder('utf-8', { fatal: true }), without the exception.
+  if (!isUtf8(bytes)) return new PayloadFailure(REJECT_REASONS.INVALID_UTF8, 'payload is not valid UTF-8');
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const text = buf.toString('utf8');
+  let value: unknown;
+  try {
+    // V8's JSON.parse is iterative, so deep nesting cannot overflow the stack here; depth is checked below.
+    value = JSON.parse(text);
+  } catch (err) {
+    return new PayloadFailure(REJECT_REASONS.INVALID_JSON, `payload is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  const dangerousKeys = text.includes('__proto__') || text.includes('constructor');
+  // Depth can only exceed the limit if there are more than MAX_JSON_DEPTH opening brackets.
+  if (!dangerousKeys && text.length <= 2 * MAX_JSON_DEPTH) return value;
+  if (!sanitize(value, 1, dangerousKeys)) {
+    return new PayloadFailure(REJECT_REASONS.TOO_DEEPLY_NESTED, `JSON nesting is deeper than ${MAX_JSON_DEPTH}`);
+  }
+  return value;
+}
+
+/** Walks a parsed value: false when deeper than the limit; removes dangerous keys when asked. */
+function sanitize(value: object, depth: number, dangerousKeys: boolean): boolean {
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (typeof v === 'object' && v !== null && !sanitize(v, depth + 1, dangerousKeys)) return false;
+    return true;
+  }
+  const obj = value as Record<string, unknown>;
+  if (dangerousKeys) {
+    if (Object.prototype.hasOwnProperty.call(obj, '__proto__')) delete obj['__proto__'];
+    if (Object.prototype.hasOwnProperty.call(obj, 'constructor')) delete obj['constructor'];
+  }
+  for (const k in obj) {
+    const v = obj[k];
+    if (typeof v === 'object' && v !== null && !sanitize(v, depth + 1, dangerousKeys)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,4 @@
+export { pipeline, PipelineBuilder, type CleanOptions, type SinkOptions, type SourceOptions, type WindowOptions } from './pipeline';
+export { tumbling, sliding, session } from '../windows/windowSpecs';
+export * from '../aggregates';
+export type { Duration } from '../duration';

@@ -1,0 +1,310 @@
+import type { z } from 'zod';
+import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
+import { PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
+import { parseDuration, type Duration } from '../duration';
+import { CompiledPipeline, OPERATOR_KIND, type OperatorDef, type PipelineDefinition, type SchemaLike } from '../engine/CompiledPipeline';
+import { PipelineDefinitionError } from '../errors';
+import type { ColumnSpec, EpochMillis, PipelineSpec, TimeSpec, WindowSpec } from '../types';
+
+/** Options of `.source()`. */
+export interface SourceOptions {
+  /** Kinesis stream name: 1..128 characters of `[a-zA-Z0-9_.-]`. */
+  readonly stream: string;
+  /** Provisioned shard count, 1..1000; omit for on-demand. */
+  readonly shards?: number;
+}
+
+/** Options of `.clean()`. */
+export interface CleanOptions<S extends z.ZodType> {
+  /** Zod schema every record must satisfy; its output type is the pipeline's value type. */
+  readonly schema: S;
+  /** Event time (epoch ms) of a valid record. */
+  readonly eventTime: (value: z.output<S>) => EpochMillis;
+  /** Optional id for de-duplication of producer retries (same id → counted once per window). */
+  readonly dedupeBy?: (value: z.output<S>) => string;
+}
+
+/** Options of `.window()` (DESIGN.md §2). */
+export interface WindowOptions {
+  /** How long after a window's end (in watermark time) late records are still merged. */
+  readonly allowedLateness: Duration;
+  /** Per-shard watermark = max event time − maxOutOfOrderness. */
+  readonly maxOutOfOrderness: Duration;
+  /**
+   * A shard without records for this long (processing time) stops holding the watermark back.
+   * @default '1m'
+   */
+  readonly idleTimeout?: Duration;
+}
+
+/** Options of `.sink()`. */
+export interface SinkOptions {
+  /** Result table name: a lower-case SQL identifier, 1..128 characters. */
+  readonly table: string;
+}
+
+const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const TABLE_NAME = /^[a-z][a-z0-9_]{0,127}$/;
+const RESERVED_COLUMNS: readonly string[] = [WINDOW_COLUMNS.START, WINDOW_COLUMNS.END, ...PARTITION_COLUMNS];
+
+/** Stages in definition order; each step may only follow the previous ones. */
+const STAGE = { NEW: 0, SOURCE: 1, CLEAN: 2, KEYED: 3, WINDOWED: 4, AGGREGATED: 5 } as const;
+type Stage = (typeof STAGE)[keyof typeof STAGE];
+
+interface Draft {
+  readonly name: string;
+  readonly stage: Stage;
+  readonly source?: PipelineSpec['source'];
+  readonly schema?: SchemaLike;
+  readonly eventTime?: (value: unknown) => unknown;
+  readonly dedupeBy?: (value: unknown) => unknown;
+  readonly operators: readonly OperatorDef[];
+  readonly keyBy?: (value: unknown) => unknown;
+  readonly keyColumn?: string;
+  readonly window?: WindowSpec;
+  readonly time?: TimeSpec;
+  readonly aggregates?: readonly { readonly column: string; readonly aggregate: AnyColumnAggregate<unknown> }[];
+}
+
+/**
+ * Starts a pipeline definition. Every step validates its arguments and its position in the chain and
+ * throws {@link PipelineDefinitionError} naming the bad value, so a bad pipeline fails when its module
+ * loads (and so at CDK synth), never at run time.
+ *
+ * @example
+ * export default pipeline('page-activity')
+ *   .source({ stream: 'clickstream', shards: 2 })
+ *   .clean({ schema: Click, eventTime: (c) => Date.parse(c.ts), dedupeBy: (c) => c.eventId })
+ *   .keyBy((c) => c.page, 'page')
+ *   .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s' })
+ *   .aggregate({ events: count() })
+ *   .sink({ table: 'page_activity_minutely' });
+ */
+export function pipeline(name: string): PipelineBuilder<never> {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new PipelineDefinitionError(`Pipeline name must be a non-empty string (given ${JSON.stringify(name)})`);
+  }
+  if (!PIPELINE_NAME.test(name)) {
+    throw new PipelineDefinitionError(
+      `Pipeline name must be 1..63 characters of lower-case letters, digits and '-', starting with a letter (given ${JSON.stringify(name)})`,
+    );
+  }
+  return new PipelineBuilder<never>({ name, stage: STAGE.NEW, operators: [] });
+}
+
+/** An immutable pipeline definition in progress; `T` is the value type at this point of the chain. */
+export class PipelineBuilder<T> {
+  /** @internal */
+  public constructor(private readonly draft: Draft) {}
+
+  /** Reads records from a Kinesis stream. Must come first. */
+  public source(options: SourceOptions): PipelineBuilder<unknown> {
+    this.expect('source', [STAGE.NEW]);
+    const { stream, shards } = options ?? ({} as SourceOptions);
+    if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
+      throw new PipelineDefinitionError(`${this.label()}: stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`);
+    }
+    if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > 1000)) {
+      throw new PipelineDefinitionError(`${this.label()}: shards must be an integer between 1 and 1000 inclusive (given ${String(shards)})`);
+    }
+    return this.next<unknown>({ stage: STAGE.SOURCE, source: shards === undefined ? { stream } : { stream, shards } });
+  }
+
+  /** Validates records with a zod schema and extracts event time (and an optional dedupe id). */
+  public clean<S extends z.ZodType>(options: CleanOptions<S>): PipelineBuilder<z.output<S>> {
+    this.expect('clean', [STAGE.SOURCE]);
+    const { schema, eventTime, dedupeBy } = options ?? ({} as CleanOptions<S>);
+    if (schema === null || typeof schema !== 'object' || typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
+      throw new PipelineDefinitionError(`${this.label()}: clean schema must be a zod schema`);
+    }
+    requireFunction(eventTime, `${this.label()}: clean eventTime`);
+    if (dedupeBy !== undefined) requireFunction(dedupeBy, `${this.label()}: clean dedupeBy`);
+    return this.next<z.output<S>>({
+      stage: STAGE.CLEAN,
+      schema: schema as unknown as SchemaLike,
+      eventTime: eventTime as (value: unknown) => unknown,
+      ...(dedupeBy === undefined ? {} : { dedupeBy: dedupeBy as (value: unknown) => unknown }),
+    });
+  }
+
+  /** Transforms each value; returning `undefined` rejects the record (OPERATOR_RETURNED_INVALID). */
+  public map<U>(fn: (value: T) => U, name?: string): PipelineBuilder<U> {
+    return this.operator<U>(OPERATOR_KIND.MAP, fn, name);
+  }
+
+  /** Keeps values for which `fn` returns true (it must return a boolean). */
+  public filter<U extends T>(fn: (value: T) => value is U, name?: string): PipelineBuilder<U>;
+  public filter(fn: (value: T) => boolean, name?: string): PipelineBuilder<T>;
+  public filter(fn: (value: T) => boolean, name?: string): PipelineBuilder<T> {
+    return this.operator<T>(OPERATOR_KIND.FILTER, fn, name);
+  }
+
+  /** Turns each value into zero or more values (an array or any iterable). */
+  public flatMap<U>(fn: (value: T) => Iterable<U>, name?: string): PipelineBuilder<U> {
+    return this.operator<U>(OPERATOR_KIND.FLAT_MAP, fn, name);
+  }
+
+  /**
+   * Keys each value; the key is a non-empty string of at most 1024 characters and becomes the result
+   * column `column` (a lower-case SQL identifier).
+   */
+  public keyBy(fn: (value: T) => string, column = 'key'): PipelineBuilder<T> {
+    this.expect('keyBy', [STAGE.CLEAN]);
+    requireFunction(fn, `${this.label()}: keyBy`);
+    checkColumnName(column, `${this.label()}: keyBy column`);
+    return this.next<T>({ stage: STAGE.KEYED, keyBy: fn as (value: unknown) => unknown, keyColumn: column });
+  }
+
+  /** Assigns event-time windows: `tumbling(size)`, `sliding(size, slide)` or `session(gap)`. */
+  public window(window: WindowSpec, options: WindowOptions): PipelineBuilder<T> {
+    if (this.draft.stage === STAGE.CLEAN) {
+      throw new PipelineDefinitionError(`${this.label()}: window() needs keyBy() before it (windows are per key)`);
+    }
+    this.expect('window', [STAGE.KEYED]);
+    checkWindowSpec(window, this.label());
+    const opts = options ?? ({} as WindowOptions);
+    const time: TimeSpec = {
+      allowedLatenessMs: parseDuration(opts.allowedLateness, `${this.label()}: allowedLateness`),
+      maxOutOfOrdernessMs: parseDuration(opts.maxOutOfOrderness, `${this.label()}: maxOutOfOrderness`),
+      idleTimeoutMs: parseDuration(opts.idleTimeout ?? '1m', `${this.label()}: idleTimeout`),
+    };
+    if (time.idleTimeoutMs <= 0) throw new PipelineDefinitionError(`${this.label()}: idleTimeout must be positive (given ${JSON.stringify(opts.idleTimeout)})`);
+    return this.next<T>({ stage: STAGE.WINDOWED, window, time });
+  }
+
+  /**
+   * Mergeable aggregates per (key, window), one result column each; column names are lower-case SQL
+   * identifiers, distinct from the key column, `window_start`, `window_end`, `dt` and `hour`.
+   */
+  public aggregate<A extends Record<string, AnyColumnAggregate<T>>>(aggregates: A): PipelineBuilder<T> {
+    this.expect('aggregate', [STAGE.WINDOWED]);
+    if (aggregates === null || typeof aggregates !== 'object' || Object.keys(aggregates).length === 0) {
+      throw new PipelineDefinitionError(`${this.label()}: aggregate() needs at least one column`);
+    }
+    const taken = new Set<string>([this.draft.keyColumn!, ...RESERVED_COLUMNS]);
+    const list: { column: string; aggregate: AnyColumnAggregate<unknown> }[] = [];
+    for (const [column, aggregate] of Object.entries(aggregates)) {
+      checkColumnName(column, `${this.label()}: aggregate column`);
+      if (taken.has(column)) {
+        throw new PipelineDefinitionError(`${this.label()}: duplicate or reserved output column ${JSON.stringify(column)}`);
+      }
+      taken.add(column);
+      if (!isAggregate(aggregate)) {
+        throw new PipelineDefinitionError(`${this.label()}: aggregate column ${JSON.stringify(column)} is not an aggregate (use count(), sum(), ...)`);
+      }
+      list.push({ column, aggregate: aggregate as AnyColumnAggregate<unknown> });
+    }
+    return this.next<T>({ stage: STAGE.AGGREGATED, aggregates: list });
+  }
+
+  /** Writes closed windows to the result table; finishes the definition. */
+  public sink(options: SinkOptions): CompiledPipeline<T> {
+    if (this.draft.stage !== STAGE.AGGREGATED) {
+      throw new PipelineDefinitionError(`${this.label()}: sink() must come after aggregate()`);
+    }
+    const table = options?.table;
+    if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
+      throw new PipelineDefinitionError(
+        `${this.label()}: sink table must be a lower-case SQL identifier of 1..128 characters (given ${JSON.stringify(table)})`,
+      );
+    }
+    const d = this.draft;
+    const aggregates = d.aggregates!;
+    const columns: ColumnSpec[] = [
+      { name: d.keyColumn!, type: 'string', comment: 'Window key' },
+      { name: WINDOW_COLUMNS.START, type: 'timestamp', comment: 'Window start (inclusive, UTC)' },
+      { name: WINDOW_COLUMNS.END, type: 'timestamp', comment: 'Window end (exclusive, UTC)' },
+      ...aggregates.map(({ column, aggregate }) => ({
+        name: column,
+        type: aggregate.outputType,
+        comment: aggregate.errorBound === undefined ? aggregate.kind : `${aggregate.kind} (${aggregate.errorBound})`,
+      })),
+    ];
+    const errorBounds: Record<string, string> = {};
+    for (const { column, aggregate } of aggregates) if (aggregate.errorBound !== undefined) errorBounds[column] = aggregate.errorBound;
+    const spec: PipelineSpec = {
+      name: d.name,
+      source: d.source!,
+      window: d.window!,
+      time: d.time!,
+      sink: { table },
+      columns,
+      errorBounds,
+    };
+    const definition: PipelineDefinition = {
+      spec,
+      schema: d.schema!,
+      eventTime: d.eventTime!,
+      dedupeBy: d.dedupeBy,
+      operators: d.operators,
+      keyBy: d.keyBy!,
+      keyColumn: d.keyColumn!,
+      aggregates,
+    };
+    return new CompiledPipeline<T>(definition);
+  }
+
+  private operator<U>(kind: OperatorDef['kind'], fn: unknown, name: string | undefined): PipelineBuilder<U> {
+    if (this.draft.stage === STAGE.KEYED) {
+      throw new PipelineDefinitionError(`${this.label()}: ${kind}() must come before keyBy()`);
+    }
+    this.expect(kind, [STAGE.CLEAN]);
+    requireFunction(fn, `${this.label()}: ${kind}`);
+    const opName = name ?? `${kind}#${this.draft.operators.length + 1}`;
+    if (typeof opName !== 'string' || opName.length === 0) {
+      throw new PipelineDefinitionError(`${this.label()}: operator name must be a non-empty string (given ${JSON.stringify(name)})`);
+    }
+    return this.next<U>({ operators: [...this.draft.operators, { kind, name: opName, fn: fn as (value: unknown) => unknown }] });
+  }
+
+  private next<U>(change: Partial<Draft>): PipelineBuilder<U> {
+    return new PipelineBuilder<U>({ ...this.draft, ...change });
+  }
+
+  private label(): string {
+    return `Pipeline ${JSON.stringify(this.draft.name)}`;
+  }
+
+  private expect(step: string, allowed: readonly Stage[]): void {
+    if (allowed.includes(this.draft.stage)) return;
+    const order = 'source → clean → map/filter/flatMap → keyBy → window → aggregate → sink';
+    throw new PipelineDefinitionError(`${this.label()}: ${step}() is out of order (expected ${order})`);
+  }
+}
+
+function requireFunction(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') throw new PipelineDefinitionError(`${what} must be a function (given ${typeof fn})`);
+}
+
+function checkColumnName(column: unknown, what: string): void {
+  if (typeof column !== 'string' || !COLUMN_NAME.test(column)) {
+    throw new PipelineDefinitionError(
+      `${what} name must be a lower-case SQL identifier ([a-z][a-z0-9_]*, at most 63 characters) (given ${JSON.stringify(column)})`,
+    );
+  }
+  if (RESERVED_COLUMNS.includes(column)) {
+    throw new PipelineDefinitionError(`${what} name ${JSON.stringify(column)} is reserved`);
+  }
+}
+
+function checkWindowSpec(window: WindowSpec, label: string): void {
+  const w = window as Partial<Record<string, unknown>> | null;
+  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  const ok =
+    w !== null &&
+    typeof w === 'object' &&
+    ((w['kind'] === 'tumbling' && positive(w['sizeMs'])) ||
+      (w['kind'] === 'sliding' && positive(w['sizeMs']) && positive(w['slideMs']) && (w['slideMs'] as number) <= (w['sizeMs'] as number)) ||
+      (w['kind'] === 'session' && positive(w['gapMs'])));
+  if (!ok) {
+    throw new PipelineDefinitionError(`${label}: window must be tumbling(size), sliding(size, slide) or session(gap) (given ${JSON.stringify(window)})`);
+  }
+}
+
+function isAggregate(a: unknown): boolean {
+  if (a === null || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every((m) => typeof o[m] === 'function');
+}

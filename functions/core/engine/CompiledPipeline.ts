@@ -1,0 +1,641 @@
+import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
+import { describe } from '../aggregates/columnAggregate';
+import { decodeBase64, decodeJson, MAX_REJECTED_DATA_CHARS, PayloadFailure } from '../codec/payloadCodec';
+import { deaggregate, isKplAggregate } from '../codec/kplAggregate';
+import { padSequence } from '../sequence';
+import { StateDeserializationError } from '../errors';
+import {
+  REJECT_REASONS,
+  type EpochMillis,
+  type Fence,
+  type Json,
+  type LateRecord,
+  type PipelineSpec,
+  type RawRecord,
+  type Rejection,
+  type RejectReason,
+  type ResultRow,
+  type WindowBounds,
+  type WindowPartial,
+} from '../types';
+import { slidingWindows } from '../windows/slidingWindow';
+import { tumblingWindowStart } from '../windows/tumblingWindow';
+import type {
+  CleanedRecord,
+  FenceLookup,
+  Pipeline,
+  PositionedValue,
+  PreparedBatch,
+  PrepareOptions,
+  RoutedElement,
+  SeenIdsLookup,
+  ShardBatchSummary,
+} from './types';
+
+/** Event times before this are absurd (2000-01-01T00:00:00Z). */
+export const MIN_EVENT_TIME = Date.UTC(2000, 0, 1);
+/** Event times more than this after the record's arrival are absurd. */
+export const MAX_EVENT_TIME_AHEAD_MS = 86_400_000;
+/** Longest accepted key (characters); longer keys are INVALID_KEY (DynamoDB key size). */
+export const MAX_KEY_LENGTH = 1024;
+
+/** Operator kinds of the fused chain. */
+export const OPERATOR_KIND = { MAP: 'map', FILTER: 'filter', FLAT_MAP: 'flatMap' } as const;
+export type OperatorKind = (typeof OPERATOR_KIND)[keyof typeof OPERATOR_KIND];
+
+/** One user operator of the chain. */
+export interface OperatorDef {
+  readonly kind: OperatorKind;
+  readonly name: string;
+  readonly fn: (value: unknown) => unknown;
+}
+
+/** Minimal schema surface the engine needs (zod's `safeParse`). */
+export interface SchemaLike {
+  safeParse(input: unknown):
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
+/** Everything a finished DSL definition carries. */
+export interface PipelineDefinition {
+  readonly spec: PipelineSpec;
+  readonly schema: SchemaLike;
+  readonly eventTime: (value: unknown) => unknown;
+  readonly dedupeBy: ((value: unknown) => unknown) | undefined;
+  readonly operators: readonly OperatorDef[];
+  readonly keyBy: (value: unknown) => unknown;
+  readonly keyColumn: string;
+  /** Aggregates in column order. */
+  readonly aggregates: readonly { readonly column: string; readonly aggregate: AnyColumnAggregate<unknown> }[];
+}
+
+const GROUP_SEPARATOR = '\u0000';
+
+/** Per-record scratch reused across records (no per-record allocation for bookkeeping). */
+interface RecordContext {
+  shardId: string;
+  sequenceNumber: string;
+  sequence: string;
+  subSequenceNumber: number | undefined;
+  partitionKey: string;
+  data: string;
+  eventTime: EpochMillis;
+  dedupeId: string | undefined;
+  ordinal: number;
+  failed: boolean;
+}
+
+/** Mutable outputs of one `prepare` call. */
+interface BatchOutput {
+  readonly rejected: Rejection[];
+  readonly late: LateRecord[];
+  readonly cleaned: CleanedRecord[];
+  readonly elements: RoutedElement[];
+  readonly shards: Map<string, { maxEventTime: EpochMillis | null; lastSequence: string; records: number }>;
+  readonly closedWatermark: EpochMillis;
+}
+
+/**
+ * A compiled pipeline: the pure batch path of DESIGN.md §1–3. Built by the DSL's `.sink()`; the CDK stack
+ * only reads `spec`.
+ */
+export class CompiledPipeline<T = unknown> implements Pipeline<T> {
+  public readonly spec: PipelineSpec;
+  private readonly def: PipelineDefinition;
+  private readonly aggs: readonly AnyColumnAggregate<unknown>[];
+  private readonly columns: readonly string[];
+  private readonly lateness: number;
+
+  public constructor(def: PipelineDefinition) {
+    this.def = def;
+    this.spec = def.spec;
+    this.aggs = def.aggregates.map((a) => a.aggregate);
+    this.columns = def.aggregates.map((a) => a.column);
+    this.lateness = def.spec.time.allowedLatenessMs;
+  }
+
+  public prepare(records: readonly RawRecord[], options: PrepareOptions): PreparedBatch {
+    const out = this.newOutput(options);
+    const ctx = newContext();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      ctx.shardId = r.shardId;
+      ctx.sequenceNumber = r.sequenceNumber;
+      ctx.sequence = padSequence(r.sequenceNumber);
+      ctx.subSequenceNumber = r.subSequenceNumber;
+      ctx.partitionKey = r.partitionKey;
+      ctx.data = r.data;
+      this.noteShard(out, ctx.shardId, ctx.sequence);
+      const bytes = decodeBase64(r.data);
+      if (bytes instanceof PayloadFailure) {
+        this.reject(out, ctx, bytes.reason, bytes.detail);
+        continue;
+      }
+      if (isKplAggregate(bytes)) {
+        const subs = deaggregate(bytes);
+        if (subs instanceof PayloadFailure) {
+          this.reject(out, ctx, subs.reason, subs.detail);
+          continue;
+        }
+        for (const sub of subs) {
+          ctx.subSequenceNumber = sub.subSequenceNumber;
+          ctx.partitionKey = sub.partitionKey;
+          ctx.data = Buffer.from(sub.data.buffer, sub.data.byteOffset, sub.data.length).toString('base64');
+          const value = decodeJson(sub.data);
+          if (value instanceof PayloadFailure) this.reject(out, ctx, value.reason, value.detail);
+          else this.processValue(out, ctx, value, r.approximateArrivalTimestamp);
+        }
+        continue;
+      }
+      const value = decodeJson(bytes);
+      if (value instanceof PayloadFailure) {
+        this.reject(out, ctx, value.reason, value.detail);
+        continue;
+      }
+      this.processValue(out, ctx, value, r.approximateArrivalTimestamp);
+    }
+    return this.finish(out);
+  }
+
+  public prepareValues(values: readonly PositionedValue[], options: PrepareOptions): PreparedBatch {
+    const out = this.newOutput(options);
+    const ctx = newContext();
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      ctx.shardId = v.shardId;
+      ctx.sequenceNumber = v.sequenceNumber;
+      ctx.sequence = padSequence(v.sequenceNumber);
+      ctx.subSequenceNumber = undefined;
+      ctx.partitionKey = '';
+      ctx.data = '';
+      this.noteShard(out, ctx.shardId, ctx.sequence);
+      const before = out.rejected.length;
+      this.processValue(out, ctx, v.value, v.approximateArrivalTimestamp ?? Infinity);
+      if (out.rejected.length > before) {
+        // Only a rejected value pays for its payload encoding.
+        const rej = out.rejected[before]!;
+        out.rejected[before] = { ...rej, data: encodeForRejection(v.value) };
+      }
+    }
+    return this.finish(out);
+  }
+
+  public combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup): WindowPartial[] {
+    return this.spec.window.kind === 'session'
+      ? this.combineSessions(prepared, fence, seenIds)
+      : this.combineFixed(prepared, fence, seenIds);
+  }
+
+  public mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json> {
+    const out: Record<string, Json> = {};
+    for (let i = 0; i < this.aggs.length; i++) {
+      const agg = this.aggs[i]!;
+      const col = this.columns[i]!;
+      const sa = a[col];
+      const sb = b[col];
+      if (sa === undefined && sb === undefined) continue;
+      const merged = agg.merge(this.load(agg, col, sa), this.load(agg, col, sb));
+      out[col] = agg.serialize(merged);
+    }
+    return out;
+  }
+
+  public resultRow(key: string, window: WindowBounds, state: Readonly<Record<string, Json>>, _records: number): ResultRow {
+    const row: Record<string, string | number | bigint | boolean | null> = {};
+    row[this.def.keyColumn] = key;
+    row['window_start'] = window.start;
+    row['window_end'] = window.end;
+    for (let i = 0; i < this.aggs.length; i++) {
+      const agg = this.aggs[i]!;
+      const col = this.columns[i]!;
+      const result = agg.result(this.load(agg, col, state[col]));
+      row[col] = agg.outputType === 'json' ? JSON.stringify(result) : (result as string | number | boolean | null);
+    }
+    return row;
+  }
+
+  public closeTime(window: WindowBounds): EpochMillis {
+    return window.end + this.lateness;
+  }
+
+  public isClosed(window: WindowBounds, watermark: EpochMillis): boolean {
+    return watermark >= window.end + this.lateness;
+  }
+
+  /** Empty serialised state (every column at its identity). */
+  public emptyState(): Record<string, Json> {
+    const out: Record<string, Json> = {};
+    for (let i = 0; i < this.aggs.length; i++) out[this.columns[i]!] = this.aggs[i]!.serialize(this.aggs[i]!.create());
+    return out;
+  }
+
+  /** The windows a record at `eventTime` belongs to (sessions: the record's own `[t, t + gap)`). */
+  public windowsFor(eventTime: EpochMillis): WindowBounds[] {
+    const w = this.spec.window;
+    if (w.kind === 'tumbling') {
+      const start = tumblingWindowStart(eventTime, w.sizeMs);
+      return [{ start, end: start + w.sizeMs }];
+    }
+    if (w.kind === 'sliding') return slidingWindows(eventTime, w.sizeMs, w.slideMs);
+    return [{ start: eventTime, end: eventTime + w.gapMs }];
+  }
+
+  private load(agg: AnyColumnAggregate<unknown>, col: string, stored: Json | undefined): unknown {
+    if (stored === undefined) return agg.create();
+    try {
+      return agg.deserialize(stored);
+    } catch (err) {
+      if (err instanceof StateDeserializationError) throw new StateDeserializationError(`column ${col}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  private newOutput(options: PrepareOptions): BatchOutput {
+    return { rejected: [], late: [], cleaned: [], elements: [], shards: new Map(), closedWatermark: options.closedWatermark };
+  }
+
+  private noteShard(out: BatchOutput, shardId: string, sequence: string): void {
+    const s = out.shards.get(shardId);
+    if (s === undefined) out.shards.set(shardId, { maxEventTime: null, lastSequence: sequence, records: 1 });
+    else {
+      if (sequence > s.lastSequence) s.lastSequence = sequence;
+      s.records++;
+    }
+  }
+
+  private reject(out: BatchOutput, ctx: RecordContext, reason: RejectReason, detail: string): void {
+    const base = {
+      reason,
+      detail,
+      shardId: ctx.shardId,
+      sequenceNumber: ctx.sequenceNumber,
+      partitionKey: ctx.partitionKey,
+      data: ctx.data.length > MAX_REJECTED_DATA_CHARS ? ctx.data.slice(0, MAX_REJECTED_DATA_CHARS) : ctx.data,
+    };
+    out.rejected.push(ctx.subSequenceNumber === undefined ? base : { ...base, subSequenceNumber: ctx.subSequenceNumber });
+  }
+
+  /** Clean → event time → dedupe id → operator chain → key → aggregate inputs → windows, for one value. */
+  private processValue(out: BatchOutput, ctx: RecordContext, raw: unknown, arrival: EpochMillis): void {
+    const def = this.def;
+    const parsed = def.schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+      this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, `${path}: ${issue?.message ?? 'invalid'}`);
+      return;
+    }
+    const value = parsed.data;
+    let eventTime: unknown;
+    try {
+      eventTime = def.eventTime(value);
+    } catch (err) {
+      this.reject(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator eventTime threw: ${errorMessage(err)}`);
+      return;
+    }
+    if (typeof eventTime !== 'number' || !Number.isFinite(eventTime)) {
+      this.reject(out, ctx, REJECT_REASONS.MISSING_EVENT_TIME, `eventTime returned ${describe(eventTime)}`);
+      return;
+    }
+    if (eventTime < MIN_EVENT_TIME || eventTime > arrival + MAX_EVENT_TIME_AHEAD_MS) {
+      this.reject(
+        out,
+        ctx,
+        REJECT_REASONS.ABSURD_EVENT_TIME,
+        `event time ${eventTime} is before 2000-01-01 or more than 1 day after arrival ${arrival}`,
+      );
+      return;
+    }
+    let dedupeId: string | undefined;
+    if (def.dedupeBy !== undefined) {
+      let id: unknown;
+      try {
+        id = def.dedupeBy(value);
+      } catch (err) {
+        this.reject(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator dedupeBy threw: ${errorMessage(err)}`);
+        return;
+      }
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_KEY_LENGTH) {
+        this.reject(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator dedupeBy returned ${describe(id)}`);
+        return;
+      }
+      dedupeId = id;
+    }
+    ctx.eventTime = eventTime;
+    ctx.dedupeId = dedupeId;
+    ctx.ordinal = 0;
+    ctx.failed = false;
+    const elementMark = out.elements.length;
+    const lateMark = out.late.length;
+    this.runOperators(out, ctx, value, 0);
+    if (ctx.failed) {
+      // A failure anywhere in a record's fan-out rejects the whole record: undo what it already routed.
+      out.elements.length = elementMark;
+      out.late.length = lateMark;
+      return;
+    }
+    const shard = out.shards.get(ctx.shardId)!;
+    if (shard.maxEventTime === null || eventTime > shard.maxEventTime) shard.maxEventTime = eventTime;
+    const cleaned = {
+      shardId: ctx.shardId,
+      sequenceNumber: ctx.sequenceNumber,
+      partitionKey: ctx.partitionKey,
+      eventTime,
+      value,
+    };
+    out.cleaned.push(ctx.subSequenceNumber === undefined ? cleaned : { ...cleaned, subSequenceNumber: ctx.subSequenceNumber });
+  }
+
+  private runOperators(out: BatchOutput, ctx: RecordContext, value: unknown, from: number): void {
+    const ops = this.def.operators;
+    let v = value;
+    for (let i = from; i < ops.length; i++) {
+      const op = ops[i]!;
+      let result: unknown;
+      try {
+        result = op.fn(v);
+      } catch (err) {
+        this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator ${op.name} threw: ${errorMessage(err)}`);
+        return;
+      }
+      if (op.kind === OPERATOR_KIND.MAP) {
+        if (result === undefined) {
+          this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned undefined`);
+          return;
+        }
+        v = result;
+      } else if (op.kind === OPERATOR_KIND.FILTER) {
+        if (typeof result !== 'boolean') {
+          this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned ${describe(result)}, not a boolean`);
+          return;
+        }
+        if (!result) return;
+      } else {
+        if (Array.isArray(result)) {
+          for (let j = 0; j < result.length && !ctx.failed; j++) {
+            if (result[j] === undefined) {
+              this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned an undefined element`);
+              return;
+            }
+            this.runOperators(out, ctx, result[j], i + 1);
+          }
+        } else if (result !== null && typeof result === 'object' && Symbol.iterator in result) {
+          try {
+            for (const item of result as Iterable<unknown>) {
+              if (ctx.failed) return;
+              if (item === undefined) {
+                this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned an undefined element`);
+                return;
+              }
+              this.runOperators(out, ctx, item, i + 1);
+            }
+          } catch (err) {
+            this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator ${op.name} threw while iterating: ${errorMessage(err)}`);
+          }
+        } else {
+          this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned ${describe(result)}, not an iterable`);
+        }
+        return;
+      }
+    }
+    this.route(out, ctx, v);
+  }
+
+  private fail(out: BatchOutput, ctx: RecordContext, reason: RejectReason, detail: string): void {
+    if (ctx.failed) return;
+    ctx.failed = true;
+    this.reject(out, ctx, reason, detail);
+  }
+
+  /** Key, aggregate inputs and windows of one value at the end of the chain. */
+  private route(out: BatchOutput, ctx: RecordContext, value: unknown): void {
+    let key: unknown;
+    try {
+      key = this.def.keyBy(value);
+    } catch (err) {
+      this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator keyBy threw: ${errorMessage(err)}`);
+      return;
+    }
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      this.fail(out, ctx, REJECT_REASONS.INVALID_KEY, `keyBy returned ${describe(key)}; keys are strings of 1..${MAX_KEY_LENGTH} characters`);
+      return;
+    }
+    const aggs = this.aggs;
+    const inputs = new Array<unknown>(aggs.length);
+    for (let i = 0; i < aggs.length; i++) {
+      const agg = aggs[i]!;
+      let input: unknown;
+      try {
+        input = agg.input(value);
+      } catch (err) {
+        this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `aggregate ${this.columns[i]!} threw: ${errorMessage(err)}`);
+        return;
+      }
+      const problem = agg.validate(input);
+      if (problem !== undefined) {
+        this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `aggregate ${this.columns[i]!}: ${problem}`);
+        return;
+      }
+      inputs[i] = input;
+    }
+    const ordinal = ctx.ordinal++;
+    const dedupeId = ctx.dedupeId === undefined ? undefined : ordinal === 0 ? ctx.dedupeId : `${ctx.dedupeId}#${ordinal}`;
+    const all = this.windowsFor(ctx.eventTime);
+    let open: WindowBounds[] = all;
+    for (let i = 0; i < all.length; i++) {
+      const w = all[i]!;
+      if (out.closedWatermark >= w.end + this.lateness) {
+        if (open === all) open = all.slice(0, i);
+        out.late.push({
+          key,
+          windowStart: w.start,
+          windowEnd: w.end,
+          eventTime: ctx.eventTime,
+          watermark: out.closedWatermark,
+          shardId: ctx.shardId,
+          sequenceNumber: ctx.sequenceNumber,
+          value,
+        });
+      } else if (open !== all) {
+        open.push(w);
+      }
+    }
+    if (open.length === 0) return;
+    out.elements.push({ shardId: ctx.shardId, sequence: ctx.sequence, eventTime: ctx.eventTime, key, inputs, dedupeId, windows: open });
+  }
+
+  private finish(out: BatchOutput): PreparedBatch {
+    const shards: Record<string, ShardBatchSummary> = {};
+    for (const [id, s] of out.shards) shards[id] = { maxEventTime: s.maxEventTime, lastSequence: s.lastSequence, records: s.records };
+    return {
+      groups: this.spec.window.kind === 'session' ? sessionGroups(out.elements) : fixedGroups(out.elements),
+      rejected: out.rejected,
+      late: out.late,
+      cleaned: out.cleaned,
+      shards,
+      elements: out.elements,
+    };
+  }
+
+  private combineFixed(prepared: PreparedBatch, fence: FenceLookup, seenIds: SeenIdsLookup | undefined): WindowPartial[] {
+    const accs = new Map<string, Accumulator>();
+    const elements = prepared.elements;
+    for (let e = 0; e < elements.length; e++) {
+      const el = elements[e]!;
+      for (let w = 0; w < el.windows.length; w++) {
+        const window = el.windows[w]!;
+        const gid = el.key + GROUP_SEPARATOR + window.start;
+        let acc = accs.get(gid);
+        if (acc === undefined) {
+          acc = this.newAccumulator(el.key, window, fence(el.key, window), seenIds?.(el.key, window));
+          accs.set(gid, acc);
+        }
+        this.accumulate(acc, el);
+      }
+    }
+    return this.partials(accs.values());
+  }
+
+  private combineSessions(prepared: PreparedBatch, fence: FenceLookup, seenIds: SeenIdsLookup | undefined): WindowPartial[] {
+    const gap = (this.spec.window as { gapMs: number }).gapMs;
+    const byKey = new Map<string, RoutedElement[]>();
+    for (const el of prepared.elements) {
+      const w = el.windows[0]!;
+      const f = fence(el.key, w);
+      if (f !== undefined && isFenced(f, el)) continue;
+      if (el.dedupeId !== undefined && seenIds?.(el.key, w)?.has(el.dedupeId) === true) continue;
+      const list = byKey.get(el.key);
+      if (list === undefined) byKey.set(el.key, [el]);
+      else list.push(el);
+    }
+    const out: Accumulator[] = [];
+    for (const [key, list] of byKey) {
+      list.sort((a, b) => a.eventTime - b.eventTime);
+      let acc: Accumulator | undefined;
+      for (const el of list) {
+        if (acc === undefined || el.eventTime > acc.end) {
+          acc = this.newAccumulator(key, { start: el.eventTime, end: el.eventTime + gap }, undefined, undefined);
+          out.push(acc);
+        }
+        if (el.eventTime + gap > acc.end) acc.end = el.eventTime + gap;
+        this.accumulate(acc, el);
+      }
+    }
+    return this.partials(out);
+  }
+
+  private newAccumulator(key: string, window: WindowBounds, fence: Fence | undefined, seen: ReadonlySet<string> | undefined): Accumulator {
+    const states = new Array<unknown>(this.aggs.length);
+    for (let i = 0; i < this.aggs.length; i++) states[i] = this.aggs[i]!.create();
+    return { key, start: window.start, end: window.end, fence, seen, states, records: 0, maxSequence: {}, ids: undefined };
+  }
+
+  private accumulate(acc: Accumulator, el: RoutedElement): void {
+    if (acc.fence !== undefined && isFenced(acc.fence, el)) return;
+    if (el.dedupeId !== undefined) {
+      if (acc.seen?.has(el.dedupeId) === true) return;
+      if (acc.ids === undefined) acc.ids = new Set();
+      else if (acc.ids.has(el.dedupeId)) return;
+      acc.ids.add(el.dedupeId);
+    }
+    const aggs = this.aggs;
+    for (let i = 0; i < aggs.length; i++) acc.states[i] = aggs[i]!.add(acc.states[i], el.inputs[i]);
+    acc.records++;
+    const cur = acc.maxSequence[el.shardId];
+    if (cur === undefined || el.sequence > cur) acc.maxSequence[el.shardId] = el.sequence;
+  }
+
+  private partials(accs: Iterable<Accumulator>): WindowPartial[] {
+    const out: WindowPartial[] = [];
+    for (const acc of accs) {
+      if (acc.records === 0) continue;
+      const state: Record<string, Json> = {};
+      for (let i = 0; i < this.aggs.length; i++) state[this.columns[i]!] = this.aggs[i]!.serialize(acc.states[i]);
+      const partial = { key: acc.key, window: { start: acc.start, end: acc.end }, state, records: acc.records, maxSequence: acc.maxSequence };
+      out.push(acc.ids === undefined ? partial : { ...partial, dedupeIds: [...acc.ids] });
+    }
+    return out;
+  }
+}
+
+interface Accumulator {
+  readonly key: string;
+  readonly start: EpochMillis;
+  end: EpochMillis;
+  readonly fence: Fence | undefined;
+  readonly seen: ReadonlySet<string> | undefined;
+  readonly states: unknown[];
+  records: number;
+  readonly maxSequence: Record<string, string>;
+  ids: Set<string> | undefined;
+}
+
+function isFenced(fence: Fence, el: RoutedElement): boolean {
+  const f = fence[el.shardId];
+  return f !== undefined && el.sequence <= f;
+}
+
+function newContext(): RecordContext {
+  return {
+    shardId: '',
+    sequenceNumber: '',
+    sequence: '',
+    subSequenceNumber: undefined,
+    partitionKey: '',
+    data: '',
+    eventTime: 0,
+    dedupeId: undefined,
+    ordinal: 0,
+    failed: false,
+  };
+}
+
+function fixedGroups(elements: readonly RoutedElement[]): { key: string; window: WindowBounds }[] {
+  const seen = new Map<string, { key: string; window: WindowBounds }>();
+  for (const el of elements) {
+    for (const w of el.windows) {
+      const gid = el.key + GROUP_SEPARATOR + w.start;
+      if (!seen.has(gid)) seen.set(gid, { key: el.key, window: w });
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Sessions merged within the batch, per key (what the state layer must look up overlaps for). */
+function sessionGroups(elements: readonly RoutedElement[]): { key: string; window: WindowBounds }[] {
+  const byKey = new Map<string, WindowBounds[]>();
+  for (const el of elements) {
+    const list = byKey.get(el.key);
+    if (list === undefined) byKey.set(el.key, [el.windows[0]!]);
+    else list.push(el.windows[0]!);
+  }
+  const out: { key: string; window: WindowBounds }[] = [];
+  for (const [key, windows] of byKey) {
+    windows.sort((a, b) => a.start - b.start);
+    let cur: { start: number; end: number } | undefined;
+    for (const w of windows) {
+      if (cur === undefined || w.start > cur.end) {
+        cur = { start: w.start, end: w.end };
+        out.push({ key, window: cur });
+      } else if (w.end > cur.end) cur.end = w.end;
+    }
+  }
+  return out;
+}
+
+function errorMessage(err: unknown): string {
+  const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return msg.length > 500 ? `${msg.slice(0, 500)}…` : msg;
+}
+
+function encodeForRejection(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? '';
+  } catch {
+    text = '';
+  }
+  const b64 = Buffer.from(text, 'utf8').toString('base64');
+  return b64.length > MAX_REJECTED_DATA_CHARS ? b64.slice(0, MAX_REJECTED_DATA_CHARS) : b64;
+}

@@ -1,0 +1,34 @@
+import { SEQUENCE_NUMBER_WIDTH } from './constants';
+import { InvalidSequenceNumberError } from './errors';
+
+const DECIMAL = /^\d+$/;
+const ZEROS = '0'.repeat(SEQUENCE_NUMBER_WIDTH);
+
+/**
+ * Zero-pads a Kinesis sequence number to {@link SEQUENCE_NUMBER_WIDTH} digits, so that string order (as
+ * DynamoDB compares) equals numeric order.
+ *
+ * @example padSequence('42') // '000…00042' (SEQUENCE_NUMBER_WIDTH characters)
+ * @throws InvalidSequenceNumberError when `seq` is not a decimal string of 1..WIDTH digits.
+ */
+export function padSequence(seq: string): string {
+  if (typeof seq !== 'string' || !DECIMAL.test(seq)) {
+    throw new InvalidSequenceNumberError(`Sequence number must be a decimal string (given ${JSON.stringify(seq)})`);
+  }
+  if (seq.length > SEQUENCE_NUMBER_WIDTH) {
+    // Leading zeros beyond the width are harmless; real digits are not.
+    const trimmed = seq.replace(/^0+(?=\d)/, '');
+    if (trimmed.length > SEQUENCE_NUMBER_WIDTH) {
+      throw new InvalidSequenceNumberError(
+        `Sequence number has more than ${SEQUENCE_NUMBER_WIDTH} digits (given ${seq.length} digits)`,
+      );
+    }
+    return ZEROS.slice(trimmed.length) + trimmed;
+  }
+  return seq.length === SEQUENCE_NUMBER_WIDTH ? seq : ZEROS.slice(seq.length) + seq;
+}
+
+/** True when `seq` is a sequence number `padSequence` accepts. */
+export function isValidSequence(seq: unknown): seq is string {
+  return typeof seq === 'string' && DECIMAL.test(seq) && seq.replace(/^0+(?=\d)/, '').length <= SEQUENCE_NUMBER_WIDTH;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { avg, count, distinctCount, max, percentile, pipeline, sum, topK, tumbling } from '../core/dsl';
+
+/** One clickstream event, as the producer (and the CLI's generator) writes it. */
+export const PageEvent = z.object({
+  eventId: z.uuid(),
+  userId: z.string().min(1).max(128),
+  sessionId: z.string().min(1).max(128),
+  page: z.string().min(1).max(512),
+  action: z.enum(['view', 'click', 'add_to_cart', 'purchase']),
+  /** ISO 3166-1 alpha-2. */
+  country: z.string().regex(/^[A-Z]{2}$/),
+  device: z.enum(['mobile', 'desktop', 'tablet']),
+  durationMs: z.number().finite().nonnegative(),
+  revenue: z.number().finite().nonnegative(),
+  /** ISO-8601 timestamp; the event time. */
+  ts: z.iso.datetime({ offset: true }),
+});
+export type PageEvent = z.infer<typeof PageEvent>;
+
+/**
+ * Per-page activity per minute: counts, revenue, dwell time statistics, distinct users and top countries.
+ */
+export const pageActivity = pipeline('page-activity')
+  .source({ stream: 'clickstream', shards: 2 })
+  .clean({ schema: PageEvent, eventTime: (e) => Date.parse(e.ts), dedupeBy: (e) => e.eventId })
+  .keyBy((e) => e.page, 'page')
+  .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '30s' })
+  .aggregate({
+    events: count(),
+    purchases: count((e) => e.action === 'purchase'),
+    revenue: sum((e) => e.revenue),
+    avg_duration_ms: avg((e) => e.durationMs),
+    max_duration_ms: max((e) => e.durationMs),
+    p95_duration_ms: percentile((e) => e.durationMs, 0.95),
+    users: distinctCount((e) => e.userId),
+    top_countries: topK((e) => e.country, 3),
+  })
+  .sink({ table: 'page_activity_minutely' });
+
+export default pageActivity;
