@@ -1,0 +1,39 @@
+/**
+ * The `shardflow` command line. Each area registers its commands here; this file stays a list of
+ * registrations plus the error policy: a failing command prints one line on stderr and exits non-zero,
+ * never a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerLocalCommands } from './commands/local';
+
+/** Builds the program with every command registered (exported for tests). */
+export function createProgram(): Command {
+  const program = new Command('shardflow')
+    .description('Stream processing on Kinesis, Lambda, DynamoDB and S3, runnable on a laptop.')
+    .showHelpAfterError('(run with --help for usage)')
+    // Throw instead of exiting so main() owns the exit code; subcommands inherit this setting.
+    .exitOverride();
+  registerLocalCommands(program);
+  return program;
+}
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    // Commander has already printed its own message (unknown option, --help, --version).
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`shardflow: ${message.split('\n')[0] ?? message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main().then((code) => {
+    process.exitCode = code;
+  });
+}
