@@ -1,0 +1,52 @@
+/**
+ * Encodes result rows as Parquet with hyparquet-writer: standard logical types (INT64 TIMESTAMP_MILLIS,
+ * never INT96 or NANOS), SNAPPY compression, columns exactly as the pipeline declares them, so Athena
+ * (through the Glue table) and DuckDB read the same files.
+ */
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import type { ColumnSpec, ColumnType, ResultRow } from '../core/types';
+import type { ResultEncoder } from '../core/state/types';
+import { StateError } from '../core/state/errors';
+
+type Cell = ResultRow[string];
+type ParquetBasicType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
+
+/** Parquet type of each column type (Glue: string, bigint, double, boolean, timestamp; json is a string). */
+const PARQUET_TYPE: Record<ColumnType, ParquetBasicType> = { string: 'STRING', json: 'STRING', bigint: 'INT64', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP' };
+
+function convert(column: ColumnSpec, value: Cell | undefined): Cell | Date {
+  if (value === null || value === undefined) return null;
+  const bad = (): never => {
+    throw new StateError(`Result column ${column.name} of type ${column.type} cannot hold ${typeof value} ${String(value).slice(0, 40)}`);
+  };
+  switch (column.type) {
+    case 'string':
+      return typeof value === 'string' ? value : String(value);
+    case 'json':
+      return typeof value === 'string' ? value : JSON.stringify(typeof value === 'bigint' ? value.toString() : value);
+    case 'bigint':
+      if (typeof value === 'bigint') return value;
+      return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : bad();
+    case 'double':
+      return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : bad();
+    case 'boolean':
+      return typeof value === 'boolean' ? value : bad();
+    case 'timestamp':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? new Date(value) : typeof value === 'bigint' ? new Date(Number(value)) : bad();
+  }
+}
+
+export class ParquetResultEncoder implements ResultEncoder {
+  public readonly contentType = 'application/vnd.apache.parquet';
+  public readonly extension = 'parquet';
+
+  public encode(columns: readonly ColumnSpec[], rows: readonly ResultRow[]): Uint8Array {
+    const columnData = columns.map((column) => ({
+      name: column.name,
+      type: PARQUET_TYPE[column.type],
+      nullable: true,
+      data: rows.map((row) => convert(column, row[column.name])),
+    }));
+    return new Uint8Array(parquetWriteBuffer({ columnData, codec: 'SNAPPY', createdBy: 'shardflow' }));
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Kinesis event codec: turns the `KinesisStreamEvent` Lambda delivers into the engine's `RawRecord`s.
+ * The event is treated as hostile input: its shape is validated with zod before anything reads it.
+ */
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { z } from 'zod';
+import type { RawRecord } from '../core/types';
+
+const kinesisEventSchema = z.object({
+  Records: z.array(
+    z.object({
+      eventID: z.string().min(1),
+      kinesis: z.object({
+        partitionKey: z.string(),
+        sequenceNumber: z.string().regex(/^\d{1,80}$/),
+        data: z.string(),
+        approximateArrivalTimestamp: z.number().finite(),
+      }),
+    }),
+  ),
+});
+
+/** The shard id of a record: the part of `eventID` (`shardId-000000000000:4959…`) before the colon. */
+function shardOf(eventId: string): string {
+  const colon = eventId.indexOf(':');
+  return colon > 0 ? eventId.slice(0, colon) : eventId;
+}
+
+/**
+ * Decodes a Kinesis event; `approximateArrivalTimestamp` (epoch seconds with fraction) becomes epoch ms.
+ *
+ * @example const records = decodeKinesisEvent(event); // RawRecord[] in delivery order
+ * @throws ZodError when the event does not have the shape of a Kinesis event.
+ */
+export function decodeKinesisEvent(event: KinesisStreamEvent | unknown): RawRecord[] {
+  return kinesisEventSchema.parse(event).Records.map((record) => ({
+    shardId: shardOf(record.eventID),
+    sequenceNumber: record.kinesis.sequenceNumber,
+    partitionKey: record.kinesis.partitionKey,
+    data: record.kinesis.data,
+    approximateArrivalTimestamp: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
+  }));
+}
