@@ -117,6 +117,8 @@ function windowToItem(item: WindowStateItem, closeAt: EpochMillis): Item {
     [TTL]: n(item.ttl),
   };
   if (item.emissionId !== undefined) attributes.emissionId = s(item.emissionId);
+  // A string set cannot be empty: no attribute means no ids seen.
+  if (item.seenIds !== undefined && item.seenIds.length > 0) attributes.seenIds = { SS: [...item.seenIds] };
   if (item.status !== WINDOW_STATUS.EMITTED) {
     attributes[OPEN_PK] = s(item.pipeline);
     attributes[CLOSE_AT] = n(closeAt);
@@ -133,6 +135,7 @@ function windowFromItem(item: Item): WindowStateItem {
   }
   if (typeof state !== 'object' || state === null || Array.isArray(state)) throw new StateItemInvalidError('State item attribute state must be a JSON object');
   const emissionId = item.emissionId?.S;
+  const seenIds = item.seenIds?.SS?.slice().sort();
   return {
     pipeline: str(item, 'pipeline'),
     key: str(item, 'key'),
@@ -143,6 +146,7 @@ function windowFromItem(item: Item): WindowStateItem {
     version: num(item, 'version'),
     status: status(item),
     ...(emissionId !== undefined ? { emissionId } : {}),
+    ...(seenIds !== undefined && seenIds.length > 0 ? { seenIds } : {}),
     ttl: num(item, TTL),
   };
 }

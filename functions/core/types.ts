@@ -170,6 +170,8 @@ export interface WindowStateItem {
   readonly status: WindowStatus;
   /** Set when status leaves `open`. */
   readonly emissionId?: string;
+  /** Dedupe ids applied to this window (pipelines with `dedupeBy`), so redelivered duplicates are skipped. */
+  readonly seenIds?: readonly string[];
   /** Epoch seconds at which DynamoDB may expire the item. */
   readonly ttl: number;
 }

@@ -69,7 +69,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
     });
 
     test('when an item does not exist, it is not returned and a create-only write stores it for every instance', async () => {
-      const first = item(pipeline, 'user#1 ü', 60_000);
+      const first = item(pipeline, 'user#1 ü', 60_000, { seenIds: ['id-a', 'id-b'] });
       expect((await fixture.store.readWindows(pipeline, [first])).size).toBe(0);
       await fixture.store.writeWindow(first, { expectedVersion: undefined, fenceBelow: first.fence }, 120_000);
       const read = await fixture.sibling().readWindows(pipeline, [first]);

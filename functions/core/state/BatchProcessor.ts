@@ -151,7 +151,16 @@ export class BatchProcessor {
       (record) => !isFenced(items.get(windowId(this.#name, record.key, { start: record.windowStart, end: record.windowEnd }))?.fence, record.shardId, padSequenceNumber(record.sequenceNumber)),
     );
 
-    const partials = pipeline.combine(prepared, (key, window) => items.get(windowId(this.#name, key, window))?.fence);
+    const seen = new Map<string, ReadonlySet<string>>();
+    const seenOf = (key: string, window: WindowBounds): ReadonlySet<string> | undefined => {
+      const id = windowId(this.#name, key, window);
+      const ids = items.get(id)?.seenIds;
+      if (ids === undefined || ids.length === 0) return undefined;
+      let set = seen.get(id);
+      if (set === undefined) seen.set(id, (set = new Set(ids)));
+      return set;
+    };
+    const partials = pipeline.combine(prepared, (key, window) => items.get(windowId(this.#name, key, window))?.fence, seenOf);
     await mapWithConcurrency(partials, this.#concurrency, (partial) => this.#writePartial(prepared, partial, items.get(windowId(this.#name, partial.key, partial.window))));
     for (const partial of partials) this.#nextCloseAt = Math.min(this.#nextCloseAt, pipeline.closeTime(partial.window));
 
@@ -175,14 +184,14 @@ export class BatchProcessor {
       const ttl = windowTtl(Math.max(closeAt, clock.now()), this.#retentionMs);
       let next: WindowStateItem;
       if (stored === undefined) {
-        next = { pipeline: this.#name, key: partial.key, window: partial.window, state: partial.state, records: partial.records, fence: partial.maxSequence, version: 1, status: WINDOW_STATUS.OPEN, ttl };
+        next = { pipeline: this.#name, key: partial.key, window: partial.window, state: partial.state, records: partial.records, fence: partial.maxSequence, version: 1, status: WINDOW_STATUS.OPEN, ttl, ...seenIdsOf(undefined, partial) };
       } else if (stored.status === WINDOW_STATUS.OPEN) {
-        next = { ...stored, state: pipeline.mergeState(stored.state, partial.state), records: stored.records + partial.records, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ttl };
+        next = { ...stored, state: pipeline.mergeState(stored.state, partial.state), records: stored.records + partial.records, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ttl, ...seenIdsOf(stored, partial) };
       } else {
         // The window closed while this batch was in flight (another shard moved the watermark): these
         // records are late. Record them in `late/`, then fence them so a redelivery does not repeat it.
         await this.#writeLatePartial(stored, partial);
-        next = { ...stored, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1 };
+        next = { ...stored, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ...seenIdsOf(stored, partial) };
       }
       try {
         await store.writeWindow(next, { expectedVersion: stored?.version, fenceBelow: partial.maxSequence, ...(stored ? { status: stored.status } : {}) }, closeAt);
@@ -194,7 +203,11 @@ export class BatchProcessor {
         }
         stored = error.existing as WindowStateItem | undefined;
         const fence = stored?.fence;
-        partial = pipeline.combine(prepared, (key, window) => (key === first.key && sameWindow(window, first.window) ? fence : {})).find((p) => p.key === first.key && sameWindow(p.window, first.window));
+        const ids = new Set(stored?.seenIds ?? []);
+        const mine = (key: string, window: WindowBounds): boolean => key === first.key && sameWindow(window, first.window);
+        partial = pipeline
+          .combine(prepared, (key, window) => (mine(key, window) ? fence : {}), (key, window) => (mine(key, window) ? ids : undefined))
+          .find((p) => mine(p.key, p.window));
       }
     }
   }
@@ -336,6 +349,14 @@ export class BatchProcessor {
     }
     return false;
   }
+}
+
+/** The window's seen dedupe ids after applying `partial` (absent when the pipeline does not dedupe). */
+function seenIdsOf(stored: WindowStateItem | undefined, partial: WindowPartial): { seenIds?: readonly string[] } {
+  const added = partial.dedupeIds ?? [];
+  const existing = stored?.seenIds ?? [];
+  if (added.length === 0) return existing.length > 0 ? { seenIds: existing } : {};
+  return { seenIds: [...new Set([...existing, ...added])] };
 }
 
 function sameWindow(a: WindowBounds, b: WindowBounds): boolean {

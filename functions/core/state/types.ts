@@ -147,8 +147,15 @@ export interface StatefulPipeline {
   readonly spec: PipelineSpec;
   /** Decodes, cleans and windows `records`; windows closing at or before `closedWatermark` make records late. */
   prepare(records: readonly RawRecord[], options: { readonly closedWatermark: EpochMillis }): PreparedBatch;
-  /** Aggregates the prepared batch per (key, window), dropping records at or below the fence of their shard. */
-  combine(prepared: PreparedBatch, fenceOf: (key: string, window: WindowBounds) => Fence | undefined): WindowPartial[];
+  /**
+   * Aggregates the prepared batch per (key, window), dropping records at or below the fence of their shard
+   * and records whose dedupe id the window has already seen.
+   */
+  combine(
+    prepared: PreparedBatch,
+    fenceOf: (key: string, window: WindowBounds) => Fence | undefined,
+    seenIds?: (key: string, window: WindowBounds) => ReadonlySet<string> | undefined,
+  ): WindowPartial[];
   /** Merges two serialised aggregate states (associative, commutative). */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;
   /** The result row of a finished window. */

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
+import { InMemoryStateStore } from '../../../../functions/core/state/InMemoryStateStore';
+import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
+import type { RawRecord } from '../../../../functions/core/types';
+import { pageActivity } from '../../../../functions/pipelines';
+
+const encoder: ResultEncoder = { contentType: 'application/json', extension: 'json', encode: (_c, rows) => new TextEncoder().encode(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) };
+const SHARD = 'shardId-000000000000';
+const T0 = Date.UTC(2026, 0, 2, 3, 0, 0);
+
+function event(seq: number, eventId: string, page: string, ts: number, revenue = 1): RawRecord {
+  const value = { eventId, userId: `u${seq % 7}`, sessionId: 's', page, action: 'purchase', country: 'DE', device: 'mobile', durationMs: seq, revenue, ts: new Date(ts).toISOString() };
+  return { shardId: SHARD, sequenceNumber: String(seq), partitionKey: page, data: Buffer.from(JSON.stringify(value)).toString('base64'), approximateArrivalTimestamp: ts };
+}
+
+describe('BatchProcessor with the shipped page-activity pipeline', () => {
+  test('when a producer sends an event twice in different batches, the window counts it once and emits the engine row', async () => {
+    const pipeline: StatefulPipeline = pageActivity;
+    const store = new InMemoryStateStore();
+    const objects = new InMemoryObjectStore();
+    const processor = new BatchProcessor({ pipeline, store, objects, encoder, clock: { now: () => T0 } });
+    const id = randomUUID();
+    await processor.apply([event(1, id, '/home', T0 + 1_000, 5), event(2, randomUUID(), '/home', T0 + 2_000, 7)]);
+    await processor.apply([event(3, id, '/home', T0 + 1_000, 5)]);
+    const [item] = store.allWindows();
+    expect(item?.records).toBe(2);
+    expect(item?.seenIds).toHaveLength(2);
+    // Watermark = max event time − 10 s out-of-orderness must pass end + 30 s lateness.
+    await processor.apply([event(4, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000)]);
+    const rows = [...objects.objects.keys()].filter((k) => k.startsWith('results/page_activity_minutely/dt=2026-01-02/hour=03/')).map((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]);
+    expect(rows).toEqual([[expect.objectContaining({ page: '/home', window_start: T0, window_end: T0 + 60_000, events: 2, purchases: 2, revenue: 12 })]]);
+  });
+});
