@@ -5,6 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './commands/local';
+import { registerQueryCommands } from './commands/query';
+import { registerSendCommands } from './commands/send';
 
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -14,6 +16,8 @@ export function createProgram(): Command {
     // Throw instead of exiting so main() owns the exit code; subcommands inherit this setting.
     .exitOverride();
   registerLocalCommands(program);
+  registerQueryCommands(program);
+  registerSendCommands(program);
   return program;
 }
 

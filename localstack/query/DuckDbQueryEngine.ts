@@ -70,6 +70,27 @@ export class DuckDbQueryEngine {
     }
   }
 
+  /**
+   * Parses SQL without running it (no data needed), so a typo is reported before any download.
+   *
+   * @throws SqlError with the parser's first message line.
+   */
+  public static async checkSyntax(sql: string): Promise<void> {
+    if (sql.trim() === '') throw new SqlError('Empty SQL statement');
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const statements = await connection.extractStatements(sql);
+      if (statements.count === 0) throw new SqlError('Empty SQL statement');
+    } catch (error) {
+      if (error instanceof SqlError) throw error;
+      throw new SqlError(firstLine(error).replace(/^Failed to extract statements: /, ''), { cause: error });
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }
+
   public close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

@@ -64,7 +64,7 @@ describe('DuckDbQueryEngine', () => {
     expect(rows).toEqual([[2, 7]]);
   });
 
-  it('when Athena time functions are used, from_unixtime, to_unixtime, date_format and date_parse answer', async () => {
+  it('when Athena time functions are used, from_unixtime, to_unixtime, and date_format answer', async () => {
     const { rows } = await engine.query(`SELECT
       from_unixtime(${T0 / 1000}) AS a,
       to_unixtime(TIMESTAMP '2026-01-01 12:00:00.5') AS b,
@@ -89,6 +89,15 @@ describe('DuckDbQueryEngine', () => {
     const failure = engine.query('SELEC page FROM page_activity');
     await expect(failure).rejects.toBeInstanceOf(SqlError);
     await expect(failure).rejects.toThrow(/^Parser Error: syntax error at or near "SELEC"$/);
+  });
+
+  it('when only the syntax is checked, a typo fails without any data and valid SQL passes', async () => {
+    await expect(DuckDbQueryEngine.checkSyntax('SELEC 1')).rejects.toMatchObject({
+      name: 'SqlError',
+      message: 'Parser Error: syntax error at or near "SELEC"',
+    });
+    await expect(DuckDbQueryEngine.checkSyntax('   ')).rejects.toMatchObject({ name: 'SqlError', message: 'Empty SQL statement' });
+    await expect(DuckDbQueryEngine.checkSyntax('SELECT * FROM not_yet_known')).resolves.toBeUndefined();
   });
 
   it('when a table does not exist, it throws a one-line SqlError', async () => {

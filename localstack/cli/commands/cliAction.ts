@@ -1,0 +1,63 @@
+/**
+ * How every command written here reports failure: one line on stderr, exit code 1, never a stack
+ * trace (set `SHARDFLOW_DEBUG=1` to see the stack). Shared by the command files of this folder.
+ */
+import { InvalidArgumentError } from 'commander';
+
+
+/** The one line a user sees for an error. */
+export function errorLine(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const message = String((error as { message: unknown }).message);
+    const firstLine = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+    const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
+    // Our own domain errors speak for themselves; foreign errors keep their name for diagnosis.
+    const ours = /^(ShardflowCliError|InputError|SendError|NotRunningError|DeadlineError|QueryError|SqlError|AthenaQueryError|RangeError)$/;
+    return ours.test(name) || name === 'Error' ? firstLine : `${name}: ${firstLine}`;
+  }
+  return String(error);
+}
+
+/** An error already reduced to the one line the user sees; `main` prints it and exits 1. */
+export class CommandFailedError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CommandFailedError';
+  }
+}
+
+/**
+ * Wraps a commander action so that any error reaches `main` as one line (foreign errors keep their
+ * name, e.g. `ResourceNotFoundException: …`). `SHARDFLOW_DEBUG=1` prints the stack as well.
+ *
+ * @example
+ * program.command('query').action(cliAction(async (sql: string) => { ... }));
+ */
+export function cliAction<A extends unknown[]>(action: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      if (process.env.SHARDFLOW_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+      throw new CommandFailedError(errorLine(error), { cause: error });
+    }
+  };
+}
+
+/** Parses a positive number option, naming the option in the error. */
+export function positiveNumber(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number (given ${value}).`);
+    return n;
+  };
+}
+
+/** Parses a positive integer option, naming the option in the error. */
+export function positiveInteger(name: string): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer (given ${value}).`);
+    return n;
+  };
+}

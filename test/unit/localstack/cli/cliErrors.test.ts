@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../../../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const MAIN = join(ROOT, 'localstack/cli/main.ts');
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('shardflow CLI errors', () => {
+  let stateDir: string;
+  let endpoint: string;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'sf-cli-'));
+    endpoint = `http://127.0.0.1:${await closedPort()}`;
+  });
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  const run = (...args: string[]) => {
+    const result = spawnSync(TSX, [MAIN, ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: endpoint,
+        SHARDFLOW_STATE_DIR: stateDir,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
+    return { status: result.status, lines, stdout: result.stdout };
+  };
+
+  const expectOneLine = (r: ReturnType<typeof run>, expected: string | RegExp): void => {
+    expect(r.status).toBe(1);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatch(expected);
+    expect(r.stdout).toBe('');
+  };
+
+  it('when the input file is missing, send exits 1 with one line naming the file', () => {
+    expectOneLine(run('send', join(stateDir, 'missing.jsonl'), '--stream', 's'), `shardflow: Input file not found: ${join(stateDir, 'missing.jsonl')}`);
+  });
+
+  it('when the input format is unknown, send exits 1 naming the accepted formats', () => {
+    const file = join(stateDir, 'data.xml');
+    writeFileSync(file, '<x/>');
+    expectOneLine(run('send', file, '--stream', 's'), /^shardflow: Unknown input format for .*data\.xml: use \.jsonl/);
+  });
+
+  it('when the SQL is malformed, query exits 1 with the parser message and no stack trace', () => {
+    expectOneLine(run('query', 'SELEC page FROM page_activity_minutely'), 'shardflow: Parser Error: syntax error at or near "SELEC"');
+  });
+
+  it('when the local cloud is not running, query exits 1 saying how to start it', () => {
+    expectOneLine(
+      run('query', 'SELECT 1'),
+      `shardflow: Local cloud not running at ${endpoint}: start it with "npx shardflow local up --detach" (or set AWS_ENDPOINT_URL)`,
+    );
+  });
+
+  it('when the local cloud is not running, send exits 1 saying how to start it', () => {
+    const file = join(stateDir, 'ok.jsonl');
+    writeFileSync(file, '{"a":1}\n');
+    expectOneLine(run('send', file, '--stream', 's'), /^shardflow: Local cloud not running at /);
+  });
+
+  it('when an option value is invalid, the command exits 1 without running', () => {
+    const r = run('query', 'SELECT 1', '--format', 'xml');
+    expect(r.status).toBe(1);
+    expect(r.lines[0]).toBe("error: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are table, csv, json.");
+    expect(r.lines.join('\n')).not.toMatch(/\n\s+at /);
+  });
+});
