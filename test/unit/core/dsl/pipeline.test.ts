@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { count, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
+import { PipelineDefinitionError } from '../../../../functions/core/errors';
+
+const Flight = z.object({ id: z.string(), origin: z.string(), destination: z.string(), delay: z.number(), distance: z.number(), date: z.string() });
+const W = { allowedLateness: '10m', maxOutOfOrderness: '5m' } as const;
+
+const base = () =>
+  pipeline('flight-delays')
+    .source({ stream: 'flights', shards: 2 })
+    .clean({ schema: Flight, eventTime: (f) => Date.parse(f.date), dedupeBy: (f) => f.id });
+
+describe('pipeline DSL', () => {
+  it('when a full pipeline is defined, its spec carries every setting and the value type flows through map/filter/flatMap', () => {
+    const p = base()
+      .map((f) => ({ ...f, late: f.delay > 15 }))
+      .filter((f) => f.distance > 0)
+      .flatMap((f) => [f, { ...f, origin: 'ANY' }])
+      .keyBy((f) => f.origin, 'origin')
+      .window(sliding('1h', '15m'), { ...W, idleTimeout: '2m' })
+      .aggregate({ flights: count(), late: count((f) => f.late), total_delay: sum((f) => f.delay) })
+      .sink({ table: 'delays_by_origin' });
+    expect(p.spec).toEqual({
+      name: 'flight-delays',
+      source: { stream: 'flights', shards: 2 },
+      window: { kind: 'sliding', sizeMs: 3_600_000, slideMs: 900_000 },
+      time: { allowedLatenessMs: 600_000, maxOutOfOrdernessMs: 300_000, idleTimeoutMs: 120_000 },
+      sink: { table: 'delays_by_origin' },
+      columns: [
+        { name: 'origin', type: 'string', comment: 'Window key' },
+        { name: 'window_start', type: 'timestamp', comment: 'Window start (inclusive, UTC)' },
+        { name: 'window_end', type: 'timestamp', comment: 'Window end (exclusive, UTC)' },
+        { name: 'flights', type: 'bigint', comment: 'count' },
+        { name: 'late', type: 'bigint', comment: 'count' },
+        { name: 'total_delay', type: 'double', comment: 'sum' },
+      ],
+      errorBounds: {},
+    });
+  });
+
+  it('when the shard count is omitted, the source is on-demand and idleTimeout defaults to 1m', () => {
+    const p = pipeline('x')
+      .source({ stream: 's' })
+      .clean({ schema: Flight, eventTime: (f) => Date.parse(f.date) })
+      .keyBy((f) => f.origin)
+      .window(session('30m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+    expect(p.spec.source).toEqual({ stream: 's' });
+    expect(p.spec.time.idleTimeoutMs).toBe(60_000);
+    expect(p.spec.columns[0]).toMatchObject({ name: 'key' });
+  });
+
+  it('when typed wrongly, it does not compile', () => {
+    const keyed = base().keyBy((f) => f.origin);
+    // @ts-expect-error delay is a number, keys are strings
+    base().keyBy((f) => f.delay);
+    // @ts-expect-error no such field on the schema's output type
+    keyed.window(tumbling('1h'), W).aggregate({ n: sum((f) => f.nope) });
+    expect(keyed).toBeDefined();
+  });
+
+  const cases: [string, () => unknown, RegExp][] = [
+    ['an empty name', () => pipeline(''), /non-empty/],
+    ['an invalid name', () => pipeline('Flight Delays'), /"Flight Delays"/],
+    ['a bad stream', () => pipeline('p').source({ stream: 'bad stream!' }), /"bad stream!"/],
+    ['a bad shard count', () => pipeline('p').source({ stream: 's', shards: 0 }), /given 0/],
+    ['clean before source', () => (pipeline('p') as unknown as ReturnType<typeof base>).map((f) => f), /out of order/],
+    ['a schema that is not zod', () => pipeline('p').source({ stream: 's' }).clean({ schema: {} as never, eventTime: () => 0 }), /zod schema/],
+    ['window without keyBy', () => base().window(tumbling('1h'), W), /window\(\) needs keyBy\(\)/],
+    ['negative lateness', () => base().keyBy((f) => f.origin).window(tumbling('1h'), { ...W, allowedLateness: -1 }), /allowedLateness.*given -1/],
+    ['a bad duration', () => base().keyBy((f) => f.origin).window(tumbling('1h'), { ...W, maxOutOfOrderness: '5 minutes' as never }), /"5 minutes"/],
+    ['a zero idle timeout', () => base().keyBy((f) => f.origin).window(tumbling('1h'), { ...W, idleTimeout: 0 }), /idleTimeout must be positive/],
+    ['map after keyBy', () => base().keyBy((f) => f.origin).map((f) => f), /map\(\) must come before keyBy\(\)/],
+    ['an invalid key column', () => base().keyBy((f) => f.origin, 'Origin'), /"Origin"/],
+    ['a reserved key column', () => base().keyBy((f) => f.origin, 'window_start'), /reserved/],
+    [
+      'a duplicate output column',
+      () => base().keyBy((f) => f.origin, 'origin').window(tumbling('1h'), W).aggregate({ origin: count() }),
+      /duplicate or reserved output column "origin"/,
+    ],
+    ['an invalid output column', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ 'avg-delay': count() }), /"avg-delay"/],
+    ['a camelCase output column', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ avgDelay: count() }), /"avgDelay"/],
+    ['no aggregates', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({}), /at least one column/],
+    ['a non-aggregate', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ n: 5 as never }), /"n" is not an aggregate/],
+    ['sink before aggregate', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).sink({ table: 't' }), /sink\(\) must come after aggregate\(\)/],
+    ['a bad table', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ n: count() }).sink({ table: 'Bad-Table' }), /"Bad-Table"/],
+    ['a second source', () => base().source({ stream: 's' }), /source\(\) is out of order/],
+  ];
+  it.each(cases)('when given %s, it throws a PipelineDefinitionError naming it', (_label, define, message) => {
+    expect(define).toThrow(PipelineDefinitionError);
+    expect(define).toThrow(message);
+  });
+});
