@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import { App, Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../functions/core/constants';
+import { planDeployment } from '../../localstack/deployer/planDeployment';
+import type { CfnTemplate, DeploymentPlan } from '../../localstack/deployer/types';
+import type { ShardflowStack } from '../../lib/stacks/ShardflowStack';
+import { buildStack, pipelineSpec, sessionSpec } from './helpers';
+
+// The same synthesized template must run on the laptop (DESIGN.md §6): the local cloud's deployer
+// has to find every runtime resource in it and nothing it cannot run.
+describe('the synthesized stack on the local cloud deployer', () => {
+  let stack: ShardflowStack;
+  let plan: DeploymentPlan;
+
+  beforeAll(() => {
+    // GIVEN two pipelines, one with overridden mapping settings
+    stack = buildStack({
+      pipelines: [{ spec: pipelineSpec() }, { spec: sessionSpec(), eventSource: { batchSize: 25, retryAttempts: 2 } }],
+      tick: { interval: Duration.minutes(2) },
+    });
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+    const assemblyDir = (stack.node.root as App).synth().directory;
+    // WHEN the deployer plans it
+    // cdk.out keeps each function bundle in `asset.<hash>`, the hash being the asset's S3 key.
+    plan = planDeployment(template, { stackName: stack.stackName }, ({ s3Key }) =>
+      s3Key === undefined ? undefined : path.join(assemblyDir, `asset.${s3Key.replace(/\.zip$/, '')}`),
+    );
+  });
+
+  it('when planned, no resource is unsupported', () => {
+    expect(plan.unsupported).toEqual([]);
+  });
+
+  it('when planned, it creates both streams, the state table with its GSI and TTL, and both buckets', () => {
+    expect(plan.streams.map((s) => [s.name, s.onDemand, s.shardCount])).toEqual([
+      ['flights', false, 2],
+      ['clicks', true, undefined],
+    ]);
+    expect(plan.tables).toHaveLength(1);
+    expect(plan.tables[0]).toMatchObject({ ttlAttribute: 'ttl', globalSecondaryIndexes: [{ IndexName: 'open-windows' }] });
+    expect(plan.buckets).toHaveLength(2);
+  });
+
+  it('when planned, every function has its bundle and the table, bucket and stream names in its environment', () => {
+    expect(plan.functions).toHaveLength(4);
+    const bucket = plan.outputs['ResultsBucketName'];
+    const table = plan.outputs['StateTableName'];
+    for (const fn of plan.functions) {
+      expect(fn.entryFile).toMatch(/index\.js$/);
+      expect(fn.environment).toMatchObject({ [ENV.RESULTS_BUCKET]: bucket, [ENV.STATE_TABLE]: table });
+    }
+    expect(plan.functions.map((f) => f.environment[ENV.STREAM_NAME]).sort()).toEqual(['clicks', 'clicks', 'flights', 'flights']);
+  });
+
+  it('when planned, each mapping carries the settings the stack chose', () => {
+    const byStream = Object.fromEntries(plan.mappings.map((m) => [m.eventSourceArn.split('/').pop(), m]));
+    expect(byStream['flights']).toMatchObject({
+      startingPosition: 'TRIM_HORIZON',
+      batchSize: 500,
+      maximumBatchingWindowInSeconds: 1,
+      parallelizationFactor: 1,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 10,
+      maximumRecordAgeInSeconds: 86400,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      onFailureDestination: `arn:aws:s3:::${plan.outputs['ResultsBucketName']}`,
+    });
+    expect(byStream['clicks']).toMatchObject({ batchSize: 25, maximumRetryAttempts: 2 });
+  });
+
+  it('when planned, each tick runs on its schedule', () => {
+    expect(plan.schedules.map((s) => [s.expression, s.rateMs, s.enabled])).toEqual([
+      ['rate(2 minutes)', 120_000, true],
+      ['rate(2 minutes)', 120_000, true],
+    ]);
+  });
+
+  it('when planned, the outputs resolve to the local names', () => {
+    expect(plan.outputs).toMatchObject({
+      AthenaWorkgroupName: 'shardflow',
+      GlueDatabaseName: 'shardflow',
+      StreamNameFlightDelays: 'flights',
+      StreamNameUserSessions: 'clicks',
+    });
+  });
+});
