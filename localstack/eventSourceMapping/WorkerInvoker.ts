@@ -32,6 +32,12 @@ export class WorkerInvoker implements Invoker {
   public constructor(private readonly options: WorkerInvokerOptions = {}) {}
 
   public async invoke(request: InvocationRequest): Promise<InvocationOutcome> {
+    return this.invokeEvent(request.fn, request.event, request.requestId);
+  }
+
+  /** Invokes a function with any event (e.g. the scheduled event of a tick). */
+  public async invokeEvent(fn: FunctionDefinition, event: unknown, requestId: string): Promise<InvocationOutcome> {
+    const request = { fn, event, requestId };
     if (this.closed) return { ok: false, functionError: 'Crashed', errorType: 'InvokerClosed', errorMessage: 'the invoker is closed' };
     const instance = this.acquire(request.fn);
     this.busy.add(instance);
@@ -109,7 +115,7 @@ export class WorkerInvoker implements Invoker {
     };
   }
 
-  private run(instance: WarmInstance, request: InvocationRequest): Promise<InvocationOutcome> {
+  private run(instance: WarmInstance, request: { readonly event: unknown; readonly requestId: string }): Promise<InvocationOutcome> {
     const { worker, fn } = instance;
     const timeoutMs = fn.timeoutSeconds * 1000;
     const id = randomUUID();

@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { dynamoDbClient, kinesisClient, s3Client, sqsClient } from '../../functions/adapters/aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
+import {
+  EventSourceMappingRuntime,
+  FileCheckpointStore,
+  FileFailureDestination,
+  RUNTIME_DEFAULTS,
+  S3FailureDestination,
+  SdkKinesisReader,
+  SqsFailureDestination,
+  WorkerInvoker,
+  type CheckpointStore,
+  type EventSourceMappingRuntimeOptions,
+  type FailureDestination,
+  type InvocationHooks,
+} from '../eventSourceMapping';
+import { Deployer } from './Deployer';
+import { readStackArtifact } from './cloudAssembly';
+import { planDeployment } from './planDeployment';
+import { ScheduleRunner } from './ScheduleRunner';
+import type { Deployment } from './types';
+
+/** The part of a running local cloud the deployer needs (`startLocalCloud()` returns it). */
+export interface CloudEndpoint {
+  /** Edge URL, e.g. `http://127.0.0.1:4566` (LocalStack's edge works too). */
+  readonly endpoint: string;
+}
+
+export interface DeployAndRunOptions {
+  readonly cloud: CloudEndpoint;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Template parameter values. */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** @default `.shardflow/checkpoints.json`; pass a store to keep checkpoints elsewhere. */
+  readonly checkpoints?: CheckpointStore | string;
+  /** Directory for queues without an SQS endpoint. @default `.shardflow/queues` */
+  readonly localQueueDir?: string;
+  /** Create queues through SQS (LocalStack); off for the embedded cloud, which has no SQS. @default false */
+  readonly useSqs?: boolean;
+  readonly hooks?: InvocationHooks;
+  /** Fire `rate(...)` schedules; a number divides their period. @default false */
+  readonly fireSchedules?: boolean | number;
+  /** Passed through to the runtime (poll interval, invoker, logging…). */
+  readonly runtime?: Partial<Omit<EventSourceMappingRuntimeOptions, 'mappings' | 'functions'>>;
+  readonly log?: (message: string) => void;
+}
+
+export interface RunningDeployment {
+  readonly deployment: Deployment;
+  readonly runtime: EventSourceMappingRuntime;
+  readonly schedules: ScheduleRunner;
+  /** Stops schedules, the mappings and the warm function instances (not the cloud). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Deploys a synthesized stack onto a local cloud and starts its event source mappings.
+ *
+ * @example
+ * const cloud = await startLocalCloud({ edgePort: 0 });
+ * const app = await deployAndRun('cdk.out/Shardflow.template.json', { cloud });
+ * // put records…
+ * await app.runtime.idle();
+ * await app.stop();
+ * await cloud.stop();
+ */
+export async function deployAndRun(templatePath: string, options: DeployAndRunOptions): Promise<RunningDeployment> {
+  const region = options.region ?? LOCAL_REGION;
+  const log = options.log ?? ((message: string) => console.warn(`[deploy] ${message}`));
+  const clientConfig = { endpoint: options.cloud.endpoint, region, credentials: LOCAL_CREDENTIALS };
+  const sqs: SQSClient | undefined = options.useSqs === true ? sqsClient(clientConfig) : undefined;
+  const artifact = readStackArtifact(templatePath);
+  const plan = planDeployment(
+    artifact.template,
+    {
+      stackName: artifact.stackName,
+      region,
+      ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
+      sqsBaseUrl: options.cloud.endpoint,
+    },
+    artifact.locateAsset,
+  );
+  const s3 = s3Client(clientConfig);
+  const deployment = await new Deployer({
+    kinesis: kinesisClient(clientConfig),
+    dynamoDb: dynamoDbClient(clientConfig),
+    s3,
+    ...(sqs === undefined ? {} : { sqs }),
+  }).deploy(plan);
+  for (const skipped of deployment.unsupported) log(`unsupported: ${skipped.logicalId} (${skipped.type})${skipped.reason ? `: ${skipped.reason}` : ''}`);
+  for (const warning of deployment.warnings) log(warning);
+
+  const queueDir = options.localQueueDir ?? join('.shardflow', 'queues');
+  const failureDestination = (arn: string): FailureDestination | undefined => {
+    if (arn.startsWith('arn:aws:s3:::')) return new S3FailureDestination(s3, arn.slice('arn:aws:s3:::'.length));
+    const queue = deployment.queues.find((q) => q.arn === arn);
+    if (queue === undefined) return undefined;
+    if (sqs === undefined || deployment.localQueues.includes(queue.name)) return new FileFailureDestination(queueDir, queue.name);
+    return new SqsFailureDestination(sqs, queue.url);
+  };
+  const invoker = new WorkerInvoker({
+    environment: {
+      AWS_ENDPOINT_URL: options.cloud.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    },
+  });
+  const checkpoints =
+    typeof options.checkpoints === 'object' ? options.checkpoints : new FileCheckpointStore(options.checkpoints ?? RUNTIME_DEFAULTS.CHECKPOINT_FILE);
+  const runtime = new EventSourceMappingRuntime({
+    mappings: deployment.mappings,
+    functions: deployment.functions,
+    kinesis: new SdkKinesisReader(kinesisClient(clientConfig)),
+    invoker,
+    checkpoints,
+    failureDestination,
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    ...options.runtime,
+  });
+  await runtime.start();
+  const schedules = new ScheduleRunner(deployment.schedules, deployment.functions, invoker, { region, accountId: deployment.accountId, log });
+  if (options.fireSchedules !== undefined && options.fireSchedules !== false) schedules.start(options.fireSchedules === true ? 1 : options.fireSchedules);
+  return {
+    deployment,
+    runtime,
+    schedules,
+    stop: async () => {
+      schedules.stop();
+      await runtime.stop();
+      await invoker.close();
+    },
+  };
+}

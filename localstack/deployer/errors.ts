@@ -1,0 +1,24 @@
+/** Errors of the local template deployer. */
+
+export class DeployerError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeployerError';
+  }
+}
+
+/** The template uses an intrinsic or a reference the deployer cannot resolve. */
+export class TemplateResolutionError extends DeployerError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TemplateResolutionError';
+  }
+}
+
+/** A function's bundle could not be found in the cloud assembly. */
+export class AssetNotFoundError extends DeployerError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AssetNotFoundError';
+  }
+}

@@ -1,0 +1,55 @@
+import { TemplateResolver } from '../../../../localstack/deployer/TemplateResolver';
+import { TemplateResolutionError } from '../../../../localstack/deployer/errors';
+import { planDeployment } from '../../../../localstack/deployer/planDeployment';
+import type { CfnTemplate } from '../../../../localstack/deployer/types';
+
+const template: CfnTemplate = {
+  Parameters: { Env: { Type: 'String', Default: 'dev' }, BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/version' } },
+  Conditions: {
+    IsChina: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'cn-north-1'] },
+    NotChina: { 'Fn::Not': [{ Condition: 'IsChina' }] },
+  },
+  Mappings: { Sizes: { dev: { Shards: 1 } } },
+  Resources: {
+    Stream: { Type: 'AWS::Kinesis::Stream', Properties: { Name: { 'Fn::Sub': '${AWS::StackName}-${Env}-events' }, ShardCount: { 'Fn::FindInMap': ['Sizes', { Ref: 'Env' }, 'Shards'] } } },
+    Table: { Type: 'AWS::DynamoDB::Table', Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] } },
+    OnlyInChina: { Type: 'AWS::S3::Bucket', Condition: 'IsChina' },
+    Topic: { Type: 'AWS::SNS::Topic' },
+    Meta: { Type: 'AWS::CDK::Metadata' },
+  },
+};
+
+describe('TemplateResolver', () => {
+  const resolver = new TemplateResolver(template, { stackName: 'Shop', region: 'eu-west-1' });
+
+  it.each([
+    ['Ref to a pseudo parameter', { Ref: 'AWS::AccountId' }, '000000000000'],
+    ['Ref to a parameter default', { Ref: 'Env' }, 'dev'],
+    ['Ref to a named stream', { Ref: 'Stream' }, 'Shop-dev-events'],
+    ['GetAtt Arn', { 'Fn::GetAtt': ['Stream', 'Arn'] }, 'arn:aws:kinesis:eu-west-1:000000000000:stream/Shop-dev-events'],
+    ['GetAtt dotted form', { 'Fn::GetAtt': 'Table.StreamArn' }, expect.stringMatching(/^arn:aws:dynamodb:eu-west-1:000000000000:table\/Shop-Table-[A-Z0-9]{13}\/stream\//)],
+    ['Fn::Join', { 'Fn::Join': ['/', ['a', { Ref: 'AWS::Partition' }, 'b']] }, 'a/aws/b'],
+    ['Fn::Sub with a resource attribute and a literal', { 'Fn::Sub': '${Stream.Arn}|${!Literal}' }, 'arn:aws:kinesis:eu-west-1:000000000000:stream/Shop-dev-events|${Literal}'],
+    ['Fn::Sub with variables', { 'Fn::Sub': ['${X}-${AWS::Region}', { X: { Ref: 'Env' } }] }, 'dev-eu-west-1'],
+    ['Fn::Select over Fn::Split', { 'Fn::Select': [1, { 'Fn::Split': [':', 'a:b:c'] }] }, 'b'],
+    ['Fn::If on a condition', { 'Fn::If': ['NotChina', 'yes', 'no'] }, 'yes'],
+  ])('when resolving %s, it returns what CloudFormation would', (_name, value, expected) => {
+    expect(resolver.resolve(value)).toEqual(expected);
+  });
+
+  it('when a property is AWS::NoValue, it drops the property', () => {
+    expect(resolver.resolve({ A: 1, B: { 'Fn::If': ['IsChina', 2, { Ref: 'AWS::NoValue' }] } })).toEqual({ A: 1 });
+  });
+
+  it('when an intrinsic is unknown, it throws a TemplateResolutionError naming it', () => {
+    expect(() => resolver.resolve({ 'Fn::ImportValue': 'x' })).toThrow(new TemplateResolutionError('Fn::ImportValue is not supported by the local deployer (at $)'));
+  });
+
+  it('when planning, it skips resources whose condition is false and lists unknown types as unsupported', () => {
+    const plan = planDeployment(template, { stackName: 'Shop' }, () => undefined);
+    expect(plan.buckets).toEqual([]);
+    expect(plan.streams[0]).toMatchObject({ name: 'Shop-dev-events', shardCount: 1 });
+    expect(plan.unsupported).toEqual([{ logicalId: 'Topic', type: 'AWS::SNS::Topic' }]);
+    expect(plan.ignored).toEqual([{ logicalId: 'Meta', type: 'AWS::CDK::Metadata' }]);
+  });
+});
