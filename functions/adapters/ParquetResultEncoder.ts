@@ -3,12 +3,23 @@
  * never INT96 or NANOS), SNAPPY compression, columns exactly as the pipeline declares them, so Athena
  * (through the Glue table) and DuckDB read the same files.
  */
-import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { ColumnSpec, ColumnType, ResultRow } from '../core/types';
 import type { ResultEncoder } from '../core/state/types';
 import { StateError } from '../core/state/errors';
 
 type Cell = ResultRow[string];
+type HyparquetWriter = typeof import('hyparquet-writer');
+
+let writer: HyparquetWriter | undefined;
+
+/**
+ * hyparquet-writer is ESM-only: loaded on first use, so importing this module (or a handler) never fails
+ * in a CommonJS test runtime that does not encode; Node 20 Lambda and esbuild bundles load it fine.
+ */
+function hyparquetWriter(): HyparquetWriter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (writer ??= require('hyparquet-writer') as HyparquetWriter);
+}
 type ParquetBasicType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
 
 /** Parquet type of each column type (Glue: string, bigint, double, boolean, timestamp; json is a string). */
@@ -47,6 +58,6 @@ export class ParquetResultEncoder implements ResultEncoder {
       nullable: true,
       data: rows.map((row) => convert(column, row[column.name])),
     }));
-    return new Uint8Array(parquetWriteBuffer({ columnData, codec: 'SNAPPY', createdBy: 'shardflow' }));
+    return new Uint8Array(hyparquetWriter().parquetWriteBuffer({ columnData, codec: 'SNAPPY', createdBy: 'shardflow' }));
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * Tick Lambda (EventBridge schedule): lets idle shards stop holding the watermark back, closes the
+ * windows that became due and finishes emissions a crash left in `emitting` (DESIGN.md §2–3).
+ */
+import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { METRIC } from '../adapters/operatorRuntime';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+const runtime = createOperatorRuntime('shardflow-tick');
+
+export interface TickResult {
+  readonly watermark: number | null;
+  readonly windowsEmitted: number;
+}
+
+export const handler = async (): Promise<TickResult> => {
+  const before = { ...runtime.store.stats };
+  try {
+    const result = await runtime.processor.tick();
+    runtime.metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
+    runtime.recordStore(before, result.watermark);
+    runtime.logger.info('Tick done', { watermark: result.watermark, windowsEmitted: result.windowsEmitted });
+    return { watermark: Number.isFinite(result.watermark) ? result.watermark : null, windowsEmitted: result.windowsEmitted };
+  } catch (error) {
+    // A failed tick is retried by the next schedule; emission is idempotent at every step.
+    runtime.logger.error('Tick failed', { error });
+    throw error;
+  } finally {
+    runtime.metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,58 @@
+/** Creates the state table and results bucket on the local cloud the way the stack does (for my integration tests). */
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { STATE_TABLE } from '../../functions/core/constants';
+
+export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: STATE_TABLE.PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE.SORT_KEY, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: STATE_TABLE.PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE.SORT_KEY, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: STATE_TABLE.OPEN_WINDOWS_INDEX,
+          KeySchema: [
+            { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, KeyType: 'HASH' },
+            { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    }),
+  );
+}
+
+export async function createBucket(client: S3Client, bucket: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+/** Copies every object under `prefix` to `dir` (same relative keys); returns the keys. */
+export async function mirrorPrefix(client: S3Client, bucket: string, prefix: string, dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const object of page.Contents ?? []) {
+      if (object.Key === undefined) continue;
+      const body = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))).Body?.transformToByteArray();
+      const file = join(dir, object.Key);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, body ?? new Uint8Array());
+      keys.push(object.Key);
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return keys.sort();
+}

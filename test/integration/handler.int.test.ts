@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { createClients } from '../../functions/adapters/aws';
+import { ENV } from '../../functions/core/constants';
+import { useLocalCloud } from '../helpers/localCloud';
+import { createBucket, createStateTable, mirrorPrefix } from '../faults/localResources';
+
+// jest.mock factories run before imports are bound, so they must require.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+jest.mock('hyparquet-writer', () => require('../faults/esmInterop').hyparquetWriterCjs());
+
+useLocalCloud();
+
+const SHARD = 'shardId-000000000000';
+const T0 = Date.UTC(2026, 2, 3, 4, 0, 0);
+const TABLE = `handler-state-${process.pid}`;
+const BUCKET = `handler-results-${process.pid}`;
+
+function kinesisRecord(seq: number, payload: unknown): KinesisStreamRecord {
+  const data = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)).toString('base64');
+  return {
+    eventID: `${SHARD}:${seq}`,
+    eventName: 'aws:kinesis:record',
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/clickstream',
+    awsRegion: 'us-east-1',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/operator',
+    kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: String(seq), data, approximateArrivalTimestamp: T0 / 1000 },
+  };
+}
+
+function pageEvent(i: number, page: string, ts: number) {
+  return { eventId: randomUUID(), userId: `u${i % 5}`, sessionId: 's', page, action: i % 3 === 0 ? 'purchase' : 'view', country: 'FR', device: 'desktop', durationMs: i * 10, revenue: i % 3 === 0 ? 2.5 : 0, ts: new Date(ts).toISOString() };
+}
+
+describe('operator and tick handlers on the local cloud', () => {
+  let operator: typeof import('../../functions/handlers/operator').handler;
+  let tick: typeof import('../../functions/handlers/tick').handler;
+  let dir: string;
+
+  beforeAll(async () => {
+    const clients = createClients();
+    await createStateTable(clients.dynamoDb, TABLE);
+    await createBucket(clients.s3, BUCKET);
+    Object.assign(process.env, { [ENV.PIPELINE]: 'page-activity', [ENV.STATE_TABLE]: TABLE, [ENV.RESULTS_BUCKET]: BUCKET, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' });
+    operator = (await import('../../functions/handlers/operator')).handler;
+    tick = (await import('../../functions/handlers/tick')).handler;
+    dir = await mkdtemp(join(tmpdir(), 'shardflow-handler-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('when batches arrive and the watermark passes, Parquet rows in S3 equal the input aggregated, bad records are dead-lettered and a redelivery changes nothing', async () => {
+    const events = Array.from({ length: 60 }, (_, i) => pageEvent(i, i % 2 === 0 ? '/a' : '/b', T0 + i * 1_000));
+    const batch: KinesisStreamEvent = { Records: [...events.map((e, i) => kinesisRecord(i + 1, e)), kinesisRecord(61, '{not json'), kinesisRecord(62, { eventId: 'x' })] };
+    expect(await operator(batch)).toEqual({ batchItemFailures: [] });
+    expect(await operator(batch)).toEqual({ batchItemFailures: [] });
+    // An event 2 minutes later moves the shard watermark past end + 30 s lateness of the first minute.
+    expect(await operator({ Records: [kinesisRecord(63, pageEvent(63, '/c', T0 + 120_000))] })).toEqual({ batchItemFailures: [] });
+    await expect(tick()).resolves.toMatchObject({ windowsEmitted: 0 });
+
+    const s3 = createClients().s3;
+    const results = await mirrorPrefix(s3, BUCKET, 'results/', dir);
+    expect(results).toHaveLength(2);
+    expect(results.every((k) => /^results\/page_activity_minutely\/dt=2026-03-03\/hour=04\/[0-9a-f]{32}\.parquet$/.test(k))).toBe(true);
+    const rejected = await mirrorPrefix(s3, BUCKET, 'rejected/', dir);
+    expect(rejected).toHaveLength(1);
+    const clean = await mirrorPrefix(s3, BUCKET, 'clean/', dir);
+    expect(clean).toHaveLength(2);
+
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    try {
+      const rows = (await connection.runAndReadAll(`SELECT page, epoch_ms(window_start), events, purchases, revenue, max_duration_ms FROM read_parquet('${dir}/results/**/*.parquet', hive_partitioning = true) ORDER BY page`)).getRows();
+      const expected = ['/a', '/b'].map((page) => {
+        const mine = events.filter((e) => e.page === page);
+        return [page, BigInt(T0), BigInt(mine.length), BigInt(mine.filter((e) => e.action === 'purchase').length), mine.reduce((s, e) => s + e.revenue, 0), Math.max(...mine.map((e) => e.durationMs))];
+      });
+      expect(rows).toEqual(expected);
+      const archived = (await connection.runAndReadAll(`SELECT count(*), count(DISTINCT sequenceNumber) FROM read_json_auto('${dir}/clean/**/*.jsonl')`)).getRows();
+      expect(archived).toEqual([[61n, 61n]]);
+    } finally {
+      connection.closeSync();
+      db.closeSync();
+    }
+  });
+
+  test('when the state table cannot be reached, it reports the batch from its first record as failed', async () => {
+    const saved = process.env[ENV.STATE_TABLE];
+    process.env[ENV.STATE_TABLE] = `missing-${process.pid}`;
+    let broken: typeof operator | undefined;
+    jest.isolateModules(() => {
+      // A fresh module instance reads the changed environment at load, as a new Lambda instance would.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      broken = (require('../../functions/handlers/operator') as typeof import('../../functions/handlers/operator')).handler;
+    });
+    process.env[ENV.STATE_TABLE] = saved;
+    const batch: KinesisStreamEvent = { Records: [kinesisRecord(500, pageEvent(1, '/x', T0)), kinesisRecord(501, pageEvent(2, '/x', T0))] };
+    expect(await broken?.(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: '500' }] });
+  });
+});

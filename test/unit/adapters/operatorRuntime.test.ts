@@ -1,0 +1,17 @@
+import { createOperatorRuntime } from '../../../functions/adapters/operatorRuntime';
+
+describe('createOperatorRuntime', () => {
+  test('when a required variable is missing, it fails at load naming the variable', () => {
+    expect(() => createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_RESULTS_BUCKET: 'bucket' })).toThrow('SHARDFLOW_STATE_TABLE');
+  });
+
+  test('when the pipeline name is unknown, it fails naming the given and the known pipelines', () => {
+    expect(() => createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'nope', SHARDFLOW_STATE_TABLE: 'table', SHARDFLOW_RESULTS_BUCKET: 'bucket' })).toThrow('SHARDFLOW_PIPELINE names no shipped pipeline (given "nope"; known: page-activity)');
+  });
+
+  test('when the configuration is valid, it builds the processor for the named pipeline', () => {
+    const runtime = createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_STATE_TABLE: 'table', SHARDFLOW_RESULTS_BUCKET: 'bucket', AWS_REGION: 'us-east-1' });
+    expect(runtime.pipeline.spec.name).toBe('page-activity');
+    expect(runtime.store.stats.requests).toBe(0);
+  });
+});
