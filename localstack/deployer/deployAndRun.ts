@@ -118,6 +118,7 @@ export async function deployAndRun(templatePath: string, options: DeployAndRunOp
     checkpoints,
     failureDestination,
     ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+    log,
     ...options.runtime,
   });
   await runtime.start();
