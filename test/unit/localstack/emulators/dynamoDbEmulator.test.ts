@@ -1,0 +1,19 @@
+import { dynamoDbEmulatorKind } from '../../../../localstack/emulators/dynamoDbEmulator';
+import { LocalCloudError } from '../../../../localstack/emulators/errors';
+
+describe('dynamoDbEmulatorKind', () => {
+  it('when nothing is configured, it picks DynamoDB Local', () => {
+    expect(dynamoDbEmulatorKind(undefined)).toBe('dynamodb-local');
+    expect(dynamoDbEmulatorKind('')).toBe('dynamodb-local');
+  });
+
+  it('when dynalite is asked for, it picks dynalite', () => {
+    expect(dynamoDbEmulatorKind('dynalite')).toBe('dynalite');
+  });
+
+  it('when the value is unknown, it fails naming the allowed values and the given one', () => {
+    expect(() => dynamoDbEmulatorKind('localstack')).toThrow(
+      new LocalCloudError('SHARDFLOW_DYNAMODB_EMULATOR must be one of dynamodb-local, dynalite (given localstack)'),
+    );
+  });
+});
