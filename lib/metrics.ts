@@ -1,14 +1,21 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration } from 'aws-cdk-lib';
+import { METRICS, SERVICE_NAMES } from '../functions/core/constants';
+
+/** Period of the EMF count metrics the alarms and dashboard read. */
+export const METRIC_PERIOD = Duration.minutes(5);
+
 /**
- * CloudWatch names the alarms and dashboard read. The handlers publish these through Powertools
- * Metrics (EMF), which adds the `service` dimension by default: the stack sets
- * `POWERTOOLS_SERVICE_NAME` to {@link METRICS.SERVICE} so both dimensions are known here.
+ * One EMF count of a pipeline as one handler publishes it: Powertools Metrics adds the `service`
+ * dimension to the handler's `pipeline` dimension, and CloudWatch identifies a metric by its full
+ * dimension set.
  */
-export const METRICS = {
-  NAMESPACE: 'shardflow',
-  SERVICE: 'shardflow',
-  REJECTED_RECORDS: 'RejectedRecords',
-  LATE_RECORDS: 'LateRecords',
-  /** Dimension naming the pipeline that emitted the metric. */
-  PIPELINE_DIMENSION: 'pipeline',
-  SERVICE_DIMENSION: 'service',
-} as const;
+export function pipelineMetric(pipeline: string, metricName: string, service: string = SERVICE_NAMES.OPERATOR): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS.NAMESPACE,
+    metricName,
+    dimensionsMap: { [METRICS.SERVICE_DIMENSION]: service, [METRICS.PIPELINE_DIMENSION]: pipeline },
+    statistic: cloudwatch.Stats.SUM,
+    period: METRIC_PERIOD,
+  });
+}

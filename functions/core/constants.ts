@@ -46,3 +46,18 @@ export const WINDOW_COLUMNS = { START: 'window_start', END: 'window_end' } as co
 
 /** Hive partition columns of result tables. */
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
+
+/**
+ * CloudWatch (Powertools EMF) names the handlers publish and the CDK stack's alarms and dashboard read.
+ * Powertools adds a `service` dimension to every metric, so an alarm must name both dimensions.
+ */
+export const METRICS = {
+  NAMESPACE: 'shardflow',
+  REJECTED_RECORDS: 'RejectedRecords',
+  LATE_RECORDS: 'LateRecords',
+  PIPELINE_DIMENSION: 'pipeline',
+  SERVICE_DIMENSION: 'service',
+} as const;
+
+/** Powertools service names of the handlers: the `service` dimension of their metrics and logs. */
+export const SERVICE_NAMES = { OPERATOR: 'shardflow-operator', TICK: 'shardflow-tick' } as const;

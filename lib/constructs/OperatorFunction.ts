@@ -3,6 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { SERVICE_NAMES } from '../../functions/core/constants';
 import { Problems } from '../validation';
 import { PipelineFunction, type PipelineFunctionOptions, validatePipelineFunctionOptions } from './PipelineFunction';
 import type { ResultsBucket } from './ResultsBucket';
@@ -74,6 +75,7 @@ export class OperatorFunction extends Construct {
       stateTableName: props.stateTable.table.tableName,
       resultsBucketName: props.resultsBucket.bucket.bucketName,
       streamName: props.stream.streamName,
+      serviceName: SERVICE_NAMES.OPERATOR,
       description: `shardflow operator of pipeline ${props.pipeline}`,
     }).function;
 

@@ -3,7 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRICS } from '../metrics';
+import { METRICS, SERVICE_NAMES } from '../../functions/core/constants';
+import { METRIC_PERIOD, pipelineMetric } from '../metrics';
 import { Problems } from '../validation';
 
 /** Alarm thresholds of one pipeline. */
@@ -68,18 +69,7 @@ export function validatePipelineAlarmOptions(options: PipelineAlarmOptions): str
   return [...problems.all];
 }
 
-const PERIOD = Duration.minutes(5);
-
-/** One EMF metric of a pipeline, as Powertools publishes it (service + pipeline dimensions). */
-export function pipelineMetric(pipeline: string, metricName: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS.NAMESPACE,
-    metricName,
-    dimensionsMap: { [METRICS.SERVICE_DIMENSION]: METRICS.SERVICE, [METRICS.PIPELINE_DIMENSION]: pipeline },
-    statistic: cloudwatch.Stats.SUM,
-    period: PERIOD,
-  });
-}
+const PERIOD = METRIC_PERIOD;
 
 /**
  * The alarms of one pipeline: iterator age (falling behind), errors and throttles (infrastructure
@@ -131,14 +121,21 @@ export class PipelineAlarms extends Construct {
     });
 
     const incoming = props.stream.metricIncomingRecords({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
-    // Distinct ids per rate, so both expressions can share one dashboard graph.
-    const rate = (metricName: string, label: string): cloudwatch.MathExpression =>
-      new cloudwatch.MathExpression({
-        expression: `IF(incoming > 0, 100 * FILL(${metricName.toLowerCase()}, 0) / incoming, 0)`,
-        usingMetrics: { [metricName.toLowerCase()]: pipelineMetric(props.pipeline, metricName), incoming },
+    // Both handlers may publish the count (each under its own `service` dimension), so the rate adds
+    // them up. Ids are distinct per rate so both expressions can share one dashboard graph.
+    const rate = (metricName: string, label: string): cloudwatch.MathExpression => {
+      const id = metricName.toLowerCase();
+      return new cloudwatch.MathExpression({
+        expression: `IF(incoming > 0, 100 * (FILL(${id}op, 0) + FILL(${id}tick, 0)) / incoming, 0)`,
+        usingMetrics: {
+          [`${id}op`]: pipelineMetric(props.pipeline, metricName, SERVICE_NAMES.OPERATOR),
+          [`${id}tick`]: pipelineMetric(props.pipeline, metricName, SERVICE_NAMES.TICK),
+          incoming,
+        },
         label,
         period: PERIOD,
       });
+    };
     this.rejectedRateMetric = rate(METRICS.REJECTED_RECORDS, 'Rejected %');
     this.lateRateMetric = rate(METRICS.LATE_RECORDS, 'Late %');
     this.rejectedRate = this.rejectedRateMetric.createAlarm(this, 'RejectedRate', {

@@ -4,8 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../../functions/core/constants';
-import { METRICS } from '../metrics';
+import { ENV, METRICS } from '../../functions/core/constants';
 import { Problems } from '../validation';
 
 /** Repository root: where `package-lock.json` and the `functions/` sources live. */
@@ -59,6 +58,8 @@ export interface PipelineFunctionProps extends PipelineFunctionOptions {
   readonly streamName: string;
   /** Shown in the console. */
   readonly description?: string;
+  /** Powertools service name (`POWERTOOLS_SERVICE_NAME`): the handler's `service` metric dimension. */
+  readonly serviceName: string;
 }
 
 /** Every problem with the sizing options, each naming the given value; empty when valid. */
@@ -109,7 +110,7 @@ export class PipelineFunction extends Construct {
         [ENV.STATE_TABLE]: props.stateTableName,
         [ENV.RESULTS_BUCKET]: props.resultsBucketName,
         [ENV.STREAM_NAME]: props.streamName,
-        POWERTOOLS_SERVICE_NAME: METRICS.SERVICE,
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

@@ -2,8 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRICS } from '../metrics';
-import { pipelineMetric, type PipelineAlarms } from './PipelineAlarms';
+import { METRICS } from '../../functions/core/constants';
+import { pipelineMetric } from '../metrics';
+import type { PipelineAlarms } from './PipelineAlarms';
 
 /** Props of {@link ShardflowDashboard}. */
 export interface ShardflowDashboardProps {

@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { SERVICE_NAMES } from '../../functions/core/constants';
 import { Problems } from '../validation';
 import { PipelineFunction, type PipelineFunctionOptions, validatePipelineFunctionOptions } from './PipelineFunction';
 import type { ResultsBucket } from './ResultsBucket';
@@ -69,6 +70,7 @@ export class TickSchedule extends Construct {
       stateTableName: props.stateTable.table.tableName,
       resultsBucketName: props.resultsBucket.bucket.bucketName,
       streamName: props.stream.streamName,
+      serviceName: SERVICE_NAMES.TICK,
       description: `shardflow tick of pipeline ${props.pipeline}`,
     }).function;
 

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BUCKET_PREFIX, ENV, STATE_TABLE } from '../../../functions/core/constants';
+import { BUCKET_PREFIX, ENV, SERVICE_NAMES, STATE_TABLE } from '../../../functions/core/constants';
 import type { ShardflowStack } from '../../../lib/stacks/ShardflowStack';
 import { buildStack, findWildcardGrants, pipelineSpec, sessionSpec } from '../helpers';
 
@@ -159,7 +159,7 @@ describe('ShardflowStack', () => {
             [ENV.STATE_TABLE]: { Ref: tableId() },
             [ENV.RESULTS_BUCKET]: { Ref: bucketId() },
             [ENV.STREAM_NAME]: { Ref: streamOf('flight-delays') },
-            POWERTOOLS_SERVICE_NAME: 'shardflow',
+            POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.OPERATOR,
             POWERTOOLS_METRICS_NAMESPACE: 'shardflow',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             NODE_OPTIONS: '--enable-source-maps',
@@ -175,6 +175,13 @@ describe('ShardflowStack', () => {
         Timeout: 120,
         ReservedConcurrentExecutions: 5,
         Environment: { Variables: Match.objectLike({ [ENV.PIPELINE]: 'user-sessions' }) },
+      });
+    });
+
+    it('when synthesized, the tick function names its own Powertools service', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'shardflow tick of pipeline flight-delays',
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.TICK, [ENV.PIPELINE]: 'flight-delays' }) },
       });
     });
 
@@ -376,16 +383,21 @@ describe('ShardflowStack', () => {
           ComparisonOperator: 'GreaterThanThreshold',
           Metrics: Match.arrayWith([
             Match.objectLike({ Expression: Match.stringLikeRegexp('/ incoming') }),
-            Match.objectLike({
-              MetricStat: Match.objectLike({
-                Metric: {
-                  Namespace: 'shardflow',
-                  MetricName: metricName,
-                  Dimensions: Match.arrayWith([{ Name: 'pipeline', Value: 'user-sessions' }]),
-                },
-                Stat: 'Sum',
+            ...[SERVICE_NAMES.OPERATOR, SERVICE_NAMES.TICK].map((service) =>
+              Match.objectLike({
+                MetricStat: Match.objectLike({
+                  Metric: {
+                    Namespace: 'shardflow',
+                    MetricName: metricName,
+                    Dimensions: [
+                      { Name: 'pipeline', Value: 'user-sessions' },
+                      { Name: 'service', Value: service },
+                    ],
+                  },
+                  Stat: 'Sum',
+                }),
               }),
-            }),
+            ),
             Match.objectLike({
               MetricStat: Match.objectLike({
                 Metric: Match.objectLike({
