@@ -14,6 +14,11 @@ export interface BoundedRunOptions {
   readonly batchSize?: number;
   /** Shard id given to plain JSON values. @default 'bounded-0' */
   readonly shardId?: string;
+  /**
+   * Shards known up front: each holds the watermark back from the start, even before its first record
+   * (as the distributed runtime's shard list does). Otherwise shards count from their first record.
+   */
+  readonly shards?: readonly string[];
 }
 
 /** What a bounded run produces. */
@@ -52,6 +57,7 @@ export function runBounded<T>(
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer (given ${batchSize})`);
   const shardId = options.shardId ?? 'bounded-0';
   const tracker = new WatermarkTracker({ maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs, idleTimeoutMs: Infinity });
+  for (const id of options.shards ?? []) tracker.register(id, 0);
   const isSession = pipeline.spec.window.kind === 'session';
   const store = new Map<string, StoredWindow>();
   const sessionSeen = new Map<string, Set<string>>();
