@@ -1,0 +1,215 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createClients } from '../../functions/adapters/aws';
+import { probeDynamoDbFidelity } from '../../localstack/emulators/dynamoDbFidelity';
+import { startLocalCloud } from '../../localstack/emulators/index';
+import { readState, stateFilePath } from '../../localstack/emulators/stateFile';
+
+const run = promisify(execFile);
+const BIN = join(__dirname, '..', '..', 'localstack', 'cli', 'bin.js');
+const TIMEOUT_MS = 180_000;
+
+interface ServiceClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamoDb: DynamoDBClient;
+  readonly s3: S3Client;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (await condition()) return true;
+    await sleep(50);
+  }
+  return condition();
+}
+
+/** What the issue's "plain AWS SDK script" does: stream round trip, conditional write, object round trip. */
+async function exerciseServices(clients: ServiceClients, suffix: string): Promise<void> {
+  const stream = `int-stream-${suffix}`;
+  await clients.kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+  expect(
+    await eventually(async () => {
+      const summary = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
+      return summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
+    }),
+  ).toBe(true);
+  const put = await clients.kinesis.send(
+    new PutRecordsCommand({
+      StreamName: stream,
+      Records: ['a', 'b', 'c'].map((v) => ({ PartitionKey: v, Data: Buffer.from(`record-${v}`) })),
+    }),
+  );
+  expect(put.FailedRecordCount).toBe(0);
+  const shardId = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards?.[0]?.ShardId;
+  const iterator = await clients.kinesis.send(
+    new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+  );
+  const got = await clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
+  expect((got.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['record-a', 'record-b', 'record-c']);
+
+  const table = `int-table-${suffix}`;
+  await clients.dynamoDb.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    }),
+  );
+  const conditionalPut = (version: number): PutItemCommand =>
+    new PutItemCommand({
+      TableName: table,
+      Item: { pk: { S: 'window#1' }, version: { N: String(version) } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  await clients.dynamoDb.send(conditionalPut(1));
+  const failure = await clients.dynamoDb.send(conditionalPut(2)).catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(ConditionalCheckFailedException);
+  expect((failure as ConditionalCheckFailedException).Item?.version).toEqual({ N: '1' });
+
+  const bucket = `int-bucket-${suffix}`;
+  await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json', Body: '{"ok":true}' }));
+  const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json' }));
+  expect(await object.Body?.transformToString()).toBe('{"ok":true}');
+}
+
+describe('local cloud', () => {
+  let stateDir: string;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, SHARDFLOW_STATE_DIR: stateDir });
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'shardflow-local-int-'));
+  });
+  afterAll(async () => {
+    // Whatever a failed test left behind is stopped before the directory goes.
+    await run(process.execPath, [BIN, 'local', 'down'], { env: env() }).catch(() => undefined);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it(
+    'when started with `local up --detach`, a plain SDK script with only AWS_ENDPOINT_URL works, and `local down` leaves no process',
+    async () => {
+      const up = await run(process.execPath, [BIN, 'local', 'up', '--detach', '--port', '0'], { env: env() });
+      expect(up.stdout).toContain('Running in the background');
+      const state = await readState(stateFilePath(stateDir));
+      if (state === undefined) throw new Error('local up --detach wrote no state file');
+      const pids = [state.pid, ...Object.values(state.pids)];
+      expect(pids.every(processAlive)).toBe(true);
+
+      const status = await run(process.execPath, [BIN, 'local', 'status'], { env: env() });
+      expect(status.stdout.match(/via edge: healthy/g)).toHaveLength(3);
+
+      // Through the project's factory, configured from nothing but the endpoint variable.
+      const viaFactory = createClients({ AWS_ENDPOINT_URL: state.endpoint, AWS_REGION: 'us-east-1' });
+      // Through bare SDK clients: the SDK reads AWS_ENDPOINT_URL itself; only transport settings are given.
+      const saved = { ...process.env };
+      Object.assign(process.env, { AWS_ENDPOINT_URL: state.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+      delete process.env.AWS_PROFILE;
+      delete process.env.AWS_SESSION_TOKEN;
+      const handler = new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true }) });
+      const bare: ServiceClients = {
+        kinesis: new KinesisClient({ region: 'us-east-1', requestHandler: handler }),
+        dynamoDb: new DynamoDBClient({ region: 'us-east-1' }),
+        s3: new S3Client({
+          region: 'us-east-1',
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }),
+      };
+      try {
+        await exerciseServices(viaFactory, 'factory');
+        await exerciseServices(bare, 'bare');
+      } finally {
+        process.env = saved;
+        for (const client of [...Object.values(viaFactory), ...Object.values(bare)]) client.destroy();
+      }
+
+      const down = await run(process.execPath, [BIN, 'local', 'down'], { env: env() });
+      expect(down.stdout).toContain(`local cloud stopped (pid ${state.pid})`);
+      expect(await eventually(() => pids.every((pid) => !processAlive(pid)))).toBe(true);
+      expect(await readState(stateFilePath(stateDir))).toBeUndefined();
+      await expect(run(process.execPath, [BIN, 'local', 'status'], { env: env() })).rejects.toMatchObject({
+        code: 1,
+        stderr: 'shardflow: the local cloud is not running\n',
+      });
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'when startLocalCloud is stopped, no emulator process is left, and the DynamoDB emulator passes every fidelity check',
+    async () => {
+      const cloud = await startLocalCloud({ edgePort: 0 });
+      const pids = Object.values(cloud.pids);
+      try {
+        expect(pids.every(processAlive)).toBe(true);
+        const client = new DynamoDBClient({
+          endpoint: cloud.endpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+          requestHandler: new NodeHttpHandler(),
+        });
+        try {
+          const checks = await probeDynamoDbFidelity(client);
+          expect(checks.filter((c) => !c.passed)).toEqual([]);
+          expect(checks.length).toBeGreaterThanOrEqual(8);
+        } finally {
+          client.destroy();
+        }
+      } finally {
+        await cloud.stop();
+      }
+      expect(await eventually(() => pids.every((pid) => !processAlive(pid)))).toBe(true);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'when a foreground `local up` is killed with SIGKILL (a crashed run), its emulators exit by themselves',
+    async () => {
+      const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], { env: env(), stdio: 'ignore' });
+      try {
+        expect(await eventually(async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined, 120_000)).toBe(true);
+        const state = await readState(stateFilePath(stateDir));
+        const emulators = Object.values(state?.pids ?? {});
+        expect(emulators).toHaveLength(3);
+        up.kill('SIGKILL');
+        expect(await eventually(() => emulators.every((pid) => !processAlive(pid)))).toBe(true);
+      } finally {
+        up.kill('SIGKILL');
+        await rm(stateFilePath(stateDir), { force: true });
+      }
+    },
+    TIMEOUT_MS,
+  );
+});
