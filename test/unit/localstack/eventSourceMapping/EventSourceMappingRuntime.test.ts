@@ -270,13 +270,13 @@ describe('EventSourceMappingRuntime', () => {
           if (failed) return { batchItemFailures: [] };
           failed = true;
           const ids = event.Records.map((r) => r.kinesis.sequenceNumber);
-          return { batchItemFailures: [{ itemIdentifier: ids[4] }, { itemIdentifier: ids[2] }] };
+          return { batchItemFailures: [{ itemIdentifier: ids[3] }, { itemIdentifier: ids[1] }, { itemIdentifier: ids[4] }] };
         },
       });
       harness.put(range(5), 'k');
       await harness.runtime.start();
       await harness.runtime.idle();
-      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(5), ['r2', 'r3', 'r4']]);
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([range(5), ['r1', 'r2', 'r3', 'r4']]);
     });
 
     it('when the response has an empty itemIdentifier, it retries the whole batch', async () => {
