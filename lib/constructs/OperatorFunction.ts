@@ -81,7 +81,7 @@ export class OperatorFunction extends Construct {
 
     props.stateTable.grantStateAccess(this.function);
     props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
-    props.resultsBucket.grantSideOutputWrites(this.function, props.stream.streamName);
+    props.resultsBucket.grantSideOutputWrites(this.function, { stream: props.stream.streamName, table: props.sinkTable });
 
     this.eventSource = shardEventSource(
       props.stream,

@@ -141,30 +141,40 @@ export class ResultsBucket extends Construct {
   }
 
   /**
-   * Grants reading and writing the objects of one result table (`results/<table>/`): emission writes
-   * them, and reads one back to finish an interrupted emission. Nothing else in the bucket.
+   * Grants writing the objects of one result table (`results/<table>/`): window emission puts them
+   * under deterministic keys, so a retry overwrites. Nothing else in the bucket.
    */
   public grantResultWrites(grantee: iam.IGrantable & IConstruct, table: string): void {
     const results = this.bucket.arnForObjects(`${BUCKET_PREFIX.RESULTS}${table}/*`);
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:GetObject'], resourceArns: [results] });
-    acknowledgeObjectPrefixGrants(grantee, [results], `Scoped to the objects of result table ${table}; object keys are generated per window.`);
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [results] });
+    acknowledgeObjectPrefixGrants(grantee, [results], `PutObject only, scoped to the objects of result table ${table}; keys are emission ids.`);
   }
 
   /**
-   * Grants writing a pipeline's side outputs: its stream's `clean/<stream>/` archive and the shared
-   * `rejected/` and `late/` prefixes. Write only.
+   * Grants what writing one pipeline's side outputs takes: put, list and delete under its stream's
+   * `clean/<stream>/` and `rejected/<stream>/` and its table's `late/<table>/` (the processor writes a
+   * batch object, then lists and deletes what an earlier, differently bisected attempt wrote for the
+   * same first record). Listing is limited to those prefixes by an `s3:prefix` condition.
    */
-  public grantSideOutputWrites(grantee: iam.IGrantable & IConstruct, streamName: string): void {
-    const arns = [
-      this.bucket.arnForObjects(`${BUCKET_PREFIX.CLEAN}${streamName}/*`),
-      this.bucket.arnForObjects(`${BUCKET_PREFIX.REJECTED}*`),
-      this.bucket.arnForObjects(`${BUCKET_PREFIX.LATE}*`),
+  public grantSideOutputWrites(grantee: iam.IGrantable & IConstruct, names: { readonly stream: string; readonly table: string }): void {
+    const prefixes = [
+      `${BUCKET_PREFIX.CLEAN}${names.stream}/`,
+      `${BUCKET_PREFIX.REJECTED}${names.stream}/`,
+      `${BUCKET_PREFIX.LATE}${names.table}/`,
     ];
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: arns });
+    const objects = prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: objects });
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+      }),
+    );
     acknowledgeObjectPrefixGrants(
       grantee,
-      arns,
-      'PutObject only, scoped to the side-output key prefixes (clean archive of this stream, rejected, late); object keys are generated per batch.',
+      objects,
+      "Put/delete scoped to this pipeline's side-output prefixes (clean and rejected of its stream, late of its table); keys are per shard and sequence range.",
     );
   }
 }

@@ -12,9 +12,6 @@ export const STATE_ACCESS_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
 ];
 
 /** Props of {@link StateTable}. */
@@ -66,8 +63,8 @@ export class StateTable extends Construct {
 
   /**
    * Grants the item-level calls the state store makes (conditional reads and writes of window and
-   * shard-progress items, queries of the `open-windows` index) on this table and that one index only.
-   * Transactions are authorised by these same actions.
+   * shard-progress items, queries of the `open-windows` index) on this table and that one index only:
+   * exactly the calls `DynamoDBStateStore` makes (no deletes, no scans, no batch writes).
    */
   public grantStateAccess(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
