@@ -20,7 +20,10 @@ export function failureObjectKey(mappingUuid: string, shardId: string, at: Date,
   return `aws/lambda/${mappingUuid}/${shardId}/${y}/${m}/${d}/${y}-${m}-${d}T${time}-${id}`;
 }
 
-/** S3 destination: one JSON object per discarded batch, with the invocation record and its payload (the event). */
+/**
+ * S3 destination: one JSON object per discarded batch: the invocation record plus `payload`, the
+ * event the function was invoked with (`{ Records: [...] }`, the shape LocalStack writes too).
+ */
 export class S3FailureDestination implements FailureDestination {
   public constructor(
     private readonly client: S3Client,
@@ -33,7 +36,7 @@ export class S3FailureDestination implements FailureDestination {
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: JSON.stringify({ ...record, payload: JSON.stringify(event) }),
+        Body: JSON.stringify({ ...record, payload: event }),
         ContentType: 'application/json',
       }),
     );

@@ -121,12 +121,17 @@ describe('deployAndRun on the embedded local cloud', () => {
     });
     expect(failureKeys).toHaveLength(1);
     expect(failureKeys[0]).toMatch(new RegExp(`^aws/lambda/${mapping.uuid}/shardId-\\d{12}/\\d{4}/\\d\\d/\\d\\d/\\d{4}-\\d\\d-\\d\\dT\\d\\d\\.\\d\\d\\.\\d\\d-[0-9a-f-]{36}$`));
-    const failure = await readJson<{ requestContext: { condition: string; approximateInvokeCount: number }; KinesisBatchInfo: { batchSize: number; streamArn: string } }>(
+    const failure = await readJson<{
+      requestContext: { condition: string; approximateInvokeCount: number };
+      KinesisBatchInfo: { batchSize: number; streamArn: string };
+      payload: { Records: { kinesis: { data: string } }[] };
+    }>(
       bucket.name,
       failureKeys[0] as string,
     );
     expect(failure.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
     expect(failure.KinesisBatchInfo).toMatchObject({ batchSize: 1, streamArn: stream.arn });
+    expect(failure.payload.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString())).toEqual(['poison']);
     const delivered = (await Promise.all((await receivedObjects(bucket.name, 'received/')).map((key) => readJson<Received>(bucket.name, key))))
       .flatMap((b) => b.records)
       .filter((r) => r.partitionKey === 'same-key')
