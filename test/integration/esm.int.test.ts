@@ -1,5 +1,5 @@
 /**
- * End to end on the embedded local cloud: a CDK app synthesized here (Kinesis stream, a
+ * End to end on the local cloud (embedded emulators, or LocalStack with SHARDFLOW_TARGET=localstack): a CDK app synthesized here (Kinesis stream, a
  * `lambda.Function` from the recordingHandler fixture, an event source mapping, a bucket, a table, a
  * queue, a schedule) is deployed by the local deployer; records put on the stream reach the bundled
  * handler, running in a worker with the template's environment, in per-key order.
@@ -13,9 +13,10 @@ import { createClients } from '../../functions/adapters/aws';
 import { deployAndRun, Deployer, planDeployment, readStackArtifact, type RunningDeployment } from '../../localstack/deployer';
 import { MemoryCheckpointStore } from '../../localstack/eventSourceMapping';
 import { synthEsmTestApp } from '../helpers/fixtures/esmTestApp';
-import { useLocalCloud } from '../helpers/localCloud';
+import { useTargetCloud } from '../helpers/fixtures/targetCloud';
 
-const cloud = useLocalCloud();
+// SHARDFLOW_TARGET=localstack runs the same deployer and runtime against LocalStack's services.
+const cloud = useTargetCloud();
 
 interface Received {
   readonly records: { partitionKey: string; sequenceNumber: string; data: string }[];
