@@ -1,7 +1,8 @@
 /**
  * The shardflow CDK app (cdk.json runs it with tsx): one stack with every default pipeline, checked
  * by cdk-nag's AwsSolutions pack. Context: `-c stackName=<name>` (default `Shardflow`),
- * `-c removalPolicy=destroy` for throw-away stacks (e.g. on LocalStack).
+ * `-c removalPolicy=destroy` for throw-away stacks, `-c analytics=false` to leave out Glue and Athena
+ * (LocalStack Community has neither).
  */
 import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -11,11 +12,13 @@ import { ShardflowStack } from './stacks/ShardflowStack';
 const app = new App();
 const stackName: unknown = app.node.tryGetContext('stackName');
 const destroy = app.node.tryGetContext('removalPolicy') === 'destroy';
+const analytics: unknown = app.node.tryGetContext('analytics');
 
 new ShardflowStack(app, typeof stackName === 'string' && stackName !== '' ? stackName : 'Shardflow', {
   pipelines: defaultPipelines,
   description: 'shardflow: Kinesis -> Lambda operators -> DynamoDB window state -> S3 Parquet, Glue and Athena',
   ...(destroy ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
+  analytics: analytics !== false && analytics !== 'false',
 });
 // cdk-nag v3 runs as a policy-validation plugin (it replaced the v2 Aspect); any unacknowledged
 // finding fails synthesis.

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct, type IConstruct } from 'constructs';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { acknowledgeObjectPrefixGrants } from '../nag';
@@ -91,12 +92,15 @@ export class ResultsBucket extends Construct {
     problems.throwIfAny(`ResultsBucket '${this.node.path}'`);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // Let S3 log delivery write through a bucket policy instead of the legacy LogDeliveryWrite ACL,
+    // whatever the app's feature flags say (the log bucket then enforces bucket-owner ownership).
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     if (props.serverAccessLogs ?? true) {
       this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
         removalPolicy,
       });

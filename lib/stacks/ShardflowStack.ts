@@ -112,6 +112,12 @@ export interface ShardflowStackProps extends StackProps {
    */
   readonly athenaWorkgroupName?: string;
   /**
+   * Create the Glue database and tables and the Athena workgroup. Turn off where those services do
+   * not exist (LocalStack Community); results are still written and can be queried with DuckDB.
+   * @default true
+   */
+  readonly analytics?: boolean;
+  /**
    * Removal policy of the data-holding resources (streams, state table, buckets). `DESTROY` suits
    * test stacks; buckets still need emptying before they can be deleted.
    * @default RemovalPolicy.RETAIN
@@ -198,7 +204,8 @@ export interface DeployedPipeline {
   readonly stream: kinesis.Stream;
   readonly operator: OperatorFunction;
   readonly tick: TickSchedule;
-  readonly resultTable: ResultTable;
+  /** The Glue table of its sink, unless `analytics` is off. */
+  readonly resultTable?: ResultTable;
   readonly alarms: PipelineAlarms;
 }
 
@@ -215,8 +222,10 @@ export interface DeployedPipeline {
 export class ShardflowStack extends Stack {
   public readonly stateTable: StateTable;
   public readonly resultsBucket: ResultsBucket;
-  public readonly catalog: GlueCatalog;
-  public readonly athena: AthenaWorkgroup;
+  /** The Glue database, unless `analytics` is off. */
+  public readonly catalog?: GlueCatalog;
+  /** The Athena workgroup, unless `analytics` is off. */
+  public readonly athena?: AthenaWorkgroup;
   public readonly dashboard: ShardflowDashboard;
   /** Per pipeline, by name. */
   public readonly pipelines: ReadonlyMap<string, DeployedPipeline>;
@@ -228,12 +237,14 @@ export class ShardflowStack extends Stack {
 
     this.stateTable = new StateTable(this, 'State', { ...props.stateTable, removalPolicy });
     this.resultsBucket = new ResultsBucket(this, 'Results', { ...props.resultsBucket, removalPolicy });
-    this.catalog = new GlueCatalog(this, 'Catalog', props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {});
-    this.athena = new AthenaWorkgroup(this, 'Athena', {
-      bucket: this.resultsBucket.bucket,
-      databaseName: this.catalog.databaseName,
-      ...(props.athenaWorkgroupName !== undefined ? { workgroupName: props.athenaWorkgroupName } : {}),
-    });
+    if (props.analytics ?? true) {
+      this.catalog = new GlueCatalog(this, 'Catalog', props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {});
+      this.athena = new AthenaWorkgroup(this, 'Athena', {
+        bucket: this.resultsBucket.bucket,
+        databaseName: this.catalog.databaseName,
+        ...(props.athenaWorkgroupName !== undefined ? { workgroupName: props.athenaWorkgroupName } : {}),
+      });
+    }
     this.dashboard = new ShardflowDashboard(this, 'Dashboard');
 
     const built = new Map<string, DeployedPipeline>();
@@ -242,8 +253,10 @@ export class ShardflowStack extends Stack {
 
     new CfnOutput(this, 'ResultsBucketName', { value: this.resultsBucket.bucket.bucketName, description: 'Results bucket' });
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName, description: 'Window state table' });
-    new CfnOutput(this, 'AthenaWorkgroupName', { value: this.athena.workgroupName, description: 'Athena workgroup' });
-    new CfnOutput(this, 'GlueDatabaseName', { value: this.catalog.databaseName, description: 'Glue database' });
+    if (this.athena && this.catalog) {
+      new CfnOutput(this, 'AthenaWorkgroupName', { value: this.athena.workgroupName, description: 'Athena workgroup' });
+      new CfnOutput(this, 'GlueDatabaseName', { value: this.catalog.databaseName, description: 'Glue database' });
+    }
   }
 
   private addPipeline(deployment: PipelineDeployment, props: ShardflowStackProps, removalPolicy: RemovalPolicy): DeployedPipeline {
@@ -271,14 +284,17 @@ export class ShardflowStack extends Stack {
       stream,
       ...(props.tickEntry !== undefined ? { entry: props.tickEntry } : {}),
     });
-    const resultTable = new ResultTable(this, `${scope}Table`, {
-      catalog: this.catalog,
-      bucket: this.resultsBucket.bucket,
-      tableName: spec.sink.table,
-      columns: spec.columns,
-      description: `Results of shardflow pipeline ${spec.name}`,
-    });
-    this.athena.addSampleQueries(resultTable);
+    let resultTable: ResultTable | undefined;
+    if (this.catalog && this.athena) {
+      resultTable = new ResultTable(this, `${scope}Table`, {
+        catalog: this.catalog,
+        bucket: this.resultsBucket.bucket,
+        tableName: spec.sink.table,
+        columns: spec.columns,
+        description: `Results of shardflow pipeline ${spec.name}`,
+      });
+      this.athena.addSampleQueries(resultTable);
+    }
     const alarms = new PipelineAlarms(this, `${scope}Alarms`, {
       ...props.alarms,
       ...deployment.alarms,
@@ -292,7 +308,7 @@ export class ShardflowStack extends Stack {
       value: stream.streamName,
       description: `Source stream of pipeline ${spec.name}`,
     });
-    return { spec, stream, operator, tick, resultTable, alarms };
+    return { spec, stream, operator, tick, ...(resultTable ? { resultTable } : {}), alarms };
   }
 
   private pipelineScope(name: string): string {

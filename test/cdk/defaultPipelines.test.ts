@@ -9,7 +9,7 @@ describe('the shipped default pipelines', () => {
     // GIVEN the pipelines lib/app.ts deploys (handlers replaced by the fixtures)
     expect(defaultPipelines.length).toBeGreaterThan(0);
     // WHEN
-    const stack = buildStack({ pipelines: defaultPipelines });
+    const stack = buildStack({ pipelines: defaultPipelines }, 'Default', { bundle: false });
     const template = Template.fromStack(stack);
     // THEN
     for (const { spec } of defaultPipelines) {
@@ -23,6 +23,22 @@ describe('the shipped default pipelines', () => {
         },
       } as never);
     }
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+  });
+
+  it('when analytics is off, it leaves out Glue, Athena and their outputs but keeps the pipeline running', () => {
+    // GIVEN / WHEN
+    const stack = buildStack({ pipelines: defaultPipelines, analytics: false }, 'NoAnalytics', { bundle: false });
+    const template = Template.fromStack(stack);
+    // THEN
+    for (const type of ['AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Athena::WorkGroup', 'AWS::Athena::NamedQuery']) {
+      template.resourceCountIs(type, 0);
+    }
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
+      ['ResultsBucketName', 'StateTableName', ...defaultPipelines.map((p) => `StreamName${p.spec.name.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`)].sort(),
+    );
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', defaultPipelines.length);
+    expect(stack.catalog).toBeUndefined();
     expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
   });
 });

@@ -52,9 +52,12 @@ export function sessionSpec(): PipelineSpec {
   };
 }
 
-/** Builds a stack with the fixture handlers (props may override anything). */
-export function buildStack(props: Partial<ShardflowStackProps> = {}, id = 'Test'): ShardflowStack {
-  const app = new App();
+/**
+ * Builds a stack with the fixture handlers (props may override anything). With `bundle: false` the
+ * functions are not bundled (CDK's `aws:cdk:bundling-stacks` context), for tests that do not need it.
+ */
+export function buildStack(props: Partial<ShardflowStackProps> = {}, id = 'Test', options: { readonly bundle?: boolean } = {}): ShardflowStack {
+  const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
   return new ShardflowStack(app, id, {
     pipelines: [{ spec: pipelineSpec() }],
     ...FIXTURE_ENTRIES,
