@@ -67,12 +67,21 @@ export function decodeJson(bytes: Uint8Array): unknown {
   }
   if (typeof value !== 'object' || value === null) return value;
   const dangerousKeys = text.includes('__proto__') || text.includes('constructor');
-  // Depth can only exceed the limit if there are more than MAX_JSON_DEPTH opening brackets.
-  if (!dangerousKeys && text.length <= 2 * MAX_JSON_DEPTH) return value;
+  // Depth can only exceed the limit if there are more than MAX_JSON_DEPTH opening brackets; counting
+  // them with indexOf (native, vectorised) is much cheaper than walking the parsed value.
+  if (!dangerousKeys && fewOpenings(text)) return value;
   if (!sanitize(value, 1, dangerousKeys)) {
     return new PayloadFailure(REJECT_REASONS.TOO_DEEPLY_NESTED, `JSON nesting is deeper than ${MAX_JSON_DEPTH}`);
   }
   return value;
+}
+
+/** True when `text` has at most MAX_JSON_DEPTH `{` plus `[` characters (so nesting cannot be deeper). */
+function fewOpenings(text: string): boolean {
+  let n = 0;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++n > MAX_JSON_DEPTH) return false;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++n > MAX_JSON_DEPTH) return false;
+  return true;
 }
 
 /** Walks a parsed value: false when deeper than the limit; removes dangerous keys when asked. */

@@ -70,7 +70,6 @@ export interface PipelineDefinition {
   readonly aggregates: readonly { readonly column: string; readonly aggregate: AnyColumnAggregate<unknown> }[];
 }
 
-const GROUP_SEPARATOR = '\u0000';
 
 /** Per-record scratch reused across records (no per-record allocation for bookkeeping). */
 interface RecordContext {
@@ -94,6 +93,9 @@ interface BatchOutput {
   readonly elements: RoutedElement[];
   readonly shards: Map<string, { maxEventTime: EpochMillis | null; lastSequence: string; records: number }>;
   readonly closedWatermark: EpochMillis;
+  /** One-entry cache of the last shard's summary (batches come in shard runs). */
+  lastShardId: string | undefined;
+  lastShard: { maxEventTime: EpochMillis | null; lastSequence: string; records: number } | undefined;
 }
 
 /**
@@ -106,6 +108,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   private readonly aggs: readonly AnyColumnAggregate<unknown>[];
   private readonly columns: readonly string[];
   private readonly lateness: number;
+  private lastWindows: WindowBounds[] | undefined;
 
   public constructor(def: PipelineDefinition) {
     this.def = def;
@@ -241,6 +244,19 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     return [{ start: eventTime, end: eventTime + w.gapMs }];
   }
 
+  /**
+   * `windowsFor`, reusing the previous array when a tumbling window repeats (records of a batch mostly
+   * share a window; the arrays are never mutated, so sharing them is safe).
+   */
+  private windowsCached(eventTime: EpochMillis): WindowBounds[] {
+    const w = this.spec.window;
+    if (w.kind !== 'tumbling') return this.windowsFor(eventTime);
+    const start = tumblingWindowStart(eventTime, w.sizeMs);
+    if (this.lastWindows !== undefined && this.lastWindows[0]!.start === start) return this.lastWindows;
+    this.lastWindows = [{ start, end: start + w.sizeMs }];
+    return this.lastWindows;
+  }
+
   private load(agg: AnyColumnAggregate<unknown>, col: string, stored: Json | undefined): unknown {
     if (stored === undefined) return agg.create();
     try {
@@ -252,16 +268,29 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   }
 
   private newOutput(options: PrepareOptions): BatchOutput {
-    return { rejected: [], late: [], cleaned: [], elements: [], shards: new Map(), closedWatermark: options.closedWatermark };
+    return {
+      rejected: [],
+      late: [],
+      cleaned: [],
+      elements: [],
+      shards: new Map(),
+      closedWatermark: options.closedWatermark,
+      lastShardId: undefined,
+      lastShard: undefined,
+    };
   }
 
   private noteShard(out: BatchOutput, shardId: string, sequence: string): void {
-    const s = out.shards.get(shardId);
-    if (s === undefined) out.shards.set(shardId, { maxEventTime: null, lastSequence: sequence, records: 1 });
-    else {
+    let s = out.lastShardId === shardId ? out.lastShard : out.shards.get(shardId);
+    if (s === undefined) {
+      s = { maxEventTime: null, lastSequence: sequence, records: 1 };
+      out.shards.set(shardId, s);
+    } else {
       if (sequence > s.lastSequence) s.lastSequence = sequence;
       s.records++;
     }
+    out.lastShardId = shardId;
+    out.lastShard = s;
   }
 
   private reject(out: BatchOutput, ctx: RecordContext, reason: RejectReason, detail: string): void {
@@ -335,7 +364,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       out.late.length = lateMark;
       return;
     }
-    const shard = out.shards.get(ctx.shardId)!;
+    const shard = out.lastShard!;
     if (shard.maxEventTime === null || eventTime > shard.maxEventTime) shard.maxEventTime = eventTime;
     const cleaned = {
       shardId: ctx.shardId,
@@ -441,7 +470,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     }
     const ordinal = ctx.ordinal++;
     const dedupeId = ctx.dedupeId === undefined ? undefined : ordinal === 0 ? ctx.dedupeId : `${ctx.dedupeId}#${ordinal}`;
-    const all = this.windowsFor(ctx.eventTime);
+    const all = this.windowsCached(ctx.eventTime);
     let open: WindowBounds[] = all;
     for (let i = 0; i < all.length; i++) {
       const w = all[i]!;
@@ -479,22 +508,29 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   }
 
   private combineFixed(prepared: PreparedBatch, fence: FenceLookup, seenIds: SeenIdsLookup | undefined): WindowPartial[] {
-    const accs = new Map<string, Accumulator>();
+    // key → window start → accumulator: nested maps avoid building a composite string per record.
+    const byKey = new Map<string, Map<number, Accumulator>>();
+    const all: Accumulator[] = [];
     const elements = prepared.elements;
     for (let e = 0; e < elements.length; e++) {
       const el = elements[e]!;
+      let byStart = byKey.get(el.key);
+      if (byStart === undefined) {
+        byStart = new Map();
+        byKey.set(el.key, byStart);
+      }
       for (let w = 0; w < el.windows.length; w++) {
         const window = el.windows[w]!;
-        const gid = el.key + GROUP_SEPARATOR + window.start;
-        let acc = accs.get(gid);
+        let acc = byStart.get(window.start);
         if (acc === undefined) {
           acc = this.newAccumulator(el.key, window, fence(el.key, window), seenIds?.(el.key, window));
-          accs.set(gid, acc);
+          byStart.set(window.start, acc);
+          all.push(acc);
         }
         this.accumulate(acc, el);
       }
     }
-    return this.partials(accs.values());
+    return this.partials(all);
   }
 
   private combineSessions(prepared: PreparedBatch, fence: FenceLookup, seenIds: SeenIdsLookup | undefined): WindowPartial[] {
@@ -592,14 +628,21 @@ function newContext(): RecordContext {
 }
 
 function fixedGroups(elements: readonly RoutedElement[]): { key: string; window: WindowBounds }[] {
-  const seen = new Map<string, { key: string; window: WindowBounds }>();
+  const seen = new Map<string, Set<number>>();
+  const out: { key: string; window: WindowBounds }[] = [];
   for (const el of elements) {
+    let starts = seen.get(el.key);
+    if (starts === undefined) {
+      starts = new Set();
+      seen.set(el.key, starts);
+    }
     for (const w of el.windows) {
-      const gid = el.key + GROUP_SEPARATOR + w.start;
-      if (!seen.has(gid)) seen.set(gid, { key: el.key, window: w });
+      if (starts.has(w.start)) continue;
+      starts.add(w.start);
+      out.push({ key: el.key, window: w });
     }
   }
-  return [...seen.values()];
+  return out;
 }
 
 /** Sessions merged within the batch, per key (what the state layer must look up overlaps for). */

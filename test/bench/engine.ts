@@ -1,0 +1,94 @@
+/**
+ * Engine throughput bench: the operator path (`prepare` + `combine` of the page-activity pipeline:
+ * base64 → UTF-8 → JSON → zod → event time → dedupe id → key → 8 aggregates → tumbling window) against a
+ * bare `JSON.parse(Buffer.from(data, 'base64').toString())` loop over the same records, measured in the
+ * same process in alternating rounds; medians are reported.
+ */
+import { performance } from 'node:perf_hooks';
+import { pageActivity } from '../../functions/pipelines';
+import type { RawRecord } from '../../functions/core/types';
+import { clickEvent, kinesisSequence } from '../helpers/records';
+
+/** Figures written to `results.json` under `engine`. */
+export interface EngineBenchResult {
+  readonly recordsPerSec: number;
+  readonly baselineRecordsPerSec: number;
+  readonly ratio: number;
+}
+
+/** Bench settings (defaults are what `npm run bench` uses). */
+export interface EngineBenchOptions {
+  readonly records?: number;
+  readonly rounds?: number;
+  /** Records per `prepare`/`combine` call, like a Lambda batch. */
+  readonly batchSize?: number;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+
+/** Builds `n` base64 click records of ~200 bytes on two shards, one event every 60 ms of event time. */
+export function benchRecords(n: number): RawRecord[] {
+  const out: RawRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = clickEvent(i, T0 + i * 60, { userId: `u${i % 997}`, sessionId: `s${i % 211}`, page: `/p/${i % 5}` });
+    out.push({
+      shardId: i % 2 === 0 ? 'shardId-000000000000' : 'shardId-000000000001',
+      sequenceNumber: kinesisSequence(i),
+      partitionKey: e.userId,
+      data: Buffer.from(JSON.stringify(e), 'utf8').toString('base64'),
+      approximateArrivalTimestamp: T0 + n * 60,
+    });
+  }
+  return out;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function baseline(records: readonly RawRecord[]): number {
+  let sink = 0;
+  for (let i = 0; i < records.length; i++) {
+    const v = JSON.parse(Buffer.from(records[i]!.data, 'base64').toString('utf8')) as { durationMs: number };
+    sink += v.durationMs;
+  }
+  return sink;
+}
+
+function engine(records: readonly RawRecord[], batchSize: number): number {
+  let sink = 0;
+  for (let start = 0; start < records.length; start += batchSize) {
+    const prepared = pageActivity.prepare(records.slice(start, start + batchSize), { closedWatermark: -Infinity });
+    const partials = pageActivity.combine(prepared, () => undefined);
+    for (const p of partials) sink += p.records;
+  }
+  return sink;
+}
+
+/** Runs the bench and returns medians over alternating rounds. */
+export async function runEngineBench(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
+  const n = options.records ?? 100_000;
+  const rounds = options.rounds ?? 7;
+  const batchSize = options.batchSize ?? 1_000;
+  const records = benchRecords(n);
+  // Warm-up so both paths are optimised before timing.
+  baseline(records.slice(0, 20_000));
+  if (engine(records.slice(0, 20_000), batchSize) !== 20_000) throw new Error('engine bench: warm-up lost records');
+  const base: number[] = [];
+  const eng: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let t = performance.now();
+    baseline(records);
+    base.push(performance.now() - t);
+    t = performance.now();
+    const processed = engine(records, batchSize);
+    eng.push(performance.now() - t);
+    if (processed !== n) throw new Error(`engine bench: expected ${n} records aggregated, got ${processed}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const recordsPerSec = Math.round(n / (median(eng) / 1_000));
+  const baselineRecordsPerSec = Math.round(n / (median(base) / 1_000));
+  return { recordsPerSec, baselineRecordsPerSec, ratio: Math.round((recordsPerSec / baselineRecordsPerSec) * 1_000) / 1_000 };
+}
