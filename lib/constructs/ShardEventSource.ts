@@ -66,6 +66,11 @@ export interface ShardEventSourceOptions {
    * @default true
    */
   readonly enabled?: boolean;
+  /**
+   * Enhanced CloudWatch metrics of the mapping (e.g. `{ metrics: [lambda.MetricType.EVENT_COUNT] }`).
+   * @default - none (they are billed)
+   */
+  readonly metricsConfig?: lambda.MetricsConfig;
 }
 
 /** The defaults of {@link ShardEventSourceOptions}, in one place for docs and tests. */
@@ -129,6 +134,7 @@ export function shardEventSource(
     reportBatchItemFailures: options.reportBatchItemFailures ?? d.reportBatchItemFailures,
     ...(options.filters ? { filters: options.filters.map((f) => ({ ...f })) } : {}),
     enabled: options.enabled ?? d.enabled,
+    ...(options.metricsConfig ? { metricsConfig: options.metricsConfig } : {}),
     onFailure,
   });
 }

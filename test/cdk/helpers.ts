@@ -82,7 +82,7 @@ function asArray<T>(value: T | T[] | undefined): T[] {
 /**
  * Scans every `AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy` and role inline policy of a synthesized
  * template for Allow statements on Kinesis, DynamoDB or S3 whose action is `*` / `<service>:*` or whose
- * resource is exactly `*`.
+ * resource is exactly `*`, and for any Allow statement using `NotAction` or `NotResource`.
  */
 export function findWildcardGrants(template: { toJSON(): Record<string, unknown> }): WildcardGrant[] {
   const resources = (template.toJSON().Resources ?? {}) as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -104,9 +104,16 @@ export function findWildcardGrants(template: { toJSON(): Record<string, unknown>
       Effect: string;
       Action?: string | string[];
       Resource?: unknown;
+      NotAction?: unknown;
+      NotResource?: unknown;
     }[];
     for (const statement of statements) {
       if (statement.Effect !== 'Allow') continue;
+      // NotAction / NotResource allow everything except what they list: a wildcard in disguise.
+      if ('NotAction' in statement || 'NotResource' in statement) {
+        found.push({ policy, actions: asArray(statement.Action ?? ['NotAction']), resources: asArray(statement.Resource as unknown[] | unknown) });
+        continue;
+      }
       const actions = asArray(statement.Action);
       const guarded = actions.filter((a) => a === '*' || GUARDED_SERVICES.includes(a.split(':')[0] ?? ''));
       if (guarded.length === 0) continue;

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -43,6 +43,15 @@ describe('wildcard IAM scan', () => {
       });
     });
     expect(findWildcardGrants(template)).toEqual([expect.objectContaining({ policy: expect.stringMatching(/^Inline.*\/everything$/) })]);
+  });
+
+  it('when a statement allows NotAction or NotResource, it is reported', () => {
+    const template = templateWith((_stack, role) => {
+      role.addToPolicy(new iam.PolicyStatement({ notActions: ['iam:*'], resources: ['arn:aws:s3:::x'] }));
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], notResources: ['arn:aws:s3:::x/private/*'] }));
+      Validations.of(role).acknowledge({ id: 'CloudFormation-Validate::W2512', reason: 'A deliberately bad policy for the scanner test.' });
+    });
+    expect(findWildcardGrants(template)).toHaveLength(2);
   });
 
   it('when wildcards are only on other services or in Deny statements, nothing is reported', () => {

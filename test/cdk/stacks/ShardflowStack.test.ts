@@ -33,6 +33,7 @@ describe('ShardflowStack', () => {
             reportBatchItemFailures: true,
             filters: [lambda.FilterCriteria.filter({ data: { kind: lambda.FilterRule.isEqual('click') } })],
             enabled: false,
+            metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT] },
           },
           operator: { memorySize: 1024, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 },
         },
@@ -209,6 +210,7 @@ describe('ShardflowStack', () => {
         DestinationConfig: { OnFailure: { Destination: ARN(bucketId()) } },
         FilterCriteria: Match.absent(),
         Enabled: true,
+        MetricsConfig: Match.absent(),
       });
     });
 
@@ -228,6 +230,7 @@ describe('ShardflowStack', () => {
         DestinationConfig: { OnFailure: { Destination: ARN(bucketId()) } },
         FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ data: { kind: ['click'] } }) }] },
         Enabled: false,
+        MetricsConfig: { Metrics: ['EventCount'] },
       });
       template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     });
