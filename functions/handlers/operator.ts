@@ -3,9 +3,9 @@
  * `batchItemFailures` from the first unapplied record when infrastructure fails (DESIGN.md §3–4).
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { createOperatorRuntime } from '../adapters/operatorRuntime';
 import { decodeKinesisEvent } from '../adapters/kinesisEventCodec';
-import { BatchApplyError } from '../core/state/errors';
+import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { processKinesisBatch } from '../core/state/batchResponse';
 
 const runtime = createOperatorRuntime('shardflow-operator');
 
@@ -13,20 +13,17 @@ export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamB
   const records = decodeKinesisEvent(event);
   const before = { ...runtime.store.stats };
   try {
-    const result = await runtime.processor.apply(records);
-    runtime.recordBatch(result);
-    runtime.recordStore(before, result.watermark);
-    return { batchItemFailures: [] };
-  } catch (error) {
-    if (error instanceof BatchApplyError && error.recordsApplied) {
-      // Every record is in; only emission failed, and the next invocation or the tick finishes it.
-      runtime.logger.warn('Window emission failed after the batch was applied', { error });
-      return { batchItemFailures: [] };
+    const { response, result, error } = await processKinesisBatch(runtime.processor, records);
+    if (result !== undefined) {
+      runtime.recordBatch(result);
+      runtime.recordStore(before, result.watermark);
     }
-    runtime.logger.error('Batch not applied; Lambda will redeliver from its first record', { error, records: records.length });
-    // Effects are fenced per record, so resuming at the batch's first record is exact, never duplicating.
-    const first = records[0];
-    return { batchItemFailures: first === undefined ? [] : [{ itemIdentifier: first.sequenceNumber }] };
+    if (error !== undefined && response.batchItemFailures.length === 0) {
+      runtime.logger.warn('Window emission failed after the batch was applied; the next invocation or tick finishes it', { error });
+    } else if (error !== undefined) {
+      runtime.logger.error('Batch not applied; Lambda redelivers from its first record', { error, records: records.length });
+    }
+    return response;
   } finally {
     runtime.metrics.publishStoredMetrics();
   }

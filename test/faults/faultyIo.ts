@@ -1,0 +1,135 @@
+/**
+ * Fault injection at every I/O boundary of the apply path: wrappers around a `StateStore` and an
+ * `ObjectStore` that, driven by a seeded PRNG, crash before or after a call (the write did or did not
+ * happen, the caller cannot tell — also what a Lambda timeout looks like), throttle, or let a concurrent
+ * writer win a conditional write first.
+ */
+import type { DueWindow, ObjectStore, ProgressSnapshot, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from '../../functions/core/state/types';
+import type { EpochMillis, ShardProgress, WindowStateItem } from '../../functions/core/types';
+import type { Prng } from './prng';
+
+/** An injected failure (never confused with a real bug: tests count them). */
+export class InjectedFault extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'InjectedFault';
+  }
+}
+
+/** Probabilities per I/O call. */
+export interface FaultRates {
+  readonly crashBefore: number;
+  readonly crashAfter: number;
+  readonly throttle: number;
+  /** Only for window writes: another writer updates the item just before. */
+  readonly concurrentWriter: number;
+}
+
+export const NO_FAULTS: FaultRates = { crashBefore: 0, crashAfter: 0, throttle: 0, concurrentWriter: 0 };
+
+/** Shared switch and counters of one schedule. */
+export class FaultPlan {
+  public rates: FaultRates;
+  public readonly injected: Record<string, number> = {};
+
+  public constructor(
+    private readonly rng: Prng,
+    rates: FaultRates,
+  ) {
+    this.rates = rates;
+  }
+
+  public async around<T>(call: string, body: () => Promise<T>): Promise<T> {
+    if (this.rng.chance(this.rates.throttle)) this.fail(`throttle ${call}`, 'ThrottlingException');
+    if (this.rng.chance(this.rates.crashBefore)) this.fail(`crash before ${call}`);
+    const result = await body();
+    if (this.rng.chance(this.rates.crashAfter)) this.fail(`crash after ${call}`);
+    return result;
+  }
+
+  public concurrentWriterWins(): boolean {
+    const wins = this.rng.chance(this.rates.concurrentWriter);
+    if (wins) this.count('concurrent writer');
+    return wins;
+  }
+
+  private count(kind: string): void {
+    this.injected[kind] = (this.injected[kind] ?? 0) + 1;
+  }
+
+  private fail(what: string, name = 'InjectedFault'): never {
+    this.count(what.split(' ').slice(0, 2).join(' '));
+    const error = new InjectedFault(`injected: ${what}`);
+    error.name = name;
+    throw error;
+  }
+}
+
+export class FaultyStateStore implements StateStore {
+  public constructor(
+    private readonly inner: StateStore,
+    private readonly plan: FaultPlan,
+    /** Another instance over the same backend, playing the concurrent writer. */
+    private readonly rival: StateStore,
+  ) {}
+
+  public get stats(): StateStoreStats {
+    return this.inner.stats;
+  }
+
+  public readProgress(pipeline: string): Promise<ProgressSnapshot> {
+    return this.plan.around('readProgress', () => this.inner.readProgress(pipeline));
+  }
+
+  public writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<ShardProgress> {
+    return this.plan.around('writeShardProgress', () => this.inner.writeShardProgress(progress, expectedVersion));
+  }
+
+  public raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis> {
+    return this.plan.around('raiseClosedWatermark', () => this.inner.raiseClosedWatermark(pipeline, watermark));
+  }
+
+  public readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<Map<string, WindowStateItem>> {
+    return this.plan.around('readWindows', () => this.inner.readWindows(pipeline, refs));
+  }
+
+  public async writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem> {
+    if (condition.expectedVersion !== undefined && this.plan.concurrentWriterWins()) {
+      // A rival instance rewrites the same content with a new version: our write must lose and re-merge.
+      const [current] = (await this.rival.readWindows(item.pipeline, [item])).values();
+      if (current !== undefined) await this.rival.writeWindow({ ...current, version: current.version + 1 }, { expectedVersion: current.version, fenceBelow: {} }, closeAt).catch(() => undefined);
+    }
+    return this.plan.around('writeWindow', () => this.inner.writeWindow(item, condition, closeAt));
+  }
+
+  public listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]> {
+    return this.plan.around('listDueWindows', () => this.inner.listDueWindows(pipeline, closeAtMax, limit));
+  }
+
+  public nextCloseAt(pipeline: string): Promise<EpochMillis | undefined> {
+    return this.plan.around('nextCloseAt', () => this.inner.nextCloseAt(pipeline));
+  }
+
+  public clearCache(): void {
+    this.inner.clearCache();
+  }
+}
+
+export class FaultyObjectStore implements ObjectStore {
+  public constructor(
+    private readonly inner: ObjectStore,
+    private readonly plan: FaultPlan,
+  ) {}
+
+  public putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+    return this.plan.around(`putObject ${key.split('/')[0]}`, () => this.inner.putObject(key, body, contentType));
+  }
+
+  public listKeys(prefix: string): Promise<string[]> {
+    return this.plan.around('listKeys', () => this.inner.listKeys(prefix));
+  }
+
+  public deleteObject(key: string): Promise<void> {
+    return this.plan.around('deleteObject', () => this.inner.deleteObject(key));
+  }
+}

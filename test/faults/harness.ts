@@ -1,0 +1,315 @@
+/**
+ * The exactly-once fault harness. One schedule = a seeded random input (page-activity events over 1–4
+ * shards with out-of-order, very late, malformed and producer-duplicated records) delivered by a fake
+ * Lambda event-source mapping (random batch sizes, whole-batch redelivery, bisection on error, retries
+ * from the first failed record, warm and cold instances, interleaved ticks) through the real
+ * `BatchProcessor` + `processKinesisBatch` (the operator handler's code path), with faults injected at
+ * every state-store and object-store call. Afterwards the results are mirrored to a directory and
+ * compared with a DuckDB SQL reference computed from the raw input.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
+import { processKinesisBatch } from '../../functions/core/state/batchResponse';
+import type { ObjectStore, ResultEncoder, StatefulPipeline, StateStore } from '../../functions/core/state/types';
+import type { RawRecord } from '../../functions/core/types';
+import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS, type FaultRates } from './faultyIo';
+import { Prng } from './prng';
+
+/** Where a schedule's state and objects live. */
+export interface Backend {
+  /** A new store instance (cold cache) over the schedule's shared state. */
+  newStore(): StateStore;
+  readonly objects: ObjectStore;
+  /** Copies every object to `dir` under its key. */
+  mirror(dir: string): Promise<void>;
+  /** Requests made to the state backend so far (all instances). */
+  stateRequests(): number;
+  close(): Promise<void>;
+}
+
+export interface ScheduleOptions {
+  readonly pipeline: StatefulPipeline;
+  /** Whether the pipeline drops producer duplicates by event id (the reference then does too). */
+  readonly dedupe: boolean;
+  readonly encoder: ResultEncoder;
+  readonly backend: () => Promise<Backend>;
+}
+
+export interface ScheduleReport {
+  readonly seed: number;
+  readonly records: number;
+  readonly shards: number;
+  readonly invocations: number;
+  readonly failedInvocations: number;
+  readonly injected: Readonly<Record<string, number>>;
+  readonly resultRows: number;
+  readonly mismatches: readonly string[];
+}
+
+const SEQUENCE_BASE = 49590338271490256608559692538361571095921575989136588898n;
+const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
+const PAGES = ['/', '/cart', '/checkout', '/p/1', '/p/2', '/search'];
+const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR'];
+
+interface Schedule {
+  readonly shards: RawRecord[][];
+  readonly maxBatch: number;
+  readonly rates: FaultRates;
+  readonly redeliver: number;
+  readonly tick: number;
+  readonly coldStart: number;
+  readonly bisect: number;
+}
+
+function encode(value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
+}
+
+/** Draws the input and the delivery/fault parameters of a schedule from its seed. */
+function draw(rng: Prng): Schedule {
+  const shardCount = rng.int(1, 4);
+  const shards: RawRecord[][] = [];
+  for (let s = 0; s < shardCount; s++) {
+    const shardId = `shardId-${String(s).padStart(12, '0')}`;
+    const records: RawRecord[] = [];
+    const count = rng.int(15, 70);
+    let seq = SEQUENCE_BASE + BigInt(s) * 10n ** 30n;
+    const push = (data: string, arrival: number): void => {
+      seq += BigInt(rng.int(1, 1_000_000));
+      records.push({ shardId, sequenceNumber: seq.toString(), partitionKey: `pk-${s}`, data, approximateArrivalTimestamp: arrival });
+    };
+    for (let i = 0; i < count; i++) {
+      const ts = T0 + i * 1_500 + rng.int(-4_000, 4_000) - (rng.chance(0.03) ? rng.int(60_000, 240_000) : 0);
+      const roll = rng.next();
+      if (roll < 0.02) {
+        push(encode('{"eventId": broken'), ts);
+        continue;
+      }
+      if (roll < 0.04) {
+        push(encode({ eventId: rng.uuid(), page: '/x' }), ts);
+        continue;
+      }
+      const event = {
+        eventId: rng.uuid(),
+        userId: `user-${rng.int(1, 9)}`,
+        sessionId: `s-${rng.int(1, 3)}`,
+        page: rng.pick(PAGES),
+        action: rng.pick(['view', 'view', 'click', 'add_to_cart', 'purchase'] as const),
+        country: rng.pick(COUNTRIES),
+        device: rng.pick(['mobile', 'desktop', 'tablet'] as const),
+        durationMs: rng.int(1, 5_000),
+        revenue: rng.int(0, 400) / 4,
+        ts: new Date(ts).toISOString(),
+      };
+      push(encode(event), ts);
+      // A producer retry: the same event sent again a little later on the same shard.
+      if (rng.chance(0.05)) push(encode(event), ts);
+    }
+    shards.push(records);
+  }
+  const faulty = rng.chance(0.9);
+  const rate = faulty ? rng.next() * 0.06 : 0;
+  return {
+    shards,
+    maxBatch: rng.int(1, 40),
+    rates: { crashBefore: rate, crashAfter: rate, throttle: rate / 2, concurrentWriter: faulty ? rng.next() * 0.15 : 0 },
+    redeliver: rng.next() * 0.3,
+    tick: 0.05 + rng.next() * 0.2,
+    coldStart: 0.1 + rng.next() * 0.3,
+    bisect: rng.next(),
+  };
+}
+
+/** Runs one schedule and checks the outcome. Never throws for a mismatch: it reports it. */
+export async function runSchedule(seed: number, options: ScheduleOptions): Promise<ScheduleReport> {
+  const rng = new Prng(seed);
+  const schedule = draw(rng);
+  const plan = new FaultPlan(rng, schedule.rates);
+  const backend = await options.backend();
+  let now = T0;
+  const clock = { now: () => now };
+  const newInstance = (): BatchProcessor =>
+    new BatchProcessor(
+      { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
+      { concurrency: rng.int(1, 8) },
+    );
+  const instances = [newInstance()];
+  const instance = (): BatchProcessor => {
+    if (rng.chance(schedule.coldStart)) instances.push(newInstance());
+    return rng.pick(instances);
+  };
+
+  const positions = schedule.shards.map(() => 0);
+  const limits = schedule.shards.map(() => schedule.maxBatch);
+  let invocations = 0;
+  let failedInvocations = 0;
+  const mismatches: string[] = [];
+  try {
+    for (let step = 0; positions.some((p, s) => p < (schedule.shards[s]?.length ?? 0)); step++) {
+      if (step === 20_000) {
+        plan.rates = NO_FAULTS; // a schedule so hostile it cannot progress: finish it clean
+      }
+      if (step > 40_000) throw new Error('delivery loop did not terminate');
+      now += 50;
+      if (rng.chance(schedule.tick)) await instance().tick().catch(() => undefined);
+      const pending = positions.flatMap((p, s) => (p < (schedule.shards[s]?.length ?? 0) ? [s] : []));
+      const s = rng.pick(pending);
+      const records = schedule.shards[s] ?? [];
+      const start = positions[s] ?? 0;
+      const size = rng.int(1, limits[s] ?? 1);
+      const batch = records.slice(start, start + size);
+      invocations += 1;
+      const { response } = await processKinesisBatch(instance(), batch);
+      const failed = response.batchItemFailures[0];
+      if (failed === undefined) {
+        positions[s] = start + batch.length;
+        limits[s] = schedule.maxBatch;
+        // The checkpoint was lost after success (or the producer's batch was read twice): deliver again.
+        if (rng.chance(schedule.redeliver)) {
+          invocations += 1;
+          await processKinesisBatch(instance(), batch);
+        }
+      } else {
+        failedInvocations += 1;
+        const from = batch.findIndex((r) => r.sequenceNumber === failed.itemIdentifier);
+        if (from < 0) throw new Error(`batchItemFailures names a record outside the batch (${failed.itemIdentifier})`);
+        positions[s] = start + from;
+        // BisectBatchOnFunctionError: the retry carries the first half only.
+        if (rng.chance(schedule.bisect)) limits[s] = Math.max(1, Math.floor(batch.length / 2));
+      }
+    }
+    // A few more ticks under faults (tick crash mid-emission), then end of bounded input: everything closes.
+    for (let i = 0; i < 3; i++) await instance().tick().catch(() => undefined);
+    plan.rates = NO_FAULTS;
+    await newInstance().tick(Number.POSITIVE_INFINITY);
+    const dir = await mkdtemp(join(tmpdir(), `shardflow-faults-${seed}-`));
+    try {
+      await backend.mirror(dir);
+      const resultRows = await verify(dir, schedule.shards.flat(), options.dedupe, mismatches);
+      return { seed, records: schedule.shards.flat().length, shards: schedule.shards.length, invocations, failedInvocations, injected: plan.injected, resultRows, mismatches };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  } catch (error) {
+    mismatches.push(`schedule crashed: ${(error as Error).stack ?? String(error)}`);
+    return { seed, records: schedule.shards.flat().length, shards: schedule.shards.length, invocations, failedInvocations, injected: plan.injected, resultRows: 0, mismatches };
+  } finally {
+    await backend.close();
+  }
+}
+
+async function rows(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await connection.runAndReadAll(sql)).getRowObjects() as Record<string, unknown>[];
+}
+
+async function hasFiles(dir: string, prefix: string): Promise<boolean> {
+  const { readdir } = await import('node:fs/promises');
+  try {
+    return (await readdir(join(dir, prefix), { recursive: true })).some((f) => String(f).endsWith('.jsonl') || String(f).endsWith('.parquet'));
+  } catch {
+    return false;
+  }
+}
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
+
+/** Compares the mirrored bucket with a DuckDB reference over `input`; appends every difference. */
+async function verify(dir: string, input: readonly RawRecord[], dedupe: boolean, mismatches: string[]): Promise<number> {
+  const inputFile = join(dir, 'input.jsonl');
+  await mkdir(dirname(inputFile), { recursive: true });
+  await writeFile(inputFile, input.map((r) => JSON.stringify({ shardId: r.shardId, seq: r.sequenceNumber, payload: Buffer.from(r.data, 'base64').toString('utf8') })).join('\n') + '\n');
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const c = await db.connect();
+  const q = (p: string): string => join(dir, p).replace(/'/g, "''");
+  try {
+    await c.run("SET TimeZone = 'UTC'");
+    await c.run(`CREATE TABLE input AS SELECT * FROM read_json('${q('input.jsonl')}', format = 'newline_delimited', columns = {shardId: 'VARCHAR', seq: 'VARCHAR', payload: 'VARCHAR'})`);
+    const sideTable = async (name: string, prefix: string): Promise<void> => {
+      if (await hasFiles(dir, prefix)) {
+        await c.run(`CREATE TABLE ${name} AS SELECT shardId, ltrim(sequenceNumber, '0') AS seq, kind FROM read_json('${q(prefix)}/**/*.jsonl', format = 'newline_delimited', columns = {shardId: 'VARCHAR', sequenceNumber: 'VARCHAR', kind: 'VARCHAR'})`);
+      } else {
+        await c.run(`CREATE TABLE ${name} (shardId VARCHAR, seq VARCHAR, kind VARCHAR)`);
+      }
+    };
+    await sideTable('rejected', 'rejected');
+    await sideTable('late', 'late');
+    await sideTable('clean', 'clean');
+    const [latePartials] = await rows(c, `SELECT count(*) AS n FROM late WHERE kind = 'late-partial'`);
+    if (num(latePartials?.n) !== 0) mismatches.push(`${num(latePartials?.n)} late partials (windows closed under an in-flight batch)`);
+    for (const side of ['rejected', 'late', 'clean']) {
+      const [dup] = await rows(c, `SELECT count(*) AS n, count(DISTINCT (shardId, seq)) AS d FROM ${side}`);
+      if (num(dup?.n) !== num(dup?.d)) mismatches.push(`${side}/ holds ${num(dup?.n) - num(dup?.d)} duplicate records`);
+      const [unknown] = await rows(c, `SELECT count(*) AS n FROM ${side} x WHERE NOT EXISTS (SELECT 1 FROM input i WHERE i.shardId = x.shardId AND ltrim(i.seq, '0') = x.seq)`);
+      if (num(unknown?.n) !== 0) mismatches.push(`${side}/ holds ${num(unknown?.n)} records that are not in the input`);
+    }
+    const [both] = await rows(c, `SELECT count(*) AS n FROM rejected r JOIN late l USING (shardId, seq)`);
+    if (num(both?.n) !== 0) mismatches.push(`${num(both?.n)} records are both rejected and late`);
+    await c.run(`CREATE TABLE kept AS SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM rejected r WHERE r.shardId = i.shardId AND r.seq = ltrim(i.seq, '0')) AND NOT EXISTS (SELECT 1 FROM late l WHERE l.shardId = i.shardId AND l.seq = ltrim(i.seq, '0'))`);
+    await c.run(`CREATE TABLE events AS SELECT ${dedupe ? 'DISTINCT ON (eventId)' : ''} * FROM (
+      SELECT j->>'eventId' AS eventId, j->>'page' AS page, j->>'action' AS action, CAST(j->>'revenue' AS DOUBLE) AS revenue,
+             CAST(j->>'durationMs' AS DOUBLE) AS d, j->>'userId' AS userId, epoch_ms(CAST(j->>'ts' AS TIMESTAMPTZ)) AS ts
+      FROM (SELECT CAST(payload AS JSON) AS j FROM kept))`);
+    const [counts] = await rows(c, `SELECT (SELECT count(*) FROM input) AS n, (SELECT count(*) FROM rejected) AS r, (SELECT count(*) FROM late) AS l, (SELECT count(*) FROM kept) AS k, (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM clean) AS a`);
+    const reference = await rows(c, `SELECT page, (ts // 60000) * 60000 AS ws, count(*) AS events, count(*) FILTER (WHERE action = 'purchase') AS purchases, sum(revenue) AS revenue, avg(d) AS avg_d, max(d) AS max_d, count(DISTINCT userId) AS users, list(d ORDER BY d) AS ds FROM events GROUP BY ALL ORDER BY ALL`);
+    const results = (await hasFiles(dir, 'results'))
+      ? await rows(c, `SELECT page, epoch_ms(window_start) AS ws, epoch_ms(window_end) AS we, events, purchases, revenue, avg_duration_ms, max_duration_ms, p95_duration_ms, users, CAST(dt AS VARCHAR) AS dt, CAST(hour AS INTEGER) AS hour, typeof(window_start) AS tstype FROM read_parquet('${q('results')}/**/*.parquet', hive_partitioning = true)`)
+      : [];
+    const emitted = results.reduce((sum, row) => sum + num(row.events), 0);
+    if (num(counts?.n) !== emitted + num(counts?.r) + num(counts?.l) + (num(counts?.k) - num(counts?.e))) {
+      mismatches.push(`accounting: input ${num(counts?.n)} ≠ results ${emitted} + rejected ${num(counts?.r)} + late ${num(counts?.l)} + duplicates ${num(counts?.k) - num(counts?.e)}`);
+    }
+    if (num(counts?.a) !== num(counts?.n) - num(counts?.r)) mismatches.push(`clean/ archive holds ${num(counts?.a)} records, expected ${num(counts?.n) - num(counts?.r)}`);
+    const byKey = new Map<string, Record<string, unknown>>();
+    for (const row of results) {
+      const key = `${String(row.page)}@${num(row.ws)}`;
+      if (byKey.has(key)) mismatches.push(`window ${key} emitted twice`);
+      byKey.set(key, row);
+    }
+    for (const ref of reference) {
+      const key = `${String(ref.page)}@${num(ref.ws)}`;
+      const got = byKey.get(key);
+      byKey.delete(key);
+      if (got === undefined) {
+        mismatches.push(`window ${key} missing (reference ${num(ref.events)} events)`);
+        continue;
+      }
+      const exact: [string, unknown, unknown][] = [
+        ['events', got.events, ref.events],
+        ['purchases', got.purchases, ref.purchases],
+        ['revenue', got.revenue, ref.revenue],
+        ['max', got.max_duration_ms, ref.max_d],
+        ['window_end', got.we, num(ref.ws) + 60_000],
+        ['dt', got.dt, new Date(num(ref.ws)).toISOString().slice(0, 10)],
+        ['hour', num(got.hour), Number(new Date(num(ref.ws)).toISOString().slice(11, 13))],
+        ['window_start type', got.tstype, 'TIMESTAMP'],
+      ];
+      for (const [what, actual, expected] of exact) {
+        if (num(actual) !== num(expected) && actual !== expected) mismatches.push(`window ${key}: ${what} ${String(actual)} ≠ ${String(expected)}`);
+      }
+      const avg = num(got.avg_duration_ms);
+      if (Math.abs(avg - num(ref.avg_d)) > 1e-9 * Math.max(1, Math.abs(num(ref.avg_d)))) mismatches.push(`window ${key}: avg ${avg} ≠ ${num(ref.avg_d)}`);
+      // DDSketch: relative error ≤ 1% of a value at the 95th percentile rank (±1 rank for the rank convention).
+      const ds = (ref.ds as { items: unknown[] } | unknown[]) as unknown;
+      const sorted = (Array.isArray(ds) ? ds : (ds as { items: unknown[] }).items).map(num);
+      const n = sorted.length;
+      const lo = sorted[Math.max(0, Math.floor(0.95 * (n - 1)) - 1)] ?? 0;
+      const hi = sorted[Math.min(n - 1, Math.ceil(0.95 * n))] ?? 0;
+      const p95 = num(got.p95_duration_ms);
+      if (p95 < lo * 0.99 - 1e-9 || p95 > hi * 1.01 + 1e-9) mismatches.push(`window ${key}: p95 ${p95} outside [${lo}·0.99, ${hi}·1.01]`);
+      // HyperLogLog p=12: ±4.9% at 3σ (plus rounding of the integer estimate).
+      const users = num(got.users);
+      if (Math.abs(users - num(ref.users)) > 0.049 * num(ref.users) + 0.5) mismatches.push(`window ${key}: users ${users} vs exact ${num(ref.users)} beyond ±4.9%`);
+    }
+    for (const key of byKey.keys()) mismatches.push(`window ${key} emitted but not in the reference`);
+    return results.length;
+  } catch (error) {
+    mismatches.push(`verification failed: ${(error as Error).message}`);
+    return 0;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
