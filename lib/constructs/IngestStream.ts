@@ -7,7 +7,7 @@ import { Problems } from '../validation';
 export interface IngestStreamProps {
   /**
    * Physical stream name (the pipeline's `source.stream`).
-   * 1–128 characters from `[a-zA-Z0-9_.-]`.
+   * 1–128 characters from `[a-zA-Z0-9_.-]`, starting with a letter or digit.
    */
   readonly streamName: string;
   /**
@@ -27,13 +27,14 @@ export interface IngestStreamProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+/** Kinesis allows `[a-zA-Z0-9_.-]{1,128}`; the handlers also use the name as an S3 key segment, which must start with a letter or digit. */
+const STREAM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 /** Every problem with `props`, each naming the given value; empty when valid. */
 export function validateIngestStreamProps(props: IngestStreamProps): string[] {
   return [
     ...new Problems()
-      .pattern('Stream name', props.streamName, STREAM_NAME, '1-128 characters from [a-zA-Z0-9_.-]')
+      .pattern('Stream name', props.streamName, STREAM_NAME, '1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit')
       .integerRange('Shard count', props.shardCount, 1, 10000)
       .durationRange('Retention period', props.retentionPeriod, Duration.hours(24), Duration.hours(8760)).all,
   ];

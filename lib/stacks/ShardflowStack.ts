@@ -125,6 +125,9 @@ export interface ShardflowStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** A Glue table name that the handlers also accept as an S3 key segment (leading letter or digit). */
+const SINK_TABLE_NAME = /^[a-z0-9][a-z0-9_]{0,254}$/;
+
 /** Pipeline names: used in construct ids, alarm names and the `pipeline` metric dimension. */
 const PIPELINE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -174,7 +177,8 @@ export function validateShardflowStackProps(props: ShardflowStackProps): string[
           ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
         }),
       )
-      .pattern('Sink table name', spec.sink.table, GLUE_NAME, '1-255 characters from [a-z0-9_]')
+      .check(PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '', `Pipeline name must contain a letter or digit (given '${spec.name}')`)
+      .pattern('Sink table name', spec.sink.table, SINK_TABLE_NAME, '1-255 characters from [a-z0-9_], starting with a letter or digit')
       .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
       .addAll(
         validateOperatorFunctionProps({

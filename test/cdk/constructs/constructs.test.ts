@@ -29,7 +29,7 @@ describe('IngestStream', () => {
     const stack = newStack();
     expect(() => new IngestStream(stack, 'In', { streamName: '', shardCount: 1.5 })).toThrow(
       new ValidationError("IngestStream 'S/In'", [
-        "Stream name must be 1-128 characters from [a-zA-Z0-9_.-] (given '')",
+        "Stream name must be 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit (given '')",
         'Shard count must be between 1 and 10000 inclusive (given 1.5)',
       ]),
     );

@@ -94,12 +94,21 @@ describe('ShardflowStack props validation', () => {
     });
     expect(error.problems).toEqual([
       "Pipeline 'bad name': Pipeline name must be 1-64 characters from [a-zA-Z0-9_-] (given 'bad name')",
-      "Pipeline 'bad name': Stream name must be 1-128 characters from [a-zA-Z0-9_.-] (given 'has space')",
+      "Pipeline 'bad name': Stream name must be 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit (given 'has space')",
       "Pipeline 'bad name': Shard count must be between 1 and 10000 inclusive (given 0)",
-      "Pipeline 'bad name': Sink table name must be 1-255 characters from [a-z0-9_] (given 'Upper-Case')",
+      "Pipeline 'bad name': Sink table name must be 1-255 characters from [a-z0-9_], starting with a letter or digit (given 'Upper-Case')",
       "Pipeline 'bad name': Column name must not be a partition column (dt, hour) (given 'dt')",
       "Pipeline 'bad name': Column name must be 1-255 characters from [a-z0-9_] (given 'Mixed')",
       "Pipeline 'bad name': Column names must be unique (given 'x' more than once)",
+    ]);
+  });
+
+  it('when names only pass the character sets, it still rejects a leading symbol and a name with no letter or digit', () => {
+    const error = synthError({ pipelines: [{ spec: pipelineSpec({ name: '__', source: { stream: '.hidden' }, sink: { table: '_t' } }) }] });
+    expect(error.problems).toEqual([
+      "Pipeline '__': Stream name must be 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit (given '.hidden')",
+      "Pipeline '__': Pipeline name must contain a letter or digit (given '__')",
+      "Pipeline '__': Sink table name must be 1-255 characters from [a-z0-9_], starting with a letter or digit (given '_t')",
     ]);
   });
 
