@@ -50,7 +50,10 @@ const MAX_SOCKETS = 64;
  * @example
  * endpointOverride('KINESIS', { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }); // 'http://127.0.0.1:4566'
  */
-export function endpointOverride(service: AwsService, env: ClientEnvironment = process.env): string | undefined {
+export function endpointOverride(
+  service: AwsService,
+  env: ClientEnvironment = process.env,
+): string | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return undefined;
   const specific = env[`AWS_ENDPOINT_URL_${service}`];
   if (specific !== undefined && specific !== '') return specific;
@@ -65,7 +68,11 @@ interface CommonConfig {
   readonly requestHandler?: NodeHttpHandler;
 }
 
-function commonConfig(service: AwsService, env: ClientEnvironment, handler: () => NodeHttpHandler): CommonConfig {
+function commonConfig(
+  service: AwsService,
+  env: ClientEnvironment,
+  handler: () => NodeHttpHandler,
+): CommonConfig {
   const endpoint = endpointOverride(service, env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
@@ -78,7 +85,11 @@ function commonConfig(service: AwsService, env: ClientEnvironment, handler: () =
 /** S3 emulators understand neither virtual-hosted buckets on 127.0.0.1 nor the newer default checksums. */
 function s3OverrideConfig(common: CommonConfig): Partial<S3ClientConfig> {
   if (common.endpoint === undefined) return {};
-  return { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
+  return {
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  };
 }
 
 /**
@@ -134,13 +145,19 @@ function overriddenEnv(service: AwsService, overrides: { readonly endpoint?: unk
  */
 export function kinesisClient(overrides?: KinesisClientConfig): KinesisClient {
   if (overrides === undefined) return defaults().kinesis;
-  return new KinesisClient({ ...commonConfig('KINESIS', overriddenEnv('KINESIS', overrides), httpHandler), ...overrides });
+  return new KinesisClient({
+    ...commonConfig('KINESIS', overriddenEnv('KINESIS', overrides), httpHandler),
+    ...overrides,
+  });
 }
 
 /** The shared DynamoDB client, or a new one with `overrides` applied. */
 export function dynamoDbClient(overrides?: DynamoDBClientConfig): DynamoDBClient {
   if (overrides === undefined) return defaults().dynamoDb;
-  return new DynamoDBClient({ ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler), ...overrides });
+  return new DynamoDBClient({
+    ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler),
+    ...overrides,
+  });
 }
 
 /** The shared S3 client, or a new one with `overrides` applied. */
@@ -153,13 +170,19 @@ export function s3Client(overrides?: S3ClientConfig): S3Client {
 /** The shared SQS client, or a new one with `overrides` applied. */
 export function sqsClient(overrides?: SQSClientConfig): SQSClient {
   if (overrides === undefined) return defaults().sqs;
-  return new SQSClient({ ...commonConfig('SQS', overriddenEnv('SQS', overrides), httpHandler), ...overrides });
+  return new SQSClient({
+    ...commonConfig('SQS', overriddenEnv('SQS', overrides), httpHandler),
+    ...overrides,
+  });
 }
 
 /** The shared Athena client, or a new one with `overrides` applied. */
 export function athenaClient(overrides?: AthenaClientConfig): AthenaClient {
   if (overrides === undefined) return defaults().athena;
-  return new AthenaClient({ ...commonConfig('ATHENA', overriddenEnv('ATHENA', overrides), httpHandler), ...overrides });
+  return new AthenaClient({
+    ...commonConfig('ATHENA', overriddenEnv('ATHENA', overrides), httpHandler),
+    ...overrides,
+  });
 }
 
 function httpHandler(): NodeHttpHandler {

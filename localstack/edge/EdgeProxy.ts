@@ -1,4 +1,12 @@
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOOPBACK_HOST, type LocalService } from '../emulators/constants';
 import { routeRequest } from './routeRequest';
@@ -49,7 +57,13 @@ function xmlEscape(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function sendError(request: IncomingMessage, response: ServerResponse, status: number, code: string, message: string): void {
+function sendError(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+): void {
   if (response.headersSent) {
     response.destroy();
     return;
@@ -86,7 +100,13 @@ export async function startEdgeProxy(options: EdgeProxyOptions): Promise<Running
     }
     const upstream = upstreams.get(route.service);
     if (upstream === undefined) {
-      sendError(request, response, 400, 'UnknownServiceException', `No emulator is configured for ${route.service}`);
+      sendError(
+        request,
+        response,
+        400,
+        'UnknownServiceException',
+        `No emulator is configured for ${route.service}`,
+      );
       request.resume();
       return;
     }
@@ -107,7 +127,13 @@ export async function startEdgeProxy(options: EdgeProxyOptions): Promise<Running
       },
     );
     outgoing.once('error', (error) =>
-      sendError(request, response, 502, 'ServiceUnavailable', `${route.service} emulator failed: ${error.message}`),
+      sendError(
+        request,
+        response,
+        502,
+        'ServiceUnavailable',
+        `${route.service} emulator failed: ${error.message}`,
+      ),
     );
     request.once('aborted', () => outgoing.destroy());
     request.pipe(outgoing);

@@ -50,7 +50,12 @@ async function waitActive(client: KinesisClient, stream: string): Promise<void> 
  * Writes `records` records in PutRecords batches of 500 with `concurrency` requests in flight, then
  * reads them all back with GetRecords (one reader per shard).
  */
-export async function measureKinesisRates(endpoint: string, stream: string, records: number, concurrency: number): Promise<KinesisRates> {
+export async function measureKinesisRates(
+  endpoint: string,
+  stream: string,
+  records: number,
+  concurrency: number,
+): Promise<KinesisRates> {
   const client = kinesisClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
@@ -68,7 +73,8 @@ export async function measureKinesisRates(endpoint: string, stream: string, reco
             Data: payload,
           }));
           const result = await client.send(new PutRecordsCommand({ StreamName: stream, Records: entries }));
-          if ((result.FailedRecordCount ?? 0) > 0) throw new Error(`${result.FailedRecordCount} records failed`);
+          if ((result.FailedRecordCount ?? 0) > 0)
+            throw new Error(`${result.FailedRecordCount} records failed`);
         }
       }),
     );
@@ -81,7 +87,13 @@ export async function measureKinesisRates(endpoint: string, stream: string, reco
     await Promise.all(
       shards.map(async (shard) => {
         let iterator = (
-          await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
+          await client.send(
+            new GetShardIteratorCommand({
+              StreamName: stream,
+              ShardId: shard.ShardId,
+              ShardIteratorType: 'TRIM_HORIZON',
+            }),
+          )
         ).ShardIterator;
         while (iterator !== undefined) {
           const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
@@ -97,7 +109,12 @@ export async function measureKinesisRates(endpoint: string, stream: string, reco
     const latencies: number[] = [];
     for (let i = 0; i < SMALL_REQUESTS; i++) {
       const started = performance.now();
-      await client.send(new PutRecordsCommand({ StreamName: stream, Records: [{ PartitionKey: `small-${i}`, Data: payload }] }));
+      await client.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: [{ PartitionKey: `small-${i}`, Data: payload }],
+        }),
+      );
       latencies.push(performance.now() - started);
     }
     latencies.sort((a, b) => a - b);
@@ -124,11 +141,15 @@ export async function measureNoopRoundTrip(requests: number): Promise<{ directMs
   });
   await new Promise<void>((resolve) => noop.listen(0, '127.0.0.1', resolve));
   const upstream = `http://127.0.0.1:${(noop.address() as AddressInfo).port}`;
-  const edge = await startEdgeProxy({ port: 0, upstreams: { kinesis: upstream, dynamodb: upstream, s3: upstream } });
+  const edge = await startEdgeProxy({
+    port: 0,
+    upstreams: { kinesis: upstream, dynamodb: upstream, s3: upstream },
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const body = JSON.stringify({ StreamName: 'x', Records: [{ PartitionKey: 'k', Data: 'AAAA' }] });
   const headers = {
-    authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0',
     'x-amz-target': 'Kinesis_20131202.PutRecords',
     'content-type': 'application/x-amz-json-1.1',
   };
@@ -161,19 +182,32 @@ export async function measureNoopRoundTrip(requests: number): Promise<{ directMs
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { records: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '4' } } });
+  const { values } = parseArgs({
+    options: { records: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '4' } },
+  });
   const records = Number(values.records);
   const concurrency = Number(values.concurrency);
   const kinesis = await startKinesisEmulator();
-  const edge = await startEdgeProxy({ port: 0, upstreams: { kinesis: kinesis.endpoint, dynamodb: kinesis.endpoint, s3: kinesis.endpoint } });
+  const edge = await startEdgeProxy({
+    port: 0,
+    upstreams: { kinesis: kinesis.endpoint, dynamodb: kinesis.endpoint, s3: kinesis.endpoint },
+  });
   try {
     const rows: Array<[string, KinesisRates]> = [];
     // Alternate to spread any warm-up or machine-load effect over both paths.
     for (let round = 0; round < 3; round++) {
-      rows.push(['direct', await measureKinesisRates(kinesis.endpoint, `bench-direct-${round}`, records, concurrency)]);
-      rows.push(['edge', await measureKinesisRates(edge.endpoint, `bench-edge-${round}`, records, concurrency)]);
+      rows.push([
+        'direct',
+        await measureKinesisRates(kinesis.endpoint, `bench-direct-${round}`, records, concurrency),
+      ]);
+      rows.push([
+        'edge',
+        await measureKinesisRates(edge.endpoint, `bench-edge-${round}`, records, concurrency),
+      ]);
     }
-    process.stdout.write(`${records} records of ${RECORD_BYTES} B, PutRecords batches of ${BATCH}, ${concurrency} in flight, 4 shards\n`);
+    process.stdout.write(
+      `${records} records of ${RECORD_BYTES} B, PutRecords batches of ${BATCH}, ${concurrency} in flight, 4 shards\n`,
+    );
     process.stdout.write(
       '| path | PutRecords records/s | PutRecords req/s | GetRecords records/s | GetRecords req/s | 1-record PutRecords p50 ms |\n|---|---|---|---|---|---|\n',
     );

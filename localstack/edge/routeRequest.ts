@@ -58,19 +58,24 @@ function presignedCredential(url: string | undefined): string | undefined {
  */
 export function routeRequest(request: RoutableRequest): Route {
   const authorization = header(request, 'authorization');
-  const credential = authorization !== undefined ? CREDENTIAL_IN_AUTHORIZATION.exec(authorization)?.[1] : undefined;
+  const credential =
+    authorization !== undefined ? CREDENTIAL_IN_AUTHORIZATION.exec(authorization)?.[1] : undefined;
   if (credential !== undefined) {
     const scoped = scopeService(credential);
     const service = known(scoped);
     if (service !== undefined) return { service, by: 'authorization' };
-    return { error: `The local cloud does not emulate service '${scoped ?? credential}' (from the Authorization credential scope)` };
+    return {
+      error: `The local cloud does not emulate service '${scoped ?? credential}' (from the Authorization credential scope)`,
+    };
   }
   const presigned = presignedCredential(request.url);
   if (presigned !== undefined) {
     const scoped = scopeService(presigned);
     const service = known(scoped);
     if (service !== undefined) return { service, by: 'presigned-query' };
-    return { error: `The local cloud does not emulate service '${scoped ?? presigned}' (from X-Amz-Credential)` };
+    return {
+      error: `The local cloud does not emulate service '${scoped ?? presigned}' (from X-Amz-Credential)`,
+    };
   }
   const target = header(request, 'x-amz-target');
   if (target !== undefined) {
@@ -79,6 +84,7 @@ export function routeRequest(request: RoutableRequest): Route {
     return { error: `The local cloud does not emulate the X-Amz-Target '${target}'` };
   }
   return {
-    error: 'Cannot tell which service this request is for: no SigV4 credential scope and no X-Amz-Target header',
+    error:
+      'Cannot tell which service this request is for: no SigV4 credential scope and no X-Amz-Target header',
   };
 }

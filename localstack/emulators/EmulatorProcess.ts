@@ -98,7 +98,12 @@ export class EmulatorProcess {
   private readonly exited: Promise<void>;
   private stopping: Promise<void> | undefined;
 
-  private constructor(name: string, child: ChildProcess, ports: ReadonlyMap<number, number>, exited: Promise<void>) {
+  private constructor(
+    name: string,
+    child: ChildProcess,
+    ports: ReadonlyMap<number, number>,
+    exited: Promise<void>,
+  ) {
     this.name = name;
     this.child = child;
     this.pid = child.pid as number;
@@ -160,7 +165,10 @@ export class EmulatorProcess {
           reject(new EmulatorStartError(`${options.name}: ${message}${output}`, { cause }));
         };
         const check = (): void => {
-          if (placeholders.every((p) => ports.has(p)) && (options.portFromOutput === undefined || ports.has(0))) {
+          if (
+            placeholders.every((p) => ports.has(p)) &&
+            (options.portFromOutput === undefined || ports.has(0))
+          ) {
             cleanup();
             resolve();
           }
@@ -198,7 +206,8 @@ export class EmulatorProcess {
   /** The free port bound in place of a placeholder passed in `ephemeralPorts`. */
   public port(placeholder: number): number {
     const port = this.ports.get(placeholder);
-    if (port === undefined) throw new EmulatorStartError(`${this.name}: no port was bound for placeholder ${placeholder}`);
+    if (port === undefined)
+      throw new EmulatorStartError(`${this.name}: no port was bound for placeholder ${placeholder}`);
     return port;
   }
 

@@ -34,7 +34,12 @@ export async function startDynaliteEmulator(options: EmulatorOptions = {}): Prom
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
-  const client = dynamoDbClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const client = dynamoDbClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
   try {
     await waitUntilHealthy('dynamodb', () => client.send(new ListTablesCommand({})), timeoutMs);
   } catch (error) {
@@ -43,5 +48,11 @@ export async function startDynaliteEmulator(options: EmulatorOptions = {}): Prom
   } finally {
     client.destroy();
   }
-  return { service: 'dynamodb', endpoint, pid: child.pid, startupMs: performance.now() - started, stop: () => child.stop() };
+  return {
+    service: 'dynamodb',
+    endpoint,
+    pid: child.pid,
+    startupMs: performance.now() - started,
+    stop: () => child.stop(),
+  };
 }

@@ -32,5 +32,7 @@ export function startDynamoDbEmulator(
   options: EmulatorOptions = {},
   kind: DynamoDbEmulatorKind = dynamoDbEmulatorKind(process.env[DYNAMODB_EMULATOR_ENV]),
 ): Promise<RunningEmulator> {
-  return kind === DYNAMODB_EMULATORS.DYNALITE ? startDynaliteEmulator(options) : startDynamoDbLocalEmulator(options);
+  return kind === DYNAMODB_EMULATORS.DYNALITE
+    ? startDynaliteEmulator(options)
+    : startDynamoDbLocalEmulator(options);
 }

@@ -51,7 +51,9 @@ function expect(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
 }
 
-async function expectConditionalFailure(run: () => Promise<unknown>): Promise<ConditionalCheckFailedException> {
+async function expectConditionalFailure(
+  run: () => Promise<unknown>,
+): Promise<ConditionalCheckFailedException> {
   try {
     await run();
   } catch (error) {
@@ -67,7 +69,10 @@ async function expectConditionalFailure(run: () => Promise<unknown>): Promise<Co
  * @example
  * const checks = await probeDynamoDbFidelity(new DynamoDBClient({ endpoint }));
  */
-export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = `fidelity-${process.pid}`): Promise<FidelityCheck[]> {
+export async function probeDynamoDbFidelity(
+  client: DynamoDBClient,
+  tableName = `fidelity-${process.pid}`,
+): Promise<FidelityCheck[]> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -95,7 +100,8 @@ export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = 
     }),
   );
   const key = (sk: string): Item => ({ pk: { S: 'p#k' }, sk: { S: sk } });
-  const put = (item: Item): Promise<unknown> => client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+  const put = (item: Item): Promise<unknown> =>
+    client.send(new PutItemCommand({ TableName: tableName, Item: item }));
   // The state store's fenced write: version check plus per-shard high-water mark in a map.
   const fencedUpdate = (sk: string, read: number, max: string, returnOld: boolean): Promise<unknown> =>
     client.send(
@@ -105,7 +111,11 @@ export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = 
         UpdateExpression: 'SET fence.#s = :max, version = :next',
         ConditionExpression: 'version = :read AND (attribute_not_exists(fence.#s) OR fence.#s < :max)',
         ExpressionAttributeNames: { '#s': 'shardId-000000000000' },
-        ExpressionAttributeValues: { ':max': { S: max }, ':read': { N: String(read) }, ':next': { N: String(read + 1) } },
+        ExpressionAttributeValues: {
+          ':max': { S: max },
+          ':read': { N: String(read) },
+          ':next': { N: String(read + 1) },
+        },
         ...(returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
       }),
     );
@@ -131,27 +141,35 @@ export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = 
       await check('ReturnValuesOnConditionCheckFailure ALL_OLD', async () => {
         await put(window('w3'));
         const failure = await expectConditionalFailure(() => fencedUpdate('w3', 9, seq(9), true));
-        expect(failure.Item?.version?.N === '1', `exception carries no old item (Item = ${JSON.stringify(failure.Item)})`);
+        expect(
+          failure.Item?.version?.N === '1',
+          `exception carries no old item (Item = ${JSON.stringify(failure.Item)})`,
+        );
         return 'exception carries the stored item';
       }),
       await check('UpdateItem SET on a nested map key', async () => {
         await put(window('w4'));
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key('w4'),
-            UpdateExpression: 'SET fence.#a = :a, agg.#c = if_not_exists(agg.#c, :zero)',
-            ExpressionAttributeNames: { '#a': 'shardId-000000000001', '#c': 'count' },
-            ExpressionAttributeValues: { ':a': { S: seq(3) }, ':zero': { N: '0' } },
-          }),
-        ).then(
-          () => {
-            throw new Error('SET on a path under a missing map (agg) succeeded; DynamoDB rejects it');
-          },
-          (error: unknown) => {
-            expect(error instanceof Error && error.name === 'ValidationException', `expected ValidationException, got ${describe(error)}`);
-          },
-        );
+        await client
+          .send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: key('w4'),
+              UpdateExpression: 'SET fence.#a = :a, agg.#c = if_not_exists(agg.#c, :zero)',
+              ExpressionAttributeNames: { '#a': 'shardId-000000000001', '#c': 'count' },
+              ExpressionAttributeValues: { ':a': { S: seq(3) }, ':zero': { N: '0' } },
+            }),
+          )
+          .then(
+            () => {
+              throw new Error('SET on a path under a missing map (agg) succeeded; DynamoDB rejects it');
+            },
+            (error: unknown) => {
+              expect(
+                error instanceof Error && error.name === 'ValidationException',
+                `expected ValidationException, got ${describe(error)}`,
+              );
+            },
+          );
         await client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -161,14 +179,23 @@ export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = 
             ExpressionAttributeValues: { ':a': { S: seq(3) } },
           }),
         );
-        const got = await client.send(new GetItemCommand({ TableName: tableName, Key: key('w4'), ConsistentRead: true }));
+        const got = await client.send(
+          new GetItemCommand({ TableName: tableName, Key: key('w4'), ConsistentRead: true }),
+        );
         const fence = got.Item?.fence?.M;
-        expect(fence?.['shardId-000000000001']?.S === seq(3) && fence['shardId-000000000000']?.S === seq(5), 'map not merged');
+        expect(
+          fence?.['shardId-000000000001']?.S === seq(3) && fence['shardId-000000000000']?.S === seq(5),
+          'map not merged',
+        );
         return 'key added, siblings kept, missing parent rejected';
       }),
       await check('BatchGetItem with ConsistentRead', async () => {
         const result = await client.send(
-          new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: [key('w1'), key('w3'), key('absent')], ConsistentRead: true } } }),
+          new BatchGetItemCommand({
+            RequestItems: {
+              [tableName]: { Keys: [key('w1'), key('w3'), key('absent')], ConsistentRead: true },
+            },
+          }),
         );
         const count = result.Responses?.[tableName]?.length ?? 0;
         expect(count === 2, `returned ${count} items, expected 2`);
@@ -202,13 +229,18 @@ export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = 
           const oldItem = error.CancellationReasons?.[1]?.Item;
           expect(oldItem?.version?.N === '1', 'no ALL_OLD item in the cancellation reason');
         }
-        const t2 = await client.send(new GetItemCommand({ TableName: tableName, Key: key('t2'), ConsistentRead: true }));
+        const t2 = await client.send(
+          new GetItemCommand({ TableName: tableName, Key: key('t2'), ConsistentRead: true }),
+        );
         expect(t2.Item === undefined, 'the other write of the cancelled transaction was applied');
         return 'cancelled atomically with per-item reasons and old item';
       }),
       await check('TTL (UpdateTimeToLive / DescribeTimeToLive)', async () => {
         await client.send(
-          new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } }),
+          new UpdateTimeToLiveCommand({
+            TableName: tableName,
+            TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+          }),
         );
         const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
         const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
@@ -238,7 +270,9 @@ export async function probeDynamoDbFidelity(client: DynamoDBClient, tableName = 
 }
 
 /** Markdown table of the checks of several emulators. */
-export function fidelityTable(results: ReadonlyArray<{ readonly emulator: string; readonly checks: readonly FidelityCheck[] }>): string {
+export function fidelityTable(
+  results: ReadonlyArray<{ readonly emulator: string; readonly checks: readonly FidelityCheck[] }>,
+): string {
   const names = results[0]?.checks.map((c) => c.name) ?? [];
   const header = `| Behaviour | ${results.map((r) => r.emulator).join(' | ')} |`;
   const rule = `|---|${results.map(() => '---').join('|')}|`;

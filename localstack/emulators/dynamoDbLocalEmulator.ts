@@ -49,7 +49,13 @@ async function exists(path: string): Promise<boolean> {
 async function launcherArgs(emulatorDir: string): Promise<string[]> {
   const source = await readFile(LAUNCHER_SOURCE);
   const digest = createHash('sha256').update(source).update(emulatorDir).digest('hex').slice(0, 16);
-  const cacheDir = join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), '..', '.cache', 'shardflow', digest);
+  const cacheDir = join(
+    dirname(require.resolve('amplify-dynamodb-simulator/package.json')),
+    '..',
+    '.cache',
+    'shardflow',
+    digest,
+  );
   if (!(await exists(join(cacheDir, `${LAUNCHER_CLASS}.class`)))) {
     const staging = `${cacheDir}.${process.pid}`;
     try {
@@ -97,7 +103,12 @@ export async function startDynamoDbLocalEmulator(options: EmulatorOptions = {}):
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(0)}`;
-  const client = dynamoDbClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const client = dynamoDbClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
   try {
     await waitUntilHealthy('dynamodb', () => client.send(new ListTablesCommand({})), timeoutMs);
   } catch (error) {
@@ -106,5 +117,11 @@ export async function startDynamoDbLocalEmulator(options: EmulatorOptions = {}):
   } finally {
     client.destroy();
   }
-  return { service: 'dynamodb', endpoint, pid: child.pid, startupMs: performance.now() - started, stop: () => child.stop() };
+  return {
+    service: 'dynamodb',
+    endpoint,
+    pid: child.pid,
+    startupMs: performance.now() - started,
+    stop: () => child.stop(),
+  };
 }

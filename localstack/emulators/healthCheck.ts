@@ -10,7 +10,11 @@ const POLL_INTERVAL_MS = 50;
  *
  * @throws EmulatorHealthCheckError carrying the last failure as `cause`.
  */
-export async function waitUntilHealthy(name: string, check: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+export async function waitUntilHealthy(
+  name: string,
+  check: () => Promise<unknown>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -21,7 +25,8 @@ export async function waitUntilHealthy(name: string, check: () => Promise<unknow
       lastError = error;
     }
     if (performance.now() >= deadline) {
-      const reason = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
+      const reason =
+        lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
       throw new EmulatorHealthCheckError(`${name} did not answer within ${timeoutMs} ms (${reason})`, {
         cause: lastError,
       });

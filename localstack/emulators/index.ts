@@ -9,7 +9,13 @@ import { startKinesisEmulator } from './kinesisEmulator';
 import { startS3Emulator } from './s3Emulator';
 import type { RunningEmulator } from './types';
 
-export { DEFAULT_EDGE_PORT, LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SERVICES, type LocalService } from './constants';
+export {
+  DEFAULT_EDGE_PORT,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_SERVICES,
+  type LocalService,
+} from './constants';
 export { EmulatorHealthCheckError, EmulatorStartError, LocalCloudError } from './errors';
 
 /** Options of {@link startLocalCloud}. */
@@ -64,7 +70,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
   const byService = new Map<LocalService, RunningEmulator>(running.map((e) => [e.service, e]));
   const get = (service: LocalService): RunningEmulator => byService.get(service) as RunningEmulator;
-  const endpoints = { kinesis: get('kinesis').endpoint, dynamodb: get('dynamodb').endpoint, s3: get('s3').endpoint };
+  const endpoints = {
+    kinesis: get('kinesis').endpoint,
+    dynamodb: get('dynamodb').endpoint,
+    s3: get('s3').endpoint,
+  };
   let edge: RunningEdge;
   try {
     edge = await startEdgeProxy({ port: options.edgePort ?? DEFAULT_EDGE_PORT, upstreams: endpoints });
@@ -78,7 +88,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     s3: get('s3').startupMs,
     total: performance.now() - started,
   };
-  for (const emulator of running) log?.(`${emulator.service} ready at ${emulator.endpoint} in ${Math.round(emulator.startupMs)} ms`);
+  for (const emulator of running)
+    log?.(`${emulator.service} ready at ${emulator.endpoint} in ${Math.round(emulator.startupMs)} ms`);
   log?.(`edge ready at ${edge.endpoint}; local cloud up in ${Math.round(startupMs.total)} ms`);
   let stopping: Promise<void> | undefined;
   return {

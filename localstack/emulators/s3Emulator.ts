@@ -24,13 +24,7 @@ export async function startS3Emulator(options: EmulatorOptions = {}): Promise<Ru
     child = await EmulatorProcess.start({
       name: 's3',
       command: process.execPath,
-      args: [
-        '--require',
-        LOOPBACK_PRELOAD,
-        script,
-        directory,
-        String(PORT_PLACEHOLDER),
-      ],
+      args: ['--require', LOOPBACK_PRELOAD, script, directory, String(PORT_PLACEHOLDER)],
       ephemeralPorts: [PORT_PLACEHOLDER],
       timeoutMs,
       ...(options.log ? { log: options.log } : {}),

@@ -44,7 +44,8 @@ function isServiceMap<T>(value: unknown, item: (v: unknown) => v is T): value is
 }
 
 const isPid = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 1;
-const isLoopbackUrl = (v: unknown): v is string => typeof v === 'string' && /^http:\/\/127\.0\.0\.1:\d{1,5}$/.test(v);
+const isLoopbackUrl = (v: unknown): v is string =>
+  typeof v === 'string' && /^http:\/\/127\.0\.0\.1:\d{1,5}$/.test(v);
 
 /** Parses a state file's content; anything that does not look exactly right is `undefined` (hostile input). */
 export function parseState(text: string): LocalCloudState | undefined {

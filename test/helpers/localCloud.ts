@@ -9,7 +9,12 @@
  * });
  */
 import { resetClients } from '../../functions/adapters/aws';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud, type LocalCloud } from '../../localstack/emulators';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startLocalCloud,
+  type LocalCloud,
+} from '../../localstack/emulators';
 
 /** Emulators of a cold start on a busy 2-core machine need more than jest's default 5 s. */
 export const LOCAL_CLOUD_HOOK_TIMEOUT_MS = 60_000;
@@ -20,7 +25,12 @@ const FIXTURE_ENV = {
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
 } as const;
 
-const TOUCHED = ['AWS_ENDPOINT_URL', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', ...Object.keys(FIXTURE_ENV)] as const;
+const TOUCHED = [
+  'AWS_ENDPOINT_URL',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  ...Object.keys(FIXTURE_ENV),
+] as const;
 
 /**
  * Starts the local cloud (edge on a free port) in `beforeAll`, points the AWS environment variables at
@@ -47,7 +57,8 @@ export function useLocalCloud(): () => LocalCloud {
     await cloud?.stop();
   }, LOCAL_CLOUD_HOOK_TIMEOUT_MS);
   return () => {
-    if (cloud === undefined) throw new Error('useLocalCloud(): the local cloud is only available inside tests');
+    if (cloud === undefined)
+      throw new Error('useLocalCloud(): the local cloud is only available inside tests');
     return cloud;
   };
 }

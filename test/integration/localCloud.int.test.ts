@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -15,11 +20,19 @@ import {
   ListShardsCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createClients } from '../../functions/adapters/aws';
+import { createClients, dynamoDbClient, kinesisClient } from '../../functions/adapters/aws';
 import { probeDynamoDbFidelity } from '../../localstack/emulators/dynamoDbFidelity';
-import { startLocalCloud } from '../../localstack/emulators/index';
+import { useLocalCloud } from '../helpers/localCloud';
 import { readState, stateFilePath } from '../../localstack/emulators/stateFile';
 
 const run = promisify(execFile);
@@ -67,12 +80,17 @@ async function exerciseServices(clients: ServiceClients, suffix: string): Promis
     }),
   );
   expect(put.FailedRecordCount).toBe(0);
-  const shardId = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards?.[0]?.ShardId;
+  const shardId = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }))).Shards?.[0]
+    ?.ShardId;
   const iterator = await clients.kinesis.send(
     new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
   );
   const got = await clients.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
-  expect((got.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['record-a', 'record-b', 'record-c']);
+  expect((got.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString())).toEqual([
+    'record-a',
+    'record-b',
+    'record-c',
+  ]);
 
   const table = `int-table-${suffix}`;
   await clients.dynamoDb.send(
@@ -97,9 +115,33 @@ async function exerciseServices(clients: ServiceClients, suffix: string): Promis
 
   const bucket = `int-bucket-${suffix}`;
   await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json', Body: '{"ok":true}' }));
-  const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json' }));
+  await clients.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json', Body: '{"ok":true}' }),
+  );
+  const object = await clients.s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json' }),
+  );
   expect(await object.Body?.transformToString()).toBe('{"ok":true}');
+  await clients.s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-02/b.json', Body: '{}' }),
+  );
+  const head = await clients.s3.send(
+    new HeadObjectCommand({ Bucket: bucket, Key: 'results/dt=2026-01-01/a.json' }),
+  );
+  expect(head.ContentLength).toBe(11);
+  const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'results/' }));
+  expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([
+    'results/dt=2026-01-01/a.json',
+    'results/dt=2026-01-02/b.json',
+  ]);
+  const deleted = await clients.s3.send(
+    new DeleteObjectsCommand({
+      Bucket: bucket,
+      Delete: { Objects: [{ Key: 'results/dt=2026-01-01/a.json' }, { Key: 'results/dt=2026-01-02/b.json' }] },
+    }),
+  );
+  expect(deleted.Errors ?? []).toEqual([]);
+  expect((await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount).toBe(0);
 }
 
 describe('local cloud', () => {
@@ -132,7 +174,11 @@ describe('local cloud', () => {
       const viaFactory = createClients({ AWS_ENDPOINT_URL: state.endpoint, AWS_REGION: 'us-east-1' });
       // Through bare SDK clients: the SDK reads AWS_ENDPOINT_URL itself; only transport settings are given.
       const saved = { ...process.env };
-      Object.assign(process.env, { AWS_ENDPOINT_URL: state.endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL: state.endpoint,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+      });
       delete process.env.AWS_PROFILE;
       delete process.env.AWS_SESSION_TOKEN;
       const handler = new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true }) });
@@ -167,39 +213,19 @@ describe('local cloud', () => {
   );
 
   it(
-    'when startLocalCloud is stopped, no emulator process is left, and the DynamoDB emulator passes every fidelity check',
-    async () => {
-      const cloud = await startLocalCloud({ edgePort: 0 });
-      const pids = Object.values(cloud.pids);
-      try {
-        expect(pids.every(processAlive)).toBe(true);
-        const client = new DynamoDBClient({
-          endpoint: cloud.endpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-          requestHandler: new NodeHttpHandler(),
-        });
-        try {
-          const checks = await probeDynamoDbFidelity(client);
-          expect(checks.filter((c) => !c.passed)).toEqual([]);
-          expect(checks.length).toBeGreaterThanOrEqual(8);
-        } finally {
-          client.destroy();
-        }
-      } finally {
-        await cloud.stop();
-      }
-      expect(await eventually(() => pids.every((pid) => !processAlive(pid)))).toBe(true);
-    },
-    TIMEOUT_MS,
-  );
-
-  it(
     'when a foreground `local up` is killed with SIGKILL (a crashed run), its emulators exit by themselves',
     async () => {
-      const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], { env: env(), stdio: 'ignore' });
+      const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], {
+        env: env(),
+        stdio: 'ignore',
+      });
       try {
-        expect(await eventually(async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined, 120_000)).toBe(true);
+        expect(
+          await eventually(
+            async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined,
+            120_000,
+          ),
+        ).toBe(true);
         const state = await readState(stateFilePath(stateDir));
         const emulators = Object.values(state?.pids ?? {});
         expect(emulators).toHaveLength(3);
@@ -212,4 +238,37 @@ describe('local cloud', () => {
     },
     TIMEOUT_MS,
   );
+});
+
+describe('useLocalCloud fixture (startLocalCloud in beforeAll, stop in afterAll)', () => {
+  const endpointBefore = process.env.AWS_ENDPOINT_URL;
+  let pids: number[] = [];
+
+  describe('while active', () => {
+    const cloud = useLocalCloud();
+
+    it(
+      'when active, AWS_ENDPOINT_URL points at the edge, the factory singletons reach the emulators, and DynamoDB passes every fidelity check',
+      async () => {
+        pids = Object.values(cloud().pids);
+        expect(pids.every(processAlive)).toBe(true);
+        expect(process.env.AWS_ENDPOINT_URL).toBe(cloud().endpoint);
+        expect(process.env.AWS_REGION).toBe('us-east-1');
+        expect(await kinesisClient().config.endpoint?.()).toMatchObject({
+          hostname: '127.0.0.1',
+          port: Number(new URL(cloud().endpoint).port),
+        });
+        const checks = await probeDynamoDbFidelity(dynamoDbClient());
+        expect(checks.filter((c) => !c.passed)).toEqual([]);
+        expect(checks.length).toBeGreaterThanOrEqual(8);
+      },
+      TIMEOUT_MS,
+    );
+  });
+
+  it('when the fixture has stopped, no emulator process is left and the environment is restored', async () => {
+    expect(pids).toHaveLength(3);
+    expect(await eventually(() => pids.every((pid) => !processAlive(pid)))).toBe(true);
+    expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
+  });
 });

@@ -11,7 +11,13 @@ import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { InvalidArgumentError, type Command } from 'commander';
 import { dynamoDbClient, kinesisClient, s3Client } from '../../../functions/adapters/aws';
-import { DEFAULT_EDGE_PORT, EDGE_PORT_ENV, LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../../emulators/constants';
+import {
+  DEFAULT_EDGE_PORT,
+  EDGE_PORT_ENV,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalService,
+} from '../../emulators/constants';
 import { groupAlive, signalGroup } from '../../emulators/EmulatorProcess';
 import { LocalCloudError } from '../../emulators/errors';
 import { startLocalCloud } from '../../emulators/index';
@@ -87,7 +93,9 @@ async function ensureNotRunning(): Promise<void> {
   const existing = await readState();
   if (existing === undefined) return;
   if (await isOurUpProcess(existing.pid)) {
-    throw new LocalCloudError(`the local cloud is already running (pid ${existing.pid}) at ${existing.endpoint}; run 'shardflow local down' first`);
+    throw new LocalCloudError(
+      `the local cloud is already running (pid ${existing.pid}) at ${existing.endpoint}; run 'shardflow local down' first`,
+    );
   }
   await removeState();
 }
@@ -155,7 +163,11 @@ async function upDetached(port: number): Promise<void> {
   const state = await new Promise<LocalCloudState>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
-      reject(new LocalCloudError(`the local cloud was not healthy after ${DETACH_READY_TIMEOUT_MS} ms (see ${logPath})`));
+      reject(
+        new LocalCloudError(
+          `the local cloud was not healthy after ${DETACH_READY_TIMEOUT_MS} ms (see ${logPath})`,
+        ),
+      );
     }, DETACH_READY_TIMEOUT_MS);
     child.on('message', (message: unknown) => {
       if ((message as Partial<ReadyMessage> | null)?.type === 'shardflow:local-ready') {
@@ -170,14 +182,18 @@ async function upDetached(port: number): Promise<void> {
     child.once('exit', (code) => {
       clearTimeout(timer);
       void tail(logPath).then((output) =>
-        reject(new LocalCloudError(`the local cloud exited during start-up (code ${code ?? 'none'}): ${output}`)),
+        reject(
+          new LocalCloudError(`the local cloud exited during start-up (code ${code ?? 'none'}): ${output}`),
+        ),
       );
     });
   });
   child.removeAllListeners('exit');
   child.disconnect();
   child.unref();
-  process.stdout.write(`${describeCloud(state)}\nRunning in the background (log: ${logPath}); stop it with 'shardflow local down'.\n`);
+  process.stdout.write(
+    `${describeCloud(state)}\nRunning in the background (log: ${logPath}); stop it with 'shardflow local down'.\n`,
+  );
 }
 
 async function down(): Promise<void> {
@@ -190,7 +206,8 @@ async function down(): Promise<void> {
   if (await isOurUpProcess(state.pid)) {
     process.kill(state.pid, 'SIGTERM');
     const deadline = performance.now() + DOWN_GRACE_MS;
-    while ((processAlive(state.pid) || groups.some(groupAlive)) && performance.now() < deadline) await sleep(50);
+    while ((processAlive(state.pid) || groups.some(groupAlive)) && performance.now() < deadline)
+      await sleep(50);
   }
   // Whatever did not stop in time (or was orphaned by a killed `up`) goes now, group by group.
   if (await isOurUpProcess(state.pid)) {
@@ -203,7 +220,12 @@ async function down(): Promise<void> {
 }
 
 async function health(state: LocalCloudState): Promise<Record<LocalService, string>> {
-  const common = { endpoint: state.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 };
+  const common = {
+    endpoint: state.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  };
   const timed = async (call: () => Promise<unknown>): Promise<string> => {
     try {
       await call();
@@ -217,9 +239,15 @@ async function health(state: LocalCloudState): Promise<Record<LocalService, stri
   const s3 = s3Client(common);
   try {
     const [k, d, s] = await Promise.all([
-      timed(() => kinesis.send(new ListStreamsCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })),
-      timed(() => dynamodb.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })),
-      timed(() => s3.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })),
+      timed(() =>
+        kinesis.send(new ListStreamsCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }),
+      ),
+      timed(() =>
+        dynamodb.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }),
+      ),
+      timed(() =>
+        s3.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }),
+      ),
     ]);
     return { kinesis: k, dynamodb: d, s3: s };
   } finally {
@@ -232,7 +260,9 @@ async function health(state: LocalCloudState): Promise<Record<LocalService, stri
 async function status(): Promise<void> {
   const state = await readState();
   if (state === undefined || !(await isOurUpProcess(state.pid))) {
-    throw new LocalCloudError(`the local cloud is not running${state === undefined ? '' : ` (stale ${stateFilePath()})`}`);
+    throw new LocalCloudError(
+      `the local cloud is not running${state === undefined ? '' : ` (stale ${stateFilePath()})`}`,
+    );
   }
   const result = await health(state);
   process.stdout.write(
@@ -246,7 +276,9 @@ async function status(): Promise<void> {
   );
   const unhealthy = Object.entries(result).filter(([, value]) => value !== 'healthy');
   if (unhealthy.length > 0) {
-    throw new LocalCloudError(`unhealthy: ${unhealthy.map(([service, value]) => `${service} ${value}`).join(', ')}`);
+    throw new LocalCloudError(
+      `unhealthy: ${unhealthy.map(([service, value]) => `${service} ${value}`).join(', ')}`,
+    );
   }
 }
 
@@ -263,7 +295,11 @@ export function registerLocalCommands(program: Command): void {
   local
     .command('up')
     .description('Start the local cloud; runs until Ctrl-C unless --detach is given.')
-    .option('-p, --port <port>', `edge port, 0 for any free port (default: $${EDGE_PORT_ENV} or ${DEFAULT_EDGE_PORT})`, parsePort)
+    .option(
+      '-p, --port <port>',
+      `edge port, 0 for any free port (default: $${EDGE_PORT_ENV} or ${DEFAULT_EDGE_PORT})`,
+      parsePort,
+    )
     .option('-d, --detach', 'start in the background and return once healthy', false)
     .option('-v, --verbose', 'print emulator output', false)
     .action(async (options: { port?: number; detach: boolean; verbose: boolean }) => {
@@ -275,5 +311,8 @@ export function registerLocalCommands(program: Command): void {
     .command('down')
     .description('Stop a local cloud started with `local up` and every emulator process it started.')
     .action(down);
-  local.command('status').description('Print the endpoints and check each emulator through the edge.').action(status);
+  local
+    .command('status')
+    .description('Print the endpoints and check each emulator through the edge.')
+    .action(status);
 }

@@ -10,7 +10,9 @@ import {
   athenaClient,
 } from '../../../functions/adapters/aws';
 
-async function endpointOf(client: { config: { endpoint?: () => Promise<{ hostname: string; port?: number; protocol: string }> } }): Promise<string | undefined> {
+async function endpointOf(client: {
+  config: { endpoint?: () => Promise<{ hostname: string; port?: number; protocol: string }> };
+}): Promise<string | undefined> {
   const endpoint = await client.config.endpoint?.();
   return endpoint === undefined ? undefined : `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`;
 }
@@ -18,9 +20,9 @@ async function endpointOf(client: { config: { endpoint?: () => Promise<{ hostnam
 describe('endpointOverride', () => {
   it('when only AWS_ENDPOINT_URL is set, it applies to every service', () => {
     const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' };
-    expect(['KINESIS', 'DYNAMODB', 'S3', 'SQS', 'ATHENA'].map((s) => endpointOverride(s as 'S3', env))).toEqual(
-      Array(5).fill('http://127.0.0.1:4566'),
-    );
+    expect(
+      ['KINESIS', 'DYNAMODB', 'S3', 'SQS', 'ATHENA'].map((s) => endpointOverride(s as 'S3', env)),
+    ).toEqual(Array(5).fill('http://127.0.0.1:4566'));
   });
 
   it('when a per-service variable is set, it wins over AWS_ENDPOINT_URL for that service only', () => {
@@ -30,11 +32,15 @@ describe('endpointOverride', () => {
   });
 
   it('when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true, it ignores every override like the SDK does', () => {
-    expect(endpointOverride('S3', { AWS_ENDPOINT_URL: 'http://x:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' })).toBeUndefined();
+    expect(
+      endpointOverride('S3', { AWS_ENDPOINT_URL: 'http://x:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'TRUE' }),
+    ).toBeUndefined();
   });
 
   it('when the variables are empty, it has no override', () => {
-    expect(endpointOverride('DYNAMODB', { AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_DYNAMODB: '' })).toBeUndefined();
+    expect(
+      endpointOverride('DYNAMODB', { AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_DYNAMODB: '' }),
+    ).toBeUndefined();
   });
 });
 

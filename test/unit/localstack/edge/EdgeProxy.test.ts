@@ -50,7 +50,10 @@ describe('EdgeProxy', () => {
   beforeAll(async () => {
     upstreams = await Promise.all(['kinesis', 'dynamodb', 's3'].map(fakeUpstream));
     const [kinesis, dynamodb, s3] = upstreams as [FakeUpstream, FakeUpstream, FakeUpstream];
-    edge = await startEdgeProxy({ port: 0, upstreams: { kinesis: kinesis.url, dynamodb: dynamodb.url, s3: s3.url } });
+    edge = await startEdgeProxy({
+      port: 0,
+      upstreams: { kinesis: kinesis.url, dynamodb: dynamodb.url, s3: s3.url },
+    });
   });
 
   afterAll(async () => {
@@ -63,12 +66,26 @@ describe('EdgeProxy', () => {
     expect(edge.endpoint).toBe(`http://127.0.0.1:${edge.port}`);
   });
 
-  it.each(['kinesis', 'dynamodb', 's3'])('when a request is signed for %s, it reaches that emulator unchanged', async (service) => {
-    const reply = await send(edge, '/bucket/key?list-type=2', { authorization: auth(service), host: 'example.test:4566' }, 'x'.repeat(1000));
-    expect(reply.status).toBe(200);
-    expect(reply.headers['x-upstream']).toBe(service);
-    expect(JSON.parse(reply.body)).toEqual({ name: service, method: 'POST', url: '/bucket/key?list-type=2', host: 'example.test:4566', bytes: 1000 });
-  });
+  it.each(['kinesis', 'dynamodb', 's3'])(
+    'when a request is signed for %s, it reaches that emulator unchanged',
+    async (service) => {
+      const reply = await send(
+        edge,
+        '/bucket/key?list-type=2',
+        { authorization: auth(service), host: 'example.test:4566' },
+        'x'.repeat(1000),
+      );
+      expect(reply.status).toBe(200);
+      expect(reply.headers['x-upstream']).toBe(service);
+      expect(JSON.parse(reply.body)).toEqual({
+        name: service,
+        method: 'POST',
+        url: '/bucket/key?list-type=2',
+        host: 'example.test:4566',
+        bytes: 1000,
+      });
+    },
+  );
 
   it('when the body is large, it is streamed through intact', async () => {
     const body = 'y'.repeat(5 * 1024 * 1024);
@@ -77,7 +94,10 @@ describe('EdgeProxy', () => {
   });
 
   it('when a JSON-protocol request names an unknown service, it answers 400 with a JSON error', async () => {
-    const reply = await send(edge, '/', { authorization: auth('sqs'), 'x-amz-target': 'AmazonSQS.SendMessage' });
+    const reply = await send(edge, '/', {
+      authorization: auth('sqs'),
+      'x-amz-target': 'AmazonSQS.SendMessage',
+    });
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.body)).toEqual({
       __type: 'UnknownServiceException',
@@ -95,9 +115,15 @@ describe('EdgeProxy', () => {
   it('when the emulator is down, it answers 502 instead of hanging', async () => {
     const dead = await fakeUpstream('dead');
     await new Promise((resolve) => dead.server.close(resolve));
-    const broken = await startEdgeProxy({ port: 0, upstreams: { kinesis: dead.url, dynamodb: dead.url, s3: dead.url } });
+    const broken = await startEdgeProxy({
+      port: 0,
+      upstreams: { kinesis: dead.url, dynamodb: dead.url, s3: dead.url },
+    });
     try {
-      const reply = await send(broken, '/', { authorization: auth('kinesis'), 'x-amz-target': 'Kinesis_20131202.ListStreams' });
+      const reply = await send(broken, '/', {
+        authorization: auth('kinesis'),
+        'x-amz-target': 'Kinesis_20131202.ListStreams',
+      });
       expect(reply.status).toBe(502);
       expect(JSON.parse(reply.body).__type).toBe('ServiceUnavailable');
     } finally {

@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EmulatorProcess, groupAlive, LOOPBACK_PRELOAD } from '../../../../localstack/emulators/EmulatorProcess';
+import {
+  EmulatorProcess,
+  groupAlive,
+  LOOPBACK_PRELOAD,
+} from '../../../../localstack/emulators/EmulatorProcess';
 import { EmulatorStartError } from '../../../../localstack/emulators/errors';
 
 function processAlive(pid: number): boolean {
@@ -72,12 +76,19 @@ describe('EmulatorProcess', () => {
     const emulator = await EmulatorProcess.start({
       name: 'jvm-like',
       command: process.execPath,
-      args: ['-e', `const s = require('node:http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', () => console.log('shardflow:listening ' + s.address().port));`],
+      args: [
+        '-e',
+        `const s = require('node:http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', () => console.log('shardflow:listening ' + s.address().port));`,
+      ],
       portFromOutput: /^shardflow:listening (\d+)$/,
     });
     try {
       expect(emulator.port(0)).toBeGreaterThan(0);
-      expect(await (await fetch(`http://127.0.0.1:${emulator.port(0)}/`, { headers: { connection: 'close' } })).text()).toBe('ok');
+      expect(
+        await (
+          await fetch(`http://127.0.0.1:${emulator.port(0)}/`, { headers: { connection: 'close' } })
+        ).text(),
+      ).toBe('ok');
     } finally {
       await emulator.stop();
     }
@@ -91,7 +102,9 @@ describe('EmulatorProcess', () => {
         args: ['-e', 'console.error("no java here"); process.exit(3)'],
         ephemeralPorts: [45999],
       }),
-    ).rejects.toThrow(/broken: exited before it was listening \(code 3, signal none\); last output:\nno java here/);
+    ).rejects.toThrow(
+      /broken: exited before it was listening \(code 3, signal none\); last output:\nno java here/,
+    );
   });
 
   it('when the child never listens, it gives up at the deadline and leaves no process behind', async () => {
@@ -124,7 +137,9 @@ describe('EmulatorProcess', () => {
       setInterval(() => {}, 1000);
     `;
     const parent = spawn(process.execPath, ['-e', parentScript], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const childPid = await new Promise<number>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))));
+    const childPid = await new Promise<number>((resolve) =>
+      parent.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim()))),
+    );
     expect(processAlive(childPid)).toBe(true);
     parent.kill('SIGKILL');
     expect(await eventually(() => !processAlive(childPid))).toBe(true);

@@ -13,7 +13,9 @@ describe('dynamoDbEmulatorKind', () => {
 
   it('when the value is unknown, it fails naming the allowed values and the given one', () => {
     expect(() => dynamoDbEmulatorKind('localstack')).toThrow(
-      new LocalCloudError('SHARDFLOW_DYNAMODB_EMULATOR must be one of dynamodb-local, dynalite (given localstack)'),
+      new LocalCloudError(
+        'SHARDFLOW_DYNAMODB_EMULATOR must be one of dynamodb-local, dynalite (given localstack)',
+      ),
     );
   });
 });

@@ -14,7 +14,11 @@ import {
 const STATE: LocalCloudState = {
   pid: 4242,
   endpoint: 'http://127.0.0.1:4566',
-  endpoints: { kinesis: 'http://127.0.0.1:40001', dynamodb: 'http://127.0.0.1:40002', s3: 'http://127.0.0.1:40003' },
+  endpoints: {
+    kinesis: 'http://127.0.0.1:40001',
+    dynamodb: 'http://127.0.0.1:40002',
+    s3: 'http://127.0.0.1:40003',
+  },
   pids: { kinesis: 5001, dynamodb: 5002, s3: 5003 },
   startedAt: '2026-01-01T00:00:00.000Z',
 };
@@ -57,7 +61,10 @@ describe('stateFile', () => {
     ['a pid of 1 (init)', { ...STATE, pid: 1 }],
     ['a non-integer emulator pid', { ...STATE, pids: { ...STATE.pids, s3: 1.5 } }],
     ['a non-loopback endpoint', { ...STATE, endpoint: 'http://10.0.0.1:4566' }],
-    ['an emulator endpoint with a path', { ...STATE, endpoints: { ...STATE.endpoints, kinesis: 'http://127.0.0.1:1/x' } }],
+    [
+      'an emulator endpoint with a path',
+      { ...STATE, endpoints: { ...STATE.endpoints, kinesis: 'http://127.0.0.1:1/x' } },
+    ],
     ['a missing service', { ...STATE, pids: { kinesis: 1, dynamodb: 2 } }],
   ])('when the content has %s, it is rejected', (_, value) => {
     expect(parseState(JSON.stringify(value))).toBeUndefined();
