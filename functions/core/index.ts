@@ -21,3 +21,4 @@ export { WatermarkTracker, pipelineWatermark, shardWatermark, type ShardWatermar
 export { decodeBase64, decodeJson, PayloadFailure, MAX_RECORD_BYTES, MAX_JSON_DEPTH } from './codec/payloadCodec';
 export { deaggregate, isKplAggregate, KPL_MAGIC, type KplSubRecord } from './codec/kplAggregate';
 export * from './errors';
+export { runBounded, type BoundedRunOptions, type BoundedRunResult } from './runner/boundedRunner';

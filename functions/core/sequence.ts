@@ -1,7 +1,6 @@
 import { SEQUENCE_NUMBER_WIDTH } from './constants';
 import { InvalidSequenceNumberError } from './errors';
 
-const DECIMAL = /^\d+$/;
 const ZEROS = '0'.repeat(SEQUENCE_NUMBER_WIDTH);
 
 /**
@@ -12,7 +11,7 @@ const ZEROS = '0'.repeat(SEQUENCE_NUMBER_WIDTH);
  * @throws InvalidSequenceNumberError when `seq` is not a decimal string of 1..WIDTH digits.
  */
 export function padSequence(seq: string): string {
-  if (typeof seq !== 'string' || !DECIMAL.test(seq)) {
+  if (typeof seq !== 'string' || !isDecimal(seq)) {
     throw new InvalidSequenceNumberError(`Sequence number must be a decimal string (given ${JSON.stringify(seq)})`);
   }
   if (seq.length > SEQUENCE_NUMBER_WIDTH) {
@@ -28,7 +27,17 @@ export function padSequence(seq: string): string {
   return seq.length === SEQUENCE_NUMBER_WIDTH ? seq : ZEROS.slice(seq.length) + seq;
 }
 
+/** Per-record hot path: a char-code loop is several times cheaper than a regular expression here. */
+function isDecimal(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** True when `seq` is a sequence number `padSequence` accepts. */
 export function isValidSequence(seq: unknown): seq is string {
-  return typeof seq === 'string' && DECIMAL.test(seq) && seq.replace(/^0+(?=\d)/, '').length <= SEQUENCE_NUMBER_WIDTH;
+  return typeof seq === 'string' && isDecimal(seq) && seq.replace(/^0+(?=\d)/, '').length <= SEQUENCE_NUMBER_WIDTH;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { count, max, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
 import { padSequence } from '../../../../functions/core/sequence';
 import { StateDeserializationError } from '../../../../functions/core/errors';
+import { MAX_REJECTED_DATA_CHARS } from '../../../../functions/core/codec/payloadCodec';
 import { kinesisSequence, kplAggregate, rawData, rawRecord } from '../../../helpers/records';
 
 const Ev = z.object({ id: z.string(), k: z.string(), v: z.number(), t: z.number() });
@@ -153,6 +154,28 @@ describe('prepare', () => {
     expect(prepared.rejected).toEqual([
       expect.objectContaining({ reason: 'INVALID_JSON', sequenceNumber: '77', subSequenceNumber: 1, partitionKey: 'b', data: Buffer.from('{"broken"').toString('base64') }),
     ]);
+  });
+
+  it('when a record is oversize, the rejection keeps only a bounded prefix of its payload', () => {
+    const data = Buffer.alloc(1024 * 1024 + 3, 0x20).toString('base64');
+    const [rejection] = tumblingP().prepare([rawData(data)], NONE).rejected;
+    expect(rejection!.reason).toBe('OVERSIZE_RECORD');
+    expect(rejection!.data.length).toBe(MAX_REJECTED_DATA_CHARS);
+  });
+
+  it('when flatMap fans one deduplicated record out, each output keeps its own dedupe id', () => {
+    const p = pipeline('p')
+      .source({ stream: 's' })
+      .clean({ schema: Ev, eventTime: (e) => e.t, dedupeBy: (e) => e.id })
+      .flatMap((e) => [e, e])
+      .keyBy((e) => e.k)
+      .window(tumbling('1m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+    const first = p.combine(p.prepare([rec(ev(1, T0), 1)], NONE), () => undefined);
+    expect(first.map((x) => [x.records, x.dedupeIds])).toEqual([[2, ['e1', 'e1#1']]]);
+    const redelivered = p.combine(p.prepare([rec(ev(1, T0), 2)], NONE), () => undefined, () => new Set(first[0]!.dedupeIds));
+    expect(redelivered).toEqual([]);
   });
 
   it('when a KPL aggregate is garbage, the record is rejected INVALID_KPL_AGGREGATE', () => {
