@@ -135,7 +135,10 @@ export async function startEdgeProxy(options: EdgeProxyOptions): Promise<Running
         `${route.service} emulator failed: ${error.message}`,
       ),
     );
-    request.once('aborted', () => outgoing.destroy());
+    // A client that goes away mid-request or mid-response releases the upstream socket too.
+    response.once('close', () => {
+      if (!response.writableFinished) outgoing.destroy();
+    });
     request.pipe(outgoing);
   });
   server.keepAliveTimeout = 60_000;

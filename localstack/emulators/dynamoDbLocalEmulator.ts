@@ -61,7 +61,8 @@ async function launcherArgs(emulatorDir: string): Promise<string[]> {
     try {
       await mkdir(staging, { recursive: true });
       await run('javac', ['-cp', classPath(emulatorDir), '-d', staging, LAUNCHER_SOURCE]);
-      await rm(cacheDir, { recursive: true, force: true });
+      // Never replace an existing cache: another process may be starting a JVM from it right now.
+      // If one appeared meanwhile, rename fails and the catch below uses it.
       await rename(staging, cacheDir);
     } catch {
       await rm(staging, { recursive: true, force: true });

@@ -213,6 +213,35 @@ describe('local cloud', () => {
   );
 
   it(
+    'when a foreground `local up` gets SIGINT (Ctrl-C), it stops every emulator and removes its state file',
+    async () => {
+      const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], {
+        env: env(),
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
+      try {
+        expect(
+          await eventually(
+            async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined,
+            120_000,
+          ),
+        ).toBe(true);
+        const state = await readState(stateFilePath(stateDir));
+        const emulators = Object.values(state?.pids ?? {});
+        expect(emulators).toHaveLength(3);
+        up.kill('SIGINT');
+        expect(await exited).toBe(0);
+        expect(emulators.filter(processAlive)).toEqual([]);
+        expect(await readState(stateFilePath(stateDir))).toBeUndefined();
+      } finally {
+        up.kill('SIGKILL');
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'when a foreground `local up` is killed with SIGKILL (a crashed run), its emulators exit by themselves',
     async () => {
       const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], {
