@@ -16,7 +16,8 @@ const analytics: unknown = app.node.tryGetContext('analytics');
 
 new ShardflowStack(app, typeof stackName === 'string' && stackName !== '' ? stackName : 'Shardflow', {
   pipelines: defaultPipelines,
-  description: 'shardflow: Kinesis -> Lambda operators -> DynamoDB window state -> S3 Parquet, Glue and Athena',
+  description:
+    'shardflow: Kinesis -> Lambda operators -> DynamoDB window state -> S3 Parquet, Glue and Athena',
   ...(destroy ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
   analytics: analytics !== false && analytics !== 'false',
 });

@@ -10,7 +10,11 @@ export const METRIC_PERIOD = Duration.minutes(5);
  * dimension to the handler's `pipeline` dimension, and CloudWatch identifies a metric by its full
  * dimension set.
  */
-export function pipelineMetric(pipeline: string, metricName: string, service: string = SERVICE_NAMES.OPERATOR): cloudwatch.Metric {
+export function pipelineMetric(
+  pipeline: string,
+  metricName: string,
+  service: string = SERVICE_NAMES.OPERATOR,
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS.NAMESPACE,
     metricName,

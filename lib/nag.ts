@@ -7,7 +7,11 @@ import type { IConstruct } from 'constructs';
  * `grantee`. cdk-nag v3 names each finding after the flattened ARN and has no prefix matching, so the
  * ids are computed with cdk-nag's own flattening to match exactly what it reports.
  */
-export function acknowledgeObjectPrefixGrants(grantee: IConstruct, resourceArns: readonly string[], reason: string): void {
+export function acknowledgeObjectPrefixGrants(
+  grantee: IConstruct,
+  resourceArns: readonly string[],
+  reason: string,
+): void {
   const stack = Stack.of(grantee);
   for (const arn of resourceArns) {
     const flat = flattenCfnReference(stack.resolve(arn));

@@ -25,11 +25,23 @@ export interface AthenaWorkgroupProps {
 }
 
 /** Every problem with `props`, each naming the given value; empty when valid. */
-export function validateAthenaWorkgroupProps(props: Omit<AthenaWorkgroupProps, 'bucket' | 'databaseName'>): string[] {
+export function validateAthenaWorkgroupProps(
+  props: Omit<AthenaWorkgroupProps, 'bucket' | 'databaseName'>,
+): string[] {
   return [
     ...new Problems()
-      .pattern('Athena workgroup name', props.workgroupName, /^[a-zA-Z0-9._-]{1,128}$/, '1-128 characters from [a-zA-Z0-9._-]')
-      .integerRange('Bytes scanned cutoff per query', props.bytesScannedCutoffPerQuery, 10_000_000, Number.MAX_SAFE_INTEGER).all,
+      .pattern(
+        'Athena workgroup name',
+        props.workgroupName,
+        /^[a-zA-Z0-9._-]{1,128}$/,
+        '1-128 characters from [a-zA-Z0-9._-]',
+      )
+      .integerRange(
+        'Bytes scanned cutoff per query',
+        props.bytesScannedCutoffPerQuery,
+        10_000_000,
+        Number.MAX_SAFE_INTEGER,
+      ).all,
   ];
 }
 
@@ -47,7 +59,9 @@ export class AthenaWorkgroup extends Construct {
 
   public constructor(scope: Construct, id: string, props: AthenaWorkgroupProps) {
     super(scope, id);
-    new Problems().addAll(validateAthenaWorkgroupProps(props)).throwIfAny(`AthenaWorkgroup '${this.node.path}'`);
+    new Problems()
+      .addAll(validateAthenaWorkgroupProps(props))
+      .throwIfAny(`AthenaWorkgroup '${this.node.path}'`);
     this.workgroupName = props.workgroupName ?? 'shardflow';
     this.databaseName = props.databaseName;
     this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {

@@ -17,7 +17,14 @@ export const GLUE_NAME = /^[a-z0-9_]{1,255}$/;
 
 /** Every problem with `props`, each naming the given value; empty when valid. */
 export function validateGlueCatalogProps(props: GlueCatalogProps): string[] {
-  return [...new Problems().pattern('Glue database name', props.databaseName, GLUE_NAME, '1-255 characters from [a-z0-9_]').all];
+  return [
+    ...new Problems().pattern(
+      'Glue database name',
+      props.databaseName,
+      GLUE_NAME,
+      '1-255 characters from [a-z0-9_]',
+    ).all,
+  ];
 }
 
 /** The Glue database holding one table per pipeline sink. */
@@ -35,7 +42,8 @@ export class GlueCatalog extends Construct {
       catalogId: Stack.of(this).account,
       databaseInput: {
         name: this.databaseName,
-        description: 'shardflow result tables (Parquet in the results bucket, partition projection on dt/hour)',
+        description:
+          'shardflow result tables (Parquet in the results bucket, partition projection on dt/hour)',
       },
     });
   }

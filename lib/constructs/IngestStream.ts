@@ -34,7 +34,12 @@ const STREAM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 export function validateIngestStreamProps(props: IngestStreamProps): string[] {
   return [
     ...new Problems()
-      .pattern('Stream name', props.streamName, STREAM_NAME, '1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit')
+      .pattern(
+        'Stream name',
+        props.streamName,
+        STREAM_NAME,
+        '1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit',
+      )
       .integerRange('Shard count', props.shardCount, 1, 10000)
       .durationRange('Retention period', props.retentionPeriod, Duration.hours(24), Duration.hours(8760)).all,
   ];

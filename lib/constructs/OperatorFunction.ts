@@ -5,10 +5,18 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { SERVICE_NAMES } from '../../functions/core/constants';
 import { Problems } from '../validation';
-import { PipelineFunction, type PipelineFunctionOptions, validatePipelineFunctionOptions } from './PipelineFunction';
+import {
+  PipelineFunction,
+  type PipelineFunctionOptions,
+  validatePipelineFunctionOptions,
+} from './PipelineFunction';
 import type { ResultsBucket } from './ResultsBucket';
 import { S3FailureDestination } from './S3FailureDestination';
-import { shardEventSource, type ShardEventSourceOptions, validateShardEventSourceOptions } from './ShardEventSource';
+import {
+  shardEventSource,
+  type ShardEventSourceOptions,
+  validateShardEventSourceOptions,
+} from './ShardEventSource';
 import type { StateTable } from './StateTable';
 
 /** Default handler module of operator functions, relative to the repository root. */
@@ -67,7 +75,9 @@ export class OperatorFunction extends Construct {
 
   public constructor(scope: Construct, id: string, props: OperatorFunctionProps) {
     super(scope, id);
-    new Problems().addAll(validateOperatorFunctionProps(props)).throwIfAny(`OperatorFunction '${this.node.path}'`);
+    new Problems()
+      .addAll(validateOperatorFunctionProps(props))
+      .throwIfAny(`OperatorFunction '${this.node.path}'`);
 
     this.function = new PipelineFunction(this, 'Operator', {
       ...props,
@@ -81,7 +91,10 @@ export class OperatorFunction extends Construct {
 
     props.stateTable.grantStateAccess(this.function);
     props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
-    props.resultsBucket.grantSideOutputWrites(this.function, { stream: props.stream.streamName, table: props.sinkTable });
+    props.resultsBucket.grantSideOutputWrites(this.function, {
+      stream: props.stream.streamName,
+      table: props.sinkTable,
+    });
 
     this.eventSource = shardEventSource(
       props.stream,

@@ -54,7 +54,12 @@ export interface PipelineAlarmsProps extends PipelineAlarmOptions {
 /** Every problem with the thresholds, each naming the given value; empty when valid. */
 export function validatePipelineAlarmOptions(options: PipelineAlarmOptions): string[] {
   const problems = new Problems()
-    .durationRange('Maximum iterator age alarm threshold', options.maxIteratorAge, Duration.seconds(1), Duration.days(7))
+    .durationRange(
+      'Maximum iterator age alarm threshold',
+      options.maxIteratorAge,
+      Duration.seconds(1),
+      Duration.days(7),
+    )
     .integerRange('Errors alarm threshold', options.errorsThreshold, 1, Number.MAX_SAFE_INTEGER)
     .integerRange('Throttles alarm threshold', options.throttlesThreshold, 1, Number.MAX_SAFE_INTEGER);
   for (const [label, value] of [
@@ -88,14 +93,19 @@ export class PipelineAlarms extends Construct {
 
   public constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
-    new Problems().addAll(validatePipelineAlarmOptions(props)).throwIfAny(`PipelineAlarms '${this.node.path}'`);
+    new Problems()
+      .addAll(validatePipelineAlarmOptions(props))
+      .throwIfAny(`PipelineAlarms '${this.node.path}'`);
     const name = (what: string): string => `shardflow-${props.pipeline}-${what}`;
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
 
     this.iteratorAge = new cloudwatch.Alarm(this, 'IteratorAge', {
       alarmName: name('iterator-age'),
       alarmDescription: `Operator of ${props.pipeline} is falling behind its stream`,
-      metric: props.operator.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) }),
+      metric: props.operator.metric('IteratorAge', {
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
       threshold: (props.maxIteratorAge ?? Duration.minutes(5)).toMilliseconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,

@@ -68,7 +68,8 @@ export function validatePipelineFunctionOptions(label: string, options: Pipeline
     ...new Problems()
       .integerRange(`${label} memory size (MB)`, options.memorySize, 128, 10240)
       .durationRange(`${label} timeout`, options.timeout, Duration.seconds(1), Duration.minutes(15))
-      .integerRange(`${label} reserved concurrent executions`, options.reservedConcurrentExecutions, 0, 1000).all,
+      .integerRange(`${label} reserved concurrent executions`, options.reservedConcurrentExecutions, 0, 1000)
+      .all,
   ];
 }
 
@@ -85,7 +86,9 @@ export class PipelineFunction extends Construct {
 
   public constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
-    new Problems().addAll(validatePipelineFunctionOptions('Function', props)).throwIfAny(`PipelineFunction '${this.node.path}'`);
+    new Problems()
+      .addAll(validatePipelineFunctionOptions('Function', props))
+      .throwIfAny(`PipelineFunction '${this.node.path}'`);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -129,11 +132,13 @@ export class PipelineFunction extends Construct {
     Validations.of(this.function).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events; the function logs to its own log group.',
+        reason:
+          'AWSLambdaBasicExecutionRole only allows creating log streams and putting log events; the function logs to its own log group.',
       },
       {
         id: 'AwsSolutions-L1',
-        reason: 'The project pins Node.js 22 (issue 5) so that the bundle target, the local runtime and CI use one Node major.',
+        reason:
+          'The project pins Node.js 22 (issue 5) so that the bundle target, the local runtime and CI use one Node major.',
       },
     );
   }

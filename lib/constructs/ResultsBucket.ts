@@ -132,14 +132,17 @@ export class ResultsBucket extends Construct {
         expire('expire-failed-batches', BUCKET_PREFIX.FAILED_BATCHES, failedDays),
         expire('expire-lambda-failures', LAMBDA_FAILURE_PREFIX, failedDays),
         expire('expire-athena-results', ATHENA_RESULTS_PREFIX, props.athenaResultsExpirationDays ?? 7),
-        ...(props.versioned ? [{ id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(30) }] : []),
+        ...(props.versioned
+          ? [{ id: 'expire-noncurrent', noncurrentVersionExpiration: Duration.days(30) }]
+          : []),
       ],
       removalPolicy,
     });
     if (!this.accessLogBucket) {
       Validations.of(this.bucket).acknowledge({
         id: 'AwsSolutions-S1',
-        reason: 'Server access logs were switched off by the serverAccessLogs prop; CloudTrail data events can be used instead.',
+        reason:
+          'Server access logs were switched off by the serverAccessLogs prop; CloudTrail data events can be used instead.',
       });
     }
   }
@@ -151,7 +154,11 @@ export class ResultsBucket extends Construct {
   public grantResultWrites(grantee: iam.IGrantable & IConstruct, table: string): void {
     const results = this.bucket.arnForObjects(`${BUCKET_PREFIX.RESULTS}${table}/*`);
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [results] });
-    acknowledgeObjectPrefixGrants(grantee, [results], `PutObject only, scoped to the objects of result table ${table}; keys are emission ids.`);
+    acknowledgeObjectPrefixGrants(
+      grantee,
+      [results],
+      `PutObject only, scoped to the objects of result table ${table}; keys are emission ids.`,
+    );
   }
 
   /**
@@ -160,14 +167,21 @@ export class ResultsBucket extends Construct {
    * batch object, then lists and deletes what an earlier, differently bisected attempt wrote for the
    * same first record). Listing is limited to those prefixes by an `s3:prefix` condition.
    */
-  public grantSideOutputWrites(grantee: iam.IGrantable & IConstruct, names: { readonly stream: string; readonly table: string }): void {
+  public grantSideOutputWrites(
+    grantee: iam.IGrantable & IConstruct,
+    names: { readonly stream: string; readonly table: string },
+  ): void {
     const prefixes = [
       `${BUCKET_PREFIX.CLEAN}${names.stream}/`,
       `${BUCKET_PREFIX.REJECTED}${names.stream}/`,
       `${BUCKET_PREFIX.LATE}${names.table}/`,
     ];
     const objects = prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: objects });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resourceArns: objects,
+    });
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],

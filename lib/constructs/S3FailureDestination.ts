@@ -16,7 +16,10 @@ import { LAMBDA_FAILURE_PREFIX } from './ResultsBucket';
 export class S3FailureDestination implements lambda.IEventSourceDlq {
   public constructor(private readonly bucket: s3.IBucket) {}
 
-  public bind(_target: lambda.IEventSourceMapping, targetHandler: lambda.IFunction): lambda.DlqDestinationConfig {
+  public bind(
+    _target: lambda.IEventSourceMapping,
+    targetHandler: lambda.IFunction,
+  ): lambda.DlqDestinationConfig {
     const failures = this.bucket.arnForObjects(`${LAMBDA_FAILURE_PREFIX}*`);
     iam.Grant.addToPrincipal({ grantee: targetHandler, actions: ['s3:PutObject'], resourceArns: [failures] });
     acknowledgeObjectPrefixGrants(
@@ -24,7 +27,11 @@ export class S3FailureDestination implements lambda.IEventSourceDlq {
       [failures],
       'Lambda writes on-failure records under aws/lambda/<mapping-uuid>/<shard-id>/...; PutObject is limited to that prefix.',
     );
-    iam.Grant.addToPrincipal({ grantee: targetHandler, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+    iam.Grant.addToPrincipal({
+      grantee: targetHandler,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.bucket.bucketArn],
+    });
     return { destination: this.bucket.bucketArn };
   }
 }

@@ -93,16 +93,27 @@ export function validateShardEventSourceOptions(options: ShardEventSourceOptions
   return [
     ...new Problems()
       .integerRange('Maximum batch size', options.batchSize, 1, 10000)
-      .durationRange('Maximum batching window', options.maxBatchingWindow, Duration.seconds(0), Duration.seconds(300))
+      .durationRange(
+        'Maximum batching window',
+        options.maxBatchingWindow,
+        Duration.seconds(0),
+        Duration.seconds(300),
+      )
       .integerRange('Parallelization factor', options.parallelizationFactor, 1, 10)
       .integerRange('Retry attempts', options.retryAttempts, 0, 10000)
       .durationRange('Maximum record age', options.maxRecordAge, Duration.seconds(60), Duration.days(7))
-      .check(atTimestamp && ts === undefined, 'startingPositionTimestamp is required when startingPosition is AT_TIMESTAMP')
+      .check(
+        atTimestamp && ts === undefined,
+        'startingPositionTimestamp is required when startingPosition is AT_TIMESTAMP',
+      )
       .check(
         !atTimestamp && ts !== undefined,
         `startingPositionTimestamp is only allowed when startingPosition is AT_TIMESTAMP (given ${ts})`,
       )
-      .check(ts !== undefined && !(ts >= 0), `startingPositionTimestamp must be 0 or more epoch seconds (given ${ts})`)
+      .check(
+        ts !== undefined && !(ts >= 0),
+        `startingPositionTimestamp must be 0 or more epoch seconds (given ${ts})`,
+      )
       .check(
         (options.filters?.length ?? 0) > 5,
         `At most 5 filters are allowed (given ${options.filters?.length ?? 0})`,

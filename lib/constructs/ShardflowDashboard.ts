@@ -34,7 +34,12 @@ export class ShardflowDashboard extends Construct {
       new cloudwatch.TextWidget({ markdown: `## Pipeline \`${pipeline}\``, width: 24, height: 1 }),
       new cloudwatch.GraphWidget({
         title: `${pipeline}: iterator age (max)`,
-        left: [operator.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1) })],
+        left: [
+          operator.metric('IteratorAge', {
+            statistic: cloudwatch.Stats.MAXIMUM,
+            period: Duration.minutes(1),
+          }),
+        ],
         width: 6,
       }),
       new cloudwatch.GraphWidget({
@@ -44,7 +49,10 @@ export class ShardflowDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: `${pipeline}: rejected and late records`,
-        left: [pipelineMetric(pipeline, METRICS.REJECTED_RECORDS), pipelineMetric(pipeline, METRICS.LATE_RECORDS)],
+        left: [
+          pipelineMetric(pipeline, METRICS.REJECTED_RECORDS),
+          pipelineMetric(pipeline, METRICS.LATE_RECORDS),
+        ],
         right: [alarms.rejectedRateMetric, alarms.lateRateMetric],
         width: 6,
       }),

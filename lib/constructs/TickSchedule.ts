@@ -6,7 +6,11 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { SERVICE_NAMES } from '../../functions/core/constants';
 import { Problems } from '../validation';
-import { PipelineFunction, type PipelineFunctionOptions, validatePipelineFunctionOptions } from './PipelineFunction';
+import {
+  PipelineFunction,
+  type PipelineFunctionOptions,
+  validatePipelineFunctionOptions,
+} from './PipelineFunction';
 import type { ResultsBucket } from './ResultsBucket';
 import type { StateTable } from './StateTable';
 
@@ -38,14 +42,19 @@ export interface TickScheduleProps extends PipelineFunctionOptions {
 }
 
 /** Every problem with the sizing and interval props, each naming the given value. */
-export function validateTickScheduleProps(props: Pick<TickScheduleProps, keyof PipelineFunctionOptions | 'interval'>): string[] {
+export function validateTickScheduleProps(
+  props: Pick<TickScheduleProps, keyof PipelineFunctionOptions | 'interval'>,
+): string[] {
   const problems = new Problems()
     .addAll(validatePipelineFunctionOptions('Tick function', props))
     .durationRange('Tick interval', props.interval, Duration.minutes(1), Duration.minutes(60));
   const interval = props.interval;
   if (interval && !interval.isUnresolved()) {
     const seconds = interval.toSeconds({ integral: false });
-    problems.check(seconds % 60 !== 0, `Tick interval must be a whole number of minutes (given ${interval.toHumanString()})`);
+    problems.check(
+      seconds % 60 !== 0,
+      `Tick interval must be a whole number of minutes (given ${interval.toHumanString()})`,
+    );
   }
   return [...problems.all];
 }
@@ -82,6 +91,8 @@ export class TickSchedule extends Construct {
       description: `shardflow tick of pipeline ${props.pipeline}`,
       schedule: events.Schedule.rate(props.interval ?? Duration.minutes(1)),
     });
-    this.rule.addTarget(new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.minutes(2) }));
+    this.rule.addTarget(
+      new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: Duration.minutes(2) }),
+    );
   }
 }

@@ -8,9 +8,17 @@ import { AthenaWorkgroup, validateAthenaWorkgroupProps } from '../constructs/Ath
 import { GLUE_NAME, GlueCatalog, validateGlueCatalogProps } from '../constructs/GlueCatalog';
 import { IngestStream, validateIngestStreamProps } from '../constructs/IngestStream';
 import { OperatorFunction, validateOperatorFunctionProps } from '../constructs/OperatorFunction';
-import { type PipelineAlarmOptions, PipelineAlarms, validatePipelineAlarmOptions } from '../constructs/PipelineAlarms';
+import {
+  type PipelineAlarmOptions,
+  PipelineAlarms,
+  validatePipelineAlarmOptions,
+} from '../constructs/PipelineAlarms';
 import type { PipelineFunctionOptions } from '../constructs/PipelineFunction';
-import { ResultsBucket, type ResultsBucketProps, validateResultsBucketProps } from '../constructs/ResultsBucket';
+import {
+  ResultsBucket,
+  type ResultsBucketProps,
+  validateResultsBucketProps,
+} from '../constructs/ResultsBucket';
 import { ResultTable } from '../constructs/ResultTable';
 import type { ShardEventSourceOptions } from '../constructs/ShardEventSource';
 import { ShardflowDashboard } from '../constructs/ShardflowDashboard';
@@ -151,18 +159,30 @@ export function validateShardflowStackProps(props: ShardflowStackProps): string[
   const problems = new Problems();
   const specs = props.pipelines.map((p) => p.spec);
   problems.check(specs.length === 0, 'At least one pipeline is required (given 0)');
-  for (const name of duplicates(specs.map((s) => s.name))) problems.check(true, `Pipeline names must be unique (given '${name}' more than once)`);
+  for (const name of duplicates(specs.map((s) => s.name)))
+    problems.check(true, `Pipeline names must be unique (given '${name}' more than once)`);
   for (const stream of duplicates(specs.map((s) => s.source.stream)))
     problems.check(true, `Pipeline streams must be unique (given '${stream}' more than once)`);
   for (const table of duplicates(specs.map((s) => s.sink.table)))
     problems.check(true, `Sink tables must be unique (given '${table}' more than once)`);
   for (const id of duplicates(specs.filter((s) => PIPELINE_NAME.test(s.name)).map((s) => pascal(s.name))))
-    problems.check(true, `Pipeline names must differ in more than punctuation (given several that map to output id 'StreamName${id}')`);
+    problems.check(
+      true,
+      `Pipeline names must differ in more than punctuation (given several that map to output id 'StreamName${id}')`,
+    );
 
   problems
     .addAll(validateResultsBucketProps(props.resultsBucket ?? {}))
-    .addAll(validateGlueCatalogProps(props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {}))
-    .addAll(validateAthenaWorkgroupProps(props.athenaWorkgroupName !== undefined ? { workgroupName: props.athenaWorkgroupName } : {}))
+    .addAll(
+      validateGlueCatalogProps(
+        props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {},
+      ),
+    )
+    .addAll(
+      validateAthenaWorkgroupProps(
+        props.athenaWorkgroupName !== undefined ? { workgroupName: props.athenaWorkgroupName } : {},
+      ),
+    )
     .addAll(validateTickScheduleProps(props.tick ?? {}));
 
   for (const deployment of props.pipelines) {
@@ -177,8 +197,16 @@ export function validateShardflowStackProps(props: ShardflowStackProps): string[
           ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
         }),
       )
-      .check(PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '', `Pipeline name must contain a letter or digit (given '${spec.name}')`)
-      .pattern('Sink table name', spec.sink.table, SINK_TABLE_NAME, '1-255 characters from [a-z0-9_], starting with a letter or digit')
+      .check(
+        PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '',
+        `Pipeline name must contain a letter or digit (given '${spec.name}')`,
+      )
+      .pattern(
+        'Sink table name',
+        spec.sink.table,
+        SINK_TABLE_NAME,
+        '1-255 characters from [a-z0-9_], starting with a letter or digit',
+      )
       .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
       .addAll(
         validateOperatorFunctionProps({
@@ -236,13 +264,19 @@ export class ShardflowStack extends Stack {
 
   public constructor(scope: Construct, id: string, props: ShardflowStackProps) {
     super(scope, id, props);
-    new Problems().addAll(validateShardflowStackProps(props)).throwIfAny(`ShardflowStack '${this.node.path}'`);
+    new Problems()
+      .addAll(validateShardflowStackProps(props))
+      .throwIfAny(`ShardflowStack '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.stateTable = new StateTable(this, 'State', { ...props.stateTable, removalPolicy });
     this.resultsBucket = new ResultsBucket(this, 'Results', { ...props.resultsBucket, removalPolicy });
     if (props.analytics ?? true) {
-      this.catalog = new GlueCatalog(this, 'Catalog', props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {});
+      this.catalog = new GlueCatalog(
+        this,
+        'Catalog',
+        props.glueDatabaseName !== undefined ? { databaseName: props.glueDatabaseName } : {},
+      );
       this.athena = new AthenaWorkgroup(this, 'Athena', {
         bucket: this.resultsBucket.bucket,
         databaseName: this.catalog.databaseName,
@@ -252,21 +286,43 @@ export class ShardflowStack extends Stack {
     this.dashboard = new ShardflowDashboard(this, 'Dashboard');
 
     const built = new Map<string, DeployedPipeline>();
-    for (const deployment of props.pipelines) built.set(deployment.spec.name, this.addPipeline(deployment, props, removalPolicy));
+    for (const deployment of props.pipelines)
+      built.set(deployment.spec.name, this.addPipeline(deployment, props, removalPolicy));
     this.pipelines = built;
 
-    new CfnOutput(this, 'ResultsBucketName', { value: this.resultsBucket.bucket.bucketName, description: 'Results bucket' });
-    new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName, description: 'Window state table' });
+    new CfnOutput(this, 'ResultsBucketName', {
+      value: this.resultsBucket.bucket.bucketName,
+      description: 'Results bucket',
+    });
+    new CfnOutput(this, 'StateTableName', {
+      value: this.stateTable.table.tableName,
+      description: 'Window state table',
+    });
     if (this.athena && this.catalog) {
-      new CfnOutput(this, 'AthenaWorkgroupName', { value: this.athena.workgroupName, description: 'Athena workgroup' });
-      new CfnOutput(this, 'GlueDatabaseName', { value: this.catalog.databaseName, description: 'Glue database' });
+      new CfnOutput(this, 'AthenaWorkgroupName', {
+        value: this.athena.workgroupName,
+        description: 'Athena workgroup',
+      });
+      new CfnOutput(this, 'GlueDatabaseName', {
+        value: this.catalog.databaseName,
+        description: 'Glue database',
+      });
     }
   }
 
-  private addPipeline(deployment: PipelineDeployment, props: ShardflowStackProps, removalPolicy: RemovalPolicy): DeployedPipeline {
+  private addPipeline(
+    deployment: PipelineDeployment,
+    props: ShardflowStackProps,
+    removalPolicy: RemovalPolicy,
+  ): DeployedPipeline {
     const spec = deployment.spec;
     const scope = this.pipelineScope(spec.name);
-    const shared = { pipeline: spec.name, sinkTable: spec.sink.table, stateTable: this.stateTable, resultsBucket: this.resultsBucket };
+    const shared = {
+      pipeline: spec.name,
+      sinkTable: spec.sink.table,
+      stateTable: this.stateTable,
+      resultsBucket: this.resultsBucket,
+    };
 
     const stream = new IngestStream(this, `${scope}Stream`, {
       streamName: spec.source.stream,

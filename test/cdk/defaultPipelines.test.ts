@@ -18,7 +18,11 @@ describe('the shipped default pipelines', () => {
         TableInput: {
           Name: spec.sink.table,
           StorageDescriptor: {
-            Columns: spec.columns.map((c) => ({ Name: c.name, Type: GLUE_COLUMN_TYPES[c.type], ...(c.comment ? { Comment: c.comment } : {}) })),
+            Columns: spec.columns.map((c) => ({
+              Name: c.name,
+              Type: GLUE_COLUMN_TYPES[c.type],
+              ...(c.comment ? { Comment: c.comment } : {}),
+            })),
           },
         },
       } as never);
@@ -28,14 +32,31 @@ describe('the shipped default pipelines', () => {
 
   it('when analytics is off, it leaves out Glue, Athena and their outputs but keeps the pipeline running', () => {
     // GIVEN / WHEN
-    const stack = buildStack({ pipelines: defaultPipelines, analytics: false }, 'NoAnalytics', { bundle: false });
+    const stack = buildStack({ pipelines: defaultPipelines, analytics: false }, 'NoAnalytics', {
+      bundle: false,
+    });
     const template = Template.fromStack(stack);
     // THEN
-    for (const type of ['AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Athena::WorkGroup', 'AWS::Athena::NamedQuery']) {
+    for (const type of [
+      'AWS::Glue::Database',
+      'AWS::Glue::Table',
+      'AWS::Athena::WorkGroup',
+      'AWS::Athena::NamedQuery',
+    ]) {
       template.resourceCountIs(type, 0);
     }
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-      ['ResultsBucketName', 'StateTableName', ...defaultPipelines.map((p) => `StreamName${p.spec.name.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}`)].sort(),
+      [
+        'ResultsBucketName',
+        'StateTableName',
+        ...defaultPipelines.map(
+          (p) =>
+            `StreamName${p.spec.name
+              .split('-')
+              .map((w) => w[0]!.toUpperCase() + w.slice(1))
+              .join('')}`,
+        ),
+      ].sort(),
     );
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', defaultPipelines.length);
     expect(stack.catalog).toBeUndefined();

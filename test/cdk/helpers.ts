@@ -56,7 +56,11 @@ export function sessionSpec(): PipelineSpec {
  * Builds a stack with the fixture handlers (props may override anything). With `bundle: false` the
  * functions are not bundled (CDK's `aws:cdk:bundling-stacks` context), for tests that do not need it.
  */
-export function buildStack(props: Partial<ShardflowStackProps> = {}, id = 'Test', options: { readonly bundle?: boolean } = {}): ShardflowStack {
+export function buildStack(
+  props: Partial<ShardflowStackProps> = {},
+  id = 'Test',
+  options: { readonly bundle?: boolean } = {},
+): ShardflowStack {
   const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
   return new ShardflowStack(app, id, {
     pipelines: [{ spec: pipelineSpec() }],
@@ -85,7 +89,10 @@ function asArray<T>(value: T | T[] | undefined): T[] {
  * resource is exactly `*`, and for any Allow statement using `NotAction` or `NotResource`.
  */
 export function findWildcardGrants(template: { toJSON(): Record<string, unknown> }): WildcardGrant[] {
-  const resources = (template.toJSON().Resources ?? {}) as Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  const resources = (template.toJSON().Resources ?? {}) as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown> }
+  >;
   const documents: { policy: string; document: unknown }[] = [];
   for (const [id, resource] of Object.entries(resources)) {
     const props = resource.Properties ?? {};
@@ -93,7 +100,9 @@ export function findWildcardGrants(template: { toJSON(): Record<string, unknown>
       documents.push({ policy: id, document: props.PolicyDocument });
     }
     if (resource.Type === 'AWS::IAM::Role') {
-      for (const inline of asArray(props.Policies as { PolicyName: string; PolicyDocument: unknown }[] | undefined)) {
+      for (const inline of asArray(
+        props.Policies as { PolicyName: string; PolicyDocument: unknown }[] | undefined,
+      )) {
         documents.push({ policy: `${id}/${inline.PolicyName}`, document: inline.PolicyDocument });
       }
     }
@@ -111,7 +120,11 @@ export function findWildcardGrants(template: { toJSON(): Record<string, unknown>
       if (statement.Effect !== 'Allow') continue;
       // NotAction / NotResource allow everything except what they list: a wildcard in disguise.
       if ('NotAction' in statement || 'NotResource' in statement) {
-        found.push({ policy, actions: asArray(statement.Action ?? ['NotAction']), resources: asArray(statement.Resource as unknown[] | unknown) });
+        found.push({
+          policy,
+          actions: asArray(statement.Action ?? ['NotAction']),
+          resources: asArray(statement.Resource as unknown[] | unknown),
+        });
         continue;
       }
       const actions = asArray(statement.Action);

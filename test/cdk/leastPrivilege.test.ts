@@ -28,9 +28,14 @@ describe('wildcard IAM scan', () => {
   it('when a policy grants a DynamoDB or Kinesis action on resource *, it is reported', () => {
     const template = templateWith((_stack, role) => {
       role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['*'] }));
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['kinesis:GetRecords', 'sqs:SendMessage'], resources: ['*'] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['kinesis:GetRecords', 'sqs:SendMessage'], resources: ['*'] }),
+      );
     });
-    expect(findWildcardGrants(template).map((g) => g.actions)).toEqual([['dynamodb:GetItem'], ['kinesis:GetRecords']]);
+    expect(findWildcardGrants(template).map((g) => g.actions)).toEqual([
+      ['dynamodb:GetItem'],
+      ['kinesis:GetRecords'],
+    ]);
   });
 
   it('when a role carries an inline policy with action *, it is reported', () => {
@@ -38,18 +43,27 @@ describe('wildcard IAM scan', () => {
       new iam.Role(stack, 'Inline', {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         inlinePolicies: {
-          everything: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['*'], resources: ['arn:aws:s3:::x'] })] }),
+          everything: new iam.PolicyDocument({
+            statements: [new iam.PolicyStatement({ actions: ['*'], resources: ['arn:aws:s3:::x'] })],
+          }),
         },
       });
     });
-    expect(findWildcardGrants(template)).toEqual([expect.objectContaining({ policy: expect.stringMatching(/^Inline.*\/everything$/) })]);
+    expect(findWildcardGrants(template)).toEqual([
+      expect.objectContaining({ policy: expect.stringMatching(/^Inline.*\/everything$/) }),
+    ]);
   });
 
   it('when a statement allows NotAction or NotResource, it is reported', () => {
     const template = templateWith((_stack, role) => {
       role.addToPolicy(new iam.PolicyStatement({ notActions: ['iam:*'], resources: ['arn:aws:s3:::x'] }));
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], notResources: ['arn:aws:s3:::x/private/*'] }));
-      Validations.of(role).acknowledge({ id: 'CloudFormation-Validate::W2512', reason: 'A deliberately bad policy for the scanner test.' });
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], notResources: ['arn:aws:s3:::x/private/*'] }),
+      );
+      Validations.of(role).acknowledge({
+        id: 'CloudFormation-Validate::W2512',
+        reason: 'A deliberately bad policy for the scanner test.',
+      });
     });
     expect(findWildcardGrants(template)).toHaveLength(2);
   });
@@ -57,8 +71,12 @@ describe('wildcard IAM scan', () => {
   it('when wildcards are only on other services or in Deny statements, nothing is reported', () => {
     const template = templateWith((_stack, role) => {
       role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:*'], resources: ['*'] }));
-      role.addToPolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: ['*'] }));
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/prefix/*'] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: ['*'] }),
+      );
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/prefix/*'] }),
+      );
     });
     expect(findWildcardGrants(template)).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -16,7 +17,10 @@ describe('the synthesized stack on the local cloud deployer', () => {
   beforeAll(() => {
     // GIVEN two pipelines, one with overridden mapping settings
     stack = buildStack({
-      pipelines: [{ spec: pipelineSpec() }, { spec: sessionSpec(), eventSource: { batchSize: 25, retryAttempts: 2 } }],
+      pipelines: [
+        { spec: pipelineSpec() },
+        { spec: sessionSpec(), eventSource: { batchSize: 25, retryAttempts: 2 } },
+      ],
       tick: { interval: Duration.minutes(2) },
     });
     const template = Template.fromStack(stack).toJSON() as CfnTemplate;
@@ -38,7 +42,10 @@ describe('the synthesized stack on the local cloud deployer', () => {
       ['clicks', true, undefined],
     ]);
     expect(plan.tables).toHaveLength(1);
-    expect(plan.tables[0]).toMatchObject({ ttlAttribute: 'ttl', globalSecondaryIndexes: [{ IndexName: 'open-windows' }] });
+    expect(plan.tables[0]).toMatchObject({
+      ttlAttribute: 'ttl',
+      globalSecondaryIndexes: [{ IndexName: 'open-windows' }],
+    });
     expect(plan.buckets).toHaveLength(2);
   });
 
@@ -47,10 +54,19 @@ describe('the synthesized stack on the local cloud deployer', () => {
     const bucket = plan.outputs['ResultsBucketName'];
     const table = plan.outputs['StateTableName'];
     for (const fn of plan.functions) {
+      // Bundled by the local esbuild into cdk.out: minified, with its source map, AWS SDK left out.
       expect(fn.entryFile).toMatch(/index\.js$/);
+      expect(existsSync(fn.entryFile)).toBe(true);
+      expect(existsSync(`${fn.entryFile}.map`)).toBe(true);
+      expect(readFileSync(fn.entryFile, 'utf8')).not.toMatch(/\n\s+\S/);
       expect(fn.environment).toMatchObject({ [ENV.RESULTS_BUCKET]: bucket, [ENV.STATE_TABLE]: table });
     }
-    expect(plan.functions.map((f) => f.environment[ENV.STREAM_NAME]).sort()).toEqual(['clicks', 'clicks', 'flights', 'flights']);
+    expect(plan.functions.map((f) => f.environment[ENV.STREAM_NAME]).sort()).toEqual([
+      'clicks',
+      'clicks',
+      'flights',
+      'flights',
+    ]);
   });
 
   it('when planned, each mapping carries the settings the stack chose', () => {

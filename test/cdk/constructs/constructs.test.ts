@@ -11,14 +11,19 @@ import { GLUE_COLUMN_TYPES, glueColumn, ResultTable } from '../../../lib/constru
 import { StateTable } from '../../../lib/constructs/StateTable';
 import { ValidationError } from '../../../lib/errors';
 
-const newStack = (): Stack => new Stack(new App(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+const newStack = (): Stack =>
+  new Stack(new App(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
 
 describe('IngestStream', () => {
   it('when given a retention and DESTROY, it sets both on the stream', () => {
     // GIVEN
     const stack = newStack();
     // WHEN
-    new IngestStream(stack, 'In', { streamName: 'events', retentionPeriod: Duration.days(7), removalPolicy: RemovalPolicy.DESTROY });
+    new IngestStream(stack, 'In', {
+      streamName: 'events',
+      retentionPeriod: Duration.days(7),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     // THEN
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Kinesis::Stream', { Name: 'events', RetentionPeriodHours: 168 });
@@ -42,7 +47,11 @@ describe('StateTable', () => {
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     new StateTable(stack, 'State', { encryptionKey: key });
     Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::Table', {
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } },
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+      },
     });
   });
 });
@@ -73,7 +82,9 @@ describe('ResultsBucket', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2);
     const logId = stack.getLogicalId(results.accessLogBucket!.node.defaultChild as never);
     expect(template.toJSON().Resources[logId].Properties).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
     });
     expect(template.toJSON().Resources[logId].Properties.AccessControl).toBeUndefined();
@@ -82,7 +93,11 @@ describe('ResultsBucket', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({ Effect: 'Allow', Action: 's3:PutObject', Principal: { Service: 'logging.s3.amazonaws.com' } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+          }),
         ]),
       },
     });
@@ -93,7 +108,14 @@ describe('ResultsBucket', () => {
 describe('ResultTable', () => {
   it('when mapping column types, json becomes string and the others keep their Hive name', () => {
     const types: ColumnType[] = ['string', 'bigint', 'double', 'boolean', 'timestamp', 'json'];
-    expect(types.map((type) => glueColumn({ name: 'c', type }).type)).toEqual(['string', 'bigint', 'double', 'boolean', 'timestamp', 'string']);
+    expect(types.map((type) => glueColumn({ name: 'c', type }).type)).toEqual([
+      'string',
+      'bigint',
+      'double',
+      'boolean',
+      'timestamp',
+      'string',
+    ]);
     expect(Object.keys(GLUE_COLUMN_TYPES).sort()).toEqual([...types].sort());
   });
 
@@ -111,10 +133,14 @@ describe('ResultTable', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'analytics',
-      TableInput: Match.objectLike({ Parameters: Match.objectLike({ 'projection.dt.range': '2024-06-01,NOW' }) }),
+      TableInput: Match.objectLike({
+        Parameters: Match.objectLike({ 'projection.dt.range': '2024-06-01,NOW' }),
+      }),
     });
     // The table is created after its database.
-    expect(template.toJSON().Resources[stack.getLogicalId(table.table)].DependsOn).toEqual([stack.getLogicalId(catalog.database)]);
+    expect(template.toJSON().Resources[stack.getLogicalId(table.table)].DependsOn).toEqual([
+      stack.getLogicalId(catalog.database),
+    ]);
   });
 });
 
@@ -122,10 +148,18 @@ describe('AthenaWorkgroup', () => {
   it('when given a name and scan limit, the workgroup uses them', () => {
     const stack = newStack();
     const results = new ResultsBucket(stack, 'Results', { serverAccessLogs: false });
-    new AthenaWorkgroup(stack, 'Athena', { bucket: results.bucket, databaseName: 'db', workgroupName: 'team-a', bytesScannedCutoffPerQuery: 50_000_000 });
+    new AthenaWorkgroup(stack, 'Athena', {
+      bucket: results.bucket,
+      databaseName: 'db',
+      workgroupName: 'team-a',
+      bytesScannedCutoffPerQuery: 50_000_000,
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::Athena::WorkGroup', {
       Name: 'team-a',
-      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 50_000_000, EnforceWorkGroupConfiguration: true }),
+      WorkGroupConfiguration: Match.objectLike({
+        BytesScannedCutoffPerQuery: 50_000_000,
+        EnforceWorkGroupConfiguration: true,
+      }),
     });
   });
 });

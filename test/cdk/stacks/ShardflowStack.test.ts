@@ -16,29 +16,33 @@ describe('ShardflowStack', () => {
   beforeAll(() => {
     // GIVEN two different pipelines: tumbling on a provisioned stream with default mapping settings,
     // and session windows on an on-demand stream with every mapping setting overridden.
-    stack = buildStack({
-      pipelines: [
-        { spec: pipelineSpec() },
-        {
-          spec: sessionSpec(),
-          eventSource: {
-            batchSize: 50,
-            maxBatchingWindow: Duration.seconds(10),
-            startingPosition: lambda.StartingPosition.AT_TIMESTAMP,
-            startingPositionTimestamp: 1_700_000_000,
-            parallelizationFactor: 2,
-            bisectBatchOnError: false,
-            retryAttempts: 3,
-            maxRecordAge: Duration.hours(2),
-            reportBatchItemFailures: true,
-            filters: [lambda.FilterCriteria.filter({ data: { kind: lambda.FilterRule.isEqual('click') } })],
-            enabled: false,
-            metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT] },
+    stack = buildStack(
+      {
+        pipelines: [
+          { spec: pipelineSpec() },
+          {
+            spec: sessionSpec(),
+            eventSource: {
+              batchSize: 50,
+              maxBatchingWindow: Duration.seconds(10),
+              startingPosition: lambda.StartingPosition.AT_TIMESTAMP,
+              startingPositionTimestamp: 1_700_000_000,
+              parallelizationFactor: 2,
+              bisectBatchOnError: false,
+              retryAttempts: 3,
+              maxRecordAge: Duration.hours(2),
+              reportBatchItemFailures: true,
+              filters: [lambda.FilterCriteria.filter({ data: { kind: lambda.FilterRule.isEqual('click') } })],
+              enabled: false,
+              metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT] },
+            },
+            operator: { memorySize: 1024, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 },
           },
-          operator: { memorySize: 1024, timeout: Duration.seconds(120), reservedConcurrentExecutions: 5 },
-        },
-      ],
-    });
+        ],
+      },
+      'Test',
+      { bundle: false },
+    ); // bundling itself is proven once, in localDeployer.test.ts
     // WHEN
     template = Template.fromStack(stack);
     logicalId = (construct) => stack.getLogicalId(construct!.node.defaultChild as never);
@@ -94,27 +98,38 @@ describe('ShardflowStack', () => {
           },
         ],
       });
-      template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
     });
   });
 
   describe('results bucket', () => {
     it('when synthesized, it encrypts, blocks public access, logs access and expires every side-output prefix', () => {
       template.hasResourceProperties('AWS::S3::Bucket', {
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
         PublicAccessBlockConfiguration: {
           BlockPublicAcls: true,
           BlockPublicPolicy: true,
           IgnorePublicAcls: true,
           RestrictPublicBuckets: true,
         },
-        LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(stack.resultsBucket.accessLogBucket) } },
+        LoggingConfiguration: {
+          DestinationBucketName: { Ref: logicalId(stack.resultsBucket.accessLogBucket) },
+        },
         LifecycleConfiguration: {
           Rules: Match.arrayWith([
             Match.objectLike({ Prefix: BUCKET_PREFIX.REJECTED, ExpirationInDays: 30, Status: 'Enabled' }),
             Match.objectLike({ Prefix: BUCKET_PREFIX.LATE, ExpirationInDays: 30, Status: 'Enabled' }),
             Match.objectLike({ Prefix: BUCKET_PREFIX.CLEAN, ExpirationInDays: 90, Status: 'Enabled' }),
-            Match.objectLike({ Prefix: BUCKET_PREFIX.FAILED_BATCHES, ExpirationInDays: 14, Status: 'Enabled' }),
+            Match.objectLike({
+              Prefix: BUCKET_PREFIX.FAILED_BATCHES,
+              ExpirationInDays: 14,
+              Status: 'Enabled',
+            }),
             Match.objectLike({ Prefix: 'aws/lambda/', ExpirationInDays: 14, Status: 'Enabled' }),
             Match.objectLike({ Prefix: 'athena-results/', ExpirationInDays: 7, Status: 'Enabled' }),
           ]),
@@ -124,7 +139,9 @@ describe('ShardflowStack', () => {
 
     it('when synthesized, it never expires results/', () => {
       const bucket = template.toJSON().Resources[bucketId()];
-      const prefixes = bucket.Properties.LifecycleConfiguration.Rules.map((r: { Prefix?: string }) => r.Prefix);
+      const prefixes = bucket.Properties.LifecycleConfiguration.Rules.map(
+        (r: { Prefix?: string }) => r.Prefix,
+      );
       expect(prefixes).not.toContain(BUCKET_PREFIX.RESULTS);
       expect(prefixes.every((p: string | undefined) => p !== undefined && p !== '')).toBe(true);
     });
@@ -182,7 +199,12 @@ describe('ShardflowStack', () => {
     it('when synthesized, the tick function names its own Powertools service', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: 'shardflow tick of pipeline flight-delays',
-        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.TICK, [ENV.PIPELINE]: 'flight-delays' }) },
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.TICK,
+            [ENV.PIPELINE]: 'flight-delays',
+          }),
+        },
       });
     });
 
@@ -243,7 +265,12 @@ describe('ShardflowStack', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: ARN(tick), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 } })],
+        Targets: [
+          Match.objectLike({
+            Arn: ARN(tick),
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+          }),
+        ],
       });
       template.hasResourceProperties('AWS::Lambda::Permission', {
         Action: 'lambda:InvokeFunction',
@@ -281,7 +308,10 @@ describe('ShardflowStack', () => {
             'projection.hour.range': '0,23',
             'projection.hour.digits': '2',
             'storage.location.template': {
-              'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/results/delays_by_origin_hourly/dt=${dt}/hour=${hour}/']],
+              'Fn::Join': [
+                '',
+                ['s3://', { Ref: bucketId() }, '/results/delays_by_origin_hourly/dt=${dt}/hour=${hour}/'],
+              ],
             },
           }),
           StorageDescriptor: {
@@ -293,10 +323,14 @@ describe('ShardflowStack', () => {
               { Name: 'avg_delay', Type: 'double' },
               { Name: 'p95_delay', Type: 'double' },
             ],
-            Location: { 'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/results/delays_by_origin_hourly/']] },
+            Location: {
+              'Fn::Join': ['', ['s3://', { Ref: bucketId() }, '/results/delays_by_origin_hourly/']],
+            },
             InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
             OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-            SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' }),
+            SerdeInfo: Match.objectLike({
+              SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+            }),
           },
         },
       });
@@ -441,17 +475,29 @@ describe('ShardflowStack', () => {
       const bucketArn = ARN(bucketId());
       const objects = (prefix: string): unknown => ({ 'Fn::Join': ['', [bucketArn, prefix]] });
       const clean = { 'Fn::Join': ['', [bucketArn, '/clean/', { Ref: streamOf('flight-delays') }, '/*']] };
-      const rejected = { 'Fn::Join': ['', [bucketArn, '/rejected/', { Ref: streamOf('flight-delays') }, '/*']] };
+      const rejected = {
+        'Fn::Join': ['', [bucketArn, '/rejected/', { Ref: streamOf('flight-delays') }, '/*']],
+      };
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: logicalId(role as never) }],
         PolicyDocument: {
           Statement: [
             {
-              Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+              Action: [
+                'dynamodb:GetItem',
+                'dynamodb:BatchGetItem',
+                'dynamodb:Query',
+                'dynamodb:PutItem',
+                'dynamodb:UpdateItem',
+              ],
               Effect: 'Allow',
               Resource: [ARN(tableId()), { 'Fn::Join': ['', [ARN(tableId()), '/index/open-windows']] }],
             },
-            { Action: 's3:PutObject', Effect: 'Allow', Resource: objects('/results/delays_by_origin_hourly/*') },
+            {
+              Action: 's3:PutObject',
+              Effect: 'Allow',
+              Resource: objects('/results/delays_by_origin_hourly/*'),
+            },
             {
               Action: ['s3:PutObject', 's3:DeleteObject'],
               Effect: 'Allow',
@@ -528,8 +574,14 @@ describe('ShardflowStack', () => {
         .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
         .flatMap((m) => Object.entries(m.data as Record<string, string>));
       const ids = acknowledgements.map(([id]) => id);
-      expect(ids).toEqual(expect.arrayContaining([expect.stringMatching(/AwsSolutions-IAM4/), expect.stringMatching(/AwsSolutions-L1/)]));
-      for (const [id, reason] of acknowledgements) expect({ id, reason: reason.length > 40 }).toEqual({ id, reason: true });
+      expect(ids).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/AwsSolutions-IAM4/),
+          expect.stringMatching(/AwsSolutions-L1/),
+        ]),
+      );
+      for (const [id, reason] of acknowledgements)
+        expect({ id, reason: reason.length > 40 }).toEqual({ id, reason: true });
     });
   });
 

@@ -6,7 +6,11 @@ import { FIXTURE_ENTRIES, pipelineSpec, sessionSpec } from '../helpers';
 
 function synthError(props: Partial<ShardflowStackProps>): ValidationError {
   try {
-    new ShardflowStack(new App(), 'Bad', { pipelines: [{ spec: pipelineSpec() }], ...FIXTURE_ENTRIES, ...props });
+    new ShardflowStack(new App(), 'Bad', {
+      pipelines: [{ spec: pipelineSpec() }],
+      ...FIXTURE_ENTRIES,
+      ...props,
+    });
   } catch (error) {
     if (error instanceof ValidationError) return error;
     throw error;
@@ -19,7 +23,9 @@ describe('ShardflowStack props validation', () => {
     // GIVEN / WHEN
     const error = synthError({ pipelines: [] });
     // THEN
-    expect(error.message).toBe("Invalid ShardflowStack 'Bad' props:\n- At least one pipeline is required (given 0)");
+    expect(error.message).toBe(
+      "Invalid ShardflowStack 'Bad' props:\n- At least one pipeline is required (given 0)",
+    );
     expect(error.name).toBe('ValidationError');
   });
 
@@ -56,12 +62,18 @@ describe('ShardflowStack props validation', () => {
   });
 
   it('when the starting position and its timestamp disagree, it says which is missing or extra', () => {
-    expect(synthError({ eventSource: { startingPosition: lambda.StartingPosition.AT_TIMESTAMP } }).problems).toEqual([
+    expect(
+      synthError({ eventSource: { startingPosition: lambda.StartingPosition.AT_TIMESTAMP } }).problems,
+    ).toEqual([
       "Pipeline 'flight-delays': startingPositionTimestamp is required when startingPosition is AT_TIMESTAMP",
     ]);
     expect(
-      synthError({ eventSource: { startingPosition: lambda.StartingPosition.LATEST, startingPositionTimestamp: 1_700_000_000 } })
-        .problems,
+      synthError({
+        eventSource: {
+          startingPosition: lambda.StartingPosition.LATEST,
+          startingPositionTimestamp: 1_700_000_000,
+        },
+      }).problems,
     ).toEqual([
       "Pipeline 'flight-delays': startingPositionTimestamp is only allowed when startingPosition is AT_TIMESTAMP (given 1700000000)",
     ]);
@@ -71,7 +83,9 @@ describe('ShardflowStack props validation', () => {
     const error = synthError({
       pipelines: [{ spec: pipelineSpec() }, { spec: sessionSpec(), eventSource: { batchSize: 20_000 } }],
     });
-    expect(error.problems).toEqual(["Pipeline 'user-sessions': Maximum batch size must be between 1 and 10000 inclusive (given 20000)"]);
+    expect(error.problems).toEqual([
+      "Pipeline 'user-sessions': Maximum batch size must be between 1 and 10000 inclusive (given 20000)",
+    ]);
   });
 
   it('when a spec has bad names, shard count or columns, it reports all of them at once', () => {
@@ -104,7 +118,11 @@ describe('ShardflowStack props validation', () => {
   });
 
   it('when names only pass the character sets, it still rejects a leading symbol and a name with no letter or digit', () => {
-    const error = synthError({ pipelines: [{ spec: pipelineSpec({ name: '__', source: { stream: '.hidden' }, sink: { table: '_t' } }) }] });
+    const error = synthError({
+      pipelines: [
+        { spec: pipelineSpec({ name: '__', source: { stream: '.hidden' }, sink: { table: '_t' } }) },
+      ],
+    });
     expect(error.problems).toEqual([
       "Pipeline '__': Stream name must be 1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit (given '.hidden')",
       "Pipeline '__': Pipeline name must contain a letter or digit (given '__')",
