@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DeployerError } from './errors';
 import type { AssetLocator } from './planDeployment';
@@ -49,7 +49,14 @@ export function readStackArtifact(templatePath: string): StackArtifact {
       for (const destination of Object.values(asset.destinations)) byObjectKey.set(destination.objectKey, join(dir, asset.source.path));
     }
   }
-  const locateAsset: AssetLocator = ({ s3Key, metadataPath }) => {
+  const locateAsset: AssetLocator = ({ s3Key, metadataPath, inlineCode, logicalId }) => {
+    if (inlineCode !== undefined) {
+      // Inline (`Code.ZipFile`) functions become a one-file bundle next to the staged assets.
+      const inlineDir = join(dir, `inline.${logicalId}`);
+      mkdirSync(inlineDir, { recursive: true });
+      writeFileSync(join(inlineDir, 'index.js'), inlineCode);
+      return inlineDir;
+    }
     const candidates = [
       s3Key === undefined ? undefined : byObjectKey.get(s3Key),
       metadataPath === undefined ? undefined : join(dir, metadataPath),

@@ -17,7 +17,13 @@ import type {
 } from './types';
 
 /** Finds the directory of a function bundle from its `Code` (asset object key) or `aws:asset:path` metadata. */
-export type AssetLocator = (code: { readonly s3Key?: string; readonly metadataPath?: string; readonly logicalId: string }) => string | undefined;
+export type AssetLocator = (code: {
+  readonly s3Key?: string;
+  readonly metadataPath?: string;
+  readonly logicalId: string;
+  /** `Code.ZipFile` source of an inline function; the locator writes it out as `index.js`. */
+  readonly inlineCode?: string;
+}) => string | undefined;
 
 /** Types the deployer acts on. */
 const HANDLED = new Set([
@@ -91,6 +97,10 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
   const unsupported: SkippedResource[] = [];
   const physicalIds: Record<string, string> = {};
   const functionNameByRef = new Map<string, string>();
+  /** Bundle directory of each function that has one locally. */
+  const bundles = new Map<string, string>();
+  /** Names of the functions that will be registered. */
+  const registered = new Set<string>();
 
   const active = Object.entries(template.Resources).filter(([, r]) => r.Condition === undefined || resolver.condition(r.Condition));
   for (const [logicalId, resource] of active) {
@@ -99,6 +109,18 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
       const name = resolver.physicalName(logicalId);
       functionNameByRef.set(name, name);
       functionNameByRef.set(resolver.getAtt(logicalId, 'Arn'), name);
+      const code = (resolver.resolve(resource.Properties?.['Code'] ?? {}, `${logicalId}.Code`) ?? {}) as Record<string, unknown>;
+      const metadataPath = resource.Metadata?.['aws:asset:path'];
+      const bundleDir = locateAsset({
+        logicalId,
+        ...(typeof code['S3Key'] === 'string' ? { s3Key: code['S3Key'] } : {}),
+        ...(typeof metadataPath === 'string' ? { metadataPath } : {}),
+        ...(typeof code['ZipFile'] === 'string' ? { inlineCode: code['ZipFile'] } : {}),
+      });
+      if (bundleDir !== undefined) {
+        bundles.set(logicalId, bundleDir);
+        registered.add(name);
+      }
     }
   }
 
@@ -155,13 +177,12 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
         break;
       case 'AWS::Lambda::Function': {
         const code = isObject(props['Code']) ? props['Code'] : {};
-        const metadataPath = resource.Metadata?.['aws:asset:path'];
-        const bundleDir = locateAsset({
-          logicalId,
-          ...(typeof code['S3Key'] === 'string' ? { s3Key: code['S3Key'] } : {}),
-          ...(typeof metadataPath === 'string' ? { metadataPath } : {}),
-        });
-        if (bundleDir === undefined) throw new AssetNotFoundError(`no bundle found for function ${logicalId} (Code ${JSON.stringify(code)})`);
+        const bundleDir = bundles.get(logicalId);
+        if (bundleDir === undefined) {
+          // One function without a local bundle (e.g. an image function) must not stop the others.
+          unsupported.push({ logicalId, type, reason: new AssetNotFoundError(`no bundle found (Code ${JSON.stringify(code)})`).message });
+          break;
+        }
         const handler = String(props['Handler'] ?? 'index.handler');
         const variables = isObject(props['Environment']) && isObject(props['Environment']['Variables']) ? props['Environment']['Variables'] : {};
         functions.push({
@@ -185,6 +206,10 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
         }
         const functionRef = String(props['FunctionName']);
         const functionName = functionNameByRef.get(functionRef) ?? functionRef.split(':').pop() ?? functionRef;
+        if (!registered.has(functionName)) {
+          unsupported.push({ logicalId, type, reason: `function ${functionName} is not available locally` });
+          break;
+        }
         const destination = isObject(props['DestinationConfig']) && isObject(props['DestinationConfig']['OnFailure'])
           ? props['DestinationConfig']['OnFailure']['Destination']
           : undefined;

@@ -52,6 +52,20 @@ describe('EventSourceMappingRuntime', () => {
     });
   });
 
+  describe('payload limit', () => {
+    it('when records are large, it keeps each batch under the 6 MB invocation payload limit', async () => {
+      harness = createHarness({ mapping: { batchSize: 100 } });
+      const mb = 'x'.repeat(1024 * 1024);
+      for (let i = 0; i < 10; i += 1) harness.kinesis.put(harness.streamArn, 'k', `${i}${mb}`);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      const sizes = harness.invoker.calls.map((c) => JSON.stringify(c.event).length);
+      expect(harness.invoker.calls.length).toBeGreaterThan(1);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(6 * 1024 * 1024);
+      expect(harness.invoker.delivered().map((d) => d.charAt(0))).toEqual(range(10, '').map((_, i) => String(i)));
+    });
+  });
+
   describe('MaximumBatchingWindowInSeconds', () => {
     it('when the window is 1 s and records trickle in, it gathers them into one batch', async () => {
       const kinesis = new FakeKinesis({ maxRecordsPerCall: 1 });
