@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './commands/local';
 import { registerQueryCommands } from './commands/query';
 import { registerSendCommands } from './commands/send';
+import { registerStartCommands } from './commands/start';
+import { registerCdkCommands } from './commands/cdk';
 
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -18,6 +20,8 @@ export function createProgram(): Command {
   registerLocalCommands(program);
   registerQueryCommands(program);
   registerSendCommands(program);
+  registerStartCommands(program);
+  registerCdkCommands(program);
   return program;
 }
 

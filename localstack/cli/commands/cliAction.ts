@@ -35,6 +35,8 @@ export class CommandFailedError extends Error {
  */
 export function cliAction<A extends unknown[]>(action: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
   return async (...args: A) => {
+    // Node 20 is supported (package.json engines); the SDK's "use Node 22" notice is noise here.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     try {
       await action(...args);
     } catch (error) {

@@ -1,0 +1,183 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import { defaultPipelines } from '../../functions/pipelines';
+import { stateDirectory } from '../emulators/stateFile';
+import { generateClickstream, RECORD_KINDS, type ClickstreamTotals } from '../generator/clickstream';
+import { queryResults } from '../query/queryResults';
+import { formatResult } from '../query/format';
+import type { OutputFormat, QueryResult } from '../query/types';
+import { BucketCounter, type BucketCounts } from './bucketCounters';
+import { ShardflowCliError } from './errors';
+import type { InputRecord } from './inputFile';
+import type { LiveLine } from './liveLine';
+import { openLocalSession, type LocalSession } from './localSession';
+import { checkAnswers, perPageCheckSql, perWindowCheckSql, sampleQueries, type Mismatch } from './sampleQueries';
+import { sendRecords } from './sendRecords';
+import { synthesize } from './synthesize';
+
+/** Options of {@link runStart}. */
+export interface StartOptions {
+  /** Distinct on-time events to generate (malformed, duplicate and late ones come on top). */
+  readonly events: number;
+  readonly seed: number;
+  /** Records per second; absent means as fast as the stream accepts. */
+  readonly rate?: number;
+  /** Leave the cloud and the deployment running (the caller decides when to call `stop`). */
+  readonly keep: boolean;
+  /** Edge port of the embedded cloud; 0 picks a free port. */
+  readonly edgePort: number;
+  /** Format of the printed answers. */
+  readonly format: OutputFormat;
+  /** A synthesized stack template to deploy instead of running `cdk synth`. */
+  readonly templatePath?: string;
+  readonly live: LiveLine;
+  /** Debug output of the cloud, deployer and runtime. */
+  readonly verbose?: boolean;
+}
+
+/** What a start run did, for the caller and for tests. */
+export interface StartReport {
+  readonly totals: ClickstreamTotals;
+  readonly counts: BucketCounts;
+  readonly answers: readonly { readonly title: string; readonly result: QueryResult }[];
+  readonly mismatches: readonly Mismatch[];
+  readonly timingsMs: Readonly<Record<string, number>>;
+  /** Still running when `keep` was set; already stopped otherwise. */
+  readonly session: LocalSession;
+  /** Stops the session and removes the synthesized assembly (a no-op after a run without `keep`). */
+  stop(): Promise<void>;
+}
+
+/** A pipeline `start` can drive with the clickstream generator: tumbling windows over its events. */
+function defaultPipeline(): CompiledPipeline<unknown> {
+  const pipeline = defaultPipelines[0];
+  if (pipeline === undefined) throw new ShardflowCliError('No default pipeline is registered in functions/pipelines');
+  return pipeline;
+}
+
+function describeLag(session: LocalSession): string {
+  return session
+    .lag()
+    .map((l) => `${l.shardId.replace(/^shardId-0*/, 's')}:${Math.round(l.iteratorAgeMs / 1000)}s/${l.pendingRecords}`)
+    .join(' ');
+}
+
+/**
+ * `npm start`: synthesizes the CDK app, starts the embedded cloud, deploys the stack, streams a
+ * generated clickstream through it, closes every window at the end of input, and answers sample SQL
+ * queries over the Parquet results, checking them against the generator's known totals.
+ */
+export async function runStart(options: StartOptions): Promise<StartReport> {
+  const { live } = options;
+  const pipeline = defaultPipeline();
+  const spec = pipeline.spec;
+  if (spec.window.kind !== 'tumbling') {
+    throw new ShardflowCliError(`The default pipeline ${spec.name} must use tumbling windows for the generated dataset`);
+  }
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      timings[name] = Math.round(performance.now() - started);
+    }
+  };
+  const started = performance.now();
+
+  let assembly: string | undefined;
+  let templatePath = options.templatePath;
+  if (templatePath === undefined) {
+    live.update('synthesizing the CDK app (cdk synth, offline)…');
+    // Inside the project: the bundles leave the AWS SDK external (Lambda provides it), so they resolve it
+    // from the project's node_modules — which a directory under /tmp could not reach.
+    await mkdir(stateDirectory(), { recursive: true });
+    assembly = await mkdtemp(join(stateDirectory(), 'cdk.out-'));
+    const dir = assembly;
+    templatePath = await timed('synth', () => synthesize(dir));
+  }
+  const template = templatePath;
+  live.update('starting the local cloud and deploying the stack…');
+  const log = options.verbose === true ? (line: string) => live.print(`  ${line}`) : () => {};
+  const session = await timed('deploy', () => openLocalSession({ templatePath: template, edgePort: options.edgePort, log, functionLogs: options.verbose === true }));
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await session.stop();
+      if (assembly !== undefined) await rm(assembly, { recursive: true, force: true });
+    })());
+  try {
+    live.print(`local cloud at ${session.cloud.endpoint}; stack deployed (bucket ${session.bucket}, table ${session.stateTable})`);
+    const dataset = generateClickstream({
+      events: options.events,
+      seed: options.seed,
+      windowMs: spec.window.sizeMs,
+      maxOutOfOrdernessMs: spec.time.maxOutOfOrdernessMs,
+      allowedLatenessMs: spec.time.allowedLatenessMs,
+    });
+    const { totals } = dataset;
+    const stream = session.streamOf(spec);
+    const toInput = (kind: 'main' | 'late'): InputRecord[] =>
+      dataset.records
+        .filter((r) => (kind === 'late') === (r.kind === RECORD_KINDS.LATE))
+        .map((r) => ({ data: r.data, partitionKey: r.partitionKey }));
+    live.print(
+      `streaming ${totals.records} records to ${stream} (${options.events} events, ${totals.injected.duplicates} duplicates, ` +
+        `${totals.injected.malformed} malformed, ${totals.injected.late} late, ${totals.injected.outOfOrder} out of order; seed ${options.seed})`,
+    );
+
+    const counter = new BucketCounter(session.clients.s3, session.bucket);
+    let sent = 0;
+    let counts: BucketCounts = { windowsEmitted: 0, rejected: 0, late: 0 };
+    let polling = true;
+    const render = (): void =>
+      live.update(
+        `sent ${sent}/${totals.records} | processed ${session.processedRecords()} | rejected ${counts.rejected} | ` +
+          `late ${counts.late} | windows ${counts.windowsEmitted} | lag ${describeLag(session) || '-'}`,
+      );
+    const poller = (async () => {
+      while (polling) {
+        counts = await counter.counts().catch(() => counts);
+        render();
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    })();
+    try {
+      await timed('send', async () => {
+        const progress = (p: { sent: number }, base: number): void => {
+          sent = base + p.sent;
+          render();
+        };
+        const main = toInput('main');
+        await sendRecords(main, { kinesis: session.clients.kinesis, stream, ...(options.rate ? { rate: options.rate } : {}), onProgress: (p) => progress(p, 0) });
+        // The late records are sent once the on-time ones are processed: by then their window has closed.
+        await session.app.runtime.idle(180_000);
+        await sendRecords(toInput('late'), { kinesis: session.clients.kinesis, stream, onProgress: (p) => progress(p, main.length) });
+      });
+      await timed('drain', () => session.endOfInput(spec, 180_000));
+      counts = await counter.counts();
+    } finally {
+      polling = false;
+      await poller;
+    }
+    render();
+    live.done();
+
+    const table = spec.sink.table;
+    const queries = sampleQueries(table);
+    const results = await timed('query', () =>
+      queryResults({ s3: session.clients.s3, bucket: session.bucket }, [...queries.map((q) => q.sql), perPageCheckSql(table), perWindowCheckSql(table)]),
+    );
+    const answers = queries.map((q, i) => ({ title: q.title, result: results[i] as QueryResult }));
+    for (const { title, result } of answers) live.print(`\n${title}\n${formatResult(result, options.format)}`);
+    const mismatches = checkAnswers(totals, results[queries.length] as QueryResult, results[queries.length + 1] as QueryResult, counts);
+    timings.total = Math.round(performance.now() - started);
+    if (!options.keep) await cleanup();
+    return { totals, counts, answers, mismatches, timingsMs: timings, session, stop: cleanup };
+  } catch (error) {
+    live.done();
+    await cleanup();
+    throw error;
+  }
+}
