@@ -60,6 +60,8 @@ export class BatchProcessor {
       if (this.options.isStopped()) return;
       const requestId = this.options.newRequestId();
       const outcome = await this.invoke(fresh, requestId, item.failures + 1);
+      // Stopping: leave these records unacknowledged; they are redelivered from the checkpoint.
+      if (this.options.isStopped()) return;
       let failedFrom: number | undefined;
       if (outcome.ok) {
         const verdict = config.reportBatchItemFailures

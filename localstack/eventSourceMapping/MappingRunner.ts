@@ -46,6 +46,8 @@ export class MappingRunner {
   private readonly endedShards = new Set<string>();
   private readonly waiting = new Map<string, ShardDescription>();
   private readonly wake = new Signal();
+  /** Wakes retry back-offs when the runner stops. */
+  private readonly stopSignal = new Signal();
   private stopped = false;
   private loop: Promise<void> = Promise.resolve();
   private lastDiscoveryTick = -1;
@@ -68,6 +70,7 @@ export class MappingRunner {
   public async stop(): Promise<void> {
     this.stopped = true;
     this.wake.notify();
+    this.stopSignal.notify();
     await this.loop;
     await Promise.all([...this.pollers.values()].map((p) => p.stop()));
   }
@@ -184,7 +187,7 @@ export class MappingRunner {
           newRequestId: randomUUID,
           onDone: markDone,
           isStopped: () => this.stopped,
-          backoff: (attempt) => new Promise((resolve) => setTimeout(resolve, Math.min(o.retryBackoffMs * 2 ** (attempt - 1), 10_000))),
+          backoff: (attempt) => this.stopSignal.wait(Math.min(o.retryBackoffMs * 2 ** (attempt - 1), 10_000)),
           log: o.log,
         });
         return (records) => processor.process(records);

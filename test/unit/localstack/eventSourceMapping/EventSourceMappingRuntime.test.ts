@@ -239,6 +239,28 @@ describe('EventSourceMappingRuntime', () => {
     });
   });
 
+  describe('stop', () => {
+    it('when stopped while retrying with a long back-off, it stops promptly without discarding the records', async () => {
+      harness = createHarness({
+        mapping: { maximumRetryAttempts: 5 },
+        runtime: { retryBackoffMs: 60_000 },
+        handler: () => {
+          throw new Error('down');
+        },
+      });
+      harness.put(['a']);
+      await harness.runtime.start();
+      await expect(harness.runtime.idle(100)).rejects.toThrow('not idle');
+      const started = performance.now();
+      await harness.runtime.stop();
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(harness.invoker.calls).toHaveLength(1);
+      expect(harness.destination.sent).toEqual([]);
+      expect(await harness.checkpoints.get('mapping-1', 'shardId-000000000000')).toBeUndefined();
+      harness = undefined;
+    });
+  });
+
   describe('MaximumRecordAgeInSeconds', () => {
     it('when records are older than the maximum age, it discards them to the destination without invoking', async () => {
       const now = 1_800_000_000_000;
