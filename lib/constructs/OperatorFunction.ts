@@ -1,3 +1,4 @@
+import { Annotations, Token } from 'aws-cdk-lib';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -102,5 +103,15 @@ export class OperatorFunction extends Construct {
       props.onFailure ?? new S3FailureDestination(props.resultsBucket.bucket),
     );
     this.function.addEventSource(this.eventSource);
+
+    const factor = props.eventSource?.parallelizationFactor;
+    if (factor !== undefined && !Token.isUnresolved(factor) && factor > 1) {
+      Annotations.of(this).addWarningV2(
+        'shardflow:parallelization-factor',
+        `Parallelization factor ${factor} processes one shard's records concurrently and out of sequence order across partition keys; ` +
+          'the per-shard sequence fence then drops a lower sequence number that lands after a higher one for the same key and window. ' +
+          'Use it only when the producer partition key is the pipeline key.',
+      );
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BUCKET_PREFIX, ENV, SERVICE_NAMES, STATE_TABLE } from '../../../functions/core/constants';
@@ -255,6 +255,15 @@ describe('ShardflowStack', () => {
         MetricsConfig: { Metrics: ['EventCount'] },
       });
       template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    });
+
+    it('when a parallelization factor above 1 is chosen, it warns that the sequence fence needs key-aligned partitions', () => {
+      const warnings = Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('Parallelization factor 2'),
+      );
+      expect(warnings.map((w) => w.id)).toEqual(['/Test/UserSessionsOperator']);
+      Annotations.fromStack(stack).hasNoWarning('/Test/FlightDelaysOperator', Match.anyValue());
     });
   });
 
