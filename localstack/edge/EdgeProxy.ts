@@ -40,6 +40,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/** Unsigned GET paths answered by the edge itself. */
+const HEALTH_PATHS: ReadonlySet<string> = new Set(['/_localstack/health', '/_shardflow/health']);
+
 function forwardable(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const result: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -92,6 +95,14 @@ export async function startEdgeProxy(options: EdgeProxyOptions): Promise<Running
     Object.entries(options.upstreams).map(([service, url]) => [service as LocalService, new URL(url)]),
   );
   const server: Server = createServer((request, response) => {
+    if (request.method === 'GET' && HEALTH_PATHS.has(request.url ?? '')) {
+      // LocalStack's health path too, so scripts that wait for LocalStack also wait for this edge.
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ services: Object.fromEntries([...upstreams.keys()].map((s) => [s, 'running'])) }),
+      );
+      return;
+    }
     const route = routeRequest(request);
     if (route.service === undefined) {
       sendError(request, response, 400, 'UnknownServiceException', route.error);

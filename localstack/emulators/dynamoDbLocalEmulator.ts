@@ -102,6 +102,14 @@ export async function startDynamoDbLocalEmulator(options: EmulatorOptions = {}):
     portFromOutput: /^shardflow:listening (\d+)$/,
     timeoutMs,
     ...(options.log ? { log: options.log } : {}),
+  }).catch((error: unknown) => {
+    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') {
+      throw new EmulatorStartError(
+        'dynamodb: DynamoDB Local needs Java 11 or later on the PATH (or set SHARDFLOW_DYNAMODB_EMULATOR=dynalite)',
+        { cause: error },
+      );
+    }
+    throw error;
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(0)}`;
   const client = dynamoDbClient({

@@ -7,6 +7,7 @@ import { DEFAULT_EDGE_PORT, type LocalService } from './constants';
 import { startDynamoDbEmulator } from './dynamoDbEmulator';
 import { startKinesisEmulator } from './kinesisEmulator';
 import { startS3Emulator } from './s3Emulator';
+import { LocalCloudError } from './errors';
 import type { RunningEmulator } from './types';
 
 export {
@@ -55,6 +56,7 @@ export interface LocalCloud {
  */
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const started = performance.now();
+  const edgePort = options.edgePort ?? DEFAULT_EDGE_PORT;
   const log = options.log;
   const emulatorOptions = log ? { log } : {};
   const results = await Promise.allSettled([
@@ -77,9 +79,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
   let edge: RunningEdge;
   try {
-    edge = await startEdgeProxy({ port: options.edgePort ?? DEFAULT_EDGE_PORT, upstreams: endpoints });
+    edge = await startEdgeProxy({ port: edgePort, upstreams: endpoints });
   } catch (error) {
     await Promise.all(running.map((emulator) => emulator.stop()));
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LocalCloudError(
+        `edge port ${edgePort} is already in use (LocalStack or another local cloud?); choose another with --port, or 0 for any free port`,
+        { cause: error },
+      );
+    }
     throw error;
   }
   const startupMs = {

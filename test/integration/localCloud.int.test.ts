@@ -1,6 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:http';
+import { Agent, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createClients, dynamoDbClient, kinesisClient } from '../../functions/adapters/aws';
 import { probeDynamoDbFidelity } from '../../localstack/emulators/dynamoDbFidelity';
+import { LocalCloudError, startLocalCloud } from '../../localstack/emulators/index';
 import { useLocalCloud } from '../helpers/localCloud';
 import { readState, stateFilePath } from '../../localstack/emulators/stateFile';
 
@@ -301,3 +303,37 @@ describe('useLocalCloud fixture (startLocalCloud in beforeAll, stop in afterAll)
     expect(process.env.AWS_ENDPOINT_URL).toBe(endpointBefore);
   });
 });
+
+describe('startLocalCloud failure', () => {
+  it(
+    'when the edge port is taken, it fails with a clear message and stops the emulators it had started',
+    async () => {
+      const squatter = createServer();
+      await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+      const port = (squatter.address() as AddressInfo).port;
+      const before = emulatorPids();
+      try {
+        const error = await startLocalCloud({ edgePort: port }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(LocalCloudError);
+        expect((error as Error).message).toBe(
+          `edge port ${port} is already in use (LocalStack or another local cloud?); choose another with --port, or 0 for any free port`,
+        );
+        expect(
+          await eventually(() => emulatorPids().filter((pid) => !before.includes(pid)).length === 0),
+        ).toBe(true);
+      } finally {
+        await new Promise((resolve) => squatter.close(resolve));
+      }
+    },
+    TIMEOUT_MS,
+  );
+});
+
+/** Emulator processes (Node.js with the loopback preload, or the DynamoDB Local JVM) that are children of this jest worker. */
+function emulatorPids(): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => /loopbackPreload|DynamoDbLocalLauncher/.test(line))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}

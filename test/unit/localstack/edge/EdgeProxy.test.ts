@@ -112,6 +112,17 @@ describe('EdgeProxy', () => {
     expect(reply.body).toContain('<Code>UnknownServiceException</Code>');
   });
 
+  it.each(['/_localstack/health', '/_shardflow/health'])(
+    'when %s is requested, the edge answers with the services it routes',
+    async (path) => {
+      const reply = await fetch(`${edge.endpoint}${path}`);
+      expect(reply.status).toBe(200);
+      expect(await reply.json()).toEqual({
+        services: { kinesis: 'running', dynamodb: 'running', s3: 'running' },
+      });
+    },
+  );
+
   it('when the emulator is down, it answers 502 instead of hanging', async () => {
     const dead = await fakeUpstream('dead');
     await new Promise((resolve) => dead.server.close(resolve));
