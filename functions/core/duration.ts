@@ -5,7 +5,13 @@ export type Duration = number | `${number}${DurationUnit}`;
 /** Units accepted in duration strings. */
 export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
-const UNIT_MS: Readonly<Record<DurationUnit, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNIT_MS: Readonly<Record<DurationUnit, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /**
@@ -28,7 +34,9 @@ export function parseDuration(value: Duration | string, what: string): number {
     }
     ms = Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
   } else {
-    throw new InvalidDurationError(`${what} must be a duration string or a number of ms (given ${String(value)})`);
+    throw new InvalidDurationError(
+      `${what} must be a duration string or a number of ms (given ${String(value)})`,
+    );
   }
   if (!Number.isFinite(ms) || ms < 0 || !Number.isInteger(ms)) {
     throw new InvalidDurationError(

@@ -1,6 +1,11 @@
 /** Public API of the pure engine core. */
 export * from './dsl';
-export { CompiledPipeline, MIN_EVENT_TIME, MAX_EVENT_TIME_AHEAD_MS, MAX_KEY_LENGTH } from './engine/CompiledPipeline';
+export {
+  CompiledPipeline,
+  MIN_EVENT_TIME,
+  MAX_EVENT_TIME_AHEAD_MS,
+  MAX_KEY_LENGTH,
+} from './engine/CompiledPipeline';
 export type {
   CleanedRecord,
   FenceLookup,
@@ -16,9 +21,27 @@ export { parseDuration } from './duration';
 export { closeTime, isWindowClosed } from './windows/windowSpecs';
 export { tumblingWindow, tumblingWindowStart } from './windows/tumblingWindow';
 export { slidingWindows } from './windows/slidingWindow';
-export { mergeSessions, sessionsOverlap, sessionWindow, type MergedSession, type SessionContents } from './windows/sessionWindow';
-export { WatermarkTracker, pipelineWatermark, shardWatermark, type ShardWatermarkState, type WatermarkSettings } from './watermark/WatermarkTracker';
-export { decodeBase64, decodeJson, PayloadFailure, MAX_RECORD_BYTES, MAX_JSON_DEPTH } from './codec/payloadCodec';
+export {
+  mergeSessions,
+  sessionsOverlap,
+  sessionWindow,
+  type MergedSession,
+  type SessionContents,
+} from './windows/sessionWindow';
+export {
+  WatermarkTracker,
+  pipelineWatermark,
+  shardWatermark,
+  type ShardWatermarkState,
+  type WatermarkSettings,
+} from './watermark/WatermarkTracker';
+export {
+  decodeBase64,
+  decodeJson,
+  PayloadFailure,
+  MAX_RECORD_BYTES,
+  MAX_JSON_DEPTH,
+} from './codec/payloadCodec';
 export { deaggregate, isKplAggregate, KPL_MAGIC, type KplSubRecord } from './codec/kplAggregate';
 export * from './errors';
 export { runBounded, type BoundedRunOptions, type BoundedRunResult } from './runner/boundedRunner';

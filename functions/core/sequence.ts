@@ -12,7 +12,9 @@ const ZEROS = '0'.repeat(SEQUENCE_NUMBER_WIDTH);
  */
 export function padSequence(seq: string): string {
   if (typeof seq !== 'string' || !isDecimal(seq)) {
-    throw new InvalidSequenceNumberError(`Sequence number must be a decimal string (given ${JSON.stringify(seq)})`);
+    throw new InvalidSequenceNumberError(
+      `Sequence number must be a decimal string (given ${JSON.stringify(seq)})`,
+    );
   }
   if (seq.length > SEQUENCE_NUMBER_WIDTH) {
     // Leading zeros beyond the width are harmless; real digits are not.
@@ -39,5 +41,33 @@ function isDecimal(s: string): boolean {
 
 /** True when `seq` is a sequence number `padSequence` accepts. */
 export function isValidSequence(seq: unknown): seq is string {
-  return typeof seq === 'string' && isDecimal(seq) && seq.replace(/^0+(?=\d)/, '').length <= SEQUENCE_NUMBER_WIDTH;
+  return (
+    typeof seq === 'string' && isDecimal(seq) && seq.replace(/^0+(?=\d)/, '').length <= SEQUENCE_NUMBER_WIDTH
+  );
+}
+
+/**
+ * Validates a sequence number and strips leading zeros, without padding: the hot path keeps sequence
+ * numbers in this form and compares them with {@link sequenceGreater}; padding happens once per group.
+ *
+ * @throws InvalidSequenceNumberError like {@link padSequence}.
+ */
+export function normalizeSequence(seq: string): string {
+  if (typeof seq !== 'string' || !isDecimal(seq)) {
+    throw new InvalidSequenceNumberError(
+      `Sequence number must be a decimal string (given ${JSON.stringify(seq)})`,
+    );
+  }
+  const s = seq.charCodeAt(0) === 48 && seq.length > 1 ? seq.replace(/^0+(?=\d)/, '') : seq;
+  if (s.length > SEQUENCE_NUMBER_WIDTH) {
+    throw new InvalidSequenceNumberError(
+      `Sequence number has more than ${SEQUENCE_NUMBER_WIDTH} digits (given ${s.length} digits)`,
+    );
+  }
+  return s;
+}
+
+/** Numeric `a > b` for two {@link normalizeSequence}d sequence numbers. */
+export function sequenceGreater(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
 }

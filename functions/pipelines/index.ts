@@ -7,6 +7,8 @@ export const pipelines: Readonly<Record<string, CompiledPipeline<unknown>>> = {
 };
 
 /** The pipelines the CDK app deploys by default. */
-export const defaultPipelines: readonly CompiledPipeline<unknown>[] = [pageActivity as CompiledPipeline<unknown>];
+export const defaultPipelines: readonly CompiledPipeline<unknown>[] = [
+  pageActivity as CompiledPipeline<unknown>,
+];
 
 export { pageActivity };

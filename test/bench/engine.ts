@@ -30,7 +30,11 @@ const T0 = Date.UTC(2026, 0, 1);
 export function benchRecords(n: number): RawRecord[] {
   const out: RawRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const e = clickEvent(i, T0 + i * 60, { userId: `u${i % 997}`, sessionId: `s${i % 211}`, page: `/p/${i % 5}` });
+    const e = clickEvent(i, T0 + i * 60, {
+      userId: `u${i % 997}`,
+      sessionId: `s${i % 211}`,
+      page: `/p/${i % 5}`,
+    });
     out.push({
       shardId: i % 2 === 0 ? 'shardId-000000000000' : 'shardId-000000000001',
       sequenceNumber: kinesisSequence(i),
@@ -60,7 +64,9 @@ function baseline(records: readonly RawRecord[]): number {
 function engine(records: readonly RawRecord[], batchSize: number): number {
   let sink = 0;
   for (let start = 0; start < records.length; start += batchSize) {
-    const prepared = pageActivity.prepare(records.slice(start, start + batchSize), { closedWatermark: -Infinity });
+    const prepared = pageActivity.prepare(records.slice(start, start + batchSize), {
+      closedWatermark: -Infinity,
+    });
     const partials = pageActivity.combine(prepared, () => undefined);
     for (const p of partials) sink += p.records;
   }
@@ -75,7 +81,8 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
   const records = benchRecords(n);
   // Warm-up so both paths are optimised before timing.
   baseline(records.slice(0, 20_000));
-  if (engine(records.slice(0, 20_000), batchSize) !== 20_000) throw new Error('engine bench: warm-up lost records');
+  if (engine(records.slice(0, 20_000), batchSize) !== 20_000)
+    throw new Error('engine bench: warm-up lost records');
   const base: number[] = [];
   const eng: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -90,5 +97,9 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
   }
   const recordsPerSec = Math.round(n / (median(eng) / 1_000));
   const baselineRecordsPerSec = Math.round(n / (median(base) / 1_000));
-  return { recordsPerSec, baselineRecordsPerSec, ratio: Math.round((recordsPerSec / baselineRecordsPerSec) * 1_000) / 1_000 };
+  return {
+    recordsPerSec,
+    baselineRecordsPerSec,
+    ratio: Math.round((recordsPerSec / baselineRecordsPerSec) * 1_000) / 1_000,
+  };
 }

@@ -22,7 +22,9 @@ function parseOnly(argv: readonly string[]): string[] {
   const names = (argv[i + 1] ?? '').split(',').filter((s) => s.length > 0);
   const unknown = names.filter((n) => !(n in PARTS));
   if (names.length === 0 || unknown.length > 0) {
-    throw new Error(`--only expects one or more of ${Object.keys(PARTS).join(', ')} (given ${JSON.stringify(argv[i + 1] ?? '')})`);
+    throw new Error(
+      `--only expects one or more of ${Object.keys(PARTS).join(', ')} (given ${JSON.stringify(argv[i + 1] ?? '')})`,
+    );
   }
   return names;
 }
@@ -47,7 +49,10 @@ async function main(): Promise<void> {
     writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) console.log(r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  '));
+  for (const r of rows)
+    console.log(
+      r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  '),
+    );
   console.log(`\nwritten to ${RESULTS_FILE}`);
 }
 

@@ -97,7 +97,9 @@ function field(num: number, wire: number, payload: Uint8Array | number): number[
 }
 
 /** Encodes user records as one KPL aggregated record (magic + protobuf + MD5), as base64. */
-export function kplAggregate(records: readonly { partitionKey: string; data: Uint8Array | string }[]): string {
+export function kplAggregate(
+  records: readonly { partitionKey: string; data: Uint8Array | string }[],
+): string {
   const keys = [...new Set(records.map((r) => r.partitionKey))];
   const body: number[] = [];
   for (const k of keys) body.push(...field(1, 2, Buffer.from(k, 'utf8')));

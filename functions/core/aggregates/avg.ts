@@ -36,7 +36,9 @@ export function avg<T>(fn: (value: T) => number): ColumnAggregate<T, number, Avg
         !Number.isSafeInteger(stored[1]) ||
         stored[1] < 0
       ) {
-        throw new StateDeserializationError(`avg state must be [sum, count] (given ${JSON.stringify(stored)})`);
+        throw new StateDeserializationError(
+          `avg state must be [sum, count] (given ${JSON.stringify(stored)})`,
+        );
       }
       return { sum: stored[0], count: stored[1] };
     },

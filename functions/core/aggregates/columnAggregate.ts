@@ -16,7 +16,9 @@ export type AnyColumnAggregate<T> = ColumnAggregate<T, unknown, unknown, unknown
 
 /** Shared validation of numeric inputs. */
 export function finiteNumber(input: unknown): string | undefined {
-  return typeof input === 'number' && Number.isFinite(input) ? undefined : `expected a finite number, got ${describe(input)}`;
+  return typeof input === 'number' && Number.isFinite(input)
+    ? undefined
+    : `expected a finite number, got ${describe(input)}`;
 }
 
 /** Shared validation of inputs that are counted by identity (distinct count, top-k). */

@@ -19,7 +19,9 @@ export function count<T>(predicate?: (value: T) => boolean): ColumnAggregate<T, 
     serialize: (state) => state,
     deserialize: (stored) => {
       if (typeof stored !== 'number' || !Number.isSafeInteger(stored) || stored < 0) {
-        throw new StateDeserializationError(`count state must be a non-negative integer (given ${JSON.stringify(stored)})`);
+        throw new StateDeserializationError(
+          `count state must be a non-negative integer (given ${JSON.stringify(stored)})`,
+        );
       }
       return stored;
     },

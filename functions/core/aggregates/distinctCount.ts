@@ -1,5 +1,13 @@
 import { stringOrNumber, type ColumnAggregate } from './columnAggregate';
-import { HLL_STANDARD_ERROR, hllAdd, hllCreate, hllDeserialize, hllEstimate, hllMerge, hllSerialize } from './hyperLogLog';
+import {
+  HLL_STANDARD_ERROR,
+  hllAdd,
+  hllCreate,
+  hllDeserialize,
+  hllEstimate,
+  hllMerge,
+  hllSerialize,
+} from './hyperLogLog';
 import { StateDeserializationError } from '../errors';
 
 /** Stated error bound of {@link distinctCount}. */
@@ -11,7 +19,9 @@ export const DISTINCT_COUNT_ERROR_BOUND = `HyperLogLog p=12: relative standard e
  *
  * @example .aggregate({ users: distinctCount((e) => e.userId) })
  */
-export function distinctCount<T>(fn: (value: T) => string | number): ColumnAggregate<T, string | number, Uint8Array, number> {
+export function distinctCount<T>(
+  fn: (value: T) => string | number,
+): ColumnAggregate<T, string | number, Uint8Array, number> {
   return {
     kind: 'distinctCount',
     outputType: 'bigint',
@@ -30,7 +40,8 @@ export function distinctCount<T>(fn: (value: T) => string | number): ColumnAggre
     serialize: hllSerialize,
     deserialize: (stored) => {
       const registers = typeof stored === 'string' ? hllDeserialize(stored) : undefined;
-      if (registers === undefined) throw new StateDeserializationError('distinctCount state is not a valid HyperLogLog');
+      if (registers === undefined)
+        throw new StateDeserializationError('distinctCount state is not a valid HyperLogLog');
       return registers;
     },
     result: hllEstimate,

@@ -85,7 +85,8 @@ export function hllEstimate(registers: Uint8Array): number {
 export function hllSerialize(registers: Uint8Array): string {
   let set = 0;
   for (let i = 0; i < HLL_REGISTERS; i++) if (registers[i] !== 0) set++;
-  if (set * 3 >= HLL_REGISTERS) return `d${Buffer.from(registers.buffer, registers.byteOffset, registers.length).toString('base64')}`;
+  if (set * 3 >= HLL_REGISTERS)
+    return `d${Buffer.from(registers.buffer, registers.byteOffset, registers.length).toString('base64')}`;
   const out = Buffer.alloc(set * 3);
   let o = 0;
   for (let i = 0; i < HLL_REGISTERS; i++) {

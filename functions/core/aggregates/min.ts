@@ -23,7 +23,9 @@ export function extremum<T>(
     serialize: (state) => state,
     deserialize: (stored) => {
       if (stored !== null && (typeof stored !== 'number' || !Number.isFinite(stored))) {
-        throw new StateDeserializationError(`${kind} state must be a finite number or null (given ${JSON.stringify(stored)})`);
+        throw new StateDeserializationError(
+          `${kind} state must be a finite number or null (given ${JSON.stringify(stored)})`,
+        );
       }
       return stored;
     },

@@ -16,7 +16,10 @@ export const PERCENTILE_ERROR_BOUND =
 
 type Sketch = DDSketch;
 const newSketch = (): Sketch =>
-  new LogCollapsingLowestDenseDDSketch({ relativeAccuracy: PERCENTILE_RELATIVE_ACCURACY, binLimit: PERCENTILE_BIN_LIMIT }) as unknown as Sketch;
+  new LogCollapsingLowestDenseDDSketch({
+    relativeAccuracy: PERCENTILE_RELATIVE_ACCURACY,
+    binLimit: PERCENTILE_BIN_LIMIT,
+  }) as unknown as Sketch;
 
 /** Adds `other` into `state`. DDSketch.merge in @datadog/sketches-js 2.1.1 forgets the negative store. */
 function mergeSketch(state: Sketch, other: Sketch): Sketch {
@@ -35,9 +38,14 @@ function mergeSketch(state: Sketch, other: Sketch): Sketch {
  *
  * @example .aggregate({ p95_duration_ms: percentile((e) => e.durationMs, 0.95) })
  */
-export function percentile<T>(fn: (value: T) => number, q: number): ColumnAggregate<T, number, Sketch, number | null> {
+export function percentile<T>(
+  fn: (value: T) => number,
+  q: number,
+): ColumnAggregate<T, number, Sketch, number | null> {
   if (typeof q !== 'number' || !(q >= 0 && q <= 1)) {
-    throw new PipelineDefinitionError(`percentile quantile must be between 0 and 1 inclusive (given ${String(q)})`);
+    throw new PipelineDefinitionError(
+      `percentile quantile must be between 0 and 1 inclusive (given ${String(q)})`,
+    );
   }
   return {
     kind: 'percentile',
@@ -53,7 +61,8 @@ export function percentile<T>(fn: (value: T) => number, q: number): ColumnAggreg
     merge: mergeSketch,
     serialize: (state) => Buffer.from(state.toProto()).toString('base64'),
     deserialize: (stored) => {
-      if (typeof stored !== 'string') throw new StateDeserializationError('percentile state must be a base64 string');
+      if (typeof stored !== 'string')
+        throw new StateDeserializationError('percentile state must be a base64 string');
       try {
         const decoded = DDSketch.fromProto(Buffer.from(stored, 'base64')) as Sketch;
         const state = newSketch();

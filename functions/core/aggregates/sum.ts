@@ -19,7 +19,9 @@ export function sum<T>(fn: (value: T) => number): ColumnAggregate<T, number, num
     serialize: (state) => state,
     deserialize: (stored) => {
       if (typeof stored !== 'number' || !Number.isFinite(stored)) {
-        throw new StateDeserializationError(`sum state must be a finite number (given ${JSON.stringify(stored)})`);
+        throw new StateDeserializationError(
+          `sum state must be a finite number (given ${JSON.stringify(stored)})`,
+        );
       }
       return stored;
     },

@@ -37,9 +37,14 @@ export function topKCapacity(k: number): number {
  *
  * @example .aggregate({ top_countries: topK((e) => e.country, 3) })
  */
-export function topK<T>(fn: (value: T) => string | number, k: number): ColumnAggregate<T, string | number, TopKState, TopKItem[]> {
+export function topK<T>(
+  fn: (value: T) => string | number,
+  k: number,
+): ColumnAggregate<T, string | number, TopKState, TopKItem[]> {
   if (!Number.isInteger(k) || k < 1 || k > 1000) {
-    throw new PipelineDefinitionError(`topK k must be an integer between 1 and 1000 inclusive (given ${String(k)})`);
+    throw new PipelineDefinitionError(
+      `topK k must be an integer between 1 and 1000 inclusive (given ${String(k)})`,
+    );
   }
   const capacity = topKCapacity(k);
   return {
@@ -101,7 +106,12 @@ export function topK<T>(fn: (value: T) => string | number, k: number): ColumnAgg
 function minimum(items: Map<string, TopKEntry>): [string, TopKEntry] {
   let best: [string, TopKEntry] | undefined;
   for (const pair of items) {
-    if (best === undefined || pair[1].count < best[1].count || (pair[1].count === best[1].count && pair[0] > best[0])) best = pair;
+    if (
+      best === undefined ||
+      pair[1].count < best[1].count ||
+      (pair[1].count === best[1].count && pair[0] > best[0])
+    )
+      best = pair;
   }
   // Only called on a full (non-empty) summary.
   return best!;
@@ -121,7 +131,12 @@ function mergeTopK(state: TopKState, other: TopKState): TopKState {
   const merged = new Map<string, TopKEntry>();
   for (const [item, a] of state.items) {
     const b = other.items.get(item);
-    merged.set(item, b === undefined ? { count: a.count + floorB, error: a.error + floorB } : { count: a.count + b.count, error: a.error + b.error });
+    merged.set(
+      item,
+      b === undefined
+        ? { count: a.count + floorB, error: a.error + floorB }
+        : { count: a.count + b.count, error: a.error + b.error },
+    );
   }
   for (const [item, b] of other.items) {
     if (!state.items.has(item)) merged.set(item, { count: b.count + floorA, error: b.error + floorA });
@@ -131,7 +146,9 @@ function mergeTopK(state: TopKState, other: TopKState): TopKState {
     for (const [item, e] of merged) state.items.set(item, e);
     return state;
   }
-  const entries = [...merged].sort((x, y) => y[1].count - x[1].count || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const entries = [...merged].sort(
+    (x, y) => y[1].count - x[1].count || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0),
+  );
   for (let i = 0; i < state.capacity; i++) {
     const [item, e] = entries[i]!;
     state.items.set(item, e);

@@ -17,7 +17,9 @@ export interface KplSubRecord {
 
 /** True when `bytes` start with the KPL magic number. */
 export function isKplAggregate(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0xf3 && bytes[1] === 0x89 && bytes[2] === 0x9a && bytes[3] === 0xc2;
+  return (
+    bytes.length >= 4 && bytes[0] === 0xf3 && bytes[1] === 0x89 && bytes[2] === 0x9a && bytes[3] === 0xc2
+  );
 }
 
 /**
@@ -35,11 +37,15 @@ export function deaggregate(bytes: Uint8Array): KplSubRecord[] | PayloadFailure 
   const body = bytes.subarray(KPL_MAGIC.length, bytes.length - MD5_BYTES);
   const digest = createHash('md5').update(body).digest();
   const trailer = bytes.subarray(bytes.length - MD5_BYTES);
-  if (!digest.equals(trailer)) return new PayloadFailure(REJECT_REASONS.INVALID_KPL_AGGREGATE, 'KPL aggregate MD5 mismatch');
+  if (!digest.equals(trailer))
+    return new PayloadFailure(REJECT_REASONS.INVALID_KPL_AGGREGATE, 'KPL aggregate MD5 mismatch');
   try {
     return parseAggregatedRecord(body);
   } catch (err) {
-    return new PayloadFailure(REJECT_REASONS.INVALID_KPL_AGGREGATE, `KPL aggregate is malformed: ${(err as Error).message}`);
+    return new PayloadFailure(
+      REJECT_REASONS.INVALID_KPL_AGGREGATE,
+      `KPL aggregate is malformed: ${(err as Error).message}`,
+    );
   }
 }
 

@@ -28,18 +28,33 @@ const MAX_BASE64_CHARS = Math.ceil(MAX_RECORD_BYTES / 3) * 4;
  * `-`/`_` characters; both alphabets are accepted.)
  */
 export function decodeBase64(data: string): Uint8Array | PayloadFailure {
-  if (typeof data !== 'string' || data.length === 0) return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
+  if (typeof data !== 'string' || data.length === 0)
+    return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
   if (data.length > MAX_BASE64_CHARS) {
-    return new PayloadFailure(REJECT_REASONS.OVERSIZE_RECORD, `payload exceeds ${MAX_RECORD_BYTES} bytes (base64 length ${data.length})`);
+    return new PayloadFailure(
+      REJECT_REASONS.OVERSIZE_RECORD,
+      `payload exceeds ${MAX_RECORD_BYTES} bytes (base64 length ${data.length})`,
+    );
   }
-  if (data.length % 4 !== 0) return new PayloadFailure(REJECT_REASONS.INVALID_BASE64, `base64 length ${data.length} is not a multiple of 4`);
-  const padding = data.charCodeAt(data.length - 1) === 61 ? (data.charCodeAt(data.length - 2) === 61 ? 2 : 1) : 0;
+  if (data.length % 4 !== 0)
+    return new PayloadFailure(
+      REJECT_REASONS.INVALID_BASE64,
+      `base64 length ${data.length} is not a multiple of 4`,
+    );
+  const padding =
+    data.charCodeAt(data.length - 1) === 61 ? (data.charCodeAt(data.length - 2) === 61 ? 2 : 1) : 0;
   const bytes = Buffer.from(data, 'base64');
   if (bytes.length !== (data.length / 4) * 3 - padding) {
-    return new PayloadFailure(REJECT_REASONS.INVALID_BASE64, 'payload contains characters outside the base64 alphabet');
+    return new PayloadFailure(
+      REJECT_REASONS.INVALID_BASE64,
+      'payload contains characters outside the base64 alphabet',
+    );
   }
   if (bytes.length > MAX_RECORD_BYTES) {
-    return new PayloadFailure(REJECT_REASONS.OVERSIZE_RECORD, `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`);
+    return new PayloadFailure(
+      REJECT_REASONS.OVERSIZE_RECORD,
+      `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`,
+    );
   }
   return bytes;
 }
@@ -52,7 +67,10 @@ export function decodeBase64(data: string): Uint8Array | PayloadFailure {
 export function decodeJson(bytes: Uint8Array): unknown {
   if (bytes.length === 0) return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
   if (bytes.length > MAX_RECORD_BYTES) {
-    return new PayloadFailure(REJECT_REASONS.OVERSIZE_RECORD, `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`);
+    return new PayloadFailure(
+      REJECT_REASONS.OVERSIZE_RECORD,
+      `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`,
+    );
   }
   // isUtf8 is the same strict validation as TextDecoder('utf-8', { fatal: true }), without the exception.
   if (!isUtf8(bytes)) return new PayloadFailure(REJECT_REASONS.INVALID_UTF8, 'payload is not valid UTF-8');
@@ -63,7 +81,10 @@ export function decodeJson(bytes: Uint8Array): unknown {
     // V8's JSON.parse is iterative, so deep nesting cannot overflow the stack here; depth is checked below.
     value = JSON.parse(text);
   } catch (err) {
-    return new PayloadFailure(REJECT_REASONS.INVALID_JSON, `payload is not valid JSON: ${(err as Error).message}`);
+    return new PayloadFailure(
+      REJECT_REASONS.INVALID_JSON,
+      `payload is not valid JSON: ${(err as Error).message}`,
+    );
   }
   if (typeof value !== 'object' || value === null) return value;
   const dangerousKeys = text.includes('__proto__') || text.includes('constructor');
@@ -71,7 +92,10 @@ export function decodeJson(bytes: Uint8Array): unknown {
   // them with indexOf (native, vectorised) is much cheaper than walking the parsed value.
   if (!dangerousKeys && fewOpenings(text)) return value;
   if (!sanitize(value, 1, dangerousKeys)) {
-    return new PayloadFailure(REJECT_REASONS.TOO_DEEPLY_NESTED, `JSON nesting is deeper than ${MAX_JSON_DEPTH}`);
+    return new PayloadFailure(
+      REJECT_REASONS.TOO_DEEPLY_NESTED,
+      `JSON nesting is deeper than ${MAX_JSON_DEPTH}`,
+    );
   }
   return value;
 }
@@ -79,8 +103,10 @@ export function decodeJson(bytes: Uint8Array): unknown {
 /** True when `text` has at most MAX_JSON_DEPTH `{` plus `[` characters (so nesting cannot be deeper). */
 function fewOpenings(text: string): boolean {
   let n = 0;
-  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++n > MAX_JSON_DEPTH) return false;
-  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++n > MAX_JSON_DEPTH) return false;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1))
+    if (++n > MAX_JSON_DEPTH) return false;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1))
+    if (++n > MAX_JSON_DEPTH) return false;
   return true;
 }
 
@@ -88,7 +114,8 @@ function fewOpenings(text: string): boolean {
 function sanitize(value: object, depth: number, dangerousKeys: boolean): boolean {
   if (depth > MAX_JSON_DEPTH) return false;
   if (Array.isArray(value)) {
-    for (const v of value) if (typeof v === 'object' && v !== null && !sanitize(v, depth + 1, dangerousKeys)) return false;
+    for (const v of value)
+      if (typeof v === 'object' && v !== null && !sanitize(v, depth + 1, dangerousKeys)) return false;
     return true;
   }
   const obj = value as Record<string, unknown>;

@@ -1,4 +1,11 @@
-export { pipeline, PipelineBuilder, type CleanOptions, type SinkOptions, type SourceOptions, type WindowOptions } from './pipeline';
+export {
+  pipeline,
+  PipelineBuilder,
+  type CleanOptions,
+  type SinkOptions,
+  type SourceOptions,
+  type WindowOptions,
+} from './pipeline';
 export { tumbling, sliding, session } from '../windows/windowSpecs';
 export * from '../aggregates';
 export type { Duration } from '../duration';

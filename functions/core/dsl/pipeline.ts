@@ -2,7 +2,13 @@ import type { z } from 'zod';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
-import { CompiledPipeline, OPERATOR_KIND, type OperatorDef, type PipelineDefinition, type SchemaLike } from '../engine/CompiledPipeline';
+import {
+  CompiledPipeline,
+  OPERATOR_KIND,
+  type OperatorDef,
+  type PipelineDefinition,
+  type SchemaLike,
+} from '../engine/CompiledPipeline';
 import { PipelineDefinitionError } from '../errors';
 import type { ColumnSpec, EpochMillis, PipelineSpec, TimeSpec, WindowSpec } from '../types';
 
@@ -65,7 +71,10 @@ interface Draft {
   readonly keyColumn?: string;
   readonly window?: WindowSpec;
   readonly time?: TimeSpec;
-  readonly aggregates?: readonly { readonly column: string; readonly aggregate: AnyColumnAggregate<unknown> }[];
+  readonly aggregates?: readonly {
+    readonly column: string;
+    readonly aggregate: AnyColumnAggregate<unknown>;
+  }[];
 }
 
 /**
@@ -84,7 +93,9 @@ interface Draft {
  */
 export function pipeline(name: string): PipelineBuilder<never> {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new PipelineDefinitionError(`Pipeline name must be a non-empty string (given ${JSON.stringify(name)})`);
+    throw new PipelineDefinitionError(
+      `Pipeline name must be a non-empty string (given ${JSON.stringify(name)})`,
+    );
   }
   if (!PIPELINE_NAME.test(name)) {
     throw new PipelineDefinitionError(
@@ -104,19 +115,30 @@ export class PipelineBuilder<T> {
     this.expect('source', [STAGE.NEW]);
     const { stream, shards } = options ?? ({} as SourceOptions);
     if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
-      throw new PipelineDefinitionError(`${this.label()}: stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`);
+      throw new PipelineDefinitionError(
+        `${this.label()}: stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`,
+      );
     }
     if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > 1000)) {
-      throw new PipelineDefinitionError(`${this.label()}: shards must be an integer between 1 and 1000 inclusive (given ${String(shards)})`);
+      throw new PipelineDefinitionError(
+        `${this.label()}: shards must be an integer between 1 and 1000 inclusive (given ${String(shards)})`,
+      );
     }
-    return this.next<unknown>({ stage: STAGE.SOURCE, source: shards === undefined ? { stream } : { stream, shards } });
+    return this.next<unknown>({
+      stage: STAGE.SOURCE,
+      source: shards === undefined ? { stream } : { stream, shards },
+    });
   }
 
   /** Validates records with a zod schema and extracts event time (and an optional dedupe id). */
   public clean<S extends z.ZodType>(options: CleanOptions<S>): PipelineBuilder<z.output<S>> {
     this.expect('clean', [STAGE.SOURCE]);
     const { schema, eventTime, dedupeBy } = options ?? ({} as CleanOptions<S>);
-    if (schema === null || typeof schema !== 'object' || typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
+    if (
+      schema === null ||
+      typeof schema !== 'object' ||
+      typeof (schema as { safeParse?: unknown }).safeParse !== 'function'
+    ) {
       throw new PipelineDefinitionError(`${this.label()}: clean schema must be a zod schema`);
     }
     requireFunction(eventTime, `${this.label()}: clean eventTime`);
@@ -160,7 +182,9 @@ export class PipelineBuilder<T> {
   /** Assigns event-time windows: `tumbling(size)`, `sliding(size, slide)` or `session(gap)`. */
   public window(window: WindowSpec, options: WindowOptions): PipelineBuilder<T> {
     if (this.draft.stage === STAGE.CLEAN) {
-      throw new PipelineDefinitionError(`${this.label()}: window() needs keyBy() before it (windows are per key)`);
+      throw new PipelineDefinitionError(
+        `${this.label()}: window() needs keyBy() before it (windows are per key)`,
+      );
     }
     this.expect('window', [STAGE.KEYED]);
     checkWindowSpec(window, this.label());
@@ -170,7 +194,10 @@ export class PipelineBuilder<T> {
       maxOutOfOrdernessMs: parseDuration(opts.maxOutOfOrderness, `${this.label()}: maxOutOfOrderness`),
       idleTimeoutMs: parseDuration(opts.idleTimeout ?? '1m', `${this.label()}: idleTimeout`),
     };
-    if (time.idleTimeoutMs <= 0) throw new PipelineDefinitionError(`${this.label()}: idleTimeout must be positive (given ${JSON.stringify(opts.idleTimeout)})`);
+    if (time.idleTimeoutMs <= 0)
+      throw new PipelineDefinitionError(
+        `${this.label()}: idleTimeout must be positive (given ${JSON.stringify(opts.idleTimeout)})`,
+      );
     return this.next<T>({ stage: STAGE.WINDOWED, window, time });
   }
 
@@ -188,11 +215,15 @@ export class PipelineBuilder<T> {
     for (const [column, aggregate] of Object.entries(aggregates)) {
       checkColumnName(column, `${this.label()}: aggregate column`);
       if (taken.has(column)) {
-        throw new PipelineDefinitionError(`${this.label()}: duplicate or reserved output column ${JSON.stringify(column)}`);
+        throw new PipelineDefinitionError(
+          `${this.label()}: duplicate or reserved output column ${JSON.stringify(column)}`,
+        );
       }
       taken.add(column);
       if (!isAggregate(aggregate)) {
-        throw new PipelineDefinitionError(`${this.label()}: aggregate column ${JSON.stringify(column)} is not an aggregate (use count(), sum(), ...)`);
+        throw new PipelineDefinitionError(
+          `${this.label()}: aggregate column ${JSON.stringify(column)} is not an aggregate (use count(), sum(), ...)`,
+        );
       }
       list.push({ column, aggregate: aggregate as AnyColumnAggregate<unknown> });
     }
@@ -219,11 +250,13 @@ export class PipelineBuilder<T> {
       ...aggregates.map(({ column, aggregate }) => ({
         name: column,
         type: aggregate.outputType,
-        comment: aggregate.errorBound === undefined ? aggregate.kind : `${aggregate.kind} (${aggregate.errorBound})`,
+        comment:
+          aggregate.errorBound === undefined ? aggregate.kind : `${aggregate.kind} (${aggregate.errorBound})`,
       })),
     ];
     const errorBounds: Record<string, string> = {};
-    for (const { column, aggregate } of aggregates) if (aggregate.errorBound !== undefined) errorBounds[column] = aggregate.errorBound;
+    for (const { column, aggregate } of aggregates)
+      if (aggregate.errorBound !== undefined) errorBounds[column] = aggregate.errorBound;
     const spec: PipelineSpec = {
       name: d.name,
       source: d.source!,
@@ -254,9 +287,13 @@ export class PipelineBuilder<T> {
     requireFunction(fn, `${this.label()}: ${kind}`);
     const opName = name ?? `${kind}#${this.draft.operators.length + 1}`;
     if (typeof opName !== 'string' || opName.length === 0) {
-      throw new PipelineDefinitionError(`${this.label()}: operator name must be a non-empty string (given ${JSON.stringify(name)})`);
+      throw new PipelineDefinitionError(
+        `${this.label()}: operator name must be a non-empty string (given ${JSON.stringify(name)})`,
+      );
     }
-    return this.next<U>({ operators: [...this.draft.operators, { kind, name: opName, fn: fn as (value: unknown) => unknown }] });
+    return this.next<U>({
+      operators: [...this.draft.operators, { kind, name: opName, fn: fn as (value: unknown) => unknown }],
+    });
   }
 
   private next<U>(change: Partial<Draft>): PipelineBuilder<U> {
@@ -275,7 +312,8 @@ export class PipelineBuilder<T> {
 }
 
 function requireFunction(fn: unknown, what: string): void {
-  if (typeof fn !== 'function') throw new PipelineDefinitionError(`${what} must be a function (given ${typeof fn})`);
+  if (typeof fn !== 'function')
+    throw new PipelineDefinitionError(`${what} must be a function (given ${typeof fn})`);
 }
 
 function checkColumnName(column: unknown, what: string): void {
@@ -296,15 +334,22 @@ function checkWindowSpec(window: WindowSpec, label: string): void {
     w !== null &&
     typeof w === 'object' &&
     ((w['kind'] === 'tumbling' && positive(w['sizeMs'])) ||
-      (w['kind'] === 'sliding' && positive(w['sizeMs']) && positive(w['slideMs']) && (w['slideMs'] as number) <= (w['sizeMs'] as number)) ||
+      (w['kind'] === 'sliding' &&
+        positive(w['sizeMs']) &&
+        positive(w['slideMs']) &&
+        (w['slideMs'] as number) <= (w['sizeMs'] as number)) ||
       (w['kind'] === 'session' && positive(w['gapMs'])));
   if (!ok) {
-    throw new PipelineDefinitionError(`${label}: window must be tumbling(size), sliding(size, slide) or session(gap) (given ${JSON.stringify(window)})`);
+    throw new PipelineDefinitionError(
+      `${label}: window must be tumbling(size), sliding(size, slide) or session(gap) (given ${JSON.stringify(window)})`,
+    );
   }
 }
 
 function isAggregate(a: unknown): boolean {
   if (a === null || typeof a !== 'object') return false;
   const o = a as Record<string, unknown>;
-  return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every((m) => typeof o[m] === 'function');
+  return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every(
+    (m) => typeof o[m] === 'function',
+  );
 }

@@ -2,7 +2,7 @@ import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { describe } from '../aggregates/columnAggregate';
 import { decodeBase64, decodeJson, MAX_REJECTED_DATA_CHARS, PayloadFailure } from '../codec/payloadCodec';
 import { deaggregate, isKplAggregate } from '../codec/kplAggregate';
-import { padSequence } from '../sequence';
+import { normalizeSequence, padSequence, sequenceGreater } from '../sequence';
 import { StateDeserializationError } from '../errors';
 import {
   REJECT_REASONS,
@@ -52,7 +52,9 @@ export interface OperatorDef {
 
 /** Minimal schema surface the engine needs (zod's `safeParse`). */
 export interface SchemaLike {
-  safeParse(input: unknown):
+  safeParse(
+    input: unknown,
+  ):
     | { success: true; data: unknown }
     | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
 }
@@ -67,9 +69,11 @@ export interface PipelineDefinition {
   readonly keyBy: (value: unknown) => unknown;
   readonly keyColumn: string;
   /** Aggregates in column order. */
-  readonly aggregates: readonly { readonly column: string; readonly aggregate: AnyColumnAggregate<unknown> }[];
+  readonly aggregates: readonly {
+    readonly column: string;
+    readonly aggregate: AnyColumnAggregate<unknown>;
+  }[];
 }
-
 
 /** Per-record scratch reused across records (no per-record allocation for bookkeeping). */
 interface RecordContext {
@@ -125,7 +129,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       const r = records[i]!;
       ctx.shardId = r.shardId;
       ctx.sequenceNumber = r.sequenceNumber;
-      ctx.sequence = padSequence(r.sequenceNumber);
+      ctx.sequence = normalizeSequence(r.sequenceNumber);
       ctx.subSequenceNumber = r.subSequenceNumber;
       ctx.partitionKey = r.partitionKey;
       ctx.data = r.data;
@@ -168,7 +172,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       const v = values[i]!;
       ctx.shardId = v.shardId;
       ctx.sequenceNumber = v.sequenceNumber;
-      ctx.sequence = padSequence(v.sequenceNumber);
+      ctx.sequence = normalizeSequence(v.sequenceNumber);
       ctx.subSequenceNumber = undefined;
       ctx.partitionKey = '';
       ctx.data = '';
@@ -190,7 +194,10 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       : this.combineFixed(prepared, fence, seenIds);
   }
 
-  public mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json> {
+  public mergeState(
+    a: Readonly<Record<string, Json>>,
+    b: Readonly<Record<string, Json>>,
+  ): Record<string, Json> {
     const out: Record<string, Json> = {};
     for (let i = 0; i < this.aggs.length; i++) {
       const agg = this.aggs[i]!;
@@ -204,7 +211,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     return out;
   }
 
-  public resultRow(key: string, window: WindowBounds, state: Readonly<Record<string, Json>>, _records: number): ResultRow {
+  public resultRow(
+    key: string,
+    window: WindowBounds,
+    state: Readonly<Record<string, Json>>,
+    _records: number,
+  ): ResultRow {
     const row: Record<string, string | number | bigint | boolean | null> = {};
     row[this.def.keyColumn] = key;
     row['window_start'] = window.start;
@@ -213,7 +225,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       const agg = this.aggs[i]!;
       const col = this.columns[i]!;
       const result = agg.result(this.load(agg, col, state[col]));
-      row[col] = agg.outputType === 'json' ? JSON.stringify(result) : (result as string | number | boolean | null);
+      row[col] =
+        agg.outputType === 'json' ? JSON.stringify(result) : (result as string | number | boolean | null);
     }
     return row;
   }
@@ -229,7 +242,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   /** Empty serialised state (every column at its identity). */
   public emptyState(): Record<string, Json> {
     const out: Record<string, Json> = {};
-    for (let i = 0; i < this.aggs.length; i++) out[this.columns[i]!] = this.aggs[i]!.serialize(this.aggs[i]!.create());
+    for (let i = 0; i < this.aggs.length; i++)
+      out[this.columns[i]!] = this.aggs[i]!.serialize(this.aggs[i]!.create());
     return out;
   }
 
@@ -262,7 +276,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     try {
       return agg.deserialize(stored);
     } catch (err) {
-      if (err instanceof StateDeserializationError) throw new StateDeserializationError(`column ${col}: ${err.message}`, { cause: err });
+      if (err instanceof StateDeserializationError)
+        throw new StateDeserializationError(`column ${col}: ${err.message}`, { cause: err });
       throw err;
     }
   }
@@ -286,7 +301,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       s = { maxEventTime: null, lastSequence: sequence, records: 1 };
       out.shards.set(shardId, s);
     } else {
-      if (sequence > s.lastSequence) s.lastSequence = sequence;
+      if (sequenceGreater(sequence, s.lastSequence)) s.lastSequence = sequence;
       s.records++;
     }
     out.lastShardId = shardId;
@@ -302,7 +317,9 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       partitionKey: ctx.partitionKey,
       data: ctx.data.length > MAX_REJECTED_DATA_CHARS ? ctx.data.slice(0, MAX_REJECTED_DATA_CHARS) : ctx.data,
     };
-    out.rejected.push(ctx.subSequenceNumber === undefined ? base : { ...base, subSequenceNumber: ctx.subSequenceNumber });
+    out.rejected.push(
+      ctx.subSequenceNumber === undefined ? base : { ...base, subSequenceNumber: ctx.subSequenceNumber },
+    );
   }
 
   /** Clean → event time → dedupe id → operator chain → key → aggregate inputs → windows, for one value. */
@@ -311,7 +328,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     const parsed = def.schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const path = issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+      const path =
+        issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
       this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, `${path}: ${issue?.message ?? 'invalid'}`);
       return;
     }
@@ -346,7 +364,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         return;
       }
       if (typeof id !== 'string' || id.length === 0 || id.length > MAX_KEY_LENGTH) {
-        this.reject(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator dedupeBy returned ${describe(id)}`);
+        this.reject(
+          out,
+          ctx,
+          REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+          `operator dedupeBy returned ${describe(id)}`,
+        );
         return;
       }
       dedupeId = id;
@@ -373,7 +396,11 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       eventTime,
       value,
     };
-    out.cleaned.push(ctx.subSequenceNumber === undefined ? cleaned : { ...cleaned, subSequenceNumber: ctx.subSequenceNumber });
+    out.cleaned.push(
+      ctx.subSequenceNumber === undefined
+        ? cleaned
+        : { ...cleaned, subSequenceNumber: ctx.subSequenceNumber },
+    );
   }
 
   private runOperators(out: BatchOutput, ctx: RecordContext, value: unknown, from: number): void {
@@ -390,13 +417,23 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       }
       if (op.kind === OPERATOR_KIND.MAP) {
         if (result === undefined) {
-          this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned undefined`);
+          this.fail(
+            out,
+            ctx,
+            REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+            `operator ${op.name} returned undefined`,
+          );
           return;
         }
         v = result;
       } else if (op.kind === OPERATOR_KIND.FILTER) {
         if (typeof result !== 'boolean') {
-          this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned ${describe(result)}, not a boolean`);
+          this.fail(
+            out,
+            ctx,
+            REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+            `operator ${op.name} returned ${describe(result)}, not a boolean`,
+          );
           return;
         }
         if (!result) return;
@@ -404,7 +441,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         if (Array.isArray(result)) {
           for (let j = 0; j < result.length && !ctx.failed; j++) {
             if (result[j] === undefined) {
-              this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned an undefined element`);
+              this.fail(
+                out,
+                ctx,
+                REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+                `operator ${op.name} returned an undefined element`,
+              );
               return;
             }
             this.runOperators(out, ctx, result[j], i + 1);
@@ -414,16 +456,31 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
             for (const item of result as Iterable<unknown>) {
               if (ctx.failed) return;
               if (item === undefined) {
-                this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned an undefined element`);
+                this.fail(
+                  out,
+                  ctx,
+                  REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+                  `operator ${op.name} returned an undefined element`,
+                );
                 return;
               }
               this.runOperators(out, ctx, item, i + 1);
             }
           } catch (err) {
-            this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator ${op.name} threw while iterating: ${errorMessage(err)}`);
+            this.fail(
+              out,
+              ctx,
+              REJECT_REASONS.OPERATOR_THREW,
+              `operator ${op.name} threw while iterating: ${errorMessage(err)}`,
+            );
           }
         } else {
-          this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `operator ${op.name} returned ${describe(result)}, not an iterable`);
+          this.fail(
+            out,
+            ctx,
+            REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+            `operator ${op.name} returned ${describe(result)}, not an iterable`,
+          );
         }
         return;
       }
@@ -447,7 +504,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       return;
     }
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      this.fail(out, ctx, REJECT_REASONS.INVALID_KEY, `keyBy returned ${describe(key)}; keys are strings of 1..${MAX_KEY_LENGTH} characters`);
+      this.fail(
+        out,
+        ctx,
+        REJECT_REASONS.INVALID_KEY,
+        `keyBy returned ${describe(key)}; keys are strings of 1..${MAX_KEY_LENGTH} characters`,
+      );
       return;
     }
     const aggs = this.aggs;
@@ -458,18 +520,29 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       try {
         input = agg.input(value);
       } catch (err) {
-        this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `aggregate ${this.columns[i]!} threw: ${errorMessage(err)}`);
+        this.fail(
+          out,
+          ctx,
+          REJECT_REASONS.OPERATOR_THREW,
+          `aggregate ${this.columns[i]!} threw: ${errorMessage(err)}`,
+        );
         return;
       }
       const problem = agg.validate(input);
       if (problem !== undefined) {
-        this.fail(out, ctx, REJECT_REASONS.OPERATOR_RETURNED_INVALID, `aggregate ${this.columns[i]!}: ${problem}`);
+        this.fail(
+          out,
+          ctx,
+          REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+          `aggregate ${this.columns[i]!}: ${problem}`,
+        );
         return;
       }
       inputs[i] = input;
     }
     const ordinal = ctx.ordinal++;
-    const dedupeId = ctx.dedupeId === undefined ? undefined : ordinal === 0 ? ctx.dedupeId : `${ctx.dedupeId}#${ordinal}`;
+    const dedupeId =
+      ctx.dedupeId === undefined ? undefined : ordinal === 0 ? ctx.dedupeId : `${ctx.dedupeId}#${ordinal}`;
     const all = this.windowsCached(ctx.eventTime);
     let open: WindowBounds[] = all;
     for (let i = 0; i < all.length; i++) {
@@ -491,12 +564,25 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       }
     }
     if (open.length === 0) return;
-    out.elements.push({ shardId: ctx.shardId, sequence: ctx.sequence, eventTime: ctx.eventTime, key, inputs, dedupeId, windows: open });
+    out.elements.push({
+      shardId: ctx.shardId,
+      sequence: ctx.sequence,
+      eventTime: ctx.eventTime,
+      key,
+      inputs,
+      dedupeId,
+      windows: open,
+    });
   }
 
   private finish(out: BatchOutput): PreparedBatch {
     const shards: Record<string, ShardBatchSummary> = {};
-    for (const [id, s] of out.shards) shards[id] = { maxEventTime: s.maxEventTime, lastSequence: s.lastSequence, records: s.records };
+    for (const [id, s] of out.shards)
+      shards[id] = {
+        maxEventTime: s.maxEventTime,
+        lastSequence: padSequence(s.lastSequence),
+        records: s.records,
+      };
     return {
       groups: this.spec.window.kind === 'session' ? sessionGroups(out.elements) : fixedGroups(out.elements),
       rejected: out.rejected,
@@ -507,7 +593,11 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     };
   }
 
-  private combineFixed(prepared: PreparedBatch, fence: FenceLookup, seenIds: SeenIdsLookup | undefined): WindowPartial[] {
+  private combineFixed(
+    prepared: PreparedBatch,
+    fence: FenceLookup,
+    seenIds: SeenIdsLookup | undefined,
+  ): WindowPartial[] {
     // key → window start → accumulator: nested maps avoid building a composite string per record.
     const byKey = new Map<string, Map<number, Accumulator>>();
     const all: Accumulator[] = [];
@@ -533,7 +623,11 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     return this.partials(all);
   }
 
-  private combineSessions(prepared: PreparedBatch, fence: FenceLookup, seenIds: SeenIdsLookup | undefined): WindowPartial[] {
+  private combineSessions(
+    prepared: PreparedBatch,
+    fence: FenceLookup,
+    seenIds: SeenIdsLookup | undefined,
+  ): WindowPartial[] {
     const gap = (this.spec.window as { gapMs: number }).gapMs;
     const byKey = new Map<string, RoutedElement[]>();
     for (const el of prepared.elements) {
@@ -551,7 +645,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       let acc: Accumulator | undefined;
       for (const el of list) {
         if (acc === undefined || el.eventTime > acc.end) {
-          acc = this.newAccumulator(key, { start: el.eventTime, end: el.eventTime + gap }, undefined, undefined);
+          acc = this.newAccumulator(
+            key,
+            { start: el.eventTime, end: el.eventTime + gap },
+            undefined,
+            undefined,
+          );
           out.push(acc);
         }
         if (el.eventTime + gap > acc.end) acc.end = el.eventTime + gap;
@@ -561,10 +660,25 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     return this.partials(out);
   }
 
-  private newAccumulator(key: string, window: WindowBounds, fence: Fence | undefined, seen: ReadonlySet<string> | undefined): Accumulator {
+  private newAccumulator(
+    key: string,
+    window: WindowBounds,
+    fence: Fence | undefined,
+    seen: ReadonlySet<string> | undefined,
+  ): Accumulator {
     const states = new Array<unknown>(this.aggs.length);
     for (let i = 0; i < this.aggs.length; i++) states[i] = this.aggs[i]!.create();
-    return { key, start: window.start, end: window.end, fence, seen, states, records: 0, maxSequence: {}, ids: undefined };
+    return {
+      key,
+      start: window.start,
+      end: window.end,
+      fence,
+      seen,
+      states,
+      records: 0,
+      maxSequence: {},
+      ids: undefined,
+    };
   }
 
   private accumulate(acc: Accumulator, el: RoutedElement): void {
@@ -579,7 +693,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     for (let i = 0; i < aggs.length; i++) acc.states[i] = aggs[i]!.add(acc.states[i], el.inputs[i]);
     acc.records++;
     const cur = acc.maxSequence[el.shardId];
-    if (cur === undefined || el.sequence > cur) acc.maxSequence[el.shardId] = el.sequence;
+    if (cur === undefined || sequenceGreater(el.sequence, cur)) acc.maxSequence[el.shardId] = el.sequence;
   }
 
   private partials(accs: Iterable<Accumulator>): WindowPartial[] {
@@ -587,8 +701,17 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     for (const acc of accs) {
       if (acc.records === 0) continue;
       const state: Record<string, Json> = {};
-      for (let i = 0; i < this.aggs.length; i++) state[this.columns[i]!] = this.aggs[i]!.serialize(acc.states[i]);
-      const partial = { key: acc.key, window: { start: acc.start, end: acc.end }, state, records: acc.records, maxSequence: acc.maxSequence };
+      for (let i = 0; i < this.aggs.length; i++)
+        state[this.columns[i]!] = this.aggs[i]!.serialize(acc.states[i]);
+      const maxSequence: Record<string, string> = {};
+      for (const shard in acc.maxSequence) maxSequence[shard] = padSequence(acc.maxSequence[shard]!);
+      const partial = {
+        key: acc.key,
+        window: { start: acc.start, end: acc.end },
+        state,
+        records: acc.records,
+        maxSequence,
+      };
       out.push(acc.ids === undefined ? partial : { ...partial, dedupeIds: [...acc.ids] });
     }
     return out;
@@ -607,9 +730,10 @@ interface Accumulator {
   ids: Set<string> | undefined;
 }
 
+/** The fence holds padded sequence numbers; elements carry normalised ones (padded only when fenced). */
 function isFenced(fence: Fence, el: RoutedElement): boolean {
   const f = fence[el.shardId];
-  return f !== undefined && el.sequence <= f;
+  return f !== undefined && padSequence(el.sequence) <= f;
 }
 
 function newContext(): RecordContext {

@@ -1,4 +1,13 @@
-import type { EpochMillis, Fence, Json, LateRecord, Rejection, ResultRow, WindowBounds, WindowPartial } from '../types';
+import type {
+  EpochMillis,
+  Fence,
+  Json,
+  LateRecord,
+  Rejection,
+  ResultRow,
+  WindowBounds,
+  WindowPartial,
+} from '../types';
 import type { RawRecord } from '../types';
 
 /** A record that passed decoding, schema validation and event-time extraction (for the `clean/` archive). */
@@ -26,7 +35,7 @@ export interface ShardBatchSummary {
 /** One value after the operator chain, routed to a key, with its aggregate inputs. Internal to the engine. */
 export interface RoutedElement {
   readonly shardId: string;
-  /** Zero-padded sequence number of the Kinesis record it came from. */
+  /** Sequence number of the Kinesis record it came from, without leading zeros (not padded). */
   readonly sequence: string;
   readonly eventTime: EpochMillis;
   readonly key: string;
@@ -75,7 +84,12 @@ export interface Pipeline<T = unknown> {
   /** Merges two serialised states column by column. */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;
   /** The result row of a closed window, columns in `spec.columns` order. */
-  resultRow(key: string, window: WindowBounds, state: Readonly<Record<string, Json>>, records: number): ResultRow;
+  resultRow(
+    key: string,
+    window: WindowBounds,
+    state: Readonly<Record<string, Json>>,
+    records: number,
+  ): ResultRow;
   /** When a window may close: `end + allowedLateness` (closed iff watermark ≥ closeTime). */
   closeTime(window: WindowBounds): EpochMillis;
   /** True when the window is closed at `watermark`. */

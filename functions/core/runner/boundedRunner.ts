@@ -2,7 +2,16 @@ import type { CompiledPipeline } from '../engine/CompiledPipeline';
 import type { PositionedValue, PreparedBatch } from '../engine/types';
 import { mergeSessions } from '../windows/sessionWindow';
 import { WatermarkTracker } from '../watermark/WatermarkTracker';
-import type { EpochMillis, Json, LateRecord, RawRecord, Rejection, ResultRow, WindowBounds, WindowPartial } from '../types';
+import type {
+  EpochMillis,
+  Json,
+  LateRecord,
+  RawRecord,
+  Rejection,
+  ResultRow,
+  WindowBounds,
+  WindowPartial,
+} from '../types';
 
 /** Options of {@link runBounded}. */
 export interface BoundedRunOptions {
@@ -54,9 +63,13 @@ export function runBounded<T>(
   options: BoundedRunOptions = {},
 ): BoundedRunResult {
   const batchSize = options.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer (given ${batchSize})`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be a positive integer (given ${batchSize})`);
   const shardId = options.shardId ?? 'bounded-0';
-  const tracker = new WatermarkTracker({ maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs, idleTimeoutMs: Infinity });
+  const tracker = new WatermarkTracker({
+    maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,
+    idleTimeoutMs: Infinity,
+  });
   for (const id of options.shards ?? []) tracker.register(id, 0);
   const isSession = pipeline.spec.window.kind === 'session';
   const store = new Map<string, StoredWindow>();
@@ -85,7 +98,13 @@ export function runBounded<T>(
     const id = groupId(p.key, p.window);
     const cur = store.get(id);
     if (cur === undefined) {
-      store.set(id, { key: p.key, window: p.window, state: { ...p.state }, records: p.records, seen: new Set(p.dedupeIds ?? []) });
+      store.set(id, {
+        key: p.key,
+        window: p.window,
+        state: { ...p.state },
+        records: p.records,
+        seen: new Set(p.dedupeIds ?? []),
+      });
       return;
     }
     cur.state = pipeline.mergeState(cur.state, p.state);
@@ -101,7 +120,13 @@ export function runBounded<T>(
       (a, b) => pipeline.mergeState(a, b),
     );
     for (const w of merged.absorbed) store.delete(groupId(p.key, w));
-    store.set(groupId(p.key, merged.window), { key: p.key, window: merged.window, state: merged.state, records: merged.records, seen: new Set() });
+    store.set(groupId(p.key, merged.window), {
+      key: p.key,
+      window: merged.window,
+      state: merged.state,
+      records: merged.records,
+      seen: new Set(),
+    });
     if (p.dedupeIds !== undefined) {
       const seen = sessionSeen.get(p.key) ?? new Set<string>();
       for (const d of p.dedupeIds) seen.add(d);
@@ -111,7 +136,12 @@ export function runBounded<T>(
 
   const emit = (wm: EpochMillis): void => {
     const closed = [...store.entries()].filter(([, s]) => pipeline.isClosed(s.window, wm));
-    closed.sort(([, a], [, b]) => a.window.start - b.window.start || a.window.end - b.window.end || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    closed.sort(
+      ([, a], [, b]) =>
+        a.window.start - b.window.start ||
+        a.window.end - b.window.end ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    );
     for (const [id, s] of closed) {
       store.delete(id);
       rows.push(pipeline.resultRow(s.key, s.window, s.state, s.records));

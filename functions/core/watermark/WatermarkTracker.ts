@@ -62,14 +62,18 @@ export function pipelineWatermark(
  * t.watermark(clock.now()); // 95_000
  */
 export class WatermarkTracker {
-  private readonly shards = new Map<string, { maxEventTime: EpochMillis | null; lastActivity: EpochMillis; closed: boolean }>();
+  private readonly shards = new Map<
+    string,
+    { maxEventTime: EpochMillis | null; lastActivity: EpochMillis; closed: boolean }
+  >();
   private high = -Infinity;
 
   public constructor(private readonly settings: WatermarkSettings) {}
 
   /** Makes a shard known before it has records (it holds the watermark back until idle). */
   public register(shardId: string, now: EpochMillis): void {
-    if (!this.shards.has(shardId)) this.shards.set(shardId, { maxEventTime: null, lastActivity: now, closed: false });
+    if (!this.shards.has(shardId))
+      this.shards.set(shardId, { maxEventTime: null, lastActivity: now, closed: false });
   }
 
   /** Records activity on a shard; `maxEventTime` is the max event time of the records just seen (or null). */
@@ -79,14 +83,16 @@ export class WatermarkTracker {
       this.shards.set(shardId, { maxEventTime, lastActivity: now, closed: false });
       return;
     }
-    if (maxEventTime !== null && (s.maxEventTime === null || maxEventTime > s.maxEventTime)) s.maxEventTime = maxEventTime;
+    if (maxEventTime !== null && (s.maxEventTime === null || maxEventTime > s.maxEventTime))
+      s.maxEventTime = maxEventTime;
     if (now > s.lastActivity) s.lastActivity = now;
   }
 
   /** Marks a shard closed (resharded and drained): it stops holding the watermark back. */
   public close(shardId: string): void {
     const s = this.shards.get(shardId);
-    if (s === undefined) this.shards.set(shardId, { maxEventTime: null, lastActivity: -Infinity, closed: true });
+    if (s === undefined)
+      this.shards.set(shardId, { maxEventTime: null, lastActivity: -Infinity, closed: true });
     else s.closed = true;
   }
 

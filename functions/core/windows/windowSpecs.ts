@@ -9,7 +9,10 @@ import type { EpochMillis, WindowBounds, WindowSpec } from '../types';
  */
 export function tumbling(size: Duration): WindowSpec {
   const sizeMs = parseDuration(size, 'tumbling window size');
-  if (sizeMs <= 0) throw new PipelineDefinitionError(`tumbling window size must be positive (given ${JSON.stringify(size)})`);
+  if (sizeMs <= 0)
+    throw new PipelineDefinitionError(
+      `tumbling window size must be positive (given ${JSON.stringify(size)})`,
+    );
   return { kind: 'tumbling', sizeMs };
 }
 
@@ -22,13 +25,21 @@ export function tumbling(size: Duration): WindowSpec {
 export function sliding(size: Duration, slide: Duration): WindowSpec {
   const sizeMs = parseDuration(size, 'sliding window size');
   const slideMs = parseDuration(slide, 'sliding window slide');
-  if (sizeMs <= 0) throw new PipelineDefinitionError(`sliding window size must be positive (given ${JSON.stringify(size)})`);
-  if (slideMs <= 0) throw new PipelineDefinitionError(`sliding window slide must be positive (given ${JSON.stringify(slide)})`);
+  if (sizeMs <= 0)
+    throw new PipelineDefinitionError(`sliding window size must be positive (given ${JSON.stringify(size)})`);
+  if (slideMs <= 0)
+    throw new PipelineDefinitionError(
+      `sliding window slide must be positive (given ${JSON.stringify(slide)})`,
+    );
   if (slideMs > sizeMs) {
-    throw new PipelineDefinitionError(`sliding window slide must not exceed its size (given size ${sizeMs} ms, slide ${slideMs} ms)`);
+    throw new PipelineDefinitionError(
+      `sliding window slide must not exceed its size (given size ${sizeMs} ms, slide ${slideMs} ms)`,
+    );
   }
   if (sizeMs / slideMs > 100) {
-    throw new PipelineDefinitionError(`sliding window size/slide must be at most 100 windows per record (given ${sizeMs / slideMs})`);
+    throw new PipelineDefinitionError(
+      `sliding window size/slide must be at most 100 windows per record (given ${sizeMs / slideMs})`,
+    );
   }
   return { kind: 'sliding', sizeMs, slideMs };
 }
@@ -41,7 +52,8 @@ export function sliding(size: Duration, slide: Duration): WindowSpec {
  */
 export function session(gap: Duration): WindowSpec {
   const gapMs = parseDuration(gap, 'session gap');
-  if (gapMs <= 0) throw new PipelineDefinitionError(`session gap must be positive (given ${JSON.stringify(gap)})`);
+  if (gapMs <= 0)
+    throw new PipelineDefinitionError(`session gap must be positive (given ${JSON.stringify(gap)})`);
   return { kind: 'session', gapMs };
 }
 
@@ -55,6 +67,10 @@ export function closeTime(window: WindowBounds, allowedLatenessMs: number): Epoc
 }
 
 /** True when `window` is closed at `watermark` (see {@link closeTime}). */
-export function isWindowClosed(window: WindowBounds, allowedLatenessMs: number, watermark: EpochMillis): boolean {
+export function isWindowClosed(
+  window: WindowBounds,
+  allowedLatenessMs: number,
+  watermark: EpochMillis,
+): boolean {
   return watermark >= window.end + allowedLatenessMs;
 }

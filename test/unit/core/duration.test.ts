@@ -15,10 +15,13 @@ describe('parseDuration', () => {
     expect(parseDuration(input, 'x')).toBe(ms);
   });
 
-  it.each(['10 minutes', '-5m', '1w', '', 'm', '0.0001s'])('when given %p, it throws naming the value', (input) => {
-    expect(() => parseDuration(input, 'allowedLateness')).toThrow(InvalidDurationError);
-    expect(() => parseDuration(input, 'allowedLateness')).toThrow(JSON.stringify(input));
-  });
+  it.each(['10 minutes', '-5m', '1w', '', 'm', '0.0001s'])(
+    'when given %p, it throws naming the value',
+    (input) => {
+      expect(() => parseDuration(input, 'allowedLateness')).toThrow(InvalidDurationError);
+      expect(() => parseDuration(input, 'allowedLateness')).toThrow(JSON.stringify(input));
+    },
+  );
 
   it('when given a negative or non-finite number, it throws a PipelineDefinitionError', () => {
     expect(() => parseDuration(-1, 'allowedLateness')).toThrow(PipelineDefinitionError);

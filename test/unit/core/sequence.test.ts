@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SEQUENCE_NUMBER_WIDTH } from '../../../functions/core/constants';
 import { InvalidSequenceNumberError } from '../../../functions/core/errors';
-import { padSequence } from '../../../functions/core/sequence';
+import { normalizeSequence, padSequence, sequenceGreater } from '../../../functions/core/sequence';
 
 describe('padSequence', () => {
   it('when given a real 56-digit Kinesis sequence number, it pads it to the fixed width', () => {
@@ -14,12 +14,16 @@ describe('padSequence', () => {
 
   it('when two sequence numbers are padded, string order equals numeric order', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 60n }), fc.bigInt({ min: 0n, max: 10n ** 60n }), (a, b) => {
-        const pa = padSequence(a.toString());
-        const pb = padSequence(b.toString());
-        expect(pa < pb).toBe(a < b);
-        expect(pa === pb).toBe(a === b);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 60n }),
+        fc.bigInt({ min: 0n, max: 10n ** 60n }),
+        (a, b) => {
+          const pa = padSequence(a.toString());
+          const pb = padSequence(b.toString());
+          expect(pa < pb).toBe(a < b);
+          expect(pa === pb).toBe(a === b);
+        },
+      ),
     );
   });
 
@@ -30,5 +34,24 @@ describe('padSequence', () => {
   it('when given more digits than the width, it throws unless the excess is leading zeros', () => {
     expect(() => padSequence('1'.repeat(SEQUENCE_NUMBER_WIDTH + 1))).toThrow(InvalidSequenceNumberError);
     expect(padSequence(`00${'9'.repeat(SEQUENCE_NUMBER_WIDTH)}`)).toBe('9'.repeat(SEQUENCE_NUMBER_WIDTH));
+  });
+});
+
+describe('normalizeSequence and sequenceGreater', () => {
+  it('when sequence numbers are normalised, sequenceGreater equals numeric order and padding agrees', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 60n }), fc.bigInt({ min: 0n, max: 10n ** 60n }), fc.nat(3), (a, b, zeros) => {
+        const na = normalizeSequence('0'.repeat(zeros) + a.toString());
+        const nb = normalizeSequence(b.toString());
+        expect(sequenceGreater(na, nb)).toBe(a > b);
+        expect(padSequence(na)).toBe(padSequence(a.toString()));
+      }),
+    );
+  });
+
+  it('when given garbage or too many digits, it throws', () => {
+    expect(() => normalizeSequence('12x')).toThrow(InvalidSequenceNumberError);
+    expect(() => normalizeSequence('1'.repeat(SEQUENCE_NUMBER_WIDTH + 1))).toThrow(InvalidSequenceNumberError);
+    expect(normalizeSequence('000')).toBe('0');
   });
 });

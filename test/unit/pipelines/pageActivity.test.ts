@@ -30,15 +30,47 @@ describe('page-activity pipeline', () => {
       ['users', 'bigint'],
       ['top_countries', 'json'],
     ]);
-    expect(Object.keys(pageActivity.spec.errorBounds).sort()).toEqual(['p95_duration_ms', 'top_countries', 'users']);
+    expect(Object.keys(pageActivity.spec.errorBounds).sort()).toEqual([
+      'p95_duration_ms',
+      'top_countries',
+      'users',
+    ]);
   });
 
   it('when a batch of click events is processed, it produces one row per page and minute with exact counts', () => {
     const events = [
-      clickEvent(1, T0 + 1_000, { page: '/a', action: 'purchase', revenue: 10, durationMs: 100, country: 'DE', userId: 'u1' }),
-      clickEvent(2, T0 + 2_000, { page: '/a', action: 'view', revenue: 0, durationMs: 300, country: 'DE', userId: 'u2' }),
-      clickEvent(3, T0 + 3_000, { page: '/a', action: 'purchase', revenue: 5.5, durationMs: 200, country: 'FR', userId: 'u1' }),
-      clickEvent(4, T0 + 61_000, { page: '/a', action: 'view', revenue: 0, durationMs: 50, country: 'US', userId: 'u3' }),
+      clickEvent(1, T0 + 1_000, {
+        page: '/a',
+        action: 'purchase',
+        revenue: 10,
+        durationMs: 100,
+        country: 'DE',
+        userId: 'u1',
+      }),
+      clickEvent(2, T0 + 2_000, {
+        page: '/a',
+        action: 'view',
+        revenue: 0,
+        durationMs: 300,
+        country: 'DE',
+        userId: 'u2',
+      }),
+      clickEvent(3, T0 + 3_000, {
+        page: '/a',
+        action: 'purchase',
+        revenue: 5.5,
+        durationMs: 200,
+        country: 'FR',
+        userId: 'u1',
+      }),
+      clickEvent(4, T0 + 61_000, {
+        page: '/a',
+        action: 'view',
+        revenue: 0,
+        durationMs: 50,
+        country: 'US',
+        userId: 'u3',
+      }),
     ];
     const prepared = pageActivity.prepare(
       events.map((e, i) => rawRecord(e, { sequenceNumber: i + 1 })),
@@ -80,7 +112,9 @@ describe('page-activity pipeline', () => {
   });
 
   it('when an event has a bad country code, it is rejected with the schema path', () => {
-    const prepared = pageActivity.prepare([rawRecord(clickEvent(1, T0, { country: 'germany' }))], { closedWatermark: -Infinity });
+    const prepared = pageActivity.prepare([rawRecord(clickEvent(1, T0, { country: 'germany' }))], {
+      closedWatermark: -Infinity,
+    });
     expect(prepared.rejected).toHaveLength(1);
     expect(prepared.rejected[0]).toMatchObject({ reason: 'SCHEMA_VIOLATION' });
     expect(prepared.rejected[0]!.detail).toMatch(/^country:/);

@@ -18,7 +18,11 @@ function fold<T, In, S, Out>(agg: ColumnAggregate<T, In, S, Out>, inputs: readon
   return s;
 }
 
-export function aggregateContract<T, In, S, Out>(name: string, make: () => ColumnAggregate<T, In, S, Out>, options: ContractOptions<In, Out>): void {
+export function aggregateContract<T, In, S, Out>(
+  name: string,
+  make: () => ColumnAggregate<T, In, S, Out>,
+  options: ContractOptions<In, Out>,
+): void {
   const same = options.same ?? ((a: Out, e: Out) => expect(a).toEqual(e));
   const inputs = fc.array(options.input, { maxLength: options.maxInputs ?? 200 });
 
@@ -32,13 +36,15 @@ export function aggregateContract<T, In, S, Out>(name: string, make: () => Colum
         }),
         { numRuns: 60 },
       );
-    });
+    }, 30_000);
 
     it('when merged through serialised state in any split, it equals aggregating everything at once', () => {
       fc.assert(
         fc.property(inputs, fc.array(fc.nat(), { maxLength: 5 }), (all, cuts) => {
           const agg = make();
-          const points = [...new Set(cuts.map((c) => (all.length === 0 ? 0 : c % (all.length + 1))))].sort((x, y) => x - y);
+          const points = [...new Set(cuts.map((c) => (all.length === 0 ? 0 : c % (all.length + 1))))].sort(
+            (x, y) => x - y,
+          );
           let stored = agg.serialize(agg.create());
           let prev = 0;
           for (const p of [...points, all.length]) {
@@ -50,7 +56,7 @@ export function aggregateContract<T, In, S, Out>(name: string, make: () => Colum
         }),
         { numRuns: 60 },
       );
-    });
+    }, 30_000);
 
     it('when state is serialised and deserialised, the result and the stored form round-trip', () => {
       fc.assert(
@@ -66,17 +72,20 @@ export function aggregateContract<T, In, S, Out>(name: string, make: () => Colum
         }),
         { numRuns: 60 },
       );
-    });
+    }, 30_000);
 
     it('when merged in either order, the result is the same', () => {
       fc.assert(
         fc.property(inputs, inputs, (a, b) => {
           const agg = make();
-          same(agg.result(agg.merge(fold(agg, a), fold(agg, b))), agg.result(agg.merge(fold(agg, b), fold(agg, a))));
+          same(
+            agg.result(agg.merge(fold(agg, a), fold(agg, b))),
+            agg.result(agg.merge(fold(agg, b), fold(agg, a))),
+          );
         }),
         { numRuns: 40 },
       );
-    });
+    }, 30_000);
 
     it('when stored state is garbage, deserialize throws instead of returning a corrupt state', () => {
       const agg = make();

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { avg } from '../../../../functions/core/aggregates/avg';
 import { aggregateContract, closeNumber } from './aggregateContract';
 
-aggregateContract('avg', () => avg<number>((n) => n), { input: fc.double({ min: -1e6, max: 1e6, noNaN: true }), same: closeNumber });
+aggregateContract('avg', () => avg<number>((n) => n), {
+  input: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+  same: closeNumber,
+});
 
 describe('avg', () => {
   it('when values are added, it returns the mean and null for an empty window', () => {

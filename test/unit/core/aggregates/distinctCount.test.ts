@@ -4,7 +4,10 @@ import { HLL_STANDARD_ERROR } from '../../../../functions/core/aggregates/hyperL
 import { aggregateContract } from './aggregateContract';
 
 // HLL registers merge by max, so merge(a, b) equals aggregate(a ∪ b) exactly (same registers).
-aggregateContract('distinctCount', () => distinctCount<string>((s) => s), { input: fc.string({ maxLength: 12 }), maxStateChars: 6_000 });
+aggregateContract('distinctCount', () => distinctCount<string>((s) => s), {
+  input: fc.string({ maxLength: 12 }),
+  maxStateChars: 6_000,
+});
 
 describe('distinctCount', () => {
   const estimate = (n: number, prefix = 'user-'): number => {
@@ -16,13 +19,17 @@ describe('distinctCount', () => {
   };
 
   it('when there are few distinct values, the estimate is exact or nearly (linear counting)', () => {
-    for (const n of [0, 1, 10, 100]) expect(Math.abs(estimate(n) - n)).toBeLessThanOrEqual(Math.max(1, n * 0.02));
+    for (const n of [0, 1, 10, 100])
+      expect(Math.abs(estimate(n) - n)).toBeLessThanOrEqual(Math.max(1, n * 0.02));
   });
 
-  it.each([1_000, 20_000, 200_000])('when there are %p distinct values, the estimate is within 4 standard errors', (n) => {
-    const rel = Math.abs(estimate(n) - n) / n;
-    expect(rel).toBeLessThanOrEqual(4 * HLL_STANDARD_ERROR);
-  });
+  it.each([1_000, 20_000, 200_000])(
+    'when there are %p distinct values, the estimate is within 4 standard errors',
+    (n) => {
+      const rel = Math.abs(estimate(n) - n) / n;
+      expect(rel).toBeLessThanOrEqual(4 * HLL_STANDARD_ERROR);
+    },
+  );
 
   it('when it states its error bound, it says p=12 and ~1.6%', () => {
     expect(HLL_STANDARD_ERROR).toBeCloseTo(0.01625, 4);

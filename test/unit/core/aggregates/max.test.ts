@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { max } from '../../../../functions/core/aggregates/max';
 import { aggregateContract } from './aggregateContract';
 
-aggregateContract('max', () => max<number>((n) => n), { input: fc.double({ min: -1e9, max: 1e9, noNaN: true, noDefaultInfinity: true }) });
+aggregateContract('max', () => max<number>((n) => n), {
+  input: fc.double({ min: -1e9, max: 1e9, noNaN: true, noDefaultInfinity: true }),
+});
 
 describe('max', () => {
   it('when values are added, it returns the largest and null for an empty window', () => {

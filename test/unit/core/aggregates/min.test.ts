@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { min } from '../../../../functions/core/aggregates/min';
 import { aggregateContract } from './aggregateContract';
 
-aggregateContract('min', () => min<number>((n) => n), { input: fc.double({ min: -1e9, max: 1e9, noNaN: true, noDefaultInfinity: true }) });
+aggregateContract('min', () => min<number>((n) => n), {
+  input: fc.double({ min: -1e9, max: 1e9, noNaN: true, noDefaultInfinity: true }),
+});
 
 describe('min', () => {
   it('when values are added, it returns the smallest and null for an empty window', () => {

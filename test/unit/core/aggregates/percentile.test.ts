@@ -18,19 +18,31 @@ function withinOnePercent(actual: number | null, expected: number | null): void 
 }
 
 const positive = fc.double({ min: 0.001, max: 1e7, noNaN: true });
-const anySign = fc.oneof(positive, positive.map((x) => -x), fc.constant(0));
+const anySign = fc.oneof(
+  positive,
+  positive.map((x) => -x),
+  fc.constant(0),
+);
 
-aggregateContract('percentile', () => percentile<number>((n) => n, 0.95), { input: anySign, same: withinOnePercent, maxStateChars: 50_000 });
+aggregateContract('percentile', () => percentile<number>((n) => n, 0.95), {
+  input: anySign,
+  same: withinOnePercent,
+  maxStateChars: 50_000,
+});
 
 describe('percentile', () => {
   it('when values are sketched, every quantile is within 1% of the exact lower quantile', () => {
     fc.assert(
-      fc.property(fc.array(anySign, { minLength: 1, maxLength: 300 }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, q) => {
-        const agg = percentile<number>((n) => n, q);
-        let s = agg.create();
-        for (const x of xs) s = agg.add(s, x);
-        withinOnePercent(agg.result(s), exactLowerQuantile(xs, q));
-      }),
+      fc.property(
+        fc.array(anySign, { minLength: 1, maxLength: 300 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (xs, q) => {
+          const agg = percentile<number>((n) => n, q);
+          let s = agg.create();
+          for (const x of xs) s = agg.add(s, x);
+          withinOnePercent(agg.result(s), exactLowerQuantile(xs, q));
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -47,7 +59,9 @@ describe('percentile', () => {
     const agg = percentile<number>((n) => n, 0.5);
     let s = agg.create();
     for (let e = -300; e <= 300; e += 1) s = agg.add(agg.add(s, 10 ** e), -(10 ** e));
-    const back = agg.deserialize(agg.serialize(agg.merge(agg.deserialize(agg.serialize(s)), agg.deserialize(agg.serialize(s)))));
+    const back = agg.deserialize(
+      agg.serialize(agg.merge(agg.deserialize(agg.serialize(s)), agg.deserialize(agg.serialize(s)))),
+    );
     expect(JSON.stringify(agg.serialize(back)).length).toBeLessThanOrEqual(50_000);
     expect(back.count).toBe(4 * 601);
   });

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { sum } from '../../../../functions/core/aggregates/sum';
 import { aggregateContract, closeNumber } from './aggregateContract';
 
-aggregateContract('sum', () => sum<number>((n) => n), { input: fc.double({ min: -1e6, max: 1e6, noNaN: true }), same: closeNumber });
+aggregateContract('sum', () => sum<number>((n) => n), {
+  input: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+  same: closeNumber,
+});
 
 describe('sum', () => {
   it('when values are summed, it returns the total and 0 for an empty window', () => {

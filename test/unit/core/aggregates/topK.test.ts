@@ -4,7 +4,9 @@ import { PipelineDefinitionError } from '../../../../functions/core/errors';
 import { aggregateContract } from './aggregateContract';
 
 // With at most `capacity` distinct values the summary is exact, so merge equals aggregate exactly.
-aggregateContract('topK', () => topK<string>((s) => s, 3), { input: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split('')) });
+aggregateContract('topK', () => topK<string>((s) => s, 3), {
+  input: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split('')),
+});
 
 function exactCounts(xs: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -27,10 +29,16 @@ describe('topK', () => {
   it('when there are more distinct values than capacity, state stays bounded and counts overestimate by at most N/capacity', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom('hot1', 'hot2', 'hot3') }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 5_000 }).map(String) }), {
-          minLength: 200,
-          maxLength: 3_000,
-        }),
+        fc.array(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom('hot1', 'hot2', 'hot3') },
+            { weight: 2, arbitrary: fc.integer({ min: 0, max: 5_000 }).map(String) },
+          ),
+          {
+            minLength: 200,
+            maxLength: 3_000,
+          },
+        ),
         fc.integer({ min: 1, max: 5 }),
         (xs, cut) => {
           const k = 3;

@@ -1,10 +1,17 @@
-import { decodeBase64, decodeJson, MAX_JSON_DEPTH, MAX_RECORD_BYTES, PayloadFailure } from '../../../../functions/core/codec/payloadCodec';
+import {
+  decodeBase64,
+  decodeJson,
+  MAX_JSON_DEPTH,
+  MAX_RECORD_BYTES,
+  PayloadFailure,
+} from '../../../../functions/core/codec/payloadCodec';
 
 const decode = (b64: string): unknown => {
   const bytes = decodeBase64(b64);
   return bytes instanceof PayloadFailure ? bytes : decodeJson(bytes);
 };
-const b64 = (s: string | Buffer): string => (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
+const b64 = (s: string | Buffer): string =>
+  (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
 
 describe('payload codec', () => {
   it('when the payload is valid base64 JSON, it returns the parsed value', () => {
@@ -47,7 +54,9 @@ describe('payload codec', () => {
   });
 
   it('when JSON has __proto__ or constructor keys, they are removed and no prototype is polluted', () => {
-    const v = decode(b64('{"a":1,"__proto__":{"polluted":true},"b":{"constructor":{"prototype":{"polluted":true}}}}')) as Record<string, unknown>;
+    const v = decode(
+      b64('{"a":1,"__proto__":{"polluted":true},"b":{"constructor":{"prototype":{"polluted":true}}}}'),
+    ) as Record<string, unknown>;
     expect(v).toEqual({ a: 1, b: {} });
     expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { count, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
 import { PipelineDefinitionError } from '../../../../functions/core/errors';
 
-const Flight = z.object({ id: z.string(), origin: z.string(), destination: z.string(), delay: z.number(), distance: z.number(), date: z.string() });
+const Flight = z.object({
+  id: z.string(),
+  origin: z.string(),
+  destination: z.string(),
+  delay: z.number(),
+  distance: z.number(),
+  date: z.string(),
+});
 const W = { allowedLateness: '10m', maxOutOfOrderness: '5m' } as const;
 
 const base = () =>
@@ -65,30 +72,125 @@ describe('pipeline DSL', () => {
     ['an invalid name', () => pipeline('Flight Delays'), /"Flight Delays"/],
     ['a bad stream', () => pipeline('p').source({ stream: 'bad stream!' }), /"bad stream!"/],
     ['a bad shard count', () => pipeline('p').source({ stream: 's', shards: 0 }), /given 0/],
-    ['clean before source', () => (pipeline('p') as unknown as ReturnType<typeof base>).map((f) => f), /out of order/],
-    ['a schema that is not zod', () => pipeline('p').source({ stream: 's' }).clean({ schema: {} as never, eventTime: () => 0 }), /zod schema/],
+    [
+      'clean before source',
+      () => (pipeline('p') as unknown as ReturnType<typeof base>).map((f) => f),
+      /out of order/,
+    ],
+    [
+      'a schema that is not zod',
+      () =>
+        pipeline('p')
+          .source({ stream: 's' })
+          .clean({ schema: {} as never, eventTime: () => 0 }),
+      /zod schema/,
+    ],
     ['window without keyBy', () => base().window(tumbling('1h'), W), /window\(\) needs keyBy\(\)/],
-    ['negative lateness', () => base().keyBy((f) => f.origin).window(tumbling('1h'), { ...W, allowedLateness: -1 }), /allowedLateness.*given -1/],
-    ['a bad duration', () => base().keyBy((f) => f.origin).window(tumbling('1h'), { ...W, maxOutOfOrderness: '5 minutes' as never }), /"5 minutes"/],
-    ['a zero idle timeout', () => base().keyBy((f) => f.origin).window(tumbling('1h'), { ...W, idleTimeout: 0 }), /idleTimeout must be positive/],
-    ['map after keyBy', () => base().keyBy((f) => f.origin).map((f) => f), /map\(\) must come before keyBy\(\)/],
+    [
+      'negative lateness',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), { ...W, allowedLateness: -1 }),
+      /allowedLateness.*given -1/,
+    ],
+    [
+      'a bad duration',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), { ...W, maxOutOfOrderness: '5 minutes' as never }),
+      /"5 minutes"/,
+    ],
+    [
+      'a zero idle timeout',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), { ...W, idleTimeout: 0 }),
+      /idleTimeout must be positive/,
+    ],
+    [
+      'map after keyBy',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .map((f) => f),
+      /map\(\) must come before keyBy\(\)/,
+    ],
     ['an invalid key column', () => base().keyBy((f) => f.origin, 'Origin'), /"Origin"/],
     ['a reserved key column', () => base().keyBy((f) => f.origin, 'window_start'), /reserved/],
     [
       'a duplicate output column',
-      () => base().keyBy((f) => f.origin, 'origin').window(tumbling('1h'), W).aggregate({ origin: count() }),
+      () =>
+        base()
+          .keyBy((f) => f.origin, 'origin')
+          .window(tumbling('1h'), W)
+          .aggregate({ origin: count() }),
       /duplicate or reserved output column "origin"/,
     ],
-    ['an invalid output column', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ 'avg-delay': count() }), /"avg-delay"/],
-    ['a camelCase output column', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ avgDelay: count() }), /"avgDelay"/],
-    ['no aggregates', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({}), /at least one column/],
-    ['a non-aggregate', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ n: 5 as never }), /"n" is not an aggregate/],
-    ['sink before aggregate', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).sink({ table: 't' }), /sink\(\) must come after aggregate\(\)/],
-    ['a bad table', () => base().keyBy((f) => f.origin).window(tumbling('1h'), W).aggregate({ n: count() }).sink({ table: 'Bad-Table' }), /"Bad-Table"/],
+    [
+      'an invalid output column',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), W)
+          .aggregate({ 'avg-delay': count() }),
+      /"avg-delay"/,
+    ],
+    [
+      'a camelCase output column',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), W)
+          .aggregate({ avgDelay: count() }),
+      /"avgDelay"/,
+    ],
+    [
+      'no aggregates',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), W)
+          .aggregate({}),
+      /at least one column/,
+    ],
+    [
+      'a non-aggregate',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), W)
+          .aggregate({ n: 5 as never }),
+      /"n" is not an aggregate/,
+    ],
+    [
+      'sink before aggregate',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), W)
+          .sink({ table: 't' }),
+      /sink\(\) must come after aggregate\(\)/,
+    ],
+    [
+      'a bad table',
+      () =>
+        base()
+          .keyBy((f) => f.origin)
+          .window(tumbling('1h'), W)
+          .aggregate({ n: count() })
+          .sink({ table: 'Bad-Table' }),
+      /"Bad-Table"/,
+    ],
     ['a second source', () => base().source({ stream: 's' }), /source\(\) is out of order/],
   ];
-  it.each(cases)('when given %s, it throws a PipelineDefinitionError naming it', (_label, define, message) => {
-    expect(define).toThrow(PipelineDefinitionError);
-    expect(define).toThrow(message);
-  });
+  it.each(cases)(
+    'when given %s, it throws a PipelineDefinitionError naming it',
+    (_label, define, message) => {
+      expect(define).toThrow(PipelineDefinitionError);
+      expect(define).toThrow(message);
+    },
+  );
 });

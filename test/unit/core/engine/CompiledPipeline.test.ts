@@ -20,13 +20,21 @@ const tumblingP = (dedupe = false) =>
     .sink({ table: 't' });
 
 const ev = (i: number, t: number, k = 'a', v = 1): Ev => ({ id: `e${i}`, k, v, t });
-const rec = (e: unknown, seq: number, shardId = 'shard-0') => rawRecord(e, { sequenceNumber: kinesisSequence(seq), shardId, approximateArrivalTimestamp: T0 + 3_600_000 });
+const rec = (e: unknown, seq: number, shardId = 'shard-0') =>
+  rawRecord(e, {
+    sequenceNumber: kinesisSequence(seq),
+    shardId,
+    approximateArrivalTimestamp: T0 + 3_600_000,
+  });
 const NONE = { closedWatermark: -Infinity };
 
 describe('prepare', () => {
   it('when records are valid, it returns distinct groups, cleaned records and per-shard summaries', () => {
     const p = tumblingP();
-    const prepared = p.prepare([rec(ev(1, T0 + 5), 1), rec(ev(2, T0 + 6), 2), rec(ev(3, T0 + 61_000, 'b'), 3, 'shard-1')], NONE);
+    const prepared = p.prepare(
+      [rec(ev(1, T0 + 5), 1), rec(ev(2, T0 + 6), 2), rec(ev(3, T0 + 61_000, 'b'), 3, 'shard-1')],
+      NONE,
+    );
     expect(prepared.groups).toEqual([
       { key: 'a', window: { start: T0, end: T0 + 60_000 } },
       { key: 'b', window: { start: T0 + 60_000, end: T0 + 120_000 } },
@@ -68,7 +76,9 @@ describe('prepare', () => {
     ]);
     expect(prepared.rejected[3]!.detail).toMatch(/^v:/);
     expect(prepared.rejected[4]!.detail).toMatch(/^t:/);
-    expect(prepared.rejected.every((r) => r.shardId === 'shardId-000000000000' || r.shardId === 'shard-0')).toBe(true);
+    expect(
+      prepared.rejected.every((r) => r.shardId === 'shardId-000000000000' || r.shardId === 'shard-0'),
+    ).toBe(true);
     expect(prepared.cleaned).toHaveLength(1);
     expect(prepared.shards['shard-0']!.records).toBe(6);
   });
@@ -105,7 +115,12 @@ describe('prepare', () => {
       .flatMap((e) => (e.v === 4 ? (5 as unknown as Ev[]) : [e]))
       .keyBy((e) => (e.v === 5 ? (7 as unknown as string) : e.v === 6 ? '' : e.k))
       .window(tumbling('1m'), W)
-      .aggregate({ n: count(), top: max((e) => (e.v === 7 ? Number.NaN : e.v === 8 ? (undefined as unknown as number).valueOf() : e.v)) })
+      .aggregate({
+        n: count(),
+        top: max((e) =>
+          e.v === 7 ? Number.NaN : e.v === 8 ? (undefined as unknown as number).valueOf() : e.v,
+        ),
+      })
       .sink({ table: 't' });
     const prepared = p.prepare(
       [1, 2, 3, 4, 5, 6, 7, 8, 9].map((v, i) => rec(ev(i, T0, 'a', v), i + 1)),
@@ -128,7 +143,10 @@ describe('prepare', () => {
     const p = pipeline('p')
       .source({ stream: 's' })
       .clean({ schema: Ev, eventTime: (e) => e.t })
-      .flatMap((e) => [{ ...e, k: 'x' }, { ...e, k: e.v === 1 ? '' : 'y' }])
+      .flatMap((e) => [
+        { ...e, k: 'x' },
+        { ...e, k: e.v === 1 ? '' : 'y' },
+      ])
       .keyBy((e) => e.k)
       .window(tumbling('1m'), W)
       .aggregate({ n: count() })
@@ -146,13 +164,22 @@ describe('prepare', () => {
       { partitionKey: 'b', data: '{"broken"' },
       { partitionKey: 'c', data: JSON.stringify(ev(3, T0, 'z')) },
     ]);
-    const prepared = p.prepare([rawData(data, { sequenceNumber: '77', shardId: 'shard-0', approximateArrivalTimestamp: T0 })], NONE);
+    const prepared = p.prepare(
+      [rawData(data, { sequenceNumber: '77', shardId: 'shard-0', approximateArrivalTimestamp: T0 })],
+      NONE,
+    );
     expect(prepared.cleaned.map((c) => [c.subSequenceNumber, c.partitionKey])).toEqual([
       [0, 'a'],
       [2, 'c'],
     ]);
     expect(prepared.rejected).toEqual([
-      expect.objectContaining({ reason: 'INVALID_JSON', sequenceNumber: '77', subSequenceNumber: 1, partitionKey: 'b', data: Buffer.from('{"broken"').toString('base64') }),
+      expect.objectContaining({
+        reason: 'INVALID_JSON',
+        sequenceNumber: '77',
+        subSequenceNumber: 1,
+        partitionKey: 'b',
+        data: Buffer.from('{"broken"').toString('base64'),
+      }),
     ]);
   });
 
@@ -174,12 +201,18 @@ describe('prepare', () => {
       .sink({ table: 't' });
     const first = p.combine(p.prepare([rec(ev(1, T0), 1)], NONE), () => undefined);
     expect(first.map((x) => [x.records, x.dedupeIds])).toEqual([[2, ['e1', 'e1#1']]]);
-    const redelivered = p.combine(p.prepare([rec(ev(1, T0), 2)], NONE), () => undefined, () => new Set(first[0]!.dedupeIds));
+    const redelivered = p.combine(
+      p.prepare([rec(ev(1, T0), 2)], NONE),
+      () => undefined,
+      () => new Set(first[0]!.dedupeIds),
+    );
     expect(redelivered).toEqual([]);
   });
 
   it('when a KPL aggregate is garbage, the record is rejected INVALID_KPL_AGGREGATE', () => {
-    const bad = Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), Buffer.alloc(20, 7)]).toString('base64');
+    const bad = Buffer.concat([Buffer.from([0xf3, 0x89, 0x9a, 0xc2]), Buffer.alloc(20, 7)]).toString(
+      'base64',
+    );
     expect(tumblingP().prepare([rawData(bad)], NONE).rejected[0]!.reason).toBe('INVALID_KPL_AGGREGATE');
   });
 
@@ -188,7 +221,16 @@ describe('prepare', () => {
     // Window [T0, T0+60s) closes at T0+90s (≥ rule).
     const atClose = p.prepare([rec(ev(1, T0 + 10), 1)], { closedWatermark: T0 + 90_000 });
     expect(atClose.late).toEqual([
-      { key: 'a', windowStart: T0, windowEnd: T0 + 60_000, eventTime: T0 + 10, watermark: T0 + 90_000, shardId: 'shard-0', sequenceNumber: kinesisSequence(1), value: ev(1, T0 + 10) },
+      {
+        key: 'a',
+        windowStart: T0,
+        windowEnd: T0 + 60_000,
+        eventTime: T0 + 10,
+        watermark: T0 + 90_000,
+        shardId: 'shard-0',
+        sequenceNumber: kinesisSequence(1),
+        value: ev(1, T0 + 10),
+      },
     ]);
     expect(atClose.groups).toEqual([]);
     const justBefore = p.prepare([rec(ev(1, T0 + 10), 1)], { closedWatermark: T0 + 89_999 });
@@ -213,7 +255,10 @@ describe('prepare', () => {
 describe('combine', () => {
   it('when there are no fences, it aggregates per (key, window) with the max sequence per shard', () => {
     const p = tumblingP();
-    const prepared = p.prepare([rec(ev(1, T0, 'a', 2), 1), rec(ev(2, T0 + 1, 'a', 3), 5, 'shard-1'), rec(ev(3, T0 + 2, 'a', 4), 3)], NONE);
+    const prepared = p.prepare(
+      [rec(ev(1, T0, 'a', 2), 1), rec(ev(2, T0 + 1, 'a', 3), 5, 'shard-1'), rec(ev(3, T0 + 2, 'a', 4), 3)],
+      NONE,
+    );
     const [partial, ...rest] = p.combine(prepared, () => undefined);
     expect(rest).toEqual([]);
     expect(partial).toEqual({
@@ -227,7 +272,10 @@ describe('combine', () => {
 
   it('when a redelivered batch straddles the fence, records at or below the fence are skipped per shard', () => {
     const p = tumblingP();
-    const prepared = p.prepare([1, 2, 3, 4].map((i) => rec(ev(i, T0 + i, 'a', i), i)), NONE);
+    const prepared = p.prepare(
+      [1, 2, 3, 4].map((i) => rec(ev(i, T0 + i, 'a', i), i)),
+      NONE,
+    );
     const fence = { 'shard-0': padSequence(kinesisSequence(2)) };
     const [partial] = p.combine(prepared, () => fence);
     expect(partial!.records).toBe(2);
@@ -244,7 +292,11 @@ describe('combine', () => {
   it('when the pipeline dedupes, seen ids are skipped and new ids are reported', () => {
     const p = tumblingP(true);
     const prepared = p.prepare([rec(ev(1, T0), 1), rec(ev(2, T0), 2), rec(ev(2, T0), 3)], NONE);
-    const [partial] = p.combine(prepared, () => undefined, () => new Set(['e1']));
+    const [partial] = p.combine(
+      prepared,
+      () => undefined,
+      () => new Set(['e1']),
+    );
     expect(partial!.records).toBe(1);
     expect(partial!.dedupeIds).toEqual(['e2']);
   });
@@ -257,7 +309,10 @@ describe('combine', () => {
       .window(session('10s'), W)
       .aggregate({ n: count() })
       .sink({ table: 't' });
-    const prepared = p.prepare([rec(ev(1, T0 + 25_000), 1), rec(ev(2, T0), 2), rec(ev(3, T0 + 10_000), 3), rec(ev(4, T0 + 50_000), 4)], NONE);
+    const prepared = p.prepare(
+      [rec(ev(1, T0 + 25_000), 1), rec(ev(2, T0), 2), rec(ev(3, T0 + 10_000), 3), rec(ev(4, T0 + 50_000), 4)],
+      NONE,
+    );
     // T0 and T0+10s touch ([T0, T0+10s) and [T0+10s, T0+20s)); T0+25s starts after T0+20s.
     expect(prepared.groups.map((g) => g.window)).toEqual([
       { start: T0, end: T0 + 20_000 },
@@ -280,7 +335,13 @@ describe('mergeState, resultRow, closeTime', () => {
     const a = p.combine(p.prepare(all.slice(0, 1), NONE), () => undefined)[0]!;
     const b = p.combine(p.prepare(all.slice(1), NONE), () => undefined)[0]!;
     expect(p.mergeState(a.state, b.state)).toEqual(whole.state);
-    expect(p.resultRow('a', whole.window, p.mergeState(a.state, b.state), 4)).toEqual({ key: 'a', window_start: T0, window_end: T0 + 60_000, n: 4, total: 10 });
+    expect(p.resultRow('a', whole.window, p.mergeState(a.state, b.state), 4)).toEqual({
+      key: 'a',
+      window_start: T0,
+      window_end: T0 + 60_000,
+      n: 4,
+      total: 10,
+    });
     expect(p.closeTime(whole.window)).toBe(T0 + 90_000);
     expect(p.isClosed(whole.window, T0 + 90_000)).toBe(true);
   });

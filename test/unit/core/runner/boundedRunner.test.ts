@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { avg, count, distinctCount, max, min, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
+import {
+  avg,
+  count,
+  distinctCount,
+  max,
+  min,
+  pipeline,
+  session,
+  sliding,
+  sum,
+  tumbling,
+} from '../../../../functions/core/dsl';
 import { runBounded } from '../../../../functions/core/runner/boundedRunner';
 import type { ResultRow, WindowSpec } from '../../../../functions/core/types';
 import { slidingWindows } from '../../../../functions/core/windows/slidingWindow';
@@ -62,7 +73,12 @@ function reference(events: readonly Ev[], window: WindowSpec): ResultRow[] {
     for (const e of events) {
       const ws =
         window.kind === 'tumbling'
-          ? [{ start: tumblingWindowStart(e.t, window.sizeMs), end: tumblingWindowStart(e.t, window.sizeMs) + window.sizeMs }]
+          ? [
+              {
+                start: tumblingWindowStart(e.t, window.sizeMs),
+                end: tumblingWindowStart(e.t, window.sizeMs) + window.sizeMs,
+              },
+            ]
           : slidingWindows(e.t, window.sizeMs, window.slideMs);
       for (const w of ws) add(e.k, w.start, w.end, e);
     }
@@ -121,32 +137,50 @@ describe('runBounded', () => {
     (_name, window) => {
       const p = build(window);
       fc.assert(
-        fc.property(eventsArb, fc.integer({ min: 1, max: 25 }), fc.array(fc.boolean(), { maxLength: 300 }), (xs, batchSize, interleave) => {
-          // Per shard: delivery order sorted by t + jitter, so a record arrives at most MAX_OOO after a later one.
-          const perShard = [0, 1].map((s) =>
-            xs
-              .filter((x) => x.shard === s)
-              .sort((a, b) => a.e.t + a.jitter - (b.e.t + b.jitter))
-              .flatMap((x) => (x.dup ? [x, x] : [x])),
-          );
-          const delivered: ReturnType<typeof rawRecord>[] = [];
-          const idx = [0, 0];
-          const seq = [0, 0];
-          let step = 0;
-          while (idx[0]! < perShard[0]!.length || idx[1]! < perShard[1]!.length) {
-            let s = interleave[step++ % Math.max(1, interleave.length)] === true ? 1 : 0;
-            if (idx[s]! >= perShard[s]!.length) s = 1 - s;
-            const x = perShard[s]![idx[s]!++]!;
-            delivered.push(rawRecord(x.e, { shardId: `shard-${s}`, sequenceNumber: ++seq[s]!, approximateArrivalTimestamp: T0 + 3_600_000 }));
-          }
-          const result = runBounded(p, delivered, { batchSize, shards: ['shard-0', 'shard-1'] });
-          expect(result.rejected).toEqual([]);
-          expect(result.late).toEqual([]);
-          expect(sortRows(result.rows)).toEqual(reference(xs.map((x) => x.e), window));
-        }),
+        fc.property(
+          eventsArb,
+          fc.integer({ min: 1, max: 25 }),
+          fc.array(fc.boolean(), { maxLength: 300 }),
+          (xs, batchSize, interleave) => {
+            // Per shard: delivery order sorted by t + jitter, so a record arrives at most MAX_OOO after a later one.
+            const perShard = [0, 1].map((s) =>
+              xs
+                .filter((x) => x.shard === s)
+                .sort((a, b) => a.e.t + a.jitter - (b.e.t + b.jitter))
+                .flatMap((x) => (x.dup ? [x, x] : [x])),
+            );
+            const delivered: ReturnType<typeof rawRecord>[] = [];
+            const idx = [0, 0];
+            const seq = [0, 0];
+            let step = 0;
+            while (idx[0]! < perShard[0]!.length || idx[1]! < perShard[1]!.length) {
+              let s = interleave[step++ % Math.max(1, interleave.length)] === true ? 1 : 0;
+              if (idx[s]! >= perShard[s]!.length) s = 1 - s;
+              const x = perShard[s]![idx[s]!++]!;
+              delivered.push(
+                rawRecord(x.e, {
+                  shardId: `shard-${s}`,
+                  sequenceNumber: ++seq[s]!,
+                  approximateArrivalTimestamp: T0 + 3_600_000,
+                }),
+              );
+            }
+            const result = runBounded(p, delivered, { batchSize, shards: ['shard-0', 'shard-1'] });
+            expect(result.rejected).toEqual([]);
+            expect(result.late).toEqual([]);
+            expect(sortRows(result.rows)).toEqual(
+              reference(
+                xs.map((x) => x.e),
+                window,
+              ),
+            );
+          },
+        ),
         { numRuns: 60 },
       );
     },
+    // Generous: the machine running the suite may be shared; a normal run takes 1–2 s.
+    30_000,
   );
 
   it('when given plain JSON values, it assigns positions itself and closes every window at the end', () => {
@@ -161,7 +195,11 @@ describe('runBounded', () => {
       [T0 + 60_000, 1, 3],
     ]);
     expect(rejected).toHaveLength(1);
-    expect(rejected[0]).toMatchObject({ reason: 'SCHEMA_VIOLATION', shardId: 'bounded-0', sequenceNumber: '3' });
+    expect(rejected[0]).toMatchObject({
+      reason: 'SCHEMA_VIOLATION',
+      shardId: 'bounded-0',
+      sequenceNumber: '3',
+    });
     expect(Buffer.from(rejected[0]!.data, 'base64').toString()).toContain('"bad"');
     expect(late).toEqual([]);
   });
@@ -178,7 +216,12 @@ describe('runBounded', () => {
       { batchSize: 1 },
     );
     expect(late).toHaveLength(1);
-    expect(late[0]).toMatchObject({ key: 'a', windowStart: T0, eventTime: T0 + 2_000, watermark: T0 + 65_000 });
+    expect(late[0]).toMatchObject({
+      key: 'a',
+      windowStart: T0,
+      eventTime: T0 + 2_000,
+      watermark: T0 + 65_000,
+    });
     expect(rows.find((r) => r['window_start'] === T0)).toMatchObject({ n: 1, total: 1 });
   });
 
@@ -195,6 +238,8 @@ describe('runBounded', () => {
       ],
       { batchSize: 1 },
     );
-    expect(rows).toEqual([expect.objectContaining({ window_start: T0, window_end: T0 + 40_000, n: 5, total: 31 })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ window_start: T0, window_end: T0 + 40_000, n: 5, total: 31 }),
+    ]);
   });
 });

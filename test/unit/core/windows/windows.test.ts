@@ -1,9 +1,19 @@
 import fc from 'fast-check';
 import { PipelineDefinitionError } from '../../../../functions/core/errors';
 import { slidingWindows } from '../../../../functions/core/windows/slidingWindow';
-import { mergeSessions, sessionsOverlap, sessionWindow } from '../../../../functions/core/windows/sessionWindow';
+import {
+  mergeSessions,
+  sessionsOverlap,
+  sessionWindow,
+} from '../../../../functions/core/windows/sessionWindow';
 import { tumblingWindow, tumblingWindowStart } from '../../../../functions/core/windows/tumblingWindow';
-import { closeTime, isWindowClosed, session, sliding, tumbling } from '../../../../functions/core/windows/windowSpecs';
+import {
+  closeTime,
+  isWindowClosed,
+  session,
+  sliding,
+  tumbling,
+} from '../../../../functions/core/windows/windowSpecs';
 
 describe('tumbling windows', () => {
   it('when a record is at 90 s with 1 min windows, it belongs to [60 s, 120 s)', () => {
@@ -39,12 +49,18 @@ describe('sliding windows', () => {
 
   it('when any record is assigned, every window contains it and exactly the containing windows are returned', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4e12 }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 20 }), (t, slide, ratio) => {
-        const size = slide * ratio;
-        const ws = slidingWindows(t, size, slide);
-        expect(ws).toHaveLength(ratio);
-        for (const w of ws) expect(w.start <= t && t < w.end && w.end - w.start === size && w.start % slide === 0).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4e12 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 20 }),
+        (t, slide, ratio) => {
+          const size = slide * ratio;
+          const ws = slidingWindows(t, size, slide);
+          expect(ws).toHaveLength(ratio);
+          for (const w of ws)
+            expect(w.start <= t && t < w.end && w.end - w.start === size && w.start % slide === 0).toBe(true);
+        },
+      ),
     );
   });
 
@@ -70,12 +86,32 @@ describe('session windows', () => {
   });
 
   it('when a late record bridges two stored sessions, mergeSessions merges all three and reports both as absorbed', () => {
-    const add = (a: Record<string, unknown>, b: Record<string, unknown>) => ({ n: (a['n'] as number) + (b['n'] as number) });
+    const add = (a: Record<string, unknown>, b: Record<string, unknown>) => ({
+      n: (a['n'] as number) + (b['n'] as number),
+    });
     const merged = mergeSessions(
-      { window: { start: 120, end: 220 }, state: { n: 1 }, records: 1, fence: { s0: '05' }, dedupeIds: ['c'] },
+      {
+        window: { start: 120, end: 220 },
+        state: { n: 1 },
+        records: 1,
+        fence: { s0: '05' },
+        dedupeIds: ['c'],
+      },
       [
-        { window: { start: 0, end: 150 }, state: { n: 3 }, records: 3, fence: { s0: '03', s1: '09' }, dedupeIds: ['a'] },
-        { window: { start: 200, end: 400 }, state: { n: 2 }, records: 2, fence: { s0: '07' }, dedupeIds: ['b'] },
+        {
+          window: { start: 0, end: 150 },
+          state: { n: 3 },
+          records: 3,
+          fence: { s0: '03', s1: '09' },
+          dedupeIds: ['a'],
+        },
+        {
+          window: { start: 200, end: 400 },
+          state: { n: 2 },
+          records: 2,
+          fence: { s0: '07' },
+          dedupeIds: ['b'],
+        },
         { window: { start: 1_000, end: 1_100 }, state: { n: 9 }, records: 9, fence: {} },
       ],
       add,
@@ -92,8 +128,18 @@ describe('session windows', () => {
   });
 
   it('when a new session overlaps nothing, it is returned unchanged with nothing absorbed', () => {
-    const merged = mergeSessions({ window: { start: 0, end: 10 }, state: { n: 1 }, records: 1, fence: {} }, [], () => ({}));
-    expect(merged).toEqual({ window: { start: 0, end: 10 }, state: { n: 1 }, records: 1, fence: {}, absorbed: [] });
+    const merged = mergeSessions(
+      { window: { start: 0, end: 10 }, state: { n: 1 }, records: 1, fence: {} },
+      [],
+      () => ({}),
+    );
+    expect(merged).toEqual({
+      window: { start: 0, end: 10 },
+      state: { n: 1 },
+      records: 1,
+      fence: {},
+      absorbed: [],
+    });
   });
 });
 
