@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { defaultPipelines } from '../../functions/pipelines';
-import { stateDirectory } from '../emulators/stateFile';
 import { generateClickstream, RECORD_KINDS, type ClickstreamTotals } from '../generator/clickstream';
 import { queryResults } from '../query/queryResults';
 import { formatResult } from '../query/format';
@@ -49,6 +48,9 @@ export interface StartReport {
   stop(): Promise<void>;
 }
 
+/** Records sent before the bulk so that every shard reports progress first (see the warm-up comment). */
+const WARM_UP_RECORDS = 50;
+
 /** A pipeline `start` can drive with the clickstream generator: tumbling windows over its events. */
 function defaultPipeline(): CompiledPipeline<unknown> {
   const pipeline = defaultPipelines[0];
@@ -90,10 +92,11 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
   let templatePath = options.templatePath;
   if (templatePath === undefined) {
     live.update('synthesizing the CDK app (cdk synth, offline)…');
-    // Inside the project: the bundles leave the AWS SDK external (Lambda provides it), so they resolve it
-    // from the project's node_modules — which a directory under /tmp could not reach.
-    await mkdir(stateDirectory(), { recursive: true });
-    assembly = await mkdtemp(join(stateDirectory(), 'cdk.out-'));
+    // Inside the project (not under $SHARDFLOW_STATE_DIR or /tmp): the bundles leave the AWS SDK external
+    // (Lambda provides it), so they must resolve it from the project's node_modules.
+    const parent = join(process.cwd(), '.shardflow');
+    await mkdir(parent, { recursive: true });
+    assembly = await mkdtemp(join(parent, 'cdk.out-'));
     const dir = assembly;
     templatePath = await timed('synth', () => synthesize(dir));
   }
@@ -150,7 +153,14 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
           render();
         };
         const main = toInput('main');
-        await sendRecords(main, { kinesis: session.clients.kinesis, stream, ...(options.rate ? { rate: options.rate } : {}), onProgress: (p) => progress(p, 0) });
+        const rate = options.rate ? { rate: options.rate } : {};
+        // Warm-up: the first records go alone so that every shard has reported progress before the bulk
+        // arrives. The pipeline watermark is the minimum over the shards it knows; a shard that has not
+        // reported yet cannot hold it back, and its on-time records would be counted late.
+        const head = main.slice(0, Math.min(main.length, WARM_UP_RECORDS));
+        await sendRecords(head, { kinesis: session.clients.kinesis, stream, ...rate, onProgress: (p) => progress(p, 0) });
+        await session.app.runtime.idle(180_000);
+        await sendRecords(main.slice(head.length), { kinesis: session.clients.kinesis, stream, ...rate, onProgress: (p) => progress(p, head.length) });
         // The late records are sent once the on-time ones are processed: by then their window has closed.
         await session.app.runtime.idle(180_000);
         await sendRecords(toInput('late'), { kinesis: session.clients.kinesis, stream, onProgress: (p) => progress(p, main.length) });
