@@ -119,4 +119,29 @@ describe('page-activity pipeline', () => {
     expect(prepared.rejected[0]).toMatchObject({ reason: 'SCHEMA_VIOLATION' });
     expect(prepared.rejected[0]!.detail).toMatch(/^country:/);
   });
+
+  it('when one page gets 20,000 distinct-user events in a minute, the stored window state stays far below 400 KB', () => {
+    const records = Array.from({ length: 20_000 }, (_, i) =>
+      rawRecord(
+        clickEvent(i, T0 + (i % 60_000), {
+          page: '/hot',
+          userId: `u${i}`,
+          country: `C${String.fromCharCode(65 + (i % 26))}`,
+          durationMs: i,
+        }),
+        {
+          sequenceNumber: i + 1,
+        },
+      ),
+    );
+    const prepared = pageActivity.prepare(records, { closedWatermark: -Infinity });
+    expect(prepared.rejected).toEqual([]);
+    const [partial] = pageActivity.combine(prepared, () => undefined);
+    const merged = pageActivity.mergeState(partial!.state, partial!.state);
+    const size = Buffer.byteLength(JSON.stringify(merged));
+    expect(size).toBeLessThan(20_000);
+    const row = pageActivity.resultRow(partial!.key, partial!.window, partial!.state, partial!.records);
+    expect(row['events']).toBe(20_000);
+    expect(Math.abs((row['users'] as number) - 20_000) / 20_000).toBeLessThan(0.05);
+  });
 });
