@@ -134,7 +134,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
   const newInstance = (): BatchProcessor =>
     new BatchProcessor(
       { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
-      { concurrency: rng.int(1, 8) },
+      { concurrency: rng.int(1, 8), conflictBackoff: async () => undefined },
     );
   const instances = [newInstance()];
   const instance = (): BatchProcessor => {

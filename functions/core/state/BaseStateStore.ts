@@ -18,10 +18,21 @@ export interface BaseStateStoreOptions {
   readonly cacheSize?: number;
 }
 
+/** Share of cache-based writes that may lose before reads bypass the cache. */
+const STALE_CACHE_LIMIT = 0.2;
+const DECAY = 0.97;
+
 export abstract class BaseStateStore implements StateStore {
-  public readonly stats: StateStoreStats = { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0 };
+  public readonly stats: StateStoreStats = { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 };
   readonly #cache = new Map<string, WindowStateItem>();
   readonly #cacheSize: number;
+  /**
+   * Decaying counts of writes based on a cached item that lost (stale) or won (fresh). When other shards
+   * keep changing the same items, a stale cache costs one failed write per item, whereas a consistent
+   * BatchGetItem costs one request per 100 items: above `STALE_CACHE_LIMIT` the cache is bypassed.
+   */
+  #stale = 0;
+  #fresh = 0;
 
   protected constructor(options: BaseStateStoreOptions = {}) {
     const size = options.cacheSize ?? 10_000;
@@ -55,9 +66,11 @@ export abstract class BaseStateStore implements StateStore {
   public async readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<Map<string, WindowStateItem>> {
     const found = new Map<string, WindowStateItem>();
     const missing = new Map<string, WindowRef>();
+    const useCache = this.#stale <= STALE_CACHE_LIMIT * (this.#stale + this.#fresh);
+    if (!useCache) this.stats.cacheBypasses += 1;
     for (const ref of refs) {
       const id = windowId(pipeline, ref.key, ref.window);
-      const cached = this.#cacheGet(id);
+      const cached = useCache ? this.#cacheGet(id) : undefined;
       if (cached !== undefined) {
         this.stats.cacheHits += 1;
         found.set(id, cached);
@@ -81,11 +94,14 @@ export abstract class BaseStateStore implements StateStore {
       throw new StateError(`Window item version must be ${required} when writing over version ${condition.expectedVersion ?? 'none'} (given ${item.version})`);
     }
     const id = windowId(item.pipeline, item.key, item.window);
+    const fromCache = condition.expectedVersion !== undefined && this.#cache.get(id)?.version === condition.expectedVersion;
     try {
       await this._writeWindow(item, condition, closeAt);
+      if (fromCache) this.#observe(false);
     } catch (error) {
       if (error instanceof StateConflictError) {
         this.stats.conflicts += 1;
+        if (fromCache) this.#observe(true);
         const existing = error.existing as WindowStateItem | undefined;
         if (existing === undefined) this.#cache.delete(id);
         else this.#cacheSet(id, existing);
@@ -126,6 +142,11 @@ export abstract class BaseStateStore implements StateStore {
   protected abstract _readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<WindowStateItem[]>;
   protected abstract _writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<void>;
   protected abstract _listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]>;
+
+  #observe(stale: boolean): void {
+    this.#stale = this.#stale * DECAY + (stale ? 1 : 0);
+    this.#fresh = this.#fresh * DECAY + (stale ? 0 : 1);
+  }
 
   #cacheGet(id: string): WindowStateItem | undefined {
     const item = this.#cache.get(id);

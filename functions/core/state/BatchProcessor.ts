@@ -36,6 +36,12 @@ export interface BatchProcessorOptions {
    * @default 500
    */
   readonly maxEmitPerPass?: number;
+  /**
+   * Waits before retrying a conditional write that lost (`attempt` ≥ 1), so writers of other shards
+   * racing on the same item spread out instead of colliding again.
+   * @default full jitter, uniform in [0, 4 ms · 2^attempt)
+   */
+  readonly conflictBackoff?: (attempt: number) => Promise<void>;
 }
 
 /** What applying one batch did. */
@@ -85,6 +91,7 @@ export class BatchProcessor {
   readonly #maxConflictRetries: number;
   readonly #concurrency: number;
   readonly #maxEmitPerPass: number;
+  readonly #conflictBackoff: (attempt: number) => Promise<void>;
   /** Earliest close time of any window this instance knows to be open; -Infinity forces a look. */
   #nextCloseAt: EpochMillis = -Infinity;
 
@@ -96,6 +103,7 @@ export class BatchProcessor {
     this.#maxConflictRetries = checkRange('maxConflictRetries', options.maxConflictRetries ?? 8, 1, 50);
     this.#concurrency = checkRange('concurrency', options.concurrency ?? 16, 1, 100);
     this.#maxEmitPerPass = checkRange('maxEmitPerPass', options.maxEmitPerPass ?? 500, 1, 10_000);
+    this.#conflictBackoff = options.conflictBackoff ?? ((attempt) => new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * 2 ** attempt)));
   }
 
   /**
@@ -202,6 +210,7 @@ export class BatchProcessor {
           throw error;
         }
         stored = error.existing as WindowStateItem | undefined;
+        await this.#conflictBackoff(attempt);
         const fence = stored?.fence;
         const ids = new Set(stored?.seenIds ?? []);
         const mine = (key: string, window: WindowBounds): boolean => key === first.key && sameWindow(window, first.window);
@@ -342,6 +351,10 @@ export class BatchProcessor {
         item = await store.writeWindow(next, { expectedVersion: item.version, fenceBelow: {}, status: item.status }, closeAt);
       } catch (error) {
         if (!(error instanceof StateConflictError) || attempt >= this.#maxConflictRetries) throw error;
+        const claimedByOther = item.status === WINDOW_STATUS.OPEN && (error.existing as WindowStateItem | undefined)?.status === WINDOW_STATUS.EMITTING;
+        // Another instance just claimed this window: let it finish. Should it crash, the window stays
+        // `emitting` and any later close pass (invocation or tick) finishes it.
+        if (claimedByOther) return false;
         item = error.existing as WindowStateItem | undefined;
         continue;
       }

@@ -70,6 +70,8 @@ export interface StateStoreStats {
   throttles: number;
   /** Window items served from the warm cache instead of the backend. */
   cacheHits: number;
+  /** Reads that skipped the cache because cached items kept turning out stale (shared keys across shards). */
+  cacheBypasses: number;
 }
 
 /**

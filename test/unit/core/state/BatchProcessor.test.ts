@@ -153,4 +153,27 @@ describe('BatchProcessor', () => {
     const { store, objects, pipeline } = setup();
     expect(() => new BatchProcessor({ pipeline, store, objects, encoder: jsonEncoder, clock: { now: () => 0 } }, { concurrency: 0 })).toThrow('concurrency must be an integer between 1 and 100 inclusive (given 0)');
   });
+
+  test('when two instances close the same windows at once, each window is emitted once and both finish cleanly', async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const a = setup({ tables, objects });
+    const b = setup({ tables, objects });
+    let puts = 0;
+    const put = objects.putObject.bind(objects);
+    objects.putObject = async (key, body, type) => {
+      if (key.startsWith('results/')) puts += 1;
+      await put(key, body, type);
+    };
+    await a.processor.apply(views(1, 30, SHARD, 6));
+    await a.processor.apply([rawRecord(SHARD, 100, { id: 'z', user: 'late', ms: 1, ts: T0 + 10 * WINDOW_MS })]);
+    const emittedByApply = results(objects).length;
+    await b.processor.apply([rawRecord('shardId-000000000001', 1, { id: 'y', user: 'other', ms: 1, ts: T0 + 10 * WINDOW_MS })]);
+    const [x, y] = await Promise.all([a.processor.tick(Number.MAX_SAFE_INTEGER), b.processor.tick(Number.MAX_SAFE_INTEGER)]);
+    expect(emittedByApply).toBe(6);
+    expect(x.windowsEmitted + y.windowsEmitted).toBe(2);
+    expect(results(objects)).toHaveLength(8);
+    expect(puts).toBe(8);
+    expect([...tables.windows.values()].every((w) => w.item.status === 'emitted')).toBe(true);
+  });
 });

@@ -19,4 +19,23 @@ describe('InMemoryStateStore cache', () => {
   test('when the cache size is negative, construction fails naming the value', () => {
     expect(() => new InMemoryStateStore({ cacheSize: -1 })).toThrow('cacheSize must be a non-negative integer (given -1)');
   });
+
+  test('when cached items keep turning out stale, reads bypass the cache until writes succeed again', async () => {
+    const tables = new InMemoryStateTables();
+    const mine = new InMemoryStateStore({ tables });
+    const other = new InMemoryStateStore({ tables });
+    const base = { pipeline: 'p', key: 'k', state: {}, records: 1, fence: {}, status: 'open' as const, ttl: 1 };
+    const ref = { key: 'k', window: { start: 0, end: 1 } };
+    await mine.writeWindow({ ...base, window: ref.window, version: 1 }, { expectedVersion: undefined, fenceBelow: {} }, 1);
+    for (let v = 1; v <= 3; v++) {
+      const [cached] = (await mine.readWindows('p', [ref])).values();
+      const [current] = (await other.readWindows('p', [ref])).values();
+      await other.writeWindow({ ...base, window: ref.window, version: (current?.version ?? 0) + 1 }, { expectedVersion: current?.version, fenceBelow: {} }, 1);
+      await mine.writeWindow({ ...base, window: ref.window, version: (cached?.version ?? 0) + 1 }, { expectedVersion: cached?.version, fenceBelow: {} }, 1).catch(() => undefined);
+    }
+    const requests = mine.stats.requests;
+    await mine.readWindows('p', [ref]);
+    expect(mine.stats.cacheBypasses).toBeGreaterThan(0);
+    expect(mine.stats.requests).toBe(requests + 1);
+  });
 });
