@@ -286,3 +286,45 @@ export function fidelityTable(
   });
   return [header, rule, ...rows].join('\n');
 }
+
+async function main(): Promise<void> {
+  // Imported here so that importing the probe does not load the emulator launchers.
+  const { dynamoDbClient } = await import('../../functions/adapters/aws');
+  const { startDynaliteEmulator } = await import('./dynaliteEmulator');
+  const { startDynamoDbLocalEmulator } = await import('./dynamoDbLocalEmulator');
+  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('./constants');
+  const results: Array<{ emulator: string; checks: FidelityCheck[] }> = [];
+  for (const [emulator, start] of [
+    ['dynalite', startDynaliteEmulator],
+    ['DynamoDB Local', startDynamoDbLocalEmulator],
+  ] as const) {
+    const running = await start();
+    const client = dynamoDbClient({
+      endpoint: running.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const checks = await probeDynamoDbFidelity(client);
+      checks.push({
+        name: 'Start-up (spawn to first ListTables)',
+        passed: true,
+        detail: `${Math.round(running.startupMs)} ms`,
+      });
+      results.push({ emulator, checks });
+    } finally {
+      client.destroy();
+      await running.stop();
+    }
+  }
+  process.stdout.write(`${fidelityTable(results)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `fidelity probe failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exitCode = 1;
+  });
+}
