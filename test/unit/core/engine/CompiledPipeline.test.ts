@@ -252,6 +252,50 @@ describe('prepare', () => {
   });
 });
 
+describe('operators', () => {
+  it('when map, filter and flatMap are chained, they apply in order to every record', () => {
+    const p = pipeline('p')
+      .source({ stream: 's' })
+      .clean({ schema: Ev, eventTime: (e) => e.t })
+      .map((e) => ({ ...e, v: e.v * 10 }))
+      .filter((e) => e.v >= 20)
+      .flatMap((e) => Array.from({ length: e.v / 10 }, (_, i) => ({ ...e, k: `${e.k}${i}` })))
+      .keyBy((e) => e.k)
+      .window(tumbling('1m'), W)
+      .aggregate({ n: count(), total: sum((e) => e.v) })
+      .sink({ table: 't' });
+    const prepared = p.prepare(
+      [1, 2, 3].map((v, i) => rec(ev(i, T0, 'k', v), i + 1)),
+      NONE,
+    );
+    const rows = p
+      .combine(prepared, () => undefined)
+      .map((x) => p.resultRow(x.key, x.window, x.state, x.records))
+      .map((r) => [r['key'], r['n'], r['total']]);
+    expect(rows).toEqual([
+      ['k0', 2, 50],
+      ['k1', 2, 50],
+      ['k2', 1, 30],
+    ]);
+    expect(prepared.cleaned).toHaveLength(3);
+  });
+
+  it('when flatMap returns a generator, its values are routed', () => {
+    const p = pipeline('p')
+      .source({ stream: 's' })
+      .clean({ schema: Ev, eventTime: (e) => e.t })
+      .flatMap(function* (e) {
+        yield e;
+        yield { ...e, k: 'copy' };
+      })
+      .keyBy((e) => e.k)
+      .window(tumbling('1m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+    expect(p.prepare([rec(ev(1, T0), 1)], NONE).elements.map((e) => e.key)).toEqual(['a', 'copy']);
+  });
+});
+
 describe('combine', () => {
   it('when there are no fences, it aggregates per (key, window) with the max sequence per shard', () => {
     const p = tumblingP();
