@@ -108,6 +108,7 @@ export class EventSourceMappingRuntime {
    */
   public async idle(timeoutMs: number = RUNTIME_DEFAULTS.IDLE_TIMEOUT_MS): Promise<void> {
     const mark = ++this.counter;
+    for (const runner of this.runners) runner.nudge();
     const deadline = performance.now() + timeoutMs;
     while (!this.runners.every((runner) => runner.isQuietSince(mark))) {
       if (performance.now() > deadline) {

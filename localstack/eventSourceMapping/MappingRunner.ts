@@ -75,6 +75,11 @@ export class MappingRunner {
     await Promise.all([...this.pollers.values()].map((p) => p.stop()));
   }
 
+  /** Runs shard discovery now instead of at the next interval (so `idle()` need not wait for it). */
+  public nudge(): void {
+    this.wake.notify();
+  }
+
   public isQuietSince(tick: number): boolean {
     if (this.lastDiscoveryTick <= tick) return false;
     for (const shard of this.waiting.values()) if (this.parentsDone(shard)) return false;

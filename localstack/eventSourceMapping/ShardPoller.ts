@@ -147,6 +147,11 @@ export class ShardPoller {
       }
       iterator = result.nextShardIterator;
       if (result.records.length === 0) {
+        if (result.millisBehindLatest > 0) {
+          // An empty page while behind the tip (a gap in the shard): read on at once, like the KCL.
+          await this.stopSignal.wait(10);
+          continue;
+        }
         this.lastQuietPollTick = tick;
         this.options.onActivity();
         await this.stopSignal.wait(pollIntervalMs);

@@ -475,6 +475,27 @@ describe('EventSourceMappingRuntime', () => {
     });
   });
 
+  describe('idle', () => {
+    it('when GetRecords returns empty pages while behind the tip, it keeps reading and idle() waits for the records', async () => {
+      harness = createHarness({ runtime: { pollIntervalMs: 30, shardDiscoveryIntervalMs: 60_000 } });
+      harness.put(range(3), 'k');
+      harness.kinesis.returnEmptyPages(5);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.delivered()).toEqual(range(3));
+    });
+
+    it('when shard discovery is slow, idle() does not wait for its next interval', async () => {
+      harness = createHarness({ runtime: { shardDiscoveryIntervalMs: 60_000 } });
+      harness.put(['a']);
+      await harness.runtime.start();
+      const started = performance.now();
+      await harness.runtime.idle(5_000);
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(harness.invoker.delivered()).toEqual(['a']);
+    });
+  });
+
   describe('hooks', () => {
     it('when beforeInvoke injects crashAfter, the handler runs and the batch is retried', async () => {
       let injected = false;
