@@ -30,8 +30,9 @@ export function dynamoDbEmulatorKind(value: string | undefined): DynamoDbEmulato
  */
 export function startDynamoDbEmulator(
   options: EmulatorOptions = {},
-  kind: DynamoDbEmulatorKind = dynamoDbEmulatorKind(process.env[DYNAMODB_EMULATOR_ENV]),
+  kind?: DynamoDbEmulatorKind,
 ): Promise<RunningEmulator> {
+  kind ??= dynamoDbEmulatorKind(process.env[DYNAMODB_EMULATOR_ENV]);
   return kind === DYNAMODB_EMULATORS.DYNALITE
     ? startDynaliteEmulator(options)
     : startDynamoDbLocalEmulator(options);

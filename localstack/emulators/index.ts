@@ -4,7 +4,7 @@
  */
 import { startEdgeProxy, type RunningEdge } from '../edge/EdgeProxy';
 import { DEFAULT_EDGE_PORT, type LocalService } from './constants';
-import { startDynamoDbEmulator } from './dynamoDbEmulator';
+import { startDynamoDbEmulator, type DynamoDbEmulatorKind } from './dynamoDbEmulator';
 import { startKinesisEmulator } from './kinesisEmulator';
 import { startS3Emulator } from './s3Emulator';
 import { LocalCloudError } from './errors';
@@ -17,6 +17,7 @@ export {
   LOCAL_SERVICES,
   type LocalService,
 } from './constants';
+export { DYNAMODB_EMULATORS, type DynamoDbEmulatorKind } from './dynamoDbEmulator';
 export { EmulatorHealthCheckError, EmulatorStartError, LocalCloudError } from './errors';
 
 /** Options of {@link startLocalCloud}. */
@@ -28,6 +29,11 @@ export interface LocalCloudOptions {
   readonly edgePort?: number;
   /** Receives progress and emulator output lines. @default no logging */
   readonly log?: (line: string) => void;
+  /**
+   * Which DynamoDB emulator to run.
+   * @default `$SHARDFLOW_DYNAMODB_EMULATOR`, else 'dynamodb-local'
+   */
+  readonly dynamoDbEmulator?: DynamoDbEmulatorKind;
 }
 
 /** A running local cloud. */
@@ -61,7 +67,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const emulatorOptions = log ? { log } : {};
   const results = await Promise.allSettled([
     startKinesisEmulator(emulatorOptions),
-    startDynamoDbEmulator(emulatorOptions),
+    startDynamoDbEmulator(emulatorOptions, options.dynamoDbEmulator),
     startS3Emulator(emulatorOptions),
   ]);
   const running = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -18,6 +18,12 @@ import {
   LOCAL_REGION,
   type LocalService,
 } from '../../emulators/constants';
+import {
+  DYNAMODB_EMULATOR_ENV,
+  DYNAMODB_EMULATORS,
+  dynamoDbEmulatorKind,
+  type DynamoDbEmulatorKind,
+} from '../../emulators/dynamoDbEmulator';
 import { groupAlive, signalGroup } from '../../emulators/EmulatorProcess';
 import { LocalCloudError } from '../../emulators/errors';
 import { startLocalCloud } from '../../emulators/index';
@@ -101,10 +107,15 @@ async function ensureNotRunning(): Promise<void> {
 }
 
 /** Foreground `up`: runs until SIGINT/SIGTERM/SIGHUP, then stops everything. */
-async function upForeground(port: number, verbose: boolean): Promise<void> {
+async function upForeground(
+  port: number,
+  verbose: boolean,
+  dynamoDb: DynamoDbEmulatorKind | undefined,
+): Promise<void> {
   await ensureNotRunning();
   const cloud = await startLocalCloud({
     edgePort: port,
+    ...(dynamoDb !== undefined ? { dynamoDbEmulator: dynamoDb } : {}),
     log: (line) => {
       if (verbose || !line.startsWith('[')) process.stdout.write(`${line}\n`);
     },
@@ -147,14 +158,22 @@ async function tail(path: string, lines = 15): Promise<string> {
 }
 
 /** Detached `up`: starts the foreground `up` in its own session and returns once it is healthy. */
-async function upDetached(port: number): Promise<void> {
+async function upDetached(port: number, dynamoDb: DynamoDbEmulatorKind | undefined): Promise<void> {
   await ensureNotRunning();
   const directory = stateDirectory();
   await mkdir(directory, { recursive: true });
   const logPath = logFilePath(directory);
   const logFd = openSync(logPath, 'a', 0o600);
   const bin = join(__dirname, '..', 'bin.js');
-  const child = spawn(process.execPath, [bin, 'local', 'up', '--port', String(port)], {
+  const args = [
+    bin,
+    'local',
+    'up',
+    '--port',
+    String(port),
+    ...(dynamoDb !== undefined ? ['--dynamodb', dynamoDb] : []),
+  ];
+  const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
     env: { ...process.env, SHARDFLOW_STATE_DIR: directory },
@@ -302,11 +321,29 @@ export function registerLocalCommands(program: Command): void {
     )
     .option('-d, --detach', 'start in the background and return once healthy', false)
     .option('-v, --verbose', 'print emulator output', false)
-    .action(async (options: { port?: number; detach: boolean; verbose: boolean }) => {
-      const port = options.port ?? defaultPort();
-      if (options.detach) await upDetached(port);
-      else await upForeground(port, options.verbose);
-    });
+    .option(
+      '--dynamodb <emulator>',
+      `DynamoDB emulator: ${Object.values(DYNAMODB_EMULATORS).join(' or ')} (default: $${DYNAMODB_EMULATOR_ENV} or ${DYNAMODB_EMULATORS.DYNAMODB_LOCAL})`,
+      (value: string) => {
+        try {
+          return dynamoDbEmulatorKind(value);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
+    )
+    .action(
+      async (options: {
+        port?: number;
+        detach: boolean;
+        verbose: boolean;
+        dynamodb?: DynamoDbEmulatorKind;
+      }) => {
+        const port = options.port ?? defaultPort();
+        if (options.detach) await upDetached(port, options.dynamodb);
+        else await upForeground(port, options.verbose, options.dynamodb);
+      },
+    );
   local
     .command('down')
     .description('Stop a local cloud started with `local up` and every emulator process it started.')
