@@ -9,6 +9,7 @@ import { registerQueryCommands } from './commands/query';
 import { registerSendCommands } from './commands/send';
 import { registerStartCommands } from './commands/start';
 import { registerCdkCommands } from './commands/cdk';
+import { registerRunCommands } from './commands/run';
 
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -22,6 +23,7 @@ export function createProgram(): Command {
   registerSendCommands(program);
   registerStartCommands(program);
   registerCdkCommands(program);
+  registerRunCommands(program);
   return program;
 }
 

@@ -1,0 +1,56 @@
+import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import { runBounded } from '../../functions/core/runner/boundedRunner';
+import type { RawRecord } from '../../functions/core/types';
+import type { Cell, QueryResult } from '../query/types';
+import type { InputRecord } from './inputFile';
+
+/** Result of an in-memory run: the rows as a query result plus the side-output counts. */
+export interface InMemoryRunResult {
+  readonly result: QueryResult;
+  readonly rejected: number;
+  readonly late: number;
+}
+
+/** DuckDB's text form of a TIMESTAMP, so in-memory and deployed runs print the same. */
+export function timestampText(epochMillis: number): string {
+  return new Date(epochMillis).toISOString().replace('T', ' ').replace(/(\.000)?Z$/, '');
+}
+
+function cell(value: string | number | bigint | boolean | null | undefined, type: string): Cell {
+  if (value === null || value === undefined) return null;
+  if (type === 'timestamp' && typeof value === 'number') return timestampText(value);
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  return value;
+}
+
+/**
+ * Runs a pipeline over bounded input in memory (the engine's bounded runner: the reference semantics).
+ * Records keep file order on one synthetic shard and are decoded exactly like Kinesis records, so bad
+ * lines are rejected the same way.
+ */
+export function runInMemory(pipeline: CompiledPipeline<unknown>, records: readonly InputRecord[], arrival: number): InMemoryRunResult {
+  const raw: RawRecord[] = records.map((r, i) => ({
+    shardId: 'shardId-000000000000',
+    sequenceNumber: String(i + 1),
+    partitionKey: r.partitionKey,
+    data: Buffer.from(r.data, 'utf8').toString('base64'),
+    approximateArrivalTimestamp: arrival,
+  }));
+  const { rows, rejected, late } = runBounded(pipeline, raw);
+  const columns = pipeline.spec.columns;
+  return {
+    result: {
+      columns: columns.map((c) => ({ name: c.name, type: c.type })),
+      rows: rows.map((row) => columns.map((c) => cell(row[c.name], c.type))),
+    },
+    rejected: rejected.length,
+    late: late.length,
+  };
+}
+
+/** The SQL that reads a result table back in the in-memory run's column and row order. */
+export function resultTableSql(pipeline: CompiledPipeline<unknown>): string {
+  const columns = pipeline.spec.columns.map((c) => `"${c.name}"`);
+  const key = columns[0] ?? '1';
+  return `SELECT ${columns.join(', ')} FROM "${pipeline.spec.sink.table}" ORDER BY window_start, window_end, ${key}`;
+}
