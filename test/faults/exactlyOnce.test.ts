@@ -9,7 +9,9 @@ import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { processKinesisBatch } from '../../functions/core/state/batchResponse';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore } from '../../functions/core/state/InMemoryStateStore';
+import { LOCAL_REGION } from '../../localstack/emulators';
 import { useLocalCloud } from '../helpers/localCloud';
+import { runScheduleThroughEsm } from './esmHarness';
 import { localCloudBackend, memoryBackend } from './backends';
 import { runSchedule, type Backend, type ScheduleReport } from './harness';
 import { FAULT_PIPELINES } from './pipelines';
@@ -19,8 +21,9 @@ import { FAULT_PIPELINES } from './pipelines';
 jest.mock('hyparquet-writer', () => require('./esmInterop').hyparquetWriterCjs());
 
 const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? Date.now() % 1_000_000_000);
-const MEMORY_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_MEMORY_SCHEDULES ?? 190);
+const MEMORY_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_MEMORY_SCHEDULES ?? 186);
 const LOCAL_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_LOCAL_SCHEDULES ?? 10);
+const ESM_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_ESM_SCHEDULES ?? 4);
 
 async function runMany(first: number, schedules: number, backend: () => Promise<Backend>): Promise<ScheduleReport[]> {
   const reports: ScheduleReport[] = [];
@@ -60,6 +63,18 @@ describe('exactly-once under faults', () => {
       console.log(`local cloud: ${summary(reports)}`);
       expect(failures(reports)).toEqual([]);
     }, 120_000);
+
+    test('when seeded schedules run through the event-source-mapping runtime polling emulated Kinesis, every schedule is exact', async () => {
+      const reports: ScheduleReport[] = [];
+      for (let i = 0; i < ESM_SCHEDULES; i++) {
+        const seed = SEED + MEMORY_SCHEDULES + LOCAL_SCHEDULES + i;
+        const target = FAULT_PIPELINES[seed % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
+        reports.push(await runScheduleThroughEsm(seed, { ...target, encoder: new ParquetResultEncoder(), region: LOCAL_REGION }));
+      }
+      console.log(`event-source mapping: ${summary(reports)}`);
+      expect(failures(reports)).toEqual([]);
+      expect(reports.reduce((s, r) => s + r.invocations, 0)).toBeGreaterThan(0);
+    }, 150_000);
   });
 
   test('when a user map function throws on a poison record, the record is dead-lettered and the shard moves on', async () => {

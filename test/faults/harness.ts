@@ -50,11 +50,11 @@ export interface ScheduleReport {
 }
 
 const SEQUENCE_BASE = 49590338271490256608559692538361571095921575989136588898n;
-const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
+export const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 const PAGES = ['/', '/cart', '/checkout', '/p/1', '/p/2', '/search'];
 const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR'];
 
-interface Schedule {
+export interface Schedule {
   readonly shards: RawRecord[][];
   readonly maxBatch: number;
   readonly rates: FaultRates;
@@ -69,7 +69,7 @@ function encode(value: unknown): string {
 }
 
 /** Draws the input and the delivery/fault parameters of a schedule from its seed. */
-function draw(rng: Prng): Schedule {
+export function draw(rng: Prng): Schedule {
   const shardCount = rng.int(1, 4);
   const shards: RawRecord[][] = [];
   for (let s = 0; s < shardCount; s++) {
@@ -217,7 +217,7 @@ async function hasFiles(dir: string, prefix: string): Promise<boolean> {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 
 /** Compares the mirrored bucket with a DuckDB reference over `input`; appends every difference. */
-async function verify(dir: string, input: readonly RawRecord[], dedupe: boolean, mismatches: string[]): Promise<number> {
+export async function verify(dir: string, input: readonly RawRecord[], dedupe: boolean, mismatches: string[]): Promise<number> {
   const inputFile = join(dir, 'input.jsonl');
   await mkdir(dirname(inputFile), { recursive: true });
   await writeFile(inputFile, input.map((r) => JSON.stringify({ shardId: r.shardId, seq: r.sequenceNumber, payload: Buffer.from(r.data, 'base64').toString('utf8') })).join('\n') + '\n');

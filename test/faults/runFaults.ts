@@ -8,6 +8,7 @@ import { startLocalCloud } from '../../localstack/emulators';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../localstack/emulators';
 import { resetClients } from '../../functions/adapters/aws';
 import { localCloudBackend, memoryBackend } from './backends';
+import { runScheduleThroughEsm } from './esmHarness';
 import { runSchedule } from './harness';
 import { FAULT_PIPELINES } from './pipelines';
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const options = new Command()
     .option('--schedules <n>', 'number of schedules', '200')
     .option('--seed <s>', 'first seed (schedule i uses seed + i)', String(Date.now() % 2 ** 31))
-    .option('--backend <b>', 'memory or local (embedded emulators)', 'memory')
+    .option('--backend <b>', 'memory, local (embedded emulators) or esm (emulators + event-source-mapping runtime)', 'memory')
     .parse()
     .opts<{ schedules: string; seed: string; backend: string }>();
   const schedules = Number(options.schedules);
@@ -23,17 +24,27 @@ async function main(): Promise<void> {
   if (!Number.isSafeInteger(schedules) || schedules < 1) throw new Error(`--schedules must be a positive integer (given ${options.schedules})`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer (given ${options.seed})`);
   console.log(`fault suite: ${schedules} schedules, seed ${seed}, backend ${options.backend}`);
-  const cloud = options.backend === 'local' ? await startLocalCloud({ edgePort: 0 }) : undefined;
+  if (!['memory', 'local', 'esm'].includes(options.backend)) throw new Error(`--backend must be memory, local or esm (given ${options.backend})`);
+  const cloud = options.backend !== 'memory' ? await startLocalCloud({ edgePort: 0 }) : undefined;
   if (cloud !== undefined) {
     Object.assign(process.env, { AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
     resetClients();
   }
   let failed = 0;
+  const totals = { records: 0, invocations: 0, failedInvocations: 0, windows: 0, faults: 0 };
   const started = performance.now();
   try {
     for (let i = 0; i < schedules; i++) {
       const target = FAULT_PIPELINES[(seed + i) % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
-      const report = await runSchedule(seed + i, { ...target, encoder: new ParquetResultEncoder(), backend: cloud ? localCloudBackend : memoryBackend });
+      const report =
+        options.backend === 'esm'
+          ? await runScheduleThroughEsm(seed + i, { ...target, encoder: new ParquetResultEncoder(), region: LOCAL_REGION })
+          : await runSchedule(seed + i, { ...target, encoder: new ParquetResultEncoder(), backend: cloud ? localCloudBackend : memoryBackend });
+      totals.records += report.records;
+      totals.invocations += report.invocations;
+      totals.failedInvocations += report.failedInvocations;
+      totals.windows += report.resultRows;
+      totals.faults += Object.values(report.injected).reduce((a, b) => a + b, 0);
       if (report.mismatches.length > 0) {
         failed += 1;
         console.log(`FAIL seed ${report.seed}: ${report.mismatches.slice(0, 5).join('; ')}`);
@@ -42,6 +53,7 @@ async function main(): Promise<void> {
   } finally {
     await cloud?.stop();
   }
+  console.log(`${totals.records} records, ${totals.invocations} invocations (${totals.failedInvocations} reported failures), ${totals.faults} injected I/O faults, ${totals.windows} windows emitted`);
   console.log(`${schedules - failed}/${schedules} schedules exact in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
   process.exitCode = failed === 0 ? 0 : 1;
 }
