@@ -1,0 +1,69 @@
+/**
+ * `shardflow run` over a file gives the same rows through the deployed stack on the local cloud as
+ * through the in-memory bounded runner (`--in-memory`), for the same pipeline and input.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateClickstream, toJsonLines } from '../../localstack/generator/clickstream';
+
+const ROOT = join(__dirname, '../..');
+
+function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'localstack/cli/main.ts'), ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Rows equal column by column; floating-point aggregates (avg, percentile) to 1e-9 relative. */
+function expectSameRows(actual: Record<string, unknown>[], expected: Record<string, unknown>[]): void {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((row, i) => {
+    const other = actual[i] ?? {};
+    expect(Object.keys(other)).toEqual(Object.keys(row));
+    for (const [column, value] of Object.entries(row)) {
+      if (typeof value === 'number' && !Number.isInteger(value)) {
+        expect(other[column]).toBeCloseTo(value, 6);
+      } else {
+        expect({ row: i, column, value: other[column] }).toEqual({ row: i, column, value });
+      }
+    }
+  });
+}
+
+describe('shardflow run', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sf-run-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('when run through the deployed stack, it prints the same rows as --in-memory', async () => {
+    // No late events: whether a record is late depends on batch timing, which differs between the two
+    // runtimes by design. Duplicates, malformed and out-of-order records are all in.
+    const { records, totals } = generateClickstream({ events: 300, seed: 5, late: 0, duplicates: 4, malformed: 5 });
+    const input = join(dir, 'clicks.jsonl');
+    writeFileSync(input, toJsonLines(records));
+    const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
+
+    const memory = await cli(['run', 'page-activity', '--input', input, '--in-memory', '--format', 'json'], env);
+    expect(memory.code).toBe(0);
+    const deployed = await cli(['run', 'page-activity', '--input', input, '--format', 'json'], env);
+    expect({ code: deployed.code, error: deployed.stderr.split('\n').filter((l) => l.startsWith('shardflow:')) }).toEqual({ code: 0, error: [] });
+
+    const memoryRows = JSON.parse(memory.stdout) as Record<string, unknown>[];
+    const deployedRows = JSON.parse(deployed.stdout) as Record<string, unknown>[];
+    expect(memoryRows.reduce((sum, r) => sum + Number(r.events), 0)).toBe(totals.overall.count);
+    expectSameRows(deployedRows, memoryRows);
+    const summary = `${records.length} records: ${memoryRows.length} rows, 5 rejected, 0 late`;
+    expect(memory.stderr).toContain(summary);
+    expect(deployed.stderr).toContain(summary);
+  }, 300_000);
+});
