@@ -325,11 +325,13 @@ export function registerLocalCommands(program: Command): void {
       '--dynamodb <emulator>',
       `DynamoDB emulator: ${Object.values(DYNAMODB_EMULATORS).join(' or ')} (default: $${DYNAMODB_EMULATOR_ENV} or ${DYNAMODB_EMULATORS.DYNAMODB_LOCAL})`,
       (value: string) => {
-        try {
-          return dynamoDbEmulatorKind(value);
-        } catch (error) {
-          throw new InvalidArgumentError((error as Error).message);
+        const kinds: readonly string[] = Object.values(DYNAMODB_EMULATORS);
+        if (!kinds.includes(value)) {
+          throw new InvalidArgumentError(
+            `The DynamoDB emulator must be one of ${kinds.join(', ')} (given ${value}).`,
+          );
         }
+        return dynamoDbEmulatorKind(value);
       },
     )
     .action(

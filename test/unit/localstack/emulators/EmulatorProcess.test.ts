@@ -16,7 +16,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function eventually(condition: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (condition()) return true;
@@ -33,6 +33,9 @@ const SERVER = `
   console.log('grandchild ' + grandchild.pid);
   http.createServer((req, res) => res.end(JSON.stringify(req.socket.localAddress))).listen(45999, '0.0.0.0');
 `;
+
+// Process start-up on a loaded 2-core machine can take seconds.
+jest.setTimeout(30_000);
 
 describe('EmulatorProcess', () => {
   it('when the child listens on a placeholder port, it binds a free loopback port instead and reports it', async () => {
@@ -113,7 +116,8 @@ describe('EmulatorProcess', () => {
       command: process.execPath,
       args: ['-e', 'console.log("pid " + process.pid); setInterval(() => {}, 1000)'],
       ephemeralPorts: [45999],
-      timeoutMs: 300,
+      // Long enough for a cold Node.js start on a loaded machine to print its pid first.
+      timeoutMs: 3_000,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EmulatorStartError);
     const pid = Number(/pid (\d+)/.exec((error as Error).message)?.[1]);
