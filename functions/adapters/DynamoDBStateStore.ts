@@ -117,8 +117,8 @@ function windowToItem(item: WindowStateItem, closeAt: EpochMillis): Item {
     [TTL]: n(item.ttl),
   };
   if (item.emissionId !== undefined) attributes.emissionId = s(item.emissionId);
-  // A string set cannot be empty: no attribute means no ids seen.
-  if (item.seenIds !== undefined && item.seenIds.length > 0) attributes.seenIds = { SS: [...item.seenIds] };
+  // A list, not a string set: the order (oldest first) decides which ids are dropped at the cap.
+  if (item.seenIds !== undefined && item.seenIds.length > 0) attributes.seenIds = { L: item.seenIds.map(s) };
   if (item.status !== WINDOW_STATUS.EMITTED) {
     attributes[OPEN_PK] = s(item.pipeline);
     attributes[CLOSE_AT] = n(closeAt);
@@ -135,7 +135,10 @@ function windowFromItem(item: Item): WindowStateItem {
   }
   if (typeof state !== 'object' || state === null || Array.isArray(state)) throw new StateItemInvalidError('State item attribute state must be a JSON object');
   const emissionId = item.emissionId?.S;
-  const seenIds = item.seenIds?.SS?.slice().sort();
+  const seenIds = item.seenIds?.L?.map((value) => {
+    if (value.S === undefined) throw new StateItemInvalidError('State item attribute seenIds must be a list of strings');
+    return value.S;
+  });
   return {
     pipeline: str(item, 'pipeline'),
     key: str(item, 'key'),

@@ -7,7 +7,7 @@
 import type { Clock, EpochMillis, Fence, LateRecord, RawRecord, ResultRow, ShardProgress, WindowBounds, WindowPartial, WindowStateItem } from '../types';
 import { WINDOW_STATUS } from '../types';
 import { mapWithConcurrency } from './concurrency';
-import { BatchApplyError, StateConflictError, StateContentionError } from './errors';
+import { BatchApplyError, StateConflictError, StateContentionError, StateError } from './errors';
 import { isFenced, mergeFences } from './fence';
 import { NO_SEQUENCE, emissionId, padSequenceNumber, windowId, windowTtl } from './keys';
 import { batchObjectKey, batchObjectPrefix, resultObjectKey, type SideOutput } from './paths';
@@ -98,6 +98,11 @@ export class BatchProcessor {
   public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
     this.#deps = deps;
     this.#name = deps.pipeline.spec.name;
+    if (deps.pipeline.spec.window.kind === 'session') {
+      // Stored sessions would have to be merged with overlapping new ones (and their items deleted);
+      // until that exists, refuse rather than emit split sessions.
+      throw new StateError(`Pipeline ${this.#name} uses session windows, which the exactly-once state layer does not support yet`);
+    }
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs >= 0)) throw new RangeError(`retentionMs must be non-negative (given ${this.#retentionMs})`);
     this.#maxConflictRetries = checkRange('maxConflictRetries', options.maxConflictRetries ?? 8, 1, 50);
@@ -364,12 +369,21 @@ export class BatchProcessor {
   }
 }
 
+/**
+ * Most dedupe ids kept per window item. DynamoDB items hold at most 400 KB: a hot window would otherwise
+ * outgrow its item and block its shard for good (DESIGN.md §4). Producer retries arrive close together,
+ * so the most recent ids are kept; beyond this many distinct events per (key, window), duplicates sent
+ * further apart than that are no longer caught (redeliveries still are, by the sequence-number fence).
+ */
+export const MAX_SEEN_IDS = 4_000;
+
 /** The window's seen dedupe ids after applying `partial` (absent when the pipeline does not dedupe). */
 function seenIdsOf(stored: WindowStateItem | undefined, partial: WindowPartial): { seenIds?: readonly string[] } {
   const added = partial.dedupeIds ?? [];
   const existing = stored?.seenIds ?? [];
   if (added.length === 0) return existing.length > 0 ? { seenIds: existing } : {};
-  return { seenIds: [...new Set([...existing, ...added])] };
+  const ids = [...new Set([...existing, ...added])];
+  return { seenIds: ids.length > MAX_SEEN_IDS ? ids.slice(ids.length - MAX_SEEN_IDS) : ids };
 }
 
 function sameWindow(a: WindowBounds, b: WindowBounds): boolean {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { BatchProcessor, MAX_SEEN_IDS } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore } from '../../../../functions/core/state/InMemoryStateStore';
 import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
@@ -31,5 +31,25 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
     await processor.apply([event(4, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000)]);
     const rows = [...objects.objects.keys()].filter((k) => k.startsWith('results/page_activity_minutely/dt=2026-01-02/hour=03/')).map((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]);
     expect(rows).toEqual([[expect.objectContaining({ page: '/home', window_start: T0, window_end: T0 + 60_000, events: 2, purchases: 2, revenue: 12 })]]);
+  });
+});
+
+describe('BatchProcessor limits', () => {
+  test('when a window has seen more than MAX_SEEN_IDS events, it keeps the most recent ids so the item stays bounded', async () => {
+    const store = new InMemoryStateStore();
+    const processor = new BatchProcessor({ pipeline: pageActivity, store, objects: new InMemoryObjectStore(), encoder, clock: { now: () => T0 } });
+    const ids = Array.from({ length: MAX_SEEN_IDS + 500 }, () => randomUUID());
+    for (let b = 0; b < ids.length; b += 1_000) {
+      await processor.apply(ids.slice(b, b + 1_000).map((id, i) => event(b + i + 1, id, '/hot', T0 + 1_000)));
+    }
+    const [item] = store.allWindows();
+    expect(item?.records).toBe(ids.length);
+    expect(item?.seenIds).toHaveLength(MAX_SEEN_IDS);
+    expect(item?.seenIds?.[MAX_SEEN_IDS - 1]).toBe(ids[ids.length - 1]);
+  });
+
+  test('when a pipeline uses session windows, construction refuses it instead of splitting sessions', () => {
+    const sessionPipeline = { ...pageActivity, spec: { ...pageActivity.spec, window: { kind: 'session', gapMs: 1_000 } } } as unknown as StatefulPipeline;
+    expect(() => new BatchProcessor({ pipeline: sessionPipeline, store: new InMemoryStateStore(), objects: new InMemoryObjectStore(), encoder, clock: { now: () => T0 } })).toThrow('uses session windows');
   });
 });
