@@ -18,7 +18,8 @@ export function extremum<T>(
     input: fn,
     validate: finiteNumber,
     create: () => null,
-    add: (state, input) => (state === null ? input : pick(state, input)),
+    // `+ 0` turns -0 into 0, which is what the JSON-stored state would read back anyway.
+    add: (state, input) => (state === null ? input + 0 : pick(state, input + 0)),
     merge: (state, other) => (state === null ? other : other === null ? state : pick(state, other)),
     serialize: (state) => state,
     deserialize: (stored) => {

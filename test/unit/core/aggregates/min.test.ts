@@ -12,4 +12,9 @@ describe('min', () => {
     expect(agg.result(agg.create())).toBeNull();
     expect(agg.result([3, -2, 7].reduce((s, v) => agg.add(s, v), agg.create()))).toBe(-2);
   });
+
+  it('when given -0, it stores and returns 0 (JSON has no negative zero)', () => {
+    const agg = min<number>((n) => n);
+    expect(Object.is(agg.result(agg.add(agg.create(), -0)), 0)).toBe(true);
+  });
 });
