@@ -28,7 +28,7 @@ export function dynamoDbEmulatorKind(value: string | undefined): DynamoDbEmulato
  * `SHARDFLOW_DYNAMODB_EMULATOR=dynalite`. See localstack/README.md, "Emulators and why", for the
  * measured comparison behind the default.
  */
-export function startDynamoDbEmulator(
+export async function startDynamoDbEmulator(
   options: EmulatorOptions = {},
   kind?: DynamoDbEmulatorKind,
 ): Promise<RunningEmulator> {

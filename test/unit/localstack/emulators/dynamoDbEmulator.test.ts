@@ -1,4 +1,7 @@
-import { dynamoDbEmulatorKind } from '../../../../localstack/emulators/dynamoDbEmulator';
+import {
+  dynamoDbEmulatorKind,
+  startDynamoDbEmulator,
+} from '../../../../localstack/emulators/dynamoDbEmulator';
 import { LocalCloudError } from '../../../../localstack/emulators/errors';
 
 describe('dynamoDbEmulatorKind', () => {
@@ -17,5 +20,22 @@ describe('dynamoDbEmulatorKind', () => {
         'SHARDFLOW_DYNAMODB_EMULATOR must be one of dynamodb-local, dynalite (given localstack)',
       ),
     );
+  });
+});
+
+describe('startDynamoDbEmulator', () => {
+  const saved = process.env.SHARDFLOW_DYNAMODB_EMULATOR;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SHARDFLOW_DYNAMODB_EMULATOR;
+    else process.env.SHARDFLOW_DYNAMODB_EMULATOR = saved;
+  });
+
+  it('when the environment names an unknown emulator, it rejects (so startLocalCloud can stop the others) instead of throwing', async () => {
+    process.env.SHARDFLOW_DYNAMODB_EMULATOR = 'nope';
+    let started: Promise<unknown> | undefined;
+    expect(() => {
+      started = startDynamoDbEmulator();
+    }).not.toThrow();
+    await expect(started).rejects.toBeInstanceOf(LocalCloudError);
   });
 });
