@@ -229,14 +229,12 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
           ...opt('bisectBatchOnFunctionError', 'BisectBatchOnFunctionError', (v) => v === true || v === 'true'),
           ...opt('maximumRetryAttempts', 'MaximumRetryAttempts'),
           ...opt('maximumRecordAgeInSeconds', 'MaximumRecordAgeInSeconds'),
+          ...opt('tumblingWindowInSeconds', 'TumblingWindowInSeconds'),
           ...opt('functionResponseTypes', 'FunctionResponseTypes', (v) => (Array.isArray(v) ? v.map(String) : [])),
           ...opt('enabled', 'Enabled', (v) => v !== false && v !== 'false'),
           ...(typeof destination === 'string' ? { onFailureDestination: destination } : {}),
           ...(filters.length > 0 ? { filterPatterns: filters.map((f) => String(isObject(f) ? f['Pattern'] : '')) } : {}),
         } as EventSourceMappingConfig & { logicalId: string });
-        if (props['TumblingWindowInSeconds'] !== undefined) {
-          unsupported.push({ logicalId, type: 'AWS::Lambda::EventSourceMapping#TumblingWindowInSeconds', reason: 'tumbling windows are not emulated' });
-        }
         break;
       }
       case 'AWS::Events::Rule':

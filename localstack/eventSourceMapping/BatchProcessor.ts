@@ -1,3 +1,5 @@
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { ESM_LIMITS } from './constants';
 import { buildFailureRecord, buildKinesisEvent, type EventContext } from './kinesisEvent';
 import { interpretBatchResponse } from './partialBatchResponse';
 import {
@@ -10,6 +12,7 @@ import {
   type InvocationOutcome,
   type Invoker,
   type KinesisRecordData,
+  type KinesisWindowEvent,
 } from './types';
 import type { ResolvedMappingConfig } from './validateConfig';
 
@@ -33,6 +36,21 @@ export interface BatchProcessorOptions {
   readonly log?: (message: string) => void;
 }
 
+/** The open tumbling window of one sub-partition and the state the function returned for it. */
+export interface OpenWindow {
+  /** Epoch ms, inclusive. */
+  readonly start: number;
+  /** Epoch ms, exclusive. */
+  readonly end: number;
+  state: Record<string, unknown>;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Window bounds as Lambda writes them: ISO 8601 without milliseconds. */
+const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 interface Pending {
   readonly records: readonly KinesisRecordData[];
   /** Failed invocations these records have had (bisection does not count, like Lambda). */
@@ -47,7 +65,30 @@ interface Pending {
  * early when the runtime stops (the rest will be redelivered from the checkpoint).
  */
 export class BatchProcessor {
+  /** Set by the poller when the mapping has tumbling windows. */
+  public window: OpenWindow | undefined;
+
   public constructor(private readonly options: BatchProcessorOptions) {}
+
+  /**
+   * The final invocation of the open window (`isFinalInvokeForWindow`), retried until it succeeds
+   * because Lambda pauses the shard until it does. With `terminatedEarly` (state over 1 MB) the same
+   * window continues with a fresh state.
+   */
+  public async finalizeWindow(terminatedEarly = false): Promise<void> {
+    const window = this.window;
+    if (window === undefined) return;
+    for (let attempt = 1; !this.options.isStopped(); attempt += 1) {
+      if (attempt > 1) await this.options.backoff(attempt - 1);
+      if (this.options.isStopped()) return;
+      const outcome = await this.invokeEvent(this.windowEvent([], window, true, terminatedEarly), this.options.newRequestId(), attempt);
+      if (outcome.ok) {
+        if (terminatedEarly) window.state = {};
+        else this.window = undefined;
+        return;
+      }
+    }
+  }
 
   public async process(records: readonly KinesisRecordData[]): Promise<void> {
     const { config } = this.options;
@@ -63,12 +104,19 @@ export class BatchProcessor {
       // Stopping: leave these records unacknowledged; they are redelivered from the checkpoint.
       if (this.options.isStopped()) return;
       let failedFrom: number | undefined;
-      if (outcome.ok) {
+      const window = this.window;
+      if (outcome.ok && window !== undefined && !isObject((outcome.payload as Record<string, unknown> | null)?.['state'])) {
+        // With tumbling windows a response without `state` is a failed invocation.
+        this.options.log?.('tumbling-window response has no state object: treated as a failure');
+        failedFrom = 0;
+      } else if (outcome.ok) {
+        if (window !== undefined) window.state = (outcome.payload as { state: Record<string, unknown> }).state;
         const verdict = config.reportBatchItemFailures
           ? interpretBatchResponse(outcome.payload, fresh.map((r) => r.sequenceNumber))
           : ({ kind: 'success' } as const);
         if (verdict.kind === 'success') {
           this.options.onDone(fresh);
+          await this.limitWindowState();
           continue;
         }
         if (verdict.kind === 'partial') {
@@ -100,6 +148,24 @@ export class BatchProcessor {
       }
       queue.unshift({ records: failed, failures, lastOutcome: outcome });
     }
+  }
+
+  private async limitWindowState(): Promise<void> {
+    if (this.window !== undefined && JSON.stringify(this.window.state).length > ESM_LIMITS.MAX_WINDOW_STATE_BYTES) {
+      await this.finalizeWindow(true);
+    }
+  }
+
+  private windowEvent(records: readonly KinesisRecordData[], window: OpenWindow, final: boolean, terminatedEarly: boolean): KinesisWindowEvent {
+    return {
+      ...buildKinesisEvent(records, this.options.context),
+      window: { start: isoSeconds(window.start), end: isoSeconds(window.end) },
+      state: window.state,
+      shardId: this.options.context.shardId,
+      eventSourceARN: this.options.context.streamArn,
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: terminatedEarly,
+    };
   }
 
   /** Removes (and sends to the destination) records older than MaximumRecordAgeInSeconds. */
@@ -141,8 +207,12 @@ export class BatchProcessor {
   }
 
   private async invoke(records: readonly KinesisRecordData[], requestId: string, attempt: number): Promise<InvocationOutcome> {
+    const event = this.window === undefined ? buildKinesisEvent(records, this.options.context) : this.windowEvent(records, this.window, false, false);
+    return this.invokeEvent(event, requestId, attempt);
+  }
+
+  private async invokeEvent(event: KinesisStreamEvent, requestId: string, attempt: number): Promise<InvocationOutcome> {
     const { fn, hooks, invoker, context } = this.options;
-    const event = buildKinesisEvent(records, context);
     const info: InvocationInfo = {
       mappingUuid: this.options.config.uuid,
       shardId: context.shardId,

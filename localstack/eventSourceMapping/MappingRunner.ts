@@ -173,6 +173,7 @@ export class MappingRunner {
       filter: compileFilterCriteria(o.config.filterPatterns),
       pollIntervalMs: o.pollIntervalMs,
       maxBufferedRecords: o.maxBufferedRecords,
+      now: o.now,
       tick: o.tick,
       onActivity: o.onActivity,
       log: o.log,
@@ -195,7 +196,7 @@ export class MappingRunner {
           backoff: (attempt) => this.stopSignal.wait(Math.min(o.retryBackoffMs * 2 ** (attempt - 1), 10_000)),
           log: o.log,
         });
-        return (records) => processor.process(records);
+        return processor;
       },
     });
     this.pollers.set(shard.shardId, poller);

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ESM_LIMITS } from './constants';
 import { Signal } from './Signal';
+import type { BatchProcessor } from './BatchProcessor';
 import type { RecordFilter } from './filterCriteria';
 import { filterView } from './filterCriteria';
 import type { CheckpointStore, KinesisReader, KinesisRecordData, ShardDescription, ShardIteratorRequest, ShardLag } from './types';
 import type { ResolvedMappingConfig } from './validateConfig';
 
-/** Processes one batch of one sub-partition to completion (see `BatchProcessor`). */
-export type ProcessBatch = (records: readonly KinesisRecordData[]) => Promise<void>;
+/** Delivers the batches of one sub-partition (a `BatchProcessor`). */
+export type ProcessBatch = Pick<BatchProcessor, 'process' | 'finalizeWindow' | 'window'>;
 
 export interface ShardPollerOptions {
   readonly config: ResolvedMappingConfig;
@@ -21,6 +22,8 @@ export interface ShardPollerOptions {
   readonly processorFor: (markDone: (records: readonly KinesisRecordData[]) => void) => ProcessBatch;
   readonly pollIntervalMs: number;
   readonly maxBufferedRecords: number;
+  /** Epoch ms (tumbling window ends). */
+  readonly now: () => number;
   /** Monotonic counter shared by the runtime, used by `idle()` to ask "quiet since when?". */
   readonly tick: () => number;
   readonly onEnded: (shardId: string) => void;
@@ -177,14 +180,27 @@ export class ShardPoller {
     for (const sub of this.subPartitions) if (sub.buffer.length > 0) sub.signal.notify();
   }
 
+  /** Start of the tumbling window a record belongs to (by arrival time, aligned to the epoch). */
+  private windowStartOf(record: KinesisRecordData): number {
+    const size = this.options.config.tumblingWindowInSeconds * 1000;
+    return Math.floor(record.approximateArrivalTimestamp / size) * size;
+  }
+
   private async deliverLoop(sub: SubPartition): Promise<void> {
     const { config } = this.options;
-    const process = this.options.processorFor((records) => this.markDone(records));
+    const processor = this.options.processorFor((records) => this.markDone(records));
     const windowMs = config.maximumBatchingWindowInSeconds * 1000;
+    const tumblingMs = config.tumblingWindowInSeconds * 1000;
     while (!this.stopped) {
       if (sub.buffer.length === 0) {
+        const open = processor.window;
+        if (open !== undefined && (this.readEnded || this.options.now() >= open.end)) {
+          sub.inFlight = true;
+          await processor.finalizeWindow().finally(() => (sub.inFlight = false));
+          continue;
+        }
         if (this.readEnded) return;
-        await sub.signal.wait();
+        await sub.signal.wait(open === undefined ? undefined : Math.max(0, open.end - this.options.now()));
         continue;
       }
       if (windowMs > 0 && sub.buffer.length < config.batchSize && !this.readEnded) {
@@ -197,7 +213,12 @@ export class ShardPoller {
       const batch = this.takeBatch(sub);
       sub.inFlight = true;
       try {
-        await process(batch);
+        if (tumblingMs > 0) {
+          const start = this.windowStartOf(batch[0] as KinesisRecordData);
+          if (processor.window !== undefined && processor.window.start !== start) await processor.finalizeWindow();
+          processor.window ??= { start, end: start + tumblingMs, state: {} };
+        }
+        await processor.process(batch);
       } finally {
         sub.inFlight = false;
       }
@@ -211,9 +232,14 @@ export class ShardPoller {
   private takeBatch(sub: SubPartition): KinesisRecordData[] {
     let bytes = 0;
     let count = 0;
+    const first = sub.buffer[0];
+    const tumbling = this.options.config.tumblingWindowInSeconds > 0 && first !== undefined;
+    const window = tumbling ? this.windowStartOf(first) : 0;
     for (const record of sub.buffer) {
       const size = Math.ceil(record.data.length / 3) * 4 + 512;
       if (count >= this.options.config.batchSize || (count > 0 && bytes + size > ESM_LIMITS.MAX_PAYLOAD_BYTES)) break;
+      // A batch never spans two tumbling windows.
+      if (tumbling && this.windowStartOf(record) !== window) break;
       bytes += size;
       count += 1;
     }

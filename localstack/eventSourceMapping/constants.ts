@@ -5,6 +5,7 @@ export const ESM_DEFAULTS = {
   PARALLELIZATION_FACTOR: 1,
   MAXIMUM_RETRY_ATTEMPTS: -1,
   MAXIMUM_RECORD_AGE_IN_SECONDS: -1,
+  TUMBLING_WINDOW_IN_SECONDS: 0,
   /** Lambda's default function timeout, seconds. */
   FUNCTION_TIMEOUT_SECONDS: 3,
   FUNCTION_MEMORY_MB: 128,
@@ -17,6 +18,9 @@ export const ESM_LIMITS = {
   MAXIMUM_RETRY_ATTEMPTS: { min: -1, max: 10_000 },
   /** -1 means infinite; otherwise 60–604800. */
   MAXIMUM_RECORD_AGE_IN_SECONDS: { min: 60, max: 604_800 },
+  TUMBLING_WINDOW_IN_SECONDS: { min: 0, max: 900 },
+  /** Tumbling-window state above this size terminates the window early. */
+  MAX_WINDOW_STATE_BYTES: 1024 * 1024,
   /** Lambda's synchronous invocation payload limit. */
   MAX_PAYLOAD_BYTES: 6 * 1024 * 1024,
   /** GetRecords returns at most this many records. */

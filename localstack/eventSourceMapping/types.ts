@@ -3,7 +3,13 @@
  * CloudFormation `AWS::Lambda::EventSourceMapping` properties), the Kinesis read port, the function
  * invoker, the checkpoint store and the failure destinations. Implementations live one per file.
  */
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+
+/** The event of a mapping with tumbling windows: the batch plus window, state and shard. */
+export interface KinesisWindowEvent extends KinesisStreamTumblingWindowEvent {
+  readonly shardId: string;
+  readonly eventSourceARN: string;
+}
 
 /** Where a mapping starts reading a shard that has no checkpoint. */
 export const STARTING_POSITION = {
@@ -43,6 +49,11 @@ export interface EventSourceMappingConfig {
   readonly functionResponseTypes?: readonly string[];
   /** ARN of an S3 bucket or SQS queue that receives the metadata of discarded batches. */
   readonly onFailureDestination?: string;
+  /**
+   * 0–900 seconds; > 0 turns on tumbling windows: state carried between invocations of a window and
+   * a final invocation (`isFinalInvokeForWindow`) when the window ends. @default 0
+   */
+  readonly tumblingWindowInSeconds?: number;
   /** Lambda event filter patterns (JSON strings); a record is delivered when any pattern matches. */
   readonly filterPatterns?: readonly string[];
   /** @default true */

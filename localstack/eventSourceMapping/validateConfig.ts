@@ -29,11 +29,13 @@ export function resolveMappingConfig(config: EventSourceMappingConfig): Resolved
   const parallelizationFactor = config.parallelizationFactor ?? ESM_DEFAULTS.PARALLELIZATION_FACTOR;
   const maximumRetryAttempts = config.maximumRetryAttempts ?? ESM_DEFAULTS.MAXIMUM_RETRY_ATTEMPTS;
   const maximumRecordAgeInSeconds = config.maximumRecordAgeInSeconds ?? ESM_DEFAULTS.MAXIMUM_RECORD_AGE_IN_SECONDS;
+  const tumblingWindowInSeconds = config.tumblingWindowInSeconds ?? ESM_DEFAULTS.TUMBLING_WINDOW_IN_SECONDS;
   checkRange(problems, 'BatchSize', batchSize, ESM_LIMITS.BATCH_SIZE.min, ESM_LIMITS.BATCH_SIZE.max);
   checkRange(problems, 'MaximumBatchingWindowInSeconds', window, ESM_LIMITS.MAXIMUM_BATCHING_WINDOW_IN_SECONDS.min, ESM_LIMITS.MAXIMUM_BATCHING_WINDOW_IN_SECONDS.max);
   checkRange(problems, 'ParallelizationFactor', parallelizationFactor, ESM_LIMITS.PARALLELIZATION_FACTOR.min, ESM_LIMITS.PARALLELIZATION_FACTOR.max);
   checkRange(problems, 'MaximumRetryAttempts', maximumRetryAttempts, 0, ESM_LIMITS.MAXIMUM_RETRY_ATTEMPTS.max, true);
   checkRange(problems, 'MaximumRecordAgeInSeconds', maximumRecordAgeInSeconds, ESM_LIMITS.MAXIMUM_RECORD_AGE_IN_SECONDS.min, ESM_LIMITS.MAXIMUM_RECORD_AGE_IN_SECONDS.max, true);
+  checkRange(problems, 'TumblingWindowInSeconds', tumblingWindowInSeconds, ESM_LIMITS.TUMBLING_WINDOW_IN_SECONDS.min, ESM_LIMITS.TUMBLING_WINDOW_IN_SECONDS.max);
   if (!Object.values(STARTING_POSITION).includes(config.startingPosition)) {
     problems.push(`StartingPosition must be one of ${Object.values(STARTING_POSITION).join(', ')} (given ${String(config.startingPosition)})`);
   }
@@ -67,6 +69,7 @@ export function resolveMappingConfig(config: EventSourceMappingConfig): Resolved
     bisectBatchOnFunctionError: config.bisectBatchOnFunctionError ?? false,
     maximumRetryAttempts,
     maximumRecordAgeInSeconds,
+    tumblingWindowInSeconds,
     functionResponseTypes: responseTypes,
     reportBatchItemFailures: responseTypes.includes(REPORT_BATCH_ITEM_FAILURES),
     ...(config.onFailureDestination === undefined ? {} : { onFailureDestination: config.onFailureDestination }),

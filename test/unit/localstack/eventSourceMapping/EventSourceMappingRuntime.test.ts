@@ -475,6 +475,60 @@ describe('EventSourceMappingRuntime', () => {
     });
   });
 
+  describe('TumblingWindowInSeconds', () => {
+    const until = async (what: () => boolean): Promise<void> => {
+      const deadline = performance.now() + 5_000;
+      while (!what()) {
+        if (performance.now() > deadline) throw new Error('condition not reached');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+
+    it('when windows end, it carries state between invocations of a window and makes a final invocation per window', async () => {
+      harness = createHarness({
+        mapping: { tumblingWindowInSeconds: 60, batchSize: 2 },
+        handler: (event) => {
+          const windowEvent = event as unknown as { state: { count?: number } };
+          return { state: { count: (windowEvent.state.count ?? 0) + event.Records.length } };
+        },
+        before: (kinesis, arn) => {
+          for (const offset of [0, 1_000, 2_000]) kinesis.put(arn, 'k', `w0-${offset}`, t0 + offset);
+          for (const offset of [60_000, 61_000]) kinesis.put(arn, 'k', `w1-${offset}`, t0 + offset);
+        },
+      });
+      await harness.runtime.start();
+      await until(() => harness?.invoker.calls.length === 5);
+      const events = harness.invoker.calls.map((c) => c.event as unknown as Record<string, unknown> & { Records: unknown[] });
+      expect(events.map((e) => [e.Records.length, e['state'], e['isFinalInvokeForWindow']])).toEqual([
+        [2, {}, false],
+        [1, { count: 2 }, false],
+        [0, { count: 3 }, true],
+        [2, {}, false],
+        [0, { count: 2 }, true],
+      ]);
+      const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+      expect(events[0]).toMatchObject({
+        window: { start: iso(t0), end: iso(t0 + 60_000) },
+        shardId: 'shardId-000000000000',
+        eventSourceARN: harness.streamArn,
+        isWindowTerminatedEarly: false,
+      });
+      expect(events[3]?.['window']).toEqual({ start: iso(t0 + 60_000), end: iso(t0 + 120_000) });
+    });
+
+    it('when the response has no state, it treats the invocation as failed', async () => {
+      harness = createHarness({
+        mapping: { tumblingWindowInSeconds: 60, maximumRetryAttempts: 0 },
+        handler: (event) => (event.Records.length > 0 ? { batchItemFailures: [] } : { state: {} }),
+        before: (kinesis, arn) => void kinesis.put(arn, 'k', 'x', t0),
+      });
+      await harness.runtime.start();
+      await until(() => harness?.destination.sent.length === 1);
+      expect(harness.destination.sent[0]?.record.requestContext.condition).toBe('RetryAttemptsExhausted');
+    });
+  });
+
   describe('idle', () => {
     it('when GetRecords returns empty pages while behind the tip, it keeps reading and idle() waits for the records', async () => {
       harness = createHarness({ runtime: { pollIntervalMs: 30, shardDiscoveryIntervalMs: 60_000 } });

@@ -31,6 +31,10 @@ describe('resolveMappingConfig', () => {
     );
   });
 
+  it('when TumblingWindowInSeconds is above 900, it rejects the mapping', () => {
+    expect(() => resolveMappingConfig({ ...base, tumblingWindowInSeconds: 901 })).toThrow('TumblingWindowInSeconds must be an integer between 0 and 900 inclusive (given 901)');
+  });
+
   it('when AT_TIMESTAMP has no timestamp, it rejects the mapping', () => {
     expect(() => resolveMappingConfig({ ...base, startingPosition: 'AT_TIMESTAMP' })).toThrow('StartingPositionTimestamp is required');
   });
