@@ -53,6 +53,8 @@ export interface BatchResult {
   readonly late: number;
   readonly windowsWritten: number;
   readonly windowsEmitted: number;
+  /** Conditional writes of this batch's partials that lost and were re-merged (emission races excluded). */
+  readonly conflicts: number;
   /** Pipeline watermark after the batch (-Infinity before any event time was seen). */
   readonly watermark: EpochMillis;
 }
@@ -117,8 +119,10 @@ export class BatchProcessor {
    */
   public async apply(records: readonly RawRecord[]): Promise<BatchResult> {
     let result: Omit<BatchResult, 'windowsEmitted'>;
+    const conflictsBefore = this.#deps.store.stats.conflicts;
     try {
-      result = await this.#applyRecords(records);
+      result = { ...(await this.#applyRecords(records)), conflicts: 0 };
+      result = { ...result, conflicts: this.#deps.store.stats.conflicts - conflictsBefore };
     } catch (error) {
       throw new BatchApplyError(`Applying a batch of ${records.length} records of pipeline ${this.#name} failed`, false, { cause: error });
     }
@@ -143,7 +147,7 @@ export class BatchProcessor {
     return { watermark, windowsEmitted };
   }
 
-  async #applyRecords(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted'>> {
+  async #applyRecords(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted' | 'conflicts'>> {
     const { pipeline, store, clock } = this.#deps;
     const snapshot = await store.readProgress(this.#name);
     const now = clock.now();
