@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import * as nodeBuffer from 'node:buffer';
 import { REJECT_REASONS, type RejectReason } from '../types';
 
 /** Largest accepted decoded payload: 1 MiB, the Kinesis record limit. */
@@ -20,6 +20,9 @@ export class PayloadFailure {
 }
 
 const MAX_BASE64_CHARS = Math.ceil(MAX_RECORD_BYTES / 3) * 4;
+// Bound once: CommonJS interop (tsx, esbuild) turns a named import into a getter call per use, which
+// showed up in the hot-path profile.
+const isUtf8 = nodeBuffer.isUtf8;
 
 /**
  * Decodes a base64 payload strictly: the length must be a multiple of 4 and every character must be in
