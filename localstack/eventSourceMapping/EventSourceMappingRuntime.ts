@@ -1,4 +1,8 @@
+import { kinesisClient } from '../../functions/adapters/aws';
+import { FileCheckpointStore } from './FileCheckpointStore';
 import { MappingRunner } from './MappingRunner';
+import { SdkKinesisReader } from './SdkKinesisReader';
+import { WorkerInvoker } from './WorkerInvoker';
 import { RUNTIME_DEFAULTS } from './constants';
 import { IdleTimeoutError, UnknownFunctionError } from './errors';
 import type {
@@ -17,12 +21,12 @@ import { resolveMappingConfig } from './validateConfig';
 export interface EventSourceMappingRuntimeOptions {
   readonly mappings: readonly EventSourceMappingConfig[];
   readonly functions: readonly FunctionDefinition[];
-  /** Kinesis read port, e.g. `new SdkKinesisReader(kinesisClient())`. */
-  readonly kinesis: KinesisReader;
-  /** Runs the functions, e.g. `new WorkerInvoker()`. */
-  readonly invoker: Invoker;
-  /** @default in-memory checkpoints (use `FileCheckpointStore` to survive restarts) */
-  readonly checkpoints: CheckpointStore;
+  /** Kinesis read port. @default `new SdkKinesisReader(kinesisClient())` (the shared client factory) */
+  readonly kinesis?: KinesisReader;
+  /** Runs the functions. @default `new WorkerInvoker()` */
+  readonly invoker?: Invoker;
+  /** @default `new FileCheckpointStore('.shardflow/checkpoints.json')` (survives restarts) */
+  readonly checkpoints?: CheckpointStore;
   /** Resolves an on-failure destination ARN to a sender; unresolved ARNs are logged and skipped. */
   readonly failureDestination?: (arn: string) => FailureDestination | undefined;
   readonly hooks?: InvocationHooks;
@@ -51,13 +55,17 @@ export interface EventSourceMappingRuntimeOptions {
  */
 export class EventSourceMappingRuntime {
   private readonly runners: MappingRunner[];
+  private readonly invoker: Invoker;
   private counter = 0;
   private started = false;
 
-  public constructor(private readonly options: EventSourceMappingRuntimeOptions) {
+  public constructor(options: EventSourceMappingRuntimeOptions) {
     const functions = new Map(options.functions.map((fn) => [fn.functionName, fn]));
     for (const fn of options.functions) functions.set(fn.functionArn, fn);
     const log = options.log ?? ((message: string) => console.warn(`[esm] ${message}`));
+    const reader = options.kinesis ?? new SdkKinesisReader(kinesisClient());
+    this.invoker = options.invoker ?? new WorkerInvoker();
+    const checkpoints = options.checkpoints ?? new FileCheckpointStore(RUNTIME_DEFAULTS.CHECKPOINT_FILE);
     this.runners = options.mappings
       .map((mapping) => resolveMappingConfig(mapping))
       .filter((config) => config.enabled)
@@ -70,9 +78,9 @@ export class EventSourceMappingRuntime {
         return new MappingRunner({
           config,
           fn,
-          reader: options.kinesis,
-          invoker: options.invoker,
-          checkpoints: options.checkpoints,
+          reader,
+          invoker: this.invoker,
+          checkpoints,
           ...(destination === undefined ? {} : { destination }),
           ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
           now: options.now ?? Date.now,
@@ -96,7 +104,7 @@ export class EventSourceMappingRuntime {
   /** Stops polling, waits for in-flight invocations, then releases the invoker's warm instances. */
   public async stop(): Promise<void> {
     await Promise.all(this.runners.map((runner) => runner.stop()));
-    await this.options.invoker.close();
+    await this.invoker.close();
     this.started = false;
   }
 
