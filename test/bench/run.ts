@@ -1,20 +1,26 @@
 /**
- * `npm run bench [-- --only <part>[,<part>]]`: runs the registered bench parts, prints a table and merges
- * the figures into `test/bench/results.json` (other parts' figures are kept). Register a part by adding
- * it to `PARTS`.
+ * `npm run bench [-- --only <part>[,<part>]]`: runs the registered bench parts, prints a table, merges the
+ * figures into `test/bench/results.json` (other parts' figures are kept) and rewrites `RESULTS.md` from
+ * it. Register a part by adding it to `PARTS` (and its goals to `GOALS` in `resultsTable.ts`).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runBundleBench } from './bundle';
+import { runE2eBench } from './e2e';
 import { runEngineBench } from './engine';
+import { flattenFigures, renderResultsMarkdown, type Figures } from './resultsTable';
+import { runStateBench } from './state';
 
-type Figures = Readonly<Record<string, number>>;
-
-/** Bench parts by name; each returns flat numeric figures. */
+/** Bench parts by name; each returns numeric figures (one level of nesting allowed, e.g. cost per approach). */
 export const PARTS: Readonly<Record<string, () => Promise<Figures>>> = {
   engine: async () => ({ ...(await runEngineBench()) }),
+  state: async () => ({ ...(await runStateBench()) }),
+  e2e: async () => ({ ...(await runE2eBench()) }),
+  bundle: async () => ({ ...(await runBundleBench()) }),
 };
 
 const RESULTS_FILE = join(__dirname, 'results.json');
+const MARKDOWN_FILE = join(__dirname, 'RESULTS.md');
 
 function parseOnly(argv: readonly string[]): string[] {
   const i = argv.indexOf('--only');
@@ -29,9 +35,9 @@ function parseOnly(argv: readonly string[]): string[] {
   return names;
 }
 
-function readResults(): Record<string, unknown> {
+function readResults(): Record<string, Figures> {
   try {
-    return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, Figures>;
   } catch {
     return {};
   }
@@ -41,19 +47,30 @@ async function main(): Promise<void> {
   const names = parseOnly(process.argv.slice(2));
   const results = readResults();
   const rows: string[][] = [['part', 'figure', 'value']];
+  const failed: string[] = [];
   for (const name of names) {
-    const figures = await PARTS[name]!();
+    let figures: Figures;
+    try {
+      figures = await PARTS[name]!();
+    } catch (error) {
+      // One broken part must not cost the figures of the others; the run still exits non-zero.
+      console.error(`bench part ${name} failed:`, error);
+      failed.push(name);
+      continue;
+    }
     results[name] = figures;
-    for (const [k, v] of Object.entries(figures)) rows.push([name, k, v.toLocaleString('en-US')]);
+    for (const [k, v] of flattenFigures(figures)) rows.push([name, k, v.toLocaleString('en-US')]);
     // Merge after each part so a later failure keeps earlier figures.
     writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(MARKDOWN_FILE, renderResultsMarkdown(results));
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows)
     console.log(
       r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  '),
     );
-  console.log(`\nwritten to ${RESULTS_FILE}`);
+  console.log(`\nwritten to ${RESULTS_FILE} and ${MARKDOWN_FILE}`);
+  if (failed.length > 0) throw new Error(`bench parts failed: ${failed.join(', ')}`);
 }
 
 main().catch((err: unknown) => {

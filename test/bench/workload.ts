@@ -33,6 +33,17 @@ export function zipfSampler(n: number, s: number, random: () => number): () => n
   };
 }
 
+/**
+ * A deterministic RFC 9562 version-4 UUID from the PRNG: the page-activity schema requires `eventId` to be
+ * a UUID, so a plain counter would make every record a SCHEMA_VIOLATION.
+ */
+export function deterministicUuid(random: () => number): string {
+  const hex = (digits: number): string =>
+    Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join('');
+  const variant = (8 + Math.floor(random() * 4)).toString(16);
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+}
+
 export interface WorkloadOptions {
   readonly batches: number;
   readonly batchSize: number;
@@ -69,8 +80,8 @@ export function clickstreamBatches(options: WorkloadOptions = DEFAULT_WORKLOAD):
   const page = zipfSampler(options.keys, 1.1, random);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
   const sequence = new Array<bigint>(options.shards).fill(49_000_000_000_000_000_000_000_000_000_000_000_000n);
+  const ids = prng(options.seed ^ 0x5eed);
   const events: KinesisStreamEvent[] = [];
-  let id = 0;
   for (let b = 0; b < options.batches; b++) {
     const shard = b % options.shards;
     const shardId = `shardId-${String(shard).padStart(12, '0')}`;
@@ -80,7 +91,7 @@ export function clickstreamBatches(options: WorkloadOptions = DEFAULT_WORKLOAD):
       const action = pick(ACTIONS);
       const eventTime = batchStart + Math.floor((i / options.batchSize) * options.batchSpanMs);
       const value = {
-        eventId: `evt-${options.seed}-${id++}`,
+        eventId: deterministicUuid(ids),
         userId: `u-${Math.floor(random() * 5000)}`,
         sessionId: `s-${Math.floor(random() * 20000)}`,
         page: `/page/${page()}`,

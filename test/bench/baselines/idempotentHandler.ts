@@ -1,7 +1,7 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
 
 interface ClickValue {
   eventId: string;
@@ -19,6 +19,8 @@ interface ClickValue {
 export function idempotentHandler(client: DynamoDBClient, tableName: string, idempotencyTableName: string) {
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: idempotencyTableName, awsSdkV3Client: client });
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'eventId', expiresAfterSeconds: 3600 });
+  // Outside Lambda there is no context; Powertools only reads the remaining time from it (for in-progress expiry).
+  config.registerLambdaContext({ getRemainingTimeInMillis: () => 60_000 } as Context);
   const apply = makeIdempotent(
     async (value: ClickValue): Promise<boolean> => {
       const windowStart = Math.floor(Date.parse(value.ts) / 60_000) * 60_000;

@@ -1,0 +1,156 @@
+/**
+ * The real CDK app synthesized, deployed on the embedded local cloud by the local deployer, with the
+ * page-activity operator's event source mapping runnable on demand (so a bench can pre-load a backlog and
+ * then time its drain) over one warm `WorkerInvoker` and shared checkpoints. Used by the e2e bench part and
+ * the load test.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
+import { ENV } from '../../functions/core/constants';
+import type { PipelineSpec } from '../../functions/core/types';
+import { Deployer, planDeployment, readStackArtifact, type Deployment } from '../../localstack/deployer';
+import { EventSourceMappingRuntime, MemoryCheckpointStore, SdkKinesisReader, WorkerInvoker, type InvocationHooks } from '../../localstack/eventSourceMapping';
+import { synthesize } from '../../localstack/start/synthesize';
+import { startBenchCloud, type BenchCloud } from './benchCloud';
+
+const ROOT = join(__dirname, '../..');
+
+/** A deployed stack whose operator mapping runs only between `startMapping` and `stopMapping`. */
+export interface DeployedStack {
+  readonly bench: BenchCloud;
+  readonly deployment: Deployment;
+  readonly streamName: string;
+  readonly bucket: string;
+  readonly stateTable: string;
+  readonly synthMs: number;
+  /** Records acknowledged by successful invocations without item failures, since deploy. */
+  processed(): number;
+  /** Failed invocations and item-failure responses, since deploy. */
+  failures(): number;
+  /** Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints. */
+  startMapping(options?: { readonly pollIntervalMs?: number }): Promise<EventSourceMappingRuntime>;
+  stopMapping(): Promise<void>;
+  /** A state store on the deployed table (for reading progress). */
+  stateStore(): DynamoDBStateStore;
+  /** Removes everything: runtime, warm workers, cloud, synthesized assembly. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Synthesizes the app (`cdk synth`, offline, real bundles) unless `templatePath` is given, starts the
+ * cloud and deploys the stack.
+ */
+export async function deployStack(spec: PipelineSpec, options: { readonly templatePath?: string; readonly hooks?: InvocationHooks } = {}): Promise<DeployedStack> {
+  const scratch = join(ROOT, '.shardflow');
+  mkdirSync(scratch, { recursive: true });
+  let assembly: string | undefined;
+  let templatePath = options.templatePath;
+  const synthStarted = performance.now();
+  if (templatePath === undefined) {
+    // Inside the project: the bundles leave the AWS SDK external and resolve it from node_modules.
+    assembly = mkdtempSync(join(scratch, 'bench-cdk.out-'));
+    templatePath = await synthesize(assembly, ROOT);
+  }
+  const synthMs = Math.round(performance.now() - synthStarted);
+  const bench = await startBenchCloud();
+  let runtime: EventSourceMappingRuntime | undefined;
+  const invoker = new WorkerInvoker({
+    inheritOutput: false,
+    environment: { ...bench.env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  try {
+    const artifact = readStackArtifact(templatePath);
+    const plan = planDeployment(artifact.template, { stackName: artifact.stackName, sqsBaseUrl: bench.cloud.endpoint }, artifact.locateAsset);
+    const clients = bench.clients();
+    const deployment = await new Deployer({ kinesis: clients.kinesis, dynamoDb: clients.dynamoDb, s3: clients.s3 }).deploy(plan);
+    const mapping = deployment.mappings.find((m) => deployment.functions.some((f) => f.functionName === m.functionName && f.environment[ENV.PIPELINE] === spec.name));
+    const fn = deployment.functions.find((f) => f.functionName === mapping?.functionName);
+    if (fn === undefined || mapping === undefined) throw new Error(`The deployed stack has no operator function and mapping for ${spec.name}`);
+    const streamName = mapping.eventSourceArn.slice(mapping.eventSourceArn.lastIndexOf('/') + 1);
+    const bucket = fn.environment[ENV.RESULTS_BUCKET];
+    const stateTable = fn.environment[ENV.STATE_TABLE];
+    if (bucket === undefined || stateTable === undefined) throw new Error('The operator function has no bucket or table in its environment');
+    const checkpoints = new MemoryCheckpointStore();
+    let processed = 0;
+    let failures = 0;
+    const hooks: InvocationHooks = {
+      ...options.hooks,
+      onInvoke: async (info, outcome) => {
+        const items = outcome.ok ? ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? []) : [];
+        if (outcome.ok && items.length === 0) processed += info.event.Records.length;
+        else failures += 1;
+        await options.hooks?.onInvoke?.(info, outcome);
+      },
+    };
+    let stopping: Promise<void> | undefined;
+    return {
+      bench,
+      deployment,
+      streamName,
+      bucket,
+      stateTable,
+      synthMs,
+      processed: () => processed,
+      failures: () => failures,
+      startMapping: async (o = {}) => {
+        if (runtime !== undefined) throw new Error('the mapping is already running');
+        runtime = new EventSourceMappingRuntime({
+          mappings: [mapping],
+          functions: [fn],
+          kinesis: new SdkKinesisReader(clients.kinesis),
+          invoker,
+          checkpoints,
+          hooks,
+          pollIntervalMs: o.pollIntervalMs ?? 50,
+          shardDiscoveryIntervalMs: 500,
+          log: () => undefined,
+        });
+        await runtime.start();
+        return runtime;
+      },
+      stopMapping: async () => {
+        await runtime?.stop();
+        runtime = undefined;
+      },
+      stateStore: () => new DynamoDBStateStore({ tableName: stateTable, client: bench.clients().dynamoDb }),
+      stop: () =>
+        (stopping ??= (async () => {
+          try {
+            await runtime?.stop();
+            await invoker.close();
+          } finally {
+            await bench.stop();
+            if (assembly !== undefined) rmSync(assembly, { recursive: true, force: true });
+          }
+        })()),
+    };
+  } catch (error) {
+    await invoker.close();
+    await bench.stop();
+    if (assembly !== undefined) rmSync(assembly, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Puts `records` (base64 data as in a Kinesis event) in PutRecords calls of 500, retrying failed entries. */
+export async function putAll(kinesis: KinesisClient, streamName: string, records: readonly { readonly data: string; readonly partitionKey: string }[], concurrency = 2): Promise<void> {
+  const chunks: { data: string; partitionKey: string }[][] = [];
+  for (let i = 0; i < records.length; i += 500) chunks.push(records.slice(i, i + 500));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
+      let pending = chunk.map((r) => ({ PartitionKey: r.partitionKey, Data: Buffer.from(r.data, 'base64') }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 20) throw new Error(`PutRecords kept failing for ${pending.length} records`);
+        const out = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
+        pending = pending.filter((_, i) => out.Records?.[i]?.ErrorCode !== undefined);
+        if (pending.length > 0) await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+      }
+    }
+  };
+  // Two chunks in flight (500 records, ~10 s of event time each) reorder event time by at most ~20 s, less
+  // than allowed lateness + out-of-orderness (40 s): parallel producers, and still no record is late.
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}

@@ -1,0 +1,162 @@
+/**
+ * Bench part `e2e`: the real app synthesized and deployed on the local cloud; a backlog of clickstream
+ * records is put on its stream, then the page-activity operator's event source mapping (ESM runtime, warm
+ * worker) drains it. Figures: processed records/s against the raw GetRecords rate of the same emulator
+ * reading the same records, and the latency from the pipeline watermark passing a window's close time
+ * (end + allowed lateness) to that window's Parquet object being listed in S3, sampled by a monitor that
+ * polls the shard progress items and the results prefix.
+ */
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { BUCKET_PREFIX } from '../../functions/core/constants';
+import { emissionId } from '../../functions/core/state/keys';
+import { effectiveWatermark } from '../../functions/core/state/watermark';
+import { pageActivity } from '../../functions/pipelines/pageActivity';
+import { deployStack, putAll } from './deployedStack';
+import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
+
+/** The figures written under `e2e` in results.json. */
+export interface E2eFigures {
+  readonly recordsPerSec: number;
+  readonly rawGetRecordsPerSec: number;
+  readonly ratio: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly records: number;
+  readonly latencySamples: number;
+  /** Period of the monitor that samples watermark and S3 (the latency resolution). */
+  readonly monitorPeriodMs: number;
+}
+
+export interface E2eBenchOptions {
+  /** Records in the backlog (1,000 per 20 s of event time, 50 Zipf keys). @default 10000 */
+  readonly records?: number;
+  /** A synthesized template to deploy instead of running `cdk synth`. */
+  readonly templatePath?: string;
+  readonly log?: (line: string) => void;
+}
+
+const MONITOR_PERIOD_MS = 100;
+const WARM_UP_RECORDS = 100;
+
+/** Reads every record of every shard from TRIM_HORIZON with GetRecords (limit 10,000, shards in parallel). */
+async function rawRead(kinesis: KinesisClient, streamName: string): Promise<{ records: number; ms: number }> {
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  const started = performance.now();
+  const counts = await Promise.all(
+    shards.map(async (shard) => {
+      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let n = 0;
+      while (iterator !== undefined) {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        n += out.Records?.length ?? 0;
+        if ((out.Records?.length ?? 0) === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
+        iterator = out.NextShardIterator;
+      }
+      return n;
+    }),
+  );
+  return { records: counts.reduce((a, b) => a + b, 0), ms: performance.now() - started };
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  return keys;
+}
+
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+
+export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFigures> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const total = options.records ?? 10_000;
+  const spec = pageActivity.spec;
+  if (spec.window.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
+  const windowMs = spec.window.sizeMs;
+  log('e2e: synthesizing the app and deploying it on the local cloud…');
+  const stack = await deployStack(spec, options.templatePath === undefined ? {} : { templatePath: options.templatePath });
+  try {
+    const clients = stack.bench.clients();
+    const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, batches: Math.ceil(total / 1000), seed: 11 });
+    const records = events.flatMap((e) => e.Records.map((r) => ({ data: r.kinesis.data, partitionKey: r.kinesis.partitionKey }))).slice(0, total);
+
+    // Which (key, window) every possible result object belongs to: emission ids are deterministic.
+    const closeAtByEmission = new Map<string, number>();
+    const first = DEFAULT_WORKLOAD.startTime;
+    const last = first + Math.ceil(total / 1000) * DEFAULT_WORKLOAD.batchSpanMs;
+    for (let k = 0; k < DEFAULT_WORKLOAD.keys; k++) {
+      for (let start = Math.floor(first / windowMs) * windowMs; start <= last; start += windowMs) {
+        closeAtByEmission.set(emissionId(spec.name, `/page/${k}`, { start, end: start + windowMs }), start + windowMs + spec.time.allowedLatenessMs);
+      }
+    }
+
+    // Warm-up: every shard reports progress and the worker is warm before the timed drain.
+    const warmUp = await stack.startMapping();
+    await putAll(clients.kinesis, stack.streamName, records.slice(0, WARM_UP_RECORDS));
+    await warmUp.idle(120_000);
+    await stack.stopMapping();
+    log(`e2e: putting a backlog of ${records.length - WARM_UP_RECORDS} records…`);
+    await putAll(clients.kinesis, stack.streamName, records.slice(WARM_UP_RECORDS));
+
+    // Monitor: when does each window's close time fall below the watermark, when is its object listed?
+    const store = stack.stateStore();
+    const passedAt = new Map<number, number>();
+    const seenAt = new Map<string, number>();
+    let monitoring = true;
+    const monitor = (async () => {
+      while (monitoring) {
+        const tick = performance.now();
+        const [snapshot, keys] = await Promise.all([store.readProgress(spec.name), listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink.table}/`)]);
+        const watermark = effectiveWatermark(snapshot, Date.now(), spec.time.idleTimeoutMs);
+        for (const closeAt of new Set(closeAtByEmission.values())) if (watermark > closeAt && !passedAt.has(closeAt)) passedAt.set(closeAt, tick);
+        for (const key of keys) if (!seenAt.has(key)) seenAt.set(key, tick);
+        await new Promise((r) => setTimeout(r, Math.max(0, MONITOR_PERIOD_MS - (performance.now() - tick))));
+      }
+    })();
+    const before = stack.processed();
+    const drainStarted = performance.now();
+    const runtime = await stack.startMapping();
+    await runtime.idle(300_000);
+    const drainMs = performance.now() - drainStarted;
+    const drained = stack.processed() - before;
+    await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
+    monitoring = false;
+    await monitor;
+    await stack.stopMapping();
+    if (stack.failures() > 0) throw new Error(`e2e: ${stack.failures()} invocations failed`);
+    if (drained !== records.length - WARM_UP_RECORDS) throw new Error(`e2e: drained ${drained} of ${records.length - WARM_UP_RECORDS} records`);
+
+    log('e2e: raw GetRecords over the same stream…');
+    const raw = await rawRead(clients.kinesis, stack.streamName);
+    if (raw.records !== records.length) throw new Error(`e2e: raw read found ${raw.records} of ${records.length} records`);
+
+    const latencies: number[] = [];
+    for (const [key, seen] of seenAt) {
+      const id = key.slice(key.lastIndexOf('/') + 1).replace(/\.[a-z]+$/, '');
+      const closeAt = closeAtByEmission.get(id);
+      const passed = closeAt === undefined ? undefined : passedAt.get(closeAt);
+      // Objects of windows whose close the monitor saw before the drain began are not samples of this run.
+      if (passed !== undefined && passed >= drainStarted) latencies.push(Math.max(0, seen - passed));
+    }
+    latencies.sort((a, b) => a - b);
+    const recordsPerSec = drained / (drainMs / 1000);
+    const rawGetRecordsPerSec = raw.records / (raw.ms / 1000);
+    return {
+      recordsPerSec: Math.round(recordsPerSec),
+      rawGetRecordsPerSec: Math.round(rawGetRecordsPerSec),
+      ratio: Number((recordsPerSec / rawGetRecordsPerSec).toFixed(3)),
+      p50Ms: Math.round(percentile(latencies, 0.5)),
+      p99Ms: Math.round(percentile(latencies, 0.99)),
+      records: records.length,
+      latencySamples: latencies.length,
+      monitorPeriodMs: MONITOR_PERIOD_MS,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
