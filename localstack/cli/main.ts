@@ -10,6 +10,7 @@ import { registerSendCommands } from './commands/send';
 import { registerStartCommands } from './commands/start';
 import { registerCdkCommands } from './commands/cdk';
 import { registerRunCommands } from './commands/run';
+import { registerStatusCommands } from './commands/status';
 
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerStartCommands(program);
   registerCdkCommands(program);
   registerRunCommands(program);
+  registerStatusCommands(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
@@ -12,6 +12,9 @@ export function outputsFilePath(): string {
   return join(stateDirectory(), 'outputs.json');
 }
 
+/** Extra key of `outputs.json`: the endpoint of the cloud a `start --keep` left running. */
+export const ENDPOINT_OUTPUT = 'LocalEndpoint';
+
 /** The stack outputs the CLI needs (CloudFormation output keys of `lib/stacks`). */
 export interface DeploymentOutputs {
   readonly ResultsBucketName?: string;
@@ -24,13 +27,14 @@ export interface DeploymentOutputs {
 
 /**
  * The endpoint the CLI talks to: `AWS_ENDPOINT_URL` when set (the embedded cloud, LocalStack, or a
- * custom endpoint), else the one `shardflow local up` recorded, else the default edge port.
+ * custom endpoint), else the one `shardflow local up` recorded, else the one a `start --keep` recorded,
+ * else the default edge port.
  */
 export async function localEndpoint(env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
   const configured = env.AWS_ENDPOINT_URL;
   if (configured !== undefined && configured !== '') return configured;
   const state = await readState().catch(() => undefined);
-  return state?.endpoint ?? `http://127.0.0.1:${DEFAULT_EDGE_PORT}`;
+  return state?.endpoint ?? readOutputs()?.[ENDPOINT_OUTPUT] ?? `http://127.0.0.1:${DEFAULT_EDGE_PORT}`;
 }
 
 /** Clients for the local cloud at `endpoint`, with the emulators' region and dummy credentials unless set. */
@@ -79,6 +83,11 @@ export function readOutputs(file: string = outputsFilePath()): DeploymentOutputs
 export function writeOutputs(outputs: DeploymentOutputs, file: string = outputsFilePath()): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(outputs, null, 2) + '\n');
+}
+
+/** Forgets the recorded outputs (when the deployment they describe goes away). */
+export function removeOutputs(file: string = outputsFilePath()): void {
+  rmSync(file, { force: true });
 }
 
 /**

@@ -42,6 +42,8 @@ export interface StartReport {
   readonly answers: readonly { readonly title: string; readonly result: QueryResult }[];
   readonly mismatches: readonly Mismatch[];
   readonly timingsMs: Readonly<Record<string, number>>;
+  /** The pipeline's result table. */
+  readonly table: string;
   /** Still running when `keep` was set; already stopped otherwise. */
   readonly session: LocalSession;
   /** Stops the session and removes the synthesized assembly (a no-op after a run without `keep`). */
@@ -184,7 +186,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     const mismatches = checkAnswers(totals, results[queries.length] as QueryResult, results[queries.length + 1] as QueryResult, counts);
     timings.total = Math.round(performance.now() - started);
     if (!options.keep) await cleanup();
-    return { totals, counts, answers, mismatches, timingsMs: timings, session, stop: cleanup };
+    return { totals, counts, answers, mismatches, timingsMs: timings, table, session, stop: cleanup };
   } catch (error) {
     live.done();
     await cleanup();

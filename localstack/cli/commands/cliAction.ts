@@ -3,6 +3,8 @@
  * trace (set `SHARDFLOW_DEBUG=1` to see the stack). Shared by the command files of this folder.
  */
 import { InvalidArgumentError } from 'commander';
+import { QueryError } from '../../query/errors';
+import { ShardflowCliError } from '../../start/errors';
 
 
 /** The one line a user sees for an error. */
@@ -12,8 +14,9 @@ export function errorLine(error: unknown): string {
     const firstLine = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
     const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
     // Our own domain errors speak for themselves; foreign errors keep their name for diagnosis.
-    const ours = /^(ShardflowCliError|InputError|SendError|NotRunningError|DeadlineError|QueryError|SqlError|AthenaQueryError|RangeError)$/;
-    return ours.test(name) || name === 'Error' ? firstLine : `${name}: ${firstLine}`;
+    const ours =
+      error instanceof ShardflowCliError || error instanceof QueryError || error instanceof CommandFailedError || name === 'Error' || name === 'RangeError';
+    return ours ? firstLine : `${name}: ${firstLine}`;
   }
   return String(error);
 }

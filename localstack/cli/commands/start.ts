@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_EDGE_PORT } from '../../emulators/constants';
-import { writeState } from '../../emulators/stateFile';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../query/types';
 import { createLiveLine } from '../../start/liveLine';
-import { writeOutputs } from '../../start/localTarget';
+import { ENDPOINT_OUTPUT, removeOutputs, writeOutputs } from '../../start/localTarget';
 import { runStart } from '../../start/runStart';
 import { cliAction, CommandFailedError, positiveInteger, positiveNumber } from './cliAction';
 
@@ -71,16 +70,17 @@ export function registerStartCommands(program: Command): void {
         live.print("✓ every answer matches the generator's known totals (per page, per minute, rejected and late counts)");
         if (!keep) return;
         const { cloud } = report.session;
-        await writeState({ pid: process.pid, endpoint: cloud.endpoint, endpoints: cloud.endpoints, pids: cloud.pids, startedAt: new Date().toISOString() });
-        writeOutputs(report.session.outputs);
+        // Not `local.json`: that file belongs to `local up`, whose status/down check for their own process.
+        writeOutputs({ ...report.session.outputs, [ENDPOINT_OUTPUT]: cloud.endpoint });
         live.print(
           `\nThe local cloud keeps running at ${cloud.endpoint}. In another terminal:\n` +
-            `  npx shardflow query "SELECT * FROM ${report.answers.length > 0 ? 'page_activity_minutely' : ''} LIMIT 10"\n` +
+            `  npx shardflow query "SELECT * FROM ${report.table} LIMIT 10"\n` +
             `  npx shardflow status\nPress Ctrl-C to stop.`,
         );
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
         });
+        removeOutputs();
         await report.stop();
       }),
     );

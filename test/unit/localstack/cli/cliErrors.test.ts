@@ -78,6 +78,24 @@ describe('shardflow CLI errors', () => {
     expectOneLine(run('send', file, '--stream', 's'), /^shardflow: Local cloud not running at /);
   });
 
+  it('when the pipeline is unknown, run exits 1 naming the shipped pipelines', () => {
+    expectOneLine(
+      run('run', 'no-such-pipeline', '--input', join(stateDir, 'x.jsonl'), '--in-memory'),
+      'shardflow: Unknown pipeline "no-such-pipeline": not a shipped pipeline (page-activity) nor a .ts/.js pipeline file',
+    );
+  });
+
+  it('when the run input is missing, run exits 1 naming the file', () => {
+    expectOneLine(
+      run('run', 'page-activity', '--input', join(stateDir, 'gone.csv'), '--in-memory'),
+      `shardflow: Input file not found: ${join(stateDir, 'gone.csv')}`,
+    );
+  });
+
+  it('when the local cloud is not running, status exits 1 saying how to start it', () => {
+    expectOneLine(run('status'), /^shardflow: Local cloud not running at /);
+  });
+
   it('when an option value is invalid, the command exits 1 without running', () => {
     const r = run('query', 'SELECT 1', '--format', 'xml');
     expect(r.status).toBe(1);

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { defaultPipelines } from '../../../functions/pipelines';
+import { formatResult } from '../../query/format';
+import { timestampText } from '../../start/boundedRun';
+import { assertLocalCloudRunning, localClients, localEndpoint, readOutputs, resolveResultsBucket } from '../../start/localTarget';
+import { readPipelineStatus, resolveStateTable, type PipelineStatus } from '../../start/pipelineStatus';
+import { cliAction } from './cliAction';
+
+function time(ms: number | null): string {
+  if (ms === null) return '-';
+  // The end-of-input watermark is stored as the largest safe integer, beyond what a Date can hold.
+  if (ms >= 8.64e15) return '+∞ (end of input)';
+  if (ms <= -8.64e15) return '-∞';
+  return timestampText(ms);
+}
+
+/** Text of a pipeline's status, as `shardflow status` prints it. */
+export function describeStatus(status: PipelineStatus): string {
+  const shards = formatResult(
+    {
+      columns: ['shard', 'pending_records', 'iterator_age_ms', 'watermark', 'last_activity'].map((name) => ({ name, type: '' })),
+      rows: status.shards.map((s) => [s.shardId, s.pendingRecords, s.iteratorAgeMs, time(s.watermark), time(s.lastActivity)]),
+    },
+    'table',
+  );
+  return [
+    `pipeline ${status.pipeline} (stream ${status.stream})`,
+    `  closed up to ${time(status.closedWatermark)}; ${status.openWindows} windows open`,
+    `  ${status.counts.windowsEmitted} windows emitted, ${status.counts.rejected} records rejected, ${status.counts.late} late`,
+    shards.replace(/^/gm, '  '),
+  ].join('\n');
+}
+
+/** `shardflow status`: progress of the pipelines deployed on the local cloud. */
+export function registerStatusCommands(program: Command): void {
+  program
+    .command('status')
+    .description('Per-shard backlog and iterator age, watermarks, open windows and rejected/late counts of the deployed pipelines')
+    .option('-b, --bucket <bucket>', "results bucket (default: the deployment's ResultsBucketName output)")
+    .action(
+      cliAction(async (options: { readonly bucket?: string }) => {
+        const endpoint = await localEndpoint();
+        const clients = localClients(endpoint);
+        await assertLocalCloudRunning(clients, endpoint);
+        const bucket = await resolveResultsBucket(clients, options.bucket);
+        const stateTable = await resolveStateTable(clients);
+        const outputs = readOutputs() ?? {};
+        for (const pipeline of defaultPipelines) {
+          const spec = pipeline.spec;
+          const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
+          const stream = outputs[`StreamName${scope}`] ?? spec.source.stream;
+          process.stdout.write(`${describeStatus(await readPipelineStatus(clients, spec, { stateTable, bucket, stream }))}\n`);
+        }
+      }),
+    );
+}

@@ -1,0 +1,113 @@
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { AwsClients } from '../../functions/adapters/aws';
+import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
+import type { PipelineSpec } from '../../functions/core/types';
+import { BucketCounter, type BucketCounts } from './bucketCounters';
+import { NotRunningError } from './errors';
+import { readOutputs } from './localTarget';
+
+/** One shard as `status` shows it. */
+export interface ShardStatus {
+  readonly shardId: string;
+  /** Records on the stream after the last applied one (counted up to `maxPending`). */
+  readonly pendingRecords: number;
+  /** How far behind the tip the pipeline's position is (Kinesis `MillisBehindLatest`). */
+  readonly iteratorAgeMs: number;
+  /** Shard watermark (max event time − maxOutOfOrderness), epoch ms; null before any event time. */
+  readonly watermark: number | null;
+  /** Processing time of the last record applied, epoch ms; null if none yet. */
+  readonly lastActivity: number | null;
+}
+
+/** What `shardflow status` reports for one pipeline. */
+export interface PipelineStatus {
+  readonly pipeline: string;
+  readonly stream: string;
+  readonly shards: readonly ShardStatus[];
+  /** The watermark up to which windows have been closed; null before the first close. */
+  readonly closedWatermark: number | null;
+  /** Window items not yet emitted (open or emitting). */
+  readonly openWindows: number;
+  readonly counts: BucketCounts;
+}
+
+/** Strips the zero padding the state store adds to sequence numbers. */
+export function unpadSequence(padded: string): string {
+  const stripped = padded.replace(/^0+/, '');
+  return stripped === '' ? '0' : stripped;
+}
+
+/** The state table: the recorded `StateTableName` output, else the one table whose name says so. */
+export async function resolveStateTable(clients: AwsClients): Promise<string> {
+  const recorded = readOutputs()?.StateTableName;
+  if (recorded !== undefined) return recorded;
+  const { TableNames = [] } = await clients.dynamoDb.send(new ListTablesCommand({}));
+  const candidates = TableNames.filter((n) => /statetable/i.test(n));
+  if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0];
+  throw new NotRunningError(
+    candidates.length === 0 ? 'No state table found: deploy first with "npm start -- --keep"' : `Several state tables found (${candidates.join(', ')})`,
+  );
+}
+
+async function shardBacklog(kinesis: KinesisClient, stream: string, shardId: string, after: string | undefined, maxPending: number) {
+  const { ShardIterator } = await kinesis.send(
+    new GetShardIteratorCommand({
+      StreamName: stream,
+      ShardId: shardId,
+      ...(after === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
+    }),
+  );
+  let iterator = ShardIterator;
+  let pending = 0;
+  let iteratorAgeMs: number | undefined;
+  for (let page = 0; iterator !== undefined && pending < maxPending && page < 20; page++) {
+    const response = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+    iteratorAgeMs ??= response.MillisBehindLatest ?? 0;
+    const records = response.Records ?? [];
+    pending += records.length;
+    if (records.length === 0) break;
+    iterator = response.NextShardIterator;
+  }
+  return { pending, iteratorAgeMs: iteratorAgeMs ?? 0 };
+}
+
+/**
+ * Reads a deployed pipeline's progress: shard progress items and open windows from the state table,
+ * the backlog after each shard's applied position from Kinesis, and the side-output counts from the
+ * results bucket.
+ */
+export async function readPipelineStatus(
+  clients: AwsClients,
+  spec: PipelineSpec,
+  where: { readonly stateTable: string; readonly bucket: string; readonly stream: string },
+  maxPending = 100_000,
+): Promise<PipelineStatus> {
+  const store = new DynamoDBStateStore({ tableName: where.stateTable, client: clients.dynamoDb, cacheSize: 0 });
+  const progress = await store.readProgress(spec.name);
+  const byShard = new Map(progress.shards.map((s) => [s.shardId, s]));
+  const { Shards = [] } = await clients.kinesis.send(new ListShardsCommand({ StreamName: where.stream }));
+  const shards: ShardStatus[] = [];
+  for (const shard of Shards) {
+    const shardId = shard.ShardId ?? '';
+    const applied = byShard.get(shardId);
+    const last = applied === undefined || /^0*$/.test(applied.lastSequence) ? undefined : unpadSequence(applied.lastSequence);
+    const backlog = await shardBacklog(clients.kinesis, where.stream, shardId, last, maxPending);
+    shards.push({
+      shardId,
+      pendingRecords: backlog.pending,
+      iteratorAgeMs: backlog.iteratorAgeMs,
+      watermark: applied?.watermark ?? null,
+      lastActivity: applied?.lastActivity ?? null,
+    });
+  }
+  const open = await store.listDueWindows(spec.name, Number.MAX_SAFE_INTEGER, 10_000);
+  return {
+    pipeline: spec.name,
+    stream: where.stream,
+    shards,
+    closedWatermark: progress.pipeline?.closedWatermark ?? null,
+    openWindows: open.length,
+    counts: await new BucketCounter(clients.s3, where.bucket).counts(),
+  };
+}
