@@ -52,4 +52,24 @@ describe('TemplateResolver', () => {
     expect(plan.unsupported).toEqual([{ logicalId: 'Topic', type: 'AWS::SNS::Topic' }]);
     expect(plan.ignored).toEqual([{ logicalId: 'Meta', type: 'AWS::CDK::Metadata' }]);
   });
+
+  it('when an EventBridge Scheduler schedule targets a function, it exposes the tick with its rate and input', () => {
+    const withSchedule: CfnTemplate = {
+      Resources: {
+        Tick: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Bucket: 'b', S3Key: 'k.zip' }, Handler: 'tick.handler' } },
+        Every5: {
+          Type: 'AWS::Scheduler::Schedule',
+          Properties: { ScheduleExpression: 'rate(5 minutes)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: { 'Fn::GetAtt': ['Tick', 'Arn'] }, RoleArn: 'r', Input: '{"tick":true}' } },
+        },
+        Nightly: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED', Targets: [{ Arn: { 'Fn::GetAtt': ['Tick', 'Arn'] }, Id: 't' }] } },
+      },
+    };
+    const plan = planDeployment(withSchedule, { stackName: 'Shop' }, () => '/bundles/tick');
+    const functionName = plan.functions[0]?.functionName;
+    expect(plan.functions[0]).toMatchObject({ entryFile: '/bundles/tick/tick.js', exportName: 'handler' });
+    expect(plan.schedules).toEqual([
+      { logicalId: 'Every5', expression: 'rate(5 minutes)', rateMs: 300_000, functionName, input: '{"tick":true}', enabled: true },
+      { logicalId: 'Nightly', expression: 'cron(0 3 * * ? *)', functionName, enabled: false },
+    ]);
+  });
 });
