@@ -4,6 +4,7 @@
  * `BatchProcessor` over the DynamoDB state store and the S3 results bucket. Built once per Lambda
  * instance, so the state store's warm cache survives between invocations.
  */
+import { ListShardsCommand, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
 import { pipelines } from '../pipelines';
+import { kinesisClient } from './aws';
 import { DynamoDBStateStore } from './DynamoDBStateStore';
 import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
@@ -31,6 +33,8 @@ const configSchema = z.object({
   [ENV.PIPELINE]: z.string().min(1),
   [ENV.STATE_TABLE]: z.string().min(3).max(255),
   [ENV.RESULTS_BUCKET]: z.string().min(3).max(63),
+  /** Only the tick needs it (to register shards that have delivered nothing yet). */
+  [ENV.STREAM_NAME]: z.string().min(1).max(2048).optional(),
 });
 
 /** Everything a handler needs, built once at module load. */
@@ -44,6 +48,8 @@ export interface OperatorRuntime {
   recordStore(before: StateStoreStats, watermark: EpochMillis): void;
   /** Adds a batch's counters to `metrics`. */
   recordBatch(result: BatchResult): void;
+  /** Ids of the source stream's open shards (ListShards), or undefined when no stream is configured. */
+  listOpenShards(): Promise<string[] | undefined>;
 }
 
 /**
@@ -70,6 +76,20 @@ export function createOperatorRuntime(service: string, env: Readonly<Record<stri
       metrics.addMetric(METRIC.STATE_REQUESTS, MetricUnit.Count, store.stats.requests - before.requests);
       metrics.addMetric(METRIC.CONFLICTS, MetricUnit.Count, store.stats.conflicts - before.conflicts);
       if (Number.isFinite(watermark)) metrics.addMetric(METRIC.WATERMARK_LAG, MetricUnit.Milliseconds, Math.max(0, Date.now() - watermark));
+    },
+    async listOpenShards() {
+      const stream = config[ENV.STREAM_NAME];
+      if (stream === undefined) return undefined;
+      const ids: string[] = [];
+      let token: string | undefined;
+      do {
+        const page: ListShardsCommandOutput = await kinesisClient().send(
+          new ListShardsCommand(token !== undefined ? { NextToken: token } : stream.startsWith('arn:') ? { StreamARN: stream } : { StreamName: stream }),
+        );
+        for (const shard of page.Shards ?? []) if (shard.ShardId !== undefined && shard.SequenceNumberRange?.EndingSequenceNumber === undefined) ids.push(shard.ShardId);
+        token = page.NextToken;
+      } while (token !== undefined);
+      return ids;
     },
     recordBatch(result) {
       metrics.addMetric(METRIC.RECORDS_IN, MetricUnit.Count, result.recordsIn);

@@ -16,7 +16,8 @@ export interface TickResult {
 export const handler = async (): Promise<TickResult> => {
   const before = { ...runtime.store.stats };
   try {
-    const result = await runtime.processor.tick();
+    const shardIds = await runtime.listOpenShards();
+    const result = await runtime.processor.tick(undefined, shardIds === undefined ? {} : { shardIds });
     runtime.metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
     runtime.recordStore(before, result.watermark);
     runtime.logger.info('Tick done', { watermark: result.watermark, windowsEmitted: result.windowsEmitted });

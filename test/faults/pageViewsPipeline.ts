@@ -31,6 +31,8 @@ export interface PageViewsOptions {
   readonly allowedLatenessMs?: number;
   readonly maxOutOfOrdernessMs?: number;
   readonly idleTimeoutMs?: number;
+  /** Provisioned shard count (the watermark waits for that many shards). @default undefined (on-demand) */
+  readonly shards?: number;
 }
 
 function isPageView(value: unknown): value is PageView {
@@ -52,7 +54,7 @@ function toState(json: Readonly<Record<string, Json>>): ViewState {
 export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipeline {
   const spec: PipelineSpec = {
     name: options.name ?? 'page-views',
-    source: { stream: 'page-views', shards: 4 },
+    source: { stream: 'page-views', ...(options.shards !== undefined ? { shards: options.shards } : {}) },
     window: { kind: 'tumbling', sizeMs: WINDOW_MS },
     time: { allowedLatenessMs: options.allowedLatenessMs ?? 0, maxOutOfOrdernessMs: options.maxOutOfOrdernessMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 3_600_000 },
     sink: { table: 'page_views_by_user' },

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createClients } from '../../functions/adapters/aws';
+import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ENV } from '../../functions/core/constants';
 import { useLocalCloud } from '../helpers/localCloud';
 import { createBucket, createStateTable, mirrorPrefix } from '../faults/localResources';
@@ -63,6 +65,10 @@ describe('operator and tick handlers on the local cloud', () => {
     expect(await operator(batch)).toEqual({ batchItemFailures: [] });
     // An event 2 minutes later moves the shard watermark past end + 30 s lateness of the first minute.
     expect(await operator({ Records: [kinesisRecord(63, pageEvent(63, '/c', T0 + 120_000))] })).toEqual({ batchItemFailures: [] });
+    // page-activity is provisioned with 2 shards: nothing closes until the second one reports too.
+    expect(await mirrorPrefix(createClients().s3, BUCKET, 'results/', dir)).toEqual([]);
+    const second = { ...kinesisRecord(1, pageEvent(64, '/c', T0 + 120_000)), eventID: 'shardId-000000000001:1' };
+    expect(await operator({ Records: [second] })).toEqual({ batchItemFailures: [] });
     await expect(tick()).resolves.toMatchObject({ windowsEmitted: 0 });
 
     const s3 = createClients().s3;
@@ -72,7 +78,7 @@ describe('operator and tick handlers on the local cloud', () => {
     const rejected = await mirrorPrefix(s3, BUCKET, 'rejected/', dir);
     expect(rejected).toHaveLength(1);
     const clean = await mirrorPrefix(s3, BUCKET, 'clean/', dir);
-    expect(clean).toHaveLength(2);
+    expect(clean).toHaveLength(3);
 
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
@@ -83,8 +89,8 @@ describe('operator and tick handlers on the local cloud', () => {
         return [page, BigInt(T0), BigInt(mine.length), BigInt(mine.filter((e) => e.action === 'purchase').length), mine.reduce((s, e) => s + e.revenue, 0), Math.max(...mine.map((e) => e.durationMs))];
       });
       expect(rows).toEqual(expected);
-      const archived = (await connection.runAndReadAll(`SELECT count(*), count(DISTINCT sequenceNumber) FROM read_json_auto('${dir}/clean/**/*.jsonl')`)).getRows();
-      expect(archived).toEqual([[61n, 61n]]);
+      const archived = (await connection.runAndReadAll(`SELECT count(*), count(DISTINCT (shardId, sequenceNumber)) FROM read_json_auto('${dir}/clean/**/*.jsonl')`)).getRows();
+      expect(archived).toEqual([[62n, 62n]]);
     } finally {
       connection.closeSync();
       db.closeSync();
@@ -103,5 +109,34 @@ describe('operator and tick handlers on the local cloud', () => {
     process.env[ENV.STATE_TABLE] = saved;
     const batch: KinesisStreamEvent = { Records: [kinesisRecord(500, pageEvent(1, '/x', T0)), kinesisRecord(501, pageEvent(2, '/x', T0))] };
     expect(await broken?.(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: '500' }] });
+  });
+
+  test('when the tick knows the source stream, it registers shards that have delivered nothing so they hold the watermark until idle', async () => {
+    const { kinesis } = createClients();
+    const stream = `tick-source-${process.pid}`;
+    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }));
+    const deadline = Date.now() + 30_000;
+    while ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') {
+      if (Date.now() > deadline) throw new Error('stream not ACTIVE');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const table = `tick-state-${process.pid}`;
+    await createStateTable(createClients().dynamoDb, table);
+    const saved = { table: process.env[ENV.STATE_TABLE], stream: process.env[ENV.STREAM_NAME] };
+    Object.assign(process.env, { [ENV.STATE_TABLE]: table, [ENV.STREAM_NAME]: stream });
+    let isolatedTick: typeof tick | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      isolatedTick = (require('../../functions/handlers/tick') as typeof import('../../functions/handlers/tick')).handler;
+    });
+    process.env[ENV.STATE_TABLE] = saved.table;
+    if (saved.stream === undefined) delete process.env[ENV.STREAM_NAME];
+    else process.env[ENV.STREAM_NAME] = saved.stream;
+    await expect(isolatedTick?.()).resolves.toEqual({ watermark: null, windowsEmitted: 0 });
+    const progress = await new DynamoDBStateStore({ tableName: table, client: createClients().dynamoDb }).readProgress('page-activity');
+    expect(progress.shards.map((s) => [s.shardId, s.watermark, s.version])).toEqual([
+      ['shardId-000000000000', null, 1],
+      ['shardId-000000000001', null, 1],
+    ]);
   });
 });

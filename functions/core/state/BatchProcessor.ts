@@ -94,12 +94,15 @@ export class BatchProcessor {
   readonly #concurrency: number;
   readonly #maxEmitPerPass: number;
   readonly #conflictBackoff: (attempt: number) => Promise<void>;
+  /** Provisioned shard count of the source: the watermark waits until that many shards are known. */
+  readonly #expectedShards: number;
   /** Earliest close time of any window this instance knows to be open; -Infinity forces a look. */
   #nextCloseAt: EpochMillis = -Infinity;
 
   public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
     this.#deps = deps;
     this.#name = deps.pipeline.spec.name;
+    this.#expectedShards = deps.pipeline.spec.source.shards ?? 0;
     if (deps.pipeline.spec.window.kind === 'session') {
       // Stored sessions would have to be merged with overlapping new ones (and their items deleted);
       // until that exists, refuse rather than emit split sessions.
@@ -140,11 +143,30 @@ export class BatchProcessor {
    * window and finishes emissions a crash left in `emitting`. `watermarkOverride` (e.g. +Infinity at the
    * end of bounded input) closes everything up to it.
    */
-  public async tick(watermarkOverride?: EpochMillis): Promise<CloseResult> {
-    const snapshot = await this.#deps.store.readProgress(this.#name);
-    const watermark = watermarkOverride ?? effectiveWatermark(snapshot, this.#deps.clock.now(), this.#deps.pipeline.spec.time.idleTimeoutMs);
+  public async tick(watermarkOverride?: EpochMillis, options: { readonly shardIds?: readonly string[] } = {}): Promise<CloseResult> {
+    let snapshot = await this.#deps.store.readProgress(this.#name);
+    const unknown = (options.shardIds ?? []).filter((id) => !snapshot.shards.some((shard) => shard.shardId === id));
+    if (unknown.length > 0) {
+      await this.#registerShards(unknown);
+      snapshot = await this.#deps.store.readProgress(this.#name);
+    }
+    const watermark = watermarkOverride ?? effectiveWatermark(snapshot, this.#deps.clock.now(), this.#deps.pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
     const windowsEmitted = await this.#closeDue(watermark);
     return { watermark, windowsEmitted };
+  }
+
+  /**
+   * Creates progress items for shards that have delivered nothing yet: they hold the watermark back
+   * until they go idle, instead of being absent and finding their windows closed.
+   */
+  async #registerShards(shardIds: readonly string[]): Promise<void> {
+    const now = this.#deps.clock.now();
+    await mapWithConcurrency(shardIds, this.#concurrency, async (shardId) => {
+      const progress: ShardProgress = { pipeline: this.#name, shardId, watermark: null, maxEventTime: null, lastSequence: NO_SEQUENCE, archivedSequence: NO_SEQUENCE, lastActivity: now, closed: false, version: 1 };
+      await this.#deps.store.writeShardProgress(progress, undefined).catch((error: unknown) => {
+        if (!(error instanceof StateConflictError)) throw error; // registered meanwhile by its first batch
+      });
+    });
   }
 
   async #applyRecords(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted' | 'conflicts'>> {
@@ -156,10 +178,10 @@ export class BatchProcessor {
     const duplicates = records.length - fresh.length;
     const base = { recordsIn: records.length, duplicates };
     if (fresh.length === 0) {
-      return { ...base, rejected: 0, late: 0, windowsWritten: 0, watermark: effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs) };
+      return { ...base, rejected: 0, late: 0, windowsWritten: 0, watermark: effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards) };
     }
 
-    const closedWatermark = effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs);
+    const closedWatermark = effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
     const prepared = pipeline.prepare(fresh, { closedWatermark });
     const lateRefs = prepared.late.map((late) => ({ key: late.key, window: { start: late.windowStart, end: late.windowEnd } }));
     const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs]);
@@ -183,7 +205,7 @@ export class BatchProcessor {
 
     await this.#writeSideOutputs(fresh, prepared, late, progressByShard);
     const updated = await this.#writeProgress(fresh, prepared, progressByShard, now);
-    const watermark = effectiveWatermark({ shards: updated, pipeline: snapshot.pipeline }, now, pipeline.spec.time.idleTimeoutMs);
+    const watermark = effectiveWatermark({ shards: updated, pipeline: snapshot.pipeline }, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
     return { ...base, rejected: prepared.rejected.length, late: late.length, windowsWritten: partials.length, watermark };
   }
 

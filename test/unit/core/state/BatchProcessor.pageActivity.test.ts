@@ -27,8 +27,10 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
     const [item] = store.allWindows();
     expect(item?.records).toBe(2);
     expect(item?.seenIds).toHaveLength(2);
-    // Watermark = max event time − 10 s out-of-orderness must pass end + 30 s lateness.
+    // Watermark = max event time − 10 s out-of-orderness must pass end + 30 s lateness, on both shards.
     await processor.apply([event(4, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000)]);
+    expect([...objects.objects.keys()].filter((k) => k.startsWith('results/'))).toEqual([]);
+    await processor.apply([{ ...event(1, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000), shardId: 'shardId-000000000001' }]);
     const rows = [...objects.objects.keys()].filter((k) => k.startsWith('results/page_activity_minutely/dt=2026-01-02/hour=03/')).map((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]);
     expect(rows).toEqual([[expect.objectContaining({ page: '/home', window_start: T0, window_end: T0 + 60_000, events: 2, purchases: 2, revenue: 12 })]]);
   });

@@ -176,4 +176,20 @@ describe('BatchProcessor', () => {
     expect(puts).toBe(8);
     expect([...tables.windows.values()].every((w) => w.item.status === 'emitted')).toBe(true);
   });
+
+  test('when a provisioned shard has not reported yet, windows wait until the tick registers it and it goes idle', async () => {
+    let now = T0;
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const pipeline = pageViewsPipeline({ shards: 2, idleTimeoutMs: 30_000 });
+    const processor = new BatchProcessor({ pipeline, store: new InMemoryStateStore({ tables }), objects, encoder: jsonEncoder, clock: { now: () => now } });
+    await processor.apply([rawRecord(SHARD, 1, { id: 'a', user: 'alice', ms: 1, ts: T0 }), rawRecord(SHARD, 2, { id: 'b', user: 'bob', ms: 1, ts: T0 + 5 * WINDOW_MS })]);
+    expect(results(objects)).toEqual([]);
+    await processor.tick(undefined, { shardIds: [SHARD, 'shardId-000000000001'] });
+    expect(results(objects)).toEqual([]);
+    now += 31_000;
+    const closed = await processor.tick(undefined, { shardIds: [SHARD, 'shardId-000000000001'] });
+    expect(closed.windowsEmitted).toBe(1);
+    expect(results(objects)).toEqual([expect.objectContaining({ user: 'alice', views: '1' })]);
+  });
 });
