@@ -16,7 +16,7 @@ export type {
   SeenIdsLookup,
   ShardBatchSummary,
 } from './engine/types';
-export { padSequence, isValidSequence } from './sequence';
+export { padSequence, isValidSequence, normalizeSequence, sequenceGreater } from './sequence';
 export { parseDuration } from './duration';
 export { closeTime, isWindowClosed } from './windows/windowSpecs';
 export { tumblingWindow, tumblingWindowStart } from './windows/tumblingWindow';
