@@ -11,13 +11,17 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** Options of {@link DuckDbQueryEngine.open}. */
 export interface DuckDbQueryEngineOptions {
-  /** Local directory laid out like the results bucket (`results/<table>/dt=…/hour=…/*.parquet`). */
+  /**
+   * Local directory laid out like the results bucket (`results/<table>/dt=…/hour=…/*.parquet`, and
+   * optionally `rejected/…/*.jsonl` and `late/…/*.jsonl`).
+   */
   readonly dataDir: string;
 }
 
 /**
  * DuckDB over a local mirror of the results bucket: one view per result table (hive partitioning
- * gives the `dt` and `hour` columns), plus Athena/Trino compatibility macros.
+ * gives the `dt` and `hour` columns), views `rejected` and `late` over the side outputs when they were
+ * mirrored, plus Athena/Trino compatibility macros.
  *
  * @example
  * const engine = await DuckDbQueryEngine.open({ dataDir });
@@ -45,7 +49,17 @@ export class DuckDbQueryEngine {
           `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
         );
       }
-      return new DuckDbQueryEngine(instance, connection, tables);
+      // The side outputs (JSON Lines) as views `rejected` and `late`, for troubleshooting with SQL.
+      const sideViews: string[] = [];
+      for (const [view, prefix] of [['rejected', BUCKET_PREFIX.REJECTED], ['late', BUCKET_PREFIX.LATE]] as const) {
+        if (tables.includes(view) || !(await containsFiles(join(options.dataDir, prefix), '.jsonl'))) continue;
+        const glob = join(options.dataDir, prefix, '**', '*.jsonl').replace(/'/g, "''");
+        await connection.run(
+          `CREATE OR REPLACE VIEW "${view}" AS SELECT * FROM read_json_auto('${glob}', format = 'newline_delimited', union_by_name = true, hive_partitioning = true)`,
+        );
+        sideViews.push(view);
+      }
+      return new DuckDbQueryEngine(instance, connection, [...tables, ...sideViews]);
     } catch (error) {
       connection.closeSync();
       instance.closeSync();
@@ -107,14 +121,18 @@ async function resultTables(dataDir: string): Promise<string[]> {
   const tables: string[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || !TABLE_NAME.test(entry.name)) continue;
-    if (await containsParquet(join(dataDir, BUCKET_PREFIX.RESULTS, entry.name))) tables.push(entry.name);
+    if (await containsFiles(join(dataDir, BUCKET_PREFIX.RESULTS, entry.name), '.parquet')) tables.push(entry.name);
   }
   return tables.sort();
 }
 
-async function containsParquet(dir: string): Promise<boolean> {
-  const files = await readdir(dir, { recursive: true });
-  return files.some((f) => f.endsWith('.parquet'));
+async function containsFiles(dir: string, suffix: string): Promise<boolean> {
+  try {
+    const files = await readdir(dir, { recursive: true });
+    return files.some((f) => f.endsWith(suffix));
+  } catch {
+    return false;
+  }
 }
 
 /** JSON-friendly value: exact integers stay numbers while safe, decimals become numbers, the rest text. */

@@ -15,8 +15,9 @@ export interface QueryResultsOptions {
 }
 
 /**
- * Mirrors `results/` of the bucket to a temporary directory, runs each SQL statement on DuckDB over
- * it (one view per result table), and removes the directory again.
+ * Mirrors `results/` (and the `rejected/` and `late/` side outputs) of the bucket to a temporary
+ * directory, runs each SQL statement on DuckDB over it (one view per result table, plus `rejected` and
+ * `late`), and removes the directory again.
  *
  * @example
  * const [answer] = await queryResults({ s3: s3Client(), bucket }, ['SELECT count(*) FROM page_activity']);
@@ -25,6 +26,9 @@ export async function queryResults(options: QueryResultsOptions, statements: rea
   const dir = await mkdtemp(join(tmpdir(), 'shardflow-query-'));
   try {
     await mirrorBucket({ s3: options.s3, bucket: options.bucket, prefix: BUCKET_PREFIX.RESULTS, dir });
+    for (const prefix of [BUCKET_PREFIX.REJECTED, BUCKET_PREFIX.LATE]) {
+      await mirrorBucket({ s3: options.s3, bucket: options.bucket, prefix, dir, suffix: '.jsonl' });
+    }
     const engine = await DuckDbQueryEngine.open({ dataDir: dir });
     try {
       const results: QueryResult[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDbQueryEngine } from '../../../../localstack/query/DuckDbQueryEngine';
@@ -29,6 +29,11 @@ describe('DuckDbQueryEngine', () => {
       { name: 'events', type: 'INT64', data: [7] },
       { name: 'revenue', type: 'DOUBLE', data: [30.25] },
     ]);
+    mkdirSync(join(dir, 'rejected', 'clickstream', 'dt=2026-01-01', 'hour=12'), { recursive: true });
+    writeFileSync(
+      join(dir, 'rejected', 'clickstream', 'dt=2026-01-01', 'hour=12', 'shard-1-2.jsonl'),
+      '{"reason":"INVALID_JSON","detail":"x","shardId":"s0","sequenceNumber":"1"}\n{"reason":"SCHEMA_VIOLATION","detail":"y","shardId":"s0","sequenceNumber":"2"}\n',
+    );
     // Not a result table name DuckDB may see: ignored, never interpolated into SQL.
     writeParquetFixture(join(dir, 'results', 'bad name"; drop', 'x.parquet'), [{ name: 'a', type: 'INT64', data: [1] }]);
     engine = await DuckDbQueryEngine.open({ dataDir: dir });
@@ -40,7 +45,7 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('when results exist, it creates one view per valid table name with hive partition columns', async () => {
-    expect(engine.tables).toEqual(['page_activity']);
+    expect(engine.tables).toEqual(['page_activity', 'rejected']);
     const { columns, rows } = await engine.query(
       'SELECT page, sum(events) AS events, sum(revenue) AS revenue, min(dt) AS dt, min(hour) AS hour FROM page_activity GROUP BY page ORDER BY page',
     );
@@ -48,6 +53,14 @@ describe('DuckDbQueryEngine', () => {
     expect(rows).toEqual([
       ['/', 17, 42.75, '2026-01-01', 12],
       ['/cart', 3, 0, '2026-01-01', 12],
+    ]);
+  });
+
+  it('when rejected records were mirrored, they can be queried through the rejected view', async () => {
+    const { rows } = await engine.query('SELECT reason, count(*) AS n FROM rejected GROUP BY reason ORDER BY reason');
+    expect(rows).toEqual([
+      ['INVALID_JSON', 1],
+      ['SCHEMA_VIOLATION', 1],
     ]);
   });
 
