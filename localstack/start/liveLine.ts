@@ -21,7 +21,7 @@ export function createLiveLine(stream: NodeJS.WriteStream = process.stdout, inte
       current = text;
       printedCurrent = false;
       if (tty) {
-        stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns ?? 120) - 1))}`);
+        stream.write(`\r\x1b[2K${text.slice(0, Math.max(20, (stream.columns || 120) - 1))}`);
         return;
       }
       const now = performance.now();

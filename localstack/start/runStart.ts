@@ -63,7 +63,7 @@ function defaultPipeline(): CompiledPipeline<unknown> {
 function describeLag(session: LocalSession): string {
   return session
     .lag()
-    .map((l) => `${l.shardId.replace(/^shardId-0*/, 's')}:${Math.round(l.iteratorAgeMs / 1000)}s/${l.pendingRecords}`)
+    .map((l) => `${/^shardId-\d+$/.test(l.shardId) ? `shard${Number(l.shardId.slice(8))}` : l.shardId} ${l.pendingRecords} pending/${Math.round(l.iteratorAgeMs / 1000)}s`)
     .join(' ');
 }
 
@@ -139,7 +139,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     const render = (): void =>
       live.update(
         `sent ${sent}/${totals.records} | processed ${session.processedRecords()} | rejected ${counts.rejected} | ` +
-          `late ${counts.late} | windows ${counts.windowsEmitted} | lag ${describeLag(session) || '-'}`,
+          `late ${counts.late} | windows ${counts.windowsEmitted} | ${describeLag(session) || 'no shards yet'}`,
       );
     const poller = (async () => {
       while (polling) {
