@@ -1,0 +1,67 @@
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { BatchApplyError } from '../../../functions/core/state/errors';
+
+/** The runtime double the handler gets instead of DynamoDB, S3 and Powertools (built inside the hoisted factory). */
+function runtimeDouble() {
+  return {
+    processor: { apply: jest.fn() },
+    store: { stats: { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 } },
+    logger: { warn: jest.fn(), error: jest.fn(), info: jest.fn() },
+    metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
+    recordBatch: jest.fn(),
+    recordStore: jest.fn(),
+    listOpenShards: jest.fn(),
+  };
+}
+jest.mock('../../../functions/adapters/operatorRuntime', () => {
+  const double = runtimeDouble();
+  return { createOperatorRuntime: () => double, double };
+});
+const runtime = jest.requireMock<{ double: ReturnType<typeof runtimeDouble> }>('../../../functions/adapters/operatorRuntime').double;
+
+// Imported after the mock is registered (jest hoists jest.mock above imports).
+import { handler } from '../../../functions/handlers/operator';
+
+const event = (...seqs: string[]): KinesisStreamEvent => ({
+  Records: seqs.map((seq) => ({
+    eventID: `shardId-000000000000:${seq}`,
+    eventName: 'aws:kinesis:record',
+    eventSource: 'aws:kinesis',
+    eventVersion: '1.0',
+    eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+    awsRegion: 'us-east-1',
+    invokeIdentityArn: 'arn:aws:iam::000000000000:role/r',
+    kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: seq, data: 'e30=', approximateArrivalTimestamp: 1 },
+  })),
+});
+
+const ok = { recordsIn: 2, duplicates: 0, rejected: 0, late: 0, windowsWritten: 1, windowsEmitted: 0, conflicts: 0, watermark: 5 };
+
+describe('operator handler', () => {
+  beforeEach(() => jest.clearAllMocks());
+
+  test('when the batch applies, it returns no failures and records metrics', async () => {
+    runtime.processor.apply.mockResolvedValue(ok);
+    await expect(handler(event('7', '8'))).resolves.toEqual({ batchItemFailures: [] });
+    expect(runtime.processor.apply).toHaveBeenCalledWith([expect.objectContaining({ sequenceNumber: '7', shardId: 'shardId-000000000000' }), expect.objectContaining({ sequenceNumber: '8' })]);
+    expect(runtime.recordBatch).toHaveBeenCalledWith(ok);
+    expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
+  test('when infrastructure fails before the records are in, it reports the batch from its first record', async () => {
+    runtime.processor.apply.mockRejectedValue(new BatchApplyError('down', false));
+    await expect(handler(event('7', '8'))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: '7' }] });
+    expect(runtime.logger.error).toHaveBeenCalledTimes(1);
+    expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
+  test('when only emission fails after the records are in, it reports success and warns', async () => {
+    runtime.processor.apply.mockRejectedValue(new BatchApplyError('emit', true));
+    await expect(handler(event('7'))).resolves.toEqual({ batchItemFailures: [] });
+    expect(runtime.logger.warn).toHaveBeenCalledTimes(1);
+  });
+
+  test('when the event is not a Kinesis event, it throws so Lambda retries and alarms on errors', async () => {
+    await expect(handler({ Records: [{}] } as unknown as KinesisStreamEvent)).rejects.toThrow();
+  });
+});

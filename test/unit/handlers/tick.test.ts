@@ -1,0 +1,46 @@
+function runtimeDouble() {
+  return {
+    processor: { tick: jest.fn() },
+    store: { stats: { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 } },
+    logger: { warn: jest.fn(), error: jest.fn(), info: jest.fn() },
+    metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
+    recordBatch: jest.fn(),
+    recordStore: jest.fn(),
+    listOpenShards: jest.fn(),
+  };
+}
+jest.mock('../../../functions/adapters/operatorRuntime', () => {
+  const double = runtimeDouble();
+  return { createOperatorRuntime: () => double, double, METRIC: { WINDOWS_EMITTED: 'WindowsEmitted' } };
+});
+const runtime = jest.requireMock<{ double: ReturnType<typeof runtimeDouble> }>('../../../functions/adapters/operatorRuntime').double;
+
+import { handler } from '../../../functions/handlers/tick';
+
+describe('tick handler', () => {
+  beforeEach(() => jest.clearAllMocks());
+
+  test('when the stream lists shards, it passes them to the tick and reports what was emitted', async () => {
+    runtime.listOpenShards.mockResolvedValue(['shardId-000000000000', 'shardId-000000000001']);
+    runtime.processor.tick.mockResolvedValue({ watermark: 1_000, windowsEmitted: 3 });
+    await expect(handler()).resolves.toEqual({ watermark: 1_000, windowsEmitted: 3 });
+    expect(runtime.processor.tick).toHaveBeenCalledWith(undefined, { shardIds: ['shardId-000000000000', 'shardId-000000000001'] });
+    expect(runtime.metrics.addMetric).toHaveBeenCalledWith('WindowsEmitted', 'Count', 3);
+    expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
+  test('when no watermark exists yet, it reports null instead of -Infinity', async () => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    runtime.processor.tick.mockResolvedValue({ watermark: -Infinity, windowsEmitted: 0 });
+    await expect(handler()).resolves.toEqual({ watermark: null, windowsEmitted: 0 });
+    expect(runtime.processor.tick).toHaveBeenCalledWith(undefined, {});
+  });
+
+  test('when the tick fails, it logs and rethrows so the schedule retries', async () => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    runtime.processor.tick.mockRejectedValue(new Error('throttled'));
+    await expect(handler()).rejects.toThrow('throttled');
+    expect(runtime.logger.error).toHaveBeenCalledTimes(1);
+    expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+});
