@@ -1,0 +1,105 @@
+/**
+ * `shardflow send` against the embedded local cloud: JSON Lines, CSV and Parquet files land on the
+ * stream, one Kinesis record per input record, keyed by the chosen field.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  waitUntilStreamExists,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
+import { createClients } from '../../functions/adapters/aws';
+import { useLocalCloud } from '../helpers/localCloud';
+import { writeParquetFixture } from '../unit/localstack/query/parquetFixture';
+
+const ROOT = join(__dirname, '../..');
+
+function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'localstack/cli/main.ts'), ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('shardflow send', () => {
+  const cloud = useLocalCloud();
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sf-send-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function streamRecords(stream: string): Promise<_Record[]> {
+    const { kinesis } = createClients();
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+    const records: _Record[] = [];
+    for (const shard of Shards) {
+      const { ShardIterator } = await kinesis.send(
+        new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+      let iterator = ShardIterator;
+      for (let i = 0; iterator !== undefined && i < 20; i++) {
+        const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
+        records.push(...(page.Records ?? []));
+        if ((page.Records ?? []).length === 0) break;
+        iterator = page.NextShardIterator;
+      }
+    }
+    return records;
+  }
+
+  async function createStream(name: string): Promise<void> {
+    const { kinesis } = createClients();
+    await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
+    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30 }, { StreamName: name });
+  }
+
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, AWS_ENDPOINT_URL: cloud().endpoint, SHARDFLOW_STATE_DIR: dir });
+
+  it('when a JSON Lines file is sent with --key, every line becomes one record with that partition key', async () => {
+    await createStream('send-jsonl');
+    const lines = Array.from({ length: 1203 }, (_, i) => JSON.stringify({ id: i, user: `u${i % 5}` }));
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(file, `${lines.join('\n')}\n{broken\n`);
+    const result = await cli(['send', file, '--stream', 'send-jsonl', '--key', 'user'], env());
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('sent 1204 records to send-jsonl');
+    const records = await streamRecords('send-jsonl');
+    const payloads = records.map((r) => new TextDecoder().decode(r.Data));
+    expect(payloads.sort()).toEqual([...lines, '{broken'].sort());
+    const keyOf = new Map(records.map((r) => [new TextDecoder().decode(r.Data), r.PartitionKey]));
+    expect(keyOf.get(lines[7] as string)).toBe('u2');
+    expect(keyOf.get('{broken')).toBe('record-1203');
+  }, 60_000);
+
+  it('when CSV and Parquet files are sent, each row arrives as a JSON object', async () => {
+    await createStream('send-tabular');
+    const csv = join(dir, 'rows.csv');
+    writeFileSync(csv, 'id,page,amount\n1,/,2.5\n2,/cart,\n');
+    const parquet = join(dir, 'rows.parquet');
+    writeParquetFixture(parquet, [
+      { name: 'id', type: 'INT64', data: [3] },
+      { name: 'page', type: 'STRING', data: ['/help'] },
+    ]);
+    for (const file of [csv, parquet]) {
+      const result = await cli(['send', file, '--stream', 'send-tabular', '--key', 'page', '--rate', '100'], env());
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    }
+    const values = (await streamRecords('send-tabular')).map((r) => JSON.parse(new TextDecoder().decode(r.Data)) as object);
+    expect(values).toEqual(
+      expect.arrayContaining([{ id: 1, page: '/', amount: 2.5 }, { id: 2, page: '/cart', amount: null }, { id: 3, page: '/help' }]),
+    );
+    expect(values).toHaveLength(3);
+  }, 60_000);
+});
