@@ -52,18 +52,29 @@ export class MappingRunner {
   private loop: Promise<void> = Promise.resolve();
   private lastDiscoveryTick = -1;
   private mappingKnownAtStart = false;
+  /** Checkpoints are stored under the mapping UUID plus the stream's creation time. */
+  private checkpointKey: string;
   private initialShards: Set<string> | undefined;
 
-  public constructor(private readonly options: MappingRunnerOptions) {}
+  public constructor(private readonly options: MappingRunnerOptions) {
+    this.checkpointKey = options.config.uuid;
+  }
 
   public get uuid(): string {
     return this.options.config.uuid;
   }
 
   public async start(): Promise<void> {
-    const { checkpoints, config } = this.options;
-    this.mappingKnownAtStart = await checkpoints.hasMapping(config.uuid);
-    await checkpoints.markMapping(config.uuid);
+    const { checkpoints, config, reader } = this.options;
+    let createdAt: number | undefined;
+    try {
+      createdAt = await reader.streamCreatedAt?.(config.eventSourceArn);
+    } catch (error) {
+      this.options.log(`cannot describe ${config.eventSourceArn}: ${String(error)}`);
+    }
+    if (createdAt !== undefined) this.checkpointKey = `${config.uuid}@${createdAt}`;
+    this.mappingKnownAtStart = await checkpoints.hasMapping(this.checkpointKey);
+    await checkpoints.markMapping(this.checkpointKey);
     this.loop = this.discoveryLoop();
   }
 
@@ -125,7 +136,7 @@ export class MappingRunner {
     if (firstListing) this.initialShards = new Set(this.knownShards);
     for (const shard of shards) {
       if (this.pollers.has(shard.shardId) || this.endedShards.has(shard.shardId)) continue;
-      const saved = await checkpoints.get(config.uuid, shard.shardId);
+      const saved = await checkpoints.get(this.checkpointKey, shard.shardId);
       if (saved?.ended === true) {
         this.endedShards.add(shard.shardId);
         continue;
@@ -134,7 +145,7 @@ export class MappingRunner {
       if (fromConfiguredPosition && config.startingPosition === STARTING_POSITION.LATEST && shard.endingSequenceNumber !== undefined) {
         // LATEST on a closed shard: there is nothing after its tip, so it counts as processed.
         this.endedShards.add(shard.shardId);
-        await checkpoints.put(config.uuid, shard.shardId, { ended: true });
+        await checkpoints.put(this.checkpointKey, shard.shardId, { ended: true });
         continue;
       }
       this.waiting.set(shard.shardId, shard);
@@ -170,6 +181,7 @@ export class MappingRunner {
       initialPosition,
       reader: o.reader,
       checkpoints: o.checkpoints,
+      checkpointKey: this.checkpointKey,
       filter: compileFilterCriteria(o.config.filterPatterns),
       pollIntervalMs: o.pollIntervalMs,
       maxBufferedRecords: o.maxBufferedRecords,

@@ -1,4 +1,5 @@
 import {
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
@@ -27,6 +28,11 @@ export class SdkKinesisReader implements KinesisReader {
       ...(shard.AdjacentParentShardId ? { adjacentParentShardId: shard.AdjacentParentShardId } : {}),
       ...(shard.SequenceNumberRange?.EndingSequenceNumber ? { endingSequenceNumber: shard.SequenceNumberRange.EndingSequenceNumber } : {}),
     }));
+  }
+
+  public async streamCreatedAt(streamArn: string): Promise<number | undefined> {
+    const output = await this.client.send(new DescribeStreamSummaryCommand({ StreamARN: streamArn }));
+    return output.StreamDescriptionSummary?.StreamCreationTimestamp?.getTime();
   }
 
   public async getShardIterator(streamArn: string, shardId: string, request: ShardIteratorRequest): Promise<string> {

@@ -17,6 +17,8 @@ export interface ShardPollerOptions {
   readonly initialPosition: ShardIteratorRequest;
   readonly reader: KinesisReader;
   readonly checkpoints: CheckpointStore;
+  /** Key of this mapping's checkpoints (the mapping UUID, per stream incarnation). */
+  readonly checkpointKey: string;
   readonly filter: RecordFilter;
   /** Builds the batch processor of one sub-partition; `markDone` must be called for every record. */
   readonly processorFor: (markDone: (records: readonly KinesisRecordData[]) => void) => ProcessBatch;
@@ -108,7 +110,7 @@ export class ShardPoller {
 
   private async initialIterator(): Promise<string> {
     const { reader, config, checkpoints } = this.options;
-    const saved = await checkpoints.get(config.uuid, this.shardId);
+    const saved = await checkpoints.get(this.options.checkpointKey, this.shardId);
     this.checkpoint = saved?.sequenceNumber;
     const request: ShardIteratorRequest =
       this.lastReadSequence !== undefined
@@ -272,7 +274,7 @@ export class ShardPoller {
   private persist(ended: boolean): void {
     const checkpoint = { ...(this.checkpoint === undefined ? {} : { sequenceNumber: this.checkpoint }), ended };
     this.checkpointWrite = this.checkpointWrite
-      .then(() => this.options.checkpoints.put(this.options.config.uuid, this.shardId, checkpoint))
+      .then(() => this.options.checkpoints.put(this.options.checkpointKey, this.shardId, checkpoint))
       .catch((error: unknown) => this.options.log(`checkpoint of ${this.shardId} failed: ${String(error)}`));
   }
 }

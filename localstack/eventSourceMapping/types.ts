@@ -98,6 +98,11 @@ export interface KinesisReader {
   listShards(streamArn: string): Promise<readonly ShardDescription[]>;
   getShardIterator(streamArn: string, shardId: string, request: ShardIteratorRequest): Promise<string>;
   getRecords(shardIterator: string, limit: number): Promise<GetRecordsResult>;
+  /**
+   * When the stream was created (epoch ms). Checkpoints are kept per stream incarnation, so a stream
+   * deleted and created again (a fresh emulator) is not read from a stale checkpoint.
+   */
+  streamCreatedAt?(streamArn: string): Promise<number | undefined>;
 }
 
 /** A function registered with the runtime (from the template's `AWS::Lambda::Function`). */

@@ -256,7 +256,7 @@ describe('EventSourceMappingRuntime', () => {
       expect(performance.now() - started).toBeLessThan(1_000);
       expect(harness.invoker.calls).toHaveLength(1);
       expect(harness.destination.sent).toEqual([]);
-      expect(await harness.checkpoints.get('mapping-1', 'shardId-000000000000')).toBeUndefined();
+      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toBeUndefined();
       harness = undefined;
     });
   });
@@ -382,7 +382,7 @@ describe('EventSourceMappingRuntime', () => {
       await harness.runtime.idle();
       expect(harness.invoker.delivered()).toEqual(['{"kind":"click"}', '{"kind":"click"}']);
       const last = harness.kinesis.records(harness.streamArn)[3]?.sequenceNumber;
-      expect(await harness.checkpoints.get('mapping-1', 'shardId-000000000000')).toEqual({ sequenceNumber: last, ended: false });
+      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toEqual({ sequenceNumber: last, ended: false });
     });
   });
 
@@ -445,7 +445,7 @@ describe('EventSourceMappingRuntime', () => {
       const delivered = harness.invoker.delivered();
       expect(delivered.slice(0, 5)).toEqual(range(5, 'parent-'));
       expect(delivered.slice(5).sort()).toEqual(range(5, 'child-'));
-      expect(await harness.checkpoints.get('mapping-1', 'shardId-000000000000')).toMatchObject({ ended: true });
+      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toMatchObject({ ended: true });
     });
 
     it('when two shards are merged, it reads the child after both parents', async () => {
@@ -459,6 +459,25 @@ describe('EventSourceMappingRuntime', () => {
       const delivered = harness.invoker.delivered();
       expect(delivered.slice(0, 6).sort()).toEqual(range(6, 'parent-'));
       expect(delivered.slice(6)).toEqual(range(6, 'child-'));
+    });
+  });
+
+  describe('stream incarnations', () => {
+    it('when a stream with the same name is created again, it does not resume from the old stream’s checkpoints', async () => {
+      const checkpoints = new MemoryCheckpointStore();
+      const first = createHarness({ checkpoints, streamName: 'orders' });
+      first.put(['a', 'b', 'c']);
+      await first.runtime.start();
+      await first.runtime.idle();
+      await first.runtime.stop();
+      // A fresh emulator: same stream name and ARN, sequence numbers start over.
+      const second = createHarness({ checkpoints, streamName: 'orders', kinesis: new FakeKinesis() });
+      harness = second;
+      second.put(['x']);
+      await second.runtime.start();
+      await second.runtime.idle();
+      expect(second.streamArn).toBe(first.streamArn);
+      expect(second.invoker.delivered()).toEqual(['x']);
     });
   });
 
