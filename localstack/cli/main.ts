@@ -11,6 +11,7 @@ import { registerStartCommands } from './commands/start';
 import { registerCdkCommands } from './commands/cdk';
 import { registerRunCommands } from './commands/run';
 import { registerStatusCommands } from './commands/status';
+import { registerGenerateCommands } from './commands/generate';
 
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -26,6 +27,7 @@ export function createProgram(): Command {
   registerCdkCommands(program);
   registerRunCommands(program);
   registerStatusCommands(program);
+  registerGenerateCommands(program);
   return program;
 }
 
