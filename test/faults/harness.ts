@@ -62,6 +62,8 @@ export interface Schedule {
   readonly tick: number;
   readonly coldStart: number;
   readonly bisect: number;
+  /** Probability that a batch is processed twice concurrently. */
+  readonly race: number;
 }
 
 function encode(value: unknown): string {
@@ -120,6 +122,7 @@ export function draw(rng: Prng): Schedule {
     tick: 0.05 + rng.next() * 0.2,
     coldStart: 0.1 + rng.next() * 0.3,
     bisect: rng.next(),
+    race: rng.next() * 0.2,
   };
 }
 
@@ -162,7 +165,14 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
       const size = rng.int(1, limits[s] ?? 1);
       const batch = records.slice(start, start + size);
       invocations += 1;
+      // Now and then a second instance processes the same batch at the same time (a retry racing a
+      // slow first attempt); the first instance's response drives the delivery.
+      const racing = rng.chance(schedule.race) ? processKinesisBatch(instance(), batch) : undefined;
       const { response } = await processKinesisBatch(instance(), batch);
+      if (racing !== undefined) {
+        invocations += 1;
+        await racing;
+      }
       const failed = response.batchItemFailures[0];
       if (failed === undefined) {
         positions[s] = start + batch.length;
