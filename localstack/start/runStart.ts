@@ -112,6 +112,13 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
       await session.stop();
       if (assembly !== undefined) await rm(assembly, { recursive: true, force: true });
     })());
+  // Ctrl-C mid-run: stop the emulators and remove the assembly instead of leaving them behind.
+  const interrupted = (): void => {
+    live.done();
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     live.print(`local cloud at ${session.cloud.endpoint}; stack deployed (bucket ${session.bucket}, table ${session.stateTable})`);
     const dataset = generateClickstream({
@@ -191,5 +198,8 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     live.done();
     await cleanup();
     throw error;
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
