@@ -125,12 +125,31 @@ export interface ClickstreamOptions {
 const DEFAULT_BASE_TIME = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 const COUNTRIES: readonly (readonly [string, number])[] = [
-  ['US', 30], ['GB', 10], ['DE', 9], ['FR', 7], ['IN', 8], ['BR', 6], ['JP', 6], ['CA', 5],
-  ['ES', 4], ['IT', 4], ['NL', 3], ['AU', 3], ['MX', 3], ['SE', 2],
+  ['US', 30],
+  ['GB', 10],
+  ['DE', 9],
+  ['FR', 7],
+  ['IN', 8],
+  ['BR', 6],
+  ['JP', 6],
+  ['CA', 5],
+  ['ES', 4],
+  ['IT', 4],
+  ['NL', 3],
+  ['AU', 3],
+  ['MX', 3],
+  ['SE', 2],
 ];
-const DEVICE_WEIGHTS: readonly (readonly [Device, number])[] = [['mobile', 55], ['desktop', 38], ['tablet', 7]];
+const DEVICE_WEIGHTS: readonly (readonly [Device, number])[] = [
+  ['mobile', 55],
+  ['desktop', 38],
+  ['tablet', 7],
+];
 const ACTION_WEIGHTS: readonly (readonly [ClickAction, number])[] = [
-  ['view', 70], ['click', 20], ['add_to_cart', 7], ['purchase', 3],
+  ['view', 70],
+  ['click', 20],
+  ['add_to_cart', 7],
+  ['purchase', 3],
 ];
 const PAGE_STEMS = ['/', '/search', '/cart', '/checkout', '/account', '/deals', '/help'] as const;
 
@@ -159,7 +178,8 @@ function resolveOptions(options: ClickstreamOptions): Required<ClickstreamOption
   const problems: string[] = [];
   const positiveInt = (name: keyof ClickstreamOptions, min: number): void => {
     const value = resolved[name];
-    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be an integer ≥ ${min} (given ${value})`);
+    if (!Number.isInteger(value) || value < min)
+      problems.push(`${name} must be an integer ≥ ${min} (given ${value})`);
   };
   positiveInt('events', 1);
   positiveInt('spanMs', 1);
@@ -176,7 +196,10 @@ function resolveOptions(options: ClickstreamOptions): Required<ClickstreamOption
   }
   // A late record targets the first window, so its close (end + lateness) must fall well inside the span.
   const closeOfFirstWindow =
-    resolved.windowMs - (resolved.baseTime % resolved.windowMs) + resolved.allowedLatenessMs + resolved.maxOutOfOrdernessMs;
+    resolved.windowMs -
+    (resolved.baseTime % resolved.windowMs) +
+    resolved.allowedLatenessMs +
+    resolved.maxOutOfOrdernessMs;
   if (resolved.late > 0 && resolved.spanMs < closeOfFirstWindow + resolved.windowMs) {
     problems.push(
       `spanMs must be at least ${closeOfFirstWindow + resolved.windowMs} to inject late events (given ${resolved.spanMs})`,
@@ -244,10 +267,11 @@ export function generateClickstream(options: ClickstreamOptions = {}): Clickstre
 
   // Insertion points of duplicates and malformed records, spread over the run by the PRNG.
   const duplicateAt = new Set<number>();
-  while (duplicateAt.size < Math.min(opts.duplicates, opts.events)) duplicateAt.add(rng.int(0, opts.events - 1));
-  const malformedAt: number[] = Array.from({ length: opts.malformed }, () => rng.int(0, opts.events - 1)).sort(
-    (a, b) => a - b,
-  );
+  while (duplicateAt.size < Math.min(opts.duplicates, opts.events))
+    duplicateAt.add(rng.int(0, opts.events - 1));
+  const malformedAt: number[] = Array.from({ length: opts.malformed }, () =>
+    rng.int(0, opts.events - 1),
+  ).sort((a, b) => a - b);
   let malformedNext = 0;
   let duplicatesLeft = opts.duplicates;
 
@@ -276,7 +300,13 @@ export function generateClickstream(options: ClickstreamOptions = {}): Clickstre
   // Any duplicates beyond the number of events re-send the last events.
   for (let d = 0; d < duplicatesLeft; d++) {
     const original = onTime[onTime.length - 1 - (d % onTime.length)];
-    if (original) records.push({ data: JSON.stringify(original), partitionKey: original.userId, kind: RECORD_KINDS.DUPLICATE, event: original });
+    if (original)
+      records.push({
+        data: JSON.stringify(original),
+        partitionKey: original.userId,
+        kind: RECORD_KINDS.DUPLICATE,
+        event: original,
+      });
   }
   // Late events: times inside the first window, sent after the watermark has passed its close.
   const firstWindowStart = opts.baseTime - (opts.baseTime % opts.windowMs);

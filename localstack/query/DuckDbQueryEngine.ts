@@ -44,15 +44,22 @@ export class DuckDbQueryEngine {
       for (const macro of COMPAT_MACROS) await connection.run(macro);
       const tables = await resultTables(options.dataDir);
       for (const table of tables) {
-        const glob = join(options.dataDir, BUCKET_PREFIX.RESULTS, table, '**', '*.parquet').replace(/'/g, "''");
+        const glob = join(options.dataDir, BUCKET_PREFIX.RESULTS, table, '**', '*.parquet').replace(
+          /'/g,
+          "''",
+        );
         await connection.run(
           `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
         );
       }
       // The side outputs (JSON Lines) as views `rejected` and `late`, for troubleshooting with SQL.
       const sideViews: string[] = [];
-      for (const [view, prefix] of [['rejected', BUCKET_PREFIX.REJECTED], ['late', BUCKET_PREFIX.LATE]] as const) {
-        if (tables.includes(view) || !(await containsFiles(join(options.dataDir, prefix), '.jsonl'))) continue;
+      for (const [view, prefix] of [
+        ['rejected', BUCKET_PREFIX.REJECTED],
+        ['late', BUCKET_PREFIX.LATE],
+      ] as const) {
+        if (tables.includes(view) || !(await containsFiles(join(options.dataDir, prefix), '.jsonl')))
+          continue;
         const glob = join(options.dataDir, prefix, '**', '*.jsonl').replace(/'/g, "''");
         await connection.run(
           `CREATE OR REPLACE VIEW "${view}" AS SELECT * FROM read_json_auto('${glob}', format = 'newline_delimited', union_by_name = true, hive_partitioning = true)`,
@@ -121,7 +128,8 @@ async function resultTables(dataDir: string): Promise<string[]> {
   const tables: string[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory() || !TABLE_NAME.test(entry.name)) continue;
-    if (await containsFiles(join(dataDir, BUCKET_PREFIX.RESULTS, entry.name), '.parquet')) tables.push(entry.name);
+    if (await containsFiles(join(dataDir, BUCKET_PREFIX.RESULTS, entry.name), '.parquet'))
+      tables.push(entry.name);
   }
   return tables.sort();
 }

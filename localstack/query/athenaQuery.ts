@@ -28,18 +28,32 @@ export interface AthenaQueryOptions {
 }
 
 /** The StartQueryExecution request for a SQL string. */
-export function buildStartQueryExecutionInput(sql: string, options: AthenaQueryOptions): StartQueryExecutionCommandInput {
+export function buildStartQueryExecutionInput(
+  sql: string,
+  options: AthenaQueryOptions,
+): StartQueryExecutionCommandInput {
   return {
     QueryString: sql,
     WorkGroup: options.workGroup,
     ...(options.database !== undefined
-      ? { QueryExecutionContext: { Database: options.database, Catalog: options.catalog ?? 'AwsDataCatalog' } }
+      ? {
+          QueryExecutionContext: { Database: options.database, Catalog: options.catalog ?? 'AwsDataCatalog' },
+        }
       : {}),
     ...(options.clientRequestToken !== undefined ? { ClientRequestToken: options.clientRequestToken } : {}),
   };
 }
 
-const NUMERIC_TYPES = new Set(['tinyint', 'smallint', 'integer', 'bigint', 'double', 'float', 'real', 'decimal']);
+const NUMERIC_TYPES = new Set([
+  'tinyint',
+  'smallint',
+  'integer',
+  'bigint',
+  'double',
+  'float',
+  'real',
+  'decimal',
+]);
 
 /**
  * Runs SQL on Amazon Athena: StartQueryExecution, poll GetQueryExecution until it ends, then read
@@ -53,7 +67,9 @@ export async function runAthenaQuery(
   options: AthenaQueryOptions,
 ): Promise<QueryResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const started = await client.send(new StartQueryExecutionCommand(buildStartQueryExecutionInput(sql, options)));
+  const started = await client.send(
+    new StartQueryExecutionCommand(buildStartQueryExecutionInput(sql, options)),
+  );
   const id = started.QueryExecutionId;
   if (id === undefined) throw new AthenaQueryError('Athena did not return a query execution id');
   const pollMs = options.pollIntervalMs ?? 500;
@@ -66,7 +82,11 @@ export async function runAthenaQuery(
       const reason = QueryExecution?.Status?.StateChangeReason ?? 'no reason given';
       throw new AthenaQueryError(`Athena query ${id} ${state}: ${reason.split('\n')[0]}`, id);
     }
-    if (polls >= deadline) throw new AthenaQueryError(`Athena query ${id} still ${state ?? 'pending'} after ${options.timeoutMs ?? 300_000} ms`, id);
+    if (polls >= deadline)
+      throw new AthenaQueryError(
+        `Athena query ${id} still ${state ?? 'pending'} after ${options.timeoutMs ?? 300_000} ms`,
+        id,
+      );
     await sleep(pollMs);
   }
   let columns: QueryResult['columns'] = [];
@@ -75,16 +95,28 @@ export async function runAthenaQuery(
   let first = true;
   do {
     const page: GetQueryResultsCommandOutput = await client.send(
-      new GetQueryResultsCommand({ QueryExecutionId: id, ...(token !== undefined ? { NextToken: token } : {}) }),
+      new GetQueryResultsCommand({
+        QueryExecutionId: id,
+        ...(token !== undefined ? { NextToken: token } : {}),
+      }),
     );
     if (first) {
-      columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({ name: c.Name ?? '', type: c.Type ?? 'varchar' }));
+      columns = (page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? []).map((c) => ({
+        name: c.Name ?? '',
+        type: c.Type ?? 'varchar',
+      }));
     }
     const pageRows = page.ResultSet?.Rows ?? [];
     pageRows.forEach((row, index) => {
       const values = (row.Data ?? []).map((d) => d.VarCharValue);
       // For SELECT, Athena repeats the column names as the first row of the first page.
-      if (first && index === 0 && values.length === columns.length && values.every((v, i) => v === columns[i]?.name)) return;
+      if (
+        first &&
+        index === 0 &&
+        values.length === columns.length &&
+        values.every((v, i) => v === columns[i]?.name)
+      )
+        return;
       rows.push(values.map((v, i) => toCell(v, columns[i]?.type ?? 'varchar')));
     });
     first = false;

@@ -26,7 +26,9 @@ function text(cell: Cell): string {
 function formatTable({ columns, rows }: QueryResult): string {
   const cells = rows.map((row) => row.map((c) => text(c).replace(/\r?\n/g, ' ')));
   const widths = columns.map((col, i) => Math.max(col.name.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const numeric = columns.map(
+    (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'),
+  );
   const line = (values: readonly string[], alignRight: readonly boolean[]): string =>
     values
       .map((v, i) => (alignRight[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))

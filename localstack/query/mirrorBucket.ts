@@ -42,7 +42,8 @@ export async function mirrorBucket(options: MirrorOptions): Promise<{ objects: n
     for (let i = next++; i < keys.length; i = next++) {
       const key = keys[i] as string;
       const target = resolve(root, key);
-      if (!target.startsWith(root + sep)) throw new QueryError(`Refusing object key outside the mirror: ${key}`);
+      if (!target.startsWith(root + sep))
+        throw new QueryError(`Refusing object key outside the mirror: ${key}`);
       let body: Uint8Array;
       try {
         const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -62,6 +63,7 @@ export async function mirrorBucket(options: MirrorOptions): Promise<{ objects: n
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
+  if (error instanceof Error)
+    return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
   return String(error);
 }

@@ -22,7 +22,10 @@ export interface QueryResultsOptions {
  * @example
  * const [answer] = await queryResults({ s3: s3Client(), bucket }, ['SELECT count(*) FROM page_activity']);
  */
-export async function queryResults(options: QueryResultsOptions, statements: readonly string[]): Promise<QueryResult[]> {
+export async function queryResults(
+  options: QueryResultsOptions,
+  statements: readonly string[],
+): Promise<QueryResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'shardflow-query-'));
   try {
     await mirrorBucket({ s3: options.s3, bucket: options.bucket, prefix: BUCKET_PREFIX.RESULTS, dir });

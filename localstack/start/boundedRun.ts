@@ -13,13 +13,17 @@ export interface InMemoryRunResult {
 
 /** DuckDB's text form of a TIMESTAMP, so in-memory and deployed runs print the same. */
 export function timestampText(epochMillis: number): string {
-  return new Date(epochMillis).toISOString().replace('T', ' ').replace(/(\.000)?Z$/, '');
+  return new Date(epochMillis)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/(\.000)?Z$/, '');
 }
 
 function cell(value: string | number | bigint | boolean | null | undefined, type: string): Cell {
   if (value === null || value === undefined) return null;
   if (type === 'timestamp' && typeof value === 'number') return timestampText(value);
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   return value;
 }
 
@@ -28,7 +32,11 @@ function cell(value: string | number | bigint | boolean | null | undefined, type
  * Records keep file order on one synthetic shard and are decoded exactly like Kinesis records, so bad
  * lines are rejected the same way.
  */
-export function runInMemory(pipeline: CompiledPipeline<unknown>, records: readonly InputRecord[], arrival: number): InMemoryRunResult {
+export function runInMemory(
+  pipeline: CompiledPipeline<unknown>,
+  records: readonly InputRecord[],
+  arrival: number,
+): InMemoryRunResult {
   const raw: RawRecord[] = records.map((r, i) => ({
     shardId: 'shardId-000000000000',
     sequenceNumber: String(i + 1),

@@ -53,8 +53,12 @@ export class BucketCounter {
 
   async #list(prefix: string): Promise<{ key: string; etag: string }[]> {
     const objects: { key: string; etag: string }[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix })) {
-      for (const o of page.Contents ?? []) if (o.Key !== undefined) objects.push({ key: o.Key, etag: o.ETag ?? '' });
+    for await (const page of paginateListObjectsV2(
+      { client: this.s3 },
+      { Bucket: this.bucket, Prefix: prefix },
+    )) {
+      for (const o of page.Contents ?? [])
+        if (o.Key !== undefined) objects.push({ key: o.Key, etag: o.ETag ?? '' });
     }
     return objects;
   }

@@ -36,7 +36,11 @@ export function detectFormat(path: string): InputFormat {
 function partitionKeyOf(value: unknown, keyField: string | undefined, index: number): string {
   if (keyField !== undefined && typeof value === 'object' && value !== null) {
     const field = (value as Record<string, unknown>)[keyField];
-    if ((typeof field === 'string' && field !== '') || typeof field === 'number' || typeof field === 'bigint') {
+    if (
+      (typeof field === 'string' && field !== '') ||
+      typeof field === 'number' ||
+      typeof field === 'bigint'
+    ) {
       return String(field).slice(0, 256);
     }
   }
@@ -69,7 +73,10 @@ const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 export function parseCsv(text: string, keyField?: string): InputRecord[] {
   let rows: Record<string, string>[];
   try {
-    rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+    rows = parseCsvSync(text, { columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<
+      string,
+      string
+    >[];
   } catch (error) {
     throw new InputError(`Invalid CSV: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
@@ -83,7 +90,8 @@ export function parseCsv(text: string, keyField?: string): InputRecord[] {
 
 /** JSON for Parquet values: safe BigInts as numbers (others as text), dates as ISO-8601. */
 function jsonValue(_key: string, value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   return value;
 }
 
@@ -97,9 +105,14 @@ export async function readParquet(path: string, keyField?: string): Promise<Inpu
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     rows = await parquetReadObjects({ file });
   } catch (error) {
-    throw new InputError(`Invalid Parquet file ${path}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new InputError(`Invalid Parquet file ${path}: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
   }
-  return rows.map((row, index) => ({ data: JSON.stringify(row, jsonValue), partitionKey: partitionKeyOf(row, keyField, index) }));
+  return rows.map((row, index) => ({
+    data: JSON.stringify(row, jsonValue),
+    partitionKey: partitionKeyOf(row, keyField, index),
+  }));
 }
 
 /**

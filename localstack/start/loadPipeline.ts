@@ -15,7 +15,11 @@ export class UnknownPipelineError extends ShardflowCliError {
 function isPipeline(value: unknown): value is CompiledPipeline<unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as { spec?: { name?: unknown }; prepare?: unknown; combine?: unknown };
-  return typeof candidate.spec?.name === 'string' && typeof candidate.prepare === 'function' && typeof candidate.combine === 'function';
+  return (
+    typeof candidate.spec?.name === 'string' &&
+    typeof candidate.prepare === 'function' &&
+    typeof candidate.combine === 'function'
+  );
 }
 
 /**

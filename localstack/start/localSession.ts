@@ -51,7 +51,10 @@ export interface LocalSession {
  */
 export async function openLocalSession(options: LocalSessionOptions): Promise<LocalSession> {
   const log = options.log ?? (() => {});
-  const cloud = await startLocalCloud({ edgePort: options.edgePort ?? 0, log: (l) => (l.startsWith('[') ? undefined : log(l)) });
+  const cloud = await startLocalCloud({
+    edgePort: options.edgePort ?? 0,
+    log: (l) => (l.startsWith('[') ? undefined : log(l)),
+  });
   // This process now talks to this cloud only: the shared clients (and the in-process tick) follow it.
   process.env.AWS_ENDPOINT_URL = cloud.endpoint;
   process.env.AWS_REGION = LOCAL_REGION;
@@ -84,7 +87,8 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
       hooks: {
         onInvoke: (info, outcome) => {
           if (!outcome.ok) return;
-          const failures = (outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? [];
+          const failures =
+            (outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? [];
           if (failures.length === 0) processed += info.event.Records.length;
         },
       },
@@ -124,10 +128,14 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
     processedRecords: () => processed,
     lag: () => app.runtime.lag(),
     streamOf: (spec) => {
-      const fn = app.deployment.functions.find((f) => f.environment[ENV.PIPELINE] === spec.name && f.environment[ENV.STREAM_NAME]);
+      const fn = app.deployment.functions.find(
+        (f) => f.environment[ENV.PIPELINE] === spec.name && f.environment[ENV.STREAM_NAME],
+      );
       const fromEnv = fn?.environment[ENV.STREAM_NAME];
-      if (fromEnv !== undefined) return fromEnv.includes(':stream/') ? fromEnv.slice(fromEnv.lastIndexOf('/') + 1) : fromEnv;
-      const stream = app.deployment.streams.find((s) => s.name.includes(spec.source.stream)) ?? app.deployment.streams[0];
+      if (fromEnv !== undefined)
+        return fromEnv.includes(':stream/') ? fromEnv.slice(fromEnv.lastIndexOf('/') + 1) : fromEnv;
+      const stream =
+        app.deployment.streams.find((s) => s.name.includes(spec.source.stream)) ?? app.deployment.streams[0];
       if (stream === undefined) throw new NotRunningError(`No stream deployed for pipeline ${spec.name}`);
       return stream.name;
     },

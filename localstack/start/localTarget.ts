@@ -30,7 +30,9 @@ export interface DeploymentOutputs {
  * custom endpoint), else the one `shardflow local up` recorded, else the one a `start --keep` recorded,
  * else the default edge port.
  */
-export async function localEndpoint(env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
+export async function localEndpoint(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<string> {
   const configured = env.AWS_ENDPOINT_URL;
   if (configured !== undefined && configured !== '') return configured;
   const state = await readState().catch(() => undefined);
@@ -50,9 +52,15 @@ export function localClients(endpoint: string): AwsClients {
  *
  * @throws NotRunningError with the command that starts the local cloud.
  */
-export async function assertLocalCloudRunning(clients: AwsClients, endpoint: string, timeoutMs = 3_000): Promise<void> {
+export async function assertLocalCloudRunning(
+  clients: AwsClients,
+  endpoint: string,
+  timeoutMs = 3_000,
+): Promise<void> {
   try {
-    await clients.kinesis.send(new ListStreamsCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    await clients.kinesis.send(new ListStreamsCommand({ Limit: 1 }), {
+      abortSignal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (error) {
     throw new NotRunningError(
       `Local cloud not running at ${endpoint}: start it with "npx shardflow local up --detach" (or set AWS_ENDPOINT_URL)`,
@@ -72,7 +80,9 @@ export function readOutputs(file: string = outputsFilePath()): DeploymentOutputs
     const nested = values.length > 0 && values.every((v) => typeof v === 'object' && v !== null);
     const flat = nested ? Object.assign({}, ...(values as object[])) : parsed;
     return Object.fromEntries(
-      Object.entries(flat as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      Object.entries(flat as Record<string, unknown>).filter(
+        (e): e is [string, string] => typeof e[1] === 'string',
+      ),
     );
   } catch {
     return undefined;

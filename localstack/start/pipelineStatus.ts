@@ -1,5 +1,10 @@
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import type { PipelineSpec } from '../../functions/core/types';
@@ -46,16 +51,26 @@ export async function resolveStateTable(clients: AwsClients): Promise<string> {
   const candidates = TableNames.filter((n) => /statetable/i.test(n));
   if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0];
   throw new NotRunningError(
-    candidates.length === 0 ? 'No state table found: deploy first with "npm start -- --keep"' : `Several state tables found (${candidates.join(', ')})`,
+    candidates.length === 0
+      ? 'No state table found: deploy first with "npm start -- --keep"'
+      : `Several state tables found (${candidates.join(', ')})`,
   );
 }
 
-async function shardBacklog(kinesis: KinesisClient, stream: string, shardId: string, after: string | undefined, maxPending: number) {
+async function shardBacklog(
+  kinesis: KinesisClient,
+  stream: string,
+  shardId: string,
+  after: string | undefined,
+  maxPending: number,
+) {
   const { ShardIterator } = await kinesis.send(
     new GetShardIteratorCommand({
       StreamName: stream,
       ShardId: shardId,
-      ...(after === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
+      ...(after === undefined
+        ? { ShardIteratorType: 'TRIM_HORIZON' }
+        : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
     }),
   );
   let iterator = ShardIterator;
@@ -83,7 +98,11 @@ export async function readPipelineStatus(
   where: { readonly stateTable: string; readonly bucket: string; readonly stream: string },
   maxPending = 100_000,
 ): Promise<PipelineStatus> {
-  const store = new DynamoDBStateStore({ tableName: where.stateTable, client: clients.dynamoDb, cacheSize: 0 });
+  const store = new DynamoDBStateStore({
+    tableName: where.stateTable,
+    client: clients.dynamoDb,
+    cacheSize: 0,
+  });
   const progress = await store.readProgress(spec.name);
   const byShard = new Map(progress.shards.map((s) => [s.shardId, s]));
   const { Shards = [] } = await clients.kinesis.send(new ListShardsCommand({ StreamName: where.stream }));
@@ -91,7 +110,10 @@ export async function readPipelineStatus(
   for (const shard of Shards) {
     const shardId = shard.ShardId ?? '';
     const applied = byShard.get(shardId);
-    const last = applied === undefined || /^0*$/.test(applied.lastSequence) ? undefined : unpadSequence(applied.lastSequence);
+    const last =
+      applied === undefined || /^0*$/.test(applied.lastSequence)
+        ? undefined
+        : unpadSequence(applied.lastSequence);
     const backlog = await shardBacklog(clients.kinesis, where.stream, shardId, last, maxPending);
     shards.push({
       shardId,

@@ -8,7 +8,8 @@ import { detectFormat, readInputFile, type InputRecord } from './inputFile';
 /** `s3://bucket/prefix` split into its parts, or undefined for a local path. */
 export function parseS3Url(input: string): { bucket: string; prefix: string } | undefined {
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(input);
-  if (input.startsWith('s3://') && match === null) throw new InputError(`Invalid S3 URL: ${input} (expected s3://bucket/prefix)`);
+  if (input.startsWith('s3://') && match === null)
+    throw new InputError(`Invalid S3 URL: ${input} (expected s3://bucket/prefix)`);
   return match === null ? undefined : { bucket: match[1] as string, prefix: match[2] ?? '' };
 }
 
@@ -16,7 +17,11 @@ export function parseS3Url(input: string): { bucket: string; prefix: string } | 
  * Reads bounded input: a local file, or every JSON Lines/CSV/Parquet object under an S3 prefix (in key
  * order, each read like a local file of the same extension).
  */
-export async function readRunInput(input: string, keyField: string | undefined, client?: S3Client): Promise<InputRecord[]> {
+export async function readRunInput(
+  input: string,
+  keyField: string | undefined,
+  client?: S3Client,
+): Promise<InputRecord[]> {
   const url = parseS3Url(input);
   if (url === undefined) return readInputFile(input, keyField);
   if (client === undefined) throw new InputError(`Reading ${input} needs an S3 client`);

@@ -11,7 +11,13 @@ import { ShardflowCliError } from './errors';
 import type { InputRecord } from './inputFile';
 import type { LiveLine } from './liveLine';
 import { openLocalSession, type LocalSession } from './localSession';
-import { checkAnswers, perPageCheckSql, perWindowCheckSql, sampleQueries, type Mismatch } from './sampleQueries';
+import {
+  checkAnswers,
+  perPageCheckSql,
+  perWindowCheckSql,
+  sampleQueries,
+  type Mismatch,
+} from './sampleQueries';
 import { sendRecords } from './sendRecords';
 import { synthesize } from './synthesize';
 
@@ -56,14 +62,18 @@ const WARM_UP_RECORDS = 50;
 /** A pipeline `start` can drive with the clickstream generator: tumbling windows over its events. */
 function defaultPipeline(): CompiledPipeline<unknown> {
   const pipeline = defaultPipelines[0];
-  if (pipeline === undefined) throw new ShardflowCliError('No default pipeline is registered in functions/pipelines');
+  if (pipeline === undefined)
+    throw new ShardflowCliError('No default pipeline is registered in functions/pipelines');
   return pipeline;
 }
 
 function describeLag(session: LocalSession): string {
   return session
     .lag()
-    .map((l) => `${/^shardId-\d+$/.test(l.shardId) ? `shard${Number(l.shardId.slice(8))}` : l.shardId} ${l.pendingRecords} pending/${Math.round(l.iteratorAgeMs / 1000)}s`)
+    .map(
+      (l) =>
+        `${/^shardId-\d+$/.test(l.shardId) ? `shard${Number(l.shardId.slice(8))}` : l.shardId} ${l.pendingRecords} pending/${Math.round(l.iteratorAgeMs / 1000)}s`,
+    )
     .join(' ');
 }
 
@@ -77,7 +87,9 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
   const pipeline = defaultPipeline();
   const spec = pipeline.spec;
   if (spec.window.kind !== 'tumbling') {
-    throw new ShardflowCliError(`The default pipeline ${spec.name} must use tumbling windows for the generated dataset`);
+    throw new ShardflowCliError(
+      `The default pipeline ${spec.name} must use tumbling windows for the generated dataset`,
+    );
   }
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
@@ -105,7 +117,14 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
   const template = templatePath;
   live.update('starting the local cloud and deploying the stack…');
   const log = options.verbose === true ? (line: string) => live.print(`  ${line}`) : () => {};
-  const session = await timed('deploy', () => openLocalSession({ templatePath: template, edgePort: options.edgePort, log, functionLogs: options.verbose === true }));
+  const session = await timed('deploy', () =>
+    openLocalSession({
+      templatePath: template,
+      edgePort: options.edgePort,
+      log,
+      functionLogs: options.verbose === true,
+    }),
+  );
   let cleaning: Promise<void> | undefined;
   const cleanup = (): Promise<void> =>
     (cleaning ??= (async () => {
@@ -120,7 +139,9 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    live.print(`local cloud at ${session.cloud.endpoint}; stack deployed (bucket ${session.bucket}, table ${session.stateTable})`);
+    live.print(
+      `local cloud at ${session.cloud.endpoint}; stack deployed (bucket ${session.bucket}, table ${session.stateTable})`,
+    );
     const dataset = generateClickstream({
       events: options.events,
       seed: options.seed,
@@ -167,12 +188,26 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
         // arrives. The pipeline watermark is the minimum over the shards it knows; a shard that has not
         // reported yet cannot hold it back, and its on-time records would be counted late.
         const head = main.slice(0, Math.min(main.length, WARM_UP_RECORDS));
-        await sendRecords(head, { kinesis: session.clients.kinesis, stream, ...rate, onProgress: (p) => progress(p, 0) });
+        await sendRecords(head, {
+          kinesis: session.clients.kinesis,
+          stream,
+          ...rate,
+          onProgress: (p) => progress(p, 0),
+        });
         await session.app.runtime.idle(180_000);
-        await sendRecords(main.slice(head.length), { kinesis: session.clients.kinesis, stream, ...rate, onProgress: (p) => progress(p, head.length) });
+        await sendRecords(main.slice(head.length), {
+          kinesis: session.clients.kinesis,
+          stream,
+          ...rate,
+          onProgress: (p) => progress(p, head.length),
+        });
         // The late records are sent once the on-time ones are processed: by then their window has closed.
         await session.app.runtime.idle(180_000);
-        await sendRecords(toInput('late'), { kinesis: session.clients.kinesis, stream, onProgress: (p) => progress(p, main.length) });
+        await sendRecords(toInput('late'), {
+          kinesis: session.clients.kinesis,
+          stream,
+          onProgress: (p) => progress(p, main.length),
+        });
       });
       await timed('drain', () => session.endOfInput(spec, 180_000));
       counts = await counter.counts();
@@ -186,11 +221,21 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     const table = spec.sink.table;
     const queries = sampleQueries(table);
     const results = await timed('query', () =>
-      queryResults({ s3: session.clients.s3, bucket: session.bucket }, [...queries.map((q) => q.sql), perPageCheckSql(table), perWindowCheckSql(table)]),
+      queryResults({ s3: session.clients.s3, bucket: session.bucket }, [
+        ...queries.map((q) => q.sql),
+        perPageCheckSql(table),
+        perWindowCheckSql(table),
+      ]),
     );
     const answers = queries.map((q, i) => ({ title: q.title, result: results[i] as QueryResult }));
-    for (const { title, result } of answers) live.print(`\n${title}\n${formatResult(result, options.format)}`);
-    const mismatches = checkAnswers(totals, results[queries.length] as QueryResult, results[queries.length + 1] as QueryResult, counts);
+    for (const { title, result } of answers)
+      live.print(`\n${title}\n${formatResult(result, options.format)}`);
+    const mismatches = checkAnswers(
+      totals,
+      results[queries.length] as QueryResult,
+      results[queries.length + 1] as QueryResult,
+      counts,
+    );
     timings.total = Math.round(performance.now() - started);
     if (!options.keep) await cleanup();
     return { totals, counts, answers, mismatches, timingsMs: timings, table, session, stop: cleanup };

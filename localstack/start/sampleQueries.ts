@@ -63,13 +63,18 @@ export function compareTotals(
       mismatches.push(`${what} ${key}: not in the input`);
       continue;
     }
-    if (Number(events) !== want.count || Number(purchases) !== want.purchases || Math.abs(Number(revenue) - want.revenue) > 0.005) {
+    if (
+      Number(events) !== want.count ||
+      Number(purchases) !== want.purchases ||
+      Math.abs(Number(revenue) - want.revenue) > 0.005
+    ) {
       mismatches.push(
         `${what} ${key}: got ${events} events/${purchases} purchases/${revenue} revenue, expected ${want.count}/${want.purchases}/${want.revenue}`,
       );
     }
   }
-  for (const key of Object.keys(expected)) if (!seen.has(key)) mismatches.push(`${what} ${key}: missing from the results`);
+  for (const key of Object.keys(expected))
+    if (!seen.has(key)) mismatches.push(`${what} ${key}: missing from the results`);
   return mismatches;
 }
 
@@ -80,10 +85,16 @@ export function checkAnswers(
   perWindow: QueryResult,
   counts: { readonly rejected: number; readonly late: number },
 ): Mismatch[] {
-  const mismatches = [...compareTotals('page', perPage, totals.byPage), ...compareTotals('window', perWindow, totals.byWindow)];
+  const mismatches = [
+    ...compareTotals('page', perPage, totals.byPage),
+    ...compareTotals('window', perWindow, totals.byWindow),
+  ];
   if (counts.rejected !== totals.injected.malformed) {
-    mismatches.push(`rejected: ${counts.rejected} records, expected the ${totals.injected.malformed} malformed ones`);
+    mismatches.push(
+      `rejected: ${counts.rejected} records, expected the ${totals.injected.malformed} malformed ones`,
+    );
   }
-  if (counts.late !== totals.injected.late) mismatches.push(`late: ${counts.late} records, expected ${totals.injected.late}`);
+  if (counts.late !== totals.injected.late)
+    mismatches.push(`late: ${counts.late} records, expected ${totals.injected.late}`);
   return mismatches;
 }

@@ -87,14 +87,22 @@ export function planBatches(
  *
  * @throws SendError when entries still fail after `maxAttempts`, or a request fails outright.
  */
-export async function sendRecords(records: readonly InputRecord[], options: SendOptions): Promise<SendProgress> {
+export async function sendRecords(
+  records: readonly InputRecord[],
+  options: SendOptions,
+): Promise<SendProgress> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? (() => performance.now());
   const maxAttempts = Math.max(1, options.maxAttempts ?? 8);
   const rate = options.rate !== undefined && options.rate > 0 ? options.rate : undefined;
-  const target = options.stream.startsWith('arn:') ? { StreamARN: options.stream } : { StreamName: options.stream };
+  const target = options.stream.startsWith('arn:')
+    ? { StreamARN: options.stream }
+    : { StreamName: options.stream };
   // With a rate, small batches keep the flow smooth instead of bursting 500 records every few seconds.
-  const batches = planBatches(records, rate === undefined ? PUT_RECORDS_LIMITS.MAX_RECORDS : Math.ceil(rate / 4));
+  const batches = planBatches(
+    records,
+    rate === undefined ? PUT_RECORDS_LIMITS.MAX_RECORDS : Math.ceil(rate / 4),
+  );
   const started = now();
   let sent = 0;
   let retried = 0;
@@ -111,12 +119,18 @@ export async function sendRecords(records: readonly InputRecord[], options: Send
         response = await options.kinesis.send(new PutRecordsCommand({ ...target, Records: pending }));
       } catch (error) {
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        throw new SendError(`PutRecords to ${options.stream} failed: ${reason.split('\n')[0]}`, records.length - sent, {
-          cause: error,
-        });
+        throw new SendError(
+          `PutRecords to ${options.stream} failed: ${reason.split('\n')[0]}`,
+          records.length - sent,
+          {
+            cause: error,
+          },
+        );
       }
       const results = response.Records ?? [];
-      const failed = pending.filter((_, i) => results[i]?.ErrorCode !== undefined || results[i] === undefined);
+      const failed = pending.filter(
+        (_, i) => results[i]?.ErrorCode !== undefined || results[i] === undefined,
+      );
       sent += pending.length - failed.length;
       if (failed.length > 0) {
         if (attempt >= maxAttempts) {

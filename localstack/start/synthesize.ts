@@ -14,7 +14,8 @@ export class SynthError extends ShardflowCliError {
 /** The template of the first CloudFormation stack artifact in a cloud assembly directory. */
 export function stackTemplatePath(outDir: string): string {
   const manifestPath = join(outDir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new SynthError(`No cloud assembly in ${outDir} (manifest.json missing)`);
+  if (!existsSync(manifestPath))
+    throw new SynthError(`No cloud assembly in ${outDir} (manifest.json missing)`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
     artifacts?: Record<string, { type?: string; properties?: { templateFile?: string } }>;
   };
@@ -41,12 +42,19 @@ export async function synthesize(outDir: string, cwd: string = process.cwd()): P
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });
     const collect = (chunk: Buffer): void => {
-      output.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+      output.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== ''),
+      );
       output.splice(0, Math.max(0, output.length - 50));
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.once('error', (error) => reject(new SynthError(`cannot run the CDK CLI: ${error.message}`, { cause: error })));
+    child.once('error', (error) =>
+      reject(new SynthError(`cannot run the CDK CLI: ${error.message}`, { cause: error })),
+    );
     child.once('exit', (exitCode) => resolve(exitCode ?? 1));
   });
   if (code !== 0) {

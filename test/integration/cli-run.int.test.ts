@@ -10,9 +10,16 @@ import { generateClickstream, toJsonLines } from '../../localstack/generator/cli
 
 const ROOT = join(__dirname, '../..');
 
-function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'localstack/cli/main.ts'), ...args], { cwd: ROOT, env });
+    const child = spawn(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [join(ROOT, 'localstack/cli/main.ts'), ...args],
+      { cwd: ROOT, env },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,15 +55,27 @@ describe('shardflow run', () => {
   it('when run through the deployed stack, it prints the same rows as --in-memory', async () => {
     // No late events: whether a record is late depends on batch timing, which differs between the two
     // runtimes by design. Duplicates, malformed and out-of-order records are all in.
-    const { records, totals } = generateClickstream({ events: 300, seed: 5, late: 0, duplicates: 4, malformed: 5 });
+    const { records, totals } = generateClickstream({
+      events: 300,
+      seed: 5,
+      late: 0,
+      duplicates: 4,
+      malformed: 5,
+    });
     const input = join(dir, 'clicks.jsonl');
     writeFileSync(input, toJsonLines(records));
     const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
 
-    const memory = await cli(['run', 'page-activity', '--input', input, '--in-memory', '--format', 'json'], env);
+    const memory = await cli(
+      ['run', 'page-activity', '--input', input, '--in-memory', '--format', 'json'],
+      env,
+    );
     expect(memory.code).toBe(0);
     const deployed = await cli(['run', 'page-activity', '--input', input, '--format', 'json'], env);
-    expect({ code: deployed.code, error: deployed.stderr.split('\n').filter((l) => l.startsWith('shardflow:')) }).toEqual({ code: 0, error: [] });
+    expect({
+      code: deployed.code,
+      error: deployed.stderr.split('\n').filter((l) => l.startsWith('shardflow:')),
+    }).toEqual({ code: 0, error: [] });
 
     const memoryRows = JSON.parse(memory.stdout) as Record<string, unknown>[];
     const deployedRows = JSON.parse(deployed.stdout) as Record<string, unknown>[];

@@ -20,9 +20,16 @@ import { writeParquetFixture } from '../unit/localstack/query/parquetFixture';
 
 const ROOT = join(__dirname, '../..');
 
-function cli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'localstack/cli/main.ts'), ...args], { cwd: ROOT, env });
+    const child = spawn(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [join(ROOT, 'localstack/cli/main.ts'), ...args],
+      { cwd: ROOT, env },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -46,7 +53,11 @@ describe('shardflow send', () => {
     const records: _Record[] = [];
     for (const shard of Shards) {
       const { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({ StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand({
+          StreamName: stream,
+          ShardId: shard.ShardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
       );
       let iterator = ShardIterator;
       for (let i = 0; iterator !== undefined && i < 20; i++) {
@@ -65,7 +76,11 @@ describe('shardflow send', () => {
     await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30 }, { StreamName: name });
   }
 
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, AWS_ENDPOINT_URL: cloud().endpoint, SHARDFLOW_STATE_DIR: dir });
+  const env = (): NodeJS.ProcessEnv => ({
+    ...process.env,
+    AWS_ENDPOINT_URL: cloud().endpoint,
+    SHARDFLOW_STATE_DIR: dir,
+  });
 
   it('when a JSON Lines file is sent with --key, every line becomes one record with that partition key', async () => {
     await createStream('send-jsonl');
@@ -93,12 +108,21 @@ describe('shardflow send', () => {
       { name: 'page', type: 'STRING', data: ['/help'] },
     ]);
     for (const file of [csv, parquet]) {
-      const result = await cli(['send', file, '--stream', 'send-tabular', '--key', 'page', '--rate', '100'], env());
+      const result = await cli(
+        ['send', file, '--stream', 'send-tabular', '--key', 'page', '--rate', '100'],
+        env(),
+      );
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     }
-    const values = (await streamRecords('send-tabular')).map((r) => JSON.parse(new TextDecoder().decode(r.Data)) as object);
+    const values = (await streamRecords('send-tabular')).map(
+      (r) => JSON.parse(new TextDecoder().decode(r.Data)) as object,
+    );
     expect(values).toEqual(
-      expect.arrayContaining([{ id: 1, page: '/', amount: 2.5 }, { id: 2, page: '/cart', amount: null }, { id: 3, page: '/help' }]),
+      expect.arrayContaining([
+        { id: 1, page: '/', amount: 2.5 },
+        { id: 2, page: '/cart', amount: null },
+        { id: 3, page: '/help' },
+      ]),
     );
     expect(values).toHaveLength(3);
   }, 60_000);

@@ -27,9 +27,16 @@ function printedTable(stdout: string, title: string): string[][] {
   throw new Error(`table "${title}" has no row count`);
 }
 
-function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'localstack/cli/main.ts'), ...args], { cwd: ROOT, env });
+    const child = spawn(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [join(ROOT, 'localstack/cli/main.ts'), ...args],
+      { cwd: ROOT, env },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -47,11 +54,14 @@ describe('npm start', () => {
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
   it('when run with a small event count, it prints answers equal to the generator totals and exits 0', async () => {
-    const { code, stdout, stderr } = await run(['start', '--events', String(EVENTS), '--seed', String(SEED)], {
-      ...process.env,
-      SHARDFLOW_STATE_DIR: stateDir,
-      AWS_ENDPOINT_URL: '',
-    });
+    const { code, stdout, stderr } = await run(
+      ['start', '--events', String(EVENTS), '--seed', String(SEED)],
+      {
+        ...process.env,
+        SHARDFLOW_STATE_DIR: stateDir,
+        AWS_ENDPOINT_URL: '',
+      },
+    );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
 
     const spec = pageActivity.spec;
@@ -63,7 +73,12 @@ describe('npm start', () => {
       maxOutOfOrdernessMs: spec.time.maxOutOfOrdernessMs,
       allowedLatenessMs: spec.time.allowedLatenessMs,
     });
-    const asRow = (group: string, t: ActivityTotals): string[] => [group, String(t.count), String(t.purchases), String(t.revenue)];
+    const asRow = (group: string, t: ActivityTotals): string[] => [
+      group,
+      String(t.count),
+      String(t.purchases),
+      String(t.revenue),
+    ];
 
     const expectedTop = Object.entries(totals.byPage)
       .sort(([pa, a], [pb, b]) => b.count - a.count || (pa < pb ? -1 : 1))

@@ -10,7 +10,9 @@ import { cliAction, CommandFailedError } from './cliAction';
 export function runCdk(args: readonly string[], cwd: string = process.cwd()): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['--no-install', 'cdk', ...args], { cwd, stdio: 'inherit', env: process.env });
-    child.once('error', (error) => reject(new CommandFailedError(`cannot run the CDK CLI: ${error.message}`, { cause: error })));
+    child.once('error', (error) =>
+      reject(new CommandFailedError(`cannot run the CDK CLI: ${error.message}`, { cause: error })),
+    );
     child.once('exit', (code, signal) => resolve(code ?? (signal !== null ? 128 : 1)));
   });
 }
@@ -38,5 +40,9 @@ export function registerCdkCommands(program: Command): void {
       'after',
       `\nThe stack outputs are written to ${outputsFilePath()} so that "shardflow query --athena" finds the workgroup.`,
     )
-    .action(cliAction(async (cdkArgs: string[]) => cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs])));
+    .action(
+      cliAction(async (cdkArgs: string[]) =>
+        cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]),
+      ),
+    );
 }

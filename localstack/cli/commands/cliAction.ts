@@ -6,16 +6,23 @@ import { InvalidArgumentError } from 'commander';
 import { QueryError } from '../../query/errors';
 import { ShardflowCliError } from '../../start/errors';
 
-
 /** The one line a user sees for an error. */
 export function errorLine(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'message' in error) {
     const message = String((error as { message: unknown }).message);
-    const firstLine = message.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+    const firstLine =
+      message
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? '';
     const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
     // Our own domain errors speak for themselves; foreign errors keep their name for diagnosis.
     const ours =
-      error instanceof ShardflowCliError || error instanceof QueryError || error instanceof CommandFailedError || name === 'Error' || name === 'RangeError';
+      error instanceof ShardflowCliError ||
+      error instanceof QueryError ||
+      error instanceof CommandFailedError ||
+      name === 'Error' ||
+      name === 'RangeError';
     return ours ? firstLine : `${name}: ${firstLine}`;
   }
   return String(error);
@@ -36,14 +43,17 @@ export class CommandFailedError extends Error {
  * @example
  * program.command('query').action(cliAction(async (sql: string) => { ... }));
  */
-export function cliAction<A extends unknown[]>(action: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+export function cliAction<A extends unknown[]>(
+  action: (...args: A) => Promise<void> | void,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     // Node 20 is supported (package.json engines); the SDK's "use Node 22" notice is noise here.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     try {
       await action(...args);
     } catch (error) {
-      if (process.env.SHARDFLOW_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+      if (process.env.SHARDFLOW_DEBUG === '1' && error instanceof Error)
+        process.stderr.write(`${error.stack ?? ''}\n`);
       throw new CommandFailedError(errorLine(error), { cause: error });
     }
   };
@@ -53,7 +63,8 @@ export function cliAction<A extends unknown[]>(action: (...args: A) => Promise<v
 export function positiveNumber(name: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number (given ${value}).`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive number (given ${value}).`);
     return n;
   };
 }
@@ -62,7 +73,8 @@ export function positiveNumber(name: string): (value: string) => number {
 export function positiveInteger(name: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer (given ${value}).`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive integer (given ${value}).`);
     return n;
   };
 }

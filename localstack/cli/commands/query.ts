@@ -1,8 +1,21 @@
 import { Option, type Command } from 'commander';
 import { athenaClient } from '../../../functions/adapters/aws';
-import { DuckDbQueryEngine, formatResult, OUTPUT_FORMATS, queryResults, runAthenaQuery, type OutputFormat } from '../../query';
+import {
+  DuckDbQueryEngine,
+  formatResult,
+  OUTPUT_FORMATS,
+  queryResults,
+  runAthenaQuery,
+  type OutputFormat,
+} from '../../query';
 import { NotRunningError } from '../../start/errors';
-import { assertLocalCloudRunning, localClients, localEndpoint, readOutputs, resolveResultsBucket } from '../../start/localTarget';
+import {
+  assertLocalCloudRunning,
+  localClients,
+  localEndpoint,
+  readOutputs,
+  resolveResultsBucket,
+} from '../../start/localTarget';
 import { cliAction } from './cliAction';
 
 interface QueryOptions {
@@ -17,10 +30,15 @@ interface QueryOptions {
 export function registerQueryCommands(program: Command): void {
   program
     .command('query')
-    .description('Run SQL over the result tables: DuckDB over the local results bucket, or Amazon Athena with --athena')
+    .description(
+      'Run SQL over the result tables: DuckDB over the local results bucket, or Amazon Athena with --athena',
+    )
     .argument('<sql>', 'SQL; each result table is a view named after it (e.g. page_activity_minutely)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
-    .option('-b, --bucket <bucket>', 'results bucket (default: the local deployment\'s ResultsBucketName output)')
+    .option(
+      '-b, --bucket <bucket>',
+      "results bucket (default: the local deployment's ResultsBucketName output)",
+    )
     .option('--athena', 'run on Amazon Athena in the deployed account instead of DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (default: the AthenaWorkgroupName output)')
     .option('--database <name>', 'Glue database (default: the GlueDatabaseName output)')
@@ -39,10 +57,15 @@ Example:
           const outputs = readOutputs();
           const workGroup = options.workgroup ?? outputs?.AthenaWorkgroupName;
           if (workGroup === undefined) {
-            throw new NotRunningError('No Athena workgroup: pass --workgroup or run "shardflow deploy" first');
+            throw new NotRunningError(
+              'No Athena workgroup: pass --workgroup or run "shardflow deploy" first',
+            );
           }
           const database = options.database ?? outputs?.GlueDatabaseName;
-          const result = await runAthenaQuery(athenaClient(), sql, { workGroup, ...(database ? { database } : {}) });
+          const result = await runAthenaQuery(athenaClient(), sql, {
+            workGroup,
+            ...(database ? { database } : {}),
+          });
           process.stdout.write(formatResult(result, options.format) + '\n');
           return;
         }

@@ -30,11 +30,22 @@ const WARM_UP_RECORDS = 50;
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
-    .description('Run a pipeline over bounded input and print its result rows; every window closes at the end of input')
+    .description(
+      'Run a pipeline over bounded input and print its result rows; every window closes at the end of input',
+    )
     .argument('<pipeline>', 'a shipped pipeline name (e.g. page-activity) or a .ts file exporting a pipeline')
-    .requiredOption('-i, --input <file|s3://bucket/prefix>', 'JSON Lines, CSV or Parquet file, or an S3 prefix of such objects')
-    .option('--in-memory', 'run in this process with the bounded runner instead of through the stack on the local cloud')
-    .option('-k, --key <field>', 'record field used as the Kinesis partition key (default: userId, else one key per record)')
+    .requiredOption(
+      '-i, --input <file|s3://bucket/prefix>',
+      'JSON Lines, CSV or Parquet file, or an S3 prefix of such objects',
+    )
+    .option(
+      '--in-memory',
+      'run in this process with the bounded runner instead of through the stack on the local cloud',
+    )
+    .option(
+      '-k, --key <field>',
+      'record field used as the Kinesis partition key (default: userId, else one key per record)',
+    )
     .addOption(new Option('-f, --format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .option('--template <path>', 'deploy this synthesized template instead of running cdk synth')
     .addHelpText(
@@ -50,7 +61,9 @@ export function registerRunCommands(program: Command): void {
         if (options.inMemory === true) {
           const { result, rejected, late } = runInMemory(pipeline, records, Date.now());
           process.stdout.write(`${formatResult(result, options.format)}\n`);
-          process.stderr.write(`${records.length} records: ${result.rows.length} rows, ${rejected} rejected, ${late} late\n`);
+          process.stderr.write(
+            `${records.length} records: ${result.rows.length} rows, ${rejected} rejected, ${late} late\n`,
+          );
           return;
         }
         if (!defaultPipelines.some((p) => p.spec.name === pipeline.spec.name)) {
@@ -72,8 +85,13 @@ export function registerRunCommands(program: Command): void {
         try {
           const stream = session.streamOf(pipeline.spec);
           const head = records.slice(0, WARM_UP_RECORDS);
-          const progress = (sent: number): void => live.update(`sent ${sent}/${records.length} records to ${stream}`);
-          await sendRecords(head, { kinesis: session.clients.kinesis, stream, onProgress: (p) => progress(p.sent) });
+          const progress = (sent: number): void =>
+            live.update(`sent ${sent}/${records.length} records to ${stream}`);
+          await sendRecords(head, {
+            kinesis: session.clients.kinesis,
+            stream,
+            onProgress: (p) => progress(p.sent),
+          });
           await session.app.runtime.idle(180_000);
           await sendRecords(records.slice(head.length), {
             kinesis: session.clients.kinesis,
@@ -83,7 +101,9 @@ export function registerRunCommands(program: Command): void {
           live.update('end of input: closing every window…');
           await session.endOfInput(pipeline.spec, 300_000);
           live.done();
-          const [result] = await queryResults({ s3: session.clients.s3, bucket: session.bucket }, [resultTableSql(pipeline)]);
+          const [result] = await queryResults({ s3: session.clients.s3, bucket: session.bucket }, [
+            resultTableSql(pipeline),
+          ]);
           const counts = await new BucketCounter(session.clients.s3, session.bucket).counts();
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(

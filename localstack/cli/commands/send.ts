@@ -15,9 +15,14 @@ interface SendOptions {
  * Progress for a terminal (a cli-progress bar) or for logs and pipes (a plain line at most every
  * two seconds and at the end).
  */
-export function progressReporter(total: number, label: string): { update(p: SendProgress): void; stop(): void } {
+export function progressReporter(
+  total: number,
+  label: string,
+): { update(p: SendProgress): void; stop(): void } {
   if (process.stdout.isTTY === true) {
-    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} records | {percentage}% | ETA {eta}s` });
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {value}/{total} records | {percentage}% | ETA {eta}s`,
+    });
     bar.start(total, 0);
     return { update: (p) => bar.update(p.sent), stop: () => bar.stop() };
   }
@@ -27,7 +32,9 @@ export function progressReporter(total: number, label: string): { update(p: Send
       const now = performance.now();
       if (now - last < 2_000 && p.sent < p.total) return;
       last = now;
-      process.stdout.write(`${label}: ${p.sent}/${p.total} records${p.retried > 0 ? ` (${p.retried} retried)` : ''}\n`);
+      process.stdout.write(
+        `${label}: ${p.sent}/${p.total} records${p.retried > 0 ? ` (${p.retried} retried)` : ''}\n`,
+      );
     },
     stop: () => {},
   };
@@ -37,12 +44,24 @@ export function progressReporter(total: number, label: string): { update(p: Send
 export function registerSendCommands(program: Command): void {
   program
     .command('send')
-    .description('Put the records of a JSON Lines, CSV or Parquet file on a Kinesis stream (PutRecords, batched, retried)')
-    .argument('<file>', 'input file: .jsonl/.ndjson/.json (one record per line), .csv (header row) or .parquet')
+    .description(
+      'Put the records of a JSON Lines, CSV or Parquet file on a Kinesis stream (PutRecords, batched, retried)',
+    )
+    .argument(
+      '<file>',
+      'input file: .jsonl/.ndjson/.json (one record per line), .csv (header row) or .parquet',
+    )
     .requiredOption('-s, --stream <stream>', 'stream name or ARN')
     .option('-k, --key <field>', 'record field used as the partition key (default: one key per record)')
-    .option('-r, --rate <records/s>', 'records per second (default: as fast as the stream accepts)', positiveNumber('--rate'))
-    .addHelpText('after', '\nExample:\n  $ shardflow send clicks.jsonl --stream clickstream --key userId --rate 500')
+    .option(
+      '-r, --rate <records/s>',
+      'records per second (default: as fast as the stream accepts)',
+      positiveNumber('--rate'),
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ shardflow send clicks.jsonl --stream clickstream --key userId --rate 500',
+    )
     .action(
       cliAction(async (file: string, options: SendOptions) => {
         const records = await readInputFile(file, options.key);
@@ -58,7 +77,9 @@ export function registerSendCommands(program: Command): void {
             onProgress: (p) => progress.update(p),
           });
           progress.stop();
-          process.stdout.write(`sent ${result.sent} records to ${options.stream}${result.retried > 0 ? ` (${result.retried} retried)` : ''}\n`);
+          process.stdout.write(
+            `sent ${result.sent} records to ${options.stream}${result.retried > 0 ? ` (${result.retried} retried)` : ''}\n`,
+          );
         } finally {
           progress.stop();
         }

@@ -28,12 +28,32 @@ export function registerStartCommands(program: Command): void {
     .description(
       'Run the default pipeline end to end on the embedded local cloud: synth, deploy, stream a generated clickstream, close all windows, answer sample SQL queries',
     )
-    .option('-n, --events <n>', 'distinct events to generate', positiveInteger('--events'), DEFAULT_START_EVENTS)
-    .option('-r, --rate <records/s>', 'records per second (default: as fast as the stream accepts)', positiveNumber('--rate'))
+    .option(
+      '-n, --events <n>',
+      'distinct events to generate',
+      positiveInteger('--events'),
+      DEFAULT_START_EVENTS,
+    )
+    .option(
+      '-r, --rate <records/s>',
+      'records per second (default: as fast as the stream accepts)',
+      positiveNumber('--rate'),
+    )
     .option('--seed <n>', 'generator seed (same seed, same data, same answers)', positiveInteger('--seed'), 1)
-    .option('--keep', 'leave the local cloud and the deployment running after the answers (Ctrl-C stops them)')
-    .option('--port <port>', `edge port with --keep (default ${DEFAULT_EDGE_PORT}; otherwise a free port)`, positiveInteger('--port'))
-    .addOption(new Option('-f, --format <format>', 'format of the printed answers').choices(OUTPUT_FORMATS).default('table'))
+    .option(
+      '--keep',
+      'leave the local cloud and the deployment running after the answers (Ctrl-C stops them)',
+    )
+    .option(
+      '--port <port>',
+      `edge port with --keep (default ${DEFAULT_EDGE_PORT}; otherwise a free port)`,
+      positiveInteger('--port'),
+    )
+    .addOption(
+      new Option('-f, --format <format>', 'format of the printed answers')
+        .choices(OUTPUT_FORMATS)
+        .default('table'),
+    )
     .option('--template <path>', 'deploy this synthesized template instead of running cdk synth')
     .option('-v, --verbose', 'print the local cloud, deployer and runtime logs')
     .addHelpText('after', '\nExamples:\n  $ npm start\n  $ npm start -- --events 20000 --rate 2000 --keep')
@@ -65,9 +85,13 @@ export function registerStartCommands(program: Command): void {
         if (report.mismatches.length > 0) {
           for (const m of report.mismatches.slice(0, 10)) live.print(`  ✗ ${m}`);
           await report.stop();
-          throw new CommandFailedError(`${report.mismatches.length} answers differ from the generator's known totals`);
+          throw new CommandFailedError(
+            `${report.mismatches.length} answers differ from the generator's known totals`,
+          );
         }
-        live.print("✓ every answer matches the generator's known totals (per page, per minute, rejected and late counts)");
+        live.print(
+          "✓ every answer matches the generator's known totals (per page, per minute, rejected and late counts)",
+        );
         if (!keep) return;
         const { cloud } = report.session;
         // Not `local.json`: that file belongs to `local up`, whose status/down check for their own process.
@@ -78,7 +102,8 @@ export function registerStartCommands(program: Command): void {
             `  npx shardflow status\nPress Ctrl-C to stop.`,
         );
         await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
+          for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+            process.once(signal, () => resolve());
         });
         removeOutputs();
         await report.stop();

@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { defaultPipelines } from '../../../functions/pipelines';
 import { formatResult } from '../../query/format';
 import { timestampText } from '../../start/boundedRun';
-import { assertLocalCloudRunning, localClients, localEndpoint, readOutputs, resolveResultsBucket } from '../../start/localTarget';
+import {
+  assertLocalCloudRunning,
+  localClients,
+  localEndpoint,
+  readOutputs,
+  resolveResultsBucket,
+} from '../../start/localTarget';
 import { readPipelineStatus, resolveStateTable, type PipelineStatus } from '../../start/pipelineStatus';
 import { cliAction } from './cliAction';
 
@@ -18,8 +24,17 @@ function time(ms: number | null): string {
 export function describeStatus(status: PipelineStatus): string {
   const shards = formatResult(
     {
-      columns: ['shard', 'pending_records', 'iterator_age_ms', 'watermark', 'last_activity'].map((name) => ({ name, type: '' })),
-      rows: status.shards.map((s) => [s.shardId, s.pendingRecords, s.iteratorAgeMs, time(s.watermark), time(s.lastActivity)]),
+      columns: ['shard', 'pending_records', 'iterator_age_ms', 'watermark', 'last_activity'].map((name) => ({
+        name,
+        type: '',
+      })),
+      rows: status.shards.map((s) => [
+        s.shardId,
+        s.pendingRecords,
+        s.iteratorAgeMs,
+        time(s.watermark),
+        time(s.lastActivity),
+      ]),
     },
     'table',
   );
@@ -35,7 +50,9 @@ export function describeStatus(status: PipelineStatus): string {
 export function registerStatusCommands(program: Command): void {
   program
     .command('status')
-    .description('Per-shard backlog and iterator age, watermarks, open windows and rejected/late counts of the deployed pipelines')
+    .description(
+      'Per-shard backlog and iterator age, watermarks, open windows and rejected/late counts of the deployed pipelines',
+    )
     .option('-b, --bucket <bucket>', "results bucket (default: the deployment's ResultsBucketName output)")
     .action(
       cliAction(async (options: { readonly bucket?: string }) => {
@@ -49,7 +66,9 @@ export function registerStatusCommands(program: Command): void {
           const spec = pipeline.spec;
           const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
           const stream = outputs[`StreamName${scope}`] ?? spec.source.stream;
-          process.stdout.write(`${describeStatus(await readPipelineStatus(clients, spec, { stateTable, bucket, stream }))}\n`);
+          process.stdout.write(
+            `${describeStatus(await readPipelineStatus(clients, spec, { stateTable, bucket, stream }))}\n`,
+          );
         }
       }),
     );

@@ -52,17 +52,26 @@ describe('shardflow CLI errors', () => {
   };
 
   it('when the input file is missing, send exits 1 with one line naming the file', () => {
-    expectOneLine(run('send', join(stateDir, 'missing.jsonl'), '--stream', 's'), `shardflow: Input file not found: ${join(stateDir, 'missing.jsonl')}`);
+    expectOneLine(
+      run('send', join(stateDir, 'missing.jsonl'), '--stream', 's'),
+      `shardflow: Input file not found: ${join(stateDir, 'missing.jsonl')}`,
+    );
   });
 
   it('when the input format is unknown, send exits 1 naming the accepted formats', () => {
     const file = join(stateDir, 'data.xml');
     writeFileSync(file, '<x/>');
-    expectOneLine(run('send', file, '--stream', 's'), /^shardflow: Unknown input format for .*data\.xml: use \.jsonl/);
+    expectOneLine(
+      run('send', file, '--stream', 's'),
+      /^shardflow: Unknown input format for .*data\.xml: use \.jsonl/,
+    );
   });
 
   it('when the SQL is malformed, query exits 1 with the parser message and no stack trace', () => {
-    expectOneLine(run('query', 'SELEC page FROM page_activity_minutely'), 'shardflow: Parser Error: syntax error at or near "SELEC"');
+    expectOneLine(
+      run('query', 'SELEC page FROM page_activity_minutely'),
+      'shardflow: Parser Error: syntax error at or near "SELEC"',
+    );
   });
 
   it('when the local cloud is not running, query exits 1 saying how to start it', () => {
@@ -99,7 +108,9 @@ describe('shardflow CLI errors', () => {
   it('when an option value is invalid, the command exits 1 without running', () => {
     const r = run('query', 'SELECT 1', '--format', 'xml');
     expect(r.status).toBe(1);
-    expect(r.lines[0]).toBe("error: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are table, csv, json.");
+    expect(r.lines[0]).toBe(
+      "error: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are table, csv, json.",
+    );
     expect(r.lines.join('\n')).not.toMatch(/\n\s+at /);
   });
 });

@@ -15,7 +15,18 @@ describe('shardflow generate', () => {
       const totalsFile = join(dir, 'totals.json');
       const result = spawnSync(
         join(ROOT, 'node_modules/.bin/tsx'),
-        [join(ROOT, 'localstack/cli/main.ts'), 'generate', '--events', '120', '--seed', '9', '-o', out, '--totals', totalsFile],
+        [
+          join(ROOT, 'localstack/cli/main.ts'),
+          'generate',
+          '--events',
+          '120',
+          '--seed',
+          '9',
+          '-o',
+          out,
+          '--totals',
+          totalsFile,
+        ],
         { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
       );
       expect(result.status).toBe(0);
@@ -29,7 +40,9 @@ describe('shardflow generate', () => {
       });
       expect(readFileSync(out, 'utf8')).toBe(toJsonLines(expected.records));
       expect(JSON.parse(readFileSync(totalsFile, 'utf8'))).toEqual(expected.totals);
-      expect(result.stderr.trim()).toBe(`${expected.records.length} records (120 events, 1 duplicates, 2 malformed, 1 late)`);
+      expect(result.stderr.trim()).toBe(
+        `${expected.records.length} records (120 events, 1 duplicates, 2 malformed, 1 late)`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -30,7 +30,13 @@ describe('generateClickstream', () => {
   });
 
   it('when asked for N events, it returns N distinct on-time events plus the injected records', () => {
-    const { records, totals } = generateClickstream({ events: 500, seed: 3, duplicates: 7, late: 4, malformed: 9 });
+    const { records, totals } = generateClickstream({
+      events: 500,
+      seed: 3,
+      duplicates: 7,
+      late: 4,
+      malformed: 9,
+    });
     const kinds = (k: string): number => records.filter((r) => r.kind === k).length;
     expect(kinds(RECORD_KINDS.EVENT)).toBe(500);
     expect(kinds(RECORD_KINDS.DUPLICATE)).toBe(7);
@@ -38,12 +44,16 @@ describe('generateClickstream', () => {
     expect(kinds(RECORD_KINDS.MALFORMED)).toBe(9);
     expect(totals.records).toBe(520);
     expect(totals.injected).toMatchObject({ duplicates: 7, late: 4, malformed: 9 });
-    expect(new Set(records.filter((r) => r.kind === RECORD_KINDS.EVENT).map((r) => r.event?.eventId)).size).toBe(500);
+    expect(
+      new Set(records.filter((r) => r.kind === RECORD_KINDS.EVENT).map((r) => r.event?.eventId)).size,
+    ).toBe(500);
   });
 
   it('when totals are computed, they equal an independent recount of the distinct on-time events', () => {
     const { records, totals, options } = generateClickstream({ events: 800, seed: 5 });
-    const events = records.filter((r) => r.kind === RECORD_KINDS.EVENT).map((r) => JSON.parse(r.data) as ClickEvent);
+    const events = records
+      .filter((r) => r.kind === RECORD_KINDS.EVENT)
+      .map((r) => JSON.parse(r.data) as ClickEvent);
     const perPage = new Map<string, { count: number; purchases: number; cents: number }>();
     for (const e of events) {
       const t = perPage.get(e.page) ?? { count: 0, purchases: 0, cents: 0 };
@@ -82,13 +92,19 @@ describe('generateClickstream', () => {
 
   it('when pages are sampled, the key skew is Zipf-like (the top page dominates the tail)', () => {
     const { totals } = generateClickstream({ events: 4000, seed: 2 });
-    const counts = Object.values(totals.byPage).map((t) => t.count).sort((a, b) => b - a);
+    const counts = Object.values(totals.byPage)
+      .map((t) => t.count)
+      .sort((a, b) => b - a);
     expect(counts[0]).toBeGreaterThan(5 * (counts[counts.length - 1] ?? 0));
     expect(totals.byPage['/']?.count).toBe(counts[0]);
   });
 
   it('when events are out of order, none is behind the newest sent event by maxOutOfOrderness or more', () => {
-    const { records, totals, options } = generateClickstream({ events: 2000, seed: 4, outOfOrderFraction: 0.2 });
+    const { records, totals, options } = generateClickstream({
+      events: 2000,
+      seed: 4,
+      outOfOrderFraction: 0.2,
+    });
     let max = Number.NEGATIVE_INFINITY;
     let behind = 0;
     for (const r of records.filter((x) => x.kind === RECORD_KINDS.EVENT)) {
@@ -106,7 +122,9 @@ describe('generateClickstream', () => {
     const late = records.slice(-5);
     expect(late.every((r) => r.kind === RECORD_KINDS.LATE)).toBe(true);
     const maxOnTime = Math.max(
-      ...records.filter((r) => r.kind === RECORD_KINDS.EVENT).map((r) => Date.parse((r.event as ClickEvent).ts)),
+      ...records
+        .filter((r) => r.kind === RECORD_KINDS.EVENT)
+        .map((r) => Date.parse((r.event as ClickEvent).ts)),
     );
     const watermark = maxOnTime - options.maxOutOfOrdernessMs;
     for (const r of late) {

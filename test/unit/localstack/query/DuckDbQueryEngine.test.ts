@@ -35,7 +35,9 @@ describe('DuckDbQueryEngine', () => {
       '{"reason":"INVALID_JSON","detail":"x","shardId":"s0","sequenceNumber":"1"}\n{"reason":"SCHEMA_VIOLATION","detail":"y","shardId":"s0","sequenceNumber":"2"}\n',
     );
     // Not a result table name DuckDB may see: ignored, never interpolated into SQL.
-    writeParquetFixture(join(dir, 'results', 'bad name"; drop', 'x.parquet'), [{ name: 'a', type: 'INT64', data: [1] }]);
+    writeParquetFixture(join(dir, 'results', 'bad name"; drop', 'x.parquet'), [
+      { name: 'a', type: 'INT64', data: [1] },
+    ]);
     engine = await DuckDbQueryEngine.open({ dataDir: dir });
   });
 
@@ -57,7 +59,9 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('when rejected records were mirrored, they can be queried through the rejected view', async () => {
-    const { rows } = await engine.query('SELECT reason, count(*) AS n FROM rejected GROUP BY reason ORDER BY reason');
+    const { rows } = await engine.query(
+      'SELECT reason, count(*) AS n FROM rejected GROUP BY reason ORDER BY reason',
+    );
     expect(rows).toEqual([
       ['INVALID_JSON', 1],
       ['SCHEMA_VIOLATION', 1],
@@ -65,7 +69,9 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('when window columns were written as TIMESTAMP_MILLIS, it reads them as UTC timestamps', async () => {
-    const { columns, rows } = await engine.query('SELECT window_start, window_end FROM page_activity ORDER BY window_start LIMIT 1');
+    const { columns, rows } = await engine.query(
+      'SELECT window_start, window_end FROM page_activity ORDER BY window_start LIMIT 1',
+    );
     expect(columns.map((c) => c.type)).toEqual(['TIMESTAMP', 'TIMESTAMP']);
     expect(rows).toEqual([['2026-01-01 12:00:00', '2026-01-01 12:01:00']]);
   });
@@ -109,7 +115,10 @@ describe('DuckDbQueryEngine', () => {
       name: 'SqlError',
       message: 'Parser Error: syntax error at or near "SELEC"',
     });
-    await expect(DuckDbQueryEngine.checkSyntax('   ')).rejects.toMatchObject({ name: 'SqlError', message: 'Empty SQL statement' });
+    await expect(DuckDbQueryEngine.checkSyntax('   ')).rejects.toMatchObject({
+      name: 'SqlError',
+      message: 'Empty SQL statement',
+    });
     await expect(DuckDbQueryEngine.checkSyntax('SELECT * FROM not_yet_known')).resolves.toBeUndefined();
   });
 

@@ -17,7 +17,9 @@ function stubClient(states: string[], pages: object[], reason?: string) {
       calls.push(command);
       if (command instanceof StartQueryExecutionCommand) return { QueryExecutionId: 'q-1' };
       if (command instanceof GetQueryExecutionCommand) {
-        return { QueryExecution: { Status: { State: states.shift() ?? 'RUNNING', StateChangeReason: reason } } };
+        return {
+          QueryExecution: { Status: { State: states.shift() ?? 'RUNNING', StateChangeReason: reason } },
+        };
       }
       return pages.shift() ?? {};
     },
@@ -30,11 +32,15 @@ const columnInfo = [
   { Name: 'events', Type: 'bigint' },
   { Name: 'ok', Type: 'boolean' },
 ];
-const row = (...values: (string | undefined)[]) => ({ Data: values.map((v) => (v === undefined ? {} : { VarCharValue: v })) });
+const row = (...values: (string | undefined)[]) => ({
+  Data: values.map((v) => (v === undefined ? {} : { VarCharValue: v })),
+});
 
 describe('athena query', () => {
   it('when building the request, it sets the SQL, workgroup and database context', () => {
-    expect(buildStartQueryExecutionInput('SELECT 1', { workGroup: 'shardflow', database: 'shardflow_results' })).toEqual({
+    expect(
+      buildStartQueryExecutionInput('SELECT 1', { workGroup: 'shardflow', database: 'shardflow_results' }),
+    ).toEqual({
       QueryString: 'SELECT 1',
       WorkGroup: 'shardflow',
       QueryExecutionContext: { Database: 'shardflow_results', Catalog: 'AwsDataCatalog' },
@@ -50,7 +56,13 @@ describe('athena query', () => {
     const { client, calls } = stubClient(
       ['QUEUED', 'RUNNING', 'SUCCEEDED'],
       [
-        { ResultSet: { ResultSetMetadata: { ColumnInfo: columnInfo }, Rows: [row('page', 'events', 'ok'), row('/', '10', 'true')] }, NextToken: 'n1' },
+        {
+          ResultSet: {
+            ResultSetMetadata: { ColumnInfo: columnInfo },
+            Rows: [row('page', 'events', 'ok'), row('/', '10', 'true')],
+          },
+          NextToken: 'n1',
+        },
         { ResultSet: { Rows: [row('/cart', '3', undefined)] } },
       ],
     );
@@ -78,16 +90,26 @@ describe('athena query', () => {
 
   it('when the query fails, it throws an AthenaQueryError with the reason and the execution id', async () => {
     const { client } = stubClient(['FAILED'], [], "line 1:8: Column 'nope' cannot be resolved\nmore");
-    const error = await runAthenaQuery(client, 'SELECT nope', { workGroup: 'wg', sleep: async () => {} }).catch((e: unknown) => e);
+    const error = await runAthenaQuery(client, 'SELECT nope', {
+      workGroup: 'wg',
+      sleep: async () => {},
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AthenaQueryError);
-    expect((error as AthenaQueryError).message).toBe("Athena query q-1 FAILED: line 1:8: Column 'nope' cannot be resolved");
+    expect((error as AthenaQueryError).message).toBe(
+      "Athena query q-1 FAILED: line 1:8: Column 'nope' cannot be resolved",
+    );
     expect((error as AthenaQueryError).queryExecutionId).toBe('q-1');
   });
 
   it('when the query never finishes, it gives up at the deadline', async () => {
     const { client } = stubClient([], []);
     await expect(
-      runAthenaQuery(client, 'SELECT 1', { workGroup: 'wg', pollIntervalMs: 10, timeoutMs: 30, sleep: async () => {} }),
+      runAthenaQuery(client, 'SELECT 1', {
+        workGroup: 'wg',
+        pollIntervalMs: 10,
+        timeoutMs: 30,
+        sleep: async () => {},
+      }),
     ).rejects.toThrow('Athena query q-1 still RUNNING after 30 ms');
   });
 });

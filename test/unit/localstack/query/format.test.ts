@@ -40,6 +40,8 @@ describe('formatResult', () => {
   });
 
   it('when there are no rows, the table shows the header and (0 rows)', () => {
-    expect(formatResult({ columns: [{ name: 'x', type: 'INTEGER' }], rows: [] }, 'table')).toBe('x\n-\n(0 rows)');
+    expect(formatResult({ columns: [{ name: 'x', type: 'INTEGER' }], rows: [] }, 'table')).toBe(
+      'x\n-\n(0 rows)',
+    );
   });
 });

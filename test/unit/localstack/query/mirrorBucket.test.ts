@@ -16,16 +16,22 @@ function stubS3(objects: Record<string, string>, pageSize = 2): { s3: S3Client; 
   const keys = Object.keys(objects).sort();
   const listed: object[] = [];
   const s3 = withSend(async (command: ListObjectsV2Command | GetObjectCommand): Promise<object> => {
-      if (command instanceof ListObjectsV2Command) {
-        listed.push(command.input);
-        const start = Number(command.input.ContinuationToken ?? 0);
-        const page = keys.filter((k) => k.startsWith(command.input.Prefix ?? '')).slice(start, start + pageSize);
-        const more = start + pageSize < keys.filter((k) => k.startsWith(command.input.Prefix ?? '')).length;
-        return { Contents: page.map((Key) => ({ Key })), ...(more ? { NextContinuationToken: String(start + pageSize), IsTruncated: true } : {}) };
-      }
-      const body = objects[command.input.Key ?? ''];
-      if (body === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
-      return { Body: { transformToByteArray: async () => new TextEncoder().encode(body) } };
+    if (command instanceof ListObjectsV2Command) {
+      listed.push(command.input);
+      const start = Number(command.input.ContinuationToken ?? 0);
+      const page = keys
+        .filter((k) => k.startsWith(command.input.Prefix ?? ''))
+        .slice(start, start + pageSize);
+      const more = start + pageSize < keys.filter((k) => k.startsWith(command.input.Prefix ?? '')).length;
+      return {
+        Contents: page.map((Key) => ({ Key })),
+        ...(more ? { NextContinuationToken: String(start + pageSize), IsTruncated: true } : {}),
+      };
+    }
+    const body = objects[command.input.Key ?? ''];
+    if (body === undefined)
+      throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    return { Body: { transformToByteArray: async () => new TextEncoder().encode(body) } };
   });
   return { s3, listed };
 }
@@ -64,8 +70,12 @@ describe('mirrorBucket', () => {
     const s3 = withSend(async () => {
       throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
     });
-    const error = await mirrorBucket({ s3, bucket: 'missing', prefix: 'results/', dir }).catch((e: unknown) => e);
+    const error = await mirrorBucket({ s3, bucket: 'missing', prefix: 'results/', dir }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(QueryError);
-    expect((error as Error).message).toBe('Cannot list s3://missing/results/: NoSuchBucket: The specified bucket does not exist');
+    expect((error as Error).message).toBe(
+      'Cannot list s3://missing/results/: NoSuchBucket: The specified bucket does not exist',
+    );
   });
 });

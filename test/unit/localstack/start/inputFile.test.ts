@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../../localstack/start/errors';
-import { detectFormat, parseCsv, parseJsonLines, readInputFile } from '../../../../localstack/start/inputFile';
+import {
+  detectFormat,
+  parseCsv,
+  parseJsonLines,
+  readInputFile,
+} from '../../../../localstack/start/inputFile';
 import { writeParquetFixture } from '../query/parquetFixture';
 
 describe('input files', () => {
@@ -18,7 +23,9 @@ describe('input files', () => {
     expect(detectFormat('x.ndjson')).toBe('jsonl');
     expect(detectFormat('x.csv')).toBe('csv');
     expect(detectFormat('x.parquet')).toBe('parquet');
-    expect(() => detectFormat('x.xml')).toThrow('Unknown input format for x.xml: use .jsonl/.ndjson/.json, .csv or .parquet');
+    expect(() => detectFormat('x.xml')).toThrow(
+      'Unknown input format for x.xml: use .jsonl/.ndjson/.json, .csv or .parquet',
+    );
   });
 
   it('when JSON Lines are read, each non-blank line is sent verbatim, invalid ones included, keyed by the field', () => {
@@ -46,7 +53,9 @@ describe('input files', () => {
   });
 
   it('when the file does not exist, it throws "Input file not found"', async () => {
-    await expect(readInputFile(join(dir, 'missing.jsonl'))).rejects.toThrow(`Input file not found: ${join(dir, 'missing.jsonl')}`);
+    await expect(readInputFile(join(dir, 'missing.jsonl'))).rejects.toThrow(
+      `Input file not found: ${join(dir, 'missing.jsonl')}`,
+    );
   });
 
   it('when a JSON Lines file is read from disk, it returns its records', async () => {
@@ -67,7 +76,9 @@ describe('input files', () => {
       { name: 'ts', type: 'TIMESTAMP', data: [Date.UTC(2026, 0, 1), Date.UTC(2026, 0, 2)] },
     ]);
     const script = `require('./localstack/start/inputFile').readInputFile(${JSON.stringify(file)}, 'user').then((r) => console.log(JSON.stringify(r)))`;
-    const out = execFileSync(join(process.cwd(), 'node_modules/.bin/tsx'), ['-e', script], { encoding: 'utf8' });
+    const out = execFileSync(join(process.cwd(), 'node_modules/.bin/tsx'), ['-e', script], {
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out)).toEqual([
       { data: '{"user":"a","n":1,"ts":"2026-01-01T00:00:00.000Z"}', partitionKey: 'a' },
       { data: '{"user":"b","n":2,"ts":"2026-01-02T00:00:00.000Z"}', partitionKey: 'b' },

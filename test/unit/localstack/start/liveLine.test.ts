@@ -14,7 +14,14 @@ describe('createLiveLine', () => {
     live.update('sent 2/10');
     live.print('answer');
     live.done();
-    expect(writes).toEqual(['\r\x1b[2Ksent 1/10', '\r\x1b[2Ksent 2/10', '\r\x1b[2K', 'answer\n', 'sent 2/10', '\n']);
+    expect(writes).toEqual([
+      '\r\x1b[2Ksent 1/10',
+      '\r\x1b[2Ksent 2/10',
+      '\r\x1b[2K',
+      'answer\n',
+      'sent 2/10',
+      '\n',
+    ]);
   });
 
   it('when the output is not a terminal, it prints plain lines at most once per interval and the last one at the end', () => {

@@ -5,13 +5,18 @@ import { unpadSequence } from '../../../../localstack/start/pipelineStatus';
 
 describe('run input and status helpers', () => {
   it('when the input is an S3 URL, it splits bucket and prefix; a local path is not a URL', () => {
-    expect(parseS3Url('s3://my-bucket/clean/clickstream/')).toEqual({ bucket: 'my-bucket', prefix: 'clean/clickstream/' });
+    expect(parseS3Url('s3://my-bucket/clean/clickstream/')).toEqual({
+      bucket: 'my-bucket',
+      prefix: 'clean/clickstream/',
+    });
     expect(parseS3Url('s3://my-bucket')).toEqual({ bucket: 'my-bucket', prefix: '' });
     expect(parseS3Url('data/clicks.jsonl')).toBeUndefined();
   });
 
   it('when an S3 URL is malformed, it throws an InputError naming it', () => {
-    expect(() => parseS3Url('s3://Bad_Bucket/x')).toThrow(new InputError('Invalid S3 URL: s3://Bad_Bucket/x (expected s3://bucket/prefix)'));
+    expect(() => parseS3Url('s3://Bad_Bucket/x')).toThrow(
+      new InputError('Invalid S3 URL: s3://Bad_Bucket/x (expected s3://bucket/prefix)'),
+    );
   });
 
   it('when a timestamp is printed, it reads like DuckDB TIMESTAMP text', () => {

@@ -8,14 +8,35 @@ const result = (rows: (string | number)[][]): QueryResult => ({
 });
 
 describe('sample query checks', () => {
-  const expected = { '/': { count: 10, purchases: 2, revenue: 30.5 }, '/cart': { count: 3, purchases: 0, revenue: 0 } };
+  const expected = {
+    '/': { count: 10, purchases: 2, revenue: 30.5 },
+    '/cart': { count: 3, purchases: 0, revenue: 0 },
+  };
 
   it('when every group matches (revenue to the cent), it reports no mismatch', () => {
-    expect(compareTotals('page', result([['/', 10, 2, 30.500000001], ['/cart', 3, 0, 0]]), expected)).toEqual([]);
+    expect(
+      compareTotals(
+        'page',
+        result([
+          ['/', 10, 2, 30.500000001],
+          ['/cart', 3, 0, 0],
+        ]),
+        expected,
+      ),
+    ).toEqual([]);
   });
 
   it('when a group differs, is missing or is unexpected, it reports each one', () => {
-    expect(compareTotals('page', result([['/', 9, 2, 30.5], ['/x', 1, 0, 0]]), expected)).toEqual([
+    expect(
+      compareTotals(
+        'page',
+        result([
+          ['/', 9, 2, 30.5],
+          ['/x', 1, 0, 0],
+        ]),
+        expected,
+      ),
+    ).toEqual([
       'page /: got 9 events/2 purchases/30.5 revenue, expected 10/2/30.5',
       'page /x: not in the input',
       'page /cart: missing from the results',
@@ -28,7 +49,10 @@ describe('sample query checks', () => {
       byWindow: {},
       injected: { malformed: 4, late: 2, duplicates: 1, outOfOrder: 0 },
     } as unknown as ClickstreamTotals;
-    const perPage = result([['/', 10, 2, 30.5], ['/cart', 3, 0, 0]]);
+    const perPage = result([
+      ['/', 10, 2, 30.5],
+      ['/cart', 3, 0, 0],
+    ]);
     expect(checkAnswers(totals, perPage, result([]), { rejected: 4, late: 2 })).toEqual([]);
     expect(checkAnswers(totals, perPage, result([]), { rejected: 5, late: 0 })).toEqual([
       'rejected: 5 records, expected the 4 malformed ones',

@@ -72,7 +72,10 @@ describe('sendRecords', () => {
 
   it('when the stream is an ARN, it addresses it by StreamARN', async () => {
     const { kinesis, calls } = stubKinesis();
-    await sendRecords(records(1), { kinesis, stream: 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks' });
+    await sendRecords(records(1), {
+      kinesis,
+      stream: 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks',
+    });
     expect(calls[0]).toMatchObject({ StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/clicks' });
     expect(calls[0]?.StreamName).toBeUndefined();
   });
@@ -80,7 +83,11 @@ describe('sendRecords', () => {
   it('when some entries fail, it retries only those with backoff until they are accepted', async () => {
     const { kinesis, calls } = stubKinesis((data, attempt) => data.startsWith('3') && attempt <= 2);
     const sleeps: number[] = [];
-    const result = await sendRecords(records(40), { kinesis, stream: 's', sleep: async (ms) => void sleeps.push(ms) });
+    const result = await sendRecords(records(40), {
+      kinesis,
+      stream: 's',
+      sleep: async (ms) => void sleeps.push(ms),
+    });
     const failing = records(40).filter((r) => r.data.startsWith('3')).length;
     expect(result).toEqual({ sent: 40, total: 40, retried: 2 * failing });
     expect(calls.map((c) => c.Records?.length)).toEqual([40, failing, failing]);
@@ -89,9 +96,12 @@ describe('sendRecords', () => {
 
   it('when entries keep failing, it gives up after maxAttempts with a SendError counting the unsent', async () => {
     const { kinesis } = stubKinesis((data) => data.startsWith('1'));
-    const error = await sendRecords(records(20), { kinesis, stream: 's', maxAttempts: 3, sleep: async () => {} }).catch(
-      (e: unknown) => e,
-    );
+    const error = await sendRecords(records(20), {
+      kinesis,
+      stream: 's',
+      maxAttempts: 3,
+      sleep: async () => {},
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SendError);
     expect((error as SendError).failed).toBe(11);
     expect((error as Error).message).toBe(
@@ -121,7 +131,9 @@ describe('sendRecords', () => {
   it('when the request itself fails, it throws a one-line SendError', async () => {
     const kinesis = {
       send: async () => {
-        throw Object.assign(new Error('Stream nope under account 000000000000 not found.'), { name: 'ResourceNotFoundException' });
+        throw Object.assign(new Error('Stream nope under account 000000000000 not found.'), {
+          name: 'ResourceNotFoundException',
+        });
       },
     } as unknown as Pick<KinesisClient, 'send'>;
     await expect(sendRecords(records(3), { kinesis, stream: 'nope' })).rejects.toThrow(
