@@ -43,6 +43,7 @@ class SubPartition {
   public readonly buffer: KinesisRecordData[] = [];
   public readonly signal = new Signal();
   public inFlight = false;
+  public processor: ProcessBatch | undefined;
   /** performance.now() when the buffer last went from empty to non-empty. */
   public firstBufferedAt = 0;
 }
@@ -191,6 +192,7 @@ export class ShardPoller {
   private async deliverLoop(sub: SubPartition): Promise<void> {
     const { config } = this.options;
     const processor = this.options.processorFor((records) => this.markDone(records));
+    sub.processor = processor;
     const windowMs = config.maximumBatchingWindowInSeconds * 1000;
     const tumblingMs = config.tumblingWindowInSeconds * 1000;
     while (!this.stopped) {
@@ -199,6 +201,7 @@ export class ShardPoller {
         if (open !== undefined && (this.readEnded || this.options.now() >= open.end)) {
           sub.inFlight = true;
           await processor.finalizeWindow().finally(() => (sub.inFlight = false));
+          this.maybeEnd();
           continue;
         }
         if (this.readEnded) return;
@@ -265,7 +268,8 @@ export class ShardPoller {
 
   private maybeEnd(): void {
     if (!this.readEnded || this.ended || this.pending.size > 0) return;
-    if (this.subPartitions.some((s) => s.buffer.length > 0 || s.inFlight)) return;
+    // A closed shard ends only after its last tumbling window's final invocation.
+    if (this.subPartitions.some((s) => s.buffer.length > 0 || s.inFlight || s.processor?.window !== undefined)) return;
     this.ended = true;
     this.persist(true);
     void this.checkpointWrite.then(() => this.options.onEnded(this.shardId));

@@ -536,6 +536,26 @@ describe('EventSourceMappingRuntime', () => {
       expect(events[3]?.['window']).toEqual({ start: iso(t0 + 60_000), end: iso(t0 + 120_000) });
     });
 
+    it('when a windowed shard is split, the parent’s final window invocation comes before the children’s records', async () => {
+      harness = createHarness({
+        mapping: { tumblingWindowInSeconds: 900 },
+        // A slow final invocation: children started too early would overtake it.
+        handler: async (event) => {
+          if (event.Records.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          return { state: {} };
+        },
+        before: (kinesis, arn) => {
+          kinesis.put(arn, 'k', 'parent', Date.now());
+          kinesis.splitShard(arn, 'shardId-000000000000');
+          kinesis.put(arn, 'k', 'child', Date.now());
+        },
+      });
+      await harness.runtime.start();
+      await until(() => harness?.invoker.calls.some((c) => c.data.includes('child')) ?? false);
+      const sequence = harness.invoker.calls.map((c) => `${c.event.Records[0]?.eventID.split(':')[0] ?? (c.event as unknown as { shardId: string }).shardId}:${c.data.join(',') || 'final'}`);
+      expect(sequence.slice(0, 3)).toEqual(['shardId-000000000000:parent', 'shardId-000000000000:final', expect.stringMatching(/:child$/)]);
+    });
+
     it('when the response has no state, it treats the invocation as failed', async () => {
       harness = createHarness({
         mapping: { tumblingWindowInSeconds: 60, maximumRetryAttempts: 0 },
