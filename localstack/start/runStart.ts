@@ -230,6 +230,11 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     const answers = queries.map((q, i) => ({ title: q.title, result: results[i] as QueryResult }));
     for (const { title, result } of answers)
       live.print(`\n${title}\n${formatResult(result, options.format)}`);
+    const bounds = Object.entries(spec.errorBounds);
+    if (bounds.length > 0) {
+      const lines = bounds.map(([column, bound]) => `  ${column}: ${bound}`);
+      live.print(`\nError bounds of the approximate columns of ${table}:\n${lines.join('\n')}`);
+    }
     const mismatches = checkAnswers(
       totals,
       results[queries.length] as QueryResult,
