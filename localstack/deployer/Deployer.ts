@@ -5,7 +5,11 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DeployerError } from './errors';
@@ -32,7 +36,8 @@ const errorName = (error: unknown): string => (error as { name?: string }).name 
 async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
-    if (performance.now() > deadline) throw new DeployerError(`${what} did not become ACTIVE within ${timeoutMs} ms`);
+    if (performance.now() > deadline)
+      throw new DeployerError(`${what} did not become ACTIVE within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -62,10 +67,15 @@ export class Deployer {
       }
       try {
         await this.clients.sqs.send(
-          new CreateQueueCommand({ QueueName: queue.name, ...(queue.fifo ? { Attributes: { FifoQueue: 'true' } } : {}) }),
+          new CreateQueueCommand({
+            QueueName: queue.name,
+            ...(queue.fifo ? { Attributes: { FifoQueue: 'true' } } : {}),
+          }),
         );
       } catch (error) {
-        warnings.push(`queue ${queue.name}: SQS unavailable (${errorName(error) || String(error)}), using a local file destination`);
+        warnings.push(
+          `queue ${queue.name}: SQS unavailable (${errorName(error) || String(error)}), using a local file destination`,
+        );
         localQueues.push(queue.name);
       }
     }
@@ -78,7 +88,8 @@ export class Deployer {
     try {
       await kinesis.send(new CreateStreamCommand({ StreamName: stream.name, ShardCount: shardCount }));
     } catch (error) {
-      if (errorName(error) !== 'ResourceInUseException') throw new DeployerError(`cannot create stream ${stream.name}`, { cause: error });
+      if (errorName(error) !== 'ResourceInUseException')
+        throw new DeployerError(`cannot create stream ${stream.name}`, { cause: error });
     }
     await waitUntil(`stream ${stream.name}`, this.options.activeTimeoutMs ?? 30_000, async () => {
       const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream.name }));
@@ -101,8 +112,12 @@ export class Deployer {
               IndexName: gsi.IndexName,
               KeySchema: [...gsi.KeySchema],
               Projection: {
-                ...(gsi.Projection.ProjectionType === undefined ? {} : { ProjectionType: gsi.Projection.ProjectionType as 'ALL' | 'KEYS_ONLY' | 'INCLUDE' }),
-                ...(gsi.Projection.NonKeyAttributes === undefined ? {} : { NonKeyAttributes: [...gsi.Projection.NonKeyAttributes] }),
+                ...(gsi.Projection.ProjectionType === undefined
+                  ? {}
+                  : { ProjectionType: gsi.Projection.ProjectionType as 'ALL' | 'KEYS_ONLY' | 'INCLUDE' }),
+                ...(gsi.Projection.NonKeyAttributes === undefined
+                  ? {}
+                  : { NonKeyAttributes: [...gsi.Projection.NonKeyAttributes] }),
               },
               ...(table.billingMode === 'PROVISIONED' ? { ProvisionedThroughput: provisioned } : {}),
             })),
@@ -113,7 +128,8 @@ export class Deployer {
     try {
       await dynamoDb.send(new CreateTableCommand(input));
     } catch (error) {
-      if (errorName(error) !== 'ResourceInUseException') throw new DeployerError(`cannot create table ${table.name}`, { cause: error });
+      if (errorName(error) !== 'ResourceInUseException')
+        throw new DeployerError(`cannot create table ${table.name}`, { cause: error });
       created = false;
     }
     await waitUntil(`table ${table.name}`, this.options.activeTimeoutMs ?? 30_000, async () => {
@@ -123,10 +139,15 @@ export class Deployer {
     if (table.ttlAttribute !== undefined && created) {
       try {
         await dynamoDb.send(
-          new UpdateTimeToLiveCommand({ TableName: table.name, TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true } }),
+          new UpdateTimeToLiveCommand({
+            TableName: table.name,
+            TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+          }),
         );
       } catch (error) {
-        warnings.push(`table ${table.name}: TTL on ${table.ttlAttribute} not set by the emulator (${errorName(error) || String(error)})`);
+        warnings.push(
+          `table ${table.name}: TTL on ${table.ttlAttribute} not set by the emulator (${errorName(error) || String(error)})`,
+        );
       }
     }
   }

@@ -34,14 +34,21 @@ export class ScheduleRunner {
     private readonly schedules: readonly SchedulePlan[],
     private readonly functions: readonly FunctionDefinition[],
     private readonly invoker: EventInvoker,
-    private readonly env: { readonly region: string; readonly accountId: string; readonly log?: (message: string) => void },
+    private readonly env: {
+      readonly region: string;
+      readonly accountId: string;
+      readonly log?: (message: string) => void;
+    },
   ) {}
 
   /** Starts a timer per enabled rate schedule; `speedup` divides every period (e.g. 60 turns minutes into seconds). */
   public start(speedup = 1): void {
     for (const schedule of this.schedules) {
       if (!schedule.enabled || schedule.rateMs === undefined) continue;
-      const timer = setInterval(() => void this.fire(schedule).catch((error: unknown) => this.env.log?.(String(error))), schedule.rateMs / speedup);
+      const timer = setInterval(
+        () => void this.fire(schedule).catch((error: unknown) => this.env.log?.(String(error))),
+        schedule.rateMs / speedup,
+      );
       timer.unref();
       this.timers.push(timer);
     }
@@ -55,9 +62,15 @@ export class ScheduleRunner {
   /** Invokes a schedule's target once. */
   public async fire(schedule: SchedulePlan): Promise<InvocationOutcome> {
     const fn = this.functions.find((f) => f.functionName === schedule.functionName);
-    if (fn === undefined) throw new Error(`schedule ${schedule.logicalId} targets unknown function ${schedule.functionName}`);
-    const outcome = await this.invoker.invokeEvent(fn, scheduledEvent(schedule, this.env.region, this.env.accountId, new Date()), randomUUID());
-    if (!outcome.ok) this.env.log?.(`scheduled invocation of ${fn.functionName} failed: ${outcome.errorMessage}`);
+    if (fn === undefined)
+      throw new Error(`schedule ${schedule.logicalId} targets unknown function ${schedule.functionName}`);
+    const outcome = await this.invoker.invokeEvent(
+      fn,
+      scheduledEvent(schedule, this.env.region, this.env.accountId, new Date()),
+      randomUUID(),
+    );
+    if (!outcome.ok)
+      this.env.log?.(`scheduled invocation of ${fn.functionName} failed: ${outcome.errorMessage}`);
     return outcome;
   }
 }

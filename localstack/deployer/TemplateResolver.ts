@@ -54,7 +54,8 @@ export class TemplateResolver {
     const definition = this.template.Conditions?.[name];
     if (definition === undefined) throw new TemplateResolutionError(`unknown condition ${name}`);
     const value = this.resolve(definition, `Conditions.${name}`);
-    if (typeof value !== 'boolean') throw new TemplateResolutionError(`condition ${name} did not resolve to a boolean`);
+    if (typeof value !== 'boolean')
+      throw new TemplateResolutionError(`condition ${name} did not resolve to a boolean`);
     this.conditionCache.set(name, value);
     return value;
   }
@@ -65,25 +66,34 @@ export class TemplateResolver {
     if (cached !== undefined) return cached;
     const resource = this.template.Resources[logicalId];
     if (resource === undefined) throw new TemplateResolutionError(`unknown resource ${logicalId}`);
-    if (this.resolving.has(logicalId)) throw new TemplateResolutionError(`circular reference through ${logicalId}`);
+    if (this.resolving.has(logicalId))
+      throw new TemplateResolutionError(`circular reference through ${logicalId}`);
     this.resolving.add(logicalId);
     try {
       const property = NAME_PROPERTY[resource.Type];
       let explicit: unknown;
       if (property !== undefined) {
-        explicit = property.split('.').reduce<unknown>((obj, key) => (isObject(obj) ? obj[key] : undefined), resource.Properties);
+        explicit = property
+          .split('.')
+          .reduce<unknown>((obj, key) => (isObject(obj) ? obj[key] : undefined), resource.Properties);
       }
       let name: string;
       if (explicit !== undefined) {
         const resolved = this.resolve(explicit, `${logicalId}.${property}`);
-        if (typeof resolved !== 'string') throw new TemplateResolutionError(`${logicalId}.${property} did not resolve to a string`);
+        if (typeof resolved !== 'string')
+          throw new TemplateResolutionError(`${logicalId}.${property} did not resolve to a string`);
         name = resolved;
       } else if (resource.Type === 'AWS::Lambda::EventSourceMapping') {
         name = deterministicUuid(`${this.stackName}/${logicalId}`);
       } else {
         name = generatePhysicalName(this.stackName, logicalId, resource.Type);
       }
-      if (resource.Type === 'AWS::SQS::Queue' && resource.Properties?.['FifoQueue'] === true && !name.endsWith('.fifo')) name = `${name}.fifo`;
+      if (
+        resource.Type === 'AWS::SQS::Queue' &&
+        resource.Properties?.['FifoQueue'] === true &&
+        !name.endsWith('.fifo')
+      )
+        name = `${name}.fifo`;
       this.names.set(logicalId, name);
       return name;
     } finally {
@@ -106,7 +116,8 @@ export class TemplateResolver {
   /** What `Fn::GetAtt` returns. */
   public getAtt(logicalId: string, attribute: string): string {
     const resource = this.template.Resources[logicalId];
-    if (resource === undefined) throw new TemplateResolutionError(`Fn::GetAtt of unknown resource ${logicalId}`);
+    if (resource === undefined)
+      throw new TemplateResolutionError(`Fn::GetAtt of unknown resource ${logicalId}`);
     const name = this.physicalName(logicalId);
     const r = this.region;
     const a = this.accountId;
@@ -126,7 +137,10 @@ export class TemplateResolver {
     };
     switch (attribute) {
       case 'Arn':
-        return arns[resource.Type] ?? `arn:aws:${resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown'}:${r}:${a}:${name}`;
+        return (
+          arns[resource.Type] ??
+          `arn:aws:${resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown'}:${r}:${a}:${name}`
+        );
       case 'StreamArn':
         return `arn:aws:dynamodb:${r}:${a}:table/${name}/stream/1970-01-01T00:00:00.000`;
       case 'QueueName':
@@ -140,14 +154,19 @@ export class TemplateResolver {
       case 'WebsiteURL':
         return `http://${name}.s3-website-${r}.amazonaws.com`;
       case 'RoleId':
-        return `AROA${name.replace(/[^A-Z0-9]/gi, '').toUpperCase().slice(0, 17)}`;
+        return `AROA${name
+          .replace(/[^A-Z0-9]/gi, '')
+          .toUpperCase()
+          .slice(0, 17)}`;
       case 'KeyId':
         return deterministicUuid(name);
       case 'Id':
       case 'Name':
         return name;
       default:
-        throw new TemplateResolutionError(`Fn::GetAtt ${logicalId}.${attribute} is not supported for ${resource.Type}`);
+        throw new TemplateResolutionError(
+          `Fn::GetAtt ${logicalId}.${attribute} is not supported for ${resource.Type}`,
+        );
     }
   }
 
@@ -185,7 +204,10 @@ export class TemplateResolver {
     if (parameter !== undefined) {
       const given = this.env.parameters?.[name];
       if (given !== undefined) return given;
-      if (parameter.Default !== undefined) return parameter.Type.startsWith('List<') || parameter.Type === 'CommaDelimitedList' ? String(parameter.Default).split(',') : parameter.Default;
+      if (parameter.Default !== undefined)
+        return parameter.Type.startsWith('List<') || parameter.Type === 'CommaDelimitedList'
+          ? String(parameter.Default).split(',')
+          : parameter.Default;
       throw new TemplateResolutionError(`parameter ${name} has no value (at ${path})`);
     }
     if (this.template.Resources[name] !== undefined) return this.ref(name);
@@ -194,7 +216,9 @@ export class TemplateResolver {
 
   private resolveInner(value: unknown, path: string): unknown {
     if (Array.isArray(value)) {
-      return value.map((item, i) => this.resolveInner(item, `${path}[${i}]`)).filter((item) => item !== NO_VALUE);
+      return value
+        .map((item, i) => this.resolveInner(item, `${path}[${i}]`))
+        .filter((item) => item !== NO_VALUE);
     }
     if (!isObject(value)) return value;
     const keys = Object.keys(value);
@@ -205,7 +229,9 @@ export class TemplateResolver {
         case 'Ref':
           return this.refValue(String(arg), path);
         case 'Fn::GetAtt': {
-          const [logicalId, attribute] = Array.isArray(arg) ? (arg as string[]) : String(arg).split(/\.(.*)/s);
+          const [logicalId, attribute] = Array.isArray(arg)
+            ? (arg as string[])
+            : String(arg).split(/\.(.*)/s);
           return this.getAtt(String(logicalId), String(this.resolve(attribute, path)));
         }
         case 'Fn::Join': {
@@ -220,7 +246,8 @@ export class TemplateResolver {
           const [index, list] = arg as [unknown, unknown];
           const items = this.resolveInner(list, path);
           const i = Number(this.resolveInner(index, path));
-          if (!Array.isArray(items) || !(i >= 0 && i < items.length)) throw new TemplateResolutionError(`Fn::Select index ${i} out of range (at ${path})`);
+          if (!Array.isArray(items) || !(i >= 0 && i < items.length))
+            throw new TemplateResolutionError(`Fn::Select index ${i} out of range (at ${path})`);
           return items[i];
         }
         case 'Fn::Split': {
@@ -234,12 +261,15 @@ export class TemplateResolver {
         case 'Fn::FindInMap': {
           const [map, top, second] = (arg as unknown[]).map((part) => String(this.resolveInner(part, path)));
           const found = this.template.Mappings?.[map as string]?.[top as string]?.[second as string];
-          if (found === undefined) throw new TemplateResolutionError(`Fn::FindInMap ${map}.${top}.${second} not found (at ${path})`);
+          if (found === undefined)
+            throw new TemplateResolutionError(`Fn::FindInMap ${map}.${top}.${second} not found (at ${path})`);
           return found;
         }
         case 'Fn::If': {
           const [condition, whenTrue, whenFalse] = arg as [string, unknown, unknown];
-          return this.condition(condition) ? this.resolveInner(whenTrue, path) : this.resolveInner(whenFalse, path);
+          return this.condition(condition)
+            ? this.resolveInner(whenTrue, path)
+            : this.resolveInner(whenFalse, path);
         }
         case 'Fn::Equals': {
           const [left, right] = (arg as unknown[]).map((part) => this.resolveInner(part, path));
@@ -258,7 +288,8 @@ export class TemplateResolver {
           return Array.isArray(list) && list.includes(item);
         }
         default:
-          if (key.startsWith('Fn::')) throw new TemplateResolutionError(`${key} is not supported by the local deployer (at ${path})`);
+          if (key.startsWith('Fn::'))
+            throw new TemplateResolutionError(`${key} is not supported by the local deployer (at ${path})`);
       }
     }
     const out: Record<string, unknown> = {};
@@ -270,13 +301,18 @@ export class TemplateResolver {
   }
 
   private sub(arg: unknown, path: string): string {
-    const [text, variables] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
-    const resolvedVariables = Object.fromEntries(Object.entries(variables ?? {}).map(([k, v]) => [k, this.resolve(v, `${path}.${k}`)]));
+    const [text, variables] = Array.isArray(arg)
+      ? (arg as [string, Record<string, unknown>])
+      : [String(arg), {}];
+    const resolvedVariables = Object.fromEntries(
+      Object.entries(variables ?? {}).map(([k, v]) => [k, this.resolve(v, `${path}.${k}`)]),
+    );
     return text.replace(/\$\{(!?)([^}]+)\}/g, (_match, bang: string, name: string) => {
       if (bang === '!') return `\${${name}}`;
       if (name in resolvedVariables) return String(resolvedVariables[name]);
       const dot = name.indexOf('.');
-      if (dot !== -1 && this.template.Resources[name.slice(0, dot)] !== undefined) return this.getAtt(name.slice(0, dot), name.slice(dot + 1));
+      if (dot !== -1 && this.template.Resources[name.slice(0, dot)] !== undefined)
+        return this.getAtt(name.slice(0, dot), name.slice(dot + 1));
       return String(this.refValue(name, path));
     });
   }

@@ -12,7 +12,15 @@ export interface StackArtifact {
 }
 
 interface AssetsManifest {
-  readonly files?: Readonly<Record<string, { readonly source: { readonly path?: string; readonly packaging?: string }; readonly destinations: Readonly<Record<string, { readonly objectKey: string }>> }>>;
+  readonly files?: Readonly<
+    Record<
+      string,
+      {
+        readonly source: { readonly path?: string; readonly packaging?: string };
+        readonly destinations: Readonly<Record<string, { readonly objectKey: string }>>;
+      }
+    >
+  >;
 }
 
 function readJson<T>(path: string): T {
@@ -34,9 +42,14 @@ export function readStackArtifact(templatePath: string): StackArtifact {
   let stackName = artifactId;
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
-    const manifest = readJson<{ artifacts?: Record<string, { properties?: { templateFile?: string; stackName?: string } }> }>(manifestPath);
+    const manifest = readJson<{
+      artifacts?: Record<string, { properties?: { templateFile?: string; stackName?: string } }>;
+    }>(manifestPath);
     for (const artifact of Object.values(manifest.artifacts ?? {})) {
-      if (artifact.properties?.templateFile === basename(templatePath) && artifact.properties.stackName !== undefined) {
+      if (
+        artifact.properties?.templateFile === basename(templatePath) &&
+        artifact.properties.stackName !== undefined
+      ) {
         stackName = artifact.properties.stackName;
       }
     }
@@ -46,7 +59,8 @@ export function readStackArtifact(templatePath: string): StackArtifact {
     const assets = readJson<AssetsManifest>(join(dir, file));
     for (const asset of Object.values(assets.files ?? {})) {
       if (asset.source.path === undefined) continue;
-      for (const destination of Object.values(asset.destinations)) byObjectKey.set(destination.objectKey, join(dir, asset.source.path));
+      for (const destination of Object.values(asset.destinations))
+        byObjectKey.set(destination.objectKey, join(dir, asset.source.path));
     }
   }
   const locateAsset: AssetLocator = ({ s3Key, metadataPath, inlineCode, logicalId }) => {
@@ -62,7 +76,9 @@ export function readStackArtifact(templatePath: string): StackArtifact {
       metadataPath === undefined ? undefined : join(dir, metadataPath),
       s3Key === undefined ? undefined : join(dir, `asset.${s3Key.replace(/\.zip$/, '')}`),
     ];
-    return candidates.find((candidate): candidate is string => candidate !== undefined && existsSync(candidate));
+    return candidates.find(
+      (candidate): candidate is string => candidate !== undefined && existsSync(candidate),
+    );
   };
   return { stackName, template, locateAsset };
 }

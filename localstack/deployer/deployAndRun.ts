@@ -67,7 +67,10 @@ export interface RunningDeployment {
  * await app.stop();
  * await cloud.stop();
  */
-export async function deployAndRun(templatePath: string, options: DeployAndRunOptions): Promise<RunningDeployment> {
+export async function deployAndRun(
+  templatePath: string,
+  options: DeployAndRunOptions,
+): Promise<RunningDeployment> {
   const region = options.region ?? LOCAL_REGION;
   const log = options.log ?? ((message: string) => console.warn(`[deploy] ${message}`));
   const clientConfig = { endpoint: options.cloud.endpoint, region, credentials: LOCAL_CREDENTIALS };
@@ -90,15 +93,18 @@ export async function deployAndRun(templatePath: string, options: DeployAndRunOp
     s3,
     ...(sqs === undefined ? {} : { sqs }),
   }).deploy(plan);
-  for (const skipped of deployment.unsupported) log(`unsupported: ${skipped.logicalId} (${skipped.type})${skipped.reason ? `: ${skipped.reason}` : ''}`);
+  for (const skipped of deployment.unsupported)
+    log(`unsupported: ${skipped.logicalId} (${skipped.type})${skipped.reason ? `: ${skipped.reason}` : ''}`);
   for (const warning of deployment.warnings) log(warning);
 
   const queueDir = options.localQueueDir ?? join('.shardflow', 'queues');
   const failureDestination = (arn: string): FailureDestination | undefined => {
-    if (arn.startsWith('arn:aws:s3:::')) return new S3FailureDestination(s3, arn.slice('arn:aws:s3:::'.length));
+    if (arn.startsWith('arn:aws:s3:::'))
+      return new S3FailureDestination(s3, arn.slice('arn:aws:s3:::'.length));
     const queue = deployment.queues.find((q) => q.arn === arn);
     if (queue === undefined) return undefined;
-    if (sqs === undefined || deployment.localQueues.includes(queue.name)) return new FileFailureDestination(queueDir, queue.name);
+    if (sqs === undefined || deployment.localQueues.includes(queue.name))
+      return new FileFailureDestination(queueDir, queue.name);
     return new SqsFailureDestination(sqs, queue.url);
   };
   const invoker = new WorkerInvoker({
@@ -109,7 +115,9 @@ export async function deployAndRun(templatePath: string, options: DeployAndRunOp
     },
   });
   const checkpoints =
-    typeof options.checkpoints === 'object' ? options.checkpoints : new FileCheckpointStore(options.checkpoints ?? RUNTIME_DEFAULTS.CHECKPOINT_FILE);
+    typeof options.checkpoints === 'object'
+      ? options.checkpoints
+      : new FileCheckpointStore(options.checkpoints ?? RUNTIME_DEFAULTS.CHECKPOINT_FILE);
   const runtime = new EventSourceMappingRuntime({
     mappings: deployment.mappings,
     functions: deployment.functions,
@@ -122,8 +130,13 @@ export async function deployAndRun(templatePath: string, options: DeployAndRunOp
     ...options.runtime,
   });
   await runtime.start();
-  const schedules = new ScheduleRunner(deployment.schedules, deployment.functions, invoker, { region, accountId: deployment.accountId, log });
-  if (options.fireSchedules !== undefined && options.fireSchedules !== false) schedules.start(options.fireSchedules === true ? 1 : options.fireSchedules);
+  const schedules = new ScheduleRunner(deployment.schedules, deployment.functions, invoker, {
+    region,
+    accountId: deployment.accountId,
+    log,
+  });
+  if (options.fireSchedules !== undefined && options.fireSchedules !== false)
+    schedules.start(options.fireSchedules === true ? 1 : options.fireSchedules);
   return {
     deployment,
     runtime,

@@ -2,7 +2,12 @@
  * The local template deployer: reads a synthesized CDK stack, creates its streams, tables, buckets
  * and queues on the local cloud, and registers its functions and event source mappings.
  */
-export { deployAndRun, type CloudEndpoint, type DeployAndRunOptions, type RunningDeployment } from './deployAndRun';
+export {
+  deployAndRun,
+  type CloudEndpoint,
+  type DeployAndRunOptions,
+  type RunningDeployment,
+} from './deployAndRun';
 export { Deployer, type DeployerClients, type DeployOptions } from './Deployer';
 export { planDeployment, handlerEntry, rateToMs, type AssetLocator } from './planDeployment';
 export { readStackArtifact, type StackArtifact } from './cloudAssembly';

@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESM_DEFAULTS } from '../eventSourceMapping/constants';
-import type { EventSourceMappingConfig, FunctionDefinition, StartingPosition } from '../eventSourceMapping/types';
+import type {
+  EventSourceMappingConfig,
+  FunctionDefinition,
+  StartingPosition,
+} from '../eventSourceMapping/types';
 import { AssetNotFoundError, TemplateResolutionError } from './errors';
 import { TemplateResolver } from './TemplateResolver';
 import type {
@@ -71,7 +75,8 @@ export function rateToMs(expression: string): number | undefined {
 /** The entry file of a bundle for a `Handler` like `index.handler` or `src/app.main`. */
 export function handlerEntry(bundleDir: string, handler: string): { entryFile: string; exportName: string } {
   const dot = handler.lastIndexOf('.');
-  if (dot <= 0) throw new TemplateResolutionError(`Handler must look like <file>.<export> (given ${handler})`);
+  if (dot <= 0)
+    throw new TemplateResolutionError(`Handler must look like <file>.<export> (given ${handler})`);
   const modulePath = handler.slice(0, dot);
   const exportName = handler.slice(dot + 1);
   const candidates = ['.js', '.mjs', '.cjs'].map((ext) => join(bundleDir, `${modulePath}${ext}`));
@@ -84,7 +89,11 @@ export function handlerEntry(bundleDir: string, handler: string): { entryFile: s
  * functions with their bundle, environment, timeout and memory, every event source mapping setting,
  * the schedules, and the resources that are ignored or unsupported locally.
  */
-export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment, locateAsset: AssetLocator): DeploymentPlan {
+export function planDeployment(
+  template: CfnTemplate,
+  env: DeploymentEnvironment,
+  locateAsset: AssetLocator,
+): DeploymentPlan {
   const resolver = new TemplateResolver(template, env);
   const streams: StreamPlan[] = [];
   const tables: TablePlan[] = [];
@@ -102,14 +111,17 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
   /** Names of the functions that will be registered. */
   const registered = new Set<string>();
 
-  const active = Object.entries(template.Resources).filter(([, r]) => r.Condition === undefined || resolver.condition(r.Condition));
+  const active = Object.entries(template.Resources).filter(
+    ([, r]) => r.Condition === undefined || resolver.condition(r.Condition),
+  );
   for (const [logicalId, resource] of active) {
     physicalIds[logicalId] = resolver.ref(logicalId);
     if (resource.Type === 'AWS::Lambda::Function') {
       const name = resolver.physicalName(logicalId);
       functionNameByRef.set(name, name);
       functionNameByRef.set(resolver.getAtt(logicalId, 'Arn'), name);
-      const code = (resolver.resolve(resource.Properties?.['Code'] ?? {}, `${logicalId}.Code`) ?? {}) as Record<string, unknown>;
+      const code = (resolver.resolve(resource.Properties?.['Code'] ?? {}, `${logicalId}.Code`) ??
+        {}) as Record<string, unknown>;
       const metadataPath = resource.Metadata?.['aws:asset:path'];
       const bundleDir = locateAsset({
         logicalId,
@@ -129,7 +141,11 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
     if (!HANDLED.has(type)) {
       if (IGNORED_PREFIXES.some((prefix) => type.startsWith(prefix))) ignored.push({ logicalId, type });
       else if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') {
-        ignored.push({ logicalId, type, reason: 'custom resources run CloudFormation-side Lambda code; not executed locally' });
+        ignored.push({
+          logicalId,
+          type,
+          reason: 'custom resources run CloudFormation-side Lambda code; not executed locally',
+        });
       } else unsupported.push({ logicalId, type });
       continue;
     }
@@ -137,7 +153,9 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
     const name = resolver.physicalName(logicalId);
     switch (type) {
       case 'AWS::Kinesis::Stream': {
-        const mode = isObject(props['StreamModeDetails']) ? props['StreamModeDetails']['StreamMode'] : undefined;
+        const mode = isObject(props['StreamModeDetails'])
+          ? props['StreamModeDetails']['StreamMode']
+          : undefined;
         const onDemand = mode === 'ON_DEMAND' || (mode === undefined && props['ShardCount'] === undefined);
         const shardCount = num(props['ShardCount']);
         const retention = num(props['RetentionPeriodHours']);
@@ -159,13 +177,19 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
           arn: resolver.getAtt(logicalId, 'Arn'),
           keySchema: props['KeySchema'] as TablePlan['keySchema'],
           attributeDefinitions: (props['AttributeDefinitions'] ?? []) as TablePlan['attributeDefinitions'],
-          globalSecondaryIndexes: ((props['GlobalSecondaryIndexes'] ?? []) as Record<string, unknown>[]).map((gsi) => ({
-            IndexName: String(gsi['IndexName']),
-            KeySchema: gsi['KeySchema'] as TablePlan['keySchema'],
-            Projection: (gsi['Projection'] ?? { ProjectionType: 'ALL' }) as TablePlan['globalSecondaryIndexes'][number]['Projection'],
-          })),
+          globalSecondaryIndexes: ((props['GlobalSecondaryIndexes'] ?? []) as Record<string, unknown>[]).map(
+            (gsi) => ({
+              IndexName: String(gsi['IndexName']),
+              KeySchema: gsi['KeySchema'] as TablePlan['keySchema'],
+              Projection: (gsi['Projection'] ?? {
+                ProjectionType: 'ALL',
+              }) as TablePlan['globalSecondaryIndexes'][number]['Projection'],
+            }),
+          ),
           billingMode: props['BillingMode'] === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED',
-          ...(ttl !== undefined && ttl['Enabled'] === true ? { ttlAttribute: String(ttl['AttributeName']) } : {}),
+          ...(ttl !== undefined && ttl['Enabled'] === true
+            ? { ttlAttribute: String(ttl['AttributeName']) }
+            : {}),
         });
         break;
       }
@@ -173,18 +197,31 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
         buckets.push({ logicalId, name, arn: resolver.getAtt(logicalId, 'Arn') });
         break;
       case 'AWS::SQS::Queue':
-        queues.push({ logicalId, name, arn: resolver.getAtt(logicalId, 'Arn'), url: resolver.ref(logicalId), fifo: props['FifoQueue'] === true });
+        queues.push({
+          logicalId,
+          name,
+          arn: resolver.getAtt(logicalId, 'Arn'),
+          url: resolver.ref(logicalId),
+          fifo: props['FifoQueue'] === true,
+        });
         break;
       case 'AWS::Lambda::Function': {
         const code = isObject(props['Code']) ? props['Code'] : {};
         const bundleDir = bundles.get(logicalId);
         if (bundleDir === undefined) {
           // One function without a local bundle (e.g. an image function) must not stop the others.
-          unsupported.push({ logicalId, type, reason: new AssetNotFoundError(`no bundle found (Code ${JSON.stringify(code)})`).message });
+          unsupported.push({
+            logicalId,
+            type,
+            reason: new AssetNotFoundError(`no bundle found (Code ${JSON.stringify(code)})`).message,
+          });
           break;
         }
         const handler = String(props['Handler'] ?? 'index.handler');
-        const variables = isObject(props['Environment']) && isObject(props['Environment']['Variables']) ? props['Environment']['Variables'] : {};
+        const variables =
+          isObject(props['Environment']) && isObject(props['Environment']['Variables'])
+            ? props['Environment']['Variables']
+            : {};
         functions.push({
           logicalId,
           functionName: name,
@@ -193,7 +230,10 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
           timeoutSeconds: num(props['Timeout']) ?? ESM_DEFAULTS.FUNCTION_TIMEOUT_SECONDS,
           memorySize: num(props['MemorySize']) ?? ESM_DEFAULTS.FUNCTION_MEMORY_MB,
           environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
-          roleArn: typeof props['Role'] === 'string' ? props['Role'] : `arn:aws:iam::${resolver.accountId}:role/${name}-role`,
+          roleArn:
+            typeof props['Role'] === 'string'
+              ? props['Role']
+              : `arn:aws:iam::${resolver.accountId}:role/${name}-role`,
           region: resolver.region,
         });
         break;
@@ -205,17 +245,25 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
           break;
         }
         const functionRef = String(props['FunctionName']);
-        const functionName = functionNameByRef.get(functionRef) ?? functionRef.split(':').pop() ?? functionRef;
+        const functionName =
+          functionNameByRef.get(functionRef) ?? functionRef.split(':').pop() ?? functionRef;
         if (!registered.has(functionName)) {
           unsupported.push({ logicalId, type, reason: `function ${functionName} is not available locally` });
           break;
         }
-        const destination = isObject(props['DestinationConfig']) && isObject(props['DestinationConfig']['OnFailure'])
-          ? props['DestinationConfig']['OnFailure']['Destination']
-          : undefined;
-        const filters = isObject(props['FilterCriteria']) && Array.isArray(props['FilterCriteria']['Filters']) ? props['FilterCriteria']['Filters'] : [];
-        const opt = (key: string, prop: string, convert: (v: unknown) => unknown = num): Record<string, unknown> =>
-          props[prop] === undefined ? {} : { [key]: convert(props[prop]) };
+        const destination =
+          isObject(props['DestinationConfig']) && isObject(props['DestinationConfig']['OnFailure'])
+            ? props['DestinationConfig']['OnFailure']['Destination']
+            : undefined;
+        const filters =
+          isObject(props['FilterCriteria']) && Array.isArray(props['FilterCriteria']['Filters'])
+            ? props['FilterCriteria']['Filters']
+            : [];
+        const opt = (
+          key: string,
+          prop: string,
+          convert: (v: unknown) => unknown = num,
+        ): Record<string, unknown> => (props[prop] === undefined ? {} : { [key]: convert(props[prop]) });
         mappings.push({
           logicalId,
           uuid: name,
@@ -226,14 +274,22 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
           ...opt('batchSize', 'BatchSize'),
           ...opt('maximumBatchingWindowInSeconds', 'MaximumBatchingWindowInSeconds'),
           ...opt('parallelizationFactor', 'ParallelizationFactor'),
-          ...opt('bisectBatchOnFunctionError', 'BisectBatchOnFunctionError', (v) => v === true || v === 'true'),
+          ...opt(
+            'bisectBatchOnFunctionError',
+            'BisectBatchOnFunctionError',
+            (v) => v === true || v === 'true',
+          ),
           ...opt('maximumRetryAttempts', 'MaximumRetryAttempts'),
           ...opt('maximumRecordAgeInSeconds', 'MaximumRecordAgeInSeconds'),
           ...opt('tumblingWindowInSeconds', 'TumblingWindowInSeconds'),
-          ...opt('functionResponseTypes', 'FunctionResponseTypes', (v) => (Array.isArray(v) ? v.map(String) : [])),
+          ...opt('functionResponseTypes', 'FunctionResponseTypes', (v) =>
+            Array.isArray(v) ? v.map(String) : [],
+          ),
           ...opt('enabled', 'Enabled', (v) => v !== false && v !== 'false'),
           ...(typeof destination === 'string' ? { onFailureDestination: destination } : {}),
-          ...(filters.length > 0 ? { filterPatterns: filters.map((f) => String(isObject(f) ? f['Pattern'] : '')) } : {}),
+          ...(filters.length > 0
+            ? { filterPatterns: filters.map((f) => String(isObject(f) ? f['Pattern'] : '')) }
+            : {}),
         } as EventSourceMappingConfig & { logicalId: string });
         break;
       }
@@ -241,15 +297,27 @@ export function planDeployment(template: CfnTemplate, env: DeploymentEnvironment
       case 'AWS::Scheduler::Schedule': {
         const expression = props['ScheduleExpression'];
         if (typeof expression !== 'string') {
-          unsupported.push({ logicalId, type, reason: 'only scheduled rules are emulated (no event patterns)' });
+          unsupported.push({
+            logicalId,
+            type,
+            reason: 'only scheduled rules are emulated (no event patterns)',
+          });
           break;
         }
-        const targets = type === 'AWS::Events::Rule' ? ((props['Targets'] ?? []) as Record<string, unknown>[]) : [props['Target'] as Record<string, unknown>];
-        const enabled = type === 'AWS::Events::Rule' ? props['State'] !== 'DISABLED' : props['State'] !== 'DISABLED';
+        const targets =
+          type === 'AWS::Events::Rule'
+            ? ((props['Targets'] ?? []) as Record<string, unknown>[])
+            : [props['Target'] as Record<string, unknown>];
+        const enabled =
+          type === 'AWS::Events::Rule' ? props['State'] !== 'DISABLED' : props['State'] !== 'DISABLED';
         for (const target of targets) {
           const functionName = functionNameByRef.get(String(target?.['Arn']));
           if (functionName === undefined) {
-            unsupported.push({ logicalId, type, reason: `target ${String(target?.['Arn'])} is not a function of this stack` });
+            unsupported.push({
+              logicalId,
+              type,
+              reason: `target ${String(target?.['Arn'])} is not a function of this stack`,
+            });
             continue;
           }
           const rateMs = rateToMs(expression);

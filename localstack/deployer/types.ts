@@ -14,7 +14,9 @@ export interface CfnTemplate {
   readonly Conditions?: Readonly<Record<string, unknown>>;
   readonly Mappings?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
   readonly Resources: Readonly<Record<string, CfnResource>>;
-  readonly Outputs?: Readonly<Record<string, { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }>>;
+  readonly Outputs?: Readonly<
+    Record<string, { readonly Value: unknown; readonly Export?: { readonly Name: unknown } }>
+  >;
 }
 
 /** Pseudo parameters the local cloud answers with. */
@@ -50,7 +52,10 @@ export interface TablePlan {
   readonly name: string;
   readonly arn: string;
   readonly keySchema: readonly KeyElement[];
-  readonly attributeDefinitions: readonly { readonly AttributeName: string; readonly AttributeType: 'S' | 'N' | 'B' }[];
+  readonly attributeDefinitions: readonly {
+    readonly AttributeName: string;
+    readonly AttributeType: 'S' | 'N' | 'B';
+  }[];
   readonly globalSecondaryIndexes: readonly {
     readonly IndexName: string;
     readonly KeySchema: readonly KeyElement[];

@@ -81,7 +81,11 @@ export class BatchProcessor {
     for (let attempt = 1; !this.options.isStopped(); attempt += 1) {
       if (attempt > 1) await this.options.backoff(attempt - 1);
       if (this.options.isStopped()) return;
-      const outcome = await this.invokeEvent(this.windowEvent([], window, true, terminatedEarly), this.options.newRequestId(), attempt);
+      const outcome = await this.invokeEvent(
+        this.windowEvent([], window, true, terminatedEarly),
+        this.options.newRequestId(),
+        attempt,
+      );
       if (outcome.ok) {
         if (terminatedEarly) window.state = {};
         else this.window = undefined;
@@ -105,14 +109,22 @@ export class BatchProcessor {
       if (this.options.isStopped()) return;
       let failedFrom: number | undefined;
       const window = this.window;
-      if (outcome.ok && window !== undefined && !isObject((outcome.payload as Record<string, unknown> | null)?.['state'])) {
+      if (
+        outcome.ok &&
+        window !== undefined &&
+        !isObject((outcome.payload as Record<string, unknown> | null)?.['state'])
+      ) {
         // With tumbling windows a response without `state` is a failed invocation.
         this.options.log?.('tumbling-window response has no state object: treated as a failure');
         failedFrom = 0;
       } else if (outcome.ok) {
-        if (window !== undefined) window.state = (outcome.payload as { state: Record<string, unknown> }).state;
+        if (window !== undefined)
+          window.state = (outcome.payload as { state: Record<string, unknown> }).state;
         const verdict = config.reportBatchItemFailures
-          ? interpretBatchResponse(outcome.payload, fresh.map((r) => r.sequenceNumber))
+          ? interpretBatchResponse(
+              outcome.payload,
+              fresh.map((r) => r.sequenceNumber),
+            )
           : ({ kind: 'success' } as const);
         if (verdict.kind === 'success') {
           this.options.onDone(fresh);
@@ -151,12 +163,20 @@ export class BatchProcessor {
   }
 
   private async limitWindowState(): Promise<void> {
-    if (this.window !== undefined && JSON.stringify(this.window.state).length > ESM_LIMITS.MAX_WINDOW_STATE_BYTES) {
+    if (
+      this.window !== undefined &&
+      JSON.stringify(this.window.state).length > ESM_LIMITS.MAX_WINDOW_STATE_BYTES
+    ) {
       await this.finalizeWindow(true);
     }
   }
 
-  private windowEvent(records: readonly KinesisRecordData[], window: OpenWindow, final: boolean, terminatedEarly: boolean): KinesisWindowEvent {
+  private windowEvent(
+    records: readonly KinesisRecordData[],
+    window: OpenWindow,
+    final: boolean,
+    terminatedEarly: boolean,
+  ): KinesisWindowEvent {
     return {
       ...buildKinesisEvent(records, this.options.context),
       window: { start: isoSeconds(window.start), end: isoSeconds(window.end) },
@@ -175,7 +195,13 @@ export class BatchProcessor {
     const oldestAllowed = this.options.now() - maxAge * 1000;
     const expired = item.records.filter((r) => r.approximateArrivalTimestamp < oldestAllowed);
     if (expired.length === 0) return item.records;
-    await this.discard(expired, FAILURE_CONDITION.RECORD_AGE_EXCEEDED, item.failures, item.lastOutcome, this.options.newRequestId());
+    await this.discard(
+      expired,
+      FAILURE_CONDITION.RECORD_AGE_EXCEEDED,
+      item.failures,
+      item.lastOutcome,
+      this.options.newRequestId(),
+    );
     return item.records.filter((r) => r.approximateArrivalTimestamp >= oldestAllowed);
   }
 
@@ -206,12 +232,23 @@ export class BatchProcessor {
     this.options.onDone(records);
   }
 
-  private async invoke(records: readonly KinesisRecordData[], requestId: string, attempt: number): Promise<InvocationOutcome> {
-    const event = this.window === undefined ? buildKinesisEvent(records, this.options.context) : this.windowEvent(records, this.window, false, false);
+  private async invoke(
+    records: readonly KinesisRecordData[],
+    requestId: string,
+    attempt: number,
+  ): Promise<InvocationOutcome> {
+    const event =
+      this.window === undefined
+        ? buildKinesisEvent(records, this.options.context)
+        : this.windowEvent(records, this.window, false, false);
     return this.invokeEvent(event, requestId, attempt);
   }
 
-  private async invokeEvent(event: KinesisStreamEvent, requestId: string, attempt: number): Promise<InvocationOutcome> {
+  private async invokeEvent(
+    event: KinesisStreamEvent,
+    requestId: string,
+    attempt: number,
+  ): Promise<InvocationOutcome> {
     const { fn, hooks, invoker, context } = this.options;
     const info: InvocationInfo = {
       mappingUuid: this.options.config.uuid,
@@ -224,12 +261,22 @@ export class BatchProcessor {
     const fault = await hooks?.beforeInvoke?.(info);
     let outcome: InvocationOutcome;
     if (fault === 'crashBefore') {
-      outcome = { ok: false, functionError: 'Crashed', errorType: 'InjectedFault', errorMessage: 'injected crash before the handler ran' };
+      outcome = {
+        ok: false,
+        functionError: 'Crashed',
+        errorType: 'InjectedFault',
+        errorMessage: 'injected crash before the handler ran',
+      };
     } else {
       outcome = await invoker.invoke({ fn, event, requestId });
       if (fault === 'duplicate') outcome = await invoker.invoke({ fn, event, requestId });
       if (fault === 'crashAfter') {
-        outcome = { ok: false, functionError: 'Crashed', errorType: 'InjectedFault', errorMessage: 'injected crash after the handler ran' };
+        outcome = {
+          ok: false,
+          functionError: 'Crashed',
+          errorType: 'InjectedFault',
+          errorMessage: 'injected crash after the handler ran',
+        };
       } else if (fault === 'timeout') {
         outcome = {
           ok: false,

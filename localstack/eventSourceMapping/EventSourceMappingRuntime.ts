@@ -71,10 +71,15 @@ export class EventSourceMappingRuntime {
       .filter((config) => config.enabled)
       .map((config) => {
         const fn = functions.get(config.functionName);
-        if (fn === undefined) throw new UnknownFunctionError(`mapping ${config.uuid} targets unknown function ${config.functionName}`);
+        if (fn === undefined)
+          throw new UnknownFunctionError(
+            `mapping ${config.uuid} targets unknown function ${config.functionName}`,
+          );
         const destinationArn = config.onFailureDestination;
-        const destination = destinationArn === undefined ? undefined : options.failureDestination?.(destinationArn);
-        if (destinationArn !== undefined && destination === undefined) log(`mapping ${config.uuid}: no sender for on-failure destination ${destinationArn}`);
+        const destination =
+          destinationArn === undefined ? undefined : options.failureDestination?.(destinationArn);
+        if (destinationArn !== undefined && destination === undefined)
+          log(`mapping ${config.uuid}: no sender for on-failure destination ${destinationArn}`);
         return new MappingRunner({
           config,
           fn,
@@ -85,7 +90,8 @@ export class EventSourceMappingRuntime {
           ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
           now: options.now ?? Date.now,
           pollIntervalMs: options.pollIntervalMs ?? RUNTIME_DEFAULTS.POLL_INTERVAL_MS,
-          shardDiscoveryIntervalMs: options.shardDiscoveryIntervalMs ?? RUNTIME_DEFAULTS.SHARD_DISCOVERY_INTERVAL_MS,
+          shardDiscoveryIntervalMs:
+            options.shardDiscoveryIntervalMs ?? RUNTIME_DEFAULTS.SHARD_DISCOVERY_INTERVAL_MS,
           retryBackoffMs: options.retryBackoffMs ?? 100,
           maxBufferedRecords: options.maxBufferedRecords ?? RUNTIME_DEFAULTS.MAX_BUFFERED_RECORDS,
           tick: () => ++this.counter,
@@ -120,8 +126,12 @@ export class EventSourceMappingRuntime {
     const deadline = performance.now() + timeoutMs;
     while (!this.runners.every((runner) => runner.isQuietSince(mark))) {
       if (performance.now() > deadline) {
-        const busy = this.lag().filter((l) => l.state !== 'ended').map((l) => `${l.shardId} (${l.state}, ${l.pendingRecords} pending)`);
-        throw new IdleTimeoutError(`event source mappings not idle after ${timeoutMs} ms: ${busy.join(', ')}`);
+        const busy = this.lag()
+          .filter((l) => l.state !== 'ended')
+          .map((l) => `${l.shardId} (${l.state}, ${l.pendingRecords} pending)`);
+        throw new IdleTimeoutError(
+          `event source mappings not idle after ${timeoutMs} ms: ${busy.join(', ')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -24,13 +24,19 @@ export class FileCheckpointStore extends MemoryCheckpointStore {
       } catch (error) {
         throw new EventSourceMappingError(`checkpoint file ${path} is not valid JSON`, { cause: error });
       }
-      for (const [mapping, shards] of Object.entries(parsed as Record<string, Record<string, ShardCheckpoint>>)) {
+      for (const [mapping, shards] of Object.entries(
+        parsed as Record<string, Record<string, ShardCheckpoint>>,
+      )) {
         this.checkpoints.set(mapping, new Map(Object.entries(shards)));
       }
     }
   }
 
-  public override async put(mappingUuid: string, shardId: string, checkpoint: ShardCheckpoint): Promise<void> {
+  public override async put(
+    mappingUuid: string,
+    shardId: string,
+    checkpoint: ShardCheckpoint,
+  ): Promise<void> {
     await super.put(mappingUuid, shardId, checkpoint);
     this.flush();
   }

@@ -101,7 +101,14 @@ export class MappingRunner {
     const name = this.options.fn.functionName;
     const out = [...this.pollers.values()].map((p) => p.lag(name));
     for (const shard of this.waiting.values()) {
-      out.push({ mappingUuid: this.uuid, functionName: name, shardId: shard.shardId, state: 'waiting-for-parents', iteratorAgeMs: 0, pendingRecords: 0 });
+      out.push({
+        mappingUuid: this.uuid,
+        functionName: name,
+        shardId: shard.shardId,
+        state: 'waiting-for-parents',
+        iteratorAgeMs: 0,
+        pendingRecords: 0,
+      });
     }
     return out;
   }
@@ -121,7 +128,9 @@ export class MappingRunner {
   }
 
   private parentsDone(shard: ShardDescription): boolean {
-    const parents = [shard.parentShardId, shard.adjacentParentShardId].filter((p): p is string => p !== undefined);
+    const parents = [shard.parentShardId, shard.adjacentParentShardId].filter(
+      (p): p is string => p !== undefined,
+    );
     // A parent that is no longer listed has aged out of the stream: nothing of it is left to read.
     return parents.every((p) => this.endedShards.has(p) || !this.knownShards.has(p));
   }
@@ -141,8 +150,13 @@ export class MappingRunner {
         this.endedShards.add(shard.shardId);
         continue;
       }
-      const fromConfiguredPosition = !this.mappingKnownAtStart && (this.initialShards?.has(shard.shardId) ?? false);
-      if (fromConfiguredPosition && config.startingPosition === STARTING_POSITION.LATEST && shard.endingSequenceNumber !== undefined) {
+      const fromConfiguredPosition =
+        !this.mappingKnownAtStart && (this.initialShards?.has(shard.shardId) ?? false);
+      if (
+        fromConfiguredPosition &&
+        config.startingPosition === STARTING_POSITION.LATEST &&
+        shard.endingSequenceNumber !== undefined
+      ) {
         // LATEST on a closed shard: there is nothing after its tip, so it counts as processed.
         this.endedShards.add(shard.shardId);
         await checkpoints.put(this.checkpointKey, shard.shardId, { ended: true });
@@ -154,7 +168,8 @@ export class MappingRunner {
     for (const shard of [...this.waiting.values()]) {
       if (!this.parentsDone(shard)) continue;
       this.waiting.delete(shard.shardId);
-      const fromConfiguredPosition = !this.mappingKnownAtStart && (this.initialShards?.has(shard.shardId) ?? false);
+      const fromConfiguredPosition =
+        !this.mappingKnownAtStart && (this.initialShards?.has(shard.shardId) ?? false);
       this.startPoller(shard, fromConfiguredPosition ? this.configuredPosition() : { type: 'TRIM_HORIZON' });
     }
   }

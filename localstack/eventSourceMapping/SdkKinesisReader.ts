@@ -17,7 +17,9 @@ export class SdkKinesisReader implements KinesisReader {
     let nextToken: string | undefined;
     do {
       const page = await this.client.send(
-        nextToken === undefined ? new ListShardsCommand({ StreamARN: streamArn }) : new ListShardsCommand({ NextToken: nextToken }),
+        nextToken === undefined
+          ? new ListShardsCommand({ StreamARN: streamArn })
+          : new ListShardsCommand({ NextToken: nextToken }),
       );
       shards.push(...(page.Shards ?? []));
       nextToken = page.NextToken;
@@ -26,7 +28,9 @@ export class SdkKinesisReader implements KinesisReader {
       shardId: shard.ShardId ?? '',
       ...(shard.ParentShardId ? { parentShardId: shard.ParentShardId } : {}),
       ...(shard.AdjacentParentShardId ? { adjacentParentShardId: shard.AdjacentParentShardId } : {}),
-      ...(shard.SequenceNumberRange?.EndingSequenceNumber ? { endingSequenceNumber: shard.SequenceNumberRange.EndingSequenceNumber } : {}),
+      ...(shard.SequenceNumberRange?.EndingSequenceNumber
+        ? { endingSequenceNumber: shard.SequenceNumberRange.EndingSequenceNumber }
+        : {}),
     }));
   }
 
@@ -35,22 +39,31 @@ export class SdkKinesisReader implements KinesisReader {
     return output.StreamDescriptionSummary?.StreamCreationTimestamp?.getTime();
   }
 
-  public async getShardIterator(streamArn: string, shardId: string, request: ShardIteratorRequest): Promise<string> {
+  public async getShardIterator(
+    streamArn: string,
+    shardId: string,
+    request: ShardIteratorRequest,
+  ): Promise<string> {
     const output = await this.client.send(
       new GetShardIteratorCommand({
         StreamARN: streamArn,
         ShardId: shardId,
         ShardIteratorType: request.type,
         ...(request.type === 'AT_TIMESTAMP' ? { Timestamp: new Date(request.timestamp) } : {}),
-        ...(request.type === 'AFTER_SEQUENCE_NUMBER' || request.type === 'AT_SEQUENCE_NUMBER' ? { StartingSequenceNumber: request.sequenceNumber } : {}),
+        ...(request.type === 'AFTER_SEQUENCE_NUMBER' || request.type === 'AT_SEQUENCE_NUMBER'
+          ? { StartingSequenceNumber: request.sequenceNumber }
+          : {}),
       }),
     );
-    if (output.ShardIterator === undefined) throw new Error(`GetShardIterator returned no iterator for ${shardId}`);
+    if (output.ShardIterator === undefined)
+      throw new Error(`GetShardIterator returned no iterator for ${shardId}`);
     return output.ShardIterator;
   }
 
   public async getRecords(shardIterator: string, limit: number): Promise<GetRecordsResult> {
-    const output = await this.client.send(new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit }));
+    const output = await this.client.send(
+      new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit }),
+    );
     return {
       records: (output.Records ?? []).map((record) => ({
         sequenceNumber: record.SequenceNumber ?? '',

@@ -4,7 +4,14 @@ import { Signal } from './Signal';
 import type { BatchProcessor } from './BatchProcessor';
 import type { RecordFilter } from './filterCriteria';
 import { filterView } from './filterCriteria';
-import type { CheckpointStore, KinesisReader, KinesisRecordData, ShardDescription, ShardIteratorRequest, ShardLag } from './types';
+import type {
+  CheckpointStore,
+  KinesisReader,
+  KinesisRecordData,
+  ShardDescription,
+  ShardIteratorRequest,
+  ShardLag,
+} from './types';
 import type { ResolvedMappingConfig } from './validateConfig';
 
 /** Delivers the batches of one sub-partition (a `BatchProcessor`). */
@@ -69,7 +76,10 @@ export class ShardPoller {
   private loops: Promise<void>[] = [];
 
   public constructor(private readonly options: ShardPollerOptions) {
-    this.subPartitions = Array.from({ length: options.config.parallelizationFactor }, () => new SubPartition());
+    this.subPartitions = Array.from(
+      { length: options.config.parallelizationFactor },
+      () => new SubPartition(),
+    );
   }
 
   public get shardId(): string {
@@ -94,7 +104,11 @@ export class ShardPoller {
   /** True when the shard is ended, or a poll that started after `tick` found nothing new and nothing is pending. */
   public isQuietSince(tick: number): boolean {
     if (this.ended) return true;
-    return this.lastQuietPollTick > tick && this.pending.size === 0 && this.subPartitions.every((s) => !s.inFlight && s.buffer.length === 0);
+    return (
+      this.lastQuietPollTick > tick &&
+      this.pending.size === 0 &&
+      this.subPartitions.every((s) => !s.inFlight && s.buffer.length === 0)
+    );
   }
 
   public lag(functionName: string): ShardLag {
@@ -174,7 +188,9 @@ export class ShardPoller {
         filteredOut.push(record);
         continue;
       }
-      const sub = this.subPartitions[subPartitionOf(record.partitionKey, this.subPartitions.length)] as SubPartition;
+      const sub = this.subPartitions[
+        subPartitionOf(record.partitionKey, this.subPartitions.length)
+      ] as SubPartition;
       if (sub.buffer.length === 0) sub.firstBufferedAt = performance.now();
       sub.buffer.push(record);
     }
@@ -220,7 +236,8 @@ export class ShardPoller {
       try {
         if (tumblingMs > 0) {
           const start = this.windowStartOf(batch[0] as KinesisRecordData);
-          if (processor.window !== undefined && processor.window.start !== start) await processor.finalizeWindow();
+          if (processor.window !== undefined && processor.window.start !== start)
+            await processor.finalizeWindow();
           processor.window ??= { start, end: start + tumblingMs, state: {} };
         }
         await processor.process(batch);
@@ -242,7 +259,11 @@ export class ShardPoller {
     const window = tumbling ? this.windowStartOf(first) : 0;
     for (const record of sub.buffer) {
       const size = Math.ceil(record.data.length / 3) * 4 + 512;
-      if (count >= this.options.config.batchSize || (count > 0 && bytes + size > ESM_LIMITS.MAX_PAYLOAD_BYTES)) break;
+      if (
+        count >= this.options.config.batchSize ||
+        (count > 0 && bytes + size > ESM_LIMITS.MAX_PAYLOAD_BYTES)
+      )
+        break;
       // A batch never spans two tumbling windows.
       if (tumbling && this.windowStartOf(record) !== window) break;
       bytes += size;
@@ -269,14 +290,20 @@ export class ShardPoller {
   private maybeEnd(): void {
     if (!this.readEnded || this.ended || this.pending.size > 0) return;
     // A closed shard ends only after its last tumbling window's final invocation.
-    if (this.subPartitions.some((s) => s.buffer.length > 0 || s.inFlight || s.processor?.window !== undefined)) return;
+    if (
+      this.subPartitions.some((s) => s.buffer.length > 0 || s.inFlight || s.processor?.window !== undefined)
+    )
+      return;
     this.ended = true;
     this.persist(true);
     void this.checkpointWrite.then(() => this.options.onEnded(this.shardId));
   }
 
   private persist(ended: boolean): void {
-    const checkpoint = { ...(this.checkpoint === undefined ? {} : { sequenceNumber: this.checkpoint }), ended };
+    const checkpoint = {
+      ...(this.checkpoint === undefined ? {} : { sequenceNumber: this.checkpoint }),
+      ended,
+    };
     this.checkpointWrite = this.checkpointWrite
       .then(() => this.options.checkpoints.put(this.options.checkpointKey, this.shardId, checkpoint))
       .catch((error: unknown) => this.options.log(`checkpoint of ${this.shardId} failed: ${String(error)}`));

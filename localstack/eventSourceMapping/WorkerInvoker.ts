@@ -36,9 +36,19 @@ export class WorkerInvoker implements Invoker {
   }
 
   /** Invokes a function with any event (e.g. the scheduled event of a tick). */
-  public async invokeEvent(fn: FunctionDefinition, event: unknown, requestId: string): Promise<InvocationOutcome> {
+  public async invokeEvent(
+    fn: FunctionDefinition,
+    event: unknown,
+    requestId: string,
+  ): Promise<InvocationOutcome> {
     const request = { fn, event, requestId };
-    if (this.closed) return { ok: false, functionError: 'Crashed', errorType: 'InvokerClosed', errorMessage: 'the invoker is closed' };
+    if (this.closed)
+      return {
+        ok: false,
+        functionError: 'Crashed',
+        errorType: 'InvokerClosed',
+        errorMessage: 'the invoker is closed',
+      };
     const instance = this.acquire(request.fn);
     this.busy.add(instance);
     const outcome = await this.run(instance, request);
@@ -109,13 +119,18 @@ export class WorkerInvoker implements Invoker {
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
       LAMBDA_TASK_ROOT: dirname(fn.entryFile),
       _HANDLER: `${fn.exportName}`,
-      ...(process.env.AWS_ENDPOINT_URL === undefined ? {} : { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL }),
+      ...(process.env.AWS_ENDPOINT_URL === undefined
+        ? {}
+        : { AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL }),
       ...this.options.environment,
       ...fn.environment,
     };
   }
 
-  private run(instance: WarmInstance, request: { readonly event: unknown; readonly requestId: string }): Promise<InvocationOutcome> {
+  private run(
+    instance: WarmInstance,
+    request: { readonly event: unknown; readonly requestId: string },
+  ): Promise<InvocationOutcome> {
     const { worker, fn } = instance;
     const timeoutMs = fn.timeoutSeconds * 1000;
     const id = randomUUID();
@@ -130,20 +145,47 @@ export class WorkerInvoker implements Invoker {
         worker.off('exit', onExit);
         resolve(outcome);
       };
-      const onMessage = (message: { id: string; ok: boolean; payload?: unknown; errorType?: string; errorMessage?: string }): void => {
+      const onMessage = (message: {
+        id: string;
+        ok: boolean;
+        payload?: unknown;
+        errorType?: string;
+        errorMessage?: string;
+      }): void => {
         if (message.id !== id) return;
         finish(
           message.ok
             ? { ok: true, payload: message.payload }
-            : { ok: false, functionError: 'Unhandled', errorType: message.errorType ?? 'Error', errorMessage: message.errorMessage ?? '' },
+            : {
+                ok: false,
+                functionError: 'Unhandled',
+                errorType: message.errorType ?? 'Error',
+                errorMessage: message.errorMessage ?? '',
+              },
         );
       };
       const onError = (error: Error): void =>
-        finish({ ok: false, functionError: 'Crashed', errorType: error.name, errorMessage: `Runtime exited with error: ${error.message}` });
+        finish({
+          ok: false,
+          functionError: 'Crashed',
+          errorType: error.name,
+          errorMessage: `Runtime exited with error: ${error.message}`,
+        });
       const onExit = (code: number): void =>
-        finish({ ok: false, functionError: 'Crashed', errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with exit code ${code}` });
+        finish({
+          ok: false,
+          functionError: 'Crashed',
+          errorType: 'Runtime.ExitError',
+          errorMessage: `Runtime exited with exit code ${code}`,
+        });
       const timer = setTimeout(
-        () => finish({ ok: false, functionError: 'TimedOut', errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds` }),
+        () =>
+          finish({
+            ok: false,
+            functionError: 'TimedOut',
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+          }),
         timeoutMs,
       );
       worker.on('message', onMessage);

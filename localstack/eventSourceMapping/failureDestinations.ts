@@ -12,7 +12,12 @@ const pad = (n: number): string => String(n).padStart(2, '0');
  * The object key Lambda uses for an S3 on-failure destination:
  * `aws/lambda/<mapping uuid>/<shard id>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random uuid>`.
  */
-export function failureObjectKey(mappingUuid: string, shardId: string, at: Date, id: string = randomUUID()): string {
+export function failureObjectKey(
+  mappingUuid: string,
+  shardId: string,
+  at: Date,
+  id: string = randomUUID(),
+): string {
   const y = at.getUTCFullYear();
   const m = pad(at.getUTCMonth() + 1);
   const d = pad(at.getUTCDate());
@@ -30,7 +35,11 @@ export class S3FailureDestination implements FailureDestination {
     private readonly bucket: string,
   ) {}
 
-  public async send(mappingUuid: string, record: KinesisFailureRecord, event: KinesisStreamEvent): Promise<void> {
+  public async send(
+    mappingUuid: string,
+    record: KinesisFailureRecord,
+    event: KinesisStreamEvent,
+  ): Promise<void> {
     const key = failureObjectKey(mappingUuid, record.KinesisBatchInfo.shardId, new Date(record.timestamp));
     await this.client.send(
       new PutObjectCommand({
@@ -51,7 +60,9 @@ export class SqsFailureDestination implements FailureDestination {
   ) {}
 
   public async send(_mappingUuid: string, record: KinesisFailureRecord): Promise<void> {
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(record) }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(record) }),
+    );
   }
 }
 

@@ -20,20 +20,38 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 function numericMatcher(spec: unknown, path: string): (n: number) => boolean {
   if (!Array.isArray(spec) || spec.length === 0 || spec.length % 2 !== 0 || spec.length > 4) {
-    throw new FilterPatternError(`numeric matcher at ${path} must be [op, number] or [op, number, op, number] (given ${JSON.stringify(spec)})`);
+    throw new FilterPatternError(
+      `numeric matcher at ${path} must be [op, number] or [op, number, op, number] (given ${JSON.stringify(spec)})`,
+    );
   }
   const tests: ((n: number) => boolean)[] = [];
   for (let i = 0; i < spec.length; i += 2) {
     const op = spec[i] as unknown;
     const bound = spec[i + 1] as unknown;
-    if (typeof bound !== 'number') throw new FilterPatternError(`numeric bound at ${path} must be a number (given ${JSON.stringify(bound)})`);
+    if (typeof bound !== 'number')
+      throw new FilterPatternError(
+        `numeric bound at ${path} must be a number (given ${JSON.stringify(bound)})`,
+      );
     switch (op) {
-      case '=': tests.push((n) => n === bound); break;
-      case '<': tests.push((n) => n < bound); break;
-      case '<=': tests.push((n) => n <= bound); break;
-      case '>': tests.push((n) => n > bound); break;
-      case '>=': tests.push((n) => n >= bound); break;
-      default: throw new FilterPatternError(`numeric operator at ${path} must be one of = < <= > >= (given ${JSON.stringify(op)})`);
+      case '=':
+        tests.push((n) => n === bound);
+        break;
+      case '<':
+        tests.push((n) => n < bound);
+        break;
+      case '<=':
+        tests.push((n) => n <= bound);
+        break;
+      case '>':
+        tests.push((n) => n > bound);
+        break;
+      case '>=':
+        tests.push((n) => n >= bound);
+        break;
+      default:
+        throw new FilterPatternError(
+          `numeric operator at ${path} must be one of = < <= > >= (given ${JSON.stringify(op)})`,
+        );
     }
   }
   return (n) => tests.every((t) => t(n));
@@ -44,9 +62,15 @@ function scalarMatcher(spec: unknown, path: string): Leaf {
   if (spec === null || typeof spec === 'string' || typeof spec === 'number' || typeof spec === 'boolean') {
     return (value, present) => present && value === spec;
   }
-  if (!isObject(spec)) throw new FilterPatternError(`filter value at ${path} must be a scalar or a matcher object (given ${JSON.stringify(spec)})`);
+  if (!isObject(spec))
+    throw new FilterPatternError(
+      `filter value at ${path} must be a scalar or a matcher object (given ${JSON.stringify(spec)})`,
+    );
   const keys = Object.keys(spec);
-  if (keys.length !== 1) throw new FilterPatternError(`matcher at ${path} must have exactly one operator (given ${JSON.stringify(spec)})`);
+  if (keys.length !== 1)
+    throw new FilterPatternError(
+      `matcher at ${path} must have exactly one operator (given ${JSON.stringify(spec)})`,
+    );
   const op = keys[0] as string;
   const arg = spec[op];
   switch (op) {
@@ -58,7 +82,8 @@ function scalarMatcher(spec: unknown, path: string): Leaf {
       return (value, present) => present && typeof value === 'string' && value.endsWith(arg);
     case 'equals-ignore-case':
       if (typeof arg !== 'string') break;
-      return (value, present) => present && typeof value === 'string' && value.toLowerCase() === arg.toLowerCase();
+      return (value, present) =>
+        present && typeof value === 'string' && value.toLowerCase() === arg.toLowerCase();
     case 'exists':
       if (typeof arg !== 'boolean') break;
       return (_value, present) => present === arg;
@@ -73,7 +98,11 @@ function scalarMatcher(spec: unknown, path: string): Leaf {
       }
       const excluded = Array.isArray(arg) ? arg : [arg];
       if (!excluded.every((v) => typeof v === 'string' || typeof v === 'number')) break;
-      return (value, present) => present && value !== null && typeof value !== 'object' && !excluded.includes(value as string | number);
+      return (value, present) =>
+        present &&
+        value !== null &&
+        typeof value !== 'object' &&
+        !excluded.includes(value as string | number);
     }
     default:
       throw new FilterPatternError(`unsupported filter operator "${op}" at ${path}`);
@@ -87,7 +116,9 @@ function compileLeaf(list: unknown[], path: string): Leaf {
   return (value, present) => {
     if (Array.isArray(value)) {
       // A list in the record matches when any element matches; `exists` applies to the field itself.
-      return matchers.some((m) => value.some((element) => m(element, true)) || (value.length === 0 && m(undefined, present)));
+      return matchers.some(
+        (m) => value.some((element) => m(element, true)) || (value.length === 0 && m(undefined, present)),
+      );
     }
     return matchers.some((m) => m(value, present));
   };
@@ -98,9 +129,11 @@ function compileObject(pattern: Record<string, unknown>, path: string): (value: 
   for (const [key, spec] of Object.entries(pattern)) {
     const childPath = path ? `${path}.${key}` : key;
     if (key === '$or') {
-      if (!Array.isArray(spec) || spec.length < 2) throw new FilterPatternError(`$or at ${childPath} must list at least two patterns`);
+      if (!Array.isArray(spec) || spec.length < 2)
+        throw new FilterPatternError(`$or at ${childPath} must list at least two patterns`);
       const alternatives = spec.map((alt, i) => {
-        if (!isObject(alt)) throw new FilterPatternError(`$or alternative ${i} at ${childPath} must be an object`);
+        if (!isObject(alt))
+          throw new FilterPatternError(`$or alternative ${i} at ${childPath} must be an object`);
         return compileObject(alt, path);
       });
       parts.push((obj) => alternatives.some((alt) => alt(obj)));
@@ -114,7 +147,9 @@ function compileObject(pattern: Record<string, unknown>, path: string): (value: 
       const nested = compileObject(spec, childPath);
       parts.push((obj) => nested(obj?.[key]));
     } else {
-      throw new FilterPatternError(`filter at ${childPath} must be a list or an object (given ${JSON.stringify(spec)})`);
+      throw new FilterPatternError(
+        `filter at ${childPath} must be a list or an object (given ${JSON.stringify(spec)})`,
+      );
     }
   }
   return (value) => {
@@ -133,7 +168,8 @@ function compileObject(pattern: Record<string, unknown>, path: string): (value: 
  */
 export function compileFilterCriteria(patterns: readonly string[]): RecordFilter {
   if (patterns.length === 0) return () => true;
-  if (patterns.length > 5) throw new FilterPatternError(`FilterCriteria allows at most 5 filters (given ${patterns.length})`);
+  if (patterns.length > 5)
+    throw new FilterPatternError(`FilterCriteria allows at most 5 filters (given ${patterns.length})`);
   const compiled = patterns.map((text, i) => {
     let parsed: unknown;
     try {
@@ -141,7 +177,8 @@ export function compileFilterCriteria(patterns: readonly string[]): RecordFilter
     } catch (error) {
       throw new FilterPatternError(`filter pattern ${i} is not valid JSON (given ${text})`, { cause: error });
     }
-    if (!isObject(parsed)) throw new FilterPatternError(`filter pattern ${i} must be a JSON object (given ${text})`);
+    if (!isObject(parsed))
+      throw new FilterPatternError(`filter pattern ${i} must be a JSON object (given ${text})`);
     return compileObject(parsed, '');
   });
   return (record) => compiled.some((match) => match(record));

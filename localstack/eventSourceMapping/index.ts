@@ -2,12 +2,20 @@
  * The local Kinesis event-source-mapping runtime: polls streams and invokes bundled handlers with
  * Lambda's semantics. See `localstack/README.md` for the conformance table.
  */
-export { EventSourceMappingRuntime, type EventSourceMappingRuntimeOptions } from './EventSourceMappingRuntime';
+export {
+  EventSourceMappingRuntime,
+  type EventSourceMappingRuntimeOptions,
+} from './EventSourceMappingRuntime';
 export { WorkerInvoker, type WorkerInvokerOptions } from './WorkerInvoker';
 export { SdkKinesisReader } from './SdkKinesisReader';
 export { FileCheckpointStore } from './FileCheckpointStore';
 export { MemoryCheckpointStore } from './MemoryCheckpointStore';
-export { FileFailureDestination, S3FailureDestination, SqsFailureDestination, failureObjectKey } from './failureDestinations';
+export {
+  FileFailureDestination,
+  S3FailureDestination,
+  SqsFailureDestination,
+  failureObjectKey,
+} from './failureDestinations';
 export { compileFilterCriteria, filterView, type RecordFilter } from './filterCriteria';
 export { buildKinesisEvent, buildFailureRecord, type EventContext } from './kinesisEvent';
 export { interpretBatchResponse, type PartialBatchVerdict } from './partialBatchResponse';

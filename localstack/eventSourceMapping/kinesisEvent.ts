@@ -14,26 +14,27 @@ export interface EventContext {
  * Builds the `KinesisStreamEvent` Lambda passes to a function, with the keys in the order AWS sends
  * them and `approximateArrivalTimestamp` in fractional epoch seconds.
  */
-export function buildKinesisEvent(records: readonly KinesisRecordData[], context: EventContext): KinesisStreamEvent {
+export function buildKinesisEvent(
+  records: readonly KinesisRecordData[],
+  context: EventContext,
+): KinesisStreamEvent {
   return {
-    Records: records.map(
-      (record): KinesisStreamRecord => ({
-        kinesis: {
-          kinesisSchemaVersion: KINESIS_EVENT.SCHEMA_VERSION,
-          partitionKey: record.partitionKey,
-          sequenceNumber: record.sequenceNumber,
-          data: Buffer.from(record.data).toString('base64'),
-          approximateArrivalTimestamp: record.approximateArrivalTimestamp / 1000,
-        },
-        eventSource: KINESIS_EVENT.EVENT_SOURCE,
-        eventVersion: KINESIS_EVENT.EVENT_VERSION,
-        eventID: `${context.shardId}:${record.sequenceNumber}`,
-        eventName: KINESIS_EVENT.EVENT_NAME,
-        invokeIdentityArn: context.invokeIdentityArn,
-        awsRegion: context.region,
-        eventSourceARN: context.streamArn,
-      }),
-    ),
+    Records: records.map((record): KinesisStreamRecord => ({
+      kinesis: {
+        kinesisSchemaVersion: KINESIS_EVENT.SCHEMA_VERSION,
+        partitionKey: record.partitionKey,
+        sequenceNumber: record.sequenceNumber,
+        data: Buffer.from(record.data).toString('base64'),
+        approximateArrivalTimestamp: record.approximateArrivalTimestamp / 1000,
+      },
+      eventSource: KINESIS_EVENT.EVENT_SOURCE,
+      eventVersion: KINESIS_EVENT.EVENT_VERSION,
+      eventID: `${context.shardId}:${record.sequenceNumber}`,
+      eventName: KINESIS_EVENT.EVENT_NAME,
+      invokeIdentityArn: context.invokeIdentityArn,
+      awsRegion: context.region,
+      eventSourceARN: context.streamArn,
+    })),
   };
 }
 
@@ -50,7 +51,8 @@ export function buildFailureRecord(input: {
 }): KinesisFailureRecord {
   const first = input.records[0];
   const last = input.records[input.records.length - 1];
-  if (first === undefined || last === undefined) throw new RangeError('a failure record needs at least one record');
+  if (first === undefined || last === undefined)
+    throw new RangeError('a failure record needs at least one record');
   const outcome = input.lastOutcome;
   return {
     requestContext: {

@@ -12,7 +12,10 @@ export type PartialBatchVerdict =
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function interpretBatchResponse(payload: unknown, sequenceNumbers: readonly string[]): PartialBatchVerdict {
+export function interpretBatchResponse(
+  payload: unknown,
+  sequenceNumbers: readonly string[],
+): PartialBatchVerdict {
   if (payload === null || payload === undefined) return { kind: 'success' };
   if (!isObject(payload)) return { kind: 'success' };
   const failures = payload['batchItemFailures'];
@@ -22,7 +25,8 @@ export function interpretBatchResponse(payload: unknown, sequenceNumbers: readon
   let resumeIndex = Number.POSITIVE_INFINITY;
   for (const failure of failures) {
     const id = isObject(failure) ? failure['itemIdentifier'] : undefined;
-    if (typeof id !== 'string' || id === '') return { kind: 'failure', reason: `invalid itemIdentifier ${JSON.stringify(id)}` };
+    if (typeof id !== 'string' || id === '')
+      return { kind: 'failure', reason: `invalid itemIdentifier ${JSON.stringify(id)}` };
     const index = sequenceNumbers.indexOf(id);
     if (index === -1) return { kind: 'failure', reason: `itemIdentifier ${id} is not in the batch` };
     resumeIndex = Math.min(resumeIndex, index);

@@ -10,7 +10,13 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createClients } from '../../functions/adapters/aws';
-import { deployAndRun, Deployer, planDeployment, readStackArtifact, type RunningDeployment } from '../../localstack/deployer';
+import {
+  deployAndRun,
+  Deployer,
+  planDeployment,
+  readStackArtifact,
+  type RunningDeployment,
+} from '../../localstack/deployer';
 import { MemoryCheckpointStore } from '../../localstack/eventSourceMapping';
 import { synthEsmTestApp } from '../helpers/fixtures/esmTestApp';
 import { useTargetCloud } from '../helpers/fixtures/targetCloud';
@@ -26,7 +32,11 @@ interface Received {
   readonly tableName: string;
 }
 
-async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+async function pollUntil<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -68,16 +78,22 @@ describe('deployAndRun on the embedded local cloud', () => {
   async function readJson<T>(bucket: string, key: string): Promise<T> {
     const { s3 } = createClients();
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await (object.Body as { transformToString(): Promise<string> }).transformToString()) as T;
+    return JSON.parse(
+      await (object.Body as { transformToString(): Promise<string> }).transformToString(),
+    ) as T;
   }
 
   it('when records are put, it invokes the bundled handler with them in per-key order and the template environment', async () => {
     const { deployment } = app;
     const stream = deployment.streams[0];
     const bucket = deployment.buckets[0];
-    if (stream === undefined || bucket === undefined) throw new Error('stream or bucket missing from the deployment');
+    if (stream === undefined || bucket === undefined)
+      throw new Error('stream or bucket missing from the deployment');
     const keys = ['alpha', 'beta', 'gamma', 'delta'];
-    const entries = Array.from({ length: 40 }, (_, i) => ({ PartitionKey: keys[i % keys.length] as string, Data: Buffer.from(`${keys[i % keys.length]}:${Math.floor(i / keys.length)}`) }));
+    const entries = Array.from({ length: 40 }, (_, i) => ({
+      PartitionKey: keys[i % keys.length] as string,
+      Data: Buffer.from(`${keys[i % keys.length]}:${Math.floor(i / keys.length)}`),
+    }));
     const { kinesis } = createClients();
     const put = await kinesis.send(new PutRecordsCommand({ StreamName: stream.name, Records: entries }));
     expect(put.FailedRecordCount ?? 0).toBe(0);
@@ -91,14 +107,25 @@ describe('deployAndRun on the embedded local cloud', () => {
     const records = batches.flatMap((b) => b.records);
     expect(records).toHaveLength(40);
     for (const key of keys) {
-      const ofKey = records.filter((r) => r.partitionKey === key).sort((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? -1 : 1));
+      const ofKey = records
+        .filter((r) => r.partitionKey === key)
+        .sort((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? -1 : 1));
       expect(ofKey.map((r) => r.data)).toEqual(Array.from({ length: 10 }, (_, i) => `${key}:${i}`));
     }
     const first = batches[0] as Received;
     expect(first.eventSourceARN).toBe(stream.arn);
     expect(first.functionName).toBe(deployment.functions[0]?.functionName);
     expect(first.tableName).toBe(deployment.tables[0]?.name);
-    expect(first.keys).toEqual(['kinesis', 'eventSource', 'eventVersion', 'eventID', 'eventName', 'invokeIdentityArn', 'awsRegion', 'eventSourceARN']);
+    expect(first.keys).toEqual([
+      'kinesis',
+      'eventSource',
+      'eventVersion',
+      'eventID',
+      'eventName',
+      'invokeIdentityArn',
+      'awsRegion',
+      'eventSourceARN',
+    ]);
     expect(batches.every((b) => b.records.length <= 10)).toBe(true);
   }, 60_000);
 
@@ -107,12 +134,16 @@ describe('deployAndRun on the embedded local cloud', () => {
     const stream = deployment.streams[0];
     const bucket = deployment.buckets[0];
     const mapping = deployment.mappings[0];
-    if (stream === undefined || bucket === undefined || mapping === undefined) throw new Error('deployment incomplete');
+    if (stream === undefined || bucket === undefined || mapping === undefined)
+      throw new Error('deployment incomplete');
     const { kinesis } = createClients();
     await kinesis.send(
       new PutRecordsCommand({
         StreamName: stream.name,
-        Records: ['ok-1', 'poison', 'ok-2'].map((data) => ({ PartitionKey: 'same-key', Data: Buffer.from(data) })),
+        Records: ['ok-1', 'poison', 'ok-2'].map((data) => ({
+          PartitionKey: 'same-key',
+          Data: Buffer.from(data),
+        })),
       }),
     );
     await app.runtime.idle(30_000);
@@ -121,19 +152,29 @@ describe('deployAndRun on the embedded local cloud', () => {
       return found.length > 0 ? found : undefined;
     });
     expect(failureKeys).toHaveLength(1);
-    expect(failureKeys[0]).toMatch(new RegExp(`^aws/lambda/${mapping.uuid}/shardId-\\d{12}/\\d{4}/\\d\\d/\\d\\d/\\d{4}-\\d\\d-\\d\\dT\\d\\d\\.\\d\\d\\.\\d\\d-[0-9a-f-]{36}$`));
+    expect(failureKeys[0]).toMatch(
+      new RegExp(
+        `^aws/lambda/${mapping.uuid}/shardId-\\d{12}/\\d{4}/\\d\\d/\\d\\d/\\d{4}-\\d\\d-\\d\\dT\\d\\d\\.\\d\\d\\.\\d\\d-[0-9a-f-]{36}$`,
+      ),
+    );
     const failure = await readJson<{
       requestContext: { condition: string; approximateInvokeCount: number };
       KinesisBatchInfo: { batchSize: number; streamArn: string };
       payload: { Records: { kinesis: { data: string } }[] };
-    }>(
-      bucket.name,
-      failureKeys[0] as string,
-    );
-    expect(failure.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 });
+    }>(bucket.name, failureKeys[0] as string);
+    expect(failure.requestContext).toMatchObject({
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 2,
+    });
     expect(failure.KinesisBatchInfo).toMatchObject({ batchSize: 1, streamArn: stream.arn });
-    expect(failure.payload.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString())).toEqual(['poison']);
-    const delivered = (await Promise.all((await receivedObjects(bucket.name, 'received/')).map((key) => readJson<Received>(bucket.name, key))))
+    expect(failure.payload.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString())).toEqual([
+      'poison',
+    ]);
+    const delivered = (
+      await Promise.all(
+        (await receivedObjects(bucket.name, 'received/')).map((key) => readJson<Received>(bucket.name, key)),
+      )
+    )
       .flatMap((b) => b.records)
       .filter((r) => r.partitionKey === 'same-key')
       .map((r) => r.data);
@@ -142,9 +183,17 @@ describe('deployAndRun on the embedded local cloud', () => {
 
   it('when the same template is deployed again, it succeeds without changing anything, and the table has its GSI', async () => {
     const artifact = readStackArtifact(templatePath);
-    const plan = planDeployment(artifact.template, { stackName: artifact.stackName, sqsBaseUrl: cloud().endpoint }, artifact.locateAsset);
+    const plan = planDeployment(
+      artifact.template,
+      { stackName: artifact.stackName, sqsBaseUrl: cloud().endpoint },
+      artifact.locateAsset,
+    );
     const clients = createClients();
-    const redeployed = await new Deployer({ kinesis: clients.kinesis, dynamoDb: clients.dynamoDb, s3: clients.s3 }).deploy(plan);
+    const redeployed = await new Deployer({
+      kinesis: clients.kinesis,
+      dynamoDb: clients.dynamoDb,
+      s3: clients.s3,
+    }).deploy(plan);
     expect(redeployed.streams.map((s) => s.name)).toEqual(app.deployment.streams.map((s) => s.name));
     expect(redeployed.localQueues).toEqual([plan.queues[0]?.name]);
     const table = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: plan.tables[0]?.name }));

@@ -16,7 +16,11 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { createClients } from '../../functions/adapters/aws';
-import { EventSourceMappingRuntime, FileCheckpointStore, SdkKinesisReader } from '../../localstack/eventSourceMapping';
+import {
+  EventSourceMappingRuntime,
+  FileCheckpointStore,
+  SdkKinesisReader,
+} from '../../localstack/eventSourceMapping';
 import { ScriptedInvoker } from '../helpers/fixtures/ScriptedInvoker';
 import { TEST_FUNCTION } from '../helpers/fixtures/esmHarness';
 import { useTargetCloud } from '../helpers/fixtures/targetCloud';
@@ -33,9 +37,17 @@ async function waitActive(kinesis: KinesisClient, name: string): Promise<void> {
   }
 }
 
-async function put(kinesis: KinesisClient, name: string, keys: readonly string[], round: string): Promise<void> {
+async function put(
+  kinesis: KinesisClient,
+  name: string,
+  keys: readonly string[],
+  round: string,
+): Promise<void> {
   const output = await kinesis.send(
-    new PutRecordsCommand({ StreamName: name, Records: keys.map((key) => ({ PartitionKey: key, Data: Buffer.from(`${key}:${round}`) })) }),
+    new PutRecordsCommand({
+      StreamName: name,
+      Records: keys.map((key) => ({ PartitionKey: key, Data: Buffer.from(`${key}:${round}`) })),
+    }),
   );
   expect(output.FailedRecordCount ?? 0).toBe(0);
 }
@@ -57,7 +69,15 @@ describe('ESM runtime on kinesis-mock', () => {
     const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
     const runtimeWith = (invoker: ScriptedInvoker): EventSourceMappingRuntime =>
       new EventSourceMappingRuntime({
-        mappings: [{ uuid: 'reshard', functionName: TEST_FUNCTION.functionName, eventSourceArn: arn, startingPosition: 'TRIM_HORIZON', batchSize: 7 }],
+        mappings: [
+          {
+            uuid: 'reshard',
+            functionName: TEST_FUNCTION.functionName,
+            eventSourceArn: arn,
+            startingPosition: 'TRIM_HORIZON',
+            batchSize: 7,
+          },
+        ],
         functions: [TEST_FUNCTION],
         kinesis: new SdkKinesisReader(kinesis),
         invoker,
@@ -69,19 +89,30 @@ describe('ESM runtime on kinesis-mock', () => {
 
     // The whole history exists before the runtime starts: it must read parent, then children, then the merged child.
     await put(kinesis, name, keys, 'r0');
-    await kinesis.send(new SplitShardCommand({ StreamName: name, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: name,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
     await waitActive(kinesis, name);
     await put(kinesis, name, keys, 'r1');
     const shards = (await kinesis.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
-    const open = shards.filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined).map((s) => s.ShardId as string);
+    const open = shards
+      .filter((s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined)
+      .map((s) => s.ShardId as string);
     expect(open).toHaveLength(2);
-    await kinesis.send(new MergeShardsCommand({ StreamName: name, ShardToMerge: open[0], AdjacentShardToMerge: open[1] }));
+    await kinesis.send(
+      new MergeShardsCommand({ StreamName: name, ShardToMerge: open[0], AdjacentShardToMerge: open[1] }),
+    );
     await waitActive(kinesis, name);
     await put(kinesis, name, keys, 'r2');
 
     // The parent is slow to process, so children read too early would overtake it.
     const first = new ScriptedInvoker(async (event) => {
-      if (event.Records[0]?.eventID.startsWith('shardId-000000000000:')) await new Promise((resolve) => setTimeout(resolve, 300));
+      if (event.Records[0]?.eventID.startsWith('shardId-000000000000:'))
+        await new Promise((resolve) => setTimeout(resolve, 300));
     });
     const runtime = runtimeWith(first);
     await runtime.start();
@@ -99,9 +130,13 @@ describe('ESM runtime on kinesis-mock', () => {
     expect(second.delivered().sort()).toEqual(keys.map((k) => `${k}:r3`).sort());
     expect(delivered).toHaveLength(keys.length * 4);
     for (const key of keys) {
-      expect(delivered.filter((d) => d.startsWith(`${key}:`))).toEqual(['r0', 'r1', 'r2', 'r3'].map((round) => `${key}:${round}`));
+      expect(delivered.filter((d) => d.startsWith(`${key}:`))).toEqual(
+        ['r0', 'r1', 'r2', 'r3'].map((round) => `${key}:${round}`),
+      );
     }
-    const eventIds = [...first.calls, ...second.calls].flatMap((c) => c.event.Records.map((r) => r.eventID.split(':')[0]));
+    const eventIds = [...first.calls, ...second.calls].flatMap((c) =>
+      c.event.Records.map((r) => r.eventID.split(':')[0]),
+    );
     expect(new Set(eventIds).size).toBe(4); // parent, two children, merged child
   }, 90_000);
 });

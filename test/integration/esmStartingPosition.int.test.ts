@@ -2,9 +2,19 @@
  * StartingPosition on the real Kinesis engine (kinesis-mock): AT_TIMESTAMP starts at the first record
  * that arrived at or after the timestamp, LATEST skips what was there before the start.
  */
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { createClients } from '../../functions/adapters/aws';
-import { EventSourceMappingRuntime, MemoryCheckpointStore, SdkKinesisReader, type StartingPosition } from '../../localstack/eventSourceMapping';
+import {
+  EventSourceMappingRuntime,
+  MemoryCheckpointStore,
+  SdkKinesisReader,
+  type StartingPosition,
+} from '../../localstack/eventSourceMapping';
 import { ScriptedInvoker } from '../helpers/fixtures/ScriptedInvoker';
 import { TEST_FUNCTION } from '../helpers/fixtures/esmHarness';
 import { useTargetCloud } from '../helpers/fixtures/targetCloud';
@@ -14,7 +24,10 @@ useTargetCloud();
 async function createStream(kinesis: KinesisClient, name: string): Promise<string> {
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
   const deadline = performance.now() + 20_000;
-  while ((await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary?.StreamStatus !== 'ACTIVE') {
+  while (
+    (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary
+      ?.StreamStatus !== 'ACTIVE'
+  ) {
     if (performance.now() > deadline) throw new Error(`stream ${name} not ACTIVE`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -22,10 +35,20 @@ async function createStream(kinesis: KinesisClient, name: string): Promise<strin
 }
 
 const put = async (kinesis: KinesisClient, name: string, values: string[]): Promise<void> => {
-  await kinesis.send(new PutRecordsCommand({ StreamName: name, Records: values.map((v) => ({ PartitionKey: 'k', Data: Buffer.from(v) })) }));
+  await kinesis.send(
+    new PutRecordsCommand({
+      StreamName: name,
+      Records: values.map((v) => ({ PartitionKey: 'k', Data: Buffer.from(v) })),
+    }),
+  );
 };
 
-function runtimeFor(arn: string, startingPosition: StartingPosition, invoker: ScriptedInvoker, startingPositionTimestamp?: number): EventSourceMappingRuntime {
+function runtimeFor(
+  arn: string,
+  startingPosition: StartingPosition,
+  invoker: ScriptedInvoker,
+  startingPositionTimestamp?: number,
+): EventSourceMappingRuntime {
   const { kinesis } = createClients();
   return new EventSourceMappingRuntime({
     mappings: [

@@ -8,7 +8,11 @@ import type { CfnTemplate } from '../../../../localstack/deployer/types';
 const stream = { Type: 'AWS::Kinesis::Stream', Properties: { ShardCount: 1 } };
 const mapping = (fn: string) => ({
   Type: 'AWS::Lambda::EventSourceMapping',
-  Properties: { FunctionName: { Ref: fn }, EventSourceArn: { 'Fn::GetAtt': ['Stream', 'Arn'] }, StartingPosition: 'LATEST' },
+  Properties: {
+    FunctionName: { Ref: fn },
+    EventSourceArn: { 'Fn::GetAtt': ['Stream', 'Arn'] },
+    StartingPosition: 'LATEST',
+  },
 });
 
 describe('readStackArtifact', () => {
@@ -19,7 +23,8 @@ describe('readStackArtifact', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   function write(template: CfnTemplate, extra: Record<string, unknown> = {}): string {
-    for (const [file, content] of Object.entries(extra)) writeFileSync(join(dir, file), JSON.stringify(content));
+    for (const [file, content] of Object.entries(extra))
+      writeFileSync(join(dir, file), JSON.stringify(content));
     const path = join(dir, 'App.template.json');
     writeFileSync(path, JSON.stringify(template));
     return path;
@@ -32,37 +37,62 @@ describe('readStackArtifact', () => {
       {
         Resources: {
           Stream: stream,
-          Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { S3Bucket: 'b', S3Key: 'abc.zip' }, Handler: 'main.run' } },
+          Fn: {
+            Type: 'AWS::Lambda::Function',
+            Properties: { Code: { S3Bucket: 'b', S3Key: 'abc.zip' }, Handler: 'main.run' },
+          },
           Map: mapping('Fn'),
         },
       },
       {
-        'manifest.json': { artifacts: { App: { properties: { templateFile: 'App.template.json', stackName: 'shop-prod' } } } },
-        'App.assets.json': { files: { abc: { source: { path: 'asset.abc', packaging: 'zip' }, destinations: { d: { objectKey: 'abc.zip' } } } } },
+        'manifest.json': {
+          artifacts: { App: { properties: { templateFile: 'App.template.json', stackName: 'shop-prod' } } },
+        },
+        'App.assets.json': {
+          files: {
+            abc: {
+              source: { path: 'asset.abc', packaging: 'zip' },
+              destinations: { d: { objectKey: 'abc.zip' } },
+            },
+          },
+        },
       },
     );
     const artifact = readStackArtifact(path);
     const plan = planDeployment(artifact.template, { stackName: artifact.stackName }, artifact.locateAsset);
     expect(artifact.stackName).toBe('shop-prod');
-    expect(plan.functions[0]).toMatchObject({ entryFile: join(dir, 'asset.abc', 'main.mjs'), exportName: 'run' });
+    expect(plan.functions[0]).toMatchObject({
+      entryFile: join(dir, 'asset.abc', 'main.mjs'),
+      exportName: 'run',
+    });
     expect(plan.functions[0]?.functionName).toMatch(/^shop-prod-Fn-/);
     expect(plan.mappings).toHaveLength(1);
   });
 
   it('when a function has inline code, it writes it out as a one-file bundle', () => {
     const path = write({
-      Resources: { Fn: { Type: 'AWS::Lambda::Function', Properties: { Code: { ZipFile: 'exports.handler = async () => 42;' }, Handler: 'index.handler' } } },
+      Resources: {
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Code: { ZipFile: 'exports.handler = async () => 42;' }, Handler: 'index.handler' },
+        },
+      },
     });
     const artifact = readStackArtifact(path);
     const plan = planDeployment(artifact.template, { stackName: 'App' }, artifact.locateAsset);
-    expect(readFileSync(plan.functions[0]?.entryFile ?? '', 'utf8')).toBe('exports.handler = async () => 42;');
+    expect(readFileSync(plan.functions[0]?.entryFile ?? '', 'utf8')).toBe(
+      'exports.handler = async () => 42;',
+    );
   });
 
   it('when a function has no local bundle, it lists it and its mappings as unsupported and keeps the rest', () => {
     const path = write({
       Resources: {
         Stream: stream,
-        Image: { Type: 'AWS::Lambda::Function', Properties: { Code: { ImageUri: 'repo:tag' }, PackageType: 'Image' } },
+        Image: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Code: { ImageUri: 'repo:tag' }, PackageType: 'Image' },
+        },
         Map: mapping('Image'),
       },
     });

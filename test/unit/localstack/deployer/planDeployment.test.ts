@@ -26,7 +26,11 @@ describe('planDeployment', () => {
     expect(plan.streams).toHaveLength(1);
     const stream = plan.streams[0];
     expect(stream?.name).toMatch(/^EsmTest-Events[0-9A-F]{8}-[A-Z0-9]{13}$/);
-    expect(stream).toMatchObject({ shardCount: 2, onDemand: false, arn: `arn:aws:kinesis:us-east-1:000000000000:stream/${stream?.name}` });
+    expect(stream).toMatchObject({
+      shardCount: 2,
+      onDemand: false,
+      arn: `arn:aws:kinesis:us-east-1:000000000000:stream/${stream?.name}`,
+    });
     expect(again.streams[0]?.name).toBe(stream?.name);
   });
 
@@ -78,23 +82,38 @@ describe('planDeployment', () => {
       functionResponseTypes: ['ReportBatchItemFailures'],
       onFailureDestination: plan.buckets[0]?.arn,
     });
-    expect(plan.mappings[0]?.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(plan.mappings[0]?.uuid).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   it('when the template has a scheduled rule, it exposes the tick target and rate', () => {
     expect(plan.schedules).toEqual([
-      { logicalId: expect.stringMatching(/^Tick/), expression: 'rate(1 minute)', rateMs: 60_000, functionName: plan.functions[0]?.functionName, enabled: true },
+      {
+        logicalId: expect.stringMatching(/^Tick/),
+        expression: 'rate(1 minute)',
+        rateMs: 60_000,
+        functionName: plan.functions[0]?.functionName,
+        enabled: true,
+      },
     ]);
   });
 
   it('when resources have no local meaning, it lists them as ignored with their type', () => {
     const types = new Set(plan.ignored.map((r) => r.type));
-    expect(types).toEqual(new Set(['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::S3::BucketPolicy', 'AWS::Lambda::Permission']));
+    expect(types).toEqual(
+      new Set(['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::S3::BucketPolicy', 'AWS::Lambda::Permission']),
+    );
     expect(plan.unsupported).toEqual([]);
-    expect(plan.queues[0]?.url).toMatch(/^https:\/\/sqs\.us-east-1\.amazonaws\.com\/000000000000\/EsmTest-Failures/);
+    expect(plan.queues[0]?.url).toMatch(
+      /^https:\/\/sqs\.us-east-1\.amazonaws\.com\/000000000000\/EsmTest-Failures/,
+    );
   });
 
   it('when outputs use Ref and Fn::Join, it resolves them', () => {
-    expect(plan.outputs).toEqual({ StreamName: plan.streams[0]?.name, BucketArnPath: `${plan.buckets[0]?.arn}/received/*` });
+    expect(plan.outputs).toEqual({
+      StreamName: plan.streams[0]?.name,
+      BucketArnPath: `${plan.buckets[0]?.arn}/received/*`,
+    });
   });
 });

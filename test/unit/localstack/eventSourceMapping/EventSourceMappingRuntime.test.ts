@@ -37,7 +37,16 @@ describe('EventSourceMappingRuntime', () => {
         awsRegion: 'us-east-1',
         eventSourceARN: harness.streamArn,
       });
-      expect(Object.keys(record ?? {})).toEqual(['kinesis', 'eventSource', 'eventVersion', 'eventID', 'eventName', 'invokeIdentityArn', 'awsRegion', 'eventSourceARN']);
+      expect(Object.keys(record ?? {})).toEqual([
+        'kinesis',
+        'eventSource',
+        'eventVersion',
+        'eventID',
+        'eventName',
+        'invokeIdentityArn',
+        'awsRegion',
+        'eventSourceARN',
+      ]);
     });
   });
 
@@ -62,7 +71,9 @@ describe('EventSourceMappingRuntime', () => {
       const sizes = harness.invoker.calls.map((c) => JSON.stringify(c.event).length);
       expect(harness.invoker.calls.length).toBeGreaterThan(1);
       expect(Math.max(...sizes)).toBeLessThanOrEqual(6 * 1024 * 1024);
-      expect(harness.invoker.delivered().map((d) => d.charAt(0))).toEqual(range(10, '').map((_, i) => String(i)));
+      expect(harness.invoker.delivered().map((d) => d.charAt(0))).toEqual(
+        range(10, '').map((_, i) => String(i)),
+      );
     });
   });
 
@@ -145,7 +156,8 @@ describe('EventSourceMappingRuntime', () => {
         },
       });
       const keys = range(12, 'key-');
-      for (let i = 0; i < 10; i += 1) for (const key of keys) harness.kinesis.put(harness.streamArn, key, `${key}:${i}`);
+      for (let i = 0; i < 10; i += 1)
+        for (const key of keys) harness.kinesis.put(harness.streamArn, key, `${key}:${i}`);
       await harness.runtime.start();
       await harness.runtime.idle();
       expect(maxActive).toBeGreaterThan(1);
@@ -153,7 +165,9 @@ describe('EventSourceMappingRuntime', () => {
       const delivered = harness.invoker.delivered();
       expect(delivered).toHaveLength(120);
       for (const key of keys) {
-        expect(delivered.filter((d) => d.startsWith(`${key}:`))).toEqual(Array.from({ length: 10 }, (_, i) => `${key}:${i}`));
+        expect(delivered.filter((d) => d.startsWith(`${key}:`))).toEqual(
+          Array.from({ length: 10 }, (_, i) => `${key}:${i}`),
+        );
       }
       // Each batch holds the records of one sub-partition only.
       for (const call of harness.invoker.calls) {
@@ -183,11 +197,15 @@ describe('EventSourceMappingRuntime', () => {
 
   describe('BisectBatchOnFunctionError', () => {
     const poison = (event: { Records: { kinesis: { data: string } }[] }): void => {
-      if (event.Records.some((r) => Buffer.from(r.kinesis.data, 'base64').toString() === 'r5')) throw new Error('poison');
+      if (event.Records.some((r) => Buffer.from(r.kinesis.data, 'base64').toString() === 'r5'))
+        throw new Error('poison');
     };
 
     it('when a batch fails and bisection is on, it splits the batch until the bad record is isolated', async () => {
-      harness = createHarness({ mapping: { batchSize: 8, bisectBatchOnFunctionError: true, maximumRetryAttempts: 0 }, handler: poison });
+      harness = createHarness({
+        mapping: { batchSize: 8, bisectBatchOnFunctionError: true, maximumRetryAttempts: 0 },
+        handler: poison,
+      });
       harness.put(range(8), 'k');
       await harness.runtime.start();
       await harness.runtime.idle();
@@ -204,7 +222,10 @@ describe('EventSourceMappingRuntime', () => {
     });
 
     it('when bisection is off, it retries the whole batch', async () => {
-      harness = createHarness({ mapping: { batchSize: 8, bisectBatchOnFunctionError: false, maximumRetryAttempts: 1 }, handler: poison });
+      harness = createHarness({
+        mapping: { batchSize: 8, bisectBatchOnFunctionError: false, maximumRetryAttempts: 1 },
+        handler: poison,
+      });
       harness.put(range(8), 'k');
       await harness.runtime.start();
       await harness.runtime.idle();
@@ -218,18 +239,32 @@ describe('EventSourceMappingRuntime', () => {
       harness = createHarness({
         mapping: { batchSize: 2, maximumRetryAttempts: 2 },
         handler: (event) => {
-          if (Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64').toString() === 'r0') throw new Error('boom');
+          if (Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64').toString() === 'r0')
+            throw new Error('boom');
         },
       });
       harness.put(range(4), 'k');
       await harness.runtime.start();
       await harness.runtime.idle();
-      expect(harness.invoker.calls.map((c) => c.data)).toEqual([['r0', 'r1'], ['r0', 'r1'], ['r0', 'r1'], ['r2', 'r3']]);
-      expect(harness.destination.sent[0]?.record.requestContext).toMatchObject({ condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 });
+      expect(harness.invoker.calls.map((c) => c.data)).toEqual([
+        ['r0', 'r1'],
+        ['r0', 'r1'],
+        ['r0', 'r1'],
+        ['r2', 'r3'],
+      ]);
+      expect(harness.destination.sent[0]?.record.requestContext).toMatchObject({
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: 3,
+      });
     });
 
     it('when retries are infinite (-1), it keeps retrying and blocks the shard', async () => {
-      harness = createHarness({ mapping: { batchSize: 1, maximumRetryAttempts: -1 }, handler: () => { throw new Error('down'); } });
+      harness = createHarness({
+        mapping: { batchSize: 1, maximumRetryAttempts: -1 },
+        handler: () => {
+          throw new Error('down');
+        },
+      });
       harness.put(['a', 'b']);
       await harness.runtime.start();
       await expect(harness.runtime.idle(300)).rejects.toThrow('not idle');
@@ -275,7 +310,9 @@ describe('EventSourceMappingRuntime', () => {
       await harness.runtime.start();
       await harness.runtime.idle();
       expect(harness.invoker.delivered()).toEqual(['fresh']);
-      expect(harness.destination.sent.map((s) => s.record.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+      expect(harness.destination.sent.map((s) => s.record.requestContext.condition)).toEqual([
+        'RecordAgeExceeded',
+      ]);
       expect(harness.destination.sent[0]?.record.KinesisBatchInfo.batchSize).toBe(1);
     });
 
@@ -293,7 +330,9 @@ describe('EventSourceMappingRuntime', () => {
       await harness.runtime.start();
       await harness.runtime.idle();
       expect(harness.invoker.calls).toHaveLength(3);
-      expect(harness.destination.sent.map((s) => s.record.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+      expect(harness.destination.sent.map((s) => s.record.requestContext.condition)).toEqual([
+        'RecordAgeExceeded',
+      ]);
     });
   });
 
@@ -306,7 +345,13 @@ describe('EventSourceMappingRuntime', () => {
           if (failed) return { batchItemFailures: [] };
           failed = true;
           const ids = event.Records.map((r) => r.kinesis.sequenceNumber);
-          return { batchItemFailures: [{ itemIdentifier: ids[3] }, { itemIdentifier: ids[1] }, { itemIdentifier: ids[4] }] };
+          return {
+            batchItemFailures: [
+              { itemIdentifier: ids[3] },
+              { itemIdentifier: ids[1] },
+              { itemIdentifier: ids[4] },
+            ],
+          };
         },
       });
       harness.put(range(5), 'k');
@@ -330,7 +375,9 @@ describe('EventSourceMappingRuntime', () => {
     it('when ReportBatchItemFailures is not enabled, it ignores a batchItemFailures response', async () => {
       harness = createHarness({
         mapping: { batchSize: 3 },
-        handler: (event) => ({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] }),
+        handler: (event) => ({
+          batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }],
+        }),
       });
       harness.put(range(3), 'k');
       await harness.runtime.start();
@@ -356,7 +403,12 @@ describe('EventSourceMappingRuntime', () => {
       const sent = harness.destination.sent[0];
       expect(sent?.mappingUuid).toBe('mapping-1');
       expect(sent?.record).toEqual({
-        requestContext: { requestId: expect.any(String), functionArn: TEST_FUNCTION.functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: 1 },
+        requestContext: {
+          requestId: expect.any(String),
+          functionArn: TEST_FUNCTION.functionArn,
+          condition: 'RetryAttemptsExhausted',
+          approximateInvokeCount: 1,
+        },
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         version: '1.0',
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -370,19 +422,26 @@ describe('EventSourceMappingRuntime', () => {
           streamArn: harness.streamArn,
         },
       });
-      expect(sent?.event.Records.map((r) => r.kinesis.sequenceNumber)).toEqual([first?.sequenceNumber, second?.sequenceNumber]);
+      expect(sent?.event.Records.map((r) => r.kinesis.sequenceNumber)).toEqual([
+        first?.sequenceNumber,
+        second?.sequenceNumber,
+      ]);
     });
   });
 
   describe('FilterCriteria', () => {
     it('when records do not match the filter, it skips them and checkpoints past them', async () => {
       harness = createHarness({ mapping: { filterPatterns: ['{"data":{"kind":["click"]}}'] } });
-      for (const kind of ['click', 'view', 'click', 'view']) harness.kinesis.putJson(harness.streamArn, 'k', { kind });
+      for (const kind of ['click', 'view', 'click', 'view'])
+        harness.kinesis.putJson(harness.streamArn, 'k', { kind });
       await harness.runtime.start();
       await harness.runtime.idle();
       expect(harness.invoker.delivered()).toEqual(['{"kind":"click"}', '{"kind":"click"}']);
       const last = harness.kinesis.records(harness.streamArn)[3]?.sequenceNumber;
-      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toEqual({ sequenceNumber: last, ended: false });
+      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toEqual({
+        sequenceNumber: last,
+        ended: false,
+      });
     });
   });
 
@@ -409,7 +468,15 @@ describe('EventSourceMappingRuntime', () => {
       const kinesis = new FakeKinesis();
       const checkpoints = new MemoryCheckpointStore();
       let arn = '';
-      const first = createHarness({ kinesis, checkpoints, mapping: { maximumRetryAttempts: -1 }, handler: () => { throw new Error('down'); }, before: (_k, a) => (arn = a) });
+      const first = createHarness({
+        kinesis,
+        checkpoints,
+        mapping: { maximumRetryAttempts: -1 },
+        handler: () => {
+          throw new Error('down');
+        },
+        before: (_k, a) => (arn = a),
+      });
       first.put(['a']);
       await first.runtime.start();
       await expect(first.runtime.idle(100)).rejects.toThrow('not idle');
@@ -429,7 +496,12 @@ describe('EventSourceMappingRuntime', () => {
       harness = createHarness({
         mapping: { batchSize: 100 },
         handler: async (event) => {
-          if (Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64').toString().startsWith('parent')) await gate;
+          if (
+            Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64')
+              .toString()
+              .startsWith('parent')
+          )
+            await gate;
         },
       });
       const { kinesis, streamArn } = harness;
@@ -439,13 +511,21 @@ describe('EventSourceMappingRuntime', () => {
       await harness.runtime.start();
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(harness.invoker.calls).toHaveLength(0);
-      expect(harness.runtime.lag().filter((l) => l.state === 'waiting-for-parents').map((l) => l.shardId).sort()).toEqual([left, right].sort());
+      expect(
+        harness.runtime
+          .lag()
+          .filter((l) => l.state === 'waiting-for-parents')
+          .map((l) => l.shardId)
+          .sort(),
+      ).toEqual([left, right].sort());
       release();
       await harness.runtime.idle();
       const delivered = harness.invoker.delivered();
       expect(delivered.slice(0, 5)).toEqual(range(5, 'parent-'));
       expect(delivered.slice(5).sort()).toEqual(range(5, 'child-'));
-      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toMatchObject({ ended: true });
+      expect(await harness.checkpoints.get(harness.checkpointKey, 'shardId-000000000000')).toMatchObject({
+        ended: true,
+      });
     });
 
     it('when two shards are merged, it reads the child after both parents', async () => {
@@ -518,7 +598,9 @@ describe('EventSourceMappingRuntime', () => {
       });
       await harness.runtime.start();
       await until(() => harness?.invoker.calls.length === 5);
-      const events = harness.invoker.calls.map((c) => c.event as unknown as Record<string, unknown> & { Records: unknown[] });
+      const events = harness.invoker.calls.map(
+        (c) => c.event as unknown as Record<string, unknown> & { Records: unknown[] },
+      );
       expect(events.map((e) => [e.Records.length, e['state'], e['isFinalInvokeForWindow']])).toEqual([
         [2, {}, false],
         [1, { count: 2 }, false],
@@ -552,8 +634,15 @@ describe('EventSourceMappingRuntime', () => {
       });
       await harness.runtime.start();
       await until(() => harness?.invoker.calls.some((c) => c.data.includes('child')) ?? false);
-      const sequence = harness.invoker.calls.map((c) => `${c.event.Records[0]?.eventID.split(':')[0] ?? (c.event as unknown as { shardId: string }).shardId}:${c.data.join(',') || 'final'}`);
-      expect(sequence.slice(0, 3)).toEqual(['shardId-000000000000:parent', 'shardId-000000000000:final', expect.stringMatching(/:child$/)]);
+      const sequence = harness.invoker.calls.map(
+        (c) =>
+          `${c.event.Records[0]?.eventID.split(':')[0] ?? (c.event as unknown as { shardId: string }).shardId}:${c.data.join(',') || 'final'}`,
+      );
+      expect(sequence.slice(0, 3)).toEqual([
+        'shardId-000000000000:parent',
+        'shardId-000000000000:final',
+        expect.stringMatching(/:child$/),
+      ]);
     });
 
     it('when the response has no state, it treats the invocation as failed', async () => {
@@ -612,12 +701,20 @@ describe('EventSourceMappingRuntime', () => {
     it('when beforeInvoke injects duplicate, the same event is delivered twice and onInvoke sees the attempt numbers', async () => {
       const attempts: number[] = [];
       harness = createHarness({
-        runtime: { hooks: { beforeInvoke: (info) => (info.attempt === 1 ? 'duplicate' : undefined), onInvoke: (info) => void attempts.push(info.attempt) } },
+        runtime: {
+          hooks: {
+            beforeInvoke: (info) => (info.attempt === 1 ? 'duplicate' : undefined),
+            onInvoke: (info) => void attempts.push(info.attempt),
+          },
+        },
       });
       harness.put(['a']);
       await harness.runtime.start();
       await harness.runtime.idle();
-      expect(harness.invoker.calls.map((c) => c.requestId)).toEqual([harness.invoker.calls[0]?.requestId, harness.invoker.calls[0]?.requestId]);
+      expect(harness.invoker.calls.map((c) => c.requestId)).toEqual([
+        harness.invoker.calls[0]?.requestId,
+        harness.invoker.calls[0]?.requestId,
+      ]);
       expect(attempts).toEqual([1]);
     });
   });

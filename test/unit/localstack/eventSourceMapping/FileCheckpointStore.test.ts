@@ -21,7 +21,9 @@ describe('FileCheckpointStore', () => {
     const second = new FileCheckpointStore(path);
     expect(await second.hasMapping('m')).toBe(true);
     expect(await second.get('m', 'shardId-1')).toEqual({ sequenceNumber: '42', ended: false });
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ m: { 'shardId-1': { sequenceNumber: '42', ended: false } } });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
+      m: { 'shardId-1': { sequenceNumber: '42', ended: false } },
+    });
   });
 
   it('when the file is corrupt, it refuses to start instead of reprocessing from scratch', () => {
@@ -34,13 +36,21 @@ describe('FileCheckpointStore', () => {
     const path = join(dir, 'checkpoints.json');
     const kinesis = new FakeKinesis();
     let arn = '';
-    const first = createHarness({ kinesis, checkpoints: new FileCheckpointStore(path), before: (_k, a) => (arn = a) });
+    const first = createHarness({
+      kinesis,
+      checkpoints: new FileCheckpointStore(path),
+      before: (_k, a) => (arn = a),
+    });
     first.put(['a', 'b']);
     await first.runtime.start();
     await first.runtime.idle();
     await first.runtime.stop();
     kinesis.put(arn, 'k', 'c');
-    const second = createHarness({ kinesis, checkpoints: new FileCheckpointStore(path), mapping: { eventSourceArn: arn, startingPosition: 'TRIM_HORIZON' } });
+    const second = createHarness({
+      kinesis,
+      checkpoints: new FileCheckpointStore(path),
+      mapping: { eventSourceArn: arn, startingPosition: 'TRIM_HORIZON' },
+    });
     await second.runtime.start();
     await second.runtime.idle();
     await second.runtime.stop();

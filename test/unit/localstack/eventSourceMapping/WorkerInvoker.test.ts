@@ -15,7 +15,8 @@ const PROBE: FunctionDefinition = {
   region: 'eu-west-1',
 };
 
-const event = (mode?: string): KinesisStreamEvent => ({ Records: [], ...(mode === undefined ? {} : { mode }) }) as KinesisStreamEvent;
+const event = (mode?: string): KinesisStreamEvent =>
+  ({ Records: [], ...(mode === undefined ? {} : { mode }) }) as KinesisStreamEvent;
 
 describe('WorkerInvoker', () => {
   let invoker: WorkerInvoker;
@@ -29,10 +30,17 @@ describe('WorkerInvoker', () => {
   it('when invoked twice, it reuses the warm worker so module state survives, with the function env and context', async () => {
     const first = await invoker.invoke({ fn: PROBE, event: event(), requestId: 'req-1' });
     const second = await invoker.invoke({ fn: PROBE, event: event(), requestId: 'req-2' });
-    expect(first).toMatchObject({ ok: true, payload: { invocations: 1, functionName: 'probe', requestId: 'req-1' } });
+    expect(first).toMatchObject({
+      ok: true,
+      payload: { invocations: 1, functionName: 'probe', requestId: 'req-1' },
+    });
     expect(second).toMatchObject({
       ok: true,
-      payload: { invocations: 2, requestId: 'req-2', env: { custom: 'from-template', lambdaName: 'probe', region: 'eu-west-1' } },
+      payload: {
+        invocations: 2,
+        requestId: 'req-2',
+        env: { custom: 'from-template', lambdaName: 'probe', region: 'eu-west-1' },
+      },
     });
     const remaining = (second as { payload: { remaining: number } }).payload.remaining;
     expect(remaining).toBeGreaterThan(1000);
@@ -42,15 +50,28 @@ describe('WorkerInvoker', () => {
 
   it('when the handler throws, it reports an Unhandled error and keeps the instance warm', async () => {
     const outcome = await invoker.invoke({ fn: PROBE, event: event('throw'), requestId: 'r' });
-    expect(outcome).toEqual({ ok: false, functionError: 'Unhandled', errorType: 'ProbeError', errorMessage: 'handler failed on purpose' });
+    expect(outcome).toEqual({
+      ok: false,
+      functionError: 'Unhandled',
+      errorType: 'ProbeError',
+      errorMessage: 'handler failed on purpose',
+    });
     await invoker.invoke({ fn: PROBE, event: event(), requestId: 'r2' });
     expect(invoker.coldStarts).toBe(1);
   });
 
   it('when the handler runs past the timeout, it terminates the worker and reports a timeout', async () => {
     const started = performance.now();
-    const outcome = await invoker.invoke({ fn: { ...PROBE, timeoutSeconds: 1 }, event: event('hang'), requestId: 'r' });
-    expect(outcome).toMatchObject({ ok: false, functionError: 'TimedOut', errorMessage: 'Task timed out after 1.00 seconds' });
+    const outcome = await invoker.invoke({
+      fn: { ...PROBE, timeoutSeconds: 1 },
+      event: event('hang'),
+      requestId: 'r',
+    });
+    expect(outcome).toMatchObject({
+      ok: false,
+      functionError: 'TimedOut',
+      errorMessage: 'Task timed out after 1.00 seconds',
+    });
     expect(performance.now() - started).toBeLessThan(5_000);
     const next = await invoker.invoke({ fn: PROBE, event: event(), requestId: 'r2' });
     expect(next).toMatchObject({ ok: true, payload: { invocations: 1 } });
@@ -60,7 +81,10 @@ describe('WorkerInvoker', () => {
   it('when the handler exits the process, it reports a crash and starts a fresh instance next time', async () => {
     const outcome = await invoker.invoke({ fn: PROBE, event: event('exit'), requestId: 'r' });
     expect(outcome).toMatchObject({ ok: false, functionError: 'Crashed', errorType: 'Runtime.ExitError' });
-    expect(await invoker.invoke({ fn: PROBE, event: event(), requestId: 'r2' })).toMatchObject({ ok: true, payload: { invocations: 1 } });
+    expect(await invoker.invoke({ fn: PROBE, event: event(), requestId: 'r2' })).toMatchObject({
+      ok: true,
+      payload: { invocations: 1 },
+    });
   });
 
   it('when an exception escapes the handler, it reports a crash', async () => {
@@ -69,12 +93,24 @@ describe('WorkerInvoker', () => {
   });
 
   it('when the handler uses a callback, it returns the callback value', async () => {
-    const outcome = await invoker.invoke({ fn: { ...PROBE, exportName: 'callbackHandler' }, event: event(), requestId: 'r' });
+    const outcome = await invoker.invoke({
+      fn: { ...PROBE, exportName: 'callbackHandler' },
+      event: event(),
+      requestId: 'r',
+    });
     expect(outcome).toEqual({ ok: true, payload: { viaCallback: true } });
   });
 
   it('when the export does not exist, it reports Runtime.HandlerNotFound', async () => {
-    const outcome = await invoker.invoke({ fn: { ...PROBE, exportName: 'missing' }, event: event(), requestId: 'r' });
-    expect(outcome).toMatchObject({ ok: false, functionError: 'Unhandled', errorType: 'Runtime.HandlerNotFound' });
+    const outcome = await invoker.invoke({
+      fn: { ...PROBE, exportName: 'missing' },
+      event: event(),
+      requestId: 'r',
+    });
+    expect(outcome).toMatchObject({
+      ok: false,
+      functionError: 'Unhandled',
+      errorType: 'Runtime.HandlerNotFound',
+    });
   });
 });

@@ -40,7 +40,8 @@ describe('delivery properties', () => {
           // A record fails at most twice, so infinite retries always finish.
           const mayFail = seqs.some((seq) => (attempts.get(seq) ?? 0) <= 2);
           const ack = (upTo: number): void => {
-            for (const r of event.Records.slice(0, upTo)) acked.push({ key: r.kinesis.partitionKey, seq: BigInt(r.kinesis.sequenceNumber) });
+            for (const r of event.Records.slice(0, upTo))
+              acked.push({ key: r.kinesis.partitionKey, seq: BigInt(r.kinesis.sequenceNumber) });
           };
           if (mayFail && roll < 25) throw new Error('random failure');
           if (mayFail && s.partial && roll < 50 && seqs.length > 0) {
@@ -66,7 +67,9 @@ describe('delivery properties', () => {
           await harness.runtime.start();
           await harness.runtime.idle(10_000);
           const all = harness.kinesis.records(harness.streamArn);
-          expect(acked.map((a) => a.seq).sort((a, b) => (a < b ? -1 : 1))).toEqual(all.map((r) => BigInt(r.sequenceNumber)));
+          expect(acked.map((a) => a.seq).sort((a, b) => (a < b ? -1 : 1))).toEqual(
+            all.map((r) => BigInt(r.sequenceNumber)),
+          );
           for (const key of new Set(acked.map((a) => a.key))) {
             const seqs = acked.filter((a) => a.key === key).map((a) => a.seq);
             expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));

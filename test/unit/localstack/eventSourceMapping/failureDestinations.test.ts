@@ -9,11 +9,34 @@ import {
   SqsFailureDestination,
   failureObjectKey,
 } from '../../../../localstack/eventSourceMapping/failureDestinations';
-import { buildFailureRecord, buildKinesisEvent } from '../../../../localstack/eventSourceMapping/kinesisEvent';
+import {
+  buildFailureRecord,
+  buildKinesisEvent,
+} from '../../../../localstack/eventSourceMapping/kinesisEvent';
 
-const context = { shardId: 'shardId-000000000001', streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', region: 'us-east-1', invokeIdentityArn: 'arn:aws:iam::000000000000:role/r' };
-const records = [{ sequenceNumber: '100', partitionKey: 'k', data: Buffer.from('bad'), approximateArrivalTimestamp: 1_700_000_000_000 }];
-const record = buildFailureRecord({ records, context, requestId: 'req', functionArn: 'arn:fn', condition: 'RetryAttemptsExhausted', invokeCount: 3, now: Date.UTC(2026, 0, 2, 3, 4, 5) });
+const context = {
+  shardId: 'shardId-000000000001',
+  streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+  region: 'us-east-1',
+  invokeIdentityArn: 'arn:aws:iam::000000000000:role/r',
+};
+const records = [
+  {
+    sequenceNumber: '100',
+    partitionKey: 'k',
+    data: Buffer.from('bad'),
+    approximateArrivalTimestamp: 1_700_000_000_000,
+  },
+];
+const record = buildFailureRecord({
+  records,
+  context,
+  requestId: 'req',
+  functionArn: 'arn:fn',
+  condition: 'RetryAttemptsExhausted',
+  invokeCount: 3,
+  now: Date.UTC(2026, 0, 2, 3, 4, 5),
+});
 const event = buildKinesisEvent(records, context);
 
 class Capture {
@@ -26,9 +49,9 @@ class Capture {
 
 describe('failure destinations', () => {
   it('when naming an S3 failure object, it follows Lambda’s key layout', () => {
-    expect(failureObjectKey('uuid-1', 'shardId-000000000001', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), 'rand')).toBe(
-      'aws/lambda/uuid-1/shardId-000000000001/2026/01/02/2026-01-02T03.04.05-rand',
-    );
+    expect(
+      failureObjectKey('uuid-1', 'shardId-000000000001', new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), 'rand'),
+    ).toBe('aws/lambda/uuid-1/shardId-000000000001/2026/01/02/2026-01-02T03.04.05-rand');
   });
 
   it('when sending to S3, it writes the invocation record with the event as payload under the mapping and shard', async () => {
@@ -36,14 +59,21 @@ describe('failure destinations', () => {
     await new S3FailureDestination(s3 as unknown as S3Client, 'failures').send('uuid-1', record, event);
     const input = s3.inputs[0] as { Bucket: string; Key: string; Body: string };
     expect(input.Bucket).toBe('failures');
-    expect(input.Key).toMatch(/^aws\/lambda\/uuid-1\/shardId-000000000001\/2026\/01\/02\/2026-01-02T03\.04\.05-[0-9a-f-]{36}$/);
+    expect(input.Key).toMatch(
+      /^aws\/lambda\/uuid-1\/shardId-000000000001\/2026\/01\/02\/2026-01-02T03\.04\.05-[0-9a-f-]{36}$/,
+    );
     expect(JSON.parse(input.Body)).toEqual({ ...record, payload: event });
   });
 
   it('when sending to SQS, it sends the invocation record as the message body', async () => {
     const sqs = new Capture();
-    await new SqsFailureDestination(sqs as unknown as SQSClient, 'http://q/000000000000/dlq').send('uuid-1', record);
-    expect(sqs.inputs).toEqual([{ QueueUrl: 'http://q/000000000000/dlq', MessageBody: JSON.stringify(record) }]);
+    await new SqsFailureDestination(sqs as unknown as SQSClient, 'http://q/000000000000/dlq').send(
+      'uuid-1',
+      record,
+    );
+    expect(sqs.inputs).toEqual([
+      { QueueUrl: 'http://q/000000000000/dlq', MessageBody: JSON.stringify(record) },
+    ]);
   });
 
   it('when there is no SQS, it appends the invocation record to a JSON-lines file', async () => {

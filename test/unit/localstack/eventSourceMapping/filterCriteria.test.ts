@@ -2,7 +2,12 @@ import { compileFilterCriteria, filterView } from '../../../../localstack/eventS
 import { FilterPatternError } from '../../../../localstack/eventSourceMapping/errors';
 
 const record = (data: unknown, partitionKey = 'pk-1') =>
-  filterView({ partitionKey, sequenceNumber: '1', data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)), approximateArrivalTimestamp: 1000 });
+  filterView({
+    partitionKey,
+    sequenceNumber: '1',
+    data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)),
+    approximateArrivalTimestamp: 1000,
+  });
 
 describe('compileFilterCriteria', () => {
   it('when there are no patterns, it keeps every record', () => {
@@ -13,21 +18,49 @@ describe('compileFilterCriteria', () => {
     ['exact value', '{"data":{"kind":["click"]}}', { kind: 'click' }, { kind: 'view' }],
     ['prefix', '{"data":{"page":[{"prefix":"/shop"}]}}', { page: '/shop/1' }, { page: '/home' }],
     ['suffix', '{"data":{"page":[{"suffix":".html"}]}}', { page: 'a.html' }, { page: 'a.htm' }],
-    ['equals-ignore-case', '{"data":{"kind":[{"equals-ignore-case":"CLICK"}]}}', { kind: 'Click' }, { kind: 'clicks' }],
+    [
+      'equals-ignore-case',
+      '{"data":{"kind":[{"equals-ignore-case":"CLICK"}]}}',
+      { kind: 'Click' },
+      { kind: 'clicks' },
+    ],
     ['numeric range', '{"data":{"delay":[{"numeric":[">",0,"<=",15]}]}}', { delay: 15 }, { delay: 16 }],
     ['exists true', '{"data":{"user":[{"exists":true}]}}', { user: 'u' }, { other: 1 }],
     ['exists false', '{"data":{"user":[{"exists":false}]}}', { other: 1 }, { user: 'u' }],
-    ['anything-but list', '{"data":{"kind":[{"anything-but":["view","scroll"]}]}}', { kind: 'click' }, { kind: 'view' }],
-    ['anything-but prefix', '{"data":{"page":[{"anything-but":{"prefix":"/admin"}}]}}', { page: '/shop' }, { page: '/admin/x' }],
-    ['nested object', '{"data":{"user":{"tier":["gold"]}}}', { user: { tier: 'gold' } }, { user: { tier: 'free' } }],
+    [
+      'anything-but list',
+      '{"data":{"kind":[{"anything-but":["view","scroll"]}]}}',
+      { kind: 'click' },
+      { kind: 'view' },
+    ],
+    [
+      'anything-but prefix',
+      '{"data":{"page":[{"anything-but":{"prefix":"/admin"}}]}}',
+      { page: '/shop' },
+      { page: '/admin/x' },
+    ],
+    [
+      'nested object',
+      '{"data":{"user":{"tier":["gold"]}}}',
+      { user: { tier: 'gold' } },
+      { user: { tier: 'free' } },
+    ],
     ['array values', '{"data":{"tags":["sale"]}}', { tags: ['new', 'sale'] }, { tags: ['new'] }],
-    ['$or', '{"data":{"$or":[{"kind":["click"]},{"delay":[{"numeric":[">",100]}]}]}}', { kind: 'view', delay: 101 }, { kind: 'view', delay: 5 }],
+    [
+      '$or',
+      '{"data":{"$or":[{"kind":["click"]},{"delay":[{"numeric":[">",100]}]}]}}',
+      { kind: 'view', delay: 101 },
+      { kind: 'view', delay: 5 },
+    ],
     ['null', '{"data":{"user":[null]}}', { user: null }, { user: 'x' }],
-  ])('when the pattern uses %s, it keeps matching records and drops others', (_name, pattern, matching, other) => {
-    const keep = compileFilterCriteria([pattern]);
-    expect(keep(record(matching))).toBe(true);
-    expect(keep(record(other))).toBe(false);
-  });
+  ])(
+    'when the pattern uses %s, it keeps matching records and drops others',
+    (_name, pattern, matching, other) => {
+      const keep = compileFilterCriteria([pattern]);
+      expect(keep(record(matching))).toBe(true);
+      expect(keep(record(other))).toBe(false);
+    },
+  );
 
   it('when a pattern filters on metadata, it matches the partition key', () => {
     const keep = compileFilterCriteria(['{"partitionKey":[{"prefix":"eu-"}]}']);
@@ -41,7 +74,11 @@ describe('compileFilterCriteria', () => {
 
   it('when several patterns are given, it keeps records matching any of them', () => {
     const keep = compileFilterCriteria(['{"data":{"kind":["a"]}}', '{"data":{"kind":["b"]}}']);
-    expect([keep(record({ kind: 'a' })), keep(record({ kind: 'b' })), keep(record({ kind: 'c' }))]).toEqual([true, true, false]);
+    expect([keep(record({ kind: 'a' })), keep(record({ kind: 'b' })), keep(record({ kind: 'c' }))]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 
   it.each([

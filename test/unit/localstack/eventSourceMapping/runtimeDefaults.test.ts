@@ -18,7 +18,14 @@ describe('EventSourceMappingRuntime defaults', () => {
 
   it('when no clients are injected, it builds from the factory and stops cleanly without having started', async () => {
     const runtime = new EventSourceMappingRuntime({
-      mappings: [{ uuid: 'm', functionName: TEST_FUNCTION.functionName, eventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', startingPosition: 'LATEST' }],
+      mappings: [
+        {
+          uuid: 'm',
+          functionName: TEST_FUNCTION.functionName,
+          eventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+          startingPosition: 'LATEST',
+        },
+      ],
       functions: [TEST_FUNCTION],
       log: () => undefined,
     });
@@ -30,7 +37,14 @@ describe('EventSourceMappingRuntime defaults', () => {
     expect(
       () =>
         new EventSourceMappingRuntime({
-          mappings: [{ uuid: 'm', functionName: 'ghost', eventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', startingPosition: 'LATEST' }],
+          mappings: [
+            {
+              uuid: 'm',
+              functionName: 'ghost',
+              eventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+              startingPosition: 'LATEST',
+            },
+          ],
           functions: [TEST_FUNCTION],
         }),
     ).toThrow('mapping m targets unknown function ghost');

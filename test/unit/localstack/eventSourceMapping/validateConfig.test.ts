@@ -1,7 +1,12 @@
 import { resolveMappingConfig } from '../../../../localstack/eventSourceMapping/validateConfig';
 import { MappingValidationError } from '../../../../localstack/eventSourceMapping/errors';
 
-const base = { uuid: 'm', functionName: 'f', eventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s', startingPosition: 'LATEST' as const };
+const base = {
+  uuid: 'm',
+  functionName: 'f',
+  eventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+  startingPosition: 'LATEST' as const,
+};
 
 describe('resolveMappingConfig', () => {
   it('when only required settings are given, it fills Lambda defaults', () => {
@@ -19,7 +24,13 @@ describe('resolveMappingConfig', () => {
 
   it('when several settings are out of range, it reports every one with the given value', () => {
     expect(() =>
-      resolveMappingConfig({ ...base, batchSize: 0, parallelizationFactor: 11, maximumRetryAttempts: 10_001, maximumRecordAgeInSeconds: 59 }),
+      resolveMappingConfig({
+        ...base,
+        batchSize: 0,
+        parallelizationFactor: 11,
+        maximumRetryAttempts: 10_001,
+        maximumRecordAgeInSeconds: 59,
+      }),
     ).toThrow(
       new MappingValidationError(
         'Invalid event source mapping m:\n' +
@@ -32,14 +43,21 @@ describe('resolveMappingConfig', () => {
   });
 
   it('when TumblingWindowInSeconds is above 900, it rejects the mapping', () => {
-    expect(() => resolveMappingConfig({ ...base, tumblingWindowInSeconds: 901 })).toThrow('TumblingWindowInSeconds must be an integer between 0 and 900 inclusive (given 901)');
+    expect(() => resolveMappingConfig({ ...base, tumblingWindowInSeconds: 901 })).toThrow(
+      'TumblingWindowInSeconds must be an integer between 0 and 900 inclusive (given 901)',
+    );
   });
 
   it('when AT_TIMESTAMP has no timestamp, it rejects the mapping', () => {
-    expect(() => resolveMappingConfig({ ...base, startingPosition: 'AT_TIMESTAMP' })).toThrow('StartingPositionTimestamp is required');
+    expect(() => resolveMappingConfig({ ...base, startingPosition: 'AT_TIMESTAMP' })).toThrow(
+      'StartingPositionTimestamp is required',
+    );
   });
 
   it('when ReportBatchItemFailures is listed, it enables partial batch responses', () => {
-    expect(resolveMappingConfig({ ...base, functionResponseTypes: ['ReportBatchItemFailures'] }).reportBatchItemFailures).toBe(true);
+    expect(
+      resolveMappingConfig({ ...base, functionResponseTypes: ['ReportBatchItemFailures'] })
+        .reportBatchItemFailures,
+    ).toBe(true);
   });
 });
