@@ -1,6 +1,12 @@
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { describe } from '../aggregates/columnAggregate';
-import { decodeBase64, decodeJson, MAX_REJECTED_DATA_CHARS, PayloadFailure } from '../codec/payloadCodec';
+import {
+  decodeJson,
+  decodeRecordData,
+  MAX_REJECTED_DATA_CHARS,
+  PayloadFailure,
+  UndecodedPayload,
+} from '../codec/payloadCodec';
 import { deaggregate, isKplAggregate } from '../codec/kplAggregate';
 import { normalizeSequence, padSequence, sequenceGreater } from '../sequence';
 import { StateDeserializationError } from '../errors';
@@ -134,12 +140,15 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       ctx.partitionKey = r.partitionKey;
       ctx.data = r.data;
       this.noteShard(out, ctx.shardId, ctx.sequence);
-      const bytes = decodeBase64(r.data);
-      if (bytes instanceof PayloadFailure) {
-        this.reject(out, ctx, bytes.reason, bytes.detail);
-        continue;
-      }
-      if (isKplAggregate(bytes)) {
+      let value = decodeRecordData(r.data);
+      if (value instanceof UndecodedPayload) {
+        const bytes = value.bytes;
+        if (!isKplAggregate(bytes)) {
+          value = decodeJson(bytes);
+          if (value instanceof PayloadFailure) this.reject(out, ctx, value.reason, value.detail);
+          else this.processValue(out, ctx, value, r.approximateArrivalTimestamp);
+          continue;
+        }
         const subs = deaggregate(bytes);
         if (subs instanceof PayloadFailure) {
           this.reject(out, ctx, subs.reason, subs.detail);
@@ -155,7 +164,6 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         }
         continue;
       }
-      const value = decodeJson(bytes);
       if (value instanceof PayloadFailure) {
         this.reject(out, ctx, value.reason, value.detail);
         continue;

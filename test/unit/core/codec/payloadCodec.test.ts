@@ -1,19 +1,26 @@
+import fc from 'fast-check';
+import { isUtf8 } from 'node:buffer';
 import {
   decodeBase64,
   decodeJson,
+  decodeRecordData,
+  UndecodedPayload,
   MAX_JSON_DEPTH,
   MAX_RECORD_BYTES,
   PayloadFailure,
 } from '../../../../functions/core/codec/payloadCodec';
 
-const decode = (b64: string): unknown => {
+const twoStep = (b64: string): unknown => {
   const bytes = decodeBase64(b64);
   return bytes instanceof PayloadFailure ? bytes : decodeJson(bytes);
 };
 const b64 = (s: string | Buffer): string =>
   (typeof s === 'string' ? Buffer.from(s, 'utf8') : s).toString('base64');
 
-describe('payload codec', () => {
+describe.each([
+  ['decodeBase64 + decodeJson', twoStep],
+  ['decodeRecordData', decodeRecordData],
+])('payload codec (%s)', (_name, decode) => {
   it('when the payload is valid base64 JSON, it returns the parsed value', () => {
     expect(decode(b64('{"a":[1,2,{"b":"ü"}]}'))).toEqual({ a: [1, 2, { b: 'ü' }] });
   });
@@ -67,5 +74,82 @@ describe('payload codec', () => {
   it('when the payload is a JSON primitive, it returns it', () => {
     expect(decode(b64('42'))).toBe(42);
     expect(decode(b64('null'))).toBeNull();
+  });
+});
+
+describe('decodeRecordData', () => {
+  const outcome = (r: unknown): unknown =>
+    r instanceof PayloadFailure ? { reason: r.reason, detail: r.detail } : { value: r };
+
+  it('when given arbitrary bytes (UTF-8 or not, JSON or not), it returns what decodeBase64 + decodeJson return', () => {
+    const jsonish = fc
+      .json()
+      .map((s) => Buffer.from(s, 'utf8'))
+      .chain((buf) =>
+        fc.tuple(fc.nat(buf.length), fc.integer({ min: 0x80, max: 0xff })).map(([at, byte]) => {
+          const out = Buffer.from(buf);
+          if (at < out.length && out[0] !== 0xf3) out[at] = byte;
+          return out;
+        }),
+      );
+    const bytes = fc.oneof(
+      jsonish,
+      fc.uint8Array({ minLength: 1, maxLength: 64 }).map((a) => Buffer.from(a)),
+    );
+    fc.assert(
+      fc.property(bytes, (buf) => {
+        if (buf[0] === 0xf3) return;
+        const data = buf.toString('base64');
+        const fused = decodeRecordData(data);
+        expect(outcome(fused)).toEqual(outcome(twoStep(data)));
+        if (fused instanceof PayloadFailure && fused.reason === 'INVALID_UTF8')
+          expect(isUtf8(buf)).toBe(false);
+        if (!isUtf8(buf)) expect((fused as PayloadFailure).reason).toBe('INVALID_UTF8');
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('when given arbitrary strings as base64, it fails and succeeds exactly like decodeBase64 + decodeJson', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (data) => {
+        const fused = decodeRecordData(data);
+        if (fused instanceof UndecodedPayload) {
+          expect(decodeBase64(data)).toEqual(Buffer.from(fused.bytes));
+          return;
+        }
+        expect(outcome(fused)).toEqual(outcome(twoStep(data)));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('when the text genuinely contains U+FFFD, it accepts it; with a malformed sequence as well, it rejects INVALID_UTF8', () => {
+    expect(decodeRecordData(b64('{"a":"\uFFFD"}'))).toEqual({ a: '\uFFFD' });
+    const mixed = Buffer.concat([
+      Buffer.from('{"a":"\uFFFD', 'utf8'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    expect((decodeRecordData(mixed.toString('base64')) as PayloadFailure).reason).toBe('INVALID_UTF8');
+  });
+
+  it('when the payload starts with 0xF3 (KPL magic), it returns a copy of the bytes undecoded', () => {
+    const bytes = Buffer.from([0xf3, 0x89, 0x9a, 0xc2, 1, 2, 3]);
+    const r = decodeRecordData(bytes.toString('base64'));
+    expect(r).toBeInstanceOf(UndecodedPayload);
+    expect(Buffer.from((r as UndecodedPayload).bytes)).toEqual(bytes);
+    decodeRecordData(b64('{"overwrites":"the scratch buffer"}'));
+    expect(Buffer.from((r as UndecodedPayload).bytes)).toEqual(bytes);
+  });
+
+  it('when records of different sizes follow each other, each decodes on its own (scratch reuse and growth)', () => {
+    const big = { s: 'x'.repeat(100_000) };
+    expect(decodeRecordData(b64(JSON.stringify({ a: 1, long: 'yyyyyyyy' })))).toEqual({
+      a: 1,
+      long: 'yyyyyyyy',
+    });
+    expect(decodeRecordData(b64(JSON.stringify(big)))).toEqual(big);
+    expect(decodeRecordData(b64('{"b":2}'))).toEqual({ b: 2 });
   });
 });
