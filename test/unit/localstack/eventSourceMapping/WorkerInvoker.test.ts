@@ -101,6 +101,18 @@ describe('WorkerInvoker', () => {
     expect(outcome).toEqual({ ok: true, payload: { viaCallback: true } });
   });
 
+  it('when the bundle is an ES module (.mjs), it imports it and keeps it warm', async () => {
+    const fn = { ...PROBE, entryFile: join(__dirname, '../../../helpers/fixtures/handlers/esmProbe.mjs') };
+    expect(await invoker.invoke({ fn, event: event(), requestId: 'r1' })).toEqual({
+      ok: true,
+      payload: { calls: 1, records: 0 },
+    });
+    expect(await invoker.invoke({ fn, event: event(), requestId: 'r2' })).toEqual({
+      ok: true,
+      payload: { calls: 2, records: 0 },
+    });
+  });
+
   it('when the export does not exist, it reports Runtime.HandlerNotFound', async () => {
     const outcome = await invoker.invoke({
       fn: { ...PROBE, exportName: 'missing' },
