@@ -28,6 +28,10 @@ export AWS_SECRET_ACCESS_KEY=test
 
 # cdklocal wraps the project's own aws-cdk CLI and points it at AWS_ENDPOINT_URL.
 npx --yes aws-cdk-local bootstrap "aws://000000000000/${AWS_REGION}"
-npx --yes aws-cdk-local deploy --all --require-approval never --outputs-file cdk.out/localstack-outputs.json
+# Glue and Athena are not in LocalStack Community: the app leaves them out with analytics=false
+# (set SHARDFLOW_LOCALSTACK_ANALYTICS=true with LocalStack Pro). removalPolicy=destroy: throw-away stack.
+npx --yes aws-cdk-local deploy --all --require-approval never \
+  --context "analytics=${SHARDFLOW_LOCALSTACK_ANALYTICS:-false}" --context removalPolicy=destroy \
+  --outputs-file cdk.out/localstack-outputs.json
 
 npx jest --selectProjects integration ${1:+--testPathPatterns "$1"}
