@@ -5,7 +5,7 @@
  * batch failures, unbounded retries), its hooks inject invocation faults (crash before/after, timeout,
  * duplicate delivery) and the state and object stores inject I/O faults as in the in-process suite.
  */
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand, UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,10 @@ async function waitActive(send: () => Promise<string | undefined>, timeoutMs: nu
 export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOptions): Promise<ScheduleReport> {
   const rng = new Prng(seed);
   const schedule = draw(rng);
-  const plan = new FaultPlan(rng, schedule.rates);
+  // Lambda backs off exponentially (up to 10 s here) between retries of a failing batch, so a third of
+  // the in-process fault rates keeps a schedule within its time budget while every kind still occurs.
+  const rates = { crashBefore: schedule.rates.crashBefore / 3, crashAfter: schedule.rates.crashAfter / 3, throttle: schedule.rates.throttle / 3, concurrentWriter: schedule.rates.concurrentWriter };
+  const plan = new FaultPlan(rng, rates);
   const clients = createClients();
   counter += 1;
   const stream = `esm-faults-${process.pid}-${counter}`;
@@ -50,6 +53,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
   const input: RawRecord[] = [];
   let invocations = 0;
   let failedInvocations = 0;
+  let resharded = false;
   const backend = await localCloudBackend();
   const started = Date.now();
   const clock = { now: () => T0 + (Date.now() - started) };
@@ -68,7 +72,17 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
     await waitActive(async () => (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus, 30_000);
     // Producers per generated shard, interleaved; Kinesis assigns the real shard and sequence number.
     const pending = schedule.shards.map((records) => [...records]);
+    const total = pending.reduce((n, p) => n + p.length, 0);
+    const reshardAt = rng.chance(0.5) ? Math.floor(total / 2) : Infinity;
+    let sent = 0;
     while (pending.some((p) => p.length > 0)) {
+      if (sent >= reshardAt) {
+        // Resharding mid-stream: every shard splits; parents close and children take the rest.
+        await clients.kinesis.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: schedule.shards.length * 2, ScalingType: 'UNIFORM_SCALING' }));
+        await waitActive(async () => (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus, 30_000);
+        resharded = true;
+        sent = -Infinity;
+      }
       const chunk = pending.flatMap((p, i) => p.splice(0, rng.int(1, 20)).map((r) => ({ r, key: `producer-${i}` })));
       const put = await clients.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: chunk.map(({ r, key }) => ({ Data: Buffer.from(r.data, 'base64'), PartitionKey: key })) }));
       put.Records?.forEach((entry, i) => {
@@ -76,6 +90,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
         if (entry.ErrorCode !== undefined || entry.ShardId === undefined || entry.SequenceNumber === undefined || source === undefined) throw new Error(`PutRecords failed: ${entry.ErrorCode ?? 'no shard'}`);
         input.push({ ...source.r, shardId: entry.ShardId, sequenceNumber: entry.SequenceNumber });
       });
+      sent += chunk.length;
     }
     const invoker: Invoker = {
       invoke: async ({ event }) => {
@@ -104,7 +119,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
       kinesis: new SdkKinesisReader(clients.kinesis),
       invoker,
       checkpoints: new MemoryCheckpointStore(),
-      hooks: { beforeInvoke: () => (rng.chance(schedule.rates.crashBefore * 3) ? rng.pick(faults) : undefined) },
+      hooks: { beforeInvoke: () => (rng.chance(Math.min(0.05, schedule.rates.crashBefore * 2)) ? rng.pick(faults) : undefined) },
       pollIntervalMs: 20,
       retryBackoffMs: 1,
     });
@@ -112,7 +127,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
     const ticker = (async () => {
       while (ticking) {
         await instance().tick().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
     await runtime.start();
@@ -129,6 +144,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
     try {
       await backend.mirror(dir);
       const resultRows = await verify(dir, input, options.dedupe, mismatches);
+      if (resharded) plan.injected['resharding'] = 1;
       return { seed, records: input.length, shards: schedule.shards.length, invocations, failedInvocations, injected: plan.injected, resultRows, mismatches };
     } finally {
       await rm(dir, { recursive: true, force: true });

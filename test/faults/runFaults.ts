@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   }
   let failed = 0;
   const totals = { records: 0, invocations: 0, failedInvocations: 0, windows: 0, faults: 0 };
+  const kinds: Record<string, number> = {};
   const started = performance.now();
   try {
     for (let i = 0; i < schedules; i++) {
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       totals.failedInvocations += report.failedInvocations;
       totals.windows += report.resultRows;
       totals.faults += Object.values(report.injected).reduce((a, b) => a + b, 0);
+      for (const [kind, n] of Object.entries(report.injected)) kinds[kind.split(' ').slice(0, 2).join(' ')] = (kinds[kind.split(' ').slice(0, 2).join(' ')] ?? 0) + n;
       if (report.mismatches.length > 0) {
         failed += 1;
         console.log(`FAIL seed ${report.seed}: ${report.mismatches.slice(0, 5).join('; ')}`);
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     await cloud?.stop();
   }
   console.log(`${totals.records} records, ${totals.invocations} invocations (${totals.failedInvocations} reported failures), ${totals.faults} injected I/O faults, ${totals.windows} windows emitted`);
+  console.log(`injected by kind: ${JSON.stringify(kinds)}`);
   console.log(`${schedules - failed}/${schedules} schedules exact in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
   process.exitCode = failed === 0 ? 0 : 1;
 }
