@@ -1,0 +1,116 @@
+/**
+ * `npm start -- --keep`: after the answers the cloud keeps running, `shardflow status` and
+ * `shardflow query` in another process find it, and Ctrl-C (SIGINT) stops everything.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const MAIN = join(ROOT, 'localstack/cli/main.ts');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Resolves with everything printed once `marker` appears on stdout, or rejects if the process exits first. */
+function waitFor(child: ChildProcessWithoutNullStreams, marker: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no "${marker}" after ${timeoutMs} ms: ${out}${err}`)),
+      timeoutMs,
+    );
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(marker)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before "${marker}": ${out}${err}`));
+    });
+  });
+}
+
+describe('npm start --keep', () => {
+  let stateDir: string;
+  let assembly: string;
+  let child: ChildProcessWithoutNullStreams | undefined;
+
+  beforeAll(() => {
+    stateDir = mkdtempSync(join(tmpdir(), 'sf-keep-'));
+    // Inside the project (gitignored .shardflow/): the bundles resolve the AWS SDK from its node_modules.
+    mkdirSync(join(ROOT, '.shardflow'), { recursive: true });
+    assembly = mkdtempSync(join(ROOT, '.shardflow', 'test-cdk-'));
+    const synth = spawnSync('npx', ['--no-install', 'cdk', 'synth', '--quiet', '--output', assembly], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (synth.status !== 0) throw new Error(`cdk synth failed: ${synth.stderr}`);
+  }, 180_000);
+
+  afterAll(() => {
+    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(assembly, { recursive: true, force: true });
+  });
+
+  it('when --keep is given, status and query reach the running cloud until Ctrl-C stops it', async () => {
+    const port = await freePort();
+    const env = { ...process.env, SHARDFLOW_STATE_DIR: stateDir, AWS_ENDPOINT_URL: '' };
+    const template = join(assembly, 'Shardflow.template.json');
+    child = spawn(
+      TSX,
+      [MAIN, 'start', '--events', '300', '--keep', '--port', String(port), '--template', template],
+      { cwd: ROOT, env },
+    );
+    const printed = await waitFor(child, 'Press Ctrl-C to stop.', 180_000);
+    expect(printed).toContain(`The local cloud keeps running at http://127.0.0.1:${port}`);
+    expect(existsSync(join(stateDir, 'outputs.json'))).toBe(true);
+
+    const status = spawnSync(TSX, [MAIN, 'status'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    expect({ code: status.status, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(status.stdout).toContain('pipeline page-activity (stream clickstream)');
+    expect(status.stdout).toContain('closed up to +∞ (end of input); 0 windows open');
+    expect(status.stdout).toMatch(/shardId-000000000000 \|\s+0 \|/);
+
+    const query = spawnSync(
+      TSX,
+      [MAIN, 'query', 'SELECT sum(events) AS events FROM page_activity_minutely', '-f', 'json'],
+      {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(query.status).toBe(0);
+    expect(JSON.parse(query.stdout)).toEqual([{ events: 300 }]);
+
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(stateDir, 'outputs.json'))).toBe(false);
+    const after = spawnSync(TSX, [MAIN, 'status'], {
+      cwd: ROOT,
+      env: { ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(after.status).toBe(1);
+    expect(after.stderr).toMatch(/^shardflow: Local cloud not running at /);
+  }, 300_000);
+});
