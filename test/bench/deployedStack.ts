@@ -24,13 +24,18 @@ export interface DeployedStack {
   readonly streamName: string;
   readonly bucket: string;
   readonly stateTable: string;
+  /** BatchSize of the operator's event source mapping. */
+  readonly batchSize: number;
   readonly synthMs: number;
   /** Records acknowledged by successful invocations without item failures, since deploy. */
   processed(): number;
   /** Failed invocations and item-failure responses, since deploy. */
   failures(): number;
-  /** Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints. */
-  startMapping(options?: { readonly pollIntervalMs?: number }): Promise<EventSourceMappingRuntime>;
+  /**
+   * Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints, on a fresh invoker
+   * (stopping a runtime closes its invoker) whose worker is warmed by an empty event first.
+   */
+  startMapping(options?: { readonly pollIntervalMs?: number; readonly onWarm?: () => void }): Promise<EventSourceMappingRuntime>;
   stopMapping(): Promise<void>;
   /** A state store on the deployed table (for reading progress). */
   stateStore(): DynamoDBStateStore;
@@ -56,10 +61,12 @@ export async function deployStack(spec: PipelineSpec, options: { readonly templa
   const synthMs = Math.round(performance.now() - synthStarted);
   const bench = await startBenchCloud();
   let runtime: EventSourceMappingRuntime | undefined;
-  const invoker = new WorkerInvoker({
-    inheritOutput: false,
-    environment: { ...bench.env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+  const newInvoker = (): WorkerInvoker =>
+    new WorkerInvoker({
+      inheritOutput: false,
+      environment: { ...bench.env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+  let invoker = newInvoker();
   try {
     const artifact = readStackArtifact(templatePath);
     const plan = planDeployment(artifact.template, { stackName: artifact.stackName, sqsBaseUrl: bench.cloud.endpoint }, artifact.locateAsset);
@@ -91,11 +98,17 @@ export async function deployStack(spec: PipelineSpec, options: { readonly templa
       streamName,
       bucket,
       stateTable,
+      batchSize: mapping.batchSize ?? 100,
       synthMs,
       processed: () => processed,
       failures: () => failures,
       startMapping: async (o = {}) => {
         if (runtime !== undefined) throw new Error('the mapping is already running');
+        await invoker.close();
+        invoker = newInvoker();
+        const warm = await invoker.invokeEvent(fn, { Records: [] }, 'warm-up');
+        if (!warm.ok) throw new Error(`warming the operator failed: ${warm.errorType}: ${warm.errorMessage}`);
+        o.onWarm?.();
         runtime = new EventSourceMappingRuntime({
           mappings: [mapping],
           functions: [fn],

@@ -24,6 +24,8 @@ export interface E2eFigures {
   readonly p99Ms: number;
   readonly records: number;
   readonly latencySamples: number;
+  /** GetRecords limit of the raw read: the mapping's BatchSize. */
+  readonly getRecordsLimit: number;
   /** Period of the monitor that samples watermark and S3 (the latency resolution). */
   readonly monitorPeriodMs: number;
 }
@@ -37,10 +39,12 @@ export interface E2eBenchOptions {
 }
 
 const MONITOR_PERIOD_MS = 100;
-const WARM_UP_RECORDS = 100;
 
-/** Reads every record of every shard from TRIM_HORIZON with GetRecords (limit 10,000, shards in parallel). */
-async function rawRead(kinesis: KinesisClient, streamName: string): Promise<{ records: number; ms: number }> {
+/**
+ * Reads every record of every shard from TRIM_HORIZON with GetRecords, `limit` records per call (the
+ * mapping's BatchSize: the calls the ESM must make too), shards in parallel.
+ */
+async function rawRead(kinesis: KinesisClient, streamName: string, limit: number): Promise<{ records: number; ms: number }> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   const started = performance.now();
   const counts = await Promise.all(
@@ -48,7 +52,7 @@ async function rawRead(kinesis: KinesisClient, streamName: string): Promise<{ re
       let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
       let n = 0;
       while (iterator !== undefined) {
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
         n += out.Records?.length ?? 0;
         if ((out.Records?.length ?? 0) === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
         iterator = out.NextShardIterator;
@@ -79,7 +83,10 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
   if (spec.window.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
   const windowMs = spec.window.sizeMs;
   log('e2e: synthesizing the app and deploying it on the local cloud…');
-  const stack = await deployStack(spec, options.templatePath === undefined ? {} : { templatePath: options.templatePath });
+  const stack = await deployStack(spec, {
+    ...(options.templatePath === undefined ? {} : { templatePath: options.templatePath }),
+    hooks: { onInvoke: (info, outcome) => (outcome.ok ? undefined : log(`e2e: invocation failed on ${info.shardId}: ${outcome.errorType}: ${outcome.errorMessage}`)) },
+  });
   try {
     const clients = stack.bench.clients();
     const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, batches: Math.ceil(total / 1000), seed: 11 });
@@ -95,13 +102,10 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       }
     }
 
-    // Warm-up: every shard reports progress and the worker is warm before the timed drain.
-    const warmUp = await stack.startMapping();
-    await putAll(clients.kinesis, stack.streamName, records.slice(0, WARM_UP_RECORDS));
-    await warmUp.idle(120_000);
-    await stack.stopMapping();
-    log(`e2e: putting a backlog of ${records.length - WARM_UP_RECORDS} records…`);
-    await putAll(clients.kinesis, stack.streamName, records.slice(WARM_UP_RECORDS));
+    log(`e2e: putting a backlog of ${records.length} records…`);
+    const putStarted = performance.now();
+    await putAll(clients.kinesis, stack.streamName, records);
+    log(`e2e: backlog put in ${Math.round(performance.now() - putStarted)} ms (synth ${stack.synthMs} ms); draining…`);
 
     // Monitor: when does each window's close time fall below the watermark, when is its object listed?
     const store = stack.stateStore();
@@ -110,6 +114,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     let monitoring = true;
     const monitor = (async () => {
       while (monitoring) {
+        if (stack.failures() > 0) break;
         const tick = performance.now();
         const [snapshot, keys] = await Promise.all([store.readProgress(spec.name), listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink.table}/`)]);
         const watermark = effectiveWatermark(snapshot, Date.now(), spec.time.idleTimeoutMs);
@@ -119,20 +124,27 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       }
     })();
     const before = stack.processed();
-    const drainStarted = performance.now();
-    const runtime = await stack.startMapping();
-    await runtime.idle(300_000);
-    const drainMs = performance.now() - drainStarted;
-    const drained = stack.processed() - before;
-    await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
-    monitoring = false;
-    await monitor;
-    await stack.stopMapping();
+    let drainStarted = performance.now();
+    const progress = setInterval(() => log(`e2e: drained ${stack.processed() - before} records, ${stack.failures()} failed invocations, ${Math.round(performance.now() - drainStarted)} ms`), 10_000);
+    let drainMs: number;
+    let drained: number;
+    try {
+      const runtime = await stack.startMapping({ onWarm: () => (drainStarted = performance.now()) });
+      await runtime.idle(300_000);
+      drainMs = performance.now() - drainStarted;
+      drained = stack.processed() - before;
+      await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
+    } finally {
+      clearInterval(progress);
+      monitoring = false;
+      await monitor.catch(() => undefined);
+      await stack.stopMapping();
+    }
     if (stack.failures() > 0) throw new Error(`e2e: ${stack.failures()} invocations failed`);
-    if (drained !== records.length - WARM_UP_RECORDS) throw new Error(`e2e: drained ${drained} of ${records.length - WARM_UP_RECORDS} records`);
+    if (drained !== records.length) throw new Error(`e2e: drained ${drained} of ${records.length} records`);
 
     log('e2e: raw GetRecords over the same stream…');
-    const raw = await rawRead(clients.kinesis, stack.streamName);
+    const raw = await rawRead(clients.kinesis, stack.streamName, stack.batchSize);
     if (raw.records !== records.length) throw new Error(`e2e: raw read found ${raw.records} of ${records.length} records`);
 
     const latencies: number[] = [];
@@ -154,6 +166,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       p99Ms: Math.round(percentile(latencies, 0.99)),
       records: records.length,
       latencySamples: latencies.length,
+      getRecordsLimit: stack.batchSize,
       monitorPeriodMs: MONITOR_PERIOD_MS,
     };
   } finally {
