@@ -33,7 +33,7 @@ export function detectFormat(path: string): InputFormat {
 }
 
 /** Partition key: the value of `keyField` when the record has a scalar there, else a per-record key. */
-function partitionKeyOf(value: unknown, keyField: string | undefined, index: number): string {
+export function partitionKeyOf(value: unknown, keyField: string | undefined, index: number): string {
   if (keyField !== undefined && typeof value === 'object' && value !== null) {
     const field = (value as Record<string, unknown>)[keyField];
     if (

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { InputError } from './errors';
-import { detectFormat, readInputFile, type InputRecord } from './inputFile';
+import { detectFormat, partitionKeyOf, readInputFile, type InputRecord } from './inputFile';
 
 /** `s3://bucket/prefix` split into its parts, or undefined for a local path. */
 export function parseS3Url(input: string): { bucket: string; prefix: string } | undefined {
@@ -14,8 +15,40 @@ export function parseS3Url(input: string): { bucket: string; prefix: string } | 
 }
 
 /**
+ * A record of the `clean/` archive (`{ shardId, sequenceNumber, eventTime, value }`) turned back into
+ * the payload that was cleaned, so an archive replays through the same pipeline; other lines unchanged.
+ */
+export function unwrapArchived(
+  record: InputRecord,
+  keyField: string | undefined,
+  index: number,
+): InputRecord {
+  try {
+    const parsed = JSON.parse(record.data) as {
+      value?: unknown;
+      sequenceNumber?: unknown;
+      eventTime?: unknown;
+    };
+    if (
+      parsed.value !== undefined &&
+      typeof parsed.sequenceNumber === 'string' &&
+      typeof parsed.eventTime === 'number'
+    ) {
+      return {
+        data: JSON.stringify(parsed.value),
+        partitionKey: partitionKeyOf(parsed.value, keyField, index),
+      };
+    }
+  } catch {
+    // Not JSON: passed on, the pipeline rejects it.
+  }
+  return record;
+}
+
+/**
  * Reads bounded input: a local file, or every JSON Lines/CSV/Parquet object under an S3 prefix (in key
- * order, each read like a local file of the same extension).
+ * order, each read like a local file of the same extension). Objects under `clean/` are the pipeline's
+ * own archive and are unwrapped to the original payloads (replay).
  */
 export async function readRunInput(
   input: string,
@@ -45,7 +78,11 @@ export async function readRunInput(
       const object = await client.send(new GetObjectCommand({ Bucket: url.bucket, Key: key }));
       const file = join(dir, `${i}-${basename(key)}`);
       await writeFile(file, (await object.Body?.transformToByteArray()) ?? new Uint8Array());
-      records.push(...(await readInputFile(file, keyField)));
+      const read = await readInputFile(file, keyField);
+      const archived = key.startsWith(BUCKET_PREFIX.CLEAN);
+      records.push(
+        ...(archived ? read.map((r, j) => unwrapArchived(r, keyField, records.length + j)) : read),
+      );
     }
     return records;
   } finally {

@@ -1,5 +1,5 @@
 import { InputError } from '../../../../localstack/start/errors';
-import { parseS3Url } from '../../../../localstack/start/runInput';
+import { parseS3Url, unwrapArchived } from '../../../../localstack/start/runInput';
 import { timestampText } from '../../../../localstack/start/boundedRun';
 import { unpadSequence } from '../../../../localstack/start/pipelineStatus';
 
@@ -27,5 +27,26 @@ describe('run input and status helpers', () => {
   it('when a padded sequence number is unpadded, it keeps its digits', () => {
     expect(unpadSequence('000000123')).toBe('123');
     expect(unpadSequence('0000')).toBe('0');
+  });
+});
+
+describe('unwrapArchived', () => {
+  it('when a line is a clean/ archive record, it becomes the archived value keyed by the field', () => {
+    const line = JSON.stringify({
+      shardId: 's0',
+      sequenceNumber: '12',
+      eventTime: 5,
+      value: { userId: 'u1', page: '/' },
+    });
+    expect(unwrapArchived({ data: line, partitionKey: 'record-0' }, 'userId', 0)).toEqual({
+      data: '{"userId":"u1","page":"/"}',
+      partitionKey: 'u1',
+    });
+  });
+
+  it('when a line is anything else, it is passed on unchanged', () => {
+    for (const data of ['{"userId":"u1"}', '{broken']) {
+      expect(unwrapArchived({ data, partitionKey: 'k' }, 'userId', 3)).toEqual({ data, partitionKey: 'k' });
+    }
   });
 });
