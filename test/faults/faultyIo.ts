@@ -89,8 +89,8 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('raiseClosedWatermark', () => this.inner.raiseClosedWatermark(pipeline, watermark));
   }
 
-  public readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<Map<string, WindowStateItem>> {
-    return this.plan.around('readWindows', () => this.inner.readWindows(pipeline, refs));
+  public readWindows(pipeline: string, refs: readonly WindowRef[], assumeAbsent?: (ref: WindowRef) => boolean): Promise<Map<string, WindowStateItem>> {
+    return this.plan.around('readWindows', () => this.inner.readWindows(pipeline, refs, assumeAbsent));
   }
 
   public async writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem> {

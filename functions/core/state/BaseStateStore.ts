@@ -63,7 +63,7 @@ export abstract class BaseStateStore implements StateStore {
     return this._raiseClosedWatermark(pipeline, watermark);
   }
 
-  public async readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<Map<string, WindowStateItem>> {
+  public async readWindows(pipeline: string, refs: readonly WindowRef[], assumeAbsent?: (ref: WindowRef) => boolean): Promise<Map<string, WindowStateItem>> {
     const found = new Map<string, WindowStateItem>();
     const missing = new Map<string, WindowRef>();
     const useCache = this.#stale <= STALE_CACHE_LIMIT * (this.#stale + this.#fresh);
@@ -74,7 +74,7 @@ export abstract class BaseStateStore implements StateStore {
       if (cached !== undefined) {
         this.stats.cacheHits += 1;
         found.set(id, cached);
-      } else {
+      } else if (assumeAbsent?.(ref) !== true) {
         missing.set(id, ref);
       }
     }

@@ -184,7 +184,12 @@ export class BatchProcessor {
     const closedWatermark = effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
     const prepared = pipeline.prepare(fresh, { closedWatermark });
     const lateRefs = prepared.late.map((late) => ({ key: late.key, window: { start: late.windowStart, end: late.windowEnd } }));
-    const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs]);
+    // No shard has applied an event at or after this time: a window starting later cannot have an item
+    // yet, so it is not read (saves the BatchGetItem when a batch opens new windows). Should another shard
+    // create it meanwhile, the create-only write fails with the item and the partial is re-merged.
+    const horizon = Math.max(-Infinity, ...snapshot.shards.map((shard) => shard.maxEventTime ?? -Infinity));
+    const lateIds = new Set(lateRefs.map((ref) => windowId(this.#name, ref.key, ref.window)));
+    const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs], (ref) => ref.window.start > horizon && !lateIds.has(windowId(this.#name, ref.key, ref.window)));
     // A late record already inside its window's fence was applied before the window closed: not late twice.
     const late = prepared.late.filter(
       (record) => !isFenced(items.get(windowId(this.#name, record.key, { start: record.windowStart, end: record.windowEnd }))?.fence, record.shardId, padSequenceNumber(record.sequenceNumber)),

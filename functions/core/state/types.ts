@@ -89,8 +89,12 @@ export interface StateStore {
   writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<ShardProgress>;
   /** Raises the pipeline's closed watermark (never lowers it). Returns the stored value. */
   raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis>;
-  /** Reads window items (strongly consistent, or from the warm cache). Missing items are absent from the map. */
-  readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<Map<string, WindowStateItem>>;
+  /**
+   * Reads window items (strongly consistent, or from the warm cache). Missing items are absent from the
+   * map. Refs for which `assumeAbsent` holds are served from the cache only: the caller knows they cannot
+   * exist yet (and a create-only write corrects it if they do).
+   */
+  readWindows(pipeline: string, refs: readonly WindowRef[], assumeAbsent?: (ref: WindowRef) => boolean): Promise<Map<string, WindowStateItem>>;
   /**
    * Conditionally writes a whole window item; `closeAt` feeds the open-windows index while the item is not
    * emitted. Throws `StateConflictError` carrying the stored item (or
