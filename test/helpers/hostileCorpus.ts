@@ -182,6 +182,8 @@ export interface StreamEntry {
   /** The hostile kind, or undefined for a valid record. */
   readonly kind?: HostileKind;
   readonly valid?: ClickEvent;
+  /** Pins the record to a shard (Kinesis `ExplicitHashKey`). */
+  readonly explicitHashKey?: string;
 }
 
 /**
