@@ -9,6 +9,13 @@ import type { Cell, QueryResult } from './types';
 /** Result table names become SQL identifiers: anything else in the bucket is ignored, never interpolated. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
+/** Views over the JSON Lines side outputs of the results bucket, by view name. */
+export const SIDE_VIEWS: readonly (readonly [string, string])[] = [
+  ['rejected', BUCKET_PREFIX.REJECTED],
+  ['late', BUCKET_PREFIX.LATE],
+  ['clean', BUCKET_PREFIX.CLEAN],
+];
+
 /** Options of {@link DuckDbQueryEngine.open}. */
 export interface DuckDbQueryEngineOptions {
   /**
@@ -20,7 +27,7 @@ export interface DuckDbQueryEngineOptions {
 
 /**
  * DuckDB over a local mirror of the results bucket: one view per result table (hive partitioning
- * gives the `dt` and `hour` columns), views `rejected` and `late` over the side outputs when they were
+ * gives the `dt` and `hour` columns), views `rejected`, `late` and `clean` over the side outputs when they were
  * mirrored, plus Athena/Trino compatibility macros.
  *
  * @example
@@ -52,7 +59,7 @@ export class DuckDbQueryEngine {
           `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
         );
       }
-      // The side outputs (JSON Lines) as views `rejected` and `late`, for troubleshooting with SQL.
+      // The side outputs (JSON Lines) as views `rejected`, `late` and `clean`, for troubleshooting with SQL.
       const sideViews: string[] = [];
       for (const [view, prefix] of [
         ['rejected', BUCKET_PREFIX.REJECTED],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
-import { DuckDbQueryEngine } from './DuckDbQueryEngine';
+import { DuckDbQueryEngine, SIDE_VIEWS } from './DuckDbQueryEngine';
 import { mirrorBucket } from './mirrorBucket';
 import type { QueryResult } from './types';
 
@@ -15,9 +15,9 @@ export interface QueryResultsOptions {
 }
 
 /**
- * Mirrors `results/` (and the `rejected/` and `late/` side outputs) of the bucket to a temporary
- * directory, runs each SQL statement on DuckDB over it (one view per result table, plus `rejected` and
- * `late`), and removes the directory again.
+ * Mirrors `results/` of the bucket (and the `rejected/`, `late/` and `clean/` side outputs when the SQL
+ * names the view of the same name) to a temporary directory, runs each SQL statement on DuckDB over it,
+ * and removes the directory again.
  *
  * @example
  * const [answer] = await queryResults({ s3: s3Client(), bucket }, ['SELECT count(*) FROM page_activity']);
@@ -29,7 +29,9 @@ export async function queryResults(
   const dir = await mkdtemp(join(tmpdir(), 'shardflow-query-'));
   try {
     await mirrorBucket({ s3: options.s3, bucket: options.bucket, prefix: BUCKET_PREFIX.RESULTS, dir });
-    for (const prefix of [BUCKET_PREFIX.REJECTED, BUCKET_PREFIX.LATE]) {
+    // Side outputs can be large (clean/ is every record): mirrored only when the SQL names their view.
+    for (const [view, prefix] of SIDE_VIEWS) {
+      if (!statements.some((sql) => new RegExp(`\\b${view}\\b`, 'i').test(sql))) continue;
       await mirrorBucket({ s3: options.s3, bucket: options.bucket, prefix, dir, suffix: '.jsonl' });
     }
     const engine = await DuckDbQueryEngine.open({ dataDir: dir });

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateClickstream } from '../../localstack/generator/clickstream';
 
 const ROOT = join(__dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -99,6 +100,23 @@ describe('npm start --keep', () => {
     );
     expect(query.status).toBe(0);
     expect(JSON.parse(query.stdout)).toEqual([{ events: 300 }]);
+
+    const { totals } = generateClickstream({ events: 300, seed: 1 });
+    const sides = spawnSync(
+      TSX,
+      [
+        MAIN,
+        'query',
+        'SELECT (SELECT count(*) FROM rejected) AS rejected, (SELECT count(*) FROM late) AS late',
+        '-f',
+        'json',
+      ],
+      { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect({ code: sides.status, stderr: sides.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(sides.stdout)).toEqual([
+      { rejected: totals.injected.malformed, late: totals.injected.late },
+    ]);
 
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
