@@ -105,6 +105,13 @@ describe('shardflow CLI errors', () => {
     expectOneLine(run('status'), /^shardflow: Local cloud not running at /);
   });
 
+  it('when cdk synth fails, synth passes its options through and exits 1 with the CDK exit code', () => {
+    const r = run('synth', '--app', 'false', '--output', join(stateDir, 'cdk.out'));
+    expect(r.status).toBe(1);
+    expect(r.lines[r.lines.length - 1]).toBe('shardflow: cdk synth exited with code 1');
+    expect(r.lines.join('\n')).toContain('false: Subprocess exited with error 1');
+  });
+
   it('when an option value is invalid, the command exits 1 without running', () => {
     const r = run('query', 'SELECT 1', '--format', 'xml');
     expect(r.status).toBe(1);
