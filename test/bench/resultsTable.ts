@@ -18,6 +18,8 @@ export const GOALS: readonly Goal[] = [
   { part: 'state', figure: 'ratio', atLeast: 20, against: 'naive UpdateItem-per-record requests / shardflow requests' },
   { part: 'state', figure: 'idempotentRatio', atLeast: 40, against: 'Powertools-idempotent per-record requests / shardflow requests' },
   { part: 'e2e', figure: 'ratio', atLeast: 0.9, against: 'processed records/s through the deployed stack vs raw GetRecords records/s of the same emulator' },
+  { part: 'load', figure: 'lost', atMost: 0, against: 'input − (result record counts + rejected + late), npm run test:load' },
+  { part: 'load', figure: 'maxRssMb', atMost: 512, against: 'max RSS of the process hosting the ESM runtime and its workers' },
   { part: 'bundle', figure: 'ratio', against: 'cold init of the operator bundle / cold init of an empty handler bundle (no goal set)' },
 ];
 
