@@ -3,6 +3,8 @@
  * trace (set `SHARDFLOW_DEBUG=1` to see the stack). Shared by the command files of this folder.
  */
 import { InvalidArgumentError } from 'commander';
+import { DeployerError } from '../../deployer/errors';
+import { LocalCloudError } from '../../emulators/errors';
 import { QueryError } from '../../query/errors';
 import { ShardflowCliError } from '../../start/errors';
 
@@ -20,6 +22,8 @@ export function errorLine(error: unknown): string {
     const ours =
       error instanceof ShardflowCliError ||
       error instanceof QueryError ||
+      error instanceof LocalCloudError ||
+      error instanceof DeployerError ||
       error instanceof CommandFailedError ||
       name === 'Error' ||
       name === 'RangeError';
