@@ -19,7 +19,7 @@ import { STATE_TABLE } from '../core/constants';
 import { BaseStateStore, type BaseStateStoreOptions } from '../core/state/BaseStateStore';
 import { mapWithConcurrency } from '../core/state/concurrency';
 import { StateConflictError, StateError, StateItemInvalidError } from '../core/state/errors';
-import { PIPELINE_PROGRESS_SORT_KEY, progressPartitionKey, windowPartitionKey, windowSortKey } from '../core/state/keys';
+import { DEDUPE_HASH_HEX, PIPELINE_PROGRESS_SORT_KEY, progressPartitionKey, windowPartitionKey, windowSortKey } from '../core/state/keys';
 import type { DueWindow, ProgressSnapshot, WindowRef, WindowWriteCondition } from '../core/state/types';
 import { WINDOW_STATUS, type EpochMillis, type Fence, type Json, type ShardProgress, type WindowStateItem, type WindowStatus } from '../core/types';
 import { dynamoDbClient } from './aws';
@@ -100,6 +100,24 @@ function fenceFrom(item: Item): Fence {
   }));
 }
 
+const HASH_BYTES = DEDUPE_HASH_HEX / 2;
+const HEX_HASH = new RegExp(`^[0-9a-f]{${DEDUPE_HASH_HEX}}$`);
+
+function packHashes(hashes: readonly string[]): Uint8Array {
+  const bytes = Buffer.alloc(hashes.length * HASH_BYTES);
+  hashes.forEach((hash, i) => {
+    if (!HEX_HASH.test(hash)) throw new StateError(`Dedupe hashes must be ${DEDUPE_HASH_HEX} lowercase hex digits (given ${JSON.stringify(hash.slice(0, 40))})`);
+    bytes.write(hash, i * HASH_BYTES, 'hex');
+  });
+  return bytes;
+}
+
+function unpackHashes(bytes: Uint8Array): string[] {
+  if (bytes.length % HASH_BYTES !== 0) throw new StateItemInvalidError(`State item attribute seenIds must hold whole ${HASH_BYTES}-byte hashes (given ${bytes.length} bytes)`);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.length / HASH_BYTES }, (_, i) => buffer.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES));
+}
+
 function windowToItem(item: WindowStateItem, closeAt: EpochMillis): Item {
   const attributes: Item = {
     [PK]: s(windowPartitionKey(item.pipeline, item.key)),
@@ -117,8 +135,8 @@ function windowToItem(item: WindowStateItem, closeAt: EpochMillis): Item {
     [TTL]: n(item.ttl),
   };
   if (item.emissionId !== undefined) attributes.emissionId = s(item.emissionId);
-  // A list, not a string set: the order (oldest first) decides which ids are dropped at the cap.
-  if (item.seenIds !== undefined && item.seenIds.length > 0) attributes.seenIds = { L: item.seenIds.map(s) };
+  // One binary attribute of packed 8-byte hashes, oldest first (the order decides what the cap drops).
+  if (item.seenIds !== undefined && item.seenIds.length > 0) attributes.seenIds = { B: packHashes(item.seenIds) };
   if (item.status !== WINDOW_STATUS.EMITTED) {
     attributes[OPEN_PK] = s(item.pipeline);
     attributes[CLOSE_AT] = n(closeAt);
@@ -135,10 +153,8 @@ function windowFromItem(item: Item): WindowStateItem {
   }
   if (typeof state !== 'object' || state === null || Array.isArray(state)) throw new StateItemInvalidError('State item attribute state must be a JSON object');
   const emissionId = item.emissionId?.S;
-  const seenIds = item.seenIds?.L?.map((value) => {
-    if (value.S === undefined) throw new StateItemInvalidError('State item attribute seenIds must be a list of strings');
-    return value.S;
-  });
+  const packed = item.seenIds?.B;
+  const seenIds = packed === undefined ? undefined : unpackHashes(packed);
   return {
     pipeline: str(item, 'pipeline'),
     key: str(item, 'key'),

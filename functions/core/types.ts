@@ -170,7 +170,10 @@ export interface WindowStateItem {
   readonly status: WindowStatus;
   /** Set when status leaves `open`. */
   readonly emissionId?: string;
-  /** Dedupe ids applied to this window (pipelines with `dedupeBy`), so redelivered duplicates are skipped. */
+  /**
+   * Hashes of the dedupe ids applied to this window (pipelines with `dedupeBy`), oldest first, so
+   * producer duplicates are skipped (the state layer stores 64-bit hashes, see `dedupeHash`).
+   */
   readonly seenIds?: readonly string[];
   /** Epoch seconds at which DynamoDB may expire the item. */
   readonly ttl: number;

@@ -3,7 +3,7 @@
  * the in-memory store in the unit project and the DynamoDB store on the emulator in the integration one.
  */
 import { StateConflictError } from '../../functions/core/state/errors';
-import { padSequenceNumber } from '../../functions/core/state/keys';
+import { dedupeHash, padSequenceNumber } from '../../functions/core/state/keys';
 import type { StateStore } from '../../functions/core/state/types';
 import { WINDOW_STATUS, type ShardProgress, type WindowStateItem } from '../../functions/core/types';
 
@@ -69,7 +69,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
     });
 
     test('when an item does not exist, it is not returned and a create-only write stores it for every instance', async () => {
-      const first = item(pipeline, 'user#1 ü', 60_000, { seenIds: ['id-a', 'id-b'] });
+      const first = item(pipeline, 'user#1 ü', 60_000, { seenIds: [dedupeHash('event-b'), dedupeHash('event-a')] });
       expect((await fixture.store.readWindows(pipeline, [first])).size).toBe(0);
       await fixture.store.writeWindow(first, { expectedVersion: undefined, fenceBelow: first.fence }, 120_000);
       const read = await fixture.sibling().readWindows(pipeline, [first]);

@@ -9,7 +9,7 @@ import { WINDOW_STATUS } from '../types';
 import { mapWithConcurrency } from './concurrency';
 import { BatchApplyError, StateConflictError, StateContentionError, StateError } from './errors';
 import { isFenced, mergeFences } from './fence';
-import { NO_SEQUENCE, emissionId, padSequenceNumber, windowId, windowTtl } from './keys';
+import { NO_SEQUENCE, SeenIdSet, dedupeHash, emissionId, padSequenceNumber, windowId, windowTtl } from './keys';
 import { batchObjectKey, batchObjectPrefix, resultObjectKey, type SideOutput } from './paths';
 import type { DueWindow, ObjectStore, PreparedBatch, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore, WindowRef } from './types';
 import { effectiveWatermark } from './watermark';
@@ -201,7 +201,7 @@ export class BatchProcessor {
       const ids = items.get(id)?.seenIds;
       if (ids === undefined || ids.length === 0) return undefined;
       let set = seen.get(id);
-      if (set === undefined) seen.set(id, (set = new Set(ids)));
+      if (set === undefined) seen.set(id, (set = new SeenIdSet(ids)));
       return set;
     };
     const partials = pipeline.combine(prepared, (key, window) => items.get(windowId(this.#name, key, window))?.fence, seenOf);
@@ -248,7 +248,7 @@ export class BatchProcessor {
         stored = error.existing as WindowStateItem | undefined;
         await this.#conflictBackoff(attempt);
         const fence = stored?.fence;
-        const ids = new Set(stored?.seenIds ?? []);
+        const ids = new SeenIdSet(stored?.seenIds ?? []);
         const mine = (key: string, window: WindowBounds): boolean => key === first.key && sameWindow(window, first.window);
         partial = pipeline
           .combine(prepared, (key, window) => (mine(key, window) ? fence : {}), (key, window) => (mine(key, window) ? ids : undefined))
@@ -401,16 +401,17 @@ export class BatchProcessor {
 }
 
 /**
- * Most dedupe ids kept per window item. DynamoDB items hold at most 400 KB: a hot window would otherwise
+ * Most dedupe id hashes (8 bytes each) kept per window item. DynamoDB items hold at most 400 KB and every
+ * write is billed by item size: a hot window would otherwise
  * outgrow its item and block its shard for good (DESIGN.md §4). Producer retries arrive close together,
  * so the most recent ids are kept; beyond this many distinct events per (key, window), duplicates sent
  * further apart than that are no longer caught (redeliveries still are, by the sequence-number fence).
  */
-export const MAX_SEEN_IDS = 4_000;
+export const MAX_SEEN_IDS = 10_000;
 
 /** The window's seen dedupe ids after applying `partial` (absent when the pipeline does not dedupe). */
 function seenIdsOf(stored: WindowStateItem | undefined, partial: WindowPartial): { seenIds?: readonly string[] } {
-  const added = partial.dedupeIds ?? [];
+  const added = (partial.dedupeIds ?? []).map(dedupeHash);
   const existing = stored?.seenIds ?? [];
   if (added.length === 0) return existing.length > 0 ? { seenIds: existing } : {};
   const ids = [...new Set([...existing, ...added])];

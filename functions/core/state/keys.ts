@@ -76,3 +76,21 @@ export function emissionId(pipeline: string, key: string, window: WindowBounds):
 export function windowTtl(closeAt: EpochMillis, retentionMs: number): number {
   return Math.ceil((closeAt + retentionMs) / 1000);
 }
+
+/** Hex length of a stored dedupe id hash (64 bits). */
+export const DEDUPE_HASH_HEX = 16;
+
+/**
+ * The stored form of a dedupe id: 64 bits of its SHA-256, so a window item holds 8 bytes per seen event
+ * whatever the id's length (a false duplicate needs a 64-bit collision: ~1e-12 for 10,000 ids).
+ */
+export function dedupeHash(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, DEDUPE_HASH_HEX);
+}
+
+/** A set of stored dedupe hashes that answers `has` for raw ids, as the engine's `combine` asks. */
+export class SeenIdSet extends Set<string> {
+  public override has(id: string): boolean {
+    return super.has(dedupeHash(id));
+  }
+}
