@@ -112,7 +112,10 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     await mkdir(parent, { recursive: true });
     assembly = await mkdtemp(join(parent, 'cdk.out-'));
     const dir = assembly;
-    templatePath = await timed('synth', () => synthesize(dir));
+    templatePath = await timed('synth', () => synthesize(dir)).catch(async (error: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    });
   }
   const template = templatePath;
   live.update('starting the local cloud and deploying the stack…');
@@ -124,7 +127,11 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
       log,
       functionLogs: options.verbose === true,
     }),
-  );
+  ).catch(async (error: unknown) => {
+    live.done();
+    if (assembly !== undefined) await rm(assembly, { recursive: true, force: true });
+    throw error;
+  });
   let cleaning: Promise<void> | undefined;
   const cleanup = (): Promise<void> =>
     (cleaning ??= (async () => {
