@@ -23,6 +23,14 @@ export const GOALS: readonly Goal[] = [
   { part: 'bundle', figure: 'ratio', against: 'cold init of the operator bundle / cold init of an empty handler bundle (no goal set)' },
 ];
 
+const METHODS: readonly string[] = [
+  '**engine** (`engine.ts`): `prepare` + `combine` of page-activity vs a bare base64 + `JSON.parse` loop over the same records, alternating rounds, medians.',
+  '**state** (`state.ts`): the stream of `workload.ts` (1,000-record batches, 50 Zipf(1.1) keys, 20 s of event time per batch) through the real `BatchProcessor` + `DynamoDBStateStore` (one warm instance, S3 on s3rver, windows still open at the end closed and counted), the naive handler and the Powertools-idempotent handler, all on the same DynamoDB Local; requests counted by SDK middleware (`requestCounter.ts`), retries included. The per-record baselines run the first 4 batches (their requests per record are constant). `windowWritesPer1000` and `windowsEmittedPer1000` break shardflow\'s requests down: each window emitted costs two conditional writes and one S3 PUT. Cost per million events (`pricing.ts`): Lambda GB-s from the measured run time at 512 MB, DynamoDB units as reported by the emulator (at least one per request), S3 requests, Kinesis payload units and shard hours (identical for all). `conflictRate4Shards`: conditional-check failures / conditional writes when four instances apply four shards\' batches of the same keys concurrently.',
+  '**e2e** (`e2e.ts`): the real app synthesized (`cdk synth`), deployed by the local deployer; a backlog is put on its stream, then the operator\'s event source mapping (warm worker) drains it: records/s from mapping start to idle. Baseline: GetRecords over the same stream from TRIM_HORIZON, limit = the mapping\'s BatchSize, shards in parallel. Latency: a 100 ms monitor records when the pipeline watermark (shard progress items) first passes each window\'s close time and when the window\'s Parquet object is first listed.',
+  '**bundle** (`bundle.ts`): `functions/handlers/operator.ts` bundled with the stack\'s esbuild settings (minified CJS, node22, AWS SDK external); cold init = a fresh `node` process from start to the end of one one-record invocation against the local cloud, vs an empty handler bundled the same way (median of 7 alternating runs).',
+  '**load** (`test/load/million.ts`, `npm run test:load`): events put while the mapping runs, windows closed at end of input, results `events` + rejected + late compared with the input; max RSS of the process hosting the ESM runtime and its worker threads.',
+];
+
 /** `[name, value]` pairs with nested figures as `outer.inner`. */
 export function flattenFigures(figures: Figures): [string, number][] {
   const out: [string, number][] = [];
@@ -60,5 +68,6 @@ export function renderResultsMarkdown(results: Readonly<Record<string, Figures>>
   for (const [part, figures] of Object.entries(results)) {
     for (const [name, value] of flattenFigures(figures)) lines.push(`| ${part} | ${name} | ${value.toLocaleString('en-US')} |`);
   }
+  lines.push('', '## How each part is measured', '', ...METHODS.map((m) => `- ${m}`));
   return `${lines.join('\n')}\n`;
 }
