@@ -59,6 +59,11 @@ export interface StartReport {
 /** Records sent before the bulk so that every shard reports progress first (see the warm-up comment). */
 const WARM_UP_RECORDS = 50;
 
+/** How long to wait for the mappings to process `records` before giving up. */
+export function drainTimeout(records: number): number {
+  return 180_000 + records * 50;
+}
+
 /** A pipeline `start` can drive with the clickstream generator: tumbling windows over its events. */
 function defaultPipeline(): CompiledPipeline<unknown> {
   const pipeline = defaultPipelines[0];
@@ -167,6 +172,8 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
         `${totals.injected.malformed} malformed, ${totals.injected.late} late, ${totals.injected.outOfOrder} out of order; seed ${options.seed})`,
     );
 
+    // Generous: the local runtime drains ~100 records/s on 2 busy cores; a stuck pipeline still ends.
+    const drainTimeoutMs = drainTimeout(totals.records);
     const counter = new BucketCounter(session.clients.s3, session.bucket);
     let sent = 0;
     let counts: BucketCounts = { windowsEmitted: 0, rejected: 0, late: 0 };
@@ -201,7 +208,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
           ...rate,
           onProgress: (p) => progress(p, 0),
         });
-        await session.app.runtime.idle(180_000);
+        await session.app.runtime.idle(drainTimeoutMs);
         await sendRecords(main.slice(head.length), {
           kinesis: session.clients.kinesis,
           stream,
@@ -209,14 +216,14 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
           onProgress: (p) => progress(p, head.length),
         });
         // The late records are sent once the on-time ones are processed: by then their window has closed.
-        await session.app.runtime.idle(180_000);
+        await session.app.runtime.idle(drainTimeoutMs);
         await sendRecords(toInput('late'), {
           kinesis: session.clients.kinesis,
           stream,
           onProgress: (p) => progress(p, main.length),
         });
       });
-      await timed('drain', () => session.endOfInput(spec, 180_000));
+      await timed('drain', () => session.endOfInput(spec, drainTimeoutMs));
       counts = await counter.counts();
     } finally {
       polling = false;

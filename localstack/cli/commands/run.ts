@@ -13,6 +13,7 @@ import { openLocalSession } from '../../start/localSession';
 import { readRunInput } from '../../start/runInput';
 import { sendRecords } from '../../start/sendRecords';
 import { synthesize } from '../../start/synthesize';
+import { drainTimeout } from '../../start/runStart';
 import { cliAction } from './cliAction';
 
 interface RunOptions {
@@ -92,14 +93,14 @@ export function registerRunCommands(program: Command): void {
             stream,
             onProgress: (p) => progress(p.sent),
           });
-          await session.app.runtime.idle(180_000);
+          await session.app.runtime.idle(drainTimeout(records.length));
           await sendRecords(records.slice(head.length), {
             kinesis: session.clients.kinesis,
             stream,
             onProgress: (p) => progress(head.length + p.sent),
           });
           live.update('end of input: closing every window…');
-          await session.endOfInput(pipeline.spec, 300_000);
+          await session.endOfInput(pipeline.spec, drainTimeout(records.length));
           live.done();
           const [result] = await queryResults({ s3: session.clients.s3, bucket: session.bucket }, [
             resultTableSql(pipeline),
