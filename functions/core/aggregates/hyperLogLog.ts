@@ -78,25 +78,29 @@ export function hllEstimate(registers: Uint8Array): number {
   return Math.round(estimate);
 }
 
+/** Scratch for the sparse form: at most 1/3 of the registers are written before the dense form wins. */
+const sparseScratch = Buffer.allocUnsafe(HLL_REGISTERS * 3);
+
 /**
  * Compact string form: `s` + base64 of (index u16 BE, rank u8) triples while fewer than 1/3 of the
  * registers are set (small windows stay tiny), otherwise `d` + base64 of all 4096 registers (5.5 KB).
+ * One pass into a reused scratch buffer (it runs once per window partial).
  */
 export function hllSerialize(registers: Uint8Array): string {
-  let set = 0;
-  for (let i = 0; i < HLL_REGISTERS; i++) if (registers[i] !== 0) set++;
-  if (set * 3 >= HLL_REGISTERS)
-    return `d${Buffer.from(registers.buffer, registers.byteOffset, registers.length).toString('base64')}`;
-  const out = Buffer.alloc(set * 3);
   let o = 0;
   for (let i = 0; i < HLL_REGISTERS; i++) {
     const r = registers[i]!;
     if (r === 0) continue;
-    out.writeUInt16BE(i, o);
-    out[o + 2] = r;
+    // `o` reaching HLL_REGISTERS means set * 3 >= HLL_REGISTERS: the dense form is used.
+    if (o >= HLL_REGISTERS) break;
+    sparseScratch[o] = i >>> 8;
+    sparseScratch[o + 1] = i & 0xff;
+    sparseScratch[o + 2] = r;
     o += 3;
   }
-  return `s${out.toString('base64')}`;
+  if (o >= HLL_REGISTERS)
+    return `d${Buffer.from(registers.buffer, registers.byteOffset, registers.length).toString('base64')}`;
+  return `s${sparseScratch.toString('base64', 0, o)}`;
 }
 
 /** Parses {@link hllSerialize} output; returns undefined when it is malformed. */
