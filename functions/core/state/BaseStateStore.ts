@@ -3,7 +3,7 @@
  * writes, the warm cache shared by the invocations of one Lambda instance, and statistics. Backends only
  * implement the protected calls and must throw `StateConflictError` carrying the stored item.
  */
-import type { EpochMillis, ShardProgress, WindowStateItem } from '../types';
+import { WINDOW_STATUS, type EpochMillis, type ShardProgress, type WindowStateItem } from '../types';
 import { StateConflictError, StateError } from './errors';
 import { advancesFence } from './fence';
 import { windowId } from './keys';
@@ -111,7 +111,9 @@ export abstract class BaseStateStore implements StateStore {
       }
       throw error;
     }
-    this.#cacheSet(id, item);
+    // An emitted window is never written again by the apply path: keep the memory for open ones.
+    if (item.status === WINDOW_STATUS.EMITTED) this.#cache.delete(id);
+    else this.#cacheSet(id, item);
     return item;
   }
 

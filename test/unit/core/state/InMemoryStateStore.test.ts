@@ -38,4 +38,18 @@ describe('InMemoryStateStore cache', () => {
     expect(mine.stats.cacheBypasses).toBeGreaterThan(0);
     expect(mine.stats.requests).toBe(requests + 1);
   });
+
+  test('when a window is written as emitted, it leaves the cache and the next read goes to the backend', async () => {
+    const store = new InMemoryStateStore();
+    const ref = { key: 'k', window: { start: 0, end: 1 } };
+    const open = { pipeline: 'p', key: 'k', window: ref.window, state: {}, records: 1, fence: {}, status: 'open' as const, ttl: 1, version: 1 };
+    await store.writeWindow(open, { expectedVersion: undefined, fenceBelow: {} }, 1);
+    await store.readWindows('p', [ref]);
+    expect(store.stats.cacheHits).toBe(1);
+    await store.writeWindow({ ...open, version: 2, status: 'emitted' }, { expectedVersion: 1, fenceBelow: {} }, 1);
+    const requests = store.stats.requests;
+    expect([...(await store.readWindows('p', [ref])).values()][0]?.status).toBe('emitted');
+    expect(store.stats.cacheHits).toBe(1);
+    expect(store.stats.requests).toBe(requests + 1);
+  });
 });
