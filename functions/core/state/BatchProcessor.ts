@@ -11,7 +11,7 @@ import { BatchApplyError, StateConflictError, StateContentionError, StateError }
 import { isFenced, mergeFences } from './fence';
 import { NO_SEQUENCE, SeenIdSet, dedupeHash, emissionId, padSequenceNumber, windowId, windowTtl } from './keys';
 import { batchObjectKey, batchObjectPrefix, resultObjectKey, type SideOutput } from './paths';
-import type { DueWindow, ObjectStore, PreparedBatch, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore, WindowRef } from './types';
+import type { DueWindow, ObjectStore, PreparedBatch, ResultEncoder, StatefulPipeline, StateStore } from './types';
 import { effectiveWatermark } from './watermark';
 
 /** Settings of a `BatchProcessor`. */
@@ -443,4 +443,3 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
-export type { ProgressSnapshot, WindowRef };
