@@ -110,7 +110,7 @@ describe('shardflow send', () => {
       s3.send(new PutObjectCommand({ Bucket: 'replay', Key: key, Body: body }));
     await put('input/part-1.jsonl', `${lines.slice(0, half).join('\n')}\n`);
     await put('input/part-2.jsonl', `${lines.slice(half).join('\n')}\n`);
-    await put('input/_SUCCESS', '');
+    await put('input/_SUCCESS', 'ok');
     const file = join(dir, 'all.jsonl');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const rows = async (input: string) => {
