@@ -38,6 +38,8 @@ export {
 export {
   decodeBase64,
   decodeJson,
+  decodeRecordData,
+  UndecodedPayload,
   PayloadFailure,
   MAX_RECORD_BYTES,
   MAX_JSON_DEPTH,
