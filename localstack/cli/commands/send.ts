@@ -24,7 +24,14 @@ export function progressReporter(
       format: `${label} [{bar}] {value}/{total} records | {percentage}% | ETA {eta}s`,
     });
     bar.start(total, 0);
-    return { update: (p) => bar.update(p.sent), stop: () => bar.stop() };
+    let active = true;
+    return {
+      update: (p) => bar.update(p.sent),
+      stop: () => {
+        if (active) bar.stop();
+        active = false;
+      },
+    };
   }
   let last = 0;
   return {
