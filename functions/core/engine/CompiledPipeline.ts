@@ -696,8 +696,9 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     if (el.dedupeId !== undefined) {
       if (acc.seen?.has(el.dedupeId) === true) return;
       if (acc.ids === undefined) acc.ids = new Set();
-      else if (acc.ids.has(el.dedupeId)) return;
-      acc.ids.add(el.dedupeId);
+      // One hash lookup instead of has + add: an id already present leaves the size unchanged.
+      const size = acc.ids.size;
+      if (acc.ids.add(el.dedupeId).size === size) return;
     }
     const aggs = this.aggs;
     for (let i = 0; i < aggs.length; i++) acc.states[i] = aggs[i]!.add(acc.states[i], el.inputs[i]);
