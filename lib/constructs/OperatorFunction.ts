@@ -108,9 +108,9 @@ export class OperatorFunction extends Construct {
     if (factor !== undefined && !Token.isUnresolved(factor) && factor > 1) {
       Annotations.of(this).addWarningV2(
         'shardflow:parallelization-factor',
-        `Parallelization factor ${factor} processes one shard's records concurrently and out of sequence order across partition keys; ` +
-          'the per-shard sequence fence then drops a lower sequence number that lands after a higher one for the same key and window. ' +
-          'Use it only when the producer partition key is the pipeline key.',
+        `Parallelization factor ${factor} processes batches of one shard concurrently, so they can finish out of sequence order; ` +
+          'the operator skips every record at or below its shard\'s last applied sequence number, so a lower batch that finishes ' +
+          'after a higher one is lost. Keep 1 for exactly-once results.',
       );
     }
   }

@@ -30,9 +30,9 @@ export interface ShardEventSourceOptions {
    */
   readonly startingPositionTimestamp?: number;
   /**
-   * Concurrent batches per shard, 1–10. Above 1, records of one shard are processed out of sequence
-   * order across partition keys; the per-shard sequence fence then treats a lower sequence number
-   * arriving after a higher one as a duplicate, so keep 1 unless keys never span batches.
+   * Concurrent batches per shard, 1–10. Above 1, batches of one shard can finish out of sequence
+   * order, and the operator skips records at or below its shard's last applied sequence number as
+   * already applied: a lower batch finishing after a higher one is lost. Keep 1 for exactly-once.
    * @default 1
    */
   readonly parallelizationFactor?: number;
