@@ -1,8 +1,8 @@
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../../functions/adapters/aws';
-import { EMULATOR_START_TIMEOUT_MS, LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST } from './constants';
+import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
-import { waitUntilHealthy } from './healthCheck';
+import { healthyEmulator, probeClientConfig } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PORT_PLACEHOLDER = 45684;
@@ -34,25 +34,11 @@ export async function startDynaliteEmulator(options: EmulatorOptions = {}): Prom
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
-  const client = dynamoDbClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
-  try {
-    await waitUntilHealthy('dynamodb', () => client.send(new ListTablesCommand({})), timeoutMs);
-  } catch (error) {
-    await child.stop();
-    throw error;
-  } finally {
-    client.destroy();
-  }
-  return {
-    service: 'dynamodb',
-    endpoint,
-    pid: child.pid,
-    startupMs: performance.now() - started,
-    stop: () => child.stop(),
-  };
+  const client = dynamoDbClient(probeClientConfig(endpoint));
+  return healthyEmulator(
+    { service: 'dynamodb', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
+    client,
+    () => client.send(new ListTablesCommand({})),
+    timeoutMs,
+  );
 }

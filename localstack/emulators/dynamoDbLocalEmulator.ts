@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../../functions/adapters/aws';
-import { EMULATOR_START_TIMEOUT_MS, LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST } from './constants';
+import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess } from './EmulatorProcess';
 import { EmulatorStartError } from './errors';
-import { waitUntilHealthy } from './healthCheck';
+import { healthyEmulator, probeClientConfig } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const run = promisify(execFile);
@@ -112,25 +112,11 @@ export async function startDynamoDbLocalEmulator(options: EmulatorOptions = {}):
     throw error;
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(0)}`;
-  const client = dynamoDbClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
-  try {
-    await waitUntilHealthy('dynamodb', () => client.send(new ListTablesCommand({})), timeoutMs);
-  } catch (error) {
-    await child.stop();
-    throw error;
-  } finally {
-    client.destroy();
-  }
-  return {
-    service: 'dynamodb',
-    endpoint,
-    pid: child.pid,
-    startupMs: performance.now() - started,
-    stop: () => child.stop(),
-  };
+  const client = dynamoDbClient(probeClientConfig(endpoint));
+  return healthyEmulator(
+    { service: 'dynamodb', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
+    client,
+    () => client.send(new ListTablesCommand({})),
+    timeoutMs,
+  );
 }

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from './constants';
 import { EmulatorHealthCheckError } from './errors';
+import type { RunningEmulator } from './types';
 
 const POLL_INTERVAL_MS = 50;
 
@@ -33,4 +35,57 @@ export async function waitUntilHealthy(
     }
     await sleep(POLL_INTERVAL_MS);
   }
+}
+
+/** What a started (not yet healthy) emulator process is, as {@link healthyEmulator} reports it. */
+export interface StartedEmulator {
+  readonly service: LocalService;
+  readonly endpoint: string;
+  readonly pid: number;
+  /** `performance.now()` just before the spawn. */
+  readonly startedAt: number;
+  /** Stops the process (and removes its data); also called when it never becomes healthy. */
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * SDK client settings of a health probe: the emulator itself, local credentials, and no SDK retries
+ * (the {@link waitUntilHealthy} loop is the retry).
+ */
+export function probeClientConfig(endpoint: string): {
+  endpoint: string;
+  region: string;
+  credentials: typeof LOCAL_CREDENTIALS;
+  maxAttempts: number;
+} {
+  return { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 };
+}
+
+/**
+ * Waits until `check` (a real API call through `probe`) succeeds, then describes the emulator. The
+ * probe client is always destroyed; the emulator is stopped when it never becomes healthy.
+ *
+ * @throws EmulatorHealthCheckError after stopping the emulator.
+ */
+export async function healthyEmulator(
+  emulator: StartedEmulator,
+  probe: { destroy(): void },
+  check: () => Promise<unknown>,
+  timeoutMs: number,
+): Promise<RunningEmulator> {
+  try {
+    await waitUntilHealthy(emulator.service, check, timeoutMs);
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  } finally {
+    probe.destroy();
+  }
+  return {
+    service: emulator.service,
+    endpoint: emulator.endpoint,
+    pid: emulator.pid,
+    startupMs: performance.now() - emulator.startedAt,
+    stop: emulator.stop,
+  };
 }

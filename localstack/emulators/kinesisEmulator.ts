@@ -1,15 +1,9 @@
 import { dirname } from 'node:path';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../functions/adapters/aws';
-import {
-  EMULATOR_START_TIMEOUT_MS,
-  LOCAL_ACCOUNT_ID,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  LOOPBACK_HOST,
-} from './constants';
+import { EMULATOR_START_TIMEOUT_MS, LOCAL_ACCOUNT_ID, LOCAL_REGION, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
-import { waitUntilHealthy } from './healthCheck';
+import { healthyEmulator, probeClientConfig } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PLAIN_PORT_PLACEHOLDER = 45681;
@@ -75,25 +69,11 @@ export async function startKinesisEmulator(options: EmulatorOptions = {}): Promi
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PLAIN_PORT_PLACEHOLDER)}`;
-  const client = kinesisClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
-  try {
-    await waitUntilHealthy('kinesis', () => client.send(new ListStreamsCommand({})), timeoutMs);
-  } catch (error) {
-    await child.stop();
-    throw error;
-  } finally {
-    client.destroy();
-  }
-  return {
-    service: 'kinesis',
-    endpoint,
-    pid: child.pid,
-    startupMs: performance.now() - started,
-    stop: () => child.stop(),
-  };
+  const client = kinesisClient(probeClientConfig(endpoint));
+  return healthyEmulator(
+    { service: 'kinesis', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
+    client,
+    () => client.send(new ListStreamsCommand({})),
+    timeoutMs,
+  );
 }

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { s3Client } from '../../functions/adapters/aws';
-import { EMULATOR_START_TIMEOUT_MS, LOCAL_CREDENTIALS, LOCAL_REGION, LOOPBACK_HOST } from './constants';
+import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
-import { waitUntilHealthy } from './healthCheck';
+import { healthyEmulator, probeClientConfig } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PORT_PLACEHOLDER = 45683;
@@ -38,14 +38,11 @@ export async function startS3Emulator(options: EmulatorOptions = {}): Promise<Ru
     await rm(directory, { recursive: true, force: true });
   };
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
-  const client = s3Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-  try {
-    await waitUntilHealthy('s3', () => client.send(new ListBucketsCommand({})), timeoutMs);
-  } catch (error) {
-    await stop();
-    throw error;
-  } finally {
-    client.destroy();
-  }
-  return { service: 's3', endpoint, pid: child.pid, startupMs: performance.now() - started, stop };
+  const client = s3Client(probeClientConfig(endpoint));
+  return healthyEmulator(
+    { service: 's3', endpoint, pid: child.pid, startedAt: started, stop },
+    client,
+    () => client.send(new ListBucketsCommand({})),
+    timeoutMs,
+  );
 }
