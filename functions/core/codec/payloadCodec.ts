@@ -25,12 +25,13 @@ const MAX_BASE64_CHARS = Math.ceil(MAX_RECORD_BYTES / 3) * 4;
 const isUtf8 = nodeBuffer.isUtf8;
 
 /**
- * Decodes a base64 payload strictly: the length must be a multiple of 4 and every character must be in
- * the alphabet. Node's decoder silently skips invalid characters, so a decoded length different from the
- * one the input length implies means the input was not clean base64. (Node also accepts the URL-safe
- * `-`/`_` characters; both alphabets are accepted.)
+ * The checks of a base64 payload before decoding it (shared by {@link decodeBase64} and
+ * {@link decodeRecordData}): a non-empty string, no longer than a {@link MAX_RECORD_BYTES} payload
+ * encodes to, length a multiple of 4.
+ *
+ * @returns the decoded length clean base64 of this length and padding has, or the failure.
  */
-export function decodeBase64(data: string): Uint8Array | PayloadFailure {
+function expectedBase64Bytes(data: string): number | PayloadFailure {
   if (typeof data !== 'string' || data.length === 0)
     return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
   if (data.length > MAX_BASE64_CHARS) {
@@ -46,20 +47,40 @@ export function decodeBase64(data: string): Uint8Array | PayloadFailure {
     );
   const padding =
     data.charCodeAt(data.length - 1) === 61 ? (data.charCodeAt(data.length - 2) === 61 ? 2 : 1) : 0;
-  const bytes = Buffer.from(data, 'base64');
-  if (bytes.length !== (data.length / 4) * 3 - padding) {
+  return (data.length / 4) * 3 - padding;
+}
+
+/**
+ * The checks after decoding: Node's decoder silently skips invalid characters, so a decoded length other
+ * than `expected` means the input was not clean base64; the decoded payload must fit the record limit.
+ */
+function decodedLengthFailure(decoded: number, expected: number): PayloadFailure | undefined {
+  if (decoded !== expected) {
     return new PayloadFailure(
       REJECT_REASONS.INVALID_BASE64,
       'payload contains characters outside the base64 alphabet',
     );
   }
-  if (bytes.length > MAX_RECORD_BYTES) {
+  if (decoded > MAX_RECORD_BYTES) {
     return new PayloadFailure(
       REJECT_REASONS.OVERSIZE_RECORD,
-      `payload exceeds ${MAX_RECORD_BYTES} bytes (${bytes.length} bytes)`,
+      `payload exceeds ${MAX_RECORD_BYTES} bytes (${decoded} bytes)`,
     );
   }
-  return bytes;
+  return undefined;
+}
+
+/**
+ * Decodes a base64 payload strictly: the length must be a multiple of 4 and every character must be in
+ * the alphabet. Node's decoder silently skips invalid characters, so a decoded length different from the
+ * one the input length implies means the input was not clean base64. (Node also accepts the URL-safe
+ * `-`/`_` characters; both alphabets are accepted.)
+ */
+export function decodeBase64(data: string): Uint8Array | PayloadFailure {
+  const expected = expectedBase64Bytes(data);
+  if (typeof expected !== 'number') return expected;
+  const bytes = Buffer.from(data, 'base64');
+  return decodedLengthFailure(bytes.length, expected) ?? bytes;
 }
 
 /** A payload the fused decoder did not parse because it may be a KPL aggregate (first byte 0xF3). */
@@ -85,37 +106,14 @@ const MAX_SCRATCH_BYTES = (MAX_BASE64_CHARS / 4) * 3;
  * A payload starting with the KPL magic's first byte is returned undecoded (a copy) for the KPL path.
  */
 export function decodeRecordData(data: string): unknown {
-  if (typeof data !== 'string' || data.length === 0)
-    return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
-  if (data.length > MAX_BASE64_CHARS) {
-    return new PayloadFailure(
-      REJECT_REASONS.OVERSIZE_RECORD,
-      `payload exceeds ${MAX_RECORD_BYTES} bytes (base64 length ${data.length})`,
-    );
-  }
-  if (data.length % 4 !== 0)
-    return new PayloadFailure(
-      REJECT_REASONS.INVALID_BASE64,
-      `base64 length ${data.length} is not a multiple of 4`,
-    );
-  const padding =
-    data.charCodeAt(data.length - 1) === 61 ? (data.charCodeAt(data.length - 2) === 61 ? 2 : 1) : 0;
+  const expected = expectedBase64Bytes(data);
+  if (typeof expected !== 'number') return expected;
   const capacity = (data.length / 4) * 3;
   if (scratch.length < capacity)
     scratch = Buffer.allocUnsafe(Math.min(Math.max(capacity, scratch.length * 2), MAX_SCRATCH_BYTES));
   const n = scratch.write(data, 0, 'base64');
-  if (n !== capacity - padding) {
-    return new PayloadFailure(
-      REJECT_REASONS.INVALID_BASE64,
-      'payload contains characters outside the base64 alphabet',
-    );
-  }
-  if (n > MAX_RECORD_BYTES) {
-    return new PayloadFailure(
-      REJECT_REASONS.OVERSIZE_RECORD,
-      `payload exceeds ${MAX_RECORD_BYTES} bytes (${n} bytes)`,
-    );
-  }
+  const failure = decodedLengthFailure(n, expected);
+  if (failure !== undefined) return failure;
   if (n === 0) return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
   if (scratch[0] === KPL_FIRST_BYTE) return new UndecodedPayload(new Uint8Array(scratch.subarray(0, n)));
   const text = scratch.toString('utf8', 0, n);
