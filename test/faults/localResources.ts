@@ -1,37 +1,13 @@
 /** Creates the state table and results bucket on the local cloud the way the stack does (for my integration tests). */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { STATE_TABLE } from '../../functions/core/constants';
+import { createStateTable as createStateTableWith } from '../helpers/stateTable';
 
+/** The fault suite's state table: the stack's key schema, with a keys-only open-windows GSI. */
 export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE.PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.SORT_KEY, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: STATE_TABLE.PARTITION_KEY, KeyType: 'HASH' },
-        { AttributeName: STATE_TABLE.SORT_KEY, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: STATE_TABLE.OPEN_WINDOWS_INDEX,
-          KeySchema: [
-            { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, KeyType: 'HASH' },
-            { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    }),
-  );
+  await createStateTableWith(client, tableName, 'KEYS_ONLY');
 }
 
 export async function createBucket(client: S3Client, bucket: string): Promise<void> {

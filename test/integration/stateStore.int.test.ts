@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
-import { STATE_TABLE } from '../../functions/core/constants';
 import { describeStateStoreContract } from '../helpers/stateStoreContract';
 import { useLocalCloud } from '../helpers/localCloud';
+import { createStateTable } from '../helpers/stateTable';
 
 useLocalCloud();
 
@@ -12,34 +12,7 @@ let created: Promise<void> | undefined;
 
 /** The state table as the stack creates it: pk/sk, sparse open-windows GSI. */
 async function ensureTable(client: DynamoDBClient): Promise<void> {
-  created ??= client
-    .send(
-      new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: STATE_TABLE.PARTITION_KEY, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.SORT_KEY, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, AttributeType: 'S' },
-          { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: STATE_TABLE.PARTITION_KEY, KeyType: 'HASH' },
-          { AttributeName: STATE_TABLE.SORT_KEY, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: STATE_TABLE.OPEN_WINDOWS_INDEX,
-            KeySchema: [
-              { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, KeyType: 'HASH' },
-              { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    )
-    .then(() => undefined);
+  created ??= createStateTable(client, TABLE, 'ALL');
   await created;
 }
 
