@@ -11,14 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClients } from '../../functions/adapters/aws';
 import { decodeKinesisEvent } from '../../functions/adapters/kinesisEventCodec';
-import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { processKinesisBatch } from '../../functions/core/state/batchResponse';
 import type { ResultEncoder, StatefulPipeline } from '../../functions/core/state/types';
 import type { RawRecord } from '../../functions/core/types';
 import { EventSourceMappingRuntime, MemoryCheckpointStore, SdkKinesisReader, type InjectedFault as EsmFault, type Invoker } from '../../localstack/eventSourceMapping';
 import { localCloudBackend } from './backends';
-import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS } from './faultyIo';
-import { draw, T0, verify, type ScheduleReport } from './harness';
+import { FaultPlan, NO_FAULTS } from './faultyIo';
+import { draw, operatorInstances, T0, verify, type ScheduleReport } from './harness';
 import { Prng } from './prng';
 
 let counter = 0;
@@ -57,16 +56,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
   const backend = await localCloudBackend();
   const started = Date.now();
   const clock = { now: () => T0 + (Date.now() - started) };
-  const newInstance = (): BatchProcessor =>
-    new BatchProcessor(
-      { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
-      { concurrency: rng.int(1, 8), conflictBackoff: async () => undefined },
-    );
-  const instances = [newInstance()];
-  const instance = (): BatchProcessor => {
-    if (rng.chance(schedule.coldStart)) instances.push(newInstance());
-    return rng.pick(instances);
-  };
+  const { newInstance, instance } = operatorInstances(rng, plan, backend, options, clock, schedule.coldStart);
   try {
     await clients.kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: schedule.shards.length }));
     await waitActive(async () => (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus, 30_000);

@@ -14,7 +14,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { processKinesisBatch } from '../../functions/core/state/batchResponse';
 import type { ObjectStore, ResultEncoder, StatefulPipeline, StateStore } from '../../functions/core/state/types';
-import type { RawRecord } from '../../functions/core/types';
+import type { Clock, RawRecord } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS, type FaultRates } from './faultyIo';
 import { Prng } from './prng';
 
@@ -126,6 +126,36 @@ export function draw(rng: Prng): Schedule {
   };
 }
 
+/** The Lambda instances of one schedule: each over its own faulty stores of the shared backend. */
+export interface OperatorInstances {
+  /** A cold instance. */
+  readonly newInstance: () => BatchProcessor;
+  /** The instance an invocation lands on: a new cold one with the schedule's cold-start probability, else a random existing one. */
+  readonly instance: () => BatchProcessor;
+}
+
+/** Starts one warm instance and returns the pool (draws from `rng` in the same order wherever it is used). */
+export function operatorInstances(
+  rng: Prng,
+  plan: FaultPlan,
+  backend: Pick<Backend, 'newStore' | 'objects'>,
+  options: { readonly pipeline: StatefulPipeline; readonly encoder: ResultEncoder },
+  clock: Clock,
+  coldStart: number,
+): OperatorInstances {
+  const newInstance = (): BatchProcessor =>
+    new BatchProcessor(
+      { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
+      { concurrency: rng.int(1, 8), conflictBackoff: async () => undefined },
+    );
+  const instances = [newInstance()];
+  const instance = (): BatchProcessor => {
+    if (rng.chance(coldStart)) instances.push(newInstance());
+    return rng.pick(instances);
+  };
+  return { newInstance, instance };
+}
+
 /** Runs one schedule and checks the outcome. Never throws for a mismatch: it reports it. */
 export async function runSchedule(seed: number, options: ScheduleOptions): Promise<ScheduleReport> {
   const rng = new Prng(seed);
@@ -134,16 +164,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
   const backend = await options.backend();
   let now = T0;
   const clock = { now: () => now };
-  const newInstance = (): BatchProcessor =>
-    new BatchProcessor(
-      { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
-      { concurrency: rng.int(1, 8), conflictBackoff: async () => undefined },
-    );
-  const instances = [newInstance()];
-  const instance = (): BatchProcessor => {
-    if (rng.chance(schedule.coldStart)) instances.push(newInstance());
-    return rng.pick(instances);
-  };
+  const { newInstance, instance } = operatorInstances(rng, plan, backend, options, clock, schedule.coldStart);
 
   const positions = schedule.shards.map(() => 0);
   const limits = schedule.shards.map(() => schedule.maxBatch);
