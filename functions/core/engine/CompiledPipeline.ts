@@ -142,13 +142,11 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       ctx.partitionKey = r.partitionKey;
       ctx.data = r.data;
       this.noteShard(out, ctx.shardId, ctx.sequence);
-      let value = decodeRecordData(r.data);
+      const value = decodeRecordData(r.data);
       if (value instanceof UndecodedPayload) {
         const bytes = value.bytes;
         if (!isKplAggregate(bytes)) {
-          value = decodeJson(bytes);
-          if (value instanceof PayloadFailure) this.reject(out, ctx, value.reason, value.detail);
-          else this.processValue(out, ctx, value, r.approximateArrivalTimestamp);
+          this.processDecoded(out, ctx, decodeJson(bytes), r.approximateArrivalTimestamp);
           continue;
         }
         const subs = deaggregate(bytes);
@@ -160,17 +158,11 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
           ctx.subSequenceNumber = sub.subSequenceNumber;
           ctx.partitionKey = sub.partitionKey;
           ctx.data = Buffer.from(sub.data.buffer, sub.data.byteOffset, sub.data.length).toString('base64');
-          const value = decodeJson(sub.data);
-          if (value instanceof PayloadFailure) this.reject(out, ctx, value.reason, value.detail);
-          else this.processValue(out, ctx, value, r.approximateArrivalTimestamp);
+          this.processDecoded(out, ctx, decodeJson(sub.data), r.approximateArrivalTimestamp);
         }
         continue;
       }
-      if (value instanceof PayloadFailure) {
-        this.reject(out, ctx, value.reason, value.detail);
-        continue;
-      }
-      this.processValue(out, ctx, value, r.approximateArrivalTimestamp);
+      this.processDecoded(out, ctx, value, r.approximateArrivalTimestamp);
     }
     return this.finish(out);
   }
@@ -332,6 +324,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     );
   }
 
+  /** A decoded payload: rejected with its failure, else processed as a value. */
+  private processDecoded(out: BatchOutput, ctx: RecordContext, decoded: unknown, arrival: EpochMillis): void {
+    if (decoded instanceof PayloadFailure) this.reject(out, ctx, decoded.reason, decoded.detail);
+    else this.processValue(out, ctx, decoded, arrival);
+  }
+
   /** Clean → event time → dedupe id → operator chain → key → aggregate inputs → windows, for one value. */
   private processValue(out: BatchOutput, ctx: RecordContext, raw: unknown, arrival: EpochMillis): void {
     const def = this.def;
@@ -450,31 +448,13 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       } else {
         if (Array.isArray(result)) {
           for (let j = 0; j < result.length && !ctx.failed; j++) {
-            if (result[j] === undefined) {
-              this.fail(
-                out,
-                ctx,
-                REJECT_REASONS.OPERATOR_RETURNED_INVALID,
-                `operator ${op.name} returned an undefined element`,
-              );
-              return;
-            }
-            this.runOperators(out, ctx, result[j], i + 1);
+            if (!this.runElement(out, ctx, op.name, result[j], i + 1)) return;
           }
         } else if (result !== null && typeof result === 'object' && Symbol.iterator in result) {
           try {
             for (const item of result as Iterable<unknown>) {
               if (ctx.failed) return;
-              if (item === undefined) {
-                this.fail(
-                  out,
-                  ctx,
-                  REJECT_REASONS.OPERATOR_RETURNED_INVALID,
-                  `operator ${op.name} returned an undefined element`,
-                );
-                return;
-              }
-              this.runOperators(out, ctx, item, i + 1);
+              if (!this.runElement(out, ctx, op.name, item, i + 1)) return;
             }
           } catch (err) {
             this.fail(
@@ -496,6 +476,32 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       }
     }
     this.route(out, ctx, v);
+  }
+
+  /**
+   * One element of a flatMap result through the rest of the chain (from operator `next`); an undefined
+   * element fails the record.
+   *
+   * @returns false when the element was undefined.
+   */
+  private runElement(
+    out: BatchOutput,
+    ctx: RecordContext,
+    opName: string,
+    item: unknown,
+    next: number,
+  ): boolean {
+    if (item === undefined) {
+      this.fail(
+        out,
+        ctx,
+        REJECT_REASONS.OPERATOR_RETURNED_INVALID,
+        `operator ${opName} returned an undefined element`,
+      );
+      return false;
+    }
+    this.runOperators(out, ctx, item, next);
+    return true;
   }
 
   private fail(out: BatchOutput, ctx: RecordContext, reason: RejectReason, detail: string): void {
