@@ -1,23 +1,13 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { BatchApplyError } from '../../../functions/core/state/errors';
+import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble';
 
-/** The runtime double the handler gets instead of DynamoDB, S3 and Powertools (built inside the hoisted factory). */
-function runtimeDouble() {
-  return {
-    processor: { apply: jest.fn() },
-    store: { stats: { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 } },
-    logger: { warn: jest.fn(), error: jest.fn(), info: jest.fn() },
-    metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
-    recordBatch: jest.fn(),
-    recordStore: jest.fn(),
-    listOpenShards: jest.fn(),
-  };
-}
 jest.mock('../../../functions/adapters/operatorRuntime', () => {
-  const double = runtimeDouble();
+  const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>('../../helpers/operatorRuntimeDouble');
+  const double = operatorRuntimeDouble({ apply: jest.fn() });
   return { createOperatorRuntime: () => double, double };
 });
-const runtime = jest.requireMock<{ double: ReturnType<typeof runtimeDouble> }>('../../../functions/adapters/operatorRuntime').double;
+const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ apply: jest.Mock }> }>('../../../functions/adapters/operatorRuntime').double;
 
 // Imported after the mock is registered (jest hoists jest.mock above imports).
 import { handler } from '../../../functions/handlers/operator';

@@ -1,19 +1,11 @@
-function runtimeDouble() {
-  return {
-    processor: { tick: jest.fn() },
-    store: { stats: { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 } },
-    logger: { warn: jest.fn(), error: jest.fn(), info: jest.fn() },
-    metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
-    recordBatch: jest.fn(),
-    recordStore: jest.fn(),
-    listOpenShards: jest.fn(),
-  };
-}
+import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble';
+
 jest.mock('../../../functions/adapters/operatorRuntime', () => {
-  const double = runtimeDouble();
+  const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>('../../helpers/operatorRuntimeDouble');
+  const double = operatorRuntimeDouble({ tick: jest.fn() });
   return { createOperatorRuntime: () => double, double, METRIC: { WINDOWS_EMITTED: 'WindowsEmitted' } };
 });
-const runtime = jest.requireMock<{ double: ReturnType<typeof runtimeDouble> }>('../../../functions/adapters/operatorRuntime').double;
+const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock }> }>('../../../functions/adapters/operatorRuntime').double;
 
 import { handler } from '../../../functions/handlers/tick';
 
