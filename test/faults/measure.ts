@@ -4,34 +4,17 @@
  *   2. the conditional-check conflict rate with the same keys spread over 4 shards applied concurrently.
  * Run: npx tsx test/faults/measure.ts
  */
-import { randomUUID } from 'node:crypto';
-import { createClients, resetClients } from '../../functions/adapters/aws';
+import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ParquetResultEncoder } from '../../functions/adapters/ParquetResultEncoder';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
-import type { RawRecord } from '../../functions/core/types';
 import { pageActivity } from '../../functions/pipelines';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud } from '../../localstack/emulators';
+import { onLocalCloud, pageViewBatch as batch, T0 } from './emulatorRun';
 import { createBucket, createStateTable } from './localResources';
 
-const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
-const KEYS = 50;
-
-function batch(shardId: string, firstSeq: number, size: number, firstTs: number, spanMs: number): RawRecord[] {
-  return Array.from({ length: size }, (_, i) => {
-    const ts = firstTs + Math.floor((i * spanMs) / size);
-    const event = { eventId: randomUUID(), userId: `u${i % 97}`, sessionId: 's', page: `/page/${i % KEYS}`, action: 'view', country: 'DE', device: 'mobile', durationMs: i % 500, revenue: 0, ts: new Date(ts).toISOString() };
-    return { shardId, sequenceNumber: String(firstSeq + i), partitionKey: String(i), data: Buffer.from(JSON.stringify(event)).toString('base64'), approximateArrivalTimestamp: ts };
-  });
-}
-
 async function main(): Promise<void> {
-  const cloud = await startLocalCloud({ edgePort: 0 });
-  Object.assign(process.env, { AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
-  resetClients();
-  try {
-    const clients = createClients();
+  await onLocalCloud(async (clients) => {
     await createStateTable(clients.dynamoDb, 'measure');
     await createBucket(clients.s3, 'measure');
     const objects = new S3ObjectStore({ bucket: 'measure', client: clients.s3 });
@@ -99,9 +82,7 @@ async function main(): Promise<void> {
     }
     const staggeredConflicts = staggeredStores.reduce((s, x) => s + x.stats.conflicts, 0);
     console.log(`=> 4 shards, invocations at random points of a 1 s interval: ${staggeredConflicts} conflicts (${staggeredApplyConflicts} on partial writes, ${staggeredConflicts - staggeredApplyConflicts} on emission transitions) over ${staggeredWrites} partial window writes: ${((staggeredApplyConflicts / staggeredWrites) * 100).toFixed(1)}% of partial writes re-merged`);
-  } finally {
-    await cloud.stop();
-  }
+  });
 }
 
 main().catch((error: unknown) => {
