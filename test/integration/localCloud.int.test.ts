@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -159,6 +159,27 @@ describe('local cloud', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
+  /** A foreground `local up` on a free edge port, its output ignored. */
+  const spawnForegroundUp = (): ChildProcess =>
+    spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], {
+      env: env(),
+      stdio: 'ignore',
+    });
+
+  /** Waits (up to 2 min) for the state file of a `local up`, then returns its emulators' pids: three. */
+  async function upEmulators(): Promise<number[]> {
+    expect(
+      await eventually(
+        async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined,
+        120_000,
+      ),
+    ).toBe(true);
+    const state = await readState(stateFilePath(stateDir));
+    const emulators = Object.values(state?.pids ?? {});
+    expect(emulators).toHaveLength(3);
+    return emulators;
+  }
+
   it(
     'when started with `local up --detach`, a plain SDK script with only AWS_ENDPOINT_URL works, and `local down` leaves no process',
     async () => {
@@ -217,21 +238,10 @@ describe('local cloud', () => {
   it(
     'when a foreground `local up` gets SIGINT (Ctrl-C), it stops every emulator and removes its state file',
     async () => {
-      const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], {
-        env: env(),
-        stdio: 'ignore',
-      });
+      const up = spawnForegroundUp();
       const exited = new Promise<number | null>((resolve) => up.once('exit', (code) => resolve(code)));
       try {
-        expect(
-          await eventually(
-            async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined,
-            120_000,
-          ),
-        ).toBe(true);
-        const state = await readState(stateFilePath(stateDir));
-        const emulators = Object.values(state?.pids ?? {});
-        expect(emulators).toHaveLength(3);
+        const emulators = await upEmulators();
         up.kill('SIGINT');
         expect(await exited).toBe(0);
         expect(emulators.filter(processAlive)).toEqual([]);
@@ -246,20 +256,9 @@ describe('local cloud', () => {
   it(
     'when a foreground `local up` is killed with SIGKILL (a crashed run), its emulators exit by themselves',
     async () => {
-      const up = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0'], {
-        env: env(),
-        stdio: 'ignore',
-      });
+      const up = spawnForegroundUp();
       try {
-        expect(
-          await eventually(
-            async () => (await readState(stateFilePath(stateDir)).catch(() => undefined)) !== undefined,
-            120_000,
-          ),
-        ).toBe(true);
-        const state = await readState(stateFilePath(stateDir));
-        const emulators = Object.values(state?.pids ?? {});
-        expect(emulators).toHaveLength(3);
+        const emulators = await upEmulators();
         up.kill('SIGKILL');
         expect(await eventually(() => emulators.every((pid) => !processAlive(pid)))).toBe(true);
       } finally {
