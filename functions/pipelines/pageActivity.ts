@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { avg, count, distinctCount, max, percentile, pipeline, sum, topK, tumbling } from '../core/dsl';
+import type { CompiledPipeline } from '../core/engine/CompiledPipeline';
 
 /** One clickstream event, as the producer (and the CLI's generator) writes it. */
 export const PageEvent = z.object({
@@ -19,23 +20,38 @@ export const PageEvent = z.object({
 export type PageEvent = z.infer<typeof PageEvent>;
 
 /**
+ * The page-activity pipeline under `name`. `dedupe: false` leaves out the dedupe by event id (the fault
+ * suite's variant, where a producer duplicate is a separate record); everything else is the same.
+ */
+export function pageActivityPipeline(
+  name: string,
+  options: { readonly dedupe: boolean },
+): CompiledPipeline<PageEvent> {
+  return pipeline(name)
+    .source({ stream: 'clickstream', shards: 2 })
+    .clean({
+      schema: PageEvent,
+      eventTime: (e) => Date.parse(e.ts),
+      ...(options.dedupe ? { dedupeBy: (e: PageEvent) => e.eventId } : {}),
+    })
+    .keyBy((e) => e.page, 'page')
+    .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '30s' })
+    .aggregate({
+      events: count(),
+      purchases: count((e) => e.action === 'purchase'),
+      revenue: sum((e) => e.revenue),
+      avg_duration_ms: avg((e) => e.durationMs),
+      max_duration_ms: max((e) => e.durationMs),
+      p95_duration_ms: percentile((e) => e.durationMs, 0.95),
+      users: distinctCount((e) => e.userId),
+      top_countries: topK((e) => e.country, 3),
+    })
+    .sink({ table: 'page_activity_minutely' });
+}
+
+/**
  * Per-page activity per minute: counts, revenue, dwell time statistics, distinct users and top countries.
  */
-export const pageActivity = pipeline('page-activity')
-  .source({ stream: 'clickstream', shards: 2 })
-  .clean({ schema: PageEvent, eventTime: (e) => Date.parse(e.ts), dedupeBy: (e) => e.eventId })
-  .keyBy((e) => e.page, 'page')
-  .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '30s' })
-  .aggregate({
-    events: count(),
-    purchases: count((e) => e.action === 'purchase'),
-    revenue: sum((e) => e.revenue),
-    avg_duration_ms: avg((e) => e.durationMs),
-    max_duration_ms: max((e) => e.durationMs),
-    p95_duration_ms: percentile((e) => e.durationMs, 0.95),
-    users: distinctCount((e) => e.userId),
-    top_countries: topK((e) => e.country, 3),
-  })
-  .sink({ table: 'page_activity_minutely' });
+export const pageActivity = pageActivityPipeline('page-activity', { dedupe: true });
 
 export default pageActivity;
