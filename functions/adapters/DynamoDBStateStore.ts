@@ -12,6 +12,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
@@ -230,26 +231,18 @@ export class DynamoDBStateStore extends BaseStateStore {
   protected async _readProgress(pipeline: string): Promise<ProgressSnapshot> {
     const shards: ShardProgress[] = [];
     let closedWatermark: number | undefined;
-    let startKey: Item | undefined;
-    do {
-      const page = await this.#send(() =>
-        this.#client.send(
-          new QueryCommand({
-            TableName: this.#table,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':pk': s(progressPartitionKey(pipeline)) },
-            ConsistentRead: true,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
+    const pages = this.#queryPages(() => ({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': s(progressPartitionKey(pipeline)) },
+      ConsistentRead: true,
+    }));
+    for await (const items of pages) {
+      for (const item of items) {
         if (item[SK]?.S === PIPELINE_PROGRESS_SORT_KEY) closedWatermark = num(item, 'closedWatermark');
         else shards.push(progressFromItem(item));
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return { shards, pipeline: closedWatermark === undefined ? undefined : { pipeline, closedWatermark } };
   }
 
@@ -331,24 +324,17 @@ export class DynamoDBStateStore extends BaseStateStore {
 
   protected async _listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]> {
     const due: DueWindow[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.#send(() =>
-        this.#client.send(
-          new QueryCommand({
-            TableName: this.#table,
-            IndexName: OPEN_WINDOWS_INDEX,
-            KeyConditionExpression: '#open = :pipeline AND #closeAt <= :max',
-            ExpressionAttributeNames: { '#open': OPEN_PK, '#closeAt': CLOSE_AT },
-            ExpressionAttributeValues: { ':pipeline': s(pipeline), ':max': n(closeAtMax) },
-            Limit: limit - due.length,
-            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) due.push(this.#dueWindow(pipeline, item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && due.length < limit);
+    const pages = this.#queryPages(() => ({
+      IndexName: OPEN_WINDOWS_INDEX,
+      KeyConditionExpression: '#open = :pipeline AND #closeAt <= :max',
+      ExpressionAttributeNames: { '#open': OPEN_PK, '#closeAt': CLOSE_AT },
+      ExpressionAttributeValues: { ':pipeline': s(pipeline), ':max': n(closeAtMax) },
+      Limit: limit - due.length,
+    }));
+    for await (const items of pages) {
+      for (const item of items) due.push(this.#dueWindow(pipeline, item));
+      if (due.length >= limit) break;
+    }
     return due;
   }
 
@@ -407,6 +393,22 @@ export class DynamoDBStateStore extends BaseStateStore {
   }
 
   /** Sends one call, counting it, and retries throttling with full jitter up to `maxAttempts`. */
+  /**
+   * The items of a query on the state table, page by page (each request through {@link #send}); the next
+   * page is fetched only when the caller asks for it, so leaving the loop stops paging. `input` is read
+   * before every page (a `Limit` may depend on what the caller has collected).
+   */
+  async *#queryPages(input: () => Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<Item[], void, undefined> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.#send(() =>
+        this.#client.send(new QueryCommand({ TableName: this.#table, ...input(), ...(startKey ? { ExclusiveStartKey: startKey } : {}) })),
+      );
+      yield page.Items ?? [];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
   async #send<R>(call: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt += 1) {
       this.stats.requests += 1;

@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient, type QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStateStore } from '../../../functions/adapters/DynamoDBStateStore';
 import { StateConflictError } from '../../../functions/core/state/errors';
 import type { WindowStateItem } from '../../../functions/core/types';
@@ -46,6 +46,37 @@ function store(script: Array<(command: unknown) => unknown>, extra: Partial<Cons
 }
 
 describe('DynamoDBStateStore', () => {
+  test('when due windows span pages, it asks each next page for only the rest of the limit and stops at the limit', async () => {
+    const entry = (key: string, closeAt: number) => ({ pk: { S: `p#${key}` }, sk: { S: '0000000000000000#0000000000060000' }, closeAt: { N: String(closeAt) } });
+    const { instance, sent } = store([
+      () => ({ Items: [entry('a', 1), entry('b', 2)], LastEvaluatedKey: { pk: { S: 'p#b' } } }),
+      () => ({ Items: [entry('c', 3)], LastEvaluatedKey: { pk: { S: 'p#c' } } }),
+    ]);
+    const due = await instance.listDueWindows('p', 10, 3);
+    expect(due.map((d) => [d.key, d.closeAt])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+    const inputs = sent.map((command) => (command as QueryCommand).input);
+    expect(inputs.map((input) => [input.TableName, input.IndexName, input.Limit, input.ExclusiveStartKey])).toEqual([
+      ['t', 'open-windows', 3, undefined],
+      ['t', 'open-windows', 1, { pk: { S: 'p#b' } }],
+    ]);
+  });
+
+  test('when shard progress spans pages, it reads every page consistently and keeps the pipeline row apart', async () => {
+    const progress = (shardId: string) => ({ pipeline: { S: 'p' }, shardId: { S: shardId }, lastSequence: { S: '1' }, archivedSequence: { S: '0' }, lastActivity: { N: '5' }, version: { N: '1' } });
+    const { instance, sent } = store([
+      () => ({ Items: [progress('s1')], LastEvaluatedKey: { pk: { S: 'p#shards' } } }),
+      () => ({ Items: [{ sk: { S: '#pipeline' }, closedWatermark: { N: '42' } }, progress('s2')] }),
+    ]);
+    const snapshot = await instance.readProgress('p');
+    expect(snapshot.shards.map((shard) => shard.shardId)).toEqual(['s1', 's2']);
+    expect(snapshot.pipeline).toEqual({ pipeline: 'p', closedWatermark: 42 });
+    const inputs = sent.map((command) => (command as QueryCommand).input);
+    expect(inputs.map((input) => [input.TableName, input.ConsistentRead, input.ExclusiveStartKey])).toEqual([
+      ['t', true, undefined],
+      ['t', true, { pk: { S: 'p#shards' } }],
+    ]);
+  });
+
   test('when a call is throttled, it retries with jittered, growing delays and counts every attempt', async () => {
     const { instance, delays } = store([throttled, throttled, () => ({ Responses: { t: [stored] } })]);
     const read = await instance.readWindows('p', [{ key: 'k', window: { start: 0, end: 60_000 } }]);
