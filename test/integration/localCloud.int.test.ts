@@ -4,7 +4,6 @@ import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
   ConditionalCheckFailedException,
@@ -35,6 +34,7 @@ import { createClients, dynamoDbClient, kinesisClient } from '../../functions/ad
 import { probeDynamoDbFidelity } from '../../localstack/emulators/dynamoDbFidelity';
 import { LocalCloudError, startLocalCloud } from '../../localstack/emulators/index';
 import { useLocalCloud } from '../helpers/localCloud';
+import { eventually as eventuallyTrue, processAlive } from '../helpers/processes';
 import { readState, stateFilePath } from '../../localstack/emulators/stateFile';
 
 const run = promisify(execFile);
@@ -47,23 +47,8 @@ interface ServiceClients {
   readonly s3: S3Client;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await condition()) return true;
-    await sleep(50);
-  }
-  return condition();
-}
+const eventually = (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<boolean> =>
+  eventuallyTrue(condition, timeoutMs, 50);
 
 /** What the issue's "plain AWS SDK script" does: stream round trip, conditional write, object round trip. */
 async function exerciseServices(clients: ServiceClients, suffix: string): Promise<void> {

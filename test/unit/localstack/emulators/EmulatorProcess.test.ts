@@ -1,29 +1,13 @@
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EmulatorProcess,
   groupAlive,
   LOOPBACK_PRELOAD,
 } from '../../../../localstack/emulators/EmulatorProcess';
 import { EmulatorStartError } from '../../../../localstack/emulators/errors';
+import { eventually as eventuallyTrue, processAlive } from '../../../helpers/processes';
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (condition()) return true;
-    await sleep(25);
-  }
-  return condition();
-}
+const eventually = (condition: () => boolean): Promise<boolean> => eventuallyTrue(condition, 10_000, 25);
 
 /** A Node.js "emulator": listens on the placeholder port (asking for all interfaces) and starts a grandchild. */
 const SERVER = `
@@ -34,19 +18,23 @@ const SERVER = `
   http.createServer((req, res) => res.end(JSON.stringify(req.socket.localAddress))).listen(45999, '0.0.0.0');
 `;
 
+/** Starts {@link SERVER} through the loopback preload, its output lines going to `lines`. */
+const startFakeServer = (lines: string[]): Promise<EmulatorProcess> =>
+  EmulatorProcess.start({
+    name: 'fake',
+    command: process.execPath,
+    args: ['--require', LOOPBACK_PRELOAD, '-e', SERVER],
+    ephemeralPorts: [45999],
+    log: (line) => lines.push(line),
+  });
+
 // Process start-up on a loaded 2-core machine can take seconds.
 jest.setTimeout(30_000);
 
 describe('EmulatorProcess', () => {
   it('when the child listens on a placeholder port, it binds a free loopback port instead and reports it', async () => {
     const lines: string[] = [];
-    const emulator = await EmulatorProcess.start({
-      name: 'fake',
-      command: process.execPath,
-      args: ['--require', LOOPBACK_PRELOAD, '-e', SERVER],
-      ephemeralPorts: [45999],
-      log: (line) => lines.push(line),
-    });
+    const emulator = await startFakeServer(lines);
     try {
       const port = emulator.port(45999);
       expect(port).not.toBe(45999);
@@ -59,13 +47,7 @@ describe('EmulatorProcess', () => {
 
   it('when stopped, it ends the whole process group including grandchildren', async () => {
     const lines: string[] = [];
-    const emulator = await EmulatorProcess.start({
-      name: 'fake',
-      command: process.execPath,
-      args: ['--require', LOOPBACK_PRELOAD, '-e', SERVER],
-      ephemeralPorts: [45999],
-      log: (line) => lines.push(line),
-    });
+    const emulator = await startFakeServer(lines);
     expect(await eventually(() => lines.some((l) => l.startsWith('[fake] grandchild ')))).toBe(true);
     const grandchild = Number(lines.find((l) => l.startsWith('[fake] grandchild '))?.split(' ')[2]);
     expect(processAlive(grandchild)).toBe(true);
