@@ -1,8 +1,6 @@
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../../functions/adapters/aws';
 import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
-import { healthyEmulator, probeClientConfig } from './healthCheck';
+import { healthyDynamoDbEmulator } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PORT_PLACEHOLDER = 45684;
@@ -34,11 +32,8 @@ export async function startDynaliteEmulator(options: EmulatorOptions = {}): Prom
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
-  const client = dynamoDbClient(probeClientConfig(endpoint));
-  return healthyEmulator(
-    { service: 'dynamodb', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
-    client,
-    () => client.send(new ListTablesCommand({})),
+  return healthyDynamoDbEmulator(
+    { endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
     timeoutMs,
   );
 }

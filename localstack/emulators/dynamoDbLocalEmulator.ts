@@ -3,12 +3,10 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../../functions/adapters/aws';
 import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess } from './EmulatorProcess';
 import { EmulatorStartError } from './errors';
-import { healthyEmulator, probeClientConfig } from './healthCheck';
+import { healthyDynamoDbEmulator } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const run = promisify(execFile);
@@ -112,11 +110,8 @@ export async function startDynamoDbLocalEmulator(options: EmulatorOptions = {}):
     throw error;
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(0)}`;
-  const client = dynamoDbClient(probeClientConfig(endpoint));
-  return healthyEmulator(
-    { service: 'dynamodb', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
-    client,
-    () => client.send(new ListTablesCommand({})),
+  return healthyDynamoDbEmulator(
+    { endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
     timeoutMs,
   );
 }

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient } from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from './constants';
 import { EmulatorHealthCheckError } from './errors';
 import type { RunningEmulator } from './types';
@@ -88,4 +90,18 @@ export async function healthyEmulator(
     startupMs: performance.now() - emulator.startedAt,
     stop: emulator.stop,
   };
+}
+
+/** {@link healthyEmulator} for either DynamoDB engine (dynalite, DynamoDB Local): healthy once ListTables answers. */
+export async function healthyDynamoDbEmulator(
+  emulator: Omit<StartedEmulator, 'service'>,
+  timeoutMs: number,
+): Promise<RunningEmulator> {
+  const client = dynamoDbClient(probeClientConfig(emulator.endpoint));
+  return healthyEmulator(
+    { service: 'dynamodb', ...emulator },
+    client,
+    () => client.send(new ListTablesCommand({})),
+    timeoutMs,
+  );
 }
