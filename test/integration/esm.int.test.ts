@@ -19,6 +19,7 @@ import {
 } from '../../localstack/deployer';
 import { MemoryCheckpointStore } from '../../localstack/eventSourceMapping';
 import { synthEsmTestApp } from '../helpers/fixtures/esmTestApp';
+import { KINESIS_EVENT_RECORD_KEYS } from '../helpers/kinesisEventRecord';
 import { useTargetCloud } from '../helpers/fixtures/targetCloud';
 
 // SHARDFLOW_TARGET=localstack runs the same deployer and runtime against LocalStack's services.
@@ -116,16 +117,7 @@ describe('deployAndRun on the embedded local cloud', () => {
     expect(first.eventSourceARN).toBe(stream.arn);
     expect(first.functionName).toBe(deployment.functions[0]?.functionName);
     expect(first.tableName).toBe(deployment.tables[0]?.name);
-    expect(first.keys).toEqual([
-      'kinesis',
-      'eventSource',
-      'eventVersion',
-      'eventID',
-      'eventName',
-      'invokeIdentityArn',
-      'awsRegion',
-      'eventSourceARN',
-    ]);
+    expect(first.keys).toEqual(KINESIS_EVENT_RECORD_KEYS);
     expect(batches.every((b) => b.records.length <= 10)).toBe(true);
   }, 60_000);
 

@@ -1,5 +1,6 @@
 import { createHarness, TEST_FUNCTION, type Harness } from '../../../helpers/fixtures/esmHarness';
 import { FakeKinesis } from '../../../helpers/fixtures/FakeKinesis';
+import { KINESIS_EVENT_RECORD_KEYS } from '../../../helpers/kinesisEventRecord';
 import { MemoryCheckpointStore } from '../../../../localstack/eventSourceMapping/MemoryCheckpointStore';
 import { subPartitionOf } from '../../../../localstack/eventSourceMapping/ShardPoller';
 
@@ -37,16 +38,7 @@ describe('EventSourceMappingRuntime', () => {
         awsRegion: 'us-east-1',
         eventSourceARN: harness.streamArn,
       });
-      expect(Object.keys(record ?? {})).toEqual([
-        'kinesis',
-        'eventSource',
-        'eventVersion',
-        'eventID',
-        'eventName',
-        'invokeIdentityArn',
-        'awsRegion',
-        'eventSourceARN',
-      ]);
+      expect(Object.keys(record ?? {})).toEqual(KINESIS_EVENT_RECORD_KEYS);
     });
   });
 
