@@ -9,6 +9,7 @@ import { Problems } from '../validation';
 import {
   PipelineFunction,
   type PipelineFunctionOptions,
+  pipelineResourceNames,
   validatePipelineFunctionOptions,
 } from './PipelineFunction';
 import type { ResultsBucket } from './ResultsBucket';
@@ -83,9 +84,7 @@ export class OperatorFunction extends Construct {
     this.function = new PipelineFunction(this, 'Operator', {
       ...props,
       entry: props.entry ?? DEFAULT_OPERATOR_ENTRY,
-      stateTableName: props.stateTable.table.tableName,
-      resultsBucketName: props.resultsBucket.bucket.bucketName,
-      streamName: props.stream.streamName,
+      ...pipelineResourceNames(props),
       serviceName: SERVICE_NAMES.OPERATOR,
       description: `shardflow operator of pipeline ${props.pipeline}`,
     }).function;

@@ -2,10 +2,13 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV, METRICS } from '../../functions/core/constants';
 import { Problems } from '../validation';
+import type { ResultsBucket } from './ResultsBucket';
+import type { StateTable } from './StateTable';
 
 /** Repository root: where `package-lock.json` and the `functions/` sources live. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -37,6 +40,22 @@ export interface PipelineFunctionOptions {
    * @default 'INFO'
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/**
+ * The resource names a pipeline's operator and tick functions are configured with, read from the shared
+ * constructs (one place for both).
+ */
+export function pipelineResourceNames(resources: {
+  readonly stateTable: StateTable;
+  readonly resultsBucket: ResultsBucket;
+  readonly stream: kinesis.IStream;
+}): Pick<PipelineFunctionProps, 'stateTableName' | 'resultsBucketName' | 'streamName'> {
+  return {
+    stateTableName: resources.stateTable.table.tableName,
+    resultsBucketName: resources.resultsBucket.bucket.bucketName,
+    streamName: resources.stream.streamName,
+  };
 }
 
 /** Props of {@link PipelineFunction}. */

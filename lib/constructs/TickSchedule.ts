@@ -9,6 +9,7 @@ import { Problems } from '../validation';
 import {
   PipelineFunction,
   type PipelineFunctionOptions,
+  pipelineResourceNames,
   validatePipelineFunctionOptions,
 } from './PipelineFunction';
 import type { ResultsBucket } from './ResultsBucket';
@@ -76,9 +77,7 @@ export class TickSchedule extends Construct {
     this.function = new PipelineFunction(this, 'Tick', {
       ...props,
       entry: props.entry ?? DEFAULT_TICK_ENTRY,
-      stateTableName: props.stateTable.table.tableName,
-      resultsBucketName: props.resultsBucket.bucket.bucketName,
-      streamName: props.stream.streamName,
+      ...pipelineResourceNames(props),
       serviceName: SERVICE_NAMES.TICK,
       description: `shardflow tick of pipeline ${props.pipeline}`,
     }).function;
