@@ -6,8 +6,8 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
-import { STATE_TABLE } from '../../functions/core/constants';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud, type LocalCloud } from '../../localstack/emulators';
+import { createStateTable as createSharedStateTable } from '../helpers/stateTable';
 
 /** A running bench cloud. */
 export interface BenchCloud {
@@ -46,34 +46,9 @@ export async function startBenchCloud(): Promise<BenchCloud> {
   };
 }
 
-/** Creates a state table shaped like the stack's (pk/sk, sparse open-windows GSI), on-demand. */
-export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE.PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.SORT_KEY, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: STATE_TABLE.PARTITION_KEY, KeyType: 'HASH' },
-        { AttributeName: STATE_TABLE.SORT_KEY, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: STATE_TABLE.OPEN_WINDOWS_INDEX,
-          KeySchema: [
-            { AttributeName: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, KeyType: 'HASH' },
-            { AttributeName: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+/** Creates a state table shaped like the stack's (pk/sk, sparse open-windows GSI with ALL), on-demand. */
+export function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createSharedStateTable(client, tableName, 'ALL');
 }
 
 /** A table with a single string partition key (`pk`/`sk` counters, or Powertools' `id`). */
