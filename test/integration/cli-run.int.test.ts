@@ -2,32 +2,11 @@
  * `shardflow run` over a file gives the same rows through the deployed stack on the local cloud as
  * through the in-memory bounded runner (`--in-memory`), for the same pipeline and input.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateClickstream, toJsonLines } from '../../localstack/generator/clickstream';
-
-const ROOT = join(__dirname, '../..');
-
-function cli(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [join(ROOT, 'localstack/cli/main.ts'), ...args],
-      { cwd: ROOT, env },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli as cli } from '../helpers/cli';
 
 /** Rows equal column by column; floating-point aggregates (avg, percentile) to 1e-9 relative. */
 function expectSameRows(actual: Record<string, unknown>[], expected: Record<string, unknown>[]): void {

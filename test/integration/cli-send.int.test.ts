@@ -2,7 +2,6 @@
  * `shardflow send` against the embedded local cloud: JSON Lines, CSV and Parquet files land on the
  * stream, one Kinesis record per input record, keyed by the chosen field.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,27 +18,7 @@ import { createClients } from '../../functions/adapters/aws';
 import { generateClickstream, RECORD_KINDS } from '../../localstack/generator/clickstream';
 import { useLocalCloud } from '../helpers/localCloud';
 import { writeParquetFixture } from '../unit/localstack/query/parquetFixture';
-
-const ROOT = join(__dirname, '../..');
-
-function cli(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [join(ROOT, 'localstack/cli/main.ts'), ...args],
-      { cwd: ROOT, env },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCli as cli } from '../helpers/cli';
 
 describe('shardflow send', () => {
   const cloud = useLocalCloud();

@@ -4,23 +4,11 @@
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateClickstream } from '../../localstack/generator/clickstream';
+import { CLI_MAIN as MAIN, ROOT, TSX, unusedPort as freePort } from '../helpers/cli';
 
-const ROOT = join(__dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
-const MAIN = join(ROOT, 'localstack/cli/main.ts');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Resolves with everything printed once `marker` appears on stdout, or rejects if the process exits first. */
 function waitFor(child: ChildProcessWithoutNullStreams, marker: string, timeoutMs: number): Promise<string> {

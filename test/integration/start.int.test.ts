@@ -3,14 +3,13 @@
  * starts the embedded cloud, deploys, streams a generated clickstream, closes every window and prints
  * SQL answers. The printed answers are checked here against the generator's known totals.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { generateClickstream, type ActivityTotals } from '../../localstack/generator/clickstream';
+import { runCli as run } from '../helpers/cli';
 
-const ROOT = join(__dirname, '../..');
 const EVENTS = 400;
 const SEED = 7;
 
@@ -25,25 +24,6 @@ function printedTable(stdout: string, title: string): string[][] {
     rows.push(line.split(' | ').map((c) => c.trim()));
   }
   throw new Error(`table "${title}" has no row count`);
-}
-
-function run(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [join(ROOT, 'localstack/cli/main.ts'), ...args],
-      { cwd: ROOT, env },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe('npm start', () => {
