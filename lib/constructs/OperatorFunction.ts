@@ -1,5 +1,4 @@
 import { Annotations, Token } from 'aws-cdk-lib';
-import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -9,38 +8,22 @@ import { Problems } from '../validation';
 import {
   PipelineFunction,
   type PipelineFunctionOptions,
+  type PipelineResourcesProps,
   pipelineResourceNames,
   validatePipelineFunctionOptions,
 } from './PipelineFunction';
-import type { ResultsBucket } from './ResultsBucket';
 import { S3FailureDestination } from './S3FailureDestination';
 import {
   shardEventSource,
   type ShardEventSourceOptions,
   validateShardEventSourceOptions,
 } from './ShardEventSource';
-import type { StateTable } from './StateTable';
 
 /** Default handler module of operator functions, relative to the repository root. */
 export const DEFAULT_OPERATOR_ENTRY = 'functions/handlers/operator.ts';
 
 /** Props of {@link OperatorFunction}. */
-export interface OperatorFunctionProps extends PipelineFunctionOptions {
-  /** Pipeline name (`SHARDFLOW_PIPELINE`). */
-  readonly pipeline: string;
-  /** Result table of the pipeline's sink: the function may write only `results/<table>/`. */
-  readonly sinkTable: string;
-  /** The stream the function consumes. */
-  readonly stream: kinesis.IStream;
-  /** Shared state table. */
-  readonly stateTable: StateTable;
-  /** Shared results bucket; also the on-failure destination. */
-  readonly resultsBucket: ResultsBucket;
-  /**
-   * Handler module (exporting `handler`), absolute or relative to the repository root.
-   * @default 'functions/handlers/operator.ts'
-   */
-  readonly entry?: string;
+export interface OperatorFunctionProps extends PipelineResourcesProps {
   /**
    * Event source mapping settings.
    * @default - see `SHARD_EVENT_SOURCE_DEFAULTS`

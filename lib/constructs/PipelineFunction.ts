@@ -42,6 +42,25 @@ export interface PipelineFunctionOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
+/** Props shared by the functions of one pipeline (operator and tick): what they run and what they touch. */
+export interface PipelineResourcesProps extends PipelineFunctionOptions {
+  /** Pipeline name (`SHARDFLOW_PIPELINE`). */
+  readonly pipeline: string;
+  /** Result table of the pipeline's sink: the function may write only `results/<table>/`. */
+  readonly sinkTable: string;
+  /** The pipeline's stream (the operator consumes it, the tick lists its shards). */
+  readonly stream: kinesis.IStream;
+  /** Shared state table. */
+  readonly stateTable: StateTable;
+  /** Shared results bucket (also the operator's on-failure destination). */
+  readonly resultsBucket: ResultsBucket;
+  /**
+   * Handler module (exporting `handler`), absolute or relative to the repository root.
+   * @default the role's handler: 'functions/handlers/operator.ts' or 'functions/handlers/tick.ts'
+   */
+  readonly entry?: string;
+}
+
 /**
  * The resource names a pipeline's operator and tick functions are configured with, read from the shared
  * constructs (one place for both).

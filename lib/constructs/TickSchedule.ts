@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { SERVICE_NAMES } from '../../functions/core/constants';
@@ -9,32 +8,16 @@ import { Problems } from '../validation';
 import {
   PipelineFunction,
   type PipelineFunctionOptions,
+  type PipelineResourcesProps,
   pipelineResourceNames,
   validatePipelineFunctionOptions,
 } from './PipelineFunction';
-import type { ResultsBucket } from './ResultsBucket';
-import type { StateTable } from './StateTable';
 
 /** Default handler module of tick functions, relative to the repository root. */
 export const DEFAULT_TICK_ENTRY = 'functions/handlers/tick.ts';
 
 /** Props of {@link TickSchedule}. */
-export interface TickScheduleProps extends PipelineFunctionOptions {
-  /** Pipeline name (`SHARDFLOW_PIPELINE`). */
-  readonly pipeline: string;
-  /** Result table of the pipeline's sink: the tick emits closed windows into `results/<table>/`. */
-  readonly sinkTable: string;
-  /** The pipeline's stream (the tick lists its shards to find idle ones). */
-  readonly stream: kinesis.IStream;
-  /** Shared state table. */
-  readonly stateTable: StateTable;
-  /** Shared results bucket. */
-  readonly resultsBucket: ResultsBucket;
-  /**
-   * Handler module (exporting `handler`), absolute or relative to the repository root.
-   * @default 'functions/handlers/tick.ts'
-   */
-  readonly entry?: string;
+export interface TickScheduleProps extends PipelineResourcesProps {
   /**
    * Time between ticks, 1–60 whole minutes.
    * @default Duration.minutes(1)
