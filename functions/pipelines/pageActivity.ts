@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { avg, count, distinctCount, max, percentile, pipeline, sum, topK, tumbling } from '../core/dsl';
+import {
+  avg,
+  count,
+  distinctCount,
+  max,
+  parseIsoDateTime,
+  percentile,
+  pipeline,
+  sum,
+  topK,
+  tumbling,
+} from '../core/dsl';
 import type { CompiledPipeline } from '../core/engine/CompiledPipeline';
 
 /** One clickstream event, as the producer (and the CLI's generator) writes it. */
@@ -31,7 +42,8 @@ export function pageActivityPipeline(
     .source({ stream: 'clickstream', shards: 2 })
     .clean({
       schema: PageEvent,
-      eventTime: (e) => Date.parse(e.ts),
+      // The strict parser of exactly the schema's `ts` format: Date.parse cost ~0.3x of the bare decode loop.
+      eventTime: (e) => parseIsoDateTime(e.ts),
       ...(options.dedupe ? { dedupeBy: (e: PageEvent) => e.eventId } : {}),
     })
     .keyBy((e) => e.page, 'page')

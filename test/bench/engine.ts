@@ -6,7 +6,7 @@
  * a lean pipeline (same schema, key and window; count + sum) in the same rounds.
  */
 import { performance } from 'node:perf_hooks';
-import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
+import { count, parseIsoDateTime, pipeline, sum, tumbling } from '../../functions/core/dsl';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { pageActivity } from '../../functions/pipelines';
 import { PageEvent } from '../../functions/pipelines/pageActivity';
@@ -48,7 +48,7 @@ const T0 = Date.UTC(2026, 0, 1);
  */
 export const leanPipeline = pipeline('page-activity-lean')
   .source({ stream: 'clickstream', shards: 2 })
-  .clean({ schema: PageEvent, eventTime: (e) => Date.parse(e.ts), dedupeBy: (e) => e.eventId })
+  .clean({ schema: PageEvent, eventTime: (e) => parseIsoDateTime(e.ts), dedupeBy: (e) => e.eventId })
   .keyBy((e) => e.page, 'page')
   .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '30s' })
   .aggregate({ events: count(), revenue: sum((e) => e.revenue) })

@@ -9,3 +9,4 @@ export {
 export { tumbling, sliding, session } from '../windows/windowSpecs';
 export * from '../aggregates';
 export type { Duration } from '../duration';
+export { parseIsoDateTime } from '../isoDateTime';
