@@ -20,6 +20,13 @@ export function avg<T>(fn: (value: T) => number): ColumnAggregate<T, number, Avg
       state.count += 1;
       return state;
     },
+    addColumn: (state, rows, column) => {
+      let s = state.sum;
+      for (let r = 0; r < rows.length; r++) s += rows[r]![column] as number;
+      state.sum = s;
+      state.count += rows.length;
+      return state;
+    },
     merge: (state, other) => {
       state.sum += other.sum;
       state.count += other.count;

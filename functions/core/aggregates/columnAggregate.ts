@@ -9,6 +9,13 @@ export interface ColumnAggregate<T, In, S, Out> extends Aggregate<In, S, Out> {
   readonly input: (value: T) => In;
   /** Returns why an extracted input is unusable (e.g. `NaN`), or undefined when it is fine. */
   validate(input: In): string | undefined;
+  /**
+   * Optional batch form of `add`, used by `combine`: adds `rows[r][column]` for every row in order and
+   * returns the state; must leave the same state as calling `add` on each in turn. One call per
+   * (window, aggregate) instead of one polymorphic `add` call per record, and a sketch can size its
+   * storage once for the whole batch.
+   */
+  addColumn?(state: S, rows: readonly (readonly unknown[])[], column: number): S;
 }
 
 /** Any column aggregate over values of type `T` (what `.aggregate({...})` accepts). */

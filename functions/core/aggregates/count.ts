@@ -15,6 +15,11 @@ export function count<T>(predicate?: (value: T) => boolean): ColumnAggregate<T, 
     validate: (input) => (typeof input === 'boolean' ? undefined : `count predicate must return a boolean`),
     create: () => 0,
     add: (state, input) => (input ? state + 1 : state),
+    addColumn: (state, rows, column) => {
+      let n = state;
+      for (let r = 0; r < rows.length; r++) if (rows[r]![column] as boolean) n++;
+      return n;
+    },
     merge: (state, other) => state + other,
     serialize: (state) => state,
     deserialize: (stored) => {

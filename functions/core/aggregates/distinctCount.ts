@@ -33,6 +33,13 @@ export function distinctCount<T>(
       hllAdd(state, typeof input === 'string' ? input : String(input));
       return state;
     },
+    addColumn: (state, rows, column) => {
+      for (let r = 0; r < rows.length; r++) {
+        const input = rows[r]![column] as string | number;
+        hllAdd(state, typeof input === 'string' ? input : String(input));
+      }
+      return state;
+    },
     merge: (state, other) => {
       hllMerge(state, other);
       return state;

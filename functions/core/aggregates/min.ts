@@ -20,6 +20,14 @@ export function extremum<T>(
     create: () => null,
     // `+ 0` turns -0 into 0, which is what the JSON-stored state would read back anyway.
     add: (state, input) => (state === null ? input + 0 : pick(state, input + 0)),
+    addColumn: (state, rows, column) => {
+      let s = state;
+      for (let r = 0; r < rows.length; r++) {
+        const v = (rows[r]![column] as number) + 0;
+        s = s === null ? v : pick(s, v);
+      }
+      return s;
+    },
     merge: (state, other) => (state === null ? other : other === null ? state : pick(state, other)),
     serialize: (state) => state,
     deserialize: (stored) => {

@@ -32,6 +32,45 @@ function mergeSketch(state: Sketch, other: Sketch): Sketch {
 }
 
 /**
+ * Adds `rows[r][column]` for every row, as repeated `accept` does, after sizing each store once for the
+ * batch's key range: `store.add(key, 0)` at the lowest and highest key grows (or collapses) the store the
+ * way those values themselves will, so the per-value adds never extend and re-centre the bins (each
+ * extension copies the bin array; it was ~18% of combine in the engine profile). The bins, counts and
+ * quantiles are exactly those of one-by-one `accept`; only work is saved.
+ */
+function addColumnToSketch(state: Sketch, rows: readonly (readonly unknown[])[], column: number): Sketch {
+  const minPossible = state.mapping.minPossible;
+  let posMin = Infinity;
+  let posMax = -Infinity;
+  let negMin = Infinity;
+  let negMax = -Infinity;
+  for (let r = 0; r < rows.length; r++) {
+    const v = rows[r]![column] as number;
+    if (v > minPossible) {
+      if (v < posMin) posMin = v;
+      if (v > posMax) posMax = v;
+    } else if (v < -minPossible) {
+      if (-v < negMin) negMin = -v;
+      if (-v > negMax) negMax = -v;
+    }
+  }
+  if (posMax >= posMin) presize(state, state.store, posMin, posMax);
+  if (negMax >= negMin) presize(state, state.negativeStore, negMin, negMax);
+  for (let r = 0; r < rows.length; r++) state.accept(rows[r]![column] as number);
+  return state;
+}
+
+/** Extends `store` to the keys of `min` and `max` (weight 0: no count changes). */
+function presize(state: Sketch, store: Store, min: number, max: number): void {
+  const lo = state.mapping.key(min);
+  const hi = state.mapping.key(max);
+  // Highest first: when the range exceeds the bin limit, the store then collapses the lowest keys as
+  // adding the values in any order would.
+  store.add(hi, 0);
+  if (lo !== hi) store.add(lo, 0);
+}
+
+/**
  * Approximate quantile `q` (0..1) of a numeric field, from a DDSketch (relative accuracy 1%); null for an
  * empty window. The quantile is the lower one: the value at rank `floor(q · (n − 1))` of the sorted
  * inputs, returned within 1% relative error. Stored compactly (varint-encoded non-empty bins, base64).
@@ -59,6 +98,7 @@ export function percentile<T>(
       state.accept(input);
       return state;
     },
+    addColumn: addColumnToSketch,
     merge: mergeSketch,
     serialize: encodeSketch,
     deserialize: (stored) => {

@@ -15,6 +15,12 @@ export function sum<T>(fn: (value: T) => number): ColumnAggregate<T, number, num
     validate: finiteNumber,
     create: () => 0,
     add: (state, input) => state + input,
+    addColumn: (state, rows, column) => {
+      // Same left-to-right order as repeated `add`, so the same floating-point result.
+      let s = state;
+      for (let r = 0; r < rows.length; r++) s += rows[r]![column] as number;
+      return s;
+    },
     merge: (state, other) => state + other,
     serialize: (state) => state,
     deserialize: (stored) => {

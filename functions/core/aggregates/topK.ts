@@ -54,18 +54,9 @@ export function topK<T>(
     input: fn,
     validate: stringOrNumber,
     create: () => ({ capacity, items: new Map() }),
-    add: (state, input) => {
-      const item = typeof input === 'string' ? input : String(input);
-      const entry = state.items.get(item);
-      if (entry !== undefined) {
-        entry.count++;
-      } else if (state.items.size < state.capacity) {
-        state.items.set(item, { count: 1, error: 0 });
-      } else {
-        const [minItem, minEntry] = minimum(state.items);
-        state.items.delete(minItem);
-        state.items.set(item, { count: minEntry.count + 1, error: minEntry.count });
-      }
+    add: topKAdd,
+    addColumn: (state, rows, column) => {
+      for (let r = 0; r < rows.length; r++) topKAdd(state, rows[r]![column] as string | number);
       return state;
     },
     merge: (state, other) => mergeTopK(state, other),
@@ -101,6 +92,22 @@ export function topK<T>(
     },
     result: (state) => ranked(state.items).slice(0, k),
   };
+}
+
+/** Space-Saving update for one occurrence of `input`. */
+function topKAdd(state: TopKState, input: string | number): TopKState {
+  const item = typeof input === 'string' ? input : String(input);
+  const entry = state.items.get(item);
+  if (entry !== undefined) {
+    entry.count++;
+  } else if (state.items.size < state.capacity) {
+    state.items.set(item, { count: 1, error: 0 });
+  } else {
+    const [minItem, minEntry] = minimum(state.items);
+    state.items.delete(minItem);
+    state.items.set(item, { count: minEntry.count + 1, error: minEntry.count });
+  }
+  return state;
 }
 
 function minimum(items: Map<string, TopKEntry>): [string, TopKEntry] {

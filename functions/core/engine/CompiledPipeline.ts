@@ -636,6 +636,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         this.accumulate(acc, el);
       }
     }
+    this.addRows(all);
     return this.partials(all);
   }
 
@@ -673,6 +674,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         this.accumulate(acc, el);
       }
     }
+    this.addRows(out);
     return this.partials(out);
   }
 
@@ -691,6 +693,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       fence,
       seen,
       states,
+      rows: [],
       records: 0,
       maxSequence: {},
       ids: undefined,
@@ -706,11 +709,36 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       const size = acc.ids.size;
       if (acc.ids.add(el.dedupeId).size === size) return;
     }
-    const aggs = this.aggs;
-    for (let i = 0; i < aggs.length; i++) acc.states[i] = aggs[i]!.add(acc.states[i], el.inputs[i]);
+    // Aggregation itself happens column by column in addRows, once the window's rows are known.
+    acc.rows.push(el.inputs);
     acc.records++;
     const cur = acc.maxSequence[el.shardId];
     if (cur === undefined || sequenceGreater(el.sequence, cur)) acc.maxSequence[el.shardId] = el.sequence;
+  }
+
+  /**
+   * Adds every accumulator's accepted rows into its states, one aggregate (column) at a time: one
+   * `addColumn` call per (window, aggregate) instead of one polymorphic `add` per record and aggregate.
+   * Per aggregate the rows are added in element order, as record-by-record `add` would.
+   */
+  private addRows(accs: readonly Accumulator[]): void {
+    const aggs = this.aggs;
+    for (let a = 0; a < accs.length; a++) {
+      const acc = accs[a]!;
+      const rows = acc.rows;
+      if (rows.length === 0) continue;
+      for (let i = 0; i < aggs.length; i++) {
+        const agg = aggs[i]!;
+        if (agg.addColumn !== undefined) {
+          acc.states[i] = agg.addColumn(acc.states[i], rows, i);
+        } else {
+          let state = acc.states[i];
+          for (let r = 0; r < rows.length; r++) state = agg.add(state, rows[r]![i]);
+          acc.states[i] = state;
+        }
+      }
+      rows.length = 0;
+    }
   }
 
   private partials(accs: Iterable<Accumulator>): WindowPartial[] {
@@ -742,6 +770,8 @@ interface Accumulator {
   readonly fence: Fence | undefined;
   readonly seen: ReadonlySet<string> | undefined;
   readonly states: unknown[];
+  /** Aggregate inputs of the accepted elements, not yet added to `states` (see `addRows`). */
+  readonly rows: (readonly unknown[])[];
   records: number;
   readonly maxSequence: Record<string, string>;
   ids: Set<string> | undefined;

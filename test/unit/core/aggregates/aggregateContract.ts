@@ -87,6 +87,26 @@ export function aggregateContract<T, In, S, Out>(
       );
     }, 30_000);
 
+    it('when rows are added as a column (addColumn), the state equals adding them one by one', () => {
+      fc.assert(
+        fc.property(inputs, inputs, fc.nat(3), (before, xs, column) => {
+          const agg = make();
+          if (agg.addColumn === undefined) return;
+          // Rows as combine passes them: each row holds this aggregate's input at `column`.
+          const rows = xs.map((x) => {
+            const row: unknown[] = [Symbol('other'), Symbol('other'), Symbol('other'), Symbol('other')];
+            row[column] = x;
+            return row;
+          });
+          const batched = agg.addColumn(fold(agg, before), rows, column);
+          const oneByOne = fold(agg, [...before, ...xs]);
+          expect(agg.serialize(batched)).toEqual(agg.serialize(oneByOne));
+          same(agg.result(batched), agg.result(oneByOne));
+        }),
+        { numRuns: 60 },
+      );
+    }, 30_000);
+
     it('when stored state is garbage, deserialize throws instead of returning a corrupt state', () => {
       const agg = make();
       expect(() => agg.deserialize({ not: 'state' })).toThrow();

@@ -55,6 +55,29 @@ describe('percentile', () => {
     withinOnePercent(agg.result(merged), -50);
   });
 
+  it('when a column spans more than the bin limit, addColumn keeps the upper quantiles within 1%', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        fc.constantFrom(0.5, 0.9, 0.95, 0.99, 1),
+        (xs, q) => {
+          const agg = percentile<number>((n) => n, q);
+          const s = agg.addColumn!(
+            agg.create(),
+            xs.map((x) => [x]),
+            0,
+          );
+          const sorted = [...xs].sort((a, b) => a - b);
+          // Only values more than 6e17x below the maximum collapse (into the lowest kept bin).
+          const expected = sorted[Math.floor(q * (sorted.length - 1))]!;
+          if (expected >= sorted[sorted.length - 1]! / 6e17) withinOnePercent(agg.result(s), expected);
+          expect(s.count).toBe(xs.length);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('when hostile inputs span the whole double range, the stored state stays bounded', () => {
     const agg = percentile<number>((n) => n, 0.5);
     let s = agg.create();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { count, max, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
 import { padSequence } from '../../../../functions/core/sequence';
+import type { AnyColumnAggregate } from '../../../../functions/core/aggregates/columnAggregate';
 import { StateDeserializationError } from '../../../../functions/core/errors';
 import { MAX_REJECTED_DATA_CHARS } from '../../../../functions/core/codec/payloadCodec';
 import { kinesisSequence, kplAggregate, rawData, rawRecord } from '../../../helpers/records';
@@ -297,6 +298,48 @@ describe('operators', () => {
 });
 
 describe('combine', () => {
+  it('when an aggregate has no addColumn, its add is called per accepted record in element order', () => {
+    // A custom aggregate with only the required members: the order-sensitive concatenation shows that
+    // the fallback adds each window's rows in order, and fenced or duplicate records not at all.
+    const concat: AnyColumnAggregate<Ev> = {
+      kind: 'concat',
+      outputType: 'string',
+      input: (e) => e.id,
+      validate: () => undefined,
+      create: () => '',
+      add: (state, input) => `${state as string}${input as string};`,
+      merge: (a, b) => `${a as string}${b as string}`,
+      serialize: (state) => state as string,
+      deserialize: (stored) => stored as string,
+      result: (state) => state,
+    };
+    const p = pipeline('test')
+      .source({ stream: 's' })
+      .clean({ schema: Ev, eventTime: (e) => e.t, dedupeBy: (e: Ev) => e.id })
+      .keyBy((e) => e.k)
+      .window(tumbling('1m'), W)
+      .aggregate({ ids: concat, n: count() })
+      .sink({ table: 't' });
+    const prepared = p.prepare(
+      [
+        rec(ev(1, T0 + 1), 1),
+        rec(ev(2, T0 + 2, 'b'), 2),
+        rec(ev(3, T0 + 3), 3),
+        rec(ev(1, T0 + 4), 4),
+        rec(ev(4, T0 + 61_000), 5),
+        rec(ev(5, T0 + 5), 6),
+      ],
+      NONE,
+    );
+    const partials = p.combine(prepared, (key) =>
+      key === 'b' ? { 'shard-0': padSequence(kinesisSequence(2)) } : undefined,
+    );
+    expect(partials.map((x) => [x.key, x.window.start, x.state, x.records])).toEqual([
+      ['a', T0, { ids: 'e1;e3;e5;', n: 3 }, 3],
+      ['a', T0 + 60_000, { ids: 'e4;', n: 1 }, 1],
+    ]);
+  });
+
   it('when there are no fences, it aggregates per (key, window) with the max sequence per shard', () => {
     const p = tumblingP();
     const prepared = p.prepare(
