@@ -13,6 +13,9 @@ import {
 } from '../core/dsl';
 import type { CompiledPipeline } from '../core/engine/CompiledPipeline';
 
+// Bound once: under CommonJS interop (tsx, jest) each call through the named import is a getter call.
+const isoTime = parseIsoDateTime;
+
 /** One clickstream event, as the producer (and the CLI's generator) writes it. */
 export const PageEvent = z.object({
   eventId: z.uuid(),
@@ -43,7 +46,7 @@ export function pageActivityPipeline(
     .clean({
       schema: PageEvent,
       // The strict parser of exactly the schema's `ts` format: Date.parse cost ~0.3x of the bare decode loop.
-      eventTime: (e) => parseIsoDateTime(e.ts),
+      eventTime: (e) => isoTime(e.ts),
       ...(options.dedupe ? { dedupeBy: (e: PageEvent) => e.eventId } : {}),
     })
     .keyBy((e) => e.page, 'page')

@@ -118,6 +118,9 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   public readonly spec: PipelineSpec;
   private readonly def: PipelineDefinition;
   private readonly aggs: readonly AnyColumnAggregate<unknown>[];
+  /** The aggregates' `input` and `validate` functions, by column: read from arrays in the per-record loop. */
+  private readonly inputFns: readonly ((value: unknown) => unknown)[];
+  private readonly validateFns: readonly ((input: unknown) => string | undefined)[];
   private readonly columns: readonly string[];
   private readonly lateness: number;
   private lastWindows: WindowBounds[] | undefined;
@@ -126,6 +129,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     this.def = def;
     this.spec = def.spec;
     this.aggs = def.aggregates.map((a) => a.aggregate);
+    this.inputFns = this.aggs.map((a) => a.input.bind(a));
+    this.validateFns = this.aggs.map((a) => a.validate.bind(a));
     this.columns = def.aggregates.map((a) => a.column);
     this.lateness = def.spec.time.allowedLatenessMs;
   }
@@ -388,7 +393,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     ctx.failed = false;
     const elementMark = out.elements.length;
     const lateMark = out.late.length;
-    this.runOperators(out, ctx, value, 0);
+    if (def.operators.length === 0) this.route(out, ctx, value);
+    else this.runOperators(out, ctx, value, 0);
     if (ctx.failed) {
       // A failure anywhere in a record's fan-out rejects the whole record: undo what it already routed.
       out.elements.length = elementMark;
@@ -528,13 +534,13 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       );
       return;
     }
-    const aggs = this.aggs;
-    const inputs = new Array<unknown>(aggs.length);
-    for (let i = 0; i < aggs.length; i++) {
-      const agg = aggs[i]!;
+    const inputFns = this.inputFns;
+    const validateFns = this.validateFns;
+    const inputs = new Array<unknown>(inputFns.length);
+    for (let i = 0; i < inputFns.length; i++) {
       let input: unknown;
       try {
-        input = agg.input(value);
+        input = inputFns[i]!(value);
       } catch (err) {
         this.fail(
           out,
@@ -544,7 +550,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         );
         return;
       }
-      const problem = agg.validate(input);
+      const problem = validateFns[i]!(input);
       if (problem !== undefined) {
         this.fail(
           out,
