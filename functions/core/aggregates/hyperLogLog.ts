@@ -88,7 +88,17 @@ const sparseScratch = Buffer.allocUnsafe(HLL_REGISTERS * 3);
  */
 export function hllSerialize(registers: Uint8Array): string {
   let o = 0;
+  // Registers are scanned four at a time (a window's registers are mostly zero; this runs once per
+  // window partial, and the byte-by-byte scan was half the cost of distinctCount in combine).
+  const words =
+    registers.byteOffset % 4 === 0 && registers.length === HLL_REGISTERS
+      ? new Uint32Array(registers.buffer, registers.byteOffset, HLL_REGISTERS / 4)
+      : undefined;
   for (let i = 0; i < HLL_REGISTERS; i++) {
+    if (words !== undefined && (i & 3) === 0 && words[i >>> 2] === 0) {
+      i += 3;
+      continue;
+    }
     const r = registers[i]!;
     if (r === 0) continue;
     // `o` reaching HLL_REGISTERS means set * 3 >= HLL_REGISTERS: the dense form is used.
