@@ -605,14 +605,16 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         lastSequence: padSequence(s.lastSequence),
         records: s.records,
       };
-    return {
-      groups: this.spec.window.kind === 'session' ? sessionGroups(out.elements) : fixedGroups(out.elements),
+    const common = {
       rejected: out.rejected,
       late: out.late,
       cleaned: out.cleaned,
       shards,
       elements: out.elements,
     };
+    if (this.spec.window.kind === 'session') return { groups: sessionGroups(out.elements), ...common };
+    const { groups, elementGroups } = fixedGroups(out.elements);
+    return { groups, ...common, elementGroups };
   }
 
   private combineFixed(
@@ -620,23 +622,23 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     fence: FenceLookup,
     seenIds: SeenIdsLookup | undefined,
   ): WindowPartial[] {
-    // key → window start → accumulator: nested maps avoid building a composite string per record.
-    const byKey = new Map<string, Map<number, Accumulator>>();
+    // prepare numbered the (key, window) groups; each (element, window) pair carries its group's index,
+    // so the accumulators are an array (created on first use, in first-appearance order as before).
+    const { groups, elementGroups } =
+      prepared.elementGroups === undefined ? fixedGroups(prepared.elements) : prepared;
+    const accs = new Array<Accumulator | undefined>(groups.length);
     const all: Accumulator[] = [];
     const elements = prepared.elements;
+    let pair = 0;
     for (let e = 0; e < elements.length; e++) {
       const el = elements[e]!;
-      let byStart = byKey.get(el.key);
-      if (byStart === undefined) {
-        byStart = new Map();
-        byKey.set(el.key, byStart);
-      }
       for (let w = 0; w < el.windows.length; w++) {
-        const window = el.windows[w]!;
-        let acc = byStart.get(window.start);
+        const g = elementGroups![pair++]!;
+        let acc = accs[g];
         if (acc === undefined) {
+          const window = el.windows[w]!;
           acc = this.newAccumulator(el.key, window, fence(el.key, window), seenIds?.(el.key, window));
-          byStart.set(window.start, acc);
+          accs[g] = acc;
           all.push(acc);
         }
         this.accumulate(acc, el);
@@ -701,7 +703,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       states,
       rows: [],
       records: 0,
-      maxSequence: {},
+      shardIds: [],
+      shardMax: [],
       ids: undefined,
     };
   }
@@ -718,8 +721,16 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     // Aggregation itself happens column by column in addRows, once the window's rows are known.
     acc.rows.push(el.inputs);
     acc.records++;
-    const cur = acc.maxSequence[el.shardId];
-    if (cur === undefined || sequenceGreater(el.sequence, cur)) acc.maxSequence[el.shardId] = el.sequence;
+    // A window sees one or two shards: a short array scan instead of a keyed (megamorphic) property access.
+    const shardIds = acc.shardIds;
+    let j = 0;
+    while (j < shardIds.length && shardIds[j] !== el.shardId) j++;
+    if (j === shardIds.length) {
+      shardIds.push(el.shardId);
+      acc.shardMax.push(el.sequence);
+    } else if (sequenceGreater(el.sequence, acc.shardMax[j]!)) {
+      acc.shardMax[j] = el.sequence;
+    }
   }
 
   /**
@@ -755,7 +766,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       for (let i = 0; i < this.aggs.length; i++)
         state[this.columns[i]!] = this.aggs[i]!.serialize(acc.states[i]);
       const maxSequence: Record<string, string> = {};
-      for (const shard in acc.maxSequence) maxSequence[shard] = padSequence(acc.maxSequence[shard]!);
+      for (let j = 0; j < acc.shardIds.length; j++)
+        maxSequence[acc.shardIds[j]!] = padSequence(acc.shardMax[j]!);
       const partial = {
         key: acc.key,
         window: { start: acc.start, end: acc.end },
@@ -779,7 +791,9 @@ interface Accumulator {
   /** Aggregate inputs of the accepted elements, not yet added to `states` (see `addRows`). */
   readonly rows: (readonly unknown[])[];
   records: number;
-  readonly maxSequence: Record<string, string>;
+  /** Shards that contributed, in first-contribution order, and the highest (normalised) sequence of each. */
+  readonly shardIds: string[];
+  readonly shardMax: string[];
   ids: Set<string> | undefined;
 }
 
@@ -804,22 +818,49 @@ function newContext(): RecordContext {
   };
 }
 
-function fixedGroups(elements: readonly RoutedElement[]): { key: string; window: WindowBounds }[] {
-  const seen = new Map<string, Set<number>>();
-  const out: { key: string; window: WindowBounds }[] = [];
-  for (const el of elements) {
-    let starts = seen.get(el.key);
-    if (starts === undefined) {
-      starts = new Set();
-      seen.set(el.key, starts);
+/** The windows of one key seen so far by {@link fixedGroups}, with the last one looked up. */
+interface KeyGroups {
+  lastStart: number;
+  lastGroup: number;
+  readonly byStart: Map<number, number>;
+}
+
+/**
+ * The distinct (key, window) pairs of the elements in first-appearance order, and the group index of each
+ * (element, window) pair (flattened). Consecutive elements of a key mostly share a window, so the last
+ * window of each key is checked before the map.
+ */
+function fixedGroups(elements: readonly RoutedElement[]): {
+  groups: { key: string; window: WindowBounds }[];
+  elementGroups: number[];
+} {
+  const byKey = new Map<string, KeyGroups>();
+  const groups: { key: string; window: WindowBounds }[] = [];
+  const elementGroups: number[] = [];
+  for (let e = 0; e < elements.length; e++) {
+    const el = elements[e]!;
+    let kg = byKey.get(el.key);
+    if (kg === undefined) {
+      kg = { lastStart: NaN, lastGroup: -1, byStart: new Map() };
+      byKey.set(el.key, kg);
     }
-    for (const w of el.windows) {
-      if (starts.has(w.start)) continue;
-      starts.add(w.start);
-      out.push({ key: el.key, window: w });
+    for (let w = 0; w < el.windows.length; w++) {
+      const window = el.windows[w]!;
+      let g = kg.lastGroup;
+      if (window.start !== kg.lastStart) {
+        g = kg.byStart.get(window.start) ?? -1;
+        if (g < 0) {
+          g = groups.length;
+          groups.push({ key: el.key, window });
+          kg.byStart.set(window.start, g);
+        }
+        kg.lastStart = window.start;
+        kg.lastGroup = g;
+      }
+      elementGroups.push(g);
     }
   }
-  return out;
+  return { groups, elementGroups };
 }
 
 /** Sessions merged within the batch, per key (what the state layer must look up overlaps for). */
