@@ -5,6 +5,7 @@
 import { startEdgeProxy, type RunningEdge } from '../edge/EdgeProxy';
 import { DEFAULT_EDGE_PORT, type LocalService } from './constants';
 import { startDynamoDbEmulator, type DynamoDbEmulatorKind } from './dynamoDbEmulator';
+import { startKinesaliteEmulator } from './kinesaliteEmulator';
 import { startKinesisEmulator } from './kinesisEmulator';
 import { startS3Emulator } from './s3Emulator';
 import { LocalCloudError } from './errors';
@@ -18,6 +19,18 @@ export {
   type LocalService,
 } from './constants';
 export { DYNAMODB_EMULATORS, type DynamoDbEmulatorKind } from './dynamoDbEmulator';
+
+/** The Kinesis emulators the local cloud can run. */
+export const KINESIS_EMULATORS = {
+  /** kinesis-mock (npm `kinesis-local`), LocalStack's Kinesis engine: the default. */
+  KINESIS_MOCK: 'kinesis-mock',
+  /**
+   * kinesalite: for the load run only. kinesis-mock's PutRecords slows down linearly with the records held
+   * by the shard (see kinesaliteEmulator.ts); kinesalite's does not.
+   */
+  KINESALITE: 'kinesalite',
+} as const;
+export type KinesisEmulatorKind = (typeof KINESIS_EMULATORS)[keyof typeof KINESIS_EMULATORS];
 export { EmulatorHealthCheckError, EmulatorStartError, LocalCloudError } from './errors';
 
 /** Options of {@link startLocalCloud}. */
@@ -34,6 +47,11 @@ export interface LocalCloudOptions {
    * @default `$SHARDFLOW_DYNAMODB_EMULATOR`, else 'dynamodb-local'
    */
   readonly dynamoDbEmulator?: DynamoDbEmulatorKind;
+  /**
+   * Which Kinesis emulator to run.
+   * @default 'kinesis-mock'
+   */
+  readonly kinesisEmulator?: KinesisEmulatorKind;
 }
 
 /** A running local cloud. */
@@ -66,7 +84,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const log = options.log;
   const emulatorOptions = log ? { log } : {};
   const results = await Promise.allSettled([
-    startKinesisEmulator(emulatorOptions),
+    options.kinesisEmulator === KINESIS_EMULATORS.KINESALITE
+      ? startKinesaliteEmulator(emulatorOptions)
+      : startKinesisEmulator(emulatorOptions),
     startDynamoDbEmulator(emulatorOptions, options.dynamoDbEmulator),
     startS3Emulator(emulatorOptions),
   ]);

@@ -24,7 +24,10 @@ export async function startS3Emulator(options: EmulatorOptions = {}): Promise<Ru
     child = await EmulatorProcess.start({
       name: 's3',
       command: process.execPath,
-      args: ['--require', LOOPBACK_PRELOAD, script, directory, String(PORT_PLACEHOLDER)],
+      // s3rver 3.7 encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node.js ≥ 17) only
+      // offers through its legacy provider: without it every truncated listing (more than MaxKeys, by
+      // default 1,000, keys under the prefix) fails with InternalError ("digital envelope routines::unsupported").
+      args: ['--openssl-legacy-provider', '--require', LOOPBACK_PRELOAD, script, directory, String(PORT_PLACEHOLDER)],
       ephemeralPorts: [PORT_PLACEHOLDER],
       timeoutMs,
       ...(options.log ? { log: options.log } : {}),

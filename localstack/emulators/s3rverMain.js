@@ -29,6 +29,13 @@ const server = new S3rver({
   allowMismatchedSignatures: true,
   vhostBuckets: false,
 });
+// `silent` also silences Koa's report of a request that failed inside s3rver (answered as InternalError,
+// "We encountered an internal error"); write those to stderr so that the cause reaches the emulator log.
+server.on('error', (error, ctx) => {
+  if (error && error.status !== undefined && error.status < 500) return;
+  const request = ctx ? `${ctx.method} ${ctx.url}` : 'no request';
+  process.stderr.write(`s3rver internal error on ${request}: ${(error && (error.stack || error.message)) || error}\n`);
+});
 server.run().catch((error) => {
   process.stderr.write(`s3rver failed to start: ${error && error.message}\n`);
   process.exit(1);

@@ -8,9 +8,31 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { GetRecordsResult, KinesisReader, ShardDescription, ShardIteratorRequest } from './types';
 
+/** Options of {@link SdkKinesisReader}. */
+export interface SdkKinesisReaderOptions {
+  /**
+   * How requests name the stream: by `StreamARN`, or by `StreamName` (the ARN's last part, same account and
+   * region as the client) for emulators that predate `StreamARN`, such as kinesalite.
+   * @default 'arn'
+   */
+  readonly addressStreamsBy?: 'arn' | 'name';
+}
+
 /** The Kinesis read port over the AWS SDK v3 client (pass the one from the client factory). */
 export class SdkKinesisReader implements KinesisReader {
-  public constructor(private readonly client: KinesisClient) {}
+  readonly #byName: boolean;
+
+  public constructor(
+    private readonly client: KinesisClient,
+    options: SdkKinesisReaderOptions = {},
+  ) {
+    this.#byName = options.addressStreamsBy === 'name';
+  }
+
+  /** `{ StreamARN }`, or `{ StreamName }` when streams are addressed by name. */
+  #stream(streamArn: string): { StreamARN: string } | { StreamName: string } {
+    return this.#byName ? { StreamName: streamArn.slice(streamArn.lastIndexOf('/') + 1) } : { StreamARN: streamArn };
+  }
 
   public async listShards(streamArn: string): Promise<readonly ShardDescription[]> {
     const shards: Shard[] = [];
@@ -18,7 +40,7 @@ export class SdkKinesisReader implements KinesisReader {
     do {
       const page = await this.client.send(
         nextToken === undefined
-          ? new ListShardsCommand({ StreamARN: streamArn })
+          ? new ListShardsCommand(this.#stream(streamArn))
           : new ListShardsCommand({ NextToken: nextToken }),
       );
       shards.push(...(page.Shards ?? []));
@@ -35,7 +57,7 @@ export class SdkKinesisReader implements KinesisReader {
   }
 
   public async streamCreatedAt(streamArn: string): Promise<number | undefined> {
-    const output = await this.client.send(new DescribeStreamSummaryCommand({ StreamARN: streamArn }));
+    const output = await this.client.send(new DescribeStreamSummaryCommand(this.#stream(streamArn)));
     return output.StreamDescriptionSummary?.StreamCreationTimestamp?.getTime();
   }
 
@@ -46,7 +68,7 @@ export class SdkKinesisReader implements KinesisReader {
   ): Promise<string> {
     const output = await this.client.send(
       new GetShardIteratorCommand({
-        StreamARN: streamArn,
+        ...this.#stream(streamArn),
         ShardId: shardId,
         ShardIteratorType: request.type,
         ...(request.type === 'AT_TIMESTAMP' ? { Timestamp: new Date(request.timestamp) } : {}),

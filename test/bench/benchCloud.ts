@@ -6,7 +6,7 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud, type LocalCloud } from '../../localstack/emulators';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud, type KinesisEmulatorKind, type LocalCloud } from '../../localstack/emulators';
 import { createStateTable as createSharedStateTable } from '../helpers/stateTable';
 
 /** A running bench cloud. */
@@ -19,9 +19,11 @@ export interface BenchCloud {
   stop(): Promise<void>;
 }
 
-/** Starts the local cloud and points `process.env` at it until `stop`. */
-export async function startBenchCloud(): Promise<BenchCloud> {
-  const cloud = await startLocalCloud({ edgePort: 0 });
+/** Starts the local cloud (kinesis-mock unless `kinesisEmulator` says otherwise) and points `process.env` at it until `stop`. */
+export async function startBenchCloud(
+  options: { readonly kinesisEmulator?: KinesisEmulatorKind; readonly log?: (line: string) => void } = {},
+): Promise<BenchCloud> {
+  const cloud = await startLocalCloud({ edgePort: 0, ...options });
   const env = {
     AWS_ENDPOINT_URL: cloud.endpoint,
     AWS_REGION: LOCAL_REGION,

@@ -10,6 +10,7 @@ import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ENV } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
+import type { KinesisEmulatorKind } from '../../localstack/emulators';
 import { Deployer, planDeployment, readStackArtifact, type Deployment } from '../../localstack/deployer';
 import { EventSourceMappingRuntime, MemoryCheckpointStore, SdkKinesisReader, WorkerInvoker, type InvocationHooks } from '../../localstack/eventSourceMapping';
 import { synthesize } from '../../localstack/start/synthesize';
@@ -35,7 +36,7 @@ export interface DeployedStack {
    * Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints, on a fresh invoker
    * (stopping a runtime closes its invoker) whose worker is warmed by an empty event first.
    */
-  startMapping(options?: { readonly pollIntervalMs?: number; readonly onWarm?: () => void }): Promise<EventSourceMappingRuntime>;
+  startMapping(options?: { readonly pollIntervalMs?: number; readonly onWarm?: () => void; readonly log?: (line: string) => void }): Promise<EventSourceMappingRuntime>;
   stopMapping(): Promise<void>;
   /** A state store on the deployed table (for reading progress). */
   stateStore(): DynamoDBStateStore;
@@ -47,7 +48,17 @@ export interface DeployedStack {
  * Synthesizes the app (`cdk synth`, offline, real bundles) unless `templatePath` is given, starts the
  * cloud and deploys the stack.
  */
-export async function deployStack(spec: PipelineSpec, options: { readonly templatePath?: string; readonly hooks?: InvocationHooks } = {}): Promise<DeployedStack> {
+export async function deployStack(
+  spec: PipelineSpec,
+  options: {
+    readonly templatePath?: string;
+    readonly hooks?: InvocationHooks;
+    /** @default 'kinesis-mock' */
+    readonly kinesisEmulator?: KinesisEmulatorKind;
+    /** Receives the emulators' output lines. @default none */
+    readonly log?: (line: string) => void;
+  } = {},
+): Promise<DeployedStack> {
   const scratch = join(ROOT, '.shardflow');
   mkdirSync(scratch, { recursive: true });
   let assembly: string | undefined;
@@ -59,7 +70,10 @@ export async function deployStack(spec: PipelineSpec, options: { readonly templa
     templatePath = await synthesize(assembly, ROOT);
   }
   const synthMs = Math.round(performance.now() - synthStarted);
-  const bench = await startBenchCloud();
+  const bench = await startBenchCloud({
+    ...(options.kinesisEmulator === undefined ? {} : { kinesisEmulator: options.kinesisEmulator }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   let runtime: EventSourceMappingRuntime | undefined;
   const newInvoker = (): WorkerInvoker =>
     new WorkerInvoker({
@@ -112,13 +126,13 @@ export async function deployStack(spec: PipelineSpec, options: { readonly templa
         runtime = new EventSourceMappingRuntime({
           mappings: [mapping],
           functions: [fn],
-          kinesis: new SdkKinesisReader(clients.kinesis),
+          kinesis: new SdkKinesisReader(clients.kinesis, options.kinesisEmulator === 'kinesalite' ? { addressStreamsBy: 'name' } : {}),
           invoker,
           checkpoints,
           hooks,
           pollIntervalMs: o.pollIntervalMs ?? 50,
           shardDiscoveryIntervalMs: 500,
-          log: () => undefined,
+          log: o.log ?? (() => undefined),
         });
         await runtime.start();
         return runtime;

@@ -37,7 +37,7 @@ export interface LoadFigures {
   readonly lost: number;
   readonly maxRssMb: number;
   readonly seconds: number;
-  /** PutRecords rate of the producer (2 requests of 500 in flight) into kinesis-mock. */
+  /** PutRecords rate of the producer (2 requests of 500 in flight) into the load run's Kinesis emulator (kinesalite). */
   readonly putRecordsPerSec: number;
   /** Input / time from the first put to the mapping being idle (processing runs while records are put). */
   readonly processedRecordsPerSec: number;
@@ -97,17 +97,32 @@ export async function runLoad(events: number, log: (line: string) => void, templ
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage.rss())), 250);
   const started = performance.now();
   log(`load: deploying the app on the local cloud${templatePath === undefined ? ' (cdk synth first)' : ''}…`);
-  const stack = await deployStack(spec, templatePath === undefined ? {} : { templatePath });
+  // kinesalite, not kinesis-mock: kinesis-mock 0.6.2's PutRecords costs time proportional to the records already
+  // in the shard (see localstack/emulators/kinesaliteEmulator.ts), which puts 1,000,000 events out of reach.
+  const stack = await deployStack(spec, { kinesisEmulator: 'kinesalite', log: (line) => log(`load: emulator ${line}`), ...(templatePath === undefined ? {} : { templatePath }) });
   try {
     const clients = stack.bench.clients();
-    const runtime = await stack.startMapping({ pollIntervalMs: 200 });
+    const runtime = await stack.startMapping({ pollIntervalMs: 200, log: (line) => log(`load: mapping ${line}`) });
     const sendStarted = performance.now();
     let putSeconds = 0;
-    const report = setInterval(() => log(`load: processed ${stack.processed()}/${events}, ${stack.failures()} failed invocations, RSS ${Math.round(process.memoryUsage.rss() / 1e6)} MB`), 15_000);
+    let put = 0;
+    let last = { at: sendStarted, processed: 0 };
+    const report = setInterval(() => {
+      const now = performance.now();
+      const processed = stack.processed();
+      const rate = Math.round(((processed - last.processed) * 1000) / (now - last.at));
+      last = { at: now, processed };
+      log(
+        `load: ${Math.round((now - sendStarted) / 1000)} s: put ${put}/${events}, processed ${processed}/${events} (${rate}/s now), ` +
+          `${stack.failures()} failed invocations, RSS ${Math.round(process.memoryUsage.rss() / 1e6)} MB (max ${Math.round(maxRss / 1e6)})`,
+      );
+    }, 15_000);
     try {
       // Generated a chunk at a time, so the producer never holds the whole input.
       for (let c = 0; c * CHUNK < events; c++) {
-        await putAll(clients.kinesis, stack.streamName, chunk(c, Math.min(CHUNK, events - c * CHUNK)));
+        const records = chunk(c, Math.min(CHUNK, events - c * CHUNK));
+        await putAll(clients.kinesis, stack.streamName, records);
+        put += records.length;
       }
       putSeconds = (performance.now() - sendStarted) / 1000;
       log(`load: ${events} events put in ${putSeconds.toFixed(1)} s; waiting for the mapping to drain…`);
@@ -125,7 +140,10 @@ export async function runLoad(events: number, log: (line: string) => void, templ
       encoder: new ParquetResultEncoder(),
       clock: { now: () => Date.now() },
     });
-    for (let emitted = -1; emitted !== 0; ) emitted = (await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
+    log(`load: drained in ${processSeconds.toFixed(1)} s; closing every window (watermark +∞)…`);
+    let windows = 0;
+    for (let emitted = -1; emitted !== 0; windows += emitted) emitted = (await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
+    log(`load: ${windows} windows emitted at end of input; counting results, rejected and late records…`);
     const [results, rejected, late] = await Promise.all([
       resultRecords(clients.s3, stack.bucket, spec.sink.table),
       countLines(clients.s3, stack.bucket, 'rejected/'),
