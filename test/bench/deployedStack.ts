@@ -36,7 +36,13 @@ export interface DeployedStack {
    * Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints, on a fresh invoker
    * (stopping a runtime closes its invoker) whose worker is warmed by an empty event first.
    */
-  startMapping(options?: { readonly pollIntervalMs?: number; readonly onWarm?: () => void; readonly log?: (line: string) => void }): Promise<EventSourceMappingRuntime>;
+  startMapping(options?: {
+    readonly pollIntervalMs?: number;
+    readonly onWarm?: () => void;
+    readonly log?: (line: string) => void;
+    /** Read-ahead bound per shard (`EventSourceMappingRuntime` `maxBufferedRecords`). @default 10000 */
+    readonly maxBufferedRecords?: number;
+  }): Promise<EventSourceMappingRuntime>;
   stopMapping(): Promise<void>;
   /** A state store on the deployed table (for reading progress). */
   stateStore(): DynamoDBStateStore;
@@ -133,6 +139,7 @@ export async function deployStack(
           pollIntervalMs: o.pollIntervalMs ?? 50,
           shardDiscoveryIntervalMs: 500,
           log: o.log ?? (() => undefined),
+          ...(o.maxBufferedRecords === undefined ? {} : { maxBufferedRecords: o.maxBufferedRecords }),
         });
         await runtime.start();
         return runtime;
