@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../../functions/adapters/aws';
+import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { dynamoDbClient, kinesisClient } from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from './constants';
 import { EmulatorHealthCheckError } from './errors';
 import type { RunningEmulator } from './types';
@@ -102,6 +103,20 @@ export async function healthyDynamoDbEmulator(
     { service: 'dynamodb', ...emulator },
     client,
     () => client.send(new ListTablesCommand({})),
+    timeoutMs,
+  );
+}
+
+/** {@link healthyEmulator} for either Kinesis engine (kinesis-mock, kinesalite): healthy once ListStreams answers. */
+export async function healthyKinesisEmulator(
+  emulator: Omit<StartedEmulator, 'service'>,
+  timeoutMs: number,
+): Promise<RunningEmulator> {
+  const client = kinesisClient(probeClientConfig(emulator.endpoint));
+  return healthyEmulator(
+    { service: 'kinesis', ...emulator },
+    client,
+    () => client.send(new ListStreamsCommand({})),
     timeoutMs,
   );
 }

@@ -1,8 +1,6 @@
-import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../functions/adapters/aws';
 import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
-import { healthyEmulator, probeClientConfig } from './healthCheck';
+import { healthyKinesisEmulator } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PORT_PLACEHOLDER = 45685;
@@ -43,11 +41,5 @@ export async function startKinesaliteEmulator(options: EmulatorOptions = {}): Pr
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
-  const client = kinesisClient(probeClientConfig(endpoint));
-  return healthyEmulator(
-    { service: 'kinesis', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
-    client,
-    () => client.send(new ListStreamsCommand({})),
-    timeoutMs,
-  );
+  return healthyKinesisEmulator({ endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() }, timeoutMs);
 }

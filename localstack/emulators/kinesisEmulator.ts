@@ -1,9 +1,7 @@
 import { dirname } from 'node:path';
-import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../functions/adapters/aws';
 import { EMULATOR_START_TIMEOUT_MS, LOCAL_ACCOUNT_ID, LOCAL_REGION, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
-import { healthyEmulator, probeClientConfig } from './healthCheck';
+import { healthyKinesisEmulator } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PLAIN_PORT_PLACEHOLDER = 45681;
@@ -69,11 +67,5 @@ export async function startKinesisEmulator(options: EmulatorOptions = {}): Promi
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PLAIN_PORT_PLACEHOLDER)}`;
-  const client = kinesisClient(probeClientConfig(endpoint));
-  return healthyEmulator(
-    { service: 'kinesis', endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
-    client,
-    () => client.send(new ListStreamsCommand({})),
-    timeoutMs,
-  );
+  return healthyKinesisEmulator({ endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() }, timeoutMs);
 }
