@@ -31,13 +31,11 @@ function mergeSketch(state: Sketch, other: Sketch): Sketch {
   return state;
 }
 
-/** Widest key range counted in a histogram before the store is updated (wider: one add per value). */
-const MAX_HISTOGRAM_KEYS = 4096;
 // Scratch reused across calls (combine runs synchronously): the key of each value, its sign, and the
 // per-key counts of one store.
 let keyScratch = new Int32Array(1024);
 let signScratch = new Int8Array(1024);
-const countScratch = new Float64Array(MAX_HISTOGRAM_KEYS);
+const countScratch = new Float64Array(PERCENTILE_BIN_LIMIT);
 
 /**
  * Adds `rows[r][column]` for every row with the same effect on the bins as repeated `accept`, without
@@ -129,14 +127,18 @@ function addKeys(
     store.copy({ bins, count, minKey: lo, maxKey: hi, offset, isCollapsed: false } as unknown as Store);
     return;
   }
-  // Highest first: when the range exceeds the bin limit, the store then collapses the lowest keys as
-  // adding the values in any order would.
-  store.add(hi, 0);
-  if (lo !== hi) store.add(lo, 0);
-  if (width > MAX_HISTOGRAM_KEYS) {
+  // When the stored keys and these span more bins than the limit, the store collapses its lowest bins,
+  // and the library's collapse depends on the order keys arrive in (in 2.1.1 it also counts the boundary
+  // bin twice): then add value by value, in row order, exactly as `accept` would.
+  const storedLo = store.count > 0 ? Math.min(lo, store.minKey) : lo;
+  const storedHi = store.count > 0 ? Math.max(hi, store.maxKey) : hi;
+  if (storedHi - storedLo + 1 > PERCENTILE_BIN_LIMIT) {
     for (let r = 0; r < n; r++) if (signs[r] === sign) store.add(keys[r]!, 1);
     return;
   }
+  // No collapse can happen: size the store once for the whole range, then add each key's count.
+  store.add(hi, 0);
+  if (lo !== hi) store.add(lo, 0);
   const counts = countScratch;
   counts.fill(0, 0, width);
   for (let r = 0; r < n; r++) if (signs[r] === sign) counts[keys[r]! - lo]!++;
