@@ -155,6 +155,7 @@ export function hostileCorpus(times: CorpusTimes, duplicateOf: ClickEvent): Host
     pa('KPL magic only (too short)', b64(Buffer.from([0xf3, 0x89, 0x9a, 0xc2, 0x00])), { rejected: R.INVALID_KPL_AGGREGATE }),
     // Processed, not rejected.
     pa('__proto__ key inside a valid event', b64(JSON.stringify(ok(13, { page: '/hostile/proto' })).replace('{', '{"__proto__":{"polluted":"yes","page":"/evil"},')), { counted: 'once', page: '/hostile/proto' }),
+    pa('__proto__ key written with a JSON unicode escape', b64(JSON.stringify(ok(29, { page: '/hostile/proto-escape' })).replace('{', '{"\\u005f_proto__":{"polluted":"yes","page":"/evil"},')), { counted: 'once', page: '/hostile/proto-escape' }),
     pa('duplicate event id (producer retry)', json(duplicateOf), { counted: 'duplicate', page: duplicateOf.page }),
     // Only in a hand-made Lambda event.
     pa('invalid base64 characters', '!!!!****', { rejected: R.INVALID_BASE64 }, 'event'),

@@ -142,11 +142,13 @@ export function decodeJson(bytes: Uint8Array): unknown {
 }
 
 /**
- * Text that may hold a `__proto__` or `constructor` key. One compiled regular expression scan of a
+ * Text that may hold a `__proto__` or `constructor` key: spelled out, or with any character written as a
+ * JSON `\u` escape (`"\u005f_proto__"` parses to the key `__proto__`), so any escape sends the value
+ * through the walk too. One compiled regular expression scan of a
  * ~200-character record costs ~40 ns where two `includes` cost ~100–150 ns (each multi-character
  * `includes` sets up a fresh string search), about 0.05x of the engine bench's bare decode loop.
  */
-const DANGEROUS_KEYS = /__proto__|constructor/;
+const DANGEROUS_KEYS = /__proto__|constructor|\\u/;
 
 /** JSON.parse with the depth limit and prototype-key removal of {@link decodeJson}; failures returned. */
 function parseJsonText(text: string): unknown {

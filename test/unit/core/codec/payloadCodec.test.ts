@@ -71,6 +71,20 @@ describe.each([
     expect((copy as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('when __proto__ or constructor keys are written with JSON unicode escapes, they are removed too', () => {
+    for (const json of [
+      '{"a":{"\\u005f_proto__":{"polluted":1}}}',
+      '{"a":{"__prot\\u006f__":{"polluted":1}},"b":{"\\u0063onstructor":{"polluted":1}}}',
+    ]) {
+      const v = decode(b64(json)) as { a: object; b?: object };
+      expect(Object.prototype.hasOwnProperty.call(v.a, '__proto__')).toBe(false);
+      expect((Object.assign({}, v.a) as Record<string, unknown>)['polluted']).toBeUndefined();
+      if (v.b !== undefined) expect(Object.prototype.hasOwnProperty.call(v.b, 'constructor')).toBe(false);
+    }
+    // An escape that spells an ordinary key keeps it.
+    expect(decode(b64('{"\\u0061":1}'))).toEqual({ a: 1 });
+  });
+
   it('when the payload is a JSON primitive, it returns it', () => {
     expect(decode(b64('42'))).toBe(42);
     expect(decode(b64('null'))).toBeNull();
