@@ -613,8 +613,9 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       elements: out.elements,
     };
     if (this.spec.window.kind === 'session') return { groups: sessionGroups(out.elements), ...common };
-    const { groups, elementGroups } = fixedGroups(out.elements);
-    return { groups, ...common, elementGroups };
+    const fixed = fixedGroups(out.elements);
+    GROUP_INDEX.set(out.elements, fixed);
+    return { groups: fixed.groups, ...common };
   }
 
   private combineFixed(
@@ -624,8 +625,10 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   ): WindowPartial[] {
     // prepare numbered the (key, window) groups; each (element, window) pair carries its group's index,
     // so the accumulators are an array (created on first use, in first-appearance order as before).
-    const { groups, elementGroups } =
-      prepared.elementGroups === undefined ? fixedGroups(prepared.elements) : prepared;
+    // The index is only valid for the very elements array prepare numbered (a caller may pass a copy of
+    // the batch with other elements): otherwise number the groups again.
+    const cached = GROUP_INDEX.get(prepared.elements);
+    const { groups, elementGroups } = cached ?? fixedGroups(prepared.elements);
     const accs = new Array<Accumulator | undefined>(groups.length);
     const all: Accumulator[] = [];
     const elements = prepared.elements;
@@ -633,7 +636,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     for (let e = 0; e < elements.length; e++) {
       const el = elements[e]!;
       for (let w = 0; w < el.windows.length; w++) {
-        const g = elementGroups![pair++]!;
+        const g = elementGroups[pair++]!;
         let acc = accs[g];
         if (acc === undefined) {
           const window = el.windows[w]!;
@@ -825,15 +828,19 @@ interface KeyGroups {
   readonly byStart: Map<number, number>;
 }
 
+/** What {@link fixedGroups} computed for a batch's elements array, so `combine` does not compute it again. */
+interface FixedGroups {
+  readonly groups: { key: string; window: WindowBounds }[];
+  readonly elementGroups: number[];
+}
+const GROUP_INDEX = new WeakMap<readonly RoutedElement[], FixedGroups>();
+
 /**
  * The distinct (key, window) pairs of the elements in first-appearance order, and the group index of each
  * (element, window) pair (flattened). Consecutive elements of a key mostly share a window, so the last
  * window of each key is checked before the map.
  */
-function fixedGroups(elements: readonly RoutedElement[]): {
-  groups: { key: string; window: WindowBounds }[];
-  elementGroups: number[];
-} {
+function fixedGroups(elements: readonly RoutedElement[]): FixedGroups {
   const byKey = new Map<string, KeyGroups>();
   const groups: { key: string; window: WindowBounds }[] = [];
   const elementGroups: number[] = [];

@@ -56,11 +56,6 @@ export interface PreparedBatch {
   readonly shards: Readonly<Record<string, ShardBatchSummary>>;
   /** Routed values for `combine`; treat as opaque. */
   readonly elements: readonly RoutedElement[];
-  /**
-   * Fixed (tumbling/sliding) windows: the index in `groups` of each (element, window) pair, flattened in
-   * element and window order, so `combine` finds a window's accumulator by index. Internal; treat as opaque.
-   */
-  readonly elementGroups?: readonly number[];
 }
 
 /** Options of `prepare`. */

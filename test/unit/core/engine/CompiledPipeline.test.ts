@@ -298,6 +298,17 @@ describe('operators', () => {
 });
 
 describe('combine', () => {
+  it('when given a copy of a prepared batch with fewer elements, it groups those elements afresh', () => {
+    const p = tumblingP();
+    const prepared = p.prepare([rec(ev(1, T0), 1), rec(ev(2, T0 + 1), 2), rec(ev(3, T0 + 70_000, 'b'), 3)], NONE);
+    const withoutFirst = { ...prepared, elements: prepared.elements.slice(1) };
+    const partials = p.combine(withoutFirst, () => undefined).map((x) => [x.key, x.window.start - T0, x.records]);
+    expect(partials).toEqual([
+      ['a', 0, 1],
+      ['b', 60_000, 1],
+    ]);
+  });
+
   it('when an aggregate has no addColumn, its add is called per accepted record in element order', () => {
     // A custom aggregate with only the required members: the order-sensitive concatenation shows that
     // the fallback adds each window's rows in order, and fenced or duplicate records not at all.
