@@ -24,6 +24,7 @@ import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import type { StatefulPipeline } from '../../functions/core/state/types';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { deployStack, putAll } from '../bench/deployedStack';
+import { countSideOutputRecords } from '../../localstack/start/bucketCounters';
 import { renderResultsMarkdown, type Figures } from '../bench/resultsTable';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from '../bench/workload';
 
@@ -77,13 +78,13 @@ async function forEachObject(s3: S3Client, bucket: string, prefix: string, read:
   return objects;
 }
 
-/** Non-empty lines of the JSON-lines objects under `prefix` (rejected and late records). */
-async function countLines(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  let lines = 0;
+/** Records in the JSON-lines objects under `prefix` (rejected and late; a late partial counts its records). */
+async function countSideOutput(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  let records = 0;
   await forEachObject(s3, bucket, prefix, (body) => {
-    lines += Buffer.from(body).toString('utf8').split('\n').filter((l) => l.length > 0).length;
+    records += countSideOutputRecords(Buffer.from(body).toString('utf8'));
   });
-  return lines;
+  return records;
 }
 
 /**
@@ -107,7 +108,13 @@ export async function runLoad(events: number, log: (line: string) => void, templ
   log(`load: deploying the app on the local cloud${templatePath === undefined ? ' (cdk synth first)' : ''}…`);
   // kinesalite, not kinesis-mock: kinesis-mock 0.6.2's PutRecords costs time proportional to the records already
   // in the shard (see localstack/emulators/kinesaliteEmulator.ts), which puts 1,000,000 events out of reach.
-  const stack = await deployStack(spec, { kinesisEmulator: 'kinesalite', log: (line) => log(`load: emulator ${line}`), ...(templatePath === undefined ? {} : { templatePath }) });
+  let stack: Awaited<ReturnType<typeof deployStack>>;
+  try {
+    stack = await deployStack(spec, { kinesisEmulator: 'kinesalite', log: (line) => log(`load: emulator ${line}`), ...(templatePath === undefined ? {} : { templatePath }) });
+  } catch (error) {
+    clearInterval(sampler);
+    throw error;
+  }
   try {
     const clients = stack.bench.clients();
     // Read-ahead of 1,000 records per shard (two batches) instead of 10,000: the main thread holds less.
@@ -157,8 +164,8 @@ export async function runLoad(events: number, log: (line: string) => void, templ
     log(`load: ${windows} windows emitted at end of input; counting results, rejected and late records…`);
     // One reader at a time, so that checking the output does not add to the peak it measures.
     const { events: results, objects } = await resultRecords(clients.s3, stack.bucket, spec.sink.table);
-    const rejected = await countLines(clients.s3, stack.bucket, 'rejected/');
-    const late = await countLines(clients.s3, stack.bucket, 'late/');
+    const rejected = await countSideOutput(clients.s3, stack.bucket, 'rejected/');
+    const late = await countSideOutput(clients.s3, stack.bucket, 'late/');
     log(`load: ${objects} result objects hold ${results} events; ${rejected} rejected, ${late} late`);
     return {
       events,
