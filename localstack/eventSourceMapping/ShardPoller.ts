@@ -70,6 +70,8 @@ export class ShardPoller {
   private ended = false;
   private iteratorAgeMs = 0;
   private lastQuietPollTick = -1;
+  /** The last GetRecords returned nothing and was not behind the tip. */
+  private atTip = false;
   private lastReadSequence: string | undefined;
   private checkpoint: string | undefined;
   private checkpointWrite: Promise<void> = Promise.resolve();
@@ -140,7 +142,12 @@ export class ShardPoller {
     const { reader, pollIntervalMs } = this.options;
     let iterator: string | undefined;
     while (!this.stopped) {
-      if (this.pending.size >= this.options.maxBufferedRecords) {
+      if (
+        this.pending.size >= this.options.maxBufferedRecords ||
+        (this.atTip && this.subPartitions.every((s) => s.buffer.length >= this.options.config.batchSize))
+      ) {
+        // At the tip with a full batch already waiting in every sub-partition, another poll could only
+        // add records to later batches: skip it (an empty GetRecords still costs the emulator a scan).
         await this.stopSignal.wait(pollIntervalMs);
         continue;
       }
@@ -158,6 +165,7 @@ export class ShardPoller {
       }
       if (this.stopped) break;
       this.iteratorAgeMs = result.millisBehindLatest;
+      this.atTip = result.records.length === 0 && result.millisBehindLatest === 0;
       this.accept(result.records);
       if (result.nextShardIterator === undefined) {
         this.readEnded = true;

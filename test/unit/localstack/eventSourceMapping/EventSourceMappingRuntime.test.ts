@@ -51,6 +51,26 @@ describe('EventSourceMappingRuntime', () => {
       expect(harness.invoker.calls.map((c) => c.data.length)).toEqual([10, 10, 5]);
       expect(harness.invoker.delivered()).toEqual(range(25));
     });
+
+    it('when the shard is read to its tip and a full batch is still buffered, it does not poll again until the buffer runs short', async () => {
+      const kinesis = new FakeKinesis();
+      const callsAtInvoke: number[] = [];
+      harness = createHarness({
+        kinesis,
+        mapping: { batchSize: 10 },
+        handler: async () => {
+          callsAtInvoke.push(kinesis.getRecordsCalls);
+          await new Promise((resolve) => setTimeout(resolve, 60)); // 12 poll intervals
+        },
+      });
+      harness.put(range(25), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(harness.invoker.calls.map((c) => c.data.length)).toEqual([10, 10, 5]);
+      expect(harness.invoker.delivered()).toEqual(range(25));
+      // During the first invocation 15 records (more than a batch) wait: at most the one poll that found the tip.
+      expect((callsAtInvoke[1] ?? 0) - (callsAtInvoke[0] ?? 0)).toBeLessThanOrEqual(2);
+    });
   });
 
   describe('payload limit', () => {
