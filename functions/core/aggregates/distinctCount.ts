@@ -29,15 +29,9 @@ export function distinctCount<T>(
     input: fn,
     validate: stringOrNumber,
     create: hllCreate,
-    add: (state, input) => {
-      hllAdd(state, typeof input === 'string' ? input : String(input));
-      return state;
-    },
+    add: addValue,
     addColumn: (state, rows, column) => {
-      for (let r = 0; r < rows.length; r++) {
-        const input = rows[r]![column] as string | number;
-        hllAdd(state, typeof input === 'string' ? input : String(input));
-      }
+      for (let r = 0; r < rows.length; r++) addValue(state, rows[r]![column] as string | number);
       return state;
     },
     merge: (state, other) => {
@@ -53,4 +47,10 @@ export function distinctCount<T>(
     },
     result: hllEstimate,
   };
+}
+
+/** Adds one value (numbers by their decimal text, as keys are) to the registers. */
+function addValue(state: Uint8Array, input: string | number): Uint8Array {
+  hllAdd(state, typeof input === 'string' ? input : String(input));
+  return state;
 }
