@@ -43,7 +43,7 @@ export async function runScheduleThroughEsm(seed: number, options: EsmScheduleOp
   const schedule = draw(rng);
   // Lambda backs off exponentially (up to 10 s here) between retries of a failing batch, so a third of
   // the in-process fault rates keeps a schedule within its time budget while every kind still occurs.
-  const rates = { crashBefore: schedule.rates.crashBefore / 3, crashAfter: schedule.rates.crashAfter / 3, throttle: schedule.rates.throttle / 3, concurrentWriter: schedule.rates.concurrentWriter };
+  const rates = { crashBefore: schedule.rates.crashBefore / 3, crashAfter: schedule.rates.crashAfter / 3, throttle: schedule.rates.throttle / 3, concurrentWriter: schedule.rates.concurrentWriter, stall: 0 };
   const plan = new FaultPlan(rng, rates);
   const clients = createClients();
   counter += 1;

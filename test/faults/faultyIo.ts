@@ -1,8 +1,8 @@
 /**
  * Fault injection at every I/O boundary of the apply path: wrappers around a `StateStore` and an
  * `ObjectStore` that, driven by a seeded PRNG, crash before or after a call (the write did or did not
- * happen, the caller cannot tell — also what a Lambda timeout looks like), throttle, or let a concurrent
- * writer win a conditional write first.
+ * happen, the caller cannot tell — also what a Lambda timeout looks like), throttle, stall (so that
+ * concurrent invocations interleave at every step), or let a concurrent writer win a conditional write first.
  */
 import type { DueWindow, ObjectStore, ProgressSnapshot, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from '../../functions/core/state/types';
 import type { EpochMillis, ShardProgress, WindowStateItem } from '../../functions/core/types';
@@ -23,9 +23,11 @@ export interface FaultRates {
   readonly throttle: number;
   /** Only for window writes: another writer updates the item just before. */
   readonly concurrentWriter: number;
+  /** A call stalls for 1–20 event-loop turns before it runs (a slow request). */
+  readonly stall: number;
 }
 
-export const NO_FAULTS: FaultRates = { crashBefore: 0, crashAfter: 0, throttle: 0, concurrentWriter: 0 };
+export const NO_FAULTS: FaultRates = { crashBefore: 0, crashAfter: 0, throttle: 0, concurrentWriter: 0, stall: 0 };
 
 /** Shared switch and counters of one schedule. */
 export class FaultPlan {
@@ -42,6 +44,10 @@ export class FaultPlan {
   public async around<T>(call: string, body: () => Promise<T>): Promise<T> {
     if (this.rng.chance(this.rates.throttle)) this.fail(`throttle ${call}`, 'ThrottlingException');
     if (this.rng.chance(this.rates.crashBefore)) this.fail(`crash before ${call}`);
+    if (this.rng.chance(this.rates.stall)) {
+      this.count('stall');
+      for (let turns = this.rng.int(1, 20); turns > 0; turns--) await new Promise((resolve) => setImmediate(resolve));
+    }
     const result = await body();
     if (this.rng.chance(this.rates.crashAfter)) this.fail(`crash after ${call}`);
     return result;

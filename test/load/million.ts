@@ -78,7 +78,7 @@ async function forEachObject(s3: S3Client, bucket: string, prefix: string, read:
   return objects;
 }
 
-/** Records in the JSON-lines objects under `prefix` (rejected and late; a late partial counts its records). */
+/** Records in the JSON-lines objects under `prefix` (rejected and late: one per line). */
 async function countSideOutput(s3: S3Client, bucket: string, prefix: string): Promise<number> {
   let records = 0;
   await forEachObject(s3, bucket, prefix, (body) => {

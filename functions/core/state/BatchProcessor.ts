@@ -75,6 +75,17 @@ interface Dependencies {
 
 const DAY_MS = 86_400_000;
 
+/** Passes over one batch when windows keep closing under it, before the batch fails (and is redelivered). */
+const MAX_APPLY_PASSES = 5;
+
+/** A partial's window was claimed by the closer between the batch's progress read and its write. */
+class WindowClosedUnderBatchError extends StateError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'WindowClosedUnderBatchError';
+  }
+}
+
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be an integer between ${min} and ${max} inclusive (given ${value})`);
@@ -124,7 +135,7 @@ export class BatchProcessor {
     let result: Omit<BatchResult, 'windowsEmitted'>;
     const conflictsBefore = this.#deps.store.stats.conflicts;
     try {
-      result = { ...(await this.#applyRecords(records)), conflicts: 0 };
+      result = { ...(await this.#applyRecordsUntilStable(records)), conflicts: 0 };
       result = { ...result, conflicts: this.#deps.store.stats.conflicts - conflictsBefore };
     } catch (error) {
       throw new BatchApplyError(`Applying a batch of ${records.length} records of pipeline ${this.#name} failed`, false, { cause: error });
@@ -167,6 +178,23 @@ export class BatchProcessor {
         if (!(error instanceof StateConflictError)) throw error; // registered meanwhile by its first batch
       });
     });
+  }
+
+  /**
+   * Applies the batch; when a window closed while the batch was in flight, applies it again from a fresh
+   * progress read. The closer raises the stored closed watermark before it claims any window, so the
+   * next pass sees those records as late and writes them to `late/` with the batch's other late records
+   * (one object per shard and batch, as any redelivery writes it); partials already written are fenced
+   * and skipped. Each pass re-reads a closed watermark that only rises, so this ends within a few passes.
+   */
+  async #applyRecordsUntilStable(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted' | 'conflicts'>> {
+    for (let pass = 1; ; pass += 1) {
+      try {
+        return await this.#applyRecords(records);
+      } catch (error) {
+        if (!(error instanceof WindowClosedUnderBatchError) || pass >= MAX_APPLY_PASSES) throw error;
+      }
+    }
   }
 
   async #applyRecords(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted' | 'conflicts'>> {
@@ -233,9 +261,8 @@ export class BatchProcessor {
         next = { ...stored, state: pipeline.mergeState(stored.state, partial.state), records: stored.records + partial.records, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ttl, ...seenIdsOf(stored, partial) };
       } else {
         // The window closed while this batch was in flight (another shard moved the watermark): these
-        // records are late. Record them in `late/`, then fence them so a redelivery does not repeat it.
-        await this.#writeLatePartial(stored, partial);
-        next = { ...stored, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ...seenIdsOf(stored, partial) };
+        // records are late, and the next pass of the batch sees them so.
+        throw new WindowClosedUnderBatchError(`Window ${windowId(this.#name, partial.key, partial.window)} closed while a batch for it was in flight`);
       }
       try {
         await store.writeWindow(next, { expectedVersion: stored?.version, fenceBelow: partial.maxSequence, ...(stored ? { status: stored.status } : {}) }, closeAt);
@@ -255,15 +282,6 @@ export class BatchProcessor {
           .find((p) => mine(p.key, p.window));
       }
     }
-  }
-
-  async #writeLatePartial(stored: WindowStateItem, partial: WindowPartial): Promise<void> {
-    const body = jsonLines([{ kind: 'late-partial', key: partial.key, windowStart: partial.window.start, windowEnd: partial.window.end, records: partial.records, state: partial.state, maxSequence: partial.maxSequence, emissionId: stored.emissionId ?? null }]);
-    const shards = Object.keys(partial.maxSequence).sort();
-    const first = shards[0] ?? 'none';
-    const sequence = partial.maxSequence[first] ?? NO_SEQUENCE;
-    const key = batchObjectKey('late', this.#deps.pipeline.spec.sink.table, partial.window.start, first, `partial_${emissionId(this.#name, partial.key, partial.window)}`, sequence);
-    await this.#deps.objects.putObject(key, body, 'application/x-ndjson');
   }
 
   /** Archive of cleaned records, rejected and late records: one object per side output and shard. */

@@ -106,6 +106,107 @@ describe('BatchProcessor', () => {
     expect(results(objects)).toEqual([expect.objectContaining({ user: 'alice', views: '1' })]);
   });
 
+  test('when a window closes while a batch for it is in flight, its records go to late/ as records, once, and are not counted', async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const a = setup({ tables, objects });
+    const bStore = new InMemoryStateStore({ tables });
+    const b = setup({ tables, objects, store: bStore });
+    await a.processor.apply([rawRecord(A, 1, { id: 'a1', user: 'alice', ms: 1, ts: T0 })]);
+    await b.processor.apply([rawRecord(B, 1, { id: 'b1', user: 'bob', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    // B's next batch carries an old alice record (window still open: shard A holds the watermark back).
+    // While it is in flight, shard A moves on and closes alice's window.
+    const read = bStore.readWindows.bind(bStore);
+    let raced = false;
+    bStore.readWindows = async (...args) => {
+      const items = await read(...args);
+      if (!raced) {
+        raced = true;
+        await a.processor.apply([rawRecord(A, 2, { id: 'a2', user: 'carol', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+      }
+      return items;
+    };
+    const batch = [rawRecord(B, 2, { id: 'b2', user: 'alice', ms: 7, ts: T0 + 10 }), rawRecord(B, 3, { id: 'b3', user: 'bob', ms: 1, ts: T0 + 3 * WINDOW_MS + 5 })];
+    const result = await b.processor.apply(batch);
+    expect(raced).toBe(true);
+    expect(result.late).toBe(1);
+    expect(lines(objects, 'late/')).toEqual([expect.objectContaining({ key: 'alice', shardId: B, sequenceNumber: '2', eventTime: T0 + 10 })]);
+    expect(results(objects)).toEqual([expect.objectContaining({ user: 'alice', views: '1', total_ms: 1 })]);
+    // A redelivery of the same batch adds nothing anywhere.
+    const keys = [...objects.objects.keys()].sort();
+    await setup({ tables, objects }).processor.apply(batch);
+    expect([...objects.objects.keys()].sort()).toEqual(keys);
+    expect(lines(objects, 'late/')).toHaveLength(1);
+  });
+
+  test('when a window closes under a batch that then crashes at any store or object call, redelivery leaves each record once in results or late/', async () => {
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const batch = [
+      rawRecord(B, 2, { id: 'b2', user: 'alice', ms: 7, ts: T0 + 10 }),
+      rawRecord(B, 3, { id: 'b3', user: 'bob', ms: 1, ts: T0 + 3 * WINDOW_MS + 5 }),
+      rawRecord(B, 4, { id: 'b4', user: 'dave', ms: 2, ts: T0 + 20 }),
+    ];
+    let crashes = 0;
+    for (let crashAt = 0; crashAt < 40; crashAt++) {
+      for (const after of [false, true]) {
+        for (const bisect of [false, true]) {
+          const tables = new InMemoryStateTables();
+          const objects = new InMemoryObjectStore();
+          const a = setup({ tables, objects });
+          await a.processor.apply([rawRecord(A, 1, { id: 'a1', user: 'alice', ms: 1, ts: T0 })]);
+          await setup({ tables, objects }).processor.apply([rawRecord(B, 1, { id: 'b1', user: 'bob', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+          // B's instance: shard A closes alice's window at B's first window read; call `crashAt` fails.
+          let calls = 0;
+          let raced = false;
+          const crashing = <T extends object>(target: T, methods: readonly (keyof T)[]): T => {
+            for (const method of methods) {
+              const original = (target[method] as (...args: unknown[]) => Promise<unknown>).bind(target);
+              (target as Record<keyof T, unknown>)[method] = async (...args: unknown[]) => {
+                const call = calls++;
+                if (call === crashAt && !after) throw new Error(`crash before call ${call}`);
+                const value = await original(...args);
+                if (method === 'readWindows' && !raced) {
+                  raced = true;
+                  await a.processor.apply([rawRecord(A, 2, { id: 'a2', user: 'carol', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+                }
+                if (call === crashAt && after) throw new Error(`crash after call ${call}`);
+                return value;
+              };
+            }
+            return target;
+          };
+          const bStore = crashing(new InMemoryStateStore({ tables }), ['readProgress', 'readWindows', 'writeWindow', 'writeShardProgress', 'raiseClosedWatermark', 'listDueWindows', 'nextCloseAt']);
+          const bObjects = crashing({ putObject: objects.putObject.bind(objects), listKeys: objects.listKeys.bind(objects), deleteObject: objects.deleteObject.bind(objects) }, ['putObject', 'listKeys', 'deleteObject']);
+          const b = new BatchProcessor({ pipeline: pageViewsPipeline(), store: bStore, objects: bObjects, encoder: jsonEncoder, clock: { now: () => T0 } });
+          const crashed = await b.apply(batch).then(
+            () => false,
+            () => true,
+          );
+          if (crashed) crashes += 1;
+          if (!raced) await a.processor.apply([rawRecord(A, 2, { id: 'a2', user: 'carol', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+          const retry = setup({ tables, objects }).processor;
+          if (bisect) {
+            await retry.apply(batch.slice(0, 1));
+            await retry.apply(batch.slice(1));
+          } else {
+            await retry.apply(batch);
+          }
+          await setup({ tables, objects }).processor.tick(Number.MAX_SAFE_INTEGER);
+          const late = lines(objects, 'late/').map((r) => r.sequenceNumber);
+          const views = results(objects).reduce((sum, row) => sum + Number(row.views), 0);
+          const label = `crash ${after ? 'after' : 'before'} call ${crashAt}, ${bisect ? 'bisected' : 'whole'} redelivery`;
+          expect({ label, lateUnique: new Set(late).size === late.length, accounted: views + late.length }).toEqual({ label, lateUnique: true, accounted: 6 });
+          const alice = results(objects).find((row) => row.user === 'alice' && row.window_start === T0);
+          expect({ label, alice: Number(alice?.views) }).toEqual({ label, alice: late.includes('2') ? 1 : 2 });
+        }
+      }
+    }
+    expect(crashes).toBeGreaterThan(40);
+  });
+
   test('when a crashed batch is redelivered in bisected halves, the clean archive holds every record exactly once', async () => {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();

@@ -1,15 +1,15 @@
 import { countSideOutputRecords } from '../../../../localstack/start/bucketCounters';
 
 describe('countSideOutputRecords', () => {
-  it('when an object holds JSON lines, it counts one record per line and a late partial as its records', () => {
+  it('when an object holds JSON lines, it counts one record per non-empty line, parseable or not', () => {
     const text = [
       '{"reason":"INVALID_JSON"}',
       '',
-      '{"kind":"late-partial","records":4}',
+      '{"key":"alice","sequenceNumber":"7"}',
       'not json',
       '',
     ].join('\n');
-    expect(countSideOutputRecords(text)).toBe(1 + 4 + 1);
+    expect(countSideOutputRecords(text)).toBe(3);
   });
 
   it('when the object is empty, it counts nothing', () => {
