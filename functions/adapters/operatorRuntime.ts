@@ -8,7 +8,7 @@ import { ListShardsCommand, type ListShardsCommandOutput } from '@aws-sdk/client
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
-import { ENV } from '../core/constants';
+import { ENV, METRICS } from '../core/constants';
 import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
@@ -21,8 +21,9 @@ import { S3ObjectStore } from './S3ObjectStore';
 /** Names of the metrics the handlers publish. */
 export const METRIC = {
   RECORDS_IN: 'RecordsIn',
-  REJECTED: 'RejectedRecords',
-  LATE: 'LateRecords',
+  REJECTED: METRICS.REJECTED_RECORDS,
+  LATE: METRICS.LATE_RECORDS,
+  DUPLICATE_EVENTS: METRICS.DUPLICATE_EVENTS,
   STATE_REQUESTS: 'StateRequests',
   CONFLICTS: 'ConditionalCheckConflicts',
   WINDOWS_EMITTED: 'WindowsEmitted',
@@ -95,6 +96,7 @@ export function createOperatorRuntime(service: string, env: Readonly<Record<stri
       metrics.addMetric(METRIC.RECORDS_IN, MetricUnit.Count, result.recordsIn);
       metrics.addMetric(METRIC.REJECTED, MetricUnit.Count, result.rejected);
       metrics.addMetric(METRIC.LATE, MetricUnit.Count, result.late);
+      metrics.addMetric(METRIC.DUPLICATE_EVENTS, MetricUnit.Count, result.duplicateEvents);
       metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
     },
   };

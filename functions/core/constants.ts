@@ -55,6 +55,7 @@ export const METRICS = {
   NAMESPACE: 'shardflow',
   REJECTED_RECORDS: 'RejectedRecords',
   LATE_RECORDS: 'LateRecords',
+  DUPLICATE_EVENTS: 'DuplicateEvents',
   PIPELINE_DIMENSION: 'pipeline',
   SERVICE_DIMENSION: 'service',
 } as const;

@@ -48,10 +48,11 @@ export class ShardflowDashboard extends Construct {
         width: 6,
       }),
       new cloudwatch.GraphWidget({
-        title: `${pipeline}: rejected and late records`,
+        title: `${pipeline}: rejected, late and duplicate records`,
         left: [
           pipelineMetric(pipeline, METRICS.REJECTED_RECORDS),
           pipelineMetric(pipeline, METRICS.LATE_RECORDS),
+          pipelineMetric(pipeline, METRICS.DUPLICATE_EVENTS),
         ],
         right: [alarms.rejectedRateMetric, alarms.lateRateMetric],
         width: 6,

@@ -24,6 +24,7 @@ import { slidingWindows } from '../windows/slidingWindow';
 import * as tumblingWindow from '../windows/tumblingWindow';
 import type {
   CleanedRecord,
+  CombineStats,
   FenceLookup,
   Pipeline,
   PositionedValue,
@@ -195,10 +196,10 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     return this.finish(out);
   }
 
-  public combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup): WindowPartial[] {
+  public combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup, stats?: CombineStats): WindowPartial[] {
     return this.spec.window.kind === 'session'
-      ? this.combineSessions(prepared, fence, seenIds)
-      : this.combineFixed(prepared, fence, seenIds);
+      ? this.combineSessions(prepared, fence, seenIds, stats)
+      : this.combineFixed(prepared, fence, seenIds, stats);
   }
 
   public mergeState(
@@ -622,6 +623,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     prepared: PreparedBatch,
     fence: FenceLookup,
     seenIds: SeenIdsLookup | undefined,
+    stats: CombineStats | undefined,
   ): WindowPartial[] {
     // prepare numbered the (key, window) groups; each (element, window) pair carries its group's index,
     // so the accumulators are an array (created on first use, in first-appearance order as before).
@@ -644,7 +646,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
           accs[g] = acc;
           all.push(acc);
         }
-        this.accumulate(acc, el);
+        // A record in several (sliding) windows counts as one duplicate: in its first window.
+        if (this.accumulate(acc, el) && w === 0 && stats !== undefined) stats.duplicates++;
       }
     }
     this.addRows(all);
@@ -655,6 +658,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     prepared: PreparedBatch,
     fence: FenceLookup,
     seenIds: SeenIdsLookup | undefined,
+    stats: CombineStats | undefined,
   ): WindowPartial[] {
     const gap = (this.spec.window as { gapMs: number }).gapMs;
     const byKey = new Map<string, RoutedElement[]>();
@@ -662,7 +666,10 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       const w = el.windows[0]!;
       const f = fence(el.key, w);
       if (f !== undefined && isFenced(f, el)) continue;
-      if (el.dedupeId !== undefined && seenIds?.(el.key, w)?.has(el.dedupeId) === true) continue;
+      if (el.dedupeId !== undefined && seenIds?.(el.key, w)?.has(el.dedupeId) === true) {
+        if (stats !== undefined) stats.duplicates++;
+        continue;
+      }
       const list = byKey.get(el.key);
       if (list === undefined) byKey.set(el.key, [el]);
       else list.push(el);
@@ -682,7 +689,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
           out.push(acc);
         }
         if (el.eventTime + gap > acc.end) acc.end = el.eventTime + gap;
-        this.accumulate(acc, el);
+        if (this.accumulate(acc, el) && stats !== undefined) stats.duplicates++;
       }
     }
     this.addRows(out);
@@ -712,14 +719,15 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     };
   }
 
-  private accumulate(acc: Accumulator, el: RoutedElement): void {
-    if (acc.fence !== undefined && isFenced(acc.fence, el)) return;
+  /** Adds `el` to `acc` unless fenced or a duplicate; true when it was dropped as a duplicate. */
+  private accumulate(acc: Accumulator, el: RoutedElement): boolean {
+    if (acc.fence !== undefined && isFenced(acc.fence, el)) return false;
     if (el.dedupeId !== undefined) {
-      if (acc.seen?.has(el.dedupeId) === true) return;
+      if (acc.seen?.has(el.dedupeId) === true) return true;
       if (acc.ids === undefined) acc.ids = new Set();
       // One hash lookup instead of has + add: an id already present leaves the size unchanged.
       const size = acc.ids.size;
-      if (acc.ids.add(el.dedupeId).size === size) return;
+      if (acc.ids.add(el.dedupeId).size === size) return true;
     }
     // Aggregation itself happens column by column in addRows, once the window's rows are known.
     acc.rows.push(el.inputs);
@@ -734,6 +742,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     } else if (sequenceGreater(el.sequence, acc.shardMax[j]!)) {
       acc.shardMax[j] = el.sequence;
     }
+    return false;
   }
 
   /**

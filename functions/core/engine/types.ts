@@ -72,6 +72,12 @@ export type FenceLookup = (key: string, window: WindowBounds) => Fence | undefin
 /** Looks up dedupe ids already applied to a (key, window). */
 export type SeenIdsLookup = (key: string, window: WindowBounds) => ReadonlySet<string> | undefined;
 
+/** Counters `combine` adds to when given one. */
+export interface CombineStats {
+  /** Records dropped because their dedupe id was already seen (stored, or earlier in the batch); once per record. */
+  duplicates: number;
+}
+
 /** A compiled pipeline: the definition (`spec`) and the pure batch path. */
 export interface Pipeline<T = unknown> {
   readonly spec: import('../types').PipelineSpec;
@@ -80,7 +86,7 @@ export interface Pipeline<T = unknown> {
   /** Like `prepare`, for already-parsed JSON values (bounded input); positions are synthesised by the caller. */
   prepareValues(values: readonly PositionedValue[], options: PrepareOptions): PreparedBatch;
   /** Aggregates the prepared elements per (key, window), skipping fenced and already-seen records. */
-  combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup): WindowPartial[];
+  combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup, stats?: CombineStats): WindowPartial[];
   /** Merges two serialised states column by column. */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;
   /** The result row of a closed window, columns in `spec.columns` order. */

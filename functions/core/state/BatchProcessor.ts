@@ -49,6 +49,11 @@ export interface BatchResult {
   readonly recordsIn: number;
   /** Records skipped because their shard progress already covered them (redelivery). */
   readonly duplicates: number;
+  /**
+   * Producer duplicates dropped by the pipeline's `dedupeBy` (the id was already counted in the window),
+   * as judged against the items read at the start of the batch.
+   */
+  readonly duplicateEvents: number;
   readonly rejected: number;
   readonly late: number;
   readonly windowsWritten: number;
@@ -206,7 +211,7 @@ export class BatchProcessor {
     const duplicates = records.length - fresh.length;
     const base = { recordsIn: records.length, duplicates };
     if (fresh.length === 0) {
-      return { ...base, rejected: 0, late: 0, windowsWritten: 0, watermark: effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards) };
+      return { ...base, duplicateEvents: 0, rejected: 0, late: 0, windowsWritten: 0, watermark: effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards) };
     }
 
     const closedWatermark = effectiveWatermark(snapshot, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
@@ -232,14 +237,15 @@ export class BatchProcessor {
       if (set === undefined) seen.set(id, (set = new SeenIdSet(ids)));
       return set;
     };
-    const partials = pipeline.combine(prepared, (key, window) => items.get(windowId(this.#name, key, window))?.fence, seenOf);
+    const stats = { duplicates: 0 };
+    const partials = pipeline.combine(prepared, (key, window) => items.get(windowId(this.#name, key, window))?.fence, seenOf, stats);
     await mapWithConcurrency(partials, this.#concurrency, (partial) => this.#writePartial(prepared, partial, items.get(windowId(this.#name, partial.key, partial.window))));
     for (const partial of partials) this.#nextCloseAt = Math.min(this.#nextCloseAt, pipeline.closeTime(partial.window));
 
     await this.#writeSideOutputs(fresh, prepared, late, progressByShard);
     const updated = await this.#writeProgress(fresh, prepared, progressByShard, now);
     const watermark = effectiveWatermark({ shards: updated, pipeline: snapshot.pipeline }, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
-    return { ...base, rejected: prepared.rejected.length, late: late.length, windowsWritten: partials.length, watermark };
+    return { ...base, duplicateEvents: stats.duplicates, rejected: prepared.rejected.length, late: late.length, windowsWritten: partials.length, watermark };
   }
 
   #lastSequences(progress: ReadonlyMap<string, ShardProgress>): Fence {

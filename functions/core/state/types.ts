@@ -155,12 +155,13 @@ export interface StatefulPipeline {
   prepare(records: readonly RawRecord[], options: { readonly closedWatermark: EpochMillis }): PreparedBatch;
   /**
    * Aggregates the prepared batch per (key, window), dropping records at or below the fence of their shard
-   * and records whose dedupe id the window has already seen.
+   * and records whose dedupe id the window has already seen (counted in `stats.duplicates` when given).
    */
   combine(
     prepared: PreparedBatch,
     fenceOf: (key: string, window: WindowBounds) => Fence | undefined,
     seenIds?: (key: string, window: WindowBounds) => ReadonlySet<string> | undefined,
+    stats?: { duplicates: number },
   ): WindowPartial[];
   /** Merges two serialised aggregate states (associative, commutative). */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;

@@ -25,7 +25,7 @@ const event = (...seqs: string[]): KinesisStreamEvent => ({
   })),
 });
 
-const ok = { recordsIn: 2, duplicates: 0, rejected: 0, late: 0, windowsWritten: 1, windowsEmitted: 0, conflicts: 0, watermark: 5 };
+const ok = { recordsIn: 2, duplicates: 0, duplicateEvents: 0, rejected: 0, late: 0, windowsWritten: 1, windowsEmitted: 0, conflicts: 0, watermark: 5 };
 
 describe('operator handler', () => {
   beforeEach(() => jest.clearAllMocks());

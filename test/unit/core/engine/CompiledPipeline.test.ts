@@ -399,6 +399,26 @@ describe('combine', () => {
     expect(partial!.dedupeIds).toEqual(['e2']);
   });
 
+  it('when duplicates are dropped, stats count each dropped record once, even in several sliding windows', () => {
+    const slidingP = pipeline('slide')
+      .source({ stream: 's' })
+      .clean({ schema: Ev, eventTime: (e) => e.t, dedupeBy: (e) => e.id })
+      .keyBy((e) => e.k)
+      .window(sliding('2m', '1m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+    // e1 stored already; e2 twice in the batch; e3 once: two duplicates, each in two windows.
+    const prepared = slidingP.prepare([rec(ev(1, T0 + 90_000), 1), rec(ev(2, T0 + 90_000), 2), rec(ev(2, T0 + 90_000), 3), rec(ev(3, T0 + 90_000), 4)], NONE);
+    const stats = { duplicates: 0 };
+    const partials = slidingP.combine(prepared, () => undefined, () => new Set(['e1']), stats);
+    expect(partials.map((x) => x.records)).toEqual([2, 2]);
+    expect(stats.duplicates).toBe(2);
+    const fixedStats = { duplicates: 0 };
+    const tumbling1 = tumblingP(true);
+    tumbling1.combine(tumbling1.prepare([rec(ev(1, T0), 1), rec(ev(1, T0), 2), rec(ev(1, T0), 3)], NONE), () => undefined, undefined, fixedStats);
+    expect(fixedStats.duplicates).toBe(2);
+  });
+
   it('when session records are close together, they merge into one session per key within the batch', () => {
     const p = pipeline('p')
       .source({ stream: 's' })

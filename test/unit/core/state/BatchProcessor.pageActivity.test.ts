@@ -17,19 +17,22 @@ function event(seq: number, eventId: string, page: string, ts: number, revenue =
 }
 
 describe('BatchProcessor with the shipped page-activity pipeline', () => {
-  test('when a producer sends an event twice in different batches, the window counts it once and emits the engine row', async () => {
+  test('when a producer sends an event again in the same and in a later batch, the window counts it once, reports each duplicate, and emits the engine row', async () => {
     const pipeline: StatefulPipeline = pageActivity;
     const store = new InMemoryStateStore();
     const objects = new InMemoryObjectStore();
     const processor = new BatchProcessor({ pipeline, store, objects, encoder, clock: { now: () => T0 } });
     const id = randomUUID();
-    await processor.apply([event(1, id, '/home', T0 + 1_000, 5), event(2, randomUUID(), '/home', T0 + 2_000, 7)]);
-    await processor.apply([event(3, id, '/home', T0 + 1_000, 5)]);
+    const first = await processor.apply([event(1, id, '/home', T0 + 1_000, 5), event(2, randomUUID(), '/home', T0 + 2_000, 7), event(3, id, '/home', T0 + 1_000, 5)]);
+    const second = await processor.apply([event(4, id, '/home', T0 + 1_000, 5)]);
+    expect([first.duplicateEvents, second.duplicateEvents]).toEqual([1, 1]);
+    // A redelivery is skipped by the sequence fence before any dedupe: not counted as a producer duplicate.
+    expect(await processor.apply([event(4, id, '/home', T0 + 1_000, 5)])).toMatchObject({ duplicates: 1, duplicateEvents: 0 });
     const [item] = store.allWindows();
     expect(item?.records).toBe(2);
     expect(item?.seenIds).toHaveLength(2);
     // Watermark = max event time − 10 s out-of-orderness must pass end + 30 s lateness, on both shards.
-    await processor.apply([event(4, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000)]);
+    await processor.apply([event(5, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000)]);
     expect([...objects.objects.keys()].filter((k) => k.startsWith('results/'))).toEqual([]);
     await processor.apply([{ ...event(1, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000), shardId: 'shardId-000000000001' }]);
     const rows = [...objects.objects.keys()].filter((k) => k.startsWith('results/page_activity_minutely/dt=2026-01-02/hour=03/')).map((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]);
