@@ -4,7 +4,7 @@
  * happen, the caller cannot tell — also what a Lambda timeout looks like), throttle, stall (so that
  * concurrent invocations interleave at every step), or let a concurrent writer win a conditional write first.
  */
-import type { DueWindow, ObjectStore, ProgressSnapshot, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from '../../functions/core/state/types';
+import type { DueWindow, ObjectStore, ProgressSnapshot, ReadWindowsOptions, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from '../../functions/core/state/types';
 import type { EpochMillis, ShardProgress, WindowStateItem } from '../../functions/core/types';
 import type { Prng } from './prng';
 
@@ -95,8 +95,8 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('raiseClosedWatermark', () => this.inner.raiseClosedWatermark(pipeline, watermark));
   }
 
-  public readWindows(pipeline: string, refs: readonly WindowRef[], assumeAbsent?: (ref: WindowRef) => boolean): Promise<Map<string, WindowStateItem>> {
-    return this.plan.around('readWindows', () => this.inner.readWindows(pipeline, refs, assumeAbsent));
+  public readWindows(pipeline: string, refs: readonly WindowRef[], options?: ReadWindowsOptions): Promise<Map<string, WindowStateItem>> {
+    return this.plan.around('readWindows', () => this.inner.readWindows(pipeline, refs, options));
   }
 
   public async writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem> {

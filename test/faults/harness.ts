@@ -185,7 +185,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
       // One shard's batch is delivered; now and then another shard's at the same time, so that its
       // progress can close a window while the first batch is in flight.
       const deliver = async (s: number): Promise<void> => {
-        // Every draw happens before the first await, so a schedule replays the same with any I/O timing.
+        // The delivery's draws happen before its first await. The fault plan draws at each I/O call, so with
+        // two deliveries in flight a schedule replays exactly in memory; on the emulators I/O timing can
+        // reorder those draws.
         const records = schedule.shards[s] ?? [];
         const start = positions[s] ?? 0;
         const size = rng.int(1, limits[s] ?? 1);

@@ -719,19 +719,29 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     };
   }
 
-  /** Adds `el` to `acc` unless fenced or a duplicate; true when it was dropped as a duplicate. */
+  /**
+   * Adds `el` to `acc` unless fenced or a duplicate; true when it was dropped as a duplicate. A dropped
+   * duplicate still moves the window's fence: a redelivery then skips it as handled, instead of judging it
+   * again (it could be late by then).
+   */
   private accumulate(acc: Accumulator, el: RoutedElement): boolean {
     if (acc.fence !== undefined && isFenced(acc.fence, el)) return false;
     if (el.dedupeId !== undefined) {
-      if (acc.seen?.has(el.dedupeId) === true) return true;
+      if (acc.seen?.has(el.dedupeId) === true) return this.advanceFence(acc, el);
       if (acc.ids === undefined) acc.ids = new Set();
       // One hash lookup instead of has + add: an id already present leaves the size unchanged.
       const size = acc.ids.size;
-      if (acc.ids.add(el.dedupeId).size === size) return true;
+      if (acc.ids.add(el.dedupeId).size === size) return this.advanceFence(acc, el);
     }
     // Aggregation itself happens column by column in addRows, once the window's rows are known.
     acc.rows.push(el.inputs);
     acc.records++;
+    this.advanceFence(acc, el);
+    return false;
+  }
+
+  /** Raises `acc`'s highest sequence number of `el`'s shard to `el`'s; returns true (for `accumulate`). */
+  private advanceFence(acc: Accumulator, el: RoutedElement): true {
     // A window sees one or two shards: a short array scan instead of a keyed (megamorphic) property access.
     const shardIds = acc.shardIds;
     let j = 0;
@@ -742,7 +752,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     } else if (sequenceGreater(el.sequence, acc.shardMax[j]!)) {
       acc.shardMax[j] = el.sequence;
     }
-    return false;
+    return true;
   }
 
   /**
@@ -773,7 +783,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   private partials(accs: Iterable<Accumulator>): WindowPartial[] {
     const out: WindowPartial[] = [];
     for (const acc of accs) {
-      if (acc.records === 0) continue;
+      // Without records, a partial only carries the fence over the duplicates it dropped.
+      if (acc.records === 0 && acc.shardIds.length === 0) continue;
       const state: Record<string, Json> = {};
       for (let i = 0; i < this.aggs.length; i++)
         state[this.columns[i]!] = this.aggs[i]!.serialize(acc.states[i]);

@@ -88,7 +88,8 @@ export function runBounded<T>(
       // A session's dedupe ids are per key: the same event always lands in the same (merged) session.
       (key, window) => (isSession ? sessionSeen.get(key) : store.get(groupId(key, window))?.seen),
     );
-    for (const p of partials) (isSession ? mergeSession : mergeFixed)(p);
+    // A partial without records only fences duplicates it dropped; this runner keeps no fences.
+    for (const p of partials) if (p.records > 0) (isSession ? mergeSession : mergeFixed)(p);
     for (const [id, s] of Object.entries(prepared.shards)) tracker.observe(id, s.maxEventTime, 0);
     watermark = tracker.watermark(0);
     emit(watermark);

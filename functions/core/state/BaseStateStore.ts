@@ -7,7 +7,7 @@ import { WINDOW_STATUS, type EpochMillis, type ShardProgress, type WindowStateIt
 import { StateConflictError, StateError } from './errors';
 import { advancesFence } from './fence';
 import { windowId } from './keys';
-import type { DueWindow, ProgressSnapshot, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from './types';
+import type { DueWindow, ProgressSnapshot, ReadWindowsOptions, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from './types';
 
 /** Options shared by all state stores. */
 export interface BaseStateStoreOptions {
@@ -63,14 +63,15 @@ export abstract class BaseStateStore implements StateStore {
     return this._raiseClosedWatermark(pipeline, watermark);
   }
 
-  public async readWindows(pipeline: string, refs: readonly WindowRef[], assumeAbsent?: (ref: WindowRef) => boolean): Promise<Map<string, WindowStateItem>> {
+  public async readWindows(pipeline: string, refs: readonly WindowRef[], options: ReadWindowsOptions = {}): Promise<Map<string, WindowStateItem>> {
+    const { assumeAbsent, fresh } = options;
     const found = new Map<string, WindowStateItem>();
     const missing = new Map<string, WindowRef>();
     const useCache = this.#stale <= STALE_CACHE_LIMIT * (this.#stale + this.#fresh);
     if (!useCache) this.stats.cacheBypasses += 1;
     for (const ref of refs) {
       const id = windowId(pipeline, ref.key, ref.window);
-      const cached = useCache ? this.#cacheGet(id) : undefined;
+      const cached = useCache && fresh?.(ref) !== true ? this.#cacheGet(id) : undefined;
       if (cached !== undefined) {
         this.stats.cacheHits += 1;
         found.set(id, cached);

@@ -11,7 +11,7 @@ import { BatchApplyError, StateConflictError, StateContentionError, StateError }
 import { isFenced, mergeFences } from './fence';
 import { NO_SEQUENCE, SeenIdSet, dedupeHash, emissionId, padSequenceNumber, windowId, windowTtl } from './keys';
 import { batchObjectKey, batchObjectPrefix, resultObjectKey, type SideOutput } from './paths';
-import type { DueWindow, ObjectStore, PreparedBatch, ResultEncoder, StatefulPipeline, StateStore } from './types';
+import type { DueWindow, ObjectStore, PreparedBatch, ResultEncoder, StatefulPipeline, StateStore, WindowRef } from './types';
 import { effectiveWatermark } from './watermark';
 
 /** Settings of a `BatchProcessor`. */
@@ -83,11 +83,14 @@ const DAY_MS = 86_400_000;
 /** Passes over one batch when windows keep closing under it, before the batch fails (and is redelivered). */
 const MAX_APPLY_PASSES = 5;
 
-/** A partial's window was claimed by the closer between the batch's progress read and its write. */
-class WindowClosedUnderBatchError extends StateError {
+/**
+ * What the batch read changed before it could be applied (a window closed under it, or the windows of its
+ * late records were frozen): apply it again from a fresh read.
+ */
+class ReapplyBatchError extends StateError {
   public constructor(message: string) {
     super(message);
-    this.name = 'WindowClosedUnderBatchError';
+    this.name = 'ReapplyBatchError';
   }
 }
 
@@ -186,18 +189,19 @@ export class BatchProcessor {
   }
 
   /**
-   * Applies the batch; when a window closed while the batch was in flight, applies it again from a fresh
-   * progress read. The closer raises the stored closed watermark before it claims any window, so the
-   * next pass sees those records as late and writes them to `late/` with the batch's other late records
-   * (one object per shard and batch, as any redelivery writes it); partials already written are fenced
-   * and skipped. Each pass re-reads a closed watermark that only rises, so this ends within a few passes.
+   * Applies the batch; when a window closed while the batch was in flight (or its late records' windows
+   * had to be frozen first), applies it again from a fresh progress read. The closer raises the stored
+   * closed watermark before it claims any window, so the next pass sees those records as late and writes
+   * them to `late/` with the batch's other late records (one object per shard and batch, as any
+   * redelivery writes it); partials already written are fenced and skipped. Each pass re-reads a closed
+   * watermark that only rises and finds the windows it froze frozen, so this ends within a few passes.
    */
   async #applyRecordsUntilStable(records: readonly RawRecord[]): Promise<Omit<BatchResult, 'windowsEmitted' | 'conflicts'>> {
     for (let pass = 1; ; pass += 1) {
       try {
         return await this.#applyRecords(records);
       } catch (error) {
-        if (!(error instanceof WindowClosedUnderBatchError) || pass >= MAX_APPLY_PASSES) throw error;
+        if (!(error instanceof ReapplyBatchError) || pass >= MAX_APPLY_PASSES) throw error;
       }
     }
   }
@@ -222,8 +226,11 @@ export class BatchProcessor {
     // create it meanwhile, the create-only write fails with the item and the partial is re-merged.
     const horizon = Math.max(-Infinity, ...snapshot.shards.map((shard) => shard.maxEventTime ?? -Infinity));
     const lateIds = new Set(lateRefs.map((ref) => windowId(this.#name, ref.key, ref.window)));
-    const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs], (ref) => ref.window.start > horizon && !lateIds.has(windowId(this.#name, ref.key, ref.window)));
-    // A late record already inside its window's fence was applied before the window closed: not late twice.
+    const isLateWindow = (ref: WindowRef): boolean => lateIds.has(windowId(this.#name, ref.key, ref.window));
+    const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs], { assumeAbsent: (ref) => ref.window.start > horizon && !isLateWindow(ref), fresh: isLateWindow });
+    if (await this.#freezeLateWindows(lateRefs, items)) throw new ReapplyBatchError(`Windows of late records of pipeline ${this.#name} were frozen; reading them again`);
+    // A late record already inside its (frozen) window's fence was applied before the window closed: not
+    // late twice. Any other late record can no longer enter that window.
     const late = prepared.late.filter(
       (record) => !isFenced(items.get(windowId(this.#name, record.key, { start: record.windowStart, end: record.windowEnd }))?.fence, record.shardId, padSequenceNumber(record.sequenceNumber)),
     );
@@ -258,17 +265,21 @@ export class BatchProcessor {
     const closeAt = pipeline.closeTime(first.window);
     let partial: WindowPartial | undefined = first;
     let stored = firstItem;
-    for (let attempt = 1; partial !== undefined && partial.records > 0; attempt += 1) {
+    // A partial without records only fences producer duplicates it dropped; without an item there is
+    // nothing they could be duplicates of in the store, so nothing to write.
+    for (let attempt = 1; partial !== undefined && (partial.records > 0 || (stored !== undefined && Object.keys(partial.maxSequence).length > 0)); attempt += 1) {
       const ttl = windowTtl(Math.max(closeAt, clock.now()), this.#retentionMs);
       let next: WindowStateItem;
-      if (stored === undefined) {
+      if (stored !== undefined && stored.status === WINDOW_STATUS.OPEN && partial.records === 0) {
+        next = { ...stored, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ttl };
+      } else if (stored === undefined) {
         next = { pipeline: this.#name, key: partial.key, window: partial.window, state: partial.state, records: partial.records, fence: partial.maxSequence, version: 1, status: WINDOW_STATUS.OPEN, ttl, ...seenIdsOf(undefined, partial) };
       } else if (stored.status === WINDOW_STATUS.OPEN) {
         next = { ...stored, state: pipeline.mergeState(stored.state, partial.state), records: stored.records + partial.records, fence: mergeFences(stored.fence, partial.maxSequence), version: stored.version + 1, ttl, ...seenIdsOf(stored, partial) };
       } else {
         // The window closed while this batch was in flight (another shard moved the watermark): these
         // records are late, and the next pass of the batch sees them so.
-        throw new WindowClosedUnderBatchError(`Window ${windowId(this.#name, partial.key, partial.window)} closed while a batch for it was in flight`);
+        throw new ReapplyBatchError(`Window ${windowId(this.#name, partial.key, partial.window)} closed while a batch for it was in flight`);
       }
       try {
         await store.writeWindow(next, { expectedVersion: stored?.version, fenceBelow: partial.maxSequence, ...(stored ? { status: stored.status } : {}) }, closeAt);
@@ -290,6 +301,33 @@ export class BatchProcessor {
     }
   }
 
+  /**
+   * Freezes the windows of this batch's late records before the late decision, so that it holds: a late
+   * record inside a frozen window's fence was applied before the window closed, any other is late and can
+   * no longer enter it. An open item (due, not yet claimed by a close pass) is emitted now; a missing one
+   * gets an empty `emitted` tombstone, so that a racing copy of this batch that read progress before the
+   * window closed cannot create it. True when it changed anything (the caller reads again).
+   */
+  async #freezeLateWindows(lateRefs: readonly WindowRef[], items: ReadonlyMap<string, WindowStateItem>): Promise<boolean> {
+    const { pipeline, store, clock } = this.#deps;
+    const unique = new Map(lateRefs.map((ref) => [windowId(this.#name, ref.key, ref.window), ref]));
+    const changed = await mapWithConcurrency([...unique], this.#concurrency, async ([id, ref]) => {
+      const item = items.get(id);
+      const closeAt = pipeline.closeTime(ref.window);
+      if (item === undefined) {
+        const tombstone: WindowStateItem = { pipeline: this.#name, key: ref.key, window: ref.window, state: {}, records: 0, fence: {}, version: 1, status: WINDOW_STATUS.EMITTED, ttl: windowTtl(Math.max(closeAt, clock.now()), this.#retentionMs) };
+        await store.writeWindow(tombstone, { expectedVersion: undefined, fenceBelow: {} }, closeAt).catch((error: unknown) => {
+          if (!(error instanceof StateConflictError)) throw error; // created meanwhile: the next read sees it
+        });
+        return true;
+      }
+      if (item.status !== WINDOW_STATUS.OPEN) return false;
+      await this.#emit({ key: ref.key, window: ref.window, closeAt, status: item.status }, item);
+      return true;
+    });
+    return changed.includes(true);
+  }
+
   /** Archive of cleaned records, rejected and late records: one object per side output and shard. */
   async #writeSideOutputs(fresh: readonly RawRecord[], prepared: PreparedBatch, late: readonly LateRecord[], progress: ReadonlyMap<string, ShardProgress>): Promise<void> {
     const { spec } = this.#deps.pipeline;
@@ -307,6 +345,9 @@ export class BatchProcessor {
       const time = arrival.get(`${shardId}\u0000${records[0]?.sequenceNumber}`) ?? 0;
       writes.push(this.#writeBatchObject('rejected', spec.source.stream, time, shardId, records.map((r) => r.sequenceNumber), records));
     }
+    // A redelivery of the same records finds the same late set: every other record of this batch is in
+    // a window's fence (applied, or dropped as a producer duplicate) before this object is written, and
+    // the windows of late records are frozen. So the object's name (first late record) is stable.
     for (const [shardId, records] of groupBy(late, (record) => record.shardId)) {
       writes.push(this.#writeBatchObject('late', spec.sink.table, records[0]?.eventTime ?? 0, shardId, records.map((r) => r.sequenceNumber), records));
     }

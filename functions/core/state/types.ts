@@ -91,10 +91,9 @@ export interface StateStore {
   raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis>;
   /**
    * Reads window items (strongly consistent, or from the warm cache). Missing items are absent from the
-   * map. Refs for which `assumeAbsent` holds are served from the cache only: the caller knows they cannot
-   * exist yet (and a create-only write corrects it if they do).
+   * map. See `ReadWindowsOptions` for refs that skip the read or the cache.
    */
-  readWindows(pipeline: string, refs: readonly WindowRef[], assumeAbsent?: (ref: WindowRef) => boolean): Promise<Map<string, WindowStateItem>>;
+  readWindows(pipeline: string, refs: readonly WindowRef[], options?: ReadWindowsOptions): Promise<Map<string, WindowStateItem>>;
   /**
    * Conditionally writes a whole window item; `closeAt` feeds the open-windows index while the item is not
    * emitted. Throws `StateConflictError` carrying the stored item (or
@@ -132,6 +131,17 @@ export interface ShardBatchSummary {
   /** Zero-padded highest sequence number of the shard in the batch (accepted or not). */
   readonly lastSequence: string;
   readonly records: number;
+}
+
+/** How `StateStore.readWindows` treats particular refs. */
+export interface ReadWindowsOptions {
+  /**
+   * Refs served from the cache only: the caller knows they cannot exist yet (and a create-only write
+   * corrects it if they do).
+   */
+  readonly assumeAbsent?: (ref: WindowRef) => boolean;
+  /** Refs read from the table even when cached: the caller decides on their exact stored state. */
+  readonly fresh?: (ref: WindowRef) => boolean;
 }
 
 /** A decoded and cleaned batch, before it is combined against stored fences. */

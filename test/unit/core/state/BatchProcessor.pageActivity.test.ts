@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchProcessor, MAX_SEEN_IDS } from '../../../../functions/core/state/BatchProcessor';
 import { dedupeHash } from '../../../../functions/core/state/keys';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
-import { InMemoryStateStore } from '../../../../functions/core/state/InMemoryStateStore';
+import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { pageActivity } from '../../../../functions/pipelines';
@@ -37,6 +37,36 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
     await processor.apply([{ ...event(1, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000), shardId: 'shardId-000000000001' }]);
     const rows = [...objects.objects.keys()].filter((k) => k.startsWith('results/page_activity_minutely/dt=2026-01-02/hour=03/')).map((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]);
     expect(rows).toEqual([[expect.objectContaining({ page: '/home', window_start: T0, window_end: T0 + 60_000, events: 2, purchases: 2, revenue: 12 })]]);
+  });
+});
+
+describe('BatchProcessor late side output with the shipped page-activity pipeline', () => {
+  test('when a batch dropped a producer duplicate, crashed, and its window closed before the redelivery, the duplicate stays dropped and the late record is in late/ once', async () => {
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    let now = T0;
+    const processor = (store = new InMemoryStateStore({ tables })) => new BatchProcessor({ pipeline: pageActivity, store, objects, encoder, clock: { now: () => now } });
+    const on = (shardId: string, record: RawRecord): RawRecord => ({ ...record, shardId });
+    const original = randomUUID();
+    await processor().apply([on(A, event(1, original, '/p1', T0 + 1_000)), on(A, event(2, randomUUID(), '/p9', T0 + 50_000))]);
+    await processor().apply([on(B, event(1, randomUUID(), '/p9', T0 + 50_000))]);
+    // B/2 repeats the counted event (dropped while /p1's window is open); B/3 is late already.
+    const crashing = new InMemoryStateStore({ tables });
+    crashing.writeShardProgress = async () => {
+      throw new Error('crash before the progress write');
+    };
+    const batch = [on(B, event(2, original, '/p1', T0 + 1_000)), on(B, event(3, randomUUID(), '/p2', T0 - 30_000))];
+    await expect(processor(crashing).apply(batch)).rejects.toThrow('Applying a batch of 2 records');
+    now = T0 + 100_000;
+    await processor().apply([on(A, event(3, randomUUID(), '/p9', T0 + 180_000))]);
+    await processor().apply(batch);
+    const late = [...objects.objects.keys()].filter((k) => k.startsWith('late/')).flatMap((k) => (objects.text(k) ?? '').trim().split('\n').map((l) => (JSON.parse(l) as { sequenceNumber: string }).sequenceNumber));
+    // B/2 stays a dropped duplicate (its window's fence covers it), B/3 is late: each once.
+    expect(late).toEqual(['3']);
+    const p1 = [...objects.objects.keys()].filter((k) => k.startsWith('results/')).flatMap((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[]).filter((row) => row.page === '/p1');
+    expect(p1).toEqual([expect.objectContaining({ events: 1 })]);
   });
 });
 

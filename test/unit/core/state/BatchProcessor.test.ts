@@ -207,6 +207,63 @@ describe('BatchProcessor', () => {
     expect(crashes).toBeGreaterThan(40);
   });
 
+  test('when a redelivery lands on an instance whose cache predates the crashed attempt, a record already in the closed window is not also late', async () => {
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const warm = setup({ tables, objects });
+    await setup({ tables, objects }).processor.apply([rawRecord(A, 1, { id: 'a1', user: 'bob', ms: 1, ts: T0 })]);
+    // The warm instance caches alice's window (without B/3).
+    await warm.processor.apply([rawRecord(B, 1, { id: 'b1', user: 'alice', ms: 1, ts: T0 + 5 }), rawRecord(B, 2, { id: 'b2', user: 'carol', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    // Another instance applies B/3 to alice's window, then crashes before its progress write.
+    const crashing = new InMemoryStateStore({ tables });
+    crashing.writeShardProgress = async () => {
+      throw new Error('crash before the progress write');
+    };
+    const b3 = [rawRecord(B, 3, { id: 'b3', user: 'alice', ms: 1, ts: T0 + 10 })];
+    await expect(setup({ tables, objects, store: crashing }).processor.apply(b3)).rejects.toThrow(BatchApplyError);
+    // Shard A moves on: alice's window closes with B/3 in it. The redelivery lands on the warm instance.
+    await setup({ tables, objects }).processor.apply([rawRecord(A, 2, { id: 'a2', user: 'dave', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    const redelivered = await warm.processor.apply(b3);
+    expect(redelivered.late).toBe(0);
+    expect(lines(objects, 'late/')).toEqual([]);
+    expect(results(objects).filter((row) => row.user === 'alice')).toEqual([expect.objectContaining({ views: '2' })]);
+  });
+
+  test('when a racing copy of a batch read progress before a window closed and has not created it yet, its records go to late/ only', async () => {
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    await setup({ tables, objects }).processor.apply([rawRecord(A, 1, { id: 'a1', user: 'bob', ms: 1, ts: T0 })]);
+    await setup({ tables, objects }).processor.apply([rawRecord(B, 1, { id: 'b1', user: 'carol', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    // Copy 1 reads progress (window of alice still open), then stalls before its window write.
+    const slowStore = new InMemoryStateStore({ tables });
+    const write = slowStore.writeWindow.bind(slowStore);
+    let release: () => void = () => undefined;
+    let stalled: () => void = () => undefined;
+    const reachedWrite = new Promise<void>((resolve) => (stalled = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    slowStore.writeWindow = async (...args) => {
+      stalled();
+      await gate;
+      return write(...args);
+    };
+    const batch = [rawRecord(B, 2, { id: 'b2', user: 'alice', ms: 3, ts: T0 + 10 })];
+    const copy1 = setup({ tables, objects, store: slowStore }).processor.apply(batch);
+    await reachedWrite;
+    // Shard A closes alice's window (no item yet); copy 2 of the same batch now sees the record as late.
+    await setup({ tables, objects }).processor.apply([rawRecord(A, 2, { id: 'a2', user: 'dave', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    const copy2 = await setup({ tables, objects }).processor.apply(batch);
+    expect(copy2.late).toBe(1);
+    release();
+    await copy1;
+    await setup({ tables, objects }).processor.tick(Number.MAX_SAFE_INTEGER);
+    expect(lines(objects, 'late/').map((r) => r.sequenceNumber)).toEqual(['2']);
+    expect(results(objects).filter((row) => row.user === 'alice')).toEqual([]);
+  });
+
   test('when a crashed batch is redelivered in bisected halves, the clean archive holds every record exactly once', async () => {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();
