@@ -228,7 +228,7 @@ export class BatchProcessor {
     const lateIds = new Set(lateRefs.map((ref) => windowId(this.#name, ref.key, ref.window)));
     const isLateWindow = (ref: WindowRef): boolean => lateIds.has(windowId(this.#name, ref.key, ref.window));
     const items = await store.readWindows(this.#name, [...prepared.groups, ...lateRefs], { assumeAbsent: (ref) => ref.window.start > horizon && !isLateWindow(ref), fresh: isLateWindow });
-    if (await this.#freezeLateWindows(lateRefs, items)) throw new ReapplyBatchError(`Windows of late records of pipeline ${this.#name} were frozen; reading them again`);
+    if (await this.#freezeLateWindows(lateRefs, items, closedWatermark)) throw new ReapplyBatchError(`Windows of late records of pipeline ${this.#name} were frozen; reading them again`);
     // A late record already inside its (frozen) window's fence was applied before the window closed: not
     // late twice. Any other late record can no longer enter that window.
     const late = prepared.late.filter(
@@ -306,26 +306,31 @@ export class BatchProcessor {
    * record inside a frozen window's fence was applied before the window closed, any other is late and can
    * no longer enter it. An open item (due, not yet claimed by a close pass) is emitted now; a missing one
    * gets an empty `emitted` tombstone, so that a racing copy of this batch that read progress before the
-   * window closed cannot create it. True when it changed anything (the caller reads again).
+   * window closed cannot create it. Like a close pass, it first raises the stored closed watermark to the
+   * one the records were judged by: the watermark from shard progress can go back down (an idle shard
+   * resumes, a new shard registers), and a later batch must then still find these windows closed rather
+   * than on time but frozen. True when it changed anything (the caller reads again).
    */
-  async #freezeLateWindows(lateRefs: readonly WindowRef[], items: ReadonlyMap<string, WindowStateItem>): Promise<boolean> {
+  async #freezeLateWindows(lateRefs: readonly WindowRef[], items: ReadonlyMap<string, WindowStateItem>, closedWatermark: EpochMillis): Promise<boolean> {
     const { pipeline, store, clock } = this.#deps;
     const unique = new Map(lateRefs.map((ref) => [windowId(this.#name, ref.key, ref.window), ref]));
-    const changed = await mapWithConcurrency([...unique], this.#concurrency, async ([id, ref]) => {
+    // Absent or open; `emitting` and `emitted` items are frozen already.
+    const unsettled = [...unique].filter(([id]) => items.get(id) === undefined || items.get(id)?.status === WINDOW_STATUS.OPEN);
+    if (unsettled.length === 0) return false;
+    await store.raiseClosedWatermark(this.#name, Math.min(closedWatermark, Number.MAX_SAFE_INTEGER));
+    await mapWithConcurrency(unsettled, this.#concurrency, async ([id, ref]) => {
       const item = items.get(id);
       const closeAt = pipeline.closeTime(ref.window);
-      if (item === undefined) {
-        const tombstone: WindowStateItem = { pipeline: this.#name, key: ref.key, window: ref.window, state: {}, records: 0, fence: {}, version: 1, status: WINDOW_STATUS.EMITTED, ttl: windowTtl(Math.max(closeAt, clock.now()), this.#retentionMs) };
-        await store.writeWindow(tombstone, { expectedVersion: undefined, fenceBelow: {} }, closeAt).catch((error: unknown) => {
-          if (!(error instanceof StateConflictError)) throw error; // created meanwhile: the next read sees it
-        });
-        return true;
+      if (item !== undefined) {
+        await this.#emit({ key: ref.key, window: ref.window, closeAt, status: item.status }, item);
+        return;
       }
-      if (item.status !== WINDOW_STATUS.OPEN) return false;
-      await this.#emit({ key: ref.key, window: ref.window, closeAt, status: item.status }, item);
-      return true;
+      const tombstone: WindowStateItem = { pipeline: this.#name, key: ref.key, window: ref.window, state: {}, records: 0, fence: {}, version: 1, status: WINDOW_STATUS.EMITTED, ttl: windowTtl(Math.max(closeAt, clock.now()), this.#retentionMs) };
+      await store.writeWindow(tombstone, { expectedVersion: undefined, fenceBelow: {} }, closeAt).catch((error: unknown) => {
+        if (!(error instanceof StateConflictError)) throw error; // created meanwhile: the next read sees it
+      });
     });
-    return changed.includes(true);
+    return true;
   }
 
   /** Archive of cleaned records, rejected and late records: one object per side output and shard. */

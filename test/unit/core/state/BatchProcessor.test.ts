@@ -264,6 +264,29 @@ describe('BatchProcessor', () => {
     expect(results(objects).filter((row) => row.user === 'alice')).toEqual([]);
   });
 
+  test('when a late record froze its window and the watermark then went back down (an idle shard resumed), a batch of that shard still moves on', async () => {
+    const A = 'shardId-000000000000';
+    const B = 'shardId-000000000001';
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    let now = T0;
+    const instance = () => new BatchProcessor({ pipeline: pageViewsPipeline({ idleTimeoutMs: 10_000 }), store: new InMemoryStateStore({ tables }), objects, encoder: jsonEncoder, clock: { now: () => now } });
+    await instance().tick(undefined, { shardIds: [A, B] });
+    now = T0 + 20_000; // both shards idle
+    await instance().apply([rawRecord(A, 1, { id: 'a1', user: 'y', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
+    // Late by A's watermark (B idle): k's window is frozen with no item.
+    expect((await instance().apply([rawRecord(A, 2, { id: 'a2', user: 'k', ms: 1, ts: T0 + 10 })])).late).toBe(1);
+    // B resumes with its own low watermark (its record is late too); the pipeline watermark goes back down.
+    expect((await instance().apply([rawRecord(B, 1, { id: 'b1', user: 'z', ms: 1, ts: T0 + 20 })])).late).toBe(1);
+    const next = await instance().apply([rawRecord(B, 2, { id: 'b2', user: 'k', ms: 1, ts: T0 + 30 })]);
+    expect(next.late).toBe(1);
+    expect(lines(objects, 'late/').map((r) => [r.shardId, r.sequenceNumber])).toEqual([
+      [A, '2'],
+      [B, '1'],
+      [B, '2'],
+    ]);
+  });
+
   test('when a crashed batch is redelivered in bisected halves, the clean archive holds every record exactly once', async () => {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();
