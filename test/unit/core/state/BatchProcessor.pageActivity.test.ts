@@ -6,6 +6,7 @@ import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/c
 import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { pageActivity } from '../../../../functions/pipelines';
+import { storeCrashingBeforeProgress } from '../../../helpers/crashingStore';
 
 const encoder: ResultEncoder = { contentType: 'application/json', extension: 'json', encode: (_c, rows) => new TextEncoder().encode(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) };
 const SHARD = 'shardId-000000000000';
@@ -53,10 +54,7 @@ describe('BatchProcessor late side output with the shipped page-activity pipelin
     await processor().apply([on(A, event(1, original, '/p1', T0 + 1_000)), on(A, event(2, randomUUID(), '/p9', T0 + 50_000))]);
     await processor().apply([on(B, event(1, randomUUID(), '/p9', T0 + 50_000))]);
     // B/2 repeats the counted event (dropped while /p1's window is open); B/3 is late already.
-    const crashing = new InMemoryStateStore({ tables });
-    crashing.writeShardProgress = async () => {
-      throw new Error('crash before the progress write');
-    };
+    const crashing = storeCrashingBeforeProgress(tables);
     const batch = [on(B, event(2, original, '/p1', T0 + 1_000)), on(B, event(3, randomUUID(), '/p2', T0 - 30_000))];
     await expect(processor(crashing).apply(batch)).rejects.toThrow('Applying a batch of 2 records');
     now = T0 + 100_000;

@@ -6,6 +6,7 @@ import { emissionId } from '../../../../functions/core/state/keys';
 import type { ResultEncoder, StateStore } from '../../../../functions/core/state/types';
 import type { ColumnSpec, RawRecord, ResultRow } from '../../../../functions/core/types';
 import { pageViewsPipeline, rawRecord, WINDOW_MS } from '../../../faults/pageViewsPipeline';
+import { storeCrashingBeforeProgress } from '../../../helpers/crashingStore';
 
 /** Encodes rows as JSON lines (bigint as string) so the assertions can read them. */
 const jsonEncoder: ResultEncoder = {
@@ -217,10 +218,7 @@ describe('BatchProcessor', () => {
     // The warm instance caches alice's window (without B/3).
     await warm.processor.apply([rawRecord(B, 1, { id: 'b1', user: 'alice', ms: 1, ts: T0 + 5 }), rawRecord(B, 2, { id: 'b2', user: 'carol', ms: 1, ts: T0 + 3 * WINDOW_MS })]);
     // Another instance applies B/3 to alice's window, then crashes before its progress write.
-    const crashing = new InMemoryStateStore({ tables });
-    crashing.writeShardProgress = async () => {
-      throw new Error('crash before the progress write');
-    };
+    const crashing = storeCrashingBeforeProgress(tables);
     const b3 = [rawRecord(B, 3, { id: 'b3', user: 'alice', ms: 1, ts: T0 + 10 })];
     await expect(setup({ tables, objects, store: crashing }).processor.apply(b3)).rejects.toThrow(BatchApplyError);
     // Shard A moves on: alice's window closes with B/3 in it. The redelivery lands on the warm instance.
