@@ -1,6 +1,5 @@
-import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
-import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
 import { healthyKinesisEmulator } from './healthCheck';
+import { startNodeCliEmulator } from './nodeCliEmulator';
 import type { EmulatorOptions, RunningEmulator } from './types';
 
 const PORT_PLACEHOLDER = 45685;
@@ -16,30 +15,14 @@ const PORT_PLACEHOLDER = 45685;
  * (measured with 150,000 records of 200 bytes on 2 shards).
  */
 export async function startKinesaliteEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const started = performance.now();
-  const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
-  const child = await EmulatorProcess.start({
-    name: 'kinesis',
-    command: process.execPath,
-    args: [
-      '--require',
-      LOOPBACK_PRELOAD,
-      require.resolve('kinesalite/cli.js'),
-      '--port',
-      String(PORT_PLACEHOLDER),
-      '--createStreamMs',
-      '10',
-      '--deleteStreamMs',
-      '10',
-      '--updateStreamMs',
-      '10',
-      '--shardLimit',
-      '1000',
-    ],
-    ephemeralPorts: [PORT_PLACEHOLDER],
-    timeoutMs,
-    ...(options.log ? { log: options.log } : {}),
-  });
-  const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
-  return healthyKinesisEmulator({ endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() }, timeoutMs);
+  return startNodeCliEmulator(
+    {
+      name: 'kinesis',
+      script: require.resolve('kinesalite/cli.js'),
+      args: ['--port', String(PORT_PLACEHOLDER), '--createStreamMs', '10', '--deleteStreamMs', '10', '--updateStreamMs', '10', '--shardLimit', '1000'],
+      portPlaceholder: PORT_PLACEHOLDER,
+      healthy: healthyKinesisEmulator,
+    },
+    options,
+  );
 }
