@@ -3,8 +3,7 @@ export * from './dsl';
 export {
   CompiledPipeline,
   MIN_EVENT_TIME,
-  MAX_EVENT_TIME_AHEAD_MS,
-  MAX_KEY_LENGTH,
+  MAX_KEY_BYTES,
 } from './engine/CompiledPipeline';
 export type {
   CleanedRecord,

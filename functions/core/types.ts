@@ -38,6 +38,8 @@ export const REJECT_REASONS = {
   SCHEMA_VIOLATION: 'SCHEMA_VIOLATION',
   MISSING_EVENT_TIME: 'MISSING_EVENT_TIME',
   ABSURD_EVENT_TIME: 'ABSURD_EVENT_TIME',
+  /** Event time further ahead of the record's arrival than the pipeline's `maxEventTimeAhead`. */
+  EVENT_TIME_AHEAD: 'EVENT_TIME_AHEAD',
   INVALID_KPL_AGGREGATE: 'INVALID_KPL_AGGREGATE',
   OPERATOR_THREW: 'OPERATOR_THREW',
   OPERATOR_RETURNED_INVALID: 'OPERATOR_RETURNED_INVALID',
@@ -90,6 +92,8 @@ export interface TimeSpec {
   readonly maxOutOfOrdernessMs: number;
   /** A shard with no records for this long stops holding the pipeline watermark back. */
   readonly idleTimeoutMs: number;
+  /** Records whose event time is further ahead of their arrival are rejected (`EVENT_TIME_AHEAD`). */
+  readonly maxEventTimeAheadMs: number;
 }
 
 /** JSON value: what aggregate state serialises to (stored in DynamoDB items, ≤ 400 KB). */

@@ -56,7 +56,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
     name: options.name ?? 'page-views',
     source: { stream: 'page-views', ...(options.shards !== undefined ? { shards: options.shards } : {}) },
     window: { kind: 'tumbling', sizeMs: WINDOW_MS },
-    time: { allowedLatenessMs: options.allowedLatenessMs ?? 0, maxOutOfOrdernessMs: options.maxOutOfOrdernessMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 3_600_000 },
+    time: { allowedLatenessMs: options.allowedLatenessMs ?? 0, maxOutOfOrdernessMs: options.maxOutOfOrdernessMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 3_600_000, maxEventTimeAheadMs: 300_000 },
     sink: { table: 'page_views_by_user' },
     columns: [
       { name: 'user', type: 'string' },

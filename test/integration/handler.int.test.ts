@@ -24,6 +24,8 @@ const BUCKET = `handler-results-${process.pid}`;
 
 function kinesisRecord(seq: number, payload: unknown): KinesisStreamRecord {
   const data = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)).toString('base64');
+  // Records arrive when they happen (a shard's watermark never runs ahead of arrival time).
+  const ts = typeof payload === 'object' && payload !== null && 'ts' in payload ? Date.parse(String(payload.ts)) : T0;
   return {
     eventID: `${SHARD}:${seq}`,
     eventName: 'aws:kinesis:record',
@@ -32,7 +34,7 @@ function kinesisRecord(seq: number, payload: unknown): KinesisStreamRecord {
     eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/clickstream',
     awsRegion: 'us-east-1',
     invokeIdentityArn: 'arn:aws:iam::000000000000:role/operator',
-    kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: String(seq), data, approximateArrivalTimestamp: T0 / 1000 },
+    kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: String(seq), data, approximateArrivalTimestamp: ts / 1000 },
   };
 }
 

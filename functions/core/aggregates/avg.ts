@@ -1,4 +1,4 @@
-import { finiteNumber, type ColumnAggregate } from './columnAggregate';
+import { finiteNumber, loadDouble, storeDouble, type ColumnAggregate } from './columnAggregate';
 import { StateDeserializationError } from '../errors';
 
 /** Running sum and count of an average. */
@@ -7,7 +7,10 @@ export interface AvgState {
   count: number;
 }
 
-/** Mean of a numeric field; null for an empty window. Output column type `double`. Stored as `[sum, count]`. */
+/**
+ * Mean of a numeric field; null for an empty window. Output column type `double`. Stored as `[sum, count]`;
+ * a sum beyond the double range is carried as ±Infinity (see `sum`), so the mean is too.
+ */
 export function avg<T>(fn: (value: T) => number): ColumnAggregate<T, number, AvgState, number | null> {
   return {
     kind: 'avg',
@@ -32,13 +35,13 @@ export function avg<T>(fn: (value: T) => number): ColumnAggregate<T, number, Avg
       state.count += other.count;
       return state;
     },
-    serialize: (state) => [state.sum, state.count],
+    serialize: (state) => [storeDouble(state.sum), state.count],
     deserialize: (stored) => {
+      const sum = Array.isArray(stored) ? loadDouble(stored[0]) : undefined;
       if (
         !Array.isArray(stored) ||
         stored.length !== 2 ||
-        typeof stored[0] !== 'number' ||
-        !Number.isFinite(stored[0]) ||
+        sum === undefined ||
         typeof stored[1] !== 'number' ||
         !Number.isSafeInteger(stored[1]) ||
         stored[1] < 0
@@ -47,7 +50,7 @@ export function avg<T>(fn: (value: T) => number): ColumnAggregate<T, number, Avg
           `avg state must be [sum, count] (given ${JSON.stringify(stored)})`,
         );
       }
-      return { sum: stored[0], count: stored[1] };
+      return { sum, count: stored[1] };
     },
     result: (state) => (state.count === 0 ? null : state.sum / state.count),
   };

@@ -28,6 +28,24 @@ export function finiteNumber(input: unknown): string | undefined {
     : `expected a finite number, got ${describe(input)}`;
 }
 
+/** How a non-finite double is stored: JSON has no Infinity or NaN (`JSON.stringify(Infinity)` is `null`). */
+const NON_FINITE: Readonly<Record<string, number>> = { Infinity: Infinity, '-Infinity': -Infinity, NaN: NaN };
+
+/**
+ * Stored form of a double that may have overflowed: a sum of finite inputs can reach ±Infinity (and a
+ * sum of both, NaN), as SQL's SUM over DOUBLE does. Finite values stay numbers; the others become the
+ * strings `Infinity`, `-Infinity`, `NaN`, which {@link loadDouble} reads back.
+ */
+export function storeDouble(value: number): number | string {
+  return Number.isFinite(value) ? value : String(value);
+}
+
+/** Reads what {@link storeDouble} stored; undefined when `stored` is neither. */
+export function loadDouble(stored: unknown): number | undefined {
+  if (typeof stored === 'number') return Number.isFinite(stored) ? stored : undefined;
+  return typeof stored === 'string' && Object.hasOwn(NON_FINITE, stored) ? NON_FINITE[stored] : undefined;
+}
+
 /** Shared validation of inputs that are counted by identity (distinct count, top-k). */
 export function stringOrNumber(input: unknown): string | undefined {
   return typeof input === 'string' || (typeof input === 'number' && Number.isFinite(input))

@@ -1,9 +1,10 @@
-import { finiteNumber, type ColumnAggregate } from './columnAggregate';
+import { finiteNumber, loadDouble, storeDouble, type ColumnAggregate } from './columnAggregate';
 import { StateDeserializationError } from '../errors';
 
 /**
  * Sums a numeric field. Exact for integers up to 2^53; floating-point sums may differ in the last bits
- * depending on merge order. Output column type `double`; 0 for an empty window.
+ * depending on merge order. Output column type `double`; 0 for an empty window. A sum beyond the double
+ * range is ±Infinity (NaN when both signs overflow), as SQL's SUM over DOUBLE gives, and is stored so.
  *
  * @example .aggregate({ revenue: sum((e) => e.revenue) })
  */
@@ -22,14 +23,15 @@ export function sum<T>(fn: (value: T) => number): ColumnAggregate<T, number, num
       return s;
     },
     merge: (state, other) => state + other,
-    serialize: (state) => state,
+    serialize: storeDouble,
     deserialize: (stored) => {
-      if (typeof stored !== 'number' || !Number.isFinite(stored)) {
+      const value = loadDouble(stored);
+      if (value === undefined) {
         throw new StateDeserializationError(
-          `sum state must be a finite number (given ${JSON.stringify(stored)})`,
+          `sum state must be a number or Infinity, -Infinity, NaN (given ${JSON.stringify(stored)})`,
         );
       }
-      return stored;
+      return value;
     },
     result: (state) => state,
   };

@@ -41,6 +41,13 @@ export interface WindowOptions {
    * @default '1m'
    */
   readonly idleTimeout?: Duration;
+  /**
+   * How far a record's event time may be ahead of its arrival in the stream. A record further ahead goes
+   * to `rejected/` (`EVENT_TIME_AHEAD`) and moves no watermark, so one producer's fast clock cannot close
+   * everyone's windows. Between 0 and 1 day.
+   * @default '5m'
+   */
+  readonly maxEventTimeAhead?: Duration;
 }
 
 /** Options of `.sink()`. */
@@ -48,6 +55,9 @@ export interface SinkOptions {
   /** Result table name: a lower-case SQL identifier, 1..128 characters. */
   readonly table: string;
 }
+
+/** Largest `maxEventTimeAhead` a pipeline may set. */
+const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
 const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
@@ -193,10 +203,15 @@ export class PipelineBuilder<T> {
       allowedLatenessMs: parseDuration(opts.allowedLateness, `${this.label()}: allowedLateness`),
       maxOutOfOrdernessMs: parseDuration(opts.maxOutOfOrderness, `${this.label()}: maxOutOfOrderness`),
       idleTimeoutMs: parseDuration(opts.idleTimeout ?? '1m', `${this.label()}: idleTimeout`),
+      maxEventTimeAheadMs: parseDuration(opts.maxEventTimeAhead ?? '5m', `${this.label()}: maxEventTimeAhead`),
     };
     if (time.idleTimeoutMs <= 0)
       throw new PipelineDefinitionError(
         `${this.label()}: idleTimeout must be positive (given ${JSON.stringify(opts.idleTimeout)})`,
+      );
+    if (time.maxEventTimeAheadMs > MAX_EVENT_TIME_AHEAD_LIMIT_MS)
+      throw new PipelineDefinitionError(
+        `${this.label()}: maxEventTimeAhead must be at most 1d (given ${JSON.stringify(opts.maxEventTimeAhead)})`,
       );
     return this.next<T>({ stage: STAGE.WINDOWED, window, time });
   }

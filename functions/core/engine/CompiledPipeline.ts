@@ -43,10 +43,26 @@ const { tumblingWindowStart } = tumblingWindow;
 
 /** Event times before this are absurd (2000-01-01T00:00:00Z). */
 export const MIN_EVENT_TIME = Date.UTC(2000, 0, 1);
-/** Event times more than this after the record's arrival are absurd. */
-export const MAX_EVENT_TIME_AHEAD_MS = 86_400_000;
-/** Longest accepted key (characters); longer keys are INVALID_KEY (DynamoDB key size). */
-export const MAX_KEY_LENGTH = 1024;
+/**
+ * Longest accepted key and dedupe id, in UTF-8 bytes (what DynamoDB and Parquet measure); longer keys are
+ * INVALID_KEY. DynamoDB allows 2,048 bytes in a partition key, and the key shares it with the pipeline name.
+ */
+export const MAX_KEY_BYTES = 1024;
+
+/**
+ * Why `key` cannot be a key, or undefined when it can: a string of 1..MAX_KEY_BYTES UTF-8 bytes without
+ * lone surrogates (which UTF-8 cannot carry: two different keys would be stored as the same U+FFFD).
+ */
+export function keyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'is not a non-empty string';
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes: only long keys need counting.
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    return `is ${Buffer.byteLength(key, 'utf8')} UTF-8 bytes long (at most ${MAX_KEY_BYTES})`;
+  }
+  // ES2024's String.prototype.isWellFormed (Node ≥ 20); the project's TypeScript lib is ES2022.
+  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) return 'contains a lone UTF-16 surrogate';
+  return undefined;
+}
 
 /** Operator kinds of the fused chain. */
 export const OPERATOR_KIND = { MAP: 'map', FILTER: 'filter', FLAT_MAP: 'flatMap' } as const;
@@ -124,6 +140,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   private readonly validateFns: readonly ((input: unknown) => string | undefined)[];
   private readonly columns: readonly string[];
   private readonly lateness: number;
+  private readonly maxAhead: number;
   private lastWindows: WindowBounds[] | undefined;
 
   public constructor(def: PipelineDefinition) {
@@ -134,6 +151,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     this.validateFns = this.aggs.map((a) => a.validate.bind(a));
     this.columns = def.aggregates.map((a) => a.column);
     this.lateness = def.spec.time.allowedLatenessMs;
+    this.maxAhead = def.spec.time.maxEventTimeAheadMs;
   }
 
   public prepare(records: readonly RawRecord[], options: PrepareOptions): PreparedBatch {
@@ -359,12 +377,16 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       this.reject(out, ctx, REJECT_REASONS.MISSING_EVENT_TIME, `eventTime returned ${describe(eventTime)}`);
       return;
     }
-    if (eventTime < MIN_EVENT_TIME || eventTime > arrival + MAX_EVENT_TIME_AHEAD_MS) {
+    if (eventTime < MIN_EVENT_TIME) {
+      this.reject(out, ctx, REJECT_REASONS.ABSURD_EVENT_TIME, `event time ${eventTime} is before 2000-01-01`);
+      return;
+    }
+    if (eventTime > arrival + this.maxAhead) {
       this.reject(
         out,
         ctx,
-        REJECT_REASONS.ABSURD_EVENT_TIME,
-        `event time ${eventTime} is before 2000-01-01 or more than 1 day after arrival ${arrival}`,
+        REJECT_REASONS.EVENT_TIME_AHEAD,
+        `event time ${eventTime} is ${eventTime - arrival} ms after arrival ${arrival} (maxEventTimeAhead ${this.maxAhead} ms)`,
       );
       return;
     }
@@ -377,16 +399,16 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
         this.reject(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator dedupeBy threw: ${errorMessage(err)}`);
         return;
       }
-      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_KEY_LENGTH) {
+      if (keyProblem(id) !== undefined) {
         this.reject(
           out,
           ctx,
           REJECT_REASONS.OPERATOR_RETURNED_INVALID,
-          `operator dedupeBy returned ${describe(id)}`,
+          `operator dedupeBy returned ${describe(id)}, which ${keyProblem(id)!}`,
         );
         return;
       }
-      dedupeId = id;
+      dedupeId = id as string;
     }
     ctx.eventTime = eventTime;
     ctx.dedupeId = dedupeId;
@@ -402,8 +424,11 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       out.late.length = lateMark;
       return;
     }
+    // What the record tells the watermark: its event time, but never more than its arrival time, so a
+    // producer clock running ahead (within maxEventTimeAhead) cannot close windows before real time does.
     const shard = out.lastShard!;
-    if (shard.maxEventTime === null || eventTime > shard.maxEventTime) shard.maxEventTime = eventTime;
+    const watermarkTime = eventTime < arrival ? eventTime : arrival;
+    if (shard.maxEventTime === null || watermarkTime > shard.maxEventTime) shard.maxEventTime = watermarkTime;
     const cleaned = {
       shardId: ctx.shardId,
       sequenceNumber: ctx.sequenceNumber,
@@ -526,15 +551,17 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator keyBy threw: ${errorMessage(err)}`);
       return;
     }
-    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    const keyIssue = keyProblem(key);
+    if (keyIssue !== undefined) {
       this.fail(
         out,
         ctx,
         REJECT_REASONS.INVALID_KEY,
-        `keyBy returned ${describe(key)}; keys are strings of 1..${MAX_KEY_LENGTH} characters`,
+        `keyBy returned ${describe(key)}, which ${keyIssue}; keys are strings of 1..${MAX_KEY_BYTES} UTF-8 bytes`,
       );
       return;
     }
+    const validKey = key as string;
     const inputFns = this.inputFns;
     const validateFns = this.validateFns;
     const inputs = new Array<unknown>(inputFns.length);
@@ -573,7 +600,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       if (out.closedWatermark >= w.end + this.lateness) {
         if (open === all) open = all.slice(0, i);
         out.late.push({
-          key,
+          key: validKey,
           windowStart: w.start,
           windowEnd: w.end,
           eventTime: ctx.eventTime,
@@ -591,7 +618,7 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
       shardId: ctx.shardId,
       sequence: ctx.sequence,
       eventTime: ctx.eventTime,
-      key,
+      key: validKey,
       inputs,
       dedupeId,
       windows: open,

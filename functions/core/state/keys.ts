@@ -40,9 +40,16 @@ export function padMillis(millis: EpochMillis): string {
   return String(millis).padStart(MILLIS_WIDTH, '0');
 }
 
-/** Partition key of a window item: `<pipeline>#<key>`. */
+/**
+ * Type prefixes of partition keys: every partition key starts with the prefix of its item type, so no
+ * key value a producer sends can name an internal item (progress, markers): the key spaces are disjoint
+ * by construction, whatever the key (`shards`, `#`, `#pipeline`, unicode, maximal length).
+ */
+export const KEY_TYPE = { WINDOW: 'W#', PROGRESS: 'P#' } as const;
+
+/** Partition key of a window item: `W#<pipeline>#<key>`. */
 export function windowPartitionKey(pipeline: string, key: string): string {
-  return `${pipeline}#${key}`;
+  return `${KEY_TYPE.WINDOW}${pipeline}#${key}`;
 }
 
 /** Sort key of a window item: `<start>#<end>`, zero padded so string order is time order. */
@@ -50,9 +57,9 @@ export function windowSortKey(window: WindowBounds): string {
   return `${padMillis(window.start)}#${padMillis(window.end)}`;
 }
 
-/** Partition key shared by the shard progress items and the pipeline progress item. */
+/** Partition key shared by the shard progress items and the pipeline progress item: `P#<pipeline>`. */
 export function progressPartitionKey(pipeline: string): string {
-  return `${pipeline}#shards`;
+  return `${KEY_TYPE.PROGRESS}${pipeline}`;
 }
 
 /** Stable identity of a (key, window) inside a pipeline, for maps and caches. */

@@ -47,7 +47,7 @@ function store(script: Array<(command: unknown) => unknown>, extra: Partial<Cons
 
 describe('DynamoDBStateStore', () => {
   test('when due windows span pages, it asks each next page for only the rest of the limit and stops at the limit', async () => {
-    const entry = (key: string, closeAt: number) => ({ pk: { S: `p#${key}` }, sk: { S: '0000000000000000#0000000000060000' }, closeAt: { N: String(closeAt) } });
+    const entry = (key: string, closeAt: number) => ({ pk: { S: `W#p#${key}` }, sk: { S: '0000000000000000#0000000000060000' }, closeAt: { N: String(closeAt) } });
     const { instance, sent } = store([
       () => ({ Items: [entry('a', 1), entry('b', 2)], LastEvaluatedKey: { pk: { S: 'p#b' } } }),
       () => ({ Items: [entry('c', 3)], LastEvaluatedKey: { pk: { S: 'p#c' } } }),

@@ -20,3 +20,13 @@ describe('avg', () => {
     expect(() => agg.deserialize([10, -1])).toThrow(/avg state/);
   });
 });
+
+describe('avg beyond the double range', () => {
+  it('when the running sum overflows, the mean is Infinity and the state reads back', () => {
+    const agg = avg<number>((n) => n);
+    const state = agg.addColumn!(agg.create(), [[1e308], [1e308]], 0);
+    const stored = JSON.parse(JSON.stringify(agg.serialize(state)));
+    expect(stored).toEqual(['Infinity', 2]);
+    expect(agg.result(agg.deserialize(stored))).toBe(Infinity);
+  });
+});

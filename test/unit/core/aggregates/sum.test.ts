@@ -21,3 +21,22 @@ describe('sum', () => {
     expect(agg.validate(3)).toBeUndefined();
   });
 });
+
+describe('sum beyond the double range', () => {
+  it('when finite inputs overflow, the state is ±Infinity (NaN for both signs) and it survives storage', () => {
+    const agg = sum<number>((n) => n);
+    const up = agg.addColumn!(agg.create(), [[1e308], [1e308]], 0);
+    const down = agg.addColumn!(agg.create(), [[-1e308], [-1e308]], 0);
+    expect(up).toBe(Infinity);
+    expect(JSON.parse(JSON.stringify(agg.serialize(up)))).toBe('Infinity');
+    expect(agg.deserialize(JSON.parse(JSON.stringify(agg.serialize(up))))).toBe(Infinity);
+    expect(agg.deserialize(JSON.parse(JSON.stringify(agg.serialize(down))))).toBe(-Infinity);
+    const both = agg.merge(agg.deserialize(agg.serialize(up)), agg.deserialize(agg.serialize(down)));
+    expect(agg.result(agg.deserialize(JSON.parse(JSON.stringify(agg.serialize(both)))))).toBeNaN();
+  });
+
+  it('when a stored state is neither a number nor a named non-finite value, it is refused', () => {
+    const agg = sum<number>((n) => n);
+    for (const bad of [null, 'inf', '1e3', [], {}]) expect(() => agg.deserialize(bad as never)).toThrow('sum state must be a number or Infinity, -Infinity, NaN');
+  });
+});

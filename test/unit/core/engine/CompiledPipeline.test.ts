@@ -73,7 +73,7 @@ describe('prepare', () => {
       [kinesisSequence(5), 'SCHEMA_VIOLATION'],
       [kinesisSequence(6), 'SCHEMA_VIOLATION'],
       [kinesisSequence(7), 'ABSURD_EVENT_TIME'],
-      [kinesisSequence(8), 'ABSURD_EVENT_TIME'],
+      [kinesisSequence(8), 'EVENT_TIME_AHEAD'],
     ]);
     expect(prepared.rejected[3]!.detail).toMatch(/^v:/);
     expect(prepared.rejected[4]!.detail).toMatch(/^t:/);
@@ -132,8 +132,8 @@ describe('prepare', () => {
       ['OPERATOR_RETURNED_INVALID', 'operator enrich returned undefined'],
       ['OPERATOR_RETURNED_INVALID', 'operator filter#2 returned "yes", not a boolean'],
       ['OPERATOR_RETURNED_INVALID', 'operator flatMap#3 returned 5, not an iterable'],
-      ['INVALID_KEY', 'keyBy returned 7; keys are strings of 1..1024 characters'],
-      ['INVALID_KEY', 'keyBy returned ""; keys are strings of 1..1024 characters'],
+      ['INVALID_KEY', 'keyBy returned 7, which is not a non-empty string; keys are strings of 1..1024 UTF-8 bytes'],
+      ['INVALID_KEY', 'keyBy returned "", which is not a non-empty string; keys are strings of 1..1024 UTF-8 bytes'],
       ['OPERATOR_RETURNED_INVALID', 'aggregate top'],
       ['OPERATOR_THREW', 'aggregate top threw'],
     ]);
