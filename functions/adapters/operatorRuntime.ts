@@ -13,7 +13,8 @@ import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
 import { pipelines } from '../pipelines';
-import { kinesisClient } from './aws';
+import { kinesisClient, s3Client } from './aws';
+import { countObjects } from './failedBatches';
 import { DynamoDBStateStore } from './DynamoDBStateStore';
 import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
@@ -28,6 +29,7 @@ export const METRIC = {
   CONFLICTS: 'ConditionalCheckConflicts',
   WINDOWS_EMITTED: 'WindowsEmitted',
   WATERMARK_LAG: 'WatermarkLagMs',
+  FAILED_BATCHES_PENDING: METRICS.FAILED_BATCHES_PENDING,
 } as const;
 
 const configSchema = z.object({
@@ -36,6 +38,8 @@ const configSchema = z.object({
   [ENV.RESULTS_BUCKET]: z.string().min(3).max(63),
   /** Only the tick needs it (to register shards that have delivered nothing yet). */
   [ENV.STREAM_NAME]: z.string().min(1).max(2048).optional(),
+  /** Only the tick needs it (to count skipped batches). */
+  [ENV.FAILURE_PREFIX]: z.string().min(1).max(1024).optional(),
 });
 
 /** Everything a handler needs, built once at module load. */
@@ -51,6 +55,11 @@ export interface OperatorRuntime {
   recordBatch(result: BatchResult): void;
   /** Ids of the source stream's open shards (ListShards), or undefined when no stream is configured. */
   listOpenShards(): Promise<string[] | undefined>;
+  /**
+   * On-failure records of skipped batches not yet replayed, or undefined when no failure prefix is
+   * configured.
+   */
+  countFailedBatches(): Promise<number | undefined>;
 }
 
 /**
@@ -77,6 +86,10 @@ export function createOperatorRuntime(service: string, env: Readonly<Record<stri
       metrics.addMetric(METRIC.STATE_REQUESTS, MetricUnit.Count, store.stats.requests - before.requests);
       metrics.addMetric(METRIC.CONFLICTS, MetricUnit.Count, store.stats.conflicts - before.conflicts);
       if (Number.isFinite(watermark)) metrics.addMetric(METRIC.WATERMARK_LAG, MetricUnit.Milliseconds, Math.max(0, Date.now() - watermark));
+    },
+    async countFailedBatches() {
+      const prefix = config[ENV.FAILURE_PREFIX];
+      return prefix === undefined ? undefined : countObjects(s3Client(), config[ENV.RESULTS_BUCKET], prefix);
     },
     async listOpenShards() {
       const stream = config[ENV.STREAM_NAME];

@@ -11,6 +11,11 @@ export const ENV = {
   RESULTS_BUCKET: 'SHARDFLOW_RESULTS_BUCKET',
   /** ARN/name of the source stream (the tick handler lists its shards). */
   STREAM_NAME: 'SHARDFLOW_STREAM_NAME',
+  /**
+   * Key prefix of the operator mapping's on-failure records in the results bucket
+   * (`aws/lambda/<mapping-uuid>/`): the tick counts them as `FailedBatchesPending`.
+   */
+  FAILURE_PREFIX: 'SHARDFLOW_FAILURE_PREFIX',
 } as const;
 
 /** DynamoDB state table layout (one table for window items and shard progress items). */
@@ -56,6 +61,11 @@ export const METRICS = {
   REJECTED_RECORDS: 'RejectedRecords',
   LATE_RECORDS: 'LateRecords',
   DUPLICATE_EVENTS: 'DuplicateEvents',
+  /**
+   * On-failure records of batches Lambda skipped after their retries, not yet replayed
+   * (`shardflow replay-failures`): a gauge the tick publishes; its alarm fires at 1.
+   */
+  FAILED_BATCHES_PENDING: 'FailedBatchesPending',
   PIPELINE_DIMENSION: 'pipeline',
   SERVICE_DIMENSION: 'service',
 } as const;

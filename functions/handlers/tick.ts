@@ -19,9 +19,22 @@ export const handler = async (): Promise<TickResult> => {
     const shardIds = await runtime.listOpenShards();
     const result = await runtime.processor.tick(undefined, shardIds === undefined ? {} : { shardIds });
     runtime.metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
+    // Batches Lambda skipped after their retries wait under the failure prefix until replayed.
+    const failed = await runtime.countFailedBatches();
+    if (failed !== undefined)
+      runtime.metrics.addMetric(METRIC.FAILED_BATCHES_PENDING, MetricUnit.Count, failed);
+    if (failed !== undefined && failed > 0) {
+      runtime.logger.warn(
+        'Batches were skipped after their retries; replay them with shardflow replay-failures',
+        { failedBatches: failed },
+      );
+    }
     runtime.recordStore(before, result.watermark);
     runtime.logger.info('Tick done', { watermark: result.watermark, windowsEmitted: result.windowsEmitted });
-    return { watermark: Number.isFinite(result.watermark) ? result.watermark : null, windowsEmitted: result.windowsEmitted };
+    return {
+      watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+      windowsEmitted: result.windowsEmitted,
+    };
   } catch (error) {
     // A failed tick is retried by the next schedule; emission is idempotent at every step.
     runtime.logger.error('Tick failed', { error });

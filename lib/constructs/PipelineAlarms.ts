@@ -86,6 +86,8 @@ export class PipelineAlarms extends Construct {
   public readonly throttles: cloudwatch.Alarm;
   public readonly rejectedRate: cloudwatch.Alarm;
   public readonly lateRate: cloudwatch.Alarm;
+  /** Batches Lambda skipped after their retries wait for `shardflow replay-failures`. */
+  public readonly failedBatches: cloudwatch.Alarm;
   /** `100 × RejectedRecords / IncomingRecords` over 5 minutes. */
   public readonly rejectedRateMetric: cloudwatch.MathExpression;
   /** `100 × LateRecords / IncomingRecords` over 5 minutes. */
@@ -165,11 +167,30 @@ export class PipelineAlarms extends Construct {
       treatMissingData: notBreaching,
     });
 
+    this.failedBatches = new cloudwatch.Alarm(this, 'FailedBatches', {
+      alarmName: name('failed-batches'),
+      alarmDescription: `Lambda skipped batches of ${props.pipeline} after their retries: replay them with shardflow replay-failures`,
+      metric: pipelineMetric(props.pipeline, METRICS.FAILED_BATCHES_PENDING, SERVICE_NAMES.TICK).with({
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+    });
+
     if (props.alarmAction) for (const alarm of this.all) alarm.addAlarmAction(props.alarmAction);
   }
 
   /** Every alarm of the pipeline. */
   public get all(): cloudwatch.Alarm[] {
-    return [this.iteratorAge, this.errors, this.throttles, this.rejectedRate, this.lateRate];
+    return [
+      this.iteratorAge,
+      this.errors,
+      this.throttles,
+      this.rejectedRate,
+      this.lateRate,
+      this.failedBatches,
+    ];
   }
 }

@@ -7,7 +7,8 @@ import { LAMBDA_FAILURE_PREFIX } from './ResultsBucket';
 /**
  * On-failure destination of a Kinesis event source mapping that writes to an S3 bucket, granting
  * the function only what Lambda documents for an S3 destination (`s3:PutObject`, `s3:ListBucket`),
- * with PutObject limited to Lambda's own `aws/lambda/` key prefix.
+ * both limited to Lambda's own `aws/lambda/` key prefix: PutObject by resource, ListBucket by an
+ * `s3:prefix` condition, so the destination never lets the function list the results bucket.
  *
  * Written instead of using aws-cdk-lib's `S3OnFailureDestination` because that one grants the
  * function read-write on the whole bucket, which here is the results bucket; the mapping API has no
@@ -27,11 +28,13 @@ export class S3FailureDestination implements lambda.IEventSourceDlq {
       [failures],
       'Lambda writes on-failure records under aws/lambda/<mapping-uuid>/<shard-id>/...; PutObject is limited to that prefix.',
     );
-    iam.Grant.addToPrincipal({
-      grantee: targetHandler,
-      actions: ['s3:ListBucket'],
-      resourceArns: [this.bucket.bucketArn],
-    });
+    targetHandler.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${LAMBDA_FAILURE_PREFIX}*`] } },
+      }),
+    );
     return { destination: this.bucket.bucketArn };
   }
 }

@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { SERVICE_NAMES } from '../../functions/core/constants';
+import { ENV, SERVICE_NAMES } from '../../functions/core/constants';
 import { Problems } from '../validation';
 import {
   PipelineFunction,
@@ -23,6 +24,12 @@ export interface TickScheduleProps extends PipelineResourcesProps {
    * @default Duration.minutes(1)
    */
   readonly interval?: Duration;
+  /**
+   * Key prefix of the operator mapping's on-failure records in the results bucket
+   * (`aws/lambda/<mapping-uuid>/`): the tick counts them as the `FailedBatchesPending` metric.
+   * @default - skipped batches are not counted
+   */
+  readonly failurePrefix?: string;
 }
 
 /** Every problem with the sizing and interval props, each naming the given value. */
@@ -68,6 +75,17 @@ export class TickSchedule extends Construct {
     props.stateTable.grantStateAccess(this.function);
     props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
     props.stream.grant(this.function, 'kinesis:ListShards', 'kinesis:DescribeStreamSummary');
+    if (props.failurePrefix !== undefined) {
+      this.function.addEnvironment(ENV.FAILURE_PREFIX, props.failurePrefix);
+      // Counting only: list under the mapping's failure prefix, read nothing.
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [props.resultsBucket.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${props.failurePrefix}*`] } },
+        }),
+      );
+    }
 
     this.rule = new events.Rule(this, 'Rule', {
       description: `shardflow tick of pipeline ${props.pipeline}`,

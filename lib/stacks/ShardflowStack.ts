@@ -15,6 +15,7 @@ import {
 } from '../constructs/PipelineAlarms';
 import type { PipelineFunctionOptions } from '../constructs/PipelineFunction';
 import {
+  LAMBDA_FAILURE_PREFIX,
   ResultsBucket,
   type ResultsBucketProps,
   validateResultsBucketProps,
@@ -342,6 +343,7 @@ export class ShardflowStack extends Stack {
       ...shared,
       ...props.tick,
       stream,
+      failurePrefix: `${LAMBDA_FAILURE_PREFIX}${operator.eventSource.eventSourceMappingId}/`,
       ...(props.tickEntry !== undefined ? { entry: props.tickEntry } : {}),
     });
     let resultTable: ResultTable | undefined;

@@ -52,6 +52,12 @@ function isListeningMessage(message: unknown): message is ListeningMessage {
 
 const OUTPUT_TAIL_LINES = 20;
 
+/** How an emulator process ended. */
+export interface EmulatorExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 /** Process groups still running, killed synchronously if this process exits without stopping them. */
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
@@ -93,16 +99,17 @@ export class EmulatorProcess {
   /** Process id, which is also the process group id. */
   public readonly pid: number;
   public readonly name: string;
+  /** Resolves when the process exits, for whatever reason, with its exit code or signal. */
+  public readonly exited: Promise<EmulatorExitStatus>;
   private readonly child: ChildProcess;
   private readonly ports: ReadonlyMap<number, number>;
-  private readonly exited: Promise<void>;
   private stopping: Promise<void> | undefined;
 
   private constructor(
     name: string,
     child: ChildProcess,
     ports: ReadonlyMap<number, number>,
-    exited: Promise<void>,
+    exited: Promise<EmulatorExitStatus>,
   ) {
     this.name = name;
     this.child = child;
@@ -144,7 +151,9 @@ export class EmulatorProcess {
     if (child.stdout) createInterface({ input: child.stdout }).on('line', onLine);
     if (child.stderr) createInterface({ input: child.stderr }).on('line', onLine);
 
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = new Promise<EmulatorExitStatus>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     if (child.pid !== undefined) {
       liveGroups.add(child.pid);
       installExitHook();

@@ -111,7 +111,7 @@ export async function startDynamoDbLocalEmulator(options: EmulatorOptions = {}):
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(0)}`;
   return healthyDynamoDbEmulator(
-    { endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() },
+    { endpoint, pid: child.pid, startedAt: started, stop: () => child.stop(), exited: child.exited },
     timeoutMs,
   );
 }

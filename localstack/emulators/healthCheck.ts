@@ -4,6 +4,7 @@ import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { dynamoDbClient, kinesisClient } from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from './constants';
 import { EmulatorHealthCheckError } from './errors';
+import type { EmulatorExitStatus } from './EmulatorProcess';
 import type { RunningEmulator } from './types';
 
 const POLL_INTERVAL_MS = 50;
@@ -49,6 +50,8 @@ export interface StartedEmulator {
   readonly startedAt: number;
   /** Stops the process (and removes its data); also called when it never becomes healthy. */
   readonly stop: () => Promise<void>;
+  /** Resolves when the process exits. */
+  readonly exited: Promise<EmulatorExitStatus>;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function healthyEmulator(
     pid: emulator.pid,
     startupMs: performance.now() - emulator.startedAt,
     stop: emulator.stop,
+    exited: emulator.exited,
   };
 }
 

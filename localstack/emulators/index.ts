@@ -64,8 +64,24 @@ export interface LocalCloud {
   readonly pids: Readonly<Record<LocalService, number>>;
   /** Measured start-up time in ms of each emulator (spawn to first successful API call) and in total. */
   readonly startupMs: Readonly<Record<LocalService | 'total', number>>;
+  /**
+   * Resolves when an emulator exits on its own (crashed, killed) while the cloud is up; never after
+   * `stop()`. Whoever drives work on the cloud should stop it then rather than let requests fail until
+   * batches are discarded.
+   */
+  readonly failed: Promise<EmulatorFailure>;
   /** Stops the edge and every emulator with its whole process group; idempotent. */
   stop(): Promise<void>;
+}
+
+/** An emulator that exited while the local cloud was up. */
+export interface EmulatorFailure {
+  readonly service: LocalService;
+  readonly pid: number;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** One line for the user, e.g. `the dynamodb emulator (pid 123) exited unexpectedly (signal SIGKILL)`. */
+  readonly message: string;
 }
 
 /**
@@ -126,8 +142,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     log?.(`${emulator.service} ready at ${emulator.endpoint} in ${Math.round(emulator.startupMs)} ms`);
   log?.(`edge ready at ${edge.endpoint}; local cloud up in ${Math.round(startupMs.total)} ms`);
   let stopping: Promise<void> | undefined;
+  const failed = new Promise<EmulatorFailure>((resolve) => {
+    for (const emulator of running) {
+      void emulator.exited.then(({ code, signal }) => {
+        if (stopping !== undefined) return;
+        const how = signal !== null ? `signal ${signal}` : `code ${code ?? 'none'}`;
+        const message = `the ${emulator.service} emulator (pid ${emulator.pid}) exited unexpectedly (${how})`;
+        log?.(message);
+        resolve({ service: emulator.service, pid: emulator.pid, code, signal, message });
+      });
+    }
+  });
   return {
     endpoint: edge.endpoint,
+    failed,
     endpoints,
     pids: { kinesis: get('kinesis').pid, dynamodb: get('dynamodb').pid, s3: get('s3').pid },
     startupMs,

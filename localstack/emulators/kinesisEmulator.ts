@@ -67,5 +67,8 @@ export async function startKinesisEmulator(options: EmulatorOptions = {}): Promi
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PLAIN_PORT_PLACEHOLDER)}`;
-  return healthyKinesisEmulator({ endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() }, timeoutMs);
+  return healthyKinesisEmulator(
+    { endpoint, pid: child.pid, startedAt: started, stop: () => child.stop(), exited: child.exited },
+    timeoutMs,
+  );
 }

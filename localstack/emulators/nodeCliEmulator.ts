@@ -13,11 +13,17 @@ export interface NodeCliEmulatorSpec {
   readonly args: readonly string[];
   readonly portPlaceholder: number;
   /** Waits until the started emulator answers (see healthCheck.ts). */
-  readonly healthy: (emulator: Omit<StartedEmulator, 'service'>, timeoutMs: number) => Promise<RunningEmulator>;
+  readonly healthy: (
+    emulator: Omit<StartedEmulator, 'service'>,
+    timeoutMs: number,
+  ) => Promise<RunningEmulator>;
 }
 
 /** Starts `spec.script` with this Node.js on a free loopback port (bound to loopback by the preload) and waits until it is healthy. */
-export async function startNodeCliEmulator(spec: NodeCliEmulatorSpec, options: EmulatorOptions = {}): Promise<RunningEmulator> {
+export async function startNodeCliEmulator(
+  spec: NodeCliEmulatorSpec,
+  options: EmulatorOptions = {},
+): Promise<RunningEmulator> {
   const started = performance.now();
   const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
   const child = await EmulatorProcess.start({
@@ -29,5 +35,8 @@ export async function startNodeCliEmulator(spec: NodeCliEmulatorSpec, options: E
     ...(options.log ? { log: options.log } : {}),
   });
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(spec.portPlaceholder)}`;
-  return spec.healthy({ endpoint, pid: child.pid, startedAt: started, stop: () => child.stop() }, timeoutMs);
+  return spec.healthy(
+    { endpoint, pid: child.pid, startedAt: started, stop: () => child.stop(), exited: child.exited },
+    timeoutMs,
+  );
 }

@@ -27,7 +27,14 @@ export async function startS3Emulator(options: EmulatorOptions = {}): Promise<Ru
       // s3rver 3.7 encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node.js ≥ 17) only
       // offers through its legacy provider: without it every truncated listing (more than MaxKeys, by
       // default 1,000, keys under the prefix) fails with InternalError ("digital envelope routines::unsupported").
-      args: ['--openssl-legacy-provider', '--require', LOOPBACK_PRELOAD, script, directory, String(PORT_PLACEHOLDER)],
+      args: [
+        '--openssl-legacy-provider',
+        '--require',
+        LOOPBACK_PRELOAD,
+        script,
+        directory,
+        String(PORT_PLACEHOLDER),
+      ],
       ephemeralPorts: [PORT_PLACEHOLDER],
       timeoutMs,
       ...(options.log ? { log: options.log } : {}),
@@ -43,7 +50,7 @@ export async function startS3Emulator(options: EmulatorOptions = {}): Promise<Ru
   const endpoint = `http://${LOOPBACK_HOST}:${child.port(PORT_PLACEHOLDER)}`;
   const client = s3Client(probeClientConfig(endpoint));
   return healthyEmulator(
-    { service: 's3', endpoint, pid: child.pid, startedAt: started, stop },
+    { service: 's3', endpoint, pid: child.pid, startedAt: started, stop, exited: child.exited },
     client,
     () => client.send(new ListBucketsCommand({})),
     timeoutMs,

@@ -1,4 +1,5 @@
 import type { LocalService } from './constants';
+import type { EmulatorExitStatus } from './EmulatorProcess';
 
 /** A started, healthy emulator. */
 export interface RunningEmulator {
@@ -9,6 +10,8 @@ export interface RunningEmulator {
   readonly pid: number;
   /** Milliseconds from spawn to the first successful API call. */
   readonly startupMs: number;
+  /** Resolves when the emulator's process exits (after `stop()`, or on its own: a crash). */
+  readonly exited: Promise<EmulatorExitStatus>;
   /** Stops the whole process group and removes any temporary data; idempotent. */
   stop(): Promise<void>;
 }

@@ -101,6 +101,11 @@ export class EventSourceMappingRuntime {
       });
   }
 
+  /** Whether the mappings are polling (between `start()` and `stop()`). */
+  public get running(): boolean {
+    return this.started;
+  }
+
   public async start(): Promise<void> {
     if (this.started) return;
     this.started = true;

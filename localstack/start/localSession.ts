@@ -3,7 +3,7 @@ import type { PipelineSpec } from '../../functions/core/types';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
 import { deployAndRun, ScheduleRunner, type RunningDeployment } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
-import { startLocalCloud, type LocalCloud } from '../emulators/index';
+import { LocalCloudError, startLocalCloud, type LocalCloud } from '../emulators/index';
 import { MemoryCheckpointStore, WorkerInvoker, type ShardLag } from '../eventSourceMapping';
 import { NotRunningError } from './errors';
 
@@ -41,6 +41,12 @@ export interface LocalSession {
    * by ticking with a watermark of +∞ until nothing is due. Returns the number of windows it emitted.
    */
   endOfInput(spec: PipelineSpec, idleTimeoutMs?: number): Promise<number>;
+  /**
+   * `work`, or a `LocalCloudError` naming the emulator as soon as one exits on its own: the session then
+   * stops its mappings and schedules at once, so no batch is retried against a dead emulator until Lambda
+   * semantics would discard it.
+   */
+  guard<T>(work: Promise<T>): Promise<T>;
   /** Stops the mappings, the schedules and the cloud. Idempotent. */
   stop(): Promise<void>;
 }
@@ -118,6 +124,14 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
   }
   const clients = createClients(process.env);
   let stopping: Promise<void> | undefined;
+  const emulatorDied = cloud.failed.then(async (failure) => {
+    log(`${failure.message}: stopping the event source mappings and schedules`);
+    ticks.stop();
+    await app.stop();
+    return new LocalCloudError(
+      `${failure.message}; the run stopped before any batch was retried against it (nothing was discarded). Start again.`,
+    );
+  });
   const session: LocalSession = {
     cloud,
     app,
@@ -154,6 +168,13 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
       }
       return emitted;
     },
+    guard: <T>(work: Promise<T>): Promise<T> =>
+      Promise.race([
+        work,
+        emulatorDied.then((error) => {
+          throw error;
+        }),
+      ]),
     stop: () =>
       (stopping ??= (async () => {
         try {

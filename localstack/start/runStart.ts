@@ -191,39 +191,43 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
       }
     })();
     try {
-      await timed('send', async () => {
-        const progress = (p: { sent: number }, base: number): void => {
-          sent = base + p.sent;
-          render();
-        };
-        const main = toInput('main');
-        const rate = options.rate ? { rate: options.rate } : {};
-        // Warm-up: the first records go alone so that every shard has reported progress before the bulk
-        // arrives. The pipeline watermark is the minimum over the shards it knows; a shard that has not
-        // reported yet cannot hold it back, and its on-time records would be counted late.
-        const head = main.slice(0, Math.min(main.length, WARM_UP_RECORDS));
-        await sendRecords(head, {
-          kinesis: session.clients.kinesis,
-          stream,
-          ...rate,
-          onProgress: (p) => progress(p, 0),
-        });
-        await session.app.runtime.idle(drainTimeoutMs);
-        await sendRecords(main.slice(head.length), {
-          kinesis: session.clients.kinesis,
-          stream,
-          ...rate,
-          onProgress: (p) => progress(p, head.length),
-        });
-        // The late records are sent once the on-time ones are processed: by then their window has closed.
-        await session.app.runtime.idle(drainTimeoutMs);
-        await sendRecords(toInput('late'), {
-          kinesis: session.clients.kinesis,
-          stream,
-          onProgress: (p) => progress(p, main.length),
-        });
-      });
-      await timed('drain', () => session.endOfInput(spec, drainTimeoutMs));
+      await timed('send', () =>
+        session.guard(
+          (async () => {
+            const progress = (p: { sent: number }, base: number): void => {
+              sent = base + p.sent;
+              render();
+            };
+            const main = toInput('main');
+            const rate = options.rate ? { rate: options.rate } : {};
+            // Warm-up: the first records go alone so that every shard has reported progress before the bulk
+            // arrives. The pipeline watermark is the minimum over the shards it knows; a shard that has not
+            // reported yet cannot hold it back, and its on-time records would be counted late.
+            const head = main.slice(0, Math.min(main.length, WARM_UP_RECORDS));
+            await sendRecords(head, {
+              kinesis: session.clients.kinesis,
+              stream,
+              ...rate,
+              onProgress: (p) => progress(p, 0),
+            });
+            await session.app.runtime.idle(drainTimeoutMs);
+            await sendRecords(main.slice(head.length), {
+              kinesis: session.clients.kinesis,
+              stream,
+              ...rate,
+              onProgress: (p) => progress(p, head.length),
+            });
+            // The late records are sent once the on-time ones are processed: by then their window has closed.
+            await session.app.runtime.idle(drainTimeoutMs);
+            await sendRecords(toInput('late'), {
+              kinesis: session.clients.kinesis,
+              stream,
+              onProgress: (p) => progress(p, main.length),
+            });
+          })(),
+        ),
+      );
+      await timed('drain', () => session.guard(session.endOfInput(spec, drainTimeoutMs)));
       counts = await counter.counts();
     } finally {
       polling = false;

@@ -14,6 +14,7 @@ export function operatorRuntimeDouble<P extends object>(processor: P) {
     recordBatch: jest.fn(),
     recordStore: jest.fn(),
     listOpenShards: jest.fn(),
+    countFailedBatches: jest.fn(),
   };
 }
 

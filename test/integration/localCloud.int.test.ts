@@ -33,6 +33,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createClients, dynamoDbClient, kinesisClient } from '../../functions/adapters/aws';
 import { probeDynamoDbFidelity } from '../../localstack/emulators/dynamoDbFidelity';
 import { LocalCloudError, startLocalCloud } from '../../localstack/emulators/index';
+import { synthEsmTestApp } from '../helpers/fixtures/esmTestApp';
 import { useLocalCloud } from '../helpers/localCloud';
 import { eventually as eventuallyTrue, processAlive } from '../helpers/processes';
 import { readState, stateFilePath } from '../../localstack/emulators/stateFile';
@@ -321,3 +322,64 @@ function emulatorPids(): number[] {
     .filter((line) => /loopbackPreload|DynamoDbLocalLauncher/.test(line))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
+
+describe('an emulator that dies while the cloud is up', () => {
+  it(
+    'when the DynamoDB emulator is killed, the cloud reports it by service, pid and signal',
+    async () => {
+      const cloud = await startLocalCloud({ edgePort: 0 });
+      try {
+        process.kill(-cloud.pids.dynamodb, 'SIGKILL');
+        const failure = await Promise.race([
+          cloud.failed,
+          new Promise<undefined>((resolve) => setTimeout(resolve, 15_000, undefined)),
+        ]);
+        expect(failure).toMatchObject({ service: 'dynamodb', pid: cloud.pids.dynamodb, signal: 'SIGKILL' });
+        expect(failure?.message).toBe(
+          `the dynamodb emulator (pid ${cloud.pids.dynamodb}) exited unexpectedly (signal SIGKILL)`,
+        );
+      } finally {
+        await cloud.stop();
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'when the cloud is stopped, its emulators exiting is not a failure',
+    async () => {
+      const cloud = await startLocalCloud({ edgePort: 0 });
+      await cloud.stop();
+      const failure = await Promise.race([
+        cloud.failed,
+        new Promise<'none'>((resolve) => setTimeout(resolve, 1_000, 'none')),
+      ]);
+      expect(failure).toBe('none');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'when an emulator dies under a local session, the session stops its mappings and its guarded work fails naming the emulator',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'sf-dies-'));
+      const { openLocalSession } = await import('../../localstack/start/localSession');
+      const session = await openLocalSession({ templatePath: synthEsmTestApp(join(dir, 'cdk.out')) });
+      try {
+        expect(session.app.runtime.running).toBe(true);
+        const work = session.guard(new Promise<never>(() => {}));
+        process.kill(-session.cloud.pids.dynamodb, 'SIGKILL');
+        const error = await work.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(LocalCloudError);
+        expect((error as Error).message).toMatch(
+          /^the dynamodb emulator \(pid \d+\) exited unexpectedly \(signal SIGKILL\); the run stopped before any batch was retried against it \(nothing was discarded\)\. Start again\.$/,
+        );
+        expect(session.app.runtime.running).toBe(false);
+      } finally {
+        await session.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    TIMEOUT_MS,
+  );
+});

@@ -88,19 +88,23 @@ export function registerRunCommands(program: Command): void {
           const head = records.slice(0, WARM_UP_RECORDS);
           const progress = (sent: number): void =>
             live.update(`sent ${sent}/${records.length} records to ${stream}`);
-          await sendRecords(head, {
-            kinesis: session.clients.kinesis,
-            stream,
-            onProgress: (p) => progress(p.sent),
-          });
-          await session.app.runtime.idle(drainTimeout(records.length));
-          await sendRecords(records.slice(head.length), {
-            kinesis: session.clients.kinesis,
-            stream,
-            onProgress: (p) => progress(head.length + p.sent),
-          });
-          live.update('end of input: closing every window…');
-          await session.endOfInput(pipeline.spec, drainTimeout(records.length));
+          await session.guard(
+            (async () => {
+              await sendRecords(head, {
+                kinesis: session.clients.kinesis,
+                stream,
+                onProgress: (p) => progress(p.sent),
+              });
+              await session.app.runtime.idle(drainTimeout(records.length));
+              await sendRecords(records.slice(head.length), {
+                kinesis: session.clients.kinesis,
+                stream,
+                onProgress: (p) => progress(head.length + p.sent),
+              });
+              live.update('end of input: closing every window…');
+              await session.endOfInput(pipeline.spec, drainTimeout(records.length));
+            })(),
+          );
           live.done();
           const [result] = await queryResults({ s3: session.clients.s3, bucket: session.bucket }, [
             resultTableSql(pipeline),

@@ -106,6 +106,25 @@ describe('ShardflowStack', () => {
   });
 
   describe('results bucket', () => {
+    it('when synthesized, no role may list the bucket outside the prefixes it works under', () => {
+      // GIVEN every IAM policy of the stack
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties
+            .PolicyDocument.Statement,
+      );
+      // WHEN looking at the statements that allow ListBucket
+      const listings = statements.filter((statement) => {
+        const actions = ([] as unknown[]).concat(statement.Action);
+        return actions.includes('s3:ListBucket') || actions.includes('s3:*');
+      });
+      // THEN each is limited by an s3:prefix condition
+      expect(listings.length).toBeGreaterThan(0);
+      for (const statement of listings) {
+        expect(statement).toMatchObject({ Condition: { StringLike: { 's3:prefix': expect.any(Array) } } });
+      }
+    });
+
     it('when synthesized, it encrypts, blocks public access, logs access and expires every side-output prefix', () => {
       template.hasResourceProperties('AWS::S3::Bucket', {
         BucketEncryption: {
@@ -396,8 +415,8 @@ describe('ShardflowStack', () => {
   });
 
   describe('alarms and dashboard', () => {
-    it('when synthesized, each pipeline has iterator age, errors, throttles, rejected and late alarms', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    it('when synthesized, each pipeline has iterator age, errors, throttles, rejected, late and failed-batches alarms', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'shardflow-flight-delays-iterator-age',
         Namespace: 'AWS/Lambda',
@@ -415,6 +434,44 @@ describe('ShardflowStack', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'shardflow-flight-delays-throttles',
         MetricName: 'Throttles',
+      });
+    });
+
+    it('when synthesized, the tick counts the operator mapping\'s on-failure records, may list only under them, and an alarm fires at one pending batch', () => {
+      // GIVEN the tick of flight-delays and its operator's event source mapping
+      const tickRole = stack.pipelines.get('flight-delays')!.tick.function.role!;
+      const mapping = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping')).find((id) =>
+        id.startsWith('FlightDelaysOperator'),
+      )!;
+      const prefix = { 'Fn::Join': ['', ['aws/lambda/', { Ref: mapping }, '/']] };
+      // THEN its environment names the mapping's failure prefix
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [ENV.FAILURE_PREFIX]: prefix }) },
+      });
+      // AND its listing grant is limited to that prefix
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(tickRole as never) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 's3:ListBucket',
+              Condition: { StringLike: { 's3:prefix': [{ 'Fn::Join': ['', ['aws/lambda/', { Ref: mapping }, '/*']] }] } },
+            }),
+          ]),
+        },
+      });
+      // AND the alarm reads the tick's gauge
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shardflow-flight-delays-failed-batches',
+        Namespace: 'shardflow',
+        MetricName: 'FailedBatchesPending',
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Dimensions: Match.arrayWith([
+          { Name: 'pipeline', Value: 'flight-delays' },
+          { Name: 'service', Value: SERVICE_NAMES.TICK },
+        ]),
       });
     });
 
@@ -526,9 +583,14 @@ describe('ShardflowStack', () => {
                 },
               },
             },
-            // The on-failure destination: Lambda's own prefix, and the ListBucket Lambda requires.
+            // The on-failure destination: Lambda's own prefix, and the ListBucket Lambda requires, under it only.
             { Action: 's3:PutObject', Effect: 'Allow', Resource: objects('/aws/lambda/*') },
-            { Action: 's3:ListBucket', Effect: 'Allow', Resource: bucketArn },
+            {
+              Action: 's3:ListBucket',
+              Effect: 'Allow',
+              Resource: bucketArn,
+              Condition: { StringLike: { 's3:prefix': ['aws/lambda/*'] } },
+            },
             {
               Action: [
                 'kinesis:DescribeStreamSummary',

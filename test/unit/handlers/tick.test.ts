@@ -3,7 +3,7 @@ import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble'
 jest.mock('../../../functions/adapters/operatorRuntime', () => {
   const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>('../../helpers/operatorRuntimeDouble');
   const double = operatorRuntimeDouble({ tick: jest.fn() });
-  return { createOperatorRuntime: () => double, double, METRIC: { WINDOWS_EMITTED: 'WindowsEmitted' } };
+  return { createOperatorRuntime: () => double, double, METRIC: { WINDOWS_EMITTED: 'WindowsEmitted', FAILED_BATCHES_PENDING: 'FailedBatchesPending' } };
 });
 const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock }> }>('../../../functions/adapters/operatorRuntime').double;
 
@@ -19,6 +19,20 @@ describe('tick handler', () => {
     expect(runtime.processor.tick).toHaveBeenCalledWith(undefined, { shardIds: ['shardId-000000000000', 'shardId-000000000001'] });
     expect(runtime.metrics.addMetric).toHaveBeenCalledWith('WindowsEmitted', 'Count', 3);
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
+  test('when skipped batches wait for replay, it publishes their count and warns; without a failure prefix it publishes none', async () => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    runtime.processor.tick.mockResolvedValue({ watermark: 1_000, windowsEmitted: 0 });
+    runtime.countFailedBatches.mockResolvedValueOnce(2);
+    await handler();
+    expect(runtime.metrics.addMetric).toHaveBeenCalledWith('FailedBatchesPending', 'Count', 2);
+    expect(runtime.logger.warn).toHaveBeenCalledTimes(1);
+    jest.clearAllMocks();
+    runtime.countFailedBatches.mockResolvedValueOnce(undefined);
+    await handler();
+    expect(runtime.metrics.addMetric).not.toHaveBeenCalledWith('FailedBatchesPending', expect.anything(), expect.anything());
+    expect(runtime.logger.warn).not.toHaveBeenCalled();
   });
 
   test('when no watermark exists yet, it reports null instead of -Infinity', async () => {
