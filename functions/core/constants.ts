@@ -18,15 +18,11 @@ export const ENV = {
   FAILURE_PREFIX: 'SHARDFLOW_FAILURE_PREFIX',
 } as const;
 
-/** DynamoDB state table layout (one table for window items and shard progress items). */
+/** DynamoDB state table layout (one table for shard progress items and commit segments; no index). */
 export const STATE_TABLE = {
   PARTITION_KEY: 'pk',
   SORT_KEY: 'sk',
   TTL_ATTRIBUTE: 'ttl',
-  /** GSI over windows still open (sparse: the attributes are removed once emitted). */
-  OPEN_WINDOWS_INDEX: 'open-windows',
-  OPEN_WINDOWS_PARTITION_KEY: 'openPk',
-  OPEN_WINDOWS_SORT_KEY: 'closeAt',
 } as const;
 
 /**

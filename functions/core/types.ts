@@ -44,6 +44,11 @@ export const REJECT_REASONS = {
   OPERATOR_THREW: 'OPERATOR_THREW',
   OPERATOR_RETURNED_INVALID: 'OPERATOR_RETURNED_INVALID',
   INVALID_KEY: 'INVALID_KEY',
+  /**
+   * The record's own state cannot fit one DynamoDB transaction (4 MB) or its shard's progress item (400 KB):
+   * dead-lettered naming the limit instead of failing its batch for ever.
+   */
+  STATE_LIMIT: 'STATE_LIMIT',
 } as const;
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
 

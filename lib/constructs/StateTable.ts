@@ -8,10 +8,11 @@ import { STATE_TABLE } from '../../functions/core/constants';
 /** DynamoDB actions the operator and tick functions need on the state table. */
 export const STATE_ACCESS_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
+  // TransactWriteItems is authorized per action inside it (PutItem, ConditionCheckItem).
+  'dynamodb:ConditionCheckItem',
 ];
 
 /** Props of {@link StateTable}. */
@@ -29,10 +30,9 @@ export interface StateTableProps {
 }
 
 /**
- * The one DynamoDB table holding keyed window state and per-shard progress for every pipeline
- * (DESIGN.md §3): on-demand, point-in-time recovery, TTL, encrypted at rest, with the sparse
- * `open-windows` GSI the tick queries for windows that may close. Key names come from
- * `functions/core/constants.ts` so the handlers write the table the stack creates.
+ * The one DynamoDB table holding every pipeline's shard progress and commit segments (DESIGN.md §3):
+ * on-demand, point-in-time recovery, TTL (segments expire after the retention), encrypted at rest. Key
+ * names come from `functions/core/constants.ts` so the handlers write the table the stack creates.
  */
 export class StateTable extends Construct {
   /** The table built. */
@@ -52,30 +52,14 @@ export class StateTable extends Construct {
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: STATE_TABLE.OPEN_WINDOWS_INDEX,
-      partitionKey: { name: STATE_TABLE.OPEN_WINDOWS_PARTITION_KEY, type: str },
-      sortKey: { name: STATE_TABLE.OPEN_WINDOWS_SORT_KEY, type: dynamodb.AttributeType.NUMBER },
-      // ALL: the tick reads what it needs to close a window from the index alone, without a GetItem per window.
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
   }
 
   /**
-   * Grants the item-level calls the state store makes (conditional reads and writes of window and
-   * shard-progress items, queries of the `open-windows` index) on this table and that one index only:
-   * exactly the calls `DynamoDBStateStore` makes (no deletes, no scans, no batch writes).
+   * Grants the item-level calls the state store makes (queries, conditional puts and transactions of
+   * progress items and segments, conditional updates of the pipeline item) on this table only: exactly
+   * the calls `DynamoDBStateStore` makes (no deletes, no scans, no batch writes, no indexes).
    */
   public grantStateAccess(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: STATE_ACCESS_ACTIONS,
-      resourceArns: [this.table.tableArn, this.openWindowsIndexArn],
-    });
-  }
-
-  /** ARN of the `open-windows` index, for grants scoped to that one index. */
-  public get openWindowsIndexArn(): string {
-    return `${this.table.tableArn}/index/${STATE_TABLE.OPEN_WINDOWS_INDEX}`;
+    return iam.Grant.addToPrincipal({ grantee, actions: STATE_ACCESS_ACTIONS, resourceArns: [this.table.tableArn] });
   }
 }

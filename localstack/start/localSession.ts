@@ -1,6 +1,7 @@
 import { ENV } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
+import { createOperatorRuntime, type OperatorRuntime } from '../../functions/adapters/operatorRuntime';
 import { deployAndRun, ScheduleRunner, type RunningDeployment } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
 import { LocalCloudError, startLocalCloud, type LocalCloud } from '../emulators/index';
@@ -41,6 +42,11 @@ export interface LocalSession {
    * by ticking with a watermark of +∞ until nothing is due. Returns the number of windows it emitted.
    */
   endOfInput(spec: PipelineSpec, idleTimeoutMs?: number): Promise<number>;
+  /**
+   * Waits until every mapping is idle, then runs the pipeline's tick once (as its schedule would): every
+   * window the watermark has passed closes now. Returns the number of windows it emitted.
+   */
+  closeDue(spec: PipelineSpec, idleTimeoutMs?: number): Promise<number>;
   /**
    * `work`, or a `LocalCloudError` naming the emulator as soon as one exits on its own: the session then
    * stops its mappings and schedules at once, so no batch is retried against a dead emulator until Lambda
@@ -124,6 +130,17 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
   }
   const clients = createClients(process.env);
   let stopping: Promise<void> | undefined;
+  // The pipeline's tick, in process: the same wiring as the deployed tick function, from its environment.
+  const runtimes = new Map<string, OperatorRuntime>();
+  const runtimeOf = (spec: PipelineSpec): OperatorRuntime => {
+    const known = runtimes.get(spec.name);
+    if (known !== undefined) return known;
+    const fn = app.deployment.functions.find((f) => f.environment[ENV.PIPELINE] === spec.name);
+    if (fn === undefined) throw new NotRunningError(`Pipeline ${spec.name} is not deployed`);
+    const runtime = createOperatorRuntime('shardflow-local', { ...process.env, ...fn.environment });
+    runtimes.set(spec.name, runtime);
+    return runtime;
+  };
   const emulatorDied = cloud.failed.then(async (failure) => {
     log(`${failure.message}: stopping the event source mappings and schedules`);
     ticks.stop();
@@ -155,11 +172,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
     },
     endOfInput: async (spec, idleTimeoutMs = 120_000) => {
       await app.runtime.idle(idleTimeoutMs);
-      const fn = app.deployment.functions.find((f) => f.environment[ENV.PIPELINE] === spec.name);
-      if (fn === undefined) throw new NotRunningError(`Pipeline ${spec.name} is not deployed`);
-      // Loaded lazily: the operator runtime reads its configuration (and creates its clients) on creation.
-      const { createOperatorRuntime } = await import('../../functions/adapters/operatorRuntime');
-      const runtime = createOperatorRuntime('shardflow-end-of-input', { ...process.env, ...fn.environment });
+      const runtime = runtimeOf(spec);
       let emitted = 0;
       for (;;) {
         const { windowsEmitted } = await runtime.processor.tick(Number.POSITIVE_INFINITY);
@@ -167,6 +180,10 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
         if (windowsEmitted === 0) break;
       }
       return emitted;
+    },
+    closeDue: async (spec, idleTimeoutMs = 120_000) => {
+      await app.runtime.idle(idleTimeoutMs);
+      return (await runtimeOf(spec).processor.tick()).windowsEmitted;
     },
     guard: <T>(work: Promise<T>): Promise<T> =>
       Promise.race([

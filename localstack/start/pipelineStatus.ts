@@ -32,7 +32,7 @@ export interface PipelineStatus {
   readonly shards: readonly ShardStatus[];
   /** The watermark up to which windows have been closed; null before the first close. */
   readonly closedWatermark: number | null;
-  /** Window items not yet emitted (open or emitting). */
+  /** Windows with committed state that are not emitted yet. */
   readonly openWindows: number;
   readonly counts: BucketCounts;
 }
@@ -98,11 +98,7 @@ export async function readPipelineStatus(
   where: { readonly stateTable: string; readonly bucket: string; readonly stream: string },
   maxPending = 100_000,
 ): Promise<PipelineStatus> {
-  const store = new DynamoDBStateStore({
-    tableName: where.stateTable,
-    client: clients.dynamoDb,
-    cacheSize: 0,
-  });
+  const store = new DynamoDBStateStore({ tableName: where.stateTable, client: clients.dynamoDb });
   const progress = await store.readProgress(spec.name);
   const byShard = new Map(progress.shards.map((s) => [s.shardId, s]));
   const { Shards = [] } = await clients.kinesis.send(new ListShardsCommand({ StreamName: where.stream }));
@@ -123,13 +119,19 @@ export async function readPipelineStatus(
       lastActivity: applied?.lastActivity ?? null,
     });
   }
-  const open = await store.listDueWindows(spec.name, Number.MAX_SAFE_INTEGER, 10_000);
+  const emitted = progress.pipeline?.emittedThrough ?? -Infinity;
+  const lateness = spec.time.allowedLatenessMs;
+  const open = new Set(
+    progress.shards.flatMap((s) =>
+      s.pending.filter((p) => p.end + lateness > emitted).map((p) => `${p.start}-${p.end}`),
+    ),
+  );
   return {
     pipeline: spec.name,
     stream: where.stream,
     shards,
     closedWatermark: progress.pipeline?.closedWatermark ?? null,
-    openWindows: open.length,
+    openWindows: open.size,
     counts: await new BucketCounter(clients.s3, where.bucket).counts(),
   };
 }

@@ -217,8 +217,9 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
               ...rate,
               onProgress: (p) => progress(p, head.length),
             });
-            // The late records are sent once the on-time ones are processed: by then their window has closed.
-            await session.app.runtime.idle(drainTimeoutMs);
+            // The late records are sent once the on-time ones are processed and the tick has closed their
+            // windows (the schedule would within its period).
+            await session.closeDue(spec, drainTimeoutMs);
             await sendRecords(toInput('late'), {
               kinesis: session.clients.kinesis,
               stream,

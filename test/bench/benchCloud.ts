@@ -50,7 +50,7 @@ export async function startBenchCloud(
 
 /** Creates a state table shaped like the stack's (pk/sk, sparse open-windows GSI with ALL), on-demand. */
 export function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  return createSharedStateTable(client, tableName, 'ALL');
+  return createSharedStateTable(client, tableName);
 }
 
 /** A table with a single string partition key (`pk`/`sk` counters, or Powertools' `id`). */

@@ -9,8 +9,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
-import { emissionId } from '../../functions/core/state/keys';
-import { effectiveWatermark } from '../../functions/core/state/watermark';
+import { pipelineWatermark } from '../../functions/core/state/watermark';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { deployStack, putAll } from './deployedStack';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
@@ -92,15 +91,17 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, batches: Math.ceil(total / 1000), seed: 11 });
     const records = events.flatMap((e) => e.Records.map((r) => ({ data: r.kinesis.data, partitionKey: r.kinesis.partitionKey }))).slice(0, total);
 
-    // Which (key, window) every possible result object belongs to: emission ids are deterministic.
-    const closeAtByEmission = new Map<string, number>();
+    // The close time of every window the input has: result objects are named `<start>-<end>`.
+    const closeTimes = new Set<number>();
     const first = DEFAULT_WORKLOAD.startTime;
     const last = first + Math.ceil(total / 1000) * DEFAULT_WORKLOAD.batchSpanMs;
-    for (let k = 0; k < DEFAULT_WORKLOAD.keys; k++) {
-      for (let start = Math.floor(first / windowMs) * windowMs; start <= last; start += windowMs) {
-        closeAtByEmission.set(emissionId(spec.name, `/page/${k}`, { start, end: start + windowMs }), start + windowMs + spec.time.allowedLatenessMs);
-      }
+    for (let start = Math.floor(first / windowMs) * windowMs; start <= last; start += windowMs) {
+      closeTimes.add(start + windowMs + spec.time.allowedLatenessMs);
     }
+    const closeAtOf = (objectKey: string): number | undefined => {
+      const match = /\/(\d+)-(\d+)\.[a-z]+$/.exec(objectKey);
+      return match === null ? undefined : Number(match[2]) + spec.time.allowedLatenessMs;
+    };
 
     log(`e2e: putting a backlog of ${records.length} records…`);
     const putStarted = performance.now();
@@ -117,8 +118,8 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
         if (stack.failures() > 0) break;
         const tick = performance.now();
         const [snapshot, keys] = await Promise.all([store.readProgress(spec.name), listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink.table}/`)]);
-        const watermark = effectiveWatermark(snapshot, Date.now(), spec.time.idleTimeoutMs);
-        for (const closeAt of new Set(closeAtByEmission.values())) if (watermark > closeAt && !passedAt.has(closeAt)) passedAt.set(closeAt, tick);
+        const watermark = pipelineWatermark(snapshot.shards, Date.now(), spec.time.idleTimeoutMs);
+        for (const closeAt of closeTimes) if (watermark >= closeAt && !passedAt.has(closeAt)) passedAt.set(closeAt, tick);
         for (const key of keys) if (!seenAt.has(key)) seenAt.set(key, tick);
         await new Promise((r) => setTimeout(r, Math.max(0, MONITOR_PERIOD_MS - (performance.now() - tick))));
       }
@@ -149,8 +150,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
 
     const latencies: number[] = [];
     for (const [key, seen] of seenAt) {
-      const id = key.slice(key.lastIndexOf('/') + 1).replace(/\.[a-z]+$/, '');
-      const closeAt = closeAtByEmission.get(id);
+      const closeAt = closeAtOf(key);
       const passed = closeAt === undefined ? undefined : passedAt.get(closeAt);
       // Objects of windows whose close the monitor saw before the drain began are not samples of this run.
       if (passed !== undefined && passed >= drainStarted) latencies.push(Math.max(0, seen - passed));

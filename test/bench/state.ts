@@ -1,87 +1,122 @@
 /**
- * Bench part `state`: DynamoDB requests per 1,000 records and modeled cost per million events for shardflow
- * (the real BatchProcessor + DynamoDBStateStore, one warm instance) against two baselines, on the same
- * emulators and the same stream (1,000-record batches, 50 Zipf-skewed keys). Also the conditional-check
- * conflict rate when four shards' batch processors write the same keys concurrently.
+ * Bench part `state`: what keyed state costs, as a matrix of keys {50, 1,000, 10,000} × shards {1, 4} on the
+ * same stream (1,000-record batches, Zipf-skewed keys, 20 s of event time per batch), per approach, all on
+ * the same DynamoDB Local (and s3rver):
+ *
+ * - shardflow: the real `BatchProcessor` + `DynamoDBStateStore`, one warm instance per shard applying its
+ *   shard's batches concurrently with the others, then the end of input (every window closed and counted).
+ *   Write and read units from the real item sizes (the store's accounting: ⌈bytes / 1 KB⌉ per item written,
+ *   twice inside a transaction; ⌈bytes / 4 KB⌉ per strongly consistent read).
+ * - naive: one `UpdateItem ADD` per record (not exactly-once); Powertools-idempotent: the same under
+ *   Powertools idempotency. Their cost per record does not depend on keys or shards, so they run the first
+ *   two batches of each key count; units as DynamoDB Local reports them (at least one per request).
+ *
+ * Also the write units dedupe costs (page-activity with and without `dedupeBy`, one shard).
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { decodeKinesisEvent } from '../../functions/adapters/kinesisEventCodec';
 import { ParquetResultEncoder } from '../../functions/adapters/ParquetResultEncoder';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
-import { BatchProcessor, type BatchResult } from '../../functions/core/state/BatchProcessor';
+import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import type { StatefulPipeline } from '../../functions/core/state/types';
-import { pageActivity } from '../../functions/pipelines/pageActivity';
+import { pageActivity, pageActivityPipeline } from '../../functions/pipelines/pageActivity';
 import { idempotentHandler } from './baselines/idempotentHandler';
 import { naiveHandler } from './baselines/naiveHandler';
-import { createBucket, createKeyTable, createStateTable, startBenchCloud, type BenchCloud } from './benchCloud';
+import {
+  createBucket,
+  createKeyTable,
+  createStateTable,
+  startBenchCloud,
+  type BenchCloud,
+} from './benchCloud';
 import { costPerMillionEvents, type Usage } from './pricing';
 import { countDynamoDbRequests, type RequestCounts } from './requestCounter';
-import { clickstreamBatches, DEFAULT_WORKLOAD, type WorkloadOptions } from './workload';
+import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
 
 /** Memory of the stack's operator function (PipelineFunction default), used for every approach's GB-s. */
 const LAMBDA_MEMORY_GB = 0.5;
 /** A provisioned shard ingests at most 1,000 records/s: the shard hours a stream of `events` needs at least. */
 const RECORDS_PER_SHARD_SECOND = 1_000;
 
+export const MATRIX_KEYS = [50, 1_000, 10_000] as const;
+export const MATRIX_SHARDS = [1, 4] as const;
+
 /** Settings of the state bench. */
 export interface StateBenchOptions {
-  /** Batches of 1,000 records shardflow processes (one warm instance). @default 20 */
+  /** Batches of 1,000 records shardflow processes per cell (spread over the cell's shards). @default 20 */
   readonly batches?: number;
-  /**
-   * Batches the per-record baselines process: the first ones of the same stream. Their requests per record
-   * are constant (1 and 3), so fewer batches keep the part under two minutes without changing the rate.
-   * @default 4
-   */
+  /** Batches the per-record baselines process per key count. @default 2 */
   readonly baselineBatches?: number;
-  /** Rounds of the four-shard contention run (4 batches of 1,000 records each). @default 3 */
-  readonly contentionRounds?: number;
+  readonly keys?: readonly number[];
+  readonly shards?: readonly number[];
   readonly log?: (line: string) => void;
 }
 
 /** One approach's measured usage. */
 interface Measured {
   readonly records: number;
-  readonly counts: RequestCounts;
+  readonly requests: number;
+  readonly writeUnits: number;
+  readonly readUnits: number;
   readonly s3Requests: number;
   readonly elapsedMs: number;
-  readonly batches: number;
-  /** shardflow only: window item writes by apply, and windows emitted (two conditional writes + one PUT each). */
-  readonly windowsWritten?: number;
-  readonly windowsEmitted?: number;
+  readonly invocations: number;
+}
+
+/** One cell of `state.matrix`. */
+export interface StateCell {
+  readonly keys: number;
+  readonly shards: number;
+  readonly records: number;
+  readonly requestsPer1000: number;
+  readonly writeUnitsPer1000: number;
+  readonly readUnitsPer1000: number;
+  readonly s3RequestsPer1000: number;
+  readonly naiveRequestsPer1000: number;
+  readonly naiveWriteUnitsPer1000: number;
+  readonly idempotentRequestsPer1000: number;
+  readonly idempotentWriteUnitsPer1000: number;
+  /** Commits that lost to another writer / commits. */
+  readonly conflictRate: number;
+  /** Result objects written / windows emitted. */
+  readonly resultObjectsPerWindow: number;
+  readonly costPerMillionUsd: {
+    readonly shardflow: number;
+    readonly naive: number;
+    readonly idempotent: number;
+  };
 }
 
 /** The figures written under `state` in results.json. */
 export interface StateFigures {
-  readonly requestsPer1000: number;
-  readonly naiveRequestsPer1000: number;
-  readonly idempotentRequestsPer1000: number;
-  readonly costPerMillionUsd: { readonly shardflow: number; readonly naive: number; readonly idempotent: number };
-  readonly ratio: number;
-  readonly idempotentRatio: number;
-  readonly writeUnitsPer1000: number;
-  readonly naiveWriteUnitsPer1000: number;
-  readonly idempotentWriteUnitsPer1000: number;
-  readonly records: number;
-  readonly baselineRecords: number;
-  /** Of shardflow's requests: window items written by apply, and windows emitted, per 1,000 records. */
-  readonly windowWritesPer1000: number;
-  readonly windowsEmittedPer1000: number;
-  readonly contentionShards: number;
-  readonly contentionRequestsPer1000: number;
-  readonly conflictRate4Shards: number;
+  readonly matrix: readonly StateCell[];
+  /** Naive write units / shardflow write units, lowest over the cells with 50 keys (goal ≥ 30). */
+  readonly writeUnitsVsNaive50Keys: number;
+  /** The same at 10,000 keys (goal ≥ 5). */
+  readonly writeUnitsVsNaive10000Keys: number;
+  /** Highest shardflow DynamoDB requests per 1,000 records over the cells (goal ≤ 10). */
+  readonly maxRequestsPer1000: number;
+  /** Highest conflict rate over the 4-shard cells (goal 0). */
+  readonly maxConflictRate4Shards: number;
+  /** Highest result objects per window over the cells (goal ≤ 1). */
+  readonly maxResultObjectsPerWindow: number;
+  /** Naive cost / shardflow cost, lowest over the cells (goal ≥ 5). */
+  readonly costVsNaive: number;
+  /** Write units per 1,000 records the dedupe ids cost (page-activity with and without `dedupeBy`), by key count. */
+  readonly dedupeWriteUnitsPer1000: Readonly<Record<string, number>>;
 }
 
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+const per1000 = (value: number, records: number): number => round((value / records) * 1000);
 
 function usageOf(m: Measured): Usage {
   return {
     events: m.records,
-    lambdaInvocations: m.batches,
+    lambdaInvocations: m.invocations,
     lambdaGbSeconds: (m.elapsedMs / 1000) * LAMBDA_MEMORY_GB,
-    // On-demand billing: at least one unit per request; the emulator's consumed capacity when it is larger.
-    dynamoDbWriteUnits: Math.max(m.counts.writeUnits, m.counts.total - readRequests(m.counts)),
-    dynamoDbReadUnits: Math.max(m.counts.readUnits, readRequests(m.counts)),
+    dynamoDbWriteUnits: m.writeUnits,
+    dynamoDbReadUnits: m.readUnits,
     s3Puts: m.s3Requests,
     kinesisPutPayloadUnits: m.records,
     kinesisShardHours: m.records / RECORDS_PER_SHARD_SECOND / 3600,
@@ -93,141 +128,182 @@ function readRequests(counts: RequestCounts): number {
   return reads.reduce((sum, name) => sum + (counts.byCommand[name] ?? 0), 0);
 }
 
-const per1000 = (value: number, records: number): number => round((value / records) * 1000);
+let tables = 0;
 
-function shardflowProcessor(bench: BenchCloud, tableName: string, bucket: string): { processor: BatchProcessor; counts: RequestCounts; store: DynamoDBStateStore; objects: S3ObjectStore } {
-  const clients = bench.clients();
-  const counts = countDynamoDbRequests(clients.dynamoDb);
-  const store = new DynamoDBStateStore({ tableName, client: clients.dynamoDb });
-  const objects = new S3ObjectStore({ bucket, client: clients.s3 });
-  const processor = new BatchProcessor({
-    pipeline: pageActivity as unknown as StatefulPipeline,
-    store,
-    objects,
-    encoder: new ParquetResultEncoder(),
-    clock: { now: () => Date.now() },
+/** The cell's stream through one warm instance per shard, shards concurrently, then the end of input. */
+async function measureShardflow(
+  bench: BenchCloud,
+  pipeline: StatefulPipeline,
+  events: readonly KinesisStreamEvent[],
+  shards: number,
+): Promise<Measured & { conflicts: number; commits: number; resultObjects: number; windows: number }> {
+  const table = `bench-state-${(tables += 1)}`;
+  const bucket = `bench-results-${tables}`;
+  await createStateTable(bench.clients().dynamoDb, table);
+  await createBucket(bench.clients().s3, bucket);
+  const instances = Array.from({ length: shards }, () => {
+    const clients = bench.clients();
+    const store = new DynamoDBStateStore({ tableName: table, client: clients.dynamoDb });
+    const objects = new S3ObjectStore({ bucket, client: clients.s3 });
+    let results = 0;
+    const put = objects.putObject.bind(objects);
+    objects.putObject = async (key, body, type) => {
+      if (key.startsWith('results/')) results += 1;
+      await put(key, body, type);
+    };
+    const processor = new BatchProcessor({
+      pipeline,
+      store,
+      objects,
+      encoder: new ParquetResultEncoder(),
+      clock: { now: () => Date.now() },
+    });
+    return { store, objects, processor, results: () => results };
   });
-  return { processor, counts, store, objects };
-}
-
-function assertAllApplied(result: BatchResult, batch: KinesisStreamEvent): void {
-  // A bench that silently rejected its input would measure nothing: every record must be applied.
-  if (result.rejected > 0 || result.late > 0 || result.duplicates > 0) {
-    throw new Error(`state bench: a batch of ${batch.Records.length} had ${result.rejected} rejected, ${result.late} late, ${result.duplicates} duplicate records`);
-  }
-}
-
-async function measureShardflow(bench: BenchCloud, events: readonly KinesisStreamEvent[]): Promise<Measured> {
-  await createStateTable(bench.clients().dynamoDb, 'bench-state');
-  await createBucket(bench.clients().s3, 'bench-results');
-  const { processor, counts, objects } = shardflowProcessor(bench, 'bench-state', 'bench-results');
   const started = performance.now();
   let records = 0;
-  let windowsWritten = 0;
-  let windowsEmitted = 0;
-  for (const batch of events) {
-    const result = await processor.apply(decodeKinesisEvent(batch));
-    assertAllApplied(result, batch);
-    records += batch.Records.length;
-    windowsWritten += result.windowsWritten;
-    windowsEmitted += result.windowsEmitted;
-  }
-  // End of input: the windows still open are emitted too, so every result row's cost is counted (the
-  // baselines' counters are their results already).
-  for (let emitted = -1; emitted !== 0; ) {
-    emitted = (await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
-    windowsEmitted += emitted;
-  }
-  return { records, counts, s3Requests: objects.requests, elapsedMs: performance.now() - started, batches: events.length + 1, windowsWritten, windowsEmitted };
-}
-
-async function measureNaive(bench: BenchCloud, events: readonly KinesisStreamEvent[]): Promise<Measured> {
-  const clients = bench.clients();
-  await createKeyTable(clients.dynamoDb, 'bench-naive', ['pk', 'sk']);
-  const counts = countDynamoDbRequests(clients.dynamoDb);
-  const handler = naiveHandler(clients.dynamoDb, 'bench-naive');
-  const started = performance.now();
-  for (const batch of events) await handler(batch);
-  const records = events.reduce((n, b) => n + b.Records.length, 0);
-  return { records, counts, s3Requests: 0, elapsedMs: performance.now() - started, batches: events.length };
-}
-
-async function measureIdempotent(bench: BenchCloud, events: readonly KinesisStreamEvent[]): Promise<Measured> {
-  const clients = bench.clients();
-  await createKeyTable(clients.dynamoDb, 'bench-idem-counters', ['pk', 'sk']);
-  await createKeyTable(clients.dynamoDb, 'bench-idem-keys', ['id']);
-  const counts = countDynamoDbRequests(clients.dynamoDb);
-  const handler = idempotentHandler(clients.dynamoDb, 'bench-idem-counters', 'bench-idem-keys');
-  const started = performance.now();
-  for (const batch of events) await handler(batch);
-  const records = events.reduce((n, b) => n + b.Records.length, 0);
-  return { records, counts, s3Requests: 0, elapsedMs: performance.now() - started, batches: events.length };
-}
-
-/** Four shards, four warm instances writing the same keys and windows at the same time. */
-async function measureContention(bench: BenchCloud, rounds: number): Promise<{ requestsPer1000: number; conflictRate: number }> {
-  const shards = 4;
-  await createStateTable(bench.clients().dynamoDb, 'bench-state-4');
-  await createBucket(bench.clients().s3, 'bench-results-4');
-  const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, shards, batches: shards * rounds, seed: 7 });
-  const instances = Array.from({ length: shards }, () => shardflowProcessor(bench, 'bench-state-4', 'bench-results-4'));
-  for (let r = 0; r < rounds; r++) {
-    await Promise.all(
+  let windows = 0;
+  let commits = 0;
+  for (let round = 0; round * shards < events.length; round++) {
+    const outcomes = await Promise.all(
       instances.map(async (instance, shard) => {
-        const batch = events[r * shards + shard];
-        if (batch === undefined) return;
+        const batch = events[round * shards + shard];
+        if (batch === undefined) return undefined;
         const result = await instance.processor.apply(decodeKinesisEvent(batch));
-        if (result.rejected > 0 || result.duplicates > 0) throw new Error(`contention run: ${result.rejected} rejected, ${result.duplicates} duplicates`);
+        // A bench that silently rejected its input would measure nothing: every record must be applied.
+        if (result.rejected > 0 || result.late > 0 || result.duplicates > 0)
+          throw new Error(
+            `state bench: a batch had ${result.rejected} rejected, ${result.late} late, ${result.duplicates} duplicate records`,
+          );
+        return result;
       }),
     );
+    for (const result of outcomes) {
+      if (result === undefined) continue;
+      records += result.recordsIn;
+      windows += result.windowsEmitted;
+      commits += 1 + result.conflicts;
+    }
   }
-  const requests = instances.reduce((n, i) => n + i.counts.total, 0);
-  const conflicts = instances.reduce((n, i) => n + i.store.stats.conflicts, 0);
-  const conditionalWrites = instances.reduce((n, i) => n + (i.counts.byCommand.UpdateItemCommand ?? 0) + (i.counts.byCommand.PutItemCommand ?? 0) + (i.counts.byCommand.TransactWriteItemsCommand ?? 0), 0);
-  return { requestsPer1000: per1000(requests, events.length * DEFAULT_WORKLOAD.batchSize), conflictRate: round(conflicts / Math.max(1, conditionalWrites), 4) };
+  // End of input: the windows still open are emitted too, so every result row's cost is counted.
+  windows += (await instances[0]!.processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
+  const sum = (f: (i: (typeof instances)[number]) => number): number =>
+    instances.reduce((n, i) => n + f(i), 0);
+  return {
+    records,
+    requests: sum((i) => i.store.stats.requests),
+    writeUnits: sum((i) => i.store.stats.writeUnits),
+    readUnits: sum((i) => i.store.stats.readUnits),
+    s3Requests: sum((i) => i.objects.requests),
+    elapsedMs: performance.now() - started,
+    invocations: events.length + 1,
+    conflicts: sum((i) => i.store.stats.conflicts),
+    commits,
+    resultObjects: sum((i) => i.results()),
+    windows,
+  };
+}
+
+async function measureBaseline(
+  bench: BenchCloud,
+  events: readonly KinesisStreamEvent[],
+  kind: 'naive' | 'idempotent',
+): Promise<Measured> {
+  const clients = bench.clients();
+  tables += 1;
+  await createKeyTable(clients.dynamoDb, `bench-${kind}-${tables}`, ['pk', 'sk']);
+  if (kind === 'idempotent') await createKeyTable(clients.dynamoDb, `bench-idem-keys-${tables}`, ['id']);
+  const counts = countDynamoDbRequests(clients.dynamoDb);
+  const handler =
+    kind === 'naive'
+      ? naiveHandler(clients.dynamoDb, `bench-${kind}-${tables}`)
+      : idempotentHandler(clients.dynamoDb, `bench-${kind}-${tables}`, `bench-idem-keys-${tables}`);
+  const started = performance.now();
+  for (const batch of events) await handler(batch);
+  const records = events.reduce((n, b) => n + b.Records.length, 0);
+  return {
+    records,
+    requests: counts.total,
+    // On-demand billing: at least one unit per request; the emulator's consumed capacity when it is larger.
+    writeUnits: Math.max(counts.writeUnits, counts.total - readRequests(counts)),
+    readUnits: Math.max(counts.readUnits, readRequests(counts)),
+    s3Requests: 0,
+    elapsedMs: performance.now() - started,
+    invocations: events.length,
+  };
 }
 
 /** Runs the state bench on its own local cloud (started and stopped here). */
 export async function runStateBench(options: StateBenchOptions = {}): Promise<StateFigures> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const workload: WorkloadOptions = { ...DEFAULT_WORKLOAD, batches: options.batches ?? DEFAULT_WORKLOAD.batches };
-  const events = clickstreamBatches(workload);
-  const baselineEvents = events.slice(0, options.baselineBatches ?? 4);
+  const batches = options.batches ?? DEFAULT_WORKLOAD.batches;
   const bench = await startBenchCloud();
   try {
-    log(`state: shardflow over ${events.length} batches of ${workload.batchSize} (${workload.keys} Zipf keys)…`);
-    const shardflow = await measureShardflow(bench, events);
-    log(`state: naive baseline over ${baselineEvents.length} batches…`);
-    const naive = await measureNaive(bench, baselineEvents);
-    log(`state: idempotent baseline over ${baselineEvents.length} batches…`);
-    const idempotent = await measureIdempotent(bench, baselineEvents);
-    log('state: four-shard contention…');
-    const contention = await measureContention(bench, options.contentionRounds ?? 3);
-    const requestsPer1000 = per1000(shardflow.counts.total, shardflow.records);
-    const naiveRequestsPer1000 = per1000(naive.counts.total, naive.records);
-    const idempotentRequestsPer1000 = per1000(idempotent.counts.total, idempotent.records);
-    log(`state: shardflow requests by command ${JSON.stringify(shardflow.counts.byCommand)}, S3 requests ${shardflow.s3Requests}, ${Math.round(shardflow.elapsedMs)} ms`);
+    const matrix: StateCell[] = [];
+    const dedupe: Record<string, number> = {};
+    for (const keys of options.keys ?? MATRIX_KEYS) {
+      const baselineEvents = clickstreamBatches({
+        ...DEFAULT_WORKLOAD,
+        keys,
+        batches: options.baselineBatches ?? 2,
+      });
+      log(`state: naive and idempotent baselines over ${baselineEvents.length} batches (${keys} keys)…`);
+      const naive = await measureBaseline(bench, baselineEvents, 'naive');
+      const idempotent = await measureBaseline(bench, baselineEvents, 'idempotent');
+      for (const shards of options.shards ?? MATRIX_SHARDS) {
+        const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, keys, shards, batches });
+        log(`state: shardflow, ${keys} keys × ${shards} shard(s), ${events.length} batches…`);
+        const m = await measureShardflow(bench, pageActivity as unknown as StatefulPipeline, events, shards);
+        if (shards === 1) {
+          const lean = await measureShardflow(
+            bench,
+            pageActivityPipeline('page-activity', { dedupe: false }) as unknown as StatefulPipeline,
+            events,
+            shards,
+          );
+          dedupe[String(keys)] = per1000(m.writeUnits - lean.writeUnits, m.records);
+        }
+        matrix.push({
+          keys,
+          shards,
+          records: m.records,
+          requestsPer1000: per1000(m.requests, m.records),
+          writeUnitsPer1000: per1000(m.writeUnits, m.records),
+          readUnitsPer1000: per1000(m.readUnits, m.records),
+          s3RequestsPer1000: per1000(m.s3Requests, m.records),
+          naiveRequestsPer1000: per1000(naive.requests, naive.records),
+          naiveWriteUnitsPer1000: per1000(naive.writeUnits, naive.records),
+          idempotentRequestsPer1000: per1000(idempotent.requests, idempotent.records),
+          idempotentWriteUnitsPer1000: per1000(idempotent.writeUnits, idempotent.records),
+          conflictRate: round(m.conflicts / Math.max(1, m.commits), 4),
+          resultObjectsPerWindow: round(m.resultObjects / Math.max(1, m.windows), 3),
+          costPerMillionUsd: {
+            shardflow: round(costPerMillionEvents(usageOf(m)), 4),
+            naive: round(costPerMillionEvents(usageOf(naive)), 4),
+            idempotent: round(costPerMillionEvents(usageOf(idempotent)), 4),
+          },
+        });
+        const cell = matrix[matrix.length - 1]!;
+        log(
+          `state: ${keys}×${shards}: ${cell.requestsPer1000} req, ${cell.writeUnitsPer1000} WU (naive ${cell.naiveWriteUnitsPer1000}), ${cell.readUnitsPer1000} RU, ${cell.s3RequestsPer1000} S3 per 1,000; conflicts ${cell.conflictRate}; ${cell.resultObjectsPerWindow} objects/window; $${cell.costPerMillionUsd.shardflow} vs $${cell.costPerMillionUsd.naive} per 1M`,
+        );
+      }
+    }
+    const ratio = (keys: number): number =>
+      Math.min(
+        ...matrix.filter((c) => c.keys === keys).map((c) => c.naiveWriteUnitsPer1000 / c.writeUnitsPer1000),
+      );
     return {
-      requestsPer1000,
-      naiveRequestsPer1000,
-      idempotentRequestsPer1000,
-      costPerMillionUsd: {
-        shardflow: round(costPerMillionEvents(usageOf(shardflow)), 4),
-        naive: round(costPerMillionEvents(usageOf(naive)), 4),
-        idempotent: round(costPerMillionEvents(usageOf(idempotent)), 4),
-      },
-      ratio: round(naiveRequestsPer1000 / requestsPer1000),
-      idempotentRatio: round(idempotentRequestsPer1000 / requestsPer1000),
-      writeUnitsPer1000: per1000(usageOf(shardflow).dynamoDbWriteUnits, shardflow.records),
-      naiveWriteUnitsPer1000: per1000(usageOf(naive).dynamoDbWriteUnits, naive.records),
-      idempotentWriteUnitsPer1000: per1000(usageOf(idempotent).dynamoDbWriteUnits, idempotent.records),
-      records: shardflow.records,
-      windowWritesPer1000: per1000(shardflow.windowsWritten ?? 0, shardflow.records),
-      windowsEmittedPer1000: per1000(shardflow.windowsEmitted ?? 0, shardflow.records),
-      baselineRecords: naive.records,
-      contentionShards: 4,
-      contentionRequestsPer1000: contention.requestsPer1000,
-      conflictRate4Shards: contention.conflictRate,
+      matrix,
+      writeUnitsVsNaive50Keys: round(ratio(50)),
+      writeUnitsVsNaive10000Keys: round(ratio(10_000)),
+      maxRequestsPer1000: Math.max(...matrix.map((c) => c.requestsPer1000)),
+      maxConflictRate4Shards: Math.max(0, ...matrix.filter((c) => c.shards === 4).map((c) => c.conflictRate)),
+      maxResultObjectsPerWindow: Math.max(...matrix.map((c) => c.resultObjectsPerWindow)),
+      costVsNaive: round(
+        Math.min(...matrix.map((c) => c.costPerMillionUsd.naive / c.costPerMillionUsd.shardflow)),
+      ),
+      dedupeWriteUnitsPer1000: dedupe,
     };
   } finally {
     await bench.stop();

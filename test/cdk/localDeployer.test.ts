@@ -36,7 +36,7 @@ describe('the synthesized stack on the local cloud deployer', () => {
     expect(plan.unsupported).toEqual([]);
   });
 
-  it('when planned, it creates both streams, the state table with its GSI and TTL, and both buckets', () => {
+  it('when planned, it creates both streams, the state table with its TTL, and both buckets', () => {
     expect(plan.streams.map((s) => [s.name, s.onDemand, s.shardCount])).toEqual([
       ['flights', false, 2],
       ['clicks', true, undefined],
@@ -44,7 +44,7 @@ describe('the synthesized stack on the local cloud deployer', () => {
     expect(plan.tables).toHaveLength(1);
     expect(plan.tables[0]).toMatchObject({
       ttlAttribute: 'ttl',
-      globalSecondaryIndexes: [{ IndexName: 'open-windows' }],
+      globalSecondaryIndexes: [],
     });
     expect(plan.buckets).toHaveLength(2);
   });

@@ -4,8 +4,16 @@
  * happen, the caller cannot tell — also what a Lambda timeout looks like), throttle, stall (so that
  * concurrent invocations interleave at every step), or let a concurrent writer win a conditional write first.
  */
-import type { DueWindow, ObjectStore, ProgressSnapshot, ReadWindowsOptions, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from '../../functions/core/state/types';
-import type { EpochMillis, ShardProgress, WindowStateItem } from '../../functions/core/types';
+import type {
+  ObjectStore,
+  PipelineProgress,
+  ProgressSnapshot,
+  Segment,
+  ShardCommit,
+  StateStore,
+  StateStoreStats,
+} from '../../functions/core/state/types';
+import type { EpochMillis } from '../../functions/core/types';
 import type { Prng } from './prng';
 
 /** An injected failure (never confused with a real bug: tests count them). */
@@ -21,13 +29,19 @@ export interface FaultRates {
   readonly crashBefore: number;
   readonly crashAfter: number;
   readonly throttle: number;
-  /** Only for window writes: another writer updates the item just before. */
+  /** Only for commits: another writer updates the shard's progress item just before. */
   readonly concurrentWriter: number;
   /** A call stalls for 1–20 event-loop turns before it runs (a slow request). */
   readonly stall: number;
 }
 
-export const NO_FAULTS: FaultRates = { crashBefore: 0, crashAfter: 0, throttle: 0, concurrentWriter: 0, stall: 0 };
+export const NO_FAULTS: FaultRates = {
+  crashBefore: 0,
+  crashAfter: 0,
+  throttle: 0,
+  concurrentWriter: 0,
+  stall: 0,
+};
 
 /** Shared switch and counters of one schedule. */
 export class FaultPlan {
@@ -46,7 +60,8 @@ export class FaultPlan {
     if (this.rng.chance(this.rates.crashBefore)) this.fail(`crash before ${call}`);
     if (this.rng.chance(this.rates.stall)) {
       this.count('stall');
-      for (let turns = this.rng.int(1, 20); turns > 0; turns--) await new Promise((resolve) => setImmediate(resolve));
+      for (let turns = this.rng.int(1, 20); turns > 0; turns--)
+        await new Promise((resolve) => setImmediate(resolve));
     }
     const result = await body();
     if (this.rng.chance(this.rates.crashAfter)) this.fail(`crash after ${call}`);
@@ -75,7 +90,7 @@ export class FaultyStateStore implements StateStore {
   public constructor(
     private readonly inner: StateStore,
     private readonly plan: FaultPlan,
-    /** Another instance over the same backend, playing the concurrent writer. */
+    /** Another instance over the same backend, playing the concurrent writer (a tick freezing the shard). */
     private readonly rival: StateStore,
   ) {}
 
@@ -87,37 +102,37 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('readProgress', () => this.inner.readProgress(pipeline));
   }
 
-  public writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<ShardProgress> {
-    return this.plan.around('writeShardProgress', () => this.inner.writeShardProgress(progress, expectedVersion));
-  }
-
-  public raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis> {
-    return this.plan.around('raiseClosedWatermark', () => this.inner.raiseClosedWatermark(pipeline, watermark));
-  }
-
-  public readWindows(pipeline: string, refs: readonly WindowRef[], options?: ReadWindowsOptions): Promise<Map<string, WindowStateItem>> {
-    return this.plan.around('readWindows', () => this.inner.readWindows(pipeline, refs, options));
-  }
-
-  public async writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem> {
-    if (condition.expectedVersion !== undefined && this.plan.concurrentWriterWins()) {
-      // A rival instance rewrites the same content with a new version: our write must lose and re-merge.
-      const [current] = (await this.rival.readWindows(item.pipeline, [item])).values();
-      if (current !== undefined) await this.rival.writeWindow({ ...current, version: current.version + 1 }, { expectedVersion: current.version, fenceBelow: {} }, closeAt).catch(() => undefined);
+  public async commit(commit: ShardCommit): Promise<void> {
+    if (commit.expectedVersion !== undefined && this.plan.concurrentWriterWins()) {
+      // A rival writes the shard's progress item first (as a tick raising an idle shard's close mark
+      // does): this commit must lose, read again and apply again.
+      const stored = (await this.rival.readProgress(commit.progress.pipeline)).shards.find(
+        (s) => s.shardId === commit.progress.shardId,
+      );
+      if (stored !== undefined)
+        await this.rival
+          .commit({ progress: { ...stored, version: stored.version + 1 }, expectedVersion: stored.version })
+          .catch(() => undefined);
     }
-    return this.plan.around('writeWindow', () => this.inner.writeWindow(item, condition, closeAt));
+    return this.plan.around('commit', () => this.inner.commit(commit));
   }
 
-  public listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]> {
-    return this.plan.around('listDueWindows', () => this.inner.listDueWindows(pipeline, closeAtMax, limit));
+  public raisePipeline(
+    pipeline: string,
+    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
+  ): Promise<PipelineProgress> {
+    return this.plan.around('raisePipeline', () => this.inner.raisePipeline(pipeline, marks));
   }
 
-  public nextCloseAt(pipeline: string): Promise<EpochMillis | undefined> {
-    return this.plan.around('nextCloseAt', () => this.inner.nextCloseAt(pipeline));
-  }
-
-  public clearCache(): void {
-    this.inner.clearCache();
+  public readSegments(
+    pipeline: string,
+    shardId: string,
+    fromCommit: number,
+    toCommit: number,
+  ): Promise<Segment[]> {
+    return this.plan.around('readSegments', () =>
+      this.inner.readSegments(pipeline, shardId, fromCommit, toCommit),
+    );
   }
 }
 
@@ -128,7 +143,9 @@ export class FaultyObjectStore implements ObjectStore {
   ) {}
 
   public putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
-    return this.plan.around(`putObject ${key.split('/')[0]}`, () => this.inner.putObject(key, body, contentType));
+    return this.plan.around(`putObject ${key.split('/')[0]}`, () =>
+      this.inner.putObject(key, body, contentType),
+    );
   }
 
   public listKeys(prefix: string): Promise<string[]> {

@@ -149,7 +149,7 @@ export function operatorInstances(
   const newInstance = (): BatchProcessor =>
     new BatchProcessor(
       { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
-      { concurrency: rng.int(1, 8), conflictBackoff: async () => undefined },
+      { concurrency: rng.int(1, 8) },
     );
   const instances = [newInstance()];
   const instance = (): BatchProcessor => {

@@ -1,14 +1,8 @@
 /** Creates the state table and results bucket on the local cloud the way the stack does (for my integration tests). */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createStateTable as createStateTableWith } from '../helpers/stateTable';
-
-/** The fault suite's state table: the stack's key schema, with a keys-only open-windows GSI. */
-export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await createStateTableWith(client, tableName, 'KEYS_ONLY');
-}
+export { createStateTable } from '../helpers/stateTable';
 
 export async function createBucket(client: S3Client, bucket: string): Promise<void> {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -6,7 +6,7 @@
  */
 import { REJECT_REASONS, type Fence, type Json, type LateRecord, type PipelineSpec, type RawRecord, type Rejection, type StreamRecord, type WindowBounds, type WindowPartial } from '../../functions/core/types';
 import { padSequenceNumber } from '../../functions/core/state/keys';
-import type { PreparedBatch, ShardBatchSummary, StatefulPipeline, WindowRef } from '../../functions/core/state/types';
+import type { PreparedBatch, ShardBatchSummary, StatefulPipeline } from '../../functions/core/state/types';
 
 /** One input event. */
 export interface PageView {
@@ -83,7 +83,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
       const rejected: Rejection[] = [];
       const late: LateRecord[] = [];
       const cleaned: StreamRecord<PageView>[] = [];
-      const groups = new Map<string, WindowRef>();
+      const groups = new Map<string, { key: string; window: WindowBounds }>();
       const shards: Record<string, ShardBatchSummary> = {};
       for (const raw of records) {
         const padded = padSequenceNumber(raw.sequenceNumber);

@@ -1,10 +1,10 @@
 import { InMemoryStateStore, type InMemoryStateTables } from '../../functions/core/state/InMemoryStateStore';
 
-/** A store over `tables` whose progress write always fails: the instance crashes after its window writes. */
-export function storeCrashingBeforeProgress(tables: InMemoryStateTables): InMemoryStateStore {
+/** A store over `tables` whose commits always fail: the instance crashes after writing its side outputs. */
+export function storeCrashingBeforeCommit(tables: InMemoryStateTables): InMemoryStateStore {
   const store = new InMemoryStateStore({ tables });
-  store.writeShardProgress = async () => {
-    throw new Error('crash before the progress write');
+  store.commit = async () => {
+    throw new Error('crash before the commit');
   };
   return store;
 }

@@ -10,9 +10,9 @@ useLocalCloud();
 const TABLE = `state-${process.pid}`;
 let created: Promise<void> | undefined;
 
-/** The state table as the stack creates it: pk/sk, sparse open-windows GSI. */
+/** The state table as the stack creates it: pk/sk. */
 async function ensureTable(client: DynamoDBClient): Promise<void> {
-  created ??= createStateTable(client, TABLE, 'ALL');
+  created ??= createStateTable(client, TABLE);
   await created;
 }
 

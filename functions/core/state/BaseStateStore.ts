@@ -1,173 +1,225 @@
 /**
- * Backend-independent half of a state store (Powertools `BasePersistenceLayer` style): validation of
- * writes, the warm cache shared by the invocations of one Lambda instance, and statistics. Backends only
- * implement the protected calls and must throw `StateConflictError` carrying the stored item.
+ * Backend-independent half of a state store (Powertools `BasePersistenceLayer` style): the item layout
+ * (`stateItems.ts`), every DynamoDB limit checked before the call, write/read unit accounting, and a cache
+ * of segments (immutable once committed). Backends only implement the protected calls, on items.
  */
-import { WINDOW_STATUS, type EpochMillis, type ShardProgress, type WindowStateItem } from '../types';
-import { StateConflictError, StateError } from './errors';
-import { advancesFence } from './fence';
-import { windowId } from './keys';
-import type { DueWindow, ProgressSnapshot, ReadWindowsOptions, StateStore, StateStoreStats, WindowRef, WindowWriteCondition } from './types';
+import type { EpochMillis } from '../types';
+import { StateConflictError, StateError, StateLimitError } from './errors';
+import { segmentSortKeyRange, segmentPartitionKey } from './keys';
+import {
+  MAX_ITEM_BYTES,
+  MAX_PROGRESS_BYTES,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTION_ITEMS,
+  readUnits,
+  writeUnits,
+} from './limits';
+import {
+  isPipelineItem,
+  itemBytes,
+  pipelineFromItem,
+  progressFromItem,
+  progressToItem,
+  segmentsFromItems,
+  segmentToItems,
+  type StateItem,
+} from './stateItems';
+import type {
+  PipelineProgress,
+  ProgressSnapshot,
+  Segment,
+  ShardCommit,
+  StateStore,
+  StateStoreStats,
+} from './types';
 
 /** Options shared by all state stores. */
 export interface BaseStateStoreOptions {
   /**
-   * Window items kept in the warm cache (least recently used evicted first). 0 disables the cache.
-   * @default 10000
+   * Bytes of segment bodies kept in memory between close passes (segments never change once committed).
+   * 0 disables the cache.
+   * @default 64 MiB
    */
-  readonly cacheSize?: number;
+  readonly segmentCacheBytes?: number;
 }
 
-/** Share of cache-based writes that may lose before reads bypass the cache. */
-const STALE_CACHE_LIMIT = 0.2;
-const DECAY = 0.97;
+/** What a backend writes for one commit: one transaction (or one conditional put when it is a single item). */
+export interface CommitItems {
+  readonly pipeline: string;
+  readonly shardId: string;
+  /** The shard's progress item; the stored one must have `expectedVersion` (or not exist when undefined). */
+  readonly progress: StateItem;
+  readonly expectedVersion: number | undefined;
+  /** Segment chunks; none may exist yet. */
+  readonly segment: readonly StateItem[];
+  /** When set: the pipeline item's closed watermark must still be this (absent counts as -Infinity). */
+  readonly closedWatermarkRead: EpochMillis | undefined;
+}
 
 export abstract class BaseStateStore implements StateStore {
-  public readonly stats: StateStoreStats = { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 };
-  readonly #cache = new Map<string, WindowStateItem>();
-  readonly #cacheSize: number;
-  /**
-   * Decaying counts of writes based on a cached item that lost (stale) or won (fresh). When other shards
-   * keep changing the same items, a stale cache costs one failed write per item, whereas a consistent
-   * BatchGetItem costs one request per 100 items: above `STALE_CACHE_LIMIT` the cache is bypassed.
-   */
-  #stale = 0;
-  #fresh = 0;
+  public readonly stats: StateStoreStats = {
+    requests: 0,
+    conflicts: 0,
+    throttles: 0,
+    writeUnits: 0,
+    readUnits: 0,
+  };
+  readonly #cache = new Map<string, Segment>();
+  readonly #cacheLimit: number;
+  #cacheBytes = 0;
 
   protected constructor(options: BaseStateStoreOptions = {}) {
-    const size = options.cacheSize ?? 10_000;
-    if (!Number.isInteger(size) || size < 0) throw new RangeError(`cacheSize must be a non-negative integer (given ${size})`);
-    this.#cacheSize = size;
+    const limit = options.segmentCacheBytes ?? 64 * 1024 * 1024;
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new RangeError(`segmentCacheBytes must be a non-negative integer (given ${limit})`);
+    }
+    this.#cacheLimit = limit;
   }
 
   public async readProgress(pipeline: string): Promise<ProgressSnapshot> {
-    return this._readProgress(pipeline);
+    const items = await this._queryProgress(pipeline);
+    this.stats.readUnits += readUnits(items.reduce((sum, item) => sum + itemBytes(item), 0));
+    let pipelineProgress: PipelineProgress | undefined;
+    const shards = [];
+    for (const item of items) {
+      if (isPipelineItem(item)) pipelineProgress = pipelineFromItem(item);
+      else shards.push(progressFromItem(item));
+    }
+    return { shards, pipeline: pipelineProgress };
   }
 
-  public async writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<ShardProgress> {
+  public async commit(commit: ShardCommit): Promise<void> {
+    const { progress, expectedVersion, segment } = commit;
     const required = (expectedVersion ?? 0) + 1;
     if (progress.version !== required) {
-      throw new StateError(`Shard progress version must be ${required} when writing over version ${expectedVersion ?? 'none'} (given ${progress.version})`);
+      throw new StateError(
+        `Shard progress version must be ${required} when writing over version ${expectedVersion ?? 'none'} (given ${progress.version})`,
+      );
     }
+    if (
+      segment !== undefined &&
+      (segment.pipeline !== progress.pipeline ||
+        segment.shardId !== progress.shardId ||
+        segment.commit !== progress.commits)
+    ) {
+      throw new StateError(
+        `A segment must be the commit its progress names (segment ${segment.shardId}#${segment.commit}, progress ${progress.shardId}#${progress.commits})`,
+      );
+    }
+    const progressItem = progressToItem(progress);
+    const progressBytes = itemBytes(progressItem);
+    if (progressBytes > MAX_PROGRESS_BYTES) {
+      throw new StateLimitError(
+        `Progress item of shard ${progress.shardId} would be ${progressBytes} bytes (at most ${MAX_PROGRESS_BYTES} of DynamoDB's ${MAX_ITEM_BYTES}-byte item limit): ${progress.pending.length} windows pending`,
+      );
+    }
+    const chunks = segment === undefined ? [] : segmentToItems(segment);
+    const sizes = chunks.map(itemBytes);
+    const largest = Math.max(0, ...sizes);
+    if (largest > MAX_ITEM_BYTES)
+      throw new StateLimitError(
+        `A segment chunk would be ${largest} bytes (DynamoDB's item limit is ${MAX_ITEM_BYTES})`,
+      );
+    const actions = 1 + chunks.length + (commit.closedWatermarkRead !== undefined ? 1 : 0);
+    const total = progressBytes + sizes.reduce((sum, size) => sum + size, 0);
+    if (actions > MAX_TRANSACTION_ITEMS || total > MAX_TRANSACTION_BYTES) {
+      throw new StateLimitError(
+        `Commit ${progress.commits} of shard ${progress.shardId} would be a transaction of ${actions} items and ${total} bytes (DynamoDB allows ${MAX_TRANSACTION_ITEMS} items and ${MAX_TRANSACTION_BYTES} bytes)`,
+      );
+    }
+    const transactional = actions > 1;
     try {
-      await this._writeShardProgress(progress, expectedVersion);
-      return progress;
+      await this._commit({
+        pipeline: progress.pipeline,
+        shardId: progress.shardId,
+        progress: progressItem,
+        expectedVersion,
+        segment: chunks,
+        closedWatermarkRead: commit.closedWatermarkRead,
+      });
     } catch (error) {
       if (error instanceof StateConflictError) this.stats.conflicts += 1;
       throw error;
     }
+    // Transactions bill two units per KB of every item they write; a plain conditional put one.
+    const units = writeUnits(progressBytes) + sizes.reduce((sum, size) => sum + writeUnits(size), 0);
+    this.stats.writeUnits += transactional
+      ? 2 * units + (commit.closedWatermarkRead !== undefined ? 2 : 0)
+      : units;
+    if (segment !== undefined) this.#remember(segment);
   }
 
-  public async raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis> {
-    if (!Number.isFinite(watermark)) throw new RangeError(`Closed watermark must be finite (given ${watermark})`);
-    return this._raiseClosedWatermark(pipeline, watermark);
-  }
-
-  public async readWindows(pipeline: string, refs: readonly WindowRef[], options: ReadWindowsOptions = {}): Promise<Map<string, WindowStateItem>> {
-    const { assumeAbsent, fresh } = options;
-    const found = new Map<string, WindowStateItem>();
-    const missing = new Map<string, WindowRef>();
-    const useCache = this.#stale <= STALE_CACHE_LIMIT * (this.#stale + this.#fresh);
-    if (!useCache) this.stats.cacheBypasses += 1;
-    for (const ref of refs) {
-      const id = windowId(pipeline, ref.key, ref.window);
-      const cached = useCache && fresh?.(ref) !== true ? this.#cacheGet(id) : undefined;
-      if (cached !== undefined) {
-        this.stats.cacheHits += 1;
-        found.set(id, cached);
-      } else if (assumeAbsent?.(ref) !== true) {
-        missing.set(id, ref);
-      }
+  public async raisePipeline(
+    pipeline: string,
+    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
+  ): Promise<PipelineProgress> {
+    for (const [name, value] of Object.entries(marks)) {
+      if (typeof value !== 'number' || Number.isNaN(value) || value === -Infinity)
+        throw new RangeError(`${name} must be a number above -Infinity (given ${value})`);
     }
-    if (missing.size > 0) {
-      for (const item of await this._readWindows(pipeline, [...missing.values()])) {
-        const id = windowId(pipeline, item.key, item.window);
-        found.set(id, item);
-        this.#cacheSet(id, item);
-      }
+    const stored = await this._raisePipeline(pipeline, marks);
+    this.stats.writeUnits += Object.keys(marks).length;
+    return stored;
+  }
+
+  public async readSegments(
+    pipeline: string,
+    shardId: string,
+    fromCommit: number,
+    toCommit: number,
+  ): Promise<Segment[]> {
+    if (!Number.isSafeInteger(fromCommit) || !Number.isSafeInteger(toCommit) || fromCommit < 1) {
+      throw new RangeError(`Commit range must be positive integers (given ${fromCommit}..${toCommit})`);
     }
-    return found;
-  }
-
-  public async writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem> {
-    const required = (condition.expectedVersion ?? 0) + 1;
-    if (item.version !== required) {
-      throw new StateError(`Window item version must be ${required} when writing over version ${condition.expectedVersion ?? 'none'} (given ${item.version})`);
+    if (toCommit < fromCommit) return [];
+    // Committed segments never change: read only the commits after the cached run that starts at fromCommit.
+    const cached: Segment[] = [];
+    let next = fromCommit;
+    for (; next <= toCommit; next++) {
+      const segment = this.#cache.get(cacheKey(pipeline, shardId, next));
+      if (segment === undefined) break;
+      cached.push(segment);
     }
-    const id = windowId(item.pipeline, item.key, item.window);
-    const fromCache = condition.expectedVersion !== undefined && this.#cache.get(id)?.version === condition.expectedVersion;
-    try {
-      await this._writeWindow(item, condition, closeAt);
-      if (fromCache) this.#observe(false);
-    } catch (error) {
-      if (error instanceof StateConflictError) {
-        this.stats.conflicts += 1;
-        if (fromCache) this.#observe(true);
-        const existing = error.existing as WindowStateItem | undefined;
-        if (existing === undefined) this.#cache.delete(id);
-        else this.#cacheSet(id, existing);
-      } else {
-        // Unknown outcome (timeout, crash): the cached copy may be stale either way.
-        this.#cache.delete(id);
-      }
-      throw error;
-    }
-    // An emitted window is never written again by the apply path: keep the memory for open ones.
-    if (item.status === WINDOW_STATUS.EMITTED) this.#cache.delete(id);
-    else this.#cacheSet(id, item);
-    return item;
+    if (next > toCommit) return cached;
+    const { low, high } = segmentSortKeyRange(next, toCommit);
+    const items = await this._querySegments(segmentPartitionKey(pipeline, shardId), low, high);
+    this.stats.readUnits += readUnits(items.reduce((sum, item) => sum + itemBytes(item), 0));
+    const read = segmentsFromItems(pipeline, shardId, items);
+    for (const segment of read) this.#remember(segment);
+    return [...cached, ...read];
   }
 
-  public async listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer (given ${limit})`);
-    return this._listDueWindows(pipeline, closeAtMax, limit);
-  }
-
-  public async nextCloseAt(pipeline: string): Promise<EpochMillis | undefined> {
-    return (await this._listDueWindows(pipeline, Number.MAX_SAFE_INTEGER, 1))[0]?.closeAt;
-  }
-
-  public clearCache(): void {
-    this.#cache.clear();
-  }
-
-  /** Checks a window write condition against the stored item; shared by backends that evaluate it themselves. */
-  protected static conditionHolds(stored: WindowStateItem | undefined, condition: WindowWriteCondition): boolean {
-    if (condition.expectedVersion === undefined) return stored === undefined;
-    if (stored === undefined || stored.version !== condition.expectedVersion) return false;
-    if (condition.status !== undefined && stored.status !== condition.status) return false;
-    return advancesFence(stored.fence, condition.fenceBelow);
-  }
-
-  protected abstract _readProgress(pipeline: string): Promise<ProgressSnapshot>;
-  protected abstract _writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<void>;
-  protected abstract _raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis>;
-  protected abstract _readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<WindowStateItem[]>;
-  protected abstract _writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<void>;
-  protected abstract _listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]>;
-
-  #observe(stale: boolean): void {
-    this.#stale = this.#stale * DECAY + (stale ? 1 : 0);
-    this.#fresh = this.#fresh * DECAY + (stale ? 0 : 1);
-  }
-
-  #cacheGet(id: string): WindowStateItem | undefined {
-    const item = this.#cache.get(id);
-    if (item !== undefined) {
-      this.#cache.delete(id);
-      this.#cache.set(id, item);
-    }
-    return item;
-  }
-
-  #cacheSet(id: string, item: WindowStateItem): void {
-    if (this.#cacheSize === 0) return;
-    this.#cache.delete(id);
-    this.#cache.set(id, item);
-    while (this.#cache.size > this.#cacheSize) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
+  #remember(segment: Segment): void {
+    if (this.#cacheLimit === 0 || segment.body.byteLength > this.#cacheLimit) return;
+    const key = cacheKey(segment.pipeline, segment.shardId, segment.commit);
+    const old = this.#cache.get(key);
+    if (old !== undefined) this.#cacheBytes -= old.body.byteLength;
+    this.#cache.delete(key);
+    this.#cache.set(key, segment);
+    this.#cacheBytes += segment.body.byteLength;
+    for (const [oldest, value] of this.#cache) {
+      if (this.#cacheBytes <= this.#cacheLimit) break;
       this.#cache.delete(oldest);
+      this.#cacheBytes -= value.body.byteLength;
     }
   }
+
+  /** Every item of the pipeline's progress partition (strongly consistent). */
+  protected abstract _queryProgress(pipeline: string): Promise<StateItem[]>;
+  /**
+   * Writes a commit atomically. On a failed condition throws `StateConflictError` with the stored progress
+   * (parsed with `progressFromItem`) when the backend returns it.
+   */
+  protected abstract _commit(items: CommitItems): Promise<void>;
+  /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
+  protected abstract _raisePipeline(
+    pipeline: string,
+    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
+  ): Promise<PipelineProgress>;
+  /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */
+  protected abstract _querySegments(pk: string, low: string, high: string): Promise<StateItem[]>;
+}
+
+function cacheKey(pipeline: string, shardId: string, commit: number): string {
+  return `${pipeline}\u0000${shardId}\u0000${commit}`;
 }

@@ -14,7 +14,10 @@ export class InMemoryObjectStore implements ObjectStore {
 
   public async putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
     this.requests += 1;
-    this.objects.set(key, { body: typeof body === 'string' ? new TextEncoder().encode(body) : body.slice(), contentType });
+    this.objects.set(key, {
+      body: typeof body === 'string' ? new TextEncoder().encode(body) : body.slice(),
+      contentType,
+    });
   }
 
   public async listKeys(prefix: string): Promise<string[]> {

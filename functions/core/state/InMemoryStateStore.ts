@@ -1,29 +1,39 @@
 /**
- * State store in process memory with the same conditional-write semantics as the DynamoDB store: for unit
- * tests, the fault harness and bounded (backfill) runs. Items are copied in and out, so callers can never
- * mutate stored state by accident.
+ * State store in process memory with the same items, key layout, limits and conditional semantics as the
+ * DynamoDB store: for unit tests, the fault harness and bounded (backfill) runs. Items are copied in and
+ * out, so callers can never mutate stored state by accident.
  */
-import type { EpochMillis, ShardProgress, WindowStateItem } from '../types';
-import { WINDOW_STATUS } from '../types';
-import { BaseStateStore, type BaseStateStoreOptions } from './BaseStateStore';
+import { STATE_TABLE } from '../constants';
+import type { EpochMillis } from '../types';
+import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from './BaseStateStore';
 import { StateConflictError } from './errors';
-import { windowId } from './keys';
-import type { DueWindow, PipelineProgress, ProgressSnapshot, WindowRef, WindowWriteCondition } from './types';
+import { progressPartitionKey } from './keys';
+import {
+  itemKey,
+  pipelineFromItem,
+  pipelineItemKey,
+  progressFromItem,
+  storedMark,
+  type AttributeValue,
+  type StateItem,
+} from './stateItems';
+import type { PipelineProgress } from './types';
 
-/** A stored window item with its close time (the open-windows index sort key). */
-export interface StoredWindow {
-  readonly item: WindowStateItem;
-  readonly closeAt: EpochMillis;
-}
+const { PARTITION_KEY: PK, SORT_KEY: SK } = STATE_TABLE;
 
 /**
- * The stored data of an in-memory state table. Several `InMemoryStateStore`s may share one, like several
- * warm Lambda instances share one DynamoDB table while each keeps its own cache.
+ * The stored items of an in-memory state table, by partition and sort key. Several `InMemoryStateStore`s
+ * may share one, like several warm Lambda instances share one DynamoDB table.
  */
 export class InMemoryStateTables {
-  public readonly windows = new Map<string, StoredWindow>();
-  public readonly shards = new Map<string, Map<string, ShardProgress>>();
-  public readonly pipelines = new Map<string, PipelineProgress>();
+  public readonly partitions = new Map<string, Map<string, StateItem>>();
+
+  /** Every stored item (copies), for assertions. */
+  public items(): StateItem[] {
+    return [...this.partitions.values()].flatMap((partition) =>
+      [...partition.values()].map((item) => structuredClone(item)),
+    );
+  }
 }
 
 /** Options of an `InMemoryStateStore`. */
@@ -35,81 +45,96 @@ export interface InMemoryStateStoreOptions extends BaseStateStoreOptions {
   readonly tables?: InMemoryStateTables;
 }
 
+function numberOf(item: StateItem | undefined, name: string): number | undefined {
+  const value = item?.[name];
+  return value !== undefined && 'N' in value ? Number(value.N) : undefined;
+}
+
 export class InMemoryStateStore extends BaseStateStore {
-  readonly #windows: Map<string, StoredWindow>;
-  readonly #shards: Map<string, Map<string, ShardProgress>>;
-  readonly #pipelines: Map<string, PipelineProgress>;
   public readonly tables: InMemoryStateTables;
 
   public constructor(options: InMemoryStateStoreOptions = {}) {
     super(options);
     this.tables = options.tables ?? new InMemoryStateTables();
-    this.#windows = this.tables.windows;
-    this.#shards = this.tables.shards;
-    this.#pipelines = this.tables.pipelines;
   }
 
-  /** Every stored window item (a copy), for assertions. */
-  public allWindows(): WindowStateItem[] {
-    return [...this.#windows.values()].map((stored) => structuredClone(stored.item));
+  #get(pk: string, sk: string): StateItem | undefined {
+    return this.tables.partitions.get(pk)?.get(sk);
   }
 
-  protected async _readProgress(pipeline: string): Promise<ProgressSnapshot> {
+  #put(item: StateItem): void {
+    const { pk, sk } = itemKey(item);
+    let partition = this.tables.partitions.get(pk);
+    if (partition === undefined) this.tables.partitions.set(pk, (partition = new Map()));
+    partition.set(sk, structuredClone(item));
+  }
+
+  protected async _queryProgress(pipeline: string): Promise<StateItem[]> {
     this.stats.requests += 1;
-    const shards = [...(this.#shards.get(pipeline)?.values() ?? [])].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
-    const progress = this.#pipelines.get(pipeline);
-    return structuredClone({ shards, pipeline: progress });
+    const partition = this.tables.partitions.get(progressPartitionKey(pipeline));
+    return [...(partition?.entries() ?? [])]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, item]) => structuredClone(item));
   }
 
-  protected async _writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<void> {
+  protected async _commit(items: CommitItems): Promise<void> {
     this.stats.requests += 1;
-    const shards = this.#shards.get(progress.pipeline) ?? new Map<string, ShardProgress>();
-    const stored = shards.get(progress.shardId);
-    const holds =
-      expectedVersion === undefined
+    const { pk, sk } = itemKey(items.progress);
+    const stored = this.#get(pk, sk);
+    const versionHolds =
+      items.expectedVersion === undefined
         ? stored === undefined
-        : stored !== undefined && stored.version === expectedVersion && stored.lastSequence <= progress.lastSequence;
-    if (!holds) {
-      throw new StateConflictError<ShardProgress>(`Shard progress ${progress.shardId} moved on`, stored === undefined ? undefined : structuredClone(stored));
+        : numberOf(stored, 'version') === items.expectedVersion;
+    let closedHolds = true;
+    if (items.closedWatermarkRead !== undefined) {
+      const pipelineKey = pipelineItemKey(items.pipeline);
+      const pipelineItem = this.#get(str(pipelineKey[PK]), str(pipelineKey[SK]));
+      const stored = numberOf(pipelineItem, 'closedWatermark') ?? null;
+      closedHolds = stored === storedMark(items.closedWatermarkRead);
     }
-    shards.set(progress.shardId, structuredClone(progress));
-    this.#shards.set(progress.pipeline, shards);
-  }
-
-  protected async _raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis> {
-    this.stats.requests += 1;
-    const current = this.#pipelines.get(pipeline)?.closedWatermark ?? -Infinity;
-    const raised = Math.max(current, watermark);
-    this.#pipelines.set(pipeline, { pipeline, closedWatermark: raised });
-    return raised;
-  }
-
-  protected async _readWindows(pipeline: string, refs: readonly WindowRef[]): Promise<WindowStateItem[]> {
-    this.stats.requests += Math.ceil(refs.length / 100);
-    const items: WindowStateItem[] = [];
-    for (const ref of refs) {
-      const stored = this.#windows.get(windowId(pipeline, ref.key, ref.window));
-      if (stored !== undefined) items.push(structuredClone(stored.item));
+    const segmentFree = items.segment.every((chunk) => {
+      const key = itemKey(chunk);
+      return this.#get(key.pk, key.sk) === undefined;
+    });
+    if (!versionHolds || !closedHolds || !segmentFree) {
+      throw new StateConflictError(
+        `Commit of shard ${items.shardId} conflicts (${!versionHolds ? 'progress moved on' : !closedHolds ? 'closed watermark moved' : 'segment exists'})`,
+        stored === undefined ? undefined : progressFromItem(stored),
+      );
     }
-    return items;
+    for (const chunk of items.segment) this.#put(chunk);
+    this.#put(items.progress);
   }
 
-  protected async _writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<void> {
-    this.stats.requests += 1;
-    const id = windowId(item.pipeline, item.key, item.window);
-    const stored = this.#windows.get(id)?.item;
-    if (!BaseStateStore.conditionHolds(stored, condition)) {
-      throw new StateConflictError(`Window ${id} moved on`, stored === undefined ? undefined : structuredClone(stored));
+  protected async _raisePipeline(
+    pipeline: string,
+    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
+  ): Promise<PipelineProgress> {
+    const key = pipelineItemKey(pipeline);
+    const pk = str(key[PK]);
+    const sk = str(key[SK]);
+    const next: Record<string, AttributeValue> = { ...(this.#get(pk, sk) ?? key), pipeline: { S: pipeline } };
+    for (const [name, value] of Object.entries(marks) as [string, number][]) {
+      // One conditional update per mark, as on DynamoDB.
+      this.stats.requests += 1;
+      const current = numberOf(next, name);
+      const raised = storedMark(value);
+      if (raised !== null && (current === undefined || current < raised)) next[name] = { N: String(raised) };
     }
-    this.#windows.set(id, { item: structuredClone(item), closeAt });
+    this.#put(next);
+    return pipelineFromItem(next);
   }
 
-  protected async _listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]> {
+  protected async _querySegments(pk: string, low: string, high: string): Promise<StateItem[]> {
     this.stats.requests += 1;
-    return [...this.#windows.values()]
-      .filter((s) => s.item.pipeline === pipeline && s.item.status !== WINDOW_STATUS.EMITTED && s.closeAt <= closeAtMax)
-      .sort((a, b) => a.closeAt - b.closeAt || (a.item.key < b.item.key ? -1 : a.item.key > b.item.key ? 1 : a.item.window.start - b.item.window.start))
-      .slice(0, limit)
-      .map((s) => ({ key: s.item.key, window: { ...s.item.window }, closeAt: s.closeAt, status: s.item.status }));
+    const partition = this.tables.partitions.get(pk);
+    return [...(partition?.entries() ?? [])]
+      .filter(([sk]) => sk >= low && sk <= high)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, item]) => structuredClone(item));
   }
+}
+
+function str(value: AttributeValue | undefined): string {
+  return value !== undefined && 'S' in value ? value.S : '';
 }

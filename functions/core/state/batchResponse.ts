@@ -20,14 +20,21 @@ export interface BatchOutcome {
   readonly error?: unknown;
 }
 
-export async function processKinesisBatch(processor: Pick<BatchProcessor, 'apply'>, records: readonly RawRecord[]): Promise<BatchOutcome> {
+export async function processKinesisBatch(
+  processor: Pick<BatchProcessor, 'apply'>,
+  records: readonly RawRecord[],
+): Promise<BatchOutcome> {
   try {
     const result = await processor.apply(records);
     return { response: { batchItemFailures: [] }, result };
   } catch (error) {
     // Every record is in; only emission failed, and the next invocation or the tick finishes it.
-    if (error instanceof BatchApplyError && error.recordsApplied) return { response: { batchItemFailures: [] }, error };
+    if (error instanceof BatchApplyError && error.recordsApplied)
+      return { response: { batchItemFailures: [] }, error };
     const first = records[0];
-    return { response: { batchItemFailures: first === undefined ? [] : [{ itemIdentifier: first.sequenceNumber }] }, error };
+    return {
+      response: { batchItemFailures: first === undefined ? [] : [{ itemIdentifier: first.sequenceNumber }] },
+      error,
+    };
   }
 }

@@ -1,5 +1,5 @@
 /** Errors of the state layer. Each subclass sets `name` and passes `cause` on. */
-import type { ShardProgress, WindowStateItem } from '../types';
+import type { ShardProgress } from './types';
 
 /** Base of all state-layer errors. */
 export class StateError extends Error {
@@ -10,13 +10,13 @@ export class StateError extends Error {
 }
 
 /**
- * A conditional write lost: the stored item moved on (other version, fence already past, other status).
- * Carries the stored item (undefined when it does not exist) so the caller can re-merge without a read.
+ * A conditional write lost: the stored progress moved on (another version, or the pipeline's closed
+ * watermark for a shard's first commit). Carries the stored progress item when the backend returned it.
  */
-export class StateConflictError<T extends WindowStateItem | ShardProgress = WindowStateItem> extends StateError {
-  public readonly existing: T | undefined;
+export class StateConflictError extends StateError {
+  public readonly existing: ShardProgress | undefined;
 
-  public constructor(message: string, existing: T | undefined, options?: ErrorOptions) {
+  public constructor(message: string, existing: ShardProgress | undefined, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StateConflictError';
     this.existing = existing;
@@ -28,6 +28,17 @@ export class StateContentionError extends StateError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StateContentionError';
+  }
+}
+
+/**
+ * What a write would store does not fit one of DynamoDB's limits (named in the message, with the size);
+ * checked before the call, so nothing was sent.
+ */
+export class StateLimitError extends StateError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StateLimitError';
   }
 }
 

@@ -1,15 +1,16 @@
 /**
- * Object keys in the results bucket (DESIGN.md §5). Keys never contain user data (record keys are hashed
- * into emission ids), so hostile input cannot steer where objects land.
+ * Object keys in the results bucket (DESIGN.md §5). Keys never contain user data (record keys live inside
+ * the objects only), so hostile input cannot steer where objects land.
  */
 import { BUCKET_PREFIX } from '../constants';
-import type { EpochMillis } from '../types';
+import type { EpochMillis, WindowBounds } from '../types';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
 
 /** Rejects table and stream names that would escape their prefix. */
 export function assertSafeName(kind: string, name: string): string {
-  if (!SAFE_NAME.test(name)) throw new RangeError(`${kind} name must match ${SAFE_NAME.source} (given ${JSON.stringify(name)})`);
+  if (!SAFE_NAME.test(name))
+    throw new RangeError(`${kind} name must match ${SAFE_NAME.source} (given ${JSON.stringify(name)})`);
   return name;
 }
 
@@ -19,25 +20,48 @@ export function hivePartition(time: EpochMillis): string {
   return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
 }
 
-/** `results/<table>/dt=YYYY-MM-DD/hour=HH/<emission-id>.<ext>`, partitioned by window start. */
-export function resultObjectKey(table: string, windowStart: EpochMillis, emissionId: string, extension: string): string {
-  return `${BUCKET_PREFIX.RESULTS}${assertSafeName('Table', table)}/${hivePartition(windowStart)}/${emissionId}.${extension}`;
+/**
+ * `results/<table>/dt=YYYY-MM-DD/hour=HH/<start>-<end>.<ext>`: the one object of a window (every key's row),
+ * partitioned by window start, named by its bounds in epoch milliseconds so a retried emission overwrites it.
+ */
+export function resultObjectKey(table: string, window: WindowBounds, extension: string): string {
+  return `${BUCKET_PREFIX.RESULTS}${assertSafeName('Table', table)}/${hivePartition(window.start)}/${window.start}-${window.end}.${extension}`;
 }
 
 /** Which side output a batch object belongs to. */
 export type SideOutput = 'clean' | 'rejected' | 'late';
 
-const SIDE_PREFIX: Record<SideOutput, string> = { clean: BUCKET_PREFIX.CLEAN, rejected: BUCKET_PREFIX.REJECTED, late: BUCKET_PREFIX.LATE };
+const SIDE_PREFIX: Record<SideOutput, string> = {
+  clean: BUCKET_PREFIX.CLEAN,
+  rejected: BUCKET_PREFIX.REJECTED,
+  late: BUCKET_PREFIX.LATE,
+};
 
 /**
- * Key of a batch object of a side output: `<prefix><name>/dt=…/hour=…/<shard>-<firstSeq>-<lastSeq>.jsonl`.
- * The part up to `<firstSeq>-` is `batchObjectPrefix`: a retry that starts at the same record finds (and
- * replaces) what an earlier attempt wrote, whatever its batch boundaries were.
+ * Key of a batch object of a side output: `<prefix><name>/dt=…/hour=…/<shard>-<firstSeq>-<lastSeq>[-<tag>].jsonl`,
+ * where first and last are the commit attempt's first and last record and `tag` says what else its content
+ * depends on (the close mark `late/` was judged by). The part up to `<firstSeq>-` is `batchObjectPrefix`: a
+ * commit that starts at the same record finds (and replaces) what an earlier attempt wrote, whatever its
+ * batch boundaries were.
  */
-export function batchObjectKey(output: SideOutput, name: string, time: EpochMillis, shardId: string, firstSequence: string, lastSequence: string): string {
-  return `${batchObjectPrefix(output, name, time, shardId, firstSequence)}${lastSequence}.jsonl`;
+export function batchObjectKey(
+  output: SideOutput,
+  name: string,
+  time: EpochMillis,
+  shardId: string,
+  firstSequence: string,
+  lastSequence: string,
+  tag?: string,
+): string {
+  return `${batchObjectPrefix(output, name, time, shardId, firstSequence)}${lastSequence}${tag === undefined ? '' : `-${tag}`}.jsonl`;
 }
 
-export function batchObjectPrefix(output: SideOutput, name: string, time: EpochMillis, shardId: string, firstSequence: string): string {
+export function batchObjectPrefix(
+  output: SideOutput,
+  name: string,
+  time: EpochMillis,
+  shardId: string,
+  firstSequence: string,
+): string {
   return `${SIDE_PREFIX[output]}${assertSafeName('Stream or table', name)}/${hivePartition(time)}/${assertSafeName('Shard', shardId)}-${firstSequence}-`;
 }

@@ -1,46 +1,87 @@
 /**
- * Interfaces of the exactly-once state layer (DESIGN.md §3): the keyed state store, the object store the
- * results and side outputs go to, the result encoder, and the slice of a pipeline the apply path needs.
+ * Interfaces of the exactly-once state layer (DESIGN.md §3): the state store, the object store the results
+ * and side outputs go to, the result encoder, and the slice of a pipeline the apply path needs.
  * Pure: no AWS SDK, no environment, no clock.
+ *
+ * The layout (see functions/core/README.md): each shard commits each batch as one immutable segment (every
+ * key's partial state of every window the batch touched, compressed, split into ≤ 350 KB chunks) together
+ * with its progress item, in one transaction. No item is written by two shards. A window is emitted when
+ * every shard has frozen it: the closer merges the window's partials from the segments of every shard into
+ * one Parquet object.
  */
 import type {
+  ColumnSpec,
   EpochMillis,
-  Fence,
   Json,
   LateRecord,
   PipelineSpec,
   RawRecord,
   Rejection,
   ResultRow,
-  ShardProgress,
   StreamRecord,
   WindowBounds,
   WindowPartial,
-  WindowStateItem,
-  WindowStatus,
-  ColumnSpec,
 } from '../types';
 
-/** Identifies one keyed window state item inside a pipeline. */
-export interface WindowRef {
-  readonly key: string;
-  readonly window: WindowBounds;
-}
-
-/** A window due (or overdue) for emission, as listed by the open-windows index. */
-export interface DueWindow extends WindowRef {
-  readonly closeAt: EpochMillis;
-  readonly status: WindowStatus;
+/** A window a shard has committed partials to that is not emitted yet, and the commits that hold them. */
+export interface PendingWindow {
+  readonly start: EpochMillis;
+  readonly end: EpochMillis;
+  readonly firstCommit: number;
+  readonly lastCommit: number;
 }
 
 /**
- * Pipeline-wide progress: the watermark up to which windows have been closed. Stored next to the shard
- * progress items and only ever raised, so a window once closed stays closed for every later batch.
+ * A shard's progress item: its commit point. Every record at or below `lastSequence` is applied (in a
+ * segment, or rejected or late). Only the shard's own commits write it, except that a close pass may raise
+ * `frozen` of a shard that has been idle for `idleTimeout` (which would otherwise hold every window open).
  */
+export interface ShardProgress {
+  readonly pipeline: string;
+  readonly shardId: string;
+  /** max event time (capped at arrival) − maxOutOfOrderness; null before any record. */
+  readonly watermark: EpochMillis | null;
+  readonly maxEventTime: EpochMillis | null;
+  /** Zero-padded sequence number of the last applied record. */
+  readonly lastSequence: string;
+  /** Processing time of the last commit with records (idle detection). */
+  readonly lastActivity: EpochMillis;
+  /** True once the shard is closed (resharding) and fully processed: it no longer holds windows open. */
+  readonly closed: boolean;
+  /**
+   * The shard's close mark: it adds nothing more to a window whose close time is at or below it (its records
+   * for such a window are late). -Infinity before any close.
+   */
+  readonly frozen: EpochMillis;
+  /** Number of the last segment the shard committed (0: none). */
+  readonly commits: number;
+  /** Windows with partials in this shard's segments that are not emitted yet, oldest close first. */
+  readonly pending: readonly PendingWindow[];
+  /** What names the side outputs of the last commit (so any later attempt can remove superseded ones). */
+  readonly outputs?: CommitOutputs;
+  readonly version: number;
+}
+
+/** The name of a commit's side-output objects: its first record and the close mark it judged by. */
+export interface CommitOutputs {
+  /** Zero-padded sequence number of the commit's first record (its last is the progress' `lastSequence`). */
+  readonly firstSequence: string;
+  /** Arrival time of the first record: the objects' partition. */
+  readonly time: EpochMillis;
+  /** The close mark the commit's late records were judged by. */
+  readonly judgedBy: EpochMillis;
+}
+
+/** The pipeline item: written by close passes only. */
 export interface PipelineProgress {
   readonly pipeline: string;
-  /** Highest pipeline watermark at which windows were closed; records for earlier windows are late. */
+  /**
+   * Raised by a close pass before it emits (to the lowest shard `frozen`): the starting `frozen` of a shard
+   * that commits for the first time, so a new shard cannot add to an emitted window.
+   */
   readonly closedWatermark: EpochMillis;
+  /** Every window whose close time is at or below this is emitted. */
+  readonly emittedThrough: EpochMillis;
 }
 
 /** Everything stored for a pipeline's progress, read in one request. */
@@ -49,63 +90,91 @@ export interface ProgressSnapshot {
   readonly pipeline: PipelineProgress | undefined;
 }
 
-/**
- * Conditions of a window write. `expectedVersion` undefined means the item must not exist yet.
- * Every shard in `fenceBelow` must have a stored fence strictly below the given sequence number.
- */
-export interface WindowWriteCondition {
+/** One key's partial state in one window, as a commit contributes it. */
+export interface KeyPartial {
+  readonly key: string;
+  readonly records: number;
+  /** Serialised state per aggregate column. */
+  readonly state: Readonly<Record<string, Json>>;
+}
+
+/** What one commit adds to one window: every key's partial, sorted by key. */
+export interface WindowContribution {
+  readonly window: WindowBounds;
+  readonly partials: readonly KeyPartial[];
+}
+
+/** The decoded content of a segment. */
+export interface SegmentContent {
+  readonly windows: readonly WindowContribution[];
+  /** 64-bit hashes (hex) of the dedupe ids this commit applied (pipelines with `dedupeBy`). */
+  readonly dedupeHashes: readonly string[];
+}
+
+/** One commit of one shard, as stored: immutable once written. */
+export interface Segment {
+  readonly pipeline: string;
+  readonly shardId: string;
+  /** The commit's number in its shard (1, 2, …). */
+  readonly commit: number;
+  /** Zero-padded first and last sequence numbers of the records the commit applied. */
+  readonly firstSequence: string;
+  readonly lastSequence: string;
+  /** `SegmentContent`, encoded by `segmentCodec` (compressed). */
+  readonly body: Uint8Array;
+  /** Epoch seconds at which DynamoDB may expire it. */
+  readonly ttl: number;
+}
+
+/** A shard's commit: its new progress item, conditioned on the stored version, with the batch's segment. */
+export interface ShardCommit {
+  readonly progress: ShardProgress;
+  /** Stored version the commit builds on; undefined when the shard has no item yet. */
   readonly expectedVersion: number | undefined;
-  readonly fenceBelow: Fence;
-  /** The stored status must equal this one. */
-  readonly status?: WindowStatus;
+  /**
+   * For a shard's first item: the pipeline's `closedWatermark` its `frozen` starts from. The commit fails
+   * (`StateConflictError`) if a close pass raised it meanwhile.
+   */
+  readonly closedWatermarkRead?: EpochMillis;
+  readonly segment?: Segment;
 }
 
 /** Counters a store keeps so callers can report requests and conflicts (metrics, benchmarks). */
 export interface StateStoreStats {
-  /** Requests sent to the backend (each BatchGet page, Query page, write and retry counts as one). */
+  /** Requests sent to the backend (each Query page, write, transaction and retry counts as one). */
   requests: number;
-  /** Conditional writes rejected because the stored item had moved on. */
+  /** Conditional writes or transactions rejected because the stored item had moved on. */
   conflicts: number;
   /** Throttled requests that were retried. */
   throttles: number;
-  /** Window items served from the warm cache instead of the backend. */
-  cacheHits: number;
-  /** Reads that skipped the cache because cached items kept turning out stale (shared keys across shards). */
-  cacheBypasses: number;
+  /** Write units of the items written (⌈item bytes / 1 KB⌉ each, doubled inside transactions). */
+  writeUnits: number;
+  /** Read units of the items read (⌈bytes / 4 KB⌉ per strongly consistent read). */
+  readUnits: number;
 }
 
 /**
- * Keyed window state and shard progress with conditional-write semantics (DESIGN.md §3).
- * Implementations: `InMemoryStateStore` (unit tests, bounded runs) and `DynamoDBStateStore`.
+ * The state layout of DESIGN.md §3 with its conditional semantics. Implementations: `InMemoryStateStore`
+ * (unit tests, bounded runs, the fault suite) and `DynamoDBStateStore`; `BaseStateStore` checks every
+ * DynamoDB limit before the call, for both.
  */
 export interface StateStore {
   readonly stats: StateStoreStats;
-  /** Reads all shard progress items and the pipeline progress of `pipeline` (strongly consistent). */
+  /** Reads every shard progress item and the pipeline item of `pipeline` (strongly consistent). */
   readProgress(pipeline: string): Promise<ProgressSnapshot>;
   /**
-   * Writes a shard progress item if the stored version still equals `expectedVersion` (undefined: must
-   * not exist) and its `lastSequence` is below the new one. Throws `StateConflictError` with the stored item.
+   * Writes the shard's progress and segment atomically. Throws `StateConflictError` carrying the stored
+   * progress when its version is not `expectedVersion` (or the pipeline's closed watermark moved, for a
+   * first commit); `StateLimitError` when the commit cannot fit DynamoDB's limits (nothing is sent).
    */
-  writeShardProgress(progress: ShardProgress, expectedVersion: number | undefined): Promise<ShardProgress>;
-  /** Raises the pipeline's closed watermark (never lowers it). Returns the stored value. */
-  raiseClosedWatermark(pipeline: string, watermark: EpochMillis): Promise<EpochMillis>;
-  /**
-   * Reads window items (strongly consistent, or from the warm cache). Missing items are absent from the
-   * map. See `ReadWindowsOptions` for refs that skip the read or the cache.
-   */
-  readWindows(pipeline: string, refs: readonly WindowRef[], options?: ReadWindowsOptions): Promise<Map<string, WindowStateItem>>;
-  /**
-   * Conditionally writes a whole window item; `closeAt` feeds the open-windows index while the item is not
-   * emitted. Throws `StateConflictError` carrying the stored item (or
-   * undefined when it does not exist) when the condition fails.
-   */
-  writeWindow(item: WindowStateItem, condition: WindowWriteCondition, closeAt: EpochMillis): Promise<WindowStateItem>;
-  /** Lists windows still open or emitting whose close time is ≤ `closeAtMax`, oldest first. */
-  listDueWindows(pipeline: string, closeAtMax: EpochMillis, limit: number): Promise<DueWindow[]>;
-  /** Earliest close time of the windows still open or emitting, if any. */
-  nextCloseAt(pipeline: string): Promise<EpochMillis | undefined>;
-  /** Drops the warm cache (e.g. after an unknown failure). */
-  clearCache(): void;
+  commit(commit: ShardCommit): Promise<void>;
+  /** Raises the pipeline item's marks (never lowers them); returns the stored item. */
+  raisePipeline(
+    pipeline: string,
+    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
+  ): Promise<PipelineProgress>;
+  /** Segments `fromCommit..toCommit` (inclusive) of a shard that exist, in commit order. */
+  readSegments(pipeline: string, shardId: string, fromCommit: number, toCommit: number): Promise<Segment[]>;
 }
 
 /** Where results, archives and side outputs go (an S3 bucket, or memory in tests). */
@@ -126,28 +195,17 @@ export interface ResultEncoder {
 
 /** What one shard contributed to a prepared batch. */
 export interface ShardBatchSummary {
-  /** Highest event time among this shard's accepted records, or null when none. */
+  /** Highest watermark time (event time capped at arrival) of the shard's accepted records, or null. */
   readonly maxEventTime: EpochMillis | null;
   /** Zero-padded highest sequence number of the shard in the batch (accepted or not). */
   readonly lastSequence: string;
   readonly records: number;
 }
 
-/** How `StateStore.readWindows` treats particular refs. */
-export interface ReadWindowsOptions {
-  /**
-   * Refs served from the cache only: the caller knows they cannot exist yet (and a create-only write
-   * corrects it if they do).
-   */
-  readonly assumeAbsent?: (ref: WindowRef) => boolean;
-  /** Refs read from the table even when cached: the caller decides on their exact stored state. */
-  readonly fresh?: (ref: WindowRef) => boolean;
-}
-
-/** A decoded and cleaned batch, before it is combined against stored fences. */
+/** A decoded and cleaned batch, before it is combined. */
 export interface PreparedBatch {
   /** Distinct (key, window) pairs the batch contributes to. */
-  readonly groups: readonly WindowRef[];
+  readonly groups: readonly { readonly key: string; readonly window: WindowBounds }[];
   readonly rejected: readonly Rejection[];
   readonly late: readonly LateRecord[];
   /** Cleaned records, archived to `clean/`. */
@@ -164,19 +222,25 @@ export interface StatefulPipeline {
   /** Decodes, cleans and windows `records`; windows closing at or before `closedWatermark` make records late. */
   prepare(records: readonly RawRecord[], options: { readonly closedWatermark: EpochMillis }): PreparedBatch;
   /**
-   * Aggregates the prepared batch per (key, window), dropping records at or below the fence of their shard
-   * and records whose dedupe id the window has already seen (counted in `stats.duplicates` when given).
+   * Aggregates the prepared batch per (key, window), dropping records whose dedupe id is already seen
+   * (counted in `stats.duplicates` when given). The apply path passes no fences: every record it prepares is
+   * above its shard's commit point.
    */
   combine(
     prepared: PreparedBatch,
-    fenceOf: (key: string, window: WindowBounds) => Fence | undefined,
+    fenceOf: (key: string, window: WindowBounds) => undefined,
     seenIds?: (key: string, window: WindowBounds) => ReadonlySet<string> | undefined,
     stats?: { duplicates: number },
   ): WindowPartial[];
   /** Merges two serialised aggregate states (associative, commutative). */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;
   /** The result row of a finished window. */
-  resultRow(key: string, window: WindowBounds, state: Readonly<Record<string, Json>>, records: number): ResultRow;
+  resultRow(
+    key: string,
+    window: WindowBounds,
+    state: Readonly<Record<string, Json>>,
+    records: number,
+  ): ResultRow;
   /** Event time at which the pipeline watermark lets `window` close (end + allowed lateness). */
   closeTime(window: WindowBounds): EpochMillis;
 }

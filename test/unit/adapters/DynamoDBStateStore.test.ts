@@ -1,10 +1,23 @@
-import { BatchGetItemCommand, ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient, type QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBStateStore } from '../../../functions/adapters/DynamoDBStateStore';
 import { StateConflictError } from '../../../functions/core/state/errors';
-import type { WindowStateItem } from '../../../functions/core/types';
+import { progressToItem } from '../../../functions/core/state/stateItems';
+import { progress, segment } from '../../helpers/stateStoreContract';
 
 /** A client double: answers each `send` from a script of handlers, recording the commands. */
-function scriptedClient(script: Array<(command: unknown) => unknown>): { client: DynamoDBClient; sent: unknown[] } {
+function scriptedClient(script: Array<(command: unknown) => unknown>): {
+  client: DynamoDBClient;
+  sent: unknown[];
+} {
   const sent: unknown[] = [];
   const client = {
     send: async (command: unknown) => {
@@ -21,128 +34,161 @@ const throttled = (): never => {
   throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
 };
 
-const stored = {
-  pk: { S: 'p#k' },
-  sk: { S: '0000000000000000#0000000000060000' },
-  pipeline: { S: 'p' },
-  key: { S: 'k' },
-  windowStart: { N: '0' },
-  windowEnd: { N: '60000' },
-  state: { S: '{"views":{"count":3}}' },
-  records: { N: '3' },
-  fence: { M: { s1: { S: '0005' } } },
-  version: { N: '4' },
-  status: { S: 'open' },
-  ttl: { N: '99' },
-};
-
-const item: WindowStateItem = { pipeline: 'p', key: 'k', window: { start: 0, end: 60_000 }, state: { views: { count: 1 } }, records: 1, fence: { s1: '0003' }, version: 4, status: 'open', ttl: 99 };
-
-function store(script: Array<(command: unknown) => unknown>, extra: Partial<ConstructorParameters<typeof DynamoDBStateStore>[0]> = {}) {
+function store(script: Array<(command: unknown) => unknown>) {
   const { client, sent } = scriptedClient(script);
   const delays: number[] = [];
-  const instance = new DynamoDBStateStore({ tableName: 't', client, sleep: async (ms) => void delays.push(ms), random: () => 0.5, ...extra });
+  const instance = new DynamoDBStateStore({
+    tableName: 't',
+    client,
+    sleep: async (ms) => void delays.push(ms),
+    random: () => 0.5,
+  });
   return { instance, sent, delays };
 }
 
+const cancelled = (reasons: { Code: string; Item?: unknown }[]): never => {
+  throw new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: reasons as never,
+  });
+};
+
 describe('DynamoDBStateStore', () => {
-  test('when due windows span pages, it asks each next page for only the rest of the limit and stops at the limit', async () => {
-    const entry = (key: string, closeAt: number) => ({ pk: { S: `W#p#${key}` }, sk: { S: '0000000000000000#0000000000060000' }, closeAt: { N: String(closeAt) } });
+  test('when progress spans query pages, it follows LastEvaluatedKey with consistent reads', async () => {
     const { instance, sent } = store([
-      () => ({ Items: [entry('a', 1), entry('b', 2)], LastEvaluatedKey: { pk: { S: 'p#b' } } }),
-      () => ({ Items: [entry('c', 3)], LastEvaluatedKey: { pk: { S: 'p#c' } } }),
+      () => ({
+        Items: [progressToItem(progress('p', { shardId: 's1' }))],
+        LastEvaluatedKey: { pk: { S: 'P#p' } },
+      }),
+      () => ({ Items: [progressToItem(progress('p', { shardId: 's2' }))] }),
     ]);
-    const due = await instance.listDueWindows('p', 10, 3);
-    expect(due.map((d) => [d.key, d.closeAt])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
-    const inputs = sent.map((command) => (command as QueryCommand).input);
-    expect(inputs.map((input) => [input.TableName, input.IndexName, input.Limit, input.ExclusiveStartKey])).toEqual([
-      ['t', 'open-windows', 3, undefined],
-      ['t', 'open-windows', 1, { pk: { S: 'p#b' } }],
-    ]);
-  });
-
-  test('when shard progress spans pages, it reads every page consistently and keeps the pipeline row apart', async () => {
-    const progress = (shardId: string) => ({ pipeline: { S: 'p' }, shardId: { S: shardId }, lastSequence: { S: '1' }, archivedSequence: { S: '0' }, lastActivity: { N: '5' }, version: { N: '1' } });
-    const { instance, sent } = store([
-      () => ({ Items: [progress('s1')], LastEvaluatedKey: { pk: { S: 'p#shards' } } }),
-      () => ({ Items: [{ sk: { S: '#pipeline' }, closedWatermark: { N: '42' } }, progress('s2')] }),
-    ]);
-    const snapshot = await instance.readProgress('p');
-    expect(snapshot.shards.map((shard) => shard.shardId)).toEqual(['s1', 's2']);
-    expect(snapshot.pipeline).toEqual({ pipeline: 'p', closedWatermark: 42 });
-    const inputs = sent.map((command) => (command as QueryCommand).input);
-    expect(inputs.map((input) => [input.TableName, input.ConsistentRead, input.ExclusiveStartKey])).toEqual([
-      ['t', true, undefined],
-      ['t', true, { pk: { S: 'p#shards' } }],
+    const read = await instance.readProgress('p');
+    expect(read.shards.map((s) => s.shardId)).toEqual(['s1', 's2']);
+    expect(
+      sent.map((c) => [
+        (c as QueryCommand).input.ConsistentRead,
+        (c as QueryCommand).input.ExclusiveStartKey,
+      ]),
+    ).toEqual([
+      [true, undefined],
+      [true, { pk: { S: 'P#p' } }],
     ]);
   });
 
-  test('when a call is throttled, it retries with jittered, growing delays and counts every attempt', async () => {
-    const { instance, delays } = store([throttled, throttled, () => ({ Responses: { t: [stored] } })]);
-    const read = await instance.readWindows('p', [{ key: 'k', window: { start: 0, end: 60_000 } }]);
-    expect([...read.values()][0]).toMatchObject({ records: 3, version: 4, fence: { s1: '0005' } });
-    expect(delays).toEqual([25, 50]);
-    expect(instance.stats).toMatchObject({ requests: 3, throttles: 2 });
-  });
-
-  test('when throttling outlasts the attempts, the error is rethrown unchanged', async () => {
-    const { instance } = store([throttled, throttled], { maxAttempts: 2 });
-    await expect(instance.readWindows('p', [{ key: 'k', window: { start: 0, end: 1 } }])).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
-  });
-
-  test('when BatchGetItem leaves keys unprocessed, it asks again for exactly those keys', async () => {
-    const other = { ...stored, key: { S: 'j' }, pk: { S: 'p#j' } };
-    const { instance, sent } = store([() => ({ Responses: { t: [stored] }, UnprocessedKeys: { t: { Keys: [{ pk: other.pk, sk: other.sk }] } } }), () => ({ Responses: { t: [other] } })]);
-    const read = await instance.readWindows('p', [
-      { key: 'k', window: { start: 0, end: 60_000 } },
-      { key: 'j', window: { start: 0, end: 60_000 } },
-    ]);
-    expect(read.size).toBe(2);
-    const second = sent[1] as BatchGetItemCommand;
-    expect(second).toBeInstanceOf(BatchGetItemCommand);
-    expect(second.input.RequestItems?.t?.Keys).toEqual([{ pk: other.pk, sk: other.sk }]);
-    expect(second.input.RequestItems?.t?.ConsistentRead).toBe(true);
-  });
-
-  test('when a conditional write fails with ALL_OLD, the conflict carries that item without another read', async () => {
-    const { instance, sent } = store([
-      () => {
-        throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {}, Item: stored });
-      },
-    ]);
-    const error = await instance.writeWindow({ ...item, version: 5 }, { expectedVersion: 4, fenceBelow: { s1: '0003' }, status: 'open' }, 60_000).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StateConflictError);
-    expect((error as StateConflictError).existing).toMatchObject({ records: 3, fence: { s1: '0005' } });
+  test('when a commit has a segment, it is one transaction: the chunks, the progress put under its version, nothing else', async () => {
+    const { instance, sent } = store([() => ({})]);
+    await instance.commit({
+      progress: progress('p', { commits: 1, version: 2 }),
+      expectedVersion: 1,
+      segment: segment('p', 1),
+    });
     expect(sent).toHaveLength(1);
-    const put = sent[0] as PutItemCommand;
-    expect(put.input.ConditionExpression).toBe('#version = :version AND #status = :status AND (attribute_not_exists(#fence.#s0) OR #fence.#s0 < :s0)');
-    expect(put.input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
-    expect(put.input.Item?.openPk).toEqual({ S: 'p' });
-    expect(put.input.Item?.closeAt).toEqual({ N: '60000' });
+    const actions = (sent[0] as TransactWriteItemsCommand).input.TransactItems ?? [];
+    expect(actions.map((a) => [a.Put?.Item?.sk, a.Put?.ConditionExpression])).toEqual([
+      [{ S: '000000000001#0000' }, 'attribute_not_exists(#pk)'],
+      [{ S: 'S#shardId-000000000000' }, '#version = :version'],
+    ]);
   });
 
-  test('when a conditional write fails without an item, it re-reads consistently', async () => {
+  test('when a first commit is sent, the transaction checks the pipeline closed watermark it started from', async () => {
+    const { instance, sent } = store([() => ({})]);
+    await instance.commit({
+      progress: progress('p', { frozen: 5 }),
+      expectedVersion: undefined,
+      closedWatermarkRead: 5,
+    });
+    const actions = (sent[0] as TransactWriteItemsCommand).input.TransactItems ?? [];
+    expect(actions[1]?.ConditionCheck).toMatchObject({
+      Key: { pk: { S: 'P#p' }, sk: { S: '#pipeline' } },
+      ConditionExpression: '#cw = :cw',
+      ExpressionAttributeValues: { ':cw': { N: '5' } },
+    });
+  });
+
+  test('when a commit has no segment and no pipeline check, it is one conditional put', async () => {
+    const { instance, sent } = store([() => ({})]);
+    await instance.commit({ progress: progress('p', { version: 2 }), expectedVersion: 1 });
+    expect(sent[0]).toBeInstanceOf(PutItemCommand);
+    expect((sent[0] as PutItemCommand).input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+  });
+
+  test('when the progress condition fails in a transaction, it throws a conflict carrying the stored progress', async () => {
+    const winner = progress('p', { version: 2, lastSequence: '9'.repeat(64) });
+    const { instance } = store([
+      () => cancelled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: progressToItem(winner) }]),
+    ]);
+    const error = await instance
+      .commit({
+        progress: progress('p', { commits: 1, version: 2 }),
+        expectedVersion: 1,
+        segment: segment('p', 1),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateConflictError);
+    expect((error as StateConflictError).existing).toEqual(winner);
+  });
+
+  test('when a transaction is cancelled by throttling, it is retried with jitter, not reported as a conflict', async () => {
+    const { instance, sent, delays } = store([
+      () => cancelled([{ Code: 'ThrottlingError' }, { Code: 'None' }]),
+      () => ({}),
+    ]);
+    await instance.commit({
+      progress: progress('p', { commits: 1, version: 2 }),
+      expectedVersion: 1,
+      segment: segment('p', 1),
+    });
+    expect(sent).toHaveLength(2);
+    expect(delays).toEqual([25]);
+    expect(instance.stats).toMatchObject({ throttles: 1, conflicts: 0, requests: 2 });
+  });
+
+  test('when a conditional put fails without ALL_OLD, the stored progress is read consistently', async () => {
+    const stored = progress('p', { version: 7 });
     const { instance, sent } = store([
       () => {
         throw new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
       },
-      () => ({ Item: stored }),
+      () => ({ Item: progressToItem(stored) }),
     ]);
-    const error = await instance.writeWindow({ ...item, version: 5 }, { expectedVersion: 4, fenceBelow: {} }, 60_000).catch((e: unknown) => e);
-    expect((error as StateConflictError).existing).toMatchObject({ version: 4 });
+    const error = await instance
+      .commit({ progress: progress('p', { version: 2 }), expectedVersion: 1 })
+      .catch((e: unknown) => e);
+    expect((error as StateConflictError).existing).toEqual(stored);
     expect((sent[1] as GetItemCommand).input.ConsistentRead).toBe(true);
   });
 
-  test('when an emitted item is written, it leaves the open-windows index', async () => {
-    const { instance, sent } = store([() => ({})]);
-    await instance.writeWindow({ ...item, version: 5, status: 'emitted', emissionId: 'e' }, { expectedVersion: 4, fenceBelow: {}, status: 'emitting' }, 60_000);
-    const put = sent[0] as PutItemCommand;
-    expect(put.input.Item?.openPk).toBeUndefined();
-    expect(put.input.Item?.closeAt).toBeUndefined();
+  test('when a throttled call keeps failing, it gives up after maxAttempts with growing capped delays', async () => {
+    const { instance, delays } = store(Array.from({ length: 6 }, () => throttled));
+    await expect(instance.readProgress('p')).rejects.toThrow('slow down');
+    expect(delays).toEqual([25, 50, 100, 200, 400]);
   });
 
-  test('when a stored item is malformed, reading it fails instead of trusting it', async () => {
-    const { instance } = store([() => ({ Responses: { t: [{ ...stored, status: { S: 'bogus' } }] } })]);
-    await expect(instance.readWindows('p', [{ key: 'k', window: { start: 0, end: 60_000 } }])).rejects.toThrow('status must be one of open, emitting, emitted (given bogus)');
+  test('when a pipeline mark is already higher, the failed condition returns the stored marks', async () => {
+    const { instance, sent } = store([
+      () => {
+        throw new ConditionalCheckFailedException({
+          message: 'failed',
+          $metadata: {},
+          Item: { pipeline: { S: 'p' }, closedWatermark: { N: '90' } },
+        });
+      },
+    ]);
+    await expect(instance.raisePipeline('p', { closedWatermark: 10 })).resolves.toEqual({
+      pipeline: 'p',
+      closedWatermark: 90,
+      emittedThrough: -Infinity,
+    });
+    expect((sent[0] as UpdateItemCommand).input.ConditionExpression).toBe(
+      'attribute_not_exists(#m) OR #m < :m',
+    );
+  });
+
+  test('when options are out of range, construction fails naming the value', () => {
+    expect(() => new DynamoDBStateStore({ tableName: 't', maxAttempts: 0 })).toThrow(
+      'maxAttempts must be an integer between 1 and 20 inclusive (given 0)',
+    );
+    expect(() => new DynamoDBStateStore({ tableName: '' })).toThrow('tableName must not be empty');
   });
 });

@@ -1,55 +1,67 @@
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import { describeStateStoreContract } from '../../../helpers/stateStoreContract';
+import { describeStateStoreContract, progress, segment } from '../../../helpers/stateStoreContract';
 
 describeStateStoreContract('InMemoryStateStore', async () => {
   const tables = new InMemoryStateTables();
   return { store: new InMemoryStateStore({ tables }), sibling: () => new InMemoryStateStore({ tables }) };
 });
 
-describe('InMemoryStateStore cache', () => {
-  test('when the cache size is 0, every read goes to the backend', async () => {
-    const store = new InMemoryStateStore({ cacheSize: 0 });
-    const ref = { key: 'k', window: { start: 0, end: 1 } };
-    await store.readWindows('p', [ref]);
-    await store.readWindows('p', [ref]);
-    expect(store.stats.cacheHits).toBe(0);
-    expect(store.stats.requests).toBe(2);
+describe('InMemoryStateStore segment cache', () => {
+  test('when segments were read once, reading them again costs no request, and only later commits are fetched', async () => {
+    const tables = new InMemoryStateTables();
+    const writer = new InMemoryStateStore({ tables });
+    await writer.commit({
+      progress: progress('p', { commits: 1 }),
+      expectedVersion: undefined,
+      closedWatermarkRead: -Infinity,
+      segment: segment('p', 1),
+    });
+    const reader = new InMemoryStateStore({ tables });
+    expect((await reader.readSegments('p', 'shardId-000000000000', 1, 1)).map((s) => s.commit)).toEqual([1]);
+    const afterFirst = reader.stats.requests;
+    expect((await reader.readSegments('p', 'shardId-000000000000', 1, 1)).map((s) => s.commit)).toEqual([1]);
+    expect(reader.stats.requests).toBe(afterFirst);
+    await writer.commit({
+      progress: progress('p', { commits: 2, version: 2 }),
+      expectedVersion: 1,
+      segment: segment('p', 2),
+    });
+    expect((await reader.readSegments('p', 'shardId-000000000000', 1, 2)).map((s) => s.commit)).toEqual([
+      1, 2,
+    ]);
+    expect(reader.stats.requests).toBe(afterFirst + 1);
+  });
+
+  test('when the cache is disabled, every read goes to the backend', async () => {
+    const tables = new InMemoryStateTables();
+    await new InMemoryStateStore({ tables }).commit({
+      progress: progress('p', { commits: 1 }),
+      expectedVersion: undefined,
+      closedWatermarkRead: -Infinity,
+      segment: segment('p', 1),
+    });
+    const reader = new InMemoryStateStore({ tables, segmentCacheBytes: 0 });
+    await reader.readSegments('p', 'shardId-000000000000', 1, 1);
+    await reader.readSegments('p', 'shardId-000000000000', 1, 1);
+    expect(reader.stats.requests).toBe(2);
   });
 
   test('when the cache size is negative, construction fails naming the value', () => {
-    expect(() => new InMemoryStateStore({ cacheSize: -1 })).toThrow('cacheSize must be a non-negative integer (given -1)');
+    expect(() => new InMemoryStateStore({ segmentCacheBytes: -1 })).toThrow(
+      'segmentCacheBytes must be a non-negative integer (given -1)',
+    );
   });
 
-  test('when cached items keep turning out stale, reads bypass the cache until writes succeed again', async () => {
-    const tables = new InMemoryStateTables();
-    const mine = new InMemoryStateStore({ tables });
-    const other = new InMemoryStateStore({ tables });
-    const base = { pipeline: 'p', key: 'k', state: {}, records: 1, fence: {}, status: 'open' as const, ttl: 1 };
-    const ref = { key: 'k', window: { start: 0, end: 1 } };
-    await mine.writeWindow({ ...base, window: ref.window, version: 1 }, { expectedVersion: undefined, fenceBelow: {} }, 1);
-    for (let v = 1; v <= 3; v++) {
-      const [cached] = (await mine.readWindows('p', [ref])).values();
-      const [current] = (await other.readWindows('p', [ref])).values();
-      await other.writeWindow({ ...base, window: ref.window, version: (current?.version ?? 0) + 1 }, { expectedVersion: current?.version, fenceBelow: {} }, 1);
-      await mine.writeWindow({ ...base, window: ref.window, version: (cached?.version ?? 0) + 1 }, { expectedVersion: cached?.version, fenceBelow: {} }, 1).catch(() => undefined);
-    }
-    const requests = mine.stats.requests;
-    await mine.readWindows('p', [ref]);
-    expect(mine.stats.cacheBypasses).toBeGreaterThan(0);
-    expect(mine.stats.requests).toBe(requests + 1);
-  });
-
-  test('when a window is written as emitted, it leaves the cache and the next read goes to the backend', async () => {
+  test('when a commit is written, write units follow item bytes and count twice inside a transaction', async () => {
     const store = new InMemoryStateStore();
-    const ref = { key: 'k', window: { start: 0, end: 1 } };
-    const open = { pipeline: 'p', key: 'k', window: ref.window, state: {}, records: 1, fence: {}, status: 'open' as const, ttl: 1, version: 1 };
-    await store.writeWindow(open, { expectedVersion: undefined, fenceBelow: {} }, 1);
-    await store.readWindows('p', [ref]);
-    expect(store.stats.cacheHits).toBe(1);
-    await store.writeWindow({ ...open, version: 2, status: 'emitted' }, { expectedVersion: 1, fenceBelow: {} }, 1);
-    const requests = store.stats.requests;
-    expect([...(await store.readWindows('p', [ref])).values()][0]?.status).toBe('emitted');
-    expect(store.stats.cacheHits).toBe(1);
-    expect(store.stats.requests).toBe(requests + 1);
+    await store.commit({ progress: progress('p'), expectedVersion: undefined });
+    expect(store.stats.writeUnits).toBe(1);
+    await store.commit({
+      progress: progress('p', { commits: 1, version: 2 }),
+      expectedVersion: 1,
+      segment: segment('p', 1, 3_000),
+    });
+    // progress (1 unit) + a 3 KB segment chunk (3+ units), twice in the transaction
+    expect(store.stats.writeUnits).toBe(1 + 2 * (1 + 4));
   });
 });

@@ -1,15 +1,23 @@
-import { effectiveWatermark, pipelineWatermark } from '../../../../functions/core/state/watermark';
-import type { ShardProgress } from '../../../../functions/core/types';
+import { closeableThrough, pipelineWatermark } from '../../../../functions/core/state/watermark';
+import type { ShardProgress } from '../../../../functions/core/state/types';
 
-const shard = (shardId: string, watermark: number | null, lastActivity: number, closed = false): ShardProgress => ({
+const shard = (
+  shardId: string,
+  watermark: number | null,
+  lastActivity: number,
+  closed = false,
+  frozen = -Infinity,
+): ShardProgress => ({
   pipeline: 'p',
   shardId,
   watermark,
   maxEventTime: watermark,
   lastSequence: '0',
-  archivedSequence: '0',
   lastActivity,
   closed,
+  frozen,
+  commits: 0,
+  pending: [],
   version: 1,
 });
 
@@ -19,7 +27,9 @@ describe('pipelineWatermark', () => {
   });
 
   test('when a shard is idle or closed, it no longer holds the watermark back', () => {
-    expect(pipelineWatermark([shard('a', 100, 100), shard('b', 50, 0), shard('c', 10, 100, true)], 100, 30)).toBe(100);
+    expect(
+      pipelineWatermark([shard('a', 100, 100), shard('b', 50, 0), shard('c', 10, 100, true)], 100, 30),
+    ).toBe(100);
   });
 
   test('when every shard is idle, it is the highest shard watermark', () => {
@@ -32,7 +42,26 @@ describe('pipelineWatermark', () => {
     expect(pipelineWatermark([], 10, 30)).toBe(-Infinity);
   });
 
-  test('when windows were already closed at a higher watermark, the effective watermark never goes back', () => {
-    expect(effectiveWatermark({ shards: [shard('a', 10, 0)], pipeline: { pipeline: 'p', closedWatermark: 500 } }, 0, 30)).toBe(500);
+  test('when a shard is idle for exactly idleTimeout, it still holds the watermark (idle is strictly longer)', () => {
+    expect(pipelineWatermark([shard('a', 100, 70), shard('b', 50, 0)], 100, 100)).toBe(50);
+    expect(pipelineWatermark([shard('a', 100, 70), shard('b', 50, 0)], 101, 100)).toBe(100);
+  });
+});
+
+describe('closeableThrough', () => {
+  test('when shards have close marks, windows may close up to the lowest open one; closed shards do not count', () => {
+    expect(
+      closeableThrough([
+        shard('a', 0, 0, false, 500),
+        shard('b', 0, 0, false, 300),
+        shard('c', 0, 0, true, 10),
+      ]),
+    ).toBe(300);
+  });
+
+  test('when fewer open shards than provisioned are known, or none, nothing may close; when every shard is closed, everything may', () => {
+    expect(closeableThrough([shard('a', 0, 0, false, 500)], 2)).toBe(-Infinity);
+    expect(closeableThrough([])).toBe(-Infinity);
+    expect(closeableThrough([shard('a', 0, 0, true, 5)])).toBe(Infinity);
   });
 });

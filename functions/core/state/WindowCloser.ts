@@ -1,0 +1,165 @@
+/**
+ * The close pass (DESIGN.md §3): emits every window that no shard can add to any more, one Parquet object
+ * per window holding every key's row, sorted by key, under a deterministic name.
+ *
+ *   1. Windows are due when their close time is above the pipeline's `emittedThrough` and at or below the
+ *      lowest shard close mark (`frozen`): every shard has frozen them.
+ *   2. The pipeline's `closedWatermark` is raised to that mark first, and progress read again, so a shard
+ *      that commits for the first time (starting from `closedWatermark`) is either in the new read or
+ *      cannot add to a due window.
+ *   3. Each shard's segments holding due windows are read once; each window's partials are merged per key
+ *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object.
+ *   4. `emittedThrough` is raised past the emitted windows. A crash at any step is finished by the next
+ *      pass, which writes the same objects again.
+ */
+import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
+import { mapWithConcurrency } from './concurrency';
+import { windowId } from './keys';
+import { resultObjectKey } from './paths';
+import { dueWindows, type DueWindow } from './pendingWindows';
+import { decodeSegment } from './segmentCodec';
+import type {
+  KeyPartial,
+  ObjectStore,
+  ProgressSnapshot,
+  ResultEncoder,
+  StatefulPipeline,
+  StateStore,
+} from './types';
+import { closeableThrough } from './watermark';
+
+/** Settings of a {@link WindowCloser}. */
+export interface WindowCloserOptions {
+  /** Windows emitted per pass; the rest are left for the next pass. */
+  readonly maxEmitPerPass: number;
+  /** Reads and writes in flight at once. */
+  readonly concurrency: number;
+  /** Provisioned shard count: nothing closes until that many shards are known. */
+  readonly expectedShards: number;
+}
+
+interface Dependencies {
+  readonly pipeline: StatefulPipeline;
+  readonly store: StateStore;
+  readonly objects: ObjectStore;
+  readonly encoder: ResultEncoder;
+}
+
+/** Per key, the merged state of one window. */
+interface Merged {
+  records: number;
+  state: Readonly<Record<string, Json>>;
+}
+
+export class WindowCloser {
+  readonly #deps: Dependencies;
+  readonly #options: WindowCloserOptions;
+  readonly #name: string;
+  readonly #closeTime: (window: WindowBounds) => EpochMillis;
+
+  public constructor(deps: Dependencies, options: WindowCloserOptions) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#name = deps.pipeline.spec.name;
+    this.#closeTime = (window) => deps.pipeline.closeTime(window);
+  }
+
+  /** Windows the snapshot says are due now (a cheap check before a pass: no read). */
+  public dueIn(snapshot: ProgressSnapshot): boolean {
+    const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+    const closeable = closeableThrough(snapshot.shards, this.#options.expectedShards);
+    return dueWindows(snapshot.shards, emitted, closeable, this.#closeTime, 1).length > 0;
+  }
+
+  /**
+   * Emits what is due at `snapshot`; returns the number of windows emitted. `endOfInput` (bounded input):
+   * no shard is still to come, so the provisioned shard count is not waited for.
+   */
+  public async close(snapshot: ProgressSnapshot, endOfInput = false): Promise<number> {
+    const { store } = this.#deps;
+    const expected = endOfInput ? 0 : this.#options.expectedShards;
+    let closeable = closeableThrough(snapshot.shards, expected);
+    let current = snapshot;
+    let due = this.#due(current, closeable);
+    if (due.length === 0) return 0;
+    if (closeable > (current.pipeline?.closedWatermark ?? -Infinity)) {
+      await store.raisePipeline(this.#name, { closedWatermark: closeable });
+      current = await store.readProgress(this.#name);
+      closeable = Math.min(closeable, closeableThrough(current.shards, expected));
+      due = this.#due(current, closeable);
+      if (due.length === 0) return 0;
+    }
+    const partials = await this.#readPartials(due);
+    await mapWithConcurrency(due, this.#options.concurrency, (window) =>
+      this.#emit(window.window, partials.get(windowId(window.window)) ?? []),
+    );
+    const last = due[due.length - 1]!;
+    await store.raisePipeline(this.#name, { emittedThrough: last.closeAt });
+    return due.length;
+  }
+
+  #due(snapshot: ProgressSnapshot, closeable: EpochMillis): DueWindow[] {
+    const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+    return dueWindows(snapshot.shards, emitted, closeable, this.#closeTime, this.#options.maxEmitPerPass);
+  }
+
+  /** Every due window's partials, in shard then commit order, reading each shard's segments once. */
+  async #readPartials(due: readonly DueWindow[]): Promise<Map<string, KeyPartial[]>> {
+    const ranges = new Map<string, { from: number; to: number }>();
+    for (const window of due) {
+      for (const [shardId, range] of window.commits) {
+        const known = ranges.get(shardId);
+        ranges.set(
+          shardId,
+          known === undefined
+            ? { ...range }
+            : { from: Math.min(known.from, range.from), to: Math.max(known.to, range.to) },
+        );
+      }
+    }
+    const wanted = new Set(due.map((w) => windowId(w.window)));
+    const shards = [...ranges.keys()].sort();
+    const perShard = await mapWithConcurrency(shards, this.#options.concurrency, async (shardId) => {
+      const range = ranges.get(shardId)!;
+      return this.#deps.store.readSegments(this.#name, shardId, range.from, range.to);
+    });
+    const partials = new Map<string, KeyPartial[]>();
+    for (const segments of perShard) {
+      for (const segment of segments) {
+        for (const contribution of decodeSegment(segment.body).windows) {
+          const id = windowId(contribution.window);
+          if (!wanted.has(id)) continue;
+          let list = partials.get(id);
+          if (list === undefined) partials.set(id, (list = []));
+          list.push(...contribution.partials);
+        }
+      }
+    }
+    return partials;
+  }
+
+  /** Writes one window's object: every key's merged state as a row, rows sorted by key. */
+  async #emit(window: WindowBounds, partials: readonly KeyPartial[]): Promise<void> {
+    const { pipeline, objects, encoder } = this.#deps;
+    const byKey = new Map<string, Merged>();
+    for (const partial of partials) {
+      const merged = byKey.get(partial.key);
+      if (merged === undefined) byKey.set(partial.key, { records: partial.records, state: partial.state });
+      else
+        byKey.set(partial.key, {
+          records: merged.records + partial.records,
+          state: pipeline.mergeState(merged.state, partial.state),
+        });
+    }
+    const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const rows: ResultRow[] = keys.map((key) => {
+      const merged = byKey.get(key)!;
+      return pipeline.resultRow(key, window, merged.state, merged.records);
+    });
+    await objects.putObject(
+      resultObjectKey(pipeline.spec.sink.table, window, encoder.extension),
+      encoder.encode(pipeline.spec.columns, rows),
+      encoder.contentType,
+    );
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Builds one shard commit from a combined batch (pure): the segment (every key's partial of every window,
+ * the dedupe hashes), and the next progress item — last sequence, watermark, close mark and pending
+ * windows. The close mark rises to the pipeline watermark this commit sees, so a window closes once every
+ * shard has committed after the watermark passed it (or gone idle, see the tick).
+ */
+import { MAX_REJECTED_DATA_CHARS } from '../codec/payloadCodec';
+import {
+  REJECT_REASONS,
+  type EpochMillis,
+  type RawRecord,
+  type Rejection,
+  type WindowBounds,
+  type WindowPartial,
+} from '../types';
+import { dedupeHash, NO_SEQUENCE, padSequenceNumber, segmentTtl, windowId } from './keys';
+import { addPending, prunePending } from './pendingWindows';
+import { encodeSegment } from './segmentCodec';
+import type {
+  CommitOutputs,
+  KeyPartial,
+  PipelineProgress,
+  PreparedBatch,
+  Segment,
+  ShardProgress,
+  WindowContribution,
+} from './types';
+import { pipelineWatermark } from './watermark';
+
+/** Everything a commit is built from. */
+export interface CommitInput {
+  readonly pipeline: string;
+  readonly shardId: string;
+  /** The stored progress the commit builds on (undefined: the shard's first item). */
+  readonly base: ShardProgress | undefined;
+  /** The other shards, as read with `base` (for the pipeline watermark). */
+  readonly others: readonly ShardProgress[];
+  readonly pipelineProgress: PipelineProgress | undefined;
+  /** The shard's records above its last sequence, in sequence order. */
+  readonly fresh: readonly RawRecord[];
+  readonly prepared: PreparedBatch;
+  readonly partials: readonly WindowPartial[];
+  /** Names of the commit's side outputs. */
+  readonly outputs: CommitOutputs;
+  readonly now: EpochMillis;
+  readonly maxOutOfOrdernessMs: number;
+  readonly idleTimeoutMs: number;
+  readonly expectedShards: number;
+  readonly retentionMs: number;
+  readonly closeTime: (window: WindowBounds) => EpochMillis;
+}
+
+/** A commit ready to send. */
+export interface BuiltCommit {
+  readonly progress: ShardProgress;
+  readonly segment: Segment | undefined;
+  readonly dedupeHashes: readonly string[];
+  /** (key, window) partials with records in the segment. */
+  readonly partials: number;
+}
+
+/** The close mark a shard starts from, or has: a new shard starts at the pipeline's closed watermark. */
+export function judgedBy(
+  base: ShardProgress | undefined,
+  pipelineProgress: PipelineProgress | undefined,
+): EpochMillis {
+  return base?.frozen ?? pipelineProgress?.closedWatermark ?? -Infinity;
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+/** The batch's contributions per window, windows by start and partials by key (the stored order). */
+function contributions(partials: readonly WindowPartial[]): WindowContribution[] {
+  const byWindow = new Map<string, { window: WindowBounds; partials: KeyPartial[] }>();
+  for (const partial of partials) {
+    if (partial.records === 0) continue; // only dropped duplicates: nothing to add
+    const id = windowId(partial.window);
+    let entry = byWindow.get(id);
+    if (entry === undefined) byWindow.set(id, (entry = { window: partial.window, partials: [] }));
+    entry.partials.push({ key: partial.key, records: partial.records, state: partial.state });
+  }
+  const out = [...byWindow.values()].sort(
+    (a, b) => a.window.start - b.window.start || a.window.end - b.window.end,
+  );
+  for (const entry of out) entry.partials.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return out;
+}
+
+export function buildCommit(input: CommitInput): BuiltCommit {
+  const { base, prepared, fresh } = input;
+  const windows = contributions(input.partials);
+  const dedupeHashes = [...new Set(input.partials.flatMap((p) => p.dedupeIds ?? []))].map(dedupeHash);
+  const hasSegment = windows.length > 0 || dedupeHashes.length > 0;
+  const commits = (base?.commits ?? 0) + (hasSegment ? 1 : 0);
+  const emitted = input.pipelineProgress?.emittedThrough ?? -Infinity;
+  const pending = hasSegment
+    ? addPending(
+        base?.pending ?? [],
+        windows.map((w) => w.window),
+        commits,
+        emitted,
+        input.closeTime,
+      )
+    : prunePending(base?.pending ?? [], emitted, input.closeTime);
+  const summary = prepared.shards[input.shardId];
+  const maxEventTime = maxOrNull(base?.maxEventTime ?? null, summary?.maxEventTime ?? null);
+  const last = fresh[fresh.length - 1];
+  const lastSequence =
+    last === undefined ? (base?.lastSequence ?? NO_SEQUENCE) : padSequenceNumber(last.sequenceNumber);
+  const unfrozen: ShardProgress = {
+    pipeline: input.pipeline,
+    shardId: input.shardId,
+    watermark: maxEventTime === null ? null : maxEventTime - input.maxOutOfOrdernessMs,
+    maxEventTime,
+    lastSequence: base !== undefined && base.lastSequence > lastSequence ? base.lastSequence : lastSequence,
+    lastActivity: Math.max(base?.lastActivity ?? input.now, input.now),
+    closed: base?.closed ?? false,
+    frozen: judgedBy(base, input.pipelineProgress),
+    commits,
+    pending,
+    outputs: input.outputs,
+    version: (base?.version ?? 0) + 1,
+  };
+  const watermark = pipelineWatermark(
+    [...input.others, unfrozen],
+    input.now,
+    input.idleTimeoutMs,
+    input.expectedShards,
+  );
+  const progress = { ...unfrozen, frozen: Math.max(unfrozen.frozen, watermark) };
+  const first = fresh[0];
+  const segment: Segment | undefined =
+    hasSegment && first !== undefined
+      ? {
+          pipeline: input.pipeline,
+          shardId: input.shardId,
+          commit: commits,
+          firstSequence: padSequenceNumber(first.sequenceNumber),
+          lastSequence,
+          body: encodeSegment({ windows, dedupeHashes }),
+          ttl: segmentTtl(input.now, input.retentionMs),
+        }
+      : undefined;
+  return { progress, segment, dedupeHashes, partials: windows.reduce((n, w) => n + w.partials.length, 0) };
+}
+
+/** A record whose state alone cannot fit one commit: dead-lettered naming the limit. */
+export function stateLimitRejection(record: RawRecord, detail: string): Rejection {
+  return {
+    reason: REJECT_REASONS.STATE_LIMIT,
+    detail,
+    shardId: record.shardId,
+    sequenceNumber: record.sequenceNumber,
+    ...(record.subSequenceNumber !== undefined ? { subSequenceNumber: record.subSequenceNumber } : {}),
+    partitionKey: record.partitionKey,
+    data:
+      record.data.length > MAX_REJECTED_DATA_CHARS
+        ? record.data.slice(0, MAX_REJECTED_DATA_CHARS)
+        : record.data,
+  };
+}

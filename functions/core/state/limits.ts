@@ -1,0 +1,40 @@
+/**
+ * DynamoDB's limits, in DynamoDB's own units, and the sizes shardflow checks against them before every call
+ * (DESIGN.md §4): what cannot fit is split or dead-lettered by design, never sent to fail.
+ */
+
+/** Largest item DynamoDB stores: 400 KB, attribute names and values included. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/** Most actions in one TransactWriteItems call. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/** Largest total size of the items of one TransactWriteItems call. */
+export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Bytes of segment body per chunk item: the rest of the 400 KB is room for the chunk's key and attributes.
+ */
+export const SEGMENT_CHUNK_BYTES = 350 * 1024;
+
+/**
+ * Largest segment body one commit may carry: the transaction holds its chunks plus the progress item (up
+ * to one item) and a condition check, within 4 MB and 100 actions.
+ */
+export const MAX_SEGMENT_BYTES = Math.min(
+  MAX_TRANSACTION_BYTES - 2 * MAX_ITEM_BYTES,
+  (MAX_TRANSACTION_ITEMS - 2) * SEGMENT_CHUNK_BYTES,
+);
+
+/** Largest progress item shardflow writes, leaving headroom under the item limit. */
+export const MAX_PROGRESS_BYTES = 300 * 1024;
+
+/** Write units of an item of `bytes` (1 KB each, rounded up; at least 1). */
+export function writeUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / 1024));
+}
+
+/** Read units of a strongly consistent read of `bytes` (4 KB each, rounded up; at least 1). */
+export function readUnits(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / 4096));
+}

@@ -1,0 +1,119 @@
+/**
+ * The side outputs of one commit (DESIGN.md §4–5): the cleaned records (`clean/`), the rejected ones
+ * (`rejected/`) and the late ones (`late/`), one JSON Lines object each, written before the commit so that
+ * a committed batch always has them.
+ *
+ * An object is named by the attempt's first and last record (the late one also by the close mark its
+ * records were judged by), so two attempts write the same name only with the same content. Attempts that
+ * start at the same record but end elsewhere (a bisected retry) leave objects under the same prefix; once
+ * a commit is in, everything under its prefixes but its own objects is removed — right after the commit,
+ * or, when that attempt crashed first, by the next attempt or tick, which find the commit's names in the
+ * shard's progress (`CommitOutputs`).
+ */
+import type { EpochMillis, LateRecord, RawRecord } from '../types';
+import { padSequenceNumber } from './keys';
+import { batchObjectKey, batchObjectPrefix, type SideOutput } from './paths';
+import type { CommitOutputs, ObjectStore, PreparedBatch, ShardProgress, StatefulPipeline } from './types';
+
+/** The objects of one commit: the key of each side output, and the prefix attempts from its first record share. */
+interface OutputNames {
+  readonly keys: Readonly<Record<SideOutput, string>>;
+  readonly prefixes: readonly string[];
+}
+
+function jsonLines(values: readonly unknown[]): string {
+  return values.map((value) => JSON.stringify(value)).join('\n') + '\n';
+}
+
+function namesOf(
+  pipeline: StatefulPipeline,
+  shardId: string,
+  outputs: CommitOutputs,
+  lastSequence: string,
+): OutputNames {
+  const { spec } = pipeline;
+  const tag = outputs.judgedBy === -Infinity ? 'open' : String(outputs.judgedBy);
+  const where: Record<SideOutput, string> = {
+    clean: spec.source.stream,
+    rejected: spec.source.stream,
+    late: spec.sink.table,
+  };
+  const key = (output: SideOutput): string =>
+    batchObjectKey(
+      output,
+      where[output],
+      outputs.time,
+      shardId,
+      outputs.firstSequence,
+      lastSequence,
+      output === 'late' ? tag : undefined,
+    );
+  return {
+    keys: { clean: key('clean'), rejected: key('rejected'), late: key('late') },
+    prefixes: (['clean', 'rejected', 'late'] as const).map((output) =>
+      batchObjectPrefix(output, where[output], outputs.time, shardId, outputs.firstSequence),
+    ),
+  };
+}
+
+/** What names the side outputs of a commit over `fresh` judged by `judgedBy`. */
+export function commitOutputs(fresh: readonly RawRecord[], judgedBy: EpochMillis): CommitOutputs {
+  const first = fresh[0];
+  if (first === undefined) throw new RangeError('A commit has at least one record');
+  return {
+    firstSequence: padSequenceNumber(first.sequenceNumber),
+    time: first.approximateArrivalTimestamp,
+    judgedBy,
+  };
+}
+
+/** Writes the side outputs of one commit attempt (the shard's records `fresh`, in sequence order). */
+export async function writeSideOutputs(
+  objects: ObjectStore,
+  pipeline: StatefulPipeline,
+  fresh: readonly RawRecord[],
+  outputs: CommitOutputs,
+  prepared: PreparedBatch,
+  late: readonly LateRecord[],
+): Promise<void> {
+  const last = fresh[fresh.length - 1]!;
+  const shardId = last.shardId;
+  const { keys } = namesOf(pipeline, shardId, outputs, padSequenceNumber(last.sequenceNumber));
+  const bodies: [string, readonly unknown[]][] = [
+    [
+      keys.clean,
+      prepared.cleaned.map((r) => ({
+        shardId,
+        sequenceNumber: r.sequenceNumber,
+        eventTime: r.eventTime,
+        value: r.value,
+      })),
+    ],
+    [keys.rejected, prepared.rejected],
+    [keys.late, late],
+  ];
+  const settled = await Promise.allSettled(
+    bodies
+      .filter(([, body]) => body.length > 0)
+      .map(([key, body]) => objects.putObject(key, jsonLines(body), 'application/x-ndjson')),
+  );
+  const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
+/**
+ * Removes what other attempts from the first record of the shard's last commit left under its prefixes;
+ * the commit's own objects stay. Idempotent.
+ */
+export async function removeSupersededOutputs(
+  objects: ObjectStore,
+  pipeline: StatefulPipeline,
+  progress: ShardProgress,
+): Promise<void> {
+  if (progress.outputs === undefined) return;
+  const { keys, prefixes } = namesOf(pipeline, progress.shardId, progress.outputs, progress.lastSequence);
+  const keep = new Set(Object.values(keys));
+  for (const prefix of prefixes) {
+    for (const key of await objects.listKeys(prefix)) if (!keep.has(key)) await objects.deleteObject(key);
+  }
+}

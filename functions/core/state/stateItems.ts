@@ -1,0 +1,235 @@
+/**
+ * The stored items of the state table, in DynamoDB's attribute-value shape (`{ S }`, `{ N }`, `{ B }`, …)
+ * but without the AWS SDK: the DynamoDB store sends them as they are, and the in-memory store keeps them
+ * as they are, so both see the same key layout and the same item sizes. Reading an item treats it as
+ * hostile: a missing or mistyped attribute is a `StateItemInvalidError`.
+ */
+import { STATE_TABLE } from '../constants';
+import type { EpochMillis } from '../types';
+import { StateItemInvalidError } from './errors';
+import { SEGMENT_CHUNK_BYTES } from './limits';
+import {
+  PIPELINE_SORT_KEY,
+  parseSegmentSortKey,
+  progressPartitionKey,
+  segmentPartitionKey,
+  segmentSortKey,
+  shardSortKey,
+} from './keys';
+import type { PendingWindow, PipelineProgress, Segment, ShardProgress } from './types';
+
+/** One attribute value, as DynamoDB's JSON protocol writes it. */
+export type AttributeValue =
+  | { readonly S: string }
+  | { readonly N: string }
+  | { readonly B: Uint8Array }
+  | { readonly BOOL: boolean }
+  | { readonly NULL: true };
+
+/** One stored item. */
+export type StateItem = Readonly<Record<string, AttributeValue>>;
+
+const { PARTITION_KEY: PK, SORT_KEY: SK, TTL_ATTRIBUTE: TTL } = STATE_TABLE;
+
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const nOrNull = (value: number | null): AttributeValue =>
+  value === null || value === -Infinity ? { NULL: true } : n(Math.min(value, Number.MAX_SAFE_INTEGER));
+
+function str(item: StateItem, name: string): string {
+  const value = item[name];
+  if (value === undefined || !('S' in value))
+    throw new StateItemInvalidError(`State item attribute ${name} must be a string`);
+  return value.S;
+}
+
+function num(item: StateItem, name: string): number {
+  const value = item[name];
+  const parsed = value !== undefined && 'N' in value ? Number(value.N) : NaN;
+  if (!Number.isFinite(parsed))
+    throw new StateItemInvalidError(`State item attribute ${name} must be a finite number`);
+  return parsed;
+}
+
+function numOrNull(item: StateItem, name: string): number | null {
+  const value = item[name];
+  return value === undefined || 'NULL' in value ? null : num(item, name);
+}
+
+function bytes(item: StateItem, name: string): Uint8Array {
+  const value = item[name];
+  if (value === undefined || !('B' in value))
+    throw new StateItemInvalidError(`State item attribute ${name} must be binary`);
+  return value.B;
+}
+
+/** Bytes DynamoDB counts for an item: attribute names plus values (numbers approximated by their digits). */
+export function itemBytes(item: StateItem): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) {
+    total += Buffer.byteLength(name, 'utf8');
+    if ('S' in value) total += Buffer.byteLength(value.S, 'utf8');
+    else if ('N' in value) total += Math.ceil(value.N.replace(/^-|\.|e.*$/g, '').length / 2) + 1;
+    else if ('B' in value) total += value.B.byteLength;
+    else total += 1;
+  }
+  return total;
+}
+
+/** The key of an item: `{ pk, sk }`. */
+export function itemKey(item: StateItem): { readonly pk: string; readonly sk: string } {
+  return { pk: str(item, PK), sk: str(item, SK) };
+}
+
+function pendingFrom(text: string): PendingWindow[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateItemInvalidError('State item attribute pending must be JSON', { cause: error });
+  }
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!Array.isArray(parsed)) throw new StateItemInvalidError('State item attribute pending must be a list');
+  return parsed.map((entry: unknown) => {
+    if (!Array.isArray(entry) || entry.length !== 4 || !entry.every(ok)) {
+      throw new StateItemInvalidError('Pending windows must be [start, end, firstCommit, lastCommit]');
+    }
+    const [start, end, firstCommit, lastCommit] = entry as [number, number, number, number];
+    return { start, end, firstCommit, lastCommit };
+  });
+}
+
+/** The progress item of a shard. */
+export function progressToItem(progress: ShardProgress): StateItem {
+  return {
+    [PK]: s(progressPartitionKey(progress.pipeline)),
+    [SK]: s(shardSortKey(progress.shardId)),
+    pipeline: s(progress.pipeline),
+    shardId: s(progress.shardId),
+    watermark: nOrNull(progress.watermark),
+    maxEventTime: nOrNull(progress.maxEventTime),
+    lastSequence: s(progress.lastSequence),
+    lastActivity: n(progress.lastActivity),
+    closed: { BOOL: progress.closed },
+    frozen: nOrNull(progress.frozen),
+    commits: n(progress.commits),
+    pending: s(JSON.stringify(progress.pending.map((p) => [p.start, p.end, p.firstCommit, p.lastCommit]))),
+    ...(progress.outputs === undefined
+      ? {}
+      : {
+          outFirst: s(progress.outputs.firstSequence),
+          outTime: n(progress.outputs.time),
+          outJudged: nOrNull(progress.outputs.judgedBy),
+        }),
+    version: n(progress.version),
+  };
+}
+
+export function progressFromItem(item: StateItem): ShardProgress {
+  const closed = item.closed;
+  return {
+    pipeline: str(item, 'pipeline'),
+    shardId: str(item, 'shardId'),
+    watermark: numOrNull(item, 'watermark'),
+    maxEventTime: numOrNull(item, 'maxEventTime'),
+    lastSequence: str(item, 'lastSequence'),
+    lastActivity: num(item, 'lastActivity'),
+    closed: closed !== undefined && 'BOOL' in closed && closed.BOOL,
+    frozen: numOrNull(item, 'frozen') ?? -Infinity,
+    commits: num(item, 'commits'),
+    pending: pendingFrom(str(item, 'pending')),
+    ...(item.outFirst === undefined
+      ? {}
+      : {
+          outputs: {
+            firstSequence: str(item, 'outFirst'),
+            time: num(item, 'outTime'),
+            judgedBy: numOrNull(item, 'outJudged') ?? -Infinity,
+          },
+        }),
+    version: num(item, 'version'),
+  };
+}
+
+/** Key of the pipeline item. */
+export function pipelineItemKey(pipeline: string): StateItem {
+  return { [PK]: s(progressPartitionKey(pipeline)), [SK]: s(PIPELINE_SORT_KEY) };
+}
+
+export function pipelineFromItem(item: StateItem): PipelineProgress {
+  return {
+    pipeline: str(item, 'pipeline'),
+    closedWatermark: numOrNull(item, 'closedWatermark') ?? -Infinity,
+    emittedThrough: numOrNull(item, 'emittedThrough') ?? -Infinity,
+  };
+}
+
+/** Whether a progress-partition item is the pipeline item (the others are shards). */
+export function isPipelineItem(item: StateItem): boolean {
+  const sk = item[SK];
+  return sk !== undefined && 'S' in sk && sk.S === PIPELINE_SORT_KEY;
+}
+
+/** The chunk items of a segment: its body cut into `SEGMENT_CHUNK_BYTES` pieces, in order. */
+export function segmentToItems(segment: Segment): StateItem[] {
+  const chunks = Math.max(1, Math.ceil(segment.body.byteLength / SEGMENT_CHUNK_BYTES));
+  return Array.from({ length: chunks }, (_, chunk) => ({
+    [PK]: s(segmentPartitionKey(segment.pipeline, segment.shardId)),
+    [SK]: s(segmentSortKey(segment.commit, chunk)),
+    chunks: n(chunks),
+    firstSequence: s(segment.firstSequence),
+    lastSequence: s(segment.lastSequence),
+    body: { B: segment.body.subarray(chunk * SEGMENT_CHUNK_BYTES, (chunk + 1) * SEGMENT_CHUNK_BYTES) },
+    [TTL]: n(segment.ttl),
+  }));
+}
+
+/**
+ * Reassembles segments from their chunk items (in sort-key order, as a range query returns them). A
+ * segment whose chunks are not all present is an error: chunks are written in one transaction.
+ */
+export function segmentsFromItems(pipeline: string, shardId: string, items: readonly StateItem[]): Segment[] {
+  const segments: Segment[] = [];
+  let parts: Uint8Array[] = [];
+  let expected = 0;
+  let head: StateItem | undefined;
+  let commit = 0;
+  for (const item of items) {
+    const key = parseSegmentSortKey(str(item, SK));
+    if (key === undefined)
+      throw new StateItemInvalidError(`Segment item has an unexpected sort key ${str(item, SK)}`);
+    if (key.chunk === 0) {
+      if (head !== undefined)
+        throw new StateItemInvalidError(`Segment ${commit} of ${shardId} is missing chunks`);
+      head = item;
+      commit = key.commit;
+      expected = num(item, 'chunks');
+      parts = [];
+    } else if (head === undefined || key.commit !== commit || key.chunk !== parts.length) {
+      throw new StateItemInvalidError(
+        `Segment chunk ${key.commit}#${key.chunk} of ${shardId} is out of order`,
+      );
+    }
+    parts.push(bytes(item, 'body'));
+    if (parts.length === expected) {
+      segments.push({
+        pipeline,
+        shardId,
+        commit,
+        firstSequence: str(head, 'firstSequence'),
+        lastSequence: str(head, 'lastSequence'),
+        body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        ttl: num(head, TTL),
+      });
+      head = undefined;
+    }
+  }
+  if (head !== undefined)
+    throw new StateItemInvalidError(`Segment ${commit} of ${shardId} is missing chunks`);
+  return segments;
+}
+
+/** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
+export function storedMark(value: EpochMillis): number | null {
+  return value === -Infinity ? null : Math.min(value, Number.MAX_SAFE_INTEGER);
+}
