@@ -66,16 +66,32 @@ export interface OperatorRuntime {
  * Reads the configuration from `env` and builds the runtime.
  * @throws ZodError naming the missing variable, or Error for an unknown pipeline.
  */
-export function createOperatorRuntime(service: string, env: Readonly<Record<string, string | undefined>> = process.env): OperatorRuntime {
+export function createOperatorRuntime(
+  service: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): OperatorRuntime {
   const config = configSchema.parse(env);
   const name = config[ENV.PIPELINE];
   const pipeline = pipelines[name];
-  if (pipeline === undefined) throw new Error(`${ENV.PIPELINE} names no shipped pipeline (given ${JSON.stringify(name)}; known: ${Object.keys(pipelines).join(', ')})`);
+  if (pipeline === undefined)
+    throw new Error(
+      `${ENV.PIPELINE} names no shipped pipeline (given ${JSON.stringify(name)}; known: ${Object.keys(pipelines).join(', ')})`,
+    );
   const logger = new Logger({ serviceName: service, persistentKeys: { pipeline: name } });
-  const metrics = new Metrics({ namespace: 'shardflow', serviceName: service, defaultDimensions: { pipeline: name } });
+  const metrics = new Metrics({
+    namespace: 'shardflow',
+    serviceName: service,
+    defaultDimensions: { pipeline: name },
+  });
   const store = new DynamoDBStateStore({ tableName: config[ENV.STATE_TABLE] });
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
-  const processor = new BatchProcessor({ pipeline, store, objects, encoder: new ParquetResultEncoder(), clock: { now: () => Date.now() } });
+  const processor = new BatchProcessor({
+    pipeline,
+    store,
+    objects,
+    encoder: new ParquetResultEncoder(),
+    clock: { now: () => Date.now() },
+  });
   return {
     pipeline,
     processor,
@@ -85,7 +101,8 @@ export function createOperatorRuntime(service: string, env: Readonly<Record<stri
     recordStore(before, watermark) {
       metrics.addMetric(METRIC.STATE_REQUESTS, MetricUnit.Count, store.stats.requests - before.requests);
       metrics.addMetric(METRIC.CONFLICTS, MetricUnit.Count, store.stats.conflicts - before.conflicts);
-      if (Number.isFinite(watermark)) metrics.addMetric(METRIC.WATERMARK_LAG, MetricUnit.Milliseconds, Math.max(0, Date.now() - watermark));
+      if (Number.isFinite(watermark))
+        metrics.addMetric(METRIC.WATERMARK_LAG, MetricUnit.Milliseconds, Math.max(0, Date.now() - watermark));
     },
     async countFailedBatches() {
       const prefix = config[ENV.FAILURE_PREFIX];
@@ -97,10 +114,15 @@ export function createOperatorRuntime(service: string, env: Readonly<Record<stri
       const ids: string[] = [];
       let token: string | undefined;
       do {
+        // By name (the stream is the function's own, in its account and region): every Kinesis, including
+        // emulators that predate StreamARN parameters, takes a name.
+        const name = stream.startsWith('arn:') ? stream.slice(stream.lastIndexOf('/') + 1) : stream;
         const page: ListShardsCommandOutput = await kinesisClient().send(
-          new ListShardsCommand(token !== undefined ? { NextToken: token } : stream.startsWith('arn:') ? { StreamARN: stream } : { StreamName: stream }),
+          new ListShardsCommand(token !== undefined ? { NextToken: token } : { StreamName: name }),
         );
-        for (const shard of page.Shards ?? []) if (shard.ShardId !== undefined && shard.SequenceNumberRange?.EndingSequenceNumber === undefined) ids.push(shard.ShardId);
+        for (const shard of page.Shards ?? [])
+          if (shard.ShardId !== undefined && shard.SequenceNumberRange?.EndingSequenceNumber === undefined)
+            ids.push(shard.ShardId);
         token = page.NextToken;
       } while (token !== undefined);
       return ids;

@@ -26,6 +26,11 @@ import type { Deployment } from './types';
 export interface CloudEndpoint {
   /** Edge URL, e.g. `http://127.0.0.1:4566` (LocalStack's edge works too). */
   readonly endpoint: string;
+  /**
+   * The Kinesis engine behind it: kinesalite predates `StreamARN` parameters, so streams are then read by name.
+   * @default 'kinesis-mock' (LocalStack's engine, which takes ARNs)
+   */
+  readonly kinesisEmulator?: string;
 }
 
 export interface DeployAndRunOptions {
@@ -121,7 +126,10 @@ export async function deployAndRun(
   const runtime = new EventSourceMappingRuntime({
     mappings: deployment.mappings,
     functions: deployment.functions,
-    kinesis: new SdkKinesisReader(kinesisClient(clientConfig)),
+    kinesis: new SdkKinesisReader(
+      kinesisClient(clientConfig),
+      options.cloud.kinesisEmulator === 'kinesalite' ? { addressStreamsBy: 'name' } : {},
+    ),
     invoker,
     checkpoints,
     failureDestination,

@@ -25,8 +25,8 @@ export const KINESIS_EMULATORS = {
   /** kinesis-mock (npm `kinesis-local`), LocalStack's Kinesis engine: the default. */
   KINESIS_MOCK: 'kinesis-mock',
   /**
-   * kinesalite: for the load run only. kinesis-mock's PutRecords slows down linearly with the records held
-   * by the shard (see kinesaliteEmulator.ts); kinesalite's does not.
+   * kinesalite: for bounded replays (`shardflow run`) and the load run. kinesis-mock's PutRecords slows down
+   * linearly with the records held by the shard (see kinesaliteEmulator.ts); kinesalite's does not.
    */
   KINESALITE: 'kinesalite',
 } as const;
@@ -62,6 +62,8 @@ export interface LocalCloud {
   readonly endpoints: Readonly<Record<LocalService, string>>;
   /** Process group id of each emulator. */
   readonly pids: Readonly<Record<LocalService, number>>;
+  /** The Kinesis engine running (kinesis-mock, LocalStack's, by default). */
+  readonly kinesisEmulator: KinesisEmulatorKind;
   /** Measured start-up time in ms of each emulator (spawn to first successful API call) and in total. */
   readonly startupMs: Readonly<Record<LocalService | 'total', number>>;
   /**
@@ -155,6 +157,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   return {
     endpoint: edge.endpoint,
+    kinesisEmulator: options.kinesisEmulator ?? KINESIS_EMULATORS.KINESIS_MOCK,
     failed,
     endpoints,
     pids: { kinesis: get('kinesis').pid, dynamodb: get('dynamodb').pid, s3: get('s3').pid },

@@ -4,7 +4,7 @@ import { createClients, resetClients, type AwsClients } from '../../functions/ad
 import { createOperatorRuntime, type OperatorRuntime } from '../../functions/adapters/operatorRuntime';
 import { deployAndRun, ScheduleRunner, type RunningDeployment } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
-import { LocalCloudError, startLocalCloud, type LocalCloud } from '../emulators/index';
+import { LocalCloudError, startLocalCloud, type KinesisEmulatorKind, type LocalCloud } from '../emulators/index';
 import { MemoryCheckpointStore, WorkerInvoker, type ShardLag } from '../eventSourceMapping';
 import { NotRunningError } from './errors';
 
@@ -20,6 +20,8 @@ export interface LocalSessionOptions {
   readonly log?: (line: string) => void;
   /** Show the functions' INFO logs and EMF metrics (Lambda's CloudWatch output) on stdout. @default false */
   readonly functionLogs?: boolean;
+  /** The Kinesis engine. @default 'kinesis-mock' */
+  readonly kinesisEmulator?: KinesisEmulatorKind;
 }
 
 /** The embedded cloud with the stack deployed on it and its event source mappings running. */
@@ -65,6 +67,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
   const log = options.log ?? (() => {});
   const cloud = await startLocalCloud({
     edgePort: options.edgePort ?? 0,
+    ...(options.kinesisEmulator === undefined ? {} : { kinesisEmulator: options.kinesisEmulator }),
     log: (l) => (l.startsWith('[') ? undefined : log(l)),
   });
   // This process now talks to this cloud only: the shared clients (and the in-process tick) follow it.

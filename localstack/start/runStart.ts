@@ -1,5 +1,3 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { defaultPipelines } from '../../functions/pipelines';
 import { generateClickstream, RECORD_KINDS, type ClickstreamTotals } from '../generator/clickstream';
@@ -19,7 +17,7 @@ import {
   type Mismatch,
 } from './sampleQueries';
 import { sendRecords } from './sendRecords';
-import { synthesize } from './synthesize';
+import { synthesizeCached } from './synthesize';
 
 /** Options of {@link runStart}. */
 export interface StartOptions {
@@ -107,20 +105,14 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
   };
   const started = performance.now();
 
-  let assembly: string | undefined;
   let templatePath = options.templatePath;
   if (templatePath === undefined) {
     live.update('synthesizing the CDK app (cdk synth, offline)…');
     // Inside the project (not under $SHARDFLOW_STATE_DIR or /tmp): the bundles leave the AWS SDK external
     // (Lambda provides it), so they must resolve it from the project's node_modules.
-    const parent = join(process.cwd(), '.shardflow');
-    await mkdir(parent, { recursive: true });
-    assembly = await mkdtemp(join(parent, 'cdk.out-'));
-    const dir = assembly;
-    templatePath = await timed('synth', () => synthesize(dir)).catch(async (error: unknown) => {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    });
+    const app = await timed('synth', () => synthesizeCached());
+    if (app.cached) live.print('synth skipped: the app and its inputs have not changed since the last one');
+    templatePath = app.templatePath;
   }
   const template = templatePath;
   live.update('starting the local cloud and deploying the stack…');
@@ -132,17 +124,12 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
       log,
       functionLogs: options.verbose === true,
     }),
-  ).catch(async (error: unknown) => {
+  ).catch((error: unknown) => {
     live.done();
-    if (assembly !== undefined) await rm(assembly, { recursive: true, force: true });
     throw error;
   });
   let cleaning: Promise<void> | undefined;
-  const cleanup = (): Promise<void> =>
-    (cleaning ??= (async () => {
-      await session.stop();
-      if (assembly !== undefined) await rm(assembly, { recursive: true, force: true });
-    })());
+  const cleanup = (): Promise<void> => (cleaning ??= session.stop());
   // Ctrl-C mid-run: stop the emulators and remove the assembly instead of leaving them behind.
   const interrupted = (): void => {
     live.done();

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShardflowCliError } from './errors';
 
@@ -62,4 +64,64 @@ export async function synthesize(outDir: string, cwd: string = process.cwd()): P
     throw new SynthError(`cdk synth failed (exit ${code}): ${reason.trim()}`);
   }
   return stackTemplatePath(outDir);
+}
+
+/** What the synthesized app depends on, relative to the project root: a change to any of them synthesizes again. */
+const APP_INPUTS = ['lib', 'functions', 'cdk.json', 'package-lock.json', 'tsconfig.json'];
+const SOURCE_FILE = /\.(ts|js|mjs|cjs|json)$/;
+/** Cached assemblies kept besides the one in use. */
+const KEPT_ASSEMBLIES = 3;
+
+/** SHA-256 (first 16 hex digits) over the paths and contents of the app's inputs under `cwd`. */
+export function appFingerprint(cwd: string): string {
+  const hash = createHash('sha256');
+  const visit = (relative: string): void => {
+    const path = join(cwd, relative);
+    if (!existsSync(path)) return;
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) visit(join(relative, entry));
+    } else if (SOURCE_FILE.test(relative)) {
+      hash.update(`${relative}\u0000`);
+      hash.update(readFileSync(path));
+      hash.update('\u0000');
+    }
+  };
+  for (const input of APP_INPUTS) visit(input);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** A synthesized template and whether it came from the cache. */
+export interface SynthesizedApp {
+  readonly templatePath: string;
+  /** True when the app and its inputs had not changed since an earlier synth: `cdk synth` did not run. */
+  readonly cached: boolean;
+}
+
+/**
+ * `cdk synth` into `.shardflow/cdk.out-<fingerprint>` unless that assembly exists already (the app and its
+ * inputs are unchanged since it was made: see {@link appFingerprint}); keeps the last few assemblies.
+ */
+export async function synthesizeCached(cwd: string = process.cwd()): Promise<SynthesizedApp> {
+  const parent = join(cwd, '.shardflow');
+  const dir = join(parent, `cdk.out-${appFingerprint(cwd)}`);
+  if (existsSync(join(dir, 'manifest.json'))) return { templatePath: stackTemplatePath(dir), cached: true };
+  await mkdir(parent, { recursive: true });
+  const scratch = await mkdtemp(join(parent, 'cdk.out-synth-'));
+  try {
+    await synthesize(scratch, cwd);
+    await rename(scratch, dir).catch(async (error: unknown) => {
+      // Another process synthesized the same inputs meanwhile: use theirs.
+      if (!existsSync(join(dir, 'manifest.json'))) throw error;
+      await rm(scratch, { recursive: true, force: true });
+    });
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
+  const others = readdirSync(parent)
+    .filter((name) => /^cdk\.out-[0-9a-f]{16}$/.test(name) && join(parent, name) !== dir)
+    .map((name) => ({ path: join(parent, name), at: statSync(join(parent, name)).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const old of others.slice(KEPT_ASSEMBLIES - 1)) await rm(old.path, { recursive: true, force: true });
+  return { templatePath: stackTemplatePath(dir), cached: false };
 }

@@ -88,6 +88,15 @@ export const GOALS: readonly Goal[] = [
       'the baseline only reads (kinesis-mock serves a 500-record page in ~40 ms). A 500-record batch also makes ~35 DynamoDB requests (~31 conditional window writes, progress read and write, BatchGetItem) and 2 S3 requests, plus 2 conditional transitions and an S3 PUT per window it closes, each a round trip through the edge to DynamoDB Local or s3rver on a 2-core machine ~85% busy: measured ~68 ms per conditional write with 16 in flight, ~150 ms of window writes and ~335 ms of handler time per batch on average, of which decode + prepare + combine are ~18 ms. A ratio of 0.9 needs each batch done in ~45 ms, less than one emulated conditional write.',
   },
   {
+    part: 'replay',
+    figure: 'recordsPerSec',
+    atLeast: 1_500,
+    against:
+      'records / wall time of `shardflow run page-activity --input <120,000-event file>` through the local stack (bin, default emulators, cached synth), start to exit',
+    shortfall:
+      'the run includes starting the emulators and deploying (~10 s) besides sending, draining and closing; see `seconds` and `inMemorySeconds`.',
+  },
+  {
     part: 'load',
     figure: 'lost',
     atMost: 0,
@@ -110,6 +119,7 @@ const METHODS: readonly string[] = [
   '**engine** (`engine.ts`): `prepare` + `combine` of page-activity vs a bare base64 + `JSON.parse` loop over the same records, alternating rounds, medians.',
   '**state** (`state.ts`): a matrix of keys {50, 1,000, 10,000} × shards {1, 4} over the stream of `workload.ts` (1,000-record batches, Zipf(1.1) keys, 20 s of event time per batch): the real `BatchProcessor` + `DynamoDBStateStore`, one warm instance per shard applying concurrently, then the end of input (every window emitted and counted), on DynamoDB Local and s3rver. Write and read units from the real item sizes (⌈bytes / 1 KB⌉ per item written, doubled inside a transaction; ⌈bytes / 4 KB⌉ per consistent read); requests and S3 requests counted per call, retries included. Baselines on the same DynamoDB Local: the naive `UpdateItem` handler and the Powertools-idempotent one over the first 2 batches of each key count (their cost per record does not depend on keys or shards), units as the emulator reports them (at least one per request). Cost per million events (`pricing.ts`): Lambda GB-s from the measured run time at 512 MB, DynamoDB units, S3 requests, Kinesis payload units and shard hours. `dedupeWriteUnitsPer1000`: write units of page-activity with `dedupeBy` minus without, one shard.',
   "**e2e** (`e2e.ts`): the real app synthesized (`cdk synth`), deployed by the local deployer; a backlog is put on its stream, then the operator's event source mapping (warm worker) drains it: records/s from mapping start to idle. Baseline: GetRecords over the same stream from TRIM_HORIZON, limit = the mapping's BatchSize, shards in parallel. Latency: a 100 ms monitor records when the pipeline watermark (shard progress items) first passes each window's close time and when the window's Parquet object is first listed.",
+  '**replay** (`replay.ts`): `shardflow generate -n 120000` (123,000 records with duplicates, malformed and late ones), then `shardflow run page-activity --input` on it through the installed bin, in memory and through the local stack (kinesalite, DynamoDB Local, s3rver; synthesized app cached first), in the same run; `countsMatch` compares the printed row, rejected and late counts.',
   "**bundle** (`bundle.ts`): `functions/handlers/operator.ts` bundled with the stack's esbuild settings (minified CJS, node22, AWS SDK external); cold init = a fresh `node` process from start to the end of one one-record invocation against the local cloud, vs an empty handler bundled the same way (median of 7 alternating runs).",
   '**load** (`test/load/million.ts`, `npm run test:load`): events put while the mapping runs, windows closed at end of input, results `events` + rejected + late compared with the input; max RSS of the process hosting the ESM runtime and its worker threads.',
 ];

@@ -9,6 +9,7 @@ import { runBundleBench } from './bundle';
 import { runE2eBench } from './e2e';
 import { runEngineBench } from './engine';
 import { flattenFigures, renderResultsMarkdown, type Figures } from './resultsTable';
+import { runReplayBench } from './replay';
 import { runStateBench } from './state';
 
 /** Bench parts by name; each returns numeric figures (one level of nesting allowed, e.g. cost per approach). */
@@ -17,6 +18,7 @@ export const PARTS: Readonly<Record<string, () => Promise<Figures>>> = {
   state: async () => { const figures = await runStateBench(); return { ...figures, matrix: figures.matrix.map((cell) => ({ ...cell })) }; },
   e2e: async () => ({ ...(await runE2eBench()) }),
   bundle: async () => ({ ...(await runBundleBench()) }),
+  replay: async () => ({ ...(await runReplayBench()) }),
 };
 
 const RESULTS_FILE = join(__dirname, 'results.json');

@@ -113,7 +113,11 @@ export async function removeSupersededOutputs(
   if (progress.outputs === undefined) return;
   const { keys, prefixes } = namesOf(pipeline, progress.shardId, progress.outputs, progress.lastSequence);
   const keep = new Set(Object.values(keys));
-  for (const prefix of prefixes) {
-    for (const key of await objects.listKeys(prefix)) if (!keep.has(key)) await objects.deleteObject(key);
-  }
+  const listed = await Promise.all(prefixes.map((prefix) => objects.listKeys(prefix)));
+  await Promise.all(
+    listed
+      .flat()
+      .filter((key) => !keep.has(key))
+      .map((key) => objects.deleteObject(key)),
+  );
 }
