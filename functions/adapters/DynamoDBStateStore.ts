@@ -29,8 +29,7 @@ import {
   storedMark,
   type StateItem,
 } from '../core/state/stateItems';
-import type { PipelineProgress } from '../core/state/types';
-import type { EpochMillis } from '../core/types';
+import type { PipelineMarks, PipelineProgress } from '../core/state/types';
 import { dynamoDbClient } from './aws';
 
 type Item = Record<string, AttributeValue>;
@@ -226,10 +225,7 @@ export class DynamoDBStateStore extends BaseStateStore {
     }
   }
 
-  protected async _raisePipeline(
-    pipeline: string,
-    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
-  ): Promise<PipelineProgress> {
+  protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
     let stored: PipelineProgress = { pipeline, closedWatermark: -Infinity, emittedThrough: -Infinity };
     for (const [name, value] of Object.entries(marks) as [string, number][]) {
       try {

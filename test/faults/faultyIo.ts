@@ -6,6 +6,7 @@
  */
 import type {
   ObjectStore,
+  PipelineMarks,
   PipelineProgress,
   ProgressSnapshot,
   Segment,
@@ -13,7 +14,6 @@ import type {
   StateStore,
   StateStoreStats,
 } from '../../functions/core/state/types';
-import type { EpochMillis } from '../../functions/core/types';
 import type { Prng } from './prng';
 
 /** An injected failure (never confused with a real bug: tests count them). */
@@ -117,10 +117,7 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('commit', () => this.inner.commit(commit));
   }
 
-  public raisePipeline(
-    pipeline: string,
-    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
-  ): Promise<PipelineProgress> {
+  public raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
     return this.plan.around('raisePipeline', () => this.inner.raisePipeline(pipeline, marks));
   }
 

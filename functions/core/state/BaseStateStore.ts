@@ -25,6 +25,7 @@ import {
   type StateItem,
 } from './stateItems';
 import type {
+  PipelineMarks,
   PipelineProgress,
   ProgressSnapshot,
   Segment,
@@ -149,10 +150,7 @@ export abstract class BaseStateStore implements StateStore {
     if (segment !== undefined) this.#remember(segment);
   }
 
-  public async raisePipeline(
-    pipeline: string,
-    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
-  ): Promise<PipelineProgress> {
+  public async raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
     for (const [name, value] of Object.entries(marks)) {
       if (typeof value !== 'number' || Number.isNaN(value) || value === -Infinity)
         throw new RangeError(`${name} must be a number above -Infinity (given ${value})`);
@@ -212,10 +210,7 @@ export abstract class BaseStateStore implements StateStore {
    */
   protected abstract _commit(items: CommitItems): Promise<void>;
   /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
-  protected abstract _raisePipeline(
-    pipeline: string,
-    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
-  ): Promise<PipelineProgress>;
+  protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */
   protected abstract _querySegments(pk: string, low: string, high: string): Promise<StateItem[]>;
 }

@@ -8,19 +8,14 @@
  * committed sequence and skips them; a copy that lost the race reads again. Windows are emitted by the
  * close pass (`WindowCloser`) once every shard has frozen them.
  */
-import type { Clock, EpochMillis, RawRecord, WindowBounds } from '../types';
+import type { Clock, EpochMillis, RawRecord } from '../types';
 import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
 import { DedupeCache } from './DedupeCache';
-import {
-  BatchApplyError,
-  StateConflictError,
-  StateContentionError,
-  StateError,
-  StateLimitError,
-} from './errors';
+import { BatchApplyError, StateConflictError, StateContentionError, StateLimitError } from './errors';
 import { NO_SEQUENCE, padSequenceNumber } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
-import { prunePending } from './pendingWindows';
+import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
+import { SessionCloser } from './SessionCloser';
 import { commitOutputs, removeSupersededOutputs, writeSideOutputs } from './sideOutputs';
 import type {
   ObjectStore,
@@ -122,19 +117,16 @@ export class BatchProcessor {
   readonly #concurrency: number;
   readonly #expectedShards: number;
   readonly #dedupe: DedupeCache;
-  readonly #closer: WindowCloser;
-  readonly #closeTime: (window: WindowBounds) => EpochMillis;
+  /** Emits what every shard has frozen: windows (`WindowCloser`) or sessions (`SessionCloser`). */
+  readonly #closer: Pick<WindowCloser, 'dueIn' | 'close'>;
+  /** How partials map to pending windows and when those are dropped. */
+  readonly #rule: PendingRule;
   /** Commits (shard and last sequence) whose superseded side outputs this instance has removed. */
   readonly #cleaned = new Set<string>();
 
   public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
     this.#deps = deps;
     this.#name = deps.pipeline.spec.name;
-    if (deps.pipeline.spec.window.kind === 'session') {
-      throw new StateError(
-        `Pipeline ${this.#name} uses session windows, which the exactly-once state layer does not support yet`,
-      );
-    }
     this.#expectedShards = deps.pipeline.spec.source.shards ?? 0;
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs > 0))
@@ -145,12 +137,21 @@ export class BatchProcessor {
     this.#dedupe = new DedupeCache(
       checkRange('maxDedupeIds', options.maxDedupeIds ?? 1_000_000, 1, 100_000_000),
     );
-    this.#closer = new WindowCloser(deps, {
-      maxEmitPerPass,
-      concurrency: this.#concurrency,
-      expectedShards: this.#expectedShards,
-    });
-    this.#closeTime = (window) => deps.pipeline.closeTime(window);
+    const window = deps.pipeline.spec.window;
+    if (window.kind === 'session') {
+      this.#closer = new SessionCloser(deps, {
+        concurrency: this.#concurrency,
+        expectedShards: this.#expectedShards,
+      });
+      this.#rule = sessionRule(window.gapMs);
+    } else {
+      this.#closer = new WindowCloser(deps, {
+        maxEmitPerPass,
+        concurrency: this.#concurrency,
+        expectedShards: this.#expectedShards,
+      });
+      this.#rule = fixedWindowRule((w) => deps.pipeline.closeTime(w));
+    }
   }
 
   /**
@@ -221,7 +222,7 @@ export class BatchProcessor {
     const watermark =
       watermarkOverride ??
       pipelineWatermark(snapshot.shards, now, pipeline.spec.time.idleTimeoutMs, this.#expectedShards);
-    const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+    const bound = this.#rule.bound(snapshot.pipeline);
     const raise = snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark);
     const writes: Promise<void>[] = [
       ...unknown.map((shardId) => this.#register(shardId, snapshot, now)),
@@ -231,7 +232,7 @@ export class BatchProcessor {
             progress: {
               ...shard,
               frozen: watermark,
-              pending: prunePending(shard.pending, emitted, this.#closeTime),
+              pending: prunePending(shard.pending, bound, this.#rule.valueOf),
               version: shard.version + 1,
             },
             expectedVersion: shard.version,
@@ -413,7 +414,7 @@ export class BatchProcessor {
       idleTimeoutMs: pipeline.spec.time.idleTimeoutMs,
       expectedShards: this.#expectedShards,
       retentionMs: this.#retentionMs,
-      closeTime: this.#closeTime,
+      rule: this.#rule,
     });
   }
 }

@@ -4,7 +4,6 @@
  * out, so callers can never mutate stored state by accident.
  */
 import { STATE_TABLE } from '../constants';
-import type { EpochMillis } from '../types';
 import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from './BaseStateStore';
 import { StateConflictError } from './errors';
 import { progressPartitionKey } from './keys';
@@ -17,7 +16,7 @@ import {
   type AttributeValue,
   type StateItem,
 } from './stateItems';
-import type { PipelineProgress } from './types';
+import type { PipelineMarks, PipelineProgress } from './types';
 
 const { PARTITION_KEY: PK, SORT_KEY: SK } = STATE_TABLE;
 
@@ -106,10 +105,7 @@ export class InMemoryStateStore extends BaseStateStore {
     this.#put(items.progress);
   }
 
-  protected async _raisePipeline(
-    pipeline: string,
-    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
-  ): Promise<PipelineProgress> {
+  protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
     const key = pipelineItemKey(pipeline);
     const pk = str(key[PK]);
     const sk = str(key[SK]);

@@ -14,7 +14,7 @@ import {
   type WindowPartial,
 } from '../types';
 import { dedupeHash, NO_SEQUENCE, padSequenceNumber, segmentTtl, windowId } from './keys';
-import { addPending, prunePending } from './pendingWindows';
+import { addPending, prunePending, type PendingRule } from './pendingWindows';
 import { encodeSegment } from './segmentCodec';
 import type {
   CommitOutputs,
@@ -47,7 +47,8 @@ export interface CommitInput {
   readonly idleTimeoutMs: number;
   readonly expectedShards: number;
   readonly retentionMs: number;
-  readonly closeTime: (window: WindowBounds) => EpochMillis;
+  /** How partials map to pending windows (fixed windows, or session buckets). */
+  readonly rule: PendingRule;
 }
 
 /** A commit ready to send. */
@@ -73,39 +74,47 @@ function maxOrNull(a: number | null, b: number | null): number | null {
   return Math.max(a, b);
 }
 
-/** The batch's contributions per window, windows by start and partials by key (the stored order). */
-function contributions(partials: readonly WindowPartial[]): WindowContribution[] {
+/**
+ * The batch's contributions per window (a session's partial under its bucket, with its bounds), windows by
+ * start and partials by key then session start (the stored order).
+ */
+function contributions(partials: readonly WindowPartial[], rule: PendingRule): WindowContribution[] {
   const byWindow = new Map<string, { window: WindowBounds; partials: KeyPartial[] }>();
   for (const partial of partials) {
     if (partial.records === 0) continue; // only dropped duplicates: nothing to add
-    const id = windowId(partial.window);
+    const window = rule.windowOf(partial.window);
+    const id = windowId(window);
     let entry = byWindow.get(id);
-    if (entry === undefined) byWindow.set(id, (entry = { window: partial.window, partials: [] }));
-    entry.partials.push({ key: partial.key, records: partial.records, state: partial.state });
+    if (entry === undefined) byWindow.set(id, (entry = { window, partials: [] }));
+    const kept = { key: partial.key, records: partial.records, state: partial.state };
+    entry.partials.push(rule.sessions ? { ...kept, session: partial.window } : kept);
   }
   const out = [...byWindow.values()].sort(
     (a, b) => a.window.start - b.window.start || a.window.end - b.window.end,
   );
-  for (const entry of out) entry.partials.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const entry of out)
+    entry.partials.sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : (a.session?.start ?? 0) - (b.session?.start ?? 0),
+    );
   return out;
 }
 
 export function buildCommit(input: CommitInput): BuiltCommit {
   const { base, prepared, fresh } = input;
-  const windows = contributions(input.partials);
+  const windows = contributions(input.partials, input.rule);
   const dedupeHashes = [...new Set(input.partials.flatMap((p) => p.dedupeIds ?? []))].map(dedupeHash);
   const hasSegment = windows.length > 0 || dedupeHashes.length > 0;
   const commits = (base?.commits ?? 0) + (hasSegment ? 1 : 0);
-  const emitted = input.pipelineProgress?.emittedThrough ?? -Infinity;
+  const bound = input.rule.bound(input.pipelineProgress);
   const pending = hasSegment
     ? addPending(
         base?.pending ?? [],
         windows.map((w) => w.window),
         commits,
-        emitted,
-        input.closeTime,
+        bound,
+        input.rule.valueOf,
       )
-    : prunePending(base?.pending ?? [], emitted, input.closeTime);
+    : prunePending(base?.pending ?? [], bound, input.rule.valueOf);
   const summary = prepared.shards[input.shardId];
   const maxEventTime = maxOrNull(base?.maxEventTime ?? null, summary?.maxEventTime ?? null);
   const last = fresh[fresh.length - 1];

@@ -25,7 +25,17 @@ export function hivePartition(time: EpochMillis): string {
  * partitioned by window start, named by its bounds in epoch milliseconds so a retried emission overwrites it.
  */
 export function resultObjectKey(table: string, window: WindowBounds, extension: string): string {
-  return `${BUCKET_PREFIX.RESULTS}${assertSafeName('Table', table)}/${hivePartition(window.start)}/${window.start}-${window.end}.${extension}`;
+  return resultPartitionObjectKey(table, window.start, `${window.start}-${window.end}`, extension);
+}
+
+/** `results/<table>/dt=YYYY-MM-DD/hour=HH/<name>.<ext>`: an object of rows whose windows start in that hour. */
+export function resultPartitionObjectKey(
+  table: string,
+  time: EpochMillis,
+  name: string,
+  extension: string,
+): string {
+  return `${BUCKET_PREFIX.RESULTS}${assertSafeName('Table', table)}/${hivePartition(time)}/${assertSafeName('Object', name)}.${extension}`;
 }
 
 /** Which side output a batch object belongs to. */

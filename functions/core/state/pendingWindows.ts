@@ -4,7 +4,7 @@
  * (`closeTime`) is the pipeline's.
  */
 import type { EpochMillis, WindowBounds } from '../types';
-import type { PendingWindow, ShardProgress } from './types';
+import type { PendingWindow, PipelineProgress, ShardProgress } from './types';
 
 /**
  * The list after commit `commit` added partials to `windows`: windows already pending keep their first
@@ -100,4 +100,42 @@ export function nextCloseAt(
 /** The first commit still holding a pending window of the shard (the start of its dedupe horizon). */
 export function firstPendingCommit(progress: Pick<ShardProgress, 'pending' | 'commits'>): number {
   return progress.pending.reduce((first, p) => Math.min(first, p.firstCommit), progress.commits + 1);
+}
+
+/**
+ * How a pipeline's partials map to pending windows and when a pending window can be dropped: fixed windows
+ * are their own pending windows, dropped once emitted (close time at or below `emittedThrough`); session
+ * fragments are stored under the bucket of `gap` their session starts in, dropped once the pipeline's
+ * `sessionFloor` is at or past the bucket's end.
+ */
+export interface PendingRule {
+  /** The pipeline mark pending windows are dropped at. */
+  bound(pipeline: PipelineProgress | undefined): EpochMillis;
+  /** What of a pending window is compared with the bound (dropped when at or below it), and its order. */
+  valueOf(window: WindowBounds): EpochMillis;
+  /** The window a partial of `window` is stored under. */
+  windowOf(window: WindowBounds): WindowBounds;
+  /** Session pipelines: partials carry their session bounds. */
+  readonly sessions: boolean;
+}
+
+export function fixedWindowRule(closeTime: (window: WindowBounds) => EpochMillis): PendingRule {
+  return {
+    bound: (pipeline) => pipeline?.emittedThrough ?? -Infinity,
+    valueOf: closeTime,
+    windowOf: (window) => window,
+    sessions: false,
+  };
+}
+
+export function sessionRule(gapMs: number): PendingRule {
+  return {
+    bound: (pipeline) => pipeline?.sessionFloor ?? -Infinity,
+    valueOf: (bucket) => bucket.end,
+    windowOf: (session) => {
+      const start = Math.floor(session.start / gapMs) * gapMs;
+      return { start, end: start + gapMs };
+    },
+    sessions: true,
+  };
 }

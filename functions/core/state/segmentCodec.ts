@@ -29,7 +29,11 @@ export function encodeSegment(content: SegmentContent): Uint8Array {
   const windows = content.windows.map((w) => [
     w.window.start,
     w.window.end,
-    w.partials.map((p) => [p.key, p.records, p.state]),
+    w.partials.map((p) =>
+      p.session === undefined
+        ? [p.key, p.records, p.state]
+        : [p.key, p.records, p.state, p.session.start, p.session.end],
+    ),
   ]);
   const compressed = deflateRawSync(Buffer.from(JSON.stringify(windows), 'utf8'));
   const out = Buffer.alloc(HEADER_BYTES + compressed.length + content.dedupeHashes.length * HASH_BYTES);
@@ -55,15 +59,17 @@ function isWindowBound(value: unknown): value is number {
 }
 
 function toPartial(entry: unknown): KeyPartial {
-  if (!Array.isArray(entry) || entry.length !== 3)
-    invalid('holds a partial that is not [key, records, state]');
-  const [key, records, state] = entry as [unknown, unknown, unknown];
+  if (!Array.isArray(entry) || (entry.length !== 3 && entry.length !== 5))
+    invalid('holds a partial that is not [key, records, state(, start, end)]');
+  const [key, records, state, start, end] = entry as [unknown, unknown, unknown, unknown, unknown];
   if (typeof key !== 'string' || key.length === 0) invalid('holds a partial without a key');
   if (typeof records !== 'number' || !Number.isSafeInteger(records) || records < 0)
     invalid('holds a bad record count');
   if (typeof state !== 'object' || state === null || Array.isArray(state))
     invalid('holds a state that is not an object');
-  return { key, records, state: state as Record<string, Json> };
+  if (entry.length === 3) return { key, records, state: state as Record<string, Json> };
+  if (!isWindowBound(start) || !isWindowBound(end) || end <= start) invalid('holds bad session bounds');
+  return { key, records, state: state as Record<string, Json>, session: { start, end } };
 }
 
 /** Decodes what {@link encodeSegment} wrote. */

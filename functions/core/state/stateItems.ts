@@ -161,6 +161,9 @@ export function pipelineFromItem(item: StateItem): PipelineProgress {
     pipeline: str(item, 'pipeline'),
     closedWatermark: numOrNull(item, 'closedWatermark') ?? -Infinity,
     emittedThrough: numOrNull(item, 'emittedThrough') ?? -Infinity,
+    ...(item.sessionFloor === undefined
+      ? {}
+      : { sessionFloor: numOrNull(item, 'sessionFloor') ?? -Infinity }),
   };
 }
 

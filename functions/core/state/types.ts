@@ -80,8 +80,23 @@ export interface PipelineProgress {
    * that commits for the first time, so a new shard cannot add to an emitted window.
    */
   readonly closedWatermark: EpochMillis;
-  /** Every window whose close time is at or below this is emitted. */
+  /**
+   * Every window whose close time is at or below this is emitted (session pipelines: every session whose
+   * close time — its end plus the gap plus the allowed lateness — is at or below it).
+   */
   readonly emittedThrough: EpochMillis;
+  /**
+   * Session pipelines: no fragment of a session still to emit starts before this, and no new one can: a
+   * shard drops from its pending list the buckets that end at or before it.
+   */
+  readonly sessionFloor?: EpochMillis;
+}
+
+/** The marks of the pipeline item a close pass raises. */
+export interface PipelineMarks {
+  readonly closedWatermark?: EpochMillis;
+  readonly emittedThrough?: EpochMillis;
+  readonly sessionFloor?: EpochMillis;
 }
 
 /** Everything stored for a pipeline's progress, read in one request. */
@@ -96,6 +111,8 @@ export interface KeyPartial {
   readonly records: number;
   /** Serialised state per aggregate column. */
   readonly state: Readonly<Record<string, Json>>;
+  /** Session pipelines: the bounds of this session fragment (its window is the bucket it starts in). */
+  readonly session?: WindowBounds;
 }
 
 /** What one commit adds to one window: every key's partial, sorted by key. */
@@ -169,10 +186,7 @@ export interface StateStore {
    */
   commit(commit: ShardCommit): Promise<void>;
   /** Raises the pipeline item's marks (never lowers them); returns the stored item. */
-  raisePipeline(
-    pipeline: string,
-    marks: { readonly closedWatermark?: EpochMillis; readonly emittedThrough?: EpochMillis },
-  ): Promise<PipelineProgress>;
+  raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /** Segments `fromCommit..toCommit` (inclusive) of a shard that exist, in commit order. */
   readSegments(pipeline: string, shardId: string, fromCommit: number, toCommit: number): Promise<Segment[]>;
 }

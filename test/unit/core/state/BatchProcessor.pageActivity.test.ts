@@ -148,20 +148,4 @@ describe('BatchProcessor limits', () => {
     expect((await processor.apply([event(32, ids[0]!, '/hot', T0 + 1_000)])).duplicateEvents).toBe(0);
   });
 
-  test('when a pipeline uses session windows, construction refuses it instead of splitting sessions', () => {
-    const sessionPipeline = {
-      ...pageActivity,
-      spec: { ...pageActivity.spec, window: { kind: 'session', gapMs: 1_000 } },
-    } as unknown as StatefulPipeline;
-    expect(
-      () =>
-        new BatchProcessor({
-          pipeline: sessionPipeline,
-          store: new InMemoryStateStore(),
-          objects: new InMemoryObjectStore(),
-          encoder,
-          clock: { now: () => T0 },
-        }),
-    ).toThrow('uses session windows');
-  });
 });

@@ -1,0 +1,207 @@
+/**
+ * The close pass of session pipelines (DESIGN.md §3): sessions are merged per key across batches and
+ * shards from the fragments the commits stored (each under the bucket of `gap` it starts in), and a session
+ * is emitted once the close marks of every shard pass its end plus the gap plus the allowed lateness.
+ *
+ * Why that is final: a record at `t` is late for a shard once `t + gap + lateness ≤` its mark; a record that
+ * is not late therefore has `t > end` of every session emitted at a lower mark, and cannot touch it (a
+ * record joins a session when `t ≤ end`). Each pass emits the sessions whose close time is in
+ * `(emittedThrough, mark]`, one object per hour partition of their starts, named by the pass's
+ * `emittedThrough`: a retried pass (the mark may have moved on) writes a superset under the same names. It
+ * then raises `emittedThrough` to the mark and `sessionFloor` to the earliest start a session still to
+ * emit (or a new record) can have, so shards drop the buckets before it.
+ */
+import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
+import { mapWithConcurrency } from './concurrency';
+import { hivePartition, resultPartitionObjectKey } from './paths';
+import { decodeSegment } from './segmentCodec';
+import type {
+  KeyPartial,
+  ObjectStore,
+  ProgressSnapshot,
+  ResultEncoder,
+  StatefulPipeline,
+  StateStore,
+} from './types';
+import { closeableThrough } from './watermark';
+
+/** Settings of a {@link SessionCloser}. */
+export interface SessionCloserOptions {
+  readonly concurrency: number;
+  readonly expectedShards: number;
+}
+
+interface Dependencies {
+  readonly pipeline: StatefulPipeline;
+  readonly store: StateStore;
+  readonly objects: ObjectStore;
+  readonly encoder: ResultEncoder;
+}
+
+/** One key's session, merged from its fragments. */
+export interface MergedSession {
+  readonly key: string;
+  readonly window: WindowBounds;
+  readonly records: number;
+  readonly state: Readonly<Record<string, Json>>;
+}
+
+/**
+ * Merges session fragments per key: fragments that overlap or touch join, transitively. Fragments are
+ * merged in start order (then in the order given), so the same fragments give the same states.
+ */
+export function mergeFragments(
+  fragments: readonly KeyPartial[],
+  mergeState: (a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>) => Record<string, Json>,
+): MergedSession[] {
+  const byKey = new Map<string, KeyPartial[]>();
+  for (const fragment of fragments) {
+    if (fragment.session === undefined) continue;
+    const list = byKey.get(fragment.key);
+    if (list === undefined) byKey.set(fragment.key, [fragment]);
+    else list.push(fragment);
+  }
+  const out: MergedSession[] = [];
+  for (const [key, list] of byKey) {
+    const sorted = list
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => a.f.session!.start - b.f.session!.start || a.i - b.i);
+    let current:
+      | { window: { start: number; end: number }; records: number; state: Readonly<Record<string, Json>> }
+      | undefined;
+    for (const { f } of sorted) {
+      const session = f.session!;
+      if (current !== undefined && session.start <= current.window.end) {
+        current.window.end = Math.max(current.window.end, session.end);
+        current.records += f.records;
+        current.state = mergeState(current.state, f.state);
+      } else {
+        if (current !== undefined) out.push({ key, ...current });
+        current = { window: { ...session }, records: f.records, state: f.state };
+      }
+    }
+    if (current !== undefined) out.push({ key, ...current });
+  }
+  return out;
+}
+
+export class SessionCloser {
+  readonly #deps: Dependencies;
+  readonly #options: SessionCloserOptions;
+  readonly #name: string;
+  readonly #gap: number;
+  readonly #lateness: number;
+
+  public constructor(deps: Dependencies, options: SessionCloserOptions) {
+    if (deps.pipeline.spec.window.kind !== 'session')
+      throw new RangeError('SessionCloser closes session windows only');
+    this.#deps = deps;
+    this.#options = options;
+    this.#name = deps.pipeline.spec.name;
+    this.#gap = deps.pipeline.spec.window.gapMs;
+    this.#lateness = deps.pipeline.spec.time.allowedLatenessMs;
+  }
+
+  /** When a session closes: its end (last record + gap) plus the gap plus the allowed lateness. */
+  public closeTime(session: WindowBounds): EpochMillis {
+    return session.end + this.#gap + this.#lateness;
+  }
+
+  /**
+   * Whether a pass could emit something (no read): a fragment starting in a pending bucket closes at the
+   * earliest at the bucket's start plus twice the gap plus the lateness.
+   */
+  public dueIn(snapshot: ProgressSnapshot, endOfInput = false): boolean {
+    const closeable = closeableThrough(snapshot.shards, endOfInput ? 0 : this.#options.expectedShards);
+    if (!(closeable > (snapshot.pipeline?.emittedThrough ?? -Infinity))) return false;
+    const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
+    return snapshot.shards.some((shard) =>
+      shard.pending.some(
+        (bucket) => bucket.end > floor && bucket.start + 2 * this.#gap + this.#lateness <= closeable,
+      ),
+    );
+  }
+
+  /** Emits the sessions due at `snapshot`; returns how many. */
+  public async close(snapshot: ProgressSnapshot, endOfInput = false): Promise<number> {
+    const { store } = this.#deps;
+    const expected = endOfInput ? 0 : this.#options.expectedShards;
+    if (!this.dueIn(snapshot, endOfInput)) return 0;
+    let closeable = closeableThrough(snapshot.shards, expected);
+    let current = snapshot;
+    if (closeable > (current.pipeline?.closedWatermark ?? -Infinity)) {
+      await store.raisePipeline(this.#name, { closedWatermark: closeable });
+      current = await store.readProgress(this.#name);
+      closeable = Math.min(closeable, closeableThrough(current.shards, expected));
+    }
+    const emitted = current.pipeline?.emittedThrough ?? -Infinity;
+    if (!(closeable > emitted)) return 0;
+    const sessions = mergeFragments(await this.#readFragments(current), (a, b) =>
+      this.#deps.pipeline.mergeState(a, b),
+    );
+    const due = sessions.filter(
+      (s) => this.closeTime(s.window) > emitted && this.closeTime(s.window) <= closeable,
+    );
+    const open = sessions.filter((s) => this.closeTime(s.window) > closeable);
+    const byPartition = new Map<string, MergedSession[]>();
+    for (const session of due) {
+      const partition = hivePartition(session.window.start);
+      const list = byPartition.get(partition);
+      if (list === undefined) byPartition.set(partition, [session]);
+      else list.push(session);
+    }
+    await mapWithConcurrency([...byPartition.values()], this.#options.concurrency, (list) =>
+      this.#emit(list, emitted),
+    );
+    // No session still to emit starts before the earliest open one, and no record that is not late can
+    // start a fragment before `closeable − gap − lateness`.
+    const floor = Math.min(closeable - this.#gap - this.#lateness, ...open.map((s) => s.window.start));
+    await store.raisePipeline(this.#name, {
+      emittedThrough: closeable,
+      ...(floor > -Infinity ? { sessionFloor: floor } : {}),
+    });
+    return due.length;
+  }
+
+  /** Every fragment of the buckets still pending on any shard, reading each shard's segments once. */
+  async #readFragments(snapshot: ProgressSnapshot): Promise<KeyPartial[]> {
+    const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
+    const ranges = snapshot.shards
+      .map((shard) => {
+        const live = shard.pending.filter((bucket) => bucket.end > floor);
+        return {
+          shardId: shard.shardId,
+          live,
+          from: Math.min(...live.map((b) => b.firstCommit)),
+          to: Math.max(...live.map((b) => b.lastCommit)),
+        };
+      })
+      .filter((r) => r.live.length > 0)
+      .sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
+    const perShard = await mapWithConcurrency(ranges, this.#options.concurrency, (range) =>
+      this.#deps.store.readSegments(this.#name, range.shardId, range.from, range.to),
+    );
+    const fragments: KeyPartial[] = [];
+    for (const segments of perShard) {
+      for (const segment of segments) {
+        for (const contribution of decodeSegment(segment.body).windows) {
+          if (contribution.window.end > floor) fragments.push(...contribution.partials);
+        }
+      }
+    }
+    return fragments;
+  }
+
+  /** One object: the pass's sessions starting in one hour partition, rows sorted by key then start. */
+  async #emit(sessions: readonly MergedSession[], emitted: EpochMillis): Promise<void> {
+    const { pipeline, objects, encoder } = this.#deps;
+    const sorted = [...sessions].sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : a.window.start - b.window.start,
+    );
+    const rows: ResultRow[] = sorted.map((s) => pipeline.resultRow(s.key, s.window, s.state, s.records));
+    const first = sorted[0]!.window.start;
+    const name = emitted === -Infinity ? 'sessions-first' : `sessions-after-${emitted}`;
+    const key = resultPartitionObjectKey(pipeline.spec.sink.table, first, name, encoder.extension);
+    await objects.putObject(key, encoder.encode(pipeline.spec.columns, rows), encoder.contentType);
+  }
+}
