@@ -18,7 +18,20 @@ module.exports = tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@aws-sdk/*', '@smithy/*', 'aws-lambda', '@aws-lambda-powertools/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'fs', 'node:fs', 'child_process', 'node:child_process'] },
+        {
+          patterns: [
+            '@aws-sdk/*',
+            '@smithy/*',
+            'aws-lambda',
+            '@aws-lambda-powertools/*',
+            'aws-cdk-lib',
+            'aws-cdk-lib/*',
+            'fs',
+            'node:fs',
+            'child_process',
+            'node:child_process',
+          ],
+        },
       ],
       'no-restricted-properties': [
         'error',

@@ -13,7 +13,18 @@ const { execFileSync, spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
 const lockPath = path.join(root, 'package-lock.json');
-const OS = ['darwin', 'linux', 'win32', 'android', 'freebsd', 'openbsd', 'netbsd', 'sunos', 'aix', 'openharmony'];
+const OS = [
+  'darwin',
+  'linux',
+  'win32',
+  'android',
+  'freebsd',
+  'openbsd',
+  'netbsd',
+  'sunos',
+  'aix',
+  'openharmony',
+];
 const CPU = ['arm64', 'x64', 'ia32', 'arm', 'ppc64', 's390x', 'riscv64', 'loong64', 'mips64el', 'wasm32'];
 
 function missingPackages() {
@@ -26,7 +37,11 @@ function platformOf(name) {
   const parts = name.split('/').pop().split('-');
   const os = parts.find((p) => OS.includes(p));
   const cpu = parts.find((p) => CPU.includes(p));
-  const libc = parts.some((p) => p.startsWith('musl')) ? 'musl' : parts.some((p) => p.startsWith('gnu')) ? 'glibc' : undefined;
+  const libc = parts.some((p) => p.startsWith('musl'))
+    ? 'musl'
+    : parts.some((p) => p.startsWith('gnu'))
+      ? 'glibc'
+      : undefined;
   if (!cpu || (!os && cpu !== 'wasm32')) throw new Error(`cannot tell the platform of ${name}`);
   return { cpu: [cpu], ...(libc ? { libc: [libc] } : {}), ...(os ? { os: [os] } : {}) };
 }
@@ -38,11 +53,18 @@ if (missing.length === 0) {
 }
 const lock = JSON.parse(fs.readFileSync(lockPath, 'utf8'));
 for (const name of missing) {
-  const spec = Object.values(lock.packages).find((entry) => entry.optionalDependencies?.[name])?.optionalDependencies[name];
+  const spec = Object.values(lock.packages).find((entry) => entry.optionalDependencies?.[name])
+    ?.optionalDependencies[name];
   if (spec === undefined) throw new Error(`no package declares ${name} as an optional dependency`);
   let entry;
   try {
-    const view = JSON.parse(execFileSync('npm', ['view', `${name}@${spec}`, '--json', 'version', 'dist.integrity', 'os', 'cpu', 'libc'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const view = JSON.parse(
+      execFileSync(
+        'npm',
+        ['view', `${name}@${spec}`, '--json', 'version', 'dist.integrity', 'os', 'cpu', 'libc'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      ),
+    );
     const v = Array.isArray(view) ? view[view.length - 1] : view;
     entry = { version: v.version, integrity: v['dist.integrity'], ...platformOf(name), optional: true };
   } catch {
@@ -52,7 +74,10 @@ for (const name of missing) {
   console.log(`added ${name}@${entry.version}`);
 }
 const sorted = { '': lock.packages[''] };
-for (const key of Object.keys(lock.packages).filter((k) => k !== '').sort()) sorted[key] = lock.packages[key];
+for (const key of Object.keys(lock.packages)
+  .filter((k) => k !== '')
+  .sort())
+  sorted[key] = lock.packages[key];
 lock.packages = sorted;
 fs.writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 const left = missingPackages();

@@ -23,18 +23,29 @@ function hyparquetWriter(): HyparquetWriter {
 type ParquetBasicType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
 
 /** Parquet type of each column type (Glue: string, bigint, double, boolean, timestamp; json is a string). */
-const PARQUET_TYPE: Record<ColumnType, ParquetBasicType> = { string: 'STRING', json: 'STRING', bigint: 'INT64', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP' };
+const PARQUET_TYPE: Record<ColumnType, ParquetBasicType> = {
+  string: 'STRING',
+  json: 'STRING',
+  bigint: 'INT64',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+};
 
 function convert(column: ColumnSpec, value: Cell | undefined): Cell | Date {
   if (value === null || value === undefined) return null;
   const bad = (): never => {
-    throw new StateError(`Result column ${column.name} of type ${column.type} cannot hold ${typeof value} ${String(value).slice(0, 40)}`);
+    throw new StateError(
+      `Result column ${column.name} of type ${column.type} cannot hold ${typeof value} ${String(value).slice(0, 40)}`,
+    );
   };
   switch (column.type) {
     case 'string':
       return typeof value === 'string' ? value : String(value);
     case 'json':
-      return typeof value === 'string' ? value : JSON.stringify(typeof value === 'bigint' ? value.toString() : value);
+      return typeof value === 'string'
+        ? value
+        : JSON.stringify(typeof value === 'bigint' ? value.toString() : value);
     case 'bigint':
       if (typeof value === 'bigint') return value;
       return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : bad();
@@ -43,7 +54,11 @@ function convert(column: ColumnSpec, value: Cell | undefined): Cell | Date {
     case 'boolean':
       return typeof value === 'boolean' ? value : bad();
     case 'timestamp':
-      return typeof value === 'number' && Number.isSafeInteger(value) ? new Date(value) : typeof value === 'bigint' ? new Date(Number(value)) : bad();
+      return typeof value === 'number' && Number.isSafeInteger(value)
+        ? new Date(value)
+        : typeof value === 'bigint'
+          ? new Date(Number(value))
+          : bad();
   }
 }
 
@@ -58,6 +73,8 @@ export class ParquetResultEncoder implements ResultEncoder {
       nullable: true,
       data: rows.map((row) => convert(column, row[column.name])),
     }));
-    return new Uint8Array(hyparquetWriter().parquetWriteBuffer({ columnData, codec: 'SNAPPY', createdBy: 'shardflow' }));
+    return new Uint8Array(
+      hyparquetWriter().parquetWriteBuffer({ columnData, codec: 'SNAPPY', createdBy: 'shardflow' }),
+    );
   }
 }

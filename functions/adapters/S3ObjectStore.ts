@@ -1,5 +1,10 @@
 /** The results bucket as an `ObjectStore`: PutObject / ListObjectsV2 / DeleteObject and nothing else. */
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../core/state/types';
 import { StateError } from '../core/state/errors';
 import { s3Client } from './aws';
@@ -29,7 +34,9 @@ export class S3ObjectStore implements ObjectStore {
 
   public async putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
     this.requests += 1;
-    await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.#client.send(
+      new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   public async listKeys(prefix: string): Promise<string[]> {
@@ -37,7 +44,13 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       this.requests += 1;
-      const page = await this.#client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: prefix,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
       for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

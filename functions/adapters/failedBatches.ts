@@ -1,9 +1,19 @@
 /**
  * The on-failure records Lambda writes for batches it skipped after their retries (an S3 on-failure
  * destination: one object per skipped batch under `aws/lambda/<mapping-uuid>/<shard-id>/…`). Counting
- * them is how a skipped batch stops being silent: the tick publishes the count, an alarm fires on it.
+ * them is how a skipped batch stops being silent: the tick publishes the count, an alarm fires on it;
+ * reading them is how it is replayed (`shardflow replay-failures`), after which the record moves to
+ * `failed-batches/replayed/` so that it is counted and replayed once.
  */
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { BUCKET_PREFIX } from '../core/constants';
 
 /** Pages counted at most per call (1,000 keys each): beyond that the count says "at least". */
 const MAX_PAGES = 10;
@@ -28,4 +38,106 @@ export async function countObjects(s3: S3Client, bucket: string, prefix: string)
     if (token === undefined) break;
   }
   return count;
+}
+
+/** What Lambda writes to an S3 on-failure destination for a Kinesis batch (fields read here only). */
+const failureRecordSchema = z.object({
+  KinesisBatchInfo: z.object({
+    shardId: z.string().min(1).max(128),
+    startSequenceNumber: z.string().regex(/^\d{1,128}$/),
+    endSequenceNumber: z.string().regex(/^\d{1,128}$/),
+    batchSize: z.number().int().nonnegative(),
+    streamArn: z.string().min(1).max(2048),
+  }),
+});
+
+/** One batch Lambda skipped, as its on-failure record describes it. */
+export interface FailedBatch {
+  /** The record's object key. */
+  readonly key: string;
+  readonly shardId: string;
+  /** Stream name (from the record's stream ARN). */
+  readonly stream: string;
+  readonly firstSequence: string;
+  readonly lastSequence: string;
+  /** Kinesis records in the batch. */
+  readonly batchSize: number;
+}
+
+/** An object under the prefix that is not an on-failure record of a Kinesis batch. */
+export interface UnreadableFailureRecord {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** Every on-failure record under `prefix`, oldest key first, and the objects that are not such records. */
+export async function listFailedBatches(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ batches: FailedBatch[]; unreadable: UnreadableFailureRecord[] }> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+  } while (token !== undefined);
+  const batches: FailedBatch[] = [];
+  const unreadable: UnreadableFailureRecord[] = [];
+  for (const key of keys.sort()) {
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    ).Body?.transformToString();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body ?? '');
+    } catch {
+      unreadable.push({ key, reason: 'not JSON' });
+      continue;
+    }
+    const record = failureRecordSchema.safeParse(parsed);
+    if (!record.success) {
+      unreadable.push({
+        key,
+        reason: `not a Kinesis on-failure record (${record.error.issues[0]?.path.join('.') ?? ''}: ${record.error.issues[0]?.message ?? ''})`,
+      });
+      continue;
+    }
+    const info = record.data.KinesisBatchInfo;
+    batches.push({
+      key,
+      shardId: info.shardId,
+      stream: info.streamArn.slice(info.streamArn.lastIndexOf('/') + 1),
+      firstSequence: info.startSequenceNumber,
+      lastSequence: info.endSequenceNumber,
+      batchSize: info.batchSize,
+    });
+  }
+  return { batches, unreadable };
+}
+
+/** Where a replayed record moves: `failed-batches/replayed/<its key>` (expired with the other failed batches). */
+export function replayedRecordKey(key: string): string {
+  return `${BUCKET_PREFIX.FAILED_BATCHES}replayed/${key}`;
+}
+
+/** Moves the on-failure record `key` out of the counted prefix once its batch is replayed (copy, then delete). */
+export async function markReplayed(s3: S3Client, bucket: string, key: string): Promise<string> {
+  const target = replayedRecordKey(key);
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: target,
+      CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+    }),
+  );
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  return target;
 }

@@ -4,7 +4,6 @@
  * `BatchProcessor` over the DynamoDB state store and the S3 results bucket. Built once per Lambda
  * instance, so the state store's warm cache survives between invocations.
  */
-import { ListShardsCommand, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
@@ -18,6 +17,7 @@ import { countObjects } from './failedBatches';
 import { DynamoDBStateStore } from './DynamoDBStateStore';
 import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
+import { listStreamShards, shardParentsLookup } from './streamShards';
 
 /** Names of the metrics the handlers publish. */
 export const METRIC = {
@@ -83,15 +83,21 @@ export function createOperatorRuntime(
     serviceName: service,
     defaultDimensions: { pipeline: name },
   });
+  const stream = config[ENV.STREAM_NAME];
   const store = new DynamoDBStateStore({ tableName: config[ENV.STATE_TABLE] });
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
-  const processor = new BatchProcessor({
-    pipeline,
-    store,
-    objects,
-    encoder: new ParquetResultEncoder(),
-    clock: { now: () => Date.now() },
-  });
+  const processor = new BatchProcessor(
+    {
+      pipeline,
+      store,
+      objects,
+      encoder: new ParquetResultEncoder(),
+      clock: { now: () => Date.now() },
+    },
+    stream !== undefined
+      ? { shardParents: shardParentsLookup(() => listStreamShards(kinesisClient(), stream)) }
+      : {},
+  );
   return {
     pipeline,
     processor,
@@ -109,23 +115,8 @@ export function createOperatorRuntime(
       return prefix === undefined ? undefined : countObjects(s3Client(), config[ENV.RESULTS_BUCKET], prefix);
     },
     async listOpenShards() {
-      const stream = config[ENV.STREAM_NAME];
       if (stream === undefined) return undefined;
-      const ids: string[] = [];
-      let token: string | undefined;
-      do {
-        // By name (the stream is the function's own, in its account and region): every Kinesis, including
-        // emulators that predate StreamARN parameters, takes a name.
-        const name = stream.startsWith('arn:') ? stream.slice(stream.lastIndexOf('/') + 1) : stream;
-        const page: ListShardsCommandOutput = await kinesisClient().send(
-          new ListShardsCommand(token !== undefined ? { NextToken: token } : { StreamName: name }),
-        );
-        for (const shard of page.Shards ?? [])
-          if (shard.ShardId !== undefined && shard.SequenceNumberRange?.EndingSequenceNumber === undefined)
-            ids.push(shard.ShardId);
-        token = page.NextToken;
-      } while (token !== undefined);
-      return ids;
+      return (await listStreamShards(kinesisClient(), stream)).filter((s) => s.open).map((s) => s.id);
     },
     recordBatch(result) {
       metrics.addMetric(METRIC.RECORDS_IN, MetricUnit.Count, result.recordsIn);

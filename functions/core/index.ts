@@ -1,10 +1,6 @@
 /** Public API of the pure engine core. */
 export * from './dsl';
-export {
-  CompiledPipeline,
-  MIN_EVENT_TIME,
-  MAX_KEY_BYTES,
-} from './engine/CompiledPipeline';
+export { CompiledPipeline, MIN_EVENT_TIME, MAX_KEY_BYTES } from './engine/CompiledPipeline';
 export type {
   CleanedRecord,
   FenceLookup,

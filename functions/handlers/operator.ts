@@ -19,9 +19,15 @@ export const handler = async (event: KinesisStreamEvent): Promise<KinesisStreamB
       runtime.recordStore(before, result.watermark);
     }
     if (error !== undefined && response.batchItemFailures.length === 0) {
-      runtime.logger.warn('Window emission failed after the batch was applied; the next invocation or tick finishes it', { error });
+      runtime.logger.warn(
+        'Window emission failed after the batch was applied; the next invocation or tick finishes it',
+        { error },
+      );
     } else if (error !== undefined) {
-      runtime.logger.error('Batch not applied; Lambda redelivers from its first record', { error, records: records.length });
+      runtime.logger.error('Batch not applied; Lambda redelivers from its first record', {
+        error,
+        records: records.length,
+      });
     }
     return response;
   } finally {

@@ -12,6 +12,7 @@ import {
   tumbling,
 } from '../core/dsl';
 import type { CompiledPipeline } from '../core/engine/CompiledPipeline';
+import type { WindowSpec } from '../core/types';
 
 // Bound once: under CommonJS interop (tsx, jest) each call through the named import is a getter call.
 const isoTime = parseIsoDateTime;
@@ -35,11 +36,12 @@ export type PageEvent = z.infer<typeof PageEvent>;
 
 /**
  * The page-activity pipeline under `name`. `dedupe: false` leaves out the dedupe by event id (the fault
- * suite's variant, where a producer duplicate is a separate record); everything else is the same.
+ * suite's variant, where a producer duplicate is a separate record); `window` replaces the one-minute
+ * tumbling window (the fault suite's sliding and session variants); everything else is the same.
  */
 export function pageActivityPipeline(
   name: string,
-  options: { readonly dedupe: boolean },
+  options: { readonly dedupe: boolean; readonly window?: WindowSpec; readonly table?: string },
 ): CompiledPipeline<PageEvent> {
   return pipeline(name)
     .source({ stream: 'clickstream', shards: 2 })
@@ -50,7 +52,11 @@ export function pageActivityPipeline(
       ...(options.dedupe ? { dedupeBy: (e: PageEvent) => e.eventId } : {}),
     })
     .keyBy((e) => e.page, 'page')
-    .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '30s' })
+    .window(options.window ?? tumbling('1m'), {
+      allowedLateness: '30s',
+      maxOutOfOrderness: '10s',
+      idleTimeout: '30s',
+    })
     .aggregate({
       events: count(),
       purchases: count((e) => e.action === 'purchase'),
@@ -61,7 +67,7 @@ export function pageActivityPipeline(
       users: distinctCount((e) => e.userId),
       top_countries: topK((e) => e.country, 3),
     })
-    .sink({ table: 'page_activity_minutely' });
+    .sink({ table: options.table ?? 'page_activity_minutely' });
 }
 
 /**

@@ -91,7 +91,7 @@ export class OperatorFunction extends Construct {
       Annotations.of(this).addWarningV2(
         'shardflow:parallelization-factor',
         `Parallelization factor ${factor} processes batches of one shard concurrently, so they can finish out of sequence order; ` +
-          'the operator skips every record at or below its shard\'s last applied sequence number, so a lower batch that finishes ' +
+          "the operator skips every record at or below its shard's last applied sequence number, so a lower batch that finishes " +
           'after a higher one is lost. Keep 1 for exactly-once results.',
       );
     }

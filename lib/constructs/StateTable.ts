@@ -60,6 +60,10 @@ export class StateTable extends Construct {
    * the calls `DynamoDBStateStore` makes (no deletes, no scans, no batch writes, no indexes).
    */
   public grantStateAccess(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: STATE_ACCESS_ACTIONS, resourceArns: [this.table.tableArn] });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: STATE_ACCESS_ACTIONS,
+      resourceArns: [this.table.tableArn],
+    });
   }
 }

@@ -339,11 +339,12 @@ export class ShardflowStack extends Stack {
       ...(props.operatorEntry !== undefined ? { entry: props.operatorEntry } : {}),
       eventSource: { ...props.eventSource, ...deployment.eventSource },
     });
+    const failurePrefix = `${LAMBDA_FAILURE_PREFIX}${operator.eventSource.eventSourceMappingId}/`;
     const tick = new TickSchedule(this, `${scope}Tick`, {
       ...shared,
       ...props.tick,
       stream,
-      failurePrefix: `${LAMBDA_FAILURE_PREFIX}${operator.eventSource.eventSourceMappingId}/`,
+      failurePrefix,
       ...(props.tickEntry !== undefined ? { entry: props.tickEntry } : {}),
     });
     let resultTable: ResultTable | undefined;
@@ -369,6 +370,10 @@ export class ShardflowStack extends Stack {
     new CfnOutput(this, `StreamName${scope}`, {
       value: stream.streamName,
       description: `Source stream of pipeline ${spec.name}`,
+    });
+    new CfnOutput(this, `FailurePrefix${scope}`, {
+      value: failurePrefix,
+      description: `Where Lambda records the batches of pipeline ${spec.name} it skipped (shardflow replay-failures replays them)`,
     });
     return { spec, stream, operator, tick, ...(resultTable ? { resultTable } : {}), alarms };
   }

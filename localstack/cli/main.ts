@@ -12,6 +12,7 @@ import { registerCdkCommands } from './commands/cdk';
 import { registerRunCommands } from './commands/run';
 import { registerStatusCommands } from './commands/status';
 import { registerGenerateCommands } from './commands/generate';
+import { registerReplayFailuresCommands } from './commands/replayFailures';
 
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerRunCommands(program);
   registerStatusCommands(program);
   registerGenerateCommands(program);
+  registerReplayFailuresCommands(program);
   return program;
 }
 

@@ -34,7 +34,9 @@ const server = new S3rver({
 server.on('error', (error, ctx) => {
   if (error && error.status !== undefined && error.status < 500) return;
   const request = ctx ? `${ctx.method} ${ctx.url}` : 'no request';
-  process.stderr.write(`s3rver internal error on ${request}: ${(error && (error.stack || error.message)) || error}\n`);
+  process.stderr.write(
+    `s3rver internal error on ${request}: ${(error && (error.stack || error.message)) || error}\n`,
+  );
 });
 server.run().catch((error) => {
   process.stderr.write(`s3rver failed to start: ${error && error.message}\n`);

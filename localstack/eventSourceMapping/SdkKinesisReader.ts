@@ -31,7 +31,9 @@ export class SdkKinesisReader implements KinesisReader {
 
   /** `{ StreamARN }`, or `{ StreamName }` when streams are addressed by name. */
   #stream(streamArn: string): { StreamARN: string } | { StreamName: string } {
-    return this.#byName ? { StreamName: streamArn.slice(streamArn.lastIndexOf('/') + 1) } : { StreamARN: streamArn };
+    return this.#byName
+      ? { StreamName: streamArn.slice(streamArn.lastIndexOf('/') + 1) }
+      : { StreamARN: streamArn };
   }
 
   public async listShards(streamArn: string): Promise<readonly ShardDescription[]> {

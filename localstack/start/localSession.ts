@@ -4,7 +4,12 @@ import { createClients, resetClients, type AwsClients } from '../../functions/ad
 import { createOperatorRuntime, type OperatorRuntime } from '../../functions/adapters/operatorRuntime';
 import { deployAndRun, ScheduleRunner, type RunningDeployment } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
-import { LocalCloudError, startLocalCloud, type KinesisEmulatorKind, type LocalCloud } from '../emulators/index';
+import {
+  LocalCloudError,
+  startLocalCloud,
+  type KinesisEmulatorKind,
+  type LocalCloud,
+} from '../emulators/index';
 import { MemoryCheckpointStore, WorkerInvoker, type ShardLag } from '../eventSourceMapping';
 import { NotRunningError } from './errors';
 

@@ -6,7 +6,13 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud, type KinesisEmulatorKind, type LocalCloud } from '../../localstack/emulators';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startLocalCloud,
+  type KinesisEmulatorKind,
+  type LocalCloud,
+} from '../../localstack/emulators';
 import { createStateTable as createSharedStateTable } from '../helpers/stateTable';
 
 /** A running bench cloud. */
@@ -54,7 +60,11 @@ export function createStateTable(client: DynamoDBClient, tableName: string): Pro
 }
 
 /** A table with a single string partition key (`pk`/`sk` counters, or Powertools' `id`). */
-export async function createKeyTable(client: DynamoDBClient, tableName: string, keys: readonly string[]): Promise<void> {
+export async function createKeyTable(
+  client: DynamoDBClient,
+  tableName: string,
+  keys: readonly string[],
+): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

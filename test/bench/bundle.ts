@@ -60,7 +60,11 @@ interface ColdStart {
 const MARK = 'SHARDFLOW_BENCH_COLD_START ';
 
 /** Runs one fresh `node` process that loads `bundle`, invokes its handler once with `event`, and reports timings. */
-function coldStart(bundle: string, event: unknown, env: Readonly<Record<string, string>>): Promise<ColdStart> {
+function coldStart(
+  bundle: string,
+  event: unknown,
+  env: Readonly<Record<string, string>>,
+): Promise<ColdStart> {
   // performance.now() in the child counts from its process start, so totalMs includes Node's own boot.
   const script = `
     const t0 = performance.now();
@@ -72,7 +76,11 @@ function coldStart(bundle: string, event: unknown, env: Readonly<Record<string, 
       process.stdout.write('\\n${MARK}' + JSON.stringify({ totalMs: t2, requireMs: t1 - t0, invokeMs: t2 - t1 }) + '\\n');
     }).catch((e) => { console.error(e); process.exit(1); });`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', script], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -80,7 +88,8 @@ function coldStart(bundle: string, event: unknown, env: Readonly<Record<string, 
     child.on('error', reject);
     child.on('exit', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(MARK));
-      if (code !== 0 || line === undefined) reject(new Error(`cold start of ${bundle} failed (exit ${code}): ${err.slice(-2000)}`));
+      if (code !== 0 || line === undefined)
+        reject(new Error(`cold start of ${bundle} failed (exit ${code}): ${err.slice(-2000)}`));
       else resolve(JSON.parse(line.slice(MARK.length)) as ColdStart);
     });
   });
@@ -103,7 +112,10 @@ export async function runBundleBench(options: BundleBenchOptions = {}): Promise<
     const operatorBundle = join(dir, 'operator', 'index.js');
     const emptyBundle = join(dir, 'empty', 'index.js');
     const emptyEntry = join(dir, 'empty.ts');
-    writeFileSync(emptyEntry, 'export const handler = async (): Promise<{ batchItemFailures: never[] }> => ({ batchItemFailures: [] });\n');
+    writeFileSync(
+      emptyEntry,
+      'export const handler = async (): Promise<{ batchItemFailures: never[] }> => ({ batchItemFailures: [] });\n',
+    );
     const bytes = await bundleLikeTheStack(OPERATOR_ENTRY, operatorBundle);
     const baselineBytes = await bundleLikeTheStack(emptyEntry, emptyBundle);
 
@@ -126,7 +138,14 @@ export async function runBundleBench(options: BundleBenchOptions = {}): Promise<
     for (let i = 0; i < runs; i++) {
       const record = batch.Records[i];
       if (record === undefined) throw new Error('bundle bench: workload too short');
-      const event = { Records: [{ ...record, eventID: `shardId-${String(100 + i).padStart(12, '0')}:${record.kinesis.sequenceNumber}` }] };
+      const event = {
+        Records: [
+          {
+            ...record,
+            eventID: `shardId-${String(100 + i).padStart(12, '0')}:${record.kinesis.sequenceNumber}`,
+          },
+        ],
+      };
       empty.push(await coldStart(emptyBundle, event, env));
       operator.push(await coldStart(operatorBundle, event, env));
     }

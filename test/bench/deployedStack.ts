@@ -12,7 +12,13 @@ import { ENV } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
 import type { KinesisEmulatorKind } from '../../localstack/emulators';
 import { Deployer, planDeployment, readStackArtifact, type Deployment } from '../../localstack/deployer';
-import { EventSourceMappingRuntime, MemoryCheckpointStore, SdkKinesisReader, WorkerInvoker, type InvocationHooks } from '../../localstack/eventSourceMapping';
+import {
+  EventSourceMappingRuntime,
+  MemoryCheckpointStore,
+  SdkKinesisReader,
+  WorkerInvoker,
+  type InvocationHooks,
+} from '../../localstack/eventSourceMapping';
 import { synthesize } from '../../localstack/start/synthesize';
 import { startBenchCloud, type BenchCloud } from './benchCloud';
 
@@ -84,28 +90,49 @@ export async function deployStack(
   const newInvoker = (): WorkerInvoker =>
     new WorkerInvoker({
       inheritOutput: false,
-      environment: { ...bench.env, POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      environment: {
+        ...bench.env,
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
     });
   let invoker = newInvoker();
   try {
     const artifact = readStackArtifact(templatePath);
-    const plan = planDeployment(artifact.template, { stackName: artifact.stackName, sqsBaseUrl: bench.cloud.endpoint }, artifact.locateAsset);
+    const plan = planDeployment(
+      artifact.template,
+      { stackName: artifact.stackName, sqsBaseUrl: bench.cloud.endpoint },
+      artifact.locateAsset,
+    );
     const clients = bench.clients();
-    const deployment = await new Deployer({ kinesis: clients.kinesis, dynamoDb: clients.dynamoDb, s3: clients.s3 }).deploy(plan);
-    const mapping = deployment.mappings.find((m) => deployment.functions.some((f) => f.functionName === m.functionName && f.environment[ENV.PIPELINE] === spec.name));
+    const deployment = await new Deployer({
+      kinesis: clients.kinesis,
+      dynamoDb: clients.dynamoDb,
+      s3: clients.s3,
+    }).deploy(plan);
+    const mapping = deployment.mappings.find((m) =>
+      deployment.functions.some(
+        (f) => f.functionName === m.functionName && f.environment[ENV.PIPELINE] === spec.name,
+      ),
+    );
     const fn = deployment.functions.find((f) => f.functionName === mapping?.functionName);
-    if (fn === undefined || mapping === undefined) throw new Error(`The deployed stack has no operator function and mapping for ${spec.name}`);
+    if (fn === undefined || mapping === undefined)
+      throw new Error(`The deployed stack has no operator function and mapping for ${spec.name}`);
     const streamName = mapping.eventSourceArn.slice(mapping.eventSourceArn.lastIndexOf('/') + 1);
     const bucket = fn.environment[ENV.RESULTS_BUCKET];
     const stateTable = fn.environment[ENV.STATE_TABLE];
-    if (bucket === undefined || stateTable === undefined) throw new Error('The operator function has no bucket or table in its environment');
+    if (bucket === undefined || stateTable === undefined)
+      throw new Error('The operator function has no bucket or table in its environment');
     const checkpoints = new MemoryCheckpointStore();
     let processed = 0;
     let failures = 0;
     const hooks: InvocationHooks = {
       ...options.hooks,
       onInvoke: async (info, outcome) => {
-        const items = outcome.ok ? ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? []) : [];
+        const items = outcome.ok
+          ? ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? [])
+          : [];
         if (outcome.ok && items.length === 0) processed += info.event.Records.length;
         else failures += 1;
         await options.hooks?.onInvoke?.(info, outcome);
@@ -132,7 +159,10 @@ export async function deployStack(
         runtime = new EventSourceMappingRuntime({
           mappings: [mapping],
           functions: [fn],
-          kinesis: new SdkKinesisReader(clients.kinesis, options.kinesisEmulator === 'kinesalite' ? { addressStreamsBy: 'name' } : {}),
+          kinesis: new SdkKinesisReader(
+            clients.kinesis,
+            options.kinesisEmulator === 'kinesalite' ? { addressStreamsBy: 'name' } : {},
+          ),
           invoker,
           checkpoints,
           hooks,
@@ -169,7 +199,12 @@ export async function deployStack(
 }
 
 /** Puts `records` (base64 data as in a Kinesis event) in PutRecords calls of 500, retrying failed entries. */
-export async function putAll(kinesis: KinesisClient, streamName: string, records: readonly { readonly data: string; readonly partitionKey: string }[], concurrency = 2): Promise<void> {
+export async function putAll(
+  kinesis: KinesisClient,
+  streamName: string,
+  records: readonly { readonly data: string; readonly partitionKey: string }[],
+  concurrency = 2,
+): Promise<void> {
   const chunks: { data: string; partitionKey: string }[][] = [];
   for (let i = 0; i < records.length; i += 500) chunks.push(records.slice(i, i + 500));
   let next = 0;

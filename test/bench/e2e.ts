@@ -6,7 +6,12 @@
  * (end + allowed lateness) to that window's Parquet object being listed in S3, sampled by a monitor that
  * polls the shard progress items and the results prefix.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { pipelineWatermark } from '../../functions/core/state/watermark';
@@ -43,12 +48,24 @@ const MONITOR_PERIOD_MS = 100;
  * Reads every record of every shard from TRIM_HORIZON with GetRecords, `limit` records per call (the
  * mapping's BatchSize: the calls the ESM must make too), shards in parallel.
  */
-async function rawRead(kinesis: KinesisClient, streamName: string, limit: number): Promise<{ records: number; ms: number }> {
+async function rawRead(
+  kinesis: KinesisClient,
+  streamName: string,
+  limit: number,
+): Promise<{ records: number; ms: number }> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   const started = performance.now();
   const counts = await Promise.all(
     shards.map(async (shard) => {
-      let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      let iterator = (
+        await kinesis.send(
+          new GetShardIteratorCommand({
+            StreamName: streamName,
+            ShardId: shard.ShardId,
+            ShardIteratorType: 'TRIM_HORIZON',
+          }),
+        )
+      ).ShardIterator;
       let n = 0;
       while (iterator !== undefined) {
         const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
@@ -66,14 +83,21 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
     for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
   return keys;
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 
 export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFigures> {
   const log = options.log ?? ((line: string) => console.log(line));
@@ -84,12 +108,19 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
   log('e2e: synthesizing the app and deploying it on the local cloud…');
   const stack = await deployStack(spec, {
     ...(options.templatePath === undefined ? {} : { templatePath: options.templatePath }),
-    hooks: { onInvoke: (info, outcome) => (outcome.ok ? undefined : log(`e2e: invocation failed on ${info.shardId}: ${outcome.errorType}: ${outcome.errorMessage}`)) },
+    hooks: {
+      onInvoke: (info, outcome) =>
+        outcome.ok
+          ? undefined
+          : log(`e2e: invocation failed on ${info.shardId}: ${outcome.errorType}: ${outcome.errorMessage}`),
+    },
   });
   try {
     const clients = stack.bench.clients();
     const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, batches: Math.ceil(total / 1000), seed: 11 });
-    const records = events.flatMap((e) => e.Records.map((r) => ({ data: r.kinesis.data, partitionKey: r.kinesis.partitionKey }))).slice(0, total);
+    const records = events
+      .flatMap((e) => e.Records.map((r) => ({ data: r.kinesis.data, partitionKey: r.kinesis.partitionKey })))
+      .slice(0, total);
 
     // The close time of every window the input has: result objects are named `<start>-<end>`.
     const closeTimes = new Set<number>();
@@ -106,7 +137,9 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     log(`e2e: putting a backlog of ${records.length} records…`);
     const putStarted = performance.now();
     await putAll(clients.kinesis, stack.streamName, records);
-    log(`e2e: backlog put in ${Math.round(performance.now() - putStarted)} ms (synth ${stack.synthMs} ms); draining…`);
+    log(
+      `e2e: backlog put in ${Math.round(performance.now() - putStarted)} ms (synth ${stack.synthMs} ms); draining…`,
+    );
 
     // Monitor: when does each window's close time fall below the watermark, when is its object listed?
     const store = stack.stateStore();
@@ -117,16 +150,26 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       while (monitoring) {
         if (stack.failures() > 0) break;
         const tick = performance.now();
-        const [snapshot, keys] = await Promise.all([store.readProgress(spec.name), listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink.table}/`)]);
+        const [snapshot, keys] = await Promise.all([
+          store.readProgress(spec.name),
+          listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink.table}/`),
+        ]);
         const watermark = pipelineWatermark(snapshot.shards, Date.now(), spec.time.idleTimeoutMs);
-        for (const closeAt of closeTimes) if (watermark >= closeAt && !passedAt.has(closeAt)) passedAt.set(closeAt, tick);
+        for (const closeAt of closeTimes)
+          if (watermark >= closeAt && !passedAt.has(closeAt)) passedAt.set(closeAt, tick);
         for (const key of keys) if (!seenAt.has(key)) seenAt.set(key, tick);
         await new Promise((r) => setTimeout(r, Math.max(0, MONITOR_PERIOD_MS - (performance.now() - tick))));
       }
     })();
     const before = stack.processed();
     let drainStarted = performance.now();
-    const progress = setInterval(() => log(`e2e: drained ${stack.processed() - before} records, ${stack.failures()} failed invocations, ${Math.round(performance.now() - drainStarted)} ms`), 10_000);
+    const progress = setInterval(
+      () =>
+        log(
+          `e2e: drained ${stack.processed() - before} records, ${stack.failures()} failed invocations, ${Math.round(performance.now() - drainStarted)} ms`,
+        ),
+      10_000,
+    );
     let drainMs: number;
     let drained: number;
     try {
@@ -146,7 +189,8 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
 
     log('e2e: raw GetRecords over the same stream…');
     const raw = await rawRead(clients.kinesis, stack.streamName, stack.batchSize);
-    if (raw.records !== records.length) throw new Error(`e2e: raw read found ${raw.records} of ${records.length} records`);
+    if (raw.records !== records.length)
+      throw new Error(`e2e: raw read found ${raw.records} of ${records.length} records`);
 
     const latencies: number[] = [];
     for (const [key, seen] of seenAt) {

@@ -15,7 +15,10 @@ import { runStateBench } from './state';
 /** Bench parts by name; each returns numeric figures (one level of nesting allowed, e.g. cost per approach). */
 export const PARTS: Readonly<Record<string, () => Promise<Figures>>> = {
   engine: async () => ({ ...(await runEngineBench()) }),
-  state: async () => { const figures = await runStateBench(); return { ...figures, matrix: figures.matrix.map((cell) => ({ ...cell })) }; },
+  state: async () => {
+    const figures = await runStateBench();
+    return { ...figures, matrix: figures.matrix.map((cell) => ({ ...cell })) };
+  },
   e2e: async () => ({ ...(await runE2eBench()) }),
   bundle: async () => ({ ...(await runBundleBench()) }),
   replay: async () => ({ ...(await runReplayBench()) }),

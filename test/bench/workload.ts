@@ -79,7 +79,9 @@ export function clickstreamBatches(options: WorkloadOptions = DEFAULT_WORKLOAD):
   const random = prng(options.seed);
   const page = zipfSampler(options.keys, 1.1, random);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
-  const sequence = new Array<bigint>(options.shards).fill(49_000_000_000_000_000_000_000_000_000_000_000_000n);
+  const sequence = new Array<bigint>(options.shards).fill(
+    49_000_000_000_000_000_000_000_000_000_000_000_000n,
+  );
   const ids = prng(options.seed ^ 0x5eed);
   const events: KinesisStreamEvent[] = [];
   for (let b = 0; b < options.batches; b++) {

@@ -49,13 +49,13 @@ describe('the shipped default pipelines', () => {
       [
         'ResultsBucketName',
         'StateTableName',
-        ...defaultPipelines.map(
-          (p) =>
-            `StreamName${p.spec.name
-              .split('-')
-              .map((w) => w[0]!.toUpperCase() + w.slice(1))
-              .join('')}`,
-        ),
+        ...defaultPipelines.flatMap((p) => {
+          const scope = p.spec.name
+            .split('-')
+            .map((w) => w[0]!.toUpperCase() + w.slice(1))
+            .join('');
+          return [`StreamName${scope}`, `FailurePrefix${scope}`];
+        }),
       ].sort(),
     );
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', defaultPipelines.length);

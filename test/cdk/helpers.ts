@@ -24,7 +24,12 @@ export function pipelineSpec(overrides: Partial<PipelineSpec> = {}): PipelineSpe
     name: 'flight-delays',
     source: { stream: 'flights', shards: 2 },
     window: { kind: 'tumbling', sizeMs: 3_600_000 },
-    time: { allowedLatenessMs: 600_000, maxOutOfOrdernessMs: 300_000, idleTimeoutMs: 60_000, maxEventTimeAheadMs: 300_000 },
+    time: {
+      allowedLatenessMs: 600_000,
+      maxOutOfOrdernessMs: 300_000,
+      idleTimeoutMs: 60_000,
+      maxEventTimeAheadMs: 300_000,
+    },
     sink: { table: 'delays_by_origin_hourly' },
     columns: DEFAULT_COLUMNS,
     errorBounds: { p95_delay: 'relative error <= 1%' },
@@ -38,7 +43,12 @@ export function sessionSpec(): PipelineSpec {
     name: 'user-sessions',
     source: { stream: 'clicks' },
     window: { kind: 'session', gapMs: 1_800_000 },
-    time: { allowedLatenessMs: 0, maxOutOfOrdernessMs: 60_000, idleTimeoutMs: 120_000, maxEventTimeAheadMs: 300_000 },
+    time: {
+      allowedLatenessMs: 0,
+      maxOutOfOrdernessMs: 60_000,
+      idleTimeoutMs: 120_000,
+      maxEventTimeAheadMs: 300_000,
+    },
     sink: { table: 'sessions' },
     columns: [
       { name: 'user_id', type: 'string' },

@@ -14,11 +14,21 @@ import { buildSync } from 'esbuild';
 
 export function hyparquetWriterCjs(): unknown {
   const entry = require.resolve('hyparquet-writer');
-  const version = (JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const out = join(tmpdir(), `shardflow-hyparquet-writer-${version}.js`);
   if (!existsSync(out)) {
     const partial = `${out}.${process.pid}.tmp.js`;
-    buildSync({ entryPoints: [entry], bundle: true, format: 'cjs', platform: 'node', target: 'node20', outfile: partial, logLevel: 'silent' });
+    buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      outfile: partial,
+      logLevel: 'silent',
+    });
     renameSync(partial, out);
   }
   // The bundle path is only known at run time, so it cannot be a static import.

@@ -27,7 +27,11 @@ const MEMORY_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_MEMORY_SCHEDULES ?? 
 const LOCAL_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_LOCAL_SCHEDULES ?? 60);
 const ESM_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_ESM_SCHEDULES ?? 20);
 
-async function runMany(first: number, schedules: number, backend: () => Promise<Backend>): Promise<ScheduleReport[]> {
+async function runMany(
+  first: number,
+  schedules: number,
+  backend: () => Promise<Backend>,
+): Promise<ScheduleReport[]> {
   const reports: ScheduleReport[] = [];
   for (let i = 0; i < schedules; i++) {
     const target = FAULT_PIPELINES[(first + i) % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
@@ -38,16 +42,22 @@ async function runMany(first: number, schedules: number, backend: () => Promise<
 
 function summary(reports: readonly ScheduleReport[]): string {
   const injected: Record<string, number> = {};
-  for (const r of reports) for (const [k, v] of Object.entries(r.injected)) injected[k] = (injected[k] ?? 0) + v;
+  for (const r of reports)
+    for (const [k, v] of Object.entries(r.injected)) injected[k] = (injected[k] ?? 0) + v;
   const sum = (f: (r: ScheduleReport) => number): number => reports.reduce((s, r) => s + f(r), 0);
   return `${reports.length} schedules, ${sum((r) => r.records)} records, ${sum((r) => r.invocations)} invocations (${sum((r) => r.failedInvocations)} failed), ${sum((r) => r.resultRows)} windows; injected ${JSON.stringify(injected)}`;
 }
 
-const failures = (reports: readonly ScheduleReport[]): string[] => reports.filter((r) => r.mismatches.length > 0).map((r) => `seed ${r.seed}: ${r.mismatches.slice(0, 3).join('; ')}`);
+const failures = (reports: readonly ScheduleReport[]): string[] =>
+  reports
+    .filter((r) => r.mismatches.length > 0)
+    .map((r) => `seed ${r.seed}: ${r.mismatches.slice(0, 3).join('; ')}`);
 
 describe('exactly-once under faults', () => {
   beforeAll(() => {
-    console.log(`fault suite seed ${SEED} (replay: SHARDFLOW_FAULT_SEED=${SEED}, or npm run test:faults -- --schedules 1 --seed <failing seed>)`);
+    console.log(
+      `fault suite seed ${SEED} (replay: SHARDFLOW_FAULT_SEED=${SEED}, or npm run test:faults -- --schedules 1 --seed <failing seed>)`,
+    );
   });
 
   test('when seeded fault schedules run in process, every schedule ends with results equal to the DuckDB reference', async () => {
@@ -71,7 +81,13 @@ describe('exactly-once under faults', () => {
       for (let i = 0; i < ESM_SCHEDULES; i++) {
         const seed = SEED + MEMORY_SCHEDULES + LOCAL_SCHEDULES + i;
         const target = FAULT_PIPELINES[seed % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
-        reports.push(await runScheduleThroughEsm(seed, { ...target, encoder: new ParquetResultEncoder(), region: LOCAL_REGION }));
+        reports.push(
+          await runScheduleThroughEsm(seed, {
+            ...target,
+            encoder: new ParquetResultEncoder(),
+            region: LOCAL_REGION,
+          }),
+        );
       }
       console.log(`event-source mapping: ${summary(reports)}`);
       expect(failures(reports)).toEqual([]);
@@ -95,19 +111,48 @@ describe('exactly-once under faults', () => {
       .sink({ table: 'poisonable' });
     const objects = new InMemoryObjectStore();
     const store = new InMemoryStateStore();
-    const processor = new BatchProcessor({ pipeline: poisonable, store, objects, encoder: new ParquetResultEncoder(), clock: { now: () => T } });
-    const record = (seq: number, value: unknown) => ({ shardId: 'shardId-000000000000', sequenceNumber: String(seq), partitionKey: 'p', data: Buffer.from(JSON.stringify(value)).toString('base64'), approximateArrivalTimestamp: T + 60_000 });
-    const first = await processKinesisBatch(processor, [record(1, { id: 'a', page: '/ok', n: 1, ts: T + 1_000 }), record(2, { id: 'b', page: '/poison', n: 5, ts: T + 2_000 }), record(3, { id: 'c', page: '/ok', n: 2, ts: T + 3_000 })]);
+    const processor = new BatchProcessor({
+      pipeline: poisonable,
+      store,
+      objects,
+      encoder: new ParquetResultEncoder(),
+      clock: { now: () => T },
+    });
+    const record = (seq: number, value: unknown) => ({
+      shardId: 'shardId-000000000000',
+      sequenceNumber: String(seq),
+      partitionKey: 'p',
+      data: Buffer.from(JSON.stringify(value)).toString('base64'),
+      approximateArrivalTimestamp: T + 60_000,
+    });
+    const first = await processKinesisBatch(processor, [
+      record(1, { id: 'a', page: '/ok', n: 1, ts: T + 1_000 }),
+      record(2, { id: 'b', page: '/poison', n: 5, ts: T + 2_000 }),
+      record(3, { id: 'c', page: '/ok', n: 2, ts: T + 3_000 }),
+    ]);
     expect(first.response).toEqual({ batchItemFailures: [] });
-    const next = await processKinesisBatch(processor, [record(4, { id: 'd', page: '/ok', n: 4, ts: T + 61_000 })]);
+    const next = await processKinesisBatch(processor, [
+      record(4, { id: 'd', page: '/ok', n: 4, ts: T + 61_000 }),
+    ]);
     expect(next.response).toEqual({ batchItemFailures: [] });
     const rejected = [...objects.objects.keys()].filter((k) => k.startsWith('rejected/'));
     expect(rejected).toHaveLength(1);
-    const lines = (objects.text(rejected[0] ?? '') ?? '').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toEqual([expect.objectContaining({ reason: 'OPERATOR_THREW', sequenceNumber: '2', shardId: 'shardId-000000000000' })]);
+    const lines = (objects.text(rejected[0] ?? '') ?? '')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        reason: 'OPERATOR_THREW',
+        sequenceNumber: '2',
+        shardId: 'shardId-000000000000',
+      }),
+    ]);
     expect(String(lines[0]?.detail)).toContain('map exploded');
     const emitted = [...objects.objects.keys()].filter((k) => k.startsWith('results/poisonable/'));
-    expect(emitted).toEqual([`results/poisonable/dt=${new Date(T).toISOString().slice(0, 10)}/hour=${new Date(T).toISOString().slice(11, 13)}/${T}-${T + 60_000}.parquet`]);
+    expect(emitted).toEqual([
+      `results/poisonable/dt=${new Date(T).toISOString().slice(0, 10)}/hour=${new Date(T).toISOString().slice(11, 13)}/${T}-${T + 60_000}.parquet`,
+    ]);
     expect((await store.readProgress('poisonable')).pipeline?.emittedThrough).toBe(T + 60_000);
   });
 });

@@ -13,8 +13,14 @@ import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { processKinesisBatch } from '../../functions/core/state/batchResponse';
-import type { ObjectStore, ResultEncoder, StatefulPipeline, StateStore } from '../../functions/core/state/types';
-import type { Clock, RawRecord } from '../../functions/core/types';
+import { SkippedBatchReplay } from '../../functions/core/state/SkippedBatchReplay';
+import type {
+  ObjectStore,
+  ResultEncoder,
+  StatefulPipeline,
+  StateStore,
+} from '../../functions/core/state/types';
+import type { Clock, RawRecord, WindowSpec } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS, type FaultRates } from './faultyIo';
 import { Prng } from './prng';
 
@@ -27,6 +33,8 @@ export interface Backend {
   mirror(dir: string): Promise<void>;
   /** Requests made to the state backend so far (all instances). */
   stateRequests(): number;
+  /** Throttled calls the stores retried themselves (injected inside the store's client), when counted. */
+  storeThrottles?(): number;
   close(): Promise<void>;
 }
 
@@ -66,6 +74,17 @@ export interface Schedule {
   readonly race: number;
   /** Probability that a batch of another shard is delivered at the same time. */
   readonly parallel: number;
+  /** Probability that a tick runs concurrently with a step's deliveries (not awaited before them). */
+  readonly tickRace: number;
+  /** Largest clock skew of an instance, ± milliseconds (idle detection and TTLs read the clock). */
+  readonly skewMs: number;
+  /** Probability that an instance closes at most 1–3 windows per pass. */
+  readonly smallPasses: number;
+  /**
+   * Probability that a failed batch is given up (as Lambda does once its retries are exhausted: it moves on
+   * and writes an on-failure record); such batches are replayed by `SkippedBatchReplay` at the end.
+   */
+  readonly discard: number;
 }
 
 function encode(value: unknown): string {
@@ -81,9 +100,24 @@ export function draw(rng: Prng): Schedule {
     const records: RawRecord[] = [];
     const count = rng.int(15, 70);
     let seq = SEQUENCE_BASE + BigInt(s) * 10n ** 30n;
-    const push = (data: string, arrival: number): void => {
+    const push = (data: string, eventTime: number): void => {
       seq += BigInt(rng.int(1, 1_000_000));
-      records.push({ shardId, sequenceNumber: seq.toString(), partitionKey: `pk-${s}`, data, approximateArrivalTimestamp: arrival });
+      // Now and then a producer clock runs ahead of arrival: within maxEventTimeAhead (5 min) the record is
+      // accepted (its shard's watermark stops at arrival), beyond it rejected as EVENT_TIME_AHEAD.
+      const roll = rng.next();
+      const arrival =
+        roll < 0.04
+          ? eventTime - rng.int(1, 240_000)
+          : roll < 0.05
+            ? eventTime - rng.int(300_001, 900_000)
+            : eventTime;
+      records.push({
+        shardId,
+        sequenceNumber: seq.toString(),
+        partitionKey: `pk-${s}`,
+        data,
+        approximateArrivalTimestamp: arrival,
+      });
     };
     for (let i = 0; i < count; i++) {
       const ts = T0 + i * 1_500 + rng.int(-4_000, 4_000) - (rng.chance(0.03) ? rng.int(60_000, 240_000) : 0);
@@ -119,13 +153,23 @@ export function draw(rng: Prng): Schedule {
   return {
     shards,
     maxBatch: rng.int(1, 40),
-    rates: { crashBefore: rate, crashAfter: rate, throttle: rate / 2, concurrentWriter: faulty ? rng.next() * 0.15 : 0, stall: rng.next() * 0.3 },
+    rates: {
+      crashBefore: rate,
+      crashAfter: rate,
+      throttle: rate / 2,
+      concurrentWriter: faulty ? rng.next() * 0.15 : 0,
+      stall: rng.next() * 0.3,
+    },
     redeliver: rng.next() * 0.3,
     tick: 0.05 + rng.next() * 0.2,
     coldStart: 0.1 + rng.next() * 0.3,
     bisect: rng.next(),
     race: rng.next() * 0.2,
     parallel: rng.next() * 0.5,
+    tickRace: rng.next() * 0.3,
+    discard: faulty ? rng.next() * 0.15 : 0,
+    skewMs: rng.chance(0.5) ? rng.int(0, 60_000) : 0,
+    smallPasses: rng.next() * 0.5,
   };
 }
 
@@ -142,15 +186,34 @@ export function operatorInstances(
   rng: Prng,
   plan: FaultPlan,
   backend: Pick<Backend, 'newStore' | 'objects'>,
-  options: { readonly pipeline: StatefulPipeline; readonly encoder: ResultEncoder },
+  options: {
+    readonly pipeline: StatefulPipeline;
+    readonly encoder: ResultEncoder;
+    readonly shardParents?: (shardId: string) => Promise<readonly string[]>;
+  },
   clock: Clock,
   coldStart: number,
+  variety: Pick<Schedule, 'skewMs' | 'smallPasses'> = { skewMs: 0, smallPasses: 0 },
 ): OperatorInstances {
-  const newInstance = (): BatchProcessor =>
-    new BatchProcessor(
-      { pipeline: options.pipeline, store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()), objects: new FaultyObjectStore(backend.objects, plan), encoder: options.encoder, clock },
-      { concurrency: rng.int(1, 8) },
+  const newInstance = (): BatchProcessor => {
+    // Each instance has its own clock, off by up to ±skewMs, and some close at most a few windows per pass.
+    const skew = variety.skewMs > 0 ? rng.int(-variety.skewMs, variety.skewMs) : 0;
+    const maxEmitPerPass = rng.chance(variety.smallPasses) ? rng.int(1, 3) : 500;
+    return new BatchProcessor(
+      {
+        pipeline: options.pipeline,
+        store: new FaultyStateStore(backend.newStore(), plan, backend.newStore()),
+        objects: new FaultyObjectStore(backend.objects, plan),
+        encoder: options.encoder,
+        clock: { now: () => clock.now() + skew },
+      },
+      {
+        concurrency: rng.int(1, 8),
+        maxEmitPerPass,
+        ...(options.shardParents ? { shardParents: options.shardParents } : {}),
+      },
     );
+  };
   const instances = [newInstance()];
   const instance = (): BatchProcessor => {
     if (rng.chance(coldStart)) instances.push(newInstance());
@@ -167,13 +230,23 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
   const backend = await options.backend();
   let now = T0;
   const clock = { now: () => now };
-  const { newInstance, instance } = operatorInstances(rng, plan, backend, options, clock, schedule.coldStart);
+  const { newInstance, instance } = operatorInstances(
+    rng,
+    plan,
+    backend,
+    options,
+    clock,
+    schedule.coldStart,
+    schedule,
+  );
 
   const positions = schedule.shards.map(() => 0);
   const limits = schedule.shards.map(() => schedule.maxBatch);
   let invocations = 0;
   let failedInvocations = 0;
   const mismatches: string[] = [];
+  /** Batches given up after a failure, as their on-failure records would name them. */
+  const skipped: RawRecord[][] = [];
   try {
     for (let step = 0; positions.some((p, s) => p < (schedule.shards[s]?.length ?? 0)); step++) {
       if (step === 20_000) {
@@ -181,7 +254,10 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
       }
       if (step > 40_000) throw new Error('delivery loop did not terminate');
       now += 50;
-      if (rng.chance(schedule.tick)) await instance().tick().catch(() => undefined);
+      if (rng.chance(schedule.tick))
+        await instance()
+          .tick()
+          .catch(() => undefined);
       // One shard's batch is delivered; now and then another shard's at the same time, so that its
       // progress can close a window while the first batch is in flight.
       const deliver = async (s: number): Promise<void> => {
@@ -196,6 +272,7 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
         const first = instance();
         const redeliverTo = rng.chance(schedule.redeliver) ? instance() : undefined;
         const bisect = rng.chance(schedule.bisect);
+        const discard = rng.chance(schedule.discard);
         invocations += 1;
         // Now and then a second instance processes the same batch at the same time (a retry racing a
         // slow first attempt); the first instance's response drives the delivery.
@@ -217,33 +294,116 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
         } else {
           failedInvocations += 1;
           const from = batch.findIndex((r) => r.sequenceNumber === failed.itemIdentifier);
-          if (from < 0) throw new Error(`batchItemFailures names a record outside the batch (${failed.itemIdentifier})`);
-          positions[s] = start + from;
-          // BisectBatchOnFunctionError: the retry carries the first half only.
-          if (bisect) limits[s] = Math.max(1, Math.floor(batch.length / 2));
+          if (from < 0)
+            throw new Error(`batchItemFailures names a record outside the batch (${failed.itemIdentifier})`);
+          if (discard) {
+            // Retries exhausted: Lambda skips the rest of the batch and records it for a later replay.
+            skipped.push(batch.slice(from));
+            positions[s] = start + batch.length;
+            limits[s] = schedule.maxBatch;
+          } else {
+            positions[s] = start + from;
+            // BisectBatchOnFunctionError: the retry carries the first half only.
+            if (bisect) limits[s] = Math.max(1, Math.floor(batch.length / 2));
+          }
         }
       };
       const pending = positions.flatMap((p, s) => (p < (schedule.shards[s]?.length ?? 0) ? [s] : []));
       const s = rng.pick(pending);
       const others = pending.filter((other) => other !== s);
       const second = others.length > 0 && rng.chance(schedule.parallel) ? rng.pick(others) : undefined;
-      await Promise.all([deliver(s), second === undefined ? undefined : deliver(second)]);
+      // Now and then the schedule's tick fires while the deliveries are in flight (its writes race theirs).
+      const tick = rng.chance(schedule.tickRace)
+        ? instance()
+            .tick()
+            .then(
+              () => undefined,
+              () => undefined,
+            )
+        : undefined;
+      await Promise.all([deliver(s), second === undefined ? undefined : deliver(second), tick]);
     }
+    // The operator replays the skipped batches (`shardflow replay-failures`), under faults: a failed replay is
+    // run again, as an operator would, until it succeeds.
+    for (const batch of skipped) {
+      const first = batch[0]!;
+      const last = batch[batch.length - 1]!;
+      let lastError: unknown;
+      for (let attempt = 1; ; attempt++) {
+        if (attempt === 50) plan.rates = NO_FAULTS;
+        const store = new FaultyStateStore(backend.newStore(), plan, backend.newStore());
+        const objects = new FaultyObjectStore(backend.objects, plan);
+        const processor = new BatchProcessor({
+          pipeline: options.pipeline,
+          store,
+          objects,
+          encoder: options.encoder,
+          clock,
+        });
+        const replayed = await new SkippedBatchReplay({
+          processor,
+          store,
+          objects,
+          pipeline: options.pipeline,
+        })
+          .replay(first.shardId, first.sequenceNumber, last.sequenceNumber, schedule.shards.flat())
+          .then(
+            () => true,
+            (error: unknown) => ((lastError = error), false),
+          );
+        if (replayed) break;
+        if (attempt > 60)
+          throw new Error(
+            `a skipped batch could not be replayed: ${String(lastError)} (cause: ${(lastError as { cause?: { stack?: string } } | undefined)?.cause?.stack})`,
+            { cause: lastError },
+          );
+      }
+    }
+    if (skipped.length > 0) plan.injected['skipped batch'] = skipped.length;
     // A few more ticks under faults (tick crash mid-emission), then end of bounded input: everything closes.
-    for (let i = 0; i < 3; i++) await instance().tick().catch(() => undefined);
+    for (let i = 0; i < 3; i++)
+      await instance()
+        .tick()
+        .catch(() => undefined);
     plan.rates = NO_FAULTS;
     await newInstance().tick(Number.POSITIVE_INFINITY);
+    const storeThrottles = backend.storeThrottles?.() ?? 0;
+    if (storeThrottles > 0) plan.injected['store throttle'] = storeThrottles;
     const dir = await mkdtemp(join(tmpdir(), `shardflow-faults-${seed}-`));
     try {
       await backend.mirror(dir);
-      const resultRows = await verify(dir, schedule.shards.flat(), options.dedupe, mismatches);
-      return { seed, records: schedule.shards.flat().length, shards: schedule.shards.length, invocations, failedInvocations, injected: plan.injected, resultRows, mismatches };
+      const resultRows = await verify(
+        dir,
+        schedule.shards.flat(),
+        options.dedupe,
+        mismatches,
+        options.pipeline.spec.window,
+      );
+      return {
+        seed,
+        records: schedule.shards.flat().length,
+        shards: schedule.shards.length,
+        invocations,
+        failedInvocations,
+        injected: plan.injected,
+        resultRows,
+        mismatches,
+      };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   } catch (error) {
     mismatches.push(`schedule crashed: ${(error as Error).stack ?? String(error)}`);
-    return { seed, records: schedule.shards.flat().length, shards: schedule.shards.length, invocations, failedInvocations, injected: plan.injected, resultRows: 0, mismatches };
+    return {
+      seed,
+      records: schedule.shards.flat().length,
+      shards: schedule.shards.length,
+      invocations,
+      failedInvocations,
+      injected: plan.injected,
+      resultRows: 0,
+      mismatches,
+    };
   } finally {
     await backend.close();
   }
@@ -256,7 +416,9 @@ async function rows(connection: DuckDBConnection, sql: string): Promise<Record<s
 async function hasFiles(dir: string, prefix: string): Promise<boolean> {
   const { readdir } = await import('node:fs/promises');
   try {
-    return (await readdir(join(dir, prefix), { recursive: true })).some((f) => String(f).endsWith('.jsonl') || String(f).endsWith('.parquet'));
+    return (await readdir(join(dir, prefix), { recursive: true })).some(
+      (f) => String(f).endsWith('.jsonl') || String(f).endsWith('.parquet'),
+    );
   } catch {
     return false;
   }
@@ -264,50 +426,148 @@ async function hasFiles(dir: string, prefix: string): Promise<boolean> {
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : (v as number));
 
+/**
+ * The reference's windows as SQL over `events` (columns `page`, `ts` and the aggregate inputs): one row per
+ * (event, window) with `ws` and `we`. Tumbling and sliding windows by arithmetic; sessions by gaps and
+ * islands (a record joins its key's session when it is within the gap of the previous one).
+ */
+function windowedEvents(window: WindowSpec): string {
+  if (window.kind === 'tumbling')
+    return `SELECT *, (ts // ${window.sizeMs}) * ${window.sizeMs} AS ws, (ts // ${window.sizeMs}) * ${window.sizeMs} + ${window.sizeMs} AS we FROM events`;
+  if (window.kind === 'sliding') {
+    const last = `(ts // ${window.slideMs}) * ${window.slideMs}`;
+    const starts = Array.from(
+      { length: Math.ceil(window.sizeMs / window.slideMs) },
+      (_, i) => `${last} - ${i * window.slideMs}`,
+    );
+    return `SELECT * EXCLUDE (s), s AS ws, s + ${window.sizeMs} AS we FROM (SELECT *, UNNEST([${starts.join(', ')}]) AS s FROM events) WHERE ts >= s AND ts < s + ${window.sizeMs}`;
+  }
+  const gap = window.gapMs;
+  return `WITH o AS (SELECT *, CASE WHEN ts - lag(ts) OVER (PARTITION BY page ORDER BY ts, eventId) <= ${gap} THEN 0 ELSE 1 END AS brk FROM events),
+    g AS (SELECT *, sum(brk) OVER (PARTITION BY page ORDER BY ts, eventId ROWS UNBOUNDED PRECEDING) AS sid FROM o)
+    SELECT * EXCLUDE (brk, sid), min(ts) OVER (PARTITION BY page, sid) AS ws, max(ts) OVER (PARTITION BY page, sid) + ${gap} AS we FROM g`;
+}
+
 /** Compares the mirrored bucket with a DuckDB reference over `input`; appends every difference. */
-export async function verify(dir: string, input: readonly RawRecord[], dedupe: boolean, mismatches: string[]): Promise<number> {
+export async function verify(
+  dir: string,
+  input: readonly RawRecord[],
+  dedupe: boolean,
+  mismatches: string[],
+  window: WindowSpec = { kind: 'tumbling', sizeMs: 60_000 },
+): Promise<number> {
   const inputFile = join(dir, 'input.jsonl');
   await mkdir(dirname(inputFile), { recursive: true });
-  await writeFile(inputFile, input.map((r) => JSON.stringify({ shardId: r.shardId, seq: r.sequenceNumber, payload: Buffer.from(r.data, 'base64').toString('utf8') })).join('\n') + '\n');
+  await writeFile(
+    inputFile,
+    input
+      .map((r) =>
+        JSON.stringify({
+          shardId: r.shardId,
+          seq: r.sequenceNumber,
+          payload: Buffer.from(r.data, 'base64').toString('utf8'),
+        }),
+      )
+      .join('\n') + '\n',
+  );
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const c = await db.connect();
   const q = (p: string): string => join(dir, p).replace(/'/g, "''");
   try {
     await c.run("SET TimeZone = 'UTC'");
-    await c.run(`CREATE TABLE input AS SELECT * FROM read_json('${q('input.jsonl')}', format = 'newline_delimited', columns = {shardId: 'VARCHAR', seq: 'VARCHAR', payload: 'VARCHAR'})`);
+    await c.run(
+      `CREATE TABLE input AS SELECT * FROM read_json('${q('input.jsonl')}', format = 'newline_delimited', columns = {shardId: 'VARCHAR', seq: 'VARCHAR', payload: 'VARCHAR'})`,
+    );
+    // late/ holds one entry per (record, window) it was late for: a sliding window record may be late for
+    // one of its windows and on time for another.
     const sideTable = async (name: string, prefix: string): Promise<void> => {
       if (await hasFiles(dir, prefix)) {
-        await c.run(`CREATE TABLE ${name} AS SELECT shardId, ltrim(sequenceNumber, '0') AS seq FROM read_json('${q(prefix)}/**/*.jsonl', format = 'newline_delimited', columns = {shardId: 'VARCHAR', sequenceNumber: 'VARCHAR'})`);
+        // A replayed record keeps its sequence number under the replay shard `<shard>.replay-<first>`.
+        await c.run(
+          `CREATE TABLE ${name} AS SELECT regexp_replace(shardId, '[.]replay-[0-9a-f]{12}$', '') AS shardId, ltrim(sequenceNumber, '0') AS seq, ${name === 'late' ? 'windowStart' : '0'} AS ws FROM read_json('${q(prefix)}/**/*.jsonl', format = 'newline_delimited', columns = {shardId: 'VARCHAR', sequenceNumber: 'VARCHAR'${name === 'late' ? ", windowStart: 'BIGINT'" : ''}})`,
+        );
       } else {
-        await c.run(`CREATE TABLE ${name} (shardId VARCHAR, seq VARCHAR)`);
+        await c.run(`CREATE TABLE ${name} (shardId VARCHAR, seq VARCHAR, ws BIGINT)`);
       }
     };
     await sideTable('rejected', 'rejected');
     await sideTable('late', 'late');
     await sideTable('clean', 'clean');
     for (const side of ['rejected', 'late', 'clean']) {
-      const [dup] = await rows(c, `SELECT count(*) AS n, count(DISTINCT (shardId, seq)) AS d FROM ${side}`);
-      if (num(dup?.n) !== num(dup?.d)) mismatches.push(`${side}/ holds ${num(dup?.n) - num(dup?.d)} duplicate records`);
-      const [unknown] = await rows(c, `SELECT count(*) AS n FROM ${side} x WHERE NOT EXISTS (SELECT 1 FROM input i WHERE i.shardId = x.shardId AND ltrim(i.seq, '0') = x.seq)`);
-      if (num(unknown?.n) !== 0) mismatches.push(`${side}/ holds ${num(unknown?.n)} records that are not in the input`);
+      const [dup] = await rows(
+        c,
+        `SELECT count(*) AS n, count(DISTINCT (shardId, seq, ws)) AS d FROM ${side}`,
+      );
+      if (num(dup?.n) !== num(dup?.d))
+        mismatches.push(`${side}/ holds ${num(dup?.n) - num(dup?.d)} duplicate records`);
+      const [unknown] = await rows(
+        c,
+        `SELECT count(*) AS n FROM ${side} x WHERE NOT EXISTS (SELECT 1 FROM input i WHERE i.shardId = x.shardId AND ltrim(i.seq, '0') = x.seq)`,
+      );
+      if (num(unknown?.n) !== 0)
+        mismatches.push(`${side}/ holds ${num(unknown?.n)} records that are not in the input`);
     }
     const [both] = await rows(c, `SELECT count(*) AS n FROM rejected r JOIN late l USING (shardId, seq)`);
     if (num(both?.n) !== 0) mismatches.push(`${num(both?.n)} records are both rejected and late`);
-    await c.run(`CREATE TABLE kept AS SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM rejected r WHERE r.shardId = i.shardId AND r.seq = ltrim(i.seq, '0')) AND NOT EXISTS (SELECT 1 FROM late l WHERE l.shardId = i.shardId AND l.seq = ltrim(i.seq, '0'))`);
-    await c.run(`CREATE TABLE events AS SELECT ${dedupe ? 'DISTINCT ON (eventId)' : ''} * FROM (
-      SELECT j->>'eventId' AS eventId, j->>'page' AS page, j->>'action' AS action, CAST(j->>'revenue' AS DOUBLE) AS revenue,
+    const parsed = (
+      from: string,
+    ): string => `SELECT shardId, ltrim(seq, '0') AS seq, j->>'eventId' AS eventId, j->>'page' AS page, j->>'action' AS action, CAST(j->>'revenue' AS DOUBLE) AS revenue,
              CAST(j->>'durationMs' AS DOUBLE) AS d, j->>'userId' AS userId, epoch_ms(CAST(j->>'ts' AS TIMESTAMPTZ)) AS ts
-      FROM (SELECT CAST(payload AS JSON) AS j FROM kept))`);
-    const [counts] = await rows(c, `SELECT (SELECT count(*) FROM input) AS n, (SELECT count(*) FROM rejected) AS r, (SELECT count(*) FROM late) AS l, (SELECT count(*) FROM kept) AS k, (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM clean) AS a`);
-    const reference = await rows(c, `SELECT page, (ts // 60000) * 60000 AS ws, count(*) AS events, count(*) FILTER (WHERE action = 'purchase') AS purchases, sum(revenue) AS revenue, avg(d) AS avg_d, max(d) AS max_d, count(DISTINCT userId) AS users, list(d ORDER BY d) AS ds FROM events GROUP BY ALL ORDER BY ALL`);
-    const results = (await hasFiles(dir, 'results'))
-      ? await rows(c, `SELECT page, epoch_ms(window_start) AS ws, epoch_ms(window_end) AS we, events, purchases, revenue, avg_duration_ms, max_duration_ms, p95_duration_ms, users, CAST(dt AS VARCHAR) AS dt, CAST(hour AS INTEGER) AS hour, typeof(window_start) AS tstype FROM read_parquet('${q('results')}/**/*.parquet', hive_partitioning = true)`)
-      : [];
-    const emitted = results.reduce((sum, row) => sum + num(row.events), 0);
-    if (num(counts?.n) !== emitted + num(counts?.r) + num(counts?.l) + (num(counts?.k) - num(counts?.e))) {
-      mismatches.push(`accounting: input ${num(counts?.n)} ≠ results ${emitted} + rejected ${num(counts?.r)} + late ${num(counts?.l)} + duplicates ${num(counts?.k) - num(counts?.e)}`);
+      FROM (SELECT shardId, seq, CAST(payload AS JSON) AS j FROM ${from})`;
+    await c.run(
+      `CREATE TABLE accepted AS SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM rejected r WHERE r.shardId = i.shardId AND r.seq = ltrim(i.seq, '0'))`,
+    );
+    if (window.kind === 'sliding') {
+      // Per (record, window): a pair in late/ is out, every other pair of an accepted record counts.
+      await c.run(
+        `CREATE TABLE events AS SELECT * FROM (${windowedEvents(window).replace('FROM events', `FROM (${parsed('accepted')})`)})`,
+      );
+      await c.run(
+        `CREATE TABLE kept AS SELECT * FROM events e WHERE NOT EXISTS (SELECT 1 FROM late l WHERE l.shardId = e.shardId AND l.seq = e.seq AND l.ws = e.ws)`,
+      );
+      await c.run(
+        `CREATE OR REPLACE TABLE events AS SELECT ${dedupe ? 'DISTINCT ON (eventId, ws)' : ''} * FROM kept`,
+      );
+      await c.run(`CREATE TABLE windowed AS SELECT * FROM events`);
+    } else {
+      // Per record: late/ records are out (a session's shape depends on which records are in).
+      await c.run(
+        `CREATE TABLE kept AS SELECT * FROM accepted i WHERE NOT EXISTS (SELECT 1 FROM late l WHERE l.shardId = i.shardId AND l.seq = ltrim(i.seq, '0'))`,
+      );
+      await c.run(
+        `CREATE TABLE events AS SELECT ${dedupe ? 'DISTINCT ON (eventId)' : ''} * FROM (${parsed('kept')})`,
+      );
+      await c.run(`CREATE TABLE windowed AS ${windowedEvents(window)}`);
     }
-    if (num(counts?.a) !== num(counts?.n) - num(counts?.r)) mismatches.push(`clean/ archive holds ${num(counts?.a)} records, expected ${num(counts?.n) - num(counts?.r)}`);
+    // In (record, window) pairs for sliding windows, records otherwise.
+    const [counts] = await rows(
+      c,
+      `SELECT (SELECT count(*) FROM input) AS n, (SELECT count(*) FROM rejected) AS r, (SELECT count(*) FROM late) AS l, (SELECT count(*) FROM kept) AS k, (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM clean) AS a`,
+    );
+    const reference = await rows(
+      c,
+      `SELECT page, ws, we, count(*) AS events, count(*) FILTER (WHERE action = 'purchase') AS purchases, sum(revenue) AS revenue, avg(d) AS avg_d, max(d) AS max_d, count(DISTINCT userId) AS users, list(d ORDER BY d) AS ds FROM windowed GROUP BY ALL ORDER BY ALL`,
+    );
+    const results = (await hasFiles(dir, 'results'))
+      ? await rows(
+          c,
+          `SELECT page, epoch_ms(window_start) AS ws, epoch_ms(window_end) AS we, events, purchases, revenue, avg_duration_ms, max_duration_ms, p95_duration_ms, users, CAST(dt AS VARCHAR) AS dt, CAST(hour AS INTEGER) AS hour, typeof(window_start) AS tstype FROM read_parquet('${q('results')}/**/*.parquet', hive_partitioning = true)`,
+        )
+      : [];
+    // A record counts in every sliding window that holds it (accounted in pairs), in one window otherwise.
+    const perRecord = window.kind === 'sliding' ? Math.ceil(window.sizeMs / window.slideMs) : 1;
+    const emitted = results.reduce((sum, row) => sum + num(row.events), 0);
+    const accounted =
+      emitted + num(counts?.r) * perRecord + num(counts?.l) + (num(counts?.k) - num(counts?.e));
+    if (num(counts?.n) * perRecord !== accounted) {
+      mismatches.push(
+        `accounting: input ${num(counts?.n)}${perRecord > 1 ? ` × ${perRecord} windows` : ''} ≠ results ${emitted} + rejected ${num(counts?.r)} + late ${num(counts?.l)} + duplicates ${num(counts?.k) - num(counts?.e)}`,
+      );
+    }
+    if (num(counts?.a) !== num(counts?.n) - num(counts?.r))
+      mismatches.push(
+        `clean/ archive holds ${num(counts?.a)} records, expected ${num(counts?.n) - num(counts?.r)}`,
+      );
     const byKey = new Map<string, Record<string, unknown>>();
     for (const row of results) {
       const key = `${String(row.page)}@${num(row.ws)}`;
@@ -327,27 +587,31 @@ export async function verify(dir: string, input: readonly RawRecord[], dedupe: b
         ['purchases', got.purchases, ref.purchases],
         ['revenue', got.revenue, ref.revenue],
         ['max', got.max_duration_ms, ref.max_d],
-        ['window_end', got.we, num(ref.ws) + 60_000],
+        ['window_end', got.we, num(ref.we)],
         ['dt', got.dt, new Date(num(ref.ws)).toISOString().slice(0, 10)],
         ['hour', num(got.hour), Number(new Date(num(ref.ws)).toISOString().slice(11, 13))],
         ['window_start type', got.tstype, 'TIMESTAMP'],
       ];
       for (const [what, actual, expected] of exact) {
-        if (num(actual) !== num(expected) && actual !== expected) mismatches.push(`window ${key}: ${what} ${String(actual)} ≠ ${String(expected)}`);
+        if (num(actual) !== num(expected) && actual !== expected)
+          mismatches.push(`window ${key}: ${what} ${String(actual)} ≠ ${String(expected)}`);
       }
       const avg = num(got.avg_duration_ms);
-      if (Math.abs(avg - num(ref.avg_d)) > 1e-9 * Math.max(1, Math.abs(num(ref.avg_d)))) mismatches.push(`window ${key}: avg ${avg} ≠ ${num(ref.avg_d)}`);
+      if (Math.abs(avg - num(ref.avg_d)) > 1e-9 * Math.max(1, Math.abs(num(ref.avg_d))))
+        mismatches.push(`window ${key}: avg ${avg} ≠ ${num(ref.avg_d)}`);
       // DDSketch: relative error ≤ 1% of a value at the 95th percentile rank (±1 rank for the rank convention).
-      const ds = (ref.ds as { items: unknown[] } | unknown[]) as unknown;
+      const ds = ref.ds as { items: unknown[] } | unknown[] as unknown;
       const sorted = (Array.isArray(ds) ? ds : (ds as { items: unknown[] }).items).map(num);
       const n = sorted.length;
       const lo = sorted[Math.max(0, Math.floor(0.95 * (n - 1)) - 1)] ?? 0;
       const hi = sorted[Math.min(n - 1, Math.ceil(0.95 * n))] ?? 0;
       const p95 = num(got.p95_duration_ms);
-      if (p95 < lo * 0.99 - 1e-9 || p95 > hi * 1.01 + 1e-9) mismatches.push(`window ${key}: p95 ${p95} outside [${lo}·0.99, ${hi}·1.01]`);
+      if (p95 < lo * 0.99 - 1e-9 || p95 > hi * 1.01 + 1e-9)
+        mismatches.push(`window ${key}: p95 ${p95} outside [${lo}·0.99, ${hi}·1.01]`);
       // HyperLogLog p=12: ±4.9% at 3σ (plus rounding of the integer estimate).
       const users = num(got.users);
-      if (Math.abs(users - num(ref.users)) > 0.049 * num(ref.users) + 0.5) mismatches.push(`window ${key}: users ${users} vs exact ${num(ref.users)} beyond ±4.9%`);
+      if (Math.abs(users - num(ref.users)) > 0.049 * num(ref.users) + 0.5)
+        mismatches.push(`window ${key}: users ${users} vs exact ${num(ref.users)} beyond ±4.9%`);
     }
     for (const key of byKey.keys()) mismatches.push(`window ${key} emitted but not in the reference`);
     return results.length;

@@ -4,7 +4,18 @@
  * (prepare → combine) so the state layer can be tested on its own; a `page: 'poison'` value makes the
  * "user map function" throw, which must dead-letter the record.
  */
-import { REJECT_REASONS, type Fence, type Json, type LateRecord, type PipelineSpec, type RawRecord, type Rejection, type StreamRecord, type WindowBounds, type WindowPartial } from '../../functions/core/types';
+import {
+  REJECT_REASONS,
+  type Fence,
+  type Json,
+  type LateRecord,
+  type PipelineSpec,
+  type RawRecord,
+  type Rejection,
+  type StreamRecord,
+  type WindowBounds,
+  type WindowPartial,
+} from '../../functions/core/types';
 import { padSequenceNumber } from '../../functions/core/state/keys';
 import type { PreparedBatch, ShardBatchSummary, StatefulPipeline } from '../../functions/core/state/types';
 
@@ -38,7 +49,16 @@ export interface PageViewsOptions {
 function isPageView(value: unknown): value is PageView {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.id === 'string' && typeof v.user === 'string' && v.user.length > 0 && typeof v.ms === 'number' && Number.isFinite(v.ms) && typeof v.ts === 'number' && Number.isSafeInteger(v.ts) && v.ts >= 0;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.user === 'string' &&
+    v.user.length > 0 &&
+    typeof v.ms === 'number' &&
+    Number.isFinite(v.ms) &&
+    typeof v.ts === 'number' &&
+    Number.isSafeInteger(v.ts) &&
+    v.ts >= 0
+  );
 }
 
 function userMap(view: PageView): PageView {
@@ -56,7 +76,12 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
     name: options.name ?? 'page-views',
     source: { stream: 'page-views', ...(options.shards !== undefined ? { shards: options.shards } : {}) },
     window: { kind: 'tumbling', sizeMs: WINDOW_MS },
-    time: { allowedLatenessMs: options.allowedLatenessMs ?? 0, maxOutOfOrdernessMs: options.maxOutOfOrdernessMs ?? 5_000, idleTimeoutMs: options.idleTimeoutMs ?? 3_600_000, maxEventTimeAheadMs: 300_000 },
+    time: {
+      allowedLatenessMs: options.allowedLatenessMs ?? 0,
+      maxOutOfOrdernessMs: options.maxOutOfOrdernessMs ?? 5_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 3_600_000,
+      maxEventTimeAheadMs: 300_000,
+    },
     sink: { table: 'page_views_by_user' },
     columns: [
       { name: 'user', type: 'string' },
@@ -88,9 +113,20 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
       for (const raw of records) {
         const padded = padSequenceNumber(raw.sequenceNumber);
         const summary = shards[raw.shardId] ?? { maxEventTime: null, lastSequence: padded, records: 0 };
-        shards[raw.shardId] = { ...summary, lastSequence: padded > summary.lastSequence ? padded : summary.lastSequence, records: summary.records + 1 };
+        shards[raw.shardId] = {
+          ...summary,
+          lastSequence: padded > summary.lastSequence ? padded : summary.lastSequence,
+          records: summary.records + 1,
+        };
         const reject = (reason: Rejection['reason'], detail: string): void => {
-          rejected.push({ reason, detail, shardId: raw.shardId, sequenceNumber: raw.sequenceNumber, partitionKey: raw.partitionKey, data: raw.data });
+          rejected.push({
+            reason,
+            detail,
+            shardId: raw.shardId,
+            sequenceNumber: raw.sequenceNumber,
+            partitionKey: raw.partitionKey,
+            data: raw.data,
+          });
         };
         let parsed: unknown;
         try {
@@ -111,21 +147,51 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
           continue;
         }
         const window = windowOf(view.ts);
-        const record: StreamRecord<PageView> = { value: view, eventTime: view.ts, shardId: raw.shardId, sequenceNumber: raw.sequenceNumber };
+        const record: StreamRecord<PageView> = {
+          value: view,
+          eventTime: view.ts,
+          shardId: raw.shardId,
+          sequenceNumber: raw.sequenceNumber,
+        };
         cleaned.push(record);
         const current = shards[raw.shardId];
-        if (current !== undefined) shards[raw.shardId] = { ...current, maxEventTime: Math.max(current.maxEventTime ?? -Infinity, view.ts) };
+        if (current !== undefined)
+          shards[raw.shardId] = {
+            ...current,
+            maxEventTime: Math.max(current.maxEventTime ?? -Infinity, view.ts),
+          };
         if (closeTime(window) <= closedWatermark) {
-          late.push({ key: view.user, windowStart: window.start, windowEnd: window.end, eventTime: view.ts, watermark: closedWatermark, shardId: raw.shardId, sequenceNumber: raw.sequenceNumber, value: view });
+          late.push({
+            key: view.user,
+            windowStart: window.start,
+            windowEnd: window.end,
+            eventTime: view.ts,
+            watermark: closedWatermark,
+            shardId: raw.shardId,
+            sequenceNumber: raw.sequenceNumber,
+            value: view,
+          });
           continue;
         }
         groups.set(`${view.user}\u0000${window.start}`, { key: view.user, window });
       }
       return { groups: [...groups.values()], rejected, late, cleaned, shards };
     },
-    combine(prepared: PreparedBatch, fenceOf: (key: string, window: WindowBounds) => Fence | undefined): WindowPartial[] {
+    combine(
+      prepared: PreparedBatch,
+      fenceOf: (key: string, window: WindowBounds) => Fence | undefined,
+    ): WindowPartial[] {
       const lateIds = new Set(prepared.late.map((l) => `${l.shardId}\u0000${l.sequenceNumber}`));
-      const partials = new Map<string, { key: string; window: WindowBounds; state: ViewState; records: number; maxSequence: Record<string, string> }>();
+      const partials = new Map<
+        string,
+        {
+          key: string;
+          window: WindowBounds;
+          state: ViewState;
+          records: number;
+          maxSequence: Record<string, string>;
+        }
+      >();
       for (const record of prepared.cleaned as readonly StreamRecord<PageView>[]) {
         if (lateIds.has(`${record.shardId}\u0000${record.sequenceNumber}`)) continue;
         const window = windowOf(record.eventTime);
@@ -133,7 +199,13 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
         const mark = fenceOf(record.value.user, window)?.[record.shardId];
         if (mark !== undefined && padded <= mark) continue;
         const id = `${record.value.user}\u0000${window.start}`;
-        const partial = partials.get(id) ?? { key: record.value.user, window, state: { count: 0, sum: 0, min: Infinity, max: -Infinity }, records: 0, maxSequence: {} };
+        const partial = partials.get(id) ?? {
+          key: record.value.user,
+          window,
+          state: { count: 0, sum: 0, min: Infinity, max: -Infinity },
+          records: 0,
+          maxSequence: {},
+        };
         partial.state.count += 1;
         partial.state.sum += record.value.ms;
         partial.state.min = Math.min(partial.state.min, record.value.ms);
@@ -143,22 +215,58 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
         if (previous === undefined || padded > previous) partial.maxSequence[record.shardId] = padded;
         partials.set(id, partial);
       }
-      return [...partials.values()].map((p) => ({ key: p.key, window: p.window, records: p.records, maxSequence: p.maxSequence, state: { views: { ...p.state } } }));
+      return [...partials.values()].map((p) => ({
+        key: p.key,
+        window: p.window,
+        records: p.records,
+        maxSequence: p.maxSequence,
+        state: { views: { ...p.state } },
+      }));
     },
     mergeState(a, b) {
       const x = toState(a);
       const y = toState(b);
-      return { views: { count: x.count + y.count, sum: x.sum + y.sum, min: Math.min(x.min, y.min), max: Math.max(x.max, y.max) } };
+      return {
+        views: {
+          count: x.count + y.count,
+          sum: x.sum + y.sum,
+          min: Math.min(x.min, y.min),
+          max: Math.max(x.max, y.max),
+        },
+      };
     },
     resultRow(key, window, state, records) {
       const s = toState(state);
-      return { user: key, window_start: window.start, window_end: window.end, views: BigInt(records), total_ms: s.sum, min_ms: s.min, max_ms: s.max, avg_ms: s.sum / s.count };
+      return {
+        user: key,
+        window_start: window.start,
+        window_end: window.end,
+        views: BigInt(records),
+        total_ms: s.sum,
+        min_ms: s.min,
+        max_ms: s.max,
+        avg_ms: s.sum / s.count,
+      };
     },
   };
 }
 
 /** Encodes one page view as a Kinesis-style raw record. */
-export function rawRecord(shardId: string, sequenceNumber: bigint | number, value: unknown, arrival = 0): RawRecord {
-  const data = typeof value === 'string' ? Buffer.from(value).toString('base64') : Buffer.from(JSON.stringify(value)).toString('base64');
-  return { shardId, sequenceNumber: String(sequenceNumber), partitionKey: 'pk', data, approximateArrivalTimestamp: arrival };
+export function rawRecord(
+  shardId: string,
+  sequenceNumber: bigint | number,
+  value: unknown,
+  arrival = 0,
+): RawRecord {
+  const data =
+    typeof value === 'string'
+      ? Buffer.from(value).toString('base64')
+      : Buffer.from(JSON.stringify(value)).toString('base64');
+  return {
+    shardId,
+    sequenceNumber: String(sequenceNumber),
+    partitionKey: 'pk',
+    data,
+    approximateArrivalTimestamp: arrival,
+  };
 }

@@ -44,7 +44,13 @@ async function main(): Promise<void> {
     let now = T0;
     const store = timed(new DynamoDBStateStore({ tableName: 'profile', client: clients.dynamoDb }), 'state');
     const objects = timed(new S3ObjectStore({ bucket: 'profile', client: clients.s3 }), 's3');
-    const processor = new BatchProcessor({ pipeline: pageActivity, store, objects, encoder: new ParquetResultEncoder(), clock: { now: () => now } });
+    const processor = new BatchProcessor({
+      pipeline: pageActivity,
+      store,
+      objects,
+      encoder: new ParquetResultEncoder(),
+      clock: { now: () => now },
+    });
     await processor.tick(undefined, { shardIds: ['shardId-000000000000', 'shardId-000000000009'] });
     now += 31_000;
     for (const key of Object.keys(spent)) delete spent[key];
@@ -54,8 +60,11 @@ async function main(): Promise<void> {
       await processor.apply(batch(1 + b * 1_000, T0 + b * 30_000));
     }
     const total = performance.now() - started;
-    console.log(`6 batches x 1,000 records in ${total.toFixed(0)} ms (${((6_000 / total) * 1_000).toFixed(0)} records/s)`);
-    for (const [name, { calls, ms }] of Object.entries(spent).sort((a, b) => b[1].ms - a[1].ms)) console.log(`${name}: ${calls} calls, ${ms.toFixed(0)} ms summed, ${(ms / calls).toFixed(1)} ms each`);
+    console.log(
+      `6 batches x 1,000 records in ${total.toFixed(0)} ms (${((6_000 / total) * 1_000).toFixed(0)} records/s)`,
+    );
+    for (const [name, { calls, ms }] of Object.entries(spent).sort((a, b) => b[1].ms - a[1].ms))
+      console.log(`${name}: ${calls} calls, ${ms.toFixed(0)} ms summed, ${(ms / calls).toFixed(1)} ms each`);
   });
 }
 

@@ -16,18 +16,30 @@ async function main(): Promise<void> {
   const options = new Command()
     .option('--schedules <n>', 'number of schedules', '200')
     .option('--seed <s>', 'first seed (schedule i uses seed + i)', String(Date.now() % 2 ** 31))
-    .option('--backend <b>', 'memory, local (embedded emulators) or esm (emulators + event-source-mapping runtime)', 'memory')
+    .option(
+      '--backend <b>',
+      'memory, local (embedded emulators) or esm (emulators + event-source-mapping runtime)',
+      'memory',
+    )
     .parse()
     .opts<{ schedules: string; seed: string; backend: string }>();
   const schedules = Number(options.schedules);
   const seed = Number(options.seed);
-  if (!Number.isSafeInteger(schedules) || schedules < 1) throw new Error(`--schedules must be a positive integer (given ${options.schedules})`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer (given ${options.seed})`);
+  if (!Number.isSafeInteger(schedules) || schedules < 1)
+    throw new Error(`--schedules must be a positive integer (given ${options.schedules})`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`--seed must be a non-negative integer (given ${options.seed})`);
   console.log(`fault suite: ${schedules} schedules, seed ${seed}, backend ${options.backend}`);
-  if (!['memory', 'local', 'esm'].includes(options.backend)) throw new Error(`--backend must be memory, local or esm (given ${options.backend})`);
+  if (!['memory', 'local', 'esm'].includes(options.backend))
+    throw new Error(`--backend must be memory, local or esm (given ${options.backend})`);
   const cloud = options.backend !== 'memory' ? await startLocalCloud({ edgePort: 0 }) : undefined;
   if (cloud !== undefined) {
-    Object.assign(process.env, { AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: cloud.endpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    });
     resetClients();
   }
   let failed = 0;
@@ -39,25 +51,41 @@ async function main(): Promise<void> {
       const target = FAULT_PIPELINES[(seed + i) % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
       const report =
         options.backend === 'esm'
-          ? await runScheduleThroughEsm(seed + i, { ...target, encoder: new ParquetResultEncoder(), region: LOCAL_REGION })
-          : await runSchedule(seed + i, { ...target, encoder: new ParquetResultEncoder(), backend: cloud ? localCloudBackend : memoryBackend });
+          ? await runScheduleThroughEsm(seed + i, {
+              ...target,
+              encoder: new ParquetResultEncoder(),
+              region: LOCAL_REGION,
+            })
+          : await runSchedule(seed + i, {
+              ...target,
+              encoder: new ParquetResultEncoder(),
+              backend: cloud ? localCloudBackend : memoryBackend,
+            });
       totals.records += report.records;
       totals.invocations += report.invocations;
       totals.failedInvocations += report.failedInvocations;
       totals.windows += report.resultRows;
       totals.faults += Object.values(report.injected).reduce((a, b) => a + b, 0);
-      for (const [kind, n] of Object.entries(report.injected)) kinds[kind.split(' ').slice(0, 2).join(' ')] = (kinds[kind.split(' ').slice(0, 2).join(' ')] ?? 0) + n;
+      for (const [kind, n] of Object.entries(report.injected))
+        kinds[kind.split(' ').slice(0, 2).join(' ')] =
+          (kinds[kind.split(' ').slice(0, 2).join(' ')] ?? 0) + n;
       if (report.mismatches.length > 0) {
         failed += 1;
-        console.log(`FAIL seed ${report.seed}: ${report.mismatches.slice(0, 5).join('; ')}`);
+        console.log(
+          `FAIL seed ${report.seed}: ${report.mismatches.slice(0, Number(process.env.SHARDFLOW_FAULT_DETAIL ?? 5)).join('; ')}`,
+        );
       }
     }
   } finally {
     await cloud?.stop();
   }
-  console.log(`${totals.records} records, ${totals.invocations} invocations (${totals.failedInvocations} reported failures), ${totals.faults} injected I/O faults, ${totals.windows} windows emitted`);
+  console.log(
+    `${totals.records} records, ${totals.invocations} invocations (${totals.failedInvocations} reported failures), ${totals.faults} injected I/O faults, ${totals.windows} windows emitted`,
+  );
   console.log(`injected by kind: ${JSON.stringify(kinds)}`);
-  console.log(`${schedules - failed}/${schedules} schedules exact in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`);
+  console.log(
+    `${schedules - failed}/${schedules} schedules exact in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`,
+  );
   process.exitCode = failed === 0 ? 0 : 1;
 }
 

@@ -111,13 +111,11 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         closedWatermarkRead: -Infinity,
       });
       await conflictOf(
-        fixture
-          .sibling()
-          .commit({
-            progress: progress(pipeline),
-            expectedVersion: undefined,
-            closedWatermarkRead: -Infinity,
-          }),
+        fixture.sibling().commit({
+          progress: progress(pipeline),
+          expectedVersion: undefined,
+          closedWatermarkRead: -Infinity,
+        }),
       );
     });
 

@@ -11,18 +11,37 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { createClients } from '../../functions/adapters/aws';
 import { ENV } from '../../functions/core/constants';
 import type { Rejection } from '../../functions/core/types';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../localstack/emulators';
-import { EventSourceMappingRuntime, MemoryCheckpointStore, SdkKinesisReader, WorkerInvoker, type FunctionDefinition, type InvocationOutcome } from '../../localstack/eventSourceMapping';
+import {
+  EventSourceMappingRuntime,
+  MemoryCheckpointStore,
+  SdkKinesisReader,
+  WorkerInvoker,
+  type FunctionDefinition,
+  type InvocationOutcome,
+} from '../../localstack/eventSourceMapping';
 import { createBucket, createStateTable } from '../bench/benchCloud';
 import { bundleLikeTheStack } from '../bench/bundle';
 import { mirrorPrefix } from '../faults/localResources';
-import { expectedCounts, hostileCorpus, interleave, validEvent, type CorpusTimes, type HostileTarget, type StreamEntry } from '../helpers/hostileCorpus';
+import {
+  expectedCounts,
+  hostileCorpus,
+  interleave,
+  validEvent,
+  type CorpusTimes,
+  type HostileTarget,
+  type StreamEntry,
+} from '../helpers/hostileCorpus';
 import { useLocalCloud } from '../helpers/localCloud';
 import { kinesisSequence } from '../helpers/records';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
@@ -90,7 +109,9 @@ const SHARD_HASH_KEYS = ['0', String(2n ** 127n)] as const;
 function closers(shards: number): StreamEntry[] {
   const value = validEvent(9_999, { ...TIMES, base: TIMES.base + 5 * 60_000 });
   return Array.from({ length: shards }, (_, shard) => ({
-    data: Buffer.from(JSON.stringify({ ...value, eventId: `00000000-0000-4000-8000-00000000c10${shard}`, page: '/closer' })).toString('base64'),
+    data: Buffer.from(
+      JSON.stringify({ ...value, eventId: `00000000-0000-4000-8000-00000000c10${shard}`, page: '/closer' }),
+    ).toString('base64'),
     partitionKey: 'closer',
     explicitHashKey: SHARD_HASH_KEYS[shard] as string,
   }));
@@ -108,11 +129,16 @@ async function putInOrder(flow: Flow): Promise<string[]> {
     const out = await kinesis.send(
       new PutRecordsCommand({
         StreamName: stream,
-        Records: chunk.map((e) => ({ PartitionKey: e.partitionKey, ExplicitHashKey: e.explicitHashKey ?? SHARD_HASH_KEYS[0], Data: Buffer.from(e.data, 'base64') })),
+        Records: chunk.map((e) => ({
+          PartitionKey: e.partitionKey,
+          ExplicitHashKey: e.explicitHashKey ?? SHARD_HASH_KEYS[0],
+          Data: Buffer.from(e.data, 'base64'),
+        })),
       }),
     );
     const failed = (out.Records ?? []).filter((r) => r.ErrorCode !== undefined);
-    if (failed.length > 0 || out.Records?.length !== chunk.length) throw new Error(`PutRecords failed: ${JSON.stringify(failed[0])}`);
+    if (failed.length > 0 || out.Records?.length !== chunk.length)
+      throw new Error(`PutRecords failed: ${JSON.stringify(failed[0])}`);
     sequences.push(...out.Records.map((r) => r.SequenceNumber as string));
     for (const r of out.Records) flow.lastByShard.set(r.ShardId as string, r.SequenceNumber as string);
     chunk = [];
@@ -131,8 +157,16 @@ async function putInOrder(flow: Flow): Promise<string[]> {
 
 /** The flow's tick, as its schedule runs it: closes the windows every shard's close mark has not reached yet. */
 async function tick(flow: Flow): Promise<void> {
-  const pipeline = (flow.target === 'page-activity' ? pageActivity : hostileOperators) as unknown as StatefulPipeline;
-  const processor = new BatchProcessor({ pipeline, store: new DynamoDBStateStore({ tableName: flow.table }), objects: new S3ObjectStore({ bucket: flow.bucket }), encoder: new ParquetResultEncoder(), clock: { now: () => Date.now() } });
+  const pipeline = (flow.target === 'page-activity'
+    ? pageActivity
+    : hostileOperators) as unknown as StatefulPipeline;
+  const processor = new BatchProcessor({
+    pipeline,
+    store: new DynamoDBStateStore({ tableName: flow.table }),
+    objects: new S3ObjectStore({ bucket: flow.bucket }),
+    encoder: new ParquetResultEncoder(),
+    clock: { now: () => Date.now() },
+  });
   await processor.tick();
 }
 
@@ -141,7 +175,9 @@ async function rejections(bucket: string): Promise<Map<string, Rejection>> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'rejected/' }));
   const out = new Map<string, Rejection>();
   for (const object of listed.Contents ?? []) {
-    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))).Body?.transformToString();
+    const body = await (
+      await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))
+    ).Body?.transformToString();
     for (const line of (body ?? '').split('\n').filter((l) => l.length > 0)) {
       const rejection = JSON.parse(line) as Rejection;
       out.set(rejection.sequenceNumber, rejection);
@@ -155,7 +191,11 @@ async function resultCounts(bucket: string, table: string, dir: string): Promise
   const db = await DuckDBInstance.create(':memory:');
   const connection = await db.connect();
   try {
-    const rows = (await connection.runAndReadAll(`SELECT page, sum(events) FROM read_parquet('${dir}/results/${table}/**/*.parquet', hive_partitioning = true) WHERE epoch_ms(window_start) = ${TIMES.base} GROUP BY page ORDER BY page`)).getRows();
+    const rows = (
+      await connection.runAndReadAll(
+        `SELECT page, sum(events) FROM read_parquet('${dir}/results/${table}/**/*.parquet', hive_partitioning = true) WHERE epoch_ms(window_start) = ${TIMES.base} GROUP BY page ORDER BY page`,
+      )
+    ).getRows();
     return Object.fromEntries(rows.map(([page, events]) => [String(page), Number(events)]));
   } finally {
     connection.closeSync();
@@ -164,7 +204,11 @@ async function resultCounts(bucket: string, table: string, dir: string): Promise
 }
 
 function expectedRejections(flow: Flow): [string, string, string][] {
-  return flow.entries.flatMap((e, i) => (e.kind !== undefined && 'rejected' in e.kind.outcome ? [[flow.sequences[i] as string, e.kind.name, e.kind.outcome.rejected] as [string, string, string]] : []));
+  return flow.entries.flatMap((e, i) =>
+    e.kind !== undefined && 'rejected' in e.kind.outcome
+      ? [[flow.sequences[i] as string, e.kind.name, e.kind.outcome.rejected] as [string, string, string]]
+      : [],
+  );
 }
 
 describe('hostile input through the real handlers on the local cloud', () => {
@@ -193,7 +237,10 @@ describe('hostile input through the real handlers on the local cloud', () => {
     // Inside the project, so the bundles resolve the external AWS SDK from node_modules as on Lambda.
     dir = mkdtempSync(join(ROOT, '.shardflow', 'hostile-int-'));
     writeFileSync(join(dir, 'hostileHandler.ts'), HOSTILE_HANDLER_SOURCE);
-    const [operatorBundle, hostileBundle] = [join(dir, 'operator', 'index.js'), join(dir, 'hostile', 'index.js')];
+    const [operatorBundle, hostileBundle] = [
+      join(dir, 'operator', 'index.js'),
+      join(dir, 'hostile', 'index.js'),
+    ];
     await bundleLikeTheStack(join(ROOT, 'functions/handlers/operator.ts'), operatorBundle);
     await bundleLikeTheStack(join(dir, 'hostileHandler.ts'), hostileBundle);
 
@@ -208,15 +255,33 @@ describe('hostile input through the real handlers on the local cloud', () => {
       await createStateTable(clients.dynamoDb, table);
       await createBucket(clients.s3, bucket);
       functions[name] = fnDef(`hostile-${name}`, bundle, table, bucket);
-      const kinds = corpus.filter((k) => k.target === target && k.channel === (name === 'ev' ? 'event' : 'kinesis'));
+      const kinds = corpus.filter(
+        (k) => k.target === target && k.channel === (name === 'ev' ? 'event' : 'kinesis'),
+      );
       const shards = target === 'page-activity' ? 2 : 1;
-      flows.push({ target, stream: `hostile-${name}`, table, bucket, entries: [...interleave(kinds, TIMES, 0), ...closers(shards)], sequences: [], lastByShard: new Map() });
+      flows.push({
+        target,
+        stream: `hostile-${name}`,
+        table,
+        bucket,
+        entries: [...interleave(kinds, TIMES, 0), ...closers(shards)],
+        sequences: [],
+        lastByShard: new Map(),
+      });
     }
     // As many shards as each pipeline declares (its watermark waits for that many).
-    for (const flow of flows.slice(0, 2)) await clients.kinesis.send(new CreateStreamCommand({ StreamName: flow.stream, ShardCount: flow.target === 'page-activity' ? 2 : 1 }));
+    for (const flow of flows.slice(0, 2))
+      await clients.kinesis.send(
+        new CreateStreamCommand({
+          StreamName: flow.stream,
+          ShardCount: flow.target === 'page-activity' ? 2 : 1,
+        }),
+      );
     for (const flow of flows.slice(0, 2)) {
       for (let i = 0; ; i++) {
-        const summary = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: flow.stream }));
+        const summary = await clients.kinesis.send(
+          new DescribeStreamSummaryCommand({ StreamName: flow.stream }),
+        );
         if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
         if (i > 200) throw new Error(`stream ${flow.stream} never became active`);
         await new Promise((r) => setTimeout(r, 50));
@@ -269,9 +334,17 @@ describe('hostile input through the real handlers on the local cloud', () => {
     await runtime.idle(90_000);
 
     // Never stalled: every invocation succeeded without item failures, and each shard is done to its end.
-    expect(outcomes.filter((o) => !o.ok || ((o.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? []).length > 0)).toEqual([]);
+    expect(
+      outcomes.filter(
+        (o) =>
+          !o.ok ||
+          ((o.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? []).length > 0,
+      ),
+    ).toEqual([]);
     const lag = runtime.lag().map((l) => [l.mappingUuid, l.shardId, l.pendingRecords, l.checkpoint]);
-    const ends = streamed.flatMap((flow, i) => [...flow.lastByShard].map(([shardId, last]) => [`hostile-${i}`, shardId, 0, last]));
+    const ends = streamed.flatMap((flow, i) =>
+      [...flow.lastByShard].map(([shardId, last]) => [`hostile-${i}`, shardId, 0, last]),
+    );
     expect(ends).toHaveLength(3);
     expect(lag.sort()).toEqual(ends.sort());
 
@@ -279,10 +352,14 @@ describe('hostile input through the real handlers on the local cloud', () => {
       await tick(flow);
       const rejected = await rejections(flow.bucket);
       const expected = expectedRejections(flow);
-      expect(expected.map(([seq, name]) => [name, rejected.get(seq)?.reason])).toEqual(expected.map(([, name, reason]) => [name, reason]));
+      expect(expected.map(([seq, name]) => [name, rejected.get(seq)?.reason])).toEqual(
+        expected.map(([, name, reason]) => [name, reason]),
+      );
       expect(rejected.size).toBe(expected.length);
       const table = flow.target === 'page-activity' ? 'page_activity_minutely' : 'hostile_operators_minutely';
-      expect(await resultCounts(flow.bucket, table, join(dir, flow.stream))).toEqual(expectedCounts(flow.entries));
+      expect(await resultCounts(flow.bucket, table, join(dir, flow.stream))).toEqual(
+        expectedCounts(flow.entries),
+      );
     }
   }, 150_000);
 
@@ -292,7 +369,13 @@ describe('hostile input through the real handlers on the local cloud', () => {
     // The corpus on shard 0; the last closer on shard 1 (page-activity's watermark waits for two shards).
     const shardOf = (i: number): string => `shardId-00000000000${i === flow.entries.length - 1 ? 1 : 0}`;
     const records = flow.entries.map((e, i) => ({
-      kinesis: { kinesisSchemaVersion: '1.0', partitionKey: e.partitionKey, sequenceNumber: flow.sequences[i] as string, data: e.data, approximateArrivalTimestamp: NOW / 1000 },
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: e.partitionKey,
+        sequenceNumber: flow.sequences[i] as string,
+        data: e.data,
+        approximateArrivalTimestamp: NOW / 1000,
+      },
       eventSource: 'aws:kinesis',
       eventVersion: '1.0',
       eventID: `${shardOf(i)}:${flow.sequences[i]}`,
@@ -302,16 +385,27 @@ describe('hostile input through the real handlers on the local cloud', () => {
       eventSourceARN: `arn:aws:kinesis:${LOCAL_REGION}:${ACCOUNT}:stream/hostile-ev`,
     }));
     // The closers in their own, later invocations, as the next batch of each shard.
-    const batches: KinesisStreamEvent[] = [{ Records: records.slice(0, -2) }, { Records: records.slice(-2, -1) }, { Records: records.slice(-1) }];
+    const batches: KinesisStreamEvent[] = [
+      { Records: records.slice(0, -2) },
+      { Records: records.slice(-2, -1) },
+      { Records: records.slice(-1) },
+    ];
     for (const [i, event] of batches.entries()) {
-      await expect(invoker.invokeEvent(functions.ev!, event, `hostile-event-${i}`)).resolves.toEqual({ ok: true, payload: { batchItemFailures: [] } });
+      await expect(invoker.invokeEvent(functions.ev!, event, `hostile-event-${i}`)).resolves.toEqual({
+        ok: true,
+        payload: { batchItemFailures: [] },
+      });
     }
     await tick(flow);
     const rejected = await rejections(flow.bucket);
     const expected = expectedRejections(flow);
     expect(expected.length).toBeGreaterThanOrEqual(5);
-    expect(expected.map(([seq, name]) => [name, rejected.get(seq)?.reason])).toEqual(expected.map(([, name, reason]) => [name, reason]));
+    expect(expected.map(([seq, name]) => [name, rejected.get(seq)?.reason])).toEqual(
+      expected.map(([, name, reason]) => [name, reason]),
+    );
     expect(rejected.size).toBe(expected.length);
-    expect(await resultCounts(flow.bucket, 'page_activity_minutely', join(dir, 'event'))).toEqual(expectedCounts(flow.entries));
+    expect(await resultCounts(flow.bucket, 'page_activity_minutely', join(dir, 'event'))).toEqual(
+      expectedCounts(flow.entries),
+    );
   }, 60_000);
 });

@@ -2,7 +2,12 @@
  * The load run's Kinesis emulator (kinesalite) read through the mapping's reader. kinesalite predates
  * `StreamARN`, so the reader must address the stream by name there.
  */
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../localstack/emulators';
 import { startKinesaliteEmulator } from '../../localstack/emulators/kinesaliteEmulator';
@@ -18,7 +23,11 @@ describe('kinesalite through SdkKinesisReader', () => {
 
   beforeAll(async () => {
     kinesis = await startKinesaliteEmulator();
-    client = kinesisClient({ endpoint: kinesis.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    client = kinesisClient({
+      endpoint: kinesis.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
     await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
     for (let i = 0; i < 100; i++) {
       const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
@@ -26,7 +35,13 @@ describe('kinesalite through SdkKinesisReader', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await client.send(
-      new PutRecordsCommand({ StreamName: STREAM, Records: Array.from({ length: 20 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`{"n":${i}}`) })) }),
+      new PutRecordsCommand({
+        StreamName: STREAM,
+        Records: Array.from({ length: 20 }, (_, i) => ({
+          PartitionKey: `k${i}`,
+          Data: Buffer.from(`{"n":${i}}`),
+        })),
+      }),
     );
   }, 60_000);
 

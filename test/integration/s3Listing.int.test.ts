@@ -4,7 +4,12 @@
  * answered every truncated listing with InternalError, which is how the 100,000-event load run failed while
  * reading back its ~2,000 result objects.
  */
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { s3Client } from '../../functions/adapters/aws';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../localstack/emulators';
@@ -20,7 +25,12 @@ describe('S3 emulator: listings longer than one page', () => {
 
   beforeAll(async () => {
     s3 = await startS3Emulator();
-    client = s3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+    client = s3Client({
+      endpoint: s3.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+    });
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
     for (const key of KEYS) await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{}' }));
   }, 60_000);
@@ -35,7 +45,14 @@ describe('S3 emulator: listings longer than one page', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'results/', MaxKeys: 3, ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await client.send(
+        new ListObjectsV2Command({
+          Bucket: BUCKET,
+          Prefix: 'results/',
+          MaxKeys: 3,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
       pages += 1;
       seen.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
@@ -47,7 +64,11 @@ describe('S3 emulator: listings longer than one page', () => {
   it('lists more than 1,000 keys through S3ObjectStore (the default page size)', async () => {
     const extra = Array.from({ length: 1_001 }, (_, i) => `many/${String(i).padStart(4, '0')}`);
     for (let i = 0; i < extra.length; i += 50) {
-      await Promise.all(extra.slice(i, i + 50).map((key) => client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '' }))));
+      await Promise.all(
+        extra
+          .slice(i, i + 50)
+          .map((key) => client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '' }))),
+      );
     }
     const store = new S3ObjectStore({ bucket: BUCKET, client });
     expect(await store.listKeys('many/')).toEqual(extra);

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { generateClickstream } from '../../localstack/generator/clickstream';
 import { CLI_MAIN as MAIN, ROOT, TSX, unusedPort as freePort } from '../helpers/cli';
 
-
 /** Resolves with everything printed once `marker` appears on stdout, or rejects if the process exits first. */
 function waitFor(child: ChildProcessWithoutNullStreams, marker: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -36,10 +36,16 @@ function clientWithoutAllOld(): DynamoDBClient {
 describeStateStoreContract('DynamoDBStateStore on the local cloud', async () => {
   const client = createClients().dynamoDb;
   await ensureTable(client);
-  return { store: new DynamoDBStateStore({ tableName: TABLE, client }), sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: createClients().dynamoDb }) };
+  return {
+    store: new DynamoDBStateStore({ tableName: TABLE, client }),
+    sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: createClients().dynamoDb }),
+  };
 });
 
 describeStateStoreContract('DynamoDBStateStore without ALL_OLD (consistent re-read fallback)', async () => {
   await ensureTable(createClients().dynamoDb);
-  return { store: new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }), sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }) };
+  return {
+    store: new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }),
+    sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }),
+  };
 });

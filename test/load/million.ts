@@ -50,27 +50,52 @@ export interface LoadFigures {
 
 function positiveInt(value: string): number {
   const n = Number(value.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer (given ${JSON.stringify(value)})`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer (given ${JSON.stringify(value)})`);
   return n;
 }
 
 /** Chunk `c` of the input: 1,000 events over 20 s of event time, continuing where chunk `c - 1` ended. */
 function chunk(c: number, size: number): { data: string; partitionKey: string }[] {
-  const [batch] = clickstreamBatches({ ...DEFAULT_WORKLOAD, batches: 1, batchSize: size, seed: 100_000 + c, startTime: DEFAULT_WORKLOAD.startTime + c * DEFAULT_WORKLOAD.batchSpanMs });
+  const [batch] = clickstreamBatches({
+    ...DEFAULT_WORKLOAD,
+    batches: 1,
+    batchSize: size,
+    seed: 100_000 + c,
+    startTime: DEFAULT_WORKLOAD.startTime + c * DEFAULT_WORKLOAD.batchSpanMs,
+  });
   return (batch?.Records ?? []).map((r, i) => ({
-    data: (c * CHUNK + i) % MALFORMED_EVERY === MALFORMED_EVERY - 1 ? Buffer.from('{"eventId": "truncated').toString('base64') : r.kinesis.data,
+    data:
+      (c * CHUNK + i) % MALFORMED_EVERY === MALFORMED_EVERY - 1
+        ? Buffer.from('{"eventId": "truncated').toString('base64')
+        : r.kinesis.data,
     partitionKey: r.kinesis.partitionKey,
   }));
 }
 
 /** Calls `read` with the body of every object under `prefix`, one object at a time (bounded memory). */
-async function forEachObject(s3: S3Client, bucket: string, prefix: string, read: (body: Uint8Array) => Promise<void> | void): Promise<number> {
+async function forEachObject(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  read: (body: Uint8Array) => Promise<void> | void,
+): Promise<number> {
   let objects = 0;
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
     for (const object of page.Contents ?? []) {
-      await read((await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))).Body?.transformToByteArray()) ?? new Uint8Array());
+      await read(
+        (await (
+          await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))
+        ).Body?.transformToByteArray()) ?? new Uint8Array(),
+      );
       objects += 1;
     }
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
@@ -91,16 +116,25 @@ async function countSideOutput(s3: S3Client, bucket: string, prefix: string): Pr
  * Sum of the `events` column over the result Parquet objects of `table`, read one object at a time with
  * hyparquet (DuckDB over all files at once held ~30 MB more at the 1,000,000-event end of input).
  */
-async function resultRecords(s3: S3Client, bucket: string, table: string): Promise<{ readonly events: number; readonly objects: number }> {
+async function resultRecords(
+  s3: S3Client,
+  bucket: string,
+  table: string,
+): Promise<{ readonly events: number; readonly objects: number }> {
   let events = 0;
   const objects = await forEachObject(s3, bucket, `results/${table}/`, async (body) => {
     const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-    for (const row of await parquetReadObjects({ file, columns: ['events'] })) events += Number((row as { events: number | bigint }).events);
+    for (const row of await parquetReadObjects({ file, columns: ['events'] }))
+      events += Number((row as { events: number | bigint }).events);
   });
   return { events, objects };
 }
 
-export async function runLoad(events: number, log: (line: string) => void, templatePath?: string): Promise<LoadFigures> {
+export async function runLoad(
+  events: number,
+  log: (line: string) => void,
+  templatePath?: string,
+): Promise<LoadFigures> {
   const spec = pageActivity.spec;
   let maxRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (maxRss = Math.max(maxRss, process.memoryUsage.rss())), 250);
@@ -110,7 +144,11 @@ export async function runLoad(events: number, log: (line: string) => void, templ
   // in the shard (see localstack/emulators/kinesaliteEmulator.ts), which puts 1,000,000 events out of reach.
   let stack: Awaited<ReturnType<typeof deployStack>>;
   try {
-    stack = await deployStack(spec, { kinesisEmulator: 'kinesalite', log: (line) => log(`load: emulator ${line}`), ...(templatePath === undefined ? {} : { templatePath }) });
+    stack = await deployStack(spec, {
+      kinesisEmulator: 'kinesalite',
+      log: (line) => log(`load: emulator ${line}`),
+      ...(templatePath === undefined ? {} : { templatePath }),
+    });
   } catch (error) {
     clearInterval(sampler);
     throw error;
@@ -118,7 +156,11 @@ export async function runLoad(events: number, log: (line: string) => void, templ
   try {
     const clients = stack.bench.clients();
     // Read-ahead of 1,000 records per shard (two batches) instead of 10,000: the main thread holds less.
-    const runtime = await stack.startMapping({ pollIntervalMs: 200, maxBufferedRecords: 1_000, log: (line) => log(`load: mapping ${line}`) });
+    const runtime = await stack.startMapping({
+      pollIntervalMs: 200,
+      maxBufferedRecords: 1_000,
+      log: (line) => log(`load: mapping ${line}`),
+    });
     const sendStarted = performance.now();
     let putSeconds = 0;
     let put = 0;
@@ -158,9 +200,12 @@ export async function runLoad(events: number, log: (line: string) => void, templ
       encoder: new ParquetResultEncoder(),
       clock: { now: () => Date.now() },
     });
-    log(`load: drained in ${processSeconds.toFixed(1)} s (max RSS so far ${Math.round(maxRss / 1e6)} MB); closing every window (watermark +∞)…`);
+    log(
+      `load: drained in ${processSeconds.toFixed(1)} s (max RSS so far ${Math.round(maxRss / 1e6)} MB); closing every window (watermark +∞)…`,
+    );
     let windows = 0;
-    for (let emitted = -1; emitted !== 0; windows += emitted) emitted = (await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
+    for (let emitted = -1; emitted !== 0; windows += emitted)
+      emitted = (await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
     log(`load: ${windows} windows emitted at end of input; counting results, rejected and late records…`);
     // One reader at a time, so that checking the output does not add to the peak it measures.
     const { events: results, objects } = await resultRecords(clients.s3, stack.bucket, spec.sink.table);
@@ -204,7 +249,11 @@ async function main(): Promise<void> {
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(__dirname, '../bench/RESULTS.md'), renderResultsMarkdown(results));
   const problems = [
-    ...(figures.lost !== 0 ? [`${figures.lost} records unaccounted for (results ${figures.resultRecords} + rejected ${figures.rejected} + late ${figures.late} ≠ input ${figures.events})`] : []),
+    ...(figures.lost !== 0
+      ? [
+          `${figures.lost} records unaccounted for (results ${figures.resultRecords} + rejected ${figures.rejected} + late ${figures.late} ≠ input ${figures.events})`,
+        ]
+      : []),
     ...(figures.maxRssMb > RSS_GOAL_MB ? [`max RSS ${figures.maxRssMb} MB is above ${RSS_GOAL_MB} MB`] : []),
   ];
   if (problems.length > 0) throw new Error(problems.join('; '));

@@ -11,7 +11,16 @@ import { InMemoryStateStore } from '../../functions/core/state/InMemoryStateStor
 import type { ResultEncoder, StatefulPipeline } from '../../functions/core/state/types';
 import type { ColumnSpec, RawRecord, Rejection, ResultRow } from '../../functions/core/types';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
-import { expectedCounts, hostileCorpus, hostileOperators, interleave, prototypePolluted, validEvent, type CorpusTimes, type StreamEntry } from '../helpers/hostileCorpus';
+import {
+  expectedCounts,
+  hostileCorpus,
+  hostileOperators,
+  interleave,
+  prototypePolluted,
+  validEvent,
+  type CorpusTimes,
+  type StreamEntry,
+} from '../helpers/hostileCorpus';
 import { kinesisSequence } from '../helpers/records';
 
 const NOW = Date.UTC(2026, 10, 24, 9, 0, 0);
@@ -22,22 +31,48 @@ const SHARD = 'shardId-000000000000';
 const jsonEncoder: ResultEncoder = {
   contentType: 'application/x-ndjson',
   extension: 'jsonl',
-  encode: (_columns: readonly ColumnSpec[], rows: readonly ResultRow[]) => new TextEncoder().encode(rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))).join('\n') + '\n'),
+  encode: (_columns: readonly ColumnSpec[], rows: readonly ResultRow[]) =>
+    new TextEncoder().encode(
+      rows
+        .map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)))
+        .join('\n') + '\n',
+    ),
 };
 
 function records(entries: readonly StreamEntry[]): RawRecord[] {
-  return entries.map((e, i) => ({ shardId: SHARD, sequenceNumber: kinesisSequence(i + 1), partitionKey: e.partitionKey, data: e.data, approximateArrivalTimestamp: NOW }));
+  return entries.map((e, i) => ({
+    shardId: SHARD,
+    sequenceNumber: kinesisSequence(i + 1),
+    partitionKey: e.partitionKey,
+    data: e.data,
+    approximateArrivalTimestamp: NOW,
+  }));
 }
 
 function lines<T>(objects: InMemoryObjectStore, prefix: string): T[] {
   return [...objects.objects.keys()]
     .filter((k) => k.startsWith(prefix))
-    .flatMap((k) => (objects.text(k) ?? '').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as T));
+    .flatMap((k) =>
+      (objects.text(k) ?? '')
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as T),
+    );
 }
 
-async function run(pipeline: StatefulPipeline, entries: readonly StreamEntry[], batchSize: number): Promise<{ rejections: Rejection[]; counts: Record<string, number> }> {
+async function run(
+  pipeline: StatefulPipeline,
+  entries: readonly StreamEntry[],
+  batchSize: number,
+): Promise<{ rejections: Rejection[]; counts: Record<string, number> }> {
   const objects = new InMemoryObjectStore();
-  const processor = new BatchProcessor({ pipeline, store: new InMemoryStateStore(), objects, encoder: jsonEncoder, clock: { now: () => NOW } });
+  const processor = new BatchProcessor({
+    pipeline,
+    store: new InMemoryStateStore(),
+    objects,
+    encoder: jsonEncoder,
+    clock: { now: () => NOW },
+  });
   const all = records(entries);
   for (let i = 0; i < all.length; i += batchSize) {
     const result = await processor.apply(all.slice(i, i + batchSize));
@@ -45,7 +80,8 @@ async function run(pipeline: StatefulPipeline, entries: readonly StreamEntry[], 
   }
   await processor.tick(Number.POSITIVE_INFINITY);
   const counts: Record<string, number> = {};
-  for (const row of lines<{ page: string; events: number }>(objects, 'results/')) counts[row.page] = (counts[row.page] ?? 0) + row.events;
+  for (const row of lines<{ page: string; events: number }>(objects, 'results/'))
+    counts[row.page] = (counts[row.page] ?? 0) + row.events;
   return { rejections: lines<Rejection>(objects, 'rejected/'), counts };
 }
 
@@ -56,7 +92,22 @@ describe('hostile input corpus, in-memory apply path', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(30);
     expect(new Set(corpus.map((k) => k.name)).size).toBe(corpus.length);
     const reasons = new Set(corpus.flatMap((k) => ('rejected' in k.outcome ? [k.outcome.rejected] : [])));
-    for (const reason of ['INVALID_BASE64', 'INVALID_UTF8', 'INVALID_JSON', 'EMPTY_RECORD', 'OVERSIZE_RECORD', 'TOO_DEEPLY_NESTED', 'SCHEMA_VIOLATION', 'MISSING_EVENT_TIME', 'ABSURD_EVENT_TIME', 'EVENT_TIME_AHEAD', 'INVALID_KPL_AGGREGATE', 'OPERATOR_THREW', 'OPERATOR_RETURNED_INVALID', 'INVALID_KEY']) {
+    for (const reason of [
+      'INVALID_BASE64',
+      'INVALID_UTF8',
+      'INVALID_JSON',
+      'EMPTY_RECORD',
+      'OVERSIZE_RECORD',
+      'TOO_DEEPLY_NESTED',
+      'SCHEMA_VIOLATION',
+      'MISSING_EVENT_TIME',
+      'ABSURD_EVENT_TIME',
+      'EVENT_TIME_AHEAD',
+      'INVALID_KPL_AGGREGATE',
+      'OPERATOR_THREW',
+      'OPERATOR_RETURNED_INVALID',
+      'INVALID_KEY',
+    ]) {
       expect(reasons).toContain(reason);
     }
   });
@@ -72,8 +123,14 @@ describe('hostile input corpus, in-memory apply path', () => {
         const { rejections, counts } = await run(pipeline as unknown as StatefulPipeline, entries, batchSize);
 
         const bySequence = new Map(rejections.map((r) => [r.sequenceNumber, r]));
-        const expected = entries.flatMap((e, i) => (e.kind !== undefined && 'rejected' in e.kind.outcome ? [[kinesisSequence(i + 1), e.kind.name, e.kind.outcome.rejected] as const] : []));
-        expect(expected.map(([seq, name]) => [name, bySequence.get(seq)?.reason])).toEqual(expected.map(([, name, reason]) => [name, reason]));
+        const expected = entries.flatMap((e, i) =>
+          e.kind !== undefined && 'rejected' in e.kind.outcome
+            ? [[kinesisSequence(i + 1), e.kind.name, e.kind.outcome.rejected] as const]
+            : [],
+        );
+        expect(expected.map(([seq, name]) => [name, bySequence.get(seq)?.reason])).toEqual(
+          expected.map(([, name, reason]) => [name, reason]),
+        );
         // Nothing else was rejected: not the valid neighbours, not the kinds that are owed a count.
         expect(rejections).toHaveLength(expected.length);
         expect(counts).toEqual(expectedCounts(entries));

@@ -203,7 +203,10 @@ export class PipelineBuilder<T> {
       allowedLatenessMs: parseDuration(opts.allowedLateness, `${this.label()}: allowedLateness`),
       maxOutOfOrdernessMs: parseDuration(opts.maxOutOfOrderness, `${this.label()}: maxOutOfOrderness`),
       idleTimeoutMs: parseDuration(opts.idleTimeout ?? '1m', `${this.label()}: idleTimeout`),
-      maxEventTimeAheadMs: parseDuration(opts.maxEventTimeAhead ?? '5m', `${this.label()}: maxEventTimeAhead`),
+      maxEventTimeAheadMs: parseDuration(
+        opts.maxEventTimeAhead ?? '5m',
+        `${this.label()}: maxEventTimeAhead`,
+      ),
     };
     if (time.idleTimeoutMs <= 0)
       throw new PipelineDefinitionError(

@@ -60,7 +60,8 @@ export function keyProblem(key: unknown): string | undefined {
     return `is ${Buffer.byteLength(key, 'utf8')} UTF-8 bytes long (at most ${MAX_KEY_BYTES})`;
   }
   // ES2024's String.prototype.isWellFormed (Node ≥ 20); the project's TypeScript lib is ES2022.
-  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) return 'contains a lone UTF-16 surrogate';
+  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed())
+    return 'contains a lone UTF-16 surrogate';
   return undefined;
 }
 
@@ -214,7 +215,12 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
     return this.finish(out);
   }
 
-  public combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup, stats?: CombineStats): WindowPartial[] {
+  public combine(
+    prepared: PreparedBatch,
+    fence: FenceLookup,
+    seenIds?: SeenIdsLookup,
+    stats?: CombineStats,
+  ): WindowPartial[] {
     return this.spec.window.kind === 'session'
       ? this.combineSessions(prepared, fence, seenIds, stats)
       : this.combineFixed(prepared, fence, seenIds, stats);

@@ -86,7 +86,12 @@ export interface Pipeline<T = unknown> {
   /** Like `prepare`, for already-parsed JSON values (bounded input); positions are synthesised by the caller. */
   prepareValues(values: readonly PositionedValue[], options: PrepareOptions): PreparedBatch;
   /** Aggregates the prepared elements per (key, window), skipping fenced and already-seen records. */
-  combine(prepared: PreparedBatch, fence: FenceLookup, seenIds?: SeenIdsLookup, stats?: CombineStats): WindowPartial[];
+  combine(
+    prepared: PreparedBatch,
+    fence: FenceLookup,
+    seenIds?: SeenIdsLookup,
+    stats?: CombineStats,
+  ): WindowPartial[];
   /** Merges two serialised states column by column. */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;
   /** The result row of a closed window, columns in `spec.columns` order. */

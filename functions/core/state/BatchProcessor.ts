@@ -16,6 +16,7 @@ import { NO_SEQUENCE, padSequenceNumber } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
 import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
+import { replayOrigin } from './SkippedBatchReplay';
 import { commitOutputs, removeSupersededOutputs, writeSideOutputs } from './sideOutputs';
 import type {
   ObjectStore,
@@ -43,6 +44,13 @@ export interface BatchProcessorOptions {
   readonly concurrency?: number;
   /** Windows emitted per close pass; the rest are left for the next invocation or tick (1–10000). @default 500 */
   readonly maxEmitPerPass?: number;
+  /**
+   * The shards a shard was split or merged from (Kinesis `ListShards`: `ParentShardId`,
+   * `AdjacentParentShardId`), asked once when a shard commits for the first time. With it, a producer retry
+   * that lands on a child shard after a reshard, while its first copy landed on the parent, is still dropped.
+   * @default no lineage: such a retry is counted again
+   */
+  readonly shardParents?: (shardId: string) => Promise<readonly string[]>;
   /**
    * Most recent dedupe ids kept per shard: a producer duplicate is dropped when its first copy was applied
    * on the same shard, its window is not emitted yet, and it is among this many most recent ids.
@@ -117,6 +125,7 @@ export class BatchProcessor {
   readonly #concurrency: number;
   readonly #expectedShards: number;
   readonly #dedupe: DedupeCache;
+  readonly #shardParents: ((shardId: string) => Promise<readonly string[]>) | undefined;
   /** Emits what every shard has frozen: windows (`WindowCloser`) or sessions (`SessionCloser`). */
   readonly #closer: Pick<WindowCloser, 'dueIn' | 'close'>;
   /** How partials map to pending windows and when those are dropped. */
@@ -128,6 +137,7 @@ export class BatchProcessor {
     this.#deps = deps;
     this.#name = deps.pipeline.spec.name;
     this.#expectedShards = deps.pipeline.spec.source.shards ?? 0;
+    this.#shardParents = options.shardParents;
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs > 0))
       throw new RangeError(`retentionMs must be positive (given ${this.#retentionMs})`);
@@ -320,22 +330,23 @@ export class BatchProcessor {
     const judged = judgedBy(base, snapshot.pipeline);
     const outputs = commitOutputs(fresh, judged);
     let prepared = pipeline.prepare(fresh, { closedWatermark: judged });
-    const seen = await this.#dedupe.seen(store, this.#name, shardId, base);
+    const parents = base !== undefined ? (base.parents ?? []) : ((await this.#shardParents?.(shardId)) ?? []);
+    const seen = await this.#seen(shardId, base, parents, snapshot);
     const stats = { duplicates: 0 };
     const partials = pipeline.combine(
       prepared,
       () => undefined,
-      seen === undefined ? undefined : () => seen,
+      () => seen,
       stats,
     );
-    let built = this.#build(fresh, base, snapshot, prepared, partials, outputs);
+    let built = this.#build(fresh, base, snapshot, prepared, partials, outputs, parents);
     let tooBig = (built.segment?.body.byteLength ?? 0) > MAX_SEGMENT_BYTES;
     for (;;) {
       if (tooBig && fresh.length > 1) return this.#commitHalves(fresh, base, snapshot);
       if (tooBig) {
         const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (DynamoDB transaction limit)`;
         prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
-        built = this.#build(fresh, base, snapshot, prepared, [], outputs);
+        built = this.#build(fresh, base, snapshot, prepared, [], outputs, parents);
       }
       await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
       try {
@@ -379,6 +390,48 @@ export class BatchProcessor {
     return { snapshot: second.snapshot, counts: add(first.counts, second.counts) };
   }
 
+  /**
+   * The dedupe ids a commit of `shardId` checks against: the shard's own horizon, and for a replay shard
+   * (`<shard>.replay-<first>`, see `SkippedBatchReplay`) also those of its original shard and of that shard's
+   * other replays, since a producer retry of a replayed event may have been applied by any of them.
+   */
+  async #seen(
+    shardId: string,
+    base: ShardProgress | undefined,
+    parents: readonly string[],
+    snapshot: ProgressSnapshot,
+  ): Promise<ReadonlySet<string>> {
+    const own = await this.#dedupe.seen(this.#deps.store, this.#name, shardId, base);
+    const origin = replayOrigin(shardId);
+    const byId = new Map(snapshot.shards.map((s) => [s.shardId, s]));
+    // The parents (and theirs) of a shard after a reshard; for a replay shard, its original shard, that
+    // shard's other replays and its parents.
+    const related = new Set<string>();
+    const addLineage = (id: string, depth: number): void => {
+      for (const parent of id === shardId ? parents : (byId.get(id)?.parents ?? [])) {
+        if (related.has(parent) || depth > 3) continue;
+        related.add(parent);
+        addLineage(parent, depth + 1);
+      }
+    };
+    addLineage(shardId, 0);
+    if (origin !== undefined) {
+      related.add(origin);
+      for (const s of snapshot.shards)
+        if (s.shardId !== shardId && replayOrigin(s.shardId) === origin) related.add(s.shardId);
+      for (const parent of byId.get(origin)?.parents ?? []) related.add(parent);
+    }
+    related.delete(shardId);
+    if (related.size === 0) return own;
+    const sets = [
+      own,
+      ...(await Promise.all(
+        [...related].map((id) => this.#dedupe.seen(this.#deps.store, this.#name, id, byId.get(id))),
+      )),
+    ];
+    return { has: (id: string) => sets.some((set) => set.has(id)) } as ReadonlySet<string>;
+  }
+
   /** Removes what superseded attempts left under the prefixes of `progress`'s last commit (once per instance). */
   async #cleanUp(progress: ShardProgress): Promise<void> {
     if (progress.outputs === undefined) return;
@@ -396,6 +449,7 @@ export class BatchProcessor {
     prepared: PreparedBatch,
     partials: Parameters<typeof buildCommit>[0]['partials'],
     outputs: Parameters<typeof buildCommit>[0]['outputs'],
+    parents: readonly string[],
   ): BuiltCommit {
     const { pipeline, clock } = this.#deps;
     const shardId = fresh[0]!.shardId;
@@ -409,6 +463,7 @@ export class BatchProcessor {
       prepared,
       partials,
       outputs,
+      parents,
       now: clock.now(),
       maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,
       idleTimeoutMs: pipeline.spec.time.idleTimeoutMs,

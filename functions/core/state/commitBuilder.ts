@@ -42,6 +42,8 @@ export interface CommitInput {
   readonly partials: readonly WindowPartial[];
   /** Names of the commit's side outputs. */
   readonly outputs: CommitOutputs;
+  /** For a shard's first commit: the shards it was split or merged from. */
+  readonly parents?: readonly string[];
   readonly now: EpochMillis;
   readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
@@ -103,7 +105,10 @@ export function buildCommit(input: CommitInput): BuiltCommit {
   const { base, prepared, fresh } = input;
   const windows = contributions(input.partials, input.rule);
   const dedupeHashes = [...new Set(input.partials.flatMap((p) => p.dedupeIds ?? []))].map(dedupeHash);
-  const hasSegment = windows.length > 0 || dedupeHashes.length > 0;
+  // Every commit writes a segment, also one with nothing to add (every record rejected, late or a
+  // duplicate): the segments' sequence ranges are the shard's commit log, which tells a replay of a batch
+  // Lambda skipped which of its records were applied.
+  const hasSegment = fresh.length > 0;
   const commits = (base?.commits ?? 0) + (hasSegment ? 1 : 0);
   const bound = input.rule.bound(input.pipelineProgress);
   const pending = hasSegment
@@ -132,6 +137,11 @@ export function buildCommit(input: CommitInput): BuiltCommit {
     commits,
     pending,
     outputs: input.outputs,
+    ...(base?.parents !== undefined
+      ? { parents: base.parents }
+      : input.parents !== undefined && input.parents.length > 0
+        ? { parents: input.parents }
+        : {}),
     version: (base?.version ?? 0) + 1,
   };
   const watermark = pipelineWatermark(

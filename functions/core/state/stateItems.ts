@@ -99,6 +99,19 @@ function pendingFrom(text: string): PendingWindow[] {
   });
 }
 
+function parentsFrom(text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateItemInvalidError('State item attribute parents must be JSON', { cause: error });
+  }
+  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) {
+    throw new StateItemInvalidError('State item attribute parents must be a list of shard ids');
+  }
+  return parsed as string[];
+}
+
 /** The progress item of a shard. */
 export function progressToItem(progress: ShardProgress): StateItem {
   return {
@@ -121,6 +134,9 @@ export function progressToItem(progress: ShardProgress): StateItem {
           outTime: n(progress.outputs.time),
           outJudged: nOrNull(progress.outputs.judgedBy),
         }),
+    ...(progress.parents === undefined || progress.parents.length === 0
+      ? {}
+      : { parents: s(JSON.stringify(progress.parents)) }),
     version: n(progress.version),
   };
 }
@@ -138,6 +154,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
     frozen: numOrNull(item, 'frozen') ?? -Infinity,
     commits: num(item, 'commits'),
     pending: pendingFrom(str(item, 'pending')),
+    ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
     ...(item.outFirst === undefined
       ? {}
       : {

@@ -59,6 +59,11 @@ export interface ShardProgress {
   readonly pending: readonly PendingWindow[];
   /** What names the side outputs of the last commit (so any later attempt can remove superseded ones). */
   readonly outputs?: CommitOutputs;
+  /**
+   * The shards this one was split or merged from (resharding), when known: a producer retry that lands on
+   * this shard after its first copy landed on a parent is still caught by dedupe.
+   */
+  readonly parents?: readonly string[];
   readonly version: number;
 }
 

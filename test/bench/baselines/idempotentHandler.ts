@@ -17,7 +17,10 @@ interface ClickValue {
  * the update, and the completion write for every record.
  */
 export function idempotentHandler(client: DynamoDBClient, tableName: string, idempotencyTableName: string) {
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName: idempotencyTableName, awsSdkV3Client: client });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: idempotencyTableName,
+    awsSdkV3Client: client,
+  });
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'eventId', expiresAfterSeconds: 3600 });
   // Outside Lambda there is no context; Powertools only reads the remaining time from it (for in-progress expiry).
   config.registerLambdaContext({ getRemainingTimeInMillis: () => 60_000 } as Context);

@@ -429,7 +429,7 @@ describe('ShardflowStack', () => {
       });
     });
 
-    it('when synthesized, the tick counts the operator mapping\'s on-failure records, may list only under them, and an alarm fires at one pending batch', () => {
+    it("when synthesized, the tick counts the operator mapping's on-failure records, may list only under them, and an alarm fires at one pending batch", () => {
       // GIVEN the tick of flight-delays and its operator's event source mapping
       const tickRole = stack.pipelines.get('flight-delays')!.tick.function.role!;
       const mapping = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping')).find((id) =>
@@ -440,6 +440,8 @@ describe('ShardflowStack', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ [ENV.FAILURE_PREFIX]: prefix }) },
       });
+      // AND the stack outputs it for `shardflow replay-failures`
+      template.hasOutput('FailurePrefixFlightDelays', { Value: prefix });
       // AND its listing grant is limited to that prefix
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: logicalId(tickRole as never) }],
@@ -447,7 +449,9 @@ describe('ShardflowStack', () => {
           Statement: Match.arrayWith([
             Match.objectLike({
               Action: 's3:ListBucket',
-              Condition: { StringLike: { 's3:prefix': [{ 'Fn::Join': ['', ['aws/lambda/', { Ref: mapping }, '/*']] }] } },
+              Condition: {
+                StringLike: { 's3:prefix': [{ 'Fn::Join': ['', ['aws/lambda/', { Ref: mapping }, '/*']] }] },
+              },
             }),
           ]),
         },

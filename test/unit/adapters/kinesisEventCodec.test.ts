@@ -8,20 +8,52 @@ const record = (seq: string, data = 'eyJhIjoxfQ==') => ({
   invokeIdentityArn: 'arn:aws:iam::123456789012:role/x',
   awsRegion: 'us-east-1',
   eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s',
-  kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'pk-1', sequenceNumber: seq, data, approximateArrivalTimestamp: 1_700_000_000.123 },
+  kinesis: {
+    kinesisSchemaVersion: '1.0',
+    partitionKey: 'pk-1',
+    sequenceNumber: seq,
+    data,
+    approximateArrivalTimestamp: 1_700_000_000.123,
+  },
 });
 
 describe('decodeKinesisEvent', () => {
   test('when a Kinesis event is decoded, it yields raw records with shard, sequence, payload and arrival in ms', () => {
     const seq = '49590338271490256608559692538361571095921575989136588898';
     expect(decodeKinesisEvent({ Records: [record(seq), record('2', '')] })).toEqual([
-      { shardId: 'shardId-000000000003', sequenceNumber: seq, partitionKey: 'pk-1', data: 'eyJhIjoxfQ==', approximateArrivalTimestamp: 1_700_000_000_123 },
-      { shardId: 'shardId-000000000003', sequenceNumber: '2', partitionKey: 'pk-1', data: '', approximateArrivalTimestamp: 1_700_000_000_123 },
+      {
+        shardId: 'shardId-000000000003',
+        sequenceNumber: seq,
+        partitionKey: 'pk-1',
+        data: 'eyJhIjoxfQ==',
+        approximateArrivalTimestamp: 1_700_000_000_123,
+      },
+      {
+        shardId: 'shardId-000000000003',
+        sequenceNumber: '2',
+        partitionKey: 'pk-1',
+        data: '',
+        approximateArrivalTimestamp: 1_700_000_000_123,
+      },
     ]);
   });
 
   test('when the event is not a Kinesis event, it fails instead of guessing', () => {
-    expect(() => decodeKinesisEvent({ Records: [{ eventID: 'x', kinesis: { sequenceNumber: '1; DROP', data: '', partitionKey: 'p', approximateArrivalTimestamp: 1 } }] })).toThrow();
+    expect(() =>
+      decodeKinesisEvent({
+        Records: [
+          {
+            eventID: 'x',
+            kinesis: {
+              sequenceNumber: '1; DROP',
+              data: '',
+              partitionKey: 'p',
+              approximateArrivalTimestamp: 1,
+            },
+          },
+        ],
+      }),
+    ).toThrow();
     expect(() => decodeKinesisEvent({})).toThrow();
   });
 });

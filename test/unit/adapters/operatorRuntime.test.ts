@@ -2,24 +2,58 @@ import { createOperatorRuntime } from '../../../functions/adapters/operatorRunti
 
 describe('createOperatorRuntime', () => {
   test('when a required variable is missing, it fails at load naming the variable', () => {
-    expect(() => createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_RESULTS_BUCKET: 'bucket' })).toThrow('SHARDFLOW_STATE_TABLE');
+    expect(() =>
+      createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_RESULTS_BUCKET: 'bucket' }),
+    ).toThrow('SHARDFLOW_STATE_TABLE');
   });
 
   test('when the pipeline name is unknown, it fails naming the given and the known pipelines', () => {
-    expect(() => createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'nope', SHARDFLOW_STATE_TABLE: 'table', SHARDFLOW_RESULTS_BUCKET: 'bucket' })).toThrow('SHARDFLOW_PIPELINE names no shipped pipeline (given "nope"; known: page-activity)');
+    expect(() =>
+      createOperatorRuntime('t', {
+        SHARDFLOW_PIPELINE: 'nope',
+        SHARDFLOW_STATE_TABLE: 'table',
+        SHARDFLOW_RESULTS_BUCKET: 'bucket',
+      }),
+    ).toThrow('SHARDFLOW_PIPELINE names no shipped pipeline (given "nope"; known: page-activity)');
   });
 
   test('when the configuration is valid, it builds the processor for the named pipeline', () => {
-    const runtime = createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_STATE_TABLE: 'table', SHARDFLOW_RESULTS_BUCKET: 'bucket', AWS_REGION: 'us-east-1' });
+    const runtime = createOperatorRuntime('t', {
+      SHARDFLOW_PIPELINE: 'page-activity',
+      SHARDFLOW_STATE_TABLE: 'table',
+      SHARDFLOW_RESULTS_BUCKET: 'bucket',
+      AWS_REGION: 'us-east-1',
+    });
     expect(runtime.pipeline.spec.name).toBe('page-activity');
     expect(runtime.store.stats.requests).toBe(0);
   });
 
   test('when a batch is recorded, its rejected, late and duplicate counts become EMF metrics of the pipeline', () => {
-    const runtime = createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_STATE_TABLE: 'table', SHARDFLOW_RESULTS_BUCKET: 'bucket', AWS_REGION: 'us-east-1' });
-    runtime.recordBatch({ recordsIn: 10, duplicates: 1, duplicateEvents: 3, rejected: 2, late: 1, windowsWritten: 4, windowsEmitted: 0, conflicts: 0, watermark: 0 });
+    const runtime = createOperatorRuntime('t', {
+      SHARDFLOW_PIPELINE: 'page-activity',
+      SHARDFLOW_STATE_TABLE: 'table',
+      SHARDFLOW_RESULTS_BUCKET: 'bucket',
+      AWS_REGION: 'us-east-1',
+    });
+    runtime.recordBatch({
+      recordsIn: 10,
+      duplicates: 1,
+      duplicateEvents: 3,
+      rejected: 2,
+      late: 1,
+      windowsWritten: 4,
+      windowsEmitted: 0,
+      conflicts: 0,
+      watermark: 0,
+    });
     const emf = runtime.metrics.serializeMetrics() as unknown as Record<string, unknown>;
-    expect(emf).toMatchObject({ pipeline: 'page-activity', RecordsIn: 10, RejectedRecords: 2, LateRecords: 1, DuplicateEvents: 3 });
+    expect(emf).toMatchObject({
+      pipeline: 'page-activity',
+      RecordsIn: 10,
+      RejectedRecords: 2,
+      LateRecords: 1,
+      DuplicateEvents: 3,
+    });
     runtime.metrics.clearMetrics();
   });
 });

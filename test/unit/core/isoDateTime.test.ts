@@ -17,26 +17,26 @@ const monthDays = (y: number, m: number): number =>
  */
 const dateTimes = (maxFraction: number): fc.Arbitrary<string> =>
   fc
-  .record({
-    year: fc.integer({ min: 0, max: 9999 }),
-    month: fc.integer({ min: 1, max: 12 }),
-    dayFraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-    hour: fc.integer({ min: 0, max: 23 }),
-    minute: fc.integer({ min: 0, max: 59 }),
-    second: fc.integer({ min: 0, max: 59 }),
-    fraction: fc.option(fc.stringMatching(new RegExp(`^[0-9]{1,${maxFraction}}$`)), { nil: undefined }),
-    zone: fc.oneof(
-      fc.constant('Z'),
-      fc
-        .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
-        .map(([sign, h, m]) => `${sign}${pad(h, 2)}:${pad(m, 2)}`),
-    ),
-  })
-  .map((p) => {
-    const day = 1 + Math.floor(p.dayFraction * monthDays(p.year, p.month));
-    const frac = p.fraction === undefined ? '' : `.${p.fraction}`;
-    return `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(day, 2)}T${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}${frac}${p.zone}`;
-  });
+    .record({
+      year: fc.integer({ min: 0, max: 9999 }),
+      month: fc.integer({ min: 1, max: 12 }),
+      dayFraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      hour: fc.integer({ min: 0, max: 23 }),
+      minute: fc.integer({ min: 0, max: 59 }),
+      second: fc.integer({ min: 0, max: 59 }),
+      fraction: fc.option(fc.stringMatching(new RegExp(`^[0-9]{1,${maxFraction}}$`)), { nil: undefined }),
+      zone: fc.oneof(
+        fc.constant('Z'),
+        fc
+          .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+          .map(([sign, h, m]) => `${sign}${pad(h, 2)}:${pad(m, 2)}`),
+      ),
+    })
+    .map((p) => {
+      const day = 1 + Math.floor(p.dayFraction * monthDays(p.year, p.month));
+      const frac = p.fraction === undefined ? '' : `.${p.fraction}`;
+      return `${pad(p.year, 4)}-${pad(p.month, 2)}-${pad(day, 2)}T${pad(p.hour, 2)}:${pad(p.minute, 2)}:${pad(p.second, 2)}${frac}${p.zone}`;
+    });
 /** Fractions of up to 9 digits: V8's Date.parse reads them right (see the long-fraction test). */
 const validDateTime = dateTimes(9);
 

@@ -40,18 +40,25 @@ describe('padSequence', () => {
 describe('normalizeSequence and sequenceGreater', () => {
   it('when sequence numbers are normalised, sequenceGreater equals numeric order and padding agrees', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 60n }), fc.bigInt({ min: 0n, max: 10n ** 60n }), fc.nat(3), (a, b, zeros) => {
-        const na = normalizeSequence('0'.repeat(zeros) + a.toString());
-        const nb = normalizeSequence(b.toString());
-        expect(sequenceGreater(na, nb)).toBe(a > b);
-        expect(padSequence(na)).toBe(padSequence(a.toString()));
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 60n }),
+        fc.bigInt({ min: 0n, max: 10n ** 60n }),
+        fc.nat(3),
+        (a, b, zeros) => {
+          const na = normalizeSequence('0'.repeat(zeros) + a.toString());
+          const nb = normalizeSequence(b.toString());
+          expect(sequenceGreater(na, nb)).toBe(a > b);
+          expect(padSequence(na)).toBe(padSequence(a.toString()));
+        },
+      ),
     );
   });
 
   it('when given garbage or too many digits, it throws', () => {
     expect(() => normalizeSequence('12x')).toThrow(InvalidSequenceNumberError);
-    expect(() => normalizeSequence('1'.repeat(SEQUENCE_NUMBER_WIDTH + 1))).toThrow(InvalidSequenceNumberError);
+    expect(() => normalizeSequence('1'.repeat(SEQUENCE_NUMBER_WIDTH + 1))).toThrow(
+      InvalidSequenceNumberError,
+    );
     expect(normalizeSequence('000')).toBe('0');
   });
 });

@@ -3,11 +3,15 @@ import { BatchApplyError } from '../../../functions/core/state/errors';
 import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble';
 
 jest.mock('../../../functions/adapters/operatorRuntime', () => {
-  const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>('../../helpers/operatorRuntimeDouble');
+  const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>(
+    '../../helpers/operatorRuntimeDouble',
+  );
   const double = operatorRuntimeDouble({ apply: jest.fn() });
   return { createOperatorRuntime: () => double, double };
 });
-const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ apply: jest.Mock }> }>('../../../functions/adapters/operatorRuntime').double;
+const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ apply: jest.Mock }> }>(
+  '../../../functions/adapters/operatorRuntime',
+).double;
 
 // Imported after the mock is registered (jest hoists jest.mock above imports).
 import { handler } from '../../../functions/handlers/operator';
@@ -21,11 +25,27 @@ const event = (...seqs: string[]): KinesisStreamEvent => ({
     eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
     awsRegion: 'us-east-1',
     invokeIdentityArn: 'arn:aws:iam::000000000000:role/r',
-    kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'p', sequenceNumber: seq, data: 'e30=', approximateArrivalTimestamp: 1 },
+    kinesis: {
+      kinesisSchemaVersion: '1.0',
+      partitionKey: 'p',
+      sequenceNumber: seq,
+      data: 'e30=',
+      approximateArrivalTimestamp: 1,
+    },
   })),
 });
 
-const ok = { recordsIn: 2, duplicates: 0, duplicateEvents: 0, rejected: 0, late: 0, windowsWritten: 1, windowsEmitted: 0, conflicts: 0, watermark: 5 };
+const ok = {
+  recordsIn: 2,
+  duplicates: 0,
+  duplicateEvents: 0,
+  rejected: 0,
+  late: 0,
+  windowsWritten: 1,
+  windowsEmitted: 0,
+  conflicts: 0,
+  watermark: 5,
+};
 
 describe('operator handler', () => {
   beforeEach(() => jest.clearAllMocks());
@@ -33,7 +53,10 @@ describe('operator handler', () => {
   test('when the batch applies, it returns no failures and records metrics', async () => {
     runtime.processor.apply.mockResolvedValue(ok);
     await expect(handler(event('7', '8'))).resolves.toEqual({ batchItemFailures: [] });
-    expect(runtime.processor.apply).toHaveBeenCalledWith([expect.objectContaining({ sequenceNumber: '7', shardId: 'shardId-000000000000' }), expect.objectContaining({ sequenceNumber: '8' })]);
+    expect(runtime.processor.apply).toHaveBeenCalledWith([
+      expect.objectContaining({ sequenceNumber: '7', shardId: 'shardId-000000000000' }),
+      expect.objectContaining({ sequenceNumber: '8' }),
+    ]);
     expect(runtime.recordBatch).toHaveBeenCalledWith(ok);
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
   });

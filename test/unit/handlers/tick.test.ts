@@ -1,11 +1,19 @@
 import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble';
 
 jest.mock('../../../functions/adapters/operatorRuntime', () => {
-  const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>('../../helpers/operatorRuntimeDouble');
+  const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>(
+    '../../helpers/operatorRuntimeDouble',
+  );
   const double = operatorRuntimeDouble({ tick: jest.fn() });
-  return { createOperatorRuntime: () => double, double, METRIC: { WINDOWS_EMITTED: 'WindowsEmitted', FAILED_BATCHES_PENDING: 'FailedBatchesPending' } };
+  return {
+    createOperatorRuntime: () => double,
+    double,
+    METRIC: { WINDOWS_EMITTED: 'WindowsEmitted', FAILED_BATCHES_PENDING: 'FailedBatchesPending' },
+  };
 });
-const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock }> }>('../../../functions/adapters/operatorRuntime').double;
+const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock }> }>(
+  '../../../functions/adapters/operatorRuntime',
+).double;
 
 import { handler } from '../../../functions/handlers/tick';
 
@@ -16,7 +24,9 @@ describe('tick handler', () => {
     runtime.listOpenShards.mockResolvedValue(['shardId-000000000000', 'shardId-000000000001']);
     runtime.processor.tick.mockResolvedValue({ watermark: 1_000, windowsEmitted: 3 });
     await expect(handler()).resolves.toEqual({ watermark: 1_000, windowsEmitted: 3 });
-    expect(runtime.processor.tick).toHaveBeenCalledWith(undefined, { shardIds: ['shardId-000000000000', 'shardId-000000000001'] });
+    expect(runtime.processor.tick).toHaveBeenCalledWith(undefined, {
+      shardIds: ['shardId-000000000000', 'shardId-000000000001'],
+    });
     expect(runtime.metrics.addMetric).toHaveBeenCalledWith('WindowsEmitted', 'Count', 3);
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
   });
@@ -31,7 +41,11 @@ describe('tick handler', () => {
     jest.clearAllMocks();
     runtime.countFailedBatches.mockResolvedValueOnce(undefined);
     await handler();
-    expect(runtime.metrics.addMetric).not.toHaveBeenCalledWith('FailedBatchesPending', expect.anything(), expect.anything());
+    expect(runtime.metrics.addMetric).not.toHaveBeenCalledWith(
+      'FailedBatchesPending',
+      expect.anything(),
+      expect.anything(),
+    );
     expect(runtime.logger.warn).not.toHaveBeenCalled();
   });
 

@@ -33,18 +33,30 @@ aggregateContract('percentile', () => percentile<number>((n) => n, 0.95), {
 describe('percentile', () => {
   it('when values span more bins than the limit (the lowest collapse), addColumn leaves the state one-by-one add leaves', () => {
     const wide = fc.double({ min: 1e-300, max: 1e300, noNaN: true });
-    const value = fc.oneof(wide, wide.map((x) => -x), fc.constant(0));
+    const value = fc.oneof(
+      wide,
+      wide.map((x) => -x),
+      fc.constant(0),
+    );
     fc.assert(
-      fc.property(fc.array(value, { maxLength: 40 }), fc.array(value, { minLength: 1, maxLength: 80 }), (before, xs) => {
-        const agg = percentile<number>((n) => n, 0.5);
-        let expected = agg.create();
-        for (const x of [...before, ...xs]) expected = agg.add(expected, x);
-        let state = agg.create();
-        for (const x of before) state = agg.add(state, x);
-        const batched = agg.addColumn!(state, xs.map((x) => [x]), 0);
-        expect(agg.serialize(batched)).toEqual(agg.serialize(expected));
-        expect(agg.result(batched)).toBe(agg.result(expected));
-      }),
+      fc.property(
+        fc.array(value, { maxLength: 40 }),
+        fc.array(value, { minLength: 1, maxLength: 80 }),
+        (before, xs) => {
+          const agg = percentile<number>((n) => n, 0.5);
+          let expected = agg.create();
+          for (const x of [...before, ...xs]) expected = agg.add(expected, x);
+          let state = agg.create();
+          for (const x of before) state = agg.add(state, x);
+          const batched = agg.addColumn!(
+            state,
+            xs.map((x) => [x]),
+            0,
+          );
+          expect(agg.serialize(batched)).toEqual(agg.serialize(expected));
+          expect(agg.result(batched)).toBe(agg.result(expected));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -54,7 +66,11 @@ describe('percentile', () => {
     const agg = percentile<number>((n) => n, 0.5);
     let oneByOne = agg.create();
     for (const v of values) oneByOne = agg.add(oneByOne, v);
-    const batched = agg.addColumn!(agg.create(), values.map((v) => [v]), 0);
+    const batched = agg.addColumn!(
+      agg.create(),
+      values.map((v) => [v]),
+      0,
+    );
     expect(agg.serialize(batched)).toEqual(agg.serialize(oneByOne));
   });
 

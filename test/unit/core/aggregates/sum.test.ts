@@ -37,6 +37,9 @@ describe('sum beyond the double range', () => {
 
   it('when a stored state is neither a number nor a named non-finite value, it is refused', () => {
     const agg = sum<number>((n) => n);
-    for (const bad of [null, 'inf', '1e3', [], {}]) expect(() => agg.deserialize(bad as never)).toThrow('sum state must be a number or Infinity, -Infinity, NaN');
+    for (const bad of [null, 'inf', '1e3', [], {}])
+      expect(() => agg.deserialize(bad as never)).toThrow(
+        'sum state must be a number or Infinity, -Infinity, NaN',
+      );
   });
 });

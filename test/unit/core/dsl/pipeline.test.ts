@@ -31,7 +31,12 @@ describe('pipeline DSL', () => {
       name: 'flight-delays',
       source: { stream: 'flights', shards: 2 },
       window: { kind: 'sliding', sizeMs: 3_600_000, slideMs: 900_000 },
-      time: { allowedLatenessMs: 600_000, maxOutOfOrdernessMs: 300_000, idleTimeoutMs: 120_000, maxEventTimeAheadMs: 300_000 },
+      time: {
+        allowedLatenessMs: 600_000,
+        maxOutOfOrdernessMs: 300_000,
+        idleTimeoutMs: 120_000,
+        maxEventTimeAheadMs: 300_000,
+      },
       sink: { table: 'delays_by_origin' },
       columns: [
         { name: 'origin', type: 'string', comment: 'Window key' },

@@ -132,8 +132,14 @@ describe('prepare', () => {
       ['OPERATOR_RETURNED_INVALID', 'operator enrich returned undefined'],
       ['OPERATOR_RETURNED_INVALID', 'operator filter#2 returned "yes", not a boolean'],
       ['OPERATOR_RETURNED_INVALID', 'operator flatMap#3 returned 5, not an iterable'],
-      ['INVALID_KEY', 'keyBy returned 7, which is not a non-empty string; keys are strings of 1..1024 UTF-8 bytes'],
-      ['INVALID_KEY', 'keyBy returned "", which is not a non-empty string; keys are strings of 1..1024 UTF-8 bytes'],
+      [
+        'INVALID_KEY',
+        'keyBy returned 7, which is not a non-empty string; keys are strings of 1..1024 UTF-8 bytes',
+      ],
+      [
+        'INVALID_KEY',
+        'keyBy returned "", which is not a non-empty string; keys are strings of 1..1024 UTF-8 bytes',
+      ],
       ['OPERATOR_RETURNED_INVALID', 'aggregate top'],
       ['OPERATOR_THREW', 'aggregate top threw'],
     ]);
@@ -208,7 +214,9 @@ describe('prepare', () => {
       () => new Set(first[0]!.dedupeIds),
     );
     // Nothing is counted again; the partial only fences the dropped duplicates.
-    expect(redelivered.map((x) => [x.records, x.dedupeIds, x.maxSequence])).toEqual([[0, undefined, { 'shard-0': padSequence(kinesisSequence(2)) }]]);
+    expect(redelivered.map((x) => [x.records, x.dedupeIds, x.maxSequence])).toEqual([
+      [0, undefined, { 'shard-0': padSequence(kinesisSequence(2)) }],
+    ]);
   });
 
   it('when a KPL aggregate is garbage, the record is rejected INVALID_KPL_AGGREGATE', () => {
@@ -301,9 +309,14 @@ describe('operators', () => {
 describe('combine', () => {
   it('when given a copy of a prepared batch with fewer elements, it groups those elements afresh', () => {
     const p = tumblingP();
-    const prepared = p.prepare([rec(ev(1, T0), 1), rec(ev(2, T0 + 1), 2), rec(ev(3, T0 + 70_000, 'b'), 3)], NONE);
+    const prepared = p.prepare(
+      [rec(ev(1, T0), 1), rec(ev(2, T0 + 1), 2), rec(ev(3, T0 + 70_000, 'b'), 3)],
+      NONE,
+    );
     const withoutFirst = { ...prepared, elements: prepared.elements.slice(1) };
-    const partials = p.combine(withoutFirst, () => undefined).map((x) => [x.key, x.window.start - T0, x.records]);
+    const partials = p
+      .combine(withoutFirst, () => undefined)
+      .map((x) => [x.key, x.window.start - T0, x.records]);
     expect(partials).toEqual([
       ['a', 0, 1],
       ['b', 60_000, 1],
@@ -409,14 +422,32 @@ describe('combine', () => {
       .aggregate({ n: count() })
       .sink({ table: 't' });
     // e1 stored already; e2 twice in the batch; e3 once: two duplicates, each in two windows.
-    const prepared = slidingP.prepare([rec(ev(1, T0 + 90_000), 1), rec(ev(2, T0 + 90_000), 2), rec(ev(2, T0 + 90_000), 3), rec(ev(3, T0 + 90_000), 4)], NONE);
+    const prepared = slidingP.prepare(
+      [
+        rec(ev(1, T0 + 90_000), 1),
+        rec(ev(2, T0 + 90_000), 2),
+        rec(ev(2, T0 + 90_000), 3),
+        rec(ev(3, T0 + 90_000), 4),
+      ],
+      NONE,
+    );
     const stats = { duplicates: 0 };
-    const partials = slidingP.combine(prepared, () => undefined, () => new Set(['e1']), stats);
+    const partials = slidingP.combine(
+      prepared,
+      () => undefined,
+      () => new Set(['e1']),
+      stats,
+    );
     expect(partials.map((x) => x.records)).toEqual([2, 2]);
     expect(stats.duplicates).toBe(2);
     const fixedStats = { duplicates: 0 };
     const tumbling1 = tumblingP(true);
-    tumbling1.combine(tumbling1.prepare([rec(ev(1, T0), 1), rec(ev(1, T0), 2), rec(ev(1, T0), 3)], NONE), () => undefined, undefined, fixedStats);
+    tumbling1.combine(
+      tumbling1.prepare([rec(ev(1, T0), 1), rec(ev(1, T0), 2), rec(ev(1, T0), 3)], NONE),
+      () => undefined,
+      undefined,
+      fixedStats,
+    );
     expect(fixedStats.duplicates).toBe(2);
   });
 

@@ -147,5 +147,4 @@ describe('BatchProcessor limits', () => {
     expect((await processor.apply([event(31, ids[29]!, '/hot', T0 + 1_000)])).duplicateEvents).toBe(1);
     expect((await processor.apply([event(32, ids[0]!, '/hot', T0 + 1_000)])).duplicateEvents).toBe(0);
   });
-
 });

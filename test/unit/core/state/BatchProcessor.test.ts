@@ -407,15 +407,13 @@ describe('BatchProcessor', () => {
     const bloated: StatefulPipeline = {
       ...base,
       combine: (prepared, fenceOf, seen, stats) =>
-        base
-          .combine(prepared, fenceOf, seen, stats)
-          .map((p) => ({
-            ...p,
-            state: {
-              ...p.state,
-              pad: randomBytes(p.records * (p.key === 'huge' ? 5_000_000 : 512 * 1024)).toString('base64'),
-            },
-          })),
+        base.combine(prepared, fenceOf, seen, stats).map((p) => ({
+          ...p,
+          state: {
+            ...p.state,
+            pad: randomBytes(p.records * (p.key === 'huge' ? 5_000_000 : 512 * 1024)).toString('base64'),
+          },
+        })),
       mergeState: (a, b) => ({ ...base.mergeState(a, b), pad: '' }),
     };
     const { processor, store, objects } = setup({ pipeline: bloated });

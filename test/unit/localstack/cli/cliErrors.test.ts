@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_MAIN as MAIN, ROOT, TSX, unusedPort as closedPort } from '../../../helpers/cli';
 
-
 describe('shardflow CLI errors', () => {
   let stateDir: string;
   let endpoint: string;

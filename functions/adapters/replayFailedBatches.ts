@@ -1,0 +1,122 @@
+/**
+ * Replays the batches a pipeline's event source mapping skipped (`shardflow replay-failures`): for each
+ * on-failure record under the mapping's prefix, the batch's range is read back from the stream, the records
+ * no commit applied are applied exactly once (`SkippedBatchReplay`), and the record moves to
+ * `failed-batches/replayed/` so the FailedBatchesPending gauge drops and a second run does not find it.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { BatchProcessor } from '../core/state/BatchProcessor';
+import { SkippedBatchReplay, type ReplayResult } from '../core/state/SkippedBatchReplay';
+import type { StatefulPipeline } from '../core/state/types';
+import { DynamoDBStateStore } from './DynamoDBStateStore';
+import {
+  listFailedBatches,
+  markReplayed,
+  type FailedBatch,
+  type UnreadableFailureRecord,
+} from './failedBatches';
+import { ParquetResultEncoder } from './ParquetResultEncoder';
+import { S3ObjectStore } from './S3ObjectStore';
+import { readShardRange } from './streamShards';
+
+/** One deployed pipeline whose skipped batches are replayed. */
+export interface ReplayTarget {
+  readonly pipeline: StatefulPipeline;
+  /** The stream its mapping reads (name). */
+  readonly stream: string;
+  /** Its mapping's on-failure prefix, `aws/lambda/<mapping uuid>/`. */
+  readonly failurePrefix: string;
+}
+
+/** What happened to one skipped batch. */
+export interface FailedBatchOutcome {
+  readonly pipeline: string;
+  readonly batch: FailedBatch;
+  /** Records read back from the stream (also on a dry run). */
+  readonly recordsRead?: number;
+  /** The replay, unless a dry run or an error. */
+  readonly replay?: ReplayResult;
+  /** Where the on-failure record moved, once replayed. */
+  readonly movedTo?: string;
+  /** Why the batch was not replayed (it stays where it was, so the next run tries again). */
+  readonly error?: string;
+}
+
+export interface ReplayFailedBatchesOptions {
+  readonly s3: S3Client;
+  readonly kinesis: KinesisClient;
+  readonly dynamoDb?: DynamoDBClient;
+  readonly bucket: string;
+  readonly stateTable: string;
+  /** Reads the range and reports it, changes nothing. */
+  readonly dryRun?: boolean;
+  /** Called after each batch (progress on long runs). */
+  readonly onBatch?: (outcome: FailedBatchOutcome) => void;
+}
+
+/** Replays every skipped batch of `targets`; never throws for one batch (its outcome carries the error). */
+export async function replayFailedBatches(
+  targets: readonly ReplayTarget[],
+  options: ReplayFailedBatchesOptions,
+): Promise<{ outcomes: FailedBatchOutcome[]; unreadable: UnreadableFailureRecord[] }> {
+  const outcomes: FailedBatchOutcome[] = [];
+  const unreadable: UnreadableFailureRecord[] = [];
+  const store = new DynamoDBStateStore({
+    tableName: options.stateTable,
+    ...(options.dynamoDb ? { client: options.dynamoDb } : {}),
+  });
+  const objects = new S3ObjectStore({ bucket: options.bucket, client: options.s3 });
+  for (const target of targets) {
+    const { pipeline } = target;
+    const listed = await listFailedBatches(options.s3, options.bucket, target.failurePrefix);
+    unreadable.push(...listed.unreadable);
+    const processor = new BatchProcessor({
+      pipeline,
+      store,
+      objects,
+      encoder: new ParquetResultEncoder(),
+      clock: { now: () => Date.now() },
+    });
+    const replayer = new SkippedBatchReplay({ processor, store, objects, pipeline });
+    for (const batch of listed.batches) {
+      const outcome = await replayOne(target, batch, replayer, options).catch(
+        (error: unknown): FailedBatchOutcome => ({
+          pipeline: pipeline.spec.name,
+          batch,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
+      outcomes.push(outcome);
+      options.onBatch?.(outcome);
+    }
+  }
+  return { outcomes, unreadable };
+}
+
+async function replayOne(
+  target: ReplayTarget,
+  batch: FailedBatch,
+  replayer: SkippedBatchReplay,
+  options: ReplayFailedBatchesOptions,
+): Promise<FailedBatchOutcome> {
+  const name = target.pipeline.spec.name;
+  if (batch.stream !== target.stream)
+    return {
+      pipeline: name,
+      batch,
+      error: `the record is for stream ${batch.stream}, but pipeline ${name} reads ${target.stream}`,
+    };
+  const records = await readShardRange(
+    options.kinesis,
+    batch.stream,
+    batch.shardId,
+    batch.firstSequence,
+    batch.lastSequence,
+  );
+  if (options.dryRun === true) return { pipeline: name, batch, recordsRead: records.length };
+  const replay = await replayer.replay(batch.shardId, batch.firstSequence, batch.lastSequence, records);
+  const movedTo = await markReplayed(options.s3, options.bucket, batch.key);
+  return { pipeline: name, batch, recordsRead: records.length, replay, movedTo };
+}

@@ -1,0 +1,198 @@
+/**
+ * Replays a batch Lambda skipped after its retries (its on-failure record names the shard and the first and
+ * last sequence number), exactly once, while the stream still holds it.
+ *
+ * The shard moved on past the skipped range, so its commit point no longer tells which of those records were
+ * applied; its commit log does: every commit's segment holds the sequence range it applied, so a record of
+ * the range was applied exactly when some commit's range holds it. The others are applied as a shard of their
+ * own (`<shard>.replay-<digest of the first sequence>`), which fences them like any shard — a replay run twice applies
+ * nothing the second time — and is closed once done, so it holds no window open. Records for windows that
+ * closed meanwhile are late (`late/`), as any record that arrives after its window closed.
+ */
+import { createHash } from 'node:crypto';
+import type { RawRecord } from '../types';
+import type { BatchProcessor, BatchResult } from './BatchProcessor';
+import { StateConflictError, StateError } from './errors';
+import { padSequenceNumber } from './keys';
+import { hivePartition } from './paths';
+import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
+import { BUCKET_PREFIX } from '../constants';
+
+/** What a replay did. */
+export interface ReplayResult {
+  /** The shard the unapplied records were applied as. */
+  readonly replayShard: string;
+  /** Records of the range read from the stream. */
+  readonly records: number;
+  /** Of those, records some commit of the shard had applied already. */
+  readonly alreadyApplied: number;
+  /** Side-output objects the skipped attempts had written under the shard, removed (their records are replayed). */
+  readonly orphansRemoved: number;
+  /** How the others were applied (`recordsIn` is their number). */
+  readonly applied: BatchResult;
+}
+
+/**
+ * The shard id a skipped range of `shardId` is replayed as: `<shard>.replay-<12 hex digits of the SHA-256 of
+ * its first sequence number>`. A digest rather than the 56-digit number keeps side-output names (which hold
+ * the shard id and two sequence numbers) short: S3 emulators that store keys as file names refuse path
+ * components over 255 bytes.
+ */
+export function replayShardId(shardId: string, firstSequence: string): string {
+  const digest = createHash('sha256').update(padSequenceNumber(firstSequence)).digest('hex').slice(0, 12);
+  return `${shardId}${REPLAY_SUFFIX}${digest}`;
+}
+
+const REPLAY_SUFFIX = '.replay-';
+
+/** The shard a replay shard replays records of, or undefined for any other shard id. */
+export function replayOrigin(shardId: string): string | undefined {
+  const at = shardId.lastIndexOf(REPLAY_SUFFIX);
+  return at > 0 && /^[0-9a-f]{12}$/.test(shardId.slice(at + REPLAY_SUFFIX.length))
+    ? shardId.slice(0, at)
+    : undefined;
+}
+
+export class SkippedBatchReplay {
+  public constructor(
+    private readonly deps: {
+      readonly processor: BatchProcessor;
+      readonly store: StateStore;
+      readonly objects: ObjectStore;
+      readonly pipeline: StatefulPipeline;
+    },
+  ) {}
+
+  get #name(): string {
+    return this.deps.pipeline.spec.name;
+  }
+
+  /**
+   * Applies the records of `records` (the skipped range `firstSequence..lastSequence` of one shard, in
+   * sequence order, as read back from the stream) that no commit of the shard applied.
+   */
+  public async replay(
+    shardId: string,
+    firstSequence: string,
+    lastSequence: string,
+    records: readonly RawRecord[],
+  ): Promise<ReplayResult> {
+    const first = padSequenceNumber(firstSequence);
+    const last = padSequenceNumber(lastSequence);
+    const inRange = records.filter(
+      (r) =>
+        r.shardId === shardId &&
+        padSequenceNumber(r.sequenceNumber) >= first &&
+        padSequenceNumber(r.sequenceNumber) <= last,
+    );
+    const progress = (await this.deps.store.readProgress(this.#name)).shards.find(
+      (s) => s.shardId === shardId,
+    );
+    const ranges = progress === undefined ? [] : await this.#committedRanges(progress, first, last);
+    const applied = (r: RawRecord): boolean => {
+      const seq = padSequenceNumber(r.sequenceNumber);
+      return ranges.some((range) => seq >= range.firstSequence && seq <= range.lastSequence);
+    };
+    const replayShard = replayShardId(shardId, firstSequence);
+    const todo = inRange.filter((r) => !applied(r)).map((r) => ({ ...r, shardId: replayShard }));
+    const result = await this.deps.processor.apply(todo);
+    await this.#close(replayShard);
+    const orphansRemoved = await this.#removeOrphans(shardId, first, last, inRange, ranges);
+    return {
+      replayShard,
+      records: inRange.length,
+      alreadyApplied: inRange.length - todo.length,
+      orphansRemoved,
+      applied: result,
+    };
+  }
+
+  /**
+   * The commits of the shard whose ranges meet `first..last`: found by bisection over commit numbers (each
+   * segment's first sequence grows with its number), then walking back while the ranges still meet.
+   */
+  async #committedRanges(progress: ShardProgress, first: string, last: string): Promise<Segment[]> {
+    const segmentOf = async (commit: number): Promise<Segment | undefined> =>
+      (await this.deps.store.readSegments(this.#name, progress.shardId, commit, commit))[0];
+    // The latest commit whose first record is at or before `last`.
+    let low = 1;
+    let high = progress.commits;
+    let found: number | undefined;
+    while (low <= high) {
+      const middle = Math.floor((low + high) / 2);
+      const segment = await segmentOf(middle);
+      if (segment === undefined) {
+        // Expired (older than the retention): the log cannot answer for ranges that old.
+        throw new StateError(
+          `Commit ${middle} of shard ${progress.shardId} has expired: the skipped range is older than the state's retention and cannot be replayed exactly`,
+        );
+      }
+      if (segment.firstSequence <= last) {
+        found = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    const out: Segment[] = [];
+    for (let commit = found ?? 0; commit >= 1; commit--) {
+      const segment = await segmentOf(commit);
+      if (segment === undefined || segment.lastSequence < first) break;
+      out.push(segment);
+    }
+    return out;
+  }
+
+  /**
+   * The side outputs the skipped attempts wrote under the original shard (objects whose first record is in
+   * the range and which no commit made): their records now have outputs under the replay shard.
+   */
+  async #removeOrphans(
+    shardId: string,
+    first: string,
+    last: string,
+    records: readonly RawRecord[],
+    committed: readonly Segment[],
+  ): Promise<number> {
+    const { spec } = this.deps.pipeline;
+    const hours = new Set(records.map((r) => hivePartition(r.approximateArrivalTimestamp)));
+    const prefixes = [...hours].flatMap((hour) => [
+      `${BUCKET_PREFIX.CLEAN}${spec.source.stream}/${hour}/${shardId}-`,
+      `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/${hour}/${shardId}-`,
+      `${BUCKET_PREFIX.LATE}${spec.sink.table}/${hour}/${shardId}-`,
+    ]);
+    let removed = 0;
+    for (const prefix of prefixes) {
+      for (const key of await this.deps.objects.listKeys(prefix)) {
+        const match = /-(\d+)-(\d+)(?:-[^/]*)?\.jsonl$/.exec(key.slice(prefix.length - 1));
+        if (match === null) continue;
+        const [objectFirst, objectLast] = [match[1]!, match[2]!];
+        if (objectFirst < first || objectFirst > last) continue;
+        if (committed.some((s) => s.firstSequence === objectFirst && s.lastSequence === objectLast)) continue;
+        await this.deps.objects.deleteObject(key);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  /** Marks the replay shard closed: it no longer holds the watermark or any window back. */
+  async #close(replayShard: string): Promise<void> {
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const shard = (await this.deps.store.readProgress(this.#name)).shards.find(
+        (s) => s.shardId === replayShard,
+      );
+      if (shard === undefined || shard.closed) return;
+      try {
+        await this.deps.store.commit({
+          progress: { ...shard, closed: true, version: shard.version + 1 },
+          expectedVersion: shard.version,
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof StateConflictError)) throw error;
+      }
+    }
+    throw new StateError(`Could not mark replay shard ${replayShard} closed: its progress kept changing`);
+  }
+}
