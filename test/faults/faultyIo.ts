@@ -14,6 +14,7 @@ import type {
   StateStore,
   StateStoreStats,
 } from '../../functions/core/state/types';
+import { StateLimitError } from '../../functions/core/state/errors';
 import type { Prng } from './prng';
 
 /** An injected failure (never confused with a real bug: tests count them). */
@@ -47,6 +48,12 @@ export const NO_FAULTS: FaultRates = {
 export class FaultPlan {
   public rates: FaultRates;
   public readonly injected: Record<string, number> = {};
+  /**
+   * A DynamoDB transaction limit far below the real one (compressed segment bytes), so that batches must
+   * commit in parts (the path a batch whose state does not fit one transaction takes). Only segments of more
+   * than one Kinesis record are refused, so no record is dead-lettered for it and the reference stays exact.
+   */
+  public segmentLimit: number | undefined;
 
   public constructor(
     private readonly rng: Prng,
@@ -66,6 +73,18 @@ export class FaultPlan {
     const result = await body();
     if (this.rng.chance(this.rates.crashAfter)) this.fail(`crash after ${call}`);
     return result;
+  }
+
+  /** Throws the store's `StateLimitError` for a commit over `segmentLimit`, as `BaseStateStore` would. */
+  public checkSegmentLimit(commit: ShardCommit): void {
+    const segment = commit.segment;
+    if (this.segmentLimit === undefined || segment === undefined) return;
+    if (segment.body.byteLength <= this.segmentLimit || segment.firstSequence === segment.lastSequence)
+      return;
+    this.count('state limit');
+    throw new StateLimitError(
+      `segment of ${segment.body.byteLength} bytes over the injected limit of ${this.segmentLimit}`,
+    );
   }
 
   public concurrentWriterWins(): boolean {
@@ -114,6 +133,7 @@ export class FaultyStateStore implements StateStore {
           .commit({ progress: { ...stored, version: stored.version + 1 }, expectedVersion: stored.version })
           .catch(() => undefined);
     }
+    this.plan.checkSegmentLimit(commit);
     return this.plan.around('commit', () => this.inner.commit(commit));
   }
 

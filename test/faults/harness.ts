@@ -227,6 +227,9 @@ export async function runSchedule(seed: number, options: ScheduleOptions): Promi
   const rng = new Prng(seed);
   const schedule = draw(rng);
   const plan = new FaultPlan(rng, schedule.rates);
+  // Drawn from a stream of its own so that the other draws of a seed stay what they were.
+  const limitDraws = new Prng(seed * 31 + 7);
+  plan.segmentLimit = limitDraws.chance(0.3) ? limitDraws.int(150, 1_500) : undefined;
   const backend = await options.backend();
   let now = T0;
   const clock = { now: () => now };

@@ -13,6 +13,7 @@ import {
   percentile,
   pipeline,
   sum,
+  sliding,
   topK,
   tumbling,
 } from '../../functions/core/dsl';
@@ -42,6 +43,25 @@ export const hostileProducers = pipeline('hostile-producers')
     top_countries: topK((e) => e.country, 3),
   })
   .sink({ table: 'hostile_producers_minutely' });
+
+const NoteEvent = PageEvent.extend({ note: z.string().max(1_000_000) });
+type NoteEvent = z.infer<typeof NoteEvent>;
+
+/**
+ * State as large as a producer can make it: the top notes (long free text, up to the Kinesis record size) per
+ * page in one-hour windows sliding every minute, so one record's value lands in 60 windows' state.
+ */
+export const hostileState = pipeline('hostile-state')
+  .source({ stream: 'hostile-state', shards: 2 })
+  .clean({
+    schema: NoteEvent,
+    eventTime: (e: NoteEvent) => Date.parse(e.ts),
+    dedupeBy: (e: NoteEvent) => e.eventId,
+  })
+  .keyBy((e) => e.page, 'page')
+  .window(sliding('1h', '1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '30s' })
+  .aggregate({ events: count(), top_notes: topK((e) => e.note, 3) })
+  .sink({ table: 'hostile_state' });
 
 /**
  * Keys a producer may send that spell, or look like, the state table's internal names and separators, plus

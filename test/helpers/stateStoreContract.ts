@@ -31,6 +31,7 @@ export function progress(pipeline: string, overrides: Partial<ShardProgress> = {
     frozen: -Infinity,
     commits: 0,
     pending: [],
+    counts: { records: 120, rejected: 3, late: 2, duplicates: 1 },
     version: 1,
     ...overrides,
   };
@@ -48,6 +49,8 @@ export function segment(pipeline: string, commit: number, bytes = 64, shardId = 
     lastSequence: padSequenceNumber(String(commit * 10 + 9)),
     body,
     ttl: 2_000_000_000,
+    // Every judgement a close mark can be: none yet, a time, the end of input.
+    judgedBy: [-Infinity, 1_780_000_000_000, Infinity][commit % 3],
   };
 }
 
@@ -171,10 +174,10 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         version += 1;
       }
       const read = await fixture.sibling().readSegments(pipeline, SHARD, 1, 3);
-      expect(read.map((s) => [s.commit, s.body.byteLength])).toEqual([
-        [1, 10],
-        [2, SEGMENT_CHUNK_BYTES * 2 + 5],
-        [3, 7],
+      expect(read.map((s) => [s.commit, s.body.byteLength, s.judgedBy])).toEqual([
+        [1, 10, 1_780_000_000_000],
+        [2, SEGMENT_CHUNK_BYTES * 2 + 5, Number.MAX_SAFE_INTEGER],
+        [3, 7, -Infinity],
       ]);
       expect(
         Buffer.from(read[1]!.body).equals(

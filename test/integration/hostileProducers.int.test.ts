@@ -5,7 +5,9 @@
  */
 import type { RawRecord } from '../../functions/core/types';
 import type { StatefulPipeline } from '../../functions/core/state/types';
-import { COLLIDING_KEYS, hostileProducers } from '../helpers/hostileProducers';
+import { randomBytes } from 'node:crypto';
+import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
+import { COLLIDING_KEYS, hostileProducers, hostileState } from '../helpers/hostileProducers';
 import { useLocalCloud } from '../helpers/localCloud';
 import { clickEvent, encodeJson, kinesisSequence } from '../helpers/records';
 import { statefulCloudRun, type StatefulCloudRun } from '../helpers/statefulCloud';
@@ -27,7 +29,7 @@ class Shard {
   #next = 0;
   public constructor(public readonly id: string) {}
   /** A record with `value` as payload, arriving at `arrival` (default: its event time). */
-  public record(value: { ts: string }, arrival = Date.parse(value.ts)): RawRecord {
+  public record<T extends { ts: string }>(value: T, arrival = Date.parse(value.ts)): RawRecord {
     this.#next += 1;
     return {
       shardId: this.id,
@@ -145,5 +147,54 @@ describe('hostile producers on DynamoDB Local', () => {
     await run.instance().tick(Number.POSITIVE_INFINITY);
     expect(await run.late()).toEqual([]);
     expect((await run.rows('events')).reduce((n, r) => n + Number(r.events), 0)).toBe(4);
+  });
+
+  it("when a batch's state is larger than one DynamoDB transaction holds, it commits in parts of chunked segments and every record counts", async () => {
+    const state = hostileState as unknown as StatefulPipeline;
+    run = await statefulCloudRun(state, T0 + 10_000);
+    const a = new Shard(SHARDS[0]);
+    // 240 records with 2 KB of incompressible text each, in 60 windows each: ~29 MB of raw state, ~21 MB
+    // compressed, against 4 MB per transaction.
+    const batch = Array.from({ length: 240 }, (_, i) =>
+      a.record({
+        ...event(T0 + i * 10, { page: `/p/${i % 8}` }),
+        note: randomBytes(1_536).toString('base64'),
+      }),
+    );
+    const result = await run.instance().apply(batch);
+    expect(result).toMatchObject({ rejected: 0, late: 0 });
+    // At most ~3.7 MB per commit: the batch was committed in at least 6 parts (of several 350 KB chunks each).
+    const progress = await new DynamoDBStateStore({ tableName: run.table }).readProgress(state.spec.name);
+    expect(progress.shards[0]?.commits).toBeGreaterThanOrEqual(6);
+    await run.instance().tick(Number.POSITIVE_INFINITY);
+    const rows = await run.rows('page, window_start, events');
+    // Each record is in the 60 windows of one hour that contain its time.
+    expect(rows.reduce((n, r) => n + Number(r.events), 0)).toBe(240 * 60);
+    expect(await run.rejected()).toEqual([]);
+  });
+
+  it("when one record's state alone cannot fit a transaction, only it is rejected (STATE_LIMIT) and the rest of its batch applies", async () => {
+    const state = hostileState as unknown as StatefulPipeline;
+    run = await statefulCloudRun(state, T0 + 10_000);
+    const a = new Shard(SHARDS[0]);
+    // 300 KB of incompressible text in 60 windows: ~13 MB compressed, more than any transaction holds.
+    const huge = a.record({
+      ...event(T0 + 2_000, { page: '/huge' }),
+      note: randomBytes(225_000).toString('base64'),
+    });
+    const result = await run
+      .instance()
+      .apply([
+        a.record({ ...event(T0 + 1_000), note: 'a' }),
+        huge,
+        a.record({ ...event(T0 + 3_000), note: 'b' }),
+      ]);
+    expect(result).toMatchObject({ rejected: 1, late: 0 });
+    await run.instance().tick(Number.POSITIVE_INFINITY);
+    const rejected = await run.rejected();
+    expect(rejected.map((r) => [r.reason, r.sequenceNumber])).toEqual([['STATE_LIMIT', huge.sequenceNumber]]);
+    expect(rejected[0]?.detail).toMatch(/one commit holds at most \d+/);
+    // input = results + rejected: the two small records are in all 60 windows each.
+    expect((await run.rows('events')).reduce((n, r) => n + Number(r.events), 0)).toBe(2 * 60);
   });
 });

@@ -36,6 +36,8 @@ export interface BoundedRunResult {
   readonly rows: ResultRow[];
   readonly rejected: Rejection[];
   readonly late: LateRecord[];
+  /** Producer duplicates `dedupeBy` dropped (each extra copy once). */
+  readonly duplicates: number;
 }
 
 interface StoredWindow {
@@ -78,6 +80,7 @@ export function runBounded<T>(
   const rejected: Rejection[] = [];
   const late: LateRecord[] = [];
   let watermark: EpochMillis = -Infinity;
+  const stats = { duplicates: 0 };
 
   const apply = (prepared: PreparedBatch): void => {
     rejected.push(...prepared.rejected);
@@ -87,6 +90,7 @@ export function runBounded<T>(
       () => undefined,
       // A session's dedupe ids are per key: the same event always lands in the same (merged) session.
       (key, window) => (isSession ? sessionSeen.get(key) : store.get(groupId(key, window))?.seen),
+      stats,
     );
     // A partial without records only fences duplicates it dropped; this runner keeps no fences.
     for (const p of partials) if (p.records > 0) (isSession ? mergeSession : mergeFixed)(p);
@@ -171,7 +175,7 @@ export function runBounded<T>(
   if (rawBatch.length > 0) apply(pipeline.prepare(rawBatch, { closedWatermark: watermark }));
   if (valueBatch.length > 0) apply(pipeline.prepareValues(valueBatch, { closedWatermark: watermark }));
   emit(Infinity);
-  return { rows, rejected, late };
+  return { rows, rejected, late, duplicates: stats.duplicates };
 }
 
 function groupId(key: string, window: WindowBounds): string {

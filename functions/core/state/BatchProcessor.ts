@@ -17,8 +17,15 @@ import { MAX_SEGMENT_BYTES } from './limits';
 import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { replayOrigin } from './SkippedBatchReplay';
-import { commitOutputs, removeSupersededOutputs, writeSideOutputs } from './sideOutputs';
+import {
+  commitOutputs,
+  removeAttemptOutputs,
+  removeLostOutputs,
+  removeSupersededOutputs,
+  writeSideOutputs,
+} from './sideOutputs';
 import type {
+  CommitOutputs,
   ObjectStore,
   PreparedBatch,
   ProgressSnapshot,
@@ -339,16 +346,27 @@ export class BatchProcessor {
       () => seen,
       stats,
     );
-    let built = this.#build(fresh, base, snapshot, prepared, partials, outputs, parents);
+    let built = this.#build(fresh, base, snapshot, prepared, partials, stats.duplicates, outputs, parents);
     let tooBig = (built.segment?.body.byteLength ?? 0) > MAX_SEGMENT_BYTES;
+    let wrote = false;
     for (;;) {
-      if (tooBig && fresh.length > 1) return this.#commitHalves(fresh, base, snapshot);
+      if (tooBig && fresh.length > 1) {
+        try {
+          return await this.#commitHalves(fresh, base, snapshot);
+        } catch (error) {
+          // This attempt's objects (written before the store refused it) are orphans too once another
+          // commit holds the place its halves lost.
+          if (wrote && error instanceof StateConflictError) await this.#dropLostAttempt(fresh, outputs, base);
+          throw error;
+        }
+      }
       if (tooBig) {
         const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (DynamoDB transaction limit)`;
         prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
-        built = this.#build(fresh, base, snapshot, prepared, [], outputs, parents);
+        built = this.#build(fresh, base, snapshot, prepared, [], 0, outputs, parents);
       }
       await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
+      wrote = true;
       try {
         await store.commit({
           progress: built.progress,
@@ -357,8 +375,12 @@ export class BatchProcessor {
           ...(built.segment !== undefined ? { segment: built.segment } : {}),
         });
       } catch (error) {
+        if (error instanceof StateConflictError) await this.#dropLostAttempt(fresh, outputs, base);
         if (!(error instanceof StateLimitError) || tooBig) throw error;
-        // The progress item or the transaction would not fit: smaller commits.
+        // The progress item or the transaction would not fit: smaller commits. A lone record is rejected
+        // under this attempt's names, so the clean line it wrote must not stay behind (halves have names of
+        // their own; the first that commits removes this attempt's objects with its superseded ones).
+        if (fresh.length === 1) await removeAttemptOutputs(objects, pipeline, fresh, outputs);
         tooBig = true;
         continue;
       }
@@ -432,6 +454,25 @@ export class BatchProcessor {
     return { has: (id: string) => sets.some((set) => set.has(id)) } as ReadonlySet<string>;
   }
 
+  /**
+   * After losing a commit: removes this attempt's side outputs unless they are the winner's. Only once a
+   * commit holds the attempt's place in the shard's log (the next commit number, from the same first record):
+   * no other commit can ever take that place, so names that are not the winner's are orphans. Until then
+   * nothing is removed (a later commit there may write the same names); the commit that takes the place
+   * removes the rest (`removeSupersededOutputs`).
+   */
+  async #dropLostAttempt(
+    fresh: readonly RawRecord[],
+    outputs: CommitOutputs,
+    base: ShardProgress | undefined,
+  ): Promise<void> {
+    const shardId = fresh[0]!.shardId;
+    const place = (base?.commits ?? 0) + 1;
+    const [winner] = await this.#deps.store.readSegments(this.#name, shardId, place, place);
+    if (winner === undefined || winner.firstSequence !== outputs.firstSequence) return;
+    await removeLostOutputs(this.#deps.objects, this.#deps.pipeline, fresh, outputs, winner);
+  }
+
   /** Removes what superseded attempts left under the prefixes of `progress`'s last commit (once per instance). */
   async #cleanUp(progress: ShardProgress): Promise<void> {
     if (progress.outputs === undefined) return;
@@ -448,6 +489,7 @@ export class BatchProcessor {
     snapshot: ProgressSnapshot,
     prepared: PreparedBatch,
     partials: Parameters<typeof buildCommit>[0]['partials'],
+    duplicates: number,
     outputs: Parameters<typeof buildCommit>[0]['outputs'],
     parents: readonly string[],
   ): BuiltCommit {
@@ -462,6 +504,7 @@ export class BatchProcessor {
       fresh,
       prepared,
       partials,
+      duplicates,
       outputs,
       parents,
       now: clock.now(),

@@ -25,6 +25,7 @@ import type {
   ShardProgress,
   WindowContribution,
 } from './types';
+import { addCounts } from './shardCounts';
 import { pipelineWatermark } from './watermark';
 
 /** Everything a commit is built from. */
@@ -40,6 +41,8 @@ export interface CommitInput {
   readonly fresh: readonly RawRecord[];
   readonly prepared: PreparedBatch;
   readonly partials: readonly WindowPartial[];
+  /** Records of `fresh` that dedupe dropped (producer duplicates). */
+  readonly duplicates: number;
   /** Names of the commit's side outputs. */
   readonly outputs: CommitOutputs;
   /** For a shard's first commit: the shards it was split or merged from. */
@@ -137,6 +140,12 @@ export function buildCommit(input: CommitInput): BuiltCommit {
     commits,
     pending,
     outputs: input.outputs,
+    counts: addCounts(base?.counts, {
+      records: fresh.length,
+      rejected: prepared.rejected.length,
+      late: prepared.late.length,
+      duplicates: input.duplicates,
+    }),
     ...(base?.parents !== undefined
       ? { parents: base.parents }
       : input.parents !== undefined && input.parents.length > 0
@@ -162,6 +171,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
           lastSequence,
           body: encodeSegment({ windows, dedupeHashes }),
           ttl: segmentTtl(input.now, input.retentionMs),
+          judgedBy: input.outputs.judgedBy,
         }
       : undefined;
   return { progress, segment, dedupeHashes, partials: windows.reduce((n, w) => n + w.partials.length, 0) };

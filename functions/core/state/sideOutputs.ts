@@ -13,7 +13,14 @@
 import type { EpochMillis, LateRecord, RawRecord } from '../types';
 import { padSequenceNumber } from './keys';
 import { batchObjectKey, batchObjectPrefix, type SideOutput } from './paths';
-import type { CommitOutputs, ObjectStore, PreparedBatch, ShardProgress, StatefulPipeline } from './types';
+import type {
+  CommitOutputs,
+  ObjectStore,
+  PreparedBatch,
+  Segment,
+  ShardProgress,
+  StatefulPipeline,
+} from './types';
 
 /** The objects of one commit: the key of each side output, and the prefix attempts from its first record share. */
 interface OutputNames {
@@ -32,7 +39,9 @@ function namesOf(
   lastSequence: string,
 ): OutputNames {
   const { spec } = pipeline;
-  const tag = outputs.judgedBy === -Infinity ? 'open' : String(outputs.judgedBy);
+  // As stored (a close mark of +∞ reads back as the largest safe integer), so names agree across reads.
+  const tag =
+    outputs.judgedBy === -Infinity ? 'open' : String(Math.min(outputs.judgedBy, Number.MAX_SAFE_INTEGER));
   const where: Record<SideOutput, string> = {
     clean: spec.source.stream,
     rejected: spec.source.stream,
@@ -99,6 +108,51 @@ export async function writeSideOutputs(
   );
   const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
+}
+
+/**
+ * Removes the side outputs of one attempt that is known not to have committed and never can (its commit was
+ * refused before the call, `StateLimitError`: the same range never fits), so none of its keys is a committed
+ * one. Idempotent.
+ */
+export async function removeAttemptOutputs(
+  objects: ObjectStore,
+  pipeline: StatefulPipeline,
+  fresh: readonly RawRecord[],
+  outputs: CommitOutputs,
+): Promise<void> {
+  const last = fresh[fresh.length - 1]!;
+  const { keys } = namesOf(pipeline, last.shardId, outputs, padSequenceNumber(last.sequenceNumber));
+  await Promise.all(Object.values(keys).map((key) => objects.deleteObject(key)));
+}
+
+/**
+ * Removes the side outputs of an attempt that lost its place in the shard's log to `winner` (a commit from
+ * the same first record), except those whose names are the winner's (same range, same close mark: the same
+ * records). A winner without its close mark (written before it was stored) keeps the attempt's late/ object.
+ */
+export async function removeLostOutputs(
+  objects: ObjectStore,
+  pipeline: StatefulPipeline,
+  fresh: readonly RawRecord[],
+  outputs: CommitOutputs,
+  winner: Segment,
+): Promise<void> {
+  const last = fresh[fresh.length - 1]!;
+  const own = namesOf(pipeline, last.shardId, outputs, padSequenceNumber(last.sequenceNumber)).keys;
+  const theirs = namesOf(
+    pipeline,
+    last.shardId,
+    { ...outputs, judgedBy: winner.judgedBy ?? outputs.judgedBy },
+    winner.lastSequence,
+  ).keys;
+  const keep = new Set(Object.values(theirs));
+  if (winner.judgedBy === undefined) keep.add(own.late);
+  await Promise.all(
+    Object.values(own)
+      .filter((key) => !keep.has(key))
+      .map((key) => objects.deleteObject(key)),
+  );
 }
 
 /**

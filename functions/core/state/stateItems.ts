@@ -137,6 +137,14 @@ export function progressToItem(progress: ShardProgress): StateItem {
     ...(progress.parents === undefined || progress.parents.length === 0
       ? {}
       : { parents: s(JSON.stringify(progress.parents)) }),
+    ...(progress.counts === undefined
+      ? {}
+      : {
+          inRecords: n(progress.counts.records),
+          inRejected: n(progress.counts.rejected),
+          inLate: n(progress.counts.late),
+          inDuplicates: n(progress.counts.duplicates),
+        }),
     version: n(progress.version),
   };
 }
@@ -155,6 +163,16 @@ export function progressFromItem(item: StateItem): ShardProgress {
     commits: num(item, 'commits'),
     pending: pendingFrom(str(item, 'pending')),
     ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
+    ...(item.inRecords === undefined
+      ? {}
+      : {
+          counts: {
+            records: num(item, 'inRecords'),
+            rejected: num(item, 'inRejected'),
+            late: num(item, 'inLate'),
+            duplicates: num(item, 'inDuplicates'),
+          },
+        }),
     ...(item.outFirst === undefined
       ? {}
       : {
@@ -199,6 +217,7 @@ export function segmentToItems(segment: Segment): StateItem[] {
     chunks: n(chunks),
     firstSequence: s(segment.firstSequence),
     lastSequence: s(segment.lastSequence),
+    ...(segment.judgedBy !== undefined ? { outJudged: nOrNull(segment.judgedBy) } : {}),
     body: { B: segment.body.subarray(chunk * SEGMENT_CHUNK_BYTES, (chunk + 1) * SEGMENT_CHUNK_BYTES) },
     [TTL]: n(segment.ttl),
   }));
@@ -240,6 +259,7 @@ export function segmentsFromItems(pipeline: string, shardId: string, items: read
         lastSequence: str(head, 'lastSequence'),
         body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
         ttl: num(head, TTL),
+        ...(head.outJudged !== undefined ? { judgedBy: numOrNull(head, 'outJudged') ?? -Infinity } : {}),
       });
       head = undefined;
     }

@@ -64,7 +64,18 @@ export interface ShardProgress {
    * this shard after its first copy landed on a parent is still caught by dedupe.
    */
   readonly parents?: readonly string[];
+  /** What the shard's commits so far did with their records (exactly once: counted in the commit). */
+  readonly counts?: ShardCounts;
   readonly version: number;
+}
+
+/** Records a shard's commits took in and what became of them; `records − rejected − late − duplicates` reached window state (or a filter dropped them). */
+export interface ShardCounts {
+  readonly records: number;
+  readonly rejected: number;
+  readonly late: number;
+  /** Producer duplicates dropped by `dedupeBy` (each extra copy once). */
+  readonly duplicates: number;
 }
 
 /** The name of a commit's side-output objects: its first record and the close mark it judged by. */
@@ -144,6 +155,11 @@ export interface Segment {
   readonly lastSequence: string;
   /** `SegmentContent`, encoded by `segmentCodec` (compressed). */
   readonly body: Uint8Array;
+  /**
+   * The close mark that judged the commit's late records (it names its `late/` object): with it, an attempt
+   * that lost this commit's place can tell its own side outputs from the commit's. Absent on old segments.
+   */
+  readonly judgedBy?: EpochMillis;
   /** Epoch seconds at which DynamoDB may expire it. */
   readonly ttl: number;
 }

@@ -168,6 +168,7 @@ describe('runBounded', () => {
             const result = runBounded(p, delivered, { batchSize, shards: ['shard-0', 'shard-1'] });
             expect(result.rejected).toEqual([]);
             expect(result.late).toEqual([]);
+            expect(result.duplicates).toBe(xs.filter((x) => x.dup).length);
             expect(sortRows(result.rows)).toEqual(
               reference(
                 xs.map((x) => x.e),

@@ -57,9 +57,10 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
   test('when a producer sends an event again in the same and in a later batch, the window counts it once, reports each duplicate, and emits the engine row', async () => {
     const pipeline: StatefulPipeline = pageActivity;
     const objects = new InMemoryObjectStore();
+    const store = new InMemoryStateStore();
     const processor = new BatchProcessor({
       pipeline,
-      store: new InMemoryStateStore(),
+      store,
       objects,
       encoder,
       clock: { now: () => T0 },
@@ -77,6 +78,9 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
       duplicates: 1,
       duplicateEvents: 0,
     });
+    // The shard's progress counts what its commits took in: the redelivered copy is not counted again.
+    const [shard] = (await store.readProgress(pipeline.spec.name)).shards;
+    expect(shard?.counts).toEqual({ records: 4, rejected: 0, late: 0, duplicates: 2 });
     // Watermark = max event time − 10 s out-of-orderness must pass end + 30 s lateness, on both shards.
     await processor.apply([event(5, randomUUID(), '/other', T0 + 60_000 + 30_000 + 10_000)]);
     expect(rows(objects)).toEqual([]);

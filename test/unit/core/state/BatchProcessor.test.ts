@@ -373,6 +373,35 @@ describe('BatchProcessor', () => {
     expect(counted(objects)).toBe(40);
   });
 
+  test('when a stale instance writes its side outputs after another committed the same records and cleaned up, it removes them once it loses', async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const batch = views(1, 40);
+    // The stale instance reads progress, then stalls before its first object write until the other is done.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stalled: ObjectStore = {
+      putObject: async (key, body, type) => {
+        await gate;
+        return objects.putObject(key, body, type);
+      },
+      listKeys: (prefix) => objects.listKeys(prefix),
+      deleteObject: (key) => objects.deleteObject(key),
+    };
+    const stale = setup({ tables, objects: stalled }).processor.apply(batch.slice(0, 30));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The other commits the records in two batches: the shard's last commit no longer starts where the stale
+    // attempt's objects do, so cleaning up after the last commit does not reach them.
+    const other = setup({ tables, objects }).processor;
+    await other.apply(batch.slice(0, 20));
+    await other.apply(batch.slice(20));
+    release();
+    await expect(stale).resolves.toMatchObject({ duplicates: 30 });
+    const archived = lines(objects, 'clean/').map((r) => r.sequenceNumber);
+    expect(archived).toHaveLength(40);
+    expect(new Set(archived).size).toBe(40);
+  });
+
   test('when four shards write the same keys and windows at once, no commit conflicts and every record counts once', async () => {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();
