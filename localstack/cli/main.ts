@@ -3,6 +3,8 @@
  * registrations plus the error policy: a failing command prints one line on stderr and exits non-zero,
  * never a stack trace.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './commands/local';
 import { registerQueryCommands } from './commands/query';
@@ -14,10 +16,19 @@ import { registerStatusCommands } from './commands/status';
 import { registerGenerateCommands } from './commands/generate';
 import { registerReplayFailuresCommands } from './commands/replayFailures';
 
+/** The version of the installed package (its package.json sits two folders up, in the repo and in the tarball). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
+
 /** Builds the program with every command registered (exported for tests). */
 export function createProgram(): Command {
   const program = new Command('shardflow')
     .description('Stream processing on Kinesis, Lambda, DynamoDB and S3, runnable on a laptop.')
+    .version(packageVersion(), '-V, --version', 'print the shardflow version')
     .showHelpAfterError('(run with --help for usage)')
     // Throw instead of exiting so main() owns the exit code; subcommands inherit this setting.
     .exitOverride();
@@ -36,6 +47,11 @@ export function createProgram(): Command {
 /** Runs the CLI and resolves with the process exit code. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const program = createProgram();
+  // `shardflow` alone is a request for help: usage on stdout, success.
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync([...argv]);
     return 0;

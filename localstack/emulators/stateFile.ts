@@ -18,6 +18,39 @@ export interface LocalCloudState {
   readonly pids: Readonly<Record<LocalService, number>>;
   /** ISO-8601 time the cloud became healthy. */
   readonly startedAt: string;
+  /** The shardflow command that runs the cloud (`local up`, or `start`/`run` with `--keep`). @default 'local up' */
+  readonly command?: CloudOwner;
+  /** The Kinesis engine of the cloud. @default 'kinesis-mock' */
+  readonly kinesis?: 'kinesis-mock' | 'kinesalite';
+}
+
+/** Commands that leave a local cloud running and record it here. */
+export const CLOUD_OWNERS = ['local up', 'start', 'run'] as const;
+export type CloudOwner = (typeof CLOUD_OWNERS)[number];
+
+/** Whether a process exists (signal 0 probes without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether the state's process still runs the command that recorded it: guards against a stale state file
+ * whose pid now belongs to an unrelated process. On Linux its command line must name the command's words;
+ * elsewhere only liveness can be checked.
+ */
+export async function ownerAlive(state: Pick<LocalCloudState, 'pid' | 'command'>): Promise<boolean> {
+  if (!processAlive(state.pid)) return false;
+  try {
+    const commandLine = (await readFile(`/proc/${state.pid}/cmdline`, 'utf8')).split('\0');
+    return (state.command ?? 'local up').split(' ').every((word) => commandLine.includes(word));
+  } catch {
+    return true;
+  }
 }
 
 /** The state directory: `$SHARDFLOW_STATE_DIR`, else `.shardflow` in the working directory. */
@@ -61,7 +94,9 @@ export function parseState(text: string): LocalCloudState | undefined {
     isLoopbackUrl(value.endpoint) &&
     isServiceMap(value.endpoints, isLoopbackUrl) &&
     isServiceMap(value.pids, isPid) &&
-    typeof value.startedAt === 'string'
+    typeof value.startedAt === 'string' &&
+    (value.command === undefined || (CLOUD_OWNERS as readonly unknown[]).includes(value.command)) &&
+    (value.kinesis === undefined || value.kinesis === 'kinesis-mock' || value.kinesis === 'kinesalite')
   ) {
     return {
       pid: value.pid,
@@ -69,6 +104,8 @@ export function parseState(text: string): LocalCloudState | undefined {
       endpoints: value.endpoints,
       pids: value.pids,
       startedAt: value.startedAt,
+      ...(value.command === undefined ? {} : { command: value.command as CloudOwner }),
+      ...(value.kinesis === undefined ? {} : { kinesis: value.kinesis }),
     };
   }
   return undefined;

@@ -61,10 +61,7 @@ export class DuckDbQueryEngine {
       }
       // The side outputs (JSON Lines) as views `rejected`, `late` and `clean`, for troubleshooting with SQL.
       const sideViews: string[] = [];
-      for (const [view, prefix] of [
-        ['rejected', BUCKET_PREFIX.REJECTED],
-        ['late', BUCKET_PREFIX.LATE],
-      ] as const) {
+      for (const [view, prefix] of SIDE_VIEWS) {
         if (tables.includes(view) || !(await containsFiles(join(options.dataDir, prefix), '.jsonl')))
           continue;
         const glob = join(options.dataDir, prefix, '**', '*.jsonl').replace(/'/g, "''");
@@ -94,8 +91,21 @@ export class DuckDbQueryEngine {
       const rows = reader.getRows().map((row) => row.map((value, i) => toCell(value, types[i] ?? '')));
       return { columns: names.map((name, i) => ({ name, type: types[i] ?? 'UNKNOWN' })), rows };
     } catch (error) {
-      throw new SqlError(firstLine(error), { cause: error });
+      const line = firstLine(error);
+      // A missing table names what there is to query instead (DuckDB suggests only near spellings).
+      const missing = /Table with name (\S+) does not exist/.test(line);
+      throw new SqlError(missing ? `${line} ${this.describeTables()}` : line, { cause: error });
     }
+  }
+
+  /** What there is to query, for error messages: the result tables found and the side-output views. */
+  public describeTables(): string {
+    const sides = SIDE_VIEWS.map(([view]) => view);
+    const results = this.tables.filter((t) => !sides.includes(t));
+    return [
+      results.length === 0 ? 'No result table has rows yet.' : `Result tables: ${results.join(', ')}.`,
+      `Side-output views (once they have records): ${sides.join(', ')}.`,
+    ].join(' ');
   }
 
   /**

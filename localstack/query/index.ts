@@ -3,6 +3,6 @@ export { COMPAT_MACROS } from './compatMacros';
 export { AthenaQueryError, QueryError, SqlError } from './errors';
 export { formatResult } from './format';
 export { mirrorBucket, type MirrorOptions } from './mirrorBucket';
-export { queryResults, type QueryResultsOptions } from './queryResults';
+export { queryResults, type MirrorReport, type QueryResultsOptions } from './queryResults';
 export { buildStartQueryExecutionInput, runAthenaQuery, type AthenaQueryOptions } from './athenaQuery';
 export { OUTPUT_FORMATS, type Cell, type OutputFormat, type QueryColumn, type QueryResult } from './types';

@@ -9,6 +9,8 @@ export interface InMemoryRunResult {
   readonly result: QueryResult;
   readonly rejected: number;
   readonly late: number;
+  /** Producer duplicates `dedupeBy` dropped. */
+  readonly duplicates: number;
 }
 
 /** DuckDB's text form of a TIMESTAMP, so in-memory and deployed runs print the same. */
@@ -44,7 +46,7 @@ export function runInMemory(
     data: Buffer.from(r.data, 'utf8').toString('base64'),
     approximateArrivalTimestamp: arrival,
   }));
-  const { rows, rejected, late } = runBounded(pipeline, raw);
+  const { rows, rejected, late, duplicates } = runBounded(pipeline, raw);
   const columns = pipeline.spec.columns;
   return {
     result: {
@@ -53,6 +55,7 @@ export function runInMemory(
     },
     rejected: rejected.length,
     late: late.length,
+    duplicates,
   };
 }
 

@@ -121,6 +121,25 @@ export async function readParquet(path: string, keyField?: string): Promise<Inpu
  * @throws InputError when the file is missing, unreadable, of unknown format or does not parse.
  */
 export async function readInputFile(path: string, keyField?: string): Promise<InputRecord[]> {
+  return (await readInput(path, keyField)).records;
+}
+
+/** What a bounded input holds: its records, and the blank lines skipped (so counts add up to the lines). */
+export interface InputRead {
+  readonly records: InputRecord[];
+  /** Lines with nothing but whitespace (JSON Lines, CSV); the final newline ends a line, it is not one. */
+  readonly blankLines: number;
+}
+
+/** Blank lines of a text file: whitespace-only lines, not counting the empty piece after a final newline. */
+export function countBlankLines(text: string): number {
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.filter((line) => line.trim() === '').length;
+}
+
+/** Like {@link readInputFile}, also counting the blank lines it skipped. */
+export async function readInput(path: string, keyField?: string): Promise<InputRead> {
   const format = detectFormat(path);
   try {
     const info = await stat(path);
@@ -129,7 +148,8 @@ export async function readInputFile(path: string, keyField?: string): Promise<In
     if (error instanceof InputError) throw error;
     throw new InputError(`Input file not found: ${path}`, { cause: error });
   }
-  if (format === 'parquet') return readParquet(path, keyField);
+  if (format === 'parquet') return { records: await readParquet(path, keyField), blankLines: 0 };
   const text = await readFile(path, 'utf8');
-  return format === 'csv' ? parseCsv(text, keyField) : parseJsonLines(text, keyField);
+  const records = format === 'csv' ? parseCsv(text, keyField) : parseJsonLines(text, keyField);
+  return { records, blankLines: countBlankLines(text) };
 }

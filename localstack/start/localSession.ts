@@ -1,4 +1,6 @@
 import { ENV } from '../../functions/core/constants';
+import { sumCounts } from '../../functions/core/state/shardCounts';
+import type { ShardCounts } from '../../functions/core/state/types';
 import type { PipelineSpec } from '../../functions/core/types';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
 import { createOperatorRuntime, type OperatorRuntime } from '../../functions/adapters/operatorRuntime';
@@ -27,6 +29,8 @@ export interface LocalSessionOptions {
   readonly functionLogs?: boolean;
   /** The Kinesis engine. @default 'kinesis-mock' */
   readonly kinesisEmulator?: KinesisEmulatorKind;
+  /** A cloud already running (`shardflow local up`) to deploy on: not started, and not stopped by `stop`. */
+  readonly cloud?: LocalCloud;
 }
 
 /** The embedded cloud with the stack deployed on it and its event source mappings running. */
@@ -54,6 +58,8 @@ export interface LocalSession {
    * window the watermark has passed closes now. Returns the number of windows it emitted.
    */
   closeDue(spec: PipelineSpec, idleTimeoutMs?: number): Promise<number>;
+  /** What the pipeline's shards took in so far, summed over its shard progress items (committed batches only). */
+  counts(spec: PipelineSpec): Promise<ShardCounts>;
   /**
    * `work`, or a `LocalCloudError` naming the emulator as soon as one exits on its own: the session then
    * stops its mappings and schedules at once, so no batch is retried against a dead emulator until Lambda
@@ -70,11 +76,17 @@ export interface LocalSession {
  */
 export async function openLocalSession(options: LocalSessionOptions): Promise<LocalSession> {
   const log = options.log ?? (() => {});
-  const cloud = await startLocalCloud({
-    edgePort: options.edgePort ?? 0,
-    ...(options.kinesisEmulator === undefined ? {} : { kinesisEmulator: options.kinesisEmulator }),
-    log: (l) => (l.startsWith('[') ? undefined : log(l)),
-  });
+  const owned = options.cloud === undefined;
+  const cloud =
+    options.cloud ??
+    (await startLocalCloud({
+      edgePort: options.edgePort ?? 0,
+      ...(options.kinesisEmulator === undefined ? {} : { kinesisEmulator: options.kinesisEmulator }),
+      log: (l) => (l.startsWith('[') ? undefined : log(l)),
+    }));
+  const stopCloud = async (): Promise<void> => {
+    if (owned) await cloud.stop();
+  };
   // This process now talks to this cloud only: the shared clients (and the in-process tick) follow it.
   process.env.AWS_ENDPOINT_URL = cloud.endpoint;
   process.env.AWS_REGION = LOCAL_REGION;
@@ -122,7 +134,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
     schedules.start(options.tickSpeedup ?? 12);
   } catch (error) {
     await invoker.close();
-    await cloud.stop();
+    await stopCloud();
     throw error;
   }
   const ticks = schedules;
@@ -133,7 +145,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
     ticks.stop();
     await app.stop();
     await invoker.close();
-    await cloud.stop();
+    await stopCloud();
     throw new NotRunningError('The deployed stack has no results bucket or state table');
   }
   const clients = createClients(process.env);
@@ -189,6 +201,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
       }
       return emitted;
     },
+    counts: async (spec) => sumCounts((await runtimeOf(spec).store.readProgress(spec.name)).shards),
     closeDue: async (spec, idleTimeoutMs = 120_000) => {
       await app.runtime.idle(idleTimeoutMs);
       return (await runtimeOf(spec).processor.tick()).windowsEmitted;
@@ -207,7 +220,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
           await app.stop();
           await invoker.close();
         } finally {
-          await cloud.stop();
+          await stopCloud();
         }
       })()),
   };

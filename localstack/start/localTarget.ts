@@ -4,8 +4,11 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { createClients, type AwsClients } from '../../functions/adapters/aws';
 import { DEFAULT_EDGE_PORT, LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
-import { readState, stateDirectory } from '../emulators/stateFile';
+import { readState, stateDirectory, stateFilePath } from '../emulators/stateFile';
 import { NotRunningError } from './errors';
+
+/** The commands that get a user from "no cloud" to a cloud with the stack deployed. */
+export const DEPLOY_LOCAL_HINT = '"npx shardflow local up --detach", then "npx shardflow deploy --local"';
 
 /** Where `start --keep` and `deploy` record the outputs of the last deployment (`.shardflow/outputs.json`). */
 export function outputsFilePath(): string {
@@ -33,10 +36,28 @@ export interface DeploymentOutputs {
 export async function localEndpoint(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<string> {
+  return (await localTarget(env)).endpoint;
+}
+
+/** The endpoint the CLI talks to and why that one (for `--verbose`). */
+export async function localTarget(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ readonly endpoint: string; readonly source: string }> {
   const configured = env.AWS_ENDPOINT_URL;
-  if (configured !== undefined && configured !== '') return configured;
+  if (configured !== undefined && configured !== '')
+    return { endpoint: configured, source: 'AWS_ENDPOINT_URL' };
   const state = await readState().catch(() => undefined);
-  return state?.endpoint ?? readOutputs()?.[ENDPOINT_OUTPUT] ?? `http://127.0.0.1:${DEFAULT_EDGE_PORT}`;
+  if (state !== undefined)
+    return {
+      endpoint: state.endpoint,
+      source: `"shardflow ${state.command ?? 'local up'}" (pid ${state.pid}, ${stateFilePath()})`,
+    };
+  const kept = readOutputs()?.[ENDPOINT_OUTPUT];
+  if (kept !== undefined) return { endpoint: kept, source: outputsFilePath() };
+  return {
+    endpoint: `http://127.0.0.1:${DEFAULT_EDGE_PORT}`,
+    source: 'the default edge port (no local cloud recorded, AWS_ENDPOINT_URL unset)',
+  };
 }
 
 /** Clients for the local cloud at `endpoint`, with the emulators' region and dummy credentials unless set. */
@@ -63,7 +84,7 @@ export async function assertLocalCloudRunning(
     });
   } catch (error) {
     throw new NotRunningError(
-      `Local cloud not running at ${endpoint}: start it with "npx shardflow local up --detach" (or set AWS_ENDPOINT_URL)`,
+      `Local cloud not running at ${endpoint}: start one with the stack deployed: ${DEPLOY_LOCAL_HINT} (or set AWS_ENDPOINT_URL)`,
       { cause: error },
     );
   }
@@ -115,7 +136,7 @@ export async function resolveResultsBucket(clients: AwsClients, explicit?: strin
   if (candidates.length === 1 && candidates[0] !== undefined) return candidates[0];
   throw new NotRunningError(
     candidates.length === 0
-      ? 'No results bucket found: deploy first with "npm start -- --keep" or pass --bucket'
+      ? 'No results bucket found: deploy the stack with "npx shardflow deploy --local" (or pass --bucket)'
       : `Several results buckets found (${candidates.join(', ')}): pass --bucket`,
   );
 }

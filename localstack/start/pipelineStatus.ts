@@ -9,6 +9,8 @@ import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import type { PipelineSpec } from '../../functions/core/types';
 import { BucketCounter, type BucketCounts } from './bucketCounters';
+import { sumCounts } from '../../functions/core/state/shardCounts';
+import type { ShardCounts } from '../../functions/core/state/types';
 import { NotRunningError } from './errors';
 import { readOutputs } from './localTarget';
 
@@ -35,6 +37,8 @@ export interface PipelineStatus {
   /** Windows with committed state that are not emitted yet. */
   readonly openWindows: number;
   readonly counts: BucketCounts;
+  /** What the shards' commits took in (records, rejected, late, duplicates dropped), summed over shards. */
+  readonly taken: ShardCounts;
 }
 
 /** Strips the zero padding the state store adds to sequence numbers. */
@@ -133,5 +137,6 @@ export async function readPipelineStatus(
     closedWatermark: progress.pipeline?.closedWatermark ?? null,
     openWindows: open.size,
     counts: await new BucketCounter(clients.s3, where.bucket).counts(),
+    taken: sumCounts(progress.shards),
   };
 }

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { InputError } from './errors';
-import { detectFormat, partitionKeyOf, readInputFile, type InputRecord } from './inputFile';
+import { detectFormat, partitionKeyOf, readInput, type InputRead, type InputRecord } from './inputFile';
 
 /** `s3://bucket/prefix` split into its parts, or undefined for a local path. */
 export function parseS3Url(input: string): { bucket: string; prefix: string } | undefined {
@@ -54,9 +54,9 @@ export async function readRunInput(
   input: string,
   keyField: string | undefined,
   client?: S3Client,
-): Promise<InputRecord[]> {
+): Promise<InputRead> {
   const url = parseS3Url(input);
-  if (url === undefined) return readInputFile(input, keyField);
+  if (url === undefined) return readInput(input, keyField);
   if (client === undefined) throw new InputError(`Reading ${input} needs an S3 client`);
   const keys: string[] = [];
   for await (const page of paginateListObjectsV2({ client }, { Bucket: url.bucket, Prefix: url.prefix })) {
@@ -74,17 +74,21 @@ export async function readRunInput(
   const dir = await mkdtemp(join(tmpdir(), 'shardflow-input-'));
   try {
     const records: InputRecord[] = [];
+    let blankLines = 0;
     for (const [i, key] of keys.sort().entries()) {
       const object = await client.send(new GetObjectCommand({ Bucket: url.bucket, Key: key }));
       const file = join(dir, `${i}-${basename(key)}`);
       await writeFile(file, (await object.Body?.transformToByteArray()) ?? new Uint8Array());
-      const read = await readInputFile(file, keyField);
+      const read = await readInput(file, keyField);
+      blankLines += read.blankLines;
       const archived = key.startsWith(BUCKET_PREFIX.CLEAN);
       records.push(
-        ...(archived ? read.map((r, j) => unwrapArchived(r, keyField, records.length + j)) : read),
+        ...(archived
+          ? read.records.map((r, j) => unwrapArchived(r, keyField, records.length + j))
+          : read.records),
       );
     }
-    return records;
+    return { records, blankLines };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { generateClickstream, RECORD_KINDS, type ClickstreamTotals } from '../ge
 import { queryResults } from '../query/queryResults';
 import { formatResult } from '../query/format';
 import type { OutputFormat, QueryResult } from '../query/types';
-import { BucketCounter, type BucketCounts } from './bucketCounters';
+import type { BucketCounts } from './bucketCounters';
 import { ShardflowCliError } from './errors';
 import type { InputRecord } from './inputFile';
 import type { LiveLine } from './liveLine';
@@ -17,6 +17,7 @@ import {
   type Mismatch,
 } from './sampleQueries';
 import { sendRecords } from './sendRecords';
+import { followSession } from './sessionProgress';
 import { synthesizeCached } from './synthesize';
 
 /** Options of {@link runStart}. */
@@ -68,16 +69,6 @@ function defaultPipeline(): CompiledPipeline<unknown> {
   if (pipeline === undefined)
     throw new ShardflowCliError('No default pipeline is registered in functions/pipelines');
   return pipeline;
-}
-
-function describeLag(session: LocalSession): string {
-  return session
-    .lag()
-    .map(
-      (l) =>
-        `${/^shardId-\d+$/.test(l.shardId) ? `shard${Number(l.shardId.slice(8))}` : l.shardId} ${l.pendingRecords} pending/${Math.round(l.iteratorAgeMs / 1000)}s`,
-    )
-    .join(' ');
 }
 
 /**
@@ -161,30 +152,13 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
 
     // Generous: the local runtime drains ~100 records/s on 2 busy cores; a stuck pipeline still ends.
     const drainTimeoutMs = drainTimeout(totals.records);
-    const counter = new BucketCounter(session.clients.s3, session.bucket);
-    let sent = 0;
+    const progressLine = followSession(session, live, totals.records);
     let counts: BucketCounts = { windowsEmitted: 0, rejected: 0, late: 0 };
-    let polling = true;
-    const render = (): void =>
-      live.update(
-        `sent ${sent}/${totals.records} | processed ${session.processedRecords()} | rejected ${counts.rejected} | ` +
-          `late ${counts.late} | windows ${counts.windowsEmitted} | ${describeLag(session) || 'no shards yet'}`,
-      );
-    const poller = (async () => {
-      while (polling) {
-        counts = await counter.counts().catch(() => counts);
-        render();
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    })();
     try {
       await timed('send', () =>
         session.guard(
           (async () => {
-            const progress = (p: { sent: number }, base: number): void => {
-              sent = base + p.sent;
-              render();
-            };
+            const progress = (p: { sent: number }, base: number): void => progressLine.sent(base + p.sent);
             const main = toInput('main');
             const rate = options.rate ? { rate: options.rate } : {};
             // Warm-up: the first records go alone so that every shard has reported progress before the bulk
@@ -216,18 +190,15 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
         ),
       );
       await timed('drain', () => session.guard(session.endOfInput(spec, drainTimeoutMs)));
-      counts = await counter.counts();
     } finally {
-      polling = false;
-      await poller;
+      counts = await progressLine.stop();
     }
-    render();
     live.done();
 
     const table = spec.sink.table;
     const queries = sampleQueries(table);
     const results = await timed('query', () =>
-      queryResults({ s3: session.clients.s3, bucket: session.bucket }, [
+      queryResults({ s3: session.clients.s3, bucket: session.bucket, cache: options.keep }, [
         ...queries.map((q) => q.sql),
         perPageCheckSql(table),
         perWindowCheckSql(table),

@@ -97,6 +97,15 @@ export const GOALS: readonly Goal[] = [
       'the run includes starting the emulators and deploying (~10 s) besides sending, draining and closing; see `seconds` and `inMemorySeconds`.',
   },
   {
+    part: 'query',
+    figure: 'repeatRatio',
+    atMost: 0.2,
+    against:
+      'wall time of a repeated `query` (queryResults) on an unchanged bucket of 2,000 result objects / the first call (cold mirror), same run',
+    shortfall:
+      "the repeated call still lists the bucket (s3rver reads each object's metadata file on every listing: ~0.3 s idle, up to ~0.9 s with the 2 cores busy) and DuckDB opens and reads the 2,000 files (~0.8 s, as in the first call), while the first call's downloads take ~3–5 ms per object on s3rver: ~0.16 on an idle machine, 0.19–0.23 with another process holding a core. See `repeatMirrorMs` and `firstMirrorMs`.",
+  },
+  {
     part: 'load',
     figure: 'lost',
     atMost: 0,
@@ -121,6 +130,7 @@ const METHODS: readonly string[] = [
   "**e2e** (`e2e.ts`): the real app synthesized (`cdk synth`), deployed by the local deployer; a backlog is put on its stream, then the operator's event source mapping (warm worker) drains it: records/s from mapping start to idle. Baseline: GetRecords over the same stream from TRIM_HORIZON, limit = the mapping's BatchSize, shards in parallel. Latency: a 100 ms monitor records when the pipeline watermark (shard progress items) first passes each window's close time and when the window's Parquet object is first listed.",
   '**replay** (`replay.ts`): `shardflow generate -n 120000` (123,000 records with duplicates, malformed and late ones), then `shardflow run page-activity --input` on it through the installed bin, in memory and through the local stack (kinesalite, DynamoDB Local, s3rver; synthesized app cached first), in the same run; `countsMatch` compares the printed row, rejected and late counts.',
   "**bundle** (`bundle.ts`): `functions/handlers/operator.ts` bundled with the stack's esbuild settings (minified CJS, node22, AWS SDK external); cold init = a fresh `node` process from start to the end of one one-record invocation against the local cloud, vs an empty handler bundled the same way (median of 7 alternating runs).",
+  '**query** (`query.ts`): 2,000 Parquet result objects (20 rows each, hourly partitions) put into a bucket of the embedded local cloud (s3rver), then `queryResults` — what `shardflow query` runs — with one aggregate over the table, timed start to answer, in one run: 3 rounds of the first call (cold mirror under a scratch state directory: every object downloaded) and the same call again on the unchanged bucket (the kept mirror: one listing, no download), medians over the rounds; then a call after 20 objects were added, and a call with `cache: false` (a throwaway mirror, what every call cost before). `firstMirrorMs`/`repeatMirrorMs`: the mirroring share (the rest is DuckDB).',
   '**load** (`test/load/million.ts`, `npm run test:load`): events put while the mapping runs, windows closed at end of input, results `events` + rejected + late compared with the input; max RSS of the process hosting the ESM runtime and its worker threads.',
 ];
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runBundleBench } from './bundle';
 import { runE2eBench } from './e2e';
 import { runEngineBench } from './engine';
+import { runQueryBench } from './query';
 import { flattenFigures, renderResultsMarkdown, type Figures } from './resultsTable';
 import { runReplayBench } from './replay';
 import { runStateBench } from './state';
@@ -22,6 +23,7 @@ export const PARTS: Readonly<Record<string, () => Promise<Figures>>> = {
   e2e: async () => ({ ...(await runE2eBench()) }),
   bundle: async () => ({ ...(await runBundleBench()) }),
   replay: async () => ({ ...(await runReplayBench()) }),
+  query: async () => ({ ...(await runQueryBench()) }),
 };
 
 const RESULTS_FILE = join(__dirname, 'results.json');

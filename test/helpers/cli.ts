@@ -1,14 +1,16 @@
 /**
- * Runs the `shardflow` CLI the way a user does (a separate process through tsx), for tests that check its
- * output and exit code.
+ * Runs the `shardflow` CLI the way a user does (`npx shardflow`: node on the package's bin, a separate
+ * process), for tests that check its output and exit code.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '../..');
-export const TSX = join(ROOT, 'node_modules/.bin/tsx');
-export const CLI_MAIN = join(ROOT, 'localstack/cli/main.ts');
+/** The node running the tests: the bin's `#!/usr/bin/env node`. */
+export const NODE = process.execPath;
+/** The file package.json's `bin` names: what `npx shardflow` runs. */
+export const CLI_BIN = join(ROOT, 'localstack/cli/bin.js');
 
 export interface CliResult {
   readonly code: number | null;
@@ -19,7 +21,7 @@ export interface CliResult {
 /** Runs `shardflow <args>` from the project root with `env`; resolves when it exits. */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI_MAIN, ...args], { cwd: ROOT, env });
+    const child = spawn(NODE, [CLI_BIN, ...args], { cwd: ROOT, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -37,4 +39,32 @@ export async function unusedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** Resolves with stdout once `marker` appears on it; rejects if the process exits first or time runs out. */
+export function waitForOutput(
+  child: ChildProcessWithoutNullStreams,
+  marker: string,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no "${marker}" after ${timeoutMs} ms: ${out}${err}`)),
+      timeoutMs,
+    );
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(marker)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before "${marker}": ${out}${err}`));
+    });
+  });
 }

@@ -42,7 +42,10 @@ describe('shardflow run', () => {
       malformed: 5,
     });
     const input = join(dir, 'clicks.jsonl');
-    writeFileSync(input, toJsonLines(records));
+    // Blank lines are skipped and counted apart, so the summary adds up to the file's lines.
+    const lines = toJsonLines(records).split('\n');
+    for (const at of [0, 40, 41, 150, lines.length - 1]) lines.splice(at, 0, at % 2 === 0 ? '' : '   ');
+    writeFileSync(input, lines.join('\n'));
     const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
 
     const memory = await cli(
@@ -60,8 +63,14 @@ describe('shardflow run', () => {
     const deployedRows = JSON.parse(deployed.stdout) as Record<string, unknown>[];
     expect(memoryRows.reduce((sum, r) => sum + Number(r.events), 0)).toBe(totals.overall.count);
     expectSameRows(deployedRows, memoryRows);
-    const summary = `${records.length} records: ${memoryRows.length} rows, 5 rejected, 0 late`;
+    const summary = `${records.length + 5} lines: 5 blank, ${records.length} records in → ${memoryRows.length} rows; 5 rejected, 0 late, 4 duplicates dropped`;
     expect(memory.stderr).toContain(summary);
     expect(deployed.stderr).toContain(summary);
+    // The same live line as npm start: what was sent, processed, rejected, late, windows and the shards' backlog.
+    expect(deployed.stderr).toMatch(
+      new RegExp(
+        `sent ${records.length}/${records.length} \\| processed ${records.length} \\| rejected 5 \\| late 0 \\| windows \\d+ \\| shard0 0 pending`,
+      ),
+    );
   }, 300_000);
 });

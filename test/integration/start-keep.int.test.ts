@@ -7,31 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateClickstream } from '../../localstack/generator/clickstream';
-import { CLI_MAIN as MAIN, ROOT, TSX, unusedPort as freePort } from '../helpers/cli';
-
-/** Resolves with everything printed once `marker` appears on stdout, or rejects if the process exits first. */
-function waitFor(child: ChildProcessWithoutNullStreams, marker: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(
-      () => reject(new Error(`no "${marker}" after ${timeoutMs} ms: ${out}${err}`)),
-      timeoutMs,
-    );
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(marker)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before "${marker}": ${out}${err}`));
-    });
-  });
-}
+import { CLI_BIN as MAIN, ROOT, NODE, unusedPort as freePort, waitForOutput } from '../helpers/cli';
 
 describe('npm start --keep', () => {
   let stateDir: string;
@@ -61,22 +37,37 @@ describe('npm start --keep', () => {
     const env = { ...process.env, SHARDFLOW_STATE_DIR: stateDir, AWS_ENDPOINT_URL: '' };
     const template = join(assembly, 'Shardflow.template.json');
     child = spawn(
-      TSX,
+      NODE,
       [MAIN, 'start', '--events', '300', '--keep', '--port', String(port), '--template', template],
       { cwd: ROOT, env },
     );
-    const printed = await waitFor(child, 'Press Ctrl-C to stop.', 180_000);
+    const printed = await waitForOutput(child, 'Press Ctrl-C to stop.', 180_000);
     expect(printed).toContain(`The local cloud keeps running at http://127.0.0.1:${port}`);
     expect(existsSync(join(stateDir, 'outputs.json'))).toBe(true);
 
-    const status = spawnSync(TSX, [MAIN, 'status'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    const status = spawnSync(NODE, [MAIN, 'status'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
     expect({ code: status.status, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
     expect(status.stdout).toContain('pipeline page-activity (stream clickstream)');
     expect(status.stdout).toContain('closed up to +∞ (end of input); 0 windows open');
     expect(status.stdout).toMatch(/shardId-000000000000 \|\s+0 \|/);
+    const { totals } = generateClickstream({ events: 300, seed: 1 });
+    expect(status.stdout).toContain(
+      `${totals.records} records in: ${totals.injected.malformed} rejected, ${totals.injected.late} late, ${totals.injected.duplicates} duplicates dropped`,
+    );
+
+    // `local status` sees a cloud that `start --keep` runs, with what is deployed on it.
+    const local = spawnSync(NODE, [MAIN, 'local', 'status'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect({ code: local.status, stderr: local.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(local.stdout).toContain('started by "shardflow start --keep"');
+    expect(local.stdout).toMatch(/deployed PageActivity \(stream [^)]+\)/);
 
     const query = spawnSync(
-      TSX,
+      NODE,
       [MAIN, 'query', 'SELECT sum(events) AS events FROM page_activity_minutely', '-f', 'json'],
       {
         cwd: ROOT,
@@ -88,9 +79,8 @@ describe('npm start --keep', () => {
     expect(query.status).toBe(0);
     expect(JSON.parse(query.stdout)).toEqual([{ events: 300 }]);
 
-    const { totals } = generateClickstream({ events: 300, seed: 1 });
     const sides = spawnSync(
-      TSX,
+      NODE,
       [
         MAIN,
         'query',
@@ -109,7 +99,7 @@ describe('npm start --keep', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(existsSync(join(stateDir, 'outputs.json'))).toBe(false);
-    const after = spawnSync(TSX, [MAIN, 'status'], {
+    const after = spawnSync(NODE, [MAIN, 'status'], {
       cwd: ROOT,
       env: { ...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` },
       encoding: 'utf8',

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { deployLocal } from '../../start/deployLocal';
+import { createLiveLine } from '../../start/liveLine';
 import { outputsFilePath } from '../../start/localTarget';
 import { cliAction, CommandFailedError } from './cliAction';
 
@@ -33,16 +36,56 @@ export function registerCdkCommands(program: Command): void {
 
   program
     .command('deploy')
-    .description('Deploy the stack to the AWS account of the current credentials (runs "cdk deploy")')
+    .description(
+      'Deploy the stack to the AWS account of the current credentials (runs "cdk deploy"), or with --local on the local cloud',
+    )
     .argument('[cdkArgs...]', 'extra arguments for cdk deploy (after --), e.g. --require-approval never')
     .allowUnknownOption()
     .addHelpText(
       'after',
       `\nThe stack outputs are written to ${outputsFilePath()} so that "shardflow query --athena" finds the workgroup.`,
     )
+    .option(
+      '--local',
+      'deploy on the cloud "shardflow local up" runs (like cdklocal deploy) and serve its functions until Ctrl-C',
+    )
+    .option('--template <path>', 'with --local: deploy this synthesized template instead of the app')
+    .option('-v, --verbose', 'with --local: print the deployer and function logs')
     .action(
-      cliAction(async (cdkArgs: string[]) =>
-        cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]),
+      cliAction(
+        async (cdkArgs: string[], options: { local?: boolean; template?: string; verbose?: boolean }) => {
+          if (options.local !== true) {
+            await cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]);
+            return;
+          }
+          if (cdkArgs.length > 0)
+            throw new CommandFailedError(
+              `deploy --local takes no cdk arguments (given ${cdkArgs.join(' ')})`,
+            );
+          const live = createLiveLine();
+          const session = await deployLocal({
+            live,
+            verbose: options.verbose === true,
+            ...(options.template === undefined ? {} : { templatePath: resolve(options.template) }),
+          });
+          try {
+            const pipelines = Object.entries(session.outputs)
+              .filter(([key]) => key.startsWith('StreamName'))
+              .map(([key, stream]) => `${key.slice('StreamName'.length)} (stream ${stream})`);
+            live.print(
+              `deployed on ${session.cloud.endpoint}: ${pipelines.join(', ')}; bucket ${session.bucket}, table ${session.stateTable}\n` +
+                `Serving the functions (event source mappings, tick schedules). In another terminal:\n` +
+                `  npx shardflow send <file> --stream <stream>\n  npx shardflow status\n  npx shardflow query "SELECT …"\n` +
+                `Press Ctrl-C to stop serving (the cloud keeps running; records wait on the stream).`,
+            );
+            await new Promise<void>((done) => {
+              for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+                process.once(signal, () => done());
+            });
+          } finally {
+            await session.stop();
+          }
+        },
       ),
     );
 }

@@ -27,8 +27,11 @@ import {
 import { groupAlive, signalGroup } from '../../emulators/EmulatorProcess';
 import { LocalCloudError } from '../../emulators/errors';
 import { startLocalCloud } from '../../emulators/index';
+import { readOutputs } from '../../start/localTarget';
 import {
   logFilePath,
+  ownerAlive,
+  processAlive,
   readState,
   removeState,
   stateDirectory,
@@ -63,30 +66,6 @@ function defaultPort(): number {
   return configured !== undefined && configured !== '' ? parsePort(configured) : DEFAULT_EDGE_PORT;
 }
 
-/** Whether a process exists (signal 0 probes without signalling). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Guards against a stale state file whose pid now belongs to an unrelated process: on Linux the
- * command line must be a shardflow `local up`; elsewhere only liveness can be checked.
- */
-async function isOurUpProcess(pid: number): Promise<boolean> {
-  if (!processAlive(pid)) return false;
-  try {
-    const commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    return commandLine.includes('local') && commandLine.includes('up');
-  } catch {
-    return true;
-  }
-}
-
 function describeCloud(state: LocalCloudState): string {
   return [
     `local cloud up (pid ${state.pid}) at ${state.endpoint}`,
@@ -98,7 +77,7 @@ function describeCloud(state: LocalCloudState): string {
 async function ensureNotRunning(): Promise<void> {
   const existing = await readState();
   if (existing === undefined) return;
-  if (await isOurUpProcess(existing.pid)) {
+  if (await ownerAlive(existing)) {
     throw new LocalCloudError(
       `the local cloud is already running (pid ${existing.pid}) at ${existing.endpoint}; run 'shardflow local down' first`,
     );
@@ -126,6 +105,7 @@ async function upForeground(
     endpoints: cloud.endpoints,
     pids: cloud.pids,
     startedAt: new Date().toISOString(),
+    kinesis: cloud.kinesisEmulator,
   };
   try {
     await writeState(state);
@@ -222,14 +202,14 @@ async function down(): Promise<void> {
     return;
   }
   const groups = Object.values(state.pids);
-  if (await isOurUpProcess(state.pid)) {
+  if (await ownerAlive(state)) {
     process.kill(state.pid, 'SIGTERM');
     const deadline = performance.now() + DOWN_GRACE_MS;
     while ((processAlive(state.pid) || groups.some(groupAlive)) && performance.now() < deadline)
       await sleep(50);
   }
   // Whatever did not stop in time (or was orphaned by a killed `up`) goes now, group by group.
-  if (await isOurUpProcess(state.pid)) {
+  if (await ownerAlive(state)) {
     // A detached `up` leads its own group; a foreground one (started in a terminal) does not.
     if (!signalGroup(state.pid, 'SIGKILL')) process.kill(state.pid, 'SIGKILL');
   }
@@ -276,9 +256,34 @@ async function health(state: LocalCloudState): Promise<Record<LocalService, stri
   }
 }
 
+/** The pipelines deployed on the cloud: its streams, and the stack outputs a `--keep` or `deploy --local` recorded. */
+async function describeDeployment(state: LocalCloudState): Promise<string> {
+  const kinesis = kinesisClient({
+    endpoint: state.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  try {
+    const streams = (
+      await kinesis.send(new ListStreamsCommand({}), { abortSignal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) })
+    ).StreamNames;
+    const outputs = readOutputs();
+    const pipelines = Object.entries(outputs ?? {})
+      .filter(([key]) => key.startsWith('StreamName'))
+      .map(([key, stream]) => `${key.slice('StreamName'.length)} (stream ${stream})`);
+    return [
+      `  streams  ${streams === undefined || streams.length === 0 ? 'none: nothing deployed yet (shardflow deploy --local)' : streams.join(', ')}`,
+      ...(pipelines.length > 0 ? [`  deployed ${pipelines.join(', ')}`] : []),
+    ].join('\n');
+  } finally {
+    kinesis.destroy();
+  }
+}
+
 async function status(): Promise<void> {
   const state = await readState();
-  if (state === undefined || !(await isOurUpProcess(state.pid))) {
+  if (state === undefined || !(await ownerAlive(state))) {
     throw new LocalCloudError(
       `the local cloud is not running${state === undefined ? '' : ` (stale ${stateFilePath()})`}`,
     );
@@ -286,7 +291,7 @@ async function status(): Promise<void> {
   const result = await health(state);
   process.stdout.write(
     [
-      `local cloud running (pid ${state.pid}) since ${state.startedAt}`,
+      `local cloud running (pid ${state.pid}, started by "shardflow ${state.command ?? 'local up'}${state.command === undefined || state.command === 'local up' ? '' : ' --keep'}") since ${state.startedAt}`,
       `  edge     ${state.endpoint}`,
       ...(['kinesis', 'dynamodb', 's3'] as const).map(
         (s) => `  ${s.padEnd(9)}${state.endpoints[s]}  pid ${state.pids[s]}  via edge: ${result[s]}`,
@@ -294,6 +299,7 @@ async function status(): Promise<void> {
     ].join('\n') + '\n',
   );
   const unhealthy = Object.entries(result).filter(([, value]) => value !== 'healthy');
+  if (unhealthy.length === 0) process.stdout.write(`${await describeDeployment(state)}\n`);
   if (unhealthy.length > 0) {
     throw new LocalCloudError(
       `unhealthy: ${unhealthy.map(([service, value]) => `${service} ${value}`).join(', ')}`,

@@ -3,6 +3,7 @@ import { athenaClient } from '../../../functions/adapters/aws';
 import {
   DuckDbQueryEngine,
   formatResult,
+  type MirrorReport,
   OUTPUT_FORMATS,
   queryResults,
   runAthenaQuery,
@@ -12,7 +13,7 @@ import { NotRunningError } from '../../start/errors';
 import {
   assertLocalCloudRunning,
   localClients,
-  localEndpoint,
+  localTarget,
   readOutputs,
   resolveResultsBucket,
 } from '../../start/localTarget';
@@ -24,6 +25,7 @@ interface QueryOptions {
   readonly athena?: boolean;
   readonly workgroup?: string;
   readonly database?: string;
+  readonly verbose?: boolean;
 }
 
 /** `shardflow query "<SQL>"`: DuckDB over the results bucket, or Amazon Athena with `--athena`. */
@@ -42,6 +44,7 @@ export function registerQueryCommands(program: Command): void {
     .option('--athena', 'run on Amazon Athena in the deployed account instead of DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (default: the AthenaWorkgroupName output)')
     .option('--database <name>', 'Glue database (default: the GlueDatabaseName output)')
+    .option('-v, --verbose', 'say which cloud and bucket the query reads, and what the mirror fetched')
     .addHelpText(
       'after',
       `
@@ -70,11 +73,27 @@ Example:
           return;
         }
         await DuckDbQueryEngine.checkSyntax(sql);
-        const endpoint = await localEndpoint();
+        const { endpoint, source } = await localTarget();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);
         const bucket = await resolveResultsBucket(clients, options.bucket);
-        const [result] = await queryResults({ s3: clients.s3, bucket }, [sql]);
+        if (options.verbose === true)
+          process.stderr.write(`cloud ${endpoint} (from ${source}); results bucket ${bucket}\n`);
+        const [result] = await queryResults(
+          {
+            s3: clients.s3,
+            bucket,
+            ...(options.verbose === true
+              ? {
+                  onMirror: (m: MirrorReport) =>
+                    process.stderr.write(
+                      `mirror ${m.dir} (${m.mirror}): ${m.fetched} objects fetched, ${m.reused} reused, ${m.deleted} removed in ${Math.round(m.ms)} ms\n`,
+                    ),
+                }
+              : {}),
+          },
+          [sql],
+        );
         if (result !== undefined) process.stdout.write(formatResult(result, options.format) + '\n');
       }),
     );

@@ -3,7 +3,6 @@ import { Option, type Command } from 'commander';
 import { defaultPipelines } from '../../../functions/pipelines';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../../query';
 import { queryResults } from '../../query/queryResults';
-import { BucketCounter } from '../../start/bucketCounters';
 import { resultTableSql, runInMemory } from '../../start/boundedRun';
 import { createLiveLine } from '../../start/liveLine';
 import { loadPipeline, UnknownPipelineError } from '../../start/loadPipeline';
@@ -14,6 +13,9 @@ import { sendRecords } from '../../start/sendRecords';
 import { synthesizeCached } from '../../start/synthesize';
 import { KINESIS_EMULATORS, type KinesisEmulatorKind } from '../../emulators';
 import { drainTimeout } from '../../start/runStart';
+import { followSession } from '../../start/sessionProgress';
+import { keepCloudRunning } from '../../start/keepCloud';
+import { DEFAULT_EDGE_PORT } from '../../emulators/constants';
 import { cliAction } from './cliAction';
 
 interface RunOptions {
@@ -23,6 +25,7 @@ interface RunOptions {
   readonly format: OutputFormat;
   readonly template?: string;
   readonly kinesis: KinesisEmulatorKind;
+  readonly keep?: boolean;
 }
 
 /** Records sent before the bulk so every shard reports progress first (see `runStart`). */
@@ -58,21 +61,27 @@ export function registerRunCommands(program: Command): void {
         .choices(Object.values(KINESIS_EMULATORS))
         .default(KINESIS_EMULATORS.KINESALITE),
     )
+    .option(
+      '--keep',
+      'keep the local cloud running after the run, for `shardflow query` and `status` (Ctrl-C stops it)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl',
+      '\nThe summary on stderr adds up to the input: lines = blank lines + records in; records in = rejected +\nlate + producer duplicates dropped + records that reached window state (or that a filter dropped).\n\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl --keep',
     )
     .action(
       cliAction(async (name: string, options: RunOptions) => {
         const pipeline = loadPipeline(name);
         const keyField = options.key ?? 'userId';
         const s3 = options.input.startsWith('s3://') ? localClients(await localEndpoint()).s3 : undefined;
-        const records = await readRunInput(options.input, keyField, s3);
+        const { records, blankLines } = await readRunInput(options.input, keyField, s3);
         if (options.inMemory === true) {
-          const { result, rejected, late } = runInMemory(pipeline, records, Date.now());
+          if (options.keep === true)
+            throw new UnknownPipelineError('--keep needs a run through the stack (drop --in-memory)');
+          const { result, rejected, late, duplicates } = runInMemory(pipeline, records, Date.now());
           process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
-            `${records.length} records: ${result.rows.length} rows, ${rejected} rejected, ${late} late\n`,
+            `${runSummary({ lines: records.length + blankLines, blankLines, records: records.length, rows: result.rows.length, rejected, late, duplicates })}\n`,
           );
           return;
         }
@@ -91,41 +100,79 @@ export function registerRunCommands(program: Command): void {
           template = app.templatePath;
         }
         live.update(`starting the local cloud (Kinesis: ${options.kinesis}) and deploying the stack…`);
-        const session = await openLocalSession({ templatePath: template, kinesisEmulator: options.kinesis });
+        const keep = options.keep === true;
+        const session = await openLocalSession({
+          templatePath: template,
+          kinesisEmulator: options.kinesis,
+          ...(keep ? { edgePort: DEFAULT_EDGE_PORT } : {}),
+        });
         try {
           const stream = session.streamOf(pipeline.spec);
           const head = records.slice(0, WARM_UP_RECORDS);
-          const progress = (sent: number): void =>
-            live.update(`sent ${sent}/${records.length} records to ${stream}`);
-          await session.guard(
-            (async () => {
-              await sendRecords(head, {
-                kinesis: session.clients.kinesis,
-                stream,
-                onProgress: (p) => progress(p.sent),
-              });
-              await session.app.runtime.idle(drainTimeout(records.length));
-              await sendRecords(records.slice(head.length), {
-                kinesis: session.clients.kinesis,
-                stream,
-                onProgress: (p) => progress(head.length + p.sent),
-              });
-              live.update('end of input: closing every window…');
-              await session.endOfInput(pipeline.spec, drainTimeout(records.length));
-            })(),
-          );
+          const progress = followSession(session, live, records.length);
+          try {
+            await session.guard(
+              (async () => {
+                await sendRecords(head, {
+                  kinesis: session.clients.kinesis,
+                  stream,
+                  onProgress: (p) => progress.sent(p.sent),
+                });
+                await session.app.runtime.idle(drainTimeout(records.length));
+                await sendRecords(records.slice(head.length), {
+                  kinesis: session.clients.kinesis,
+                  stream,
+                  onProgress: (p) => progress.sent(head.length + p.sent),
+                });
+                await session.endOfInput(pipeline.spec, drainTimeout(records.length));
+              })(),
+            );
+          } finally {
+            await progress.stop();
+          }
           live.done();
-          const [result] = await queryResults({ s3: session.clients.s3, bucket: session.bucket }, [
-            resultTableSql(pipeline),
-          ]);
-          const counts = await new BucketCounter(session.clients.s3, session.bucket).counts();
+          const [result] = await queryResults(
+            { s3: session.clients.s3, bucket: session.bucket, cache: keep },
+            [resultTableSql(pipeline)],
+          );
+          const counts = await session.counts(pipeline.spec);
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
-            `${records.length} records: ${result?.rows.length ?? 0} rows, ${counts.rejected} rejected, ${counts.late} late\n`,
+            `${runSummary({
+              lines: records.length + blankLines,
+              blankLines,
+              records: counts.records,
+              rows: result?.rows.length ?? 0,
+              rejected: counts.rejected,
+              late: counts.late,
+              duplicates: counts.duplicates,
+            })}\n`,
           );
+          if (keep)
+            await keepCloudRunning(session, 'run', pipeline.spec.sink.table, (line) =>
+              process.stderr.write(`${line}\n`),
+            );
         } finally {
           await session.stop();
         }
       }),
     );
+}
+
+/** What a bounded run did, as the one summary line both run modes print. */
+export interface RunSummary {
+  /** Lines (or rows) of the input: blank lines + records. */
+  readonly lines: number;
+  readonly blankLines: number;
+  /** Records the pipeline took in. */
+  readonly records: number;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly late: number;
+  readonly duplicates: number;
+}
+
+/** `1,000 lines: 2 blank, 998 records in → 12 rows; 3 rejected, 1 late, 4 duplicates dropped`. */
+export function runSummary(s: RunSummary): string {
+  return `${s.lines} lines: ${s.blankLines} blank, ${s.records} records in → ${s.rows} rows; ${s.rejected} rejected, ${s.late} late, ${s.duplicates} duplicates dropped`;
 }

@@ -1,3 +1,5 @@
+import { paginateListStreams } from '@aws-sdk/client-kinesis';
+import { NotRunningError } from '../../start/errors';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { readInputFile } from '../../start/inputFile';
@@ -75,6 +77,15 @@ export function registerSendCommands(program: Command): void {
         const endpoint = await localEndpoint();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);
+        if (!options.stream.startsWith('arn:')) {
+          const streams: string[] = [];
+          for await (const page of paginateListStreams({ client: clients.kinesis }, {}))
+            streams.push(...(page.StreamNames ?? []));
+          if (!streams.includes(options.stream))
+            throw new NotRunningError(
+              `Stream ${options.stream} not found at ${endpoint}; ${streams.length === 0 ? 'no streams: deploy the stack with "npx shardflow deploy --local"' : `streams: ${streams.join(', ')}`}`,
+            );
+        }
         const progress = progressReporter(records.length, `send ${options.stream}`);
         try {
           const result = await sendRecords(records, {

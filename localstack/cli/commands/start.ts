@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_EDGE_PORT } from '../../emulators/constants';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../query/types';
 import { createLiveLine } from '../../start/liveLine';
-import { ENDPOINT_OUTPUT, removeOutputs, writeOutputs } from '../../start/localTarget';
+import { keepCloudRunning } from '../../start/keepCloud';
 import { runStart } from '../../start/runStart';
 import { cliAction, CommandFailedError, positiveInteger, positiveNumber } from './cliAction';
 
@@ -93,19 +93,7 @@ export function registerStartCommands(program: Command): void {
           "✓ every answer matches the generator's known totals (per page, per minute, rejected and late counts)",
         );
         if (!keep) return;
-        const { cloud } = report.session;
-        // Not `local.json`: that file belongs to `local up`, whose status/down check for their own process.
-        writeOutputs({ ...report.session.outputs, [ENDPOINT_OUTPUT]: cloud.endpoint });
-        live.print(
-          `\nThe local cloud keeps running at ${cloud.endpoint}. In another terminal:\n` +
-            `  npx shardflow query "SELECT * FROM ${report.table} LIMIT 10"\n` +
-            `  npx shardflow status\nPress Ctrl-C to stop.`,
-        );
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-            process.once(signal, () => resolve());
-        });
-        removeOutputs();
+        await keepCloudRunning(report.session, 'start', report.table, (line) => live.print(line));
         await report.stop();
       }),
     );

@@ -5,7 +5,7 @@ import { timestampText } from '../../start/boundedRun';
 import {
   assertLocalCloudRunning,
   localClients,
-  localEndpoint,
+  localTarget,
   readOutputs,
   resolveResultsBucket,
 } from '../../start/localTarget';
@@ -41,7 +41,7 @@ export function describeStatus(status: PipelineStatus): string {
   return [
     `pipeline ${status.pipeline} (stream ${status.stream})`,
     `  closed up to ${time(status.closedWatermark)}; ${status.openWindows} windows open`,
-    `  ${status.counts.windowsEmitted} windows emitted, ${status.counts.rejected} records rejected, ${status.counts.late} late`,
+    `  ${status.taken.records} records in: ${status.taken.rejected} rejected, ${status.taken.late} late, ${status.taken.duplicates} duplicates dropped; ${status.counts.windowsEmitted} windows emitted`,
     shards.replace(/^/gm, '  '),
   ].join('\n');
 }
@@ -54,13 +54,18 @@ export function registerStatusCommands(program: Command): void {
       'Per-shard backlog and iterator age, watermarks, open windows and rejected/late counts of the deployed pipelines',
     )
     .option('-b, --bucket <bucket>', "results bucket (default: the deployment's ResultsBucketName output)")
+    .option('-v, --verbose', 'say which cloud, bucket and state table it reads')
     .action(
-      cliAction(async (options: { readonly bucket?: string }) => {
-        const endpoint = await localEndpoint();
+      cliAction(async (options: { readonly bucket?: string; readonly verbose?: boolean }) => {
+        const { endpoint, source } = await localTarget();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);
         const bucket = await resolveResultsBucket(clients, options.bucket);
         const stateTable = await resolveStateTable(clients);
+        if (options.verbose === true)
+          process.stderr.write(
+            `cloud ${endpoint} (from ${source}); results bucket ${bucket}, state table ${stateTable}\n`,
+          );
         const outputs = readOutputs() ?? {};
         for (const pipeline of defaultPipelines) {
           const spec = pipeline.spec;

@@ -96,8 +96,8 @@ describe('page-activity pipeline', () => {
         { value: 'FR', count: 1 },
       ]),
     });
-    // Lower quantile: the value at rank floor(0.95 · (3 − 1)) = 1 of [100, 200, 300], within 1%.
-    expect(Math.abs((row['p95_duration_ms'] as number) - 200) / 200).toBeLessThanOrEqual(0.01);
+    // quantile_disc's rank: max(1, ⌈0.95 · 3⌉) = 3, the value 300 of [100, 200, 300], within 1%.
+    expect(Math.abs((row['p95_duration_ms'] as number) - 300) / 300).toBeLessThanOrEqual(0.01);
   });
 
   it('when the same event id arrives twice, it is counted once', () => {

@@ -12,7 +12,7 @@ function referenceSerialize(registers: Uint8Array): string {
   const set: number[] = [];
   for (let i = 0; i < HLL_REGISTERS; i++) if (registers[i] !== 0) set.push(i);
   if (set.length * 3 >= HLL_REGISTERS) return `d${Buffer.from(registers).toString('base64')}`;
-  return `s${Buffer.from(set.flatMap((i) => [i >> 8, i & 0xff, registers[i]!])).toString('base64')}`;
+  return `r${Buffer.from(set.flatMap((i) => [i >> 8, i & 0xff, registers[i]!])).toString('base64')}`;
 }
 
 const registersWith = (count: number, rank = 3): Uint8Array => {
@@ -25,11 +25,11 @@ describe('hllSerialize', () => {
   it('when fewer than 1/3 of the registers are set it writes the sparse form, from 1/3 on the dense form', () => {
     const below = hllSerialize(registersWith(1_365));
     const at = hllSerialize(registersWith(1_366));
-    expect(below.startsWith('s')).toBe(true);
+    expect(below.startsWith('r')).toBe(true);
     expect(Buffer.from(below.slice(1), 'base64')).toHaveLength(1_365 * 3);
     expect(at.startsWith('d')).toBe(true);
     expect(Buffer.from(at.slice(1), 'base64')).toHaveLength(HLL_REGISTERS);
-    expect(hllSerialize(hllCreate())).toBe('s');
+    expect(hllSerialize(hllCreate())).toBe('r');
   });
 
   it('when given any registers, it writes exactly the reference form and hllDeserialize restores them', () => {
@@ -50,6 +50,12 @@ describe('hllSerialize', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('when a register list has the `s` prefix of before exact counting, it is refused (it could read as > 512)', () => {
+    const list = hllSerialize(registersWith(3)).slice(1);
+    expect(hllDeserialize(`r${list}`)).toEqual(registersWith(3));
+    expect(hllDeserialize(`s${list}`)).toBeUndefined();
   });
 
   it('when called for several sketches in turn, each result is independent of the previous (scratch reuse)', () => {

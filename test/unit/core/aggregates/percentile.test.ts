@@ -1,12 +1,13 @@
 import fc from 'fast-check';
-import { percentile } from '../../../../functions/core/aggregates/percentile';
+import { decimalRank, percentile } from '../../../../functions/core/aggregates/percentile';
 import { PipelineDefinitionError, StateDeserializationError } from '../../../../functions/core/errors';
 import { aggregateContract } from './aggregateContract';
 
-function exactLowerQuantile(values: readonly number[], q: number): number | null {
+/** DuckDB's quantile_disc for q = k/1000: the element at 1-based rank max(1, ⌈n·k/1000⌉) (n·k is exact). */
+function quantileDisc(values: readonly number[], k: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(q * (sorted.length - 1))]!;
+  return sorted[Math.max(1, Math.ceil((sorted.length * k) / 1000)) - 1]!;
 }
 
 function withinOnePercent(actual: number | null, expected: number | null): void {
@@ -16,6 +17,11 @@ function withinOnePercent(actual: number | null, expected: number | null): void 
   }
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(0.01 * Math.abs(expected) + 1e-9);
 }
+
+const roundTrip = <S>(s: S): S => {
+  const agg = percentile<number>((n) => n, 0.5);
+  return agg.deserialize(JSON.parse(JSON.stringify(agg.serialize(s as never)))) as S;
+};
 
 const positive = fc.double({ min: 0.001, max: 1e7, noNaN: true });
 const anySign = fc.oneof(
@@ -74,20 +80,88 @@ describe('percentile', () => {
     expect(agg.serialize(batched)).toEqual(agg.serialize(oneByOne));
   });
 
-  it('when values are sketched, every quantile is within 1% of the exact lower quantile', () => {
+  it("when values are sketched, every quantile is within 1% of quantile_disc's (rank max(1, ⌈q·n⌉))", () => {
     fc.assert(
       fc.property(
         fc.array(anySign, { minLength: 1, maxLength: 300 }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        (xs, q) => {
-          const agg = percentile<number>((n) => n, q);
+        fc.integer({ min: 0, max: 1000 }),
+        (xs, k) => {
+          const agg = percentile<number>((n) => n, k / 1000);
           let s = agg.create();
           for (const x of xs) s = agg.add(s, x);
-          withinOnePercent(agg.result(s), exactLowerQuantile(xs, q));
+          withinOnePercent(agg.result(s), quantileDisc(xs, k));
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 200 },
     );
+  });
+
+  it('when the rank is computed, it is ⌈q·n⌉ on the decimal q as written (as DuckDB does for 0.07), not the rounded double product', () => {
+    expect(Math.ceil(100 * 0.07)).toBe(8); // what a floating-point rank would pick
+    expect(decimalRank(0.07)(100)).toBe(6); // 0-based: the 7th value, as quantile_disc(x, 0.07)
+    expect(decimalRank(0.56)(25)).toBe(13);
+    expect(decimalRank(0.95)(20)).toBe(18);
+    expect(decimalRank(0.95)(3)).toBe(2);
+    expect(decimalRank(0.5)(2)).toBe(0);
+    expect(decimalRank(0.5)(3)).toBe(1);
+    expect(decimalRank(0)(1)).toBe(0);
+    expect(decimalRank(0)(1000)).toBe(0);
+    expect(decimalRank(1)(1000)).toBe(999);
+    expect(decimalRank(1e-7)(10_000_001)).toBe(1);
+    expect(decimalRank(0.1 + 0.2)(10)).toBe(3); // 0.30000000000000004: just above 3, so the 4th value
+    expect(decimalRank(0.999)(2 ** 40)).toBe(Math.ceil(0.999 * 2 ** 40) - 1);
+  });
+
+  it('when the library would collapse bins (it counted a boundary bin twice), counts stay exact through add, addColumn, merge and storage', () => {
+    const wide = fc.double({ min: 1e-300, max: 1e300, noNaN: true });
+    const value = fc.oneof(
+      wide,
+      wide.map((x) => -x),
+      fc.constant(0),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { maxLength: 60 }), { maxLength: 5 }),
+        fc.boolean(),
+        (parts, byColumn) => {
+          const agg = percentile<number>((n) => n, 0.5);
+          let merged = agg.create();
+          for (const part of parts) {
+            let s = agg.create();
+            if (byColumn)
+              s = agg.addColumn!(
+                s,
+                part.map((x) => [x]),
+                0,
+              );
+            else for (const x of part) s = agg.add(s, x);
+            merged = agg.deserialize(
+              JSON.parse(JSON.stringify(agg.serialize(agg.merge(merged, roundTrip(s))))),
+            );
+          }
+          const n = parts.reduce((sum, p) => sum + p.length, 0);
+          expect(merged.count).toBe(n);
+          expect(merged.positive.count + merged.negative.count + merged.zeros).toBe(n);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('when merged partials collapsed differently (the library wrote NaN bins), the stored state stays readable and exact', () => {
+    // Found by property testing the library's merge: the merged negative store held a NaN bin.
+    const a = [-2.358825463931438e86, -7.307682352768127e190];
+    const b = [
+      -3.0242776297313844e-74, -4.513425699167591e-175, 1.3240143922122871e172, 2.4636449784089633e-14,
+    ];
+    const agg = percentile<number>((n) => n, 1);
+    let sa = agg.create();
+    for (const v of a) sa = agg.add(sa, v);
+    let sb = agg.create();
+    for (const v of b) sb = agg.add(sb, v);
+    const back = roundTrip(agg.merge(sa, sb));
+    expect(back.count).toBe(6);
+    withinOnePercent(agg.result(back), 1.3240143922122871e172);
   });
 
   it('when negative values are split across merged sketches, they are kept (library merge bug worked around)', () => {
@@ -112,7 +186,7 @@ describe('percentile', () => {
           );
           const sorted = [...xs].sort((a, b) => a - b);
           // Only values more than 6e17x below the maximum collapse (into the lowest kept bin).
-          const expected = sorted[Math.floor(q * (sorted.length - 1))]!;
+          const expected = sorted[Math.max(1, Math.ceil(q * sorted.length - 1e-9)) - 1]!;
           if (expected >= sorted[sorted.length - 1]! / 6e17) withinOnePercent(agg.result(s), expected);
           expect(s.count).toBe(xs.length);
         },
@@ -157,6 +231,14 @@ describe('percentile', () => {
       agg.deserialize(Buffer.concat([Buffer.from([2]), bytes.subarray(1)]).toString('base64')),
     ).toThrow(StateDeserializationError);
     withinOnePercent(agg.result(agg.deserialize(good)), 3);
+    // [format 1, 0 zeros, 2 positive bins: key +10 ×1, then delta −1 (not ascending) ×1, 0 negative bins]
+    const state = (...varints: number[]): string => Buffer.from(varints).toString('base64');
+    expect(agg.result(agg.deserialize(state(1, 0, 2, 20, 1, 2, 1, 0)))).toBeGreaterThan(0);
+    expect(() => agg.deserialize(state(1, 0, 2, 20, 1, 1, 1, 0))).toThrow(StateDeserializationError);
+    expect(() => agg.deserialize(state(1, 0, 2, 20, 1, 0, 1, 0))).toThrow(StateDeserializationError);
+    // Keys 2048 apart span 2049 bins, more than any stored state holds.
+    expect(() => agg.deserialize(state(1, 0, 2, 2, 1, 0x80, 0x20, 1, 0))).toThrow(StateDeserializationError);
+    expect(agg.deserialize(state(1, 0, 2, 2, 1, 0xfe, 0x1f, 1, 0)).count).toBe(2);
   });
 
   it('when the window is empty, it returns null', () => {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_MAIN as MAIN, ROOT, TSX, unusedPort as closedPort } from '../../../helpers/cli';
+import { CLI_BIN as MAIN, ROOT, NODE, unusedPort as closedPort } from '../../../helpers/cli';
 
 describe('shardflow CLI errors', () => {
   let stateDir: string;
@@ -15,7 +15,7 @@ describe('shardflow CLI errors', () => {
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
   const run = (...args: string[]) => {
-    const result = spawnSync(TSX, [MAIN, ...args], {
+    const result = spawnSync(NODE, [MAIN, ...args], {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 60_000,
@@ -63,7 +63,7 @@ describe('shardflow CLI errors', () => {
   it('when the local cloud is not running, query exits 1 saying how to start it', () => {
     expectOneLine(
       run('query', 'SELECT 1'),
-      `shardflow: Local cloud not running at ${endpoint}: start it with "npx shardflow local up --detach" (or set AWS_ENDPOINT_URL)`,
+      `shardflow: Local cloud not running at ${endpoint}: start one with the stack deployed: "npx shardflow local up --detach", then "npx shardflow deploy --local" (or set AWS_ENDPOINT_URL)`,
     );
   });
 
@@ -105,5 +105,23 @@ describe('shardflow CLI errors', () => {
       "error: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are table, csv, json.",
     );
     expect(r.lines.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('when asked for help or run bare, it prints usage on stdout and exits 0', () => {
+    for (const args of [[], ['--help'], ['help']]) {
+      const r = run(...args);
+      expect({ args, status: r.status, stderr: r.lines }).toEqual({ args, status: 0, stderr: [] });
+      expect(r.stdout).toMatch(/^Usage: shardflow \[options\] \[command\]/);
+      expect(r.stdout).toContain('replay-failures');
+    }
+  });
+
+  it('when asked for the version, it prints the package version and exits 0', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = run(flag);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
   });
 });

@@ -34,6 +34,11 @@ describe('DuckDbQueryEngine', () => {
       join(dir, 'rejected', 'clickstream', 'dt=2026-01-01', 'hour=12', 'shard-1-2.jsonl'),
       '{"reason":"INVALID_JSON","detail":"x","shardId":"s0","sequenceNumber":"1"}\n{"reason":"SCHEMA_VIOLATION","detail":"y","shardId":"s0","sequenceNumber":"2"}\n',
     );
+    mkdirSync(join(dir, 'clean', 'clickstream', 'dt=2026-01-01', 'hour=12'), { recursive: true });
+    writeFileSync(
+      join(dir, 'clean', 'clickstream', 'dt=2026-01-01', 'hour=12', 'shard-1-2.jsonl'),
+      '{"page":"/","userId":"u1"}\n{"page":"/cart","userId":"u2"}\n{"page":"/","userId":"u3"}\n',
+    );
     // Not a result table name DuckDB may see: ignored, never interpolated into SQL.
     writeParquetFixture(join(dir, 'results', 'bad name"; drop', 'x.parquet'), [
       { name: 'a', type: 'INT64', data: [1] },
@@ -47,7 +52,7 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('when results exist, it creates one view per valid table name with hive partition columns', async () => {
-    expect(engine.tables).toEqual(['page_activity', 'rejected']);
+    expect(engine.tables).toEqual(['page_activity', 'rejected', 'clean']);
     const { columns, rows } = await engine.query(
       'SELECT page, sum(events) AS events, sum(revenue) AS revenue, min(dt) AS dt, min(hour) AS hour FROM page_activity GROUP BY page ORDER BY page',
     );
@@ -125,7 +130,17 @@ describe('DuckDbQueryEngine', () => {
   it('when a table does not exist, it throws a one-line SqlError', async () => {
     const error = await engine.query('SELECT * FROM nope').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqlError);
-    expect((error as Error).message).toMatch(/^Catalog Error: Table with name nope does not exist!$/);
+    expect((error as Error).message).toBe(
+      'Catalog Error: Table with name nope does not exist! Result tables: page_activity. Side-output views (once they have records): rejected, late, clean.',
+    );
+  });
+
+  it('when cleaned records were mirrored, they can be queried through the clean view', async () => {
+    const { rows } = await engine.query('SELECT page, count(*) AS n FROM clean GROUP BY page ORDER BY page');
+    expect(rows).toEqual([
+      ['/', 2],
+      ['/cart', 1],
+    ]);
   });
 
   it('when there are no results yet, it opens with no views', async () => {
