@@ -41,27 +41,29 @@ export async function unusedPort(): Promise<number> {
   return address.port;
 }
 
-/** Resolves with stdout once `marker` appears on it; rejects if the process exits first or time runs out. */
+/** Resolves with the output of `on` (stdout) once `marker` appears on it; rejects if the process exits first or time runs out. */
 export function waitForOutput(
   child: ChildProcessWithoutNullStreams,
   marker: string,
   timeoutMs: number,
+  on: 'stdout' | 'stderr' = 'stdout',
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
+    const [watched, other] = on === 'stdout' ? [child.stdout, child.stderr] : [child.stderr, child.stdout];
     const timer = setTimeout(
       () => reject(new Error(`no "${marker}" after ${timeoutMs} ms: ${out}${err}`)),
       timeoutMs,
     );
-    child.stdout.on('data', (d: Buffer) => {
+    watched.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes(marker)) {
         clearTimeout(timer);
         resolve(out);
       }
     });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    other.on('data', (d: Buffer) => (err += d.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code} before "${marker}": ${out}${err}`));

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateClickstream, toJsonLines } from '../../localstack/generator/clickstream';
-import { runCli as cli } from '../helpers/cli';
+import { spawn } from 'node:child_process';
+import { CLI_BIN, NODE, ROOT, runCli as cli, unusedPort, waitForOutput } from '../helpers/cli';
 
 /** Rows equal column by column; floating-point aggregates (avg, percentile) to 1e-9 relative. */
 function expectSameRows(actual: Record<string, unknown>[], expected: Record<string, unknown>[]): void {
@@ -72,5 +73,30 @@ describe('shardflow run', () => {
         `sent ${records.length}/${records.length} \\| processed ${records.length} \\| rejected 5 \\| late 0 \\| windows \\d+ \\| shard0 0 pending`,
       ),
     );
-  }, 300_000);
+
+    // --keep: the same run leaves its cloud up for query (the app unchanged: synth skipped); Ctrl-C stops it.
+    const kept = spawn(
+      NODE,
+      [CLI_BIN, 'run', 'page-activity', '--input', input, '--keep', '--port', String(await unusedPort())],
+      {
+        cwd: ROOT,
+        env,
+      },
+    );
+    try {
+      const printed = await waitForOutput(kept, 'Press Ctrl-C to stop.', 240_000, 'stderr');
+      expect(printed).toContain('synth skipped: the app and its inputs have not changed since the last one');
+      const query = await cli(
+        ['query', 'SELECT sum(events) AS events FROM page_activity_minutely', '-f', 'json'],
+        env,
+      );
+      expect({ code: query.code, stderr: query.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(query.stdout)).toEqual([{ events: totals.overall.count }]);
+      const exited = new Promise<number | null>((resolve) => kept.once('exit', (code) => resolve(code)));
+      kept.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (kept.exitCode === null) kept.kill('SIGKILL');
+    }
+  }, 600_000);
 });

@@ -17,6 +17,7 @@ import { followSession } from '../../start/sessionProgress';
 import { keepCloudRunning } from '../../start/keepCloud';
 import { DEFAULT_EDGE_PORT } from '../../emulators/constants';
 import { cliAction } from './cliAction';
+import { parsePort } from './local';
 
 interface RunOptions {
   readonly input: string;
@@ -26,6 +27,7 @@ interface RunOptions {
   readonly template?: string;
   readonly kinesis: KinesisEmulatorKind;
   readonly keep?: boolean;
+  readonly port?: number;
 }
 
 /** Records sent before the bulk so every shard reports progress first (see `runStart`). */
@@ -60,6 +62,11 @@ export function registerRunCommands(program: Command): void {
       )
         .choices(Object.values(KINESIS_EMULATORS))
         .default(KINESIS_EMULATORS.KINESALITE),
+    )
+    .option(
+      '-p, --port <port>',
+      `edge port with --keep (default ${DEFAULT_EDGE_PORT}; otherwise a free port)`,
+      parsePort,
     )
     .option(
       '--keep',
@@ -104,7 +111,7 @@ export function registerRunCommands(program: Command): void {
         const session = await openLocalSession({
           templatePath: template,
           kinesisEmulator: options.kinesis,
-          ...(keep ? { edgePort: DEFAULT_EDGE_PORT } : {}),
+          ...(keep ? { edgePort: options.port ?? DEFAULT_EDGE_PORT } : {}),
         });
         try {
           const stream = session.streamOf(pipeline.spec);
