@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { S3ObjectStore } from './S3ObjectStore';
 import { BUCKET_PREFIX } from '../core/constants';
 
 /** Pages counted at most per call (1,000 keys each): beyond that the count says "at least". */
@@ -76,22 +77,10 @@ export async function listFailedBatches(
   bucket: string,
   prefix: string,
 ): Promise<{ batches: FailedBatch[]; unreadable: UnreadableFailureRecord[] }> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
+  const keys = await new S3ObjectStore({ client: s3, bucket }).listKeys(prefix);
   const batches: FailedBatch[] = [];
   const unreadable: UnreadableFailureRecord[] = [];
-  for (const key of keys.sort()) {
+  for (const key of keys) {
     const body = await (
       await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
     ).Body?.transformToString();

@@ -12,7 +12,8 @@ import {
   ListShardsCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { pipelineWatermark } from '../../functions/core/state/watermark';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
@@ -80,20 +81,7 @@ async function rawRead(
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    for (const o of page.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  return keys;
+  return new S3ObjectStore({ client: s3, bucket }).listKeys(prefix);
 }
 
 const percentile = (sorted: readonly number[], p: number): number =>

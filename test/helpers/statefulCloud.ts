@@ -118,19 +118,5 @@ export async function statefulCloudRun(
 }
 
 async function jsonKeys(bucket: string, prefix: string): Promise<string[]> {
-  const { s3 } = createClients();
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
-    token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  return keys;
+  return new S3ObjectStore({ client: createClients().s3, bucket }).listKeys(prefix);
 }
