@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ENV } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
@@ -153,8 +153,17 @@ export async function deployStack(
         if (runtime !== undefined) throw new Error('the mapping is already running');
         await invoker.close();
         invoker = newInvoker();
-        const warm = await invoker.invokeEvent(fn, { Records: [] }, 'warm-up');
-        if (!warm.ok) throw new Error(`warming the operator failed: ${warm.errorType}: ${warm.errorMessage}`);
+        // Lambda keeps one instance per shard busy on a Kinesis mapping: warm as many workers, at once.
+        const shards =
+          (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+        const warm = await Promise.all(
+          Array.from({ length: Math.max(1, shards.length) }, (_, i) =>
+            invoker.invokeEvent(fn, { Records: [] }, `warm-up-${i}`),
+          ),
+        );
+        const cold = warm.find((outcome) => !outcome.ok);
+        if (cold !== undefined && !cold.ok)
+          throw new Error(`warming the operator failed: ${cold.errorType}: ${cold.errorMessage}`);
         o.onWarm?.();
         runtime = new EventSourceMappingRuntime({
           mappings: [mapping],

@@ -17,6 +17,7 @@ import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { pipelineWatermark } from '../../functions/core/state/watermark';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
+import { KINESIS_EMULATORS, type KinesisEmulatorKind } from '../../localstack/emulators';
 import { deployStack, putAll } from './deployedStack';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
 
@@ -36,8 +37,10 @@ export interface E2eFigures {
 }
 
 export interface E2eBenchOptions {
-  /** Records in the backlog (1,000 per 20 s of event time, 50 Zipf keys). @default 10000 */
+  /** Records in the backlog (1,000 per 20 s of event time, 50 Zipf keys). @default 40000 */
   readonly records?: number;
+  /** The Kinesis engine, the same one `shardflow run` uses by default. @default 'kinesalite' */
+  readonly kinesisEmulator?: KinesisEmulatorKind;
   /** A synthesized template to deploy instead of running `cdk synth`. */
   readonly templatePath?: string;
   readonly log?: (line: string) => void;
@@ -89,12 +92,14 @@ const percentile = (sorted: readonly number[], p: number): number =>
 
 export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFigures> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const total = options.records ?? 10_000;
+  const total = options.records ?? 40_000;
+  const kinesisEmulator = options.kinesisEmulator ?? KINESIS_EMULATORS.KINESALITE;
   const spec = pageActivity.spec;
   if (spec.window.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
   const windowMs = spec.window.sizeMs;
   log('e2e: synthesizing the app and deploying it on the local cloud…');
   const stack = await deployStack(spec, {
+    kinesisEmulator,
     ...(options.templatePath === undefined ? {} : { templatePath: options.templatePath }),
     hooks: {
       onInvoke: (info, outcome) =>
