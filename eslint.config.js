@@ -3,7 +3,17 @@ const eslint = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '!localstack/cli/bin.js'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      'coverage/',
+      'dist/',
+      '*.tgz',
+      '**/*.js',
+      '!localstack/cli/bin.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,12 +1,14 @@
 /**
- * The shardflow CDK app (cdk.json runs it with tsx): one stack with every default pipeline, checked
- * by cdk-nag's AwsSolutions pack. Context: `-c stackName=<name>` (default `Shardflow`),
- * `-c removalPolicy=destroy` for throw-away stacks, `-c analytics=false` to leave out Glue and Athena
- * (LocalStack Community has neither).
+ * The shardflow CDK app (cdk.json runs it with tsx): one stack with every shipped pipeline, each bundled
+ * from its own module, checked by cdk-nag's AwsSolutions pack. Context: `-c stackName=<name>` (default
+ * `Shardflow`), `-c removalPolicy=destroy` for throw-away stacks, `-c analytics=false` to leave out Glue and
+ * Athena (LocalStack Community has neither), `-c pipelines=<module>[,<module>…]` to deploy other pipeline
+ * modules instead.
  */
 import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { defaultPipelines } from '../functions/pipelines';
+import { shippedPipelineModules } from '../functions/pipelines/modules';
+import { pipelinesFromContext } from './pipelinesFromContext';
 import { ShardflowStack } from './stacks/ShardflowStack';
 
 const app = new App();
@@ -15,7 +17,7 @@ const destroy = app.node.tryGetContext('removalPolicy') === 'destroy';
 const analytics: unknown = app.node.tryGetContext('analytics');
 
 new ShardflowStack(app, typeof stackName === 'string' && stackName !== '' ? stackName : 'Shardflow', {
-  pipelines: defaultPipelines,
+  pipelines: pipelinesFromContext(app, shippedPipelineModules).map((entry) => ({ entry })),
   description:
     'shardflow: Kinesis -> Lambda operators -> DynamoDB window state -> S3 Parquet, Glue and Athena',
   ...(destroy ? { removalPolicy: RemovalPolicy.DESTROY } : {}),

@@ -12,12 +12,24 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { AthenaClient, type AthenaClientConfig } from '@aws-sdk/client-athena';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AthenaClient, AthenaClientConfig } from '@aws-sdk/client-athena';
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- each SDK client module is loaded on first use:
+   loading one costs 80-120 ms of a Lambda cold start, and the operator needs three of the five. */
+const sdk = {
+  athena: () => require('@aws-sdk/client-athena') as typeof import('@aws-sdk/client-athena'),
+  dynamoDb: () => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'),
+  kinesis: () => require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'),
+  s3: () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'),
+  sqs: () => require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs'),
+  http: () => require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The services shardflow talks to, keyed by the suffix of their `AWS_ENDPOINT_URL_<SERVICE>` variable. */
 export const AWS_SERVICES = {
@@ -103,13 +115,32 @@ export function createClients(env: ClientEnvironment = process.env): AwsClients 
   let shared: NodeHttpHandler | undefined;
   // One handler (and one pair of keep-alive agents) for all clients of this environment.
   const handler = (): NodeHttpHandler => (shared ??= httpHandler());
-  const s3Common = commonConfig('S3', env, handler);
+  const made: Partial<Record<keyof AwsClients, unknown>> = {};
+  // Each client (and its SDK module) is made on first access.
+  const lazy = <K extends keyof AwsClients>(key: K, make: () => AwsClients[K]): AwsClients[K] =>
+    (made[key] ??= make()) as AwsClients[K];
   return {
-    kinesis: new KinesisClient(commonConfig('KINESIS', env, handler)),
-    dynamoDb: new DynamoDBClient(commonConfig('DYNAMODB', env, handler)),
-    s3: new S3Client({ ...s3Common, ...s3OverrideConfig(s3Common) }),
-    sqs: new SQSClient(commonConfig('SQS', env, handler)),
-    athena: new AthenaClient(commonConfig('ATHENA', env, handler)),
+    get kinesis() {
+      return lazy('kinesis', () => new (sdk.kinesis().KinesisClient)(commonConfig('KINESIS', env, handler)));
+    },
+    get dynamoDb() {
+      return lazy(
+        'dynamoDb',
+        () => new (sdk.dynamoDb().DynamoDBClient)(commonConfig('DYNAMODB', env, handler)),
+      );
+    },
+    get s3() {
+      return lazy('s3', () => {
+        const s3Common = commonConfig('S3', env, handler);
+        return new (sdk.s3().S3Client)({ ...s3Common, ...s3OverrideConfig(s3Common) });
+      });
+    },
+    get sqs() {
+      return lazy('sqs', () => new (sdk.sqs().SQSClient)(commonConfig('SQS', env, handler)));
+    },
+    get athena() {
+      return lazy('athena', () => new (sdk.athena().AthenaClient)(commonConfig('ATHENA', env, handler)));
+    },
   };
 }
 
@@ -145,7 +176,7 @@ function overriddenEnv(service: AwsService, overrides: { readonly endpoint?: unk
  */
 export function kinesisClient(overrides?: KinesisClientConfig): KinesisClient {
   if (overrides === undefined) return defaults().kinesis;
-  return new KinesisClient({
+  return new (sdk.kinesis().KinesisClient)({
     ...commonConfig('KINESIS', overriddenEnv('KINESIS', overrides), httpHandler),
     ...overrides,
   });
@@ -154,7 +185,7 @@ export function kinesisClient(overrides?: KinesisClientConfig): KinesisClient {
 /** The shared DynamoDB client, or a new one with `overrides` applied. */
 export function dynamoDbClient(overrides?: DynamoDBClientConfig): DynamoDBClient {
   if (overrides === undefined) return defaults().dynamoDb;
-  return new DynamoDBClient({
+  return new (sdk.dynamoDb().DynamoDBClient)({
     ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler),
     ...overrides,
   });
@@ -164,13 +195,13 @@ export function dynamoDbClient(overrides?: DynamoDBClientConfig): DynamoDBClient
 export function s3Client(overrides?: S3ClientConfig): S3Client {
   if (overrides === undefined) return defaults().s3;
   const common = commonConfig('S3', overriddenEnv('S3', overrides), httpHandler);
-  return new S3Client({ ...common, ...s3OverrideConfig(common), ...overrides });
+  return new (sdk.s3().S3Client)({ ...common, ...s3OverrideConfig(common), ...overrides });
 }
 
 /** The shared SQS client, or a new one with `overrides` applied. */
 export function sqsClient(overrides?: SQSClientConfig): SQSClient {
   if (overrides === undefined) return defaults().sqs;
-  return new SQSClient({
+  return new (sdk.sqs().SQSClient)({
     ...commonConfig('SQS', overriddenEnv('SQS', overrides), httpHandler),
     ...overrides,
   });
@@ -179,14 +210,14 @@ export function sqsClient(overrides?: SQSClientConfig): SQSClient {
 /** The shared Athena client, or a new one with `overrides` applied. */
 export function athenaClient(overrides?: AthenaClientConfig): AthenaClient {
   if (overrides === undefined) return defaults().athena;
-  return new AthenaClient({
+  return new (sdk.athena().AthenaClient)({
     ...commonConfig('ATHENA', overriddenEnv('ATHENA', overrides), httpHandler),
     ...overrides,
   });
 }
 
 function httpHandler(): NodeHttpHandler {
-  return new NodeHttpHandler({
+  return new (sdk.http().NodeHttpHandler)({
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
   });

@@ -12,7 +12,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { S3ObjectStore } from './S3ObjectStore';
 import { BUCKET_PREFIX } from '../core/constants';
 
@@ -44,11 +44,11 @@ export async function countObjects(s3: S3Client, bucket: string, prefix: string)
 /** What Lambda writes to an S3 on-failure destination for a Kinesis batch (fields read here only). */
 const failureRecordSchema = z.object({
   KinesisBatchInfo: z.object({
-    shardId: z.string().min(1).max(128),
-    startSequenceNumber: z.string().regex(/^\d{1,128}$/),
-    endSequenceNumber: z.string().regex(/^\d{1,128}$/),
-    batchSize: z.number().int().nonnegative(),
-    streamArn: z.string().min(1).max(2048),
+    shardId: z.string().check(z.minLength(1), z.maxLength(128)),
+    startSequenceNumber: z.string().check(z.regex(/^\d{1,128}$/)),
+    endSequenceNumber: z.string().check(z.regex(/^\d{1,128}$/)),
+    batchSize: z.int().check(z.nonnegative()),
+    streamArn: z.string().check(z.minLength(1), z.maxLength(2048)),
   }),
 });
 
@@ -91,7 +91,7 @@ export async function listFailedBatches(
       unreadable.push({ key, reason: 'not JSON' });
       continue;
     }
-    const record = failureRecordSchema.safeParse(parsed);
+    const record = z.safeParse(failureRecordSchema, parsed);
     if (!record.success) {
       unreadable.push({
         key,

@@ -1,20 +1,21 @@
 /**
  * Kinesis event codec: turns the `KinesisStreamEvent` Lambda delivers into the engine's `RawRecord`s.
- * The event is treated as hostile input: its shape is validated with zod before anything reads it.
+ * The event is treated as hostile input: its shape is validated with zod/mini (z.number() rejects
+ * Infinity and NaN) before anything reads it.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { RawRecord } from '../core/types';
 
 const kinesisEventSchema = z.object({
   Records: z.array(
     z.object({
-      eventID: z.string().min(1),
+      eventID: z.string().check(z.minLength(1)),
       kinesis: z.object({
         partitionKey: z.string(),
-        sequenceNumber: z.string().regex(/^\d{1,80}$/),
+        sequenceNumber: z.string().check(z.regex(/^\d{1,80}$/)),
         data: z.string(),
-        approximateArrivalTimestamp: z.number().finite(),
+        approximateArrivalTimestamp: z.number(),
       }),
     }),
   ),
@@ -33,7 +34,7 @@ function shardOf(eventId: string): string {
  * @throws ZodError when the event does not have the shape of a Kinesis event.
  */
 export function decodeKinesisEvent(event: KinesisStreamEvent | unknown): RawRecord[] {
-  return kinesisEventSchema.parse(event).Records.map((record) => ({
+  return z.parse(kinesisEventSchema, event).Records.map((record) => ({
     shardId: shardOf(record.eventID),
     sequenceNumber: record.kinesis.sequenceNumber,
     partitionKey: record.kinesis.partitionKey,

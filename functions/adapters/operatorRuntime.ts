@@ -6,12 +6,11 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ENV, METRICS } from '../core/constants';
 import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
-import { pipelines } from '../pipelines';
 import { kinesisClient, s3Client } from './aws';
 import { countObjects } from './failedBatches';
 import { DynamoDBStateStore } from './DynamoDBStateStore';
@@ -32,15 +31,37 @@ export const METRIC = {
   FAILED_BATCHES_PENDING: METRICS.FAILED_BATCHES_PENDING,
 } as const;
 
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+
 const configSchema = z.object({
-  [ENV.PIPELINE]: z.string().min(1),
-  [ENV.STATE_TABLE]: z.string().min(3).max(255),
-  [ENV.RESULTS_BUCKET]: z.string().min(3).max(63),
+  /** The deployed pipeline's name: must be the bundled pipeline's (a guard against a mixed-up deploy). */
+  [ENV.PIPELINE]: z.optional(text(1, 64)),
+  [ENV.STATE_TABLE]: text(3, 255),
+  [ENV.RESULTS_BUCKET]: text(3, 63),
   /** Only the tick needs it (to register shards that have delivered nothing yet). */
-  [ENV.STREAM_NAME]: z.string().min(1).max(2048).optional(),
+  [ENV.STREAM_NAME]: z.optional(text(1, 2048)),
   /** Only the tick needs it (to count skipped batches). */
-  [ENV.FAILURE_PREFIX]: z.string().min(1).max(1024).optional(),
+  [ENV.FAILURE_PREFIX]: z.optional(text(1, 1024)),
 });
+
+/** The configuration is missing or invalid: names the variable and what it must be. */
+export class RuntimeConfigError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RuntimeConfigError';
+  }
+}
+
+function readConfig(env: Readonly<Record<string, string | undefined>>): z.infer<typeof configSchema> {
+  const parsed = z.safeParse(configSchema, env);
+  if (parsed.success) return parsed.data;
+  throw new RuntimeConfigError(
+    `Invalid function configuration: ${parsed.error.issues
+      .map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`)
+      .join('; ')}`,
+    { cause: parsed.error },
+  );
+}
 
 /** Everything a handler needs, built once at module load. */
 export interface OperatorRuntime {
@@ -63,19 +84,21 @@ export interface OperatorRuntime {
 }
 
 /**
- * Reads the configuration from `env` and builds the runtime.
- * @throws ZodError naming the missing variable, or Error for an unknown pipeline.
+ * Reads the configuration from `env` and builds the runtime of `pipeline` (the one bundled with the handler).
+ * @throws RuntimeConfigError naming the missing or invalid variable, or a `SHARDFLOW_PIPELINE` that is not
+ * the bundled pipeline's name.
  */
 export function createOperatorRuntime(
   service: string,
+  pipeline: StatefulPipeline,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): OperatorRuntime {
-  const config = configSchema.parse(env);
-  const name = config[ENV.PIPELINE];
-  const pipeline = pipelines[name];
-  if (pipeline === undefined)
-    throw new Error(
-      `${ENV.PIPELINE} names no shipped pipeline (given ${JSON.stringify(name)}; known: ${Object.keys(pipelines).join(', ')})`,
+  const config = readConfig(env);
+  const name = pipeline.spec.name;
+  const configured = config[ENV.PIPELINE];
+  if (configured !== undefined && configured !== name)
+    throw new RuntimeConfigError(
+      `${ENV.PIPELINE} is ${JSON.stringify(configured)} but this function's bundle holds pipeline ${JSON.stringify(name)}: deploy the bundle built for ${JSON.stringify(configured)}`,
     );
   const logger = new Logger({ serviceName: service, persistentKeys: { pipeline: name } });
   const metrics = new Metrics({

@@ -101,13 +101,17 @@ export class AthenaWorkgroup extends Construct {
       },
     ];
     return samples.map((s) => {
-      const query = new athena.CfnNamedQuery(this, `${table.node.id}${s.id}Query`, {
-        name: s.name,
-        description: `Sample query over ${table.tableName}`,
-        database: this.databaseName,
-        workGroup: this.workgroupName,
-        queryString: s.sql,
-      });
+      const query = new athena.CfnNamedQuery(
+        this,
+        `${table.tableName.replace(/[^a-zA-Z0-9]/g, '')}${s.id}Query`,
+        {
+          name: s.name,
+          description: `Sample query over ${table.tableName}`,
+          database: this.databaseName,
+          workGroup: this.workgroupName,
+          queryString: s.sql,
+        },
+      );
       query.addResourceDependency(this.workgroup);
       query.addResourceDependency(table.table);
       return query;

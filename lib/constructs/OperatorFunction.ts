@@ -20,8 +20,6 @@ import {
 } from './ShardEventSource';
 
 /** Default handler module of operator functions, relative to the repository root. */
-export const DEFAULT_OPERATOR_ENTRY = 'functions/handlers/operator.ts';
-
 /** Props of {@link OperatorFunction}. */
 export interface OperatorFunctionProps extends PipelineResourcesProps {
   /**
@@ -66,7 +64,7 @@ export class OperatorFunction extends Construct {
 
     this.function = new PipelineFunction(this, 'Operator', {
       ...props,
-      entry: props.entry ?? DEFAULT_OPERATOR_ENTRY,
+      entry: props.entry,
       ...pipelineResourceNames(props),
       serviceName: SERVICE_NAMES.OPERATOR,
       description: `shardflow operator of pipeline ${props.pipeline}`,

@@ -10,8 +10,27 @@ import { Problems } from '../validation';
 import type { ResultsBucket } from './ResultsBucket';
 import type { StateTable } from './StateTable';
 
-/** Repository root: where `package-lock.json` and the `functions/` sources live. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * What the bundles leave out: the AWS SDK v3 and the Smithy packages it is made of, which the Node.js 22
+ * Lambda runtime provides (`/var/runtime/node_modules`, on NODE_PATH). The handlers import only what the
+ * SDK's clients themselves use (`@smithy/node-http-handler` for the plain-HTTP local endpoint), so they run
+ * against the runtime's copy, the one its clients were built with.
+ */
+export const BUNDLE_EXTERNALS: readonly string[] = [
+  '@aws-sdk/*',
+  '@smithy/*',
+  // @datadog/sketches-js requires its protobuf codec (and protobufjs, long: ~30 KB) inside its toProto and
+  // fromProto methods only; shardflow uses its key mapping alone (`percentile.ts`), so that module is never
+  // loaded and is left out rather than bundled.
+  '../proto/compiled',
+];
+
+/**
+ * The package-exports condition bundles resolve `shardflow` with: its TypeScript sources (shipped in the
+ * package for this), which esbuild tree-shakes like the user's own code, and which are the same modules the
+ * generated entries import the handlers from (one copy of the engine per bundle).
+ */
+export const BUNDLE_CONDITION = 'shardflow-source';
 
 /** Sizing and packaging options shared by the operator and tick functions. */
 export interface PipelineFunctionOptions {
@@ -54,11 +73,10 @@ export interface PipelineResourcesProps extends PipelineFunctionOptions {
   readonly stateTable: StateTable;
   /** Shared results bucket (also the operator's on-failure destination). */
   readonly resultsBucket: ResultsBucket;
-  /**
-   * Handler module (exporting `handler`), absolute or relative to the repository root.
-   * @default the role's handler: 'functions/handlers/operator.ts' or 'functions/handlers/tick.ts'
-   */
-  readonly entry?: string;
+  /** Handler module (exporting `handler`), absolute: a generated entry (`pipelineEntries`). */
+  readonly entry: string;
+  /** The project whose `package-lock.json` pins the bundle's dependencies; the entry lies under it. */
+  readonly projectRoot: string;
 }
 
 /**
@@ -81,8 +99,10 @@ export function pipelineResourceNames(resources: {
 export interface PipelineFunctionProps extends PipelineFunctionOptions {
   /** Pipeline name, passed as `SHARDFLOW_PIPELINE`. */
   readonly pipeline: string;
-  /** Absolute path (or path relative to the repository root) of the TypeScript handler module. */
+  /** Absolute path of the handler module. */
   readonly entry: string;
+  /** The project whose `package-lock.json` pins the bundle's dependencies; `entry` lies under it. */
+  readonly projectRoot: string;
   /**
    * Exported handler name.
    * @default 'handler'
@@ -133,10 +153,10 @@ export class PipelineFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.resolve(PROJECT_ROOT, props.entry),
+      entry: path.resolve(props.projectRoot, props.entry),
       handler: props.handler ?? 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -162,8 +182,8 @@ export class PipelineFunction extends Construct {
         sourceMap: true,
         target: 'node22',
         format: nodejs.OutputFormat.CJS,
-        // The Node.js 22 runtime ships AWS SDK v3; bundling it would only grow the package.
-        externalModules: ['@aws-sdk/*'],
+        externalModules: [...BUNDLE_EXTERNALS],
+        esbuildArgs: { '--conditions': BUNDLE_CONDITION },
       },
     });
 

@@ -15,8 +15,6 @@ import {
 } from './PipelineFunction';
 
 /** Default handler module of tick functions, relative to the repository root. */
-export const DEFAULT_TICK_ENTRY = 'functions/handlers/tick.ts';
-
 /** Props of {@link TickSchedule}. */
 export interface TickScheduleProps extends PipelineResourcesProps {
   /**
@@ -66,7 +64,7 @@ export class TickSchedule extends Construct {
 
     this.function = new PipelineFunction(this, 'Tick', {
       ...props,
-      entry: props.entry ?? DEFAULT_TICK_ENTRY,
+      entry: props.entry,
       ...pipelineResourceNames(props),
       serviceName: SERVICE_NAMES.TICK,
       description: `shardflow tick of pipeline ${props.pipeline}`,

@@ -1,31 +1,32 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { PARTITION_COLUMNS } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
 import { AthenaWorkgroup, validateAthenaWorkgroupProps } from '../constructs/AthenaWorkgroup';
-import { GLUE_NAME, GlueCatalog, validateGlueCatalogProps } from '../constructs/GlueCatalog';
-import { IngestStream, validateIngestStreamProps } from '../constructs/IngestStream';
-import { OperatorFunction, validateOperatorFunctionProps } from '../constructs/OperatorFunction';
-import {
-  type PipelineAlarmOptions,
-  PipelineAlarms,
-  validatePipelineAlarmOptions,
-} from '../constructs/PipelineAlarms';
+import { GlueCatalog, validateGlueCatalogProps } from '../constructs/GlueCatalog';
+import { pipelineEntries, type PipelineEntries } from '../constructs/pipelineEntries';
+import type { PipelineAlarmOptions } from '../constructs/PipelineAlarms';
 import type { PipelineFunctionOptions } from '../constructs/PipelineFunction';
 import {
-  LAMBDA_FAILURE_PREFIX,
   ResultsBucket,
   type ResultsBucketProps,
   validateResultsBucketProps,
 } from '../constructs/ResultsBucket';
-import { ResultTable } from '../constructs/ResultTable';
 import type { ShardEventSourceOptions } from '../constructs/ShardEventSource';
 import { ShardflowDashboard } from '../constructs/ShardflowDashboard';
+import {
+  duplicates,
+  pascal,
+  PIPELINE_NAME,
+  type PipelineSettings,
+  ShardflowPipeline,
+  type TickOptions,
+  validatePipelineDeployment,
+} from '../constructs/ShardflowPipeline';
 import { StateTable, type StateTableProps } from '../constructs/StateTable';
-import { TickSchedule, validateTickScheduleProps } from '../constructs/TickSchedule';
 import { Problems } from '../validation';
+
+export type { TickOptions } from '../constructs/ShardflowPipeline';
 
 /**
  * A pipeline as the stack deploys it: the pipeline module's serialisable `spec` (a pipeline object
@@ -33,8 +34,16 @@ import { Problems } from '../validation';
  * that override the stack-wide ones.
  */
 export interface PipelineDeployment {
-  /** The pipeline definition. */
-  readonly spec: PipelineSpec;
+  /**
+   * The pipeline module (relative to the working directory): its default export, or its only exported
+   * pipeline. Each function's bundle is built from it alone.
+   */
+  readonly entry?: string;
+  /**
+   * Instead of `entry`: the definition with prebuilt handler modules (the stack-wide `operatorEntry` and
+   * `tickEntry`), as tests deploy tiny fixture handlers.
+   */
+  readonly spec?: PipelineSpec;
   /**
    * Event source mapping settings of this pipeline, merged over the stack's `eventSource`.
    * @default - the stack's `eventSource`
@@ -52,29 +61,22 @@ export interface PipelineDeployment {
   readonly alarms?: PipelineAlarmOptions;
 }
 
-/** Tick function sizing and schedule. */
-export interface TickOptions extends PipelineFunctionOptions {
-  /**
-   * Time between ticks, 1–60 whole minutes.
-   * @default Duration.minutes(1)
-   */
-  readonly interval?: Duration;
-}
-
 /** Props of {@link ShardflowStack}. */
 export interface ShardflowStackProps extends StackProps {
   /** The pipelines to deploy: at least one, names, streams and sink tables unique. */
   readonly pipelines: readonly PipelineDeployment[];
   /**
-   * Operator handler module, absolute or relative to the repository root.
-   * @default 'functions/handlers/operator.ts'
+   * Operator handler module (absolute) for the pipelines given by `spec`; `entry` pipelines get their own.
+   * @default - none: every pipeline needs an `entry`
    */
   readonly operatorEntry?: string;
-  /**
-   * Tick handler module, absolute or relative to the repository root.
-   * @default 'functions/handlers/tick.ts'
-   */
+  /** Tick handler module (absolute) for the pipelines given by `spec`. */
   readonly tickEntry?: string;
+  /**
+   * Project root of `operatorEntry`/`tickEntry` (its `package-lock.json` pins the bundles).
+   * @default process.cwd()
+   */
+  readonly projectRoot?: string;
   /**
    * Event source mapping settings for every pipeline.
    * @default - see `SHARD_EVENT_SOURCE_DEFAULTS`
@@ -134,31 +136,47 @@ export interface ShardflowStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** A Glue table name that the handlers also accept as an S3 key segment (leading letter or digit). */
-const SINK_TABLE_NAME = /^[a-z0-9][a-z0-9_]{0,254}$/;
-
-/** Pipeline names: used in construct ids, alarm names and the `pipeline` metric dimension. */
-const PIPELINE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/** `flight-delays` → `FlightDelays`: output ids are alphanumeric. */
-function pascal(name: string): string {
-  return name
-    .split(/[^a-zA-Z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
+/** A deployment with its definition: loaded from `entry`, or given as `spec`. */
+interface ResolvedDeployment {
+  readonly deployment: PipelineDeployment;
+  readonly handlers:
+    | PipelineEntries
+    | { readonly spec: PipelineSpec; readonly operatorEntry?: string; readonly tickEntry?: string };
 }
 
-function duplicates(values: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);
-  return [...seen].filter(([, n]) => n > 1).map(([v]) => v);
+function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
+  return props.pipelines.map((deployment) => {
+    if (deployment.entry !== undefined) return { deployment, handlers: pipelineEntries(deployment.entry) };
+    if (deployment.spec === undefined)
+      throw new Error('ShardflowStack: a pipeline needs an entry (its module) or a spec (given neither)');
+    return {
+      deployment,
+      handlers: {
+        spec: deployment.spec,
+        ...(props.operatorEntry !== undefined ? { operatorEntry: props.operatorEntry } : {}),
+        ...(props.tickEntry !== undefined ? { tickEntry: props.tickEntry } : {}),
+      },
+    };
+  });
+}
+
+/** A pipeline's settings: its own merged over the stack's. */
+function settingsOf(deployment: PipelineDeployment, props: ShardflowStackProps): PipelineSettings {
+  return {
+    eventSource: { ...props.eventSource, ...deployment.eventSource },
+    operator: { ...props.operator, ...deployment.operator },
+    tick: { ...props.tick },
+    alarms: { ...props.alarms, ...deployment.alarms },
+    ...(props.streamRetention !== undefined ? { streamRetention: props.streamRetention } : {}),
+  };
 }
 
 /** Every problem with the stack's props, each naming the given value; empty when valid. */
-export function validateShardflowStackProps(props: ShardflowStackProps): string[] {
+export function validateShardflowStackProps(
+  props: ShardflowStackProps,
+  specs: readonly PipelineSpec[] = props.pipelines.flatMap((p) => (p.spec === undefined ? [] : [p.spec])),
+): string[] {
   const problems = new Problems();
-  const specs = props.pipelines.map((p) => p.spec);
   problems.check(specs.length === 0, 'At least one pipeline is required (given 0)');
   for (const name of duplicates(specs.map((s) => s.name)))
     problems.check(true, `Pipeline names must be unique (given '${name}' more than once)`);
@@ -183,63 +201,12 @@ export function validateShardflowStackProps(props: ShardflowStackProps): string[
       validateAthenaWorkgroupProps(
         props.athenaWorkgroupName !== undefined ? { workgroupName: props.athenaWorkgroupName } : {},
       ),
-    )
-    .addAll(validateTickScheduleProps(props.tick ?? {}));
-
-  for (const deployment of props.pipelines) {
-    const spec = deployment.spec;
-    const at = `Pipeline '${spec.name}': `;
-    const own = new Problems()
-      .pattern('Pipeline name', spec.name, PIPELINE_NAME, '1-64 characters from [a-zA-Z0-9_-]')
-      .addAll(
-        validateIngestStreamProps({
-          streamName: spec.source.stream,
-          ...(spec.source.shards !== undefined ? { shardCount: spec.source.shards } : {}),
-          ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
-        }),
-      )
-      .check(
-        PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '',
-        `Pipeline name must contain a letter or digit (given '${spec.name}')`,
-      )
-      .pattern(
-        'Sink table name',
-        spec.sink.table,
-        SINK_TABLE_NAME,
-        '1-255 characters from [a-z0-9_], starting with a letter or digit',
-      )
-      .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
-      .addAll(
-        validateOperatorFunctionProps({
-          ...props.operator,
-          ...deployment.operator,
-          eventSource: { ...props.eventSource, ...deployment.eventSource },
-        }),
-      )
-      .addAll(validatePipelineAlarmOptions({ ...props.alarms, ...deployment.alarms }));
-    for (const column of spec.columns) {
-      own.pattern('Column name', column.name, GLUE_NAME, '1-255 characters from [a-z0-9_]');
-      own.check(
-        (PARTITION_COLUMNS as readonly string[]).includes(column.name),
-        `Column name must not be a partition column (${PARTITION_COLUMNS.join(', ')}) (given '${column.name}')`,
-      );
-    }
-    for (const column of duplicates(spec.columns.map((c) => c.name)))
-      own.check(true, `Column names must be unique (given '${column}' more than once)`);
-    problems.addAll(own.all.map((p) => at + p));
-  }
+    );
+  props.pipelines.forEach((deployment, i) => {
+    const spec = deployment.spec ?? specs[i];
+    if (spec !== undefined) problems.addAll(validatePipelineDeployment(spec, settingsOf(deployment, props)));
+  });
   return [...problems.all];
-}
-
-/** What the stack built for one pipeline. */
-export interface DeployedPipeline {
-  readonly spec: PipelineSpec;
-  readonly stream: kinesis.Stream;
-  readonly operator: OperatorFunction;
-  readonly tick: TickSchedule;
-  /** The Glue table of its sink, unless `analytics` is off. */
-  readonly resultTable?: ResultTable;
-  readonly alarms: PipelineAlarms;
 }
 
 /**
@@ -249,8 +216,7 @@ export interface DeployedPipeline {
  * mapping, the tick schedule, the Glue result table, sample queries and alarms.
  *
  * @example
- * import { defaultPipelines } from '../functions/pipelines';
- * new ShardflowStack(app, 'Shardflow', { pipelines: defaultPipelines });
+ * new ShardflowStack(app, 'Shardflow', { pipelines: [{ entry: 'pipelines/orders.ts' }] });
  */
 export class ShardflowStack extends Stack {
   public readonly stateTable: StateTable;
@@ -261,12 +227,18 @@ export class ShardflowStack extends Stack {
   public readonly athena?: AthenaWorkgroup;
   public readonly dashboard: ShardflowDashboard;
   /** Per pipeline, by name. */
-  public readonly pipelines: ReadonlyMap<string, DeployedPipeline>;
+  public readonly pipelines: ReadonlyMap<string, ShardflowPipeline>;
 
   public constructor(scope: Construct, id: string, props: ShardflowStackProps) {
     super(scope, id, props);
+    const resolved = resolveDeployments(props);
     new Problems()
-      .addAll(validateShardflowStackProps(props))
+      .addAll(
+        validateShardflowStackProps(
+          props,
+          resolved.map((r) => r.handlers.spec),
+        ),
+      )
       .throwIfAny(`ShardflowStack '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -286,9 +258,37 @@ export class ShardflowStack extends Stack {
     }
     this.dashboard = new ShardflowDashboard(this, 'Dashboard');
 
-    const built = new Map<string, DeployedPipeline>();
-    for (const deployment of props.pipelines)
-      built.set(deployment.spec.name, this.addPipeline(deployment, props, removalPolicy));
+    const built = new Map<string, ShardflowPipeline>();
+    for (const { deployment, handlers } of resolved) {
+      const { spec } = handlers;
+      const operatorEntry = handlers.operatorEntry;
+      const tickEntry = handlers.tickEntry;
+      if (operatorEntry === undefined || tickEntry === undefined)
+        throw new Error(
+          `ShardflowStack: pipeline '${spec.name}' is given as a spec without operatorEntry/tickEntry; give its module as entry`,
+        );
+      built.set(
+        spec.name,
+        new ShardflowPipeline(this, pascal(spec.name), {
+          ...settingsOf(deployment, props),
+          entry: deployment.entry ?? spec.name,
+          handlers: {
+            spec,
+            operatorEntry,
+            tickEntry,
+            projectRoot:
+              'projectRoot' in handlers ? handlers.projectRoot : (props.projectRoot ?? process.cwd()),
+          },
+          stateTable: this.stateTable,
+          resultsBucket: this.resultsBucket,
+          analytics: this.catalog !== undefined,
+          ...(this.catalog !== undefined ? { catalog: this.catalog } : {}),
+          ...(this.athena !== undefined ? { athena: this.athena } : {}),
+          dashboard: this.dashboard,
+          removalPolicy,
+        }),
+      );
+    }
     this.pipelines = built;
 
     new CfnOutput(this, 'ResultsBucketName', {
@@ -309,77 +309,6 @@ export class ShardflowStack extends Stack {
         description: 'Glue database',
       });
     }
-  }
-
-  private addPipeline(
-    deployment: PipelineDeployment,
-    props: ShardflowStackProps,
-    removalPolicy: RemovalPolicy,
-  ): DeployedPipeline {
-    const spec = deployment.spec;
-    const scope = this.pipelineScope(spec.name);
-    const shared = {
-      pipeline: spec.name,
-      sinkTable: spec.sink.table,
-      stateTable: this.stateTable,
-      resultsBucket: this.resultsBucket,
-    };
-
-    const stream = new IngestStream(this, `${scope}Stream`, {
-      streamName: spec.source.stream,
-      ...(spec.source.shards !== undefined ? { shardCount: spec.source.shards } : {}),
-      ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
-      removalPolicy,
-    }).stream;
-    const operator = new OperatorFunction(this, `${scope}Operator`, {
-      ...shared,
-      ...props.operator,
-      ...deployment.operator,
-      stream,
-      ...(props.operatorEntry !== undefined ? { entry: props.operatorEntry } : {}),
-      eventSource: { ...props.eventSource, ...deployment.eventSource },
-    });
-    const failurePrefix = `${LAMBDA_FAILURE_PREFIX}${operator.eventSource.eventSourceMappingId}/`;
-    const tick = new TickSchedule(this, `${scope}Tick`, {
-      ...shared,
-      ...props.tick,
-      stream,
-      failurePrefix,
-      ...(props.tickEntry !== undefined ? { entry: props.tickEntry } : {}),
-    });
-    let resultTable: ResultTable | undefined;
-    if (this.catalog && this.athena) {
-      resultTable = new ResultTable(this, `${scope}Table`, {
-        catalog: this.catalog,
-        bucket: this.resultsBucket.bucket,
-        tableName: spec.sink.table,
-        columns: spec.columns,
-        description: `Results of shardflow pipeline ${spec.name}`,
-      });
-      this.athena.addSampleQueries(resultTable);
-    }
-    const alarms = new PipelineAlarms(this, `${scope}Alarms`, {
-      ...props.alarms,
-      ...deployment.alarms,
-      pipeline: spec.name,
-      operator: operator.function,
-      stream,
-    });
-    this.dashboard.addPipeline(spec.name, operator.function, alarms);
-
-    new CfnOutput(this, `StreamName${scope}`, {
-      value: stream.streamName,
-      description: `Source stream of pipeline ${spec.name}`,
-    });
-    new CfnOutput(this, `FailurePrefix${scope}`, {
-      value: failurePrefix,
-      description: `Where Lambda records the batches of pipeline ${spec.name} it skipped (shardflow replay-failures replays them)`,
-    });
-    return { spec, stream, operator, tick, ...(resultTable ? { resultTable } : {}), alarms };
-  }
-
-  private pipelineScope(name: string): string {
-    return pascal(name);
   }
 
   /** The operator function of `pipeline`, e.g. for extra grants. */

@@ -3,7 +3,7 @@
  * registrations plus the error policy: a failing command prints one line on stderr and exits non-zero,
  * never a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerLocalCommands } from './commands/local';
@@ -15,12 +15,16 @@ import { registerRunCommands } from './commands/run';
 import { registerStatusCommands } from './commands/status';
 import { registerGenerateCommands } from './commands/generate';
 import { registerReplayFailuresCommands } from './commands/replayFailures';
+import { registerInitCommands } from './commands/init';
 
-/** The version of the installed package (its package.json sits two folders up, in the repo and in the tarball). */
+/** The version of the installed package: its package.json sits two folders up (sources) or three (`dist/`). */
 function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-    version?: unknown;
-  };
+  const path = [
+    join(__dirname, '..', '..', 'package.json'),
+    join(__dirname, '..', '..', '..', 'package.json'),
+  ].find((p) => existsSync(p));
+  if (path === undefined) return 'unknown';
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown };
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
@@ -41,6 +45,7 @@ export function createProgram(): Command {
   registerStatusCommands(program);
   registerGenerateCommands(program);
   registerReplayFailuresCommands(program);
+  registerInitCommands(program);
   return program;
 }
 

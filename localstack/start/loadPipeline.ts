@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import { pipelineOfModule } from '../../functions/core/engine/pipelineModule';
 import { pipelines } from '../../functions/pipelines';
 import { ShardflowCliError } from './errors';
 
@@ -12,14 +13,9 @@ export class UnknownPipelineError extends ShardflowCliError {
   }
 }
 
-function isPipeline(value: unknown): value is CompiledPipeline<unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { spec?: { name?: unknown }; prepare?: unknown; combine?: unknown };
-  return (
-    typeof candidate.spec?.name === 'string' &&
-    typeof candidate.prepare === 'function' &&
-    typeof candidate.combine === 'function'
-  );
+/** True when `nameOrPath` names a shipped pipeline (not a module path). */
+export function isShippedPipeline(nameOrPath: string): boolean {
+  return pipelines[nameOrPath] !== undefined;
 }
 
 /**
@@ -45,13 +41,9 @@ export function loadPipeline(nameOrPath: string): CompiledPipeline<unknown> {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new UnknownPipelineError(`Cannot load pipeline file ${nameOrPath}: ${reason}`, { cause: error });
   }
-  if (isPipeline(exports.default)) return exports.default;
-  const found = Object.values(exports).filter(isPipeline);
-  const [only] = found;
-  if (found.length === 1 && only !== undefined) return only;
-  throw new UnknownPipelineError(
-    found.length === 0
-      ? `${nameOrPath} exports no pipeline: export default pipeline('name')…sink({ table })`
-      : `${nameOrPath} exports ${found.length} pipelines: make the one to run the default export`,
-  );
+  try {
+    return pipelineOfModule(exports, nameOrPath);
+  } catch (error) {
+    throw new UnknownPipelineError((error as Error).message, { cause: error });
+  }
 }

@@ -3,6 +3,7 @@ import { sumCounts } from '../../functions/core/state/shardCounts';
 import type { ShardCounts } from '../../functions/core/state/types';
 import type { PipelineSpec } from '../../functions/core/types';
 import { createClients, resetClients, type AwsClients } from '../../functions/adapters/aws';
+import type { StatefulPipeline } from '../../functions/core/state/types';
 import { createOperatorRuntime, type OperatorRuntime } from '../../functions/adapters/operatorRuntime';
 import { deployAndRun, ScheduleRunner, type RunningDeployment } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
@@ -52,14 +53,14 @@ export interface LocalSession {
    * End of bounded input: waits until every mapping is idle, then closes every window of the pipeline
    * by ticking with a watermark of +∞ until nothing is due. Returns the number of windows it emitted.
    */
-  endOfInput(spec: PipelineSpec, idleTimeoutMs?: number): Promise<number>;
+  endOfInput(pipeline: StatefulPipeline, idleTimeoutMs?: number): Promise<number>;
   /**
    * Waits until every mapping is idle, then runs the pipeline's tick once (as its schedule would): every
    * window the watermark has passed closes now. Returns the number of windows it emitted.
    */
-  closeDue(spec: PipelineSpec, idleTimeoutMs?: number): Promise<number>;
+  closeDue(pipeline: StatefulPipeline, idleTimeoutMs?: number): Promise<number>;
   /** What the pipeline's shards took in so far, summed over its shard progress items (committed batches only). */
-  counts(spec: PipelineSpec): Promise<ShardCounts>;
+  counts(pipeline: StatefulPipeline): Promise<ShardCounts>;
   /**
    * `work`, or a `LocalCloudError` naming the emulator as soon as one exits on its own: the session then
    * stops its mappings and schedules at once, so no batch is retried against a dead emulator until Lambda
@@ -152,12 +153,13 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
   let stopping: Promise<void> | undefined;
   // The pipeline's tick, in process: the same wiring as the deployed tick function, from its environment.
   const runtimes = new Map<string, OperatorRuntime>();
-  const runtimeOf = (spec: PipelineSpec): OperatorRuntime => {
+  const runtimeOf = (pipeline: StatefulPipeline): OperatorRuntime => {
+    const spec = pipeline.spec;
     const known = runtimes.get(spec.name);
     if (known !== undefined) return known;
     const fn = app.deployment.functions.find((f) => f.environment[ENV.PIPELINE] === spec.name);
     if (fn === undefined) throw new NotRunningError(`Pipeline ${spec.name} is not deployed`);
-    const runtime = createOperatorRuntime('shardflow-local', { ...process.env, ...fn.environment });
+    const runtime = createOperatorRuntime('shardflow-local', pipeline, { ...process.env, ...fn.environment });
     runtimes.set(spec.name, runtime);
     return runtime;
   };
@@ -190,9 +192,9 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
       if (stream === undefined) throw new NotRunningError(`No stream deployed for pipeline ${spec.name}`);
       return stream.name;
     },
-    endOfInput: async (spec, idleTimeoutMs = 120_000) => {
+    endOfInput: async (pipeline, idleTimeoutMs = 120_000) => {
       await app.runtime.idle(idleTimeoutMs);
-      const runtime = runtimeOf(spec);
+      const runtime = runtimeOf(pipeline);
       let emitted = 0;
       for (;;) {
         const { windowsEmitted } = await runtime.processor.tick(Number.POSITIVE_INFINITY);
@@ -201,10 +203,11 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
       }
       return emitted;
     },
-    counts: async (spec) => sumCounts((await runtimeOf(spec).store.readProgress(spec.name)).shards),
-    closeDue: async (spec, idleTimeoutMs = 120_000) => {
+    counts: async (pipeline) =>
+      sumCounts((await runtimeOf(pipeline).store.readProgress(pipeline.spec.name)).shards),
+    closeDue: async (pipeline, idleTimeoutMs = 120_000) => {
       await app.runtime.idle(idleTimeoutMs);
-      return (await runtimeOf(spec).processor.tick()).windowsEmitted;
+      return (await runtimeOf(pipeline).processor.tick()).windowsEmitted;
     },
     guard: <T>(work: Promise<T>): Promise<T> =>
       Promise.race([

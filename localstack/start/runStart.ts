@@ -180,7 +180,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
             });
             // The late records are sent once the on-time ones are processed and the tick has closed their
             // windows (the schedule would within its period).
-            await session.closeDue(spec, drainTimeoutMs);
+            await session.closeDue(pipeline, drainTimeoutMs);
             await sendRecords(toInput('late'), {
               kinesis: session.clients.kinesis,
               stream,
@@ -189,7 +189,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
           })(),
         ),
       );
-      await timed('drain', () => session.guard(session.endOfInput(spec, drainTimeoutMs)));
+      await timed('drain', () => session.guard(session.endOfInput(pipeline, drainTimeoutMs)));
     } finally {
       counts = await progressLine.stop();
     }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ShardflowCliError } from './errors';
 
 /** `cdk synth` failed or produced no stack template. */
@@ -35,14 +35,23 @@ export function stackTemplatePath(outDir: string): string {
  *
  * @throws SynthError with the last line cdk printed when synthesis fails.
  */
-export async function synthesize(outDir: string, cwd: string = process.cwd()): Promise<string> {
+export async function synthesize(
+  outDir: string,
+  cwd: string = process.cwd(),
+  context: Readonly<Record<string, string>> = {},
+): Promise<string> {
   const output: string[] = [];
+  const contextArgs = Object.entries(context).flatMap(([key, value]) => ['--context', `${key}=${value}`]);
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'cdk', 'synth', '--quiet', '--output', outDir], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
+    const child = spawn(
+      'npx',
+      ['--no-install', 'cdk', 'synth', '--quiet', '--output', outDir, ...contextArgs],
+      {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      },
+    );
     const collect = (chunk: Buffer): void => {
       output.push(
         ...chunk
@@ -72,9 +81,13 @@ const SOURCE_FILE = /\.(ts|js|mjs|cjs|json)$/;
 /** Cached assemblies kept besides the one in use. */
 const KEPT_ASSEMBLIES = 3;
 
-/** SHA-256 (first 16 hex digits) over the paths and contents of the app's inputs under `cwd`. */
-export function appFingerprint(cwd: string): string {
+/**
+ * SHA-256 (first 16 hex digits) over the paths and contents of the app's inputs under `cwd`, the synth
+ * context, and the directories of the pipeline modules it names (`pipelines`).
+ */
+export function appFingerprint(cwd: string, context: Readonly<Record<string, string>> = {}): string {
   const hash = createHash('sha256');
+  hash.update(JSON.stringify(Object.entries(context).sort()));
   const visit = (relative: string): void => {
     const path = join(cwd, relative);
     if (!existsSync(path)) return;
@@ -87,6 +100,8 @@ export function appFingerprint(cwd: string): string {
     }
   };
   for (const input of APP_INPUTS) visit(input);
+  for (const module of (context.pipelines ?? '').split(',').filter((m) => m !== ''))
+    visit(relative(cwd, dirname(resolve(cwd, module))));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -98,17 +113,21 @@ export interface SynthesizedApp {
 }
 
 /**
- * `cdk synth` into `.shardflow/cdk.out-<fingerprint>` unless that assembly exists already (the app and its
+ * `cdk synth` (with `context`, e.g. `{ pipelines: '<module>' }` to deploy that pipeline module) into
+ * `.shardflow/cdk.out-<fingerprint>` unless that assembly exists already (the app and its
  * inputs are unchanged since it was made: see {@link appFingerprint}); keeps the last few assemblies.
  */
-export async function synthesizeCached(cwd: string = process.cwd()): Promise<SynthesizedApp> {
+export async function synthesizeCached(
+  cwd: string = process.cwd(),
+  context: Readonly<Record<string, string>> = {},
+): Promise<SynthesizedApp> {
   const parent = join(cwd, '.shardflow');
-  const dir = join(parent, `cdk.out-${appFingerprint(cwd)}`);
+  const dir = join(parent, `cdk.out-${appFingerprint(cwd, context)}`);
   if (existsSync(join(dir, 'manifest.json'))) return { templatePath: stackTemplatePath(dir), cached: true };
   await mkdir(parent, { recursive: true });
   const scratch = await mkdtemp(join(parent, 'cdk.out-synth-'));
   try {
-    await synthesize(scratch, cwd);
+    await synthesize(scratch, cwd, context);
     await rename(scratch, dir).catch(async (error: unknown) => {
       // Another process synthesized the same inputs meanwhile: use theirs.
       if (!existsSync(join(dir, 'manifest.json'))) throw error;

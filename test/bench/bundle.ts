@@ -1,6 +1,7 @@
 /**
- * Bench part `bundle`: the operator handler bundled the way the stack bundles it (esbuild, minified, CJS,
- * node22, AWS SDK external: see `lib/constructs/PipelineFunction.ts`), its size, and its cold init time: a
+ * Bench part `bundle`: page-activity's operator entry, generated from its module as the stack generates it
+ * (`pipelineEntries`), bundled the way the stack bundles it (esbuild, minified, CJS, node22, AWS SDK and
+ * Smithy external: see `lib/constructs/PipelineFunction.ts`), its size, and its cold init time: a
  * fresh Node.js process loads the bundle and runs one one-record invocation against the local cloud,
  * against the same measurement for an empty handler bundled the same way. Medians of alternating runs.
  */
@@ -9,11 +10,13 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ENV } from '../../functions/core/constants';
+import { shippedPipelineModules } from '../../functions/pipelines/modules';
+import { pipelineEntries } from '../../lib/constructs/pipelineEntries';
+import { BUNDLE_CONDITION, BUNDLE_EXTERNALS } from '../../lib/constructs/PipelineFunction';
 import { createBucket, createStateTable, startBenchCloud } from './benchCloud';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
 
 const ROOT = join(__dirname, '../..');
-const OPERATOR_ENTRY = join(ROOT, 'functions/handlers/operator.ts');
 
 /** The figures written under `bundle` in results.json. */
 export interface BundleFigures {
@@ -45,7 +48,8 @@ export async function bundleLikeTheStack(entry: string, outFile: string): Promis
     platform: 'node',
     target: 'node22',
     format: 'cjs',
-    external: ['@aws-sdk/*'],
+    external: [...BUNDLE_EXTERNALS],
+    conditions: [BUNDLE_CONDITION],
     logLevel: 'error',
   });
   return statSync(outFile).size;
@@ -116,7 +120,8 @@ export async function runBundleBench(options: BundleBenchOptions = {}): Promise<
       emptyEntry,
       'export const handler = async (): Promise<{ batchItemFailures: never[] }> => ({ batchItemFailures: [] });\n',
     );
-    const bytes = await bundleLikeTheStack(OPERATOR_ENTRY, operatorBundle);
+    const { operatorEntry } = pipelineEntries(shippedPipelineModules[0]!, { projectRoot: ROOT });
+    const bytes = await bundleLikeTheStack(operatorEntry, operatorBundle);
     const baselineBytes = await bundleLikeTheStack(emptyEntry, emptyBundle);
 
     await createStateTable(bench.clients().dynamoDb, 'bench-bundle-state');

@@ -8,6 +8,7 @@
  * same events through user functions that throw, return `undefined`/non-booleans, or extract absent event
  * times, which `page-activity` has no user function for.
  */
+import * as zm from 'zod/mini';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { count, pipeline, tumbling } from '../../functions/core/dsl';
@@ -24,7 +25,7 @@ export const HOSTILE_PAGES = {
   DEDUPE_RETURNS_NUMBER: '/hostile/dedupe-number',
 } as const;
 
-const HostileEvent = PageEvent.extend({
+const HostileEvent = zm.extend(PageEvent, {
   page: z.string().min(1).max(4096),
   // Optional and unchecked on purpose: the event-time function, not the schema, meets the bad value.
   ts: z.string().max(64).optional(),

@@ -4,6 +4,7 @@
  * event times from a clock running ahead. The pipeline is page-activity's aggregates over a schema that
  * lets keys be long (page-activity caps `page` at 512 characters).
  */
+import * as zm from 'zod/mini';
 import { z } from 'zod';
 import {
   avg,
@@ -20,7 +21,7 @@ import {
 import { MAX_KEY_BYTES } from '../../functions/core/engine/CompiledPipeline';
 import { PageEvent } from '../../functions/pipelines/pageActivity';
 
-const LongKeyEvent = PageEvent.extend({ page: z.string().min(1).max(4096) });
+const LongKeyEvent = zm.extend(PageEvent, { page: z.string().min(1).max(4096) });
 type LongKeyEvent = z.infer<typeof LongKeyEvent>;
 
 /** page-activity's aggregates keyed by an unbounded `page`, over two shards. */
@@ -44,7 +45,7 @@ export const hostileProducers = pipeline('hostile-producers')
   })
   .sink({ table: 'hostile_producers_minutely' });
 
-const NoteEvent = PageEvent.extend({ note: z.string().max(1_000_000) });
+const NoteEvent = zm.extend(PageEvent, { note: z.string().max(1_000_000) });
 type NoteEvent = z.infer<typeof NoteEvent>;
 
 /**

@@ -32,6 +32,61 @@ describe('shardflow run', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('when given a pipeline module registered nowhere, it deploys that pipeline alone and prints the rows --in-memory prints', async () => {
+    const { records } = generateClickstream({ events: 200, seed: 9, late: 0, duplicates: 3, malformed: 2 });
+    const input = join(dir, 'devices.jsonl');
+    writeFileSync(input, toJsonLines(records));
+    const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
+    const module = 'test/fixtures/pipelines/devicePurchases.ts';
+    const memory = await cli(['run', module, '--input', input, '--in-memory', '--format', 'json'], env);
+    expect(memory.code).toBe(0);
+    const deployed = await cli(['run', module, '--input', input, '--format', 'json'], env);
+    expect({
+      code: deployed.code,
+      error: deployed.stderr.split('\n').filter((l) => l.startsWith('shardflow:')),
+    }).toEqual({ code: 0, error: [] });
+    const memoryRows = JSON.parse(memory.stdout) as Record<string, unknown>[];
+    expect(memoryRows.length).toBeGreaterThan(0);
+    expect(Object.keys(memoryRows[0] ?? {})).toEqual(
+      expect.arrayContaining(['device', 'clicks', 'purchases', 'revenue', 'max_revenue']),
+    );
+    expectSameRows(JSON.parse(deployed.stdout) as Record<string, unknown>[], memoryRows);
+    const summary = (stderr: string) => stderr.split('\n').find((l) => l.includes(' records in → '));
+    expect(summary(deployed.stderr)).toBe(summary(memory.stderr));
+    expect(summary(memory.stderr)).toContain(`${records.length} records in → ${memoryRows.length} rows`);
+    expect(summary(memory.stderr)).toContain('3 duplicates dropped');
+
+    // Kept up, the module's pipeline answers status and query like a shipped one.
+    const kept = spawn(
+      NODE,
+      [CLI_BIN, 'run', module, '--input', input, '--keep', '--port', String(await unusedPort())],
+      {
+        cwd: ROOT,
+        env,
+      },
+    );
+    try {
+      await waitForOutput(kept, 'Press Ctrl-C to stop.', 240_000, 'stderr');
+      const status = await cli(['status', module], env);
+      expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(status.stdout).toContain('pipeline device-purchases (stream ');
+      expect(status.stdout).toContain(`${records.length} records in`);
+      const query = await cli(
+        ['query', 'SELECT sum(clicks) AS clicks FROM device_purchases_5m', '-f', 'json'],
+        env,
+      );
+      expect({ code: query.code, stderr: query.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(query.stdout)).toEqual([
+        { clicks: memoryRows.reduce((total, row) => total + Number(row.clicks), 0) },
+      ]);
+      const exited = new Promise<number | null>((resolve) => kept.once('exit', (code) => resolve(code)));
+      kept.kill('SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      if (kept.exitCode === null) kept.kill('SIGKILL');
+    }
+  }, 420_000);
+
   it('when run through the deployed stack, it prints the same rows as --in-memory', async () => {
     // No late events: whether a record is late depends on batch timing, which differs between the two
     // runtimes by design. Duplicates, malformed and out-of-order records are all in.

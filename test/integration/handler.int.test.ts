@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { operatorHandler } from '../../functions/handlers/operatorHandler';
+import { tickHandler } from '../../functions/handlers/tickHandler';
+import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +13,6 @@ import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore'
 import { ENV } from '../../functions/core/constants';
 import { useLocalCloud } from '../helpers/localCloud';
 import { createBucket, createStateTable, mirrorPrefix } from '../faults/localResources';
-
-type OperatorModule = typeof import('../../functions/handlers/operator');
-type TickModule = typeof import('../../functions/handlers/tick');
 
 // jest.mock factories run before imports are bound, so they must require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -66,8 +66,8 @@ function pageEvent(i: number, page: string, ts: number) {
 }
 
 describe('operator and tick handlers on the local cloud', () => {
-  let operator: typeof import('../../functions/handlers/operator').handler;
-  let tick: typeof import('../../functions/handlers/tick').handler;
+  let operator: ReturnType<typeof operatorHandler>;
+  let tick: ReturnType<typeof tickHandler>;
   let dir: string;
 
   beforeAll(async () => {
@@ -81,8 +81,8 @@ describe('operator and tick handlers on the local cloud', () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
-    operator = (await import('../../functions/handlers/operator')).handler;
-    tick = (await import('../../functions/handlers/tick')).handler;
+    operator = operatorHandler(pageActivity);
+    tick = tickHandler(pageActivity);
     dir = await mkdtemp(join(tmpdir(), 'shardflow-handler-'));
   });
   afterAll(async () => {
@@ -161,13 +161,8 @@ describe('operator and tick handlers on the local cloud', () => {
   test('when the state table cannot be reached, it reports the batch from its first record as failed', async () => {
     const saved = process.env[ENV.STATE_TABLE];
     process.env[ENV.STATE_TABLE] = `missing-${process.pid}`;
-    let broken: typeof operator | undefined;
-    jest.isolateModules(() => {
-      // A fresh module instance reads the changed environment at load, as a new Lambda instance would.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const fresh = require('../../functions/handlers/operator') as OperatorModule;
-      broken = fresh.handler;
-    });
+    // A new handler reads the changed environment at once, as a new Lambda instance would.
+    const broken: typeof operator | undefined = operatorHandler(pageActivity);
     process.env[ENV.STATE_TABLE] = saved;
     const batch: KinesisStreamEvent = {
       Records: [kinesisRecord(500, pageEvent(1, '/x', T0)), kinesisRecord(501, pageEvent(2, '/x', T0))],
@@ -191,12 +186,7 @@ describe('operator and tick handlers on the local cloud', () => {
     await createStateTable(createClients().dynamoDb, table);
     const saved = { table: process.env[ENV.STATE_TABLE], stream: process.env[ENV.STREAM_NAME] };
     Object.assign(process.env, { [ENV.STATE_TABLE]: table, [ENV.STREAM_NAME]: stream });
-    let isolatedTick: typeof tick | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const fresh = require('../../functions/handlers/tick') as TickModule;
-      isolatedTick = fresh.handler;
-    });
+    const isolatedTick: typeof tick | undefined = tickHandler(pageActivity);
     process.env[ENV.STATE_TABLE] = saved.table;
     if (saved.stream === undefined) delete process.env[ENV.STREAM_NAME];
     else process.env[ENV.STREAM_NAME] = saved.stream;

@@ -8,6 +8,8 @@
  * valid records around it are all in the Parquet results, no invocation fails, and every shard's
  * checkpoint reaches its last sequence number.
  */
+import { shippedPipelineModules } from '../../functions/pipelines/modules';
+import { pipelineEntries } from '../../lib/constructs/pipelineEntries';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -241,7 +243,10 @@ describe('hostile input through the real handlers on the local cloud', () => {
       join(dir, 'operator', 'index.js'),
       join(dir, 'hostile', 'index.js'),
     ];
-    await bundleLikeTheStack(join(ROOT, 'functions/handlers/operator.ts'), operatorBundle);
+    await bundleLikeTheStack(
+      pipelineEntries(shippedPipelineModules[0]!, { projectRoot: ROOT }).operatorEntry,
+      operatorBundle,
+    );
     await bundleLikeTheStack(join(dir, 'hostileHandler.ts'), hostileBundle);
 
     const clients = createClients();

@@ -1,4 +1,4 @@
-import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+import { LogarithmicMapping } from '@datadog/sketches-js/dist/ddsketch/mapping';
 import { finiteNumber, type ColumnAggregate } from './columnAggregate';
 import { PipelineDefinitionError, StateDeserializationError } from '../errors';
 
@@ -21,10 +21,9 @@ export const PERCENTILE_ERROR_BOUND =
  * collapses, and its merge of stores whose ranges collapse differently writes NaN bins, which made such
  * stored states unreadable. Ranks must count exactly to match DuckDB's.
  */
-const MAPPING = new LogCollapsingLowestDenseDDSketch({
-  relativeAccuracy: PERCENTILE_RELATIVE_ACCURACY,
-  binLimit: PERCENTILE_BIN_LIMIT,
-}).mapping;
+// The mapping `LogCollapsingLowestDenseDDSketch` builds (`new LogarithmicMapping(relativeAccuracy)`), imported
+// from its own module: the package index also loads the protobuf serialisation, which shardflow never uses.
+const MAPPING = new LogarithmicMapping(PERCENTILE_RELATIVE_ACCURACY);
 /** Values with |v| at or below this (~1.1e-308) count as zero. */
 const MIN_POSSIBLE = MAPPING.minPossible;
 /** Bins are allocated in chunks of this many (spare room centred around the keys), as the library does. */

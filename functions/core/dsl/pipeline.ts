@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
@@ -21,13 +21,18 @@ export interface SourceOptions {
 }
 
 /** Options of `.clean()`. */
-export interface CleanOptions<S extends z.ZodType> {
-  /** Zod schema every record must satisfy; its output type is the pipeline's value type. */
+export interface CleanOptions<S extends StandardSchemaV1> {
+  /**
+   * Schema every record must satisfy, from any Standard Schema library (zod, zod/mini, valibot, arktype…);
+   * its output type is the pipeline's value type. Validation must be synchronous. Its first issue's path and
+   * message become the `rejected/` reason. With zod, `z.compile(schema)` (zod ≥ 4.4) takes a generated fast
+   * path for valid records and keeps zod's messages for invalid ones.
+   */
   readonly schema: S;
   /** Event time (epoch ms) of a valid record. */
-  readonly eventTime: (value: z.output<S>) => EpochMillis;
+  readonly eventTime: (value: StandardSchemaV1.InferOutput<S>) => EpochMillis;
   /** Optional id for de-duplication of producer retries (same id → counted once per window). */
-  readonly dedupeBy?: (value: z.output<S>) => string;
+  readonly dedupeBy?: (value: StandardSchemaV1.InferOutput<S>) => string;
 }
 
 /** Options of `.window()` (DESIGN.md §2). */
@@ -140,22 +145,31 @@ export class PipelineBuilder<T> {
     });
   }
 
-  /** Validates records with a zod schema and extracts event time (and an optional dedupe id). */
-  public clean<S extends z.ZodType>(options: CleanOptions<S>): PipelineBuilder<z.output<S>> {
+  /** Validates records with a Standard Schema (zod, valibot, arktype…) and extracts event time (and an optional dedupe id). */
+  public clean<S extends StandardSchemaV1>(
+    options: CleanOptions<S>,
+  ): PipelineBuilder<StandardSchemaV1.InferOutput<S>> {
     this.expect('clean', [STAGE.SOURCE]);
     const { schema, eventTime, dedupeBy } = options ?? ({} as CleanOptions<S>);
+    const standard = (schema as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.[
+      '~standard'
+    ];
     if (
       schema === null ||
-      typeof schema !== 'object' ||
-      typeof (schema as { safeParse?: unknown }).safeParse !== 'function'
+      (typeof schema !== 'object' && typeof schema !== 'function') ||
+      standard === undefined ||
+      standard.version !== 1 ||
+      typeof standard.validate !== 'function'
     ) {
-      throw new PipelineDefinitionError(`${this.label()}: clean schema must be a zod schema`);
+      throw new PipelineDefinitionError(
+        `${this.label()}: clean schema must be a Standard Schema v1 (zod, valibot, arktype…: an object with '~standard'.validate)`,
+      );
     }
     requireFunction(eventTime, `${this.label()}: clean eventTime`);
     if (dedupeBy !== undefined) requireFunction(dedupeBy, `${this.label()}: clean dedupeBy`);
-    return this.next<z.output<S>>({
+    return this.next<StandardSchemaV1.InferOutput<S>>({
       stage: STAGE.CLEAN,
-      schema: compileSchema(schema) as unknown as SchemaLike,
+      schema: schema as unknown as SchemaLike,
       eventTime: eventTime as (value: unknown) => unknown,
       ...(dedupeBy === undefined ? {} : { dedupeBy: dedupeBy as (value: unknown) => unknown }),
     });
@@ -370,21 +384,4 @@ function isAggregate(a: unknown): boolean {
   return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every(
     (m) => typeof o[m] === 'function',
   );
-}
-
-/**
- * The schema with zod's ahead-of-time compiled fast path (`z.compile`, zod ≥ 4.4): valid records take
- * generated code (≈ 7x cheaper than the interpreted parse on the page-activity schema, the largest share
- * of the per-record cost in the engine bench); invalid records fall back to the regular parser, so the
- * issues (and the rejection detail built from them) are the same. A schema zod cannot compile comes back
- * unchanged. Not a zod 4 schema (no `_zod`): used as is.
- */
-function compileSchema<S extends z.ZodType>(schema: S): S {
-  if (!('_zod' in schema)) return schema;
-  try {
-    return z.compile(schema);
-  } catch {
-    // z.compile is documented never to throw without `strict`; keep the interpreted parser if it does.
-    return schema;
-  }
 }

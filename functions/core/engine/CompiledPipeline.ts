@@ -76,14 +76,30 @@ export interface OperatorDef {
   readonly fn: (value: unknown) => unknown;
 }
 
-/** Minimal schema surface the engine needs (zod's `safeParse`). */
+/** Rejection detail when a schema answers with a promise (an async refinement or transform). */
+const ASYNC_SCHEMA =
+  '(root): the clean schema validated asynchronously; shardflow needs a synchronous schema (no async refinements or transforms)';
+
+/**
+ * The schema surface the engine needs: Standard Schema v1 (https://standardschema.dev), which zod,
+ * zod/mini, valibot and arktype implement. Validation must be synchronous.
+ */
 export interface SchemaLike {
-  safeParse(
-    input: unknown,
-  ):
-    | { success: true; data: unknown }
-    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+  readonly '~standard': {
+    readonly version: 1;
+    readonly validate: (value: unknown) => SchemaResult | PromiseLike<SchemaResult>;
+  };
 }
+
+/** A Standard Schema validation result. */
+export type SchemaResult =
+  | { readonly value: unknown; readonly issues?: undefined }
+  | {
+      readonly issues: readonly {
+        readonly message: string;
+        readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+      }[];
+    };
 
 /** Everything a finished DSL definition carries. */
 export interface PipelineDefinition {
@@ -135,6 +151,8 @@ interface BatchOutput {
 export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   public readonly spec: PipelineSpec;
   private readonly def: PipelineDefinition;
+  /** The schema's `validate`, bound once (it is called per record). */
+  private readonly validate: (value: unknown) => SchemaResult | PromiseLike<SchemaResult>;
   private readonly aggs: readonly AnyColumnAggregate<unknown>[];
   /** The aggregates' `input` and `validate` functions, by column: read from arrays in the per-record loop. */
   private readonly inputFns: readonly ((value: unknown) => unknown)[];
@@ -146,6 +164,8 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
 
   public constructor(def: PipelineDefinition) {
     this.def = def;
+    const standard = def.schema['~standard'];
+    this.validate = (value) => standard.validate(value);
     this.spec = def.spec;
     this.aggs = def.aggregates.map((a) => a.aggregate);
     this.inputFns = this.aggs.map((a) => a.input.bind(a));
@@ -363,15 +383,34 @@ export class CompiledPipeline<T = unknown> implements Pipeline<T> {
   /** Clean → event time → dedupe id → operator chain → key → aggregate inputs → windows, for one value. */
   private processValue(out: BatchOutput, ctx: RecordContext, raw: unknown, arrival: EpochMillis): void {
     const def = this.def;
-    const parsed = def.schema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+    let parsed: SchemaResult | PromiseLike<SchemaResult>;
+    try {
+      parsed = this.validate(raw);
+    } catch (err) {
+      this.reject(
+        out,
+        ctx,
+        REJECT_REASONS.SCHEMA_VIOLATION,
+        `(root): the schema threw: ${errorMessage(err)}`,
+      );
+      return;
+    }
+    if ('then' in parsed) {
+      this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, ASYNC_SCHEMA);
+      return;
+    }
+    if (parsed.issues !== undefined) {
+      const issue = parsed.issues[0];
       const path =
-        issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+        issue?.path === undefined || issue.path.length === 0
+          ? '(root)'
+          : issue.path
+              .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+              .join('.');
       this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, `${path}: ${issue?.message ?? 'invalid'}`);
       return;
     }
-    const value = parsed.data;
+    const value = parsed.value;
     let eventTime: unknown;
     try {
       eventTime = def.eventTime(value);

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { defaultPipelines } from '../../../functions/pipelines';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../../query';
 import { queryResults } from '../../query/queryResults';
 import { resultTableSql, runInMemory } from '../../start/boundedRun';
 import { createLiveLine } from '../../start/liveLine';
-import { loadPipeline, UnknownPipelineError } from '../../start/loadPipeline';
+import { isShippedPipeline, loadPipeline, UnknownPipelineError } from '../../start/loadPipeline';
 import { localClients, localEndpoint } from '../../start/localTarget';
 import { openLocalSession } from '../../start/localSession';
 import { readRunInput } from '../../start/runInput';
@@ -92,16 +91,14 @@ export function registerRunCommands(program: Command): void {
           );
           return;
         }
-        if (!defaultPipelines.some((p) => p.spec.name === pipeline.spec.name)) {
-          throw new UnknownPipelineError(
-            `Pipeline ${pipeline.spec.name} is not in the CDK app (it deploys ${defaultPipelines.map((p) => p.spec.name).join(', ')}): use --in-memory, or add it to functions/pipelines/index.ts`,
-          );
-        }
+        // A pipeline given as a module is deployed on its own: the app deploys the modules its `pipelines`
+        // context names (lib/app.ts; the app `shardflow init` writes does the same).
+        const context: Record<string, string> = isShippedPipeline(name) ? {} : { pipelines: resolve(name) };
         const live = createLiveLine(process.stderr);
         let template = options.template === undefined ? undefined : resolve(options.template);
         if (template === undefined) {
           live.update('synthesizing the CDK app…');
-          const app = await synthesizeCached();
+          const app = await synthesizeCached(process.cwd(), context);
           if (app.cached)
             live.print('synth skipped: the app and its inputs have not changed since the last one');
           template = app.templatePath;
@@ -131,7 +128,7 @@ export function registerRunCommands(program: Command): void {
                   stream,
                   onProgress: (p) => progress.sent(head.length + p.sent),
                 });
-                await session.endOfInput(pipeline.spec, drainTimeout(records.length));
+                await session.endOfInput(pipeline, drainTimeout(records.length));
               })(),
             );
           } finally {
@@ -142,7 +139,7 @@ export function registerRunCommands(program: Command): void {
             { s3: session.clients.s3, bucket: session.bucket, cache: keep },
             [resultTableSql(pipeline)],
           );
-          const counts = await session.counts(pipeline.spec);
+          const counts = await session.counts(pipeline);
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
             `${runSummary({

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defaultPipelines } from '../../../functions/pipelines';
+import { loadPipeline } from '../../start/loadPipeline';
 import { formatResult } from '../../query/format';
 import { timestampText } from '../../start/boundedRun';
 import {
@@ -53,28 +54,35 @@ export function registerStatusCommands(program: Command): void {
     .description(
       'Per-shard backlog and iterator age, watermarks, open windows and rejected/late counts of the deployed pipelines',
     )
+    .argument(
+      '[pipelines...]',
+      'pipelines to report, each a shipped name or a pipeline module path (default: the shipped ones)',
+    )
     .option('-b, --bucket <bucket>', "results bucket (default: the deployment's ResultsBucketName output)")
     .option('-v, --verbose', 'say which cloud, bucket and state table it reads')
     .action(
-      cliAction(async (options: { readonly bucket?: string; readonly verbose?: boolean }) => {
-        const { endpoint, source } = await localTarget();
-        const clients = localClients(endpoint);
-        await assertLocalCloudRunning(clients, endpoint);
-        const bucket = await resolveResultsBucket(clients, options.bucket);
-        const stateTable = await resolveStateTable(clients);
-        if (options.verbose === true)
-          process.stderr.write(
-            `cloud ${endpoint} (from ${source}); results bucket ${bucket}, state table ${stateTable}\n`,
-          );
-        const outputs = readOutputs() ?? {};
-        for (const pipeline of defaultPipelines) {
-          const spec = pipeline.spec;
-          const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
-          const stream = outputs[`StreamName${scope}`] ?? spec.source.stream;
-          process.stdout.write(
-            `${describeStatus(await readPipelineStatus(clients, spec, { stateTable, bucket, stream }))}\n`,
-          );
-        }
-      }),
+      cliAction(
+        async (names: string[], options: { readonly bucket?: string; readonly verbose?: boolean }) => {
+          const chosen = names.length === 0 ? defaultPipelines : names.map((name) => loadPipeline(name));
+          const { endpoint, source } = await localTarget();
+          const clients = localClients(endpoint);
+          await assertLocalCloudRunning(clients, endpoint);
+          const bucket = await resolveResultsBucket(clients, options.bucket);
+          const stateTable = await resolveStateTable(clients);
+          if (options.verbose === true)
+            process.stderr.write(
+              `cloud ${endpoint} (from ${source}); results bucket ${bucket}, state table ${stateTable}\n`,
+            );
+          const outputs = readOutputs() ?? {};
+          for (const pipeline of chosen) {
+            const spec = pipeline.spec;
+            const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
+            const stream = outputs[`StreamName${scope}`] ?? spec.source.stream;
+            process.stdout.write(
+              `${describeStatus(await readPipelineStatus(clients, spec, { stateTable, bucket, stream }))}\n`,
+            );
+          }
+        },
+      ),
     );
 }

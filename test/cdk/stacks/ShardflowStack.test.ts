@@ -273,8 +273,8 @@ describe('ShardflowStack', () => {
         '*',
         Match.stringLikeRegexp('Parallelization factor 2'),
       );
-      expect(warnings.map((w) => w.id)).toEqual(['/Test/UserSessionsOperator']);
-      Annotations.fromStack(stack).hasNoWarning('/Test/FlightDelaysOperator', Match.anyValue());
+      expect(warnings.map((w) => w.id)).toEqual(['/Test/UserSessions/Operator']);
+      Annotations.fromStack(stack).hasNoWarning('/Test/FlightDelays/Operator', Match.anyValue());
     });
   });
 

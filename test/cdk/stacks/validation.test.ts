@@ -150,13 +150,13 @@ describe('ShardflowStack props validation', () => {
       'Rejected record expiration (days) must be between 1 and 3650 inclusive (given 0)',
       "Glue database name must be 1-255 characters from [a-z0-9_] (given 'Bad-DB')",
       "Athena workgroup name must be 1-128 characters from [a-zA-Z0-9._-] (given 'bad name')",
-      'Tick interval must be a whole number of minutes (given 1 minute 30 seconds)',
       "Pipeline 'flight-delays': Retention period must be between 1 day and 365 days inclusive (given 12 hours)",
       "Pipeline 'flight-delays': Operator function memory size (MB) must be between 128 and 10240 inclusive (given 64)",
       "Pipeline 'flight-delays': Operator function timeout must be between 1 second and 15 minutes inclusive (given 16 minutes)",
       "Pipeline 'flight-delays': Operator function reserved concurrent executions must be between 0 and 1000 inclusive (given -1)",
       "Pipeline 'flight-delays': Errors alarm threshold must be between 1 and 9007199254740991 inclusive (given 0)",
       "Pipeline 'flight-delays': Rejected rate alarm threshold (%) must be between 0 and 100 inclusive (given 101)",
+      "Pipeline 'flight-delays': Tick interval must be a whole number of minutes (given 1 minute 30 seconds)",
     ]);
   });
 

@@ -1,24 +1,30 @@
 import { createOperatorRuntime } from '../../../functions/adapters/operatorRuntime';
+import { pageActivity } from '../../../functions/pipelines/pageActivity';
 
 describe('createOperatorRuntime', () => {
   test('when a required variable is missing, it fails at load naming the variable', () => {
     expect(() =>
-      createOperatorRuntime('t', { SHARDFLOW_PIPELINE: 'page-activity', SHARDFLOW_RESULTS_BUCKET: 'bucket' }),
+      createOperatorRuntime('t', pageActivity, {
+        SHARDFLOW_PIPELINE: 'page-activity',
+        SHARDFLOW_RESULTS_BUCKET: 'bucket',
+      }),
     ).toThrow('SHARDFLOW_STATE_TABLE');
   });
 
-  test('when the pipeline name is unknown, it fails naming the given and the known pipelines', () => {
+  test('when SHARDFLOW_PIPELINE names another pipeline than the bundled one, it fails naming both', () => {
     expect(() =>
-      createOperatorRuntime('t', {
+      createOperatorRuntime('t', pageActivity, {
         SHARDFLOW_PIPELINE: 'nope',
         SHARDFLOW_STATE_TABLE: 'table',
         SHARDFLOW_RESULTS_BUCKET: 'bucket',
       }),
-    ).toThrow('SHARDFLOW_PIPELINE names no shipped pipeline (given "nope"; known: page-activity)');
+    ).toThrow(
+      'SHARDFLOW_PIPELINE is "nope" but this function\'s bundle holds pipeline "page-activity": deploy the bundle built for "nope"',
+    );
   });
 
   test('when the configuration is valid, it builds the processor for the named pipeline', () => {
-    const runtime = createOperatorRuntime('t', {
+    const runtime = createOperatorRuntime('t', pageActivity, {
       SHARDFLOW_PIPELINE: 'page-activity',
       SHARDFLOW_STATE_TABLE: 'table',
       SHARDFLOW_RESULTS_BUCKET: 'bucket',
@@ -29,7 +35,7 @@ describe('createOperatorRuntime', () => {
   });
 
   test('when a batch is recorded, its rejected, late and duplicate counts become EMF metrics of the pipeline', () => {
-    const runtime = createOperatorRuntime('t', {
+    const runtime = createOperatorRuntime('t', pageActivity, {
       SHARDFLOW_PIPELINE: 'page-activity',
       SHARDFLOW_STATE_TABLE: 'table',
       SHARDFLOW_RESULTS_BUCKET: 'bucket',

@@ -14,7 +14,10 @@ const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ apply: jest.M
 ).double;
 
 // Imported after the mock is registered (jest hoists jest.mock above imports).
-import { handler } from '../../../functions/handlers/operator';
+import { operatorHandler } from '../../../functions/handlers/operatorHandler';
+import { pageActivity } from '../../../functions/pipelines/pageActivity';
+
+const handler = operatorHandler(pageActivity);
 
 const event = (...seqs: string[]): KinesisStreamEvent => ({
   Records: seqs.map((seq) => ({

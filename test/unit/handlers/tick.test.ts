@@ -15,7 +15,10 @@ const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mo
   '../../../functions/adapters/operatorRuntime',
 ).double;
 
-import { handler } from '../../../functions/handlers/tick';
+import { tickHandler } from '../../../functions/handlers/tickHandler';
+import { pageActivity } from '../../../functions/pipelines/pageActivity';
+
+const handler = tickHandler(pageActivity);
 
 describe('tick handler', () => {
   beforeEach(() => jest.clearAllMocks());

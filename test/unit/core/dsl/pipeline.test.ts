@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import { count, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
 import { PipelineDefinitionError } from '../../../../functions/core/errors';
@@ -83,12 +84,12 @@ describe('pipeline DSL', () => {
       /out of order/,
     ],
     [
-      'a schema that is not zod',
+      'a schema that is not a Standard Schema',
       () =>
         pipeline('p')
           .source({ stream: 's' })
-          .clean({ schema: {} as never, eventTime: () => 0 }),
-      /zod schema/,
+          .clean({ schema: { safeParse: () => ({ success: true }) } as never, eventTime: () => 0 }),
+      /Standard Schema v1/,
     ],
     ['window without keyBy', () => base().window(tumbling('1h'), W), /window\(\) needs keyBy\(\)/],
     [
@@ -200,7 +201,7 @@ describe('pipeline DSL', () => {
   );
 });
 
-describe('clean schema (compiled fast path)', () => {
+describe('clean schema (any Standard Schema)', () => {
   const Click = z.object({
     eventId: z.uuid(),
     user: z.string().min(1).max(8),
@@ -238,50 +239,63 @@ describe('clean schema (compiled fast path)', () => {
     'string',
     null,
   ];
-  const build = () =>
+  const build = (schema: typeof Click = Click) =>
     pipeline('compiled')
       .source({ stream: 's' })
-      .clean({ schema: Click, eventTime: (c) => Date.parse(c.ts) })
+      .clean({ schema, eventTime: (c) => Date.parse(c.ts) })
       .keyBy((c) => c.user)
       .window(tumbling('1m'), W)
       .aggregate({ n: count() })
       .sink({ table: 't' });
 
-  it('when records are valid or not, it accepts and rejects exactly what the interpreted zod parser does, with its first issue as detail', () => {
-    const prepared = build().prepareValues(
-      inputs.map((value, i) => ({ shardId: 's-0', sequenceNumber: String(i + 1), value })),
-      { closedWatermark: -Infinity },
-    );
-    const expected = inputs.map((value) => {
-      const r = Click.safeParse(value);
-      if (r.success) return { ok: true, value: r.data };
-      const issue = r.error.issues[0]!;
-      const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
-      return { ok: false, detail: `${path}: ${issue.message}` };
-    });
-    const actual = inputs.map((_, i) => {
-      const seq = String(i + 1);
-      const cleaned = prepared.cleaned.find((c) => c.sequenceNumber === seq);
-      if (cleaned !== undefined) return { ok: true, value: cleaned.value };
-      const rejected = prepared.rejected.find((r) => r.sequenceNumber === seq)!;
-      expect(rejected.reason).toBe('SCHEMA_VIOLATION');
-      return { ok: false, detail: rejected.detail };
-    });
-    expect(actual).toEqual(expected);
-    expect(expected.filter((e) => e.ok)).toHaveLength(3);
-    // zod's output, not the input: unknown keys are stripped.
-    expect(prepared.cleaned[1]!.value).toEqual({ ...valid, tags: ['a'] });
-    expect(prepared.cleaned[0]!.eventTime).toBe(T);
-  });
+  it.each([
+    ['zod, interpreted', Click],
+    ['zod, compiled ahead of time (z.compile)', z.compile(Click)],
+  ])(
+    'when records are valid or not (%s), it accepts and rejects exactly what the interpreted zod parser does, with its first issue as detail',
+    (_, schema) => {
+      const prepared = build(schema).prepareValues(
+        inputs.map((value, i) => ({ shardId: 's-0', sequenceNumber: String(i + 1), value })),
+        { closedWatermark: -Infinity },
+      );
+      const expected = inputs.map((value) => {
+        const r = Click.safeParse(value);
+        if (r.success) return { ok: true, value: r.data };
+        const issue = r.error.issues[0]!;
+        const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+        return { ok: false, detail: `${path}: ${issue.message}` };
+      });
+      const actual = inputs.map((_, i) => {
+        const seq = String(i + 1);
+        const cleaned = prepared.cleaned.find((c) => c.sequenceNumber === seq);
+        if (cleaned !== undefined) return { ok: true, value: cleaned.value };
+        const rejected = prepared.rejected.find((r) => r.sequenceNumber === seq)!;
+        expect(rejected.reason).toBe('SCHEMA_VIOLATION');
+        return { ok: false, detail: rejected.detail };
+      });
+      expect(actual).toEqual(expected);
+      expect(expected.filter((e) => e.ok)).toHaveLength(3);
+      // zod's output, not the input: unknown keys are stripped.
+      expect(prepared.cleaned[1]!.value).toEqual({ ...valid, tags: ['a'] });
+      expect(prepared.cleaned[0]!.eventTime).toBe(T);
+    },
+  );
 
-  it('when the schema is not a zod 4 schema but has safeParse, it is used as is', () => {
+  it('when the schema is another Standard Schema, its output is the value and its first issue (path keys included) the detail', () => {
     const calls: unknown[] = [];
-    const Plain = {
-      safeParse: (input: unknown) => {
-        calls.push(input);
-        return { success: true as const, data: input as { k: string; t: number } };
+    const Plain: StandardSchemaV1<unknown, { k: string; t: number }> = {
+      '~standard': {
+        version: 1,
+        vendor: 'hand-written',
+        validate: (input: unknown) => {
+          calls.push(input);
+          const v = input as { k?: unknown; t?: unknown };
+          return typeof v.k === 'string'
+            ? { value: { k: v.k.toUpperCase(), t: Number(v.t) } }
+            : { issues: [{ message: 'k must be a string', path: [{ key: 'outer' }, 'k'] }] };
+        },
       },
-    } as unknown as z.ZodType<{ k: string; t: number }>;
+    };
     const p = pipeline('plain')
       .source({ stream: 's' })
       .clean({ schema: Plain, eventTime: (v) => v.t })
@@ -289,10 +303,50 @@ describe('clean schema (compiled fast path)', () => {
       .window(tumbling('1m'), W)
       .aggregate({ n: count() })
       .sink({ table: 't' });
-    const prepared = p.prepareValues([{ shardId: 's-0', sequenceNumber: '1', value: { k: 'a', t: T } }], {
+    const prepared = p.prepareValues(
+      [
+        { shardId: 's-0', sequenceNumber: '1', value: { k: 'a', t: T } },
+        { shardId: 's-0', sequenceNumber: '2', value: { k: 1, t: T } },
+      ],
+      { closedWatermark: -Infinity },
+    );
+    expect(calls).toEqual([
+      { k: 'a', t: T },
+      { k: 1, t: T },
+    ]);
+    expect(prepared.cleaned.map((c) => c.value)).toEqual([{ k: 'A', t: T }]);
+    expect(prepared.rejected.map((r) => [r.reason, r.detail])).toEqual([
+      ['SCHEMA_VIOLATION', 'outer.k: k must be a string'],
+    ]);
+  });
+
+  it('when the schema validates asynchronously or throws, the record is rejected saying so and nothing blocks', () => {
+    const make = (validate: (v: unknown) => never) =>
+      pipeline('odd')
+        .source({ stream: 's' })
+        .clean({
+          schema: { '~standard': { version: 1, vendor: 'x', validate } } as StandardSchemaV1<
+            unknown,
+            { t: number }
+          >,
+          eventTime: (v) => v.t,
+        })
+        .keyBy(() => 'k')
+        .window(tumbling('1m'), W)
+        .aggregate({ n: count() })
+        .sink({ table: 't' });
+    const one = [{ shardId: 's-0', sequenceNumber: '1', value: { t: T } }];
+    const asyncRejected = make(() => Promise.resolve({ value: { t: T } }) as never).prepareValues(one, {
       closedWatermark: -Infinity,
-    });
-    expect(calls).toEqual([{ k: 'a', t: T }]);
-    expect(prepared.cleaned).toHaveLength(1);
+    }).rejected;
+    expect(asyncRejected.map((r) => r.detail)).toEqual([
+      expect.stringContaining('validated asynchronously; shardflow needs a synchronous schema'),
+    ]);
+    const thrown = make(() => {
+      throw new Error('boom');
+    }).prepareValues(one, { closedWatermark: -Infinity }).rejected;
+    expect(thrown.map((r) => [r.reason, r.detail])).toEqual([
+      ['SCHEMA_VIOLATION', '(root): the schema threw: Error: boom'],
+    ]);
   });
 });

@@ -1,0 +1,45 @@
+/**
+ * Operator Lambda: runs the pipeline over one Kinesis batch with exactly-once effects and reports
+ * `batchItemFailures` from the first unapplied record when infrastructure fails (DESIGN.md §3–4).
+ *
+ * Each deployed operator's bundle is generated from its pipeline module (`lib/constructs/pipelineEntries.ts`):
+ * `export const handler = operatorHandler(pipelineOfModule(module))`, so it carries that pipeline only.
+ */
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { decodeKinesisEvent } from '../adapters/kinesisEventCodec';
+import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { processKinesisBatch } from '../core/state/batchResponse';
+import type { StatefulPipeline } from '../core/state/types';
+
+/** A Kinesis event source mapping handler for `pipeline`; reads its configuration from `env` at once (cold start). */
+export function operatorHandler(
+  pipeline: StatefulPipeline,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
+  const runtime = createOperatorRuntime('shardflow-operator', pipeline, env);
+  return async (event) => {
+    const records = decodeKinesisEvent(event);
+    const before = { ...runtime.store.stats };
+    try {
+      const { response, result, error } = await processKinesisBatch(runtime.processor, records);
+      if (result !== undefined) {
+        runtime.recordBatch(result);
+        runtime.recordStore(before, result.watermark);
+      }
+      if (error !== undefined && response.batchItemFailures.length === 0) {
+        runtime.logger.warn(
+          'Window emission failed after the batch was applied; the next invocation or tick finishes it',
+          { error },
+        );
+      } else if (error !== undefined) {
+        runtime.logger.error('Batch not applied; Lambda redelivers from its first record', {
+          error,
+          records: records.length,
+        });
+      }
+      return response;
+    } finally {
+      runtime.metrics.publishStoredMetrics();
+    }
+  };
+}

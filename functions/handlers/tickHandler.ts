@@ -1,0 +1,54 @@
+/**
+ * Tick Lambda (EventBridge schedule): lets idle shards stop holding the watermark back, closes the
+ * windows that became due and finishes emissions a crash left in `emitting` (DESIGN.md §2–3).
+ * Bundled per pipeline like the operator (`operatorHandler.ts`).
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createOperatorRuntime, METRIC } from '../adapters/operatorRuntime';
+import type { StatefulPipeline } from '../core/state/types';
+
+export interface TickResult {
+  readonly watermark: number | null;
+  readonly windowsEmitted: number;
+}
+
+/** The scheduled tick handler for `pipeline`; reads its configuration from `env` at once (cold start). */
+export function tickHandler(
+  pipeline: StatefulPipeline,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): () => Promise<TickResult> {
+  const runtime = createOperatorRuntime('shardflow-tick', pipeline, env);
+  return async () => {
+    const before = { ...runtime.store.stats };
+    try {
+      const shardIds = await runtime.listOpenShards();
+      const result = await runtime.processor.tick(undefined, shardIds === undefined ? {} : { shardIds });
+      runtime.metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
+      // Batches Lambda skipped after their retries wait under the failure prefix until replayed.
+      const failed = await runtime.countFailedBatches();
+      if (failed !== undefined)
+        runtime.metrics.addMetric(METRIC.FAILED_BATCHES_PENDING, MetricUnit.Count, failed);
+      if (failed !== undefined && failed > 0) {
+        runtime.logger.warn(
+          'Batches were skipped after their retries; replay them with shardflow replay-failures',
+          { failedBatches: failed },
+        );
+      }
+      runtime.recordStore(before, result.watermark);
+      runtime.logger.info('Tick done', {
+        watermark: result.watermark,
+        windowsEmitted: result.windowsEmitted,
+      });
+      return {
+        watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+        windowsEmitted: result.windowsEmitted,
+      };
+    } catch (error) {
+      // A failed tick is retried by the next schedule; emission is idempotent at every step.
+      runtime.logger.error('Tick failed', { error });
+      throw error;
+    } finally {
+      runtime.metrics.publishStoredMetrics();
+    }
+  };
+}

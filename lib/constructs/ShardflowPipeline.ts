@@ -1,0 +1,290 @@
+/**
+ * One shardflow pipeline in a CDK app: its stream, operator (with its event source mapping) and tick
+ * functions bundled from the pipeline's own module, its Glue result table and sample queries, alarms and
+ * dashboard widgets. The state table, results bucket, Glue database, Athena workgroup and dashboard are
+ * shared when given (`ShardflowStack` shares them between its pipelines) and created otherwise.
+ *
+ * @example
+ * // In the user's own CDK app (cdk.json runs it with tsx):
+ * new ShardflowPipeline(this, 'Orders', { entry: 'pipelines/orders.ts' });
+ */
+import { CfnOutput, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { Construct } from 'constructs';
+import { PARTITION_COLUMNS } from '../../functions/core/constants';
+import type { PipelineSpec } from '../../functions/core/types';
+import { ShardflowCdkError } from '../errors';
+import { Problems } from '../validation';
+import { AthenaWorkgroup } from './AthenaWorkgroup';
+import { GLUE_NAME, GlueCatalog } from './GlueCatalog';
+import { IngestStream, validateIngestStreamProps } from './IngestStream';
+import { OperatorFunction, validateOperatorFunctionProps } from './OperatorFunction';
+import { type PipelineAlarmOptions, PipelineAlarms, validatePipelineAlarmOptions } from './PipelineAlarms';
+import { pipelineEntries } from './pipelineEntries';
+import type { PipelineFunctionOptions } from './PipelineFunction';
+import { LAMBDA_FAILURE_PREFIX, ResultsBucket } from './ResultsBucket';
+import { ResultTable } from './ResultTable';
+import type { ShardEventSourceOptions } from './ShardEventSource';
+import { ShardflowDashboard } from './ShardflowDashboard';
+import { StateTable } from './StateTable';
+import { TickSchedule, validateTickScheduleProps } from './TickSchedule';
+
+/** Tick function sizing and schedule. */
+export interface TickOptions extends PipelineFunctionOptions {
+  /**
+   * Time between ticks, 1–60 whole minutes.
+   * @default Duration.minutes(1)
+   */
+  readonly interval?: Duration;
+}
+
+/** Deployment settings of one pipeline. */
+export interface PipelineSettings {
+  /**
+   * Event source mapping settings.
+   * @default - see `SHARD_EVENT_SOURCE_DEFAULTS`
+   */
+  readonly eventSource?: ShardEventSourceOptions;
+  /**
+   * Operator function sizing.
+   * @default - 512 MB, 60 s, unreserved concurrency
+   */
+  readonly operator?: PipelineFunctionOptions;
+  /**
+   * Tick function sizing and interval.
+   * @default - 512 MB, 60 s, every minute
+   */
+  readonly tick?: TickOptions;
+  /**
+   * Alarm thresholds.
+   * @default - see `PipelineAlarmOptions`
+   */
+  readonly alarms?: PipelineAlarmOptions;
+  /**
+   * Retention of the ingest stream (when this construct creates it), 24 hours – 365 days.
+   * @default Duration.hours(24)
+   */
+  readonly streamRetention?: Duration;
+}
+
+/** Props of {@link ShardflowPipeline}. */
+export interface ShardflowPipelineProps extends PipelineSettings {
+  /**
+   * The pipeline module (TypeScript or JavaScript, relative to the working directory): its default export,
+   * or its only exported pipeline, is deployed; the functions' bundles are built from it alone.
+   */
+  readonly entry: string;
+  /**
+   * The project the module belongs to: its `package-lock.json` pins the bundles' dependencies.
+   * @default - the nearest directory above the module holding a `package-lock.json`
+   */
+  readonly projectRoot?: string;
+  /**
+   * An existing stream to read instead of creating one; its name must be the pipeline's `source.stream`
+   * (side outputs are written and granted under that name).
+   * @default - an encrypted stream named by the pipeline's `source`
+   */
+  readonly stream?: kinesis.IStream;
+  /** @default - a new state table */
+  readonly stateTable?: StateTable;
+  /** @default - a new results bucket */
+  readonly resultsBucket?: ResultsBucket;
+  /**
+   * Create the Glue table and sample Athena queries (a database and workgroup too, unless given). Turn off
+   * where those services do not exist (LocalStack Community).
+   * @default true
+   */
+  readonly analytics?: boolean;
+  /** @default - a new Glue database named `shardflow` (when `analytics`) */
+  readonly catalog?: GlueCatalog;
+  /** @default - a new Athena workgroup named `shardflow` (when `analytics`) */
+  readonly athena?: AthenaWorkgroup;
+  /** @default - a new dashboard */
+  readonly dashboard?: ShardflowDashboard;
+  /**
+   * Removal policy of what this construct creates that holds data (stream, table, bucket).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Prebuilt handler modules instead of the ones generated from `entry` (tests use tiny fixtures).
+   * @default - generated from `entry`
+   */
+  readonly handlers?: {
+    readonly spec: PipelineSpec;
+    readonly operatorEntry: string;
+    readonly tickEntry: string;
+    readonly projectRoot: string;
+  };
+}
+
+/** A Glue table name that the handlers also accept as an S3 key segment (leading letter or digit). */
+const SINK_TABLE_NAME = /^[a-z0-9][a-z0-9_]{0,254}$/;
+
+/** Pipeline names: used in construct ids, alarm names and the `pipeline` metric dimension. */
+export const PIPELINE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** `flight-delays` → `FlightDelays`: output ids are alphanumeric. */
+export function pascal(name: string): string {
+  return name
+    .split(/[^a-zA-Z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+export function duplicates(values: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([v]) => v);
+}
+
+/** Every problem with one pipeline's definition and settings, each naming the given value; empty when valid. */
+export function validatePipelineDeployment(spec: PipelineSpec, settings: PipelineSettings): string[] {
+  const at = `Pipeline '${spec.name}': `;
+  const own = new Problems()
+    .pattern('Pipeline name', spec.name, PIPELINE_NAME, '1-64 characters from [a-zA-Z0-9_-]')
+    .addAll(
+      validateIngestStreamProps({
+        streamName: spec.source.stream,
+        ...(spec.source.shards !== undefined ? { shardCount: spec.source.shards } : {}),
+        ...(settings.streamRetention ? { retentionPeriod: settings.streamRetention } : {}),
+      }),
+    )
+    .check(
+      PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '',
+      `Pipeline name must contain a letter or digit (given '${spec.name}')`,
+    )
+    .pattern(
+      'Sink table name',
+      spec.sink.table,
+      SINK_TABLE_NAME,
+      '1-255 characters from [a-z0-9_], starting with a letter or digit',
+    )
+    .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
+    .addAll(validateOperatorFunctionProps({ ...settings.operator, eventSource: settings.eventSource ?? {} }))
+    .addAll(validatePipelineAlarmOptions(settings.alarms ?? {}))
+    .addAll(validateTickScheduleProps(settings.tick ?? {}));
+  for (const column of spec.columns) {
+    own.pattern('Column name', column.name, GLUE_NAME, '1-255 characters from [a-z0-9_]');
+    own.check(
+      (PARTITION_COLUMNS as readonly string[]).includes(column.name),
+      `Column name must not be a partition column (${PARTITION_COLUMNS.join(', ')}) (given '${column.name}')`,
+    );
+  }
+  for (const column of duplicates(spec.columns.map((c) => c.name)))
+    own.check(true, `Column names must be unique (given '${column}' more than once)`);
+  return own.all.map((p) => at + p);
+}
+
+/** The name of a given stream when it is known at synth time (a literal `streamName`, or an imported ARN). */
+function literalStreamName(stream: kinesis.IStream | undefined): string | undefined {
+  if (stream === undefined) return undefined;
+  const cfn = stream.node.defaultChild as { name?: unknown } | undefined;
+  const name = typeof cfn?.name === 'string' ? cfn.name : stream.streamName;
+  return Token.isUnresolved(name) ? undefined : name;
+}
+
+export class ShardflowPipeline extends Construct {
+  public readonly spec: PipelineSpec;
+  public readonly stream: kinesis.IStream;
+  public readonly operator: OperatorFunction;
+  public readonly tick: TickSchedule;
+  public readonly stateTable: StateTable;
+  public readonly resultsBucket: ResultsBucket;
+  /** The Glue table of its sink, unless `analytics` is off. */
+  public readonly resultTable?: ResultTable;
+  public readonly alarms: PipelineAlarms;
+
+  public constructor(scope: Construct, id: string, props: ShardflowPipelineProps) {
+    super(scope, id);
+    const entries = props.handlers ?? pipelineEntries(props.entry, props);
+    const spec = entries.spec;
+    this.spec = spec;
+    const stack = Stack.of(this);
+    if (stack.node.tryFindChild(`StreamName${pascal(spec.name)}`) !== undefined)
+      throw new ShardflowCdkError(
+        `Pipeline '${spec.name}' is already deployed in stack ${stack.stackName}: each pipeline once per stack`,
+      );
+    const given = literalStreamName(props.stream);
+    new Problems()
+      .addAll(validatePipelineDeployment(spec, props))
+      .check(
+        given !== undefined && given !== spec.source.stream,
+        `The given stream must be the pipeline's source stream '${spec.source.stream}' (given '${given}')`,
+      )
+      .throwIfAny(`ShardflowPipeline '${this.node.path}'`);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.stateTable = props.stateTable ?? new StateTable(this, 'State', { removalPolicy });
+    this.resultsBucket = props.resultsBucket ?? new ResultsBucket(this, 'Results', { removalPolicy });
+    const shared = {
+      pipeline: spec.name,
+      sinkTable: spec.sink.table,
+      stateTable: this.stateTable,
+      resultsBucket: this.resultsBucket,
+      projectRoot: entries.projectRoot,
+    };
+    this.stream =
+      props.stream ??
+      new IngestStream(this, 'Stream', {
+        streamName: spec.source.stream,
+        ...(spec.source.shards !== undefined ? { shardCount: spec.source.shards } : {}),
+        ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
+        removalPolicy,
+      }).stream;
+    this.operator = new OperatorFunction(this, 'Operator', {
+      ...shared,
+      ...props.operator,
+      stream: this.stream,
+      entry: entries.operatorEntry,
+      eventSource: props.eventSource ?? {},
+    });
+    const failurePrefix = `${LAMBDA_FAILURE_PREFIX}${this.operator.eventSource.eventSourceMappingId}/`;
+    this.tick = new TickSchedule(this, 'Tick', {
+      ...shared,
+      ...props.tick,
+      stream: this.stream,
+      failurePrefix,
+      entry: entries.tickEntry,
+    });
+    if (props.analytics ?? true) {
+      const catalog = props.catalog ?? new GlueCatalog(this, 'Catalog');
+      const athena =
+        props.athena ??
+        new AthenaWorkgroup(this, 'Athena', {
+          bucket: this.resultsBucket.bucket,
+          databaseName: catalog.databaseName,
+        });
+      this.resultTable = new ResultTable(this, 'Table', {
+        catalog,
+        bucket: this.resultsBucket.bucket,
+        tableName: spec.sink.table,
+        columns: spec.columns,
+        description: `Results of shardflow pipeline ${spec.name}`,
+      });
+      athena.addSampleQueries(this.resultTable);
+    }
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      ...props.alarms,
+      pipeline: spec.name,
+      operator: this.operator.function,
+      stream: this.stream,
+    });
+    (props.dashboard ?? new ShardflowDashboard(this, 'Dashboard')).addPipeline(
+      spec.name,
+      this.operator.function,
+      this.alarms,
+    );
+
+    const scopeId = pascal(spec.name);
+    new CfnOutput(stack, `StreamName${scopeId}`, {
+      value: this.stream.streamName,
+      description: `Source stream of pipeline ${spec.name}`,
+    });
+    new CfnOutput(stack, `FailurePrefix${scopeId}`, {
+      value: failurePrefix,
+      description: `Where Lambda records the batches of pipeline ${spec.name} it skipped (shardflow replay-failures replays them)`,
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../../../functions/core/constants';
+import { PipelineModuleError, pipelineEntries } from '../../../lib/constructs/pipelineEntries';
+import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
+
+const ROOT = join(__dirname, '../../..');
+const MODULE = join(ROOT, 'test/fixtures/pipelines/devicePurchases.ts');
+
+const newStack = (): Stack =>
+  new Stack(new App(), 'User', { env: { account: '123456789012', region: 'eu-west-1' } });
+
+describe('ShardflowPipeline', () => {
+  it('when given only its module, it builds the whole pipeline from it: stream, functions bundled from it, table, bucket, Glue table, cdk-nag clean', () => {
+    const stack = newStack();
+    const built = new ShardflowPipeline(stack, 'Devices', { entry: MODULE });
+    const template = Template.fromStack(stack);
+    expect(built.spec.name).toBe('device-purchases');
+    template.resourceCountIs('AWS::Kinesis::Stream', 1);
+    template.hasResourceProperties('AWS::Kinesis::Stream', { Name: 'device-clicks', ShardCount: 1 });
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::Glue::Table', { TableInput: { Name: 'device_purchases_5m' } });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(
+      functions.map(
+        (f) =>
+          (f as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties.Environment
+            .Variables[ENV.PIPELINE],
+      ),
+    ).toEqual(['device-purchases', 'device-purchases']);
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('when given an existing stream, table and bucket and no analytics, it creates none of them and no Glue or Athena', () => {
+    const stack = newStack();
+    const first = new ShardflowPipeline(stack, 'First', { entry: MODULE, analytics: false });
+    const stream = new kinesis.Stream(stack, 'Existing', {
+      streamName: 'small-stream',
+      encryption: kinesis.StreamEncryption.MANAGED,
+    });
+    new ShardflowPipeline(stack, 'Second', {
+      entry: join(ROOT, 'test/fixtures/pipelines/smallPipeline.ts'),
+      stream,
+      stateTable: first.stateTable,
+      resultsBucket: first.resultsBucket,
+      analytics: false,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::Kinesis::Stream', 2);
+    template.resourceCountIs('AWS::Glue::Table', 0);
+    template.resourceCountIs('AWS::Athena::WorkGroup', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    const fresh = newStack();
+    const wrong = new kinesis.Stream(fresh, 'Wrong', {
+      streamName: 'other',
+      encryption: kinesis.StreamEncryption.MANAGED,
+    });
+    expect(
+      () =>
+        new ShardflowPipeline(fresh, 'Third', {
+          entry: join(ROOT, 'test/fixtures/pipelines/smallPipeline.ts'),
+          stream: wrong,
+        }),
+    ).toThrow("The given stream must be the pipeline's source stream 'small-stream' (given 'other')");
+    expect(() => new ShardflowPipeline(stack, 'Again', { entry: MODULE, analytics: false })).toThrow(
+      "Pipeline 'device-purchases' is already deployed in stack User: each pipeline once per stack",
+    );
+  });
+});
+
+describe('pipelineEntries', () => {
+  it('when given a module, it writes entries under the project root that import that module and the handler factories', () => {
+    const entries = pipelineEntries(MODULE);
+    expect(entries.projectRoot).toBe(ROOT);
+    expect(entries.operatorEntry).toBe(join(ROOT, '.shardflow/entries/device-purchases/operator.ts'));
+    const text = readFileSync(entries.operatorEntry, 'utf8');
+    expect(text).toContain(
+      "import * as pipelineModule from '../../../test/fixtures/pipelines/devicePurchases';",
+    );
+    expect(text).toContain("from '../../../functions/handlers/operatorHandler';");
+    expect(existsSync(entries.tickEntry)).toBe(true);
+    expect(readFileSync(entries.tickEntry, 'utf8')).toContain('tickHandler(pipelineOfModule(');
+  });
+
+  it('when the module is missing, exports no pipeline or several, it says which and what to do', () => {
+    expect(() => pipelineEntries('pipelines/nope.ts')).toThrow(PipelineModuleError);
+    expect(() => pipelineEntries('pipelines/nope.ts')).toThrow(
+      /Pipeline module pipelines\/nope.ts does not exist/,
+    );
+    expect(() => pipelineEntries(join(ROOT, 'test/fixtures/pipelines/specModule.ts'))).toThrow(
+      /exports no pipeline: export default pipeline/,
+    );
+    expect(() => pipelineEntries(join(ROOT, 'test/fixtures/pipelines/twoPipelines.ts'))).toThrow(
+      /exports 2 pipelines: make the one to run the default export/,
+    );
+  });
+});
