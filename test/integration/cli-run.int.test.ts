@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateClickstream, toJsonLines } from '../../localstack/generator/clickstream';
-import { spawn } from 'node:child_process';
-import { CLI_BIN, NODE, ROOT, runCli as cli, unusedPort, waitForOutput } from '../helpers/cli';
+import { runCli as cli, unusedPort, whileKept } from '../helpers/cli';
 
 /** Rows equal column by column; floating-point aggregates (avg, percentile) to 1e-9 relative. */
 function expectSameRows(actual: Record<string, unknown>[], expected: Record<string, unknown>[]): void {
@@ -57,34 +56,24 @@ describe('shardflow run', () => {
     expect(summary(memory.stderr)).toContain('3 duplicates dropped');
 
     // Kept up, the module's pipeline answers status and query like a shipped one.
-    const kept = spawn(
-      NODE,
-      [CLI_BIN, 'run', module, '--input', input, '--keep', '--port', String(await unusedPort())],
-      {
-        cwd: ROOT,
-        env,
+    await whileKept(
+      ['run', module, '--input', input, '--keep', '--port', String(await unusedPort())],
+      env,
+      async () => {
+        const status = await cli(['status', module], env);
+        expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(status.stdout).toContain('pipeline device-purchases (stream ');
+        expect(status.stdout).toContain(`${records.length} records in`);
+        const query = await cli(
+          ['query', 'SELECT sum(clicks) AS clicks FROM device_purchases_5m', '-f', 'json'],
+          env,
+        );
+        expect({ code: query.code, stderr: query.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(JSON.parse(query.stdout)).toEqual([
+          { clicks: memoryRows.reduce((total, row) => total + Number(row.clicks), 0) },
+        ]);
       },
     );
-    try {
-      await waitForOutput(kept, 'Press Ctrl-C to stop.', 240_000, 'stderr');
-      const status = await cli(['status', module], env);
-      expect({ code: status.code, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(status.stdout).toContain('pipeline device-purchases (stream ');
-      expect(status.stdout).toContain(`${records.length} records in`);
-      const query = await cli(
-        ['query', 'SELECT sum(clicks) AS clicks FROM device_purchases_5m', '-f', 'json'],
-        env,
-      );
-      expect({ code: query.code, stderr: query.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(JSON.parse(query.stdout)).toEqual([
-        { clicks: memoryRows.reduce((total, row) => total + Number(row.clicks), 0) },
-      ]);
-      const exited = new Promise<number | null>((resolve) => kept.once('exit', (code) => resolve(code)));
-      kept.kill('SIGINT');
-      expect(await exited).toBe(0);
-    } finally {
-      if (kept.exitCode === null) kept.kill('SIGKILL');
-    }
   }, 420_000);
 
   it('when run through the deployed stack, it prints the same rows as --in-memory', async () => {
@@ -130,28 +119,20 @@ describe('shardflow run', () => {
     );
 
     // --keep: the same run leaves its cloud up for query (the app unchanged: synth skipped); Ctrl-C stops it.
-    const kept = spawn(
-      NODE,
-      [CLI_BIN, 'run', 'page-activity', '--input', input, '--keep', '--port', String(await unusedPort())],
-      {
-        cwd: ROOT,
-        env,
+    await whileKept(
+      ['run', 'page-activity', '--input', input, '--keep', '--port', String(await unusedPort())],
+      env,
+      async (printed) => {
+        expect(printed).toContain(
+          'synth skipped: the app and its inputs have not changed since the last one',
+        );
+        const query = await cli(
+          ['query', 'SELECT sum(events) AS events FROM page_activity_minutely', '-f', 'json'],
+          env,
+        );
+        expect({ code: query.code, stderr: query.stderr }).toEqual({ code: 0, stderr: '' });
+        expect(JSON.parse(query.stdout)).toEqual([{ events: totals.overall.count }]);
       },
     );
-    try {
-      const printed = await waitForOutput(kept, 'Press Ctrl-C to stop.', 240_000, 'stderr');
-      expect(printed).toContain('synth skipped: the app and its inputs have not changed since the last one');
-      const query = await cli(
-        ['query', 'SELECT sum(events) AS events FROM page_activity_minutely', '-f', 'json'],
-        env,
-      );
-      expect({ code: query.code, stderr: query.stderr }).toEqual({ code: 0, stderr: '' });
-      expect(JSON.parse(query.stdout)).toEqual([{ events: totals.overall.count }]);
-      const exited = new Promise<number | null>((resolve) => kept.once('exit', (code) => resolve(code)));
-      kept.kill('SIGINT');
-      expect(await exited).toBe(0);
-    } finally {
-      if (kept.exitCode === null) kept.kill('SIGKILL');
-    }
   }, 600_000);
 });

@@ -165,6 +165,8 @@ describe('shardflow replay-failures', () => {
     );
     const unknown = await cli(['replay-failures', '--pipeline', 'nope'], env);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('No pipeline named nope');
+    expect(unknown.stderr).toContain(
+      'Unknown pipeline "nope": not a shipped pipeline (page-activity) nor a .ts/.js pipeline file',
+    );
   }, 120_000);
 });

@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
+import devicePurchases from '../fixtures/pipelines/devicePurchases';
 import { generateClickstream, type ActivityTotals } from '../../localstack/generator/clickstream';
+import { startClickstream } from '../../localstack/start/runStart';
 import { runCli as run } from '../helpers/cli';
 
 const EVENTS = 400;
@@ -75,4 +77,22 @@ describe('npm start', () => {
     expect(stdout).toContain(`${totals.injected.malformed} records rejected, ${totals.injected.late} late`);
     expect(stdout).toContain("✓ every answer matches the generator's known totals");
   }, 300_000);
+  it('when given a pipeline module, it deploys that pipeline, drives it with the clickstream and prints its result table', async () => {
+    const module = 'test/fixtures/pipelines/devicePurchases.ts';
+    const { code, stdout, stderr } = await run(['start', module, '--events', '300', '--seed', String(SEED)], {
+      ...process.env,
+      SHARDFLOW_STATE_DIR: stateDir,
+      AWS_ENDPOINT_URL: '',
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain("device_purchases_5m's rows are above");
+    const rows = printedTable(stdout, 'Every row of device_purchases_5m');
+    expect(rows.length).toBeGreaterThan(0);
+    const { totals } = startClickstream(devicePurchases.spec, 300, SEED);
+    // Columns: device, window_start, window_end, clicks, …. Every on-time event once (duplicates dropped);
+    // at most the malformed records this looser schema lets through on top.
+    const clicks = rows.reduce((sum, row) => sum + Number(row[3]), 0);
+    expect(clicks).toBeGreaterThanOrEqual(totals.overall.count);
+    expect(clicks).toBeLessThanOrEqual(totals.overall.count + totals.injected.malformed);
+  }, 600_000);
 });

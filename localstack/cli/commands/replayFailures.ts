@@ -4,7 +4,8 @@ import {
   type FailedBatchOutcome,
   type ReplayTarget,
 } from '../../../functions/adapters/replayFailedBatches';
-import { defaultPipelines, pipelines } from '../../../functions/pipelines';
+import { defaultPipelines } from '../../../functions/pipelines';
+import { loadPipeline } from '../../start/loadPipeline';
 import {
   assertLocalCloudRunning,
   localClients,
@@ -52,7 +53,10 @@ export function registerReplayFailuresCommands(program: Command): void {
       'Replay the batches the operator skipped after its retries (on-failure records under aws/lambda/<mapping>/): ' +
         'the records no commit applied are applied once, then each record moves to failed-batches/replayed/',
     )
-    .option('-p, --pipeline <name>', 'only this pipeline (default: every deployed pipeline)')
+    .option(
+      '-p, --pipeline <name or module>',
+      'only this pipeline: a shipped name or a pipeline module path (default: the shipped pipelines)',
+    )
     .option(
       '--failure-prefix <prefix>',
       "the mapping's on-failure prefix, aws/lambda/<mapping uuid>/ (default: the deployment's FailurePrefix<Pipeline> output; needs --pipeline)",
@@ -68,17 +72,7 @@ export function registerReplayFailuresCommands(program: Command): void {
           throw new ShardflowCliError(
             `--failure-prefix must look like aws/lambda/<mapping uuid>/ (given ${options.failurePrefix})`,
           );
-        const chosen =
-          options.pipeline === undefined
-            ? defaultPipelines
-            : [
-                pipelines[options.pipeline] ??
-                  (() => {
-                    throw new ShardflowCliError(
-                      `No pipeline named ${options.pipeline} (known: ${Object.keys(pipelines).join(', ')})`,
-                    );
-                  })(),
-              ];
+        const chosen = options.pipeline === undefined ? defaultPipelines : [loadPipeline(options.pipeline)];
         const endpoint = await localEndpoint();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);
