@@ -18,16 +18,16 @@ import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
 import { listStreamShards, shardParentsLookup } from './streamShards';
 
-/** Names of the metrics the handlers publish. */
+/** Names of the metrics the handlers publish: the ones the constructs' alarms and dashboard read (`METRICS`). */
 export const METRIC = {
-  RECORDS_IN: 'RecordsIn',
+  RECORDS_IN: METRICS.RECORDS_IN,
   REJECTED: METRICS.REJECTED_RECORDS,
   LATE: METRICS.LATE_RECORDS,
   DUPLICATE_EVENTS: METRICS.DUPLICATE_EVENTS,
-  STATE_REQUESTS: 'StateRequests',
-  CONFLICTS: 'ConditionalCheckConflicts',
-  WINDOWS_EMITTED: 'WindowsEmitted',
-  WATERMARK_LAG: 'WatermarkLagMs',
+  STATE_REQUESTS: METRICS.STATE_REQUESTS,
+  CONFLICTS: METRICS.CONFLICTS,
+  WINDOWS_EMITTED: METRICS.WINDOWS_EMITTED,
+  WATERMARK_LAG: METRICS.WATERMARK_LAG,
   FAILED_BATCHES_PENDING: METRICS.FAILED_BATCHES_PENDING,
 } as const;
 
@@ -102,9 +102,9 @@ export function createOperatorRuntime(
     );
   const logger = new Logger({ serviceName: service, persistentKeys: { pipeline: name } });
   const metrics = new Metrics({
-    namespace: 'shardflow',
+    namespace: METRICS.NAMESPACE,
     serviceName: service,
-    defaultDimensions: { pipeline: name },
+    defaultDimensions: { [METRICS.PIPELINE_DIMENSION]: name },
   });
   const stream = config[ENV.STREAM_NAME];
   const store = new DynamoDBStateStore({ tableName: config[ENV.STATE_TABLE] });

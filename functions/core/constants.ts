@@ -54,6 +54,7 @@ export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
  */
 export const METRICS = {
   NAMESPACE: 'shardflow',
+  RECORDS_IN: 'RecordsIn',
   REJECTED_RECORDS: 'RejectedRecords',
   LATE_RECORDS: 'LateRecords',
   DUPLICATE_EVENTS: 'DuplicateEvents',
@@ -62,6 +63,13 @@ export const METRICS = {
    * (`shardflow replay-failures`): a gauge the tick publishes; its alarm fires at 1.
    */
   FAILED_BATCHES_PENDING: 'FailedBatchesPending',
+  /** State store requests of one invocation. */
+  STATE_REQUESTS: 'StateRequests',
+  /** Conditional writes that lost to another writer in one invocation. */
+  CONFLICTS: 'ConditionalCheckConflicts',
+  WINDOWS_EMITTED: 'WindowsEmitted',
+  /** Now − pipeline watermark after a batch. */
+  WATERMARK_LAG: 'WatermarkLagMs',
   PIPELINE_DIMENSION: 'pipeline',
   SERVICE_DIMENSION: 'service',
 } as const;

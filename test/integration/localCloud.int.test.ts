@@ -31,7 +31,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createClients, dynamoDbClient, kinesisClient } from '../../functions/adapters/aws';
-import { probeDynamoDbFidelity } from '../../localstack/emulators/dynamoDbFidelity';
+import { probeDynamoDbFidelity } from '../bench/local/dynamoDbFidelity';
 import { LocalCloudError, startLocalCloud } from '../../localstack/emulators/index';
 import { synthEsmTestApp } from '../helpers/fixtures/esmTestApp';
 import { useLocalCloud } from '../helpers/localCloud';

@@ -1,4 +1,4 @@
-import { fidelityTable } from '../../../../localstack/emulators/dynamoDbFidelity';
+import { fidelityTable } from '../../../bench/local/dynamoDbFidelity';
 
 describe('fidelityTable', () => {
   it('when emulators differ, it renders one row per behaviour with a column per emulator and escapes pipes', () => {

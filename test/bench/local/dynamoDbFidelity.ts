@@ -3,7 +3,7 @@
  * an endpoint and reports which behave like DynamoDB. Used to choose the emulator (localstack/README.md,
  * "Emulators and why") and kept so the choice can be re-measured when an emulator is upgraded:
  *
- *   npx tsx localstack/emulators/dynamoDbFidelity.ts
+ *   npx tsx test/bench/local/dynamoDbFidelity.ts
  */
 import {
   BatchGetItemCommand,
@@ -289,10 +289,10 @@ export function fidelityTable(
 
 async function main(): Promise<void> {
   // Imported here so that importing the probe does not load the emulator launchers.
-  const { dynamoDbClient } = await import('../../functions/adapters/aws');
-  const { startDynaliteEmulator } = await import('./dynaliteEmulator');
-  const { startDynamoDbLocalEmulator } = await import('./dynamoDbLocalEmulator');
-  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('./constants');
+  const { dynamoDbClient } = await import('../../../functions/adapters/aws');
+  const { startDynaliteEmulator } = await import('../../../localstack/emulators/dynaliteEmulator');
+  const { startDynamoDbLocalEmulator } = await import('../../../localstack/emulators/dynamoDbLocalEmulator');
+  const { LOCAL_CREDENTIALS, LOCAL_REGION } = await import('../../../localstack/emulators/constants');
   const results: Array<{ emulator: string; checks: FidelityCheck[] }> = [];
   for (const [emulator, start] of [
     ['dynalite', startDynaliteEmulator],

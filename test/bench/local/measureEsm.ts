@@ -1,6 +1,6 @@
 /**
  * Measures the local ESM runtime on the embedded cloud: put→invoke latency of single records and
- * drain throughput of a backlog (no-op handler in a warm worker). Run: `npx tsx localstack/scripts/measureEsm.ts`.
+ * drain throughput of a backlog (no-op handler in a warm worker). Run: `npx tsx test/bench/local/measureEsm.ts`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,14 +10,14 @@ import {
   DescribeStreamSummaryCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../functions/adapters/aws';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud } from '../emulators';
+import { kinesisClient } from '../../../functions/adapters/aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud } from '../../../localstack/emulators';
 import {
   EventSourceMappingRuntime,
   MemoryCheckpointStore,
   SdkKinesisReader,
   WorkerInvoker,
-} from '../eventSourceMapping';
+} from '../../../localstack/eventSourceMapping';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'esm-measure-'));

@@ -2,7 +2,7 @@
  * Measures Kinesis PutRecords/GetRecords throughput through the edge against the emulator directly,
  * so the cost of the single endpoint is a number rather than a guess:
  *
- *   npx tsx localstack/edge/benchmarkEdge.ts [--records 20000] [--concurrency 4]
+ *   npx tsx test/bench/local/benchmarkEdge.ts [--records 20000] [--concurrency 4]
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
@@ -17,10 +17,10 @@ import {
   PutRecordsCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../../functions/adapters/aws';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
-import { startKinesisEmulator } from '../emulators/kinesisEmulator';
-import { startEdgeProxy } from './EdgeProxy';
+import { kinesisClient } from '../../../functions/adapters/aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../localstack/emulators/constants';
+import { startKinesisEmulator } from '../../../localstack/emulators/kinesisEmulator';
+import { startEdgeProxy } from '../../../localstack/edge/EdgeProxy';
 
 /** Kinesis's PutRecords limit. */
 const BATCH = 500;
