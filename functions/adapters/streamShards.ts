@@ -11,8 +11,9 @@ import {
   type KinesisClient,
   type ListShardsCommandOutput,
 } from '@aws-sdk/client-kinesis';
-import { padSequenceNumber } from '../core/state/keys';
+
 import type { RawRecord } from '../core/types';
+import { padSequence } from '../core/sequence';
 
 /** One shard of the stream. */
 export interface StreamShard {
@@ -86,8 +87,8 @@ export async function readShardRange(
   lastSequence: string,
   pause: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<RawRecord[]> {
-  const first = padSequenceNumber(firstSequence);
-  const last = padSequenceNumber(lastSequence);
+  const first = padSequence(firstSequence);
+  const last = padSequence(lastSequence);
   let iterator = (
     await kinesis.send(
       new GetShardIteratorCommand({
@@ -105,7 +106,7 @@ export async function readShardRange(
     );
     for (const record of page.Records ?? []) {
       if (record.SequenceNumber === undefined) continue;
-      const sequence = padSequenceNumber(record.SequenceNumber);
+      const sequence = padSequence(record.SequenceNumber);
       if (out.length === 0 && sequence !== first)
         throw new Error(
           `Shard ${shardId} of stream ${streamName(stream)} no longer holds sequence number ${firstSequence} (the first record it returns is ${record.SequenceNumber}): the stream's retention has passed, the range cannot be read back`,

@@ -25,11 +25,15 @@ export {
 } from './windows/sessionWindow';
 export {
   WatermarkTracker,
-  pipelineWatermark,
-  shardWatermark,
   type ShardWatermarkState,
   type WatermarkSettings,
 } from './watermark/WatermarkTracker';
+export {
+  isIdle,
+  pipelineWatermark,
+  shardWatermark,
+  type ShardWatermarkInput,
+} from './watermark/pipelineWatermark';
 export {
   decodeBase64,
   decodeJson,

@@ -15,7 +15,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
-import { pipelineWatermark } from '../../functions/core/state/watermark';
+import { pipelineWatermark } from '../../functions/core/watermark/pipelineWatermark';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { KINESIS_EMULATORS, type KinesisEmulatorKind } from '../../localstack/emulators';
 import { deployStack, putAll } from './deployedStack';

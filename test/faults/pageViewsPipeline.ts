@@ -16,8 +16,9 @@ import {
   type WindowBounds,
   type WindowPartial,
 } from '../../functions/core/types';
-import { padSequenceNumber } from '../../functions/core/state/keys';
+
 import type { PreparedBatch, ShardBatchSummary, StatefulPipeline } from '../../functions/core/state/types';
+import { padSequence } from '../../functions/core/sequence';
 
 /** One input event. */
 export interface PageView {
@@ -111,7 +112,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
       const groups = new Map<string, { key: string; window: WindowBounds }>();
       const shards: Record<string, ShardBatchSummary> = {};
       for (const raw of records) {
-        const padded = padSequenceNumber(raw.sequenceNumber);
+        const padded = padSequence(raw.sequenceNumber);
         const summary = shards[raw.shardId] ?? { maxEventTime: null, lastSequence: padded, records: 0 };
         shards[raw.shardId] = {
           ...summary,
@@ -195,7 +196,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
       for (const record of prepared.cleaned as readonly StreamRecord<PageView>[]) {
         if (lateIds.has(`${record.shardId}\u0000${record.sequenceNumber}`)) continue;
         const window = windowOf(record.eventTime);
-        const padded = padSequenceNumber(record.sequenceNumber);
+        const padded = padSequence(record.sequenceNumber);
         const mark = fenceOf(record.value.user, window)?.[record.shardId];
         if (mark !== undefined && padded <= mark) continue;
         const id = `${record.value.user}\u0000${window.start}`;

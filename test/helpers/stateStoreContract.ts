@@ -3,9 +3,10 @@
  * in-memory store in the unit project and the DynamoDB store on DynamoDB Local in the integration one.
  */
 import { StateConflictError, StateLimitError } from '../../functions/core/state/errors';
-import { NO_SEQUENCE, padSequenceNumber } from '../../functions/core/state/keys';
+import { NO_SEQUENCE } from '../../functions/core/state/keys';
 import { MAX_TRANSACTION_BYTES, SEGMENT_CHUNK_BYTES } from '../../functions/core/state/limits';
 import type { Segment, ShardProgress, StateStore } from '../../functions/core/state/types';
+import { padSequence } from '../../functions/core/sequence';
 
 /** What a contract test needs from an implementation. */
 export interface StateStoreFixture {
@@ -25,7 +26,7 @@ export function progress(pipeline: string, overrides: Partial<ShardProgress> = {
     shardId: SHARD,
     watermark: 1_000,
     maxEventTime: 6_000,
-    lastSequence: padSequenceNumber('100'),
+    lastSequence: padSequence('100'),
     lastActivity: 1_700_000_000_000,
     closed: false,
     frozen: -Infinity,
@@ -45,8 +46,8 @@ export function segment(pipeline: string, commit: number, bytes = 64, shardId = 
     pipeline,
     shardId,
     commit,
-    firstSequence: padSequenceNumber(String(commit * 10)),
-    lastSequence: padSequenceNumber(String(commit * 10 + 9)),
+    firstSequence: padSequence(String(commit * 10)),
+    lastSequence: padSequence(String(commit * 10 + 9)),
     body,
     ttl: 2_000_000_000,
     // Every judgement a close mark can be: none yet, a time, the end of input.
@@ -96,9 +97,9 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         expectedVersion: undefined,
         closedWatermarkRead: -Infinity,
       });
-      const winner = progress(pipeline, { version: 2, commits: 1, lastSequence: padSequenceNumber('200') });
+      const winner = progress(pipeline, { version: 2, commits: 1, lastSequence: padSequence('200') });
       await fixture.sibling().commit({ progress: winner, expectedVersion: 1, segment: segment(pipeline, 1) });
-      const loser = progress(pipeline, { version: 2, commits: 1, lastSequence: padSequenceNumber('150') });
+      const loser = progress(pipeline, { version: 2, commits: 1, lastSequence: padSequence('150') });
       const conflict = await conflictOf(
         fixture.store.commit({ progress: loser, expectedVersion: 1, segment: segment(pipeline, 1, 99) }),
       );
@@ -185,8 +186,8 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         ),
       ).toBe(true);
       expect(read[0]).toMatchObject({
-        firstSequence: padSequenceNumber('10'),
-        lastSequence: padSequenceNumber('19'),
+        firstSequence: padSequence('10'),
+        lastSequence: padSequence('19'),
         ttl: 2_000_000_000,
       });
       expect((await fixture.sibling().readSegments(pipeline, SHARD, 2, 2)).map((s) => s.commit)).toEqual([2]);
@@ -235,14 +236,14 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
     test('when a long sequence number is stored, it reads back padded and ordered', async () => {
       await fixture.store.commit({
         progress: progress(pipeline, {
-          lastSequence: padSequenceNumber('49590338271490256608559692538361571095921575989136588898'),
+          lastSequence: padSequence('49590338271490256608559692538361571095921575989136588898'),
         }),
         expectedVersion: undefined,
         closedWatermarkRead: -Infinity,
       });
       const [read] = (await fixture.sibling().readProgress(pipeline)).shards;
       expect(
-        read!.lastSequence > padSequenceNumber('9959033827149025660855969253836157109592157598913658889'),
+        read!.lastSequence > padSequence('9959033827149025660855969253836157109592157598913658889'),
       ).toBe(true);
       expect(read!.lastSequence > NO_SEQUENCE).toBe(true);
     });

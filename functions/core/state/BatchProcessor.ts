@@ -12,7 +12,7 @@ import type { Clock, EpochMillis, RawRecord } from '../types';
 import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
 import { DedupeCache } from './DedupeCache';
 import { BatchApplyError, StateConflictError, StateContentionError, StateLimitError } from './errors';
-import { NO_SEQUENCE, padSequenceNumber } from './keys';
+import { NO_SEQUENCE } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
 import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
@@ -34,8 +34,9 @@ import type {
   StatefulPipeline,
   StateStore,
 } from './types';
-import { pipelineWatermark } from './watermark';
+import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import { WindowCloser } from './WindowCloser';
+import { padSequence } from '../sequence';
 
 /** Settings of a `BatchProcessor`. */
 export interface BatchProcessorOptions {
@@ -303,7 +304,7 @@ export class BatchProcessor {
       const base = snapshot.shards.find((shard) => shard.shardId === shardId);
       if (base !== undefined) await this.#cleanUp(base);
       const last = base?.lastSequence ?? NO_SEQUENCE;
-      const fresh = records.filter((record) => padSequenceNumber(record.sequenceNumber) > last);
+      const fresh = records.filter((record) => padSequence(record.sequenceNumber) > last);
       if (fresh.length === 0) return { snapshot, counts: { ...NO_COUNTS, duplicates: records.length } };
       try {
         const applied = await this.#commit(fresh, base, snapshot);

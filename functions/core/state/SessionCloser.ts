@@ -23,7 +23,7 @@ import type {
   StatefulPipeline,
   StateStore,
 } from './types';
-import { closeableThrough } from './watermark';
+import { closeableThrough } from './closeableThrough';
 
 /** Settings of a {@link SessionCloser}. */
 export interface SessionCloserOptions {

@@ -13,10 +13,11 @@ import { createHash } from 'node:crypto';
 import type { RawRecord } from '../types';
 import type { BatchProcessor, BatchResult } from './BatchProcessor';
 import { StateConflictError, StateError } from './errors';
-import { padSequenceNumber } from './keys';
+
 import { hivePartition } from './paths';
 import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
 import { BUCKET_PREFIX } from '../constants';
+import { padSequence } from '../sequence';
 
 /** What a replay did. */
 export interface ReplayResult {
@@ -39,7 +40,7 @@ export interface ReplayResult {
  * components over 255 bytes.
  */
 export function replayShardId(shardId: string, firstSequence: string): string {
-  const digest = createHash('sha256').update(padSequenceNumber(firstSequence)).digest('hex').slice(0, 12);
+  const digest = createHash('sha256').update(padSequence(firstSequence)).digest('hex').slice(0, 12);
   return `${shardId}${REPLAY_SUFFIX}${digest}`;
 }
 
@@ -77,20 +78,20 @@ export class SkippedBatchReplay {
     lastSequence: string,
     records: readonly RawRecord[],
   ): Promise<ReplayResult> {
-    const first = padSequenceNumber(firstSequence);
-    const last = padSequenceNumber(lastSequence);
+    const first = padSequence(firstSequence);
+    const last = padSequence(lastSequence);
     const inRange = records.filter(
       (r) =>
         r.shardId === shardId &&
-        padSequenceNumber(r.sequenceNumber) >= first &&
-        padSequenceNumber(r.sequenceNumber) <= last,
+        padSequence(r.sequenceNumber) >= first &&
+        padSequence(r.sequenceNumber) <= last,
     );
     const progress = (await this.deps.store.readProgress(this.#name)).shards.find(
       (s) => s.shardId === shardId,
     );
     const ranges = progress === undefined ? [] : await this.#committedRanges(progress, first, last);
     const applied = (r: RawRecord): boolean => {
-      const seq = padSequenceNumber(r.sequenceNumber);
+      const seq = padSequence(r.sequenceNumber);
       return ranges.some((range) => seq >= range.firstSequence && seq <= range.lastSequence);
     };
     const replayShard = replayShardId(shardId, firstSequence);

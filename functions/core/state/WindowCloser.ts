@@ -26,7 +26,7 @@ import type {
   StatefulPipeline,
   StateStore,
 } from './types';
-import { closeableThrough } from './watermark';
+import { closeableThrough } from './closeableThrough';
 
 /** Settings of a {@link WindowCloser}. */
 export interface WindowCloserOptions {

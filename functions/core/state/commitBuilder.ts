@@ -13,7 +13,7 @@ import {
   type WindowBounds,
   type WindowPartial,
 } from '../types';
-import { dedupeHash, NO_SEQUENCE, padSequenceNumber, segmentTtl, windowId } from './keys';
+import { dedupeHash, NO_SEQUENCE, segmentTtl, windowId } from './keys';
 import { addPending, prunePending, type PendingRule } from './pendingWindows';
 import { encodeSegment } from './segmentCodec';
 import type {
@@ -26,7 +26,8 @@ import type {
   WindowContribution,
 } from './types';
 import { addCounts } from './shardCounts';
-import { pipelineWatermark } from './watermark';
+import { pipelineWatermark } from '../watermark/pipelineWatermark';
+import { padSequence } from '../sequence';
 
 /** Everything a commit is built from. */
 export interface CommitInput {
@@ -127,7 +128,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
   const maxEventTime = maxOrNull(base?.maxEventTime ?? null, summary?.maxEventTime ?? null);
   const last = fresh[fresh.length - 1];
   const lastSequence =
-    last === undefined ? (base?.lastSequence ?? NO_SEQUENCE) : padSequenceNumber(last.sequenceNumber);
+    last === undefined ? (base?.lastSequence ?? NO_SEQUENCE) : padSequence(last.sequenceNumber);
   const unfrozen: ShardProgress = {
     pipeline: input.pipeline,
     shardId: input.shardId,
@@ -167,7 +168,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
           pipeline: input.pipeline,
           shardId: input.shardId,
           commit: commits,
-          firstSequence: padSequenceNumber(first.sequenceNumber),
+          firstSequence: padSequence(first.sequenceNumber),
           lastSequence,
           body: encodeSegment({ windows, dedupeHashes }),
           ttl: segmentTtl(input.now, input.retentionMs),

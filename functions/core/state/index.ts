@@ -24,12 +24,12 @@ export {
 export {
   dedupeHash,
   NO_SEQUENCE,
-  padSequenceNumber,
   progressPartitionKey,
   segmentPartitionKey,
   SeenIdSet,
   windowId,
 } from './keys';
 export { batchObjectKey, hivePartition, resultObjectKey } from './paths';
-export { closeableThrough, pipelineWatermark } from './watermark';
+export { closeableThrough } from './closeableThrough';
+export { pipelineWatermark } from '../watermark/pipelineWatermark';
 export type * from './types';

@@ -20,27 +20,6 @@ export const PIPELINE_SORT_KEY = '#pipeline';
 const COMMIT_WIDTH = 12;
 const CHUNK_WIDTH = 4;
 
-const DECIMAL = /^\d+$/;
-
-/**
- * Left-pads a Kinesis sequence number with zeros to `SEQUENCE_NUMBER_WIDTH` digits so that string order
- * (as DynamoDB compares) equals numeric order.
- *
- * @example padSequenceNumber('42') // '000…00042' (SEQUENCE_NUMBER_WIDTH characters)
- */
-export function padSequenceNumber(sequenceNumber: string): string {
-  const digits =
-    typeof sequenceNumber === 'string' && DECIMAL.test(sequenceNumber)
-      ? sequenceNumber.replace(/^0+(?=\d)/, '')
-      : undefined;
-  if (digits === undefined || digits.length > SEQUENCE_NUMBER_WIDTH) {
-    throw new RangeError(
-      `Sequence number must be a decimal string of at most ${SEQUENCE_NUMBER_WIDTH} digits (given ${JSON.stringify(String(sequenceNumber).slice(0, 80))})`,
-    );
-  }
-  return digits.padStart(SEQUENCE_NUMBER_WIDTH, '0');
-}
-
 /** Zero-padded sequence number that is below every real one. */
 export const NO_SEQUENCE = '0'.repeat(SEQUENCE_NUMBER_WIDTH);
 

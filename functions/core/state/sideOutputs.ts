@@ -11,7 +11,7 @@
  * shard's progress (`CommitOutputs`).
  */
 import type { EpochMillis, LateRecord, RawRecord } from '../types';
-import { padSequenceNumber } from './keys';
+
 import { batchObjectKey, batchObjectPrefix, type SideOutput } from './paths';
 import type {
   CommitOutputs,
@@ -21,6 +21,7 @@ import type {
   ShardProgress,
   StatefulPipeline,
 } from './types';
+import { padSequence } from '../sequence';
 
 /** The objects of one commit: the key of each side output, and the prefix attempts from its first record share. */
 interface OutputNames {
@@ -70,7 +71,7 @@ export function commitOutputs(fresh: readonly RawRecord[], judgedBy: EpochMillis
   const first = fresh[0];
   if (first === undefined) throw new RangeError('A commit has at least one record');
   return {
-    firstSequence: padSequenceNumber(first.sequenceNumber),
+    firstSequence: padSequence(first.sequenceNumber),
     time: first.approximateArrivalTimestamp,
     judgedBy,
   };
@@ -87,7 +88,7 @@ export async function writeSideOutputs(
 ): Promise<void> {
   const last = fresh[fresh.length - 1]!;
   const shardId = last.shardId;
-  const { keys } = namesOf(pipeline, shardId, outputs, padSequenceNumber(last.sequenceNumber));
+  const { keys } = namesOf(pipeline, shardId, outputs, padSequence(last.sequenceNumber));
   const bodies: [string, readonly unknown[]][] = [
     [
       keys.clean,
@@ -122,7 +123,7 @@ export async function removeAttemptOutputs(
   outputs: CommitOutputs,
 ): Promise<void> {
   const last = fresh[fresh.length - 1]!;
-  const { keys } = namesOf(pipeline, last.shardId, outputs, padSequenceNumber(last.sequenceNumber));
+  const { keys } = namesOf(pipeline, last.shardId, outputs, padSequence(last.sequenceNumber));
   await Promise.all(Object.values(keys).map((key) => objects.deleteObject(key)));
 }
 
@@ -139,7 +140,7 @@ export async function removeLostOutputs(
   winner: Segment,
 ): Promise<void> {
   const last = fresh[fresh.length - 1]!;
-  const own = namesOf(pipeline, last.shardId, outputs, padSequenceNumber(last.sequenceNumber)).keys;
+  const own = namesOf(pipeline, last.shardId, outputs, padSequence(last.sequenceNumber)).keys;
   const theirs = namesOf(
     pipeline,
     last.shardId,

@@ -1,9 +1,7 @@
 import type { EpochMillis } from '../types';
+import { pipelineWatermark, shardWatermark } from './pipelineWatermark';
 
-/**
- * What the tracker knows about one shard. The same shape can be built from stored `ShardProgress` items,
- * so the distributed runtime and the bounded runner share {@link pipelineWatermark}.
- */
+/** What the tracker knows about one shard. */
 export interface ShardWatermarkState {
   /** Max event time seen on the shard, or null before its first record. */
   readonly maxEventTime: EpochMillis | null;
@@ -19,40 +17,8 @@ export interface WatermarkSettings {
   readonly idleTimeoutMs: number;
 }
 
-/** Per-shard watermark: `maxEventTime − maxOutOfOrderness`, or `-Infinity` before any record. */
-export function shardWatermark(state: ShardWatermarkState, maxOutOfOrdernessMs: number): EpochMillis {
-  return state.maxEventTime === null ? -Infinity : state.maxEventTime - maxOutOfOrdernessMs;
-}
-
 /**
- * The pipeline watermark (DESIGN.md §2): the minimum of the per-shard watermarks over the active shards.
- * Closed shards never count. A shard idle for `≥ idleTimeoutMs` of processing time does not hold the
- * watermark back; when every open shard is idle the watermark is the maximum of their watermarks (the
- * stream went quiet: everything seen so far may close). With no shards at all it is `-Infinity`.
- */
-export function pipelineWatermark(
-  shards: Iterable<ShardWatermarkState>,
-  now: EpochMillis,
-  settings: WatermarkSettings,
-): EpochMillis {
-  let activeMin = Infinity;
-  let anyActive = false;
-  let idleMax = -Infinity;
-  for (const s of shards) {
-    if (s.closed) continue;
-    const wm = shardWatermark(s, settings.maxOutOfOrdernessMs);
-    if (now - s.lastActivity >= settings.idleTimeoutMs) {
-      if (wm > idleMax) idleMax = wm;
-    } else {
-      anyActive = true;
-      if (wm < activeMin) activeMin = wm;
-    }
-  }
-  return anyActive ? activeMin : idleMax;
-}
-
-/**
- * Tracks per-shard maxima and derives the pipeline watermark. Processing time is passed in (an injected
+ * Tracks per-shard maxima and derives the pipeline watermark (the one rule, `pipelineWatermark.ts`). Processing time is passed in (an injected
  * clock's `now()`), never read from the wall clock. The watermark never moves backwards: it is clamped to
  * the highest value returned so far.
  *
@@ -98,7 +64,12 @@ export class WatermarkTracker {
 
   /** The current pipeline watermark at processing time `now` (monotonic). */
   public watermark(now: EpochMillis): EpochMillis {
-    const wm = pipelineWatermark(this.shards.values(), now, this.settings);
+    const shards = [...this.shards.values()].map((s) => ({
+      watermark: shardWatermark(s.maxEventTime, this.settings.maxOutOfOrdernessMs),
+      lastActivity: s.lastActivity,
+      closed: s.closed,
+    }));
+    const wm = pipelineWatermark(shards, now, this.settings.idleTimeoutMs);
     if (wm > this.high) this.high = wm;
     return this.high;
   }

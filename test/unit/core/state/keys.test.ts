@@ -1,7 +1,7 @@
+import { InvalidSequenceNumberError } from '../../../../functions/core/errors';
 import fc from 'fast-check';
 import { SEQUENCE_NUMBER_WIDTH } from '../../../../functions/core/constants';
 import {
-  padSequenceNumber,
   parseSegmentSortKey,
   progressPartitionKey,
   segmentPartitionKey,
@@ -9,6 +9,7 @@ import {
   segmentSortKeyRange,
   shardSortKey,
 } from '../../../../functions/core/state/keys';
+import { padSequence } from '../../../../functions/core/sequence';
 
 describe('keys', () => {
   test('when sequence numbers are padded, string order equals numeric order', () => {
@@ -17,8 +18,8 @@ describe('keys', () => {
         fc.bigInt({ min: 0n, max: 2n ** 186n }),
         fc.bigInt({ min: 0n, max: 2n ** 186n }),
         (a, b) => {
-          const pa = padSequenceNumber(a.toString());
-          const pb = padSequenceNumber(b.toString());
+          const pa = padSequence(a.toString());
+          const pb = padSequence(b.toString());
           expect(pa.length).toBe(SEQUENCE_NUMBER_WIDTH);
           expect(pa < pb).toBe(a < b);
         },
@@ -27,9 +28,9 @@ describe('keys', () => {
   });
 
   test('when a sequence number is not decimal or too long, padding refuses it', () => {
-    expect(() => padSequenceNumber('12a')).toThrow('decimal string');
-    expect(() => padSequenceNumber('1'.repeat(SEQUENCE_NUMBER_WIDTH + 1))).toThrow(RangeError);
-    expect(padSequenceNumber('0'.repeat(SEQUENCE_NUMBER_WIDTH + 3) + '7')).toBe(
+    expect(() => padSequence('12a')).toThrow('decimal string');
+    expect(() => padSequence('1'.repeat(SEQUENCE_NUMBER_WIDTH + 1))).toThrow(InvalidSequenceNumberError);
+    expect(padSequence('0'.repeat(SEQUENCE_NUMBER_WIDTH + 3) + '7')).toBe(
       '7'.padStart(SEQUENCE_NUMBER_WIDTH, '0'),
     );
   });

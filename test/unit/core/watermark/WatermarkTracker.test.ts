@@ -1,4 +1,4 @@
-import { pipelineWatermark, WatermarkTracker } from '../../../../functions/core/watermark/WatermarkTracker';
+import { WatermarkTracker } from '../../../../functions/core/watermark/WatermarkTracker';
 
 const settings = { maxOutOfOrdernessMs: 5_000, idleTimeoutMs: 60_000 };
 
@@ -21,17 +21,17 @@ describe('WatermarkTracker', () => {
     const t = new WatermarkTracker(settings);
     t.register('s1', 0);
     t.observe('s0', 100_000, 0);
-    expect(t.watermark(59_999)).toBe(-Infinity);
-    expect(t.watermark(60_000)).toBe(95_000);
+    expect(t.watermark(60_000)).toBe(-Infinity);
+    expect(t.watermark(60_001)).toBe(95_000);
   });
 
-  it('when a shard is idle for at least idleTimeout, it stops holding the watermark back', () => {
+  it('when a shard is idle for longer than idleTimeout, it stops holding the watermark back', () => {
     const t = new WatermarkTracker(settings);
     t.observe('s0', 100_000, 0);
     t.observe('s1', 50_000, 0);
     t.observe('s0', 200_000, 30_000);
-    expect(t.watermark(59_999)).toBe(45_000);
-    expect(t.watermark(60_000)).toBe(195_000);
+    expect(t.watermark(60_000)).toBe(45_000);
+    expect(t.watermark(60_001)).toBe(195_000);
   });
 
   it('when a shard is closed (resharded and drained), it no longer holds the watermark back', () => {
@@ -57,24 +57,5 @@ describe('WatermarkTracker', () => {
     expect(t.watermark(120_000)).toBe(95_000);
     t.observe('s1', 60_000, 120_000);
     expect(t.watermark(120_000)).toBe(95_000);
-  });
-});
-
-describe('pipelineWatermark', () => {
-  it('when there are no shards, it is -Infinity', () => {
-    expect(pipelineWatermark([], 0, settings)).toBe(-Infinity);
-  });
-
-  it('when built from stored progress, closed shards are ignored', () => {
-    expect(
-      pipelineWatermark(
-        [
-          { maxEventTime: 10_000, lastActivity: 0, closed: true },
-          { maxEventTime: 70_000, lastActivity: 0, closed: false },
-        ],
-        0,
-        settings,
-      ),
-    ).toBe(65_000);
   });
 });

@@ -1,4 +1,6 @@
-import { closeableThrough, pipelineWatermark } from '../../../../functions/core/state/watermark';
+import { closeableThrough } from '../../../../functions/core/state/closeableThrough';
+import { pipelineWatermark } from '../../../../functions/core/watermark/pipelineWatermark';
+import { WatermarkTracker } from '../../../../functions/core/watermark/WatermarkTracker';
 import type { ShardProgress } from '../../../../functions/core/state/types';
 
 const shard = (
@@ -45,6 +47,29 @@ describe('pipelineWatermark', () => {
   test('when a shard is idle for exactly idleTimeout, it still holds the watermark (idle is strictly longer)', () => {
     expect(pipelineWatermark([shard('a', 100, 70), shard('b', 50, 0)], 100, 100)).toBe(50);
     expect(pipelineWatermark([shard('a', 100, 70), shard('b', 50, 0)], 101, 100)).toBe(100);
+  });
+});
+
+describe('the one watermark rule, as the bounded runner sees it (WatermarkTracker)', () => {
+  // Both runtimes used to carry their own copy, which disagreed on the idle boundary (> vs >=) and on closed
+  // shards; these pin the tracker to the rule above.
+  const settings = { maxOutOfOrdernessMs: 0, idleTimeoutMs: 100 };
+
+  test('when a shard is idle for exactly idleTimeout, it still holds the watermark; one millisecond later it does not', () => {
+    const t = new WatermarkTracker(settings);
+    t.observe('a', 100, 70);
+    t.observe('b', 50, 0);
+    expect(t.watermark(100)).toBe(50);
+    expect(t.watermark(101)).toBe(100);
+  });
+
+  test('when every open shard is idle, a closed shard with a higher watermark counts toward the highest', () => {
+    const t = new WatermarkTracker(settings);
+    t.observe('parent', 300, 0);
+    t.observe('child', 100, 0);
+    t.close('parent');
+    expect(t.watermark(50)).toBe(100); // the child is active: the closed parent never holds it back
+    expect(t.watermark(1_000)).toBe(300); // all quiet: everything seen so far may close
   });
 });
 
