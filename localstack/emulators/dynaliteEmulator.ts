@@ -2,6 +2,7 @@ import { LOOPBACK_HOST } from './constants';
 import { healthyDynamoDbEmulator } from './healthCheck';
 import { startNodeCliEmulator } from './nodeCliEmulator';
 import type { EmulatorOptions, RunningEmulator } from './types';
+import { resolveLocalDependency } from './optionalDependency';
 
 const PORT_PLACEHOLDER = 45684;
 
@@ -10,7 +11,7 @@ export async function startDynaliteEmulator(options: EmulatorOptions = {}): Prom
   return startNodeCliEmulator(
     {
       name: 'dynamodb',
-      script: require.resolve('dynalite/cli.js'),
+      script: resolveLocalDependency('dynalite/cli.js'),
       args: [
         '--host',
         LOOPBACK_HOST,

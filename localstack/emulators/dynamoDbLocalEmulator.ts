@@ -8,6 +8,7 @@ import { EmulatorProcess } from './EmulatorProcess';
 import { EmulatorStartError } from './errors';
 import { healthyDynamoDbEmulator } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
+import { resolveLocalDependency } from './optionalDependency';
 
 const run = promisify(execFile);
 
@@ -22,7 +23,7 @@ const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xms64m', '-X
 
 /** Directory of the DynamoDB Local jar shipped inside npm `amplify-dynamodb-simulator`. */
 export function dynamoDbLocalDirectory(): string {
-  return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
+  return join(dirname(resolveLocalDependency('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
 function classPath(emulatorDir: string, extra?: string): string {
@@ -48,7 +49,7 @@ async function launcherArgs(emulatorDir: string): Promise<string[]> {
   const source = await readFile(LAUNCHER_SOURCE);
   const digest = createHash('sha256').update(source).update(emulatorDir).digest('hex').slice(0, 16);
   const cacheDir = join(
-    dirname(require.resolve('amplify-dynamodb-simulator/package.json')),
+    dirname(resolveLocalDependency('amplify-dynamodb-simulator/package.json')),
     '..',
     '.cache',
     'shardflow',

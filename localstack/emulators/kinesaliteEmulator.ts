@@ -1,6 +1,7 @@
 import { healthyKinesisEmulator } from './healthCheck';
 import { startNodeCliEmulator } from './nodeCliEmulator';
 import type { EmulatorOptions, RunningEmulator } from './types';
+import { resolveLocalDependency } from './optionalDependency';
 
 const PORT_PLACEHOLDER = 45685;
 
@@ -18,7 +19,7 @@ export async function startKinesaliteEmulator(options: EmulatorOptions = {}): Pr
   return startNodeCliEmulator(
     {
       name: 'kinesis',
-      script: require.resolve('kinesalite/cli.js'),
+      script: resolveLocalDependency('kinesalite/cli.js'),
       args: [
         '--port',
         String(PORT_PLACEHOLDER),

@@ -3,6 +3,7 @@ import { EMULATOR_START_TIMEOUT_MS, LOCAL_ACCOUNT_ID, LOCAL_REGION, LOOPBACK_HOS
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
 import { healthyKinesisEmulator } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
+import { resolveLocalDependency } from './optionalDependency';
 
 const PLAIN_PORT_PLACEHOLDER = 45681;
 const TLS_PORT_PLACEHOLDER = 45682;
@@ -55,7 +56,7 @@ export async function startKinesisEmulator(options: EmulatorOptions = {}): Promi
   const started = performance.now();
   const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
   // kinesis-mock reads server.json (its TLS certificate) from the working directory.
-  const packageDir = dirname(require.resolve('kinesis-local/package.json'));
+  const packageDir = dirname(resolveLocalDependency('kinesis-local/package.json'));
   const child = await EmulatorProcess.start({
     name: 'kinesis',
     command: process.execPath,

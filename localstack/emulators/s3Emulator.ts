@@ -7,6 +7,7 @@ import { EMULATOR_START_TIMEOUT_MS, LOOPBACK_HOST } from './constants';
 import { EmulatorProcess, LOOPBACK_PRELOAD } from './EmulatorProcess';
 import { healthyEmulator, probeClientConfig } from './healthCheck';
 import type { EmulatorOptions, RunningEmulator } from './types';
+import { resolveLocalDependency } from './optionalDependency';
 
 const PORT_PLACEHOLDER = 45683;
 
@@ -18,6 +19,8 @@ export async function startS3Emulator(options: EmulatorOptions = {}): Promise<Ru
   const started = performance.now();
   const timeoutMs = options.timeoutMs ?? EMULATOR_START_TIMEOUT_MS;
   const directory = await mkdtemp(join(tmpdir(), 'shardflow-s3-'));
+  // The child process loads s3rver: check here that it is installed, for a clear error.
+  resolveLocalDependency('s3rver/package.json');
   const script = join(__dirname, 's3rverMain.js');
   let child: EmulatorProcess;
   try {

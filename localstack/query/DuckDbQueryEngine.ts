@@ -1,9 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { COMPAT_MACROS } from './compatMacros';
+import { requireLocalDependency } from '../emulators/optionalDependency';
 import { SqlError } from './errors';
+
+/** DuckDB, loaded on first query (an optional dependency: see `optionalDependency.ts`). */
+const duckdb = (): typeof import('@duckdb/node-api') =>
+  requireLocalDependency<typeof import('@duckdb/node-api')>('@duckdb/node-api');
 import type { Cell, QueryResult } from './types';
 
 /** Result table names become SQL identifiers: anything else in the bucket is ignored, never interpolated. */
@@ -44,7 +49,7 @@ export class DuckDbQueryEngine {
   ) {}
 
   public static async open(options: DuckDbQueryEngineOptions): Promise<DuckDbQueryEngine> {
-    const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const instance = await duckdb().DuckDBInstance.create(':memory:', { threads: '2' });
     const connection = await instance.connect();
     try {
       await connection.run("SET TimeZone = 'UTC'");
@@ -115,7 +120,7 @@ export class DuckDbQueryEngine {
    */
   public static async checkSyntax(sql: string): Promise<void> {
     if (sql.trim() === '') throw new SqlError('Empty SQL statement');
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await duckdb().DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     try {
       const statements = await connection.extractStatements(sql);
