@@ -2,9 +2,10 @@
  * Errors raised while building the shardflow CDK app. One tree for `lib/`: every subclass sets `name`
  * and passes `cause` on, so callers can tell a bad prop from a CDK failure.
  */
+import { ShardflowError } from '../functions/core/errors';
 
 /** Base class of every error thrown by the shardflow constructs and stacks. */
-export class ShardflowCdkError extends Error {
+export class ShardflowCdkError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ShardflowCdkError';

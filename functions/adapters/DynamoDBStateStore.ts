@@ -31,6 +31,7 @@ import {
 } from '../core/state/stateItems';
 import type { PipelineMarks, PipelineProgress } from '../core/state/types';
 import { dynamoDbClient } from './aws';
+import { InvalidOptionError, ShardflowError } from '../core/errors';
 
 type Item = Record<string, AttributeValue>;
 
@@ -79,7 +80,7 @@ const toSdk = (item: StateItem): Item => item as Item;
 const fromSdk = (item: Item): StateItem => item as StateItem;
 
 /** A throttled transaction, retried like any throttled call. */
-class TransactionThrottled extends Error {
+class TransactionThrottled extends ShardflowError {
   public constructor(cause: unknown) {
     super('Transaction throttled', { cause });
     this.name = 'ThrottlingException';
@@ -101,7 +102,7 @@ export class DynamoDBStateStore extends BaseStateStore {
     this.#table = options.tableName;
     this.#maxAttempts = options.maxAttempts ?? 6;
     if (!Number.isInteger(this.#maxAttempts) || this.#maxAttempts < 1 || this.#maxAttempts > 20) {
-      throw new RangeError(
+      throw new InvalidOptionError(
         `maxAttempts must be an integer between 1 and 20 inclusive (given ${this.#maxAttempts})`,
       );
     }

@@ -17,6 +17,7 @@ import { DynamoDBStateStore } from './DynamoDBStateStore';
 import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
 import { listStreamShards, shardParentsLookup } from './streamShards';
+import { ShardflowError } from '../core/errors';
 
 /** Names of the metrics the handlers publish: the ones the constructs' alarms and dashboard read (`METRICS`). */
 export const METRIC = {
@@ -45,7 +46,7 @@ const configSchema = z.object({
 });
 
 /** The configuration is missing or invalid: names the variable and what it must be. */
-export class RuntimeConfigError extends Error {
+export class RuntimeConfigError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RuntimeConfigError';

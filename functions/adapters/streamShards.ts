@@ -14,6 +14,15 @@ import {
 
 import type { RawRecord } from '../core/types';
 import { padSequence } from '../core/sequence';
+import { ShardflowError } from '../core/errors';
+
+/** A range of records is no longer in the stream (its retention passed): it cannot be read back. */
+export class StreamRangeUnreadableError extends ShardflowError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StreamRangeUnreadableError';
+  }
+}
 
 /** One shard of the stream. */
 export interface StreamShard {
@@ -108,7 +117,7 @@ export async function readShardRange(
       if (record.SequenceNumber === undefined) continue;
       const sequence = padSequence(record.SequenceNumber);
       if (out.length === 0 && sequence !== first)
-        throw new Error(
+        throw new StreamRangeUnreadableError(
           `Shard ${shardId} of stream ${streamName(stream)} no longer holds sequence number ${firstSequence} (the first record it returns is ${record.SequenceNumber}): the stream's retention has passed, the range cannot be read back`,
         );
       if (sequence > last) return out;
@@ -128,7 +137,7 @@ export async function readShardRange(
     if ((page.Records ?? []).length === 0) await pause(200);
   }
   if (out.length === 0)
-    throw new Error(
+    throw new StreamRangeUnreadableError(
       `Shard ${shardId} of stream ${streamName(stream)} returned no record at sequence number ${firstSequence}: the stream's retention has passed, the range cannot be read back`,
     );
   return out;

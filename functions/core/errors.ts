@@ -3,8 +3,28 @@
  * branch on `instanceof` and logs keep the original stack.
  */
 
+/**
+ * The root of every error shardflow throws (engine, state, handlers, constructs, CLI, local cloud), so a
+ * caller can tell shardflow's errors from others with one `instanceof`, and branch on `code`: the class name
+ * as a constant (`PipelineDefinitionError` → `PIPELINE_DEFINITION`), stable across messages.
+ */
+export class ShardflowError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ShardflowError';
+  }
+
+  /** Machine-readable kind of error, derived from its class name. */
+  public get code(): string {
+    return this.name
+      .replace(/Error$/, '')
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toUpperCase();
+  }
+}
+
 /** Base class of every error thrown by the engine core. */
-export class EngineError extends Error {
+export class EngineError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'EngineError';
@@ -43,5 +63,13 @@ export class StateDeserializationError extends EngineError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StateDeserializationError';
+  }
+}
+
+/** An option or argument is outside what it accepts (a range, a size, a shape); the message names the value. */
+export class InvalidOptionError extends EngineError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidOptionError';
   }
 }

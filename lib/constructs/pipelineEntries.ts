@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pipelineOfModule } from '../../functions/core/engine/pipelineModule';
 import type { PipelineSpec } from '../../functions/core/types';
+import { ShardflowCdkError } from '../errors';
 
 /**
  * Where the handler factories live: the TypeScript sources under `functions/handlers` (two folders up from
@@ -32,7 +33,7 @@ export interface PipelineEntries {
 }
 
 /** The pipeline module is missing or exports no pipeline. */
-export class PipelineModuleError extends Error {
+export class PipelineModuleError extends ShardflowCdkError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PipelineModuleError';

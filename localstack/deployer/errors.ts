@@ -1,6 +1,7 @@
 /** Errors of the local template deployer. */
+import { ShardflowError } from '../../functions/core/errors';
 
-export class DeployerError extends Error {
+export class DeployerError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'DeployerError';

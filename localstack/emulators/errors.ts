@@ -1,7 +1,8 @@
 /** Errors of the embedded local cloud. Each sets `name` and keeps the underlying error as `cause`. */
+import { ShardflowError } from '../../functions/core/errors';
 
 /** Base class: something went wrong starting, checking or stopping the local cloud. */
-export class LocalCloudError extends Error {
+export class LocalCloudError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LocalCloudError';

@@ -1,7 +1,8 @@
 /** Errors of the local event-source-mapping runtime. */
+import { ShardflowError } from '../../functions/core/errors';
 
 /** Base of every error this runtime throws. */
-export class EventSourceMappingError extends Error {
+export class EventSourceMappingError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'EventSourceMappingError';

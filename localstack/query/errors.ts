@@ -1,7 +1,8 @@
 /** Errors of the query tool. Each carries a one-line message fit for the CLI. */
+import { ShardflowError } from '../../functions/core/errors';
 
 /** Base class of every query error. */
-export class QueryError extends Error {
+export class QueryError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'QueryError';

@@ -1,7 +1,8 @@
 /** Errors of the start orchestration, the input readers and the producer. One-line messages for the CLI. */
+import { ShardflowError } from '../../functions/core/errors';
 
 /** Base class of the errors in this area. */
-export class ShardflowCliError extends Error {
+export class ShardflowCliError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ShardflowCliError';

@@ -12,6 +12,7 @@ import type {
   WindowBounds,
   WindowPartial,
 } from '../types';
+import { InvalidOptionError } from '../errors';
 
 /** Options of {@link runBounded}. */
 export interface BoundedRunOptions {
@@ -66,7 +67,7 @@ export function runBounded<T>(
 ): BoundedRunResult {
   const batchSize = options.batchSize ?? 100;
   if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new RangeError(`batchSize must be a positive integer (given ${batchSize})`);
+    throw new InvalidOptionError(`batchSize must be a positive integer (given ${batchSize})`);
   const shardId = options.shardId ?? 'bounded-0';
   const tracker = new WatermarkTracker({
     maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,

@@ -33,6 +33,7 @@ import type {
   StateStore,
   StateStoreStats,
 } from './types';
+import { InvalidOptionError } from '../errors';
 
 /** Options shared by all state stores. */
 export interface BaseStateStoreOptions {
@@ -72,7 +73,7 @@ export abstract class BaseStateStore implements StateStore {
   protected constructor(options: BaseStateStoreOptions = {}) {
     const limit = options.segmentCacheBytes ?? 64 * 1024 * 1024;
     if (!Number.isSafeInteger(limit) || limit < 0) {
-      throw new RangeError(`segmentCacheBytes must be a non-negative integer (given ${limit})`);
+      throw new InvalidOptionError(`segmentCacheBytes must be a non-negative integer (given ${limit})`);
     }
     this.#cacheLimit = limit;
   }
@@ -153,7 +154,7 @@ export abstract class BaseStateStore implements StateStore {
   public async raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
     for (const [name, value] of Object.entries(marks)) {
       if (typeof value !== 'number' || Number.isNaN(value) || value === -Infinity)
-        throw new RangeError(`${name} must be a number above -Infinity (given ${value})`);
+        throw new InvalidOptionError(`${name} must be a number above -Infinity (given ${value})`);
     }
     const stored = await this._raisePipeline(pipeline, marks);
     this.stats.writeUnits += Object.keys(marks).length;
@@ -167,7 +168,9 @@ export abstract class BaseStateStore implements StateStore {
     toCommit: number,
   ): Promise<Segment[]> {
     if (!Number.isSafeInteger(fromCommit) || !Number.isSafeInteger(toCommit) || fromCommit < 1) {
-      throw new RangeError(`Commit range must be positive integers (given ${fromCommit}..${toCommit})`);
+      throw new InvalidOptionError(
+        `Commit range must be positive integers (given ${fromCommit}..${toCommit})`,
+      );
     }
     if (toCommit < fromCommit) return [];
     // Committed segments never change: read only the commits after the cached run that starts at fromCommit.

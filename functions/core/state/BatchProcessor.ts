@@ -37,6 +37,7 @@ import type {
 import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import { WindowCloser } from './WindowCloser';
 import { padSequence } from '../sequence';
+import { InvalidOptionError } from '../errors';
 
 /** Settings of a `BatchProcessor`. */
 export interface BatchProcessorOptions {
@@ -113,7 +114,9 @@ const add = (a: Counts, b: Counts): Counts => ({
 
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer between ${min} and ${max} inclusive (given ${value})`);
+    throw new InvalidOptionError(
+      `${name} must be an integer between ${min} and ${max} inclusive (given ${value})`,
+    );
   }
   return value;
 }
@@ -148,7 +151,7 @@ export class BatchProcessor {
     this.#shardParents = options.shardParents;
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs > 0))
-      throw new RangeError(`retentionMs must be positive (given ${this.#retentionMs})`);
+      throw new InvalidOptionError(`retentionMs must be positive (given ${this.#retentionMs})`);
     this.#maxConflictRetries = checkRange('maxConflictRetries', options.maxConflictRetries ?? 8, 1, 50);
     this.#concurrency = checkRange('concurrency', options.concurrency ?? 16, 1, 100);
     const maxEmitPerPass = checkRange('maxEmitPerPass', options.maxEmitPerPass ?? 500, 1, 10_000);

@@ -8,6 +8,7 @@ import { SeenIdSet } from './keys';
 import { firstPendingCommit } from './pendingWindows';
 import { decodeSegment } from './segmentCodec';
 import type { ShardProgress, StateStore } from './types';
+import { InvalidOptionError } from '../errors';
 
 interface ShardIds {
   /** Commit the hashes are complete up to. */
@@ -26,7 +27,7 @@ export class DedupeCache {
   /** @param maxIds most recent ids kept per shard (the dedupe horizon's cap). */
   public constructor(maxIds: number) {
     if (!Number.isSafeInteger(maxIds) || maxIds < 1)
-      throw new RangeError(`maxIds must be a positive integer (given ${maxIds})`);
+      throw new InvalidOptionError(`maxIds must be a positive integer (given ${maxIds})`);
     this.#maxIds = maxIds;
   }
 

@@ -24,6 +24,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
+import { InvalidOptionError } from '../errors';
 
 /** Settings of a {@link SessionCloser}. */
 export interface SessionCloserOptions {
@@ -94,7 +95,7 @@ export class SessionCloser {
 
   public constructor(deps: Dependencies, options: SessionCloserOptions) {
     if (deps.pipeline.spec.window.kind !== 'session')
-      throw new RangeError('SessionCloser closes session windows only');
+      throw new InvalidOptionError('SessionCloser closes session windows only');
     this.#deps = deps;
     this.#options = options;
     this.#name = deps.pipeline.spec.name;

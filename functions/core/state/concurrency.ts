@@ -3,13 +3,14 @@
  * well-known limiter, p-limit, is ESM-only and not a direct dependency; results keep input order.
  * Every task settles before the first error is rethrown, so no write is left running unobserved.
  */
+import { InvalidOptionError } from '../errors';
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
   limit: number,
   task: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   if (!Number.isInteger(limit) || limit < 1)
-    throw new RangeError(`Concurrency limit must be a positive integer (given ${limit})`);
+    throw new InvalidOptionError(`Concurrency limit must be a positive integer (given ${limit})`);
   const results = new Array<R>(items.length);
   const errors: unknown[] = [];
   let next = 0;

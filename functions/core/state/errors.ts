@@ -1,8 +1,9 @@
 /** Errors of the state layer. Each subclass sets `name` and passes `cause` on. */
 import type { ShardProgress } from './types';
+import { ShardflowError } from '../errors';
 
 /** Base of all state-layer errors. */
-export class StateError extends Error {
+export class StateError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StateError';

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { SEQUENCE_NUMBER_WIDTH } from '../constants';
 import type { EpochMillis, WindowBounds } from '../types';
+import { InvalidOptionError } from '../errors';
 
 /**
  * Type prefixes of partition keys: every partition key starts with the prefix of its item type, so the
@@ -41,7 +42,7 @@ export function segmentPartitionKey(pipeline: string, shardId: string): string {
 /** Sort key of one chunk of a commit's segment: `<commit>#<chunk>`, zero padded. */
 export function segmentSortKey(commit: number, chunk: number): string {
   if (!Number.isSafeInteger(commit) || commit < 1 || !Number.isSafeInteger(chunk) || chunk < 0) {
-    throw new RangeError(
+    throw new InvalidOptionError(
       `Commit must be a positive integer and chunk a non-negative one (given ${commit}, ${chunk})`,
     );
   }

@@ -4,13 +4,16 @@
  */
 import { BUCKET_PREFIX } from '../constants';
 import type { EpochMillis, WindowBounds } from '../types';
+import { InvalidOptionError } from '../errors';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
 
 /** Rejects table and stream names that would escape their prefix. */
 export function assertSafeName(kind: string, name: string): string {
   if (!SAFE_NAME.test(name))
-    throw new RangeError(`${kind} name must match ${SAFE_NAME.source} (given ${JSON.stringify(name)})`);
+    throw new InvalidOptionError(
+      `${kind} name must match ${SAFE_NAME.source} (given ${JSON.stringify(name)})`,
+    );
   return name;
 }
 

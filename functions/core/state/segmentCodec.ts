@@ -16,6 +16,7 @@ import type { Json } from '../types';
 import { StateItemInvalidError } from './errors';
 import { DEDUPE_HASH_HEX } from './keys';
 import type { KeyPartial, SegmentContent, WindowContribution } from './types';
+import { InvalidOptionError } from '../errors';
 
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = 5;
@@ -43,7 +44,7 @@ export function encodeSegment(content: SegmentContent): Uint8Array {
   let offset = HEADER_BYTES + compressed.length;
   for (const hash of content.dedupeHashes) {
     if (!HEX_HASH.test(hash))
-      throw new RangeError(`Dedupe hashes must be ${DEDUPE_HASH_HEX} lowercase hex digits`);
+      throw new InvalidOptionError(`Dedupe hashes must be ${DEDUPE_HASH_HEX} lowercase hex digits`);
     out.write(hash, offset, 'hex');
     offset += HASH_BYTES;
   }

@@ -22,6 +22,7 @@ import type {
   StatefulPipeline,
 } from './types';
 import { padSequence } from '../sequence';
+import { InvalidOptionError } from '../errors';
 
 /** The objects of one commit: the key of each side output, and the prefix attempts from its first record share. */
 interface OutputNames {
@@ -69,7 +70,7 @@ function namesOf(
 /** What names the side outputs of a commit over `fresh` judged by `judgedBy`. */
 export function commitOutputs(fresh: readonly RawRecord[], judgedBy: EpochMillis): CommitOutputs {
   const first = fresh[0];
-  if (first === undefined) throw new RangeError('A commit has at least one record');
+  if (first === undefined) throw new InvalidOptionError('A commit has at least one record');
   return {
     firstSequence: padSequence(first.sequenceNumber),
     time: first.approximateArrivalTimestamp,

@@ -3,10 +3,7 @@
  * trace (set `SHARDFLOW_DEBUG=1` to see the stack). Shared by the command files of this folder.
  */
 import { InvalidArgumentError } from 'commander';
-import { DeployerError } from '../../deployer/errors';
-import { LocalCloudError } from '../../emulators/errors';
-import { QueryError } from '../../query/errors';
-import { ShardflowCliError } from '../../start/errors';
+import { ShardflowError } from '../../../functions/core/errors';
 
 /** The one line a user sees for an error. */
 export function errorLine(error: unknown): string {
@@ -19,21 +16,14 @@ export function errorLine(error: unknown): string {
         ?.trim() ?? '';
     const name = 'name' in error ? String((error as { name: unknown }).name) : 'Error';
     // Our own domain errors speak for themselves; foreign errors keep their name for diagnosis.
-    const ours =
-      error instanceof ShardflowCliError ||
-      error instanceof QueryError ||
-      error instanceof LocalCloudError ||
-      error instanceof DeployerError ||
-      error instanceof CommandFailedError ||
-      name === 'Error' ||
-      name === 'RangeError';
+    const ours = error instanceof ShardflowError || name === 'Error' || name === 'RangeError';
     return ours ? firstLine : `${name}: ${firstLine}`;
   }
   return String(error);
 }
 
 /** An error already reduced to the one line the user sees; `main` prints it and exits 1. */
-export class CommandFailedError extends Error {
+export class CommandFailedError extends ShardflowError {
   public constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'CommandFailedError';
