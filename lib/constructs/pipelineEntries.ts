@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pipelineOfModule } from '../../functions/core/engine/pipelineModule';
+import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import type { PipelineSpec } from '../../functions/core/types';
 import { ShardflowCdkError } from '../errors';
 
@@ -64,31 +65,43 @@ function writeIfChanged(file: string, text: string): void {
 }
 
 /**
- * Loads `modulePath` (relative to the working directory; TypeScript loads when the app runs under tsx, as
- * `cdk.json` does), finds its pipeline and writes its operator and tick entries.
+ * The pipeline a module holds (its default export, else its only exported pipeline): `modulePath` is loaded
+ * relative to the working directory (TypeScript loads when the process runs under tsx, as `cdk.json` and the
+ * CLI do). One loader for the CDK entries and the CLI.
+ * @throws PipelineModuleError naming the module and what is wrong.
+ */
+export function loadPipelineModule(modulePath: string): {
+  readonly pipeline: CompiledPipeline<unknown>;
+  readonly module: string;
+} {
+  const module = path.resolve(modulePath);
+  if (!existsSync(module))
+    throw new PipelineModuleError(`Pipeline module ${modulePath} does not exist (resolved to ${module})`);
+  let exports: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's pipeline module, found at run time
+    exports = require(module);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new PipelineModuleError(`Cannot load pipeline module ${modulePath}: ${reason}`, { cause: error });
+  }
+  try {
+    return { pipeline: pipelineOfModule(exports, modulePath), module };
+  } catch (error) {
+    throw new PipelineModuleError((error as Error).message, { cause: error });
+  }
+}
+
+/**
+ * Loads `modulePath` (`loadPipelineModule`), finds its pipeline and writes its operator and tick entries.
  * @throws PipelineModuleError naming the module and what is wrong.
  */
 export function pipelineEntries(
   modulePath: string,
   options: { readonly projectRoot?: string } = {},
 ): PipelineEntries {
-  const module = path.resolve(modulePath);
-  if (!existsSync(module))
-    throw new PipelineModuleError(`Pipeline module ${modulePath} does not exist (resolved to ${module})`);
-  let exports: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's pipeline module, found at synth time
-    exports = require(module);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new PipelineModuleError(`Cannot load pipeline module ${modulePath}: ${reason}`, { cause: error });
-  }
-  let spec: PipelineSpec;
-  try {
-    spec = pipelineOfModule(exports, modulePath).spec;
-  } catch (error) {
-    throw new PipelineModuleError((error as Error).message, { cause: error });
-  }
+  const { pipeline, module } = loadPipelineModule(modulePath);
+  const spec = pipeline.spec;
   const projectRoot = path.resolve(options.projectRoot ?? findProjectRoot(path.dirname(module)));
   const dir = path.join(projectRoot, '.shardflow', 'entries', spec.name);
   mkdirSync(dir, { recursive: true });

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
-import { pipelineOfModule } from '../../functions/core/engine/pipelineModule';
 import { pipelines } from '../../functions/pipelines';
+import { loadPipelineModule } from '../../lib/constructs/pipelineEntries';
 import { ShardflowCliError } from './errors';
 
 /** The pipeline is neither a shipped one nor a module exporting one. */
@@ -33,16 +33,8 @@ export function loadPipeline(nameOrPath: string): CompiledPipeline<unknown> {
       `Unknown pipeline "${nameOrPath}": not a shipped pipeline (${Object.keys(pipelines).join(', ')}) nor a .ts/.js pipeline file`,
     );
   }
-  let exports: Record<string, unknown>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- user pipeline modules are loaded at run time
-    exports = require(path) as Record<string, unknown>;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new UnknownPipelineError(`Cannot load pipeline file ${nameOrPath}: ${reason}`, { cause: error });
-  }
-  try {
-    return pipelineOfModule(exports, nameOrPath);
+    return loadPipelineModule(nameOrPath).pipeline;
   } catch (error) {
     throw new UnknownPipelineError((error as Error).message, { cause: error });
   }
