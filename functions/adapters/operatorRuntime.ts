@@ -19,19 +19,6 @@ import { S3ObjectStore } from './S3ObjectStore';
 import { listStreamShards, shardParentsLookup } from './streamShards';
 import { ShardflowError } from '../core/errors';
 
-/** Names of the metrics the handlers publish: the ones the constructs' alarms and dashboard read (`METRICS`). */
-export const METRIC = {
-  RECORDS_IN: METRICS.RECORDS_IN,
-  REJECTED: METRICS.REJECTED_RECORDS,
-  LATE: METRICS.LATE_RECORDS,
-  DUPLICATE_EVENTS: METRICS.DUPLICATE_EVENTS,
-  STATE_REQUESTS: METRICS.STATE_REQUESTS,
-  CONFLICTS: METRICS.CONFLICTS,
-  WINDOWS_EMITTED: METRICS.WINDOWS_EMITTED,
-  WATERMARK_LAG: METRICS.WATERMARK_LAG,
-  FAILED_BATCHES_PENDING: METRICS.FAILED_BATCHES_PENDING,
-} as const;
-
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
 const configSchema = z.object({
@@ -129,10 +116,14 @@ export function createOperatorRuntime(
     logger,
     metrics,
     recordStore(before, watermark) {
-      metrics.addMetric(METRIC.STATE_REQUESTS, MetricUnit.Count, store.stats.requests - before.requests);
-      metrics.addMetric(METRIC.CONFLICTS, MetricUnit.Count, store.stats.conflicts - before.conflicts);
+      metrics.addMetric(METRICS.STATE_REQUESTS, MetricUnit.Count, store.stats.requests - before.requests);
+      metrics.addMetric(METRICS.CONFLICTS, MetricUnit.Count, store.stats.conflicts - before.conflicts);
       if (Number.isFinite(watermark))
-        metrics.addMetric(METRIC.WATERMARK_LAG, MetricUnit.Milliseconds, Math.max(0, Date.now() - watermark));
+        metrics.addMetric(
+          METRICS.WATERMARK_LAG,
+          MetricUnit.Milliseconds,
+          Math.max(0, Date.now() - watermark),
+        );
     },
     async countFailedBatches() {
       const prefix = config[ENV.FAILURE_PREFIX];
@@ -143,11 +134,11 @@ export function createOperatorRuntime(
       return (await listStreamShards(kinesisClient(), stream)).filter((s) => s.open).map((s) => s.id);
     },
     recordBatch(result) {
-      metrics.addMetric(METRIC.RECORDS_IN, MetricUnit.Count, result.recordsIn);
-      metrics.addMetric(METRIC.REJECTED, MetricUnit.Count, result.rejected);
-      metrics.addMetric(METRIC.LATE, MetricUnit.Count, result.late);
-      metrics.addMetric(METRIC.DUPLICATE_EVENTS, MetricUnit.Count, result.duplicateEvents);
-      metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
+      metrics.addMetric(METRICS.RECORDS_IN, MetricUnit.Count, result.recordsIn);
+      metrics.addMetric(METRICS.REJECTED_RECORDS, MetricUnit.Count, result.rejected);
+      metrics.addMetric(METRICS.LATE_RECORDS, MetricUnit.Count, result.late);
+      metrics.addMetric(METRICS.DUPLICATE_EVENTS, MetricUnit.Count, result.duplicateEvents);
+      metrics.addMetric(METRICS.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
     },
   };
 }

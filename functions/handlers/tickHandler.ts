@@ -4,7 +4,8 @@
  * Bundled per pipeline like the operator (`operatorHandler.ts`).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createOperatorRuntime, METRIC } from '../adapters/operatorRuntime';
+import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { METRICS } from '../core/constants';
 import type { StatefulPipeline } from '../core/state/types';
 
 export interface TickResult {
@@ -23,11 +24,11 @@ export function tickHandler(
     try {
       const shardIds = await runtime.listOpenShards();
       const result = await runtime.processor.tick(undefined, shardIds === undefined ? {} : { shardIds });
-      runtime.metrics.addMetric(METRIC.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
+      runtime.metrics.addMetric(METRICS.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
       // Batches Lambda skipped after their retries wait under the failure prefix until replayed.
       const failed = await runtime.countFailedBatches();
       if (failed !== undefined)
-        runtime.metrics.addMetric(METRIC.FAILED_BATCHES_PENDING, MetricUnit.Count, failed);
+        runtime.metrics.addMetric(METRICS.FAILED_BATCHES_PENDING, MetricUnit.Count, failed);
       if (failed !== undefined && failed > 0) {
         runtime.logger.warn(
           'Batches were skipped after their retries; replay them with shardflow replay-failures',

@@ -71,9 +71,10 @@ export interface PipelineSettings {
 export interface ShardflowPipelineProps extends PipelineSettings {
   /**
    * The pipeline module (TypeScript or JavaScript, relative to the working directory): its default export,
-   * or its only exported pipeline, is deployed; the functions' bundles are built from it alone.
+   * or its only exported pipeline, is deployed; the functions' bundles are built from it alone. Required
+   * unless `handlers` is given.
    */
-  readonly entry: string;
+  readonly entry?: string;
   /**
    * The project the module belongs to: its `package-lock.json` pins the bundles' dependencies.
    * @default - the nearest directory above the module holding a `package-lock.json`
@@ -198,7 +199,10 @@ export class ShardflowPipeline extends Construct {
 
   public constructor(scope: Construct, id: string, props: ShardflowPipelineProps) {
     super(scope, id);
-    const entries = props.handlers ?? pipelineEntries(props.entry, props);
+    const entries =
+      props.handlers ?? (props.entry !== undefined ? pipelineEntries(props.entry, props) : undefined);
+    if (entries === undefined)
+      throw new ShardflowCdkError(`ShardflowPipeline '${this.node.path}': give entry, the pipeline module`);
     const spec = entries.spec;
     this.spec = spec;
     const stack = Stack.of(this);

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import type { PipelineSpec } from '../../functions/core/types';
 import { AthenaWorkgroup, validateAthenaWorkgroupProps } from '../constructs/AthenaWorkgroup';
 import { GlueCatalog, validateGlueCatalogProps } from '../constructs/GlueCatalog';
-import { pipelineEntries, type PipelineEntries } from '../constructs/pipelineEntries';
+import { pipelineEntries } from '../constructs/pipelineEntries';
 import type { PipelineAlarmOptions } from '../constructs/PipelineAlarms';
 import type { PipelineFunctionOptions } from '../constructs/PipelineFunction';
 import {
@@ -20,6 +20,7 @@ import {
   PIPELINE_NAME,
   type PipelineSettings,
   ShardflowPipeline,
+  type ShardflowPipelineProps,
   type TickOptions,
   validatePipelineDeployment,
 } from '../constructs/ShardflowPipeline';
@@ -136,25 +137,29 @@ export interface ShardflowStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** A deployment with its definition: loaded from `entry`, or given as `spec`. */
+/** A deployment with its definition and handler modules: generated from `entry`, or the stack's for a `spec`. */
 interface ResolvedDeployment {
   readonly deployment: PipelineDeployment;
-  readonly handlers:
-    | PipelineEntries
-    | { readonly spec: PipelineSpec; readonly operatorEntry?: string; readonly tickEntry?: string };
+  readonly handlers: NonNullable<ShardflowPipelineProps['handlers']>;
 }
 
 function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
   return props.pipelines.map((deployment) => {
     if (deployment.entry !== undefined) return { deployment, handlers: pipelineEntries(deployment.entry) };
-    if (deployment.spec === undefined)
+    const { spec } = deployment;
+    if (spec === undefined)
       throw new Error('ShardflowStack: a pipeline needs an entry (its module) or a spec (given neither)');
+    if (props.operatorEntry === undefined || props.tickEntry === undefined)
+      throw new Error(
+        `ShardflowStack: pipeline '${spec.name}' is given as a spec without operatorEntry/tickEntry; give its module as entry`,
+      );
     return {
       deployment,
       handlers: {
-        spec: deployment.spec,
-        ...(props.operatorEntry !== undefined ? { operatorEntry: props.operatorEntry } : {}),
-        ...(props.tickEntry !== undefined ? { tickEntry: props.tickEntry } : {}),
+        spec,
+        operatorEntry: props.operatorEntry,
+        tickEntry: props.tickEntry,
+        projectRoot: props.projectRoot ?? process.cwd(),
       },
     };
   });
@@ -260,25 +265,11 @@ export class ShardflowStack extends Stack {
 
     const built = new Map<string, ShardflowPipeline>();
     for (const { deployment, handlers } of resolved) {
-      const { spec } = handlers;
-      const operatorEntry = handlers.operatorEntry;
-      const tickEntry = handlers.tickEntry;
-      if (operatorEntry === undefined || tickEntry === undefined)
-        throw new Error(
-          `ShardflowStack: pipeline '${spec.name}' is given as a spec without operatorEntry/tickEntry; give its module as entry`,
-        );
       built.set(
-        spec.name,
-        new ShardflowPipeline(this, pascal(spec.name), {
+        handlers.spec.name,
+        new ShardflowPipeline(this, pascal(handlers.spec.name), {
           ...settingsOf(deployment, props),
-          entry: deployment.entry ?? spec.name,
-          handlers: {
-            spec,
-            operatorEntry,
-            tickEntry,
-            projectRoot:
-              'projectRoot' in handlers ? handlers.projectRoot : (props.projectRoot ?? process.cwd()),
-          },
+          handlers,
           stateTable: this.stateTable,
           resultsBucket: this.resultsBucket,
           analytics: this.catalog !== undefined,

@@ -8,7 +8,6 @@ jest.mock('../../../functions/adapters/operatorRuntime', () => {
   return {
     createOperatorRuntime: () => double,
     double,
-    METRIC: { WINDOWS_EMITTED: 'WindowsEmitted', FAILED_BATCHES_PENDING: 'FailedBatchesPending' },
   };
 });
 const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock }> }>(
