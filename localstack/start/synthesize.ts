@@ -76,7 +76,16 @@ export async function synthesize(
 }
 
 /** What the synthesized app depends on, relative to the project root: a change to any of them synthesizes again. */
-const APP_INPUTS = ['lib', 'functions', 'cdk.json', 'package-lock.json', 'tsconfig.json'];
+// This repository's app (lib/, functions/) and the layout `shardflow init` writes (app.ts, pipelines/).
+const APP_INPUTS = [
+  'lib',
+  'functions',
+  'app.ts',
+  'pipelines',
+  'cdk.json',
+  'package-lock.json',
+  'tsconfig.json',
+];
 const SOURCE_FILE = /\.(ts|js|mjs|cjs|json)$/;
 /** Cached assemblies kept besides the one in use. */
 const KEPT_ASSEMBLIES = 3;
