@@ -1,6 +1,7 @@
 /** Public API of the pure engine core. */
 export * from './dsl';
-export { CompiledPipeline, MIN_EVENT_TIME, MAX_KEY_BYTES } from './engine/CompiledPipeline';
+export { CompiledPipeline } from './engine/CompiledPipeline';
+export { MIN_EVENT_TIME, MAX_KEY_BYTES } from './engine/definition';
 export type {
   CleanedRecord,
   FenceLookup,

@@ -18,7 +18,7 @@ import {
   topK,
   tumbling,
 } from '../../functions/core/dsl';
-import { MAX_KEY_BYTES } from '../../functions/core/engine/CompiledPipeline';
+import { MAX_KEY_BYTES } from '../../functions/core/engine/definition';
 import { PageEvent } from '../../functions/pipelines/pageActivity';
 
 const LongKeyEvent = zm.extend(PageEvent, { page: z.string().min(1).max(4096) });

@@ -2,13 +2,13 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
+import { CompiledPipeline } from '../engine/CompiledPipeline';
 import {
-  CompiledPipeline,
   OPERATOR_KIND,
   type OperatorDef,
   type PipelineDefinition,
   type SchemaLike,
-} from '../engine/CompiledPipeline';
+} from '../engine/definition';
 import { PipelineDefinitionError } from '../errors';
 import type { ColumnSpec, EpochMillis, PipelineSpec, TimeSpec, WindowSpec } from '../types';
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { count, pipeline, tumbling } from '../../../../functions/core/dsl';
 import type { Duration } from '../../../../functions/core/duration';
-import { keyProblem, MAX_KEY_BYTES } from '../../../../functions/core/engine/CompiledPipeline';
+import { keyProblem, MAX_KEY_BYTES } from '../../../../functions/core/engine/definition';
 import { PipelineDefinitionError } from '../../../../functions/core/errors';
 import { kinesisSequence, rawRecord } from '../../../helpers/records';
 
