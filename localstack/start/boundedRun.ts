@@ -34,11 +34,11 @@ function cell(value: string | number | bigint | boolean | null | undefined, type
  * Records keep file order on one synthetic shard and are decoded exactly like Kinesis records, so bad
  * lines are rejected the same way.
  */
-export function runInMemory(
+export async function runInMemory(
   pipeline: CompiledPipeline<unknown>,
   records: readonly InputRecord[],
   arrival: number,
-): InMemoryRunResult {
+): Promise<InMemoryRunResult> {
   const raw: RawRecord[] = records.map((r, i) => ({
     shardId: 'shardId-000000000000',
     sequenceNumber: String(i + 1),
@@ -46,7 +46,7 @@ export function runInMemory(
     data: Buffer.from(r.data, 'utf8').toString('base64'),
     approximateArrivalTimestamp: arrival,
   }));
-  const { rows, rejected, late, duplicates } = runBounded(pipeline, raw);
+  const { rows, rejected, late, duplicates } = await runBounded(pipeline, raw);
   const columns = pipeline.spec.columns;
   return {
     result: {

@@ -57,7 +57,7 @@ it('when two shards commit fragments of the same users sessions, the emitted row
       Number(r.clicks),
       r.total,
     ]);
-    const expected = runBounded(visits, input, { batchSize: 1_000, shards: SHARDS }).rows.map((r) => [
+    const expected = (await runBounded(visits, input, { batchSize: 1_000, shards: SHARDS })).rows.map((r) => [
       r.user,
       r.window_start,
       r.window_end,

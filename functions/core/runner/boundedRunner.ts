@@ -1,32 +1,31 @@
+/**
+ * Bounded (in-memory) runs: the same apply and close path as the Lambda handler (`BatchProcessor` with its
+ * `WindowCloser` or `SessionCloser`), over in-memory stores, so an in-memory run and a run through the stack
+ * give the same rows by construction.
+ */
 import type { CompiledPipeline } from '../engine/CompiledPipeline';
-import type { PositionedValue, PreparedBatch } from '../engine/types';
-import { mergeSessions } from '../windows/sessionWindow';
-import { WatermarkTracker } from '../watermark/WatermarkTracker';
-import type {
-  EpochMillis,
-  Json,
-  LateRecord,
-  RawRecord,
-  Rejection,
-  ResultRow,
-  WindowBounds,
-  WindowPartial,
-} from '../types';
 import { InvalidOptionError } from '../errors';
+import { BatchProcessor } from '../state/BatchProcessor';
+import { InMemoryObjectStore } from '../state/InMemoryObjectStore';
+import { InMemoryStateStore, InMemoryStateTables } from '../state/InMemoryStateStore';
+import { BUCKET_PREFIX } from '../constants';
+import { padSequence } from '../sequence';
+import type { ResultEncoder } from '../state/types';
+import type { LateRecord, RawRecord, Rejection, ResultRow } from '../types';
 
 /** Options of {@link runBounded}. */
 export interface BoundedRunOptions {
   /**
-   * Records per batch. Lateness is decided per batch against the watermark before it, as the distributed
-   * runtime does; the default mirrors the Kinesis event source mapping default.
+   * Records per batch (one Lambda invocation). Lateness is decided per batch against the close mark before
+   * it, as in the stack; the default mirrors the Kinesis event source mapping default.
    * @default 100
    */
   readonly batchSize?: number;
   /** Shard id given to plain JSON values. @default 'bounded-0' */
   readonly shardId?: string;
   /**
-   * Shards known up front: each holds the watermark back from the start, even before its first record
-   * (as the distributed runtime's shard list does). Otherwise shards count from their first record.
+   * Shards known up front: each holds the watermark back from the start, even before its first record (as the
+   * stack's tick registers the stream's shards). Otherwise shards count from their first record.
    */
   readonly shards?: readonly string[];
 }
@@ -35,152 +34,150 @@ export interface BoundedRunOptions {
 export interface BoundedRunResult {
   /** One row per closed window, ordered by window start, window end, then key. */
   readonly rows: ResultRow[];
+  /** Rejected records, by shard then sequence number. */
   readonly rejected: Rejection[];
+  /** Late records, by shard then sequence number. */
   readonly late: LateRecord[];
   /** Producer duplicates `dedupeBy` dropped (each extra copy once). */
   readonly duplicates: number;
 }
 
-interface StoredWindow {
-  readonly key: string;
-  window: WindowBounds;
-  state: Record<string, Json>;
-  records: number;
-  readonly seen: Set<string>;
-}
+/**
+ * Arrival time given to plain JSON values (they have none): the last millisecond of year 9999, so no value is
+ * ahead of its arrival and the watermark follows event time alone.
+ */
+const VALUE_ARRIVAL = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The wall clock of a bounded run: processing time does not pass, so no shard ever counts as idle. */
+const BOUNDED_NOW = Date.UTC(2000, 0, 1);
 
 /**
- * Runs a pipeline over bounded input in memory: the reference semantics the distributed runtime must
- * equal. Input is an iterable of JSON values (given synthetic positions on one shard, in order) or of
- * {@link RawRecord}s (decoded like Kinesis records; several shards allowed). Batches go through the same
- * `prepare` → `combine` → `mergeState` path as the Lambda handler; after each batch the watermark advances
- * and windows with `closeTime ≤ watermark` are emitted. At the end of input the watermark jumps to +∞ and
- * every window closes. Processing time does not exist here, so no shard ever counts as idle.
+ * Runs a pipeline over bounded input in memory. Input is an iterable of JSON values (given positions on one
+ * shard, in order) or of {@link RawRecord}s (decoded like Kinesis records; several shards allowed). Each batch
+ * of `batchSize` is applied like one Lambda invocation (prepare → combine → commit → close what became due);
+ * at the end of input the watermark jumps to +∞ and every window closes.
  *
  * @example
- * const { rows } = runBounded(pageActivity, events);
+ * const { rows } = await runBounded(pageActivity, events);
  */
-export function runBounded<T>(
+export async function runBounded<T>(
   pipeline: CompiledPipeline<T>,
   input: Iterable<unknown> | Iterable<RawRecord>,
   options: BoundedRunOptions = {},
-): BoundedRunResult {
+): Promise<BoundedRunResult> {
   const batchSize = options.batchSize ?? 100;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new InvalidOptionError(`batchSize must be a positive integer (given ${batchSize})`);
   const shardId = options.shardId ?? 'bounded-0';
-  const tracker = new WatermarkTracker({
-    maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,
-    idleTimeoutMs: Infinity,
-  });
-  for (const id of options.shards ?? []) tracker.register(id, 0);
-  const isSession = pipeline.spec.window.kind === 'session';
-  const store = new Map<string, StoredWindow>();
-  const sessionSeen = new Map<string, Set<string>>();
-  const rows: ResultRow[] = [];
-  const rejected: Rejection[] = [];
-  const late: LateRecord[] = [];
-  let watermark: EpochMillis = -Infinity;
-  const stats = { duplicates: 0 };
-
-  const apply = (prepared: PreparedBatch): void => {
-    rejected.push(...prepared.rejected);
-    late.push(...prepared.late);
-    const partials = pipeline.combine(
-      prepared,
-      () => undefined,
-      // A session's dedupe ids are per key: the same event always lands in the same (merged) session.
-      (key, window) => (isSession ? sessionSeen.get(key) : store.get(groupId(key, window))?.seen),
-      stats,
-    );
-    // A partial without records only fences duplicates it dropped; this runner keeps no fences.
-    for (const p of partials) if (p.records > 0) (isSession ? mergeSession : mergeFixed)(p);
-    for (const [id, s] of Object.entries(prepared.shards)) tracker.observe(id, s.maxEventTime, 0);
-    watermark = tracker.watermark(0);
-    emit(watermark);
+  const objects = new InMemoryObjectStore();
+  const emitted = new ResultCapture();
+  const processor = new BatchProcessor(
+    {
+      pipeline,
+      store: new InMemoryStateStore({ tables: new InMemoryStateTables() }),
+      objects,
+      encoder: emitted,
+      clock: { now: () => BOUNDED_NOW },
+    },
+    { maxEmitPerPass: 10_000 },
+  );
+  if (options.shards !== undefined && options.shards.length > 0)
+    await processor.tick(undefined, { shardIds: options.shards });
+  let duplicates = 0;
+  let batch: RawRecord[] = [];
+  const apply = async (): Promise<void> => {
+    duplicates += (await processor.apply(batch)).duplicateEvents;
+    batch = [];
   };
-
-  const mergeFixed = (p: WindowPartial): void => {
-    const id = groupId(p.key, p.window);
-    const cur = store.get(id);
-    if (cur === undefined) {
-      store.set(id, {
-        key: p.key,
-        window: p.window,
-        state: { ...p.state },
-        records: p.records,
-        seen: new Set(p.dedupeIds ?? []),
-      });
-      return;
-    }
-    cur.state = pipeline.mergeState(cur.state, p.state);
-    cur.records += p.records;
-    for (const d of p.dedupeIds ?? []) cur.seen.add(d);
-  };
-
-  const mergeSession = (p: WindowPartial): void => {
-    const sameKey = [...store.values()].filter((s) => s.key === p.key);
-    const merged = mergeSessions(
-      { window: p.window, state: p.state, records: p.records, fence: p.maxSequence },
-      sameKey.map((s) => ({ window: s.window, state: s.state, records: s.records, fence: {} })),
-      (a, b) => pipeline.mergeState(a, b),
-    );
-    for (const w of merged.absorbed) store.delete(groupId(p.key, w));
-    store.set(groupId(p.key, merged.window), {
-      key: p.key,
-      window: merged.window,
-      state: merged.state,
-      records: merged.records,
-      seen: new Set(),
-    });
-    if (p.dedupeIds !== undefined) {
-      const seen = sessionSeen.get(p.key) ?? new Set<string>();
-      for (const d of p.dedupeIds) seen.add(d);
-      sessionSeen.set(p.key, seen);
-    }
-  };
-
-  const emit = (wm: EpochMillis): void => {
-    const closed = [...store.entries()].filter(([, s]) => pipeline.isClosed(s.window, wm));
-    closed.sort(
-      ([, a], [, b]) =>
-        a.window.start - b.window.start ||
-        a.window.end - b.window.end ||
-        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
-    );
-    for (const [id, s] of closed) {
-      store.delete(id);
-      rows.push(pipeline.resultRow(s.key, s.window, s.state, s.records));
-    }
-  };
-
-  let rawBatch: RawRecord[] = [];
-  let valueBatch: PositionedValue[] = [];
-  let seq = 0;
+  let sequence = 0;
   for (const item of input as Iterable<unknown>) {
-    if (isRawRecord(item)) {
-      rawBatch.push(item);
-      if (rawBatch.length >= batchSize) {
-        apply(pipeline.prepare(rawBatch, { closedWatermark: watermark }));
-        rawBatch = [];
-      }
-    } else {
-      seq++;
-      valueBatch.push({ shardId, sequenceNumber: String(seq), value: item });
-      if (valueBatch.length >= batchSize) {
-        apply(pipeline.prepareValues(valueBatch, { closedWatermark: watermark }));
-        valueBatch = [];
-      }
-    }
+    batch.push(isRawRecord(item) ? item : valueRecord(item, shardId, ++sequence));
+    if (batch.length >= batchSize) await apply();
   }
-  if (rawBatch.length > 0) apply(pipeline.prepare(rawBatch, { closedWatermark: watermark }));
-  if (valueBatch.length > 0) apply(pipeline.prepareValues(valueBatch, { closedWatermark: watermark }));
-  emit(Infinity);
-  return { rows, rejected, late, duplicates: stats.duplicates };
+  if (batch.length > 0) await apply();
+  while ((await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted > 0);
+  const keyColumn = pipeline.spec.columns[0]!.name;
+  return {
+    rows: emitted.rows(objects, keyColumn),
+    rejected: bySequence(jsonLines<Rejection>(objects, BUCKET_PREFIX.REJECTED)),
+    late: bySequence(jsonLines<LateRecord>(objects, BUCKET_PREFIX.LATE)),
+    duplicates,
+  };
 }
 
-function groupId(key: string, window: WindowBounds): string {
-  return `${key}\u0000${window.start}\u0000${window.end}`;
+/** A plain JSON value as the Kinesis record a producer would have put (its JSON, base64). */
+function valueRecord(value: unknown, shardId: string, sequence: number): RawRecord {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined; // not JSON (a BigInt, a cycle): rejected as a payload that is not JSON
+  }
+  return {
+    shardId,
+    sequenceNumber: String(sequence),
+    partitionKey: '',
+    data: Buffer.from(json ?? '', 'utf8').toString('base64'),
+    approximateArrivalTimestamp: VALUE_ARRIVAL,
+  };
+}
+
+/**
+ * The result encoder of a bounded run: keeps each object's rows as the closer built them (no Parquet round
+ * trip), and writes a token naming them as the object's body.
+ */
+class ResultCapture implements ResultEncoder {
+  public readonly contentType = 'application/x-shardflow-bounded';
+  public readonly extension = 'rows';
+  readonly #written: (readonly ResultRow[])[] = [];
+
+  public encode(_columns: unknown, rows: readonly ResultRow[]): Uint8Array {
+    this.#written.push(rows);
+    return new TextEncoder().encode(String(this.#written.length - 1));
+  }
+
+  /** The rows of every result object in the store, by window start, window end, then key. */
+  public rows(objects: InMemoryObjectStore, keyColumn: string): ResultRow[] {
+    const rows = [...objects.objects.keys()]
+      .filter((key) => key.startsWith(BUCKET_PREFIX.RESULTS))
+      .flatMap((key) => this.#written[Number(objects.text(key))] ?? []);
+    const num = (row: ResultRow, column: string): number => Number(row[column]);
+    return rows.sort((a, b) => {
+      const byWindow =
+        num(a, 'window_start') - num(b, 'window_start') || num(a, 'window_end') - num(b, 'window_end');
+      if (byWindow !== 0) return byWindow;
+      const [ka, kb] = [String(a[keyColumn]), String(b[keyColumn])];
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+}
+
+function jsonLines<T>(objects: InMemoryObjectStore, prefix: string): T[] {
+  return [...objects.objects.keys()]
+    .filter((key) => key.startsWith(prefix))
+    .flatMap((key) =>
+      (objects.text(key) ?? '')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as T),
+    );
+}
+
+/** Records by shard, then sequence number (numerically), then sub-sequence number. */
+function bySequence<T extends { shardId: string; sequenceNumber: string; subSequenceNumber?: number }>(
+  records: T[],
+): T[] {
+  const padded = (r: T): string => padSequence(r.sequenceNumber);
+  return records.sort((a, b) =>
+    a.shardId < b.shardId
+      ? -1
+      : a.shardId > b.shardId
+        ? 1
+        : padded(a) < padded(b)
+          ? -1
+          : padded(a) > padded(b)
+            ? 1
+            : (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0),
+  );
 }
 
 function isRawRecord(item: unknown): item is RawRecord {

@@ -96,8 +96,8 @@ const lines = readFileSync(join(__dirname, '..', 'data', 'clicks.jsonl'), 'utf8'
   .split('\\n')
   .filter((line) => line.trim() !== '');
 
-test('every click is counted once: in a window row, rejected, late, or dropped as a producer duplicate', () => {
-  const { rows, rejected, late, duplicates } = runBounded(pageClicks, lines.map((line) => JSON.parse(line) as unknown));
+test('every click is counted once: in a window row, rejected, late, or dropped as a producer duplicate', async () => {
+  const { rows, rejected, late, duplicates } = await runBounded(pageClicks, lines.map((line) => JSON.parse(line) as unknown));
   const clicks = rows.reduce((total, row) => total + Number(row.clicks), 0);
   expect(clicks + rejected.length + late.length + duplicates).toBe(lines.length);
   expect(rows.length).toBeGreaterThan(0);

@@ -84,7 +84,7 @@ export function registerRunCommands(program: Command): void {
         if (options.inMemory === true) {
           if (options.keep === true)
             throw new UnknownPipelineError('--keep needs a run through the stack (drop --in-memory)');
-          const { result, rejected, late, duplicates } = runInMemory(pipeline, records, Date.now());
+          const { result, rejected, late, duplicates } = await runInMemory(pipeline, records, Date.now());
           process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
             `${runSummary({ lines: records.length + blankLines, blankLines, records: records.length, rows: result.rows.length, rejected, late, duplicates })}\n`,

@@ -74,9 +74,9 @@ const engine = pipeline('percentile-vs-duckdb')
 const T0 = Date.UTC(2026, 0, 1);
 
 /** The engine's result row for `values` (one window, one key) in batches of `batchSize`. */
-function engineRow(values: readonly number[], batchSize: number): Record<string, unknown> {
+async function engineRow(values: readonly number[], batchSize: number): Promise<Record<string, unknown>> {
   const events = values.map((v, i) => ({ t: T0 + i, v }));
-  const { rows, rejected, late } = runBounded(engine, events, { batchSize });
+  const { rows, rejected, late } = await runBounded(engine, events, { batchSize });
   expect(rejected).toEqual([]);
   expect(late).toEqual([]);
   expect(rows).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('percentile against DuckDB quantile_disc', () => {
           fc.integer({ min: minBatch, max: 10 * minBatch + 50 }),
           async (values, batchSize) => {
             const expected = await duckQuantiles(values);
-            const row = engineRow(values, batchSize);
+            const row = await engineRow(values, batchSize);
             QS.forEach((q, i) => withinOnePercent(row[column(q)], expected[i]!, `q=${q} n=${values.length}`));
           },
         ),
@@ -206,6 +206,6 @@ describe('percentile against DuckDB quantile_disc', () => {
     const [, , p07] = await duckQuantiles(values);
     expect(p07).toBe(7);
     for (const batchSize of [100, 7])
-      withinOnePercent(engineRow(values, batchSize)[column('0.07')], 7, 'q=0.07');
+      withinOnePercent((await engineRow(values, batchSize))[column('0.07')], 7, 'q=0.07');
   });
 });

@@ -105,10 +105,10 @@ describe('exactly-once application of partials', () => {
     ['sliding', sliding('10s', '5s')],
   ] as const)(
     'when %s batches crash after some window writes and are redelivered whole, the rows equal an undisturbed run',
-    (_name, window) => {
+    async (_name, window) => {
       const p = build(window);
-      fc.assert(
-        fc.property(
+      await fc.assert(
+        fc.asyncProperty(
           fc.array(
             fc.record({
               k: fc.constantFrom('a', 'b', 'c'),
@@ -123,7 +123,7 @@ describe('exactly-once application of partials', () => {
           ),
           fc.integer({ min: 1, max: 15 }),
           fc.array(fc.option(fc.array(fc.boolean(), { minLength: 1, maxLength: 4 })), { maxLength: 40 }),
-          (xs, batchSize, crashes) => {
+          async (xs, batchSize, crashes) => {
             // One shard, delivered in event-time order; producer duplicates repeat the same id.
             const events = xs
               .map((x, i) => ({ id: `id-${i}`, k: x.k, v: x.v, t: T0 + x.dt, dup: x.dup }))
@@ -141,7 +141,7 @@ describe('exactly-once application of partials', () => {
             );
             const batches: RawRecord[][] = [];
             for (let i = 0; i < records.length; i += batchSize) batches.push(records.slice(i, i + batchSize));
-            const expected = runBounded(p, records, { batchSize });
+            const expected = await runBounded(p, records, { batchSize });
             expect(expected.late).toEqual([]);
             expect(sortRows(applyWithCrashes(p, batches, crashes))).toEqual(sortRows(expected.rows));
             // And duplicates never count twice: total events equals distinct ids per window.

@@ -13,6 +13,9 @@ import {
   tumbling,
 } from '../../../../functions/core/dsl';
 import { runBounded } from '../../../../functions/core/runner/boundedRunner';
+import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
+import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import type { ResultRow, WindowSpec } from '../../../../functions/core/types';
 import { slidingWindows } from '../../../../functions/core/windows/slidingWindow';
 import { tumblingWindowStart } from '../../../../functions/core/windows/tumblingWindow';
@@ -134,14 +137,14 @@ const windows: [string, WindowSpec][] = [
 describe('runBounded', () => {
   it.each(windows)(
     'when %s events arrive on two shards in random batches, out of order within maxOutOfOrderness and with duplicates, the rows equal the naive reference',
-    (_name, window) => {
+    async (_name, window) => {
       const p = build(window);
-      fc.assert(
-        fc.property(
+      await fc.assert(
+        fc.asyncProperty(
           eventsArb,
           fc.integer({ min: 1, max: 25 }),
           fc.array(fc.boolean(), { maxLength: 300 }),
-          (xs, batchSize, interleave) => {
+          async (xs, batchSize, interleave) => {
             // Per shard: delivery order sorted by t + jitter, so a record arrives at most MAX_OOO after a later one.
             const perShard = [0, 1].map((s) =>
               xs
@@ -165,7 +168,7 @@ describe('runBounded', () => {
                 }),
               );
             }
-            const result = runBounded(p, delivered, { batchSize, shards: ['shard-0', 'shard-1'] });
+            const result = await runBounded(p, delivered, { batchSize, shards: ['shard-0', 'shard-1'] });
             expect(result.rejected).toEqual([]);
             expect(result.late).toEqual([]);
             expect(result.duplicates).toBe(xs.filter((x) => x.dup).length);
@@ -184,9 +187,45 @@ describe('runBounded', () => {
     30_000,
   );
 
-  it('when given plain JSON values, it assigns positions itself and closes every window at the end', () => {
+  it('when a producer duplicate lands on another shard, it counts twice, as it does through the stack (dedupe ids are per shard)', async () => {
     const p = build(tumbling('1m'));
-    const { rows, rejected, late } = runBounded(p, [
+    const event = { id: 'same', k: 'a', v: 1, u: 'x', t: T0 };
+    const arrival = { approximateArrivalTimestamp: T0 + 1_000 };
+    const records = [
+      rawRecord(event, { shardId: 'shard-0', sequenceNumber: 1, ...arrival }),
+      rawRecord(event, { shardId: 'shard-0', sequenceNumber: 2, ...arrival }),
+      rawRecord(event, { shardId: 'shard-1', sequenceNumber: 1, ...arrival }),
+    ];
+    const bounded = await runBounded(p, records, { batchSize: 10 });
+    expect(bounded.duplicates).toBe(1);
+    expect(bounded.rows).toEqual([expect.objectContaining({ n: 2 })]);
+    // The Lambda handler's path over the same records, as the stack runs it.
+    const objects = new InMemoryObjectStore();
+    const processor = new BatchProcessor({
+      pipeline: p,
+      store: new InMemoryStateStore({ tables: new InMemoryStateTables() }),
+      objects,
+      encoder: {
+        contentType: 'application/json',
+        extension: 'json',
+        encode: (_c, rows) =>
+          new TextEncoder().encode(
+            JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
+          ),
+      },
+      clock: { now: () => T0 + 1_000 },
+    });
+    await processor.apply(records);
+    await processor.tick(Number.POSITIVE_INFINITY);
+    const stack = [...objects.objects.keys()]
+      .filter((key) => key.startsWith('results/'))
+      .flatMap((key) => JSON.parse(objects.text(key)!) as Record<string, unknown>[]);
+    expect(stack).toEqual([expect.objectContaining({ n: bounded.rows[0]!['n'] })]);
+  });
+
+  it('when given plain JSON values, it assigns positions itself and closes every window at the end', async () => {
+    const p = build(tumbling('1m'));
+    const { rows, rejected, late } = await runBounded(p, [
       { id: '1', k: 'a', v: 1, u: 'x', t: T0 },
       { id: '2', k: 'a', v: 3, u: 'y', t: T0 + 61_000 },
       { id: '3', k: 'a', v: 'bad', u: 'y', t: T0 },
@@ -205,9 +244,9 @@ describe('runBounded', () => {
     expect(late).toEqual([]);
   });
 
-  it('when a record arrives after its window closed, it goes to late and the emitted row is not changed', () => {
+  it('when a record arrives after its window closed, it goes to late and the emitted row is not changed', async () => {
     const p = build(tumbling('1m'), 0);
-    const { rows, late } = runBounded(
+    const { rows, late } = await runBounded(
       p,
       [
         { id: '1', k: 'a', v: 1, u: 'x', t: T0 + 1_000 },
@@ -226,9 +265,9 @@ describe('runBounded', () => {
     expect(rows.find((r) => r['window_start'] === T0)).toMatchObject({ n: 1, total: 1 });
   });
 
-  it('when a late-but-allowed record bridges two sessions, they merge into one row', () => {
+  it('when a late-but-allowed record bridges two sessions, they merge into one row', async () => {
     const p = build(session('10s'), 60_000);
-    const { rows } = runBounded(
+    const { rows } = await runBounded(
       p,
       [
         { id: '1', k: 'a', v: 1, u: 'x', t: T0 },

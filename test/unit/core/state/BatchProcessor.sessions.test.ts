@@ -60,8 +60,8 @@ function rows(objects: InMemoryObjectStore): Record<string, unknown>[] {
     );
 }
 
-function reference(records: readonly RawRecord[]): Record<string, unknown>[] {
-  const { rows: expected } = runBounded(sessions, records, { batchSize: 1_000_000, shards: SHARDS });
+async function reference(records: readonly RawRecord[]): Promise<Record<string, unknown>[]> {
+  const { rows: expected } = await runBounded(sessions, records, { batchSize: 1_000_000, shards: SHARDS });
   return expected
     .map((row: ResultRow) =>
       Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
@@ -102,7 +102,7 @@ describe('session windows on the exactly-once path', () => {
     await instance(tables, objects).apply(input.slice(4, 6));
     await instance(tables, objects).apply(input.slice(6));
     await instance(tables, objects).tick(Number.POSITIVE_INFINITY);
-    expect(rows(objects)).toEqual(reference(input));
+    expect(rows(objects)).toEqual(await reference(input));
     expect(rows(objects).map((r) => [r.user, r.clicks])).toEqual([
       ['ann', 2],
       ['bob', 3],
@@ -183,7 +183,7 @@ describe('session windows on the exactly-once path', () => {
             at[shard]! += batch.length;
           }
           await instance(tables, objects).tick(Number.POSITIVE_INFINITY);
-          expect(rows(objects)).toEqual(reference([...perShard[0]!, ...perShard[1]!]));
+          expect(rows(objects)).toEqual(await reference([...perShard[0]!, ...perShard[1]!]));
         },
       ),
       { numRuns: 60 },
