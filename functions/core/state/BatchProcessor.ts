@@ -369,7 +369,13 @@ export class BatchProcessor {
         prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
         built = this.#build(fresh, base, snapshot, prepared, [], 0, outputs, parents);
       }
-      await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
+      try {
+        await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
+      } catch (error) {
+        // Some of them may be written: orphans at once if a commit holds the place (best effort).
+        await this.#dropLostAttempt(fresh, outputs, base).catch(() => undefined);
+        throw error;
+      }
       wrote = true;
       try {
         await store.commit({
@@ -380,11 +386,20 @@ export class BatchProcessor {
         });
       } catch (error) {
         if (error instanceof StateConflictError) await this.#dropLostAttempt(fresh, outputs, base);
+        else if (!(error instanceof StateLimitError))
+          await this.#dropLostAttempt(fresh, outputs, base).catch(() => undefined);
         if (!(error instanceof StateLimitError) || tooBig) throw error;
         // The progress item or the transaction would not fit: smaller commits. A lone record is rejected
         // under this attempt's names, so the clean line it wrote must not stay behind (halves have names of
         // their own; the first that commits removes this attempt's objects with its superseded ones).
         if (fresh.length === 1) await removeAttemptOutputs(objects, pipeline, fresh, outputs);
+        // A refused commit does not say whether this attempt still holds its place: a commit that took it meanwhile
+        // has removed what it found under its prefixes already, so halves written now would be orphans.
+        else if (await this.#dropLostAttempt(fresh, outputs, base))
+          throw new StateConflictError(
+            `Commit of shard ${shardId} lost its place while it was split`,
+            undefined,
+          );
         tooBig = true;
         continue;
       }
@@ -463,18 +478,21 @@ export class BatchProcessor {
    * commit holds the attempt's place in the shard's log (the next commit number, from the same first record):
    * no other commit can ever take that place, so names that are not the winner's are orphans. Until then
    * nothing is removed (a later commit there may write the same names); the commit that takes the place
-   * removes the rest (`removeSupersededOutputs`).
+   * removes the rest (`removeSupersededOutputs`). Also called, best effort, after a write or commit failed for
+   * another reason, and before splitting a refused commit. Returns whether a commit holds the place.
    */
   async #dropLostAttempt(
     fresh: readonly RawRecord[],
     outputs: CommitOutputs,
     base: ShardProgress | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const shardId = fresh[0]!.shardId;
     const place = (base?.commits ?? 0) + 1;
     const [winner] = await this.#deps.store.readSegments(this.#name, shardId, place, place);
-    if (winner === undefined || winner.firstSequence !== outputs.firstSequence) return;
-    await removeLostOutputs(this.#deps.objects, this.#deps.pipeline, fresh, outputs, winner);
+    if (winner === undefined) return false;
+    if (winner.firstSequence === outputs.firstSequence)
+      await removeLostOutputs(this.#deps.objects, this.#deps.pipeline, fresh, outputs, winner);
+    return true;
   }
 
   /** Removes what superseded attempts left under the prefixes of `progress`'s last commit (once per instance). */
