@@ -9,7 +9,8 @@ export {
   type RunningDeployment,
 } from './deployAndRun';
 export { Deployer, type DeployerClients, type DeployOptions } from './Deployer';
-export { planDeployment, handlerEntry, rateToMs, type AssetLocator } from './planDeployment';
+export { planDeployment, type AssetLocator } from './planDeployment';
+export { handlerEntry, rateToMs } from './resourcePlanners';
 export { readStackArtifact, type StackArtifact } from './cloudAssembly';
 export { TemplateResolver } from './TemplateResolver';
 export { ScheduleRunner, scheduledEvent, type EventInvoker } from './ScheduleRunner';
