@@ -19,6 +19,15 @@ export function isShippedPipeline(nameOrPath: string): boolean {
 }
 
 /**
+ * The CDK context that deploys `nameOrPath`: none for a shipped pipeline (the app deploys those), else
+ * `pipelines=<absolute module path>`, so the app deploys that module alone (lib/app.ts; the app
+ * `shardflow init` writes does the same).
+ */
+export function synthContext(nameOrPath: string | undefined): Record<string, string> {
+  return nameOrPath === undefined || isShippedPipeline(nameOrPath) ? {} : { pipelines: resolve(nameOrPath) };
+}
+
+/**
  * A pipeline by shipped name (`page-activity`) or from a TypeScript/JavaScript module (its default
  * export, else its only exported pipeline). The CLI runs under tsx, so `.ts` files load directly.
  *

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import type { PipelineSpec } from '../../functions/core/types';
 import { defaultPipelines } from '../../functions/pipelines';
@@ -26,7 +25,7 @@ import {
 import { sendRecords } from './sendRecords';
 import { followSession } from './sessionProgress';
 import { resultTableSql } from './boundedRun';
-import { isShippedPipeline, loadPipeline } from './loadPipeline';
+import { loadPipeline, synthContext } from './loadPipeline';
 import { synthesizeCached } from './synthesize';
 
 /** Options of {@link runStart}. */
@@ -112,54 +111,181 @@ function defaultPipeline(): CompiledPipeline<unknown> {
  * generated clickstream through it, closes every window at the end of input, and answers sample SQL
  * queries over the Parquet results, checking them against the generator's known totals.
  */
-export async function runStart(options: StartOptions): Promise<StartReport> {
-  const { live } = options;
+/** Milliseconds per named step, and a wrapper that records one. */
+class StepTimings {
+  public readonly ms: Record<string, number> = {};
+  readonly #started = performance.now();
+
+  public async timed<T>(name: string, step: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      this.ms[name] = Math.round(performance.now() - started);
+    }
+  }
+
+  public total(): void {
+    this.ms.total = Math.round(performance.now() - this.#started);
+  }
+}
+
+/** The pipeline `start` runs, whether its rows are checked against the generator's totals, its synth context. */
+function startPipeline(options: StartOptions): {
+  pipeline: CompiledPipeline<unknown>;
+  checked: boolean;
+  context: Record<string, string>;
+} {
   const checked = options.pipeline === undefined || options.pipeline === defaultPipeline().spec.name;
   const pipeline = options.pipeline === undefined ? defaultPipeline() : loadPipeline(options.pipeline);
-  const context: Record<string, string> =
-    options.pipeline === undefined || isShippedPipeline(options.pipeline)
-      ? {}
-      : { pipelines: resolve(options.pipeline) };
-  const spec = pipeline.spec;
+  const { spec } = pipeline;
   if (spec.window.kind !== 'tumbling') {
     throw new ShardflowCliError(
       `start drives tumbling-window pipelines with the generated clickstream (${spec.name} has ${spec.window.kind} windows): use shardflow run ${options.pipeline ?? spec.name} --input <file>`,
     );
   }
-  const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    try {
-      return await step();
-    } finally {
-      timings[name] = Math.round(performance.now() - started);
-    }
-  };
-  const started = performance.now();
+  return { pipeline, checked, context: synthContext(options.pipeline) };
+}
 
+/** Synthesizes the app (unless a template is given, or nothing changed), starts the cloud and deploys it. */
+async function deploy(
+  options: StartOptions,
+  context: Record<string, string>,
+  timings: StepTimings,
+): Promise<LocalSession> {
+  const { live } = options;
   let templatePath = options.templatePath;
   if (templatePath === undefined) {
     live.update('synthesizing the CDK app (cdk synth, offline)…');
     // Inside the project (not under $SHARDFLOW_STATE_DIR or /tmp): the bundles leave the AWS SDK external
     // (Lambda provides it), so they must resolve it from the project's node_modules.
-    const app = await timed('synth', () => synthesizeCached(process.cwd(), context));
+    const app = await timings.timed('synth', () => synthesizeCached(process.cwd(), context));
     if (app.cached) live.print('synth skipped: the app and its inputs have not changed since the last one');
     templatePath = app.templatePath;
   }
   const template = templatePath;
   live.update('starting the local cloud and deploying the stack…');
   const log = options.verbose === true ? (line: string) => live.print(`  ${line}`) : () => {};
-  const session = await timed('deploy', () =>
-    openLocalSession({
-      templatePath: template,
-      edgePort: options.edgePort,
-      log,
-      functionLogs: options.verbose === true,
-    }),
-  ).catch((error: unknown) => {
-    live.done();
-    throw error;
-  });
+  return timings
+    .timed('deploy', () =>
+      openLocalSession({
+        templatePath: template,
+        edgePort: options.edgePort,
+        log,
+        functionLogs: options.verbose === true,
+      }),
+    )
+    .catch((error: unknown) => {
+      live.done();
+      throw error;
+    });
+}
+
+/**
+ * Sends the clickstream (a warm-up first, then the bulk, then the late records once their windows closed),
+ * drains it and closes every window; returns what the bucket counted.
+ */
+async function streamClickstream(
+  session: LocalSession,
+  pipeline: CompiledPipeline<unknown>,
+  dataset: ClickstreamDataset,
+  options: StartOptions,
+  timings: StepTimings,
+): Promise<BucketCounts> {
+  const { live } = options;
+  const { totals } = dataset;
+  const stream = session.streamOf(pipeline.spec);
+  const toInput = (kind: 'main' | 'late'): InputRecord[] =>
+    dataset.records
+      .filter((r) => (kind === 'late') === (r.kind === RECORD_KINDS.LATE))
+      .map((r) => ({ data: r.data, partitionKey: r.partitionKey }));
+  live.print(
+    `streaming ${totals.records} records to ${stream} (${options.events} events, ${totals.injected.duplicates} duplicates, ` +
+      `${totals.injected.malformed} malformed, ${totals.injected.late} late, ${totals.injected.outOfOrder} out of order; seed ${options.seed})`,
+  );
+  // Generous: the local runtime drains ~100 records/s on 2 busy cores; a stuck pipeline still ends.
+  const drainTimeoutMs = drainTimeout(totals.records);
+  const progressLine = followSession(session, live, totals.records);
+  let counts: BucketCounts;
+  try {
+    const send = (records: readonly InputRecord[], base: number, rate: boolean): Promise<unknown> =>
+      sendRecords(records, {
+        kinesis: session.clients.kinesis,
+        stream,
+        ...(rate && options.rate ? { rate: options.rate } : {}),
+        onProgress: (p) => progressLine.sent(base + p.sent),
+      });
+    await timings.timed('send', () =>
+      session.guard(
+        (async () => {
+          const main = toInput('main');
+          // Warm-up: the first records go alone so that every shard has reported progress before the bulk
+          // arrives. The pipeline watermark is the minimum over the shards it knows; a shard that has not
+          // reported yet cannot hold it back, and its on-time records would be counted late.
+          const head = main.slice(0, Math.min(main.length, WARM_UP_RECORDS));
+          await send(head, 0, true);
+          await session.app.runtime.idle(drainTimeoutMs);
+          await send(main.slice(head.length), head.length, true);
+          // The late records are sent once the on-time ones are processed and the tick has closed their
+          // windows (the schedule would within its period).
+          await session.closeDue(pipeline, drainTimeoutMs);
+          await send(toInput('late'), main.length, false);
+        })(),
+      ),
+    );
+    await timings.timed('drain', () => session.guard(session.endOfInput(pipeline, drainTimeoutMs)));
+  } finally {
+    counts = await progressLine.stop();
+  }
+  live.done();
+  return counts;
+}
+
+/** Runs the sample queries (and, for the checked pipeline, the checks), prints them, and compares. */
+async function answer(
+  session: LocalSession,
+  pipeline: CompiledPipeline<unknown>,
+  checked: boolean,
+  totals: ClickstreamTotals,
+  counts: BucketCounts,
+  options: StartOptions,
+  timings: StepTimings,
+): Promise<Pick<StartReport, 'answers' | 'mismatches'>> {
+  const { live } = options;
+  const { spec } = pipeline;
+  const table = spec.sink.table;
+  const queries = checked
+    ? sampleQueries(table)
+    : [{ title: `Every row of ${table}`, sql: resultTableSql(pipeline) }];
+  const results = await timings.timed('query', () =>
+    queryResults({ s3: session.clients.s3, bucket: session.bucket, cache: options.keep }, [
+      ...queries.map((q) => q.sql),
+      ...(checked ? [perPageCheckSql(table), perWindowCheckSql(table)] : []),
+    ]),
+  );
+  const answers = queries.map((q, i) => ({ title: q.title, result: results[i] as QueryResult }));
+  for (const { title, result } of answers) live.print(`\n${title}\n${formatResult(result, options.format)}`);
+  const bounds = Object.entries(spec.errorBounds);
+  if (bounds.length > 0) {
+    const lines = bounds.map(([column, bound]) => `  ${column}: ${bound}`);
+    live.print(`\nError bounds of the approximate columns of ${table}:\n${lines.join('\n')}`);
+  }
+  const mismatches = checked
+    ? checkAnswers(
+        totals,
+        results[queries.length] as QueryResult,
+        results[queries.length + 1] as QueryResult,
+        counts,
+      )
+    : [];
+  return { answers, mismatches };
+}
+
+export async function runStart(options: StartOptions): Promise<StartReport> {
+  const { live } = options;
+  const { pipeline, checked, context } = startPipeline(options);
+  const timings = new StepTimings();
+  const session = await deploy(options, context, timings);
   let cleaning: Promise<void> | undefined;
   const cleanup = (): Promise<void> => (cleaning ??= session.stop());
   // Ctrl-C mid-run: stop the emulators and remove the assembly instead of leaving them behind.
@@ -173,99 +299,27 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
     live.print(
       `local cloud at ${session.cloud.endpoint}; stack deployed (bucket ${session.bucket}, table ${session.stateTable})`,
     );
-    const dataset = startClickstream(spec, options.events, options.seed);
-    const { totals } = dataset;
-    const stream = session.streamOf(spec);
-    const toInput = (kind: 'main' | 'late'): InputRecord[] =>
-      dataset.records
-        .filter((r) => (kind === 'late') === (r.kind === RECORD_KINDS.LATE))
-        .map((r) => ({ data: r.data, partitionKey: r.partitionKey }));
-    live.print(
-      `streaming ${totals.records} records to ${stream} (${options.events} events, ${totals.injected.duplicates} duplicates, ` +
-        `${totals.injected.malformed} malformed, ${totals.injected.late} late, ${totals.injected.outOfOrder} out of order; seed ${options.seed})`,
+    const dataset = startClickstream(pipeline.spec, options.events, options.seed);
+    const counts = await streamClickstream(session, pipeline, dataset, options, timings);
+    const { answers, mismatches } = await answer(
+      session,
+      pipeline,
+      checked,
+      dataset.totals,
+      counts,
+      options,
+      timings,
     );
-
-    // Generous: the local runtime drains ~100 records/s on 2 busy cores; a stuck pipeline still ends.
-    const drainTimeoutMs = drainTimeout(totals.records);
-    const progressLine = followSession(session, live, totals.records);
-    let counts: BucketCounts = { windowsEmitted: 0, rejected: 0, late: 0 };
-    try {
-      await timed('send', () =>
-        session.guard(
-          (async () => {
-            const progress = (p: { sent: number }, base: number): void => progressLine.sent(base + p.sent);
-            const main = toInput('main');
-            const rate = options.rate ? { rate: options.rate } : {};
-            // Warm-up: the first records go alone so that every shard has reported progress before the bulk
-            // arrives. The pipeline watermark is the minimum over the shards it knows; a shard that has not
-            // reported yet cannot hold it back, and its on-time records would be counted late.
-            const head = main.slice(0, Math.min(main.length, WARM_UP_RECORDS));
-            await sendRecords(head, {
-              kinesis: session.clients.kinesis,
-              stream,
-              ...rate,
-              onProgress: (p) => progress(p, 0),
-            });
-            await session.app.runtime.idle(drainTimeoutMs);
-            await sendRecords(main.slice(head.length), {
-              kinesis: session.clients.kinesis,
-              stream,
-              ...rate,
-              onProgress: (p) => progress(p, head.length),
-            });
-            // The late records are sent once the on-time ones are processed and the tick has closed their
-            // windows (the schedule would within its period).
-            await session.closeDue(pipeline, drainTimeoutMs);
-            await sendRecords(toInput('late'), {
-              kinesis: session.clients.kinesis,
-              stream,
-              onProgress: (p) => progress(p, main.length),
-            });
-          })(),
-        ),
-      );
-      await timed('drain', () => session.guard(session.endOfInput(pipeline, drainTimeoutMs)));
-    } finally {
-      counts = await progressLine.stop();
-    }
-    live.done();
-
-    const table = spec.sink.table;
-    const queries = checked
-      ? sampleQueries(table)
-      : [{ title: `Every row of ${table}`, sql: resultTableSql(pipeline) }];
-    const results = await timed('query', () =>
-      queryResults({ s3: session.clients.s3, bucket: session.bucket, cache: options.keep }, [
-        ...queries.map((q) => q.sql),
-        ...(checked ? [perPageCheckSql(table), perWindowCheckSql(table)] : []),
-      ]),
-    );
-    const answers = queries.map((q, i) => ({ title: q.title, result: results[i] as QueryResult }));
-    for (const { title, result } of answers)
-      live.print(`\n${title}\n${formatResult(result, options.format)}`);
-    const bounds = Object.entries(spec.errorBounds);
-    if (bounds.length > 0) {
-      const lines = bounds.map(([column, bound]) => `  ${column}: ${bound}`);
-      live.print(`\nError bounds of the approximate columns of ${table}:\n${lines.join('\n')}`);
-    }
-    const mismatches = checked
-      ? checkAnswers(
-          totals,
-          results[queries.length] as QueryResult,
-          results[queries.length + 1] as QueryResult,
-          counts,
-        )
-      : [];
-    timings.total = Math.round(performance.now() - started);
+    timings.total();
     if (!options.keep) await cleanup();
     return {
-      totals,
+      totals: dataset.totals,
       counts,
       answers,
       mismatches,
       checked,
-      timingsMs: timings,
-      table,
+      timingsMs: timings.ms,
+      table: pipeline.spec.sink.table,
       session,
       stop: cleanup,
     };

@@ -4,7 +4,7 @@ import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../../query';
 import { queryResults } from '../../query/queryResults';
 import { resultTableSql, runInMemory } from '../../start/boundedRun';
 import { createLiveLine } from '../../start/liveLine';
-import { isShippedPipeline, loadPipeline, UnknownPipelineError } from '../../start/loadPipeline';
+import { loadPipeline, synthContext, UnknownPipelineError } from '../../start/loadPipeline';
 import { localClients, localEndpoint } from '../../start/localTarget';
 import { openLocalSession } from '../../start/localSession';
 import { readRunInput } from '../../start/runInput';
@@ -91,9 +91,7 @@ export function registerRunCommands(program: Command): void {
           );
           return;
         }
-        // A pipeline given as a module is deployed on its own: the app deploys the modules its `pipelines`
-        // context names (lib/app.ts; the app `shardflow init` writes does the same).
-        const context: Record<string, string> = isShippedPipeline(name) ? {} : { pipelines: resolve(name) };
+        const context = synthContext(name);
         const live = createLiveLine(process.stderr);
         let template = options.template === undefined ? undefined : resolve(options.template);
         if (template === undefined) {
