@@ -8,6 +8,7 @@ export type {
   Pipeline,
   PositionedValue,
   PreparedBatch,
+  PreparedRecords,
   PrepareOptions,
   SeenIdsLookup,
   ShardBatchSummary,

@@ -17,7 +17,8 @@ import {
   type WindowPartial,
 } from '../../functions/core/types';
 
-import type { PreparedBatch, ShardBatchSummary, StatefulPipeline } from '../../functions/core/state/types';
+import type { PreparedRecords, ShardBatchSummary } from '../../functions/core/engine/types';
+import type { StatefulPipeline } from '../../functions/core/state/types';
 import { padSequence } from '../../functions/core/sequence';
 
 /** One input event. */
@@ -105,7 +106,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
   return {
     spec,
     closeTime,
-    prepare(records: readonly RawRecord[], { closedWatermark }): PreparedBatch {
+    prepare(records: readonly RawRecord[], { closedWatermark }): PreparedRecords {
       const rejected: Rejection[] = [];
       const late: LateRecord[] = [];
       const cleaned: StreamRecord<PageView>[] = [];
@@ -179,7 +180,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
       return { groups: [...groups.values()], rejected, late, cleaned, shards };
     },
     combine(
-      prepared: PreparedBatch,
+      prepared: PreparedRecords,
       fenceOf: (key: string, window: WindowBounds) => Fence | undefined,
     ): WindowPartial[] {
       const lateIds = new Set(prepared.late.map((l) => `${l.shardId}\u0000${l.sequenceNumber}`));

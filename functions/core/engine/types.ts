@@ -8,7 +8,7 @@ import type {
   WindowBounds,
   WindowPartial,
 } from '../types';
-import type { RawRecord } from '../types';
+import type { RawRecord, StreamRecord } from '../types';
 
 /** A record that passed decoding, schema validation and event-time extraction (for the `clean/` archive). */
 export interface CleanedRecord {
@@ -46,14 +46,20 @@ export interface RoutedElement {
   readonly windows: readonly WindowBounds[];
 }
 
-/** Output of `prepare`: everything the state layer needs before reading state. */
-export interface PreparedBatch {
+/** What the state layer reads of a prepared batch (a pipeline it drives may prepare no more than this). */
+export interface PreparedRecords {
   /** Distinct (key, window) pairs the batch touches (sessions: merged within the batch). */
   readonly groups: readonly { readonly key: string; readonly window: WindowBounds }[];
   readonly rejected: readonly Rejection[];
   readonly late: readonly LateRecord[];
-  readonly cleaned: readonly CleanedRecord[];
+  /** Cleaned records, archived to `clean/`. */
+  readonly cleaned: readonly StreamRecord<unknown>[];
   readonly shards: Readonly<Record<string, ShardBatchSummary>>;
+}
+
+/** Output of `prepare`: everything the state layer needs before reading state, and the routed values. */
+export interface PreparedBatch extends PreparedRecords {
+  readonly cleaned: readonly CleanedRecord[];
   /** Routed values for `combine`; treat as opaque. */
   readonly elements: readonly RoutedElement[];
 }

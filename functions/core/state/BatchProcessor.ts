@@ -8,6 +8,7 @@
  * committed sequence and skips them; a copy that lost the race reads again. Windows are emitted by the
  * close pass (`WindowCloser`) once every shard has frozen them.
  */
+import type { PreparedRecords } from '../engine/types';
 import type { Clock, EpochMillis, RawRecord } from '../types';
 import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
 import { DedupeCache } from './DedupeCache';
@@ -27,7 +28,6 @@ import {
 import type {
   CommitOutputs,
   ObjectStore,
-  PreparedBatch,
   ProgressSnapshot,
   ResultEncoder,
   ShardProgress,
@@ -509,7 +509,7 @@ export class BatchProcessor {
     fresh: readonly RawRecord[],
     base: ShardProgress | undefined,
     snapshot: ProgressSnapshot,
-    prepared: PreparedBatch,
+    prepared: PreparedRecords,
     partials: Parameters<typeof buildCommit>[0]['partials'],
     duplicates: number,
     outputs: Parameters<typeof buildCommit>[0]['outputs'],

@@ -16,11 +16,11 @@ import {
 import { dedupeHash, NO_SEQUENCE, segmentTtl, windowId } from './keys';
 import { addPending, prunePending, type PendingRule } from './pendingWindows';
 import { encodeSegment } from './segmentCodec';
+import type { PreparedRecords } from '../engine/types';
 import type {
   CommitOutputs,
   KeyPartial,
   PipelineProgress,
-  PreparedBatch,
   Segment,
   ShardProgress,
   WindowContribution,
@@ -40,7 +40,7 @@ export interface CommitInput {
   readonly pipelineProgress: PipelineProgress | undefined;
   /** The shard's records above its last sequence, in sequence order. */
   readonly fresh: readonly RawRecord[];
-  readonly prepared: PreparedBatch;
+  readonly prepared: PreparedRecords;
   readonly partials: readonly WindowPartial[];
   /** Records of `fresh` that dedupe dropped (producer duplicates). */
   readonly duplicates: number;

@@ -10,17 +10,11 @@
  * or, when that attempt crashed first, by the next attempt or tick, which find the commit's names in the
  * shard's progress (`CommitOutputs`).
  */
+import type { PreparedRecords } from '../engine/types';
 import type { EpochMillis, LateRecord, RawRecord } from '../types';
 
 import { batchObjectKey, batchObjectPrefix, type SideOutput } from './paths';
-import type {
-  CommitOutputs,
-  ObjectStore,
-  PreparedBatch,
-  Segment,
-  ShardProgress,
-  StatefulPipeline,
-} from './types';
+import type { CommitOutputs, ObjectStore, Segment, ShardProgress, StatefulPipeline } from './types';
 import { padSequence } from '../sequence';
 import { InvalidOptionError } from '../errors';
 
@@ -84,7 +78,7 @@ export async function writeSideOutputs(
   pipeline: StatefulPipeline,
   fresh: readonly RawRecord[],
   outputs: CommitOutputs,
-  prepared: PreparedBatch,
+  prepared: PreparedRecords,
   late: readonly LateRecord[],
 ): Promise<void> {
   const last = fresh[fresh.length - 1]!;

@@ -9,16 +9,14 @@
  * every shard has frozen it: the closer merges the window's partials from the segments of every shard into
  * one Parquet object.
  */
+import type { PreparedRecords } from '../engine/types';
 import type {
   ColumnSpec,
   EpochMillis,
   Json,
-  LateRecord,
   PipelineSpec,
   RawRecord,
-  Rejection,
   ResultRow,
-  StreamRecord,
   WindowBounds,
   WindowPartial,
 } from '../types';
@@ -228,26 +226,6 @@ export interface ResultEncoder {
   encode(columns: readonly ColumnSpec[], rows: readonly ResultRow[]): Uint8Array;
 }
 
-/** What one shard contributed to a prepared batch. */
-export interface ShardBatchSummary {
-  /** Highest watermark time (event time capped at arrival) of the shard's accepted records, or null. */
-  readonly maxEventTime: EpochMillis | null;
-  /** Zero-padded highest sequence number of the shard in the batch (accepted or not). */
-  readonly lastSequence: string;
-  readonly records: number;
-}
-
-/** A decoded and cleaned batch, before it is combined. */
-export interface PreparedBatch {
-  /** Distinct (key, window) pairs the batch contributes to. */
-  readonly groups: readonly { readonly key: string; readonly window: WindowBounds }[];
-  readonly rejected: readonly Rejection[];
-  readonly late: readonly LateRecord[];
-  /** Cleaned records, archived to `clean/`. */
-  readonly cleaned: readonly StreamRecord<unknown>[];
-  readonly shards: Readonly<Record<string, ShardBatchSummary>>;
-}
-
 /**
  * The part of a compiled pipeline the exactly-once apply path drives. The engine's pipeline object
  * (`functions/pipelines/index.ts`) satisfies it structurally.
@@ -255,14 +233,14 @@ export interface PreparedBatch {
 export interface StatefulPipeline {
   readonly spec: PipelineSpec;
   /** Decodes, cleans and windows `records`; windows closing at or before `closedWatermark` make records late. */
-  prepare(records: readonly RawRecord[], options: { readonly closedWatermark: EpochMillis }): PreparedBatch;
+  prepare(records: readonly RawRecord[], options: { readonly closedWatermark: EpochMillis }): PreparedRecords;
   /**
    * Aggregates the prepared batch per (key, window), dropping records whose dedupe id is already seen
    * (counted in `stats.duplicates` when given). The apply path passes no fences: every record it prepares is
    * above its shard's commit point.
    */
   combine(
-    prepared: PreparedBatch,
+    prepared: PreparedRecords,
     fenceOf: (key: string, window: WindowBounds) => undefined,
     seenIds?: (key: string, window: WindowBounds) => ReadonlySet<string> | undefined,
     stats?: { duplicates: number },
