@@ -12,11 +12,9 @@
 import { createHash } from 'node:crypto';
 import type { RawRecord } from '../types';
 import type { BatchProcessor, BatchResult } from './BatchProcessor';
+import { committedRanges, removeOrphanedOutputs } from './commitLog';
 import { StateConflictError, StateError } from './errors';
-
-import { hivePartition } from './paths';
-import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
-import { BUCKET_PREFIX } from '../constants';
+import type { ObjectStore, StatefulPipeline, StateStore } from './types';
 import { padSequence } from '../sequence';
 
 /** What a replay did. */
@@ -89,7 +87,8 @@ export class SkippedBatchReplay {
     const progress = (await this.deps.store.readProgress(this.#name)).shards.find(
       (s) => s.shardId === shardId,
     );
-    const ranges = progress === undefined ? [] : await this.#committedRanges(progress, first, last);
+    const ranges =
+      progress === undefined ? [] : await committedRanges(this.deps.store, this.#name, progress, first, last);
     const applied = (r: RawRecord): boolean => {
       const seq = padSequence(r.sequenceNumber);
       return ranges.some((range) => seq >= range.firstSequence && seq <= range.lastSequence);
@@ -98,7 +97,7 @@ export class SkippedBatchReplay {
     const todo = inRange.filter((r) => !applied(r)).map((r) => ({ ...r, shardId: replayShard }));
     const result = await this.deps.processor.apply(todo);
     await this.#close(replayShard);
-    const orphansRemoved = await this.#removeOrphans(shardId, first, last, inRange, ranges);
+    const orphansRemoved = await removeOrphanedOutputs(this.deps, shardId, first, last, inRange, ranges);
     return {
       replayShard,
       records: inRange.length,
@@ -106,75 +105,6 @@ export class SkippedBatchReplay {
       orphansRemoved,
       applied: result,
     };
-  }
-
-  /**
-   * The commits of the shard whose ranges meet `first..last`: found by bisection over commit numbers (each
-   * segment's first sequence grows with its number), then walking back while the ranges still meet.
-   */
-  async #committedRanges(progress: ShardProgress, first: string, last: string): Promise<Segment[]> {
-    const segmentOf = async (commit: number): Promise<Segment | undefined> =>
-      (await this.deps.store.readSegments(this.#name, progress.shardId, commit, commit))[0];
-    // The latest commit whose first record is at or before `last`.
-    let low = 1;
-    let high = progress.commits;
-    let found: number | undefined;
-    while (low <= high) {
-      const middle = Math.floor((low + high) / 2);
-      const segment = await segmentOf(middle);
-      if (segment === undefined) {
-        // Expired (older than the retention): the log cannot answer for ranges that old.
-        throw new StateError(
-          `Commit ${middle} of shard ${progress.shardId} has expired: the skipped range is older than the state's retention and cannot be replayed exactly`,
-        );
-      }
-      if (segment.firstSequence <= last) {
-        found = middle;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
-    const out: Segment[] = [];
-    for (let commit = found ?? 0; commit >= 1; commit--) {
-      const segment = await segmentOf(commit);
-      if (segment === undefined || segment.lastSequence < first) break;
-      out.push(segment);
-    }
-    return out;
-  }
-
-  /**
-   * The side outputs the skipped attempts wrote under the original shard (objects whose first record is in
-   * the range and which no commit made): their records now have outputs under the replay shard.
-   */
-  async #removeOrphans(
-    shardId: string,
-    first: string,
-    last: string,
-    records: readonly RawRecord[],
-    committed: readonly Segment[],
-  ): Promise<number> {
-    const { spec } = this.deps.pipeline;
-    const hours = new Set(records.map((r) => hivePartition(r.approximateArrivalTimestamp)));
-    const prefixes = [...hours].flatMap((hour) => [
-      `${BUCKET_PREFIX.CLEAN}${spec.source.stream}/${hour}/${shardId}-`,
-      `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/${hour}/${shardId}-`,
-      `${BUCKET_PREFIX.LATE}${spec.sink.table}/${hour}/${shardId}-`,
-    ]);
-    let removed = 0;
-    for (const prefix of prefixes) {
-      for (const key of await this.deps.objects.listKeys(prefix)) {
-        const match = /-(\d+)-(\d+)(?:-[^/]*)?\.jsonl$/.exec(key.slice(prefix.length - 1));
-        if (match === null) continue;
-        const [objectFirst, objectLast] = [match[1]!, match[2]!];
-        if (objectFirst < first || objectFirst > last) continue;
-        if (committed.some((s) => s.firstSequence === objectFirst && s.lastSequence === objectLast)) continue;
-        await this.deps.objects.deleteObject(key);
-        removed += 1;
-      }
-    }
-    return removed;
   }
 
   /** Marks the replay shard closed: it no longer holds the watermark or any window back. */
