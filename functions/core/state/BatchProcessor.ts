@@ -10,9 +10,16 @@
  */
 import type { PreparedRecords } from '../engine/types';
 import type { Clock, EpochMillis, RawRecord } from '../types';
+import { committedRanges, removeOrphanedOutputs } from './commitLog';
 import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
 import { DedupeCache } from './DedupeCache';
-import { BatchApplyError, StateConflictError, StateContentionError, StateLimitError } from './errors';
+import {
+  BatchApplyError,
+  SegmentExpiredError,
+  StateConflictError,
+  StateContentionError,
+  StateLimitError,
+} from './errors';
 import { NO_SEQUENCE } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
 import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
@@ -308,6 +315,8 @@ export class BatchProcessor {
       if (base !== undefined) await this.#cleanUp(base);
       const last = base?.lastSequence ?? NO_SEQUENCE;
       const fresh = records.filter((record) => padSequence(record.sequenceNumber) > last);
+      if (attempt === 1 && base !== undefined && fresh.length < records.length)
+        await this.#sweepRedelivered(records.slice(0, records.length - fresh.length), base);
       if (fresh.length === 0) return { snapshot, counts: { ...NO_COUNTS, duplicates: records.length } };
       try {
         const applied = await this.#commit(fresh, base, snapshot);
@@ -493,6 +502,29 @@ export class BatchProcessor {
     if (winner.firstSequence === outputs.firstSequence)
       await removeLostOutputs(this.#deps.objects, this.#deps.pipeline, fresh, outputs, winner);
     return true;
+  }
+
+  /**
+   * A redelivery (records the shard committed already): earlier attempts at these records may have written
+   * side outputs and failed before committing, after the commit that covers them had cleaned its prefix (a
+   * stalled copy, a crash). No commit can start at a covered record any more, so what is there and is no
+   * commit's range is removed. Such an attempt's own check (`#dropLostAttempt`) is best effort and nothing
+   * else looks at that prefix again, so a failure here fails the batch: its redelivery sweeps again (or,
+   * once Lambda gives up on it, `replay-failures` removes them). Only a range older than the commit log's
+   * retention is left as it is (no log to tell the commits' objects from orphans).
+   */
+  async #sweepRedelivered(covered: readonly RawRecord[], base: ShardProgress): Promise<void> {
+    const { store, objects, pipeline } = this.#deps;
+    const first = padSequence(covered[0]!.sequenceNumber);
+    const last = padSequence(covered[covered.length - 1]!.sequenceNumber);
+    let ranges;
+    try {
+      ranges = await committedRanges(store, this.#name, base, first, last);
+    } catch (error) {
+      if (error instanceof SegmentExpiredError) return;
+      throw error;
+    }
+    await removeOrphanedOutputs({ objects, pipeline }, base.shardId, first, last, covered, ranges);
   }
 
   /** Removes what superseded attempts left under the prefixes of `progress`'s last commit (once per instance). */

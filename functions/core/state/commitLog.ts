@@ -6,7 +6,7 @@
  */
 import { BUCKET_PREFIX } from '../constants';
 import type { RawRecord } from '../types';
-import { StateError } from './errors';
+import { SegmentExpiredError } from './errors';
 import { hivePartition } from './paths';
 import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
 
@@ -32,7 +32,7 @@ export async function committedRanges(
     const segment = await segmentOf(middle);
     if (segment === undefined) {
       // Expired (older than the retention): the log cannot answer for ranges that old.
-      throw new StateError(
+      throw new SegmentExpiredError(
         `Commit ${middle} of shard ${progress.shardId} has expired: the skipped range is older than the state's retention and cannot be replayed exactly`,
       );
     }

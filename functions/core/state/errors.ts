@@ -43,6 +43,17 @@ export class StateLimitError extends StateError {
   }
 }
 
+/**
+ * A segment of a shard's commit log is gone (DynamoDB TTL: older than the state's retention), so the log
+ * cannot say which records of a range that old some commit applied.
+ */
+export class SegmentExpiredError extends StateError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SegmentExpiredError';
+  }
+}
+
 /** A stored item did not have the expected shape (treated as hostile input, never trusted blindly). */
 export class StateItemInvalidError extends StateError {
   public constructor(message: string, options?: ErrorOptions) {

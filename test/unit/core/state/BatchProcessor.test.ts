@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { padSequence } from '../../../../functions/core/sequence';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { batchObjectKey } from '../../../../functions/core/state/paths';
 import { BatchApplyError } from '../../../../functions/core/state/errors';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
@@ -180,6 +182,24 @@ describe('BatchProcessor', () => {
     expect((await store.readProgress('page-views')).shards[0]?.lastSequence).toMatch(/0+4$/);
     await processor.tick(Number.POSITIVE_INFINITY);
     expect(counted(objects)).toBe(2);
+  });
+
+  test('when a batch is redelivered, side outputs an earlier attempt left under records a commit covers are removed', async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const first = setup({ tables, objects });
+    await first.processor.apply(views(1, 3));
+    await first.processor.apply(views(4, 2));
+    // What a stalled copy of a longer batch (records 1..5) wrote after the commit of 1..3 had cleaned its
+    // prefix, before it failed: no commit will ever start at record 1 again, and the shard's last commit
+    // (4..5) has another prefix.
+    const orphan = batchObjectKey('clean', 'page-views', 0, A, padSequence('1'), padSequence('5'));
+    await objects.putObject(orphan, '{"sequenceNumber":"1"}\n', 'application/x-ndjson');
+    const redelivered = await setup({ tables, objects }).processor.apply(views(1, 6));
+    expect(redelivered.duplicates).toBe(5);
+    expect(objects.objects.has(orphan)).toBe(false);
+    const cleaned = lines(objects, 'clean/').map((line) => Number(line.sequenceNumber));
+    expect(cleaned.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   test('when a record arrives for a window its shard has frozen, it goes to late/ and is not counted', async () => {
