@@ -86,7 +86,7 @@ export function planDeployment(
   const context: PlanContext = { resolver, bundles, functionNameByRef, registered };
   for (const [logicalId, resource] of active) {
     const type = resource.Type;
-    const planner = PLANNERS[type];
+    const planner = Object.hasOwn(PLANNERS, type) ? PLANNERS[type] : undefined;
     if (planner === undefined) {
       if (IGNORED_PREFIXES.some((prefix) => type.startsWith(prefix))) ignored.push({ logicalId, type });
       else if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') {

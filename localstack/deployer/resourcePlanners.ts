@@ -210,8 +210,8 @@ function planSchedule(
     type === 'AWS::Events::Rule'
       ? ((props['Targets'] ?? []) as Record<string, unknown>[])
       : [props['Target'] as Record<string, unknown>];
-  const enabled =
-    type === 'AWS::Events::Rule' ? props['State'] !== 'DISABLED' : props['State'] !== 'DISABLED';
+  const enabled = props['State'] !== 'DISABLED';
+  const rateMs = rateToMs(expression);
   for (const target of targets) {
     const functionName = context.functionNameByRef.get(String(target?.['Arn']));
     if (functionName === undefined) {
@@ -222,7 +222,6 @@ function planSchedule(
       });
       continue;
     }
-    const rateMs = rateToMs(expression);
     plan.schedules.push({
       logicalId,
       expression,

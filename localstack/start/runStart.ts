@@ -106,11 +106,6 @@ function defaultPipeline(): CompiledPipeline<unknown> {
   return pipeline;
 }
 
-/**
- * `npm start`: synthesizes the CDK app, starts the embedded cloud, deploys the stack, streams a
- * generated clickstream through it, closes every window at the end of input, and answers sample SQL
- * queries over the Parquet results, checking them against the generator's known totals.
- */
 /** Milliseconds per named step, and a wrapper that records one. */
 class StepTimings {
   public readonly ms: Record<string, number> = {};
@@ -281,6 +276,11 @@ async function answer(
   return { answers, mismatches };
 }
 
+/**
+ * `npm start`: synthesizes the CDK app, starts the embedded cloud, deploys the stack, streams a
+ * generated clickstream through it, closes every window at the end of input, and answers sample SQL
+ * queries over the Parquet results, checking them against the generator's known totals.
+ */
 export async function runStart(options: StartOptions): Promise<StartReport> {
   const { live } = options;
   const { pipeline, checked, context } = startPipeline(options);

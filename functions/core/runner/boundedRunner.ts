@@ -89,8 +89,19 @@ export async function runBounded<T>(
     batch = [];
   };
   let sequence = 0;
+  // Kinesis hands a shard's records over in sequence order; a record at or below its shard's position would be
+  // skipped as a redelivery and vanish from every count, so input out of order is refused instead.
+  const lastOf = new Map<string, string>();
   for (const item of input as Iterable<unknown>) {
-    batch.push(isRawRecord(item) ? item : valueRecord(item, shardId, ++sequence));
+    const record = isRawRecord(item) ? item : valueRecord(item, shardId, ++sequence);
+    const position = padSequence(record.sequenceNumber);
+    const previous = lastOf.get(record.shardId);
+    if (previous !== undefined && position <= previous)
+      throw new InvalidOptionError(
+        `records of shard ${record.shardId} must come in increasing sequence number order (${record.sequenceNumber} after ${previous.replace(/^0+(?=\d)/, '')})`,
+      );
+    lastOf.set(record.shardId, position);
+    batch.push(record);
     if (batch.length >= batchSize) await apply();
   }
   if (batch.length > 0) await apply();

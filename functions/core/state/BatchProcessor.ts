@@ -315,8 +315,10 @@ export class BatchProcessor {
       if (base !== undefined) await this.#cleanUp(base);
       const last = base?.lastSequence ?? NO_SEQUENCE;
       const fresh = records.filter((record) => padSequence(record.sequenceNumber) > last);
-      if (attempt === 1 && base !== undefined && fresh.length < records.length)
-        await this.#sweepRedelivered(records.slice(0, records.length - fresh.length), base);
+      if (attempt === 1 && base !== undefined && fresh.length < records.length) {
+        const covered = records.filter((record) => padSequence(record.sequenceNumber) <= last);
+        await this.#sweepRedelivered(covered, base);
+      }
       if (fresh.length === 0) return { snapshot, counts: { ...NO_COUNTS, duplicates: records.length } };
       try {
         const applied = await this.#commit(fresh, base, snapshot);

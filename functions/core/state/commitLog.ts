@@ -8,11 +8,15 @@ import { BUCKET_PREFIX } from '../constants';
 import type { RawRecord } from '../types';
 import { SegmentExpiredError } from './errors';
 import { hivePartition } from './paths';
+import { lateObjectTag } from './sideOutputs';
 import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
 
 /**
  * The commits of the shard whose ranges meet `first..last`: found by bisection over commit numbers (each
- * segment's first sequence grows with its number), then walking back while the ranges still meet.
+ * segment's first sequence grows with its number), then walking back while the ranges still meet. Segments
+ * older than the state's retention are gone (DynamoDB TTL takes the oldest first): the search looks past
+ * them, and a walk that reaches one throws `SegmentExpiredError`, since an expired commit may hold part of
+ * the range (its objects must not pass for orphans).
  */
 export async function committedRanges(
   store: StateStore,
@@ -23,20 +27,18 @@ export async function committedRanges(
 ): Promise<Segment[]> {
   const segmentOf = async (commit: number): Promise<Segment | undefined> =>
     (await store.readSegments(pipeline, progress.shardId, commit, commit))[0];
-  // The latest commit whose first record is at or before `last`.
+  // The latest commit whose first record is at or before `last`, and the newest expired one met.
   let low = 1;
   let high = progress.commits;
   let found: number | undefined;
+  let expired = 0;
   while (low <= high) {
     const middle = Math.floor((low + high) / 2);
     const segment = await segmentOf(middle);
     if (segment === undefined) {
-      // Expired (older than the retention): the log cannot answer for ranges that old.
-      throw new SegmentExpiredError(
-        `Commit ${middle} of shard ${progress.shardId} has expired: the skipped range is older than the state's retention and cannot be replayed exactly`,
-      );
-    }
-    if (segment.firstSequence <= last) {
+      expired = Math.max(expired, middle);
+      low = middle + 1;
+    } else if (segment.firstSequence <= last) {
       found = middle;
       low = middle + 1;
     } else {
@@ -44,9 +46,14 @@ export async function committedRanges(
     }
   }
   const out: Segment[] = [];
-  for (let commit = found ?? 0; commit >= 1; commit--) {
+  for (let commit = found ?? expired; commit >= 1; commit--) {
     const segment = await segmentOf(commit);
-    if (segment === undefined || segment.lastSequence < first) break;
+    if (segment === undefined) {
+      throw new SegmentExpiredError(
+        `Commit ${commit} of shard ${progress.shardId} has expired: the log cannot say which records of ${first}..${last} were applied (the range is older than the state's retention)`,
+      );
+    }
+    if (segment.lastSequence < first) break;
     out.push(segment);
   }
   return out;
@@ -71,17 +78,27 @@ export async function removeOrphanedOutputs(
     `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/${hour}/${shardId}-`,
     `${BUCKET_PREFIX.LATE}${spec.sink.table}/${hour}/${shardId}-`,
   ]);
-  let removed = 0;
-  for (const prefix of prefixes) {
-    for (const key of await deps.objects.listKeys(prefix)) {
-      const match = /-(\d+)-(\d+)(?:-[^/]*)?\.jsonl$/.exec(key.slice(prefix.length - 1));
-      if (match === null) continue;
+  // A commit's objects: its range, and for late/ also the close mark it judged by (a segment written before
+  // the mark was stored keeps any).
+  const isCommitted = (objectFirst: string, objectLast: string, tag: string | undefined): boolean =>
+    committed.some(
+      (s) =>
+        s.firstSequence === objectFirst &&
+        s.lastSequence === objectLast &&
+        (tag === undefined || s.judgedBy === undefined || lateObjectTag(s.judgedBy) === tag),
+    );
+  const listed = await Promise.all(
+    prefixes.map(async (prefix) => ({ prefix, keys: await deps.objects.listKeys(prefix) })),
+  );
+  const orphans = listed.flatMap(({ prefix, keys }) =>
+    keys.filter((key) => {
+      // From the dash before the first sequence (shard ids hold dashes and digits too).
+      const match = /^-(\d+)-(\d+)(?:-([^/]*))?\.jsonl$/.exec(key.slice(prefix.length - 1));
+      if (match === null) return false;
       const [objectFirst, objectLast] = [match[1]!, match[2]!];
-      if (objectFirst < first || objectFirst > last) continue;
-      if (committed.some((s) => s.firstSequence === objectFirst && s.lastSequence === objectLast)) continue;
-      await deps.objects.deleteObject(key);
-      removed += 1;
-    }
-  }
-  return removed;
+      return objectFirst >= first && objectFirst <= last && !isCommitted(objectFirst, objectLast, match[3]);
+    }),
+  );
+  await Promise.all(orphans.map((key) => deps.objects.deleteObject(key)));
+  return orphans.length;
 }

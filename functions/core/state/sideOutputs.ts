@@ -35,9 +35,7 @@ function namesOf(
   lastSequence: string,
 ): OutputNames {
   const { spec } = pipeline;
-  // As stored (a close mark of +∞ reads back as the largest safe integer), so names agree across reads.
-  const tag =
-    outputs.judgedBy === -Infinity ? 'open' : String(Math.min(outputs.judgedBy, Number.MAX_SAFE_INTEGER));
+  const tag = lateObjectTag(outputs.judgedBy);
   const where: Record<SideOutput, string> = {
     clean: spec.source.stream,
     rejected: spec.source.stream,
@@ -59,6 +57,14 @@ function namesOf(
       batchObjectPrefix(output, where[output], outputs.time, shardId, outputs.firstSequence),
     ),
   };
+}
+
+/**
+ * The part of a late/ object's name that says which close mark its records were judged by: as stored (a close
+ * mark of +∞ reads back as the largest safe integer), so names agree across reads.
+ */
+export function lateObjectTag(judgedBy: EpochMillis): string {
+  return judgedBy === -Infinity ? 'open' : String(Math.min(judgedBy, Number.MAX_SAFE_INTEGER));
 }
 
 /** What names the side outputs of a commit over `fresh` judged by `judgedBy`. */

@@ -1,7 +1,7 @@
 /**
  * The watermark rule (DESIGN.md §2), written once: the per-shard watermark, when a shard is idle, and the
- * pipeline watermark over shards. The stateful runtime (from stored shard progress) and the bounded runner
- * (`WatermarkTracker`) both call it.
+ * pipeline watermark over shards. The apply path (from stored shard progress, also in bounded runs) and
+ * `WatermarkTracker` (a stateful wrapper for callers that track shards themselves) both call it.
  */
 import type { EpochMillis } from '../types';
 

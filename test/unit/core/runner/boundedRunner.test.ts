@@ -223,6 +223,18 @@ describe('runBounded', () => {
     expect(stack).toEqual([expect.objectContaining({ n: bounded.rows[0]!['n'] })]);
   });
 
+  it("when a shard's records are not in increasing sequence order, it refuses the input instead of dropping the repeats", async () => {
+    const p = build(tumbling('1m'));
+    const event = { id: '1', k: 'a', v: 1, u: 'x', t: T0 };
+    const records = [
+      rawRecord(event, { shardId: 'shard-0', sequenceNumber: 2 }),
+      rawRecord({ ...event, id: '2' }, { shardId: 'shard-0', sequenceNumber: 2 }),
+    ];
+    await expect(runBounded(p, records)).rejects.toThrow(
+      'records of shard shard-0 must come in increasing sequence number order (2 after 2)',
+    );
+  });
+
   it('when given plain JSON values, it assigns positions itself and closes every window at the end', async () => {
     const p = build(tumbling('1m'));
     const { rows, rejected, late } = await runBounded(p, [
