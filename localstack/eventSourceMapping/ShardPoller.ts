@@ -1,3 +1,4 @@
+import { iteratorAgeMs } from './iteratorAge';
 import { createHash } from 'node:crypto';
 import { ESM_LIMITS } from './constants';
 import { Signal } from './Signal';
@@ -64,6 +65,8 @@ export class ShardPoller {
   private readonly subPartitions: SubPartition[];
   /** Read records, in read order → done? */
   private readonly pending = new Map<string, boolean>();
+  /** Arrival time (epoch ms) of each pending record, for the iterator age. */
+  private readonly arrivals = new Map<string, number>();
   private readonly stopSignal = new Signal();
   private stopped = false;
   private readEnded = false;
@@ -119,7 +122,11 @@ export class ShardPoller {
       functionName,
       shardId: this.shardId,
       state: this.ended ? 'ended' : 'polling',
-      iteratorAgeMs: this.iteratorAgeMs,
+      iteratorAgeMs: iteratorAgeMs(
+        this.options.now(),
+        this.arrivals.get(this.pending.keys().next().value ?? ''),
+        this.iteratorAgeMs,
+      ),
       pendingRecords: this.pending.size,
       ...(this.checkpoint === undefined ? {} : { checkpoint: this.checkpoint }),
     };
@@ -192,6 +199,7 @@ export class ShardPoller {
     for (const record of records) {
       this.lastReadSequence = record.sequenceNumber;
       this.pending.set(record.sequenceNumber, false);
+      this.arrivals.set(record.sequenceNumber, record.approximateArrivalTimestamp);
       if (!this.options.filter(filterView(record))) {
         filteredOut.push(record);
         continue;
@@ -286,6 +294,7 @@ export class ShardPoller {
     for (const [sequence, done] of this.pending) {
       if (!done) break;
       this.pending.delete(sequence);
+      this.arrivals.delete(sequence);
       advancedTo = sequence;
     }
     if (advancedTo !== undefined) {

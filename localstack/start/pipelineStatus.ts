@@ -1,3 +1,4 @@
+import { iteratorAgeMs } from '../eventSourceMapping/iteratorAge';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetRecordsCommand,
@@ -79,16 +80,18 @@ async function shardBacklog(
   );
   let iterator = ShardIterator;
   let pending = 0;
-  let iteratorAgeMs: number | undefined;
+  let behind: number | undefined;
+  let oldestArrival: number | undefined;
   for (let page = 0; iterator !== undefined && pending < maxPending && page < 20; page++) {
     const response = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-    iteratorAgeMs ??= response.MillisBehindLatest ?? 0;
+    behind ??= response.MillisBehindLatest ?? 0;
     const records = response.Records ?? [];
+    oldestArrival ??= records[0]?.ApproximateArrivalTimestamp?.getTime();
     pending += records.length;
     if (records.length === 0) break;
     iterator = response.NextShardIterator;
   }
-  return { pending, iteratorAgeMs: iteratorAgeMs ?? 0 };
+  return { pending, iteratorAgeMs: iteratorAgeMs(Date.now(), oldestArrival, behind ?? 0) };
 }
 
 /**

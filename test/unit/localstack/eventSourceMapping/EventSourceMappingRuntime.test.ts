@@ -501,6 +501,36 @@ describe('EventSourceMappingRuntime', () => {
     });
   });
 
+  describe('lag', () => {
+    it('when read records wait for the function, the iterator age is the age of the oldest of them, not 0', async () => {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let invoked = false;
+      harness = createHarness({
+        mapping: { batchSize: 100 },
+        handler: async () => {
+          invoked = true;
+          await gate;
+        },
+      });
+      const { kinesis, streamArn } = harness;
+      const arrival = Date.now() - 60_000;
+      for (let i = 0; i < 3; i += 1) kinesis.put(streamArn, `key-${i}`, `late-${i}`, arrival);
+      try {
+        await harness.runtime.start();
+        for (let waited = 0; !invoked && waited < 3_000; waited += 10)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        const [lag] = harness.runtime.lag();
+        expect(lag?.pendingRecords).toBe(3);
+        expect(lag?.iteratorAgeMs).toBeGreaterThanOrEqual(60_000);
+      } finally {
+        release();
+      }
+      await harness.runtime.idle();
+      expect(harness.runtime.lag()[0]).toMatchObject({ pendingRecords: 0, iteratorAgeMs: 0 });
+    });
+  });
+
   describe('resharding', () => {
     it('when a shard is split, it reads the children only after the parent is fully processed', async () => {
       let release: () => void = () => undefined;
