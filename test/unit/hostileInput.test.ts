@@ -50,14 +50,7 @@ function records(entries: readonly StreamEntry[]): RawRecord[] {
 }
 
 function lines<T>(objects: InMemoryObjectStore, prefix: string): T[] {
-  return [...objects.objects.keys()]
-    .filter((k) => k.startsWith(prefix))
-    .flatMap((k) =>
-      (objects.text(k) ?? '')
-        .split('\n')
-        .filter((l) => l.length > 0)
-        .map((l) => JSON.parse(l) as T),
-    );
+  return objects.jsonLines<T>(prefix);
 }
 
 async function run(

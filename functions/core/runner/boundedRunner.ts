@@ -109,8 +109,8 @@ export async function runBounded<T>(
   const keyColumn = pipeline.spec.columns[0]!.name;
   return {
     rows: emitted.rows(objects, keyColumn),
-    rejected: bySequence(jsonLines<Rejection>(objects, BUCKET_PREFIX.REJECTED)),
-    late: bySequence(jsonLines<LateRecord>(objects, BUCKET_PREFIX.LATE)),
+    rejected: bySequence(objects.jsonLines<Rejection>(BUCKET_PREFIX.REJECTED)),
+    late: bySequence(objects.jsonLines<LateRecord>(BUCKET_PREFIX.LATE)),
     duplicates,
   };
 }
@@ -160,17 +160,6 @@ class ResultCapture implements ResultEncoder {
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
   }
-}
-
-function jsonLines<T>(objects: InMemoryObjectStore, prefix: string): T[] {
-  return [...objects.objects.keys()]
-    .filter((key) => key.startsWith(prefix))
-    .flatMap((key) =>
-      (objects.text(key) ?? '')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as T),
-    );
 }
 
 /** Records by shard, then sequence number (numerically), then sub-sequence number. */

@@ -30,6 +30,18 @@ export class InMemoryObjectStore implements ObjectStore {
     this.objects.delete(key);
   }
 
+  /** Every line of the JSON Lines objects under `prefix`, parsed, objects in the order they were first put. */
+  public jsonLines<T>(prefix: string): T[] {
+    return [...this.objects.keys()]
+      .filter((key) => key.startsWith(prefix))
+      .flatMap((key) =>
+        (this.text(key) ?? '')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as T),
+      );
+  }
+
   /** The body of `key` as text, or undefined. */
   public text(key: string): string | undefined {
     const stored = this.objects.get(key);

@@ -81,15 +81,7 @@ function results(objects: InMemoryObjectStore): Record<string, unknown>[] {
 }
 
 function lines(objects: InMemoryObjectStore, prefix: string): Record<string, unknown>[] {
-  return [...objects.objects.keys()]
-    .filter((k) => k.startsWith(prefix))
-    .flatMap((k) =>
-      (objects.text(k) ?? '')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    );
+  return objects.jsonLines<Record<string, unknown>>(prefix);
 }
 
 const counted = (objects: InMemoryObjectStore): number =>
