@@ -51,9 +51,11 @@ function shardflow(args: readonly string[]): Promise<Run> {
   });
 }
 
-/** The `N records: R rows, J rejected, L late` summary a run prints last. */
+/** The `N records in → R rows; J rejected, L late, D duplicates dropped` summary a run prints last. */
 function summary(run: Run): string {
-  const match = /(\d+) records: (\d+) rows, (\d+) rejected, (\d+) late/.exec(run.stderr);
+  const match = /(\d+) records in → (\d+) rows; (\d+) rejected, (\d+) late, (\d+) duplicates dropped/.exec(
+    run.stderr,
+  );
   if (run.code !== 0 || match === null)
     throw new Error(`replay: shardflow exited ${run.code}: ${run.stderr.slice(-500)}`);
   return match[0];
