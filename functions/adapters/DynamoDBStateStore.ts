@@ -1,8 +1,8 @@
 /**
  * The DynamoDB state store: speaks DynamoDB and nothing else. The item layout, the limits and unit
- * accounting live in `BaseStateStore`; this class turns a commit into one TransactWriteItems (segment
- * chunks + progress item, plus a condition check on the pipeline item for a shard's first commit) or a
- * single conditional PutItem, reads with consistent Query pages, raises the pipeline item with conditional
+ * accounting live in `BaseStateStore`; this class writes segment chunks with PutItem conditioned on their
+ * absence, a commit as one conditional PutItem of the progress item (one TransactWriteItems with a condition
+ * check on the pipeline item for a shard's first item), reads with consistent Query pages, raises the pipeline item with conditional
  * UpdateItem, and retries throttled calls with full jitter. One table (`STATE_TABLE` in constants.ts).
  */
 import {
@@ -142,7 +142,7 @@ export class DynamoDBStateStore extends BaseStateStore {
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: { ':version': { N: String(items.expectedVersion) } },
           };
-    if (items.segment.length === 0 && items.closedWatermarkRead === undefined) {
+    if (items.closedWatermarkRead === undefined) {
       try {
         await this.#send(() =>
           this.#client.send(
@@ -164,26 +164,18 @@ export class DynamoDBStateStore extends BaseStateStore {
       }
       return;
     }
-    const actions: TransactWriteItem[] = items.segment.map((chunk) => ({
-      Put: {
-        TableName: this.#table,
-        Item: toSdk(chunk),
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
+    // A shard's first item: written only if no close pass raised the closed watermark it starts from.
+    const read = storedMark(items.closedWatermarkRead);
+    const actions: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.#table,
+          Item: toSdk(items.progress),
+          ...progressCondition,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
       },
-    }));
-    const progressIndex = actions.length;
-    actions.push({
-      Put: {
-        TableName: this.#table,
-        Item: toSdk(items.progress),
-        ...progressCondition,
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    });
-    if (items.closedWatermarkRead !== undefined) {
-      const read = storedMark(items.closedWatermarkRead);
-      actions.push({
+      {
         ConditionCheck: {
           TableName: this.#table,
           Key: toSdk(pipelineItemKey(items.pipeline)),
@@ -198,8 +190,8 @@ export class DynamoDBStateStore extends BaseStateStore {
                 ExpressionAttributeValues: { ':cw': { N: String(read) } },
               }),
         },
-      });
-    }
+      },
+    ];
     try {
       await this.#send(async () => {
         try {
@@ -216,13 +208,32 @@ export class DynamoDBStateStore extends BaseStateStore {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // A failed condition (progress moved on, the closed watermark moved) or a concurrent transaction on
       // one of the items: either way the caller reads again and re-applies.
-      const stored = error.CancellationReasons?.[progressIndex]?.Item;
+      const stored = error.CancellationReasons?.[0]?.Item;
       const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None').join(', ');
       throw new StateConflictError(
         `Commit of shard ${items.shardId} was cancelled (${codes})`,
         stored === undefined ? undefined : progressFromItem(fromSdk(stored)),
         { cause: error },
       );
+    }
+  }
+
+  protected async _putIfAbsent(item: StateItem): Promise<boolean> {
+    try {
+      await this.#send(() =>
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: toSdk(item),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 

@@ -11,6 +11,7 @@ import type {
   ProgressSnapshot,
   Segment,
   ShardCommit,
+  ShardProgress,
   StateStore,
   StateStoreStats,
 } from '../../functions/core/state/types';
@@ -49,7 +50,7 @@ export class FaultPlan {
   public rates: FaultRates;
   public readonly injected: Record<string, number> = {};
   /**
-   * A DynamoDB transaction limit far below the real one (compressed segment bytes), so that batches must
+   * A segment limit far below the real one (compressed segment bytes), so that batches must
    * commit in parts (the path a batch whose state does not fit one transaction takes). Only segments of more
    * than one Kinesis record are refused, so no record is dead-lettered for it and the reference stays exact.
    */
@@ -76,9 +77,8 @@ export class FaultPlan {
   }
 
   /** Throws the store's `StateLimitError` for a commit over `segmentLimit`, as `BaseStateStore` would. */
-  public checkSegmentLimit(commit: ShardCommit): void {
-    const segment = commit.segment;
-    if (this.segmentLimit === undefined || segment === undefined) return;
+  public checkSegmentLimit(segment: Omit<Segment, 'attempt'>): void {
+    if (this.segmentLimit === undefined) return;
     if (segment.body.byteLength <= this.segmentLimit || segment.firstSequence === segment.lastSequence)
       return;
     this.count('state limit');
@@ -133,23 +133,20 @@ export class FaultyStateStore implements StateStore {
           .commit({ progress: { ...stored, version: stored.version + 1 }, expectedVersion: stored.version })
           .catch(() => undefined);
     }
-    this.plan.checkSegmentLimit(commit);
     return this.plan.around('commit', () => this.inner.commit(commit));
+  }
+
+  public writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
+    this.plan.checkSegmentLimit(segment);
+    return this.plan.around('writeSegment', () => this.inner.writeSegment(segment));
   }
 
   public raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
     return this.plan.around('raisePipeline', () => this.inner.raisePipeline(pipeline, marks));
   }
 
-  public readSegments(
-    pipeline: string,
-    shardId: string,
-    fromCommit: number,
-    toCommit: number,
-  ): Promise<Segment[]> {
-    return this.plan.around('readSegments', () =>
-      this.inner.readSegments(pipeline, shardId, fromCommit, toCommit),
-    );
+  public readSegments(progress: ShardProgress, fromCommit: number, toCommit: number): Promise<Segment[]> {
+    return this.plan.around('readSegments', () => this.inner.readSegments(progress, fromCommit, toCommit));
   }
 }
 

@@ -5,7 +5,8 @@
 import { StateConflictError, StateLimitError } from '../../functions/core/state/errors';
 import { NO_SEQUENCE } from '../../functions/core/state/keys';
 import { MAX_TRANSACTION_BYTES, SEGMENT_CHUNK_BYTES } from '../../functions/core/state/limits';
-import type { Segment, ShardProgress, StateStore } from '../../functions/core/state/types';
+import { withAttempt } from '../../functions/core/state/segmentAttempts';
+import type { Segment, ShardCommit, ShardProgress, StateStore } from '../../functions/core/state/types';
 import { padSequence } from '../../functions/core/sequence';
 
 /** What a contract test needs from an implementation. */
@@ -38,8 +39,13 @@ export function progress(pipeline: string, overrides: Partial<ShardProgress> = {
   };
 }
 
-/** A segment of `bytes` pseudo-random (incompressible) bytes. */
-export function segment(pipeline: string, commit: number, bytes = 64, shardId = SHARD): Segment {
+/** A segment of `bytes` pseudo-random (incompressible) bytes, not written yet. */
+export function segment(
+  pipeline: string,
+  commit: number,
+  bytes = 64,
+  shardId = SHARD,
+): Omit<Segment, 'attempt'> {
   const body = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i++) body[i] = (i * 2654435761 + commit * 97) >>> 24;
   return {
@@ -53,6 +59,24 @@ export function segment(pipeline: string, commit: number, bytes = 64, shardId = 
     // Every judgement a close mark can be: none yet, a time, the end of input.
     judgedBy: [-Infinity, 1_780_000_000_000, Infinity][commit % 3],
   };
+}
+
+/** Writes `draft`, then commits naming the attempt it got, as `BatchProcessor` does; returns the progress. */
+export async function commitWithSegment(
+  store: StateStore,
+  commit: Omit<ShardCommit, 'segment'>,
+  draft: Omit<Segment, 'attempt'>,
+): Promise<ShardProgress> {
+  const written = await store.writeSegment(draft);
+  const progress = withAttempt(commit.progress, written.commit, written.attempt);
+  await store.commit({ ...commit, progress, segment: written });
+  return progress;
+}
+
+async function stored(store: StateStore, pipeline: string): Promise<ShardProgress> {
+  const [shard] = (await store.readProgress(pipeline)).shards;
+  if (shard === undefined) throw new Error('expected a shard progress item');
+  return shard;
 }
 
 async function conflictOf(promise: Promise<unknown>): Promise<StateConflictError> {
@@ -81,12 +105,11 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         pending: [{ start: 0, end: 60_000, firstCommit: 1, lastCommit: 1 }],
         commits: 1,
       });
-      await fixture.store.commit({
-        progress: first,
-        expectedVersion: undefined,
-        closedWatermarkRead: -Infinity,
-        segment: segment(pipeline, 1),
-      });
+      await commitWithSegment(
+        fixture.store,
+        { progress: first, expectedVersion: undefined, closedWatermarkRead: -Infinity },
+        segment(pipeline, 1),
+      );
       const read = await fixture.sibling().readProgress(pipeline);
       expect(read).toEqual({ shards: [first], pipeline: undefined });
     });
@@ -98,14 +121,19 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         closedWatermarkRead: -Infinity,
       });
       const winner = progress(pipeline, { version: 2, commits: 1, lastSequence: padSequence('200') });
-      await fixture.sibling().commit({ progress: winner, expectedVersion: 1, segment: segment(pipeline, 1) });
+      await commitWithSegment(
+        fixture.sibling(),
+        { progress: winner, expectedVersion: 1 },
+        segment(pipeline, 1),
+      );
+      // The racing copy's segment write succeeds under the next attempt number; its commit fails.
       const loser = progress(pipeline, { version: 2, commits: 1, lastSequence: padSequence('150') });
       const conflict = await conflictOf(
-        fixture.store.commit({ progress: loser, expectedVersion: 1, segment: segment(pipeline, 1, 99) }),
+        commitWithSegment(fixture.store, { progress: loser, expectedVersion: 1 }, segment(pipeline, 1, 99)),
       );
       expect(conflict.existing).toEqual(winner);
-      const segments = await fixture.sibling().readSegments(pipeline, SHARD, 1, 1);
-      expect(segments.map((s) => s.body.byteLength)).toEqual([64]);
+      const segments = await fixture.sibling().readSegments(await stored(fixture.store, pipeline), 1, 1);
+      expect(segments.map((s) => [s.attempt, s.body.byteLength])).toEqual([[0, 64]]);
     });
 
     test('when a shard item exists, a first commit for it fails', async () => {
@@ -166,15 +194,19 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         [2, SEGMENT_CHUNK_BYTES * 2 + 5],
         [3, 7],
       ] as const) {
-        await fixture.store.commit({
-          progress: progress(pipeline, { commits: commit, version: version + 1 }),
-          expectedVersion: version === 0 ? undefined : version,
-          ...(version === 0 ? { closedWatermarkRead: -Infinity } : {}),
-          segment: segment(pipeline, commit, bytes),
-        });
+        await commitWithSegment(
+          fixture.store,
+          {
+            progress: progress(pipeline, { commits: commit, version: version + 1 }),
+            expectedVersion: version === 0 ? undefined : version,
+            ...(version === 0 ? { closedWatermarkRead: -Infinity } : {}),
+          },
+          segment(pipeline, commit, bytes),
+        );
         version += 1;
       }
-      const read = await fixture.sibling().readSegments(pipeline, SHARD, 1, 3);
+      const shard = await stored(fixture.sibling(), pipeline);
+      const read = await fixture.sibling().readSegments(shard, 1, 3);
       expect(read.map((s) => [s.commit, s.body.byteLength, s.judgedBy])).toEqual([
         [1, 10, 1_780_000_000_000],
         [2, SEGMENT_CHUNK_BYTES * 2 + 5, Number.MAX_SAFE_INTEGER],
@@ -190,23 +222,60 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         lastSequence: padSequence('19'),
         ttl: 2_000_000_000,
       });
-      expect((await fixture.sibling().readSegments(pipeline, SHARD, 2, 2)).map((s) => s.commit)).toEqual([2]);
-      expect(await fixture.sibling().readSegments(pipeline, SHARD, 4, 9)).toEqual([]);
+      expect((await fixture.sibling().readSegments(shard, 2, 2)).map((s) => s.commit)).toEqual([2]);
+      expect(await fixture.sibling().readSegments(shard, 4, 9)).toEqual([]);
     });
 
-    test('when a commit would exceed the transaction limit, it is refused before the call and nothing is written', async () => {
+    test('when a segment would exceed the limit of one commit, it is refused before the call and nothing is written', async () => {
       const store = fixture.store;
       const before = store.stats.requests;
-      await expect(
-        store.commit({
-          progress: progress(pipeline, { commits: 1 }),
-          expectedVersion: undefined,
-          closedWatermarkRead: -Infinity,
-          segment: segment(pipeline, 1, MAX_TRANSACTION_BYTES),
-        }),
-      ).rejects.toThrow(StateLimitError);
+      await expect(store.writeSegment(segment(pipeline, 1, MAX_TRANSACTION_BYTES))).rejects.toThrow(
+        StateLimitError,
+      );
       expect(store.stats.requests).toBe(before);
       expect((await fixture.sibling().readProgress(pipeline)).shards).toEqual([]);
+    });
+
+    test('when a segment write was left behind by a crash before its commit, the next write takes the next attempt and readers see only the committed one', async () => {
+      await fixture.store.commit({
+        progress: progress(pipeline),
+        expectedVersion: undefined,
+        closedWatermarkRead: -Infinity,
+      });
+      const orphan = await fixture.store.writeSegment(segment(pipeline, 1, 99));
+      expect(orphan.attempt).toBe(0);
+      // Not committed: no reader sees it.
+      expect(await fixture.sibling().readSegments(await stored(fixture.store, pipeline), 1, 1)).toEqual([]);
+      const committed = await commitWithSegment(
+        fixture.sibling(),
+        { progress: progress(pipeline, { version: 2, commits: 1 }), expectedVersion: 1 },
+        segment(pipeline, 1, 64),
+      );
+      expect(committed.attempts).toEqual([[1, 1]]);
+      const shard = await stored(fixture.store, pipeline);
+      expect(shard).toEqual(committed);
+      for (const reader of [fixture.store, fixture.sibling()]) {
+        expect((await reader.readSegments(shard, 1, 1)).map((s) => [s.attempt, s.body.byteLength])).toEqual([
+          [1, 64],
+        ]);
+      }
+      // Another write of commit 1 (a racing copy that read the old progress) goes past both.
+      expect((await fixture.store.writeSegment(segment(pipeline, 1, 10))).attempt).toBe(2);
+      expect((await fixture.sibling().readSegments(shard, 1, 1)).map((s) => s.body.byteLength)).toEqual([64]);
+    });
+
+    test('when a commit names an attempt its segment is not, it is refused before the call', async () => {
+      const written = await fixture.store.writeSegment(segment(pipeline, 1));
+      const before = fixture.store.stats.requests;
+      await expect(
+        fixture.store.commit({
+          progress: progress(pipeline, { commits: 1, attempts: [[1, 3]] }),
+          expectedVersion: undefined,
+          closedWatermarkRead: -Infinity,
+          segment: written,
+        }),
+      ).rejects.toThrow('A segment must be the commit its progress names');
+      expect(fixture.store.stats.requests).toBe(before);
     });
 
     test('when the progress item would exceed its size limit, the commit is refused naming the pending windows', async () => {

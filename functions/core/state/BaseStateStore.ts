@@ -5,18 +5,20 @@
  */
 import type { EpochMillis } from '../types';
 import { StateConflictError, StateError, StateLimitError } from './errors';
-import { segmentSortKeyRange, segmentPartitionKey } from './keys';
+import { MAX_SEGMENT_ATTEMPT, parseSegmentSortKey, segmentSortKeyRange, segmentPartitionKey } from './keys';
+import { committedAttempt } from './segmentAttempts';
 import {
   MAX_ITEM_BYTES,
   MAX_PROGRESS_BYTES,
-  MAX_TRANSACTION_BYTES,
-  MAX_TRANSACTION_ITEMS,
+  MAX_SEGMENT_BYTES,
+  MAX_SEGMENT_CHUNKS,
   readUnits,
   writeUnits,
 } from './limits';
 import {
   isPipelineItem,
   itemBytes,
+  itemKey,
   pipelineFromItem,
   progressFromItem,
   progressToItem,
@@ -30,6 +32,7 @@ import type {
   ProgressSnapshot,
   Segment,
   ShardCommit,
+  ShardProgress,
   StateStore,
   StateStoreStats,
 } from './types';
@@ -45,15 +48,16 @@ export interface BaseStateStoreOptions {
   readonly segmentCacheBytes?: number;
 }
 
-/** What a backend writes for one commit: one transaction (or one conditional put when it is a single item). */
+/**
+ * What a backend writes for one commit: one conditional put of the progress item, or, with
+ * `closedWatermarkRead`, one transaction of that put and a condition check on the pipeline item.
+ */
 export interface CommitItems {
   readonly pipeline: string;
   readonly shardId: string;
   /** The shard's progress item; the stored one must have `expectedVersion` (or not exist when undefined). */
   readonly progress: StateItem;
   readonly expectedVersion: number | undefined;
-  /** Segment chunks; none may exist yet. */
-  readonly segment: readonly StateItem[];
   /** When set: the pipeline item's closed watermark must still be this (absent counts as -Infinity). */
   readonly closedWatermarkRead: EpochMillis | undefined;
 }
@@ -90,6 +94,51 @@ export abstract class BaseStateStore implements StateStore {
     return { shards, pipeline: pipelineProgress };
   }
 
+  public async writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
+    const first = segmentToItems({ ...segment, attempt: 0 });
+    const sizes = first.map(itemBytes);
+    const largest = Math.max(0, ...sizes);
+    if (largest > MAX_ITEM_BYTES)
+      throw new StateLimitError(
+        `A segment chunk would be ${largest} bytes (DynamoDB's item limit is ${MAX_ITEM_BYTES})`,
+      );
+    if (first.length > MAX_SEGMENT_CHUNKS || segment.body.byteLength > MAX_SEGMENT_BYTES) {
+      throw new StateLimitError(
+        `Commit ${segment.commit} of shard ${segment.shardId} would be a segment of ${segment.body.byteLength} bytes in ${first.length} items (one commit holds at most ${MAX_SEGMENT_BYTES} bytes in ${MAX_SEGMENT_CHUNKS} items)`,
+      );
+    }
+    const pk = segmentPartitionKey(segment.pipeline, segment.shardId);
+    let attempt = 0;
+    for (;;) {
+      const chunks = attempt === 0 ? first : segmentToItems({ ...segment, attempt });
+      // Conditional writes are billed whether or not they succeed.
+      this.stats.writeUnits += writeUnits(sizes[0]!);
+      if (await this._putIfAbsent(chunks[0]!)) {
+        const rest = await Promise.all(chunks.slice(1).map((chunk) => this._putIfAbsent(chunk)));
+        this.stats.writeUnits += sizes.slice(1).reduce((sum, size) => sum + writeUnits(size), 0);
+        if (rest.some((written) => !written))
+          throw new StateError(
+            `Segment ${segment.commit}#${attempt} of shard ${segment.shardId} has chunks no write of it made`,
+          );
+        return { ...segment, attempt };
+      }
+      // Taken (an earlier write of this commit crashed or lost its place): the next number after every one
+      // there is.
+      const { low, high } = segmentSortKeyRange(segment.commit, segment.commit);
+      const taken = await this._querySegments(pk, low, high);
+      this.stats.readUnits += readUnits(taken.reduce((sum, item) => sum + itemBytes(item), 0));
+      const highest = Math.max(
+        attempt,
+        ...taken.map((item) => parseSegmentSortKey(itemKey(item).sk)?.attempt ?? 0),
+      );
+      attempt = highest + 1;
+      if (attempt > MAX_SEGMENT_ATTEMPT)
+        throw new StateError(
+          `Commit ${segment.commit} of shard ${segment.shardId} has ${MAX_SEGMENT_ATTEMPT + 1} segment writes already`,
+        );
+    }
+  }
+
   public async commit(commit: ShardCommit): Promise<void> {
     const { progress, expectedVersion, segment } = commit;
     const required = (expectedVersion ?? 0) + 1;
@@ -102,10 +151,11 @@ export abstract class BaseStateStore implements StateStore {
       segment !== undefined &&
       (segment.pipeline !== progress.pipeline ||
         segment.shardId !== progress.shardId ||
-        segment.commit !== progress.commits)
+        segment.commit !== progress.commits ||
+        committedAttempt(progress, segment.commit) !== segment.attempt)
     ) {
       throw new StateError(
-        `A segment must be the commit its progress names (segment ${segment.shardId}#${segment.commit}, progress ${progress.shardId}#${progress.commits})`,
+        `A segment must be the commit its progress names (segment ${segment.shardId}#${segment.commit}#${segment.attempt}, progress ${progress.shardId}#${progress.commits}#${committedAttempt(progress, progress.commits) ?? 'none'})`,
       );
     }
     const progressItem = progressToItem(progress);
@@ -115,39 +165,24 @@ export abstract class BaseStateStore implements StateStore {
         `Progress item of shard ${progress.shardId} would be ${progressBytes} bytes (at most ${MAX_PROGRESS_BYTES} of DynamoDB's ${MAX_ITEM_BYTES}-byte item limit): ${progress.pending.length} windows pending`,
       );
     }
-    const chunks = segment === undefined ? [] : segmentToItems(segment);
-    const sizes = chunks.map(itemBytes);
-    const largest = Math.max(0, ...sizes);
-    if (largest > MAX_ITEM_BYTES)
-      throw new StateLimitError(
-        `A segment chunk would be ${largest} bytes (DynamoDB's item limit is ${MAX_ITEM_BYTES})`,
-      );
-    const actions = 1 + chunks.length + (commit.closedWatermarkRead !== undefined ? 1 : 0);
-    const total = progressBytes + sizes.reduce((sum, size) => sum + size, 0);
-    if (actions > MAX_TRANSACTION_ITEMS || total > MAX_TRANSACTION_BYTES) {
-      throw new StateLimitError(
-        `Commit ${progress.commits} of shard ${progress.shardId} would be a transaction of ${actions} items and ${total} bytes (DynamoDB allows ${MAX_TRANSACTION_ITEMS} items and ${MAX_TRANSACTION_BYTES} bytes)`,
-      );
-    }
-    const transactional = actions > 1;
     try {
       await this._commit({
         pipeline: progress.pipeline,
         shardId: progress.shardId,
         progress: progressItem,
         expectedVersion,
-        segment: chunks,
         closedWatermarkRead: commit.closedWatermarkRead,
       });
     } catch (error) {
       if (error instanceof StateConflictError) this.stats.conflicts += 1;
       throw error;
     }
-    // Transactions bill two units per KB of every item they write; a plain conditional put one.
-    const units = writeUnits(progressBytes) + sizes.reduce((sum, size) => sum + writeUnits(size), 0);
-    this.stats.writeUnits += transactional
-      ? 2 * units + (commit.closedWatermarkRead !== undefined ? 2 : 0)
-      : units;
+    // A transaction (with the condition check of a first commit) bills two units per KB of every item; a
+    // plain conditional put one.
+    this.stats.writeUnits +=
+      commit.closedWatermarkRead !== undefined
+        ? 2 * writeUnits(progressBytes) + 2
+        : writeUnits(progressBytes);
     if (segment !== undefined) this.#remember(segment);
   }
 
@@ -162,8 +197,7 @@ export abstract class BaseStateStore implements StateStore {
   }
 
   public async readSegments(
-    pipeline: string,
-    shardId: string,
+    progress: ShardProgress,
     fromCommit: number,
     toCommit: number,
   ): Promise<Segment[]> {
@@ -172,20 +206,22 @@ export abstract class BaseStateStore implements StateStore {
         `Commit range must be positive integers (given ${fromCommit}..${toCommit})`,
       );
     }
-    if (toCommit < fromCommit) return [];
+    const { pipeline, shardId } = progress;
+    const last = Math.min(toCommit, progress.commits);
+    if (last < fromCommit) return [];
     // Committed segments never change: read only the commits after the cached run that starts at fromCommit.
     const cached: Segment[] = [];
     let next = fromCommit;
-    for (; next <= toCommit; next++) {
+    for (; next <= last; next++) {
       const segment = this.#cache.get(cacheKey(pipeline, shardId, next));
-      if (segment === undefined) break;
+      if (segment === undefined || segment.attempt !== committedAttempt(progress, next)) break;
       cached.push(segment);
     }
-    if (next > toCommit) return cached;
-    const { low, high } = segmentSortKeyRange(next, toCommit);
+    if (next > last) return cached;
+    const { low, high } = segmentSortKeyRange(next, last);
     const items = await this._querySegments(segmentPartitionKey(pipeline, shardId), low, high);
     this.stats.readUnits += readUnits(items.reduce((sum, item) => sum + itemBytes(item), 0));
-    const read = segmentsFromItems(pipeline, shardId, items);
+    const read = segmentsFromItems(pipeline, shardId, items, (commit) => committedAttempt(progress, commit));
     for (const segment of read) this.#remember(segment);
     return [...cached, ...read];
   }
@@ -208,10 +244,12 @@ export abstract class BaseStateStore implements StateStore {
   /** Every item of the pipeline's progress partition (strongly consistent). */
   protected abstract _queryProgress(pipeline: string): Promise<StateItem[]>;
   /**
-   * Writes a commit atomically. On a failed condition throws `StateConflictError` with the stored progress
-   * (parsed with `progressFromItem`) when the backend returns it.
+   * Writes a commit's progress (atomically with its condition check). On a failed condition throws
+   * `StateConflictError` with the stored progress (parsed with `progressFromItem`) when the backend returns it.
    */
   protected abstract _commit(items: CommitItems): Promise<void>;
+  /** Writes `item` unless an item with its key exists; false when one does (nothing written). */
+  protected abstract _putIfAbsent(item: StateItem): Promise<boolean>;
   /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
   protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */

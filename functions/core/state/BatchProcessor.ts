@@ -2,38 +2,26 @@
  * The exactly-once apply path (DESIGN.md §3): one instance per warm Lambda instance (or bounded run),
  * driving a pipeline against a `StateStore` and an `ObjectStore`.
  *
- * A batch of a shard commits once: its segment (every key's partial state of every window it touched) and
- * its shard's progress (last sequence, watermark, close mark) in one transaction conditioned on the
- * progress version it read. A redelivered, bisected or duplicated batch finds its records at or below the
+ * A batch of a shard commits once: its segment (every key's partial state of every window it touched), then
+ * its shard's progress (last sequence, watermark, close mark), conditioned on the progress version it read,
+ * naming that segment (`segmentAttempts.ts`). A redelivered, bisected or duplicated batch finds its records at or below the
  * committed sequence and skips them; a copy that lost the race reads again. Windows are emitted by the
  * close pass (`WindowCloser`) once every shard has frozen them.
  */
 import type { PreparedRecords } from '../engine/types';
 import type { Clock, EpochMillis, RawRecord } from '../types';
-import { committedRanges, removeOrphanedOutputs } from './commitLog';
+import { AttemptOutputs } from './attemptOutputs';
 import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
 import { DedupeCache } from './DedupeCache';
-import {
-  BatchApplyError,
-  SegmentExpiredError,
-  StateConflictError,
-  StateContentionError,
-  StateLimitError,
-} from './errors';
+import { BatchApplyError, StateConflictError, StateContentionError, StateLimitError } from './errors';
 import { NO_SEQUENCE } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
+import { withAttempt } from './segmentAttempts';
 import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
-import { replayOrigin } from './SkippedBatchReplay';
-import {
-  commitOutputs,
-  removeAttemptOutputs,
-  removeLostOutputs,
-  removeSupersededOutputs,
-  writeSideOutputs,
-} from './sideOutputs';
+import { relatedShards } from './shardLineage';
+import { commitOutputs, removeAttemptOutputs, writeSideOutputs } from './sideOutputs';
 import type {
-  CommitOutputs,
   ObjectStore,
   ProgressSnapshot,
   ResultEncoder,
@@ -148,14 +136,15 @@ export class BatchProcessor {
   readonly #closer: Pick<WindowCloser, 'dueIn' | 'close'>;
   /** How partials map to pending windows and when those are dropped. */
   readonly #rule: PendingRule;
-  /** Commits (shard and last sequence) whose superseded side outputs this instance has removed. */
-  readonly #cleaned = new Set<string>();
+  /** The side outputs of attempts that did not commit. */
+  readonly #attempts: AttemptOutputs;
 
   public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
     this.#deps = deps;
     this.#name = deps.pipeline.spec.name;
     this.#expectedShards = deps.pipeline.spec.source.shards ?? 0;
     this.#shardParents = options.shardParents;
+    this.#attempts = new AttemptOutputs(deps);
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs > 0))
       throw new InvalidOptionError(`retentionMs must be positive (given ${this.#retentionMs})`);
@@ -271,7 +260,7 @@ export class BatchProcessor {
     await Promise.all(writes);
     if (writes.length > 0) snapshot = await store.readProgress(this.#name);
     // The last commit of a shard whose instance crashed before its clean-up, and no batch came since.
-    for (const shard of snapshot.shards) await this.#cleanUp(shard);
+    for (const shard of snapshot.shards) await this.#attempts.cleanUp(shard);
     let windowsEmitted = 0;
     for (let pass = 0; pass < 100; pass++) {
       const closed = await this.#closer.close(snapshot, watermarkOverride !== undefined);
@@ -312,12 +301,12 @@ export class BatchProcessor {
     let snapshot = first;
     for (let attempt = 1; ; attempt += 1) {
       const base = snapshot.shards.find((shard) => shard.shardId === shardId);
-      if (base !== undefined) await this.#cleanUp(base);
+      if (base !== undefined) await this.#attempts.cleanUp(base);
       const last = base?.lastSequence ?? NO_SEQUENCE;
       const fresh = records.filter((record) => padSequence(record.sequenceNumber) > last);
       if (attempt === 1 && base !== undefined && fresh.length < records.length) {
         const covered = records.filter((record) => padSequence(record.sequenceNumber) <= last);
-        await this.#sweepRedelivered(covered, base);
+        await this.#attempts.sweepRedelivered(covered, base);
       }
       if (fresh.length === 0) return { snapshot, counts: { ...NO_COUNTS, duplicates: records.length } };
       try {
@@ -371,12 +360,13 @@ export class BatchProcessor {
         } catch (error) {
           // This attempt's objects (written before the store refused it) are orphans too once another
           // commit holds the place its halves lost.
-          if (wrote && error instanceof StateConflictError) await this.#dropLostAttempt(fresh, outputs, base);
+          if (wrote && error instanceof StateConflictError)
+            await this.#attempts.dropLost(fresh, outputs, base);
           throw error;
         }
       }
       if (tooBig) {
-        const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (DynamoDB transaction limit)`;
+        const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
         prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
         built = this.#build(fresh, base, snapshot, prepared, [], 0, outputs, parents);
       }
@@ -384,21 +374,25 @@ export class BatchProcessor {
         await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
       } catch (error) {
         // Some of them may be written: orphans at once if a commit holds the place (best effort).
-        await this.#dropLostAttempt(fresh, outputs, base).catch(() => undefined);
+        await this.#attempts.dropLost(fresh, outputs, base).catch(() => undefined);
         throw error;
       }
       wrote = true;
+      let progress = built.progress;
       try {
+        // The segment first, then the progress that names it (the commit chain: `segmentAttempts.ts`).
+        const segment = built.segment === undefined ? undefined : await store.writeSegment(built.segment);
+        if (segment !== undefined) progress = withAttempt(progress, segment.commit, segment.attempt);
         await store.commit({
-          progress: built.progress,
+          progress,
           expectedVersion: base?.version,
           ...(base === undefined ? { closedWatermarkRead: judged } : {}),
-          ...(built.segment !== undefined ? { segment: built.segment } : {}),
+          ...(segment !== undefined ? { segment } : {}),
         });
       } catch (error) {
-        if (error instanceof StateConflictError) await this.#dropLostAttempt(fresh, outputs, base);
+        if (error instanceof StateConflictError) await this.#attempts.dropLost(fresh, outputs, base);
         else if (!(error instanceof StateLimitError))
-          await this.#dropLostAttempt(fresh, outputs, base).catch(() => undefined);
+          await this.#attempts.dropLost(fresh, outputs, base).catch(() => undefined);
         if (!(error instanceof StateLimitError) || tooBig) throw error;
         // The progress item or the transaction would not fit: smaller commits. A lone record is rejected
         // under this attempt's names, so the clean line it wrote must not stay behind (halves have names of
@@ -406,7 +400,7 @@ export class BatchProcessor {
         if (fresh.length === 1) await removeAttemptOutputs(objects, pipeline, fresh, outputs);
         // A refused commit does not say whether this attempt still holds its place: a commit that took it meanwhile
         // has removed what it found under its prefixes already, so halves written now would be orphans.
-        else if (await this.#dropLostAttempt(fresh, outputs, base))
+        else if (await this.#attempts.dropLost(fresh, outputs, base))
           throw new StateConflictError(
             `Commit of shard ${shardId} lost its place while it was split`,
             undefined,
@@ -414,10 +408,10 @@ export class BatchProcessor {
         tooBig = true;
         continue;
       }
-      await this.#cleanUp(built.progress);
-      if (seen !== undefined) this.#dedupe.committed(this.#name, shardId, built.progress, built.dedupeHashes);
+      await this.#attempts.cleanUp(progress);
+      if (seen !== undefined) this.#dedupe.committed(this.#name, shardId, progress, built.dedupeHashes);
       return {
-        snapshot: withShard(snapshot, built.progress),
+        snapshot: withShard(snapshot, progress),
         counts: {
           duplicates: 0,
           duplicateEvents: stats.duplicates,
@@ -443,9 +437,8 @@ export class BatchProcessor {
   }
 
   /**
-   * The dedupe ids a commit of `shardId` checks against: the shard's own horizon, and for a replay shard
-   * (`<shard>.replay-<first>`, see `SkippedBatchReplay`) also those of its original shard and of that shard's
-   * other replays, since a producer retry of a replayed event may have been applied by any of them.
+   * The dedupe ids a commit of `shardId` checks against: the shard's own horizon and those of its related
+   * shards (`shardLineage.ts`: parents after a reshard, the origin and other replays of a replay shard).
    */
   async #seen(
     shardId: string,
@@ -454,89 +447,16 @@ export class BatchProcessor {
     snapshot: ProgressSnapshot,
   ): Promise<ReadonlySet<string>> {
     const own = await this.#dedupe.seen(this.#deps.store, this.#name, shardId, base);
-    const origin = replayOrigin(shardId);
+    const related = relatedShards(shardId, parents, snapshot.shards);
+    if (related.length === 0) return own;
     const byId = new Map(snapshot.shards.map((s) => [s.shardId, s]));
-    // The parents (and theirs) of a shard after a reshard; for a replay shard, its original shard, that
-    // shard's other replays and its parents.
-    const related = new Set<string>();
-    const addLineage = (id: string, depth: number): void => {
-      for (const parent of id === shardId ? parents : (byId.get(id)?.parents ?? [])) {
-        if (related.has(parent) || depth > 3) continue;
-        related.add(parent);
-        addLineage(parent, depth + 1);
-      }
-    };
-    addLineage(shardId, 0);
-    if (origin !== undefined) {
-      related.add(origin);
-      for (const s of snapshot.shards)
-        if (s.shardId !== shardId && replayOrigin(s.shardId) === origin) related.add(s.shardId);
-      for (const parent of byId.get(origin)?.parents ?? []) related.add(parent);
-    }
-    related.delete(shardId);
-    if (related.size === 0) return own;
     const sets = [
       own,
       ...(await Promise.all(
-        [...related].map((id) => this.#dedupe.seen(this.#deps.store, this.#name, id, byId.get(id))),
+        related.map((id) => this.#dedupe.seen(this.#deps.store, this.#name, id, byId.get(id))),
       )),
     ];
     return { has: (id: string) => sets.some((set) => set.has(id)) } as ReadonlySet<string>;
-  }
-
-  /**
-   * After losing a commit: removes this attempt's side outputs unless they are the winner's. Only once a
-   * commit holds the attempt's place in the shard's log (the next commit number, from the same first record):
-   * no other commit can ever take that place, so names that are not the winner's are orphans. Until then
-   * nothing is removed (a later commit there may write the same names); the commit that takes the place
-   * removes the rest (`removeSupersededOutputs`). Also called, best effort, after a write or commit failed for
-   * another reason, and before splitting a refused commit. Returns whether a commit holds the place.
-   */
-  async #dropLostAttempt(
-    fresh: readonly RawRecord[],
-    outputs: CommitOutputs,
-    base: ShardProgress | undefined,
-  ): Promise<boolean> {
-    const shardId = fresh[0]!.shardId;
-    const place = (base?.commits ?? 0) + 1;
-    const [winner] = await this.#deps.store.readSegments(this.#name, shardId, place, place);
-    if (winner === undefined) return false;
-    if (winner.firstSequence === outputs.firstSequence)
-      await removeLostOutputs(this.#deps.objects, this.#deps.pipeline, fresh, outputs, winner);
-    return true;
-  }
-
-  /**
-   * A redelivery (records the shard committed already): earlier attempts at these records may have written
-   * side outputs and failed before committing, after the commit that covers them had cleaned its prefix (a
-   * stalled copy, a crash). No commit can start at a covered record any more, so what is there and is no
-   * commit's range is removed. Such an attempt's own check (`#dropLostAttempt`) is best effort and nothing
-   * else looks at that prefix again, so a failure here fails the batch: its redelivery sweeps again (or,
-   * once Lambda gives up on it, `replay-failures` removes them). Only a range older than the commit log's
-   * retention is left as it is (no log to tell the commits' objects from orphans).
-   */
-  async #sweepRedelivered(covered: readonly RawRecord[], base: ShardProgress): Promise<void> {
-    const { store, objects, pipeline } = this.#deps;
-    const first = padSequence(covered[0]!.sequenceNumber);
-    const last = padSequence(covered[covered.length - 1]!.sequenceNumber);
-    let ranges;
-    try {
-      ranges = await committedRanges(store, this.#name, base, first, last);
-    } catch (error) {
-      if (error instanceof SegmentExpiredError) return;
-      throw error;
-    }
-    await removeOrphanedOutputs({ objects, pipeline }, base.shardId, first, last, covered, ranges);
-  }
-
-  /** Removes what superseded attempts left under the prefixes of `progress`'s last commit (once per instance). */
-  async #cleanUp(progress: ShardProgress): Promise<void> {
-    if (progress.outputs === undefined) return;
-    const id = `${progress.shardId}\u0000${progress.lastSequence}`;
-    if (this.#cleaned.has(id)) return;
-    await removeSupersededOutputs(this.#deps.objects, this.#deps.pipeline, progress);
-    this.#cleaned.add(id);
-    if (this.#cleaned.size > 10_000) this.#cleaned.delete(this.#cleaned.values().next().value as string);
   }
 
   #build(

@@ -53,7 +53,7 @@ export class DedupeCache {
     }
     if (ids.commits < progress.commits) {
       const start = Math.max(from, ids.commits + 1);
-      for (const segment of await store.readSegments(pipeline, shardId, start, progress.commits)) {
+      for (const segment of await store.readSegments(progress, start, progress.commits)) {
         this.#add(ids, segment.commit, decodeSegment(segment.body).dedupeHashes);
       }
       ids.commits = progress.commits;

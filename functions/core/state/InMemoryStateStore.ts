@@ -91,18 +91,21 @@ export class InMemoryStateStore extends BaseStateStore {
       const stored = numberOf(pipelineItem, 'closedWatermark') ?? null;
       closedHolds = stored === storedMark(items.closedWatermarkRead);
     }
-    const segmentFree = items.segment.every((chunk) => {
-      const key = itemKey(chunk);
-      return this.#get(key.pk, key.sk) === undefined;
-    });
-    if (!versionHolds || !closedHolds || !segmentFree) {
+    if (!versionHolds || !closedHolds) {
       throw new StateConflictError(
-        `Commit of shard ${items.shardId} conflicts (${!versionHolds ? 'progress moved on' : !closedHolds ? 'closed watermark moved' : 'segment exists'})`,
+        `Commit of shard ${items.shardId} conflicts (${!versionHolds ? 'progress moved on' : 'closed watermark moved'})`,
         stored === undefined ? undefined : progressFromItem(stored),
       );
     }
-    for (const chunk of items.segment) this.#put(chunk);
     this.#put(items.progress);
+  }
+
+  protected async _putIfAbsent(item: StateItem): Promise<boolean> {
+    this.stats.requests += 1;
+    const { pk, sk } = itemKey(item);
+    if (this.#get(pk, sk) !== undefined) return false;
+    this.#put(item);
+    return true;
   }
 
   protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {

@@ -171,6 +171,7 @@ export class SessionCloser {
       .map((shard) => {
         const live = shard.pending.filter((bucket) => bucket.end > floor);
         return {
+          shard,
           shardId: shard.shardId,
           live,
           from: Math.min(...live.map((b) => b.firstCommit)),
@@ -180,7 +181,7 @@ export class SessionCloser {
       .filter((r) => r.live.length > 0)
       .sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
     const perShard = await mapWithConcurrency(ranges, this.#options.concurrency, (range) =>
-      this.#deps.store.readSegments(this.#name, range.shardId, range.from, range.to),
+      this.#deps.store.readSegments(range.shard, range.from, range.to),
     );
     const fragments: KeyPartial[] = [];
     for (const segments of perShard) {

@@ -88,7 +88,7 @@ export class SkippedBatchReplay {
       (s) => s.shardId === shardId,
     );
     const ranges =
-      progress === undefined ? [] : await committedRanges(this.deps.store, this.#name, progress, first, last);
+      progress === undefined ? [] : await committedRanges(this.deps.store, progress, first, last);
     const applied = (r: RawRecord): boolean => {
       const seq = padSequence(r.sequenceNumber);
       return ranges.some((range) => seq >= range.firstSequence && seq <= range.lastSequence);

@@ -89,7 +89,7 @@ export class WindowCloser {
       due = this.#due(current, closeable);
       if (due.length === 0) return 0;
     }
-    const partials = await this.#readPartials(due);
+    const partials = await this.#readPartials(current, due);
     await mapWithConcurrency(due, this.#options.concurrency, (window) =>
       this.#emit(window.window, partials.get(windowId(window.window)) ?? []),
     );
@@ -104,7 +104,10 @@ export class WindowCloser {
   }
 
   /** Every due window's partials, in shard then commit order, reading each shard's segments once. */
-  async #readPartials(due: readonly DueWindow[]): Promise<Map<string, KeyPartial[]>> {
+  async #readPartials(
+    snapshot: ProgressSnapshot,
+    due: readonly DueWindow[],
+  ): Promise<Map<string, KeyPartial[]>> {
     const ranges = new Map<string, { from: number; to: number }>();
     for (const window of due) {
       for (const [shardId, range] of window.commits) {
@@ -121,7 +124,8 @@ export class WindowCloser {
     const shards = [...ranges.keys()].sort();
     const perShard = await mapWithConcurrency(shards, this.#options.concurrency, async (shardId) => {
       const range = ranges.get(shardId)!;
-      return this.#deps.store.readSegments(this.#name, shardId, range.from, range.to);
+      const progress = snapshot.shards.find((shard) => shard.shardId === shardId);
+      return progress === undefined ? [] : this.#deps.store.readSegments(progress, range.from, range.to);
     });
     const partials = new Map<string, KeyPartial[]>();
     for (const segments of perShard) {

@@ -60,7 +60,7 @@ export interface CommitInput {
 /** A commit ready to send. */
 export interface BuiltCommit {
   readonly progress: ShardProgress;
-  readonly segment: Segment | undefined;
+  readonly segment: Omit<Segment, 'attempt'> | undefined;
   readonly dedupeHashes: readonly string[];
   /** (key, window) partials with records in the segment. */
   readonly partials: number;
@@ -139,6 +139,10 @@ export function buildCommit(input: CommitInput): BuiltCommit {
     closed: base?.closed ?? false,
     frozen: judgedBy(base, input.pipelineProgress),
     commits,
+    // Which attempt each earlier commit's segment is (`segmentAttempts.ts`): readers need it as long as the
+    // record keeps it.
+    ...(base?.attempts !== undefined ? { attempts: base.attempts } : {}),
+    ...(base?.attemptsFrom !== undefined ? { attemptsFrom: base.attemptsFrom } : {}),
     pending,
     outputs: input.outputs,
     counts: addCounts(base?.counts, {
@@ -162,7 +166,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
   );
   const progress = { ...unfrozen, frozen: Math.max(unfrozen.frozen, watermark) };
   const first = fresh[0];
-  const segment: Segment | undefined =
+  const segment: Omit<Segment, 'attempt'> | undefined =
     hasSegment && first !== undefined
       ? {
           pipeline: input.pipeline,

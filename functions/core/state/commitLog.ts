@@ -20,13 +20,12 @@ import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore 
  */
 export async function committedRanges(
   store: StateStore,
-  pipeline: string,
   progress: ShardProgress,
   first: string,
   last: string,
 ): Promise<Segment[]> {
   const segmentOf = async (commit: number): Promise<Segment | undefined> =>
-    (await store.readSegments(pipeline, progress.shardId, commit, commit))[0];
+    (await store.readSegments(progress, commit, commit))[0];
   // The latest commit whose first record is at or before `last`, and the newest expired one met.
   let low = 1;
   let high = progress.commits;

@@ -17,9 +17,13 @@ export const KEY_TYPE = { PROGRESS: 'P#', SEGMENT: 'C#' } as const;
 /** Sort key of the pipeline item in the progress partition (shard items start with `S#`). */
 export const PIPELINE_SORT_KEY = '#pipeline';
 
-/** Width of zero-padded commit numbers and chunk indexes in segment sort keys. */
+/** Width of zero-padded commit numbers, attempt numbers and chunk indexes in segment sort keys. */
 const COMMIT_WIDTH = 12;
+const ATTEMPT_WIDTH = 4;
 const CHUNK_WIDTH = 4;
+
+/** Most attempts at writing one commit's segment (see `segmentAttempts.ts`). */
+export const MAX_SEGMENT_ATTEMPT = 10 ** ATTEMPT_WIDTH - 1;
 
 /** Zero-padded sequence number that is below every real one. */
 export const NO_SEQUENCE = '0'.repeat(SEQUENCE_NUMBER_WIDTH);
@@ -39,28 +43,43 @@ export function segmentPartitionKey(pipeline: string, shardId: string): string {
   return `${KEY_TYPE.SEGMENT}${pipeline}#${shardId}`;
 }
 
-/** Sort key of one chunk of a commit's segment: `<commit>#<chunk>`, zero padded. */
-export function segmentSortKey(commit: number, chunk: number): string {
-  if (!Number.isSafeInteger(commit) || commit < 1 || !Number.isSafeInteger(chunk) || chunk < 0) {
+/** Sort key of one chunk of one attempt at a commit's segment: `<commit>#<attempt>#<chunk>`, zero padded. */
+export function segmentSortKey(commit: number, attempt: number, chunk: number): string {
+  if (
+    !Number.isSafeInteger(commit) ||
+    commit < 1 ||
+    !Number.isSafeInteger(attempt) ||
+    attempt < 0 ||
+    attempt > MAX_SEGMENT_ATTEMPT ||
+    !Number.isSafeInteger(chunk) ||
+    chunk < 0
+  ) {
     throw new InvalidOptionError(
-      `Commit must be a positive integer and chunk a non-negative one (given ${commit}, ${chunk})`,
+      `Commit must be a positive integer, attempt an integer in 0..${MAX_SEGMENT_ATTEMPT} and chunk a non-negative integer (given ${commit}, ${attempt}, ${chunk})`,
     );
   }
-  return `${String(commit).padStart(COMMIT_WIDTH, '0')}#${String(chunk).padStart(CHUNK_WIDTH, '0')}`;
+  return `${String(commit).padStart(COMMIT_WIDTH, '0')}#${String(attempt).padStart(ATTEMPT_WIDTH, '0')}#${String(chunk).padStart(CHUNK_WIDTH, '0')}`;
 }
 
-/** The commit and chunk of a segment sort key; undefined when it is not one. */
-export function parseSegmentSortKey(sortKey: string): { commit: number; chunk: number } | undefined {
-  const match = /^(\d{12})#(\d{4})$/.exec(sortKey);
-  return match === null ? undefined : { commit: Number(match[1]), chunk: Number(match[2]) };
+/** The commit, attempt and chunk of a segment sort key; undefined when it is not one. */
+export function parseSegmentSortKey(
+  sortKey: string,
+): { commit: number; attempt: number; chunk: number } | undefined {
+  const match = /^(\d{12})#(\d{4})#(\d{4})$/.exec(sortKey);
+  return match === null
+    ? undefined
+    : { commit: Number(match[1]), attempt: Number(match[2]), chunk: Number(match[3]) };
 }
 
-/** Lowest and highest sort keys of the chunks of commits `from..to`, for a range query. */
+/** Lowest and highest sort keys of every attempt's chunks of commits `from..to`, for a range query. */
 export function segmentSortKeyRange(
   from: number,
   to: number,
 ): { readonly low: string; readonly high: string } {
-  return { low: segmentSortKey(from, 0), high: segmentSortKey(to, 10 ** CHUNK_WIDTH - 1) };
+  return {
+    low: segmentSortKey(from, 0, 0),
+    high: segmentSortKey(to, MAX_SEGMENT_ATTEMPT, 10 ** CHUNK_WIDTH - 1),
+  };
 }
 
 /** Stable identity of a window inside a pipeline, for maps and result object names: `<start>-<end>`. */

@@ -18,12 +18,14 @@ export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 export const SEGMENT_CHUNK_BYTES = 350 * 1024;
 
 /**
- * Largest segment body one commit may carry: the transaction holds its chunks plus the progress item (up
- * to one item) and a condition check, within 4 MB and 100 actions.
+ * Most chunk items and largest body of one commit's segment. Its chunks are written one put each (not in a
+ * transaction: `segmentAttempts.ts`), so DynamoDB sets no bound; this one keeps a commit's state within
+ * what a Lambda reads and merges at ease, and within a transaction's size should it ever need one.
  */
+export const MAX_SEGMENT_CHUNKS = MAX_TRANSACTION_ITEMS - 2;
 export const MAX_SEGMENT_BYTES = Math.min(
   MAX_TRANSACTION_BYTES - 2 * MAX_ITEM_BYTES,
-  (MAX_TRANSACTION_ITEMS - 2) * SEGMENT_CHUNK_BYTES,
+  MAX_SEGMENT_CHUNKS * SEGMENT_CHUNK_BYTES,
 );
 
 /** Largest progress item shardflow writes, leaving headroom under the item limit. */

@@ -99,6 +99,19 @@ function pendingFrom(text: string): PendingWindow[] {
   });
 }
 
+function attemptsFrom(text: string): [number, number][] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateItemInvalidError('State item attribute attempts must be JSON', { cause: error });
+  }
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+  if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && e.every(ok)))
+    throw new StateItemInvalidError('State item attribute attempts must be a list of [commit, attempt]');
+  return parsed as [number, number][];
+}
+
 function parentsFrom(text: string): string[] {
   let parsed: unknown;
   try {
@@ -126,6 +139,12 @@ export function progressToItem(progress: ShardProgress): StateItem {
     closed: { BOOL: progress.closed },
     frozen: nOrNull(progress.frozen),
     commits: n(progress.commits),
+    ...(progress.attempts === undefined || progress.attempts.length === 0
+      ? {}
+      : { attempts: s(JSON.stringify(progress.attempts)) }),
+    ...(progress.attemptsFrom === undefined || progress.attemptsFrom <= 1
+      ? {}
+      : { attemptsFrom: n(progress.attemptsFrom) }),
     pending: s(JSON.stringify(progress.pending.map((p) => [p.start, p.end, p.firstCommit, p.lastCommit]))),
     ...(progress.outputs === undefined
       ? {}
@@ -161,6 +180,8 @@ export function progressFromItem(item: StateItem): ShardProgress {
     closed: closed !== undefined && 'BOOL' in closed && closed.BOOL,
     frozen: numOrNull(item, 'frozen') ?? -Infinity,
     commits: num(item, 'commits'),
+    ...(item.attempts === undefined ? {} : { attempts: attemptsFrom(str(item, 'attempts')) }),
+    ...(item.attemptsFrom === undefined ? {} : { attemptsFrom: num(item, 'attemptsFrom') }),
     pending: pendingFrom(str(item, 'pending')),
     ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
     ...(item.inRecords === undefined
@@ -213,7 +234,7 @@ export function segmentToItems(segment: Segment): StateItem[] {
   const chunks = Math.max(1, Math.ceil(segment.body.byteLength / SEGMENT_CHUNK_BYTES));
   return Array.from({ length: chunks }, (_, chunk) => ({
     [PK]: s(segmentPartitionKey(segment.pipeline, segment.shardId)),
-    [SK]: s(segmentSortKey(segment.commit, chunk)),
+    [SK]: s(segmentSortKey(segment.commit, segment.attempt, chunk)),
     chunks: n(chunks),
     firstSequence: s(segment.firstSequence),
     lastSequence: s(segment.lastSequence),
@@ -224,29 +245,40 @@ export function segmentToItems(segment: Segment): StateItem[] {
 }
 
 /**
- * Reassembles segments from their chunk items (in sort-key order, as a range query returns them). A
- * segment whose chunks are not all present is an error: chunks are written in one transaction.
+ * Reassembles the committed segments from chunk items (in sort-key order, as a range query returns them):
+ * of each commit, only the attempt `attemptOf` names (`segmentAttempts.ts`); the chunks of other attempts
+ * (left behind by a crash or a racing copy, possibly incomplete) are skipped, and a commit `attemptOf` does
+ * not know (undefined) is left out. A named attempt whose chunks are not all present is an error: the
+ * commit was written after all of them.
  */
-export function segmentsFromItems(pipeline: string, shardId: string, items: readonly StateItem[]): Segment[] {
+export function segmentsFromItems(
+  pipeline: string,
+  shardId: string,
+  items: readonly StateItem[],
+  attemptOf: (commit: number) => number | undefined,
+): Segment[] {
   const segments: Segment[] = [];
   let parts: Uint8Array[] = [];
   let expected = 0;
   let head: StateItem | undefined;
   let commit = 0;
+  let attempt = 0;
   for (const item of items) {
     const key = parseSegmentSortKey(str(item, SK));
     if (key === undefined)
       throw new StateItemInvalidError(`Segment item has an unexpected sort key ${str(item, SK)}`);
+    if (key.attempt !== attemptOf(key.commit)) continue;
     if (key.chunk === 0) {
       if (head !== undefined)
         throw new StateItemInvalidError(`Segment ${commit} of ${shardId} is missing chunks`);
       head = item;
       commit = key.commit;
+      attempt = key.attempt;
       expected = num(item, 'chunks');
       parts = [];
     } else if (head === undefined || key.commit !== commit || key.chunk !== parts.length) {
       throw new StateItemInvalidError(
-        `Segment chunk ${key.commit}#${key.chunk} of ${shardId} is out of order`,
+        `Segment chunk ${key.commit}#${key.attempt}#${key.chunk} of ${shardId} is out of order`,
       );
     }
     parts.push(bytes(item, 'body'));
@@ -255,6 +287,7 @@ export function segmentsFromItems(pipeline: string, shardId: string, items: read
         pipeline,
         shardId,
         commit,
+        attempt,
         firstSequence: str(head, 'firstSequence'),
         lastSequence: str(head, 'lastSequence'),
         body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),

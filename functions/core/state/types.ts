@@ -53,6 +53,12 @@ export interface ShardProgress {
   readonly frozen: EpochMillis;
   /** Number of the last segment the shard committed (0: none). */
   readonly commits: number;
+  /**
+   * `[commit, attempt]` of the commits whose segment is not attempt 0 (`segmentAttempts.ts`), from commit
+   * `attemptsFrom` (default 1) on; absent when there are none.
+   */
+  readonly attempts?: readonly (readonly [commit: number, attempt: number])[];
+  readonly attemptsFrom?: number;
   /** Windows with partials in this shard's segments that are not emitted yet, oldest close first. */
   readonly pending: readonly PendingWindow[];
   /** What names the side outputs of the last commit (so any later attempt can remove superseded ones). */
@@ -148,6 +154,8 @@ export interface Segment {
   readonly shardId: string;
   /** The commit's number in its shard (1, 2, …). */
   readonly commit: number;
+  /** Which write of the commit's segment this is (`segmentAttempts.ts`): 0 unless an earlier one was left behind. */
+  readonly attempt: number;
   /** Zero-padded first and last sequence numbers of the records the commit applied. */
   readonly firstSequence: string;
   readonly lastSequence: string;
@@ -162,7 +170,10 @@ export interface Segment {
   readonly ttl: number;
 }
 
-/** A shard's commit: its new progress item, conditioned on the stored version, with the batch's segment. */
+/**
+ * A shard's commit: its new progress item, conditioned on the stored version, naming the batch's segment
+ * (written before by `writeSegment`).
+ */
 export interface ShardCommit {
   readonly progress: ShardProgress;
   /** Stored version the commit builds on; undefined when the shard has no item yet. */
@@ -199,15 +210,27 @@ export interface StateStore {
   /** Reads every shard progress item and the pipeline item of `pipeline` (strongly consistent). */
   readProgress(pipeline: string): Promise<ProgressSnapshot>;
   /**
-   * Writes the shard's progress and segment atomically. Throws `StateConflictError` carrying the stored
-   * progress when its version is not `expectedVersion` (or the pipeline's closed watermark moved, for a
-   * first commit); `StateLimitError` when the commit cannot fit DynamoDB's limits (nothing is sent).
+   * Writes one attempt at a commit's segment under the first attempt number no earlier write took
+   * (`segmentAttempts.ts`), and returns it with that number. Nothing reads it until a commit names it.
+   * `StateLimitError` when it cannot fit the limits of one commit (nothing is sent).
+   */
+  writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment>;
+  /**
+   * Writes the shard's progress (one conditional put; a transaction with a condition check on the pipeline
+   * item for a shard's first item). The progress must name `segment`, when given, as its last commit.
+   * Throws `StateConflictError` carrying the stored progress when its version is not `expectedVersion` (or
+   * the pipeline's closed watermark moved, for a first commit); `StateLimitError` when it cannot fit
+   * DynamoDB's limits (nothing is sent).
    */
   commit(commit: ShardCommit): Promise<void>;
   /** Raises the pipeline item's marks (never lowers them); returns the stored item. */
   raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
-  /** Segments `fromCommit..toCommit` (inclusive) of a shard that exist, in commit order. */
-  readSegments(pipeline: string, shardId: string, fromCommit: number, toCommit: number): Promise<Segment[]>;
+  /**
+   * The committed segments `fromCommit..toCommit` (inclusive, at most `progress.commits`) of the shard of
+   * `progress` that exist, in commit order: for each commit, the attempt `progress` names. Commits that
+   * expired, or whose attempt `progress` no longer records, are left out.
+   */
+  readSegments(progress: ShardProgress, fromCommit: number, toCommit: number): Promise<Segment[]>;
 }
 
 /** Where results, archives and side outputs go (an S3 bucket, or memory in tests). */

@@ -76,19 +76,46 @@ describe('DynamoDBStateStore', () => {
     ]);
   });
 
-  test('when a commit has a segment, it is one transaction: the chunks, the progress put under its version, nothing else', async () => {
-    const { instance, sent } = store([() => ({})]);
+  test('when a batch commits, its segment is a put conditioned on absence under attempt 0, then its progress one conditional put: no transaction', async () => {
+    const { instance, sent } = store([() => ({}), () => ({})]);
+    const written = await instance.writeSegment(segment('p', 1));
     await instance.commit({
       progress: progress('p', { commits: 1, version: 2 }),
       expectedVersion: 1,
-      segment: segment('p', 1),
+      segment: written,
     });
-    expect(sent).toHaveLength(1);
-    const actions = (sent[0] as TransactWriteItemsCommand).input.TransactItems ?? [];
-    expect(actions.map((a) => [a.Put?.Item?.sk, a.Put?.ConditionExpression])).toEqual([
-      [{ S: '000000000001#0000' }, 'attribute_not_exists(#pk)'],
+    expect(written.attempt).toBe(0);
+    expect(sent.every((c) => c instanceof PutItemCommand)).toBe(true);
+    expect(
+      sent.map((c) => [
+        (c as PutItemCommand).input.Item?.sk,
+        (c as PutItemCommand).input.ConditionExpression,
+      ]),
+    ).toEqual([
+      [{ S: '000000000001#0000#0000' }, 'attribute_not_exists(#pk)'],
       [{ S: 'S#shardId-000000000000' }, '#version = :version'],
     ]);
+  });
+
+  test('when attempt 0 of a commit is taken, the writer reads the attempts there and writes the next one', async () => {
+    const left = (attempt: number) => ({
+      pk: { S: 'C#p#shardId-000000000000' },
+      sk: { S: `000000000001#000${attempt}#0000` },
+    });
+    const { instance, sent } = store([
+      () => {
+        throw new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+      },
+      () => ({ Items: [left(0), left(2)] }),
+      () => ({}),
+    ]);
+    const written = await instance.writeSegment(segment('p', 1));
+    expect(written.attempt).toBe(3);
+    expect((sent[1] as QueryCommand).input.ExpressionAttributeValues).toMatchObject({
+      ':low': { S: '000000000001#0000#0000' },
+      ':high': { S: '000000000001#9999#9999' },
+    });
+    expect((sent[2] as PutItemCommand).input.Item?.sk).toEqual({ S: '000000000001#0003#0000' });
   });
 
   test('when a first commit is sent, the transaction checks the pipeline closed watermark it started from', async () => {
@@ -116,14 +143,10 @@ describe('DynamoDBStateStore', () => {
   test('when the progress condition fails in a transaction, it throws a conflict carrying the stored progress', async () => {
     const winner = progress('p', { version: 2, lastSequence: '9'.repeat(64) });
     const { instance } = store([
-      () => cancelled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: progressToItem(winner) }]),
+      () => cancelled([{ Code: 'ConditionalCheckFailed', Item: progressToItem(winner) }, { Code: 'None' }]),
     ]);
     const error = await instance
-      .commit({
-        progress: progress('p', { commits: 1, version: 2 }),
-        expectedVersion: 1,
-        segment: segment('p', 1),
-      })
+      .commit({ progress: progress('p'), expectedVersion: undefined, closedWatermarkRead: -Infinity })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateConflictError);
     expect((error as StateConflictError).existing).toEqual(winner);
@@ -135,9 +158,9 @@ describe('DynamoDBStateStore', () => {
       () => ({}),
     ]);
     await instance.commit({
-      progress: progress('p', { commits: 1, version: 2 }),
-      expectedVersion: 1,
-      segment: segment('p', 1),
+      progress: progress('p'),
+      expectedVersion: undefined,
+      closedWatermarkRead: -Infinity,
     });
     expect(sent).toHaveLength(2);
     expect(delays).toEqual([25]);

@@ -1,3 +1,5 @@
+import { itemBytes } from '../../../../functions/core/state/stateItems';
+import { writeUnits } from '../../../../functions/core/state/limits';
 import { randomBytes } from 'node:crypto';
 import { padSequence } from '../../../../functions/core/sequence';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
@@ -88,11 +90,11 @@ const counted = (objects: InMemoryObjectStore): number =>
   results(objects).reduce((sum, row) => sum + Number(row.views), 0);
 
 describe('BatchProcessor', () => {
-  test('when a batch is applied, it is one read and one transaction whatever the number of keys', async () => {
+  test('when a batch is applied, it is one read, one segment put and one progress put whatever the number of keys', async () => {
     const batch = (from: number, users: number): RawRecord[] =>
       Array.from({ length: 1_000 }, (_, i) => view(A, from + i, `u${i % users}`, T0 + from + i));
     for (const users of [5, 1_000]) {
-      const { processor, store } = setup();
+      const { processor, store, tables } = setup();
       const first = await processor.apply(batch(1, users));
       expect(first).toMatchObject({
         recordsIn: 1_000,
@@ -102,8 +104,18 @@ describe('BatchProcessor', () => {
         windowsWritten: users,
       });
       const before = store.stats.requests;
+      const unitsBefore = store.stats.writeUnits;
       await processor.apply(batch(1_001, users));
-      expect(store.stats.requests - before).toBe(2);
+      expect(store.stats.requests - before).toBe(3);
+      // No transaction: each item's units once (a transaction would bill every item twice).
+      // No transaction: the new segment chunk and the progress item, each item's units once (a transaction
+      // bills every item twice).
+      const written = [...tables.partitions.values()]
+        .flatMap((partition) => [...partition.entries()])
+        .filter(([sk]) => sk.startsWith('000000000002#') || sk.startsWith('S#'))
+        .map(([, item]) => writeUnits(itemBytes(item)));
+      expect(written).toHaveLength(2);
+      expect(store.stats.writeUnits - unitsBefore).toBe(written[0]! + written[1]!);
     }
   });
 
@@ -468,7 +480,7 @@ describe('BatchProcessor', () => {
       expect.objectContaining({
         sequenceNumber: '13',
         reason: 'STATE_LIMIT',
-        detail: expect.stringContaining('DynamoDB transaction limit'),
+        detail: expect.stringContaining('the segment limit of one commit'),
       }),
     ]);
     await processor.tick(Number.POSITIVE_INFINITY);

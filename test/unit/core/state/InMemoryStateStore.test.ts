@@ -1,5 +1,10 @@
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import { describeStateStoreContract, progress, segment } from '../../../helpers/stateStoreContract';
+import {
+  commitWithSegment,
+  describeStateStoreContract,
+  progress,
+  segment,
+} from '../../../helpers/stateStoreContract';
 
 describeStateStoreContract('InMemoryStateStore', async () => {
   const tables = new InMemoryStateTables();
@@ -10,39 +15,35 @@ describe('InMemoryStateStore segment cache', () => {
   test('when segments were read once, reading them again costs no request, and only later commits are fetched', async () => {
     const tables = new InMemoryStateTables();
     const writer = new InMemoryStateStore({ tables });
-    await writer.commit({
-      progress: progress('p', { commits: 1 }),
-      expectedVersion: undefined,
-      closedWatermarkRead: -Infinity,
-      segment: segment('p', 1),
-    });
+    const first = await commitWithSegment(
+      writer,
+      { progress: progress('p', { commits: 1 }), expectedVersion: undefined, closedWatermarkRead: -Infinity },
+      segment('p', 1),
+    );
     const reader = new InMemoryStateStore({ tables });
-    expect((await reader.readSegments('p', 'shardId-000000000000', 1, 1)).map((s) => s.commit)).toEqual([1]);
+    expect((await reader.readSegments(first, 1, 1)).map((s) => s.commit)).toEqual([1]);
     const afterFirst = reader.stats.requests;
-    expect((await reader.readSegments('p', 'shardId-000000000000', 1, 1)).map((s) => s.commit)).toEqual([1]);
+    expect((await reader.readSegments(first, 1, 1)).map((s) => s.commit)).toEqual([1]);
     expect(reader.stats.requests).toBe(afterFirst);
-    await writer.commit({
-      progress: progress('p', { commits: 2, version: 2 }),
-      expectedVersion: 1,
-      segment: segment('p', 2),
-    });
-    expect((await reader.readSegments('p', 'shardId-000000000000', 1, 2)).map((s) => s.commit)).toEqual([
-      1, 2,
-    ]);
+    const second = await commitWithSegment(
+      writer,
+      { progress: progress('p', { commits: 2, version: 2 }), expectedVersion: 1 },
+      segment('p', 2),
+    );
+    expect((await reader.readSegments(second, 1, 2)).map((s) => s.commit)).toEqual([1, 2]);
     expect(reader.stats.requests).toBe(afterFirst + 1);
   });
 
   test('when the cache is disabled, every read goes to the backend', async () => {
     const tables = new InMemoryStateTables();
-    await new InMemoryStateStore({ tables }).commit({
-      progress: progress('p', { commits: 1 }),
-      expectedVersion: undefined,
-      closedWatermarkRead: -Infinity,
-      segment: segment('p', 1),
-    });
+    const first = await commitWithSegment(
+      new InMemoryStateStore({ tables }),
+      { progress: progress('p', { commits: 1 }), expectedVersion: undefined, closedWatermarkRead: -Infinity },
+      segment('p', 1),
+    );
     const reader = new InMemoryStateStore({ tables, segmentCacheBytes: 0 });
-    await reader.readSegments('p', 'shardId-000000000000', 1, 1);
-    await reader.readSegments('p', 'shardId-000000000000', 1, 1);
+    await reader.readSegments(first, 1, 1);
+    await reader.readSegments(first, 1, 1);
     expect(reader.stats.requests).toBe(2);
   });
 
@@ -52,16 +53,23 @@ describe('InMemoryStateStore segment cache', () => {
     );
   });
 
-  test('when a commit is written, write units follow item bytes and count twice inside a transaction', async () => {
+  test("when a commit is written, write units follow item bytes, once per plain put and twice inside a first commit's transaction", async () => {
     const store = new InMemoryStateStore();
-    await store.commit({ progress: progress('p'), expectedVersion: undefined });
-    expect(store.stats.writeUnits).toBe(1);
+    await store.commit({
+      progress: progress('p'),
+      expectedVersion: undefined,
+      closedWatermarkRead: -Infinity,
+    });
+    // progress (1 unit) and the condition check, both twice in the transaction
+    expect(store.stats.writeUnits).toBe(2 * 1 + 2);
+    const written = await store.writeSegment(segment('p', 1, 3_000));
+    // a 3 KB segment chunk with its key and attributes: 4 units, once
+    expect(store.stats.writeUnits).toBe(4 + 4);
     await store.commit({
       progress: progress('p', { commits: 1, version: 2 }),
       expectedVersion: 1,
-      segment: segment('p', 1, 3_000),
+      segment: written,
     });
-    // progress (1 unit) + a 3 KB segment chunk (3+ units), twice in the transaction
-    expect(store.stats.writeUnits).toBe(1 + 2 * (1 + 4));
+    expect(store.stats.writeUnits).toBe(4 + 4 + 1);
   });
 });

@@ -6,6 +6,7 @@ import {
   progressPartitionKey,
   segmentPartitionKey,
   segmentSortKey,
+  MAX_SEGMENT_ATTEMPT,
   segmentSortKeyRange,
   shardSortKey,
 } from '../../../../functions/core/state/keys';
@@ -35,23 +36,38 @@ describe('keys', () => {
     );
   });
 
-  test('when segment sort keys are compared, string order is commit then chunk order, and a range holds every chunk of its commits', () => {
+  test('when segment sort keys are compared, string order is commit, attempt, then chunk order, and a range holds every attempt and chunk of its commits', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 10 ** 11 }),
         fc.integer({ min: 1, max: 10 ** 11 }),
+        fc.nat(MAX_SEGMENT_ATTEMPT),
+        fc.nat(MAX_SEGMENT_ATTEMPT),
         fc.nat(9999),
         fc.nat(9999),
-        (a, b, ca, cb) => {
-          expect(segmentSortKey(a, ca) < segmentSortKey(b, cb)).toBe(a < b || (a === b && ca < cb));
-          expect(parseSegmentSortKey(segmentSortKey(a, ca))).toEqual({ commit: a, chunk: ca });
+        (a, b, ta, tb, ca, cb) => {
+          expect(segmentSortKey(a, ta, ca) < segmentSortKey(b, tb, cb)).toBe(
+            a < b || (a === b && (ta < tb || (ta === tb && ca < cb))),
+          );
+          expect(parseSegmentSortKey(segmentSortKey(a, ta, ca))).toEqual({
+            commit: a,
+            attempt: ta,
+            chunk: ca,
+          });
         },
       ),
     );
     const { low, high } = segmentSortKeyRange(3, 5);
-    expect([segmentSortKey(3, 0), segmentSortKey(5, 9999)].every((k) => k >= low && k <= high)).toBe(true);
-    expect(segmentSortKey(2, 9999) < low && segmentSortKey(6, 0) > high).toBe(true);
-    expect(() => segmentSortKey(0, 0)).toThrow('(given 0, 0)');
+    expect(
+      [segmentSortKey(3, 0, 0), segmentSortKey(5, MAX_SEGMENT_ATTEMPT, 9999)].every(
+        (k) => k >= low && k <= high,
+      ),
+    ).toBe(true);
+    expect(segmentSortKey(2, MAX_SEGMENT_ATTEMPT, 9999) < low && segmentSortKey(6, 0, 0) > high).toBe(true);
+    expect(() => segmentSortKey(0, 0, 0)).toThrow('(given 0, 0, 0)');
+    expect(() => segmentSortKey(1, MAX_SEGMENT_ATTEMPT + 1, 0)).toThrow(
+      `attempt an integer in 0..${MAX_SEGMENT_ATTEMPT}`,
+    );
   });
 
   test('when keys of different item types are built, their partition keys never collide, whatever the names', () => {
