@@ -3,6 +3,7 @@ import { runBounded } from '../../functions/core/runner/boundedRunner';
 import type { RawRecord } from '../../functions/core/types';
 import type { Cell, QueryResult } from '../query/types';
 import type { InputRecord } from './inputFile';
+import { shardIdOf, shardIndexOf } from './shardRouting';
 
 /** Result of an in-memory run: the rows as a query result plus the side-output counts. */
 export interface InMemoryRunResult {
@@ -31,22 +32,28 @@ function cell(value: string | number | bigint | boolean | null | undefined, type
 
 /**
  * Runs a pipeline over bounded input in memory (the engine's bounded runner: the reference semantics).
- * Records keep file order on one synthetic shard and are decoded exactly like Kinesis records, so bad
- * lines are rejected the same way.
+ * Records keep file order and go to the shards of the pipeline's stream the way Kinesis routes them (by
+ * the MD5 of the partition key), as the local stack does, so lateness is judged from the same per-shard
+ * order; they are decoded exactly like Kinesis records, so bad lines are rejected the same way.
  */
 export async function runInMemory(
   pipeline: CompiledPipeline<unknown>,
   records: readonly InputRecord[],
   arrival: number,
 ): Promise<InMemoryRunResult> {
-  const raw: RawRecord[] = records.map((r, i) => ({
-    shardId: 'shardId-000000000000',
-    sequenceNumber: String(i + 1),
-    partitionKey: r.partitionKey,
-    data: Buffer.from(r.data, 'utf8').toString('base64'),
-    approximateArrivalTimestamp: arrival,
-  }));
-  const { rows, rejected, late, duplicates } = await runBounded(pipeline, raw);
+  const shards = Array.from({ length: pipeline.spec.source.shards ?? 1 }, (_, i) => shardIdOf(i));
+  const sequences = shards.map(() => 0);
+  const raw: RawRecord[] = records.map((r) => {
+    const index = shardIndexOf(r.partitionKey, shards.length);
+    return {
+      shardId: shards[index]!,
+      sequenceNumber: String((sequences[index] = sequences[index]! + 1)),
+      partitionKey: r.partitionKey,
+      data: Buffer.from(r.data, 'utf8').toString('base64'),
+      approximateArrivalTimestamp: arrival,
+    };
+  });
+  const { rows, rejected, late, duplicates } = await runBounded(pipeline, raw, { shards });
   const columns = pipeline.spec.columns;
   return {
     result: {
