@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
 import { NO_COUNTS } from '../../functions/core/state/shardCounts';
+import type { PipelineSample } from '../../localstack/console/consoleSources';
 import type { PipelineStatus, ShardStatus } from '../../localstack/start/pipelineStatus';
 
 const Click = z.object({ id: z.string(), page: z.string(), price: z.number(), ts: z.number() });
@@ -46,3 +47,49 @@ export function pipelineStatus(overrides: Partial<PipelineStatus> = {}): Pipelin
     ...overrides,
   };
 }
+
+/** 12:mm:ss on 2026-01-01 (UTC), epoch ms. */
+export const minute = (m: number, s = 0): number => Date.UTC(2026, 0, 1, 12, m, s);
+/** When {@link busySample} was taken. */
+export const SAMPLE_AT = minute(10);
+
+/**
+ * `clicks` at 12:10: shard0's watermark at 12:08:00 (4 records pending, the oldest 2.5 s old), shard1's at
+ * 12:07:30, both active; the windows of 12:05, 12:06 and 12:07 pending; 100 records in.
+ */
+export const busyStatus = pipelineStatus({
+  shards: [
+    shardStatus('shardId-000000000000', {
+      watermark: minute(8),
+      lastActivity: SAMPLE_AT - 1_000,
+      pendingRecords: 4,
+      iteratorAgeMs: 2_500,
+      taken: { records: 70, rejected: 2, late: 1, duplicates: 1 },
+    }),
+    shardStatus('shardId-000000000001', {
+      watermark: minute(7, 30),
+      lastActivity: SAMPLE_AT - 1_000,
+      taken: { records: 30, rejected: 1, late: 0, duplicates: 0 },
+    }),
+  ],
+  pendingWindows: [
+    { start: minute(5), end: minute(6) },
+    { start: minute(6), end: minute(7) },
+    { start: minute(7), end: minute(8) },
+  ],
+  openWindows: 3,
+  taken: { records: 100, rejected: 3, late: 1, duplicates: 1 },
+});
+
+/** {@link busyStatus} with 3 rejections (clean), 1 late record and 4 windows emitted. */
+export const busySample: PipelineSample = {
+  status: busyStatus,
+  rejected: {
+    total: 3,
+    byStage: { clean: 3 },
+    byReason: [{ reason: 'SCHEMA_VIOLATION', count: 3 }],
+    recent: [],
+  },
+  results: { table: 'clicks_minutely', windowsEmitted: 4, latest: null },
+  lateRecords: 1,
+};
