@@ -12,6 +12,7 @@ module.exports = tseslint.config(
       '*.tgz',
       '**/*.js',
       '!localstack/cli/bin.js',
+      '!localstack/console/static/*.js',
     ],
   },
   eslint.configs.recommended,
@@ -20,6 +21,14 @@ module.exports = tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    // The console page's scripts run in the browser as ES modules, unbundled (no build step).
+    files: ['localstack/console/static/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
     },
   },
   {

@@ -16,6 +16,7 @@ import { registerStatusCommands } from './commands/status';
 import { registerGenerateCommands } from './commands/generate';
 import { registerReplayFailuresCommands } from './commands/replayFailures';
 import { registerInitCommands } from './commands/init';
+import { registerConsoleCommands } from './commands/console';
 
 /** The version of the installed package: its package.json sits two folders up (sources) or three (`dist/`). */
 function packageVersion(): string {
@@ -43,6 +44,7 @@ export function createProgram(): Command {
   registerCdkCommands(program);
   registerRunCommands(program);
   registerStatusCommands(program);
+  registerConsoleCommands(program);
   registerGenerateCommands(program);
   registerReplayFailuresCommands(program);
   registerInitCommands(program);

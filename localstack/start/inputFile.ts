@@ -88,8 +88,8 @@ export function parseCsv(text: string, keyField?: string): InputRecord[] {
   });
 }
 
-/** JSON for Parquet values: safe BigInts as numbers (others as text), dates as ISO-8601. */
-function jsonValue(_key: string, value: unknown): unknown {
+/** JSON for Parquet values (a `JSON.stringify` replacer): safe BigInts as numbers (others as text), dates as ISO-8601. */
+export function jsonValue(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint')
     return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   return value;

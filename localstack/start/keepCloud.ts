@@ -1,23 +1,29 @@
 /**
  * `--keep` of `start` and `run`: the local cloud stays up after the run, recorded where every other
  * command looks for a cloud (`.shardflow/local.json` like `local up`, and the stack outputs in
- * `.shardflow/outputs.json`), until Ctrl-C or `shardflow local down`.
+ * `.shardflow/outputs.json`), with the console serving a live view of the pipeline, until Ctrl-C or
+ * `shardflow local down`.
  */
+import { errorLine } from '../cli/commands/cliAction';
+import { DEFAULT_CONSOLE_PORT, openConsole, type RunningConsole } from '../console';
+import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { ownerAlive, readState, removeState, writeState, type CloudOwner } from '../emulators/stateFile';
 import type { LocalSession } from './localSession';
 import { ENDPOINT_OUTPUT, removeOutputs, writeOutputs } from './localTarget';
 
 /**
- * Records the session's cloud and deployment, prints how to use it, and resolves once SIGINT, SIGTERM or
- * SIGHUP arrives, after removing the records again. The caller stops the session afterwards.
+ * Records the session's cloud and deployment, serves the console of `pipeline` (port 4567, else a free
+ * one), prints how to use both, and resolves once SIGINT, SIGTERM or SIGHUP arrives, after stopping the
+ * console and removing the records again. The caller stops the session afterwards.
  */
 export async function keepCloudRunning(
-  session: Pick<LocalSession, 'cloud' | 'outputs'>,
+  session: Pick<LocalSession, 'cloud' | 'outputs' | 'clients' | 'bucket' | 'stateTable' | 'streamOf'>,
   command: Exclude<CloudOwner, 'local up'>,
-  table: string,
+  pipeline: CompiledPipeline<unknown>,
   print: (line: string) => void,
 ): Promise<void> {
   const { cloud } = session;
+  const table = pipeline.spec.sink.table;
   const existing = await readState().catch(() => undefined);
   // Another live cloud keeps its record (its commands still find it); ours is then reached by endpoint.
   const recordState = existing === undefined || !(await ownerAlive(existing));
@@ -33,8 +39,24 @@ export async function keepCloudRunning(
     });
   writeOutputs({ ...session.outputs, [ENDPOINT_OUTPUT]: cloud.endpoint });
   const reach = recordState ? '' : `AWS_ENDPOINT_URL=${cloud.endpoint} `;
+  // The console is a convenience: a cloud that is kept matters more than a page that could not start.
+  const page: RunningConsole | undefined = await openConsole(
+    {
+      endpoint: cloud.endpoint,
+      clients: session.clients,
+      bucket: session.bucket,
+      stateTable: session.stateTable,
+      pipelines: [{ pipeline, stream: session.streamOf(pipeline.spec) }],
+    },
+    { port: DEFAULT_CONSOLE_PORT, fallbackToFreePort: true },
+  ).catch((error: unknown) => {
+    print(`(the console did not start: ${errorLine(error)})`);
+    return undefined;
+  });
   print(
-    `\nThe local cloud keeps running at ${cloud.endpoint}. In another terminal:\n` +
+    `\nThe local cloud keeps running at ${cloud.endpoint}.` +
+      (page === undefined ? '' : `\nConsole (a live view of ${pipeline.spec.name}): ${page.url}`) +
+      `\nIn another terminal:\n` +
       `  ${reach}npx shardflow query "SELECT * FROM ${table} LIMIT 10"\n` +
       `  ${reach}npx shardflow status\n` +
       `Press Ctrl-C to stop. ("npx shardflow local down" in another terminal does the same.)`,
@@ -42,6 +64,7 @@ export async function keepCloudRunning(
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
   });
+  await page?.close();
   removeOutputs();
   if (recordState) await removeState();
 }

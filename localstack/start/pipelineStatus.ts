@@ -8,12 +8,12 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
-import type { PipelineSpec } from '../../functions/core/types';
+import type { PipelineSpec, WindowBounds } from '../../functions/core/types';
 import { BucketCounter, type BucketCounts } from './bucketCounters';
-import { sumCounts } from '../../functions/core/state/shardCounts';
+import { NO_COUNTS, sumCounts } from '../../functions/core/state/shardCounts';
 import type { ShardCounts } from '../../functions/core/state/types';
 import { NotRunningError } from './errors';
-import { readOutputs } from './localTarget';
+import { readOutputs, type DeploymentOutputs } from './localTarget';
 
 /** One shard as `status` shows it. */
 export interface ShardStatus {
@@ -26,6 +26,10 @@ export interface ShardStatus {
   readonly watermark: number | null;
   /** Processing time of the last record applied, epoch ms; null if none yet. */
   readonly lastActivity: number | null;
+  /** Closed by resharding and fully processed: it no longer holds the watermark back. */
+  readonly closed: boolean;
+  /** What this shard's commits took in (records, rejected, late, duplicates dropped). */
+  readonly taken: ShardCounts;
 }
 
 /** What `shardflow status` reports for one pipeline. */
@@ -37,6 +41,10 @@ export interface PipelineStatus {
   readonly closedWatermark: number | null;
   /** Windows with committed state that are not emitted yet. */
   readonly openWindows: number;
+  /** Those windows, by end (then start). */
+  readonly pendingWindows: readonly WindowBounds[];
+  /** Every window whose close time is at or below this is emitted; null before the first close. */
+  readonly emittedThrough: number | null;
   readonly counts: BucketCounts;
   /** What the shards' commits took in (records, rejected, late, duplicates dropped), summed over shards. */
   readonly taken: ShardCounts;
@@ -46,6 +54,23 @@ export interface PipelineStatus {
 export function unpadSequence(padded: string): string {
   const stripped = padded.replace(/^0+/, '');
   return stripped === '' ? '0' : stripped;
+}
+
+/**
+ * The physical name of a deployed pipeline's stream: the stack's `StreamName<Scope>` output (scope = the
+ * pipeline name in PascalCase), else the name the pipeline gives its source.
+ */
+export function deployedStream(spec: PipelineSpec, outputs: DeploymentOutputs): string {
+  const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
+  return outputs[`StreamName${scope}`] ?? spec.source.stream;
+}
+
+/** Options of {@link readPipelineStatus}. */
+export interface StatusReadOptions {
+  /** Pending records are counted up to this many per shard. @default 100_000 */
+  readonly maxPending?: number;
+  /** A counter kept between calls (it reads only new or changed side-output objects); else a fresh one. */
+  readonly counter?: BucketCounter;
 }
 
 /** The state table: the recorded `StateTableName` output, else the one table whose name says so. */
@@ -103,8 +128,9 @@ export async function readPipelineStatus(
   clients: AwsClients,
   spec: PipelineSpec,
   where: { readonly stateTable: string; readonly bucket: string; readonly stream: string },
-  maxPending = 100_000,
+  options: StatusReadOptions = {},
 ): Promise<PipelineStatus> {
+  const maxPending = options.maxPending ?? 100_000;
   const store = new DynamoDBStateStore({ tableName: where.stateTable, client: clients.dynamoDb });
   const progress = await store.readProgress(spec.name);
   const byShard = new Map(progress.shards.map((s) => [s.shardId, s]));
@@ -124,22 +150,25 @@ export async function readPipelineStatus(
       iteratorAgeMs: backlog.iteratorAgeMs,
       watermark: applied?.watermark ?? null,
       lastActivity: applied?.lastActivity ?? null,
+      closed: applied?.closed ?? false,
+      taken: applied?.counts ?? NO_COUNTS,
     });
   }
   const emitted = progress.pipeline?.emittedThrough ?? -Infinity;
   const lateness = spec.time.allowedLatenessMs;
-  const open = new Set(
-    progress.shards.flatMap((s) =>
-      s.pending.filter((p) => p.end + lateness > emitted).map((p) => `${p.start}-${p.end}`),
-    ),
-  );
+  const open = new Map<string, WindowBounds>();
+  for (const shard of progress.shards)
+    for (const p of shard.pending)
+      if (p.end + lateness > emitted) open.set(`${p.start}-${p.end}`, { start: p.start, end: p.end });
   return {
     pipeline: spec.name,
     stream: where.stream,
     shards,
     closedWatermark: progress.pipeline?.closedWatermark ?? null,
     openWindows: open.size,
-    counts: await new BucketCounter(clients.s3, where.bucket).counts(),
+    pendingWindows: [...open.values()].sort((a, b) => a.end - b.end || a.start - b.start),
+    emittedThrough: progress.pipeline?.emittedThrough ?? null,
+    counts: await (options.counter ?? new BucketCounter(clients.s3, where.bucket)).counts(),
     taken: sumCounts(progress.shards),
   };
 }

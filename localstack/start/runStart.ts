@@ -64,7 +64,8 @@ export interface StartReport {
   /** False when the run drove another pipeline than the default: its answers were printed, not checked. */
   readonly checked: boolean;
   readonly timingsMs: Readonly<Record<string, number>>;
-  /** The pipeline's result table. */
+  /** The pipeline it drove, and its result table. */
+  readonly pipeline: CompiledPipeline<unknown>;
   readonly table: string;
   /** Still running when `keep` was set; already stopped otherwise. */
   readonly session: LocalSession;
@@ -319,6 +320,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
       mismatches,
       checked,
       timingsMs: timings.ms,
+      pipeline,
       table: pipeline.spec.sink.table,
       session,
       stop: cleanup,

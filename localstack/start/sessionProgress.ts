@@ -13,14 +13,16 @@ export interface SessionProgress {
   stop(): Promise<BucketCounts>;
 }
 
+/** A shard's short name: `shardId-000000000003` → `shard3` (other ids as they are). */
+export function shardLabel(shardId: string): string {
+  return /^shardId-\d+$/.test(shardId) ? `shard${Number(shardId.slice(8))}` : shardId;
+}
+
 /** Each shard's backlog: `shard0 12 pending/3s` (records behind the mapping, iterator age). */
 export function describeLag(session: Pick<LocalSession, 'lag'>): string {
   return session
     .lag()
-    .map(
-      (l) =>
-        `${/^shardId-\d+$/.test(l.shardId) ? `shard${Number(l.shardId.slice(8))}` : l.shardId} ${l.pendingRecords} pending/${Math.round(l.iteratorAgeMs / 1000)}s`,
-    )
+    .map((l) => `${shardLabel(l.shardId)} ${l.pendingRecords} pending/${Math.round(l.iteratorAgeMs / 1000)}s`)
     .join(' ');
 }
 

@@ -87,6 +87,25 @@ describe('the packed library in a user project', () => {
     mkdirSync(project);
     expectOk(await run('npm', ['init', '-y'], project), 'npm init');
     expectOk(await run('npm', [...NPM_INSTALL, tarball], project), 'npm install <tarball>');
+    // The console's page (static files shipped in dist/) and uPlot (a dependency) load from the installed package.
+    const server = join(
+      project,
+      'node_modules',
+      'shardflow',
+      'dist',
+      'localstack',
+      'console',
+      'consoleServer.js',
+    );
+    const assets = await run(
+      process.execPath,
+      ['-e', `console.log([...require(${JSON.stringify(server)}).consoleAssets().keys()].join(' '))`],
+      project,
+    );
+    expectOk(assets, 'console assets of the installed package');
+    expect(assets.stdout.trim()).toBe(
+      '/ /console.js /dom.js /graph.js /plots.js /console.css /vendor/uPlot.iife.min.js /vendor/uPlot.min.css',
+    );
 
     const init = await run(join(project, 'node_modules', '.bin', 'shardflow'), ['init', '.'], project);
     expectOk(init, 'shardflow init');

@@ -44,6 +44,16 @@ describe('npm start --keep', () => {
     const printed = await waitForOutput(child, 'Press Ctrl-C to stop.', 180_000);
     expect(printed).toContain(`The local cloud keeps running at http://127.0.0.1:${port}`);
     expect(existsSync(join(stateDir, 'outputs.json'))).toBe(true);
+    // The console serves a live view of the kept pipeline while the cloud is kept.
+    const consoleUrl = /Console \(a live view of page-activity\): (http:\/\/127\.0\.0\.1:\d+\/)/.exec(
+      printed,
+    )?.[1];
+    expect(consoleUrl).toBeDefined();
+    const page = await fetch(consoleUrl as string);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const view = (await (await fetch(`${consoleUrl}api/state`)).json()) as { pipelines: { name: string }[] };
+    expect(view.pipelines.map((p) => p.name)).toEqual(['page-activity']);
 
     const status = spawnSync(NODE, [MAIN, 'status'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
     expect({ code: status.status, stderr: status.stderr }).toEqual({ code: 0, stderr: '' });

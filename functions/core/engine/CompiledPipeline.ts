@@ -7,12 +7,18 @@
  */
 import type { Json, ResultRow, WindowBounds } from '../types';
 import type { PipelineDefinition } from './definition';
+import { pipelineTopology, type PipelineTopology } from './pipelineTopology';
 import type { Pipeline } from './types';
 import { WindowCombiner } from './WindowCombiner';
 
 export class CompiledPipeline<T = unknown> extends WindowCombiner implements Pipeline<T> {
   public constructor(def: PipelineDefinition) {
     super(def);
+  }
+
+  /** The stages as a graph shows them (source, clean, operators, keyBy, window, aggregates, sink). */
+  public topology(): PipelineTopology {
+    return pipelineTopology(this.def);
   }
 
   public resultRow(

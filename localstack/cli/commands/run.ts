@@ -151,9 +151,7 @@ export function registerRunCommands(program: Command): void {
             })}\n`,
           );
           if (keep)
-            await keepCloudRunning(session, 'run', pipeline.spec.sink.table, (line) =>
-              process.stderr.write(`${line}\n`),
-            );
+            await keepCloudRunning(session, 'run', pipeline, (line) => process.stderr.write(`${line}\n`));
         } finally {
           await session.stop();
         }

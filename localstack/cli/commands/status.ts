@@ -10,7 +10,12 @@ import {
   readOutputs,
   resolveResultsBucket,
 } from '../../start/localTarget';
-import { readPipelineStatus, resolveStateTable, type PipelineStatus } from '../../start/pipelineStatus';
+import {
+  deployedStream,
+  readPipelineStatus,
+  resolveStateTable,
+  type PipelineStatus,
+} from '../../start/pipelineStatus';
 import { cliAction } from './cliAction';
 
 function time(ms: number | null): string {
@@ -76,8 +81,7 @@ export function registerStatusCommands(program: Command): void {
           const outputs = readOutputs() ?? {};
           for (const pipeline of chosen) {
             const spec = pipeline.spec;
-            const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
-            const stream = outputs[`StreamName${scope}`] ?? spec.source.stream;
+            const stream = deployedStream(spec, outputs);
             process.stdout.write(
               `${describeStatus(await readPipelineStatus(clients, spec, { stateTable, bucket, stream }))}\n`,
             );

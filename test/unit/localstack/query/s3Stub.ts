@@ -71,6 +71,7 @@ export function stubS3(
             throw Object.assign(new Error('aborted'), { name: 'ECONNRESET' });
           return bytes(body);
         },
+        transformToString: async () => new TextDecoder().decode(bytes(body)),
       },
     };
   });
