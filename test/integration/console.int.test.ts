@@ -2,14 +2,15 @@
  * `shardflow console` in a real browser (issue 18): the local stack deployed, the console started through the
  * bin as users run it, the page opened in headless Chromium (Debian's package, driven by playwright-core),
  * and records sent with the project's own sender. The graph, the plots and the counters must appear, change
- * while records flow, and show hostile record content as text. The last state is saved as docs/console.png.
+ * while records flow, and show hostile record content as text. The last state is saved as a screenshot under
+ * .shardflow/ (ignored by git); with UPDATE_SCREENSHOT=1 it replaces docs/console.png, the one the README shows.
  *
  * Needs a Chromium binary: /usr/bin/chromium or CHROMIUM_PATH. Without one this file says so and skips.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { generateClickstream } from '../../localstack/generator/clickstream';
@@ -28,7 +29,10 @@ if (!haveChromium)
   );
 const describeInBrowser = haveChromium ? describe : describe.skip;
 
-const SCREENSHOT = join(ROOT, 'docs', 'console.png');
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOT === '1'
+    ? join(ROOT, 'docs', 'console.png')
+    : join(ROOT, '.shardflow', 'console.png');
 /** A payload and partition key that would run script if the page parsed them as HTML. */
 const HOSTILE_PAGE = '<img src=x onerror=window.__injected=1>';
 const HOSTILE_KEY = '<b id="injected">key</b>';
@@ -152,7 +156,7 @@ describeInBrowser('shardflow console in a browser', () => {
     expect(await page.evaluate('typeof window.__injected')).toBe('undefined');
     expect(await page.locator('[data-part="rejected"]').textContent()).toContain(HOSTILE_KEY);
 
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
     expect(existsSync(SCREENSHOT)).toBe(true);
     // No script error and no blocked resource (the Content-Security-Policy allows only the console's own files).
