@@ -184,18 +184,19 @@ export function pipelineGraph(
         : []),
     ],
   });
-  // Main-path edges carry a count only where one is exact: out of clean. Past the first operator the
-  // runtime counts nothing per operator (a filter's drops and a flatMap's fan-out are not kept).
+  // Main-path edges carry the values that took them: out of clean, then out of each operator (the commits
+  // count each operator's values in and passed on; stores written before they did have no such counts).
   let previous: string = STAGE.CLEAN;
   let previousOut: number | null = cleanOut;
-  const link = (id: string): void => {
+  const link = (id: string, out: number | null = null): void => {
     edges.push({ from: previous, to: id, side: false, records: previousOut });
     previous = id;
-    previousOut = null;
+    previousOut = out;
   };
-  for (const op of topology.operators) {
+  topology.operators.forEach((op, i) => {
     col += 1;
     const id = operatorStage(op.name);
+    const counted = taken?.operators?.[i];
     nodes.push({
       id,
       kind: 'operator',
@@ -204,12 +205,13 @@ export function pipelineGraph(
       col,
       row: 0,
       stats: [
-        { label: 'in / out', value: NOT_COUNTED },
+        { label: 'in', value: counted?.[0] ?? (taken === undefined ? null : NOT_COUNTED) },
+        { label: 'out', value: counted?.[1] ?? (taken === undefined ? null : NOT_COUNTED) },
         { label: 'rejected', value: rejectedAt(id), tone: 'bad' },
       ],
     });
-    link(id);
-  }
+    link(id, counted?.[1] ?? null);
+  });
   col += 1;
   nodes.push({
     id: STAGE.KEY_BY,

@@ -177,7 +177,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
         }
         groups.set(`${view.user}\u0000${window.start}`, { key: view.user, window });
       }
-      return { groups: [...groups.values()], rejected, late, cleaned, shards };
+      return { groups: [...groups.values()], rejected, late, cleaned, shards, operators: [] };
     },
     combine(
       prepared: PreparedRecords,

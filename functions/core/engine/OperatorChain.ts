@@ -11,9 +11,11 @@ import { RecordCleaner } from './RecordCleaner';
 export abstract class OperatorChain extends RecordCleaner {
   protected runOperators(out: BatchOutput, ctx: RecordContext, value: unknown, from: number): void {
     const ops = this.def.operators;
+    const counts = out.operators;
     let v = value;
     for (let i = from; i < ops.length; i++) {
       const op = ops[i]!;
+      counts[2 * i]!++;
       let result: unknown;
       try {
         result = op.fn(v);
@@ -32,6 +34,7 @@ export abstract class OperatorChain extends RecordCleaner {
           return;
         }
         v = result;
+        counts[2 * i + 1]!++;
       } else if (op.kind === OPERATOR_KIND.FILTER) {
         if (typeof result !== 'boolean') {
           this.fail(
@@ -43,6 +46,7 @@ export abstract class OperatorChain extends RecordCleaner {
           return;
         }
         if (!result) return;
+        counts[2 * i + 1]!++;
       } else {
         if (Array.isArray(result)) {
           for (let j = 0; j < result.length && !ctx.failed; j++) {
@@ -98,6 +102,8 @@ export abstract class OperatorChain extends RecordCleaner {
       );
       return false;
     }
+    // A flatMap element counts as one value the flatMap passed on.
+    out.operators[2 * (next - 1) + 1]!++;
     this.runOperators(out, ctx, item, next);
     return true;
   }

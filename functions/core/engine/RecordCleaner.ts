@@ -53,7 +53,7 @@ export abstract class RecordCleaner {
   }
 
   public prepare(records: readonly RawRecord[], options: PrepareOptions): PreparedBatch {
-    const out = newOutput(options);
+    const out = newOutput(options, this.def.operators.length);
     const ctx = newContext();
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
@@ -90,7 +90,7 @@ export abstract class RecordCleaner {
   }
 
   public prepareValues(values: readonly PositionedValue[], options: PrepareOptions): PreparedBatch {
-    const out = newOutput(options);
+    const out = newOutput(options, this.def.operators.length);
     const ctx = newContext();
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;

@@ -69,7 +69,11 @@ export abstract class WindowCombiner extends ElementRouter {
         lastSequence: padSequence(s.lastSequence),
         records: s.records,
       };
+    const operators: [number, number][] = [];
+    for (let i = 0; i < out.operators.length; i += 2)
+      operators.push([out.operators[i]!, out.operators[i + 1]!]);
     const common = {
+      operators,
       rejected: out.rejected,
       late: out.late,
       cleaned: out.cleaned,

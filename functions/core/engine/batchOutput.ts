@@ -31,6 +31,8 @@ export interface BatchOutput {
   readonly elements: RoutedElement[];
   readonly shards: Map<string, { maxEventTime: EpochMillis | null; lastSequence: string; records: number }>;
   readonly closedWatermark: EpochMillis;
+  /** Per operator of the chain, values in (`[2i]`) and values passed on (`[2i + 1]`). */
+  readonly operators: number[];
   /** One-entry cache of the last shard's summary (batches come in shard runs). */
   lastShardId: string | undefined;
   lastShard: { maxEventTime: EpochMillis | null; lastSequence: string; records: number } | undefined;
@@ -51,8 +53,9 @@ export function newContext(): RecordContext {
   };
 }
 
-export function newOutput(options: PrepareOptions): BatchOutput {
+export function newOutput(options: PrepareOptions, operators: number): BatchOutput {
   return {
+    operators: new Array<number>(2 * operators).fill(0),
     rejected: [],
     late: [],
     cleaned: [],

@@ -55,6 +55,11 @@ export interface PreparedRecords {
   /** Cleaned records, archived to `clean/`. */
   readonly cleaned: readonly StreamRecord<unknown>[];
   readonly shards: Readonly<Record<string, ShardBatchSummary>>;
+  /**
+   * Per operator of the chain (map, filter, flatMap, in order): values in and values passed on (a filter's
+   * kept, a flatMap's elements). Empty without operators.
+   */
+  readonly operators: readonly (readonly [valuesIn: number, valuesOut: number])[];
 }
 
 /** Output of `prepare`: everything the state layer needs before reading state, and the routed values. */

@@ -150,6 +150,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
       rejected: prepared.rejected.length,
       late: prepared.late.length,
       duplicates: input.duplicates,
+      ...(prepared.operators.length > 0 ? { operators: prepared.operators } : {}),
     }),
     ...(base?.parents !== undefined
       ? { parents: base.parents }

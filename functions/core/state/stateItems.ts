@@ -112,6 +112,19 @@ function attemptsFrom(text: string): [number, number][] {
   return parsed as [number, number][];
 }
 
+function operatorCountsFrom(text: string): [number, number][] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateItemInvalidError('State item attribute inOperators must be JSON', { cause: error });
+  }
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && e.every(ok)))
+    throw new StateItemInvalidError('State item attribute inOperators must be a list of [in, out] counts');
+  return parsed as [number, number][];
+}
+
 function parentsFrom(text: string): string[] {
   let parsed: unknown;
   try {
@@ -163,6 +176,9 @@ export function progressToItem(progress: ShardProgress): StateItem {
           inRejected: n(progress.counts.rejected),
           inLate: n(progress.counts.late),
           inDuplicates: n(progress.counts.duplicates),
+          ...(progress.counts.operators === undefined || progress.counts.operators.length === 0
+            ? {}
+            : { inOperators: s(JSON.stringify(progress.counts.operators)) }),
         }),
     version: n(progress.version),
   };
@@ -192,6 +208,9 @@ export function progressFromItem(item: StateItem): ShardProgress {
             rejected: num(item, 'inRejected'),
             late: num(item, 'inLate'),
             duplicates: num(item, 'inDuplicates'),
+            ...(item.inOperators === undefined
+              ? {}
+              : { operators: operatorCountsFrom(str(item, 'inOperators')) }),
           },
         }),
     ...(item.outFirst === undefined

@@ -80,6 +80,8 @@ export interface ShardCounts {
   readonly late: number;
   /** Producer duplicates dropped by `dedupeBy` (each extra copy once). */
   readonly duplicates: number;
+  /** Per operator of the chain, in order: values in and values passed on (absent without operators). */
+  readonly operators?: readonly (readonly [valuesIn: number, valuesOut: number])[];
 }
 
 /** The name of a commit's side-output objects: its first record and the close mark it judged by. */

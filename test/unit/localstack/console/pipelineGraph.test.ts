@@ -19,7 +19,17 @@ const figures: GraphFigures = {
       taken: { records: 40, rejected: 2, late: 0, duplicates: 0 },
     },
   ],
-  taken: { records: 100, rejected: 5, late: 1, duplicates: 2 },
+  taken: {
+    records: 100,
+    rejected: 5,
+    late: 1,
+    duplicates: 2,
+    // toCents: 95 in, 94 passed on (one threw); dropHealth: 94 in, 90 kept.
+    operators: [
+      [95, 94],
+      [94, 90],
+    ],
+  },
   rejectedByStage: { clean: 3, 'operator:toCents': 1, aggregate: 1 },
   windows: { open: 2, closing: 1 },
   windowsEmitted: 4,
@@ -77,7 +87,9 @@ describe('pipelineGraph', () => {
     // out of clean = in − what clean rejected − duplicates dropped
     expect(stat(graph, 'clean', 'out')).toBe(95);
     expect(stat(graph, 'clean', 'duplicates')).toBe(2);
-    expect(stat(graph, 'operator:toCents', 'in / out')).toBe('not counted');
+    expect(stat(graph, 'operator:toCents', 'in')).toBe(95);
+    expect(stat(graph, 'operator:toCents', 'out')).toBe(94);
+    expect(stat(graph, 'operator:dropHealth', 'out')).toBe(90);
     expect(stat(graph, 'operator:toCents', 'rejected')).toBe(1);
     expect(stat(graph, 'operator:dropHealth', 'rejected')).toBe(0);
     expect(stat(graph, 'window', 'stored or filtered')).toBe(92);
@@ -92,11 +104,22 @@ describe('pipelineGraph', () => {
       ['shard:shardId-000000000000>clean', 60],
       ['shard:shardId-000000000001>clean', 40],
       ['clean>operator:toCents', 95],
+      ['operator:toCents>operator:dropHealth', 94],
+      ['operator:dropHealth>keyBy', 90],
       ['clean>rejected', 3],
       ['operator:toCents>rejected', 1],
       ['aggregate>rejected', 1],
       ['window>late', 1],
     ]);
+  });
+
+  it('when the commits did not count per operator (state written before they did), the operator nodes say so', () => {
+    const graph = pipelineGraph(clicks.topology(), 'clicks-physical', {
+      ...figures,
+      taken: { records: 100, rejected: 5, late: 1, duplicates: 2 },
+    });
+    expect(stat(graph, 'operator:toCents', 'in')).toBe('not counted');
+    expect(graph.edges.find((e) => e.from === 'operator:toCents')?.records).toBeNull();
   });
 
   it('when no sample exists yet, it still draws every stage, with unknown figures as null', () => {
