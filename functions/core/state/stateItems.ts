@@ -81,13 +81,16 @@ export function itemKey(item: StateItem): { readonly pk: string; readonly sk: st
   return { pk: str(item, PK), sk: str(item, SK) };
 }
 
-function pendingFrom(text: string): PendingWindow[] {
-  let parsed: unknown;
+function jsonOf(text: string, name: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
-    throw new StateItemInvalidError('State item attribute pending must be JSON', { cause: error });
+    throw new StateItemInvalidError(`State item attribute ${name} must be JSON`, { cause: error });
   }
+}
+
+function pendingFrom(text: string): PendingWindow[] {
+  const parsed = jsonOf(text, 'pending');
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   if (!Array.isArray(parsed)) throw new StateItemInvalidError('State item attribute pending must be a list');
   return parsed.map((entry: unknown) => {
@@ -99,39 +102,17 @@ function pendingFrom(text: string): PendingWindow[] {
   });
 }
 
-function attemptsFrom(text: string): [number, number][] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new StateItemInvalidError('State item attribute attempts must be JSON', { cause: error });
-  }
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+/** A list of pairs of integers ≥ `min` (attempts, per-operator counts). */
+function integerPairs(text: string, name: string, min: number, what: string): [number, number][] {
+  const parsed = jsonOf(text, name);
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
   if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && e.every(ok)))
-    throw new StateItemInvalidError('State item attribute attempts must be a list of [commit, attempt]');
-  return parsed as [number, number][];
-}
-
-function operatorCountsFrom(text: string): [number, number][] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new StateItemInvalidError('State item attribute inOperators must be JSON', { cause: error });
-  }
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && e.every(ok)))
-    throw new StateItemInvalidError('State item attribute inOperators must be a list of [in, out] counts');
+    throw new StateItemInvalidError(`State item attribute ${name} must be a list of ${what}`);
   return parsed as [number, number][];
 }
 
 function parentsFrom(text: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new StateItemInvalidError('State item attribute parents must be JSON', { cause: error });
-  }
+  const parsed = jsonOf(text, 'parents');
   if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) {
     throw new StateItemInvalidError('State item attribute parents must be a list of shard ids');
   }
@@ -196,7 +177,9 @@ export function progressFromItem(item: StateItem): ShardProgress {
     closed: closed !== undefined && 'BOOL' in closed && closed.BOOL,
     frozen: numOrNull(item, 'frozen') ?? -Infinity,
     commits: num(item, 'commits'),
-    ...(item.attempts === undefined ? {} : { attempts: attemptsFrom(str(item, 'attempts')) }),
+    ...(item.attempts === undefined
+      ? {}
+      : { attempts: integerPairs(str(item, 'attempts'), 'attempts', 1, '[commit, attempt]') }),
     ...(item.attemptsFrom === undefined ? {} : { attemptsFrom: num(item, 'attemptsFrom') }),
     pending: pendingFrom(str(item, 'pending')),
     ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
@@ -210,7 +193,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
             duplicates: num(item, 'inDuplicates'),
             ...(item.inOperators === undefined
               ? {}
-              : { operators: operatorCountsFrom(str(item, 'inOperators')) }),
+              : { operators: integerPairs(str(item, 'inOperators'), 'inOperators', 0, '[in, out] counts') }),
           },
         }),
     ...(item.outFirst === undefined

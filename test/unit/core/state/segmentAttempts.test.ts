@@ -3,6 +3,8 @@ import {
   MAX_KEPT_ATTEMPTS,
   withAttempt,
 } from '../../../../functions/core/state/segmentAttempts';
+import { StateItemInvalidError } from '../../../../functions/core/state/errors';
+import { progressFromItem, progressToItem } from '../../../../functions/core/state/stateItems';
 import { progress } from '../../../helpers/stateStoreContract';
 
 describe('segment attempts', () => {
@@ -50,5 +52,28 @@ describe('segment attempts', () => {
     }
     expect(shard.attempts).toHaveLength(MAX_KEPT_ATTEMPTS + 5);
     expect(shard.attemptsFrom).toBeUndefined();
+  });
+});
+
+describe('progress item attributes of attempts and operator counts', () => {
+  test('when a progress item records attempts and operator counts, it reads back the same', () => {
+    const shard = progress('p', {
+      commits: 5,
+      attempts: [[4, 2]],
+      attemptsFrom: 3,
+      counts: { records: 9, rejected: 1, late: 0, duplicates: 0, operators: [[8, 6]] },
+    });
+    expect(progressFromItem(progressToItem(shard))).toEqual(shard);
+  });
+
+  test('when a stored progress item holds a malformed attempt list, reading it fails naming the attribute', () => {
+    const item = { ...progressToItem(progress('p')), attempts: { S: '[[1, 0]]' } };
+    expect(() => progressFromItem(item)).toThrow(StateItemInvalidError);
+    expect(() => progressFromItem({ ...item, attempts: { S: 'not json' } })).toThrow(
+      'State item attribute attempts must be JSON',
+    );
+    expect(() => progressFromItem({ ...item, attempts: { S: '[[1, 0]]' } })).toThrow(
+      'State item attribute attempts must be a list of [commit, attempt]',
+    );
   });
 });
