@@ -7,6 +7,7 @@
  */
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -216,6 +217,14 @@ export class DynamoDBStateStore extends BaseStateStore {
         { cause: error },
       );
     }
+  }
+
+  protected async _delete(key: { readonly pk: string; readonly sk: string }): Promise<void> {
+    await this.#send(() =>
+      this.#client.send(
+        new DeleteItemCommand({ TableName: this.#table, Key: { [PK]: { S: key.pk }, [SK]: { S: key.sk } } }),
+      ),
+    );
   }
 
   protected async _putIfAbsent(item: StateItem): Promise<boolean> {

@@ -136,6 +136,15 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('commit', () => this.inner.commit(commit));
   }
 
+  public deleteSegment(segment: Segment): Promise<void> {
+    return this.plan.around('deleteSegment', () => this.inner.deleteSegment(segment));
+  }
+
+  public checkSegment(segment: Omit<Segment, 'attempt'>): void {
+    this.plan.checkSegmentLimit(segment);
+    this.inner.checkSegment(segment);
+  }
+
   public writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
     this.plan.checkSegmentLimit(segment);
     return this.plan.around('writeSegment', () => this.inner.writeSegment(segment));

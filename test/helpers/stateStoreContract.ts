@@ -68,7 +68,13 @@ export async function commitWithSegment(
   draft: Omit<Segment, 'attempt'>,
 ): Promise<ShardProgress> {
   const written = await store.writeSegment(draft);
-  const progress = withAttempt(commit.progress, written.commit, written.attempt);
+  const progress = withAttempt(
+    commit.progress,
+    written.commit,
+    written.attempt,
+    written.ttl,
+    1_700_000_000_000,
+  );
   await store.commit({ ...commit, progress, segment: written });
   return progress;
 }
@@ -251,7 +257,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         { progress: progress(pipeline, { version: 2, commits: 1 }), expectedVersion: 1 },
         segment(pipeline, 1, 64),
       );
-      expect(committed.attempts).toEqual([[1, 1]]);
+      expect(committed.attempts).toEqual([[1, 1, 2_000_000_000]]);
       const shard = await stored(fixture.store, pipeline);
       expect(shard).toEqual(committed);
       for (const reader of [fixture.store, fixture.sibling()]) {
@@ -269,7 +275,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       const before = fixture.store.stats.requests;
       await expect(
         fixture.store.commit({
-          progress: progress(pipeline, { commits: 1, attempts: [[1, 3]] }),
+          progress: progress(pipeline, { commits: 1, attempts: [[1, 3, 2_000_000_000]] }),
           expectedVersion: undefined,
           closedWatermarkRead: -Infinity,
           segment: written,

@@ -94,7 +94,12 @@ export abstract class BaseStateStore implements StateStore {
     return { shards, pipeline: pipelineProgress };
   }
 
-  public async writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
+  public checkSegment(segment: Omit<Segment, 'attempt'>): void {
+    this.#checkedChunks(segment);
+  }
+
+  /** The segment's chunk items under attempt 0 with their sizes, once they are known to fit one commit. */
+  #checkedChunks(segment: Omit<Segment, 'attempt'>): { first: StateItem[]; sizes: number[] } {
     const first = segmentToItems({ ...segment, attempt: 0 });
     const sizes = first.map(itemBytes);
     const largest = Math.max(0, ...sizes);
@@ -107,6 +112,11 @@ export abstract class BaseStateStore implements StateStore {
         `Commit ${segment.commit} of shard ${segment.shardId} would be a segment of ${segment.body.byteLength} bytes in ${first.length} items (one commit holds at most ${MAX_SEGMENT_BYTES} bytes in ${MAX_SEGMENT_CHUNKS} items)`,
       );
     }
+    return { first, sizes };
+  }
+
+  public async writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
+    const { first, sizes } = this.#checkedChunks(segment);
     const pk = segmentPartitionKey(segment.pipeline, segment.shardId);
     let attempt = 0;
     for (;;) {
@@ -114,12 +124,10 @@ export abstract class BaseStateStore implements StateStore {
       // Conditional writes are billed whether or not they succeed.
       this.stats.writeUnits += writeUnits(sizes[0]!);
       if (await this._putIfAbsent(chunks[0]!)) {
-        const rest = await Promise.all(chunks.slice(1).map((chunk) => this._putIfAbsent(chunk)));
+        // Chunk 0 claims the attempt: nobody else writes its other chunks, so one found there is this write's
+        // own (a retried put whose first reply was lost).
+        await Promise.all(chunks.slice(1).map((chunk) => this._putIfAbsent(chunk)));
         this.stats.writeUnits += sizes.slice(1).reduce((sum, size) => sum + writeUnits(size), 0);
-        if (rest.some((written) => !written))
-          throw new StateError(
-            `Segment ${segment.commit}#${attempt} of shard ${segment.shardId} has chunks no write of it made`,
-          );
         return { ...segment, attempt };
       }
       // Taken (an earlier write of this commit crashed or lost its place): the next number after every one
@@ -137,6 +145,14 @@ export abstract class BaseStateStore implements StateStore {
           `Commit ${segment.commit} of shard ${segment.shardId} has ${MAX_SEGMENT_ATTEMPT + 1} segment writes already`,
         );
     }
+  }
+
+  public async deleteSegment(segment: Segment): Promise<void> {
+    const chunks = segmentToItems(segment);
+    await Promise.all(chunks.map((chunk) => this._delete(itemKey(chunk))));
+    // A delete is billed like a write of the item it removes.
+    this.stats.writeUnits += chunks.reduce((sum, chunk) => sum + writeUnits(itemBytes(chunk)), 0);
+    this.#forget(segment);
   }
 
   public async commit(commit: ShardCommit): Promise<void> {
@@ -226,6 +242,14 @@ export abstract class BaseStateStore implements StateStore {
     return [...cached, ...read];
   }
 
+  #forget(segment: Segment): void {
+    const key = cacheKey(segment.pipeline, segment.shardId, segment.commit);
+    const cached = this.#cache.get(key);
+    if (cached === undefined || cached.attempt !== segment.attempt) return;
+    this.#cache.delete(key);
+    this.#cacheBytes -= cached.body.byteLength;
+  }
+
   #remember(segment: Segment): void {
     if (this.#cacheLimit === 0 || segment.body.byteLength > this.#cacheLimit) return;
     const key = cacheKey(segment.pipeline, segment.shardId, segment.commit);
@@ -250,6 +274,8 @@ export abstract class BaseStateStore implements StateStore {
   protected abstract _commit(items: CommitItems): Promise<void>;
   /** Writes `item` unless an item with its key exists; false when one does (nothing written). */
   protected abstract _putIfAbsent(item: StateItem): Promise<boolean>;
+  /** Deletes the item with this key, if any. */
+  protected abstract _delete(key: { readonly pk: string; readonly sk: string }): Promise<void>;
   /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
   protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */

@@ -25,6 +25,7 @@ import type {
   ObjectStore,
   ProgressSnapshot,
   ResultEncoder,
+  Segment,
   ShardProgress,
   StatefulPipeline,
   StateStore,
@@ -370,6 +371,16 @@ export class BatchProcessor {
         prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
         built = this.#build(fresh, base, snapshot, prepared, [], 0, outputs, parents);
       }
+      if (!tooBig && built.segment !== undefined) {
+        // The limits first: an attempt that cannot fit goes to halves before it writes any object.
+        try {
+          store.checkSegment(built.segment);
+        } catch (error) {
+          if (!(error instanceof StateLimitError)) throw error;
+          tooBig = true;
+          continue;
+        }
+      }
       try {
         await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
       } catch (error) {
@@ -379,10 +390,19 @@ export class BatchProcessor {
       }
       wrote = true;
       let progress = built.progress;
+      let written: Segment | undefined;
       try {
         // The segment first, then the progress that names it (the commit chain: `segmentAttempts.ts`).
         const segment = built.segment === undefined ? undefined : await store.writeSegment(built.segment);
-        if (segment !== undefined) progress = withAttempt(progress, segment.commit, segment.attempt);
+        written = segment;
+        if (segment !== undefined)
+          progress = withAttempt(
+            progress,
+            segment.commit,
+            segment.attempt,
+            segment.ttl,
+            this.#deps.clock.now(),
+          );
         await store.commit({
           progress,
           expectedVersion: base?.version,
@@ -390,7 +410,7 @@ export class BatchProcessor {
           ...(segment !== undefined ? { segment } : {}),
         });
       } catch (error) {
-        if (error instanceof StateConflictError) await this.#attempts.dropLost(fresh, outputs, base);
+        if (error instanceof StateConflictError) await this.#attempts.dropLost(fresh, outputs, base, written);
         else if (!(error instanceof StateLimitError))
           await this.#attempts.dropLost(fresh, outputs, base).catch(() => undefined);
         if (!(error instanceof StateLimitError) || tooBig) throw error;

@@ -100,6 +100,11 @@ export class InMemoryStateStore extends BaseStateStore {
     this.#put(items.progress);
   }
 
+  protected async _delete(key: { readonly pk: string; readonly sk: string }): Promise<void> {
+    this.stats.requests += 1;
+    this.tables.partitions.get(key.pk)?.delete(key.sk);
+  }
+
   protected async _putIfAbsent(item: StateItem): Promise<boolean> {
     this.stats.requests += 1;
     const { pk, sk } = itemKey(item);

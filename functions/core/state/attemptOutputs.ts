@@ -1,5 +1,6 @@
 /**
- * The side outputs (`clean/`, `rejected/`, `late/`) of commit attempts that did not commit. An attempt writes
+ * What commit attempts that did not commit leave behind: their segment (only after a definite loss, see
+ * `dropLost`) and their side outputs (`clean/`, `rejected/`, `late/`). An attempt writes
  * its objects before it commits, under names from its first record (`sideOutputs.ts`), so an attempt that
  * crashes or loses its place leaves them behind. Three moments remove them, each once it is certain which
  * objects are a commit's:
@@ -12,7 +13,15 @@ import type { RawRecord } from '../types';
 import { committedRanges, removeOrphanedOutputs } from './commitLog';
 import { SegmentExpiredError } from './errors';
 import { removeLostOutputs, removeSupersededOutputs } from './sideOutputs';
-import type { CommitOutputs, ObjectStore, ShardProgress, StatefulPipeline, StateStore } from './types';
+import { committedAttempt } from './segmentAttempts';
+import type {
+  CommitOutputs,
+  ObjectStore,
+  Segment,
+  ShardProgress,
+  StatefulPipeline,
+  StateStore,
+} from './types';
 import { padSequence } from '../sequence';
 
 /** Commits remembered as cleaned up (per instance); the oldest is forgotten past this. */
@@ -37,16 +46,27 @@ export class AttemptOutputs {
    * nothing is removed (a later commit there may write the same names); the commit that takes the place
    * removes the rest (`cleanUp`). Also called, best effort, after a write or commit failed for another
    * reason, and before splitting a refused commit. Returns whether a commit holds the place.
+   *
+   * `lost`: the segment of an attempt whose commit was refused (a definite conditional failure, so that
+   * commit can never land later). Unless the stored progress names it (a retried commit of ours that had
+   * landed), it is deleted, so that the next attempt at its place takes its number again and the progress
+   * records no attempt (a tick raising this shard's close mark loses it one commit now and then).
    */
   public async dropLost(
     fresh: readonly RawRecord[],
     outputs: CommitOutputs,
     base: ShardProgress | undefined,
+    lost?: Segment,
   ): Promise<boolean> {
     const { store, objects, pipeline } = this.deps;
     const shardId = fresh[0]!.shardId;
     const place = (base?.commits ?? 0) + 1;
     const stored = (await store.readProgress(pipeline.spec.name)).shards.find((s) => s.shardId === shardId);
+    if (
+      lost !== undefined &&
+      (stored === undefined || committedAttempt(stored, lost.commit) !== lost.attempt)
+    )
+      await store.deleteSegment(lost);
     if (stored === undefined || stored.commits < place) return false;
     const [winner] = await store.readSegments(stored, place, place);
     if (winner !== undefined && winner.firstSequence === outputs.firstSequence)

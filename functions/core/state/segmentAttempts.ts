@@ -11,20 +11,17 @@
  * the usual commit adds nothing), and readers take exactly that attempt of each commit, so a segment that
  * no commit named is never read, however it was left behind.
  *
- * The record is bounded: past {@link MAX_KEPT_ATTEMPTS} entries the oldest ones below every pending
- * window's first commit are forgotten, and `attemptsFrom` says from which commit on the record is whole.
- * A reader never needs such a commit for closing or dedupe (those start at the first pending commit); the
- * commit log (`commitLog.ts`) treats it as expired.
+ * An entry is kept as long as its segment: it is dropped once the segment's TTL has passed (by the
+ * committing instance's clock), and `attemptsFrom` then says from which commit on the record is whole. A
+ * segment's TTL grows with its commit time, so every commit below `attemptsFrom` has expired too: readers
+ * treat it as expired (the commit log says so; close passes and dedupe never read that far back).
  */
-import { firstPendingCommit } from './pendingWindows';
+import type { EpochMillis } from '../types';
 import type { ShardProgress } from './types';
-
-/** Most non-zero attempts a progress item records (about 12 bytes each). */
-export const MAX_KEPT_ATTEMPTS = 64;
 
 /**
  * The committed attempt of `commit` as `progress` records it; undefined when the commit is not committed in
- * `progress` or its record was forgotten.
+ * `progress` or has expired from the record.
  */
 export function committedAttempt(
   progress: Pick<ShardProgress, 'commits' | 'attempts' | 'attemptsFrom'>,
@@ -35,17 +32,28 @@ export function committedAttempt(
   return 0;
 }
 
-/** `progress` (which commits `commit`) recording that `attempt` is its segment, forgetting what it may. */
-export function withAttempt(progress: ShardProgress, commit: number, attempt: number): ShardProgress {
-  const kept = (progress.attempts ?? []).filter(([c]) => c !== commit);
-  if (attempt === 0 && kept.length === (progress.attempts ?? []).length) return progress;
-  if (attempt !== 0) kept.push([commit, attempt]);
-  kept.sort((a, b) => a[0] - b[0]);
+/**
+ * `progress` (which commits `commit`) recording that `attempt` is its segment, which expires at `expiresAt`
+ * (epoch seconds), and dropping the entries of segments expired at `now`.
+ */
+export function withAttempt(
+  progress: ShardProgress,
+  commit: number,
+  attempt: number,
+  expiresAt: number,
+  now: EpochMillis,
+): ShardProgress {
+  const before = progress.attempts ?? [];
   let attemptsFrom = progress.attemptsFrom ?? 1;
-  const floor = firstPendingCommit(progress);
-  while (kept.length > MAX_KEPT_ATTEMPTS && kept[0]![0] < floor) {
-    attemptsFrom = Math.max(attemptsFrom, kept.shift()![0] + 1);
-  }
+  const kept = before.filter(([c, , expires]) => {
+    if (c === commit) return false;
+    if (expires * 1000 >= now) return true;
+    attemptsFrom = Math.max(attemptsFrom, c + 1);
+    return false;
+  });
+  if (attempt === 0 && kept.length === before.length) return progress;
+  if (attempt !== 0) kept.push([commit, attempt, expiresAt]);
+  kept.sort((a, b) => a[0] - b[0]);
   const { attempts: _attempts, attemptsFrom: _from, ...rest } = progress;
   return {
     ...rest,

@@ -102,13 +102,19 @@ function pendingFrom(text: string): PendingWindow[] {
   });
 }
 
-/** A list of pairs of integers ≥ `min` (attempts, per-operator counts). */
-function integerPairs(text: string, name: string, min: number, what: string): [number, number][] {
+/** A list of tuples of `size` integers ≥ `min` (attempts, per-operator counts). */
+function integerTuples<T extends number[]>(
+  text: string,
+  name: string,
+  size: number,
+  min: number,
+  what: string,
+): T[] {
   const parsed = jsonOf(text, name);
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
-  if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === 2 && e.every(ok)))
+  if (!Array.isArray(parsed) || !parsed.every((e) => Array.isArray(e) && e.length === size && e.every(ok)))
     throw new StateItemInvalidError(`State item attribute ${name} must be a list of ${what}`);
-  return parsed as [number, number][];
+  return parsed as T[];
 }
 
 function parentsFrom(text: string): string[] {
@@ -179,7 +185,15 @@ export function progressFromItem(item: StateItem): ShardProgress {
     commits: num(item, 'commits'),
     ...(item.attempts === undefined
       ? {}
-      : { attempts: integerPairs(str(item, 'attempts'), 'attempts', 1, '[commit, attempt]') }),
+      : {
+          attempts: integerTuples<[number, number, number]>(
+            str(item, 'attempts'),
+            'attempts',
+            3,
+            1,
+            '[commit, attempt, expiresAt]',
+          ),
+        }),
     ...(item.attemptsFrom === undefined ? {} : { attemptsFrom: num(item, 'attemptsFrom') }),
     pending: pendingFrom(str(item, 'pending')),
     ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
@@ -193,7 +207,15 @@ export function progressFromItem(item: StateItem): ShardProgress {
             duplicates: num(item, 'inDuplicates'),
             ...(item.inOperators === undefined
               ? {}
-              : { operators: integerPairs(str(item, 'inOperators'), 'inOperators', 0, '[in, out] counts') }),
+              : {
+                  operators: integerTuples<[number, number]>(
+                    str(item, 'inOperators'),
+                    'inOperators',
+                    2,
+                    0,
+                    '[in, out] counts',
+                  ),
+                }),
           },
         }),
     ...(item.outFirst === undefined

@@ -54,10 +54,11 @@ export interface ShardProgress {
   /** Number of the last segment the shard committed (0: none). */
   readonly commits: number;
   /**
-   * `[commit, attempt]` of the commits whose segment is not attempt 0 (`segmentAttempts.ts`), from commit
-   * `attemptsFrom` (default 1) on; absent when there are none.
+   * `[commit, attempt, expiresAt]` of the commits whose segment is not attempt 0 (`segmentAttempts.ts`;
+   * `expiresAt`: the segment's TTL, epoch seconds), from commit `attemptsFrom` (default 1) on; absent when
+   * there are none.
    */
-  readonly attempts?: readonly (readonly [commit: number, attempt: number])[];
+  readonly attempts?: readonly (readonly [commit: number, attempt: number, expiresAt: number])[];
   readonly attemptsFrom?: number;
   /** Windows with partials in this shard's segments that are not emitted yet, oldest close first. */
   readonly pending: readonly PendingWindow[];
@@ -217,6 +218,13 @@ export interface StateStore {
    * `StateLimitError` when it cannot fit the limits of one commit (nothing is sent).
    */
   writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment>;
+  /**
+   * Throws the `StateLimitError` `writeSegment` would, without a call: a batch checks before it writes its
+   * side outputs, so an attempt that cannot fit leaves no objects behind.
+   */
+  checkSegment(segment: Omit<Segment, 'attempt'>): void;
+  /** Deletes every chunk of a written attempt (one that no commit names and none ever will). */
+  deleteSegment(segment: Segment): Promise<void>;
   /**
    * Writes the shard's progress (one conditional put; a transaction with a condition check on the pipeline
    * item for a shard's first item). The progress must name `segment`, when given, as its last commit.

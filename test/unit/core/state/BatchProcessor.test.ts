@@ -170,6 +170,49 @@ describe('BatchProcessor', () => {
     expect(results(objects)).toHaveLength(2);
   });
 
+  test("when a commit loses to a tick raising the shard's close mark, its segment attempt is deleted and the retry takes attempt 0 again", async () => {
+    const tables = new InMemoryStateTables();
+    const inner = new InMemoryStateStore({ tables });
+    const rival = new InMemoryStateStore({ tables });
+    let raced = false;
+    const store: StateStore = {
+      get stats() {
+        return inner.stats;
+      },
+      readProgress: (pipeline) => inner.readProgress(pipeline),
+      writeSegment: (segment) => inner.writeSegment(segment),
+      checkSegment: (segment) => inner.checkSegment(segment),
+      deleteSegment: (segment) => inner.deleteSegment(segment),
+      raisePipeline: (pipeline, marks) => inner.raisePipeline(pipeline, marks),
+      readSegments: (progress, from, to) => inner.readSegments(progress, from, to),
+      commit: async (commit) => {
+        if (!raced && commit.expectedVersion !== undefined) {
+          // The tick writes the shard's item first (its close mark), so this commit loses.
+          raced = true;
+          const [stored] = (await rival.readProgress('page-views')).shards;
+          await rival.commit({
+            progress: { ...stored!, version: stored!.version + 1 },
+            expectedVersion: stored!.version,
+          });
+        }
+        return inner.commit(commit);
+      },
+    };
+    const { processor, objects } = setup({ tables, store });
+    await processor.apply(views(1, 10));
+    const second = await processor.apply(views(11, 10));
+    expect(second.conflicts).toBe(1);
+    const [shard] = (await store.readProgress('page-views')).shards;
+    expect(shard).toMatchObject({ commits: 2 });
+    expect(shard!.attempts).toBeUndefined();
+    const segmentKeys = [...tables.partitions.values()]
+      .flatMap((p) => [...p.keys()])
+      .filter((k) => /^\d{12}#/.test(k));
+    expect(segmentKeys.map((k) => k.slice(0, 17)).sort()).toEqual(['000000000001#0000', '000000000002#0000']);
+    await processor.tick(Number.POSITIVE_INFINITY);
+    expect(counted(objects)).toBe(20);
+  });
+
   test('when a user map function throws on a poison record, it is dead-lettered and the shard moves on', async () => {
     const { processor, objects, store } = setup();
     const result = await processor.apply([
