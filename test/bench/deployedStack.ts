@@ -1,8 +1,10 @@
 /**
  * The real CDK app synthesized, deployed on the embedded local cloud by the local deployer, with the
  * page-activity operator's event source mapping runnable on demand (so a bench can pre-load a backlog and
- * then time its drain) over one warm `WorkerInvoker` and shared checkpoints. Used by the e2e bench part and
- * the load test.
+ * then time its drain) over one warm `WorkerInvoker` and shared checkpoints. While the mapping runs, the
+ * stack's `rate(...)` schedules (the tick that raises idle shards' close marks) fire as under `shardflow
+ * start`: without them a shard that drains first holds every window open until the end of the run. Used by
+ * the e2e bench part and the load test.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,14 @@ import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore'
 import { ENV } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
 import type { KinesisEmulatorKind } from '../../localstack/emulators';
-import { Deployer, planDeployment, readStackArtifact, type Deployment } from '../../localstack/deployer';
+import {
+  Deployer,
+  planDeployment,
+  readStackArtifact,
+  ScheduleRunner,
+  type Deployment,
+} from '../../localstack/deployer';
+import { LOCAL_REGION } from '../../localstack/emulators/constants';
 import {
   EventSourceMappingRuntime,
   MemoryCheckpointStore,
@@ -48,6 +57,8 @@ export interface DeployedStack {
     readonly log?: (line: string) => void;
     /** Read-ahead bound per shard (`EventSourceMappingRuntime` `maxBufferedRecords`). @default 10000 */
     readonly maxBufferedRecords?: number;
+    /** Divides the schedules' periods; `shardflow start` uses 12 (the one-minute tick every 5 s). @default 12 */
+    readonly tickSpeedup?: number;
   }): Promise<EventSourceMappingRuntime>;
   stopMapping(): Promise<void>;
   /** A state store on the deployed table (for reading progress). */
@@ -87,6 +98,7 @@ export async function deployStack(
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   let runtime: EventSourceMappingRuntime | undefined;
+  let schedules: ScheduleRunner | undefined;
   const newInvoker = (): WorkerInvoker =>
     new WorkerInvoker({
       inheritOutput: false,
@@ -181,9 +193,17 @@ export async function deployStack(
           ...(o.maxBufferedRecords === undefined ? {} : { maxBufferedRecords: o.maxBufferedRecords }),
         });
         await runtime.start();
+        schedules = new ScheduleRunner(deployment.schedules, deployment.functions, invoker, {
+          region: LOCAL_REGION,
+          accountId: deployment.accountId,
+          log: o.log ?? (() => undefined),
+        });
+        schedules.start(o.tickSpeedup ?? 12);
         return runtime;
       },
       stopMapping: async () => {
+        schedules?.stop();
+        schedules = undefined;
         await runtime?.stop();
         runtime = undefined;
       },
@@ -191,6 +211,7 @@ export async function deployStack(
       stop: () =>
         (stopping ??= (async () => {
           try {
+            schedules?.stop();
             await runtime?.stop();
             await invoker.close();
           } finally {

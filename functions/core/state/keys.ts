@@ -100,7 +100,12 @@ export const DEDUPE_HASH_HEX = 16;
  * whatever the id's length (a false duplicate needs a 64-bit collision: ~1e-13 against 1,000,000 ids).
  */
 export function dedupeHash(id: string): string {
-  return createHash('sha256').update(id).digest('hex').slice(0, DEDUPE_HASH_HEX);
+  // Hex of the first 8 bytes only, not `.digest('hex').slice(…)`: a slice of 16 characters is a V8 sliced
+  // string that keeps its 64-character parent alive, and a warm instance keeps up to 1,000,000 of these.
+  return createHash('sha256')
+    .update(id)
+    .digest()
+    .toString('hex', 0, DEDUPE_HASH_HEX / 2);
 }
 
 /** A set of stored dedupe hashes that answers `has` for raw ids, as the engine's `combine` asks. */
