@@ -17,6 +17,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type QueryCommandInput,
+  type QueryCommandOutput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { STATE_TABLE } from '../core/constants';
@@ -24,6 +25,7 @@ import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from '..
 import { StateConflictError, StateError } from '../core/state/errors';
 import { progressPartitionKey } from '../core/state/keys';
 import {
+  COMMIT_RANGE_ATTRIBUTES,
   pipelineFromItem,
   pipelineItemKey,
   progressFromItem,
@@ -128,6 +130,29 @@ export class DynamoDBStateStore extends BaseStateStore {
       ExpressionAttributeValues: { ':pk': { S: pk }, ':low': { S: low }, ':high': { S: high } },
       ConsistentRead: true,
     });
+  }
+
+  protected async _querySegmentRanges(
+    pk: string,
+    low: string,
+    high: string,
+  ): Promise<{ readonly items: StateItem[]; readonly readUnits: number }> {
+    let units = 0;
+    const items = await this.#queryAll(
+      {
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+        ProjectionExpression: COMMIT_RANGE_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+        ExpressionAttributeNames: {
+          '#pk': PK,
+          '#sk': SK,
+          ...Object.fromEntries(COMMIT_RANGE_ATTRIBUTES.map((name, i) => [`#a${i}`, name])),
+        },
+        ExpressionAttributeValues: { ':pk': { S: pk }, ':low': { S: low }, ':high': { S: high } },
+        ReturnConsumedCapacity: 'TOTAL',
+      },
+      (page) => (units += page.ConsumedCapacity?.CapacityUnits ?? 0),
+    );
+    return { items, readUnits: units };
   }
 
   protected async _commit(items: CommitItems): Promise<void> {
@@ -290,7 +315,10 @@ export class DynamoDBStateStore extends BaseStateStore {
   }
 
   /** Every item of a query, page by page (each page one request through {@link #send}). */
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<StateItem[]> {
+  async #queryAll(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+    onPage?: (page: QueryCommandOutput) => void,
+  ): Promise<StateItem[]> {
     const items: StateItem[] = [];
     let startKey: Item | undefined;
     do {
@@ -303,6 +331,7 @@ export class DynamoDBStateStore extends BaseStateStore {
           }),
         ),
       );
+      onPage?.(page);
       for (const item of page.Items ?? []) items.push(fromSdk(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);

@@ -39,7 +39,7 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
-  public async listKeys(prefix: string): Promise<string[]> {
+  public async listKeys(prefix: string, startAfter?: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
@@ -48,6 +48,7 @@ export class S3ObjectStore implements ObjectStore {
         new ListObjectsV2Command({
           Bucket: this.#bucket,
           Prefix: prefix,
+          ...(startAfter !== undefined && token === undefined ? { StartAfter: startAfter } : {}),
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );

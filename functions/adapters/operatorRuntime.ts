@@ -19,6 +19,9 @@ import { S3ObjectStore } from './S3ObjectStore';
 import { listStreamShards, shardParentsLookup } from './streamShards';
 import { ShardflowError } from '../core/errors';
 
+/** Writes still in flight when an invocation times out: the sweep lag's margin over the timeout. */
+const SWEEP_SLACK_MS = 60_000;
+
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 
 const configSchema = z.object({
@@ -30,6 +33,10 @@ const configSchema = z.object({
   [ENV.STREAM_NAME]: z.optional(text(1, 2048)),
   /** Only the tick needs it (to count skipped batches). */
   [ENV.FAILURE_PREFIX]: z.optional(text(1, 1024)),
+  /** Lambda's limits: 1 second to 15 minutes. Absent: the sweep waits out the longest timeout there is. */
+  [ENV.OPERATOR_TIMEOUT_MS]: z.optional(
+    z.coerce.number().check(z.gte(1_000), z.lte(900_000), z.multipleOf(1)),
+  ),
 });
 
 /** The configuration is missing or invalid: names the variable and what it must be. */
@@ -95,6 +102,7 @@ export function createOperatorRuntime(
     defaultDimensions: { [METRICS.PIPELINE_DIMENSION]: name },
   });
   const stream = config[ENV.STREAM_NAME];
+  const timeoutMs = config[ENV.OPERATOR_TIMEOUT_MS];
   const store = new DynamoDBStateStore({ tableName: config[ENV.STATE_TABLE] });
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
   const processor = new BatchProcessor(
@@ -105,9 +113,12 @@ export function createOperatorRuntime(
       encoder: new ParquetResultEncoder(),
       clock: { now: () => Date.now() },
     },
-    stream !== undefined
-      ? { shardParents: shardParentsLookup(() => listStreamShards(kinesisClient(), stream)) }
-      : {},
+    {
+      ...(stream !== undefined
+        ? { shardParents: shardParentsLookup(() => listStreamShards(kinesisClient(), stream)) }
+        : {}),
+      ...(timeoutMs !== undefined ? { sweepLagMs: timeoutMs + SWEEP_SLACK_MS } : {}),
+    },
   );
   return {
     pipeline,

@@ -16,6 +16,11 @@ export const ENV = {
    * (`aws/lambda/<mapping-uuid>/`): the tick counts them as `FailedBatchesPending`.
    */
   FAILURE_PREFIX: 'SHARDFLOW_FAILURE_PREFIX',
+  /**
+   * The operator function's timeout in milliseconds: side outputs are swept that long (and a minute) behind a
+   * shard's commits, when no attempt that began before them can still be writing (`outputSweep.ts`).
+   */
+  OPERATOR_TIMEOUT_MS: 'SHARDFLOW_OPERATOR_TIMEOUT_MS',
 } as const;
 
 /** DynamoDB state table layout (one table for shard progress items and commit segments; no index). */

@@ -11,7 +11,7 @@
 import { CfnOutput, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
-import { PARTITION_COLUMNS } from '../../functions/core/constants';
+import { ENV, PARTITION_COLUMNS } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
 import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
@@ -252,6 +252,11 @@ export class ShardflowPipeline extends Construct {
       failurePrefix,
       entry: entries.tickEntry,
     });
+    // Both sweep side outputs behind the operator's commits, once no invocation that began before them can run.
+    const operatorTimeout = this.operator.function.timeout;
+    if (operatorTimeout !== undefined)
+      for (const fn of [this.operator.function, this.tick.function])
+        fn.addEnvironment(ENV.OPERATOR_TIMEOUT_MS, String(operatorTimeout.toMilliseconds()));
     if (props.analytics ?? true) {
       const catalog = props.catalog ?? new GlueCatalog(this, 'Catalog');
       const athena =

@@ -5,6 +5,7 @@
  * concurrent invocations interleave at every step), or let a concurrent writer win a conditional write first.
  */
 import type {
+  CommitRange,
   ObjectStore,
   PipelineMarks,
   PipelineProgress,
@@ -157,6 +158,14 @@ export class FaultyStateStore implements StateStore {
   public readSegments(progress: ShardProgress, fromCommit: number, toCommit: number): Promise<Segment[]> {
     return this.plan.around('readSegments', () => this.inner.readSegments(progress, fromCommit, toCommit));
   }
+
+  public readCommitLog(
+    progress: ShardProgress,
+    fromCommit: number,
+    toCommit: number,
+  ): Promise<CommitRange[]> {
+    return this.plan.around('readCommitLog', () => this.inner.readCommitLog(progress, fromCommit, toCommit));
+  }
 }
 
 export class FaultyObjectStore implements ObjectStore {
@@ -171,8 +180,8 @@ export class FaultyObjectStore implements ObjectStore {
     );
   }
 
-  public listKeys(prefix: string): Promise<string[]> {
-    return this.plan.around('listKeys', () => this.inner.listKeys(prefix));
+  public listKeys(prefix: string, startAfter?: string): Promise<string[]> {
+    return this.plan.around('listKeys', () => this.inner.listKeys(prefix, startAfter));
   }
 
   public deleteObject(key: string): Promise<void> {

@@ -270,6 +270,50 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       expect((await fixture.sibling().readSegments(shard, 1, 1)).map((s) => s.body.byteLength)).toEqual([64]);
     });
 
+    test("when the commit log is read, it gives each committed attempt's range and close mark, without bodies, and nothing of attempts no commit names", async () => {
+      await fixture.store.commit({
+        progress: progress(pipeline),
+        expectedVersion: undefined,
+        closedWatermarkRead: -Infinity,
+      });
+      // Commit 1 has a crashed attempt 0 before the committed attempt 1 (two chunks); commit 2 is attempt 0.
+      await fixture.store.writeSegment({ ...segment(pipeline, 1, 99), lastSequence: padSequence('999') });
+      let shard = await commitWithSegment(
+        fixture.store,
+        { progress: progress(pipeline, { version: 2, commits: 1 }), expectedVersion: 1 },
+        segment(pipeline, 1, SEGMENT_CHUNK_BYTES + 150_000),
+      );
+      shard = await commitWithSegment(
+        fixture.sibling(),
+        { progress: { ...shard, commits: 2, version: 3 }, expectedVersion: 2 },
+        segment(pipeline, 2),
+      );
+      // A racing copy's attempt at commit 2, never committed.
+      await fixture.store.writeSegment({ ...segment(pipeline, 2), lastSequence: padSequence('25') });
+      const before = fixture.store.stats.readUnits;
+      for (const reader of [fixture.store, fixture.sibling()]) {
+        expect(await reader.readCommitLog(shard, 1, 5)).toEqual([
+          {
+            commit: 1,
+            firstSequence: padSequence('10'),
+            lastSequence: padSequence('19'),
+            judgedBy: 1_780_000_000_000,
+          },
+          {
+            commit: 2,
+            firstSequence: padSequence('20'),
+            lastSequence: padSequence('29'),
+            // +∞ is stored as the largest safe integer, as segments read it back (late/ names agree).
+            judgedBy: Number.MAX_SAFE_INTEGER,
+          },
+        ]);
+      }
+      // Billed by the whole items it touched (half a unit per 4 KB, eventually consistent): two chunks, ~500 KB.
+      expect(fixture.store.stats.readUnits - before).toBeGreaterThanOrEqual(60);
+      expect(await fixture.store.readCommitLog(shard, 3, 5)).toEqual([]);
+      await expect(fixture.store.readCommitLog(shard, 0, 1)).rejects.toThrow(/positive integers/);
+    });
+
     test('when a commit names an attempt its segment is not, it is refused before the call', async () => {
       const written = await fixture.store.writeSegment(segment(pipeline, 1));
       const before = fixture.store.stats.requests;

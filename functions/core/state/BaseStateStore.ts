@@ -16,6 +16,7 @@ import {
   writeUnits,
 } from './limits';
 import {
+  commitRangesFromItems,
   isPipelineItem,
   itemBytes,
   itemKey,
@@ -27,6 +28,7 @@ import {
   type StateItem,
 } from './stateItems';
 import type {
+  CommitRange,
   PipelineMarks,
   PipelineProgress,
   ProgressSnapshot,
@@ -242,6 +244,28 @@ export abstract class BaseStateStore implements StateStore {
     return [...cached, ...read];
   }
 
+  public async readCommitLog(
+    progress: ShardProgress,
+    fromCommit: number,
+    toCommit: number,
+  ): Promise<CommitRange[]> {
+    if (!Number.isSafeInteger(fromCommit) || !Number.isSafeInteger(toCommit) || fromCommit < 1) {
+      throw new InvalidOptionError(
+        `Commit range must be positive integers (given ${fromCommit}..${toCommit})`,
+      );
+    }
+    const last = Math.min(toCommit, progress.commits);
+    if (last < fromCommit) return [];
+    const { low, high } = segmentSortKeyRange(fromCommit, last);
+    const { items, readUnits: units } = await this._querySegmentRanges(
+      segmentPartitionKey(progress.pipeline, progress.shardId),
+      low,
+      high,
+    );
+    this.stats.readUnits += units;
+    return commitRangesFromItems(items, (commit) => committedAttempt(progress, commit));
+  }
+
   #forget(segment: Segment): void {
     const key = cacheKey(segment.pipeline, segment.shardId, segment.commit);
     const cached = this.#cache.get(key);
@@ -280,6 +304,15 @@ export abstract class BaseStateStore implements StateStore {
   protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */
   protected abstract _querySegments(pk: string, low: string, high: string): Promise<StateItem[]>;
+  /**
+   * Like `_querySegments`, but eventually consistent and only `COMMIT_RANGE_ATTRIBUTES` (`stateItems.ts`) needed; with
+   * the read units the query consumed (DynamoDB bills the whole items, not what it returns).
+   */
+  protected abstract _querySegmentRanges(
+    pk: string,
+    low: string,
+    high: string,
+  ): Promise<{ readonly items: StateItem[]; readonly readUnits: number }>;
 }
 
 function cacheKey(pipeline: string, shardId: string, commit: number): string {

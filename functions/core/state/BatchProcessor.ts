@@ -11,6 +11,7 @@
 import type { PreparedRecords } from '../engine/types';
 import type { Clock, EpochMillis, RawRecord } from '../types';
 import { AttemptOutputs } from './attemptOutputs';
+import { DEFAULT_SWEEP_LAG_MS } from './outputSweep';
 import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
 import { DedupeCache } from './DedupeCache';
 import { BatchApplyError, StateConflictError, StateContentionError, StateLimitError } from './errors';
@@ -62,6 +63,13 @@ export interface BatchProcessorOptions {
    * @default 1,000,000
    */
   readonly maxDedupeIds?: number;
+  /**
+   * How long after a shard's commits side outputs that no commit made under their records are swept
+   * (`outputSweep.ts`): longer than any invocation of the operator can take, so that no attempt that began
+   * before those commits is still writing (0–1 day).
+   * @default 16 minutes (Lambda's longest timeout and a minute)
+   */
+  readonly sweepLagMs?: number;
 }
 
 /** What applying one batch did. */
@@ -145,7 +153,10 @@ export class BatchProcessor {
     this.#name = deps.pipeline.spec.name;
     this.#expectedShards = deps.pipeline.spec.source.shards ?? 0;
     this.#shardParents = options.shardParents;
-    this.#attempts = new AttemptOutputs(deps);
+    this.#attempts = new AttemptOutputs(
+      deps,
+      checkRange('sweepLagMs', options.sweepLagMs ?? DEFAULT_SWEEP_LAG_MS, 0, DAY_MS),
+    );
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs > 0))
       throw new InvalidOptionError(`retentionMs must be positive (given ${this.#retentionMs})`);
@@ -260,8 +271,9 @@ export class BatchProcessor {
     ];
     await Promise.all(writes);
     if (writes.length > 0) snapshot = await store.readProgress(this.#name);
-    // The last commit of a shard whose instance crashed before its clean-up, and no batch came since.
-    for (const shard of snapshot.shards) await this.#attempts.cleanUp(shard);
+    // Shards with no commits coming (idle, or the end of bounded input) have their side outputs swept here.
+    if (await this.#attempts.sweepIdle(snapshot, now, watermarkOverride !== undefined))
+      snapshot = await store.readProgress(this.#name);
     let windowsEmitted = 0;
     for (let pass = 0; pass < 100; pass++) {
       const closed = await this.#closer.close(snapshot, watermarkOverride !== undefined);
@@ -302,7 +314,6 @@ export class BatchProcessor {
     let snapshot = first;
     for (let attempt = 1; ; attempt += 1) {
       const base = snapshot.shards.find((shard) => shard.shardId === shardId);
-      if (base !== undefined) await this.#attempts.cleanUp(base);
       const last = base?.lastSequence ?? NO_SEQUENCE;
       const fresh = records.filter((record) => padSequence(record.sequenceNumber) > last);
       if (attempt === 1 && base !== undefined && fresh.length < records.length) {
@@ -341,6 +352,7 @@ export class BatchProcessor {
     const shardId = fresh[0]!.shardId;
     const judged = judgedBy(base, snapshot.pipeline);
     const outputs = commitOutputs(fresh, judged);
+    const sweep = await this.#attempts.sweepBefore(base, outputs.time, this.#deps.clock.now());
     let prepared = pipeline.prepare(fresh, { closedWatermark: judged });
     const parents = base !== undefined ? (base.parents ?? []) : ((await this.#shardParents?.(shardId)) ?? []);
     const seen = await this.#seen(shardId, base, parents, snapshot);
@@ -351,7 +363,11 @@ export class BatchProcessor {
       () => seen,
       stats,
     );
-    let built = this.#build(fresh, base, snapshot, prepared, partials, stats.duplicates, outputs, parents);
+    let built = this.#build(fresh, base, snapshot, prepared, partials, stats.duplicates, {
+      outputs,
+      parents,
+      sweep,
+    });
     let tooBig = (built.segment?.body.byteLength ?? 0) > MAX_SEGMENT_BYTES;
     let wrote = false;
     for (;;) {
@@ -369,7 +385,7 @@ export class BatchProcessor {
       if (tooBig) {
         const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
         prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
-        built = this.#build(fresh, base, snapshot, prepared, [], 0, outputs, parents);
+        built = this.#build(fresh, base, snapshot, prepared, [], 0, { outputs, parents, sweep });
       }
       if (!tooBig && built.segment !== undefined) {
         // The limits first: an attempt that cannot fit goes to halves before it writes any object.
@@ -428,7 +444,6 @@ export class BatchProcessor {
         tooBig = true;
         continue;
       }
-      await this.#attempts.cleanUp(progress);
       if (seen !== undefined) this.#dedupe.committed(this.#name, shardId, progress, built.dedupeHashes);
       return {
         snapshot: withShard(snapshot, progress),
@@ -486,8 +501,7 @@ export class BatchProcessor {
     prepared: PreparedRecords,
     partials: Parameters<typeof buildCommit>[0]['partials'],
     duplicates: number,
-    outputs: Parameters<typeof buildCommit>[0]['outputs'],
-    parents: readonly string[],
+    names: Pick<Parameters<typeof buildCommit>[0], 'outputs' | 'parents' | 'sweep'>,
   ): BuiltCommit {
     const { pipeline, clock } = this.#deps;
     const shardId = fresh[0]!.shardId;
@@ -501,8 +515,7 @@ export class BatchProcessor {
       prepared,
       partials,
       duplicates,
-      outputs,
-      parents,
+      ...names,
       now: clock.now(),
       maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,
       idleTimeoutMs: pipeline.spec.time.idleTimeoutMs,

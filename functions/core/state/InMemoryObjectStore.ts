@@ -20,9 +20,11 @@ export class InMemoryObjectStore implements ObjectStore {
     });
   }
 
-  public async listKeys(prefix: string): Promise<string[]> {
+  public async listKeys(prefix: string, startAfter?: string): Promise<string[]> {
     this.requests += 1;
-    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+    return [...this.objects.keys()]
+      .filter((key) => key.startsWith(prefix) && (startAfter === undefined || key > startAfter))
+      .sort();
   }
 
   public async deleteObject(key: string): Promise<void> {

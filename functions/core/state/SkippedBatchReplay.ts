@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { RawRecord } from '../types';
 import type { BatchProcessor, BatchResult } from './BatchProcessor';
-import { committedRanges, removeOrphanedOutputs } from './commitLog';
+import { committedRanges, partitionsOf, removeOrphanedOutputs } from './commitLog';
 import { StateConflictError, StateError } from './errors';
 import type { ObjectStore, StatefulPipeline, StateStore } from './types';
 import { padSequence } from '../sequence';
@@ -97,7 +97,14 @@ export class SkippedBatchReplay {
     const todo = inRange.filter((r) => !applied(r)).map((r) => ({ ...r, shardId: replayShard }));
     const result = await this.deps.processor.apply(todo);
     await this.#close(replayShard);
-    const orphansRemoved = await removeOrphanedOutputs(this.deps, shardId, first, last, inRange, ranges);
+    const orphansRemoved = await removeOrphanedOutputs(
+      this.deps,
+      shardId,
+      first,
+      last,
+      partitionsOf(inRange),
+      ranges,
+    );
     return {
       replayShard,
       records: inRange.length,

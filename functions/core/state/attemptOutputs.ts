@@ -5,18 +5,22 @@
  * crashes or loses its place leaves them behind. Three moments remove them, each once it is certain which
  * objects are a commit's:
  * - after a loss (`dropLost`): once a commit holds the attempt's place in the shard's log;
- * - after a commit (`cleanUp`): what superseded attempts left under the prefixes of the shard's last commit;
+ * - behind the log (`sweepBefore`, `sweepIdle`): once no attempt at a range of commits can still be writing,
+ *   whatever no commit made there (`outputSweep.ts`);
  * - on a redelivery (`sweepRedelivered`): what is under records the shard has committed and matches no
  *   commit's range in the commit log (`commitLog.ts`).
  */
-import type { RawRecord } from '../types';
-import { committedRanges, removeOrphanedOutputs } from './commitLog';
-import { SegmentExpiredError } from './errors';
-import { removeLostOutputs, removeSupersededOutputs } from './sideOutputs';
+import type { EpochMillis, RawRecord } from '../types';
+import { committedRanges, partitionsOf, removeOrphanedOutputs } from './commitLog';
+import { SegmentExpiredError, StateConflictError } from './errors';
+import { planSweep, planSweepAll, sweepOutputs } from './outputSweep';
+import { removeLostOutputs } from './sideOutputs';
 import { committedAttempt } from './segmentAttempts';
 import type {
   CommitOutputs,
   ObjectStore,
+  OutputSweep,
+  ProgressSnapshot,
   Segment,
   ShardProgress,
   StatefulPipeline,
@@ -24,27 +28,23 @@ import type {
 } from './types';
 import { padSequence } from '../sequence';
 
-/** Commits remembered as cleaned up (per instance); the oldest is forgotten past this. */
-const MAX_CLEANED = 10_000;
-
 export class AttemptOutputs {
-  /** Commits (shard and last sequence) whose superseded side outputs this instance has removed. */
-  readonly #cleaned = new Set<string>();
-
   public constructor(
     private readonly deps: {
       readonly store: StateStore;
       readonly objects: ObjectStore;
       readonly pipeline: StatefulPipeline;
     },
+    /** How far behind a shard's commits its side outputs are swept (`outputSweep.ts`). */
+    private readonly sweepLagMs: number,
   ) {}
 
   /**
    * After losing a commit: removes this attempt's side outputs unless they are the winner's. Only once a
    * commit holds the attempt's place in the shard's log (the next commit number, from the same first record):
    * no other commit can ever take that place, so names that are not the winner's are orphans. Until then
-   * nothing is removed (a later commit there may write the same names); the commit that takes the place
-   * removes the rest (`cleanUp`). Also called, best effort, after a write or commit failed for another
+   * nothing is removed (a later commit there may write the same names); the sweep behind the log removes
+   * the rest (`outputSweep.ts`). Also called, best effort, after a write or commit failed for another
    * reason, and before splitting a refused commit. Returns whether a commit holds the place.
    *
    * `lost`: the segment of an attempt whose commit was refused (a definite conditional failure, so that
@@ -94,16 +94,56 @@ export class AttemptOutputs {
       if (error instanceof SegmentExpiredError) return;
       throw error;
     }
-    await removeOrphanedOutputs({ objects, pipeline }, base.shardId, first, last, covered, ranges);
+    await removeOrphanedOutputs(
+      { objects, pipeline },
+      base.shardId,
+      first,
+      last,
+      partitionsOf(covered),
+      ranges,
+    );
   }
 
-  /** Removes what superseded attempts left under the prefixes of `progress`'s last commit (once per instance). */
-  public async cleanUp(progress: ShardProgress): Promise<void> {
-    if (progress.outputs === undefined) return;
-    const id = `${progress.shardId}\u0000${progress.lastSequence}`;
-    if (this.#cleaned.has(id)) return;
-    await removeSupersededOutputs(this.deps.objects, this.deps.pipeline, progress);
-    this.#cleaned.add(id);
-    if (this.#cleaned.size > MAX_CLEANED) this.#cleaned.delete(this.#cleaned.values().next().value as string);
+  /**
+   * Before a commit on `base` whose first record arrived at `time`: sweeps what is due behind the shard's
+   * log (`outputSweep.ts`) and returns the mark the commit carries.
+   */
+  public async sweepBefore(
+    base: ShardProgress | undefined,
+    time: EpochMillis,
+    now: EpochMillis,
+  ): Promise<OutputSweep> {
+    const plan = planSweep(base, time, now, this.sweepLagMs);
+    if (plan.step !== undefined && base !== undefined) await sweepOutputs(this.deps, base, plan.step);
+    return plan.next;
+  }
+
+  /**
+   * The tick's part: sweeps the shards no commit will sweep soon — those idle for the lag, or every shard at
+   * the end of bounded input (no attempt can be in flight then) — and stores their marks (a shard that
+   * commits meanwhile wins; its next commit sweeps). Returns whether any mark was written.
+   */
+  public async sweepIdle(
+    snapshot: ProgressSnapshot,
+    now: EpochMillis,
+    endOfInput: boolean,
+  ): Promise<boolean> {
+    let wrote = false;
+    for (const shard of snapshot.shards) {
+      if (shard.commits === 0 || (!endOfInput && now - shard.lastActivity < this.sweepLagMs)) continue;
+      const plan = planSweepAll(shard, now);
+      if (plan.step === undefined) continue;
+      await sweepOutputs(this.deps, shard, plan.step);
+      try {
+        await this.deps.store.commit({
+          progress: { ...shard, sweep: plan.next, version: shard.version + 1 },
+          expectedVersion: shard.version,
+        });
+        wrote = true;
+      } catch (error) {
+        if (!(error instanceof StateConflictError)) throw error;
+      }
+    }
+    return wrote;
   }
 }

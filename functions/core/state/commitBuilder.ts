@@ -20,6 +20,7 @@ import type { PreparedRecords } from '../engine/types';
 import type {
   CommitOutputs,
   KeyPartial,
+  OutputSweep,
   PipelineProgress,
   Segment,
   ShardProgress,
@@ -48,6 +49,8 @@ export interface CommitInput {
   readonly outputs: CommitOutputs;
   /** For a shard's first commit: the shards it was split or merged from. */
   readonly parents?: readonly string[];
+  /** The side-output sweep mark the commit carries (`outputSweep.ts`). */
+  readonly sweep?: OutputSweep;
   readonly now: EpochMillis;
   readonly maxOutOfOrdernessMs: number;
   readonly idleTimeoutMs: number;
@@ -145,6 +148,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
     ...(base?.attemptsFrom !== undefined ? { attemptsFrom: base.attemptsFrom } : {}),
     pending,
     outputs: input.outputs,
+    ...(input.sweep !== undefined ? { sweep: input.sweep } : {}),
     counts: addCounts(base?.counts, {
       records: fresh.length,
       rejected: prepared.rejected.length,

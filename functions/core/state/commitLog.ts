@@ -6,10 +6,11 @@
  */
 import { BUCKET_PREFIX } from '../constants';
 import type { RawRecord } from '../types';
+import { mapWithConcurrency } from './concurrency';
 import { SegmentExpiredError } from './errors';
 import { hivePartition } from './paths';
 import { lateObjectTag } from './sideOutputs';
-import type { ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
+import type { CommitRange, ObjectStore, Segment, ShardProgress, StatefulPipeline, StateStore } from './types';
 
 /**
  * The commits of the shard whose ranges meet `first..last`: found by bisection over commit numbers (each
@@ -58,21 +59,29 @@ export async function committedRanges(
   return out;
 }
 
+/** Listings sent at once by one removal (a sweep over a long quiet spell lists many partitions). */
+const LISTINGS_IN_FLIGHT = 8;
+
+/** The partitions (`dt=/hour=`) the side outputs of `records` are under. */
+export function partitionsOf(records: readonly RawRecord[]): string[] {
+  return [...new Set(records.map((r) => hivePartition(r.approximateArrivalTimestamp)))];
+}
+
 /**
- * The side outputs the skipped attempts wrote under the original shard (objects whose first record is in
- * the range and which no commit made): their records now have outputs under the replay shard.
+ * The side outputs under the shard's `partitions` whose first record is in `first..last` and which no commit
+ * of `committed` made (attempts that failed or lost; a skipped batch's, whose records now have outputs under
+ * the replay shard): removed. Returns how many.
  */
 export async function removeOrphanedOutputs(
   deps: { readonly objects: ObjectStore; readonly pipeline: StatefulPipeline },
   shardId: string,
   first: string,
   last: string,
-  records: readonly RawRecord[],
-  committed: readonly Segment[],
+  partitions: Iterable<string>,
+  committed: readonly CommitRange[],
 ): Promise<number> {
   const { spec } = deps.pipeline;
-  const hours = new Set(records.map((r) => hivePartition(r.approximateArrivalTimestamp)));
-  const prefixes = [...hours].flatMap((hour) => [
+  const prefixes = [...new Set(partitions)].flatMap((hour) => [
     `${BUCKET_PREFIX.CLEAN}${spec.source.stream}/${hour}/${shardId}-`,
     `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/${hour}/${shardId}-`,
     `${BUCKET_PREFIX.LATE}${spec.sink.table}/${hour}/${shardId}-`,
@@ -86,9 +95,11 @@ export async function removeOrphanedOutputs(
         s.lastSequence === objectLast &&
         (tag === undefined || s.judgedBy === undefined || lateObjectTag(s.judgedBy) === tag),
     );
-  const listed = await Promise.all(
-    prefixes.map(async (prefix) => ({ prefix, keys: await deps.objects.listKeys(prefix) })),
-  );
+  // Names start `<prefix><first>-`: listing after `<prefix><first>` skips every earlier first record.
+  const listed = await mapWithConcurrency(prefixes, LISTINGS_IN_FLIGHT, async (prefix) => ({
+    prefix,
+    keys: await deps.objects.listKeys(prefix, `${prefix}${first}`),
+  }));
   const orphans = listed.flatMap(({ prefix, keys }) =>
     keys.filter((key) => {
       // From the dash before the first sequence (shard ids hold dashes and digits too).
@@ -98,6 +109,6 @@ export async function removeOrphanedOutputs(
       return objectFirst >= first && objectFirst <= last && !isCommitted(objectFirst, objectLast, match[3]);
     }),
   );
-  await Promise.all(orphans.map((key) => deps.objects.deleteObject(key)));
+  await mapWithConcurrency(orphans, LISTINGS_IN_FLIGHT, (key) => deps.objects.deleteObject(key));
   return orphans.length;
 }

@@ -5,23 +5,21 @@
  *
  * An object is named by the attempt's first and last record (the late one also by the close mark its
  * records were judged by), so two attempts write the same name only with the same content. Attempts that
- * start at the same record but end elsewhere (a bisected retry) leave objects under the same prefix; once
- * a commit is in, everything under its prefixes but its own objects is removed — right after the commit,
- * or, when that attempt crashed first, by the next attempt or tick, which find the commit's names in the
- * shard's progress (`CommitOutputs`).
+ * start at the same record but end elsewhere (a bisected retry) leave objects under the same prefix: an
+ * attempt that loses removes its own (`attemptOutputs.ts`), and what crashed attempts leave is swept behind
+ * the shard's commit log (`outputSweep.ts`).
  */
 import type { PreparedRecords } from '../engine/types';
 import type { EpochMillis, LateRecord, RawRecord } from '../types';
 
-import { batchObjectKey, batchObjectPrefix, type SideOutput } from './paths';
-import type { CommitOutputs, ObjectStore, Segment, ShardProgress, StatefulPipeline } from './types';
+import { batchObjectKey, type SideOutput } from './paths';
+import type { CommitOutputs, ObjectStore, Segment, StatefulPipeline } from './types';
 import { padSequence } from '../sequence';
 import { InvalidOptionError } from '../errors';
 
-/** The objects of one commit: the key of each side output, and the prefix attempts from its first record share. */
+/** The objects of one commit: the key of each side output. */
 interface OutputNames {
   readonly keys: Readonly<Record<SideOutput, string>>;
-  readonly prefixes: readonly string[];
 }
 
 function jsonLines(values: readonly unknown[]): string {
@@ -53,9 +51,6 @@ function namesOf(
     );
   return {
     keys: { clean: key('clean'), rejected: key('rejected'), late: key('late') },
-    prefixes: (['clean', 'rejected', 'late'] as const).map((output) =>
-      batchObjectPrefix(output, where[output], outputs.time, shardId, outputs.firstSequence),
-    ),
   };
 }
 
@@ -152,27 +147,6 @@ export async function removeLostOutputs(
   if (winner.judgedBy === undefined) keep.add(own.late);
   await Promise.all(
     Object.values(own)
-      .filter((key) => !keep.has(key))
-      .map((key) => objects.deleteObject(key)),
-  );
-}
-
-/**
- * Removes what other attempts from the first record of the shard's last commit left under its prefixes;
- * the commit's own objects stay. Idempotent.
- */
-export async function removeSupersededOutputs(
-  objects: ObjectStore,
-  pipeline: StatefulPipeline,
-  progress: ShardProgress,
-): Promise<void> {
-  if (progress.outputs === undefined) return;
-  const { keys, prefixes } = namesOf(pipeline, progress.shardId, progress.outputs, progress.lastSequence);
-  const keep = new Set(Object.values(keys));
-  const listed = await Promise.all(prefixes.map((prefix) => objects.listKeys(prefix)));
-  await Promise.all(
-    listed
-      .flat()
       .filter((key) => !keep.has(key))
       .map((key) => objects.deleteObject(key)),
   );

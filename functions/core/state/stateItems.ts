@@ -16,7 +16,14 @@ import {
   segmentSortKey,
   shardSortKey,
 } from './keys';
-import type { PendingWindow, PipelineProgress, Segment, ShardProgress } from './types';
+import type {
+  CommitRange,
+  OutputSweep,
+  PendingWindow,
+  PipelineProgress,
+  Segment,
+  ShardProgress,
+} from './types';
 
 /** One attribute value, as DynamoDB's JSON protocol writes it. */
 export type AttributeValue =
@@ -117,6 +124,27 @@ function integerTuples<T extends number[]>(
   return parsed as T[];
 }
 
+const SWEEP_FIELDS = '[swept, target, targetAt, dueFrom, dueTo, nextFrom, nextTo]';
+
+/** The sweep mark, stored as {@link SWEEP_FIELDS}. */
+function sweepFrom(text: string): OutputSweep {
+  const parsed = jsonOf(text, 'sweep');
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+  const valid = Array.isArray(parsed) && parsed.length === 7 && parsed.every(ok);
+  const [swept, target, targetAt, dueFrom, dueTo, nextFrom, nextTo] = (valid ? parsed : []) as number[];
+  if (!valid || swept! < 0 || target! < swept!)
+    throw new StateItemInvalidError(
+      `State item attribute sweep must be ${SWEEP_FIELDS} with 0 ≤ swept ≤ target`,
+    );
+  return {
+    swept: swept!,
+    target: target!,
+    targetAt: targetAt!,
+    due: { from: dueFrom!, to: dueTo! },
+    next: { from: nextFrom!, to: nextTo! },
+  };
+}
+
 function parentsFrom(text: string): string[] {
   const parsed = jsonOf(text, 'parents');
   if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) {
@@ -152,6 +180,21 @@ export function progressToItem(progress: ShardProgress): StateItem {
           outFirst: s(progress.outputs.firstSequence),
           outTime: n(progress.outputs.time),
           outJudged: nOrNull(progress.outputs.judgedBy),
+        }),
+    ...(progress.sweep === undefined
+      ? {}
+      : {
+          sweep: s(
+            JSON.stringify([
+              progress.sweep.swept,
+              progress.sweep.target,
+              progress.sweep.targetAt,
+              progress.sweep.due.from,
+              progress.sweep.due.to,
+              progress.sweep.next.from,
+              progress.sweep.next.to,
+            ]),
+          ),
         }),
     ...(progress.parents === undefined || progress.parents.length === 0
       ? {}
@@ -196,6 +239,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
         }),
     ...(item.attemptsFrom === undefined ? {} : { attemptsFrom: num(item, 'attemptsFrom') }),
     pending: pendingFrom(str(item, 'pending')),
+    ...(item.sweep === undefined ? {} : { sweep: sweepFrom(str(item, 'sweep')) }),
     ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
     ...(item.inRecords === undefined
       ? {}
@@ -275,6 +319,33 @@ export function segmentToItems(segment: Segment): StateItem[] {
  * not know (undefined) is left out. A named attempt whose chunks are not all present is an error: the
  * commit was written after all of them.
  */
+/** The attributes of a segment chunk item {@link commitRangesFromItems} reads. */
+export const COMMIT_RANGE_ATTRIBUTES = [SK, 'firstSequence', 'lastSequence', 'outJudged'] as const;
+
+/**
+ * The ranges of the committed segments among chunk items (only {@link COMMIT_RANGE_ATTRIBUTES} needed): of each
+ * commit, the first chunk of the attempt `attemptOf` names, as {@link segmentsFromItems} picks them.
+ */
+export function commitRangesFromItems(
+  items: readonly StateItem[],
+  attemptOf: (commit: number) => number | undefined,
+): CommitRange[] {
+  const ranges: CommitRange[] = [];
+  for (const item of items) {
+    const key = parseSegmentSortKey(str(item, SK));
+    if (key === undefined)
+      throw new StateItemInvalidError(`Segment item has an unexpected sort key ${str(item, SK)}`);
+    if (key.chunk !== 0 || key.attempt !== attemptOf(key.commit)) continue;
+    ranges.push({
+      commit: key.commit,
+      firstSequence: str(item, 'firstSequence'),
+      lastSequence: str(item, 'lastSequence'),
+      ...(item.outJudged !== undefined ? { judgedBy: numOrNull(item, 'outJudged') ?? -Infinity } : {}),
+    });
+  }
+  return ranges;
+}
+
 export function segmentsFromItems(
   pipeline: string,
   shardId: string,

@@ -62,8 +62,10 @@ export interface ShardProgress {
   readonly attemptsFrom?: number;
   /** Windows with partials in this shard's segments that are not emitted yet, oldest close first. */
   readonly pending: readonly PendingWindow[];
-  /** What names the side outputs of the last commit (so any later attempt can remove superseded ones). */
+  /** What names the side outputs of the last commit (its first record's arrival time dates the sweep). */
   readonly outputs?: CommitOutputs;
+  /** How far the side outputs of attempts that did not commit are swept (`outputSweep.ts`). */
+  readonly sweep?: OutputSweep;
   /**
    * The shards this one was split or merged from (resharding), when known: a producer retry that lands on
    * this shard after its first copy landed on a parent is still caught by dedupe.
@@ -189,6 +191,35 @@ export interface ShardCommit {
   readonly segment?: Segment;
 }
 
+/**
+ * The sweep mark of a shard's side outputs (`outputSweep.ts`): commits up to `swept` have had what other
+ * attempts at their records left behind removed; commits up to `target`, the shard's count at wall time
+ * `targetAt`, are swept once no attempt that started before then can still be writing. Objects are
+ * partitioned by the arrival time of their first record, so the mark keeps the range of those times over
+ * the commits after `swept` up to `target` (`due`) and over the commits after `target` (`next`).
+ */
+export interface OutputSweep {
+  readonly swept: number;
+  readonly target: number;
+  readonly targetAt: EpochMillis;
+  readonly due: TimeRange;
+  readonly next: TimeRange;
+}
+
+/** Earliest and latest of some arrival times. */
+export interface TimeRange {
+  readonly from: EpochMillis;
+  readonly to: EpochMillis;
+}
+
+/** What the commit log says about one commit: the records it applied and the close mark that judged them. */
+export interface CommitRange {
+  readonly commit: number;
+  readonly firstSequence: string;
+  readonly lastSequence: string;
+  readonly judgedBy?: EpochMillis;
+}
+
 /** Counters a store keeps so callers can report requests and conflicts (metrics, benchmarks). */
 export interface StateStoreStats {
   /** Requests sent to the backend (each Query page, write, transaction and retry counts as one). */
@@ -241,14 +272,19 @@ export interface StateStore {
    * expired, or whose attempt `progress` no longer records, are left out.
    */
   readSegments(progress: ShardProgress, fromCommit: number, toCommit: number): Promise<Segment[]>;
+  /**
+   * The ranges of the committed segments `fromCommit..toCommit`, as `readSegments` picks them, without their
+   * bodies (eventually consistent: for commits old enough that every write of them has landed).
+   */
+  readCommitLog(progress: ShardProgress, fromCommit: number, toCommit: number): Promise<CommitRange[]>;
 }
 
 /** Where results, archives and side outputs go (an S3 bucket, or memory in tests). */
 export interface ObjectStore {
   /** Writes (or overwrites) one object. */
   putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
-  /** Keys under `prefix`, in lexicographic order. */
-  listKeys(prefix: string): Promise<string[]>;
+  /** Keys under `prefix`, in lexicographic order; only those after `startAfter`, when given. */
+  listKeys(prefix: string, startAfter?: string): Promise<string[]>;
   deleteObject(key: string): Promise<void>;
 }
 
