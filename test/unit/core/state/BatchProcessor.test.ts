@@ -184,6 +184,7 @@ describe('BatchProcessor', () => {
       checkSegment: (segment) => inner.checkSegment(segment),
       deleteSegment: (segment) => inner.deleteSegment(segment),
       raisePipeline: (pipeline, marks) => inner.raisePipeline(pipeline, marks),
+      registerShape: (pipeline, shape) => inner.registerShape(pipeline, shape),
       readSegments: (progress, from, to) => inner.readSegments(progress, from, to),
       commit: async (commit) => {
         if (!raced && commit.expectedVersion !== undefined) {
