@@ -27,7 +27,7 @@ let counter = 0;
 const uniqueName = (): string => `shape-${process.pid}-${Date.now().toString(36)}-${(counter += 1)}`;
 
 /** The same pipeline name with a changed definition: `keep` filters, `aggregates` aggregate. */
-function views(
+export function views(
   name: string,
   aggregates: Record<string, AnyColumnAggregate<V>>,
   keep: (v: V) => boolean = () => true,
@@ -49,7 +49,7 @@ const encoder: ResultEncoder = {
 };
 
 /** Records `from..to` (sequence numbers), user `u<n % 2>`, `ms = n`, at `T0 + offset + n` ms. */
-function records(from: number, to: number, offset = 0) {
+export function records(from: number, to: number, offset = 0) {
   return Array.from({ length: to - from + 1 }, (_, i) => {
     const n = from + i;
     return rawRecord(
@@ -59,7 +59,11 @@ function records(from: number, to: number, offset = 0) {
   });
 }
 
-function processor(store: StateStore, objects: InMemoryObjectStore, def: StatefulPipeline): BatchProcessor {
+export function processor(
+  store: StateStore,
+  objects: InMemoryObjectStore,
+  def: StatefulPipeline,
+): BatchProcessor {
   return new BatchProcessor({
     pipeline: def,
     store,
@@ -69,7 +73,7 @@ function processor(store: StateStore, objects: InMemoryObjectStore, def: Statefu
   });
 }
 
-function rows(objects: InMemoryObjectStore): ResultRow[] {
+export function rows(objects: InMemoryObjectStore): ResultRow[] {
   return [...objects.objects.entries()]
     .filter(([key]) => key.startsWith('results/'))
     .sort(([a], [b]) => (a < b ? -1 : 1))
