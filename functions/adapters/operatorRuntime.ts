@@ -18,6 +18,7 @@ import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
 import { listStreamShards, shardParentsLookup } from './streamShards';
 import { ShardflowError } from '../core/errors';
+import { IncompatibleStateError } from '../core/state/errors';
 
 /** Writes still in flight when an invocation times out: the sweep lag's margin over the timeout. */
 const SWEEP_SLACK_MS = 60_000;
@@ -69,6 +70,11 @@ export interface OperatorRuntime {
   recordStore(before: StateStoreStats, watermark: EpochMillis): void;
   /** Adds a batch's counters to `metrics`. */
   recordBatch(result: BatchResult): void;
+  /**
+   * Counts and logs a close pass that refused state of another shape (`IncompatibleStateError` anywhere in
+   * `error`'s causes); false when `error` is not one.
+   */
+  recordRefusal(error: unknown): boolean;
   /** Ids of the source stream's open shards (ListShards), or undefined when no stream is configured. */
   listOpenShards(): Promise<string[] | undefined>;
   /**
@@ -143,6 +149,14 @@ export function createOperatorRuntime(
     async listOpenShards() {
       if (stream === undefined) return undefined;
       return (await listStreamShards(kinesisClient(), stream)).filter((s) => s.open).map((s) => s.id);
+    },
+    recordRefusal(error) {
+      let found: unknown = error;
+      while (found instanceof Error && !(found instanceof IncompatibleStateError)) found = found.cause;
+      if (!(found instanceof IncompatibleStateError)) return false;
+      metrics.addMetric(METRICS.INCOMPATIBLE_STATE, MetricUnit.Count, 1);
+      logger.error(found.message, { code: found.code, shardId: found.shardId, commit: found.commit });
+      return true;
     },
     recordBatch(result) {
       metrics.addMetric(METRICS.RECORDS_IN, MetricUnit.Count, result.recordsIn);

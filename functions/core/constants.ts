@@ -50,6 +50,13 @@ export const BUCKET_PREFIX = {
 /** Fixed result columns that precede the aggregates in every result table. */
 export const WINDOW_COLUMNS = { START: 'window_start', END: 'window_end' } as const;
 
+/**
+ * Last column of every result table: the aggregate columns (comma-separated, in column order) that started
+ * from their identity while the row's window was open, because a deploy added them (an evolvable change,
+ * `state/stateFingerprint.ts`); null when every column saw the whole window.
+ */
+export const EVOLVED_COLUMN = 'evolved_columns';
+
 /** Hive partition columns of result tables. */
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
 
@@ -73,6 +80,11 @@ export const METRICS = {
   /** Conditional writes that lost to another writer in one invocation. */
   CONFLICTS: 'ConditionalCheckConflicts',
   WINDOWS_EMITTED: 'WindowsEmitted',
+  /**
+   * Close passes that refused stored state of a shape the running definition cannot read
+   * (`IncompatibleStateError`): its windows wait until the pipeline is drained or they are discarded.
+   */
+  INCOMPATIBLE_STATE: 'IncompatibleStateRefused',
   /** Now − pipeline watermark after a batch. */
   WATERMARK_LAG: 'WatermarkLagMs',
   PIPELINE_DIMENSION: 'pipeline',

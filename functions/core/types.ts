@@ -124,6 +124,12 @@ export interface Aggregate<In, S, Out> {
   readonly outputType: ColumnType;
   /** Stated error bound of an approximate aggregate, e.g. `relative error ≤ 1%`; absent when exact. */
   readonly errorBound?: string;
+  /**
+   * Parameters that shape the stored state (e.g. top-k's k, a sketch's accuracy), part of the pipeline's
+   * state fingerprint (`state/stateFingerprint.ts`): a change of them makes stored state unreadable.
+   * Absent when none (a result-only parameter such as a percentile's quantile is not one).
+   */
+  readonly params?: Readonly<Record<string, Json>>;
   create(): S;
   /** Adds one input value; may mutate and return `state`. */
   add(state: S, input: In): S;

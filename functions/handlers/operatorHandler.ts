@@ -26,7 +26,9 @@ export function operatorHandler(
         runtime.recordBatch(result);
         runtime.recordStore(before, result.watermark);
       }
-      if (error !== undefined && response.batchItemFailures.length === 0) {
+      if (error !== undefined && runtime.recordRefusal(error)) {
+        // Logged and counted: the records are in, the windows holding the other shape wait.
+      } else if (error !== undefined && response.batchItemFailures.length === 0) {
         runtime.logger.warn(
           'Window emission failed after the batch was applied; the next invocation or tick finishes it',
           { error },

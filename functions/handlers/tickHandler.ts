@@ -46,7 +46,7 @@ export function tickHandler(
       };
     } catch (error) {
       // A failed tick is retried by the next schedule; emission is idempotent at every step.
-      runtime.logger.error('Tick failed', { error });
+      if (!runtime.recordRefusal(error)) runtime.logger.error('Tick failed', { error });
       throw error;
     } finally {
       runtime.metrics.publishStoredMetrics();

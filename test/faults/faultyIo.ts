@@ -17,6 +17,7 @@ import type {
   StateStoreStats,
 } from '../../functions/core/state/types';
 import { StateLimitError } from '../../functions/core/state/errors';
+import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { Prng } from './prng';
 
 /** An injected failure (never confused with a real bug: tests count them). */
@@ -149,6 +150,10 @@ export class FaultyStateStore implements StateStore {
   public writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
     this.plan.checkSegmentLimit(segment);
     return this.plan.around('writeSegment', () => this.inner.writeSegment(segment));
+  }
+
+  public registerShape(pipeline: string, shape: StateShape): Promise<void> {
+    return this.plan.around('registerShape', () => this.inner.registerShape(pipeline, shape));
   }
 
   public raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {

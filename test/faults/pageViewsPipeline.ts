@@ -20,6 +20,7 @@ import {
 import type { PreparedRecords, ShardBatchSummary } from '../../functions/core/engine/types';
 import type { StatefulPipeline } from '../../functions/core/state/types';
 import { padSequence } from '../../functions/core/sequence';
+import { stateFingerprint, stateShapeOf } from '../../functions/core/state/stateFingerprint';
 
 /** One input event. */
 export interface PageView {
@@ -103,8 +104,16 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
   };
   const closeTime = (window: WindowBounds): number => window.end + spec.time.allowedLatenessMs;
 
+  const stateShape = stateShapeOf({
+    keyColumn: 'user',
+    spec,
+    dedupeBy: undefined,
+    aggregates: [{ column: 'views', aggregate: { kind: 'pageViews' } }],
+  });
   return {
     spec,
+    stateShape,
+    stateFingerprint: stateFingerprint(stateShape),
     closeTime,
     prepare(records: readonly RawRecord[], { closedWatermark }): PreparedRecords {
       const rejected: Rejection[] = [];

@@ -12,6 +12,7 @@ export function operatorRuntimeDouble<P extends object>(processor: P) {
     logger: { warn: jest.fn(), error: jest.fn(), info: jest.fn() },
     metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
     recordBatch: jest.fn(),
+    recordRefusal: jest.fn(() => false),
     recordStore: jest.fn(),
     listOpenShards: jest.fn(),
     countFailedBatches: jest.fn(),

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
+import { describeStateShapeContract } from '../helpers/stateShapeContract';
 import { describeStateStoreContract } from '../helpers/stateStoreContract';
 import { useLocalCloud } from '../helpers/localCloud';
 import { createStateTable } from '../helpers/stateTable';
@@ -48,4 +49,10 @@ describeStateStoreContract('DynamoDBStateStore without ALL_OLD (consistent re-re
     store: new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }),
     sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }),
   };
+});
+
+describeStateShapeContract('DynamoDBStateStore on the local cloud', async () => {
+  const client = createClients().dynamoDb;
+  await ensureTable(client);
+  return new DynamoDBStateStore({ tableName: TABLE, client });
 });

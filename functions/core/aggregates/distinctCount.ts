@@ -1,6 +1,7 @@
 import { stringOrNumber, type ColumnAggregate } from './columnAggregate';
 import {
   HLL_EXACT_LIMIT,
+  HLL_PRECISION,
   HLL_STANDARD_ERROR,
   distinctAdd,
   distinctCreate,
@@ -31,6 +32,7 @@ export function distinctCount<T>(
     kind: 'distinctCount',
     outputType: 'bigint',
     errorBound: DISTINCT_COUNT_ERROR_BOUND,
+    params: { precision: HLL_PRECISION, exactLimit: HLL_EXACT_LIMIT },
     input: fn,
     validate: stringOrNumber,
     create: distinctCreate,

@@ -233,6 +233,8 @@ export function percentile<T>(
     kind: 'percentile',
     outputType: 'double',
     errorBound: PERCENTILE_ERROR_BOUND,
+    // The quantile only reads the sketch: a changed q reads the same stored state.
+    params: { relativeAccuracy: PERCENTILE_RELATIVE_ACCURACY },
     input: fn,
     validate: finiteNumber,
     create: newState,

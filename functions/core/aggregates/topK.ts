@@ -50,6 +50,7 @@ export function topK<T>(
   return {
     kind: 'topK',
     outputType: 'json',
+    params: { k },
     errorBound: `Space-Saving with ${capacity} counters: exact up to ${capacity} distinct values, otherwise counts overestimate by at most N/${capacity}`,
     input: fn,
     validate: stringOrNumber,

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
-import { PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
+import { EVOLVED_COLUMN, PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
 import { CompiledPipeline } from '../engine/CompiledPipeline';
 import {
@@ -68,7 +68,12 @@ const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const TABLE_NAME = /^[a-z][a-z0-9_]{0,127}$/;
-const RESERVED_COLUMNS: readonly string[] = [WINDOW_COLUMNS.START, WINDOW_COLUMNS.END, ...PARTITION_COLUMNS];
+const RESERVED_COLUMNS: readonly string[] = [
+  WINDOW_COLUMNS.START,
+  WINDOW_COLUMNS.END,
+  EVOLVED_COLUMN,
+  ...PARTITION_COLUMNS,
+];
 
 /** Stages in definition order; each step may only follow the previous ones. */
 const STAGE = { NEW: 0, SOURCE: 1, CLEAN: 2, KEYED: 3, WINDOWED: 4, AGGREGATED: 5 } as const;
@@ -235,7 +240,8 @@ export class PipelineBuilder<T> {
 
   /**
    * Mergeable aggregates per (key, window), one result column each; column names are lower-case SQL
-   * identifiers, distinct from the key column, `window_start`, `window_end`, `dt` and `hour`.
+   * identifiers, distinct from the key column, `window_start`, `window_end`,
+   * `evolved_columns`, `dt` and `hour`.
    */
   public aggregate<A extends Record<string, AnyColumnAggregate<T>>>(aggregates: A): PipelineBuilder<T> {
     this.expect('aggregate', [STAGE.WINDOWED]);
@@ -285,6 +291,12 @@ export class PipelineBuilder<T> {
         comment:
           aggregate.errorBound === undefined ? aggregate.kind : `${aggregate.kind} (${aggregate.errorBound})`,
       })),
+      {
+        name: EVOLVED_COLUMN,
+        type: 'string',
+        comment:
+          'Aggregate columns added while this window was open (they start from their identity); null if none',
+      },
     ];
     const errorBounds: Record<string, string> = {};
     for (const { column, aggregate } of aggregates)

@@ -5,6 +5,8 @@
  * `ElementRouter` (key, aggregate inputs, windows, lateness) → `WindowCombiner` (grouping, combine, merge) →
  * `CompiledPipeline` (result rows).
  */
+import { EVOLVED_COLUMN } from '../constants';
+import { stateFingerprint, stateShapeOf, type StateShape } from '../state/stateFingerprint';
 import type { Json, ResultRow, WindowBounds } from '../types';
 import type { PipelineDefinition } from './definition';
 import { pipelineTopology, type PipelineTopology } from './pipelineTopology';
@@ -12,8 +14,14 @@ import type { Pipeline } from './types';
 import { WindowCombiner } from './WindowCombiner';
 
 export class CompiledPipeline<T = unknown> extends WindowCombiner implements Pipeline<T> {
+  /** What shapes this pipeline's stored state, and its fingerprint (`state/stateFingerprint.ts`). */
+  public readonly stateShape: StateShape;
+  public readonly stateFingerprint: string;
+
   public constructor(def: PipelineDefinition) {
     super(def);
+    this.stateShape = stateShapeOf(def);
+    this.stateFingerprint = stateFingerprint(this.stateShape);
   }
 
   /** The stages as a graph shows them (source, clean, operators, keyBy, window, aggregates, sink). */
@@ -26,6 +34,7 @@ export class CompiledPipeline<T = unknown> extends WindowCombiner implements Pip
     window: WindowBounds,
     state: Readonly<Record<string, Json>>,
     _records: number,
+    evolved: readonly string[] = [],
   ): ResultRow {
     const row: Record<string, string | number | bigint | boolean | null> = {};
     row[this.def.keyColumn] = key;
@@ -38,6 +47,8 @@ export class CompiledPipeline<T = unknown> extends WindowCombiner implements Pip
       row[col] =
         agg.outputType === 'json' ? JSON.stringify(result) : (result as string | number | boolean | null);
     }
+    const marked = this.columns.filter((column) => evolved.includes(column));
+    row[EVOLVED_COLUMN] = marked.length === 0 ? null : marked.join(',');
     return row;
   }
 

@@ -18,6 +18,7 @@ import {
 import {
   commitRangesFromItems,
   isPipelineItem,
+  isShapeItem,
   itemBytes,
   itemKey,
   pipelineFromItem,
@@ -25,8 +26,11 @@ import {
   progressToItem,
   segmentsFromItems,
   segmentToItems,
+  shapeFromItem,
+  shapeToItem,
   type StateItem,
 } from './stateItems';
+import type { StateShape } from './stateFingerprint';
 import type {
   CommitRange,
   PipelineMarks,
@@ -89,11 +93,22 @@ export abstract class BaseStateStore implements StateStore {
     this.stats.readUnits += readUnits(items.reduce((sum, item) => sum + itemBytes(item), 0));
     let pipelineProgress: PipelineProgress | undefined;
     const shards = [];
+    const shapes = new Map<string, StateShape | undefined>();
     for (const item of items) {
       if (isPipelineItem(item)) pipelineProgress = pipelineFromItem(item);
-      else shards.push(progressFromItem(item));
+      else if (isShapeItem(item)) {
+        const { fingerprint, shape } = shapeFromItem(item);
+        shapes.set(fingerprint, shape);
+      } else shards.push(progressFromItem(item));
     }
-    return { shards, pipeline: pipelineProgress };
+    return { shards, pipeline: pipelineProgress, ...(shapes.size > 0 ? { shapes } : {}) };
+  }
+
+  public async registerShape(pipeline: string, shape: StateShape): Promise<void> {
+    const item = shapeToItem(pipeline, shape);
+    // Billed whether or not the put finds the shape there already.
+    this.stats.writeUnits += writeUnits(itemBytes(item));
+    await this._putIfAbsent(item);
   }
 
   public checkSegment(segment: Omit<Segment, 'attempt'>): void {

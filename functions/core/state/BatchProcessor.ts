@@ -20,6 +20,7 @@ import { MAX_SEGMENT_BYTES } from './limits';
 import { withAttempt } from './segmentAttempts';
 import { fixedWindowRule, prunePending, sessionRule, type PendingRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
+import { StateShapeGuard } from './stateShapeGuard';
 import { relatedShards } from './shardLineage';
 import { commitOutputs, removeAttemptOutputs, writeSideOutputs } from './sideOutputs';
 import type {
@@ -147,6 +148,8 @@ export class BatchProcessor {
   readonly #rule: PendingRule;
   /** The side outputs of attempts that did not commit. */
   readonly #attempts: AttemptOutputs;
+  /** Registers the definition's state shape before its first commit. */
+  readonly #shapes: StateShapeGuard;
 
   public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
     this.#deps = deps;
@@ -157,6 +160,7 @@ export class BatchProcessor {
       deps,
       checkRange('sweepLagMs', options.sweepLagMs ?? DEFAULT_SWEEP_LAG_MS, 0, DAY_MS),
     );
+    this.#shapes = new StateShapeGuard(deps);
     this.#retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(this.#retentionMs > 0))
       throw new InvalidOptionError(`retentionMs must be positive (given ${this.#retentionMs})`);
@@ -195,6 +199,7 @@ export class BatchProcessor {
     let counts = NO_COUNTS;
     try {
       snapshot = await store.readProgress(this.#name);
+      await this.#shapes.register(snapshot);
       for (const shardRecords of byShard(records)) {
         const applied = await this.#applyShard(shardRecords, snapshot);
         snapshot = applied.snapshot;
@@ -522,6 +527,7 @@ export class BatchProcessor {
       expectedShards: this.#expectedShards,
       retentionMs: this.#retentionMs,
       rule: this.#rule,
+      shape: pipeline.stateFingerprint,
     });
   }
 }

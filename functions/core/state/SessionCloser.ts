@@ -24,6 +24,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
+import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 import { InvalidOptionError } from '../errors';
 
 /** Settings of a {@link SessionCloser}. */
@@ -45,6 +46,8 @@ export interface MergedSession {
   readonly window: WindowBounds;
   readonly records: number;
   readonly state: Readonly<Record<string, Json>>;
+  /** Aggregate columns of `columns` some fragment lacks (written before a deploy added them). */
+  readonly evolved?: readonly string[];
 }
 
 /**
@@ -54,6 +57,7 @@ export interface MergedSession {
 export function mergeFragments(
   fragments: readonly KeyPartial[],
   mergeState: (a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>) => Record<string, Json>,
+  columns: readonly string[] = [],
 ): MergedSession[] {
   const byKey = new Map<string, KeyPartial[]>();
   for (const fragment of fragments) {
@@ -68,20 +72,36 @@ export function mergeFragments(
       .map((f, i) => ({ f, i }))
       .sort((a, b) => a.f.session!.start - b.f.session!.start || a.i - b.i);
     let current:
-      | { window: { start: number; end: number }; records: number; state: Readonly<Record<string, Json>> }
+      | {
+          window: { start: number; end: number };
+          records: number;
+          state: Readonly<Record<string, Json>>;
+          evolved: Set<string> | undefined;
+        }
       | undefined;
+    const finish = (): void => {
+      if (current === undefined) return;
+      const { evolved, ...rest } = current;
+      out.push({ key, ...rest, ...(evolved === undefined ? {} : { evolved: [...evolved] }) });
+    };
     for (const { f } of sorted) {
       const session = f.session!;
       if (current !== undefined && session.start <= current.window.end) {
         current.window.end = Math.max(current.window.end, session.end);
         current.records += f.records;
         current.state = mergeState(current.state, f.state);
+        current.evolved = missingColumns(columns, f.state, current.evolved);
       } else {
-        if (current !== undefined) out.push({ key, ...current });
-        current = { window: { ...session }, records: f.records, state: f.state };
+        finish();
+        current = {
+          window: { ...session },
+          records: f.records,
+          state: f.state,
+          evolved: missingColumns(columns, f.state, undefined),
+        };
       }
     }
-    if (current !== undefined) out.push({ key, ...current });
+    finish();
   }
   return out;
 }
@@ -92,6 +112,7 @@ export class SessionCloser {
   readonly #name: string;
   readonly #gap: number;
   readonly #lateness: number;
+  readonly #shapes: StateShapeGuard;
 
   public constructor(deps: Dependencies, options: SessionCloserOptions) {
     if (deps.pipeline.spec.window.kind !== 'session')
@@ -101,6 +122,7 @@ export class SessionCloser {
     this.#name = deps.pipeline.spec.name;
     this.#gap = deps.pipeline.spec.window.gapMs;
     this.#lateness = deps.pipeline.spec.time.allowedLatenessMs;
+    this.#shapes = new StateShapeGuard(deps);
   }
 
   /** When a session closes: its end (last record + gap) plus the gap plus the allowed lateness. */
@@ -137,8 +159,10 @@ export class SessionCloser {
     }
     const emitted = current.pipeline?.emittedThrough ?? -Infinity;
     if (!(closeable > emitted)) return 0;
-    const sessions = mergeFragments(await this.#readFragments(current), (a, b) =>
-      this.#deps.pipeline.mergeState(a, b),
+    const sessions = mergeFragments(
+      await this.#readFragments(current),
+      (a, b) => this.#deps.pipeline.mergeState(a, b),
+      this.#deps.pipeline.stateShape.aggregates.map((a) => a.column),
     );
     const due = sessions.filter(
       (s) => this.closeTime(s.window) > emitted && this.closeTime(s.window) <= closeable,
@@ -186,6 +210,7 @@ export class SessionCloser {
     const fragments: KeyPartial[] = [];
     for (const segments of perShard) {
       for (const segment of segments) {
+        this.#shapes.admit(segment, snapshot);
         for (const contribution of decodeSegment(segment.body).windows) {
           if (contribution.window.end > floor) fragments.push(...contribution.partials);
         }
@@ -200,7 +225,9 @@ export class SessionCloser {
     const sorted = [...sessions].sort((a, b) =>
       a.key < b.key ? -1 : a.key > b.key ? 1 : a.window.start - b.window.start,
     );
-    const rows: ResultRow[] = sorted.map((s) => pipeline.resultRow(s.key, s.window, s.state, s.records));
+    const rows: ResultRow[] = sorted.map((s) =>
+      pipeline.resultRow(s.key, s.window, s.state, s.records, s.evolved ?? []),
+    );
     const first = sorted[0]!.window.start;
     const name = emitted === -Infinity ? 'sessions-first' : `sessions-after-${emitted}`;
     const key = resultPartitionObjectKey(pipeline.spec.sink.table, first, name, encoder.extension);

@@ -8,7 +8,9 @@
  *      that commits for the first time (starting from `closedWatermark`) is either in the new read or
  *      cannot add to a due window.
  *   3. Each shard's segments holding due windows are read once; each window's partials are merged per key
- *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object.
+ *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object. A
+ *      segment whose state shape the running definition cannot read is refused (`StateShapeGuard`): the
+ *      pass fails with `IncompatibleStateError` and emits nothing.
  *   4. `emittedThrough` is raised past the emitted windows. A crash at any step is finished by the next
  *      pass, which writes the same objects again.
  */
@@ -27,6 +29,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
+import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 
 /** Settings of a {@link WindowCloser}. */
 export interface WindowCloserOptions {
@@ -49,6 +52,8 @@ interface Dependencies {
 interface Merged {
   records: number;
   state: Readonly<Record<string, Json>>;
+  /** Aggregate columns some partial lacks (written before a deploy added them). */
+  evolved: Set<string> | undefined;
 }
 
 export class WindowCloser {
@@ -56,9 +61,13 @@ export class WindowCloser {
   readonly #options: WindowCloserOptions;
   readonly #name: string;
   readonly #closeTime: (window: WindowBounds) => EpochMillis;
+  readonly #shapes: StateShapeGuard;
+  readonly #columns: readonly string[];
 
   public constructor(deps: Dependencies, options: WindowCloserOptions) {
     this.#deps = deps;
+    this.#shapes = new StateShapeGuard(deps);
+    this.#columns = deps.pipeline.stateShape.aggregates.map((a) => a.column);
     this.#options = options;
     this.#name = deps.pipeline.spec.name;
     this.#closeTime = (window) => deps.pipeline.closeTime(window);
@@ -130,6 +139,7 @@ export class WindowCloser {
     const partials = new Map<string, KeyPartial[]>();
     for (const segments of perShard) {
       for (const segment of segments) {
+        this.#shapes.admit(segment, snapshot);
         for (const contribution of decodeSegment(segment.body).windows) {
           const id = windowId(contribution.window);
           if (!wanted.has(id)) continue;
@@ -148,17 +158,23 @@ export class WindowCloser {
     const byKey = new Map<string, Merged>();
     for (const partial of partials) {
       const merged = byKey.get(partial.key);
-      if (merged === undefined) byKey.set(partial.key, { records: partial.records, state: partial.state });
+      if (merged === undefined)
+        byKey.set(partial.key, {
+          records: partial.records,
+          state: partial.state,
+          evolved: missingColumns(this.#columns, partial.state, undefined),
+        });
       else
         byKey.set(partial.key, {
           records: merged.records + partial.records,
           state: pipeline.mergeState(merged.state, partial.state),
+          evolved: missingColumns(this.#columns, partial.state, merged.evolved),
         });
     }
     const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const rows: ResultRow[] = keys.map((key) => {
       const merged = byKey.get(key)!;
-      return pipeline.resultRow(key, window, merged.state, merged.records);
+      return pipeline.resultRow(key, window, merged.state, merged.records, [...(merged.evolved ?? [])]);
     });
     await objects.putObject(
       resultObjectKey(pipeline.spec.sink.table, window, encoder.extension),

@@ -58,6 +58,8 @@ export interface CommitInput {
   readonly retentionMs: number;
   /** How partials map to pending windows (fixed windows, or session buckets). */
   readonly rule: PendingRule;
+  /** State fingerprint of the committing definition, stored on the segment and the progress item. */
+  readonly shape?: string;
 }
 
 /** A commit ready to send. */
@@ -161,6 +163,12 @@ export function buildCommit(input: CommitInput): BuiltCommit {
       : input.parents !== undefined && input.parents.length > 0
         ? { parents: input.parents }
         : {}),
+    // The definition that made this commit (the shard's last); a commit without one keeps the stored one.
+    ...(input.shape !== undefined
+      ? { shape: input.shape }
+      : base?.shape !== undefined
+        ? { shape: base.shape }
+        : {}),
     version: (base?.version ?? 0) + 1,
   };
   const watermark = pipelineWatermark(
@@ -182,6 +190,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
           body: encodeSegment({ windows, dedupeHashes }),
           ttl: segmentTtl(input.now, input.retentionMs),
           judgedBy: input.outputs.judgedBy,
+          ...(input.shape !== undefined ? { shape: input.shape } : {}),
         }
       : undefined;
   return { progress, segment, dedupeHashes, partials: windows.reduce((n, w) => n + w.partials.length, 0) };

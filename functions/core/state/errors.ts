@@ -63,6 +63,39 @@ export class StateItemInvalidError extends StateError {
 }
 
 /**
+ * Stored state was written under a definition whose state shape the running one cannot read (an
+ * incompatible change, an unknown fingerprint, or state from before fingerprints were stored): a close pass
+ * refuses to merge it. The shard's records are still applied; the windows holding such state wait until the
+ * pipeline is drained under the old definition (`shardflow deploy --drain`) or they are discarded
+ * (`--discard-open-windows`).
+ */
+export class IncompatibleStateError extends StateError {
+  public readonly shardId: string;
+  public readonly commit: number;
+  /** The fingerprint the segment was written under (undefined: none stored). */
+  public readonly storedFingerprint: string | undefined;
+  public readonly expectedFingerprint: string;
+
+  public constructor(
+    message: string,
+    details: {
+      readonly shardId: string;
+      readonly commit: number;
+      readonly storedFingerprint: string | undefined;
+      readonly expectedFingerprint: string;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'IncompatibleStateError';
+    this.shardId = details.shardId;
+    this.commit = details.commit;
+    this.storedFingerprint = details.storedFingerprint;
+    this.expectedFingerprint = details.expectedFingerprint;
+  }
+}
+
+/**
  * Applying a batch failed on infrastructure; `applied` tells whether every record's effects were in place
  * before the failure (then only emission is left for a later invocation or the tick).
  */

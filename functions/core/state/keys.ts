@@ -17,6 +17,9 @@ export const KEY_TYPE = { PROGRESS: 'P#', SEGMENT: 'C#' } as const;
 /** Sort key of the pipeline item in the progress partition (shard items start with `S#`). */
 export const PIPELINE_SORT_KEY = '#pipeline';
 
+/** Sort-key prefix of the state shapes registered in the progress partition: `#shape#<fingerprint>`. */
+export const SHAPE_SORT_KEY_PREFIX = '#shape#';
+
 /** Width of zero-padded commit numbers, attempt numbers and chunk indexes in segment sort keys. */
 const COMMIT_WIDTH = 12;
 const ATTEMPT_WIDTH = 4;

@@ -9,7 +9,15 @@ import type { EpochMillis } from '../types';
 import { StateItemInvalidError } from './errors';
 import { SEGMENT_CHUNK_BYTES } from './limits';
 import {
+  isFingerprint,
+  parseStateShape,
+  shapeText,
+  stateFingerprint,
+  type StateShape,
+} from './stateFingerprint';
+import {
   PIPELINE_SORT_KEY,
+  SHAPE_SORT_KEY_PREFIX,
   parseSegmentSortKey,
   progressPartitionKey,
   segmentPartitionKey,
@@ -145,6 +153,17 @@ function sweepFrom(text: string): OutputSweep {
   };
 }
 
+/** The optional fingerprint attribute `fp` of a progress or segment item. */
+function fingerprintOf(item: StateItem): { shape: string } | Record<string, never> {
+  if (item.fp === undefined) return {};
+  const value = str(item, 'fp');
+  if (!isFingerprint(value))
+    throw new StateItemInvalidError(
+      `State item attribute fp must be a state fingerprint (given ${JSON.stringify(value.slice(0, 40))})`,
+    );
+  return { shape: value };
+}
+
 function parentsFrom(text: string): string[] {
   const parsed = jsonOf(text, 'parents');
   if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) {
@@ -210,6 +229,7 @@ export function progressToItem(progress: ShardProgress): StateItem {
             ? {}
             : { inOperators: s(JSON.stringify(progress.counts.operators)) }),
         }),
+    ...(progress.shape === undefined ? {} : { fp: s(progress.shape) }),
     version: n(progress.version),
   };
 }
@@ -271,6 +291,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
             judgedBy: numOrNull(item, 'outJudged') ?? -Infinity,
           },
         }),
+    ...fingerprintOf(item),
     version: num(item, 'version'),
   };
 }
@@ -291,10 +312,39 @@ export function pipelineFromItem(item: StateItem): PipelineProgress {
   };
 }
 
-/** Whether a progress-partition item is the pipeline item (the others are shards). */
+/** Whether a progress-partition item is the pipeline item (the others are shards and shapes). */
 export function isPipelineItem(item: StateItem): boolean {
   const sk = item[SK];
   return sk !== undefined && 'S' in sk && sk.S === PIPELINE_SORT_KEY;
+}
+
+/** Whether a progress-partition item is a registered state shape. */
+export function isShapeItem(item: StateItem): boolean {
+  const sk = item[SK];
+  return sk !== undefined && 'S' in sk && sk.S.startsWith(SHAPE_SORT_KEY_PREFIX);
+}
+
+/** The item that registers `shape` under its fingerprint. */
+export function shapeToItem(pipeline: string, shape: StateShape): StateItem {
+  return {
+    [PK]: s(progressPartitionKey(pipeline)),
+    [SK]: s(`${SHAPE_SORT_KEY_PREFIX}${stateFingerprint(shape)}`),
+    shape: s(shapeText(shape)),
+  };
+}
+
+/**
+ * A registered shape: its fingerprint (from the sort key) and the shape, undefined when the stored text is
+ * not a readable shape or not the one its fingerprint names (hostile or from a newer shardflow).
+ */
+export function shapeFromItem(item: StateItem): { fingerprint: string; shape: StateShape | undefined } {
+  const fingerprint = str(item, SK).slice(SHAPE_SORT_KEY_PREFIX.length);
+  const text = item.shape !== undefined && 'S' in item.shape ? item.shape.S : undefined;
+  const shape = text === undefined ? undefined : parseStateShape(text);
+  return {
+    fingerprint,
+    shape: shape !== undefined && stateFingerprint(shape) === fingerprint ? shape : undefined,
+  };
 }
 
 /** The chunk items of a segment: its body cut into `SEGMENT_CHUNK_BYTES` pieces, in order. */
@@ -307,6 +357,8 @@ export function segmentToItems(segment: Segment): StateItem[] {
     firstSequence: s(segment.firstSequence),
     lastSequence: s(segment.lastSequence),
     ...(segment.judgedBy !== undefined ? { outJudged: nOrNull(segment.judgedBy) } : {}),
+    // On the first chunk only: readers take a segment's attributes from it.
+    ...(segment.shape !== undefined && chunk === 0 ? { fp: s(segment.shape) } : {}),
     body: { B: segment.body.subarray(chunk * SEGMENT_CHUNK_BYTES, (chunk + 1) * SEGMENT_CHUNK_BYTES) },
     [TTL]: n(segment.ttl),
   }));
@@ -388,6 +440,7 @@ export function segmentsFromItems(
         body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
         ttl: num(head, TTL),
         ...(head.outJudged !== undefined ? { judgedBy: numOrNull(head, 'outJudged') ?? -Infinity } : {}),
+        ...fingerprintOf(head),
       });
       head = undefined;
     }

@@ -20,6 +20,7 @@ import type {
   WindowBounds,
   WindowPartial,
 } from '../types';
+import type { StateShape } from './stateFingerprint';
 
 /** A window a shard has committed partials to that is not emitted yet, and the commits that hold them. */
 export interface PendingWindow {
@@ -73,6 +74,11 @@ export interface ShardProgress {
   readonly parents?: readonly string[];
   /** What the shard's commits so far did with their records (exactly once: counted in the commit). */
   readonly counts?: ShardCounts;
+  /**
+   * State fingerprint (`stateFingerprint.ts`) of the definition that made the shard's last commit; absent on
+   * items written before fingerprints were stored, and on a shard's item the tick registered.
+   */
+  readonly shape?: string;
   readonly version: number;
 }
 
@@ -128,6 +134,11 @@ export interface PipelineMarks {
 export interface ProgressSnapshot {
   readonly shards: readonly ShardProgress[];
   readonly pipeline: PipelineProgress | undefined;
+  /**
+   * The state shapes registered for the pipeline, by fingerprint (`registerShape`); undefined for one whose
+   * stored text is not a readable shape. Absent when none were read.
+   */
+  readonly shapes?: ReadonlyMap<string, StateShape | undefined>;
 }
 
 /** One key's partial state in one window, as a commit contributes it. */
@@ -171,6 +182,11 @@ export interface Segment {
    * that lost this commit's place can tell its own side outputs from the commit's. Absent on old segments.
    */
   readonly judgedBy?: EpochMillis;
+  /**
+   * State fingerprint of the definition that wrote the segment (`stateFingerprint.ts`): a close pass merges
+   * it only under a definition that reads that shape. Absent on segments written before fingerprints were.
+   */
+  readonly shape?: string;
   /** Epoch seconds at which DynamoDB may expire it. */
   readonly ttl: number;
 }
@@ -267,6 +283,11 @@ export interface StateStore {
   /** Raises the pipeline item's marks (never lowers them); returns the stored item. */
   raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /**
+   * Stores `shape` under its fingerprint in the pipeline's progress partition, unless it is there already
+   * (one conditional put; `readProgress` returns it in `shapes`).
+   */
+  registerShape(pipeline: string, shape: StateShape): Promise<void>;
+  /**
    * The committed segments `fromCommit..toCommit` (inclusive, at most `progress.commits`) of the shard of
    * `progress` that exist, in commit order: for each commit, the attempt `progress` names. Commits that
    * expired, or whose attempt `progress` no longer records, are left out.
@@ -316,13 +337,21 @@ export interface StatefulPipeline {
   ): WindowPartial[];
   /** Merges two serialised aggregate states (associative, commutative). */
   mergeState(a: Readonly<Record<string, Json>>, b: Readonly<Record<string, Json>>): Record<string, Json>;
-  /** The result row of a finished window. */
+  /**
+   * The result row of a finished window; `evolved`: aggregate columns some of the window's partials lack
+   * (written before a deploy added them), named in the row's `evolved_columns`.
+   */
   resultRow(
     key: string,
     window: WindowBounds,
     state: Readonly<Record<string, Json>>,
     records: number,
+    evolved?: readonly string[],
   ): ResultRow;
+  /** What shapes the pipeline's stored state (`stateFingerprint.ts`). */
+  readonly stateShape: StateShape;
+  /** Fingerprint of `stateShape`, stored with every segment and progress item a commit writes. */
+  readonly stateFingerprint: string;
   /** Event time at which the pipeline watermark lets `window` close (end + allowed lateness). */
   closeTime(window: WindowBounds): EpochMillis;
 }

@@ -5,6 +5,14 @@ import { deployLocal } from '../../start/deployLocal';
 import { createLiveLine } from '../../start/liveLine';
 import { outputsFilePath } from '../../start/localTarget';
 import { cliAction, CommandFailedError } from './cliAction';
+import { createClients, type AwsClients } from '../../../functions/adapters/aws';
+import { defaultPipelines } from '../../../functions/pipelines';
+import type { CompiledPipeline } from '../../../functions/core/engine/CompiledPipeline';
+import { NotRunningError } from '../../start/errors';
+import { loadPipeline } from '../../start/loadPipeline';
+import { localClients, localTarget, readOutputs } from '../../start/localTarget';
+import { resolveStateTable } from '../../start/pipelineStatus';
+import { gateUpgrade, OPEN_WINDOW_CHOICE } from '../../start/upgradeGate';
 
 /**
  * Runs the project's CDK CLI (`npx cdk …`) with inherited stdio and resolves with its exit code.
@@ -51,9 +59,31 @@ export function registerCdkCommands(program: Command): void {
     )
     .option('--template <path>', 'with --local: deploy this synthesized template instead of the app')
     .option('-v, --verbose', 'with --local: print the deployer and function logs')
+    .option(
+      '--discard-open-windows',
+      'when a pipeline changes incompatibly (window, key, an aggregate changed or removed) while windows are open, drop those windows (never emitted) instead of refusing the deploy',
+    )
+    .option(
+      '--check <pipelines>',
+      'comma-separated pipelines (shipped names or module paths) whose stored state the deploy checks first (default: the shipped ones)',
+    )
+    .addHelpText(
+      'after',
+      '\nBefore deploying, the stored state of each checked pipeline is compared with its new definition: a compatible change (same state shape) or an evolvable one (aggregate columns added) deploys; an incompatible one under open windows is refused unless --discard-open-windows.',
+    )
     .action(
       cliAction(
-        async (cdkArgs: string[], options: { local?: boolean; template?: string; verbose?: boolean }) => {
+        async (
+          cdkArgs: string[],
+          options: {
+            local?: boolean;
+            template?: string;
+            verbose?: boolean;
+            discardOpenWindows?: boolean;
+            check?: string;
+          },
+        ) => {
+          await checkStoredState(options.local === true, options);
           if (options.local !== true) {
             await cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]);
             return;
@@ -88,4 +118,45 @@ export function registerCdkCommands(program: Command): void {
         },
       ),
     );
+}
+
+/**
+ * The pre-deploy state check (`start/upgradeGate.ts`) against the deployed state table: the local cloud's
+ * with --local, else the one the last `shardflow deploy` recorded (none: a first deploy, nothing to check).
+ */
+async function checkStoredState(
+  local: boolean,
+  options: { readonly discardOpenWindows?: boolean; readonly check?: string },
+): Promise<void> {
+  const pipelines: CompiledPipeline<unknown>[] =
+    options.check === undefined
+      ? (defaultPipelines as unknown as CompiledPipeline<unknown>[])
+      : options.check
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name.length > 0)
+          .map((name) => loadPipeline(name));
+  let clients: AwsClients;
+  let stateTable: string;
+  if (local) {
+    clients = localClients((await localTarget()).endpoint);
+    try {
+      stateTable = await resolveStateTable(clients);
+    } catch (error) {
+      if (error instanceof NotRunningError) return;
+      throw error;
+    }
+  } else {
+    const recorded = readOutputs()?.StateTableName;
+    if (recorded === undefined) return;
+    clients = createClients();
+    stateTable = recorded;
+  }
+  const lines = await gateUpgrade({
+    clients,
+    stateTable,
+    pipelines,
+    choice: options.discardOpenWindows === true ? OPEN_WINDOW_CHOICE.DISCARD : OPEN_WINDOW_CHOICE.NONE,
+  });
+  for (const line of lines) process.stderr.write(`state check: ${line}\n`);
 }

@@ -1,3 +1,4 @@
+import { BatchApplyError, IncompatibleStateError } from '../../../functions/core/state/errors';
 import { createOperatorRuntime } from '../../../functions/adapters/operatorRuntime';
 import { pageActivity } from '../../../functions/pipelines/pageActivity';
 
@@ -59,6 +60,31 @@ describe('createOperatorRuntime', () => {
       RejectedRecords: 2,
       LateRecords: 1,
       DuplicateEvents: 3,
+    });
+    runtime.metrics.clearMetrics();
+  });
+
+  test('when a close pass refused state of another shape, the refusal is counted and logged with its code; other errors are not', () => {
+    const runtime = createOperatorRuntime('t', pageActivity, {
+      SHARDFLOW_PIPELINE: 'page-activity',
+      SHARDFLOW_STATE_TABLE: 'table',
+      SHARDFLOW_RESULTS_BUCKET: 'bucket',
+      AWS_REGION: 'us-east-1',
+    });
+    const error = jest.spyOn(runtime.logger, 'error').mockImplementation(() => undefined);
+    const refusal = new IncompatibleStateError('Segment 3 of shard s refused; not merged', {
+      shardId: 's',
+      commit: 3,
+      storedFingerprint: '0123456789abcdef',
+      expectedFingerprint: 'fedcba9876543210',
+    });
+    expect(runtime.recordRefusal(new Error('unrelated'))).toBe(false);
+    expect(runtime.recordRefusal(new BatchApplyError('closing failed', true, { cause: refusal }))).toBe(true);
+    expect(runtime.metrics.serializeMetrics()).toMatchObject({ IncompatibleStateRefused: 1 });
+    expect(error).toHaveBeenCalledWith(refusal.message, {
+      code: 'INCOMPATIBLE_STATE',
+      shardId: 's',
+      commit: 3,
     });
     runtime.metrics.clearMetrics();
   });

@@ -29,6 +29,7 @@ describe('page-activity pipeline', () => {
       ['p95_duration_ms', 'double'],
       ['users', 'bigint'],
       ['top_countries', 'json'],
+      ['evolved_columns', 'string'],
     ]);
     expect(Object.keys(pageActivity.spec.errorBounds).sort()).toEqual([
       'p95_duration_ms',
@@ -90,6 +91,7 @@ describe('page-activity pipeline', () => {
       avg_duration_ms: 200,
       max_duration_ms: 300,
       p95_duration_ms: expect.any(Number) as unknown as number,
+      evolved_columns: null,
       users: 2,
       top_countries: JSON.stringify([
         { value: 'DE', count: 2 },

@@ -46,6 +46,12 @@ describe('pipeline DSL', () => {
         { name: 'flights', type: 'bigint', comment: 'count' },
         { name: 'late', type: 'bigint', comment: 'count' },
         { name: 'total_delay', type: 'double', comment: 'sum' },
+        {
+          name: 'evolved_columns',
+          type: 'string',
+          comment:
+            'Aggregate columns added while this window was open (they start from their identity); null if none',
+        },
       ],
       errorBounds: {},
     });

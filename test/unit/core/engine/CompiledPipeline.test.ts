@@ -491,6 +491,7 @@ describe('mergeState, resultRow, closeTime', () => {
       window_end: T0 + 60_000,
       n: 4,
       total: 10,
+      evolved_columns: null,
     });
     expect(p.closeTime(whole.window)).toBe(T0 + 90_000);
     expect(p.isClosed(whole.window, T0 + 90_000)).toBe(true);

@@ -98,6 +98,7 @@ function reference(events: readonly Ev[], window: WindowSpec): ResultRow[] {
       lo: Math.min(...vs),
       hi: Math.max(...vs),
       mean: vs.reduce((a, b) => a + b, 0) / vs.length,
+      evolved_columns: null,
       users: new Set(g.evs.map((e) => e.u)).size,
     };
   });

@@ -5,6 +5,7 @@ import {
   progress,
   segment,
 } from '../../../helpers/stateStoreContract';
+import { describeStateShapeContract } from '../../../helpers/stateShapeContract';
 
 describeStateStoreContract('InMemoryStateStore', async () => {
   const tables = new InMemoryStateTables();
@@ -73,3 +74,5 @@ describe('InMemoryStateStore segment cache', () => {
     expect(store.stats.writeUnits).toBe(4 + 4 + 1);
   });
 });
+
+describeStateShapeContract('InMemoryStateStore', async () => new InMemoryStateStore());

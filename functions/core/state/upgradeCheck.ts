@@ -1,0 +1,108 @@
+/**
+ * What a redeploy would do to a pipeline's open state (`stateFingerprint.ts`): the windows still open, the
+ * shapes their state was written under, and the change from each to the new definition. A deploy refuses an
+ * incompatible (or unknown) change while windows are open unless the user chose what happens to them
+ * (`--discard-open-windows`); `discardOpenWindows` carries that choice out.
+ */
+import type { EpochMillis, WindowBounds } from '../types';
+import { StateConflictError } from './errors';
+import { classifyStateChange, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
+import type { ProgressSnapshot, StateStore } from './types';
+
+/** The slice of the new definition a check needs. */
+export interface UpgradeTarget {
+  readonly spec: { readonly name: string; readonly window: { readonly kind: string } };
+  readonly stateShape: StateShape;
+  readonly stateFingerprint: string;
+  closeTime(window: WindowBounds): EpochMillis;
+}
+
+/** What a redeploy of one pipeline would do to its open state. */
+export interface UpgradeCheck {
+  readonly pipeline: string;
+  /** Distinct windows (session buckets) some shard holds state for that are not emitted yet. */
+  readonly openWindows: number;
+  /**
+   * The worst change from a shape the open state was written under to the new one; compatible when
+   * nothing is open. Unknown shapes (no fingerprint, or one nobody registered) are incompatible.
+   */
+  readonly change: StateChange;
+}
+
+const COMPATIBLE: StateChange = { kind: STATE_CHANGE.COMPATIBLE, added: [], reasons: [] };
+const RANK = { [STATE_CHANGE.COMPATIBLE]: 0, [STATE_CHANGE.EVOLVABLE]: 1, [STATE_CHANGE.INCOMPATIBLE]: 2 };
+
+/** Checks `next` against the open state of `snapshot` (its pipeline's progress partition). */
+export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): UpgradeCheck {
+  const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+  const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
+  const sessions = next.spec.window.kind === 'session';
+  const open = new Set<string>();
+  let change = COMPATIBLE;
+  for (const shard of snapshot.shards) {
+    const pending = shard.pending.filter((w) => (sessions ? w.end > floor : next.closeTime(w) > emitted));
+    if (pending.length === 0) continue;
+    for (const w of pending) open.add(`${w.start}-${w.end}`);
+    const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
+    const found: StateChange =
+      shard.shape === next.stateFingerprint
+        ? COMPATIBLE
+        : stored === undefined
+          ? {
+              kind: STATE_CHANGE.INCOMPATIBLE,
+              added: [],
+              reasons: [
+                shard.shape === undefined
+                  ? `shard ${shard.shardId} holds state without a fingerprint (written before fingerprints were)`
+                  : `shard ${shard.shardId} holds state of fingerprint ${shard.shape}, which no readable registered shape has`,
+              ],
+            }
+          : classifyStateChange(stored, next.stateShape);
+    if (RANK[found.kind] > RANK[change.kind]) change = found;
+    else if (found.kind === change.kind && found.kind !== STATE_CHANGE.COMPATIBLE)
+      change = {
+        kind: change.kind,
+        added: [...new Set([...change.added, ...found.added])],
+        reasons: [...new Set([...change.reasons, ...found.reasons])],
+      };
+  }
+  return { pipeline: next.spec.name, openWindows: open.size, change };
+}
+
+/** What the user chose to do with open windows a change cannot carry over. */
+export const OPEN_WINDOW_CHOICE = { NONE: 'none', DISCARD: 'discard-open-windows' } as const;
+export type OpenWindowChoice = (typeof OPEN_WINDOW_CHOICE)[keyof typeof OPEN_WINDOW_CHOICE];
+
+/** One line saying why a deploy must not go ahead, with the next step; undefined when it may. */
+export function upgradeRefusal(check: UpgradeCheck, choice: OpenWindowChoice): string | undefined {
+  if (check.change.kind !== STATE_CHANGE.INCOMPATIBLE || check.openWindows === 0) return undefined;
+  if (choice === OPEN_WINDOW_CHOICE.DISCARD) return undefined;
+  return `pipeline ${check.pipeline}: incompatible change under ${check.openWindows} open window${check.openWindows === 1 ? '' : 's'} (${check.change.reasons.join('; ')}); wait until they close, or deploy again with --discard-open-windows to drop them`;
+}
+
+/**
+ * Drops the open windows of every shard of `pipeline` (their pending lists; the segments expire with their
+ * TTL): nothing of them is emitted. Each shard's item is rewritten conditioned on its version, read again
+ * after a lost race (a batch committed meanwhile, whose windows are dropped too). Run it while nothing
+ * consumes the stream: a batch committed after it under the old definition opens windows again.
+ * Returns how many shard items were rewritten.
+ */
+export async function discardOpenWindows(store: StateStore, pipeline: string): Promise<number> {
+  let rewritten = 0;
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await store.readProgress(pipeline);
+    const holding = snapshot.shards.filter((s) => s.pending.length > 0);
+    try {
+      for (const shard of holding) {
+        await store.commit({
+          progress: { ...shard, pending: [], version: shard.version + 1 },
+          expectedVersion: shard.version,
+        });
+        rewritten += 1;
+      }
+      return rewritten;
+    } catch (error) {
+      if (!(error instanceof StateConflictError) || attempt >= 8) throw error;
+    }
+  }
+}
