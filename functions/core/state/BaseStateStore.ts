@@ -234,13 +234,8 @@ export abstract class BaseStateStore implements StateStore {
     fromCommit: number,
     toCommit: number,
   ): Promise<Segment[]> {
-    if (!Number.isSafeInteger(fromCommit) || !Number.isSafeInteger(toCommit) || fromCommit < 1) {
-      throw new InvalidOptionError(
-        `Commit range must be positive integers (given ${fromCommit}..${toCommit})`,
-      );
-    }
+    const last = lastCommitOf(progress, fromCommit, toCommit);
     const { pipeline, shardId } = progress;
-    const last = Math.min(toCommit, progress.commits);
     if (last < fromCommit) return [];
     // Committed segments never change: read only the commits after the cached run that starts at fromCommit.
     const cached: Segment[] = [];
@@ -264,12 +259,7 @@ export abstract class BaseStateStore implements StateStore {
     fromCommit: number,
     toCommit: number,
   ): Promise<CommitRange[]> {
-    if (!Number.isSafeInteger(fromCommit) || !Number.isSafeInteger(toCommit) || fromCommit < 1) {
-      throw new InvalidOptionError(
-        `Commit range must be positive integers (given ${fromCommit}..${toCommit})`,
-      );
-    }
-    const last = Math.min(toCommit, progress.commits);
+    const last = lastCommitOf(progress, fromCommit, toCommit);
     if (last < fromCommit) return [];
     const { low, high } = segmentSortKeyRange(fromCommit, last);
     const { items, readUnits: units } = await this._querySegmentRanges(
@@ -328,6 +318,14 @@ export abstract class BaseStateStore implements StateStore {
     low: string,
     high: string,
   ): Promise<{ readonly items: StateItem[]; readonly readUnits: number }>;
+}
+
+/** The last commit of `fromCommit..toCommit` the shard has made; refuses a range that is not positive integers. */
+function lastCommitOf(progress: ShardProgress, fromCommit: number, toCommit: number): number {
+  if (!Number.isSafeInteger(fromCommit) || !Number.isSafeInteger(toCommit) || fromCommit < 1) {
+    throw new InvalidOptionError(`Commit range must be positive integers (given ${fromCommit}..${toCommit})`);
+  }
+  return Math.min(toCommit, progress.commits);
 }
 
 function cacheKey(pipeline: string, shardId: string, commit: number): string {

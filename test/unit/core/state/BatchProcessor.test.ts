@@ -444,24 +444,30 @@ describe('BatchProcessor', () => {
     expect(counted(objects)).toBe(40);
   });
 
-  test('when a crashed attempt left side outputs under committed records, the first commit after the sweep lag removes them, and none before', async () => {
+  /** A shard whose first attempt at `batch` crashed after writing its side outputs, on a settable clock. */
+  async function afterCrashedAttempt(batch: readonly RawRecord[]) {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();
-    let now = T0;
-    const options = { tables, objects, now: () => now };
-    const batch = views(1, 40);
+    const clock = { now: T0 };
+    const options = { tables, objects, now: () => clock.now };
     await expect(
       setup({ ...options, store: storeCrashingBeforeCommit(tables) }).processor.apply(batch),
     ).rejects.toThrow(BatchApplyError);
+    return { tables, objects, clock, options };
+  }
+
+  test('when a crashed attempt left side outputs under committed records, the first commit after the sweep lag removes them, and none before', async () => {
+    const batch = views(1, 40);
+    const { objects, clock, options } = await afterCrashedAttempt(batch);
     // Redelivered in halves: the crashed attempt's objects (records 1–40) are no commit's.
     await setup(options).processor.apply(batch.slice(0, 20));
     await setup(options).processor.apply(batch.slice(20));
     const cleanLines = (): number => lines(objects, 'clean/').length;
     expect(cleanLines()).toBe(80);
-    now = T0 + DEFAULT_SWEEP_LAG_MS - 1;
+    clock.now = T0 + DEFAULT_SWEEP_LAG_MS - 1;
     await setup(options).processor.apply(views(41, 5));
     expect(cleanLines()).toBe(85);
-    now = T0 + DEFAULT_SWEEP_LAG_MS;
+    clock.now = T0 + DEFAULT_SWEEP_LAG_MS;
     const before = objects.requests;
     await setup(options).processor.apply(views(46, 5));
     const archived = lines(objects, 'clean/').map((r) => r.sequenceNumber);
@@ -473,14 +479,8 @@ describe('BatchProcessor', () => {
   });
 
   test('when a shard stops receiving records, the tick sweeps its side outputs once its last commit is older than the lag, sparing an attempt in flight after it', async () => {
-    const tables = new InMemoryStateTables();
-    const objects = new InMemoryObjectStore();
-    let now = T0;
-    const options = { tables, objects, now: () => now };
     const batch = views(1, 30);
-    await expect(
-      setup({ ...options, store: storeCrashingBeforeCommit(tables) }).processor.apply(batch),
-    ).rejects.toThrow(BatchApplyError);
+    const { tables, objects, clock, options } = await afterCrashedAttempt(batch);
     await setup(options).processor.apply(batch.slice(0, 20));
     // An attempt at the next records has written its objects and has not committed yet.
     const slow = new InMemoryStateStore({ tables });
@@ -498,10 +498,10 @@ describe('BatchProcessor', () => {
     await atCommit;
     const sequences = (): string[] => lines(objects, 'clean/').map((r) => String(r.sequenceNumber));
     expect(sequences()).toHaveLength(30 + 20 + 10);
-    now = T0 + DEFAULT_SWEEP_LAG_MS - 1;
+    clock.now = T0 + DEFAULT_SWEEP_LAG_MS - 1;
     await setup(options).processor.tick();
     expect(sequences()).toHaveLength(60);
-    now = T0 + DEFAULT_SWEEP_LAG_MS;
+    clock.now = T0 + DEFAULT_SWEEP_LAG_MS;
     await setup(options).processor.tick();
     // The crashed attempt's copy of records 1–30 is gone; the one in flight (21–30) is not.
     expect(sequences()).toHaveLength(30);
