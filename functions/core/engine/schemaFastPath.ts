@@ -4,7 +4,9 @@
  * and integer formats, booleans, enums, literals, optional and nullable fields), one generated function that
  * accepts a value zod accepts and returns the very output zod's parse returns (a fresh object, keys in shape
  * order, unknown keys stripped, absent optional keys omitted). Anything it does not accept, and any schema it
- * does not understand, goes to the schema itself, so `rejected/` reasons stay zod's messages.
+ * does not understand, goes to the schema itself, so `rejected/` reasons stay zod's messages. (A check with a
+ * custom `when` that makes zod skip it is still applied here: a value only it refuses goes to zod, which
+ * accepts it; the answer is zod's either way.)
  *
  * Why by hand: `z.compile` generates the same kind of code, but it is reached through the Standard Schema
  * `validate` wrapper, which allocates a context, a payload and a result per record, and it checks date-times
