@@ -23,17 +23,34 @@ import type { EpochMillis } from './types';
  * @example parseIsoDateTime('2026-02-29T00:00:00Z') // NaN (2026 is not a leap year)
  */
 export function parseIsoDateTime(s: string): EpochMillis {
+  if (s === lastText) return lastTime;
   if (typeof s !== 'string') return NaN;
+  const time = parse(s);
+  lastText = s;
+  lastTime = time;
+  return time;
+}
+
+/**
+ * The last string read and its answer. The clean stage's schema fast path checks a date-time field with
+ * this parser, and the pipeline's `eventTime` reads the same string right after: one comparison (the very
+ * same string) instead of a second parse, ~0.07x of the engine bench's bare decode loop.
+ */
+let lastText: string | undefined;
+let lastTime: EpochMillis = NaN;
+
+/** {@link parseIsoDateTime} without the memo. */
+function parse(s: string): EpochMillis {
   const n = s.length;
   // Shortest form: YYYY-MM-DDTHH:mm:ssZ (20 characters).
   if (n < 20) return NaN;
-  const year = digits4(s, 0);
-  const month = digits2(s, 5);
-  const day = digits2(s, 8);
-  const hour = digits2(s, 11);
-  const minute = digits2(s, 14);
-  const second = digits2(s, 17);
-  // Every digits* result is -1 for a non-digit, which fails the range checks below.
+  // digit() is -10000 for a non-digit, which drives every field using it below zero.
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  const day = digit(s, 8) * 10 + digit(s, 9);
+  const hour = digit(s, 11) * 10 + digit(s, 12);
+  const minute = digit(s, 14) * 10 + digit(s, 15);
+  const second = digit(s, 17) * 10 + digit(s, 18);
   if (
     s.charCodeAt(4) !== 45 || // '-'
     s.charCodeAt(7) !== 45 ||
@@ -44,7 +61,7 @@ export function parseIsoDateTime(s: string): EpochMillis {
     month < 1 ||
     month > 12 ||
     day < 1 ||
-    day > daysInMonth(year, month) ||
+    (day > 28 && day > daysInMonth(year, month)) ||
     hour < 0 ||
     hour > 23 ||
     minute < 0 ||
@@ -55,7 +72,8 @@ export function parseIsoDateTime(s: string): EpochMillis {
     return NaN;
   let i = 19;
   let millis = 0;
-  if (s.charCodeAt(i) === 46) {
+  let zone = s.charCodeAt(i);
+  if (zone === 46) {
     // '.': one or more digits; the first three are milliseconds, the rest truncated (as V8's Date.parse).
     i++;
     const start = i;
@@ -67,17 +85,17 @@ export function parseIsoDateTime(s: string): EpochMillis {
       scale = scale >= 10 ? scale / 10 : 0;
     }
     if (i === start) return NaN;
+    zone = s.charCodeAt(i);
   }
   let offsetMinutes = 0;
-  const zone = s.charCodeAt(i);
   if (zone === 90) {
     // 'Z'
     if (i + 1 !== n) return NaN;
   } else if (zone === 43 || zone === 45) {
     // '+' or '-', then HH:mm and the end.
     if (i + 6 !== n || s.charCodeAt(i + 3) !== 58) return NaN;
-    const oh = digits2(s, i + 1);
-    const om = digits2(s, i + 4);
+    const oh = digit(s, i + 1) * 10 + digit(s, i + 2);
+    const om = digit(s, i + 4) * 10 + digit(s, i + 5);
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
     offsetMinutes = zone === 43 ? oh * 60 + om : -(oh * 60 + om);
   } else {
@@ -92,18 +110,13 @@ export function parseIsoDateTime(s: string): EpochMillis {
   );
 }
 
-/** Two ASCII digits at `i` as a number, or -1. */
-function digits2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48;
-  const b = s.charCodeAt(i + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-/** Four ASCII digits at `i` as a number, or -1. */
-function digits4(s: string, i: number): number {
-  const hi = digits2(s, i);
-  const lo = digits2(s, i + 2);
-  return hi < 0 || lo < 0 ? -1 : hi * 100 + lo;
+/**
+ * The ASCII digit at `i` as a number, else -10000: enough to make any field of up to four digits that
+ * contains it negative, wherever it stands (the other three digits add at most 9990).
+ */
+function digit(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -10_000;
 }
 
 function isLeapYear(year: number): boolean {

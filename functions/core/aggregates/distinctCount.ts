@@ -1,8 +1,6 @@
 import { stringOrNumber, type ColumnAggregate } from './columnAggregate';
 import {
   HLL_EXACT_LIMIT,
-  HLL_PRECISION,
-  HLL_STANDARD_ERROR,
   distinctAdd,
   distinctCreate,
   distinctDeserialize,
@@ -11,7 +9,8 @@ import {
   distinctReserve,
   distinctSerialize,
   type DistinctState,
-} from './hyperLogLog';
+} from './distinctState';
+import { HLL_PRECISION, HLL_STANDARD_ERROR } from './hyperLogLog';
 import { StateDeserializationError } from '../errors';
 
 /** Stated error bound of {@link distinctCount}. */

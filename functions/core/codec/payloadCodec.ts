@@ -91,6 +91,34 @@ export class UndecodedPayload {
   ) {}
 }
 
+// Bound once (see isUtf8 above).
+const utf8Length = nodeBuffer.Buffer.byteLength;
+const base64ToLatin1 = globalThis.atob;
+
+/**
+ * The fast lane of {@link decodeRecordData}: the text of clean standard base64 whose bytes are all ASCII
+ * (what a JSON producer sends), or undefined for anything else, which takes the strict Buffer path and
+ * gets its answer there (URL-safe alphabet, whitespace, misplaced padding, any byte ≥ 0x80: the KPL
+ * magic, UTF-8 beyond ASCII, invalid UTF-8). `atob` decodes base64 straight to a Latin-1 string in one
+ * native step, without the Buffer and the UTF-8 decoding: about 0.1x of the engine bench's bare decode
+ * loop where `Buffer.from(data, 'base64').toString()` costs about 0.25x. For ASCII bytes the Latin-1 and
+ * the UTF-8 text are the same string.
+ */
+function asciiText(data: string, expected: number): string | undefined {
+  let text: string;
+  try {
+    text = base64ToLatin1(data);
+  } catch {
+    // InvalidCharacterError: the strict path names the failure (or decodes the URL-safe alphabet).
+    return undefined;
+  }
+  // atob skips ASCII whitespace, so a text shorter than the length and padding promise was not clean.
+  if (text.length !== expected) return undefined;
+  // A Latin-1 character ≥ 0x80 takes two UTF-8 bytes: equal lengths mean every byte is ASCII.
+  if (utf8Length(text, 'utf8') !== expected) return undefined;
+  return text;
+}
+
 /** First byte of the KPL aggregate magic; never the first byte of a JSON text. */
 const KPL_FIRST_BYTE = 0xf3;
 // Scratch for decodeRecordData: base64 is decoded into it instead of allocating a Buffer per record (the
@@ -108,6 +136,10 @@ const MAX_SCRATCH_BYTES = (MAX_BASE64_CHARS / 4) * 3;
 export function decodeRecordData(data: string): unknown {
   const expected = expectedBase64Bytes(data);
   if (typeof expected !== 'number') return expected;
+  if (expected <= MAX_RECORD_BYTES) {
+    const text = asciiText(data, expected);
+    if (text !== undefined) return parseJsonText(text);
+  }
   const capacity = (data.length / 4) * 3;
   if (scratch.length < capacity)
     scratch = Buffer.allocUnsafe(Math.min(Math.max(capacity, scratch.length * 2), MAX_SCRATCH_BYTES));
@@ -163,6 +195,13 @@ function parseJsonText(text: string): unknown {
     );
   }
   if (typeof value !== 'object' || value === null) return value;
+  if (flatObject(text)) {
+    // The value is the text's only object and holds no other: its own keys are all there is to screen
+    // (JSON.parse has already decoded any `\u` escape in them), and it cannot be too deep.
+    if (hasOwn(value, '__proto__')) delete (value as Record<string, unknown>)['__proto__'];
+    if (hasOwn(value, 'constructor')) delete (value as Record<string, unknown>)['constructor'];
+    return value;
+  }
   const dangerousKeys = DANGEROUS_KEYS.test(text);
   // Depth can only exceed the limit if there are more than MAX_JSON_DEPTH opening brackets; counting
   // them with indexOf (native, vectorised) is much cheaper than walking the parsed value.
@@ -174,6 +213,19 @@ function parseJsonText(text: string): unknown {
     );
   }
   return value;
+}
+
+const hasOwn = Object.hasOwn;
+
+/**
+ * True when `text` has exactly one `{` and no `[`: every object or array of a parsed JSON value comes
+ * from one of those characters, so the parsed value (an object) holds no other object or array. Two
+ * native `indexOf` scans; a `{` or `[` inside a string only sends the value the long way (regular
+ * expression and walk), which costs ~0.1x of the bench's bare decode loop for ~200-byte records.
+ */
+function flatObject(text: string): boolean {
+  const first = text.indexOf('{');
+  return first !== -1 && text.indexOf('{', first + 1) === -1 && text.indexOf('[') === -1;
 }
 
 /** True when `text` has at most MAX_JSON_DEPTH `{` plus `[` characters (so nesting cannot be deeper). */

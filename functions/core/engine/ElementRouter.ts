@@ -8,18 +8,21 @@ import { REJECT_REASONS, type EpochMillis, type WindowBounds } from '../types';
 import { slidingWindows } from '../windows/slidingWindow';
 import * as tumblingWindow from '../windows/tumblingWindow';
 import * as windowSpecs from '../windows/windowSpecs';
+import { compileInputReader, type InputFailure, type InputReader } from './aggregateInputs';
 import { errorMessage, type BatchOutput, type RecordContext } from './batchOutput';
-import { keyProblem, MAX_KEY_BYTES, type PipelineDefinition } from './definition';
+import * as definition from './definition';
+import type { PipelineDefinition } from './definition';
 import { OperatorChain } from './OperatorChain';
 
 const { tumblingWindowStart } = tumblingWindow;
 const { closeTime, isWindowClosed } = windowSpecs;
+const { keyProblem, MAX_KEY_BYTES } = definition;
 
 export abstract class ElementRouter extends OperatorChain {
   protected readonly aggs: readonly AnyColumnAggregate<unknown>[];
-  /** The aggregates' `input` and `validate` functions, by column: read from arrays in the per-record loop. */
-  private readonly inputFns: readonly ((value: unknown) => unknown)[];
-  private readonly validateFns: readonly ((input: unknown) => string | undefined)[];
+  /** Every aggregate's input of a value, validated (`aggregateInputs.ts`). */
+  private readonly readInputs: InputReader;
+  private readonly inputFailure: InputFailure = { error: undefined, problem: undefined };
   protected readonly columns: readonly string[];
   private readonly lateness: number;
   private lastWindows: WindowBounds[] | undefined;
@@ -27,8 +30,7 @@ export abstract class ElementRouter extends OperatorChain {
   protected constructor(def: PipelineDefinition) {
     super(def);
     this.aggs = def.aggregates.map((a) => a.aggregate);
-    this.inputFns = this.aggs.map((a) => a.input.bind(a));
-    this.validateFns = this.aggs.map((a) => a.validate.bind(a));
+    this.readInputs = compileInputReader(this.aggs);
     this.columns = def.aggregates.map((a) => a.column);
     this.lateness = def.spec.time.allowedLatenessMs;
   }
@@ -87,33 +89,28 @@ export abstract class ElementRouter extends OperatorChain {
       return;
     }
     const validKey = key as string;
-    const inputFns = this.inputFns;
-    const validateFns = this.validateFns;
-    const inputs = new Array<unknown>(inputFns.length);
-    for (let i = 0; i < inputFns.length; i++) {
-      let input: unknown;
-      try {
-        input = inputFns[i]!(value);
-      } catch (err) {
+    const columns = this.columns;
+    const inputs = new Array<unknown>(columns.length);
+    const failed = this.readInputs(value, inputs, this.inputFailure);
+    if (failed !== -1) {
+      if (failed >= columns.length) {
+        const err = this.inputFailure.error;
         this.fail(
           out,
           ctx,
           REJECT_REASONS.OPERATOR_THREW,
-          `aggregate ${this.columns[i]!} threw: ${errorMessage(err)}`,
+          `aggregate ${columns[failed - columns.length]!} threw: ${errorMessage(err)}`,
         );
-        return;
-      }
-      const problem = validateFns[i]!(input);
-      if (problem !== undefined) {
+      } else {
         this.fail(
           out,
           ctx,
           REJECT_REASONS.OPERATOR_RETURNED_INVALID,
-          `aggregate ${this.columns[i]!}: ${problem}`,
+          `aggregate ${columns[failed]!}: ${this.inputFailure.problem!}`,
         );
-        return;
       }
-      inputs[i] = input;
+      this.inputFailure.error = undefined;
+      return;
     }
     const ordinal = ctx.ordinal++;
     const dedupeId =

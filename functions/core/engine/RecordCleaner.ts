@@ -16,22 +16,21 @@ import {
   type RawRecord,
   type RejectReason,
 } from '../types';
-import {
-  encodeForRejection,
-  errorMessage,
-  newContext,
-  newOutput,
-  noteShard,
-  type BatchOutput,
-  type RecordContext,
-} from './batchOutput';
-import { keyProblem, MIN_EVENT_TIME, type PipelineDefinition, type SchemaResult } from './definition';
+import * as batchOutput from './batchOutput';
+import { encodeForRejection, errorMessage, type BatchOutput, type RecordContext } from './batchOutput';
+import * as definition from './definition';
+import type { PipelineDefinition, SchemaResult } from './definition';
+import * as schemaFastPath from './schemaFastPath';
+import type { SchemaFastPath } from './schemaFastPath';
 import type { PositionedValue, PreparedBatch, PrepareOptions } from './types';
 
 // Hot-path functions bound once: under CommonJS interop (tsx, jest, esbuild's cjs output) each use of a
 // named import is a getter call on the other module's exports, ~3% of the engine bench profile.
 const { decodeRecordData, PayloadFailure, UndecodedPayload } = payloadCodec;
 const { normalizeSequence } = sequences;
+const { newContext, newOutput, noteShard } = batchOutput;
+const { keyProblem, MIN_EVENT_TIME } = definition;
+const { compileSchemaFastPath, NOT_ACCEPTED } = schemaFastPath;
 
 /** Rejection detail when a schema answers with a promise (an async refinement or transform). */
 const ASYNC_SCHEMA =
@@ -42,12 +41,15 @@ export abstract class RecordCleaner {
   protected readonly def: PipelineDefinition;
   /** The schema's `validate`, bound once (it is called per record). */
   private readonly validate: (value: unknown) => SchemaResult | PromiseLike<SchemaResult>;
+  /** The schema compiled for values it accepts (`schemaFastPath.ts`); everything else goes to `validate`. */
+  private readonly fastParse: SchemaFastPath | undefined;
   private readonly maxAhead: number;
 
   protected constructor(def: PipelineDefinition) {
     this.def = def;
     const standard = def.schema['~standard'];
     this.validate = (value) => standard.validate(value);
+    this.fastParse = compileSchemaFastPath(def.schema);
     this.spec = def.spec;
     this.maxAhead = def.spec.time.maxEventTimeAheadMs;
   }
@@ -140,34 +142,16 @@ export abstract class RecordCleaner {
   /** Clean → event time → dedupe id → operator chain → key → aggregate inputs → windows, for one value. */
   protected processValue(out: BatchOutput, ctx: RecordContext, raw: unknown, arrival: EpochMillis): void {
     const def = this.def;
-    let parsed: SchemaResult | PromiseLike<SchemaResult>;
-    try {
-      parsed = this.validate(raw);
-    } catch (err) {
-      this.reject(
-        out,
-        ctx,
-        REJECT_REASONS.SCHEMA_VIOLATION,
-        `(root): the schema threw: ${errorMessage(err)}`,
-      );
-      return;
+    let value = NOT_ACCEPTED as unknown;
+    if (this.fastParse !== undefined) {
+      try {
+        value = this.fastParse(raw);
+      } catch {
+        // A getter of a value handed to prepareValues threw: the schema itself answers below.
+      }
     }
-    if ('then' in parsed) {
-      this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, ASYNC_SCHEMA);
-      return;
-    }
-    if (parsed.issues !== undefined) {
-      const issue = parsed.issues[0];
-      const path =
-        issue?.path === undefined || issue.path.length === 0
-          ? '(root)'
-          : issue.path
-              .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
-              .join('.');
-      this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, `${path}: ${issue?.message ?? 'invalid'}`);
-      return;
-    }
-    const value = parsed.value;
+    if (value === NOT_ACCEPTED) value = this.validated(out, ctx, raw);
+    if (value === NOT_ACCEPTED) return;
     let eventTime: unknown;
     try {
       eventTime = def.eventTime(value);
@@ -243,6 +227,38 @@ export abstract class RecordCleaner {
         ? cleaned
         : { ...cleaned, subSequenceNumber: ctx.subSequenceNumber },
     );
+  }
+
+  /** The schema's own answer (zod's parse and messages): the value, or NOT_ACCEPTED after rejecting it. */
+  private validated(out: BatchOutput, ctx: RecordContext, raw: unknown): unknown {
+    let parsed: SchemaResult | PromiseLike<SchemaResult>;
+    try {
+      parsed = this.validate(raw);
+    } catch (err) {
+      this.reject(
+        out,
+        ctx,
+        REJECT_REASONS.SCHEMA_VIOLATION,
+        `(root): the schema threw: ${errorMessage(err)}`,
+      );
+      return NOT_ACCEPTED;
+    }
+    if ('then' in parsed) {
+      this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, ASYNC_SCHEMA);
+      return NOT_ACCEPTED;
+    }
+    if (parsed.issues !== undefined) {
+      const issue = parsed.issues[0];
+      const path =
+        issue?.path === undefined || issue.path.length === 0
+          ? '(root)'
+          : issue.path
+              .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+              .join('.');
+      this.reject(out, ctx, REJECT_REASONS.SCHEMA_VIOLATION, `${path}: ${issue?.message ?? 'invalid'}`);
+      return NOT_ACCEPTED;
+    }
+    return parsed.value;
   }
 
   protected fail(out: BatchOutput, ctx: RecordContext, reason: RejectReason, detail: string): void {

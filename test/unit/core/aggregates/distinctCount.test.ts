@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { distinctCount } from '../../../../functions/core/aggregates/distinctCount';
-import { HLL_EXACT_LIMIT, HLL_STANDARD_ERROR } from '../../../../functions/core/aggregates/hyperLogLog';
+import { HLL_EXACT_LIMIT } from '../../../../functions/core/aggregates/distinctState';
+import { HLL_STANDARD_ERROR } from '../../../../functions/core/aggregates/hyperLogLog';
 import { StateDeserializationError } from '../../../../functions/core/errors';
 import { aggregateContract } from './aggregateContract';
 

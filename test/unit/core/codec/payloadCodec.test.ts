@@ -138,6 +138,89 @@ describe('decodeRecordData', () => {
     );
   });
 
+  it('when given base64 that is almost clean (URL-safe characters, whitespace, padding moved, stray bits), it answers exactly like decodeBase64 + decodeJson', () => {
+    // The ASCII lane (atob) must hand every payload it does not decode exactly to the strict path.
+    const ascii = fc.oneof(
+      fc.json().map((s) => Buffer.from(s, 'utf8')),
+      fc.uint8Array({ minLength: 1, maxLength: 48 }).map((a) => Buffer.from(a.map((b) => b & 0x7f))),
+      fc.uint8Array({ minLength: 1, maxLength: 48 }).map((a) => Buffer.from(a)),
+    );
+    const mutation = fc.record({
+      at: fc.nat(),
+      char: fc.constantFrom('-', '_', ' ', '\n', '\t', '=', '+', '/', 'A', 'Q', 'w', '\u00e9', '\u0000'),
+      mode: fc.constantFrom('none', 'replace', 'insert', 'delete', 'bits'),
+    });
+    fc.assert(
+      fc.property(ascii, mutation, (buf, m) => {
+        let data = buf.toString('base64');
+        const at = data.length === 0 ? 0 : m.at % data.length;
+        if (m.mode === 'replace') data = data.slice(0, at) + m.char + data.slice(at + 1);
+        if (m.mode === 'insert') data = data.slice(0, at) + m.char + data.slice(at);
+        if (m.mode === 'delete') data = data.slice(0, at) + data.slice(at + 1);
+        if (m.mode === 'bits') {
+          // Non-zero bits after the last byte: the last character before the padding, changed.
+          const last = data.replace(/=+$/, '').length - 1;
+          if (last >= 0) data = data.slice(0, last) + (data[last] === 'B' ? 'C' : 'B') + data.slice(last + 1);
+        }
+        const fused = decodeRecordData(data);
+        if (fused instanceof UndecodedPayload) {
+          expect(decodeBase64(data)).toEqual(Buffer.from(fused.bytes));
+          return;
+        }
+        expect(outcome(fused)).toEqual(outcome(twoStep(data)));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('when objects carry __proto__ or constructor keys (spelled out or escaped, flat or nested), it removes exactly those keys', () => {
+    // The reference: parse, then delete the two keys everywhere by walking the whole value.
+    const reference = (json: string): unknown => {
+      const walk = (v: unknown): void => {
+        if (typeof v !== 'object' || v === null) return;
+        if (Array.isArray(v)) return v.forEach(walk);
+        const o = v as Record<string, unknown>;
+        if (Object.hasOwn(o, '__proto__')) delete o['__proto__'];
+        if (Object.hasOwn(o, 'constructor')) delete o['constructor'];
+        Object.values(o).forEach(walk);
+      };
+      const value: unknown = JSON.parse(json);
+      walk(value);
+      return value;
+    };
+    const key = fc.constantFrom(
+      'a',
+      'id',
+      '__proto__',
+      'constructor',
+      '\\u005f_proto__',
+      'constructo\\u0072',
+      'prototype',
+      '{',
+      '[',
+    );
+    const leaf = fc.oneof(fc.integer(), fc.string({ maxLength: 4 }), fc.constant(null), fc.constant('{['));
+    const { value } = fc.letrec<{ value: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf.map((l) => JSON.stringify(l)),
+        fc
+          .array(fc.tuple(key, tie('value')), { maxLength: 4 })
+          .map((entries) => `{${entries.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
+        fc.array(tie('value'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+      ),
+    }));
+    fc.assert(
+      fc.property(value, (json) => {
+        const data = Buffer.from(json, 'utf8').toString('base64');
+        const decoded = decodeRecordData(data);
+        expect(decoded).toEqual(reference(json));
+        expect(outcome(decoded)).toEqual(outcome(twoStep(data)));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
   it('when the text genuinely contains U+FFFD, it accepts it; with a malformed sequence as well, it rejects INVALID_UTF8', () => {
     expect(decodeRecordData(b64('{"a":"\uFFFD"}'))).toEqual({ a: '\uFFFD' });
     const mixed = Buffer.concat([

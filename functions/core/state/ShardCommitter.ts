@@ -1,0 +1,316 @@
+/**
+ * The commit of one shard's records of a batch (DESIGN.md §3: a batch commits once). Records at or below
+ * the shard's committed sequence are skipped (redelivery); the rest are prepared, combined against the
+ * shard's dedupe horizon, and committed: side outputs first, then the segment, then the progress that
+ * names it (`segmentAttempts.ts`), conditioned on the progress version read. A commit that loses to a
+ * concurrent writer is read again and retried; one that does not fit DynamoDB's limits is committed in
+ * halves, down to a single record, which is dead-lettered (`STATE_LIMIT`).
+ */
+import type { PreparedRecords } from '../engine/types';
+import { padSequence } from '../sequence';
+import type { Clock, RawRecord } from '../types';
+import type { AttemptOutputs } from './attemptOutputs';
+import { buildCommit, judgedBy, stateLimitRejection, type BuiltCommit } from './commitBuilder';
+import type { DedupeCache } from './DedupeCache';
+import { StateConflictError, StateContentionError, StateLimitError } from './errors';
+import { NO_SEQUENCE } from './keys';
+import { MAX_SEGMENT_BYTES } from './limits';
+import type { PendingRule } from './pendingWindows';
+import { withAttempt } from './segmentAttempts';
+import { relatedShards } from './shardLineage';
+import { commitOutputs, removeAttemptOutputs, writeSideOutputs } from './sideOutputs';
+import type {
+  ObjectStore,
+  ProgressSnapshot,
+  Segment,
+  ShardProgress,
+  StatefulPipeline,
+  StateStore,
+} from './types';
+
+/** What committing one shard's records counted (the batch's result sums them over its shards). */
+export interface CommitCounts {
+  /** Records skipped because their shard progress already covered them (redelivery). */
+  readonly duplicates: number;
+  /** Producer duplicates dropped by the pipeline's `dedupeBy`. */
+  readonly duplicateEvents: number;
+  readonly rejected: number;
+  readonly late: number;
+  /** (key, window) partials committed. */
+  readonly windowsWritten: number;
+}
+
+export const NO_COUNTS: CommitCounts = {
+  duplicates: 0,
+  duplicateEvents: 0,
+  rejected: 0,
+  late: 0,
+  windowsWritten: 0,
+};
+
+export const addCounts = (a: CommitCounts, b: CommitCounts): CommitCounts => ({
+  duplicates: a.duplicates + b.duplicates,
+  duplicateEvents: a.duplicateEvents + b.duplicateEvents,
+  rejected: a.rejected + b.rejected,
+  late: a.late + b.late,
+  windowsWritten: a.windowsWritten + b.windowsWritten,
+});
+
+/** A shard's commit: the progress snapshot after it and what it counted. */
+export interface ShardCommit {
+  readonly snapshot: ProgressSnapshot;
+  readonly counts: CommitCounts;
+}
+
+/** What the committer works with (one per `BatchProcessor`). */
+export interface ShardCommitterDependencies {
+  readonly pipeline: StatefulPipeline;
+  readonly store: StateStore;
+  readonly objects: ObjectStore;
+  readonly clock: Clock;
+  /** The shard count the pipeline's source declares (0: unknown). */
+  readonly expectedShards: number;
+  readonly retentionMs: number;
+  readonly maxConflictRetries: number;
+  readonly dedupe: DedupeCache;
+  readonly shardParents: ((shardId: string) => Promise<readonly string[]>) | undefined;
+  /** How partials map to pending windows and when those are dropped. */
+  readonly rule: PendingRule;
+  /** The side outputs of attempts that did not commit. */
+  readonly attempts: AttemptOutputs;
+}
+
+function withShard(snapshot: ProgressSnapshot, progress: ShardProgress): ProgressSnapshot {
+  return {
+    ...snapshot,
+    shards: [...snapshot.shards.filter((s) => s.shardId !== progress.shardId), progress],
+  };
+}
+
+export class ShardCommitter {
+  readonly #deps: ShardCommitterDependencies;
+  readonly #name: string;
+
+  public constructor(deps: ShardCommitterDependencies) {
+    this.#deps = deps;
+    this.#name = deps.pipeline.spec.name;
+  }
+
+  /** Applies one shard's records, reading progress again after a lost commit. */
+  public async applyShard(records: readonly RawRecord[], first: ProgressSnapshot): Promise<ShardCommit> {
+    const { attempts, store, maxConflictRetries } = this.#deps;
+    const shardId = records[0]!.shardId;
+    let snapshot = first;
+    for (let attempt = 1; ; attempt += 1) {
+      const base = snapshot.shards.find((shard) => shard.shardId === shardId);
+      const last = base?.lastSequence ?? NO_SEQUENCE;
+      const fresh = records.filter((record) => padSequence(record.sequenceNumber) > last);
+      if (attempt === 1 && base !== undefined && fresh.length < records.length) {
+        const covered = records.filter((record) => padSequence(record.sequenceNumber) <= last);
+        await attempts.sweepRedelivered(covered, base);
+      }
+      if (fresh.length === 0) return { snapshot, counts: { ...NO_COUNTS, duplicates: records.length } };
+      try {
+        const applied = await this.#commit(fresh, base, snapshot);
+        return {
+          snapshot: applied.snapshot,
+          counts: { ...applied.counts, duplicates: records.length - fresh.length },
+        };
+      } catch (error) {
+        if (!(error instanceof StateConflictError)) throw error;
+        if (attempt >= maxConflictRetries)
+          throw new StateContentionError(
+            `Commits of shard ${shardId} of ${this.#name} lost ${attempt} times in a row`,
+            { cause: error },
+          );
+        snapshot = await store.readProgress(this.#name);
+      }
+    }
+  }
+
+  /**
+   * Commits `fresh` on `base`: in one commit when it fits DynamoDB's limits, else in two halves (each
+   * committed on the previous), down to a single record, which is dead-lettered (`STATE_LIMIT`).
+   */
+  async #commit(
+    fresh: readonly RawRecord[],
+    base: ShardProgress | undefined,
+    snapshot: ProgressSnapshot,
+  ): Promise<ShardCommit> {
+    const { pipeline, store, objects, attempts } = this.#deps;
+    const shardId = fresh[0]!.shardId;
+    const judged = judgedBy(base, snapshot.pipeline);
+    const outputs = commitOutputs(fresh, judged);
+    const sweep = await attempts.sweepBefore(base, outputs.time, this.#deps.clock.now());
+    let prepared = pipeline.prepare(fresh, { closedWatermark: judged });
+    const parents =
+      base !== undefined ? (base.parents ?? []) : ((await this.#deps.shardParents?.(shardId)) ?? []);
+    const seen = await this.#seen(shardId, base, parents, snapshot);
+    const stats = { duplicates: 0 };
+    const partials = pipeline.combine(
+      prepared,
+      () => undefined,
+      () => seen,
+      stats,
+    );
+    let built = this.#build(fresh, base, snapshot, prepared, partials, stats.duplicates, {
+      outputs,
+      parents,
+      sweep,
+    });
+    let tooBig = (built.segment?.body.byteLength ?? 0) > MAX_SEGMENT_BYTES;
+    let wrote = false;
+    for (;;) {
+      if (tooBig && fresh.length > 1) {
+        try {
+          return await this.#commitHalves(fresh, base, snapshot);
+        } catch (error) {
+          // This attempt's objects (written before the store refused it) are orphans too once another
+          // commit holds the place its halves lost.
+          if (wrote && error instanceof StateConflictError) await attempts.dropLost(fresh, outputs, base);
+          throw error;
+        }
+      }
+      if (tooBig) {
+        const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
+        prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
+        built = this.#build(fresh, base, snapshot, prepared, [], 0, { outputs, parents, sweep });
+      }
+      if (!tooBig && built.segment !== undefined) {
+        // The limits first: an attempt that cannot fit goes to halves before it writes any object.
+        try {
+          store.checkSegment(built.segment);
+        } catch (error) {
+          if (!(error instanceof StateLimitError)) throw error;
+          tooBig = true;
+          continue;
+        }
+      }
+      try {
+        await writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late);
+      } catch (error) {
+        // Some of them may be written: orphans at once if a commit holds the place (best effort).
+        await attempts.dropLost(fresh, outputs, base).catch(() => undefined);
+        throw error;
+      }
+      wrote = true;
+      let progress = built.progress;
+      let written: Segment | undefined;
+      try {
+        // The segment first, then the progress that names it (the commit chain: `segmentAttempts.ts`).
+        const segment = built.segment === undefined ? undefined : await store.writeSegment(built.segment);
+        written = segment;
+        if (segment !== undefined)
+          progress = withAttempt(
+            progress,
+            segment.commit,
+            segment.attempt,
+            segment.ttl,
+            this.#deps.clock.now(),
+          );
+        await store.commit({
+          progress,
+          expectedVersion: base?.version,
+          ...(base === undefined ? { closedWatermarkRead: judged } : {}),
+          ...(segment !== undefined ? { segment } : {}),
+        });
+      } catch (error) {
+        if (error instanceof StateConflictError) await attempts.dropLost(fresh, outputs, base, written);
+        else if (!(error instanceof StateLimitError))
+          await attempts.dropLost(fresh, outputs, base).catch(() => undefined);
+        if (!(error instanceof StateLimitError) || tooBig) throw error;
+        // The progress item or the transaction would not fit: smaller commits. A lone record is rejected
+        // under this attempt's names, so the clean line it wrote must not stay behind (halves have names of
+        // their own; the first that commits removes this attempt's objects with its superseded ones).
+        if (fresh.length === 1) await removeAttemptOutputs(objects, pipeline, fresh, outputs);
+        // A refused commit does not say whether this attempt still holds its place: a commit that took it meanwhile
+        // has removed what it found under its prefixes already, so halves written now would be orphans.
+        else if (await attempts.dropLost(fresh, outputs, base))
+          throw new StateConflictError(
+            `Commit of shard ${shardId} lost its place while it was split`,
+            undefined,
+          );
+        tooBig = true;
+        continue;
+      }
+      if (seen !== undefined) this.#deps.dedupe.committed(this.#name, shardId, progress, built.dedupeHashes);
+      return {
+        snapshot: withShard(snapshot, progress),
+        counts: {
+          duplicates: 0,
+          duplicateEvents: stats.duplicates,
+          rejected: prepared.rejected.length,
+          late: prepared.late.length,
+          windowsWritten: built.partials,
+        },
+      };
+    }
+  }
+
+  async #commitHalves(
+    fresh: readonly RawRecord[],
+    base: ShardProgress | undefined,
+    snapshot: ProgressSnapshot,
+  ): Promise<ShardCommit> {
+    const half = Math.ceil(fresh.length / 2);
+    const first = await this.#commit(fresh.slice(0, half), base, snapshot);
+    const shardId = fresh[0]!.shardId;
+    const next = first.snapshot.shards.find((shard) => shard.shardId === shardId);
+    const second = await this.#commit(fresh.slice(half), next, first.snapshot);
+    return { snapshot: second.snapshot, counts: addCounts(first.counts, second.counts) };
+  }
+
+  /**
+   * The dedupe ids a commit of `shardId` checks against: the shard's own horizon and those of its related
+   * shards (`shardLineage.ts`: parents after a reshard, the origin and other replays of a replay shard).
+   */
+  async #seen(
+    shardId: string,
+    base: ShardProgress | undefined,
+    parents: readonly string[],
+    snapshot: ProgressSnapshot,
+  ): Promise<ReadonlySet<string>> {
+    const { dedupe, store } = this.#deps;
+    const own = await dedupe.seen(store, this.#name, shardId, base);
+    const related = relatedShards(shardId, parents, snapshot.shards);
+    if (related.length === 0) return own;
+    const byId = new Map(snapshot.shards.map((s) => [s.shardId, s]));
+    const sets = [
+      own,
+      ...(await Promise.all(related.map((id) => dedupe.seen(store, this.#name, id, byId.get(id))))),
+    ];
+    return { has: (id: string) => sets.some((set) => set.has(id)) } as ReadonlySet<string>;
+  }
+
+  #build(
+    fresh: readonly RawRecord[],
+    base: ShardProgress | undefined,
+    snapshot: ProgressSnapshot,
+    prepared: PreparedRecords,
+    partials: Parameters<typeof buildCommit>[0]['partials'],
+    duplicates: number,
+    names: Pick<Parameters<typeof buildCommit>[0], 'outputs' | 'parents' | 'sweep'>,
+  ): BuiltCommit {
+    const { pipeline, clock } = this.#deps;
+    const shardId = fresh[0]!.shardId;
+    return buildCommit({
+      pipeline: this.#name,
+      shardId,
+      base,
+      others: snapshot.shards.filter((shard) => shard.shardId !== shardId),
+      pipelineProgress: snapshot.pipeline,
+      fresh,
+      prepared,
+      partials,
+      duplicates,
+      ...names,
+      now: clock.now(),
+      maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,
+      idleTimeoutMs: pipeline.spec.time.idleTimeoutMs,
+      expectedShards: this.#deps.expectedShards,
+      retentionMs: this.#deps.retentionMs,
+      rule: this.#deps.rule,
+      shape: pipeline.stateFingerprint,
+    });
+  }
+}

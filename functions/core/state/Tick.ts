@@ -1,0 +1,131 @@
+/**
+ * The scheduled tick (DESIGN.md §2): Lambda only runs when records arrive, so an EventBridge tick (locally,
+ * the runtime's timer) advances shards that deliver nothing and closes the windows that became due.
+ *
+ * The tick registers shards that have delivered nothing yet, raises the close mark (`frozen`) of every
+ * shard below the pipeline watermark to it, and runs close passes until none emits. It is the only writer
+ * of a shard's progress item besides the shard itself, and it only ever raises the close mark.
+ */
+import type { Clock, EpochMillis } from '../types';
+import { pipelineWatermark } from '../watermark/pipelineWatermark';
+import type { AttemptOutputs } from './attemptOutputs';
+import { StateConflictError } from './errors';
+import { NO_SEQUENCE } from './keys';
+import { prunePending, type PendingRule } from './pendingWindows';
+import type { ProgressSnapshot, ShardProgress, StatefulPipeline, StateStore } from './types';
+import type { WindowCloser } from './WindowCloser';
+
+/** What one tick did. */
+export interface CloseResult {
+  readonly watermark: EpochMillis;
+  readonly windowsEmitted: number;
+}
+
+/** Close passes one tick runs at most (each emits up to the closer's per-pass limit). */
+const MAX_PASSES = 100;
+
+/** What a tick works with: the apply path's stores, clock, closer and pending-window rule. */
+export interface TickDependencies {
+  readonly pipeline: StatefulPipeline;
+  readonly store: StateStore;
+  readonly clock: Clock;
+  /** The shard count the pipeline's source declares (0: unknown). */
+  readonly expectedShards: number;
+  /** Emits what every shard has frozen: windows (`WindowCloser`) or sessions (`SessionCloser`). */
+  readonly closer: Pick<WindowCloser, 'close'>;
+  /** How partials map to pending windows and when those are dropped. */
+  readonly rule: PendingRule;
+  /** The side outputs of attempts that did not commit. */
+  readonly attempts: AttemptOutputs;
+}
+
+export class Tick {
+  readonly #deps: TickDependencies;
+  readonly #name: string;
+
+  public constructor(deps: TickDependencies) {
+    this.#deps = deps;
+    this.#name = deps.pipeline.spec.name;
+  }
+
+  /**
+   * Registers shards that have delivered nothing yet (`shardIds`), raises the close mark of every shard
+   * below the pipeline watermark to it (a shard raises its own at each commit; one that has no batch, being
+   * idle or quiet, would otherwise hold its windows open until it has), and closes every due window.
+   * `watermarkOverride` (+Infinity at the end of bounded input) raises every shard's mark to it, so
+   * everything up to it closes.
+   */
+  public async run(
+    watermarkOverride?: EpochMillis,
+    options: { readonly shardIds?: readonly string[] } = {},
+  ): Promise<CloseResult> {
+    const { store, clock, pipeline, rule, closer, attempts } = this.#deps;
+    let snapshot = await store.readProgress(this.#name);
+    const now = clock.now();
+    const unknown = (options.shardIds ?? []).filter(
+      (id) => !snapshot.shards.some((shard) => shard.shardId === id),
+    );
+    const watermark =
+      watermarkOverride ??
+      pipelineWatermark(snapshot.shards, now, pipeline.spec.time.idleTimeoutMs, this.#deps.expectedShards);
+    const bound = rule.bound(snapshot.pipeline);
+    const raise = snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark);
+    const writes: Promise<void>[] = [
+      ...unknown.map((shardId) => this.#register(shardId, snapshot, now)),
+      ...raise.map((shard) =>
+        ignoreConflict(
+          store.commit({
+            progress: {
+              ...shard,
+              frozen: watermark,
+              pending: prunePending(shard.pending, bound, rule.valueOf),
+              version: shard.version + 1,
+            },
+            expectedVersion: shard.version,
+          }),
+        ),
+      ),
+    ];
+    await Promise.all(writes);
+    if (writes.length > 0) snapshot = await store.readProgress(this.#name);
+    // Shards with no commits coming (idle, or the end of bounded input) have their side outputs swept here.
+    if (await attempts.sweepIdle(snapshot, now, watermarkOverride !== undefined))
+      snapshot = await store.readProgress(this.#name);
+    let windowsEmitted = 0;
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const closed = await closer.close(snapshot, watermarkOverride !== undefined);
+      windowsEmitted += closed;
+      if (closed === 0) break;
+      snapshot = await store.readProgress(this.#name);
+    }
+    return { watermark, windowsEmitted };
+  }
+
+  /** A progress item for a shard that has delivered nothing yet: it holds the watermark until it goes idle. */
+  async #register(shardId: string, snapshot: ProgressSnapshot, now: EpochMillis): Promise<void> {
+    const closedWatermark = snapshot.pipeline?.closedWatermark ?? -Infinity;
+    const progress: ShardProgress = {
+      pipeline: this.#name,
+      shardId,
+      watermark: null,
+      maxEventTime: null,
+      lastSequence: NO_SEQUENCE,
+      lastActivity: now,
+      closed: false,
+      frozen: closedWatermark,
+      commits: 0,
+      pending: [],
+      version: 1,
+    };
+    await ignoreConflict(
+      this.#deps.store.commit({ progress, expectedVersion: undefined, closedWatermarkRead: closedWatermark }),
+    );
+  }
+}
+
+/** A conditional write another writer got to first: nothing to do (the next read sees its state). */
+async function ignoreConflict(write: Promise<void>): Promise<void> {
+  await write.catch((error: unknown) => {
+    if (!(error instanceof StateConflictError)) throw error;
+  });
+}
