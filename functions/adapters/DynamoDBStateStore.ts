@@ -25,13 +25,13 @@ import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from '..
 import { StateConflictError, StateError } from '../core/state/errors';
 import { progressPartitionKey } from '../core/state/keys';
 import {
-  COMMIT_RANGE_ATTRIBUTES,
   pipelineFromItem,
   pipelineItemKey,
   progressFromItem,
   storedMark,
   type StateItem,
 } from '../core/state/stateItems';
+import { COMMIT_RANGE_ATTRIBUTES } from '../core/state/segmentItems';
 import type { PipelineMarks, PipelineProgress } from '../core/state/types';
 import { dynamoDbClient } from './aws';
 import { InvalidOptionError, ShardflowError } from '../core/errors';

@@ -16,7 +16,6 @@ import {
   writeUnits,
 } from './limits';
 import {
-  commitRangesFromItems,
   isPipelineItem,
   isShapeItem,
   itemBytes,
@@ -24,12 +23,11 @@ import {
   pipelineFromItem,
   progressFromItem,
   progressToItem,
-  segmentsFromItems,
-  segmentToItems,
   shapeFromItem,
   shapeToItem,
   type StateItem,
 } from './stateItems';
+import { commitRangesFromItems, segmentsFromItems, segmentToItems } from './segmentItems';
 import type { StateShape } from './stateFingerprint';
 import type {
   CommitRange,
@@ -310,7 +308,7 @@ export abstract class BaseStateStore implements StateStore {
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */
   protected abstract _querySegments(pk: string, low: string, high: string): Promise<StateItem[]>;
   /**
-   * Like `_querySegments`, but eventually consistent and only `COMMIT_RANGE_ATTRIBUTES` (`stateItems.ts`) needed; with
+   * Like `_querySegments`, but eventually consistent and only `COMMIT_RANGE_ATTRIBUTES` (`segmentItems.ts`) needed; with
    * the read units the query consumed (DynamoDB bills the whole items, not what it returns).
    */
   protected abstract _querySegmentRanges(

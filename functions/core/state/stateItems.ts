@@ -7,7 +7,6 @@
 import { STATE_TABLE } from '../constants';
 import type { EpochMillis } from '../types';
 import { StateItemInvalidError } from './errors';
-import { SEGMENT_CHUNK_BYTES } from './limits';
 import {
   isFingerprint,
   parseStateShape,
@@ -15,23 +14,8 @@ import {
   stateFingerprint,
   type StateShape,
 } from './stateFingerprint';
-import {
-  PIPELINE_SORT_KEY,
-  SHAPE_SORT_KEY_PREFIX,
-  parseSegmentSortKey,
-  progressPartitionKey,
-  segmentPartitionKey,
-  segmentSortKey,
-  shardSortKey,
-} from './keys';
-import type {
-  CommitRange,
-  OutputSweep,
-  PendingWindow,
-  PipelineProgress,
-  Segment,
-  ShardProgress,
-} from './types';
+import { PIPELINE_SORT_KEY, SHAPE_SORT_KEY_PREFIX, progressPartitionKey, shardSortKey } from './keys';
+import type { OutputSweep, PendingWindow, PipelineProgress, ShardProgress } from './types';
 
 /** One attribute value, as DynamoDB's JSON protocol writes it. */
 export type AttributeValue =
@@ -44,21 +28,21 @@ export type AttributeValue =
 /** One stored item. */
 export type StateItem = Readonly<Record<string, AttributeValue>>;
 
-const { PARTITION_KEY: PK, SORT_KEY: SK, TTL_ATTRIBUTE: TTL } = STATE_TABLE;
+export const { PARTITION_KEY: PK, SORT_KEY: SK, TTL_ATTRIBUTE: TTL } = STATE_TABLE;
 
-const s = (value: string): AttributeValue => ({ S: value });
-const n = (value: number): AttributeValue => ({ N: String(value) });
-const nOrNull = (value: number | null): AttributeValue =>
+export const s = (value: string): AttributeValue => ({ S: value });
+export const n = (value: number): AttributeValue => ({ N: String(value) });
+export const nOrNull = (value: number | null): AttributeValue =>
   value === null || value === -Infinity ? { NULL: true } : n(Math.min(value, Number.MAX_SAFE_INTEGER));
 
-function str(item: StateItem, name: string): string {
+export function str(item: StateItem, name: string): string {
   const value = item[name];
   if (value === undefined || !('S' in value))
     throw new StateItemInvalidError(`State item attribute ${name} must be a string`);
   return value.S;
 }
 
-function num(item: StateItem, name: string): number {
+export function num(item: StateItem, name: string): number {
   const value = item[name];
   const parsed = value !== undefined && 'N' in value ? Number(value.N) : NaN;
   if (!Number.isFinite(parsed))
@@ -66,12 +50,12 @@ function num(item: StateItem, name: string): number {
   return parsed;
 }
 
-function numOrNull(item: StateItem, name: string): number | null {
+export function numOrNull(item: StateItem, name: string): number | null {
   const value = item[name];
   return value === undefined || 'NULL' in value ? null : num(item, name);
 }
 
-function bytes(item: StateItem, name: string): Uint8Array {
+export function bytes(item: StateItem, name: string): Uint8Array {
   const value = item[name];
   if (value === undefined || !('B' in value))
     throw new StateItemInvalidError(`State item attribute ${name} must be binary`);
@@ -154,7 +138,7 @@ function sweepFrom(text: string): OutputSweep {
 }
 
 /** The optional fingerprint attribute `fp` of a progress or segment item. */
-function fingerprintOf(item: StateItem): { shape: string } | Record<string, never> {
+export function fingerprintOf(item: StateItem): { shape: string } | Record<string, never> {
   if (item.fp === undefined) return {};
   const value = str(item, 'fp');
   if (!isFingerprint(value))
@@ -345,109 +329,6 @@ export function shapeFromItem(item: StateItem): { fingerprint: string; shape: St
     fingerprint,
     shape: shape !== undefined && stateFingerprint(shape) === fingerprint ? shape : undefined,
   };
-}
-
-/** The chunk items of a segment: its body cut into `SEGMENT_CHUNK_BYTES` pieces, in order. */
-export function segmentToItems(segment: Segment): StateItem[] {
-  const chunks = Math.max(1, Math.ceil(segment.body.byteLength / SEGMENT_CHUNK_BYTES));
-  return Array.from({ length: chunks }, (_, chunk) => ({
-    [PK]: s(segmentPartitionKey(segment.pipeline, segment.shardId)),
-    [SK]: s(segmentSortKey(segment.commit, segment.attempt, chunk)),
-    chunks: n(chunks),
-    firstSequence: s(segment.firstSequence),
-    lastSequence: s(segment.lastSequence),
-    ...(segment.judgedBy !== undefined ? { outJudged: nOrNull(segment.judgedBy) } : {}),
-    // On the first chunk only: readers take a segment's attributes from it.
-    ...(segment.shape !== undefined && chunk === 0 ? { fp: s(segment.shape) } : {}),
-    body: { B: segment.body.subarray(chunk * SEGMENT_CHUNK_BYTES, (chunk + 1) * SEGMENT_CHUNK_BYTES) },
-    [TTL]: n(segment.ttl),
-  }));
-}
-
-/**
- * Reassembles the committed segments from chunk items (in sort-key order, as a range query returns them):
- * of each commit, only the attempt `attemptOf` names (`segmentAttempts.ts`); the chunks of other attempts
- * (left behind by a crash or a racing copy, possibly incomplete) are skipped, and a commit `attemptOf` does
- * not know (undefined) is left out. A named attempt whose chunks are not all present is an error: the
- * commit was written after all of them.
- */
-/** The attributes of a segment chunk item {@link commitRangesFromItems} reads. */
-export const COMMIT_RANGE_ATTRIBUTES = [SK, 'firstSequence', 'lastSequence', 'outJudged'] as const;
-
-/**
- * The ranges of the committed segments among chunk items (only {@link COMMIT_RANGE_ATTRIBUTES} needed): of each
- * commit, the first chunk of the attempt `attemptOf` names, as {@link segmentsFromItems} picks them.
- */
-export function commitRangesFromItems(
-  items: readonly StateItem[],
-  attemptOf: (commit: number) => number | undefined,
-): CommitRange[] {
-  const ranges: CommitRange[] = [];
-  for (const item of items) {
-    const key = parseSegmentSortKey(str(item, SK));
-    if (key === undefined)
-      throw new StateItemInvalidError(`Segment item has an unexpected sort key ${str(item, SK)}`);
-    if (key.chunk !== 0 || key.attempt !== attemptOf(key.commit)) continue;
-    ranges.push({
-      commit: key.commit,
-      firstSequence: str(item, 'firstSequence'),
-      lastSequence: str(item, 'lastSequence'),
-      ...(item.outJudged !== undefined ? { judgedBy: numOrNull(item, 'outJudged') ?? -Infinity } : {}),
-    });
-  }
-  return ranges;
-}
-
-export function segmentsFromItems(
-  pipeline: string,
-  shardId: string,
-  items: readonly StateItem[],
-  attemptOf: (commit: number) => number | undefined,
-): Segment[] {
-  const segments: Segment[] = [];
-  let parts: Uint8Array[] = [];
-  let expected = 0;
-  let head: StateItem | undefined;
-  let commit = 0;
-  let attempt = 0;
-  for (const item of items) {
-    const key = parseSegmentSortKey(str(item, SK));
-    if (key === undefined)
-      throw new StateItemInvalidError(`Segment item has an unexpected sort key ${str(item, SK)}`);
-    if (key.attempt !== attemptOf(key.commit)) continue;
-    if (key.chunk === 0) {
-      if (head !== undefined)
-        throw new StateItemInvalidError(`Segment ${commit} of ${shardId} is missing chunks`);
-      head = item;
-      commit = key.commit;
-      attempt = key.attempt;
-      expected = num(item, 'chunks');
-      parts = [];
-    } else if (head === undefined || key.commit !== commit || key.chunk !== parts.length) {
-      throw new StateItemInvalidError(
-        `Segment chunk ${key.commit}#${key.attempt}#${key.chunk} of ${shardId} is out of order`,
-      );
-    }
-    parts.push(bytes(item, 'body'));
-    if (parts.length === expected) {
-      segments.push({
-        pipeline,
-        shardId,
-        commit,
-        attempt,
-        firstSequence: str(head, 'firstSequence'),
-        lastSequence: str(head, 'lastSequence'),
-        body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
-        ttl: num(head, TTL),
-        ...(head.outJudged !== undefined ? { judgedBy: numOrNull(head, 'outJudged') ?? -Infinity } : {}),
-        ...fingerprintOf(head),
-      });
-      head = undefined;
-    }
-  }
-  if (head !== undefined)
-    throw new StateItemInvalidError(`Segment ${commit} of ${shardId} is missing chunks`);
-  return segments;
 }
 
 /** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
