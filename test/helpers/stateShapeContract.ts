@@ -159,7 +159,7 @@ export function describeStateShapeContract(name: string, factory: () => Promise<
       expect(refused.message).toContain(
         'aggregate top (topK) changed its parameters from {"k":3} to {"k":10}',
       );
-      expect(refused.message).toContain('shardflow deploy --drain');
+      expect(refused.message).toContain('shardflow deploy --discard-open-windows');
       expect(refused).toMatchObject({
         shardId: SHARD,
         commit: 1,

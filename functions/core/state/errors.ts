@@ -66,8 +66,8 @@ export class StateItemInvalidError extends StateError {
  * Stored state was written under a definition whose state shape the running one cannot read (an
  * incompatible change, an unknown fingerprint, or state from before fingerprints were stored): a close pass
  * refuses to merge it. The shard's records are still applied; the windows holding such state wait until the
- * pipeline is drained under the old definition (`shardflow deploy --drain`) or they are discarded
- * (`--discard-open-windows`).
+ * definition that wrote it is deployed again (they close under it) or they are discarded
+ * (`shardflow deploy --discard-open-windows`).
  */
 export class IncompatibleStateError extends StateError {
   public readonly shardId: string;

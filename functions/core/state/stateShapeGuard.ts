@@ -11,7 +11,7 @@ import type { Json } from '../types';
 import type { ProgressSnapshot, Segment, StatefulPipeline, StateStore } from './types';
 
 const NEXT_STEP =
-  'deploy the definition that wrote it again and run `shardflow deploy --drain`, or `shardflow deploy --discard-open-windows`';
+  'deploy the definition that wrote it again until its windows have closed, or drop them with `shardflow deploy --discard-open-windows`';
 
 export class StateShapeGuard {
   readonly #pipeline: StatefulPipeline;
