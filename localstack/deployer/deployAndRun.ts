@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { dynamoDbClient, kinesisClient, s3Client, sqsClient } from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
@@ -62,6 +63,26 @@ export interface RunningDeployment {
 }
 
 /**
+ * Where a deployed mapping's on-failure records go, by destination ARN: an S3 bucket of the deployment (as
+ * Lambda writes them), an SQS queue (to the local cloud's SQS, or a JSON Lines file under `queueDir` for a
+ * queue the embedded cloud has no emulator for); undefined for anything else.
+ */
+export function failureDestinations(
+  deployment: Pick<Deployment, 'queues' | 'localQueues'>,
+  clients: { readonly s3: S3Client; readonly sqs?: SQSClient; readonly queueDir: string },
+): (arn: string) => FailureDestination | undefined {
+  return (arn) => {
+    if (arn.startsWith('arn:aws:s3:::'))
+      return new S3FailureDestination(clients.s3, arn.slice('arn:aws:s3:::'.length));
+    const queue = deployment.queues.find((q) => q.arn === arn);
+    if (queue === undefined) return undefined;
+    if (clients.sqs === undefined || deployment.localQueues.includes(queue.name))
+      return new FileFailureDestination(clients.queueDir, queue.name);
+    return new SqsFailureDestination(clients.sqs, queue.url);
+  };
+}
+
+/**
  * Deploys a synthesized stack onto a local cloud and starts its event source mappings.
  *
  * @example
@@ -102,16 +123,11 @@ export async function deployAndRun(
     log(`unsupported: ${skipped.logicalId} (${skipped.type})${skipped.reason ? `: ${skipped.reason}` : ''}`);
   for (const warning of deployment.warnings) log(warning);
 
-  const queueDir = options.localQueueDir ?? join('.shardflow', 'queues');
-  const failureDestination = (arn: string): FailureDestination | undefined => {
-    if (arn.startsWith('arn:aws:s3:::'))
-      return new S3FailureDestination(s3, arn.slice('arn:aws:s3:::'.length));
-    const queue = deployment.queues.find((q) => q.arn === arn);
-    if (queue === undefined) return undefined;
-    if (sqs === undefined || deployment.localQueues.includes(queue.name))
-      return new FileFailureDestination(queueDir, queue.name);
-    return new SqsFailureDestination(sqs, queue.url);
-  };
+  const failureDestination = failureDestinations(deployment, {
+    s3,
+    ...(sqs === undefined ? {} : { sqs }),
+    queueDir: options.localQueueDir ?? join('.shardflow', 'queues'),
+  });
   const invoker = new WorkerInvoker({
     environment: {
       AWS_ENDPOINT_URL: options.cloud.endpoint,

@@ -4,6 +4,7 @@
  */
 export {
   deployAndRun,
+  failureDestinations,
   type CloudEndpoint,
   type DeployAndRunOptions,
   type RunningDeployment,

@@ -15,6 +15,7 @@ import type { PipelineSpec } from '../../functions/core/types';
 import type { KinesisEmulatorKind } from '../../localstack/emulators';
 import {
   Deployer,
+  failureDestinations,
   planDeployment,
   readStackArtifact,
   ScheduleRunner,
@@ -186,6 +187,11 @@ export async function deployStack(
           ),
           invoker,
           checkpoints,
+          // As deployed: a batch Lambda gives up on leaves its on-failure record in the results bucket.
+          failureDestination: failureDestinations(deployment, {
+            s3: clients.s3,
+            queueDir: join(scratch, 'queues'),
+          }),
           hooks,
           pollIntervalMs: o.pollIntervalMs ?? 50,
           shardDiscoveryIntervalMs: 500,

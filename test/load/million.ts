@@ -147,6 +147,13 @@ export async function runLoad(
     stack = await deployStack(spec, {
       kinesisEmulator: 'kinesalite',
       log: (line) => log(`load: emulator ${line}`),
+      // What a failed invocation says (the mapping retries it; the count is in the progress lines).
+      hooks: {
+        onInvoke: (info, outcome) => {
+          if (!outcome.ok)
+            log(`load: invocation failed on ${info.shardId}: ${outcome.errorType}: ${outcome.errorMessage}`);
+        },
+      },
       ...(templatePath === undefined ? {} : { templatePath }),
     });
   } catch (error) {
