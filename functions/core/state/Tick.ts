@@ -9,7 +9,7 @@
 import type { Clock, EpochMillis } from '../types';
 import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import type { AttemptOutputs } from './attemptOutputs';
-import { StateConflictError } from './errors';
+import { StateConflictError, StateContentionError } from './errors';
 import { NO_SEQUENCE } from './keys';
 import { prunePending, type PendingRule } from './pendingWindows';
 import type { ProgressSnapshot, ShardProgress, StatefulPipeline, StateStore } from './types';
@@ -23,6 +23,9 @@ export interface CloseResult {
 
 /** Close passes one tick runs at most (each emits up to the closer's per-pass limit). */
 const MAX_PASSES = 100;
+
+/** Rounds of close-mark raises the end-of-input tick makes while some lose to another writer. */
+const MAX_RAISE_ROUNDS = 8;
 
 /** What a tick works with: the apply path's stores, clock, closer and pending-window rule. */
 export interface TickDependencies {
@@ -68,26 +71,40 @@ export class Tick {
     const watermark =
       watermarkOverride ??
       pipelineWatermark(snapshot.shards, now, pipeline.spec.time.idleTimeoutMs, this.#deps.expectedShards);
-    const bound = rule.bound(snapshot.pipeline);
-    const raise = snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark);
-    const writes: Promise<void>[] = [
-      ...unknown.map((shardId) => this.#register(shardId, snapshot, now)),
-      ...raise.map((shard) =>
-        ignoreConflict(
-          store.commit({
-            progress: {
-              ...shard,
-              frozen: watermark,
-              pending: prunePending(shard.pending, bound, rule.valueOf),
-              version: shard.version + 1,
-            },
-            expectedVersion: shard.version,
-          }),
+    // A raise that loses to another writer of the shard's item (its own commit, another tick, a write still in
+    // flight) is left to the next tick, which sees that writer's state; except at the end of input
+    // (`watermarkOverride`), where no tick comes after: there it is made again on what that writer stored until
+    // every open shard is at the mark, and failing that the tick throws rather than leave windows unemitted.
+    for (let round = 1; ; round++) {
+      const bound = rule.bound(snapshot.pipeline);
+      const raise = snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark);
+      const writes: Promise<boolean>[] = [
+        ...(round === 1 ? unknown.map((shardId) => this.#register(shardId, snapshot, now)) : []),
+        ...raise.map((shard) =>
+          landed(
+            store.commit({
+              progress: {
+                ...shard,
+                frozen: watermark,
+                pending: prunePending(shard.pending, bound, rule.valueOf),
+                version: shard.version + 1,
+              },
+              expectedVersion: shard.version,
+            }),
+          ),
         ),
-      ),
-    ];
-    await Promise.all(writes);
-    if (writes.length > 0) snapshot = await store.readProgress(this.#name);
+      ];
+      if (writes.length === 0) break;
+      // Every write settles before an error is rethrown: none is left to land under a later tick's writes.
+      const lost = (await settleAll(writes)).some((ok) => !ok);
+      snapshot = await store.readProgress(this.#name);
+      if (!lost || watermarkOverride === undefined) break;
+      if (round >= MAX_RAISE_ROUNDS) {
+        throw new StateContentionError(
+          `The close marks of pipeline ${this.#name} could not be raised to ${watermark}: their progress kept changing`,
+        );
+      }
+    }
     // Shards with no commits coming (idle, or the end of bounded input) have their side outputs swept here.
     if (await attempts.sweepIdle(snapshot, now, watermarkOverride !== undefined))
       snapshot = await store.readProgress(this.#name);
@@ -102,7 +119,7 @@ export class Tick {
   }
 
   /** A progress item for a shard that has delivered nothing yet: it holds the watermark until it goes idle. */
-  async #register(shardId: string, snapshot: ProgressSnapshot, now: EpochMillis): Promise<void> {
+  async #register(shardId: string, snapshot: ProgressSnapshot, now: EpochMillis): Promise<boolean> {
     const closedWatermark = snapshot.pipeline?.closedWatermark ?? -Infinity;
     const progress: ShardProgress = {
       pipeline: this.#name,
@@ -117,15 +134,27 @@ export class Tick {
       pending: [],
       version: 1,
     };
-    await ignoreConflict(
+    return landed(
       this.#deps.store.commit({ progress, expectedVersion: undefined, closedWatermarkRead: closedWatermark }),
     );
   }
 }
 
-/** A conditional write another writer got to first: nothing to do (the next read sees its state). */
-async function ignoreConflict(write: Promise<void>): Promise<void> {
-  await write.catch((error: unknown) => {
-    if (!(error instanceof StateConflictError)) throw error;
-  });
+/** Whether a conditional write landed: false when another writer got to the item first (the next read sees its state). */
+async function landed(write: Promise<void>): Promise<boolean> {
+  return write.then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof StateConflictError) return false;
+      throw error;
+    },
+  );
+}
+
+/** The values of `writes` once every one has settled; the first error, if any, after all have. */
+async function settleAll<T>(writes: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }

@@ -659,6 +659,62 @@ describe('BatchProcessor', () => {
     expect((await a.store.readProgress('page-views')).pipeline?.emittedThrough).toBe(T0 + 11 * WINDOW_MS);
   });
 
+  test("when one of the tick's writes fails, the tick throws only once its other writes have settled", async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    const options = { tables, objects, pipelineOptions: { idleTimeoutMs: 30_000 } };
+    await setup(options).processor.apply([view(A, 1, 'alice', T0)]);
+    await setup(options).processor.apply([view(B, 1, 'bob', T0 + 3 * WINDOW_MS)]);
+    const store = new InMemoryStateStore({ tables });
+    const commit = store.commit.bind(store);
+    let inFlight = 0;
+    store.commit = async (c) => {
+      if (c.progress.shardId === A) throw new Error('injected: crash before commit');
+      inFlight += 1;
+      try {
+        // A slow request: the write lands a few event-loop turns later.
+        for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+        return await commit(c);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    // Both shards are idle: the tick raises both close marks at once.
+    const tick = setup({ ...options, store, now: () => T0 + 60_000 }).processor.tick();
+    let inFlightWhenThrown: number | undefined;
+    await tick.catch(() => (inFlightWhenThrown = inFlight));
+    expect(inFlightWhenThrown).toBe(0);
+    expect((await store.readProgress('page-views')).shards.find((s) => s.shardId === B)?.frozen).toBe(
+      T0 + 3 * WINDOW_MS - 5_000,
+    );
+  });
+
+  test("when another writer moves a shard's progress while the end-of-input tick raises its close mark, the tick raises it again and every window is emitted", async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    await setup({ tables, objects }).processor.apply(views(1, 30, A, 6));
+    await setup({ tables, objects }).processor.apply(views(1, 30, B, 6, T0 + 2 * WINDOW_MS));
+    const store = new InMemoryStateStore({ tables });
+    const rival = new InMemoryStateStore({ tables });
+    const commit = store.commit.bind(store);
+    let raced = false;
+    store.commit = async (c) => {
+      if (!raced && c.progress.shardId === B && c.progress.frozen === Number.POSITIVE_INFINITY) {
+        // A write still in flight from an earlier tick (or a straggling commit of the shard) lands first.
+        raced = true;
+        const stored = (await rival.readProgress('page-views')).shards.find((s) => s.shardId === B)!;
+        await rival.commit({
+          progress: { ...stored, frozen: T0, version: stored.version + 1 },
+          expectedVersion: stored.version,
+        });
+      }
+      return commit(c);
+    };
+    await setup({ tables, objects, store }).processor.tick(Number.POSITIVE_INFINITY);
+    expect(raced).toBe(true);
+    expect(counted(objects)).toBe(60);
+  });
+
   test('when a provisioned shard has not reported yet, windows wait until the tick registers it and it goes idle', async () => {
     let now = T0;
     const { processor, objects } = setup({
