@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { RawRecord } from '../types';
 import type { BatchProcessor, BatchResult } from './BatchProcessor';
 import { committedRanges, partitionsOf, removeOrphanedOutputs } from './commitLog';
-import { StateConflictError, StateError } from './errors';
+import { landed, StateError } from './errors';
 import type { ObjectStore, StatefulPipeline, StateStore } from './types';
 import { padSequence } from '../sequence';
 
@@ -121,15 +121,13 @@ export class SkippedBatchReplay {
         (s) => s.shardId === replayShard,
       );
       if (shard === undefined || shard.closed) return;
-      try {
-        await this.deps.store.commit({
+      const closed = await landed(
+        this.deps.store.commit({
           progress: { ...shard, closed: true, version: shard.version + 1 },
           expectedVersion: shard.version,
-        });
-        return;
-      } catch (error) {
-        if (!(error instanceof StateConflictError)) throw error;
-      }
+        }),
+      );
+      if (closed) return;
     }
     throw new StateError(`Could not mark replay shard ${replayShard} closed: its progress kept changing`);
   }

@@ -9,7 +9,7 @@
 import type { Clock, EpochMillis } from '../types';
 import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import type { AttemptOutputs } from './attemptOutputs';
-import { StateConflictError, StateContentionError } from './errors';
+import { landed, StateContentionError } from './errors';
 import { NO_SEQUENCE } from './keys';
 import { prunePending, type PendingRule } from './pendingWindows';
 import type { ProgressSnapshot, ShardProgress, StatefulPipeline, StateStore } from './types';
@@ -138,17 +138,6 @@ export class Tick {
       this.#deps.store.commit({ progress, expectedVersion: undefined, closedWatermarkRead: closedWatermark }),
     );
   }
-}
-
-/** Whether a conditional write landed: false when another writer got to the item first (the next read sees its state). */
-async function landed(write: Promise<void>): Promise<boolean> {
-  return write.then(
-    () => true,
-    (error: unknown) => {
-      if (error instanceof StateConflictError) return false;
-      throw error;
-    },
-  );
 }
 
 /** The values of `writes` once every one has settled; the first error, if any, after all have. */

@@ -12,7 +12,7 @@
  */
 import type { EpochMillis, RawRecord } from '../types';
 import { committedRanges, partitionsOf, removeOrphanedOutputs } from './commitLog';
-import { SegmentExpiredError, StateConflictError } from './errors';
+import { landed, SegmentExpiredError } from './errors';
 import { planSweep, planSweepAll, sweepOutputs } from './outputSweep';
 import { removeLostOutputs } from './sideOutputs';
 import { committedAttempt } from './segmentAttempts';
@@ -134,15 +134,13 @@ export class AttemptOutputs {
       const plan = planSweepAll(shard, now);
       if (plan.step === undefined) continue;
       await sweepOutputs(this.deps, shard, plan.step);
-      try {
-        await this.deps.store.commit({
+      const stored = await landed(
+        this.deps.store.commit({
           progress: { ...shard, sweep: plan.next, version: shard.version + 1 },
           expectedVersion: shard.version,
-        });
-        wrote = true;
-      } catch (error) {
-        if (!(error instanceof StateConflictError)) throw error;
-      }
+        }),
+      );
+      wrote ||= stored;
     }
     return wrote;
   }

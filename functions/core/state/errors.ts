@@ -24,6 +24,17 @@ export class StateConflictError extends StateError {
   }
 }
 
+/** Whether a conditional write landed: false when another writer got to the item first (the next read sees its state). */
+export async function landed(write: Promise<void>): Promise<boolean> {
+  return write.then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof StateConflictError) return false;
+      throw error;
+    },
+  );
+}
+
 /** Retries of a conditional write were exhausted under contention. */
 export class StateContentionError extends StateError {
   public constructor(message: string, options?: ErrorOptions) {
