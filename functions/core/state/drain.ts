@@ -17,6 +17,7 @@
  * open a window of the same bounds again and overwrite the drained object.
  */
 import type { EpochMillis } from '../types';
+import { InvalidDrainRequestError } from './errors';
 import type { ProgressSnapshot, StatefulPipeline } from './types';
 
 /**
@@ -62,4 +63,36 @@ export interface DrainResult {
 /** Reads a drain request's `atLeast` (hostile input): an epoch-millisecond safe integer, or absent. */
 export function isDrainBound(value: unknown): value is EpochMillis {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** The `action` of the one event that asks the tick function to drain (a direct, authorized invoke). */
+export const DRAIN_ACTION = 'shardflow:drain';
+
+/** A drain request: `{ "action": "shardflow:drain", "atLeast"?: <epoch ms> }`, nothing else. */
+export interface DrainRequest {
+  readonly action: typeof DRAIN_ACTION;
+  readonly atLeast?: EpochMillis;
+}
+
+/**
+ * The drain request `event` is (hostile input), or undefined when it does not ask for one (a scheduled
+ * event, anything else: the tick runs as scheduled).
+ *
+ * @throws InvalidDrainRequestError when it names the drain action with anything but an optional `atLeast`.
+ */
+export function drainRequestOf(event: unknown): DrainRequest | undefined {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
+  const fields = event as Record<string, unknown>;
+  if (!Object.hasOwn(fields, 'action') || fields.action !== DRAIN_ACTION) return undefined;
+  const extra = Object.keys(fields).filter((key) => key !== 'action' && key !== 'atLeast');
+  if (extra.length > 0)
+    throw new InvalidDrainRequestError(
+      `A drain request takes only action and atLeast (given ${extra.slice(0, 3).join(', ').slice(0, 200)})`,
+    );
+  if (!Object.hasOwn(fields, 'atLeast') || fields.atLeast === undefined) return { action: DRAIN_ACTION };
+  if (!isDrainBound(fields.atLeast))
+    throw new InvalidDrainRequestError(
+      'A drain request’s atLeast must be a non-negative safe integer of epoch milliseconds',
+    );
+  return { action: DRAIN_ACTION, atLeast: fields.atLeast };
 }
