@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { count, pipeline, session, sum, tumbling } from '../../../../functions/core/dsl';
+import { count, pipeline, session, sum, tumbling, type Duration } from '../../../../functions/core/dsl';
 import { drainWatermark, isDrainBound } from '../../../../functions/core/state/drain';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore } from '../../../../functions/core/state/InMemoryStateStore';
@@ -11,7 +11,7 @@ const T0 = Date.UTC(2030, 0, 1);
 const MINUTE = 60_000;
 
 /** `views` with another allowed lateness (not part of the state shape). */
-function lateViews(name: string, allowedLateness: string): StatefulPipeline {
+function lateViews(name: string, allowedLateness: Duration): StatefulPipeline {
   const View = z.object({ user: z.string(), ms: z.number(), ts: z.number() });
   return pipeline(name)
     .source({ stream: 'views', shards: 1 })
