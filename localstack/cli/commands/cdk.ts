@@ -153,13 +153,13 @@ async function checkStoredState(
   if (local) {
     const { endpoint } = await localTarget();
     clients = localClients(endpoint);
-    drainer = localDrainer({ endpoint, templatePath: readOutputs()?.[TEMPLATE_OUTPUT] });
     try {
       stateTable = await resolveStateTable(clients);
     } catch (error) {
       if (error instanceof NotRunningError) return;
       throw error;
     }
+    drainer = localDrainer({ endpoint, templatePath: readOutputs()?.[TEMPLATE_OUTPUT] });
   } else {
     const recorded = readOutputs()?.StateTableName;
     if (recorded === undefined) return;
