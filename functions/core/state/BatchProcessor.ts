@@ -233,7 +233,7 @@ export class BatchProcessor {
       );
       if (left !== undefined && left <= through)
         throw new StateContentionError(
-          `The drain of pipeline ${this.#name} left windows closing at ${left} unemitted (a shard's close mark could not be raised); run it again`,
+          `The drain of pipeline ${this.#name} left windows closing at ${left} unemitted (a shard's close mark could not be raised, or a shard of the source has not reported yet); run it again`,
         );
       await store.raisePipeline(this.#name, { emittedThrough: through });
     }

@@ -92,6 +92,31 @@ describe('drain', () => {
     ]);
   });
 
+  test('when a shard the source declares has not reported, the drain refuses to mark windows emitted; given the open shards, it drains', async () => {
+    const View = z.object({ user: z.string(), ms: z.number(), ts: z.number() });
+    const twoShards = pipeline('two')
+      .source({ stream: 'views', shards: 2 })
+      .clean({ schema: View, eventTime: (v) => v.ts })
+      .keyBy((v) => v.user, 'user')
+      .window(tumbling('1m'), { allowedLateness: '0s', maxOutOfOrderness: '0s', idleTimeout: '1h' })
+      .aggregate({ n: count() })
+      .sink({ table: 'two_by_user' }) as unknown as StatefulPipeline;
+    const store = new InMemoryStateStore();
+    const objects = new InMemoryObjectStore();
+    const p = processor(store, objects, twoShards);
+    await p.apply(records(1, 6));
+    await expect(p.drain()).rejects.toMatchObject({ code: 'STATE_CONTENTION' });
+    expect(rows(objects)).toEqual([]);
+    const result = await p.drain(undefined, {
+      shardIds: ['shardId-000000000000', 'shardId-000000000001'],
+    });
+    expect(result).toEqual({ drainedThrough: T0 + MINUTE, windowsEmitted: 1 });
+    expect(rows(objects).map((r) => [r.user, r.n])).toEqual([
+      ['u0', 3],
+      ['u1', 3],
+    ]);
+  });
+
   test('when session windows are open, the drain closes every session the shards hold', async () => {
     const View = z.object({ user: z.string(), ms: z.number(), ts: z.number() });
     const sessions = pipeline('s')
