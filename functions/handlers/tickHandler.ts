@@ -2,10 +2,17 @@
  * Tick Lambda (EventBridge schedule): lets idle shards stop holding the watermark back, closes the
  * windows that became due and finishes emissions a crash left in `emitting` (DESIGN.md §2–3).
  * Bundled per pipeline like the operator (`operatorHandler.ts`).
+ *
+ * A direct invoke with a drain request (`{ "action": "shardflow:drain", "atLeast"?: n }`, `drain.ts`)
+ * closes and emits every open window now: `shardflow deploy --drain` sends it to the deployed (old)
+ * definition before an incompatible change. Only principals allowed `lambda:InvokeFunction` on the
+ * function can send it (the schedule's rule sends its own scheduled event); anything that is not a drain
+ * request runs the scheduled tick.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createOperatorRuntime } from '../adapters/operatorRuntime';
 import { METRICS } from '../core/constants';
+import { drainRequestOf, type DrainResult } from '../core/state/drain';
 import type { StatefulPipeline } from '../core/state/types';
 
 export interface TickResult {
@@ -17,12 +24,23 @@ export interface TickResult {
 export function tickHandler(
   pipeline: StatefulPipeline,
   env: Readonly<Record<string, string | undefined>> = process.env,
-): () => Promise<TickResult> {
+): (event?: unknown) => Promise<TickResult | DrainResult> {
   const runtime = createOperatorRuntime('shardflow-tick', pipeline, env);
-  return async () => {
+  return async (event) => {
     const before = { ...runtime.store.stats };
     try {
+      const drain = drainRequestOf(event);
       const shardIds = await runtime.listOpenShards();
+      if (drain !== undefined) {
+        const drained = await runtime.processor.drain(
+          drain.atLeast,
+          shardIds === undefined ? {} : { shardIds },
+        );
+        runtime.metrics.addMetric(METRICS.WINDOWS_EMITTED, MetricUnit.Count, drained.windowsEmitted);
+        runtime.recordStore(before, drained.drainedThrough ?? Number.NEGATIVE_INFINITY);
+        runtime.logger.info('Drain done', { ...drained });
+        return drained;
+      }
       const result = await runtime.processor.tick(undefined, shardIds === undefined ? {} : { shardIds });
       runtime.metrics.addMetric(METRICS.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
       // Batches Lambda skipped after their retries wait under the failure prefix until replayed.

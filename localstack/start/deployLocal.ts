@@ -8,6 +8,7 @@ import { KINESIS_EMULATORS, type LocalCloud } from '../emulators/index';
 import { ownerAlive, readState, type LocalCloudState } from '../emulators/stateFile';
 import { NotRunningError } from './errors';
 import type { LiveLine } from './liveLine';
+import { TEMPLATE_OUTPUT } from './localDrain';
 import { openLocalSession, type LocalSession } from './localSession';
 import { ENDPOINT_OUTPUT, writeOutputs } from './localTarget';
 import { synthesizeCached } from './synthesize';
@@ -66,7 +67,8 @@ export async function deployLocal(options: DeployLocalOptions): Promise<LocalSes
     log,
     functionLogs: options.verbose === true,
   });
-  writeOutputs({ ...session.outputs, [ENDPOINT_OUTPUT]: state.endpoint });
+  // The template is recorded too: a later `deploy --local --drain` runs its tick functions (`localDrain.ts`).
+  writeOutputs({ ...session.outputs, [ENDPOINT_OUTPUT]: state.endpoint, [TEMPLATE_OUTPUT]: templatePath });
   live.done();
   return session;
 }

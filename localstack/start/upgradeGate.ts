@@ -1,14 +1,16 @@
 /**
  * The check `shardflow deploy` runs before it changes the functions (`functions/core/state/upgradeCheck.ts`):
  * for each pipeline of the new app, the open state in the deployed state table against the new definition.
- * An incompatible change under open windows is refused unless the user chose `--discard-open-windows`, which
- * is carried out here, before the deploy. A first deploy (no state table recorded or found) has nothing to
- * check.
+ * An incompatible change under open windows is refused unless the user chose `--discard-open-windows` or
+ * `--drain`, which are carried out here, before the deploy: the drain by the deployed (old) tick function
+ * (`functions/core/state/drain.ts`), through the `drain` the caller gives, then checked again. A first deploy
+ * (no state table recorded or found) has nothing to check.
  */
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import { drainWatermark, type DrainResult } from '../../functions/core/state/drain';
 import { STATE_CHANGE } from '../../functions/core/state/stateFingerprint';
 import {
   checkUpgrade,
@@ -28,7 +30,14 @@ export class IncompatibleUpgradeError extends ShardflowCliError {
 }
 
 /**
- * Checks every pipeline against the state in `stateTable`; discards open windows where the user chose it.
+ * Asks the deployed (old) definition of `pipeline` to drain (its tick function, with a drain request):
+ * `atLeast` is the latest close time the new definition gives the open windows, or undefined.
+ */
+export type WindowDrainer = (pipeline: string, atLeast: number | undefined) => Promise<DrainResult>;
+
+/**
+ * Checks every pipeline against the state in `stateTable`; discards or drains open windows where the user
+ * chose it (`drain`: required for the drain choice; the caller has paused the pipeline's consumers).
  * Returns one line per pipeline saying what the deploy does to its open state.
  *
  * @throws IncompatibleUpgradeError (one line, with the next step) for the first pipeline that must not deploy.
@@ -38,6 +47,7 @@ export async function gateUpgrade(options: {
   readonly stateTable: string;
   readonly pipelines: readonly CompiledPipeline<unknown>[];
   readonly choice: OpenWindowChoice;
+  readonly drain?: WindowDrainer;
 }): Promise<string[]> {
   const store = new DynamoDBStateStore({ tableName: options.stateTable, client: options.clients.dynamoDb });
   const lines: string[] = [];
@@ -54,7 +64,25 @@ export async function gateUpgrade(options: {
     const refusal = upgradeRefusal(check, options.choice);
     if (refusal !== undefined) throw new IncompatibleUpgradeError(refusal);
     const { kind, added, reasons } = check.change;
-    if (kind === STATE_CHANGE.INCOMPATIBLE && check.openWindows > 0) {
+    if (
+      kind === STATE_CHANGE.INCOMPATIBLE &&
+      check.openWindows > 0 &&
+      options.choice === OPEN_WINDOW_CHOICE.DRAIN
+    ) {
+      if (options.drain === undefined)
+        throw new IncompatibleUpgradeError(
+          `pipeline ${name}: no deployed tick function to drain through; deploy again with --discard-open-windows, or wait until the windows close`,
+        );
+      const drained = await options.drain(name, drainWatermark(snapshot, pipeline));
+      const left = checkUpgrade(await store.readProgress(name), pipeline);
+      if (left.change.kind === STATE_CHANGE.INCOMPATIBLE && left.openWindows > 0)
+        throw new IncompatibleUpgradeError(
+          `pipeline ${name}: ${left.openWindows} windows of the deployed definition opened again during the drain (is a consumer still running? stop the process serving the old functions, or pause the event source mappings); deploy again with --drain`,
+        );
+      lines.push(
+        `${name}: incompatible (${reasons.join('; ')}); drained ${check.openWindows} open windows under the deployed definition (${drained.windowsEmitted} emitted, through ${drained.drainedThrough === null ? 'nothing' : new Date(drained.drainedThrough).toISOString()}); records for them that arrive later are late`,
+      );
+    } else if (kind === STATE_CHANGE.INCOMPATIBLE && check.openWindows > 0) {
       const shards = await discardOpenWindows(store, name);
       lines.push(
         `${name}: incompatible (${reasons.join('; ')}); discarded ${check.openWindows} open windows on ${shards} shards`,

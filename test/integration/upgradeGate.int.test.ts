@@ -55,7 +55,7 @@ describe('pre-deploy state check on DynamoDB Local', () => {
     }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(IncompatibleUpgradeError);
     expect((refused as Error).message).toBe(
-      `pipeline ${name}: incompatible change under 1 open window (aggregate n changed from count to sum); wait until they close, or deploy again with --discard-open-windows to drop them`,
+      `pipeline ${name}: incompatible change under 1 open window (aggregate n changed from count to sum); wait until they close, or deploy again with --drain to emit them under the deployed definition first, or with --discard-open-windows to drop them`,
     );
     expect(
       await gateUpgrade({

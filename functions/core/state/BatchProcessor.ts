@@ -13,8 +13,9 @@ import { AttemptOutputs } from './attemptOutputs';
 import { DEFAULT_SWEEP_LAG_MS } from './outputSweep';
 import { StateShapeGuard } from './stateShapeGuard';
 import { DedupeCache } from './DedupeCache';
-import { BatchApplyError } from './errors';
-import { fixedWindowRule, sessionRule } from './pendingWindows';
+import { drainWatermark, type DrainResult } from './drain';
+import { BatchApplyError, StateContentionError } from './errors';
+import { fixedWindowRule, nextCloseAt, sessionRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
 import { Tick, type CloseResult } from './Tick';
@@ -200,6 +201,43 @@ export class BatchProcessor {
     options: { readonly shardIds?: readonly string[] } = {},
   ): Promise<CloseResult> {
     return this.#tick.run(watermarkOverride, options);
+  }
+
+  /**
+   * Drain (`drain.ts`): closes and emits every window open now, through the tick with the watermark raised
+   * to the latest close time of an open window (or `atLeast`, if later). Run it while no batch of the
+   * pipeline is in flight (its event source mappings paused): a batch committing meanwhile may open
+   * windows past the drain watermark, which stay open.
+   */
+  public async drain(
+    atLeast?: EpochMillis,
+    options: { readonly shardIds?: readonly string[] } = {},
+  ): Promise<DrainResult> {
+    const { store, pipeline } = this.#deps;
+    const through = drainWatermark(await store.readProgress(this.#name), pipeline, atLeast);
+    if (through === undefined) return { drainedThrough: null, windowsEmitted: 0 };
+    // The first run registers shards that delivered nothing yet (they start below the mark), the second
+    // raises their marks too; further runs only while windows are still emitted.
+    let windowsEmitted = 0;
+    for (let run = 1; ; run++) {
+      const { windowsEmitted: emitted } = await this.#tick.run(through, { ...options, endOfInput: false });
+      windowsEmitted += emitted;
+      if (run >= 2 && emitted === 0) break;
+    }
+    if (pipeline.spec.window.kind !== 'session') {
+      // Every window closing at or below the mark is emitted now, under the definition it was written by:
+      // `emittedThrough` says so, so a definition with another close rule never reads their state again.
+      const after = await store.readProgress(this.#name);
+      const left = nextCloseAt(after.shards, after.pipeline?.emittedThrough ?? -Infinity, (w) =>
+        pipeline.closeTime(w),
+      );
+      if (left !== undefined && left <= through)
+        throw new StateContentionError(
+          `The drain of pipeline ${this.#name} left windows closing at ${left} unemitted (a shard's close mark could not be raised, or a shard of the source has not reported yet); run it again`,
+        );
+      await store.raisePipeline(this.#name, { emittedThrough: through });
+    }
+    return { drainedThrough: through, windowsEmitted };
   }
 }
 

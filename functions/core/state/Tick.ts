@@ -56,13 +56,16 @@ export class Tick {
    * below the pipeline watermark to it (a shard raises its own at each commit; one that has no batch, being
    * idle or quiet, would otherwise hold its windows open until it has), and closes every due window.
    * `watermarkOverride` (+Infinity at the end of bounded input) raises every shard's mark to it, so
-   * everything up to it closes.
+   * everything up to it closes. `endOfInput` (default: whether there is an override) says no commit is
+   * still to come: side outputs of every shard are swept and the provisioned shard count is not waited
+   * for; a drain (`drain.ts`) overrides the watermark while the stream goes on, so it passes false.
    */
   public async run(
     watermarkOverride?: EpochMillis,
-    options: { readonly shardIds?: readonly string[] } = {},
+    options: { readonly shardIds?: readonly string[]; readonly endOfInput?: boolean } = {},
   ): Promise<CloseResult> {
     const { store, clock, pipeline, rule, closer, attempts } = this.#deps;
+    const endOfInput = options.endOfInput ?? watermarkOverride !== undefined;
     let snapshot = await store.readProgress(this.#name);
     const now = clock.now();
     const unknown = (options.shardIds ?? []).filter(
@@ -106,11 +109,10 @@ export class Tick {
       }
     }
     // Shards with no commits coming (idle, or the end of bounded input) have their side outputs swept here.
-    if (await attempts.sweepIdle(snapshot, now, watermarkOverride !== undefined))
-      snapshot = await store.readProgress(this.#name);
+    if (await attempts.sweepIdle(snapshot, now, endOfInput)) snapshot = await store.readProgress(this.#name);
     let windowsEmitted = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const closed = await closer.close(snapshot, watermarkOverride !== undefined);
+      const closed = await closer.close(snapshot, endOfInput);
       windowsEmitted += closed;
       if (closed === 0) break;
       snapshot = await store.readProgress(this.#name);

@@ -119,3 +119,11 @@ export class BatchApplyError extends StateError {
     this.recordsApplied = recordsApplied;
   }
 }
+
+/** An event names the tick's drain action (`drain.ts`) but is not a well-formed drain request. */
+export class InvalidDrainRequestError extends StateError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidDrainRequestError';
+  }
+}

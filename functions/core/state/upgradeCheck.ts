@@ -2,7 +2,8 @@
  * What a redeploy would do to a pipeline's open state (`stateFingerprint.ts`): the windows still open, the
  * shapes their state was written under, and the change from each to the new definition. A deploy refuses an
  * incompatible (or unknown) change while windows are open unless the user chose what happens to them
- * (`--discard-open-windows`); `discardOpenWindows` carries that choice out.
+ * (`--discard-open-windows`, or `--drain`: emitted under the deployed definition first, `drain.ts`);
+ * `discardOpenWindows` carries the first choice out.
  */
 import type { EpochMillis, WindowBounds } from '../types';
 import { StateConflictError } from './errors';
@@ -70,14 +71,14 @@ export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): U
 }
 
 /** What the user chose to do with open windows a change cannot carry over. */
-export const OPEN_WINDOW_CHOICE = { NONE: 'none', DISCARD: 'discard-open-windows' } as const;
+export const OPEN_WINDOW_CHOICE = { NONE: 'none', DISCARD: 'discard-open-windows', DRAIN: 'drain' } as const;
 export type OpenWindowChoice = (typeof OPEN_WINDOW_CHOICE)[keyof typeof OPEN_WINDOW_CHOICE];
 
 /** One line saying why a deploy must not go ahead, with the next step; undefined when it may. */
 export function upgradeRefusal(check: UpgradeCheck, choice: OpenWindowChoice): string | undefined {
   if (check.change.kind !== STATE_CHANGE.INCOMPATIBLE || check.openWindows === 0) return undefined;
-  if (choice === OPEN_WINDOW_CHOICE.DISCARD) return undefined;
-  return `pipeline ${check.pipeline}: incompatible change under ${check.openWindows} open window${check.openWindows === 1 ? '' : 's'} (${check.change.reasons.join('; ')}); wait until they close, or deploy again with --discard-open-windows to drop them`;
+  if (choice === OPEN_WINDOW_CHOICE.DISCARD || choice === OPEN_WINDOW_CHOICE.DRAIN) return undefined;
+  return `pipeline ${check.pipeline}: incompatible change under ${check.openWindows} open window${check.openWindows === 1 ? '' : 's'} (${check.change.reasons.join('; ')}); wait until they close, or deploy again with --drain to emit them under the deployed definition first, or with --discard-open-windows to drop them`;
 }
 
 /**

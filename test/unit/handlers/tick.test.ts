@@ -4,13 +4,13 @@ jest.mock('../../../functions/adapters/operatorRuntime', () => {
   const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>(
     '../../helpers/operatorRuntimeDouble',
   );
-  const double = operatorRuntimeDouble({ tick: jest.fn() });
+  const double = operatorRuntimeDouble({ tick: jest.fn(), drain: jest.fn() });
   return {
     createOperatorRuntime: () => double,
     double,
   };
 });
-const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock }> }>(
+const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock; drain: jest.Mock }> }>(
   '../../../functions/adapters/operatorRuntime',
 ).double;
 
@@ -64,5 +64,42 @@ describe('tick handler', () => {
     await expect(handler()).rejects.toThrow('throttled');
     expect(runtime.logger.error).toHaveBeenCalledTimes(1);
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+  test('when invoked with a drain request, it drains (with the listed shards and atLeast) instead of ticking', async () => {
+    runtime.listOpenShards.mockResolvedValue(['shardId-000000000000']);
+    runtime.processor.drain.mockResolvedValue({ drainedThrough: 120_000, windowsEmitted: 2 });
+    await expect(handler({ action: 'shardflow:drain', atLeast: 60_000 })).resolves.toEqual({
+      drainedThrough: 120_000,
+      windowsEmitted: 2,
+    });
+    expect(runtime.processor.drain).toHaveBeenCalledWith(60_000, { shardIds: ['shardId-000000000000'] });
+    expect(runtime.processor.tick).not.toHaveBeenCalled();
+    expect(runtime.metrics.addMetric).toHaveBeenCalledWith('WindowsEmitted', 'Count', 2);
+  });
+
+  test.each([
+    ['a scheduled event', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }],
+    ['another action', { action: 'drain' }],
+    ['an inherited action', Object.create({ action: 'shardflow:drain' }) as object],
+    ['an array', ['shardflow:drain']],
+    ['no event', undefined],
+  ])('when invoked with %s, it runs the scheduled tick, never a drain', async (_what, event) => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    runtime.processor.tick.mockResolvedValue({ watermark: 1_000, windowsEmitted: 0 });
+    await handler(event);
+    expect(runtime.processor.tick).toHaveBeenCalledTimes(1);
+    expect(runtime.processor.drain).not.toHaveBeenCalled();
+  });
+
+  test.each([
+    ['an unknown field', { action: 'shardflow:drain', through: 5 }],
+    ['a negative bound', { action: 'shardflow:drain', atLeast: -1 }],
+    ['a string bound', { action: 'shardflow:drain', atLeast: '5' }],
+    ['an infinite bound', { action: 'shardflow:drain', atLeast: Number.POSITIVE_INFINITY }],
+  ])('when a drain request has %s, it is refused and nothing is drained or ticked', async (_what, event) => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    await expect(handler(event)).rejects.toMatchObject({ code: 'INVALID_DRAIN_REQUEST' });
+    expect(runtime.processor.drain).not.toHaveBeenCalled();
+    expect(runtime.processor.tick).not.toHaveBeenCalled();
   });
 });

@@ -60,7 +60,7 @@ describe('upgrade check', () => {
     );
     const refusal = upgradeRefusal(check, OPEN_WINDOW_CHOICE.NONE);
     expect(refusal).toBe(
-      'pipeline p: incompatible change under 1 open window (aggregate top (topK) changed its parameters from {"k":3} to {"k":5}); wait until they close, or deploy again with --discard-open-windows to drop them',
+      'pipeline p: incompatible change under 1 open window (aggregate top (topK) changed its parameters from {"k":3} to {"k":5}); wait until they close, or deploy again with --drain to emit them under the deployed definition first, or with --discard-open-windows to drop them',
     );
     expect(refusal).not.toContain('\n');
     expect(upgradeRefusal(check, OPEN_WINDOW_CHOICE.DISCARD)).toBeUndefined();
