@@ -12,6 +12,7 @@ module.exports = tseslint.config(
       '*.tgz',
       '**/*.js',
       '!localstack/cli/bin.js',
+      '!test/runProjects.js',
       '!localstack/console/static/*.js',
     ],
   },
