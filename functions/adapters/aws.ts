@@ -15,16 +15,18 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { AthenaClient, AthenaClientConfig } from '@aws-sdk/client-athena';
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- each SDK client module is loaded on first use:
-   loading one costs 80-120 ms of a Lambda cold start, and the operator needs three of the five. */
+   loading one costs 80-120 ms of a Lambda cold start, and the operator needs three of the six. */
 const sdk = {
   athena: () => require('@aws-sdk/client-athena') as typeof import('@aws-sdk/client-athena'),
   dynamoDb: () => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'),
   kinesis: () => require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'),
+  lambda: () => require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda'),
   s3: () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'),
   sqs: () => require('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs'),
   http: () => require('@smithy/node-http-handler') as typeof import('@smithy/node-http-handler'),
@@ -38,6 +40,7 @@ export const AWS_SERVICES = {
   S3: 'S3',
   SQS: 'SQS',
   ATHENA: 'ATHENA',
+  LAMBDA: 'LAMBDA',
 } as const;
 export type AwsService = (typeof AWS_SERVICES)[keyof typeof AWS_SERVICES];
 
@@ -51,6 +54,8 @@ export interface AwsClients {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly athena: AthenaClient;
+  /** The CLI's only: `deploy --drain` pauses event source mappings and invokes tick functions. */
+  readonly lambda: LambdaClient;
 }
 
 /** Keep-alive sockets shared by all clients of one environment: emulators and the edge pay per connection. */
@@ -140,6 +145,9 @@ export function createClients(env: ClientEnvironment = process.env): AwsClients 
     },
     get athena() {
       return lazy('athena', () => new (sdk.athena().AthenaClient)(commonConfig('ATHENA', env, handler)));
+    },
+    get lambda() {
+      return lazy('lambda', () => new (sdk.lambda().LambdaClient)(commonConfig('LAMBDA', env, handler)));
     },
   };
 }

@@ -13,6 +13,7 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { ENV, PARTITION_COLUMNS } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
+import { pascal } from '../outputNames';
 import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
 import { AthenaWorkgroup } from './AthenaWorkgroup';
@@ -125,14 +126,7 @@ const SINK_TABLE_NAME = /^[a-z0-9][a-z0-9_]{0,254}$/;
 /** Pipeline names: used in construct ids, alarm names and the `pipeline` metric dimension. */
 export const PIPELINE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
-/** `flight-delays` → `FlightDelays`: output ids are alphanumeric. */
-export function pascal(name: string): string {
-  return name
-    .split(/[^a-zA-Z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
-}
+export { pascal };
 
 export function duplicates(values: readonly string[]): string[] {
   const seen = new Map<string, number>();

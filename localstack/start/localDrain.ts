@@ -12,12 +12,12 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ENV } from '../../functions/core/constants';
-import { DRAIN_ACTION, type DrainResult } from '../../functions/core/state/drain';
+import { DRAIN_ACTION } from '../../functions/core/state/drain';
 import { planDeployment, readStackArtifact } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
 import { WorkerInvoker } from '../eventSourceMapping';
 import { NotRunningError } from './errors';
-import type { WindowDrainer } from './upgradeGate';
+import { readDrainAnswer, type WindowDrainer } from './upgradeGate';
 
 /** The stack output `deploy --local` records the deployed template's path under. */
 export const TEMPLATE_OUTPUT = 'LocalTemplatePath';
@@ -66,13 +66,7 @@ export function localDrainer(options: {
       throw new NotRunningError(
         `The drain of pipeline ${pipeline} failed (${outcome.errorType}: ${outcome.errorMessage.split('\n')[0] ?? ''}); nothing was deployed: deploy again with --drain`,
       );
-    const payload = outcome.payload as Partial<DrainResult> | null;
-    const through = payload?.drainedThrough;
-    if (typeof payload?.windowsEmitted !== 'number' || (through !== null && typeof through !== 'number'))
-      throw new NotRunningError(
-        `The tick function of pipeline ${pipeline} did not answer the drain request (is it older than --drain?); deploy again with --discard-open-windows, or wait until its windows close`,
-      );
-    return { drainedThrough: through, windowsEmitted: payload.windowsEmitted };
+    return readDrainAnswer(pipeline, outcome.payload);
   };
   return { drain, close: () => invoker.close() };
 }

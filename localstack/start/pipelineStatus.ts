@@ -9,6 +9,7 @@ import {
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import type { PipelineSpec, WindowBounds } from '../../functions/core/types';
+import { PIPELINE_OUTPUTS } from '../../lib/outputNames';
 import { BucketCounter, type BucketCounts } from './bucketCounters';
 import { NO_COUNTS, sumCounts } from '../../functions/core/state/shardCounts';
 import type { ShardCounts } from '../../functions/core/state/types';
@@ -61,8 +62,7 @@ export function unpadSequence(padded: string): string {
  * pipeline name in PascalCase), else the name the pipeline gives its source.
  */
 export function deployedStream(spec: PipelineSpec, outputs: DeploymentOutputs): string {
-  const scope = spec.name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
-  return outputs[`StreamName${scope}`] ?? spec.source.stream;
+  return outputs[PIPELINE_OUTPUTS.stream(spec.name)] ?? spec.source.stream;
 }
 
 /** Options of {@link readPipelineStatus}. */

@@ -29,6 +29,29 @@ export class IncompatibleUpgradeError extends ShardflowCliError {
   }
 }
 
+/** A drain through the deployed functions failed or was answered with something that is no drain result. */
+export class DrainFailedError extends ShardflowCliError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DrainFailedError';
+  }
+}
+
+/**
+ * What a deployed tick function answered a drain request with, checked.
+ *
+ * @throws DrainFailedError when it is no drain result (a tick older than `--drain` ticks instead).
+ */
+export function readDrainAnswer(pipeline: string, answer: unknown): DrainResult {
+  const payload = answer as Partial<DrainResult> | null | undefined;
+  const through = payload?.drainedThrough;
+  if (typeof payload?.windowsEmitted !== 'number' || (through !== null && typeof through !== 'number'))
+    throw new DrainFailedError(
+      `The tick function of pipeline ${pipeline} did not answer the drain request (is it older than --drain?); deploy again with --discard-open-windows, or wait until its windows close`,
+    );
+  return { drainedThrough: through, windowsEmitted: payload.windowsEmitted };
+}
+
 /**
  * Asks the deployed (old) definition of `pipeline` to drain (its tick function, with a drain request):
  * `atLeast` is the latest close time the new definition gives the open windows, or undefined.

@@ -13,7 +13,8 @@ import {
   readOutputs,
   resolveResultsBucket,
 } from '../../start/localTarget';
-import { resolveStateTable } from '../../start/pipelineStatus';
+import { deployedStream, resolveStateTable } from '../../start/pipelineStatus';
+import { PIPELINE_OUTPUTS } from '../../../lib/outputNames';
 import { ShardflowCliError } from '../../start/errors';
 import { cliAction } from './cliAction';
 
@@ -24,9 +25,6 @@ interface ReplayFailuresOptions {
   readonly stateTable?: string;
   readonly dryRun?: boolean;
 }
-
-const scopeOf = (name: string): string =>
-  name.replace(/(^|-)([a-z0-9])/g, (_m, _d: string, c: string) => c.toUpperCase());
 
 /** The one line printed for a batch. */
 export function describeOutcome(outcome: FailedBatchOutcome): string {
@@ -80,15 +78,15 @@ export function registerReplayFailuresCommands(program: Command): void {
         const stateTable = options.stateTable ?? (await resolveStateTable(clients));
         const outputs = readOutputs() ?? {};
         const targets: ReplayTarget[] = chosen.map((pipeline) => {
-          const scope = scopeOf(pipeline.spec.name);
-          const failurePrefix = options.failurePrefix ?? outputs[`FailurePrefix${scope}`];
+          const prefixOutput = PIPELINE_OUTPUTS.failurePrefix(pipeline.spec.name);
+          const failurePrefix = options.failurePrefix ?? outputs[prefixOutput];
           if (failurePrefix === undefined)
             throw new ShardflowCliError(
-              `The deployment outputs name no FailurePrefix${scope}: redeploy, or pass --pipeline ${pipeline.spec.name} --failure-prefix aws/lambda/<mapping uuid>/`,
+              `The deployment outputs name no ${prefixOutput}: redeploy, or pass --pipeline ${pipeline.spec.name} --failure-prefix aws/lambda/<mapping uuid>/`,
             );
           return {
             pipeline,
-            stream: outputs[`StreamName${scope}`] ?? pipeline.spec.source.stream,
+            stream: deployedStream(pipeline.spec, outputs),
             failurePrefix,
           };
         });
