@@ -17,7 +17,13 @@ import {
 import { STATE_TABLE } from '../core/constants';
 import { mapWithConcurrency } from '../core/state/concurrency';
 import { progressPartitionKey, segmentPartitionKey, segmentSortKeyRange } from '../core/state/keys';
-import { cutItems, sameCollect, SavepointError, segmentRanges } from '../core/state/savepointCut';
+import {
+  cutItems,
+  sameCollect,
+  SavepointError,
+  segmentRanges,
+  type RestoreWrite,
+} from '../core/state/savepointCut';
 import { savepointItemLine } from '../core/state/savepointFormat';
 import { itemKey, type StateItem } from '../core/state/stateItems';
 
@@ -134,15 +140,15 @@ export async function readStateCut(
 }
 
 /**
- * Writes `items` in their order (`restoreOrder`), each put conditioned on its key's absence, `concurrency`
- * at a time within each kind so a later kind never lands before an earlier one. An item found there
- * already is accepted only when it is the same item (a restore cut short, run again). Calls `onProgress`
- * after every write.
+ * Makes the puts of a restore (`restoreWrites`) in their order, each conditioned on its key's absence or on
+ * the stored version it names, `concurrency` at a time within each kind so a later kind never lands before an
+ * earlier one. A put whose condition fails is accepted only when the stored item is the one it writes (a
+ * restore cut short, run again). Calls `onProgress` after every write.
  */
 export async function writeStateItems(
   client: DynamoDBClient,
   table: string,
-  items: readonly StateItem[],
+  writes: readonly RestoreWrite[],
   options: {
     readonly concurrency?: number;
     readonly onProgress?: (written: number, total: number) => void;
@@ -154,21 +160,26 @@ export async function writeStateItems(
     const { pk, sk } = itemKey(item);
     return pk.startsWith('C#') ? 'segment' : sk.startsWith('S#') ? 'shard' : sk;
   };
-  const phases: StateItem[][] = [];
-  for (const item of items) {
+  const phases: RestoreWrite[][] = [];
+  for (const write of writes) {
     const last = phases.at(-1);
-    if (last !== undefined && phase(last[0]!) === phase(item)) last.push(item);
-    else phases.push([item]);
+    if (last !== undefined && phase(last[0]!.item) === phase(write.item)) last.push(write);
+    else phases.push([write]);
   }
   for (const group of phases) {
-    await mapWithConcurrency(group, options.concurrency ?? 16, async (item) => {
+    await mapWithConcurrency(group, options.concurrency ?? 16, async ({ item, expectedVersion }) => {
       try {
         await client.send(
           new PutItemCommand({
             TableName: table,
             Item: toSdk(item),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
+            ...(expectedVersion === undefined
+              ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } }
+              : {
+                  ConditionExpression: '#v = :v',
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+                }),
           }),
         );
         written += 1;
@@ -189,7 +200,7 @@ export async function writeStateItems(
           );
         present += 1;
       }
-      options.onProgress?.(written + present, items.length);
+      options.onProgress?.(written + present, writes.length);
     });
   }
   return { written, present };

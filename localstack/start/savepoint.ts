@@ -12,8 +12,8 @@ import {
   writeStateItems,
 } from '../../functions/adapters/DynamoDBStateCut';
 import {
-  restoreOrder,
   restoreRefusal,
+  restoreWrites,
   savedSnapshot,
   savepointManifest,
   SavepointError,
@@ -147,8 +147,13 @@ export async function restoreSavepoint(options: {
     table: stateTable,
   });
   if (refusal !== undefined) throw new SavepointError(refusal);
-  const { written, present } = await writeStateItems(clients.dynamoDb, stateTable, restoreOrder(items), {
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  });
+  const { written, present } = await writeStateItems(
+    clients.dynamoDb,
+    stateTable,
+    restoreWrites(items, existing),
+    {
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    },
+  );
   return { manifest, written, present };
 }

@@ -147,9 +147,18 @@ describe('shardflow savepoint / restore', () => {
       ),
     );
 
-    // The table is lost; a new one (a new stack's) gets the savepoint.
+    // The table is lost; a new stack, its mapping disabled until the restore, gets the savepoint.
     const table = `${old.table}-restored`;
     await createStateTable(dynamoDb, table);
+    const operatorAfter = new BatchProcessor({
+      pipeline: pageActivity,
+      store: new DynamoDBStateStore({ tableName: table, client: dynamoDb }),
+      objects: new S3ObjectStore({ bucket: old.bucket, client: s3 }),
+      encoder: new ParquetResultEncoder(),
+      clock: { now: () => old.clock.now },
+    });
+    // Its tick registers the stream's shards while the mapping waits for the restore.
+    await operatorAfter.tick(undefined, { shardIds });
     const restored = await cli(['restore', '--local', '--from', to, '--state-table', table], env);
     expect({ code: restored.code, out: restored.stdout }).toEqual({
       code: 0,
@@ -163,13 +172,6 @@ describe('shardflow savepoint / restore', () => {
     // The new mapping starts at a point before the savepoint's positions (AT_TIMESTAMP, or the trim horizon
     // once the oldest records have left the stream): what came before it is only in the restored state, what
     // comes again between it and the savepoint is fenced by the restored shard positions.
-    const operatorAfter = new BatchProcessor({
-      pipeline: pageActivity,
-      store: new DynamoDBStateStore({ tableName: table, client: dynamoDb }),
-      objects: new S3ObjectStore({ bucket: old.bucket, client: s3 }),
-      encoder: new ParquetResultEncoder(),
-      clock: { now: () => old.clock.now },
-    });
     for (const batch of all.slice(Math.floor(before / 2))) await operatorAfter.apply(batch);
     await operatorAfter.tick(Number.POSITIVE_INFINITY);
     // Once the table holds state of its own, a restore into it is refused.

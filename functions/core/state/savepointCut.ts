@@ -22,6 +22,7 @@
 import { InvalidOptionError } from '../errors';
 import { StateError } from './errors';
 import {
+  NO_SEQUENCE,
   parseSegmentSortKey,
   PIPELINE_SORT_KEY,
   progressPartitionKey,
@@ -37,7 +38,15 @@ import {
 } from './savepointFormat';
 import { committedAttempt } from './segmentAttempts';
 import { segmentsFromItems } from './segmentItems';
-import { isPipelineItem, isShapeItem, itemKey, snapshotFromItems, type StateItem } from './stateItems';
+import {
+  isPipelineItem,
+  isShapeItem,
+  itemKey,
+  progressFromItem,
+  progressToItem,
+  snapshotFromItems,
+  type StateItem,
+} from './stateItems';
 import type { ProgressSnapshot, ShardProgress } from './types';
 import { checkUpgrade, type UpgradeTarget } from './upgradeCheck';
 import { STATE_CHANGE } from './stateFingerprint';
@@ -207,19 +216,61 @@ export function savedSnapshot(manifest: SavepointManifest, items: readonly State
   return snapshot;
 }
 
-/** The order a restore writes items in: segments, shapes, the pipeline item, then shard items. */
-export function restoreOrder(items: readonly StateItem[]): StateItem[] {
-  // A shard item names its segments and is what makes them state, so shard items go last: a restore cut
-  // short leaves nothing that names a missing item.
+/** One put of a restore: conditioned on the key's absence, or on the stored item's `version`. */
+export interface RestoreWrite {
+  readonly item: StateItem;
+  readonly expectedVersion?: number;
+}
+
+/**
+ * Whether a progress-partition item holds no state: a shard item the tick registered before any commit (a
+ * new stack's tick does that while its mapping waits for the restore).
+ */
+export function holdsNoState(item: StateItem): boolean {
+  if (!itemKey(item).sk.startsWith('S#')) return false;
+  try {
+    const progress = progressFromItem(item);
+    return progress.commits === 0 && progress.pending.length === 0 && progress.lastSequence === NO_SEQUENCE;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The puts that restore `items` over a progress partition holding `existing` (which `restoreRefusal`
+ * accepted), in order: segments, shapes, the pipeline item, then shard items. A shard item names its
+ * segments and is what makes them state, so shard items go last: a restore cut short leaves nothing that
+ * names a missing item. A registered shard item that holds no state is replaced, conditioned on its
+ * version; one of a shard the savepoint does not know (split off after it) keeps its place, with its close
+ * mark raised to the restored closed watermark (as a shard's first commit would start from it).
+ */
+export function restoreWrites(items: readonly StateItem[], existing: readonly StateItem[]): RestoreWrite[] {
   const rank = (item: StateItem): number =>
     isShapeItem(item) ? 1 : isPipelineItem(item) ? 2 : itemKey(item).pk.startsWith('P#') ? 3 : 0;
-  return [...items].sort((a, b) => rank(a) - rank(b) || byKey(a, b));
+  const keyOf = (item: StateItem): string => `${itemKey(item).pk}\u0000${itemKey(item).sk}`;
+  const registered = new Map(existing.filter(holdsNoState).map((item) => [keyOf(item), item]));
+  const closed = snapshotFromItems(items.filter(isPipelineItem)).pipeline?.closedWatermark ?? -Infinity;
+  const writes: RestoreWrite[] = items.map((item) => {
+    const stored = registered.get(keyOf(item));
+    registered.delete(keyOf(item));
+    return stored === undefined ? { item } : { item, expectedVersion: progressFromItem(stored).version };
+  });
+  for (const stored of registered.values()) {
+    const progress = progressFromItem(stored);
+    if (progress.frozen >= closed) continue;
+    writes.push({
+      item: progressToItem({ ...progress, frozen: closed, version: progress.version + 1 }),
+      expectedVersion: progress.version,
+    });
+  }
+  return writes.sort((a, b) => rank(a.item) - rank(b.item) || byKey(a.item, b.item));
 }
 
 /**
  * Why `items` (a savepoint of `manifest`, checked by `savedSnapshot`) must not be restored into a table
  * whose progress partition of the pipeline holds `existing`, under the `target` definition; undefined when
- * it may. A partition holding exactly items of this savepoint is a restore cut short: it may go on.
+ * it may. A partition holding only items of this savepoint (a restore cut short: it may go on) and shard
+ * items that hold no state (`holdsNoState`) is not refused.
  */
 export function restoreRefusal(options: {
   readonly manifest: SavepointManifest;
@@ -233,7 +284,9 @@ export function restoreRefusal(options: {
   if (manifest.pipeline !== target.spec.name)
     return `The savepoint is of pipeline ${manifest.pipeline}, not ${target.spec.name}: restore it with --pipeline ${manifest.pipeline}`;
   const saved = keyed(options.items);
-  const foreign = [...keyed(options.existing)].filter(([key, line]) => saved.get(key) !== line);
+  const foreign = [...keyed(options.existing.filter((item) => !holdsNoState(item)))].filter(
+    ([key, line]) => saved.get(key) !== line,
+  );
   if (foreign.length > 0)
     return `Table ${table} already holds state of pipeline ${manifest.pipeline} (${foreign.length} progress item${foreign.length === 1 ? '' : 's'} not from this savepoint): restore into a table without it (a new stack), or delete the items of partition ${progressPartitionKey(manifest.pipeline)} first`;
   const check = checkUpgrade(options.snapshot, target);

@@ -6,8 +6,8 @@ import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/c
 import { progressPartitionKey, segmentPartitionKey } from '../../../../functions/core/state/keys';
 import {
   cutItems,
-  restoreOrder,
   restoreRefusal,
+  restoreWrites,
   sameCollect,
   savedSnapshot,
   savepointManifest,
@@ -68,10 +68,19 @@ function roundTrip(def: StatefulPipeline, items: StateItem[]) {
   return { file, manifest: read, items: decodeSavepointItems(file.body, read) };
 }
 
-function restoreInto(tables: InMemoryStateTables, items: readonly StateItem[]): void {
-  for (const item of restoreOrder(items)) {
+/** The puts of a restore, with their conditions, as the DynamoDB edge makes them. */
+function restoreInto(tables: InMemoryStateTables, items: readonly StateItem[], name = 'sp'): void {
+  for (const { item, expectedVersion } of restoreWrites(
+    items,
+    partition(tables, progressPartitionKey(name)),
+  )) {
     const { pk, sk } = itemKey(item);
     if (!tables.partitions.has(pk)) tables.partitions.set(pk, new Map());
+    const stored = tables.partitions.get(pk)!.get(sk);
+    const version = stored?.version;
+    expect(expectedVersion === undefined ? stored : version && 'N' in version ? Number(version.N) : NaN).toBe(
+      expectedVersion,
+    );
     tables.partitions.get(pk)!.set(sk, structuredClone(item));
   }
 }
@@ -145,7 +154,7 @@ describe('savepoint cut and restore', () => {
     expect(segmentKeys.map((k) => k.sk)).toEqual(['000000000001#0000#0000', '000000000002#0000#0000']);
     // The cut restores to the state before commit 3: records 9, 10 are applied again after it.
     const restored = new InMemoryStateStore();
-    restoreInto(restored.tables, cut);
+    restoreInto(restored.tables, cut, 'race');
     const objects = new InMemoryObjectStore();
     const after = processor(restored, objects, def);
     await after.apply(records(9, 10, 2 * MINUTE));
@@ -179,10 +188,33 @@ describe('savepoint cut and restore', () => {
 
   test('a restore writes segments first and shard items last', async () => {
     const { store } = await midStream(views('order', { n: count() }));
-    const order = restoreOrder(readCut(store.tables, 'order').reverse()).map((i) => itemKey(i).sk);
+    const order = restoreWrites(readCut(store.tables, 'order').reverse(), []).map((w) => itemKey(w.item).sk);
     expect(order.slice(0, 2)).toEqual(['000000000001#0000#0000', '000000000002#0000#0000']);
     expect(order.slice(2, 3)[0]).toMatch(/^#shape#/);
     expect(order.slice(3)).toEqual(['#pipeline', `S#${SHARD}`]);
+  });
+
+  test("when the new stack's tick registered its shards before the restore, their empty items are replaced and a shard the savepoint does not know starts from the restored close mark", async () => {
+    const def = views('reg', { n: count() });
+    const { store } = await midStream(def);
+    const saved = roundTrip(def, readCut(store.tables, 'reg'));
+    const target = new InMemoryStateStore();
+    const later = 'shardId-000000000007';
+    await processor(target, new InMemoryObjectStore(), def).tick(undefined, { shardIds: [SHARD, later] });
+    const existing = partition(target.tables, progressPartitionKey('reg'));
+    expect(existing.map((i) => itemKey(i).sk)).toEqual([`S#${SHARD}`, `S#${later}`]);
+    const snapshot = savedSnapshot(saved.manifest, saved.items);
+    expect(
+      restoreRefusal({ ...saved, snapshot, existing, target: def as unknown as UpgradeTarget, table: 'T' }),
+    ).toBeUndefined();
+    restoreInto(target.tables, saved.items, 'reg');
+    const restored = await target.readProgress('reg');
+    const closedWatermark = restored.pipeline!.closedWatermark;
+    expect(closedWatermark).toBeGreaterThan(T0);
+    expect(restored.shards.map((s) => [s.shardId, s.commits, s.frozen])).toEqual([
+      [SHARD, 2, snapshot.shards[0]!.frozen],
+      [later, 0, closedWatermark],
+    ]);
   });
 });
 
