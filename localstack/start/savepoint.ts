@@ -4,6 +4,7 @@
  * (`functions/core/state/savepointFormat.ts`), and a savepoint read back, checked against the target table
  * and definition (`savepointCut.ts`) and written into the table.
  */
+import { DescribeStreamSummaryCommand, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../functions/adapters/aws';
 import {
@@ -17,6 +18,7 @@ import {
   savedSnapshot,
   savepointManifest,
   SavepointError,
+  type StreamIdentity,
 } from '../../functions/core/state/savepointCut';
 import {
   decodeSavepointItems,
@@ -45,6 +47,26 @@ export function savepointLocation(bucket: string, prefix: string): SavepointLoca
   return { bucket, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
 }
 
+/** The stream named `name`: its name and creation time. */
+async function streamIdentity(clients: AwsClients, name: string): Promise<StreamIdentity> {
+  try {
+    const { StreamDescriptionSummary: summary } = await clients.kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: name }),
+    );
+    return { name, createdAt: summary?.StreamCreationTimestamp?.getTime() ?? 0 };
+  } catch (error) {
+    if (
+      error instanceof ResourceNotFoundException ||
+      (error as { name?: string }).name === 'ResourceNotFoundException'
+    )
+      throw new SavepointError(
+        `Stream ${name} not found: shard positions are positions in the pipeline's stream; deploy the stack that reads it first`,
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
 /**
  * Reads the cut of `definition`'s pipeline from `stateTable` and writes it under `to`: the items first, the
  * manifest last (a prefix without a manifest holds no savepoint). Returns the manifest.
@@ -67,7 +89,7 @@ export async function takeSavepoint(options: {
   const file = encodeSavepointItems(items);
   const manifest = savepointManifest({
     definition: options.definition,
-    stream: options.stream,
+    stream: await streamIdentity(clients, options.stream),
     takenAt: options.now,
     items,
     file: { bytes: file.body.byteLength, sha256: file.sha256 },
@@ -123,14 +145,14 @@ export async function readSavepoint(
 }
 
 /**
- * Restores the savepoint under `from` into `stateTable` under the definition `definitionFor` gives for the
- * pipeline the savepoint is of, unless `restoreRefusal` says why
+ * Restores the savepoint under `from` into `stateTable` under the definition (and its stream) `targetFor`
+ * gives for the pipeline the savepoint is of, unless `restoreRefusal` says why
  * not (thrown as a `SavepointError`, one line). Returns the manifest and how many items were written.
  */
 export async function restoreSavepoint(options: {
   readonly clients: AwsClients;
   readonly stateTable: string;
-  readonly definitionFor: (pipeline: string) => UpgradeTarget;
+  readonly targetFor: (pipeline: string) => { readonly definition: UpgradeTarget; readonly stream: string };
   readonly from: SavepointLocation;
   readonly onProgress?: (written: number, total: number) => void;
 }): Promise<{ readonly manifest: SavepointManifest; readonly written: number; readonly present: number }> {
@@ -138,13 +160,15 @@ export async function restoreSavepoint(options: {
   const { manifest, items } = await readSavepoint(clients, options.from);
   const snapshot = savedSnapshot(manifest, items);
   const existing = await readProgressPartition(clients.dynamoDb, stateTable, manifest.pipeline);
+  const target = options.targetFor(manifest.pipeline);
   const refusal = restoreRefusal({
     manifest,
     snapshot,
     items,
     existing,
-    target: options.definitionFor(manifest.pipeline),
+    target: target.definition,
     table: stateTable,
+    stream: await streamIdentity(clients, target.stream),
   });
   if (refusal !== undefined) throw new SavepointError(refusal);
   const { written, present } = await writeStateItems(

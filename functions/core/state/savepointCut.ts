@@ -59,6 +59,13 @@ export class SavepointError extends StateError {
   }
 }
 
+/** A stream by name and creation time: one of the same name created later is another stream. */
+export interface StreamIdentity {
+  readonly name: string;
+  /** Epoch ms. */
+  readonly createdAt: number;
+}
+
 /** The commits of one shard a cut reads the segments of. */
 export interface SegmentRange {
   readonly shard: ShardProgress;
@@ -133,7 +140,7 @@ const byKey = (a: StateItem, b: StateItem): number => {
 export function savepointManifest(options: {
   /** The definition the savepoint is taken with: its name, fingerprint and close rule (open windows). */
   readonly definition: UpgradeTarget;
-  readonly stream: string;
+  readonly stream: StreamIdentity;
   readonly takenAt: number;
   readonly items: readonly StateItem[];
   readonly file: { readonly bytes: number; readonly sha256: string };
@@ -150,7 +157,8 @@ export function savepointManifest(options: {
     format: SAVEPOINT_FORMAT,
     version: SAVEPOINT_VERSION,
     pipeline,
-    stream: options.stream,
+    stream: options.stream.name,
+    streamCreatedAt: options.stream.createdAt,
     takenAt: options.takenAt,
     definitionFingerprint: options.definition.stateFingerprint,
     fingerprints: [...fingerprints].sort(),
@@ -279,10 +287,14 @@ export function restoreRefusal(options: {
   readonly existing: readonly StateItem[];
   readonly target: UpgradeTarget;
   readonly table: string;
+  /** The stream the target pipeline reads. */
+  readonly stream: StreamIdentity;
 }): string | undefined {
-  const { manifest, target, table } = options;
+  const { manifest, target, table, stream } = options;
   if (manifest.pipeline !== target.spec.name)
     return `The savepoint is of pipeline ${manifest.pipeline}, not ${target.spec.name}: restore it with --pipeline ${manifest.pipeline}`;
+  if (stream.name !== manifest.stream || stream.createdAt !== manifest.streamCreatedAt)
+    return `The savepoint's shard positions are in stream ${manifest.stream} created at ${new Date(manifest.streamCreatedAt).toISOString()}; the target reads ${stream.name} created at ${new Date(stream.createdAt).toISOString()}, whose sequence numbers they are not: restore it where the saved stream is read`;
   const saved = keyed(options.items);
   const foreign = [...keyed(options.existing.filter((item) => !holdsNoState(item)))].filter(
     ([key, line]) => saved.get(key) !== line,

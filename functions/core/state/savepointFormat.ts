@@ -49,6 +49,8 @@ export interface SavepointManifest {
   readonly pipeline: string;
   /** The source stream the shard positions are positions in. */
   readonly stream: string;
+  /** When that stream was created (epoch ms): a stream of the same name created later is another one. */
+  readonly streamCreatedAt: number;
   /** When the cut was read (epoch ms). */
   readonly takenAt: number;
   /** State fingerprint of the definition the savepoint was taken with. */
@@ -176,6 +178,7 @@ export function parseManifest(text: string): SavepointManifest {
   const valid =
     isName(m.pipeline) &&
     isName(m.stream) &&
+    isCount(m.streamCreatedAt) &&
     isCount(m.takenAt) &&
     typeof m.definitionFingerprint === 'string' &&
     isFingerprint(m.definitionFingerprint) &&
@@ -212,6 +215,7 @@ export function parseManifest(text: string): SavepointManifest {
     version: SAVEPOINT_VERSION,
     pipeline: m.pipeline as string,
     stream: m.stream as string,
+    streamCreatedAt: m.streamCreatedAt as number,
     takenAt: m.takenAt as number,
     definitionFingerprint: m.definitionFingerprint as string,
     fingerprints: m.fingerprints as string[],

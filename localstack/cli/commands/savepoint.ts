@@ -160,7 +160,13 @@ export function registerSavepointCommands(program: Command): void {
           clients,
           stateTable,
           // The savepoint names its pipeline: the shipped one of that name unless --pipeline gives one.
-          definitionFor: (savedAs) => chosenPipeline(options.pipeline, savedAs) as unknown as UpgradeTarget,
+          targetFor: (savedAs) => {
+            const definition = chosenPipeline(options.pipeline, savedAs);
+            return {
+              definition: definition as unknown as UpgradeTarget,
+              stream: deployedStream(definition.spec, readOutputs() ?? {}),
+            };
+          },
           from,
           onProgress: (done, total) => {
             if (done === total || done - shown >= 500) {

@@ -31,6 +31,9 @@ const MINUTE = 60_000;
 const SHARD = 'shardId-000000000000';
 const T0 = Date.UTC(2030, 0, 1);
 
+/** The stream the savepoints here are taken of (and restored where it is read). */
+const STREAM = { name: 'views', createdAt: T0 - 3_600_000 };
+
 const target = (p: StatefulPipeline): UpgradeTarget => p as unknown as UpgradeTarget;
 
 function partition(tables: InMemoryStateTables, pk: string): StateItem[] {
@@ -59,13 +62,13 @@ function roundTrip(def: StatefulPipeline, items: StateItem[]) {
   const file = encodeSavepointItems(items);
   const manifest = savepointManifest({
     definition: target(def),
-    stream: 'views',
+    stream: STREAM,
     takenAt: T0,
     items,
     file: { bytes: file.body.byteLength, sha256: file.sha256 },
   });
   const read = parseManifest(manifestText(manifest));
-  return { file, manifest: read, items: decodeSavepointItems(file.body, read) };
+  return { file, manifest: read, items: decodeSavepointItems(file.body, read), stream: STREAM };
 }
 
 /** The puts of a restore, with their conditions, as the DynamoDB edge makes them. */
@@ -253,6 +256,12 @@ describe('restore refusals', () => {
     );
     const evolved = views('fp', { n: count(), total: sum((v) => v.ms) });
     expect(restoreRefusal({ ...s, existing: [], target: target(evolved), table: 'T' })).toBeUndefined();
+    // A stream of the same name created after the savepoint holds other sequence numbers: its records would
+    // be fenced by positions they are not.
+    const recreated = { name: 'views', createdAt: T0 + 1 };
+    expect(restoreRefusal({ ...s, existing: [], target: target(def), table: 'T', stream: recreated })).toBe(
+      "The savepoint's shard positions are in stream views created at 2029-12-31T23:00:00.000Z; the target reads views created at 2030-01-01T00:00:00.001Z, whose sequence numbers they are not: restore it where the saved stream is read",
+    );
     expect(
       restoreRefusal({ ...s, existing: [], target: target(views('other', { n: count() })), table: 'T' }),
     ).toBe('The savepoint is of pipeline fp, not other: restore it with --pipeline fp');
