@@ -221,10 +221,13 @@ describe('shardflow savepoint / restore', () => {
 
   test('when a flag is missing or wrong, or nothing is at --from, it says so in one line', async () => {
     const env = { ...process.env, AWS_ENDPOINT_URL: cloud().endpoint, SHARDFLOW_STATE_DIR: dir };
-    await createBucket(createClients().s3, 'nothing-saved-here');
+    await createBucket(createClients().s3, `nothing-saved-${process.pid}`);
     const [unrecorded, nothing, notS3] = await Promise.all([
       cli(['savepoint'], env),
-      cli(['restore', '--local', '--from', 's3://nothing-saved-here/sp', '--state-table', 't'], env),
+      cli(
+        ['restore', '--local', '--from', `s3://nothing-saved-${process.pid}/sp`, '--state-table', 't'],
+        env,
+      ),
       cli(['restore', '--from', 'savepoints/x'], env),
     ]);
     expect(unrecorded).toMatchObject({
@@ -234,8 +237,7 @@ describe('shardflow savepoint / restore', () => {
     });
     expect(nothing).toMatchObject({
       code: 1,
-      stderr:
-        'shardflow: No savepoint at s3://nothing-saved-here/sp/ (no manifest.json): give the prefix "shardflow savepoint" printed\n',
+      stderr: `shardflow: No savepoint at s3://nothing-saved-${process.pid}/sp/ (no manifest.json): give the prefix "shardflow savepoint" printed\n`,
     });
     expect(notS3).toMatchObject({
       code: 1,

@@ -15,6 +15,7 @@
  * this format (`SavepointInvalidError`, one line).
  */
 import { createHash } from 'node:crypto';
+import { constants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { StateError } from './errors';
 import { isFingerprint } from './stateFingerprint';
@@ -68,6 +69,9 @@ export interface SavepointManifest {
     readonly sha256: string;
   };
 }
+
+/** Most bytes one line can hold: a 400 KB item in base64, with its JSON. */
+const MAX_LINE_BYTES = 600_000;
 
 const sha256 = (body: Uint8Array): string => createHash('sha256').update(body).digest('hex');
 
@@ -136,9 +140,15 @@ export function decodeSavepointItems(body: Uint8Array, manifest: SavepointManife
     );
   let text: string;
   try {
-    text = gunzipSync(body).toString('utf8');
+    // At most what the declared items can take (400 KB each, base64 and JSON around them): no gzip bomb.
+    text = gunzipSync(body, {
+      maxOutputLength: Math.min(constants.MAX_STRING_LENGTH, (manifest.items.count + 1) * MAX_LINE_BYTES),
+    }).toString('utf8');
   } catch (error) {
-    throw new SavepointInvalidError(`${SAVEPOINT_ITEMS} is not gzip`, { cause: error });
+    throw new SavepointInvalidError(
+      `${SAVEPOINT_ITEMS} is not gzip, or unpacks to more than its ${manifest.items.count} items can hold`,
+      { cause: error },
+    );
   }
   const lines = text.split('\n');
   if (lines.pop() !== '')

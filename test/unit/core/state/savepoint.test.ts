@@ -319,6 +319,23 @@ describe('savepoint format', () => {
     ).toThrow('state.jsonl.gz holds 5 items, its manifest says 1');
   });
 
+  test('when the items file unpacks to more than its declared items can hold (a gzip bomb), it is refused before it is unpacked whole', async () => {
+    const { manifest } = await saved();
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    const declared = {
+      ...manifest,
+      items: {
+        ...manifest.items,
+        count: 2,
+        bytes: bomb.byteLength,
+        sha256: createHash('sha256').update(bomb).digest('hex'),
+      },
+    };
+    expect(() => decodeSavepointItems(bomb, declared)).toThrow(
+      'state.jsonl.gz is not gzip, or unpacks to more than its 2 items can hold',
+    );
+  });
+
   test('when a line holds a value of no item kind, or an item of another pipeline or shard, it is refused', async () => {
     const { manifest } = await saved();
     const withLines = (lines: string[]): SavepointManifest => {
