@@ -75,13 +75,15 @@ const keysText = (items: readonly StateItem[]): string =>
 
 /**
  * The progress partition at one moment: one `TransactGetItems` of every key (serializable with every
- * write), taken between two key listings that agree; past 100 items, two full reads that agree.
+ * write), taken between two key listings that agree; past 100 items or 4 MB, two full reads that agree.
  */
 async function atomicProgress(client: DynamoDBClient, table: string, pipeline: string): Promise<StateItem[]> {
+  let transact = true;
   for (let attempt = 1; attempt <= CUT_ATTEMPTS; attempt++) {
     const keys = await readProgressPartition(client, table, pipeline, true);
+    if (keys.length === 0) return [];
     let items: StateItem[];
-    if (keys.length <= TRANSACT_GET_LIMIT) {
+    if (transact && keys.length <= TRANSACT_GET_LIMIT) {
       try {
         const read = await client.send(
           new TransactGetItemsCommand({
@@ -94,6 +96,11 @@ async function atomicProgress(client: DynamoDBClient, table: string, pipeline: s
       } catch (error) {
         // A transaction in flight on one of the items (a shard's first commit): read again.
         if (error instanceof TransactionCanceledException) continue;
+        // More than the 4 MB one transaction reads (large progress items): two reads that agree instead.
+        if ((error as { name?: unknown }).name === 'ValidationException') {
+          transact = false;
+          continue;
+        }
         throw error;
       }
       if (keysText(await readProgressPartition(client, table, pipeline, true)) === keysText(keys))

@@ -98,6 +98,24 @@ describe('reading the cut from DynamoDB', () => {
     expect(t.sent).toHaveLength(6);
   });
 
+  test('when the items are more than one transaction reads (4 MB), two full reads that agree are the cut', async () => {
+    const t = table([shard(0), shard(1)], (command) => {
+      if (command instanceof TransactGetItemsCommand)
+        throw Object.assign(new Error('Transaction request cannot be larger than 4 MB'), {
+          name: 'ValidationException',
+        });
+    });
+    expect(shardIds(await readStateCut(t.client, 't', 'p'))).toHaveLength(2);
+    // (The refused transaction is not recorded: the double throws before it records a call.)
+    expect(t.sent).toEqual(['QueryCommand', 'QueryCommand', 'QueryCommand', 'QueryCommand']);
+  });
+
+  test('when the pipeline has no state, the cut is empty', async () => {
+    const t = table([]);
+    expect(await readStateCut(t.client, 't', 'p')).toEqual([]);
+    expect(t.sent).toEqual(['QueryCommand']);
+  });
+
   test('when every read loses to a commit, it gives up in one line that says what to do', async () => {
     const items = Array.from({ length: 101 }, (_, n) => shard(n));
     let version = 1;
