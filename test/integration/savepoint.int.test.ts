@@ -164,7 +164,7 @@ describe('shardflow savepoint / restore', () => {
       code: 0,
       out: expect.stringMatching(
         new RegExp(
-          `^restored page-activity from ${to} into ${table}: \\d+ items written; shards resume shardId-\\d+ after \\d+, shardId-\\d+ after \\d+\\n$`,
+          `^restored page-activity from ${to} into ${table}: \\d+ items written; shards resume shardId-\\d+ after \\d+, shardId-\\d+ after \\d+; start the mapping at the trim horizon or at a timestamp up to \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\n$`,
         ),
       ) as unknown as string,
     });

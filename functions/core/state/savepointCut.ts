@@ -171,6 +171,7 @@ export function savepointManifest(options: {
       }))
       .sort((a, b) => (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0)),
     openWindows: checkUpgrade(snapshot, options.definition).openWindows,
+    resumeAt: resumeAt(snapshot.shards),
     items: {
       count: options.items.length,
       segmentChunks: options.items.length - progress.length,
@@ -178,6 +179,24 @@ export function savepointManifest(options: {
       sha256: options.file.sha256,
     },
   };
+}
+
+/** Arrival times are approximate: a start this much earlier still reads every record after each position. */
+const RESUME_MARGIN_MS = 5 * 60_000;
+
+/**
+ * The latest arrival time a new mapping may start at and still read every record after each shard's
+ * position: the earliest arrival of a shard's last commit's first record (its side outputs' date), less a
+ * margin; null when a shard has no commit with records (it needs the trim horizon).
+ */
+function resumeAt(shards: readonly ShardProgress[]): number | null {
+  let earliest = Infinity;
+  for (const shard of shards) {
+    if (shard.closed) continue;
+    if (shard.outputs === undefined) return null;
+    earliest = Math.min(earliest, shard.outputs.time);
+  }
+  return earliest === Infinity ? null : Math.max(0, earliest - RESUME_MARGIN_MS);
 }
 
 /**

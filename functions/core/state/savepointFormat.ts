@@ -59,6 +59,11 @@ export interface SavepointManifest {
   /** Fingerprints the saved state was written under (shard items and registered shapes), sorted. */
   readonly fingerprints: readonly string[];
   readonly shards: readonly SavedShard[];
+  /**
+   * A new mapping started at or before this arrival time (`AT_TIMESTAMP`, epoch ms) misses no record the
+   * savepoint lacks; null when a shard has applied nothing (start at the trim horizon).
+   */
+  readonly resumeAt: number | null;
   /** Windows (session buckets) some shard holds state for that are not emitted yet. */
   readonly openWindows: number;
   readonly items: {
@@ -205,6 +210,7 @@ export function parseManifest(text: string): SavepointManifest {
         typeof s.closed === 'boolean',
     ) &&
     isCount(m.openWindows) &&
+    (m.resumeAt === null || isCount(m.resumeAt)) &&
     isObject(items) &&
     isCount(items.count) &&
     isCount(items.segmentChunks) &&
@@ -231,6 +237,7 @@ export function parseManifest(text: string): SavepointManifest {
     fingerprints: m.fingerprints as string[],
     shards,
     openWindows: m.openWindows as number,
+    resumeAt: m.resumeAt as number | null,
     items: {
       count: it.count as number,
       segmentChunks: it.segmentChunks as number,

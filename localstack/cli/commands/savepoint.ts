@@ -180,7 +180,8 @@ export function registerSavepointCommands(program: Command): void {
           .map((s) => `${s.shardId} after ${unpadSequence(s.lastSequence)}`)
           .join(', ');
         process.stdout.write(
-          `restored ${manifest.pipeline} from ${locationUrl(from)} into ${stateTable}: ${restored.written} items written${restored.present > 0 ? `, ${restored.present} already there` : ''}; shards resume ${positions || '(none)'}\n`,
+          `restored ${manifest.pipeline} from ${locationUrl(from)} into ${stateTable}: ${restored.written} items written${restored.present > 0 ? `, ${restored.present} already there` : ''}; shards resume ${positions || '(none)'}; ` +
+            `start the mapping at the trim horizon${manifest.resumeAt === null ? '' : ` or at a timestamp up to ${new Date(manifest.resumeAt).toISOString()}`}\n`,
         );
       }),
     );

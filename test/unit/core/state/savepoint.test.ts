@@ -110,6 +110,10 @@ describe('savepoint cut and restore', () => {
       fingerprints: [def.stateFingerprint],
       shards: [{ shardId: SHARD, commits: 2, closed: false, lastSequence: '8'.padStart(64, '0') }],
       openWindows: 1,
+      // The last commit's first record (7) arrived at T0 + 2m + 7, less the 5-minute margin.
+      resumeAt: T0 + 2 * MINUTE + 7 - 5 * MINUTE,
+      stream: 'views',
+      streamCreatedAt: STREAM.createdAt,
     });
 
     const restored = new InMemoryStateStore();
