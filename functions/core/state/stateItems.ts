@@ -15,13 +15,7 @@ import {
   type StateShape,
 } from './stateFingerprint';
 import { PIPELINE_SORT_KEY, SHAPE_SORT_KEY_PREFIX, progressPartitionKey, shardSortKey } from './keys';
-import type {
-  OutputSweep,
-  PendingWindow,
-  PipelineProgress,
-  ProgressSnapshot,
-  ShardProgress,
-} from './types';
+import type { OutputSweep, PendingWindow, PipelineProgress, ProgressSnapshot, ShardProgress } from './types';
 
 /** One attribute value, as DynamoDB's JSON protocol writes it. */
 export type AttributeValue =
