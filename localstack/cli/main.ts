@@ -17,6 +17,7 @@ import { registerGenerateCommands } from './commands/generate';
 import { registerReplayFailuresCommands } from './commands/replayFailures';
 import { registerInitCommands } from './commands/init';
 import { registerConsoleCommands } from './commands/console';
+import { registerSavepointCommands } from './commands/savepoint';
 
 /** The version of the installed package: its package.json sits two folders up (sources) or three (`dist/`). */
 function packageVersion(): string {
@@ -47,6 +48,7 @@ export function createProgram(): Command {
   registerConsoleCommands(program);
   registerGenerateCommands(program);
   registerReplayFailuresCommands(program);
+  registerSavepointCommands(program);
   registerInitCommands(program);
   return program;
 }

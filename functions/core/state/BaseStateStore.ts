@@ -16,15 +16,11 @@ import {
   writeUnits,
 } from './limits';
 import {
-  isPipelineItem,
-  isShapeItem,
   itemBytes,
   itemKey,
-  pipelineFromItem,
-  progressFromItem,
   progressToItem,
-  shapeFromItem,
   shapeToItem,
+  snapshotFromItems,
   type StateItem,
 } from './stateItems';
 import { commitRangesFromItems, segmentsFromItems, segmentToItems } from './segmentItems';
@@ -89,17 +85,7 @@ export abstract class BaseStateStore implements StateStore {
   public async readProgress(pipeline: string): Promise<ProgressSnapshot> {
     const items = await this._queryProgress(pipeline);
     this.stats.readUnits += readUnits(items.reduce((sum, item) => sum + itemBytes(item), 0));
-    let pipelineProgress: PipelineProgress | undefined;
-    const shards = [];
-    const shapes = new Map<string, StateShape | undefined>();
-    for (const item of items) {
-      if (isPipelineItem(item)) pipelineProgress = pipelineFromItem(item);
-      else if (isShapeItem(item)) {
-        const { fingerprint, shape } = shapeFromItem(item);
-        shapes.set(fingerprint, shape);
-      } else shards.push(progressFromItem(item));
-    }
-    return { shards, pipeline: pipelineProgress, ...(shapes.size > 0 ? { shapes } : {}) };
+    return snapshotFromItems(items);
   }
 
   public async registerShape(pipeline: string, shape: StateShape): Promise<void> {

@@ -15,7 +15,7 @@ import {
   type StateShape,
 } from './stateFingerprint';
 import { PIPELINE_SORT_KEY, SHAPE_SORT_KEY_PREFIX, progressPartitionKey, shardSortKey } from './keys';
-import type { OutputSweep, PendingWindow, PipelineProgress, ShardProgress } from './types';
+import type { OutputSweep, PendingWindow, PipelineProgress, ProgressSnapshot, ShardProgress } from './types';
 
 /** One attribute value, as DynamoDB's JSON protocol writes it. */
 export type AttributeValue =
@@ -329,6 +329,21 @@ export function shapeFromItem(item: StateItem): { fingerprint: string; shape: St
     fingerprint,
     shape: shape !== undefined && stateFingerprint(shape) === fingerprint ? shape : undefined,
   };
+}
+
+/** The progress snapshot the items of a pipeline's progress partition hold (shards, the pipeline item, shapes). */
+export function snapshotFromItems(items: readonly StateItem[]): ProgressSnapshot {
+  let pipeline: PipelineProgress | undefined;
+  const shards: ShardProgress[] = [];
+  const shapes = new Map<string, StateShape | undefined>();
+  for (const item of items) {
+    if (isPipelineItem(item)) pipeline = pipelineFromItem(item);
+    else if (isShapeItem(item)) {
+      const { fingerprint, shape } = shapeFromItem(item);
+      shapes.set(fingerprint, shape);
+    } else shards.push(progressFromItem(item));
+  }
+  return { shards, pipeline, ...(shapes.size > 0 ? { shapes } : {}) };
 }
 
 /** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
