@@ -13,7 +13,7 @@ import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { ENV, PARTITION_COLUMNS } from '../../functions/core/constants';
 import type { PipelineSpec } from '../../functions/core/types';
-import { pascal } from '../outputNames';
+import { pascal, PIPELINE_OUTPUTS } from '../outputNames';
 import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
 import { AthenaWorkgroup } from './AthenaWorkgroup';
@@ -200,7 +200,7 @@ export class ShardflowPipeline extends Construct {
     const spec = entries.spec;
     this.spec = spec;
     const stack = Stack.of(this);
-    if (stack.node.tryFindChild(`StreamName${pascal(spec.name)}`) !== undefined)
+    if (stack.node.tryFindChild(PIPELINE_OUTPUTS.stream(spec.name)) !== undefined)
       throw new ShardflowCdkError(
         `Pipeline '${spec.name}' is already deployed in stack ${stack.stackName}: each pipeline once per stack`,
       );
@@ -280,14 +280,21 @@ export class ShardflowPipeline extends Construct {
       this.alarms,
     );
 
-    const scopeId = pascal(spec.name);
-    new CfnOutput(stack, `StreamName${scopeId}`, {
+    new CfnOutput(stack, PIPELINE_OUTPUTS.stream(spec.name), {
       value: this.stream.streamName,
       description: `Source stream of pipeline ${spec.name}`,
     });
-    new CfnOutput(stack, `FailurePrefix${scopeId}`, {
+    new CfnOutput(stack, PIPELINE_OUTPUTS.failurePrefix(spec.name), {
       value: failurePrefix,
       description: `Where Lambda records the batches of pipeline ${spec.name} it skipped (shardflow replay-failures replays them)`,
+    });
+    new CfnOutput(stack, PIPELINE_OUTPUTS.operatorFunction(spec.name), {
+      value: this.operator.function.functionName,
+      description: `Operator function of pipeline ${spec.name} (shardflow deploy --drain pauses its event source mappings)`,
+    });
+    new CfnOutput(stack, PIPELINE_OUTPUTS.tickFunction(spec.name), {
+      value: this.tick.function.functionName,
+      description: `Tick function of pipeline ${spec.name} (shardflow deploy --drain invokes it with a drain request)`,
     });
   }
 }

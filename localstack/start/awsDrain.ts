@@ -23,12 +23,13 @@ import {
 } from '@aws-sdk/client-lambda';
 import { DRAIN_ACTION } from '../../functions/core/state/drain';
 import { PIPELINE_OUTPUTS } from '../../lib/outputNames';
+import type { DeploymentOutputs } from './localTarget';
 import { DrainFailedError, readDrainAnswer, type WindowDrainer } from './upgradeGate';
 
 export interface AwsDrainOptions {
   readonly lambda: LambdaClient;
   /** The outputs the last `shardflow deploy` recorded. */
-  readonly outputs: Readonly<Record<string, string>>;
+  readonly outputs: DeploymentOutputs;
   /** How long a mapping may take to report `Disabled`. @default 5 minutes */
   readonly pauseTimeoutMs?: number;
   /** Between two polls of a mapping's state. @default 2 s */

@@ -54,7 +54,9 @@ describe('the shipped default pipelines', () => {
             .split('-')
             .map((w) => w[0]!.toUpperCase() + w.slice(1))
             .join('');
-          return [`StreamName${scope}`, `FailurePrefix${scope}`];
+          return ['StreamName', 'FailurePrefix', 'OperatorFunction', 'TickFunction'].map(
+            (o) => `${o}${scope}`,
+          );
         }),
       ].sort(),
     );

@@ -14,6 +14,7 @@ import { localClients, localTarget, readOutputs } from '../../start/localTarget'
 import { resolveStateTable } from '../../start/pipelineStatus';
 import { gateUpgrade, OPEN_WINDOW_CHOICE, type WindowDrainer } from '../../start/upgradeGate';
 import { localDrainer, TEMPLATE_OUTPUT } from '../../start/localDrain';
+import { awsDrainer } from '../../start/awsDrain';
 
 /**
  * Runs the project's CDK CLI (`npx cdk …`) with inherited stdio and resolves with its exit code.
@@ -66,7 +67,7 @@ export function registerCdkCommands(program: Command): void {
     )
     .option(
       '--drain',
-      'when a pipeline changes incompatibly while windows are open, close and emit those windows under the deployed definition first (stop the process serving the old functions first), then deploy; their records arriving later are late',
+      'when a pipeline changes incompatibly while windows are open, close and emit those windows under the deployed definition first, then deploy (AWS: its event source mappings are paused until the deploy is done; --local: stop the process serving the old functions first); their records arriving later are late',
     )
     .option(
       '--check <pipelines>',
@@ -89,9 +90,13 @@ export function registerCdkCommands(program: Command): void {
             check?: string;
           },
         ) => {
-          await checkStoredState(options.local === true, options);
+          const paused = await checkStoredState(options.local === true, options);
           if (options.local !== true) {
-            await cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]);
+            try {
+              await cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]);
+            } finally {
+              await paused.resume();
+            }
             return;
           }
           if (cdkArgs.length > 0)
@@ -133,7 +138,8 @@ export function registerCdkCommands(program: Command): void {
 async function checkStoredState(
   local: boolean,
   options: { readonly discardOpenWindows?: boolean; readonly drain?: boolean; readonly check?: string },
-): Promise<void> {
+): Promise<{ resume(): Promise<void> }> {
+  const nothingPaused = { resume: async () => {} };
   if (options.drain === true && options.discardOpenWindows === true)
     throw new CommandFailedError('choose one of --drain and --discard-open-windows');
   const pipelines: CompiledPipeline<unknown>[] =
@@ -146,25 +152,33 @@ async function checkStoredState(
           .map((name) => loadPipeline(name));
   let clients: AwsClients;
   let stateTable: string;
-  let drainer: { readonly drain: WindowDrainer; close(): Promise<void> } = {
-    drain: awsDrain,
-    close: async () => {},
-  };
+  // Local: the mappings run only in the process serving the last `deploy --local`, which the user stops;
+  // the drain runs that deploy's tick bundle. AWS: the drainer pauses the mappings until after the deploy.
+  let drainer: { readonly drain: WindowDrainer; close(): Promise<void> };
+  let paused = nothingPaused;
   if (local) {
     const { endpoint } = await localTarget();
     clients = localClients(endpoint);
     try {
       stateTable = await resolveStateTable(clients);
     } catch (error) {
-      if (error instanceof NotRunningError) return;
+      if (error instanceof NotRunningError) return nothingPaused;
       throw error;
     }
     drainer = localDrainer({ endpoint, templatePath: readOutputs()?.[TEMPLATE_OUTPUT] });
   } else {
-    const recorded = readOutputs()?.StateTableName;
-    if (recorded === undefined) return;
+    const outputs = readOutputs();
+    const recorded = outputs?.StateTableName;
+    if (outputs === undefined || recorded === undefined) return nothingPaused;
     clients = createClients();
     stateTable = recorded;
+    const aws = awsDrainer({
+      lambda: clients.lambda,
+      outputs,
+      progress: (line) => process.stderr.write(`state check: ${line}\n`),
+    });
+    drainer = { drain: aws.drain, close: async () => {} };
+    paused = aws;
   }
   const choice =
     options.drain === true
@@ -175,15 +189,12 @@ async function checkStoredState(
   try {
     const lines = await gateUpgrade({ clients, stateTable, pipelines, choice, drain: drainer.drain });
     for (const line of lines) process.stderr.write(`state check: ${line}\n`);
+  } catch (error) {
+    // Nothing deploys: let the old functions go on.
+    await paused.resume();
+    throw error;
   } finally {
     await drainer.close();
   }
+  return paused;
 }
-
-/** `deploy --drain` against AWS: pausing the mappings and invoking the tick need the Lambda client. */
-const awsDrain: WindowDrainer = (pipeline) =>
-  Promise.reject(
-    new CommandFailedError(
-      `deploy --drain against AWS is not available yet (it needs @aws-sdk/client-lambda to pause the event source mappings and invoke the tick of ${pipeline}); use --discard-open-windows, or wait until the windows close`,
-    ),
-  );
