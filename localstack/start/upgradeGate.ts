@@ -3,18 +3,17 @@
  * for each pipeline of the new app, the open state in the deployed state table against the new definition.
  * An incompatible change under open windows is refused unless the user chose `--discard-open-windows`, which
  * is carried out here, before the deploy. A first deploy (no state table recorded or found) has nothing to
- * check.
+ * check. The stack runs the same gate (`upgradeGate`) again in its upgrade-check custom resource, which is what
+ * guards plain `cdk deploy`; this one fails earlier (before the synth, the bundling and a CloudFormation
+ * rollback) and names the CLI's options.
  */
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
-import { STATE_CHANGE } from '../../functions/core/state/stateFingerprint';
 import {
-  checkUpgrade,
-  discardOpenWindows,
   OPEN_WINDOW_CHOICE,
-  upgradeRefusal,
+  upgradeGate,
   type OpenWindowChoice,
 } from '../../functions/core/state/upgradeCheck';
 import { ShardflowCliError } from './errors';
@@ -42,31 +41,15 @@ export async function gateUpgrade(options: {
   const store = new DynamoDBStateStore({ tableName: options.stateTable, client: options.clients.dynamoDb });
   const lines: string[] = [];
   for (const pipeline of options.pipelines) {
-    const name = pipeline.spec.name;
-    let snapshot;
+    let result;
     try {
-      snapshot = await store.readProgress(name);
+      result = await upgradeGate(store, pipeline, options.choice);
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return [];
       throw error;
     }
-    const check = checkUpgrade(snapshot, pipeline);
-    const refusal = upgradeRefusal(check, options.choice);
-    if (refusal !== undefined) throw new IncompatibleUpgradeError(refusal);
-    const { kind, added, reasons } = check.change;
-    if (kind === STATE_CHANGE.INCOMPATIBLE && check.openWindows > 0) {
-      const shards = await discardOpenWindows(store, name);
-      lines.push(
-        `${name}: incompatible (${reasons.join('; ')}); discarded ${check.openWindows} open windows on ${shards} shards`,
-      );
-    } else if (kind === STATE_CHANGE.EVOLVABLE)
-      lines.push(
-        `${name}: evolvable; ${added.join(', ')} start from their identity in ${check.openWindows} open windows (named in evolved_columns)`,
-      );
-    else
-      lines.push(
-        `${name}: ${check.openWindows === 0 ? 'no open windows' : `compatible with ${check.openWindows} open windows`}`,
-      );
+    if (!result.passed) throw new IncompatibleUpgradeError(result.refusal);
+    lines.push(result.line);
   }
   return lines;
 }
