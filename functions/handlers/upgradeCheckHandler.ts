@@ -5,7 +5,6 @@
  * properties carry, and answers FAILED with the one-line refusal when that definition cannot take over the
  * open windows (CloudFormation then stops the deploy before the functions update). Delete does nothing.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ENV } from '../core/constants';
 import { ShardflowError } from '../core/errors';
@@ -31,7 +30,6 @@ export function upgradeCheckHandler(
   env: Readonly<Record<string, string | undefined>> = process.env,
   deps: UpgradeCheckDependencies = {},
 ): (event: CloudFormationCustomResourceEvent) => Promise<void> {
-  const logger = new Logger({ serviceName: 'shardflow-upgrade-check' });
   const store =
     deps.store ?? ((tableName: string) => new DynamoDBStateStore({ tableName, client: dynamoDbClient() }));
   const respond = deps.respond ?? sendCustomResourceResponse;
@@ -56,7 +54,8 @@ export function upgradeCheckHandler(
         reason: `upgrade check failed: ${error instanceof Error ? error.message : String(error)}`,
       };
     }
-    logger.info('Upgrade check', { requestType: event.RequestType, outcome });
+    // One JSON line in the function's log group (what CloudFormation shows is the response's reason).
+    console.log(JSON.stringify({ message: 'Upgrade check', requestType: event.RequestType, outcome }));
     await respond(
       event.ResponseURL,
       customResourceResponse(event, `${event.LogicalResourceId}-upgrade-check`, outcome),
