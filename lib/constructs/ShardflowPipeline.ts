@@ -277,10 +277,14 @@ export class ShardflowPipeline extends Construct {
     // The functions (and so their event source mapping and schedule, which refer to them) depend on the
     // check: CloudFormation updates a resource only after everything it depends on is updated, so the new
     // code runs only once the check passed on the state the old code left. When the check fails, the update
-    // stops there and CloudFormation rolls back what it changed; the functions were not touched, and the
-    // rollback re-runs the check with the old properties, which the stored state (still of the old shape)
-    // passes. The old functions keep running between the check and their update: a window they open then
-    // is state of the old shape, which the new definition refuses at close (INCOMPATIBLE_STATE), never merges.
+    // stops there and CloudFormation rolls back what it changed before; the functions were not touched, and
+    // the rollback re-runs the check with the old properties, which the stored state (still of the old shape)
+    // passes. The old functions keep running between the check and their update: a window they open then is
+    // state of the old shape, which the new definition refuses at close (INCOMPATIBLE_STATE), never merges.
+    // Known gap: when a resource updated after the functions fails and the new functions already committed
+    // open windows, the rollback's check (old properties, new-shape state) refuses too and the stack ends in
+    // UPDATE_ROLLBACK_FAILED (continue the rollback skipping the check); telling a rollback from a deploy needs
+    // the stack's status (DescribeStacks), which the check does not read.
     for (const fn of [this.operator.function, this.tick.function])
       fn.node.addDependency(this.upgradeCheck.resource);
     // Both sweep side outputs behind the operator's commits, once no invocation that began before them can run.
