@@ -108,6 +108,9 @@ export class UpgradeCheck extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,
       resourceType: UPGRADE_CHECK_RESOURCE_TYPE,
+      // A function that dies without answering (out of memory, its timeout) fails the deploy after this,
+      // not after CloudFormation's default hour.
+      serviceTimeout: Duration.minutes(5),
       properties: upgradeCheckProperties({
         stateShape: props.stateShape,
         allowedLatenessMs: props.allowedLatenessMs,

@@ -116,6 +116,7 @@ describe('ShardflowPipeline upgrade check', () => {
       StateFingerprint: pipeline.stateFingerprint,
       AllowedLatenessMs: String(pipeline.spec.time.allowedLatenessMs),
       OpenWindows: 'none',
+      ServiceTimeout: '300',
     });
   });
 
