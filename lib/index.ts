@@ -20,6 +20,7 @@ export {
 export { pipelinesFromContext } from './pipelinesFromContext';
 export { pipelineEntries, PipelineModuleError, type PipelineEntries } from './constructs/pipelineEntries';
 export { StateTable, type StateTableProps } from './constructs/StateTable';
+export { UpgradeCheck, type UpgradeCheckProps, type OpenWindowsChoice } from './constructs/UpgradeCheck';
 export { ResultsBucket, type ResultsBucketProps } from './constructs/ResultsBucket';
 export { GlueCatalog, type GlueCatalogProps } from './constructs/GlueCatalog';
 export { AthenaWorkgroup, type AthenaWorkgroupProps } from './constructs/AthenaWorkgroup';

@@ -110,10 +110,16 @@ export interface PipelineFunctionProps extends PipelineFunctionOptions {
   readonly handler?: string;
   /** State table name (`SHARDFLOW_STATE_TABLE`). */
   readonly stateTableName: string;
-  /** Results bucket name (`SHARDFLOW_RESULTS_BUCKET`). */
-  readonly resultsBucketName: string;
-  /** Source stream name (`SHARDFLOW_STREAM_NAME`). */
-  readonly streamName: string;
+  /**
+   * Results bucket name (`SHARDFLOW_RESULTS_BUCKET`).
+   * @default - not set (a function that writes no results, like the upgrade check)
+   */
+  readonly resultsBucketName?: string;
+  /**
+   * Source stream name (`SHARDFLOW_STREAM_NAME`).
+   * @default - not set (a function that reads no stream)
+   */
+  readonly streamName?: string;
   /** Shown in the console. */
   readonly description?: string;
   /** Powertools service name (`POWERTOOLS_SERVICE_NAME`): the handler's `service` metric dimension. */
@@ -169,8 +175,8 @@ export class PipelineFunction extends Construct {
       environment: {
         [ENV.PIPELINE]: props.pipeline,
         [ENV.STATE_TABLE]: props.stateTableName,
-        [ENV.RESULTS_BUCKET]: props.resultsBucketName,
-        [ENV.STREAM_NAME]: props.streamName,
+        ...(props.resultsBucketName !== undefined ? { [ENV.RESULTS_BUCKET]: props.resultsBucketName } : {}),
+        ...(props.streamName !== undefined ? { [ENV.STREAM_NAME]: props.streamName } : {}),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS.NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',

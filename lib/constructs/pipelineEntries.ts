@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pipelineOfModule } from '../../functions/core/engine/pipelineModule';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { ShardflowCdkError } from '../errors';
 
@@ -16,7 +17,7 @@ import { ShardflowCdkError } from '../errors';
  * these sources, three from `dist/lib/constructs` in the installed package, which ships them), so esbuild
  * tree-shakes them (the compiled CommonJS would pull whole modules, e.g. all of zod's locales).
  */
-const HANDLERS_DIR =
+export const HANDLERS_DIR =
   [path.resolve(__dirname, '..', '..'), path.resolve(__dirname, '..', '..', '..')]
     .map((root) => path.join(root, 'functions', 'handlers'))
     .find((dir) => existsSync(path.join(dir, 'operatorHandler.ts'))) ??
@@ -25,6 +26,8 @@ const HANDLERS_DIR =
 /** The pipeline of a module, with the handler entries generated for it. */
 export interface PipelineEntries {
   readonly spec: PipelineSpec;
+  /** What shapes the pipeline's stored state (the stack's upgrade check compares it with the stored one). */
+  readonly stateShape: StateShape;
   /** Absolute path of the pipeline module. */
   readonly module: string;
   /** The project the module belongs to (its `package-lock.json` pins the bundle's dependencies). */
@@ -119,5 +122,5 @@ export function pipelineEntries(
   const tickEntry = path.join(dir, 'tick.ts');
   writeIfChanged(operatorEntry, entry('operatorHandler'));
   writeIfChanged(tickEntry, entry('tickHandler'));
-  return { spec, module, projectRoot, operatorEntry, tickEntry };
+  return { spec, stateShape: pipeline.stateShape, module, projectRoot, operatorEntry, tickEntry };
 }

@@ -1,6 +1,7 @@
 import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { AthenaWorkgroup, validateAthenaWorkgroupProps } from '../constructs/AthenaWorkgroup';
 import { GlueCatalog, validateGlueCatalogProps } from '../constructs/GlueCatalog';
@@ -45,6 +46,10 @@ export interface PipelineDeployment {
    * `tickEntry`), as tests deploy tiny fixture handlers.
    */
   readonly spec?: PipelineSpec;
+  /**
+   * With `spec`: the definition's state shape (a pipeline object carries it as is), for the upgrade check.
+   */
+  readonly stateShape?: StateShape;
   /**
    * Event source mapping settings of this pipeline, merged over the stack's `eventSource`.
    * @default - the stack's `eventSource`
@@ -149,6 +154,10 @@ function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
     const { spec } = deployment;
     if (spec === undefined)
       throw new Error('ShardflowStack: a pipeline needs an entry (its module) or a spec (given neither)');
+    if (deployment.stateShape === undefined)
+      throw new Error(
+        `ShardflowStack: pipeline '${spec.name}' is given as a spec without its stateShape; give its module as entry`,
+      );
     if (props.operatorEntry === undefined || props.tickEntry === undefined)
       throw new Error(
         `ShardflowStack: pipeline '${spec.name}' is given as a spec without operatorEntry/tickEntry; give its module as entry`,
@@ -157,6 +166,7 @@ function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
       deployment,
       handlers: {
         spec,
+        stateShape: deployment.stateShape,
         operatorEntry: props.operatorEntry,
         tickEntry: props.tickEntry,
         projectRoot: props.projectRoot ?? process.cwd(),

@@ -19,6 +19,7 @@ import {
 } from '../eventSourceMapping';
 import { Deployer } from './Deployer';
 import { readStackArtifact } from './cloudAssembly';
+import { runCustomResources } from './customResources';
 import { planDeployment } from './planDeployment';
 import { ScheduleRunner } from './ScheduleRunner';
 import type { Deployment } from './types';
@@ -135,6 +136,14 @@ export async function deployAndRun(
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     },
   });
+  // Before any mapping or schedule runs the new functions, as CloudFormation updates the functions only after
+  // the custom resources they depend on (the upgrade check) succeeded.
+  try {
+    await runCustomResources(deployment, invoker, log);
+  } catch (error) {
+    await invoker.close();
+    throw error;
+  }
   const checkpoints =
     typeof options.checkpoints === 'object'
       ? options.checkpoints

@@ -23,3 +23,11 @@ export class AssetNotFoundError extends DeployerError {
     this.name = 'AssetNotFoundError';
   }
 }
+
+/** A custom resource answered FAILED (or not at all): the deploy stops before the functions run. */
+export class CustomResourceFailedError extends DeployerError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CustomResourceFailedError';
+  }
+}

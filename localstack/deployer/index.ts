@@ -13,6 +13,7 @@ export { Deployer, type DeployerClients, type DeployOptions } from './Deployer';
 export { planDeployment, type AssetLocator } from './planDeployment';
 export { handlerEntry, rateToMs } from './resourcePlanners';
 export { readStackArtifact, type StackArtifact } from './cloudAssembly';
+export { runCustomResources } from './customResources';
 export { TemplateResolver } from './TemplateResolver';
 export { ScheduleRunner, scheduledEvent, type EventInvoker } from './ScheduleRunner';
 export { generatePhysicalName, physicalSuffix, deterministicUuid } from './physicalNames';

@@ -1,4 +1,10 @@
-import { PLANNERS, type PlanContext, type PlanParts } from './resourcePlanners';
+import {
+  LOCAL_CUSTOM_RESOURCE_PREFIX,
+  planCustomResource,
+  PLANNERS,
+  type PlanContext,
+  type PlanParts,
+} from './resourcePlanners';
 
 import { TemplateResolver } from './TemplateResolver';
 import type { CfnTemplate, DeploymentEnvironment, DeploymentPlan, SkippedResource } from './types';
@@ -48,6 +54,7 @@ export function planDeployment(
     functions: [],
     mappings: [],
     schedules: [],
+    customResources: [],
     unsupported: [],
   };
   const ignored: SkippedResource[] = [];
@@ -86,14 +93,18 @@ export function planDeployment(
   const context: PlanContext = { resolver, bundles, functionNameByRef, registered };
   for (const [logicalId, resource] of active) {
     const type = resource.Type;
-    const planner = Object.hasOwn(PLANNERS, type) ? PLANNERS[type] : undefined;
+    const planner = Object.hasOwn(PLANNERS, type)
+      ? PLANNERS[type]
+      : type.startsWith(LOCAL_CUSTOM_RESOURCE_PREFIX)
+        ? planCustomResource
+        : undefined;
     if (planner === undefined) {
       if (IGNORED_PREFIXES.some((prefix) => type.startsWith(prefix))) ignored.push({ logicalId, type });
       else if (type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource') {
         ignored.push({
           logicalId,
           type,
-          reason: 'custom resources run CloudFormation-side Lambda code; not executed locally',
+          reason: `only shardflow's own custom resources (${LOCAL_CUSTOM_RESOURCE_PREFIX}*) run locally`,
         });
       } else plan.unsupported.push({ logicalId, type });
       continue;

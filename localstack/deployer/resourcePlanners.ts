@@ -33,7 +33,15 @@ export interface PlanContext {
 /** The parts of a plan the planners fill. */
 export type PlanParts = Pick<
   { -readonly [K in keyof DeploymentPlan]: DeploymentPlan[K] extends readonly (infer T)[] ? T[] : never },
-  'streams' | 'tables' | 'buckets' | 'queues' | 'functions' | 'mappings' | 'schedules' | 'unsupported'
+  | 'streams'
+  | 'tables'
+  | 'buckets'
+  | 'queues'
+  | 'functions'
+  | 'mappings'
+  | 'schedules'
+  | 'customResources'
+  | 'unsupported'
 >;
 
 type Planner = (resource: PlannedResource, context: PlanContext, plan: PlanParts) => void;
@@ -231,6 +239,33 @@ function planSchedule(
       ...(typeof target['Input'] === 'string' ? { input: target['Input'] } : {}),
     });
   }
+}
+
+/**
+ * Custom resources the deployer runs: shardflow's own (`Custom::Shardflow…`), whose handlers answer on any
+ * response URL. CDK's built-in providers answer over HTTPS only, which the local response endpoint is not, so
+ * other custom resources stay ignored.
+ */
+export const LOCAL_CUSTOM_RESOURCE_PREFIX = 'Custom::Shardflow';
+
+/** A custom resource run on deploy: its service token must be a function of the stack with a local bundle. */
+export function planCustomResource(
+  { logicalId, type, props }: PlannedResource,
+  context: PlanContext,
+  plan: PlanParts,
+): void {
+  const serviceToken = String(props['ServiceToken'] ?? '');
+  const functionName = context.functionNameByRef.get(serviceToken);
+  if (functionName === undefined || !context.registered.has(functionName)) {
+    plan.unsupported.push({
+      logicalId,
+      type,
+      reason: `service token ${serviceToken} is not a function of this stack available locally`,
+    });
+    return;
+  }
+  const properties = Object.fromEntries(Object.entries(props).filter(([key]) => key !== 'ServiceToken'));
+  plan.customResources.push({ logicalId, type, functionName, serviceToken, properties });
 }
 
 /** The planner of each type the deployer acts on (the other types are ignored or unsupported). */

@@ -91,6 +91,17 @@ export interface SchedulePlan {
   readonly enabled: boolean;
 }
 
+/** A custom resource the deployer runs: its function is one of the stack's, with a local bundle. */
+export interface CustomResourcePlan {
+  readonly logicalId: string;
+  readonly type: string;
+  /** The function its `ServiceToken` names. */
+  readonly functionName: string;
+  readonly serviceToken: string;
+  /** Its resolved properties (without `ServiceToken`). */
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
 export interface SkippedResource {
   readonly logicalId: string;
   readonly type: string;
@@ -109,6 +120,8 @@ export interface DeploymentPlan {
   readonly functions: readonly (FunctionDefinition & { readonly logicalId: string })[];
   readonly mappings: readonly (EventSourceMappingConfig & { readonly logicalId: string })[];
   readonly schedules: readonly SchedulePlan[];
+  /** Custom resources run on deploy (before the mappings and schedules start), in template order. */
+  readonly customResources: readonly CustomResourcePlan[];
   /** Resources with no local meaning (IAM, KMS, alarms, Glue…). */
   readonly ignored: readonly SkippedResource[];
   /** Resource types the deployer does not know: listed, never silently dropped. */

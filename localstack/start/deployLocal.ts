@@ -33,6 +33,8 @@ export interface DeployLocalOptions {
   readonly templatePath?: string;
   readonly live: LiveLine;
   readonly verbose?: boolean;
+  /** CDK context the app is synthesized with (e.g. the open-window choice of the stack's upgrade check). */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function deployLocal(options: DeployLocalOptions): Promise<LocalSes
   let templatePath = options.templatePath;
   if (templatePath === undefined) {
     live.update('synthesizing the CDK app (cdk synth, offline)…');
-    const app = await synthesizeCached();
+    const app = await synthesizeCached(process.cwd(), options.context ?? {});
     if (app.cached) live.print('synth skipped: the app and its inputs have not changed since the last one');
     templatePath = app.templatePath;
   }

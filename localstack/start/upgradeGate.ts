@@ -3,8 +3,11 @@
  * for each pipeline of the new app, the open state in the deployed state table against the new definition.
  * An incompatible change under open windows is refused unless the user chose `--discard-open-windows` or
  * `--drain`, which are carried out here, before the deploy: the drain by the deployed (old) tick function
- * (`functions/core/state/drain.ts`), through the `drain` the caller gives, then checked again. A first deploy
- * (no state table recorded or found) has nothing to check.
+ * (`functions/core/state/drain.ts`), through the `drain` the caller gives, after which the gate checks again.
+ * A first deploy (no state table recorded or found) has nothing to check. The stack runs the same gate
+ * (`upgradeGate`) again in its upgrade-check custom resource, which is what guards plain `cdk deploy`; this
+ * one fails earlier (before the synth, the bundling and a CloudFormation rollback), names the CLI's options,
+ * and is the only one that can drain.
  */
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../functions/adapters/aws';
@@ -14,9 +17,8 @@ import { drainWatermark, type DrainResult } from '../../functions/core/state/dra
 import { STATE_CHANGE } from '../../functions/core/state/stateFingerprint';
 import {
   checkUpgrade,
-  discardOpenWindows,
   OPEN_WINDOW_CHOICE,
-  upgradeRefusal,
+  upgradeGate,
   type OpenWindowChoice,
 } from '../../functions/core/state/upgradeCheck';
 import { ShardflowCliError } from './errors';
@@ -75,51 +77,46 @@ export async function gateUpgrade(options: {
   const store = new DynamoDBStateStore({ tableName: options.stateTable, client: options.clients.dynamoDb });
   const lines: string[] = [];
   for (const pipeline of options.pipelines) {
-    const name = pipeline.spec.name;
-    let snapshot;
     try {
-      snapshot = await store.readProgress(name);
+      lines.push(await gateOne(store, pipeline, options));
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return [];
       throw error;
     }
-    const check = checkUpgrade(snapshot, pipeline);
-    const refusal = upgradeRefusal(check, options.choice);
-    if (refusal !== undefined) throw new IncompatibleUpgradeError(refusal);
-    const { kind, added, reasons } = check.change;
-    if (
-      kind === STATE_CHANGE.INCOMPATIBLE &&
-      check.openWindows > 0 &&
-      options.choice === OPEN_WINDOW_CHOICE.DRAIN
-    ) {
-      if (options.drain === undefined)
-        throw new IncompatibleUpgradeError(
-          `pipeline ${name}: no deployed tick function to drain through; deploy again with --discard-open-windows, or wait until the windows close`,
-        );
-      const drained = await options.drain(name, drainWatermark(snapshot, pipeline));
-      const left = checkUpgrade(await store.readProgress(name), pipeline);
-      if (left.change.kind === STATE_CHANGE.INCOMPATIBLE && left.openWindows > 0)
-        throw new IncompatibleUpgradeError(
-          `pipeline ${name}: ${left.openWindows} windows of the deployed definition opened again during the drain (is a consumer still running? stop the process serving the old functions, or pause the event source mappings); deploy again with --drain`,
-        );
-      lines.push(
-        `${name}: incompatible (${reasons.join('; ')}); drained ${check.openWindows} open windows under the deployed definition (${drained.windowsEmitted} emitted, through ${drained.drainedThrough === null ? 'nothing' : new Date(drained.drainedThrough).toISOString()}); records for them that arrive later are late`,
-      );
-    } else if (kind === STATE_CHANGE.INCOMPATIBLE && check.openWindows > 0) {
-      const shards = await discardOpenWindows(store, name);
-      lines.push(
-        `${name}: incompatible (${reasons.join('; ')}); discarded ${check.openWindows} open windows on ${shards} shards`,
-      );
-    } else if (kind === STATE_CHANGE.EVOLVABLE)
-      lines.push(
-        `${name}: evolvable; ${added.join(', ')} start from their identity in ${check.openWindows} open windows (named in evolved_columns)`,
-      );
-    else
-      lines.push(
-        `${name}: ${check.openWindows === 0 ? 'no open windows' : `compatible with ${check.openWindows} open windows`}`,
-      );
   }
   return lines;
+}
+
+async function gateOne(
+  store: DynamoDBStateStore,
+  pipeline: CompiledPipeline<unknown>,
+  options: { readonly choice: OpenWindowChoice; readonly drain?: WindowDrainer },
+): Promise<string> {
+  const name = pipeline.spec.name;
+  if (options.choice !== OPEN_WINDOW_CHOICE.DRAIN) {
+    const result = await upgradeGate(store, pipeline, options.choice);
+    if (!result.passed) throw new IncompatibleUpgradeError(result.refusal);
+    return result.line;
+  }
+  const snapshot = await store.readProgress(name);
+  const check = checkUpgrade(snapshot, pipeline);
+  if (check.change.kind !== STATE_CHANGE.INCOMPATIBLE || check.openWindows === 0) {
+    const result = await upgradeGate(store, pipeline, OPEN_WINDOW_CHOICE.NONE);
+    if (!result.passed) throw new IncompatibleUpgradeError(result.refusal);
+    return result.line;
+  }
+  if (options.drain === undefined)
+    throw new IncompatibleUpgradeError(
+      `pipeline ${name}: no deployed tick function to drain through; deploy again with --discard-open-windows, or wait until the windows close`,
+    );
+  const drained = await options.drain(name, drainWatermark(snapshot, pipeline));
+  // The gate again, as the stack's check will run it: windows the old definition opened meanwhile refuse.
+  const again = await upgradeGate(store, pipeline, OPEN_WINDOW_CHOICE.NONE);
+  if (!again.passed)
+    throw new IncompatibleUpgradeError(
+      `pipeline ${name}: windows of the deployed definition opened again during the drain (is a consumer still running? stop the process serving the old functions, or pause the event source mappings); deploy again with --drain`,
+    );
+  return `${name}: incompatible (${check.change.reasons.join('; ')}); drained ${check.openWindows} open windows under the deployed definition (${drained.windowsEmitted} emitted, through ${drained.drainedThrough === null ? 'nothing' : new Date(drained.drainedThrough).toISOString()}); records for them that arrive later are late`;
 }
 
 export { OPEN_WINDOW_CHOICE };

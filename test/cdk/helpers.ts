@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { STATE_SHAPE_VERSION, type StateShape } from '../../functions/core/state/stateFingerprint';
 import type { ColumnSpec, PipelineSpec } from '../../functions/core/types';
 import { ShardflowStack, type ShardflowStackProps } from '../../lib/stacks/ShardflowStack';
 
@@ -62,6 +63,25 @@ export function sessionSpec(): PipelineSpec {
   };
 }
 
+/** A state shape for a fixture spec: its first column the key, every aggregate column a count. */
+export function fixtureShape(spec: PipelineSpec): StateShape {
+  return {
+    version: STATE_SHAPE_VERSION,
+    key: spec.columns[0]?.name ?? 'key',
+    window: spec.window,
+    dedupe: false,
+    aggregates: spec.columns
+      .slice(3)
+      .map((c) => ({ column: c.name, kind: 'count', params: {} }))
+      .sort((a, b) => (a.column < b.column ? -1 : 1)),
+  };
+}
+
+/** A pipeline deployment of a fixture spec (with the shape the upgrade check needs). */
+export function deployed(spec: PipelineSpec): { spec: PipelineSpec; stateShape: StateShape } {
+  return { spec, stateShape: fixtureShape(spec) };
+}
+
 /**
  * Builds a stack with the fixture handlers (props may override anything). With `bundle: false` the
  * functions are not bundled (CDK's `aws:cdk:bundling-stacks` context), for tests that do not need it.
@@ -73,7 +93,7 @@ export function buildStack(
 ): ShardflowStack {
   const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
   return new ShardflowStack(app, id, {
-    pipelines: [{ spec: pipelineSpec() }],
+    pipelines: [deployed(pipelineSpec())],
     ...FIXTURE_ENTRIES,
     env: { account: '123456789012', region: 'eu-west-1' },
     ...props,

@@ -6,7 +6,7 @@ import { ENV } from '../../functions/core/constants';
 import { planDeployment } from '../../localstack/deployer/planDeployment';
 import type { CfnTemplate, DeploymentPlan } from '../../localstack/deployer/types';
 import type { ShardflowStack } from '../../lib/stacks/ShardflowStack';
-import { buildStack, pipelineSpec, sessionSpec } from './helpers';
+import { buildStack, deployed, pipelineSpec, sessionSpec } from './helpers';
 
 // The same synthesized template must run on the laptop (DESIGN.md §6): the local cloud's deployer
 // has to find every runtime resource in it and nothing it cannot run.
@@ -18,8 +18,8 @@ describe('the synthesized stack on the local cloud deployer', () => {
     // GIVEN two pipelines, one with overridden mapping settings
     stack = buildStack({
       pipelines: [
-        { spec: pipelineSpec() },
-        { spec: sessionSpec(), eventSource: { batchSize: 25, retryAttempts: 2 } },
+        deployed(pipelineSpec()),
+        { ...deployed(sessionSpec()), eventSource: { batchSize: 25, retryAttempts: 2 } },
       ],
       tick: { interval: Duration.minutes(2) },
     });
@@ -50,7 +50,8 @@ describe('the synthesized stack on the local cloud deployer', () => {
   });
 
   it('when planned, every function has its bundle and the table, bucket and stream names in its environment', () => {
-    expect(plan.functions).toHaveLength(4);
+    // Operator, tick and upgrade check of each pipeline.
+    expect(plan.functions).toHaveLength(6);
     const bucket = plan.outputs['ResultsBucketName'];
     const table = plan.outputs['StateTableName'];
     for (const fn of plan.functions) {
@@ -59,14 +60,32 @@ describe('the synthesized stack on the local cloud deployer', () => {
       expect(existsSync(fn.entryFile)).toBe(true);
       expect(existsSync(`${fn.entryFile}.map`)).toBe(true);
       expect(readFileSync(fn.entryFile, 'utf8')).not.toMatch(/\n\s+\S/);
-      expect(fn.environment).toMatchObject({ [ENV.RESULTS_BUCKET]: bucket, [ENV.STATE_TABLE]: table });
+      expect(fn.environment).toMatchObject({ [ENV.STATE_TABLE]: table });
+      // The upgrade check writes no results and reads no stream.
+      if (fn.environment['POWERTOOLS_SERVICE_NAME'] !== 'shardflow-upgrade-check')
+        expect(fn.environment).toMatchObject({ [ENV.RESULTS_BUCKET]: bucket });
     }
-    expect(plan.functions.map((f) => f.environment[ENV.STREAM_NAME]).sort()).toEqual([
+    expect(plan.functions.flatMap((f) => f.environment[ENV.STREAM_NAME] ?? []).sort()).toEqual([
       'clicks',
       'clicks',
       'flights',
       'flights',
     ]);
+  });
+
+  it("when planned, each pipeline's upgrade check is a custom resource it runs with the check's function, carrying the definition's fingerprint", () => {
+    const checks = new Map(
+      plan.functions
+        .filter((f) => f.environment['POWERTOOLS_SERVICE_NAME'] === 'shardflow-upgrade-check')
+        .map((f) => [f.functionName, f.environment[ENV.PIPELINE]]),
+    );
+    expect(
+      plan.customResources.map((r) => [r.type, checks.get(r.functionName), r.properties['StateFingerprint']]),
+    ).toEqual([
+      ['Custom::ShardflowUpgradeCheck', 'flight-delays', expect.stringMatching(/^[0-9a-f]{16}$/)],
+      ['Custom::ShardflowUpgradeCheck', 'user-sessions', expect.stringMatching(/^[0-9a-f]{16}$/)],
+    ]);
+    expect(plan.ignored.filter((r) => r.type.startsWith('Custom::'))).toEqual([]);
   });
 
   it('when planned, each mapping carries the settings the stack chose', () => {

@@ -155,17 +155,20 @@ describe('the packed library in a user project', () => {
       >;
     };
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // Both pipelines under pipelines/, an operator and a tick each.
+    // Both pipelines under pipelines/, an operator, a tick and an upgrade check each.
     expect(functions.map((f) => f.Properties?.Environment?.Variables?.SHARDFLOW_PIPELINE).sort()).toEqual([
       'page-clicks',
       'page-clicks',
+      'page-clicks',
+      'page-revenue',
       'page-revenue',
       'page-revenue',
     ]);
     const bundles = readdirSync(join(project, 'cdk.out'))
       .filter((name) => name.startsWith('asset.'))
       .map((name) => statSync(join(project, 'cdk.out', name, 'index.js')).size);
-    expect(bundles).toHaveLength(4);
+    // The upgrade checks of both pipelines are one bundle (the definition comes in their properties).
+    expect(bundles).toHaveLength(5);
     for (const bytes of bundles) expect(bytes).toBeLessThanOrEqual(300_000);
   }, 900_000);
 });

@@ -2,10 +2,13 @@
  * What a redeploy would do to a pipeline's open state (`stateFingerprint.ts`): the windows still open, the
  * shapes their state was written under, and the change from each to the new definition. A deploy refuses an
  * incompatible (or unknown) change while windows are open unless the user chose what happens to them
- * (`--discard-open-windows`, or `--drain`: emitted under the deployed definition first, `drain.ts`);
- * `discardOpenWindows` carries the first choice out.
+ * (`--discard-open-windows`, or `-c shardflow:openWindows=discard` for plain `cdk deploy`; or `--drain`:
+ * emitted under the deployed definition first, `drain.ts`, which `shardflow deploy` carries out before it
+ * calls the gate); `discardOpenWindows` carries the discard out. `upgradeGate` is the one rule both deploy
+ * paths run: the `shardflow deploy` pre-check and the stack's upgrade-check custom resource.
  */
 import type { EpochMillis, WindowBounds } from '../types';
+import { closeTime } from '../windows/windowSpecs';
 import { StateConflictError } from './errors';
 import { classifyStateChange, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
 import type { ProgressSnapshot, StateStore } from './types';
@@ -74,11 +77,28 @@ export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): U
 export const OPEN_WINDOW_CHOICE = { NONE: 'none', DISCARD: 'discard-open-windows', DRAIN: 'drain' } as const;
 export type OpenWindowChoice = (typeof OPEN_WINDOW_CHOICE)[keyof typeof OPEN_WINDOW_CHOICE];
 
+/** The CDK context key (and `ShardflowPipeline` prop) that states the choice for plain `cdk deploy`. */
+export const OPEN_WINDOWS_CONTEXT = 'shardflow:openWindows';
+
+/** How the user states the choice, by the way they deploy: the refusal's next step names it. */
+export const CHOICE_HINT = {
+  /** `shardflow deploy` (and `deploy --local`). */
+  CLI: 'deploy again with --drain to emit them under the deployed definition first, or with --discard-open-windows to drop them',
+  /** Plain `cdk deploy` of the app (the stack's upgrade-check custom resource). */
+  CDK: `deploy again with -c ${OPEN_WINDOWS_CONTEXT}=discard to drop them, or with shardflow deploy --drain to emit them first`,
+} as const;
+export type ChoiceHint = (typeof CHOICE_HINT)[keyof typeof CHOICE_HINT];
+
 /** One line saying why a deploy must not go ahead, with the next step; undefined when it may. */
-export function upgradeRefusal(check: UpgradeCheck, choice: OpenWindowChoice): string | undefined {
+export function upgradeRefusal(
+  check: UpgradeCheck,
+  choice: OpenWindowChoice,
+  hint: ChoiceHint = CHOICE_HINT.CLI,
+): string | undefined {
   if (check.change.kind !== STATE_CHANGE.INCOMPATIBLE || check.openWindows === 0) return undefined;
-  if (choice === OPEN_WINDOW_CHOICE.DISCARD || choice === OPEN_WINDOW_CHOICE.DRAIN) return undefined;
-  return `pipeline ${check.pipeline}: incompatible change under ${check.openWindows} open window${check.openWindows === 1 ? '' : 's'} (${check.change.reasons.join('; ')}); wait until they close, or deploy again with --drain to emit them under the deployed definition first, or with --discard-open-windows to drop them`;
+  // A drain has happened before the gate runs (`shardflow deploy --drain`): windows still open refuse.
+  if (choice === OPEN_WINDOW_CHOICE.DISCARD) return undefined;
+  return `pipeline ${check.pipeline}: incompatible change under ${check.openWindows} open window${check.openWindows === 1 ? '' : 's'} (${check.change.reasons.join('; ')}); wait until they close, or ${hint}`;
 }
 
 /**
@@ -106,4 +126,60 @@ export async function discardOpenWindows(store: StateStore, pipeline: string): P
       if (!(error instanceof StateConflictError) || attempt >= 8) throw error;
     }
   }
+}
+
+/** What the gate decided for one pipeline: refused (one line, with the next step), or passed (what it did). */
+export type UpgradeGateResult =
+  { readonly passed: false; readonly refusal: string } | { readonly passed: true; readonly line: string };
+
+/**
+ * The gate a deploy passes before the new definition's functions run: checks `next` against its pipeline's
+ * open state in `store`, refuses an incompatible change under open windows unless the user chose to discard
+ * them, and then discards them. Says in one line what the deploy does to the open state.
+ */
+export async function upgradeGate(
+  store: StateStore,
+  next: UpgradeTarget,
+  choice: OpenWindowChoice,
+  hint: ChoiceHint = CHOICE_HINT.CLI,
+): Promise<UpgradeGateResult> {
+  const name = next.spec.name;
+  const check = checkUpgrade(await store.readProgress(name), next);
+  const refusal = upgradeRefusal(check, choice, hint);
+  if (refusal !== undefined) return { passed: false, refusal };
+  const { kind, added, reasons } = check.change;
+  if (kind === STATE_CHANGE.INCOMPATIBLE && check.openWindows > 0) {
+    const shards = await discardOpenWindows(store, name);
+    return {
+      passed: true,
+      line: `${name}: incompatible (${reasons.join('; ')}); discarded ${check.openWindows} open windows on ${shards} shards`,
+    };
+  }
+  if (kind === STATE_CHANGE.EVOLVABLE)
+    return {
+      passed: true,
+      line: `${name}: evolvable; ${added.join(', ')} start from their identity in ${check.openWindows} open windows (named in evolved_columns)`,
+    };
+  return {
+    passed: true,
+    line: `${name}: ${check.openWindows === 0 ? 'no open windows' : `compatible with ${check.openWindows} open windows`}`,
+  };
+}
+
+/**
+ * The upgrade target of a definition known only by its serialised parts (as a deployment carries them):
+ * its pipeline name, state shape and fingerprint, and allowed lateness (which decides when a window closes).
+ */
+export function upgradeTargetOf(definition: {
+  readonly pipeline: string;
+  readonly stateShape: StateShape;
+  readonly stateFingerprint: string;
+  readonly allowedLatenessMs: number;
+}): UpgradeTarget {
+  return {
+    spec: { name: definition.pipeline, window: { kind: definition.stateShape.window.kind } },
+    stateShape: definition.stateShape,
+    stateFingerprint: definition.stateFingerprint,
+    closeTime: (window) => closeTime(window, definition.allowedLatenessMs),
+  };
 }

@@ -15,6 +15,7 @@ import { resolveStateTable } from '../../start/pipelineStatus';
 import { gateUpgrade, OPEN_WINDOW_CHOICE, type WindowDrainer } from '../../start/upgradeGate';
 import { localDrainer, TEMPLATE_OUTPUT } from '../../start/localDrain';
 import { awsDrainer } from '../../start/awsDrain';
+import { OPEN_WINDOWS_CONTEXT } from '../../../functions/core/state/upgradeCheck';
 
 /**
  * Runs the project's CDK CLI (`npx cdk …`) with inherited stdio and resolves with its exit code.
@@ -75,7 +76,7 @@ export function registerCdkCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nBefore deploying, the stored state of each checked pipeline is compared with its new definition: a compatible change (same state shape) or an evolvable one (aggregate columns added) deploys; an incompatible one under open windows is refused unless --drain or --discard-open-windows.',
+      '\nBefore deploying, the stored state of each checked pipeline is compared with its new definition: a compatible change (same state shape) or an evolvable one (aggregate columns added) deploys; an incompatible one under open windows is refused unless --drain or --discard-open-windows. The stack checks every pipeline of the app again as it deploys (its upgrade-check custom resource, before the functions update); --discard-open-windows is passed on to it as -c shardflow:openWindows=discard.',
     )
     .action(
       cliAction(
@@ -91,9 +92,18 @@ export function registerCdkCommands(program: Command): void {
           },
         ) => {
           const paused = await checkStoredState(options.local === true, options);
+          // The stack's own upgrade check runs the same gate again while CloudFormation (or the local deployer)
+          // deploys; it must carry the same choice, or a window the old functions open after this check would
+          // make it refuse what the user allowed.
+          const context: Record<string, string> =
+            options.discardOpenWindows === true ? { [OPEN_WINDOWS_CONTEXT]: 'discard' } : {};
           if (options.local !== true) {
+            const contextArgs = Object.entries(context).flatMap(([key, value]) => [
+              '--context',
+              `${key}=${value}`,
+            ]);
             try {
-              await cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...cdkArgs]);
+              await cdkOrFail(['deploy', '--outputs-file', outputsFilePath(), ...contextArgs, ...cdkArgs]);
             } finally {
               await paused.resume();
             }
@@ -107,6 +117,7 @@ export function registerCdkCommands(program: Command): void {
           const session = await deployLocal({
             live,
             verbose: options.verbose === true,
+            context,
             ...(options.template === undefined ? {} : { templatePath: resolve(options.template) }),
           });
           try {

@@ -5,6 +5,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../../functions/core/constants';
+import { loadPipelineModule } from '../../../lib/constructs/pipelineEntries';
+import { shapeText } from '../../../functions/core/state/stateFingerprint';
 import { PipelineModuleError, pipelineEntries } from '../../../lib/constructs/pipelineEntries';
 import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
 
@@ -31,7 +33,7 @@ describe('ShardflowPipeline', () => {
           (f as { Properties: { Environment: { Variables: Record<string, string> } } }).Properties.Environment
             .Variables[ENV.PIPELINE],
       ),
-    ).toEqual(['device-purchases', 'device-purchases']);
+    ).toEqual(['device-purchases', 'device-purchases', 'device-purchases']);
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
@@ -55,7 +57,8 @@ describe('ShardflowPipeline', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 2);
     template.resourceCountIs('AWS::Glue::Table', 0);
     template.resourceCountIs('AWS::Athena::WorkGroup', 0);
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    // Operator, tick and upgrade check of each.
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     const fresh = newStack();
     const wrong = new kinesis.Stream(fresh, 'Wrong', {
       streamName: 'other',
@@ -70,6 +73,89 @@ describe('ShardflowPipeline', () => {
     ).toThrow("The given stream must be the pipeline's source stream 'small-stream' (given 'other')");
     expect(() => new ShardflowPipeline(stack, 'Again', { entry: MODULE, analytics: false })).toThrow(
       "Pipeline 'device-purchases' is already deployed in stack User: each pipeline once per stack",
+    );
+  });
+});
+
+describe('ShardflowPipeline upgrade check', () => {
+  /** A stack with the pipeline of MODULE, unbundled (the assertions read the template only). */
+  function synth(context: Record<string, unknown> = {}): Template {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+    const stack = new Stack(app, 'User', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new ShardflowPipeline(stack, 'Devices', { entry: MODULE, analytics: false });
+    return Template.fromStack(stack);
+  }
+
+  type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+  const only = (found: Record<string, unknown>): [string, Resource] => {
+    const entries = Object.entries(found);
+    expect(entries).toHaveLength(1);
+    return entries[0] as [string, Resource];
+  };
+  /** The statements of the policy attached to the upgrade-check function's role. */
+  function checkStatements(template: Template): unknown[] {
+    const [, fn] = only(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: 'shardflow upgrade check of pipeline device-purchases' },
+      }),
+    );
+    const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const [, policy] = only(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+    );
+    return (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
+  }
+
+  it('when synthesized, the check is a custom resource carrying the definition it checks (state shape, fingerprint, lateness, choice), served by its own function', () => {
+    const template = synth();
+    const { pipeline } = loadPipelineModule(MODULE);
+    const [, check] = only(template.findResources('Custom::ShardflowUpgradeCheck'));
+    expect(check.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^DevicesUpgradeCheck\w*Function/), 'Arn'] },
+      StateShape: shapeText(pipeline.stateShape),
+      StateFingerprint: pipeline.stateFingerprint,
+      AllowedLatenessMs: String(pipeline.spec.time.allowedLatenessMs),
+      OpenWindows: 'none',
+      ServiceTimeout: '300',
+    });
+  });
+
+  it('when synthesized, the operator and tick functions depend on the check, so CloudFormation updates them only after it passed', () => {
+    const template = synth();
+    const [checkId] = only(template.findResources('Custom::ShardflowUpgradeCheck'));
+    for (const service of ['shardflow-operator', 'shardflow-tick']) {
+      const [, fn] = only(
+        template.findResources('AWS::Lambda::Function', {
+          Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: service } } },
+        }),
+      );
+      expect(fn.DependsOn).toContain(checkId);
+    }
+  });
+
+  it("when nothing is chosen, the check may only read the pipeline's progress partition; with -c shardflow:openWindows=discard it may also rewrite it, and says so in its properties", () => {
+    const partition = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['P#device-purchases'] } };
+    const table = { 'Fn::GetAtt': [expect.stringMatching(/^DevicesStateTable/), 'Arn'] };
+    expect(checkStatements(synth())).toEqual([
+      { Action: 'dynamodb:Query', Effect: 'Allow', Resource: table, Condition: partition },
+    ]);
+    const discarding = synth({ 'shardflow:openWindows': 'discard' });
+    expect(checkStatements(discarding)).toEqual([
+      {
+        Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Effect: 'Allow',
+        Resource: table,
+        Condition: partition,
+      },
+    ]);
+    discarding.hasResourceProperties('Custom::ShardflowUpgradeCheck', {
+      OpenWindows: 'discard-open-windows',
+    });
+  });
+
+  it('when the choice is not refuse or discard, it names the value given', () => {
+    expect(() => synth({ 'shardflow:openWindows': 'drop' })).toThrow(
+      "Open windows (shardflow:openWindows) must be one of refuse, discard (given 'drop')",
     );
   });
 });

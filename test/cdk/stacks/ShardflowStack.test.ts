@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BUCKET_PREFIX, ENV, SERVICE_NAMES, STATE_TABLE } from '../../../functions/core/constants';
 import type { ShardflowStack } from '../../../lib/stacks/ShardflowStack';
-import { buildStack, findWildcardGrants, pipelineSpec, sessionSpec } from '../helpers';
+import { buildStack, deployed, findWildcardGrants, pipelineSpec, sessionSpec } from '../helpers';
 
 const ARN = (logicalId: string): unknown => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
@@ -19,9 +19,9 @@ describe('ShardflowStack', () => {
     stack = buildStack(
       {
         pipelines: [
-          { spec: pipelineSpec() },
+          deployed(pipelineSpec()),
           {
-            spec: sessionSpec(),
+            ...deployed(sessionSpec()),
             eventSource: {
               batchSize: 50,
               maxBatchingWindow: Duration.seconds(10),
@@ -220,8 +220,9 @@ describe('ShardflowStack', () => {
     });
 
     it('when synthesized, each function logs to its own log group with a retention', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 4);
-      template.resourceCountIs('AWS::Logs::LogGroup', 4);
+      // Operator, tick and upgrade check of each of the two pipelines.
+      template.resourceCountIs('AWS::Lambda::Function', 6);
+      template.resourceCountIs('AWS::Logs::LogGroup', 6);
       template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     });
   });

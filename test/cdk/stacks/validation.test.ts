@@ -2,12 +2,12 @@ import { App, Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ValidationError } from '../../../lib/errors';
 import { ShardflowStack, type ShardflowStackProps } from '../../../lib/stacks/ShardflowStack';
-import { FIXTURE_ENTRIES, pipelineSpec, sessionSpec } from '../helpers';
+import { deployed, FIXTURE_ENTRIES, pipelineSpec, sessionSpec } from '../helpers';
 
 function synthError(props: Partial<ShardflowStackProps>): ValidationError {
   try {
     new ShardflowStack(new App(), 'Bad', {
-      pipelines: [{ spec: pipelineSpec() }],
+      pipelines: [deployed(pipelineSpec())],
       ...FIXTURE_ENTRIES,
       ...props,
     });
@@ -30,7 +30,7 @@ describe('ShardflowStack props validation', () => {
   });
 
   it('when pipelines repeat a name, stream or table, it lists each duplicate in one message', () => {
-    const error = synthError({ pipelines: [{ spec: pipelineSpec() }, { spec: pipelineSpec() }] });
+    const error = synthError({ pipelines: [deployed(pipelineSpec()), deployed(pipelineSpec())] });
     expect(error.problems).toEqual([
       "Pipeline names must be unique (given 'flight-delays' more than once)",
       "Pipeline streams must be unique (given 'flights' more than once)",
@@ -81,7 +81,10 @@ describe('ShardflowStack props validation', () => {
 
   it('when a per-pipeline override is bad, only that pipeline is named', () => {
     const error = synthError({
-      pipelines: [{ spec: pipelineSpec() }, { spec: sessionSpec(), eventSource: { batchSize: 20_000 } }],
+      pipelines: [
+        deployed(pipelineSpec()),
+        { ...deployed(sessionSpec()), eventSource: { batchSize: 20_000 } },
+      ],
     });
     expect(error.problems).toEqual([
       "Pipeline 'user-sessions': Maximum batch size must be between 1 and 10000 inclusive (given 20000)",
@@ -91,8 +94,8 @@ describe('ShardflowStack props validation', () => {
   it('when a spec has bad names, shard count or columns, it reports all of them at once', () => {
     const error = synthError({
       pipelines: [
-        {
-          spec: pipelineSpec({
+        deployed(
+          pipelineSpec({
             name: 'bad name',
             source: { stream: 'has space', shards: 0 },
             sink: { table: 'Upper-Case' },
@@ -103,7 +106,7 @@ describe('ShardflowStack props validation', () => {
               { name: 'x', type: 'double' },
             ],
           }),
-        },
+        ),
       ],
     });
     expect(error.problems).toEqual([
@@ -120,7 +123,7 @@ describe('ShardflowStack props validation', () => {
   it('when names only pass the character sets, it still rejects a leading symbol and a name with no letter or digit', () => {
     const error = synthError({
       pipelines: [
-        { spec: pipelineSpec({ name: '__', source: { stream: '.hidden' }, sink: { table: '_t' } }) },
+        deployed(pipelineSpec({ name: '__', source: { stream: '.hidden' }, sink: { table: '_t' } })),
       ],
     });
     expect(error.problems).toEqual([
@@ -131,7 +134,7 @@ describe('ShardflowStack props validation', () => {
   });
 
   it('when a spec has no columns, it says at least one is required', () => {
-    expect(synthError({ pipelines: [{ spec: pipelineSpec({ columns: [] }) }] }).problems).toEqual([
+    expect(synthError({ pipelines: [deployed(pipelineSpec({ columns: [] }))] }).problems).toEqual([
       "Pipeline 'flight-delays': At least one result column is required (given 0)",
     ]);
   });
@@ -164,7 +167,7 @@ describe('ShardflowStack props validation', () => {
     // GIVEN a batch size only known at deploy time: validation must skip it, not reject it.
     const app = new App();
     const props: ShardflowStackProps = {
-      pipelines: [{ spec: pipelineSpec() }],
+      pipelines: [deployed(pipelineSpec())],
       ...FIXTURE_ENTRIES,
       eventSource: { batchSize: Token.asNumber({ Ref: 'BatchSizeParameter' }), parallelizationFactor: 0 },
     };
