@@ -5,17 +5,20 @@
  * (`--discard-open-windows`, or `--drain`: emitted under the deployed definition first, `drain.ts`);
  * `discardOpenWindows` carries the first choice out.
  */
-import type { EpochMillis, WindowBounds } from '../types';
 import { StateConflictError } from './errors';
 import { classifyStateChange, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
+import { emittedEndOf } from './pendingWindows';
 import type { ProgressSnapshot, StateStore } from './types';
 
 /** The slice of the new definition a check needs. */
 export interface UpgradeTarget {
-  readonly spec: { readonly name: string; readonly window: { readonly kind: string } };
+  readonly spec: {
+    readonly name: string;
+    readonly window: { readonly kind: string };
+    readonly time: { readonly allowedLatenessMs: number };
+  };
   readonly stateShape: StateShape;
   readonly stateFingerprint: string;
-  closeTime(window: WindowBounds): EpochMillis;
 }
 
 /** What a redeploy of one pipeline would do to its open state. */
@@ -35,13 +38,13 @@ const RANK = { [STATE_CHANGE.COMPATIBLE]: 0, [STATE_CHANGE.EVOLVABLE]: 1, [STATE
 
 /** Checks `next` against the open state of `snapshot` (its pipeline's progress partition). */
 export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): UpgradeCheck {
-  const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+  const emitted = emittedEndOf(snapshot.pipeline, next.spec.time.allowedLatenessMs);
   const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
   const sessions = next.spec.window.kind === 'session';
   const open = new Set<string>();
   let change = COMPATIBLE;
   for (const shard of snapshot.shards) {
-    const pending = shard.pending.filter((w) => (sessions ? w.end > floor : next.closeTime(w) > emitted));
+    const pending = shard.pending.filter((w) => (sessions ? w.end > floor : w.end > emitted));
     if (pending.length === 0) continue;
     for (const w of pending) open.add(`${w.start}-${w.end}`);
     const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
