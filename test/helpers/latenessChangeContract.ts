@@ -9,7 +9,7 @@
  * - a decrease closes windows (sessions) earlier, and every one still open at the switch is emitted once.
  */
 import { z } from 'zod';
-import { count, pipeline, session, sum, tumbling } from '../../functions/core/dsl';
+import { count, pipeline, session, sliding, sum, tumbling } from '../../functions/core/dsl';
 import type { Duration } from '../../functions/core/duration';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
@@ -130,6 +130,31 @@ export function describeLatenessChangeContract(name: string, factory: () => Prom
         { user: 'a', window_start: T0, window_end: T0 + MINUTE, n: 2, total: 4 },
         { user: 'b', window_start: T0, window_end: T0 + MINUTE, n: 1, total: 2 },
         { user: 'a', window_start: T0 + MINUTE, window_end: T0 + 2 * MINUTE, n: 2, total: 11 },
+      ]);
+    });
+
+    test('when the allowed lateness is increased, a record of sliding windows is late for the emitted one and applied to the open one', async () => {
+      const store = await factory();
+      const objects = new InMemoryObjectStore();
+      const pipe = uniqueName();
+      const window = sliding('2m', '1m');
+      const before = processor(store, objects, views(pipe, window, '0s'));
+      await before.apply([view(1, 'a', T0 + 1)]);
+      // [T0 − 1m, T0 + 1m) and [T0, T0 + 2m) close.
+      expect((await before.apply([view(2, 'b', T0 + 2 * MINUTE + 2)])).windowsEmitted).toBe(2);
+
+      const after = processor(store, objects, views(pipe, window, '10m'));
+      // In [T0, T0 + 2m) (emitted: late) and [T0 + 1m, T0 + 3m) (open).
+      expect((await after.apply([view(3, 'a', T0 + MINUTE + 3)])).late).toBe(1);
+      await after.tick(Infinity);
+
+      expect(lateRecords(objects)).toEqual([3]);
+      expect(rows(objects)).toEqual([
+        { user: 'a', window_start: T0 - MINUTE, window_end: T0 + MINUTE, n: 1, total: 1 },
+        { user: 'a', window_start: T0, window_end: T0 + 2 * MINUTE, n: 1, total: 1 },
+        { user: 'a', window_start: T0 + MINUTE, window_end: T0 + 3 * MINUTE, n: 1, total: 3 },
+        { user: 'b', window_start: T0 + MINUTE, window_end: T0 + 3 * MINUTE, n: 1, total: 2 },
+        { user: 'b', window_start: T0 + 2 * MINUTE, window_end: T0 + 4 * MINUTE, n: 1, total: 2 },
       ]);
     });
 
