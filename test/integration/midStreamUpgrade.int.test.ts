@@ -21,6 +21,7 @@ import { createOperatorRuntime } from '../../functions/adapters/operatorRuntime'
 import { ENV } from '../../functions/core/constants';
 import type { AnyColumnAggregate } from '../../functions/core/aggregates/columnAggregate';
 import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
+import type { Duration } from '../../functions/core/duration';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { DRAIN_ACTION, type DrainResult } from '../../functions/core/state/drain';
 import { sumCounts } from '../../functions/core/state/shardCounts';
@@ -54,13 +55,14 @@ function views(
   name: string,
   aggregates: Record<string, AnyColumnAggregate<V>>,
   keep: (v: V) => boolean = () => true,
+  allowedLateness: Duration = '0s',
 ): StatefulPipeline {
   return pipeline(name)
     .source({ stream: 'views', shards: 1 })
     .clean({ schema: View, eventTime: (v) => v.ts })
     .filter(keep)
     .keyBy((v) => v.user, 'user')
-    .window(tumbling('1m'), { allowedLateness: '0s', maxOutOfOrderness: '0s', idleTimeout: '1h' })
+    .window(tumbling('1m'), { allowedLateness, maxOutOfOrderness: '0s', idleTimeout: '1h' })
     .aggregate(aggregates)
     .sink({ table: name.replaceAll('-', '_') }) as unknown as StatefulPipeline;
 }
@@ -70,11 +72,21 @@ const input = Array.from({ length: N }, (_, i) => {
   return { seq, user: `u${seq % 3}`, ms: seq, ts: T0 + seq * 1_000 };
 });
 
-function batches(from: number, to: number): KinesisStreamEvent[] {
+/**
+ * Records after N whose event times go back into the first three windows (stragglers): 4 a window, the
+ * first two of which close before the switch.
+ */
+const stragglers = Array.from({ length: 12 }, (_, i) => {
+  const seq = N + 1 + i;
+  return { seq, user: `u${seq % 3}`, ms: seq, ts: T0 + (5 + i * 15) * 1_000 };
+});
+
+function batches(from: number, to: number, rows = input): KinesisStreamEvent[] {
   const out: KinesisStreamEvent[] = [];
+  const first = rows[0]!.seq;
   for (let start = from; start <= to; start += BATCH) {
-    const records: KinesisStreamRecord[] = input
-      .slice(start - 1, Math.min(to, start + BATCH - 1))
+    const records: KinesisStreamRecord[] = rows
+      .slice(start - first, Math.min(to, start + BATCH - 1) - first + 1)
       .map(({ seq, user, ms, ts }) => ({
         eventID: `${SHARD}:${seq}`,
         eventName: 'aws:kinesis:record',
@@ -108,9 +120,10 @@ function envOf(name: string): Record<string, string | undefined> {
 }
 
 /** Applies records `from..to` through the operator of `def`, batch by batch, as Lambda would deliver them. */
-async function deliver(def: StatefulPipeline, from: number, to: number): Promise<void> {
+async function deliver(def: StatefulPipeline, from: number, to: number, rows = input): Promise<void> {
   const operator = operatorHandler(def, envOf(def.spec.name));
-  for (const event of batches(from, to)) expect(await operator(event)).toEqual({ batchItemFailures: [] });
+  for (const event of batches(from, to, rows))
+    expect(await operator(event)).toEqual({ batchItemFailures: [] });
 }
 
 /** End of input under `def`: every window closes (as `endOfInput` of a local session does). */
@@ -130,9 +143,11 @@ beforeAll(async () => {
   await createBucket(clients.s3, BUCKET);
   dir = await mkdtemp(join(tmpdir(), 'shardflow-upgrade-'));
   await writeFile(join(dir, 'input.json'), JSON.stringify(input));
+  await writeFile(join(dir, 'stragglers.json'), JSON.stringify(stragglers));
   db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   await c.run(`CREATE TABLE input AS SELECT * FROM read_json_auto('${dir}/input.json')`);
+  await c.run(`CREATE TABLE stragglers AS SELECT * FROM read_json_auto('${dir}/stragglers.json')`);
   await c.run(
     `CREATE MACRO window_start(ts) AS ts - ts % 60000; CREATE MACRO window_end(ts) AS ts - ts % 60000 + 60000`,
   );
@@ -267,5 +282,51 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
     const store = new DynamoDBStateStore({ tableName: TABLE, client: createClients().dynamoDb });
     expect(sumCounts((await store.readProgress(name)).shards).late).toBe(late![0]);
     expect(late![0]).toBe(29);
+  });
+
+  test('a longer allowed lateness (compatible): windows emitted under the old one are never written again; records for them arriving after the switch are late', async () => {
+    const name = 'mid-lateness-up';
+    const aggregates = { n: count<V>(), total: sum((v: V) => v.ms) };
+    await deliver(views(name, aggregates), 1, SWITCH);
+    const next = views(name, aggregates, undefined, '10m');
+    const gate = await gateUpgrade({
+      clients: createClients(),
+      stateTable: TABLE,
+      pipelines: [next as unknown as CompiledPipeline<unknown>],
+      choice: OPEN_WINDOW_CHOICE.NONE,
+    });
+    expect(gate).toEqual([`${name}: compatible with 1 open windows`]);
+    await deliver(next, SWITCH + 1, N);
+    // Under 10 minutes the windows [T0, T0 + 1 min) and [T0 + 1 min, T0 + 2 min) would still be open.
+    await deliver(next, N + 1, N + stragglers.length, stragglers);
+    await endOfInput(next);
+    const reference = await query(`
+      SELECT user, window_start(ts) AS ws, count(*) AS n, sum(ms)::DOUBLE AS total
+      FROM (SELECT * FROM input UNION ALL SELECT * FROM stragglers)
+      WHERE seq <= ${SWITCH} OR window_end(ts) > ${SWITCH_TS}
+      GROUP BY ALL ORDER BY 1, 2`);
+    expect(reference).toHaveLength(13);
+    expect(await results('mid_lateness_up', 'user, epoch_ms(window_start), n, total')).toEqual(reference);
+    const [late] = await query(`SELECT count(*) FROM stragglers WHERE window_end(ts) <= ${SWITCH_TS}`);
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: createClients().dynamoDb });
+    expect(sumCounts((await store.readProgress(name)).shards).late).toBe(late![0]);
+    expect(late![0]).toBe(8);
+  });
+
+  test('a shorter allowed lateness (compatible): windows open at the switch are emitted once, none is taken for emitted', async () => {
+    const name = 'mid-lateness-down';
+    const aggregates = { n: count<V>(), total: sum((v: V) => v.ms) };
+    // Under a minute of lateness, [T0, T0 + 1 min) closes before the switch; [T0 + 1 min, T0 + 2 min) does not.
+    await deliver(views(name, aggregates, undefined, '1m'), 1, SWITCH);
+    const next = views(name, aggregates, undefined, '0s');
+    await deliver(next, SWITCH + 1, N);
+    await endOfInput(next);
+    const reference = await query(`
+      SELECT user, window_start(ts) AS ws, count(*) AS n, sum(ms)::DOUBLE AS total
+      FROM input GROUP BY ALL ORDER BY 1, 2`);
+    expect(reference).toHaveLength(13);
+    expect(await results('mid_lateness_down', 'user, epoch_ms(window_start), n, total')).toEqual(reference);
+    const store = new DynamoDBStateStore({ tableName: TABLE, client: createClients().dynamoDb });
+    expect(sumCounts((await store.readProgress(name)).shards).late).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
+import { describeLatenessChangeContract } from '../helpers/latenessChangeContract';
 import { describeStateShapeContract } from '../helpers/stateShapeContract';
 import { describeStateStoreContract } from '../helpers/stateStoreContract';
 import { useLocalCloud } from '../helpers/localCloud';
@@ -52,6 +53,12 @@ describeStateStoreContract('DynamoDBStateStore without ALL_OLD (consistent re-re
 });
 
 describeStateShapeContract('DynamoDBStateStore on the local cloud', async () => {
+  const client = createClients().dynamoDb;
+  await ensureTable(client);
+  return new DynamoDBStateStore({ tableName: TABLE, client });
+});
+
+describeLatenessChangeContract('DynamoDBStateStore on the local cloud', async () => {
   const client = createClients().dynamoDb;
   await ensureTable(client);
   return new DynamoDBStateStore({ tableName: TABLE, client });

@@ -15,7 +15,7 @@ import { StateShapeGuard } from './stateShapeGuard';
 import { DedupeCache } from './DedupeCache';
 import { drainWatermark, type DrainResult } from './drain';
 import { BatchApplyError, StateContentionError } from './errors';
-import { fixedWindowRule, nextCloseAt, sessionRule } from './pendingWindows';
+import { emittedEndOf, fixedWindowRule, nextCloseAt, sessionRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
 import { Tick, type CloseResult } from './Tick';
@@ -126,7 +126,7 @@ export class BatchProcessor {
     const rule =
       window.kind === 'session'
         ? sessionRule(window.gapMs)
-        : fixedWindowRule((w) => deps.pipeline.closeTime(w));
+        : fixedWindowRule(deps.pipeline.spec.time.allowedLatenessMs);
     this.#closer = closer;
     this.#committer = new ShardCommitter({
       ...deps,
@@ -226,16 +226,18 @@ export class BatchProcessor {
     }
     if (pipeline.spec.window.kind !== 'session') {
       // Every window closing at or below the mark is emitted now, under the definition it was written by:
-      // `emittedThrough` says so, so a definition with another close rule never reads their state again.
+      // `emittedThrough` and `emittedEnd` say so, so a definition with another close rule never reads their
+      // state again.
+      const lateness = pipeline.spec.time.allowedLatenessMs;
       const after = await store.readProgress(this.#name);
-      const left = nextCloseAt(after.shards, after.pipeline?.emittedThrough ?? -Infinity, (w) =>
+      const left = nextCloseAt(after.shards, emittedEndOf(after.pipeline, lateness), (w) =>
         pipeline.closeTime(w),
       );
       if (left !== undefined && left <= through)
         throw new StateContentionError(
           `The drain of pipeline ${this.#name} left windows closing at ${left} unemitted (a shard's close mark could not be raised, or a shard of the source has not reported yet); run it again`,
         );
-      await store.raisePipeline(this.#name, { emittedThrough: through });
+      await store.raisePipeline(this.#name, { emittedThrough: through, emittedEnd: through - lateness });
     }
     return { drainedThrough: through, windowsEmitted };
   }

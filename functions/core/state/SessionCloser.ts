@@ -3,13 +3,15 @@
  * shards from the fragments the commits stored (each under the bucket of `gap` it starts in), and a session
  * is emitted once the close marks of every shard pass its end plus the gap plus the allowed lateness.
  *
- * Why that is final: a record at `t` is late for a shard once `t + gap + lateness ≤` its mark; a record that
- * is not late therefore has `t > end` of every session emitted at a lower mark, and cannot touch it (a
- * record joins a session when `t ≤ end`). Each pass emits the sessions whose close time is in
- * `(emittedThrough, mark]`, one object per hour partition of their starts, named by the pass's
- * `emittedThrough`: a retried pass (the mark may have moved on) writes a superset under the same names. It
- * then raises `emittedThrough` to the mark and `sessionFloor` to the earliest start a session still to
- * emit (or a new record) can have, so shards drop the buckets before it.
+ * Why that is final: a record at `t` is late for a shard once `t + gap + lateness ≤` its mark, or once
+ * `t + gap ≤ emittedEnd` (`lateMark`, whatever the lateness is now); a record that is not late therefore has
+ * `t > end` of every session emitted before, and cannot touch it (a record joins a session when `t ≤ end`).
+ * Each pass emits the sessions not emitted yet (`end + gap > emittedEnd`: `emittedEndOf`) whose close time
+ * is at or below the mark, one object per hour partition of their starts, named by the pass's
+ * `emittedEnd`: a retried pass (the mark may have moved on) writes a superset under the same names. It then
+ * raises `emittedThrough` to the mark, `emittedEnd` to the mark minus the lateness, and `sessionFloor` to
+ * the earliest start a session still to emit (or a new record) can have, so shards drop the buckets before
+ * it.
  */
 import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
 import { mapWithConcurrency } from './concurrency';
@@ -18,12 +20,14 @@ import { decodeSegment } from './segmentCodec';
 import type {
   KeyPartial,
   ObjectStore,
+  PipelineProgress,
   ProgressSnapshot,
   ResultEncoder,
   StatefulPipeline,
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
+import { emittedEndOf } from './pendingWindows';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 import { InvalidOptionError } from '../errors';
 
@@ -136,7 +140,7 @@ export class SessionCloser {
    */
   public dueIn(snapshot: ProgressSnapshot, endOfInput = false): boolean {
     const closeable = closeableThrough(snapshot.shards, endOfInput ? 0 : this.#options.expectedShards);
-    if (!(closeable > (snapshot.pipeline?.emittedThrough ?? -Infinity))) return false;
+    if (!(closeable - this.#lateness > emittedEndOf(snapshot.pipeline, this.#lateness))) return false;
     const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
     return snapshot.shards.some((shard) =>
       shard.pending.some(
@@ -157,15 +161,15 @@ export class SessionCloser {
       current = await store.readProgress(this.#name);
       closeable = Math.min(closeable, closeableThrough(current.shards, expected));
     }
-    const emitted = current.pipeline?.emittedThrough ?? -Infinity;
-    if (!(closeable > emitted)) return 0;
+    const emitted = emittedEndOf(current.pipeline, this.#lateness);
+    if (!(closeable - this.#lateness > emitted)) return 0;
     const sessions = mergeFragments(
       await this.#readFragments(current),
       (a, b) => this.#deps.pipeline.mergeState(a, b),
       this.#deps.pipeline.stateShape.aggregates.map((a) => a.column),
     );
     const due = sessions.filter(
-      (s) => this.closeTime(s.window) > emitted && this.closeTime(s.window) <= closeable,
+      (s) => s.window.end + this.#gap > emitted && this.closeTime(s.window) <= closeable,
     );
     const open = sessions.filter((s) => this.closeTime(s.window) > closeable);
     const byPartition = new Map<string, MergedSession[]>();
@@ -175,14 +179,16 @@ export class SessionCloser {
       if (list === undefined) byPartition.set(partition, [session]);
       else list.push(session);
     }
+    const name = objectName(current.pipeline);
     await mapWithConcurrency([...byPartition.values()], this.#options.concurrency, (list) =>
-      this.#emit(list, emitted),
+      this.#emit(list, name),
     );
     // No session still to emit starts before the earliest open one, and no record that is not late can
     // start a fragment before `closeable − gap − lateness`.
     const floor = Math.min(closeable - this.#gap - this.#lateness, ...open.map((s) => s.window.start));
     await store.raisePipeline(this.#name, {
       emittedThrough: closeable,
+      emittedEnd: closeable - this.#lateness,
       ...(floor > -Infinity ? { sessionFloor: floor } : {}),
     });
     return due.length;
@@ -220,7 +226,7 @@ export class SessionCloser {
   }
 
   /** One object: the pass's sessions starting in one hour partition, rows sorted by key then start. */
-  async #emit(sessions: readonly MergedSession[], emitted: EpochMillis): Promise<void> {
+  async #emit(sessions: readonly MergedSession[], name: string): Promise<void> {
     const { pipeline, objects, encoder } = this.#deps;
     const sorted = [...sessions].sort((a, b) =>
       a.key < b.key ? -1 : a.key > b.key ? 1 : a.window.start - b.window.start,
@@ -229,8 +235,19 @@ export class SessionCloser {
       pipeline.resultRow(s.key, s.window, s.state, s.records, s.evolved ?? []),
     );
     const first = sorted[0]!.window.start;
-    const name = emitted === -Infinity ? 'sessions-first' : `sessions-after-${emitted}`;
     const key = resultPartitionObjectKey(pipeline.spec.sink.table, first, name, encoder.extension);
     await objects.putObject(key, encoder.encode(pipeline.spec.columns, rows), encoder.contentType);
   }
+}
+
+/**
+ * The name of a pass's objects (in each hour partition): the `emittedEnd` the pass started from, which every
+ * pass raises (a pass emits only above it), so no two passes share a name, whatever lateness each ran with.
+ * A pipeline item without `emittedEnd` (written before it was kept) names them by `emittedThrough`, as the
+ * pass it may be retrying did.
+ */
+function objectName(pipeline: PipelineProgress | undefined): string {
+  if (pipeline?.emittedEnd !== undefined) return `sessions-ending-after-${pipeline.emittedEnd}`;
+  const emitted = pipeline?.emittedThrough ?? -Infinity;
+  return emitted === -Infinity ? 'sessions-first' : `sessions-after-${emitted}`;
 }

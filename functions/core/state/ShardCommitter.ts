@@ -15,7 +15,7 @@ import type { DedupeCache } from './DedupeCache';
 import { StateConflictError, StateContentionError, StateLimitError } from './errors';
 import { NO_SEQUENCE } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
-import type { PendingRule } from './pendingWindows';
+import { lateMark, type PendingRule } from './pendingWindows';
 import { withAttempt } from './segmentAttempts';
 import { relatedShards } from './shardLineage';
 import { commitOutputs, removeAttemptOutputs, writeSideOutputs } from './sideOutputs';
@@ -140,9 +140,11 @@ export class ShardCommitter {
     const { pipeline, store, objects, attempts } = this.#deps;
     const shardId = fresh[0]!.shardId;
     const judged = judgedBy(base, snapshot.pipeline);
-    const outputs = commitOutputs(fresh, judged);
+    // Late records are judged by the shard's close mark, raised past every emitted window (`lateMark`).
+    const late = lateMark(judged, snapshot.pipeline, pipeline.spec.time.allowedLatenessMs);
+    const outputs = commitOutputs(fresh, late);
     const sweep = await attempts.sweepBefore(base, outputs.time, this.#deps.clock.now());
-    let prepared = pipeline.prepare(fresh, { closedWatermark: judged });
+    let prepared = pipeline.prepare(fresh, { closedWatermark: late });
     const parents =
       base !== undefined ? (base.parents ?? []) : ((await this.#deps.shardParents?.(shardId)) ?? []);
     const seen = await this.#seen(shardId, base, parents, snapshot);

@@ -2,8 +2,9 @@
  * The close pass (DESIGN.md §3): emits every window that no shard can add to any more, one Parquet object
  * per window holding every key's row, sorted by key, under a deterministic name.
  *
- *   1. Windows are due when their close time is above the pipeline's `emittedThrough` and at or below the
- *      lowest shard close mark (`frozen`): every shard has frozen them.
+ *   1. Windows are due when they are not emitted (their end is above the pipeline's `emittedEnd`:
+ *      `emittedEndOf`) and their close time is at or below the lowest shard close mark (`frozen`): every
+ *      shard has frozen them.
  *   2. The pipeline's `closedWatermark` is raised to that mark first, and progress read again, so a shard
  *      that commits for the first time (starting from `closedWatermark`) is either in the new read or
  *      cannot add to a due window.
@@ -11,14 +12,14 @@
  *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object. A
  *      segment whose state shape the running definition cannot read is refused (`StateShapeGuard`): the
  *      pass fails with `IncompatibleStateError` and emits nothing.
- *   4. `emittedThrough` is raised past the emitted windows. A crash at any step is finished by the next
+ *   4. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
  *      pass, which writes the same objects again.
  */
 import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
 import { mapWithConcurrency } from './concurrency';
 import { windowId } from './keys';
 import { resultObjectKey } from './paths';
-import { dueWindows, type DueWindow } from './pendingWindows';
+import { dueWindows, emittedEndOf, type DueWindow } from './pendingWindows';
 import { decodeSegment } from './segmentCodec';
 import type {
   KeyPartial,
@@ -61,6 +62,7 @@ export class WindowCloser {
   readonly #options: WindowCloserOptions;
   readonly #name: string;
   readonly #closeTime: (window: WindowBounds) => EpochMillis;
+  readonly #lateness: number;
   readonly #shapes: StateShapeGuard;
   readonly #columns: readonly string[];
 
@@ -71,11 +73,12 @@ export class WindowCloser {
     this.#options = options;
     this.#name = deps.pipeline.spec.name;
     this.#closeTime = (window) => deps.pipeline.closeTime(window);
+    this.#lateness = deps.pipeline.spec.time.allowedLatenessMs;
   }
 
   /** Windows the snapshot says are due now (a cheap check before a pass: no read). */
   public dueIn(snapshot: ProgressSnapshot): boolean {
-    const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+    const emitted = emittedEndOf(snapshot.pipeline, this.#lateness);
     const closeable = closeableThrough(snapshot.shards, this.#options.expectedShards);
     return dueWindows(snapshot.shards, emitted, closeable, this.#closeTime, 1).length > 0;
   }
@@ -103,12 +106,12 @@ export class WindowCloser {
       this.#emit(window.window, partials.get(windowId(window.window)) ?? []),
     );
     const last = due[due.length - 1]!;
-    await store.raisePipeline(this.#name, { emittedThrough: last.closeAt });
+    await store.raisePipeline(this.#name, { emittedThrough: last.closeAt, emittedEnd: last.window.end });
     return due.length;
   }
 
   #due(snapshot: ProgressSnapshot, closeable: EpochMillis): DueWindow[] {
-    const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+    const emitted = emittedEndOf(snapshot.pipeline, this.#lateness);
     return dueWindows(snapshot.shards, emitted, closeable, this.#closeTime, this.#options.maxEmitPerPass);
   }
 

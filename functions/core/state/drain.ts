@@ -13,11 +13,13 @@
  * one (table, window), which every reader of the results table would have to reconcile.
  *
  * `atLeast` raises the drain watermark further: the deploying CLI passes the latest close time the NEW
- * definition gives the open windows' bounds, so a new definition with a longer allowed lateness cannot
- * open a window of the same bounds again and overwrite the drained object.
+ * definition gives the open windows' bounds, so the close marks stay past them under it too. (A drained
+ * window is not opened again by a longer allowed lateness in any case: the drain raises `emittedEnd` with
+ * `emittedThrough`, and a window ending at or below it is emitted whatever the lateness: `emittedEndOf`.)
  */
 import type { EpochMillis } from '../types';
 import { InvalidDrainRequestError } from './errors';
+import { emittedEndOf } from './pendingWindows';
 import type { ProgressSnapshot, StatefulPipeline } from './types';
 
 /**
@@ -43,12 +45,9 @@ export function drainWatermark(
       raise(pipeline.closeTime({ start: shard.maxEventTime, end: shard.maxEventTime + 2 * window.gapMs }));
     }
   } else {
-    const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+    const emitted = emittedEndOf(snapshot.pipeline, pipeline.spec.time.allowedLatenessMs);
     for (const shard of snapshot.shards)
-      for (const pending of shard.pending) {
-        const closeAt = pipeline.closeTime(pending);
-        if (closeAt > emitted) raise(closeAt);
-      }
+      for (const pending of shard.pending) if (pending.end > emitted) raise(pipeline.closeTime(pending));
   }
   return through;
 }

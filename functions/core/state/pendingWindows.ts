@@ -7,19 +7,45 @@ import type { EpochMillis, WindowBounds } from '../types';
 import type { PendingWindow, PipelineProgress, ShardProgress } from './types';
 
 /**
+ * The emitted rule, in one place: every window ending at or before the mark this returns is emitted
+ * (sessions: every session whose end plus the gap is; for a record, the window `[t, t + gap)` it opens).
+ * The mark is one of window ends, not of close times, so a redeploy with another allowed lateness neither
+ * opens an emitted window again (an increase) nor takes an open one for emitted (a decrease). Items written
+ * before `emittedEnd` was kept: `emittedThrough` under the running lateness.
+ */
+export function emittedEndOf(pipeline: PipelineProgress | undefined, allowedLatenessMs: number): EpochMillis {
+  if (pipeline === undefined) return -Infinity;
+  return pipeline.emittedEnd ?? pipeline.emittedThrough - allowedLatenessMs;
+}
+
+/**
+ * The close mark a shard's commit judges late records by (a window closed at it is late; `ElementRouter`):
+ * the shard's own (`frozen`), raised to where the emitted windows end under the running lateness, so a
+ * record for an emitted window is late even when a longer lateness would keep its window open at `frozen`.
+ * With the lateness that emitted them this is `frozen` itself (no shard's mark is below `emittedThrough`).
+ */
+export function lateMark(
+  frozen: EpochMillis,
+  pipeline: PipelineProgress | undefined,
+  allowedLatenessMs: number,
+): EpochMillis {
+  return Math.max(frozen, emittedEndOf(pipeline, allowedLatenessMs) + allowedLatenessMs);
+}
+
+/**
  * The list after commit `commit` added partials to `windows`: windows already pending keep their first
- * commit; windows whose close time is at or below `emittedThrough` (emitted) are dropped. Sorted by close
- * time, then start.
+ * commit; windows whose `valueOf` is at or below `bound` (emitted: see `PendingRule`) are dropped. Sorted
+ * by `valueOf`, then start.
  */
 export function addPending(
   pending: readonly PendingWindow[],
   windows: readonly WindowBounds[],
   commit: number,
-  emittedThrough: EpochMillis,
-  closeTime: (window: WindowBounds) => EpochMillis,
+  bound: EpochMillis,
+  valueOf: (window: WindowBounds) => EpochMillis,
 ): PendingWindow[] {
   const byId = new Map<string, PendingWindow>();
-  for (const p of pending) if (closeTime(p) > emittedThrough) byId.set(`${p.start}-${p.end}`, p);
+  for (const p of pending) if (valueOf(p) > bound) byId.set(`${p.start}-${p.end}`, p);
   for (const w of windows) {
     const id = `${w.start}-${w.end}`;
     const known = byId.get(id);
@@ -30,16 +56,16 @@ export function addPending(
       lastCommit: commit,
     });
   }
-  return [...byId.values()].sort((a, b) => closeTime(a) - closeTime(b) || a.start - b.start);
+  return [...byId.values()].sort((a, b) => valueOf(a) - valueOf(b) || a.start - b.start);
 }
 
-/** The list without the windows at or below `emittedThrough` (what a shard keeps after a close). */
+/** The list without the windows whose `valueOf` is at or below `bound` (what a shard keeps after a close). */
 export function prunePending(
   pending: readonly PendingWindow[],
-  emittedThrough: EpochMillis,
-  closeTime: (window: WindowBounds) => EpochMillis,
+  bound: EpochMillis,
+  valueOf: (window: WindowBounds) => EpochMillis,
 ): PendingWindow[] {
-  return pending.filter((p) => closeTime(p) > emittedThrough);
+  return pending.filter((p) => valueOf(p) > bound);
 }
 
 /** A window due for emission, and the commits of each shard that hold its partials. */
@@ -51,12 +77,12 @@ export interface DueWindow {
 }
 
 /**
- * The windows of every shard's pending list with `emittedThrough < closeTime ≤ closeableThrough`, oldest
- * close first, at most `limit`.
+ * The windows of every shard's pending list not emitted (`end > emittedEnd`, `emittedEndOf`) with
+ * `closeTime ≤ closeableThrough`, oldest close first, at most `limit`.
  */
 export function dueWindows(
   shards: readonly ShardProgress[],
-  emittedThrough: EpochMillis,
+  emittedEnd: EpochMillis,
   closeableThrough: EpochMillis,
   closeTime: (window: WindowBounds) => EpochMillis,
   limit: number,
@@ -67,8 +93,9 @@ export function dueWindows(
   >();
   for (const shard of shards) {
     for (const p of shard.pending) {
+      if (p.end <= emittedEnd) continue;
       const closeAt = closeTime(p);
-      if (closeAt <= emittedThrough || closeAt > closeableThrough) continue;
+      if (closeAt > closeableThrough) continue;
       const id = `${p.start}-${p.end}`;
       let due = byId.get(id);
       if (due === undefined)
@@ -81,17 +108,18 @@ export function dueWindows(
     .slice(0, limit);
 }
 
-/** Earliest close time above `emittedThrough` among every shard's pending windows, or undefined. */
+/** Earliest close time among every shard's pending windows not emitted (`end > emittedEnd`), or undefined. */
 export function nextCloseAt(
   shards: readonly ShardProgress[],
-  emittedThrough: EpochMillis,
+  emittedEnd: EpochMillis,
   closeTime: (window: WindowBounds) => EpochMillis,
 ): EpochMillis | undefined {
   let next: number | undefined;
   for (const shard of shards) {
     for (const p of shard.pending) {
+      if (p.end <= emittedEnd) continue;
       const closeAt = closeTime(p);
-      if (closeAt > emittedThrough && (next === undefined || closeAt < next)) next = closeAt;
+      if (next === undefined || closeAt < next) next = closeAt;
     }
   }
   return next;
@@ -104,7 +132,7 @@ export function firstPendingCommit(progress: Pick<ShardProgress, 'pending' | 'co
 
 /**
  * How a pipeline's partials map to pending windows and when a pending window can be dropped: fixed windows
- * are their own pending windows, dropped once emitted (close time at or below `emittedThrough`); session
+ * are their own pending windows, dropped once emitted (end at or below `emittedEndOf`); session
  * fragments are stored under the bucket of `gap` their session starts in, dropped once the pipeline's
  * `sessionFloor` is at or past the bucket's end.
  */
@@ -119,10 +147,10 @@ export interface PendingRule {
   readonly sessions: boolean;
 }
 
-export function fixedWindowRule(closeTime: (window: WindowBounds) => EpochMillis): PendingRule {
+export function fixedWindowRule(allowedLatenessMs: number): PendingRule {
   return {
-    bound: (pipeline) => pipeline?.emittedThrough ?? -Infinity,
-    valueOf: closeTime,
+    bound: (pipeline) => emittedEndOf(pipeline, allowedLatenessMs),
+    valueOf: (window) => window.end,
     windowOf: (window) => window,
     sessions: false,
   };

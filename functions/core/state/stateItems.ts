@@ -290,6 +290,7 @@ export function pipelineFromItem(item: StateItem): PipelineProgress {
     pipeline: str(item, 'pipeline'),
     closedWatermark: numOrNull(item, 'closedWatermark') ?? -Infinity,
     emittedThrough: numOrNull(item, 'emittedThrough') ?? -Infinity,
+    ...(item.emittedEnd === undefined ? {} : { emittedEnd: numOrNull(item, 'emittedEnd') ?? -Infinity }),
     ...(item.sessionFloor === undefined
       ? {}
       : { sessionFloor: numOrNull(item, 'sessionFloor') ?? -Infinity }),

@@ -112,10 +112,17 @@ export interface PipelineProgress {
    */
   readonly closedWatermark: EpochMillis;
   /**
-   * Every window whose close time is at or below this is emitted (session pipelines: every session whose
-   * close time — its end plus the gap plus the allowed lateness — is at or below it).
+   * The last close pass's mark: every window whose close time under the definition that emitted it is at or
+   * below this is emitted (session pipelines: every session whose close time — its end plus the gap plus the
+   * allowed lateness — is). Which windows are emitted is `emittedEnd`'s to say: the lateness may change.
    */
   readonly emittedThrough: EpochMillis;
+  /**
+   * Every window ending at or before this is emitted (session pipelines: every session whose end plus the
+   * gap is), whatever allowed lateness the running definition has: `pendingWindows.ts` (`emittedEndOf`).
+   * Absent on items written before it was kept: `emittedThrough` minus the running lateness.
+   */
+  readonly emittedEnd?: EpochMillis;
   /**
    * Session pipelines: no fragment of a session still to emit starts before this, and no new one can: a
    * shard drops from its pending list the buckets that end at or before it.
@@ -127,6 +134,7 @@ export interface PipelineProgress {
 export interface PipelineMarks {
   readonly closedWatermark?: EpochMillis;
   readonly emittedThrough?: EpochMillis;
+  readonly emittedEnd?: EpochMillis;
   readonly sessionFloor?: EpochMillis;
 }
 

@@ -7,18 +7,20 @@
  * calls the gate); `discardOpenWindows` carries the discard out. `upgradeGate` is the one rule both deploy
  * paths run: the `shardflow deploy` pre-check and the stack's upgrade-check custom resource.
  */
-import type { EpochMillis, WindowBounds } from '../types';
-import { closeTime } from '../windows/windowSpecs';
 import { StateConflictError } from './errors';
 import { classifyStateChange, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
+import { emittedEndOf } from './pendingWindows';
 import type { ProgressSnapshot, StateStore } from './types';
 
 /** The slice of the new definition a check needs. */
 export interface UpgradeTarget {
-  readonly spec: { readonly name: string; readonly window: { readonly kind: string } };
+  readonly spec: {
+    readonly name: string;
+    readonly window: { readonly kind: string };
+    readonly time: { readonly allowedLatenessMs: number };
+  };
   readonly stateShape: StateShape;
   readonly stateFingerprint: string;
-  closeTime(window: WindowBounds): EpochMillis;
 }
 
 /** What a redeploy of one pipeline would do to its open state. */
@@ -38,13 +40,13 @@ const RANK = { [STATE_CHANGE.COMPATIBLE]: 0, [STATE_CHANGE.EVOLVABLE]: 1, [STATE
 
 /** Checks `next` against the open state of `snapshot` (its pipeline's progress partition). */
 export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): UpgradeCheck {
-  const emitted = snapshot.pipeline?.emittedThrough ?? -Infinity;
+  const emitted = emittedEndOf(snapshot.pipeline, next.spec.time.allowedLatenessMs);
   const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
   const sessions = next.spec.window.kind === 'session';
   const open = new Set<string>();
   let change = COMPATIBLE;
   for (const shard of snapshot.shards) {
-    const pending = shard.pending.filter((w) => (sessions ? w.end > floor : next.closeTime(w) > emitted));
+    const pending = shard.pending.filter((w) => (sessions ? w.end > floor : w.end > emitted));
     if (pending.length === 0) continue;
     for (const w of pending) open.add(`${w.start}-${w.end}`);
     const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
@@ -168,7 +170,8 @@ export async function upgradeGate(
 
 /**
  * The upgrade target of a definition known only by its serialised parts (as a deployment carries them):
- * its pipeline name, state shape and fingerprint, and allowed lateness (which decides when a window closes).
+ * its pipeline name, state shape and fingerprint, and allowed lateness (the fallback of the emitted rule for
+ * items written before `emittedEnd`, `pendingWindows.ts`).
  */
 export function upgradeTargetOf(definition: {
   readonly pipeline: string;
@@ -177,9 +180,12 @@ export function upgradeTargetOf(definition: {
   readonly allowedLatenessMs: number;
 }): UpgradeTarget {
   return {
-    spec: { name: definition.pipeline, window: { kind: definition.stateShape.window.kind } },
+    spec: {
+      name: definition.pipeline,
+      window: { kind: definition.stateShape.window.kind },
+      time: { allowedLatenessMs: definition.allowedLatenessMs },
+    },
     stateShape: definition.stateShape,
     stateFingerprint: definition.stateFingerprint,
-    closeTime: (window) => closeTime(window, definition.allowedLatenessMs),
   };
 }

@@ -5,6 +5,7 @@ import {
   progress,
   segment,
 } from '../../../helpers/stateStoreContract';
+import { describeLatenessChangeContract } from '../../../helpers/latenessChangeContract';
 import { describeStateShapeContract } from '../../../helpers/stateShapeContract';
 
 describeStateStoreContract('InMemoryStateStore', async () => {
@@ -76,3 +77,5 @@ describe('InMemoryStateStore segment cache', () => {
 });
 
 describeStateShapeContract('InMemoryStateStore', async () => new InMemoryStateStore());
+
+describeLatenessChangeContract('InMemoryStateStore', async () => new InMemoryStateStore());
