@@ -173,7 +173,13 @@ export class ShardCommitter {
       }
       if (tooBig) {
         const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
-        prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
+        prepared = {
+          ...prepared,
+          cleaned: [],
+          late: [],
+          published: [],
+          rejected: [stateLimitRejection(fresh[0]!, detail)],
+        };
         built = this.#build(fresh, base, snapshot, prepared, [], 0, { outputs, parents, sweep });
       }
       if (!tooBig && built.segment !== undefined) {
