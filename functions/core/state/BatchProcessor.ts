@@ -17,6 +17,7 @@ import { BatchApplyError } from './errors';
 import { fixedWindowRule, sessionRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
+import type { StreamPublisher } from './streamPublisher';
 import { Tick, type CloseResult } from './Tick';
 import type { ObjectStore, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore } from './types';
 import { WindowCloser } from './WindowCloser';
@@ -65,6 +66,8 @@ export interface BatchResult extends CommitCounts {
   readonly windowsEmitted: number;
   /** Commits of this batch that lost to a concurrent writer and were applied again. */
   readonly conflicts: number;
+  /** Records published to the pipeline's downstream stream (`.toStream()`), copies published again included. */
+  readonly published: number;
   /** Pipeline watermark after the batch (-Infinity before any event time was seen). */
   readonly watermark: EpochMillis;
 }
@@ -75,6 +78,8 @@ interface Dependencies {
   readonly objects: ObjectStore;
   readonly encoder: ResultEncoder;
   readonly clock: Clock;
+  /** Where `.toStream()` publishes; required when the pipeline has one. */
+  readonly publisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -104,6 +109,11 @@ export class BatchProcessor {
     this.#name = deps.pipeline.spec.name;
     const expectedShards = deps.pipeline.spec.source.shards ?? 0;
     this.#expectedShards = expectedShards;
+    const tap = deps.pipeline.spec.publish;
+    if (tap !== undefined && deps.publisher?.stream !== tap.stream)
+      throw new InvalidOptionError(
+        `Pipeline ${this.#name} publishes to stream ${tap.stream} (toStream): give a publisher for that stream (given ${deps.publisher === undefined ? 'none' : deps.publisher.stream})`,
+      );
     const retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(retentionMs > 0))
       throw new InvalidOptionError(`retentionMs must be positive (given ${retentionMs})`);
@@ -151,6 +161,7 @@ export class BatchProcessor {
     const conflictsBefore = store.stats.conflicts;
     let snapshot: ProgressSnapshot;
     let counts: CommitCounts = NO_COUNTS;
+    let published = 0;
     try {
       snapshot = await store.readProgress(this.#name);
       await this.#shapes.register(snapshot);
@@ -158,6 +169,9 @@ export class BatchProcessor {
         const applied = await this.#committer.applyShard(shardRecords, snapshot);
         snapshot = applied.snapshot;
         counts = addCounts(counts, applied.counts);
+        // After the commit: what it applied, and what a redelivery of committed records brings again.
+        if (applied.published.length > 0) await this.#deps.publisher!.publish(applied.published);
+        published += applied.published.length;
       }
     } catch (error) {
       throw new BatchApplyError(
@@ -176,6 +190,7 @@ export class BatchProcessor {
       ...counts,
       recordsIn: records.length,
       conflicts: store.stats.conflicts - conflictsBefore,
+      published,
       watermark,
     };
     if (!this.#closer.dueIn(snapshot)) return { ...result, windowsEmitted: 0 };
