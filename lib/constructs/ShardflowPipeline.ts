@@ -270,7 +270,6 @@ export class ShardflowPipeline extends Construct {
       // Least privilege: PutRecords on that one stream (and encrypting under its key, when it has its own).
       target.grant(this.operator.function, 'kinesis:PutRecords');
       target.encryptionKey?.grantEncrypt(this.operator.function);
-      this.operator.function.addEnvironment(ENV.PUBLISH_STREAM, target.streamName);
     }
     const failurePrefix = `${LAMBDA_FAILURE_PREFIX}${this.operator.eventSource.eventSourceMappingId}/`;
     this.tick = new TickSchedule(this, 'Tick', {
@@ -280,6 +279,10 @@ export class ShardflowPipeline extends Construct {
       failurePrefix,
       entry: entries.tickEntry,
     });
+    // Both build the pipeline's processor, which names the stream it publishes to; only the operator puts to it.
+    if (this.publishStream !== undefined)
+      for (const fn of [this.operator.function, this.tick.function])
+        fn.addEnvironment(ENV.PUBLISH_STREAM, this.publishStream.streamName);
     // Both sweep side outputs behind the operator's commits, once no invocation that began before them can run.
     const operatorTimeout = this.operator.function.timeout;
     if (operatorTimeout !== undefined)
