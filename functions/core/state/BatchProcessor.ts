@@ -17,7 +17,7 @@ import { BatchApplyError } from './errors';
 import { fixedWindowRule, sessionRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
-import type { StreamPublisher } from './streamPublisher';
+import { publishedAgain, type StreamPublisher } from './streamPublisher';
 import { Tick, type CloseResult } from './Tick';
 import type { ObjectStore, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore } from './types';
 import { WindowCloser } from './WindowCloser';
@@ -203,6 +203,17 @@ export class BatchProcessor {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Publishes again what commits of `records` published (`.toStream()`), under the same ids: the committed
+   * records of a range Lambda skipped, whose publish may have failed for good (`SkippedBatchReplay`). Returns
+   * how many records it put; 0 without `.toStream()`.
+   */
+  public async publishAgain(records: readonly RawRecord[]): Promise<number> {
+    const entries = publishedAgain(this.#deps.pipeline, records);
+    if (entries.length > 0) await this.#deps.publisher!.publish(entries);
+    return entries.length;
   }
 
   /**

@@ -19,6 +19,7 @@ import { MAX_SEGMENT_BYTES } from './limits';
 import type { PendingRule } from './pendingWindows';
 import { withAttempt } from './segmentAttempts';
 import { relatedShards } from './shardLineage';
+import { publishedAgain } from './streamPublisher';
 import { commitOutputs, removeAttemptOutputs, writeSideOutputs } from './sideOutputs';
 import type {
   ObjectStore,
@@ -121,14 +122,14 @@ export class ShardCommitter {
         return {
           snapshot,
           counts: { ...NO_COUNTS, duplicates: records.length },
-          published: this.#publishedAgain(covered),
+          published: publishedAgain(this.#deps.pipeline, covered),
         };
       try {
         const applied = await this.#commit(fresh, base, snapshot);
         return {
           snapshot: applied.snapshot,
           counts: { ...applied.counts, duplicates: covered.length },
-          published: [...this.#publishedAgain(covered), ...applied.published],
+          published: [...publishedAgain(this.#deps.pipeline, covered), ...applied.published],
         };
       } catch (error) {
         if (!(error instanceof StateConflictError)) throw error;
@@ -283,16 +284,6 @@ export class ShardCommitter {
       counts: addCounts(first.counts, second.counts),
       published: [...first.published, ...second.published],
     };
-  }
-
-  /**
-   * What an earlier commit of `records` published (or should have: its attempt may have died before), derived
-   * again from the records as that commit prepared them: prepare is a function of the records alone.
-   */
-  #publishedAgain(records: readonly RawRecord[]): readonly PublishEntry[] {
-    const { pipeline } = this.#deps;
-    if (records.length === 0 || pipeline.spec.publish === undefined) return [];
-    return pipeline.prepare(records, { closedWatermark: Number.NEGATIVE_INFINITY }).published;
   }
 
   /**

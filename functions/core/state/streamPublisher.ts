@@ -9,7 +9,9 @@
  */
 import type { PublishEntry } from '../engine/streamTap';
 import { InvalidOptionError } from '../errors';
+import type { RawRecord } from '../types';
 import { PublishError } from './errors';
+import type { StatefulPipeline } from './types';
 
 /** The one call publishing needs: Kinesis PutRecords (`adapters/KinesisStreamPutter.ts`). */
 export interface StreamPutter {
@@ -83,6 +85,18 @@ export class StreamPublisher {
       pending = refused;
     }
   }
+}
+
+/**
+ * What a commit of `records` published (or should have: its attempt may have died before), derived again from
+ * the records as that commit prepared them: prepare is a function of the records alone.
+ */
+export function publishedAgain(
+  pipeline: StatefulPipeline,
+  records: readonly RawRecord[],
+): readonly PublishEntry[] {
+  if (records.length === 0 || pipeline.spec.publish === undefined) return [];
+  return pipeline.prepare(records, { closedWatermark: Number.NEGATIVE_INFINITY }).published;
 }
 
 /** `entries` in order, cut into PutRecords requests of at most 500 records and 5 MiB. */

@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../../../../functions/core/errors';
 import { padSequence } from '../../../../functions/core/sequence';
 import { processKinesisBatch } from '../../../../functions/core/state/batchResponse';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { SkippedBatchReplay } from '../../../../functions/core/state/SkippedBatchReplay';
 import { BatchApplyError, PublishError } from '../../../../functions/core/state/errors';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
@@ -107,7 +108,7 @@ function setup(options: { store?: StateStore; refuse?: number } = {}) {
     clock: { now: () => T0 + 3_600_000 },
     publisher: recording.publisher,
   });
-  return { processor, ...recording, tables };
+  return { processor, ...recording, tables, store };
 }
 
 const ids = (entries: readonly PublishEntry[]): string[] =>
@@ -158,6 +159,20 @@ describe('publishing after the commit (toStream)', () => {
     const redelivered = await processKinesisBatch(processor, batch);
     expect(redelivered.response.batchItemFailures).toEqual([]);
     expect(redelivered.result).toMatchObject({ duplicates: 9, published: 9 });
+    expect(ids(calls[0]!.entries)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`));
+  });
+
+  it('when a batch Lambda skipped had committed but not published, replaying its range publishes those records again under their ids and applies none twice', async () => {
+    const { processor, calls, store } = setup({ refuse: 1 });
+    const batch = clickRecords(1, 10);
+    expect((await processKinesisBatch(processor, batch)).response.batchItemFailures).toHaveLength(1);
+    const replay = await new SkippedBatchReplay({
+      processor,
+      store,
+      objects: new InMemoryObjectStore(),
+      pipeline: upstream,
+    }).replay(SHARD, '1', '9', batch);
+    expect(replay).toMatchObject({ alreadyApplied: 9, republished: 9, applied: { recordsIn: 0 } });
     expect(ids(calls[0]!.entries)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`));
   });
 
