@@ -18,7 +18,9 @@ import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
 import { listStreamShards, shardParentsLookup } from './streamShards';
 import { ShardflowError } from '../core/errors';
-import { IncompatibleStateError } from '../core/state/errors';
+import { IncompatibleStateError, PublishError } from '../core/state/errors';
+import { StreamPublisher } from '../core/state/streamPublisher';
+import { KinesisStreamPutter } from './KinesisStreamPutter';
 
 /** Writes still in flight when an invocation times out: the sweep lag's margin over the timeout. */
 const SWEEP_SLACK_MS = 60_000;
@@ -35,6 +37,8 @@ const configSchema = z.object({
   /** Only the tick needs it (to count skipped batches). */
   [ENV.FAILURE_PREFIX]: z.optional(text(1, 1024)),
   /** Lambda's limits: 1 second to 15 minutes. Absent: the sweep waits out the longest timeout there is. */
+  /** Only a pipeline that publishes (`.toStream()`) has it: the stream's name (or ARN). */
+  [ENV.PUBLISH_STREAM]: z.optional(text(1, 2048)),
   [ENV.OPERATOR_TIMEOUT_MS]: z.optional(
     z.coerce.number().check(z.gte(1_000), z.lte(900_000), z.multipleOf(1)),
   ),
@@ -70,6 +74,8 @@ export interface OperatorRuntime {
   recordStore(before: StateStoreStats, watermark: EpochMillis): void;
   /** Adds a batch's counters to `metrics`. */
   recordBatch(result: BatchResult): void;
+  /** Counts and logs a publish to the downstream stream that failed (`PublishError` in `error`'s causes); false when not one. */
+  recordPublishFailure(error: unknown): boolean;
   /**
    * Counts and logs a close pass that refused state of another shape (`IncompatibleStateError` anywhere in
    * `error`'s causes); false when `error` is not one.
@@ -110,6 +116,11 @@ export function createOperatorRuntime(
   const stream = config[ENV.STREAM_NAME];
   const timeoutMs = config[ENV.OPERATOR_TIMEOUT_MS];
   const store = new DynamoDBStateStore({ tableName: config[ENV.STATE_TABLE] });
+  const publishTo = pipeline.spec.publish === undefined ? undefined : config[ENV.PUBLISH_STREAM];
+  if (pipeline.spec.publish !== undefined && publishTo === undefined)
+    throw new RuntimeConfigError(
+      `${ENV.PUBLISH_STREAM} is not set but pipeline ${name} publishes to stream ${pipeline.spec.publish.stream}: deploy it with ShardflowPipeline, which sets it`,
+    );
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
   const processor = new BatchProcessor(
     {
@@ -118,6 +129,9 @@ export function createOperatorRuntime(
       objects,
       encoder: new ParquetResultEncoder(),
       clock: { now: () => Date.now() },
+      ...(publishTo === undefined
+        ? {}
+        : { publisher: publisherFor(publishTo, pipeline.spec.publish!.stream) }),
     },
     {
       ...(stream !== undefined
@@ -158,7 +172,16 @@ export function createOperatorRuntime(
       logger.error(found.message, { code: found.code, shardId: found.shardId, commit: found.commit });
       return true;
     },
+    recordPublishFailure(error) {
+      let found: unknown = error;
+      while (found instanceof Error && !(found instanceof PublishError)) found = found.cause;
+      if (!(found instanceof PublishError)) return false;
+      metrics.addMetric(METRICS.PUBLISH_FAILURES, MetricUnit.Count, 1);
+      logger.error(found.message, { code: found.code });
+      return true;
+    },
     recordBatch(result) {
+      metrics.addMetric(METRICS.PUBLISHED_RECORDS, MetricUnit.Count, result.published);
       metrics.addMetric(METRICS.RECORDS_IN, MetricUnit.Count, result.recordsIn);
       metrics.addMetric(METRICS.REJECTED_RECORDS, MetricUnit.Count, result.rejected);
       metrics.addMetric(METRICS.LATE_RECORDS, MetricUnit.Count, result.late);
@@ -166,4 +189,18 @@ export function createOperatorRuntime(
       metrics.addMetric(METRICS.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
     },
   };
+}
+
+/**
+ * The publisher of `.toStream()`: puts to the deployed stream `target` (a name or ARN), under the pipeline's
+ * own stream name (the check that the deployment gives the stream the pipeline publishes to).
+ */
+function publisherFor(target: string, stream: string): Pick<StreamPublisher, 'stream' | 'publish'> {
+  const deployed = target.startsWith('arn:') ? target.slice(target.lastIndexOf('/') + 1) : target;
+  if (deployed !== stream)
+    throw new RuntimeConfigError(
+      `${ENV.PUBLISH_STREAM} is ${JSON.stringify(target)} but the pipeline publishes to stream ${JSON.stringify(stream)}: deploy the bundle with its own stream`,
+    );
+  const publisher = new StreamPublisher(new KinesisStreamPutter(), target);
+  return { stream, publish: (entries) => publisher.publish(entries) };
 }

@@ -19,6 +19,8 @@ import {
 } from './failedBatches';
 import { ParquetResultEncoder } from './ParquetResultEncoder';
 import { S3ObjectStore } from './S3ObjectStore';
+import { StreamPublisher } from '../core/state/streamPublisher';
+import { KinesisStreamPutter } from './KinesisStreamPutter';
 import { readShardRange } from './streamShards';
 
 /** One deployed pipeline whose skipped batches are replayed. */
@@ -78,6 +80,15 @@ export async function replayFailedBatches(
       objects,
       encoder: new ParquetResultEncoder(),
       clock: { now: () => Date.now() },
+      // The stack names the downstream stream as the pipeline does (`ShardflowPipeline`).
+      ...(pipeline.spec.publish === undefined
+        ? {}
+        : {
+            publisher: new StreamPublisher(
+              new KinesisStreamPutter(options.kinesis),
+              pipeline.spec.publish.stream,
+            ),
+          }),
     });
     const replayer = new SkippedBatchReplay({ processor, store, objects, pipeline });
     for (const batch of listed.batches) {

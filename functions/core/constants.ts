@@ -21,6 +21,8 @@ export const ENV = {
    * shard's commits, when no attempt that began before them can still be writing (`outputSweep.ts`).
    */
   OPERATOR_TIMEOUT_MS: 'SHARDFLOW_OPERATOR_TIMEOUT_MS',
+  /** Name or ARN of the stream the operator publishes to (`.toStream()`); only pipelines that publish have it. */
+  PUBLISH_STREAM: 'SHARDFLOW_PUBLISH_STREAM',
 } as const;
 
 /** DynamoDB state table layout (one table for shard progress items and commit segments; no index). */
@@ -80,6 +82,13 @@ export const METRICS = {
   /** Conditional writes that lost to another writer in one invocation. */
   CONFLICTS: 'ConditionalCheckConflicts',
   WINDOWS_EMITTED: 'WindowsEmitted',
+  /** Records put to the pipeline's downstream stream (`.toStream()`), copies a redelivery puts again included. */
+  PUBLISHED_RECORDS: 'PublishedRecords',
+  /**
+   * Invocations whose publish to the downstream stream failed after its retries (`PublishError`): the batch is
+   * redelivered; its alarm fires at 1.
+   */
+  PUBLISH_FAILURES: 'PublishFailures',
   /**
    * Close passes that refused stored state of a shape the running definition cannot read
    * (`IncompatibleStateError`): its windows wait until the pipeline is drained or they are discarded.

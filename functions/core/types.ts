@@ -225,6 +225,8 @@ export interface PipelineSpec {
   readonly window: WindowSpec;
   readonly time: TimeSpec;
   readonly sink: { readonly table: string };
+  /** The stream the pipeline publishes its cleaned and transformed values to (`.toStream()`), if any. */
+  readonly publish?: { readonly stream: string };
   /** Result columns in order: the key column, window_start, window_end, then one per aggregate. */
   readonly columns: readonly ColumnSpec[];
   /** Error bounds of the approximate aggregate columns, by column name. */

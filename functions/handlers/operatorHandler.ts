@@ -28,6 +28,8 @@ export function operatorHandler(
       }
       if (error !== undefined && runtime.recordRefusal(error)) {
         // Logged and counted: the records are in, the windows holding the other shape wait.
+      } else if (error !== undefined && runtime.recordPublishFailure(error)) {
+        // Counted and logged: the batch is redelivered, and its redelivery publishes again what it committed.
       } else if (error !== undefined && response.batchItemFailures.length === 0) {
         runtime.logger.warn(
           'Window emission failed after the batch was applied; the next invocation or tick finishes it',

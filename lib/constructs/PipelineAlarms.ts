@@ -49,6 +49,11 @@ export interface PipelineAlarmsProps extends PipelineAlarmOptions {
   readonly operator: lambda.IFunction;
   /** The pipeline's stream (incoming record count, the denominator of the rates). */
   readonly stream: kinesis.IStream;
+  /**
+   * Whether the pipeline publishes to a downstream stream (`.toStream()`): adds the publish failures alarm.
+   * @default false
+   */
+  readonly publishes?: boolean;
 }
 
 /** Every problem with the thresholds, each naming the given value; empty when valid. */
@@ -88,6 +93,8 @@ export class PipelineAlarms extends Construct {
   public readonly lateRate: cloudwatch.Alarm;
   /** Batches Lambda skipped after their retries wait for `shardflow replay-failures`. */
   public readonly failedBatches: cloudwatch.Alarm;
+  /** Invocations whose publish to the downstream stream failed after its retries (pipelines with `.toStream()`). */
+  public readonly publishFailures?: cloudwatch.Alarm;
   /** `100 × RejectedRecords / IncomingRecords` over 5 minutes. */
   public readonly rejectedRateMetric: cloudwatch.MathExpression;
   /** `100 × LateRecords / IncomingRecords` over 5 minutes. */
@@ -179,6 +186,17 @@ export class PipelineAlarms extends Construct {
       treatMissingData: notBreaching,
     });
 
+    if (props.publishes === true)
+      this.publishFailures = new cloudwatch.Alarm(this, 'PublishFailures', {
+        alarmName: name('publish-failures'),
+        alarmDescription: `Operator of ${props.pipeline} could not publish to its downstream stream after its retries; its batches are redelivered until it can`,
+        metric: pipelineMetric(props.pipeline, METRICS.PUBLISH_FAILURES, SERVICE_NAMES.OPERATOR),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      });
+
     if (props.alarmAction) for (const alarm of this.all) alarm.addAlarmAction(props.alarmAction);
   }
 
@@ -191,6 +209,7 @@ export class PipelineAlarms extends Construct {
       this.rejectedRate,
       this.lateRate,
       this.failedBatches,
+      ...(this.publishFailures === undefined ? [] : [this.publishFailures]),
     ];
   }
 }

@@ -89,6 +89,13 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    * @default - an encrypted stream named by the pipeline's `source`
    */
   readonly stream?: kinesis.IStream;
+  /**
+   * The stream the pipeline publishes to (`.toStream()`), when another construct holds it (`ShardflowStack`
+   * passes the one it creates for the pipelines reading it); its name must be the pipeline's `publish.stream`.
+   * Ignored when the pipeline does not publish.
+   * @default - an encrypted stream named by the pipeline's `publish.stream`, with the source stream's settings
+   */
+  readonly publishStream?: kinesis.IStream;
   /** @default - a new state table */
   readonly stateTable?: StateTable;
   /** @default - a new results bucket */
@@ -194,6 +201,8 @@ function literalStreamName(stream: kinesis.IStream | undefined): string | undefi
 export class ShardflowPipeline extends Construct {
   public readonly spec: PipelineSpec;
   public readonly stream: kinesis.IStream;
+  /** The stream the operator publishes to (`.toStream()`), if the pipeline publishes. */
+  public readonly publishStream?: kinesis.IStream;
   public readonly operator: OperatorFunction;
   public readonly tick: TickSchedule;
   public readonly stateTable: StateTable;
@@ -218,12 +227,17 @@ export class ShardflowPipeline extends Construct {
         `Pipeline '${spec.name}' is already deployed in stack ${stack.stackName}: each pipeline once per stack`,
       );
     const given = literalStreamName(props.stream);
+    const givenPublish = spec.publish === undefined ? undefined : literalStreamName(props.publishStream);
     new Problems()
       .addAll(validatePipelineDeployment(spec, props))
       .addAll(openWindowsChoice(this, props.openWindows).problems)
       .check(
         given !== undefined && given !== spec.source.stream,
         `The given stream must be the pipeline's source stream '${spec.source.stream}' (given '${given}')`,
+      )
+      .check(
+        givenPublish !== undefined && givenPublish !== spec.publish?.stream,
+        `The given publish stream must be the stream the pipeline publishes to '${spec.publish?.stream}' (given '${givenPublish}')`,
       )
       .throwIfAny(`ShardflowPipeline '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -252,6 +266,19 @@ export class ShardflowPipeline extends Construct {
       entry: entries.operatorEntry,
       eventSource: props.eventSource ?? {},
     });
+    if (spec.publish !== undefined) {
+      const target =
+        props.publishStream ??
+        new IngestStream(this, 'PublishStream', {
+          streamName: spec.publish.stream,
+          ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
+          removalPolicy,
+        }).stream;
+      this.publishStream = target;
+      // Least privilege: PutRecords on that one stream (and encrypting under its key, when it has its own).
+      target.grant(this.operator.function, 'kinesis:PutRecords');
+      target.encryptionKey?.grantEncrypt(this.operator.function);
+    }
     const failurePrefix = `${LAMBDA_FAILURE_PREFIX}${this.operator.eventSource.eventSourceMappingId}/`;
     this.tick = new TickSchedule(this, 'Tick', {
       ...shared,
@@ -281,6 +308,10 @@ export class ShardflowPipeline extends Construct {
     // the stack's status (DescribeStacks), which the check does not read.
     for (const fn of [this.operator.function, this.tick.function])
       fn.node.addDependency(this.upgradeCheck.resource);
+    // Both build the pipeline's processor, which names the stream it publishes to; only the operator puts to it.
+    if (this.publishStream !== undefined)
+      for (const fn of [this.operator.function, this.tick.function])
+        fn.addEnvironment(ENV.PUBLISH_STREAM, this.publishStream.streamName);
     // Both sweep side outputs behind the operator's commits, once no invocation that began before them can run.
     const operatorTimeout = this.operator.function.timeout;
     if (operatorTimeout !== undefined)
@@ -308,6 +339,7 @@ export class ShardflowPipeline extends Construct {
       pipeline: spec.name,
       operator: this.operator.function,
       stream: this.stream,
+      publishes: spec.publish !== undefined,
     });
     (props.dashboard ?? new ShardflowDashboard(this, 'Dashboard')).addPipeline(
       spec.name,

@@ -186,6 +186,40 @@ function settingsOf(deployment: PipelineDeployment, props: ShardflowStackProps):
   };
 }
 
+/**
+ * The pipelines of a cycle of `.toStream()` links (a publishes to b's source, …, back to a), by name, the first
+ * repeated at the end; undefined when there is none.
+ */
+function publishCycle(specs: readonly PipelineSpec[]): string[] | undefined {
+  const bySource = new Map(specs.map((s) => [s.source.stream, s]));
+  for (const start of specs) {
+    const path = [start.name];
+    for (let at = start; at.publish !== undefined;) {
+      const next = bySource.get(at.publish.stream);
+      if (next === undefined) break;
+      path.push(next.name);
+      if (next.name === start.name) return path;
+      if (path.length > specs.length) break;
+      at = next;
+    }
+  }
+  return undefined;
+}
+
+/** `resolved` ordered so that a pipeline comes after the one reading the stream it publishes to (no cycles). */
+function readersFirst(resolved: readonly ResolvedDeployment[]): ResolvedDeployment[] {
+  const bySource = new Map(resolved.map((r) => [r.handlers.spec.source.stream, r]));
+  const ordered: ResolvedDeployment[] = [];
+  const visit = (r: ResolvedDeployment): void => {
+    if (ordered.includes(r)) return;
+    const reader = r.handlers.spec.publish && bySource.get(r.handlers.spec.publish.stream);
+    if (reader !== undefined && reader !== r) visit(reader);
+    ordered.push(r);
+  };
+  resolved.forEach(visit);
+  return ordered;
+}
+
 /** Every problem with the stack's props, each naming the given value; empty when valid. */
 export function validateShardflowStackProps(
   props: ShardflowStackProps,
@@ -197,6 +231,13 @@ export function validateShardflowStackProps(
     problems.check(true, `Pipeline names must be unique (given '${name}' more than once)`);
   for (const stream of duplicates(specs.map((s) => s.source.stream)))
     problems.check(true, `Pipeline streams must be unique (given '${stream}' more than once)`);
+  for (const stream of duplicates(specs.flatMap((s) => (s.publish === undefined ? [] : [s.publish.stream]))))
+    problems.check(true, `Streams pipelines publish to must be unique (given '${stream}' more than once)`);
+  const cycle = publishCycle(specs);
+  problems.check(
+    cycle !== undefined,
+    `Pipelines must not feed each other in a cycle (given ${cycle?.join(' → ') ?? ''})`,
+  );
   for (const table of duplicates(specs.map((s) => s.sink.table)))
     problems.check(true, `Sink tables must be unique (given '${table}' more than once)`);
   for (const id of duplicates(specs.filter((s) => PIPELINE_NAME.test(s.name)).map((s) => pascal(s.name))))
@@ -274,7 +315,13 @@ export class ShardflowStack extends Stack {
     this.dashboard = new ShardflowDashboard(this, 'Dashboard');
 
     const built = new Map<string, ShardflowPipeline>();
-    for (const { deployment, handlers } of resolved) {
+    // A pipeline reading another's output is built first: its source stream is the one the other publishes to.
+    const readers = new Map<string, string>(
+      resolved.map((r) => [r.handlers.spec.source.stream, r.handlers.spec.name]),
+    );
+    for (const { deployment, handlers } of readersFirst(resolved)) {
+      const reader = handlers.spec.publish && readers.get(handlers.spec.publish.stream);
+      const publishStream = reader === undefined ? undefined : built.get(reader)?.stream;
       built.set(
         handlers.spec.name,
         new ShardflowPipeline(this, pascal(handlers.spec.name), {
@@ -287,6 +334,7 @@ export class ShardflowStack extends Stack {
           ...(this.athena !== undefined ? { athena: this.athena } : {}),
           dashboard: this.dashboard,
           removalPolicy,
+          ...(publishStream !== undefined ? { publishStream } : {}),
         }),
       );
     }

@@ -212,7 +212,9 @@ export function pipelineGraph(
     });
     link(id, counted?.[1] ?? null);
   });
+  const beforeKeyBy = previous;
   col += 1;
+  const keyByCol = col;
   nodes.push({
     id: STAGE.KEY_BY,
     kind: 'keyBy',
@@ -304,6 +306,19 @@ export function pipelineGraph(
       edges.push({ from: stage, to: 'rejected', side: true, records: count });
   }
   edges.push({ from: STAGE.WINDOW, to: 'late', side: true, records: taken?.late ?? null });
+  if (topology.publish !== undefined) {
+    // The values at the end of the chain also go on to the stream another pipeline reads.
+    nodes.push({
+      id: 'publish',
+      kind: 'stream',
+      title: topology.publish.stream,
+      subtitle: 'published (toStream), at least once',
+      col: keyByCol,
+      row: sideRow,
+      stats: [],
+    });
+    edges.push({ from: beforeKeyBy, to: 'publish', side: false, records: null });
+  }
   return {
     nodes,
     edges,

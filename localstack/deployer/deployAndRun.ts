@@ -53,6 +53,11 @@ export interface DeployAndRunOptions {
   /** Passed through to the runtime (poll interval, invoker, logging…). */
   readonly runtime?: Partial<Omit<EventSourceMappingRuntimeOptions, 'mappings' | 'functions'>>;
   readonly log?: (message: string) => void;
+  /**
+   * Pass the output of the functions this deployer invokes itself (custom resources, schedules) through to
+   * this process; a CLI whose stdout is its result keeps it off. @default true
+   */
+  readonly functionOutput?: boolean;
 }
 
 export interface RunningDeployment {
@@ -130,6 +135,7 @@ export async function deployAndRun(
     queueDir: options.localQueueDir ?? join('.shardflow', 'queues'),
   });
   const invoker = new WorkerInvoker({
+    inheritOutput: options.functionOutput ?? true,
     environment: {
       AWS_ENDPOINT_URL: options.cloud.endpoint,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -12,6 +12,8 @@ export interface InMemoryRunResult {
   readonly late: number;
   /** Producer duplicates `dedupeBy` dropped. */
   readonly duplicates: number;
+  /** What the pipeline published (`.toStream()`), as the records a pipeline reading that stream gets. */
+  readonly published: readonly InputRecord[];
 }
 
 /** DuckDB's text form of a TIMESTAMP, so in-memory and deployed runs print the same. */
@@ -53,7 +55,7 @@ export async function runInMemory(
       approximateArrivalTimestamp: arrival,
     };
   });
-  const { rows, rejected, late, duplicates } = await runBounded(pipeline, raw, { shards });
+  const { rows, rejected, late, duplicates, published } = await runBounded(pipeline, raw, { shards });
   const columns = pipeline.spec.columns;
   return {
     result: {
@@ -63,6 +65,7 @@ export async function runInMemory(
     rejected: rejected.length,
     late: late.length,
     duplicates,
+    published,
   };
 }
 

@@ -23,8 +23,28 @@ export function isShippedPipeline(nameOrPath: string): boolean {
  * `pipelines=<absolute module path>`, so the app deploys that module alone (lib/app.ts; the app
  * `shardflow init` writes does the same).
  */
-export function synthContext(nameOrPath: string | undefined): Record<string, string> {
+export function synthContext(
+  nameOrPath: string | undefined,
+  ...more: readonly string[]
+): Record<string, string> {
+  if (more.length > 0) return { pipelines: [nameOrPath!, ...more].map((p) => resolve(p)).join(',') };
   return nameOrPath === undefined || isShippedPipeline(nameOrPath) ? {} : { pipelines: resolve(nameOrPath) };
+}
+
+/**
+ * `pipelines` loaded as one chain of stages: each after the first reads the stream the one before publishes
+ * to (`.toStream()`); throws naming the first link that does not hold.
+ */
+export function loadStages(names: readonly string[]): CompiledPipeline<unknown>[] {
+  const stages = names.map(loadPipeline);
+  for (let i = 1; i < stages.length; i++) {
+    const [before, after] = [stages[i - 1]!.spec, stages[i]!.spec];
+    if (before.publish?.stream !== after.source.stream)
+      throw new UnknownPipelineError(
+        `Pipeline ${after.name} reads stream ${after.source.stream}, but ${before.name} before it ${before.publish === undefined ? 'publishes to no stream' : `publishes to ${before.publish.stream}`}: list the stages in order, each reading what the one before publishes (toStream)`,
+      );
+  }
+  return stages;
 }
 
 /**

@@ -117,6 +117,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
       checkpoints: new MemoryCheckpointStore(),
       fireSchedules: false,
       log,
+      functionOutput: showLogs,
       hooks: {
         onInvoke: (info, outcome) => {
           if (!outcome.ok) return;

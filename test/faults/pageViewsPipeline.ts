@@ -186,7 +186,7 @@ export function pageViewsPipeline(options: PageViewsOptions = {}): StatefulPipel
         }
         groups.set(`${view.user}\u0000${window.start}`, { key: view.user, window });
       }
-      return { groups: [...groups.values()], rejected, late, cleaned, shards, operators: [] };
+      return { groups: [...groups.values()], rejected, late, cleaned, published: [], shards, operators: [] };
     },
     combine(
       prepared: PreparedRecords,

@@ -13,6 +13,7 @@ export function operatorRuntimeDouble<P extends object>(processor: P) {
     metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
     recordBatch: jest.fn(),
     recordRefusal: jest.fn(() => false),
+    recordPublishFailure: jest.fn(() => false),
     recordStore: jest.fn(),
     listOpenShards: jest.fn(),
     countFailedBatches: jest.fn(),

@@ -1,16 +1,28 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
-import { EVOLVED_COLUMN, PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
+import { EVOLVED_COLUMN, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
 import { CompiledPipeline } from '../engine/CompiledPipeline';
 import {
   OPERATOR_KIND,
   type OperatorDef,
   type PipelineDefinition,
+  type StreamTap,
   type SchemaLike,
 } from '../engine/definition';
 import { PipelineDefinitionError } from '../errors';
 import type { ColumnSpec, EpochMillis, PipelineSpec, TimeSpec, WindowSpec } from '../types';
+import {
+  checkColumnName,
+  checkStreamTap,
+  checkWindowSpec,
+  isAggregate,
+  PIPELINE_NAME,
+  requireFunction,
+  RESERVED_COLUMNS,
+  STREAM_NAME,
+  TABLE_NAME,
+} from './definitionChecks';
 
 /** Options of `.source()`. */
 export interface SourceOptions {
@@ -33,6 +45,16 @@ export interface CleanOptions<S extends StandardSchemaV1> {
   readonly eventTime: (value: StandardSchemaV1.InferOutput<S>) => EpochMillis;
   /** Optional id for de-duplication of producer retries (same id → counted once per window). */
   readonly dedupeBy?: (value: StandardSchemaV1.InferOutput<S>) => string;
+}
+
+/** Options of `.toStream()`. */
+export interface ToStreamOptions<T> {
+  /**
+   * The Kinesis partition key of each published value: 1..256 characters. It picks the downstream shard, and
+   * the downstream `dedupeBy` reaches over one shard: a deterministic function of the value sends a
+   * republished copy to the shard that holds its first copy.
+   */
+  readonly partitionKey: (value: T) => string;
 }
 
 /** Options of `.window()` (DESIGN.md §2). */
@@ -64,19 +86,8 @@ export interface SinkOptions {
 /** Largest `maxEventTimeAhead` a pipeline may set. */
 const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
-const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
-const TABLE_NAME = /^[a-z][a-z0-9_]{0,127}$/;
-const RESERVED_COLUMNS: readonly string[] = [
-  WINDOW_COLUMNS.START,
-  WINDOW_COLUMNS.END,
-  EVOLVED_COLUMN,
-  ...PARTITION_COLUMNS,
-];
-
 /** Stages in definition order; each step may only follow the previous ones. */
-const STAGE = { NEW: 0, SOURCE: 1, CLEAN: 2, KEYED: 3, WINDOWED: 4, AGGREGATED: 5 } as const;
+const STAGE = { NEW: 0, SOURCE: 1, CLEAN: 2, PUBLISHED: 3, KEYED: 4, WINDOWED: 5, AGGREGATED: 6 } as const;
 type Stage = (typeof STAGE)[keyof typeof STAGE];
 
 interface Draft {
@@ -87,6 +98,7 @@ interface Draft {
   readonly eventTime?: (value: unknown) => unknown;
   readonly dedupeBy?: (value: unknown) => unknown;
   readonly operators: readonly OperatorDef[];
+  readonly publish?: StreamTap;
   readonly keyBy?: (value: unknown) => unknown;
   readonly keyColumn?: string;
   readonly window?: WindowSpec;
@@ -198,11 +210,33 @@ export class PipelineBuilder<T> {
   }
 
   /**
+   * Publishes every value at this point of the chain to the Kinesis stream `stream`, which another pipeline
+   * reads as its source (the asynchronous link between pipelines). Each published record is the JSON
+   * `{ id, time, value }` (`PublishedRecord`): `time` is the record's event time, and `id` is deterministic
+   * (the `dedupeBy` id, or the upstream shard and sequence number, and the value's index in the record's
+   * fan-out), so the downstream pipeline's `dedupeBy: (r) => r.id` counts a republished copy once. Values are
+   * published after their batch commits, at least once; a record whose value cannot be published (not JSON,
+   * over 1 MB, a bad partition key) is rejected here like one an operator refuses. Comes after the operators,
+   * before `keyBy`.
+   */
+  public toStream(stream: string, options: ToStreamOptions<T>): PipelineBuilder<T> {
+    if (this.draft.stage === STAGE.PUBLISHED)
+      throw new PipelineDefinitionError(`${this.label()}: toStream() may appear once`);
+    this.expect('toStream', [STAGE.CLEAN]);
+    const partitionKey = options?.partitionKey;
+    checkStreamTap(stream, partitionKey, this.draft.source!.stream, this.label());
+    return this.next<T>({
+      stage: STAGE.PUBLISHED,
+      publish: { stream, partitionKey: partitionKey as (value: unknown) => unknown },
+    });
+  }
+
+  /**
    * Keys each value; the key is a non-empty string of at most 1024 characters and becomes the result
    * column `column` (a lower-case SQL identifier).
    */
   public keyBy(fn: (value: T) => string, column = 'key'): PipelineBuilder<T> {
-    this.expect('keyBy', [STAGE.CLEAN]);
+    this.expect('keyBy', [STAGE.CLEAN, STAGE.PUBLISHED]);
     requireFunction(fn, `${this.label()}: keyBy`);
     checkColumnName(column, `${this.label()}: keyBy column`);
     return this.next<T>({ stage: STAGE.KEYED, keyBy: fn as (value: unknown) => unknown, keyColumn: column });
@@ -210,7 +244,7 @@ export class PipelineBuilder<T> {
 
   /** Assigns event-time windows: `tumbling(size)`, `sliding(size, slide)` or `session(gap)`. */
   public window(window: WindowSpec, options: WindowOptions): PipelineBuilder<T> {
-    if (this.draft.stage === STAGE.CLEAN) {
+    if (this.draft.stage === STAGE.CLEAN || this.draft.stage === STAGE.PUBLISHED) {
       throw new PipelineDefinitionError(
         `${this.label()}: window() needs keyBy() before it (windows are per key)`,
       );
@@ -307,6 +341,7 @@ export class PipelineBuilder<T> {
       window: d.window!,
       time: d.time!,
       sink: { table },
+      ...(d.publish === undefined ? {} : { publish: { stream: d.publish.stream } }),
       columns,
       errorBounds,
     };
@@ -316,6 +351,7 @@ export class PipelineBuilder<T> {
       eventTime: d.eventTime!,
       dedupeBy: d.dedupeBy,
       operators: d.operators,
+      publish: d.publish,
       keyBy: d.keyBy!,
       keyColumn: d.keyColumn!,
       aggregates,
@@ -324,8 +360,9 @@ export class PipelineBuilder<T> {
   }
 
   private operator<U>(kind: OperatorDef['kind'], fn: unknown, name: string | undefined): PipelineBuilder<U> {
-    if (this.draft.stage === STAGE.KEYED) {
-      throw new PipelineDefinitionError(`${this.label()}: ${kind}() must come before keyBy()`);
+    if (this.draft.stage === STAGE.KEYED || this.draft.stage === STAGE.PUBLISHED) {
+      const next = this.draft.stage === STAGE.KEYED ? 'keyBy' : 'toStream';
+      throw new PipelineDefinitionError(`${this.label()}: ${kind}() must come before ${next}()`);
     }
     this.expect(kind, [STAGE.CLEAN]);
     requireFunction(fn, `${this.label()}: ${kind}`);
@@ -350,50 +387,7 @@ export class PipelineBuilder<T> {
 
   private expect(step: string, allowed: readonly Stage[]): void {
     if (allowed.includes(this.draft.stage)) return;
-    const order = 'source → clean → map/filter/flatMap → keyBy → window → aggregate → sink';
+    const order = 'source → clean → map/filter/flatMap → toStream → keyBy → window → aggregate → sink';
     throw new PipelineDefinitionError(`${this.label()}: ${step}() is out of order (expected ${order})`);
   }
-}
-
-function requireFunction(fn: unknown, what: string): void {
-  if (typeof fn !== 'function')
-    throw new PipelineDefinitionError(`${what} must be a function (given ${typeof fn})`);
-}
-
-function checkColumnName(column: unknown, what: string): void {
-  if (typeof column !== 'string' || !COLUMN_NAME.test(column)) {
-    throw new PipelineDefinitionError(
-      `${what} name must be a lower-case SQL identifier ([a-z][a-z0-9_]*, at most 63 characters) (given ${JSON.stringify(column)})`,
-    );
-  }
-  if (RESERVED_COLUMNS.includes(column)) {
-    throw new PipelineDefinitionError(`${what} name ${JSON.stringify(column)} is reserved`);
-  }
-}
-
-function checkWindowSpec(window: WindowSpec, label: string): void {
-  const w = window as Partial<Record<string, unknown>> | null;
-  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
-  const ok =
-    w !== null &&
-    typeof w === 'object' &&
-    ((w['kind'] === 'tumbling' && positive(w['sizeMs'])) ||
-      (w['kind'] === 'sliding' &&
-        positive(w['sizeMs']) &&
-        positive(w['slideMs']) &&
-        (w['slideMs'] as number) <= (w['sizeMs'] as number)) ||
-      (w['kind'] === 'session' && positive(w['gapMs'])));
-  if (!ok) {
-    throw new PipelineDefinitionError(
-      `${label}: window must be tumbling(size), sliding(size, slide) or session(gap) (given ${JSON.stringify(window)})`,
-    );
-  }
-}
-
-function isAggregate(a: unknown): boolean {
-  if (a === null || typeof a !== 'object') return false;
-  const o = a as Record<string, unknown>;
-  return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every(
-    (m) => typeof o[m] === 'function',
-  );
 }

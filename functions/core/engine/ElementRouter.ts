@@ -13,10 +13,12 @@ import { errorMessage, type BatchOutput, type RecordContext } from './batchOutpu
 import * as definition from './definition';
 import type { PipelineDefinition } from './definition';
 import { OperatorChain } from './OperatorChain';
+import * as streamTap from './streamTap';
 
 const { tumblingWindowStart } = tumblingWindow;
 const { closeTime, isWindowClosed } = windowSpecs;
 const { keyProblem, MAX_KEY_BYTES } = definition;
+const { partitionKeyProblem, publishedId, publishEntry } = streamTap;
 
 export abstract class ElementRouter extends OperatorChain {
   protected readonly aggs: readonly AnyColumnAggregate<unknown>[];
@@ -71,6 +73,7 @@ export abstract class ElementRouter extends OperatorChain {
 
   /** Key, aggregate inputs and windows of one value at the end of the chain. */
   protected route(out: BatchOutput, ctx: RecordContext, value: unknown): void {
+    if (this.def.publish !== undefined && !this.publish(out, ctx, value)) return;
     let key: unknown;
     try {
       key = this.def.keyBy(value);
@@ -145,5 +148,41 @@ export abstract class ElementRouter extends OperatorChain {
       dedupeId,
       windows: open,
     });
+  }
+
+  /**
+   * The record `.toStream()` publishes for `value` (`streamTap.ts`); a value that cannot be published rejects
+   * its record, so what a commit applied is exactly what it publishes.
+   *
+   * @returns false when the record failed.
+   */
+  private publish(out: BatchOutput, ctx: RecordContext, value: unknown): boolean {
+    let key: unknown;
+    try {
+      key = this.def.publish!.partitionKey(value);
+    } catch (err) {
+      this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `toStream partitionKey threw: ${errorMessage(err)}`);
+      return false;
+    }
+    const keyIssue = partitionKeyProblem(key);
+    if (keyIssue !== undefined) {
+      this.fail(
+        out,
+        ctx,
+        REJECT_REASONS.INVALID_KEY,
+        `toStream partitionKey returned ${describe(key)}, which ${keyIssue}`,
+      );
+      return false;
+    }
+    const entry = publishEntry(publishedId(ctx), ctx.eventTime, value, key as string);
+    if ('problem' in entry) {
+      const reason = entry.oversize
+        ? REJECT_REASONS.OVERSIZE_RECORD
+        : REJECT_REASONS.OPERATOR_RETURNED_INVALID;
+      this.fail(out, ctx, reason, `toStream: the value ${entry.problem}`);
+      return false;
+    }
+    out.published.push(entry);
+    return true;
   }
 }

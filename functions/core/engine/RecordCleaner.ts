@@ -202,12 +202,14 @@ export abstract class RecordCleaner {
     ctx.failed = false;
     const elementMark = out.elements.length;
     const lateMark = out.late.length;
+    const publishedMark = out.published.length;
     if (def.operators.length === 0) this.route(out, ctx, value);
     else this.runOperators(out, ctx, value, 0);
     if (ctx.failed) {
       // A failure anywhere in a record's fan-out rejects the whole record: undo what it already routed.
       out.elements.length = elementMark;
       out.late.length = lateMark;
+      out.published.length = publishedMark;
       return;
     }
     // What the record tells the watermark: its event time, but never more than its arrival time, so a

@@ -77,6 +77,7 @@ export abstract class WindowCombiner extends ElementRouter {
       rejected: out.rejected,
       late: out.late,
       cleaned: out.cleaned,
+      published: out.published,
       shards,
       elements: out.elements,
     };

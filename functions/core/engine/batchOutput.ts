@@ -5,6 +5,7 @@
 import { MAX_REJECTED_DATA_CHARS } from '../codec/payloadCodec';
 import * as sequences from '../sequence';
 import type { EpochMillis, LateRecord, Rejection } from '../types';
+import type { PublishEntry } from './streamTap';
 import type { CleanedRecord, PrepareOptions, RoutedElement } from './types';
 
 const { sequenceGreater } = sequences;
@@ -29,6 +30,8 @@ export interface BatchOutput {
   readonly late: LateRecord[];
   readonly cleaned: CleanedRecord[];
   readonly elements: RoutedElement[];
+  /** What `.toStream()` publishes once the batch commits, in record order. */
+  readonly published: PublishEntry[];
   readonly shards: Map<string, { maxEventTime: EpochMillis | null; lastSequence: string; records: number }>;
   readonly closedWatermark: EpochMillis;
   /** Per operator of the chain, values in (`[2i]`) and values passed on (`[2i + 1]`). */
@@ -60,6 +63,7 @@ export function newOutput(options: PrepareOptions, operators: number): BatchOutp
     late: [],
     cleaned: [],
     elements: [],
+    published: [],
     shards: new Map(),
     closedWatermark: options.closedWatermark,
     lastShardId: undefined,

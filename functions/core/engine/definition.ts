@@ -62,6 +62,12 @@ export type SchemaResult =
       }[];
     };
 
+/** Where a pipeline publishes the values at the end of its operator chain (`.toStream()`). */
+export interface StreamTap {
+  readonly stream: string;
+  readonly partitionKey: (value: unknown) => unknown;
+}
+
 /** Everything a finished DSL definition carries. */
 export interface PipelineDefinition {
   readonly spec: PipelineSpec;
@@ -69,6 +75,8 @@ export interface PipelineDefinition {
   readonly eventTime: (value: unknown) => unknown;
   readonly dedupeBy: ((value: unknown) => unknown) | undefined;
   readonly operators: readonly OperatorDef[];
+  /** The stream the chain's values are published to, if any. */
+  readonly publish?: StreamTap | undefined;
   readonly keyBy: (value: unknown) => unknown;
   readonly keyColumn: string;
   /** Aggregates in column order. */

@@ -13,6 +13,8 @@ export interface PipelineTopology {
   readonly clean: { readonly dedupe: boolean };
   /** The fused map / filter / flatMap chain, in order, by the names the DSL gave them. */
   readonly operators: readonly { readonly kind: OperatorKind; readonly name: string }[];
+  /** The stream the values at the end of the chain are published to (`.toStream()`), if any. */
+  readonly publish?: { readonly stream: string };
   /** The result column `keyBy` fills. */
   readonly keyColumn: string;
   readonly window: WindowSpec;
@@ -29,6 +31,7 @@ export function pipelineTopology(def: PipelineDefinition): PipelineTopology {
     source: def.spec.source,
     clean: { dedupe: def.dedupeBy !== undefined },
     operators: def.operators.map((op) => ({ kind: op.kind, name: op.name })),
+    ...(def.spec.publish === undefined ? {} : { publish: def.spec.publish }),
     keyColumn: def.keyColumn,
     window: def.spec.window,
     time: def.spec.time,

@@ -9,6 +9,7 @@ import type {
   WindowPartial,
 } from '../types';
 import type { RawRecord, StreamRecord } from '../types';
+import type { PublishEntry } from './streamTap';
 
 /** A record that passed decoding, schema validation and event-time extraction (for the `clean/` archive). */
 export interface CleanedRecord {
@@ -54,6 +55,11 @@ export interface PreparedRecords {
   readonly late: readonly LateRecord[];
   /** Cleaned records, archived to `clean/`. */
   readonly cleaned: readonly StreamRecord<unknown>[];
+  /**
+   * The records `.toStream()` publishes for this batch's records that were not rejected, in record order
+   * (empty without `.toStream()`): put once the batch commits.
+   */
+  readonly published: readonly PublishEntry[];
   readonly shards: Readonly<Record<string, ShardBatchSummary>>;
   /**
    * Per operator of the chain (map, filter, flatMap, in order): values in and values passed on (a filter's

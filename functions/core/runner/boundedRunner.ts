@@ -10,6 +10,7 @@ import { InMemoryObjectStore } from '../state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../state/InMemoryStateStore';
 import { BUCKET_PREFIX } from '../constants';
 import { padSequence } from '../sequence';
+import type { PublishEntry } from '../engine/streamTap';
 import type { ResultEncoder } from '../state/types';
 import type { LateRecord, RawRecord, Rejection, ResultRow } from '../types';
 
@@ -40,6 +41,11 @@ export interface BoundedRunResult {
   readonly late: LateRecord[];
   /** Producer duplicates `dedupeBy` dropped (each extra copy once). */
   readonly duplicates: number;
+  /**
+   * What `.toStream()` published, in order (empty without it): each value once, as a Kinesis record's partition
+   * key and JSON data, which a downstream pipeline's bounded run reads.
+   */
+  readonly published: PublishEntry[];
 }
 
 /**
@@ -70,6 +76,8 @@ export async function runBounded<T>(
   const shardId = options.shardId ?? 'bounded-0';
   const objects = new InMemoryObjectStore();
   const emitted = new ResultCapture();
+  const published: PublishEntry[] = [];
+  const stream = pipeline.spec.publish?.stream;
   const processor = new BatchProcessor(
     {
       pipeline,
@@ -77,6 +85,14 @@ export async function runBounded<T>(
       objects,
       encoder: emitted,
       clock: { now: () => BOUNDED_NOW },
+      ...(stream === undefined
+        ? {}
+        : {
+            publisher: {
+              stream,
+              publish: async (entries: readonly PublishEntry[]) => void published.push(...entries),
+            },
+          }),
     },
     { maxEmitPerPass: 10_000 },
   );
@@ -112,6 +128,7 @@ export async function runBounded<T>(
     rejected: bySequence(objects.jsonLines<Rejection>(BUCKET_PREFIX.REJECTED)),
     late: bySequence(objects.jsonLines<LateRecord>(BUCKET_PREFIX.LATE)),
     duplicates,
+    published,
   };
 }
 

@@ -18,6 +18,7 @@ import { BatchApplyError, StateContentionError } from './errors';
 import { emittedEndOf, fixedWindowRule, nextCloseAt, sessionRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
+import { publishedAgain, type StreamPublisher } from './streamPublisher';
 import { Tick, type CloseResult } from './Tick';
 import type { ObjectStore, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore } from './types';
 import { WindowCloser } from './WindowCloser';
@@ -66,6 +67,8 @@ export interface BatchResult extends CommitCounts {
   readonly windowsEmitted: number;
   /** Commits of this batch that lost to a concurrent writer and were applied again. */
   readonly conflicts: number;
+  /** Records published to the pipeline's downstream stream (`.toStream()`), copies published again included. */
+  readonly published: number;
   /** Pipeline watermark after the batch (-Infinity before any event time was seen). */
   readonly watermark: EpochMillis;
 }
@@ -76,6 +79,8 @@ interface Dependencies {
   readonly objects: ObjectStore;
   readonly encoder: ResultEncoder;
   readonly clock: Clock;
+  /** Where `.toStream()` publishes; required when the pipeline has one. */
+  readonly publisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -105,6 +110,11 @@ export class BatchProcessor {
     this.#name = deps.pipeline.spec.name;
     const expectedShards = deps.pipeline.spec.source.shards ?? 0;
     this.#expectedShards = expectedShards;
+    const tap = deps.pipeline.spec.publish;
+    if (tap !== undefined && deps.publisher?.stream !== tap.stream)
+      throw new InvalidOptionError(
+        `Pipeline ${this.#name} publishes to stream ${tap.stream} (toStream): give a publisher for that stream (given ${deps.publisher === undefined ? 'none' : deps.publisher.stream})`,
+      );
     const retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(retentionMs > 0))
       throw new InvalidOptionError(`retentionMs must be positive (given ${retentionMs})`);
@@ -152,6 +162,7 @@ export class BatchProcessor {
     const conflictsBefore = store.stats.conflicts;
     let snapshot: ProgressSnapshot;
     let counts: CommitCounts = NO_COUNTS;
+    let published = 0;
     try {
       snapshot = await store.readProgress(this.#name);
       await this.#shapes.register(snapshot);
@@ -159,6 +170,9 @@ export class BatchProcessor {
         const applied = await this.#committer.applyShard(shardRecords, snapshot);
         snapshot = applied.snapshot;
         counts = addCounts(counts, applied.counts);
+        // After the commit: what it applied, and what a redelivery of committed records brings again.
+        if (applied.published.length > 0) await this.#deps.publisher!.publish(applied.published);
+        published += applied.published.length;
       }
     } catch (error) {
       throw new BatchApplyError(
@@ -177,6 +191,7 @@ export class BatchProcessor {
       ...counts,
       recordsIn: records.length,
       conflicts: store.stats.conflicts - conflictsBefore,
+      published,
       watermark,
     };
     if (!this.#closer.dueIn(snapshot)) return { ...result, windowsEmitted: 0 };
@@ -189,6 +204,17 @@ export class BatchProcessor {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Publishes again what commits of `records` published (`.toStream()`), under the same ids: the committed
+   * records of a range Lambda skipped, whose publish may have failed for good (`SkippedBatchReplay`). Returns
+   * how many records it put; 0 without `.toStream()`.
+   */
+  public async publishAgain(records: readonly RawRecord[]): Promise<number> {
+    const entries = publishedAgain(this.#deps.pipeline, records);
+    if (entries.length > 0) await this.#deps.publisher!.publish(entries);
+    return entries.length;
   }
 
   /**

@@ -6,6 +6,7 @@
  * concurrent writer is read again and retried; one that does not fit DynamoDB's limits is committed in
  * halves, down to a single record, which is dead-lettered (`STATE_LIMIT`).
  */
+import type { PublishEntry } from '../engine/streamTap';
 import type { PreparedRecords } from '../engine/types';
 import { padSequence } from '../sequence';
 import type { Clock, RawRecord } from '../types';
@@ -18,6 +19,7 @@ import { MAX_SEGMENT_BYTES } from './limits';
 import { lateMark, type PendingRule } from './pendingWindows';
 import { withAttempt } from './segmentAttempts';
 import { relatedShards } from './shardLineage';
+import { publishedAgain } from './streamPublisher';
 import { commitOutputs, removeAttemptOutputs, writeSideOutputs } from './sideOutputs';
 import type {
   ObjectStore,
@@ -56,10 +58,15 @@ export const addCounts = (a: CommitCounts, b: CommitCounts): CommitCounts => ({
   windowsWritten: a.windowsWritten + b.windowsWritten,
 });
 
-/** A shard's commit: the progress snapshot after it and what it counted. */
+/** A shard's commit: the progress snapshot after it, what it counted, and what it publishes. */
 export interface ShardCommit {
   readonly snapshot: ProgressSnapshot;
   readonly counts: CommitCounts;
+  /**
+   * What `.toStream()` publishes for the shard's records at or below the commit point, in record order: those
+   * this commit applied, and those an earlier one did (a redelivery), derived again (`streamPublisher.ts`).
+   */
+  readonly published: readonly PublishEntry[];
 }
 
 /** What the committer works with (one per `BatchProcessor`). */
@@ -109,12 +116,20 @@ export class ShardCommitter {
         const covered = records.filter((record) => padSequence(record.sequenceNumber) <= last);
         await attempts.sweepRedelivered(covered, base);
       }
-      if (fresh.length === 0) return { snapshot, counts: { ...NO_COUNTS, duplicates: records.length } };
+      // Records are in sequence order: those at or below the commit point are a prefix.
+      const covered = records.slice(0, records.length - fresh.length);
+      if (fresh.length === 0)
+        return {
+          snapshot,
+          counts: { ...NO_COUNTS, duplicates: records.length },
+          published: publishedAgain(this.#deps.pipeline, covered),
+        };
       try {
         const applied = await this.#commit(fresh, base, snapshot);
         return {
           snapshot: applied.snapshot,
-          counts: { ...applied.counts, duplicates: records.length - fresh.length },
+          counts: { ...applied.counts, duplicates: covered.length },
+          published: [...publishedAgain(this.#deps.pipeline, covered), ...applied.published],
         };
       } catch (error) {
         if (!(error instanceof StateConflictError)) throw error;
@@ -175,7 +190,13 @@ export class ShardCommitter {
       }
       if (tooBig) {
         const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
-        prepared = { ...prepared, cleaned: [], late: [], rejected: [stateLimitRejection(fresh[0]!, detail)] };
+        prepared = {
+          ...prepared,
+          cleaned: [],
+          late: [],
+          published: [],
+          rejected: [stateLimitRejection(fresh[0]!, detail)],
+        };
         built = this.#build(fresh, base, snapshot, prepared, [], 0, { outputs, parents, sweep });
       }
       if (!tooBig && built.segment !== undefined) {
@@ -245,6 +266,7 @@ export class ShardCommitter {
           late: prepared.late.length,
           windowsWritten: built.partials,
         },
+        published: prepared.published,
       };
     }
   }
@@ -259,7 +281,11 @@ export class ShardCommitter {
     const shardId = fresh[0]!.shardId;
     const next = first.snapshot.shards.find((shard) => shard.shardId === shardId);
     const second = await this.#commit(fresh.slice(half), next, first.snapshot);
-    return { snapshot: second.snapshot, counts: addCounts(first.counts, second.counts) };
+    return {
+      snapshot: second.snapshot,
+      counts: addCounts(first.counts, second.counts),
+      published: [...first.published, ...second.published],
+    };
   }
 
   /**

@@ -29,6 +29,11 @@ export interface ReplayResult {
   readonly orphansRemoved: number;
   /** How the others were applied (`recordsIn` is their number). */
   readonly applied: BatchResult;
+  /**
+   * Records the already applied ones published again (`.toStream()`): their batch was skipped, maybe because
+   * their publish kept failing after the commit; the same ids, so a copy that did land counts once downstream.
+   */
+  readonly republished: number;
 }
 
 /**
@@ -95,6 +100,7 @@ export class SkippedBatchReplay {
     };
     const replayShard = replayShardId(shardId, firstSequence);
     const todo = inRange.filter((r) => !applied(r)).map((r) => ({ ...r, shardId: replayShard }));
+    const republished = await this.deps.processor.publishAgain(inRange.filter(applied));
     const result = await this.deps.processor.apply(todo);
     await this.#close(replayShard);
     const orphansRemoved = await removeOrphanedOutputs(
@@ -111,6 +117,7 @@ export class SkippedBatchReplay {
       alreadyApplied: inRange.length - todo.length,
       orphansRemoved,
       applied: result,
+      republished,
     };
   }
 

@@ -127,3 +127,14 @@ export class InvalidDrainRequestError extends StateError {
     this.name = 'InvalidDrainRequestError';
   }
 }
+
+/**
+ * The downstream stream refused some of a committed batch's published records after every retry (throttling,
+ * an outage): the batch fails, and its redelivery publishes them again (`streamPublisher.ts`).
+ */
+export class PublishError extends StateError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PublishError';
+  }
+}

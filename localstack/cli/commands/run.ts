@@ -4,7 +4,7 @@ import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../../query';
 import { queryResults } from '../../query/queryResults';
 import { resultTableSql, runInMemory } from '../../start/boundedRun';
 import { createLiveLine } from '../../start/liveLine';
-import { loadPipeline, synthContext, UnknownPipelineError } from '../../start/loadPipeline';
+import { loadStages, synthContext, UnknownPipelineError } from '../../start/loadPipeline';
 import { localClients, localEndpoint } from '../../start/localTarget';
 import { openLocalSession } from '../../start/localSession';
 import { readRunInput } from '../../start/runInput';
@@ -40,6 +40,10 @@ export function registerRunCommands(program: Command): void {
       'Run a pipeline over bounded input and print its result rows; every window closes at the end of input',
     )
     .argument('<pipeline>', 'a shipped pipeline name (e.g. page-activity) or a .ts file exporting a pipeline')
+    .argument(
+      '[stages...]',
+      "pipeline modules reading what the one before publishes (toStream), deployed in the same stack; the rows printed are the last one's",
+    )
     .requiredOption(
       '-i, --input <file|s3://bucket/prefix>',
       'JSON Lines, CSV or Parquet file, or an S3 prefix of such objects',
@@ -76,22 +80,34 @@ export function registerRunCommands(program: Command): void {
       '\nThe summary on stderr adds up to the input: lines = blank lines + records in; records in = rejected +\nlate + producer duplicates dropped + records that reached window state (or that a filter dropped).\n\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl --keep',
     )
     .action(
-      cliAction(async (name: string, options: RunOptions) => {
-        const pipeline = loadPipeline(name);
+      cliAction(async (name: string, later: string[], options: RunOptions) => {
+        const stages = loadStages([name, ...later]);
+        const pipeline = stages[0]!;
+        const last = stages[stages.length - 1]!;
         const keyField = options.key ?? 'userId';
         const s3 = options.input.startsWith('s3://') ? localClients(await localEndpoint()).s3 : undefined;
         const { records, blankLines } = await readRunInput(options.input, keyField, s3);
         if (options.inMemory === true) {
           if (options.keep === true)
             throw new UnknownPipelineError('--keep needs a run through the stack (drop --in-memory)');
-          const { result, rejected, late, duplicates } = await runInMemory(pipeline, records, Date.now());
+          const arrival = Date.now();
+          const first = await runInMemory(pipeline, records, arrival);
+          let { result, published } = first;
+          const later: string[] = [];
+          for (const stage of stages.slice(1)) {
+            const next = await runInMemory(stage, published, arrival);
+            later.push(stageSummary(stage.spec.name, published.length, next));
+            ({ result, published } = next);
+          }
           process.stdout.write(`${formatResult(result, options.format)}\n`);
+          const { rejected, late, duplicates } = first;
           process.stderr.write(
-            `${runSummary({ lines: records.length + blankLines, blankLines, records: records.length, rows: result.rows.length, rejected, late, duplicates })}\n`,
+            `${runSummary({ lines: records.length + blankLines, blankLines, records: records.length, rows: first.result.rows.length, rejected, late, duplicates })}\n`,
           );
+          for (const line of later) process.stderr.write(`${line}\n`);
           return;
         }
-        const context = synthContext(name);
+        const context = synthContext(name, ...later);
         const live = createLiveLine(process.stderr);
         let template = options.template === undefined ? undefined : resolve(options.template);
         if (template === undefined) {
@@ -126,7 +142,8 @@ export function registerRunCommands(program: Command): void {
                   stream,
                   onProgress: (p) => progress.sent(head.length + p.sent),
                 });
-                await session.endOfInput(pipeline, drainTimeout(records.length));
+                // Stage by stage: a stage's last windows close once the one before has published everything.
+                for (const stage of stages) await session.endOfInput(stage, drainTimeout(records.length));
               })(),
             );
           } finally {
@@ -135,21 +152,39 @@ export function registerRunCommands(program: Command): void {
           live.done();
           const [result] = await queryResults(
             { s3: session.clients.s3, bucket: session.bucket, cache: keep },
-            [resultTableSql(pipeline)],
+            [resultTableSql(last)],
           );
           const counts = await session.counts(pipeline);
+          const firstRows =
+            stages.length === 1
+              ? (result?.rows.length ?? 0)
+              : ((
+                  await queryResults({ s3: session.clients.s3, bucket: session.bucket, cache: keep }, [
+                    resultTableSql(pipeline),
+                  ])
+                )[0]?.rows.length ?? 0);
+          const later: string[] = [];
+          for (const stage of stages.slice(1)) {
+            const c = await session.counts(stage);
+            const [rows] = await queryResults(
+              { s3: session.clients.s3, bucket: session.bucket, cache: keep },
+              [resultTableSql(stage)],
+            );
+            later.push(stageSummary(stage.spec.name, c.records, { ...c, rows: rows?.rows.length ?? 0 }));
+          }
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
             `${runSummary({
               lines: records.length + blankLines,
               blankLines,
               records: counts.records,
-              rows: result?.rows.length ?? 0,
+              rows: firstRows,
               rejected: counts.rejected,
               late: counts.late,
               duplicates: counts.duplicates,
             })}\n`,
           );
+          for (const line of later) process.stderr.write(`${line}\n`);
           if (keep)
             await keepCloudRunning(session, 'run', pipeline, (line) => process.stderr.write(`${line}\n`));
         } finally {
@@ -175,4 +210,20 @@ export interface RunSummary {
 /** `1,000 lines: 2 blank, 998 records in → 12 rows; 3 rejected, 1 late, 4 duplicates dropped`. */
 export function runSummary(s: RunSummary): string {
   return `${s.lines} lines: ${s.blankLines} blank, ${s.records} records in → ${s.rows} rows; ${s.rejected} rejected, ${s.late} late, ${s.duplicates} duplicates dropped`;
+}
+
+/** One line per later stage: what it read from the stream the stage before publishes to, and what it made. */
+function stageSummary(
+  name: string,
+  records: number,
+  counts: {
+    readonly rejected: number;
+    readonly late: number;
+    readonly duplicates: number;
+    readonly rows?: number;
+    readonly result?: { readonly rows: readonly unknown[] };
+  },
+): string {
+  const rows = counts.rows ?? counts.result?.rows.length ?? 0;
+  return `stage ${name}: ${records} records in → ${rows} rows; ${counts.rejected} rejected, ${counts.late} late, ${counts.duplicates} duplicates dropped`;
 }

@@ -50,6 +50,7 @@ describe('createOperatorRuntime', () => {
       late: 1,
       windowsWritten: 4,
       windowsEmitted: 0,
+      published: 0,
       conflicts: 0,
       watermark: 0,
     });

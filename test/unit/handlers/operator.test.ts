@@ -47,6 +47,7 @@ const ok = {
   windowsWritten: 1,
   windowsEmitted: 0,
   conflicts: 0,
+  published: 0,
   watermark: 5,
 };
 
@@ -69,6 +70,15 @@ describe('operator handler', () => {
     await expect(handler(event('7', '8'))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: '7' }] });
     expect(runtime.logger.error).toHaveBeenCalledTimes(1);
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
+  test('when publishing to the downstream stream fails, it reports the batch from its first record and counts the failure', async () => {
+    const failure = new BatchApplyError('not published', false);
+    runtime.processor.apply.mockRejectedValue(failure);
+    runtime.recordPublishFailure.mockReturnValueOnce(true);
+    await expect(handler(event('7', '8'))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: '7' }] });
+    expect(runtime.recordPublishFailure).toHaveBeenCalledWith(failure);
+    expect(runtime.logger.error).not.toHaveBeenCalled();
   });
 
   test('when only emission fails after the records are in, it reports success and warns', async () => {

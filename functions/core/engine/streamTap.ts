@@ -1,0 +1,91 @@
+/**
+ * What a pipeline publishes to its downstream stream (`.toStream()`, DESIGN.md §1): one Kinesis record per
+ * value at the end of the operator chain, the JSON `{ id, time, value }` under the value's partition key. The
+ * id is deterministic, so a copy published again (a redelivered batch, a retried put) is the same record, and
+ * the downstream `dedupeBy: (r) => r.id` counts it once.
+ */
+import { createHash } from 'node:crypto';
+import type { EpochMillis } from '../types';
+
+/** A record as a downstream pipeline reads it from a stream another pipeline publishes to. */
+export interface PublishedRecord<T = unknown> {
+  /** Deterministic id of the value: the same for every copy of it (`publishedId`). */
+  readonly id: string;
+  /** The upstream record's event time (epoch ms). */
+  readonly time: EpochMillis;
+  readonly value: T;
+}
+
+/** One record to put: its partition key and its JSON text. */
+export interface PublishEntry {
+  readonly partitionKey: string;
+  readonly data: string;
+}
+
+/** Kinesis: a partition key has 1..256 characters. */
+export const MAX_PARTITION_KEY_CHARS = 256;
+/** Kinesis: a record's data and partition key together are at most 1 MiB. */
+export const MAX_PUBLISHED_RECORD_BYTES = 1024 * 1024;
+/** Ids longer than this are replaced by a digest, so a downstream `dedupeBy` always accepts them (≤ 1,024 bytes). */
+const MAX_PLAIN_ID_CHARS = 200;
+
+/** Where a value comes from: its record's position, its `dedupeBy` id, and its index in the record's fan-out. */
+export interface ValueOrigin {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber: number | undefined;
+  readonly dedupeId: string | undefined;
+  readonly ordinal: number;
+}
+
+/**
+ * The id of a published value. With `dedupeBy` upstream it is that id (`#n` for the n-th value of a fan-out,
+ * as the upstream dedupe numbers them), so a producer's duplicate publishes the same id as its first copy;
+ * without, the record's position: `<shard>/<sequence>[/<sub-sequence>][#n]`. Ids over 200 characters become
+ * `sha256:<hex>` of themselves.
+ */
+export function publishedId(origin: ValueOrigin): string {
+  const base =
+    origin.dedupeId ??
+    `${origin.shardId}/${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}`;
+  const id = origin.ordinal === 0 ? base : `${base}#${origin.ordinal}`;
+  return id.length <= MAX_PLAIN_ID_CHARS ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
+}
+
+/** Why `key` cannot be a partition key, or undefined when it can. */
+export function partitionKeyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'is not a non-empty string';
+  if (key.length > MAX_PARTITION_KEY_CHARS)
+    return `is ${key.length} characters long (at most ${MAX_PARTITION_KEY_CHARS})`;
+  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed())
+    return 'contains a lone UTF-16 surrogate';
+  return undefined;
+}
+
+/**
+ * The record that publishes `value`, or why it cannot be one: a value JSON cannot carry (a bigint, a cycle, a
+ * function) or a record over {@link MAX_PUBLISHED_RECORD_BYTES}.
+ */
+export function publishEntry(
+  id: string,
+  time: EpochMillis,
+  value: unknown,
+  partitionKey: string,
+): PublishEntry | { readonly problem: string; readonly oversize: boolean } {
+  let data: string | undefined;
+  try {
+    data = JSON.stringify({ id, time, value } satisfies PublishedRecord);
+  } catch (err) {
+    return { problem: `is not JSON (${err instanceof Error ? err.message : String(err)})`, oversize: false };
+  }
+  // A value of `undefined` leaves the key out: the downstream schema would not see it.
+  if (data === undefined || !data.includes('"value":'))
+    return { problem: 'is not JSON (no JSON value)', oversize: false };
+  const bytes = Buffer.byteLength(data, 'utf8') + Buffer.byteLength(partitionKey, 'utf8');
+  if (bytes > MAX_PUBLISHED_RECORD_BYTES)
+    return {
+      problem: `is ${bytes} bytes with its envelope and partition key (a Kinesis record holds at most ${MAX_PUBLISHED_RECORD_BYTES})`,
+      oversize: true,
+    };
+  return { partitionKey, data };
+}

@@ -1,0 +1,37 @@
+/**
+ * Stage 1 of the two-stage example (README "Pipelines that feed pipelines"): cleans the clickstream once,
+ * dedupes producer retries by event id, and publishes each event as a session event to the `sessions`
+ * stream, keyed by session so all copies of one event meet on one shard downstream. It also counts events per
+ * country and minute on its own.
+ *
+ * npx shardflow run functions/pipelines/twoStages/cleanSessions.ts functions/pipelines/twoStages/sessionRollup.ts --input clicks.jsonl
+ */
+import { count, parseIsoDateTime, pipeline, tumbling } from '../../core/dsl';
+import { PageEvent } from '../pageActivity';
+
+/** What stage 1 publishes for each clean event (the `value` of each `sessions` record). */
+export interface SessionEvent {
+  readonly session: string;
+  readonly user: string;
+  readonly country: string;
+  readonly action: PageEvent['action'];
+  readonly revenue: number;
+  readonly durationMs: number;
+}
+
+export default pipeline('clean-sessions')
+  .source({ stream: 'clickstream', shards: 2 })
+  .clean({ schema: PageEvent, eventTime: (e) => parseIsoDateTime(e.ts), dedupeBy: (e) => e.eventId })
+  .map((e): SessionEvent => ({
+    session: e.sessionId,
+    user: e.userId,
+    country: e.country,
+    action: e.action,
+    revenue: e.revenue,
+    durationMs: e.durationMs,
+  }))
+  .toStream('sessions', { partitionKey: (s) => s.session })
+  .keyBy((s) => s.country, 'country')
+  .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '1m' })
+  .aggregate({ events: count() })
+  .sink({ table: 'events_by_country_minutely' });

@@ -1,0 +1,99 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { z } from 'zod';
+import { createOperatorRuntime } from '../../../functions/adapters/operatorRuntime';
+import { KinesisStreamPutter } from '../../../functions/adapters/KinesisStreamPutter';
+import { count, pipeline, tumbling } from '../../../functions/core/dsl';
+import { BatchApplyError, PublishError } from '../../../functions/core/state/errors';
+
+const tapping = pipeline('clicks')
+  .source({ stream: 'clickstream' })
+  .clean({ schema: z.object({ page: z.string(), ts: z.number() }), eventTime: (c) => c.ts })
+  .toStream('views', { partitionKey: (c) => c.page })
+  .keyBy((c) => c.page)
+  .window(tumbling('1m'), { allowedLateness: '0s', maxOutOfOrderness: '0s' })
+  .aggregate({ n: count() })
+  .sink({ table: 'clicks' });
+
+const env = {
+  SHARDFLOW_PIPELINE: 'clicks',
+  SHARDFLOW_STATE_TABLE: 'table',
+  SHARDFLOW_RESULTS_BUCKET: 'bucket',
+  AWS_REGION: 'us-east-1',
+};
+
+describe('the operator runtime of a pipeline that publishes', () => {
+  test('when the publish stream is not configured, it fails at load naming the variable', () => {
+    expect(() => createOperatorRuntime('t', tapping, env)).toThrow(
+      'SHARDFLOW_PUBLISH_STREAM is not set but pipeline clicks publishes to stream views: deploy it with ShardflowPipeline, which sets it',
+    );
+  });
+
+  test('when the configured stream is another than the one the pipeline publishes to, it fails naming both', () => {
+    expect(() => createOperatorRuntime('t', tapping, { ...env, SHARDFLOW_PUBLISH_STREAM: 'other' })).toThrow(
+      'SHARDFLOW_PUBLISH_STREAM is "other" but the pipeline publishes to stream "views": deploy the bundle with its own stream',
+    );
+    expect(() =>
+      createOperatorRuntime('t', tapping, {
+        ...env,
+        SHARDFLOW_PUBLISH_STREAM: 'arn:aws:kinesis:us-east-1:123456789012:stream/views',
+      }),
+    ).not.toThrow();
+  });
+
+  test('when publishing failed, it is counted as PublishFailures and logged; other errors are not', () => {
+    const runtime = createOperatorRuntime('t', tapping, { ...env, SHARDFLOW_PUBLISH_STREAM: 'views' });
+    const logged = jest.spyOn(runtime.logger, 'error').mockImplementation(() => undefined);
+    const failure = new BatchApplyError('batch failed', false, {
+      cause: new PublishError('2 of 9 records to stream views were refused 5 times; the batch is retried'),
+    });
+    expect(runtime.recordPublishFailure(failure)).toBe(true);
+    expect(runtime.recordPublishFailure(new BatchApplyError('other', false))).toBe(false);
+    expect(runtime.metrics.serializeMetrics()).toMatchObject({ PublishFailures: 1 });
+    expect(logged).toHaveBeenCalledWith(
+      '2 of 9 records to stream views were refused 5 times; the batch is retried',
+      { code: 'PUBLISH' },
+    );
+    runtime.metrics.clearMetrics();
+  });
+});
+
+describe('KinesisStreamPutter', () => {
+  const entries = [0, 1, 2].map((i) => ({ partitionKey: `k${i}`, data: `{"id":"${i}"}` }));
+  const client = (answer: unknown) => {
+    const sent: unknown[] = [];
+    return {
+      sent,
+      client: {
+        send: async (command: { input: unknown }) => {
+          sent.push(command.input);
+          return answer;
+        },
+      } as unknown as KinesisClient,
+    };
+  };
+
+  test('when PutRecords refuses some entries, their indexes are returned', async () => {
+    const fake = client({
+      FailedRecordCount: 1,
+      Records: [
+        { SequenceNumber: '1', ShardId: 's' },
+        { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' },
+        { SequenceNumber: '2', ShardId: 's' },
+      ],
+    });
+    await expect(new KinesisStreamPutter(fake.client).putRecords('views', entries)).resolves.toEqual([1]);
+    expect(fake.sent).toEqual([
+      {
+        StreamName: 'views',
+        Records: entries.map((e) => ({ PartitionKey: e.partitionKey, Data: Buffer.from(e.data) })),
+      },
+    ]);
+  });
+
+  test('when the response does not answer for every entry, all count as refused; an ARN is sent as the ARN', async () => {
+    const fake = client({ FailedRecordCount: 0, Records: [] });
+    const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/views';
+    await expect(new KinesisStreamPutter(fake.client).putRecords(arn, entries)).resolves.toEqual([0, 1, 2]);
+    expect(fake.sent[0]).toMatchObject({ StreamARN: arn });
+  });
+});
