@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
-import { EVOLVED_COLUMN, PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
+import { EVOLVED_COLUMN, WINDOW_COLUMNS } from '../constants';
 import { parseDuration, type Duration } from '../duration';
 import { CompiledPipeline } from '../engine/CompiledPipeline';
 import {
@@ -10,6 +10,8 @@ import {
   type SchemaLike,
 } from '../engine/definition';
 import { PipelineDefinitionError } from '../errors';
+import { STREAM_VIEW_TYPES, type StreamViewType } from '../tableChange';
+import { checkColumnName, checkWindowSpec, isAggregate, requireFunction, RESERVED_COLUMNS } from './checks';
 import type { ColumnSpec, EpochMillis, PipelineSpec, TimeSpec, WindowSpec } from '../types';
 
 /** Options of `.source()`. */
@@ -18,6 +20,16 @@ export interface SourceOptions {
   readonly stream: string;
   /** Provisioned shard count, 1..1000; omit for on-demand. */
   readonly shards?: number;
+}
+
+/** Options of `.fromTable()`. */
+export interface TableSourceOptions {
+  /**
+   * The table's stream view type (what each change carries). A change that lacks an image its view
+   * carries goes to `rejected/` (`INVALID_CHANGE_RECORD`).
+   * @default 'NEW_AND_OLD_IMAGES'
+   */
+  readonly view?: StreamViewType;
 }
 
 /** Options of `.clean()`. */
@@ -66,14 +78,9 @@ const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
 const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** DynamoDB's table names, at most 128 characters (they name side-output prefixes, as stream names do). */
+const TABLE_NAME_OF_SOURCE = /^[a-zA-Z0-9_.-]{3,128}$/;
 const TABLE_NAME = /^[a-z][a-z0-9_]{0,127}$/;
-const RESERVED_COLUMNS: readonly string[] = [
-  WINDOW_COLUMNS.START,
-  WINDOW_COLUMNS.END,
-  EVOLVED_COLUMN,
-  ...PARTITION_COLUMNS,
-];
 
 /** Stages in definition order; each step may only follow the previous ones. */
 const STAGE = { NEW: 0, SOURCE: 1, CLEAN: 2, KEYED: 3, WINDOWED: 4, AGGREGATED: 5 } as const;
@@ -148,6 +155,29 @@ export class PipelineBuilder<T> {
       stage: STAGE.SOURCE,
       source: shards === undefined ? { stream } : { stream, shards },
     });
+  }
+
+  /**
+   * Reads the changes of a DynamoDB table from its stream (change data capture): each record is a
+   * `TableChange` (`eventName`, `keys`, `newImage`, `oldImage`, `eventTime`), images as plain JSON. Must
+   * come first, instead of `source()`.
+   *
+   * @example pipeline('order-revenue').fromTable('orders').clean({ schema: OrderChange, eventTime: (c) => c.eventTime })
+   */
+  public fromTable(table: string, options: TableSourceOptions = {}): PipelineBuilder<unknown> {
+    this.expect('fromTable', [STAGE.NEW]);
+    if (typeof table !== 'string' || !TABLE_NAME_OF_SOURCE.test(table)) {
+      throw new PipelineDefinitionError(
+        `${this.label()}: table name must be 3..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(table)})`,
+      );
+    }
+    const view = options?.view ?? 'NEW_AND_OLD_IMAGES';
+    if (!(STREAM_VIEW_TYPES as readonly unknown[]).includes(view)) {
+      throw new PipelineDefinitionError(
+        `${this.label()}: view must be one of ${STREAM_VIEW_TYPES.join(', ')} (given ${JSON.stringify(view)})`,
+      );
+    }
+    return this.next<unknown>({ stage: STAGE.SOURCE, source: { stream: table, table: { view } } });
   }
 
   /** Validates records with a Standard Schema (zod, valibot, arktype…) and extracts event time (and an optional dedupe id). */
@@ -350,50 +380,7 @@ export class PipelineBuilder<T> {
 
   private expect(step: string, allowed: readonly Stage[]): void {
     if (allowed.includes(this.draft.stage)) return;
-    const order = 'source → clean → map/filter/flatMap → keyBy → window → aggregate → sink';
+    const order = 'source/fromTable → clean → map/filter/flatMap → keyBy → window → aggregate → sink';
     throw new PipelineDefinitionError(`${this.label()}: ${step}() is out of order (expected ${order})`);
   }
-}
-
-function requireFunction(fn: unknown, what: string): void {
-  if (typeof fn !== 'function')
-    throw new PipelineDefinitionError(`${what} must be a function (given ${typeof fn})`);
-}
-
-function checkColumnName(column: unknown, what: string): void {
-  if (typeof column !== 'string' || !COLUMN_NAME.test(column)) {
-    throw new PipelineDefinitionError(
-      `${what} name must be a lower-case SQL identifier ([a-z][a-z0-9_]*, at most 63 characters) (given ${JSON.stringify(column)})`,
-    );
-  }
-  if (RESERVED_COLUMNS.includes(column)) {
-    throw new PipelineDefinitionError(`${what} name ${JSON.stringify(column)} is reserved`);
-  }
-}
-
-function checkWindowSpec(window: WindowSpec, label: string): void {
-  const w = window as Partial<Record<string, unknown>> | null;
-  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
-  const ok =
-    w !== null &&
-    typeof w === 'object' &&
-    ((w['kind'] === 'tumbling' && positive(w['sizeMs'])) ||
-      (w['kind'] === 'sliding' &&
-        positive(w['sizeMs']) &&
-        positive(w['slideMs']) &&
-        (w['slideMs'] as number) <= (w['sizeMs'] as number)) ||
-      (w['kind'] === 'session' && positive(w['gapMs'])));
-  if (!ok) {
-    throw new PipelineDefinitionError(
-      `${label}: window must be tumbling(size), sliding(size, slide) or session(gap) (given ${JSON.stringify(window)})`,
-    );
-  }
-}
-
-function isAggregate(a: unknown): boolean {
-  if (a === null || typeof a !== 'object') return false;
-  const o = a as Record<string, unknown>;
-  return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every(
-    (m) => typeof o[m] === 'function',
-  );
 }

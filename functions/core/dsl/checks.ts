@@ -1,0 +1,56 @@
+/** Shape checks of DSL arguments that need no pipeline context beyond its label. */
+import { PipelineDefinitionError } from '../errors';
+import { EVOLVED_COLUMN, PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
+import type { WindowSpec } from '../types';
+
+const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** Result columns no key or aggregate may take. */
+export const RESERVED_COLUMNS: readonly string[] = [
+  WINDOW_COLUMNS.START,
+  WINDOW_COLUMNS.END,
+  EVOLVED_COLUMN,
+  ...PARTITION_COLUMNS,
+];
+
+export function checkWindowSpec(window: WindowSpec, label: string): void {
+  const w = window as Partial<Record<string, unknown>> | null;
+  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  const ok =
+    w !== null &&
+    typeof w === 'object' &&
+    ((w['kind'] === 'tumbling' && positive(w['sizeMs'])) ||
+      (w['kind'] === 'sliding' &&
+        positive(w['sizeMs']) &&
+        positive(w['slideMs']) &&
+        (w['slideMs'] as number) <= (w['sizeMs'] as number)) ||
+      (w['kind'] === 'session' && positive(w['gapMs'])));
+  if (!ok) {
+    throw new PipelineDefinitionError(
+      `${label}: window must be tumbling(size), sliding(size, slide) or session(gap) (given ${JSON.stringify(window)})`,
+    );
+  }
+}
+
+export function isAggregate(a: unknown): boolean {
+  if (a === null || typeof a !== 'object') return false;
+  const o = a as Record<string, unknown>;
+  return ['create', 'add', 'merge', 'serialize', 'deserialize', 'result', 'input', 'validate'].every(
+    (m) => typeof o[m] === 'function',
+  );
+}
+
+export function requireFunction(fn: unknown, what: string): void {
+  if (typeof fn !== 'function')
+    throw new PipelineDefinitionError(`${what} must be a function (given ${typeof fn})`);
+}
+
+export function checkColumnName(column: unknown, what: string): void {
+  if (typeof column !== 'string' || !COLUMN_NAME.test(column)) {
+    throw new PipelineDefinitionError(
+      `${what} name must be a lower-case SQL identifier ([a-z][a-z0-9_]*, at most 63 characters) (given ${JSON.stringify(column)})`,
+    );
+  }
+  if (RESERVED_COLUMNS.includes(column)) {
+    throw new PipelineDefinitionError(`${what} name ${JSON.stringify(column)} is reserved`);
+  }
+}
