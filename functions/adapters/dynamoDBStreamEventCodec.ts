@@ -36,12 +36,14 @@ export class InvalidStreamEventError extends ShardflowError {
   }
 }
 
-class UnreadableChange extends Error {
+/** A record that cannot be a change of the view (never leaves this module: it becomes a rejection). */
+class UnreadableChange extends ShardflowError {
   public constructor(
     public readonly reason: RejectReason,
     message: string,
   ) {
     super(message);
+    this.name = 'UnreadableChangeError';
   }
 }
 
