@@ -18,6 +18,7 @@ import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createClients } from '../../functions/adapters/aws';
+import { createOperatorRuntime } from '../../functions/adapters/operatorRuntime';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ParquetResultEncoder } from '../../functions/adapters/ParquetResultEncoder';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
@@ -302,13 +303,20 @@ describe('a table as a source (change data capture) through the local stack', ()
     }
   }, 60_000);
 
-  it('when a DynamoDB-stream event carries hostile records, each is dead-lettered with its reason, the valid one counts and the batch succeeds', async () => {
+  it("when a DynamoDB-stream event carries hostile records, each is dead-lettered with its reason, the valid one counts and the batch succeeds; the tick lists the stream's open shards", async () => {
     const clients = createClients();
     await createStateTable(clients.dynamoDb, 'cdc-hostile-state');
     await createBucket(clients.s3, 'cdc-hostile-results');
     const streamArn = await createTableWithStream('orders-hostile');
     const shard = (await clients.dynamoDbStreams.send(new DescribeStreamCommand({ StreamArn: streamArn })))
       .StreamDescription?.Shards?.[0];
+    // The tick's view of a table source: its stream's open shards (DescribeStream on the configured ARN).
+    const tickRuntime = createOperatorRuntime('cdc-tick', orderRevenue() as unknown as StatefulPipeline, {
+      [ENV.STATE_TABLE]: 'cdc-hostile-state',
+      [ENV.RESULTS_BUCKET]: 'cdc-hostile-results',
+      [ENV.STREAM_NAME]: streamArn,
+    });
+    expect(await tickRuntime.listOpenShards()).toEqual([shard!.ShardId]);
     const first = BigInt(shard!.SequenceNumberRange!.StartingSequenceNumber!);
     const seq = (i: number) => String(first + BigInt(i));
     const now = Math.floor(Date.now() / 1000);
