@@ -14,6 +14,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AthenaClient, AthenaClientConfig } from '@aws-sdk/client-athena';
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient, DynamoDBStreamsClientConfig } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
@@ -25,6 +26,8 @@ import type { NodeHttpHandler } from '@smithy/node-http-handler';
 const sdk = {
   athena: () => require('@aws-sdk/client-athena') as typeof import('@aws-sdk/client-athena'),
   dynamoDb: () => require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'),
+  dynamoDbStreams: () =>
+    require('@aws-sdk/client-dynamodb-streams') as typeof import('@aws-sdk/client-dynamodb-streams'),
   kinesis: () => require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis'),
   lambda: () => require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda'),
   s3: () => require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3'),
@@ -37,6 +40,7 @@ const sdk = {
 export const AWS_SERVICES = {
   KINESIS: 'KINESIS',
   DYNAMODB: 'DYNAMODB',
+  DYNAMODB_STREAMS: 'DYNAMODB_STREAMS',
   S3: 'S3',
   SQS: 'SQS',
   ATHENA: 'ATHENA',
@@ -51,6 +55,8 @@ export type ClientEnvironment = Readonly<Record<string, string | undefined>>;
 export interface AwsClients {
   readonly kinesis: KinesisClient;
   readonly dynamoDb: DynamoDBClient;
+  /** A table source's stream (change data capture). */
+  readonly dynamoDbStreams: DynamoDBStreamsClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly athena: AthenaClient;
@@ -134,6 +140,13 @@ export function createClients(env: ClientEnvironment = process.env): AwsClients 
         () => new (sdk.dynamoDb().DynamoDBClient)(commonConfig('DYNAMODB', env, handler)),
       );
     },
+    get dynamoDbStreams() {
+      return lazy(
+        'dynamoDbStreams',
+        () =>
+          new (sdk.dynamoDbStreams().DynamoDBStreamsClient)(commonConfig('DYNAMODB_STREAMS', env, handler)),
+      );
+    },
     get s3() {
       return lazy('s3', () => {
         const s3Common = commonConfig('S3', env, handler);
@@ -195,6 +208,15 @@ export function dynamoDbClient(overrides?: DynamoDBClientConfig): DynamoDBClient
   if (overrides === undefined) return defaults().dynamoDb;
   return new (sdk.dynamoDb().DynamoDBClient)({
     ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler),
+    ...overrides,
+  });
+}
+
+/** The shared DynamoDB Streams client, or a new one with `overrides` applied. */
+export function dynamoDbStreamsClient(overrides?: DynamoDBStreamsClientConfig): DynamoDBStreamsClient {
+  if (overrides === undefined) return defaults().dynamoDbStreams;
+  return new (sdk.dynamoDbStreams().DynamoDBStreamsClient)({
+    ...commonConfig('DYNAMODB_STREAMS', overriddenEnv('DYNAMODB_STREAMS', overrides), httpHandler),
     ...overrides,
   });
 }

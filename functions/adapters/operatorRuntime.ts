@@ -10,8 +10,11 @@ import * as z from 'zod/mini';
 import { ENV, METRICS } from '../core/constants';
 import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
-import type { EpochMillis } from '../core/types';
-import { kinesisClient, s3Client } from './aws';
+import type { EpochMillis, RawRecord } from '../core/types';
+import { dynamoDbStreamsClient, kinesisClient, s3Client } from './aws';
+import { decodeDynamoDBStreamEvent } from './dynamoDBStreamEventCodec';
+import { decodeKinesisEvent } from './kinesisEventCodec';
+import { describeTableStreamShards, TableShardResolver } from './tableStreamShards';
 import { countObjects } from './failedBatches';
 import { DynamoDBStateStore } from './DynamoDBStateStore';
 import { ParquetResultEncoder } from './ParquetResultEncoder';
@@ -81,6 +84,11 @@ export interface OperatorRuntime {
    * `error`'s causes); false when `error` is not one.
    */
   recordRefusal(error: unknown): boolean;
+  /**
+   * The records of an event of the pipeline's source: a Kinesis event, or for a table source a
+   * DynamoDB-stream event (its shard found with DescribeStream).
+   */
+  decode(event: unknown): Promise<RawRecord[]>;
   /** Ids of the source stream's open shards (ListShards), or undefined when no stream is configured. */
   listOpenShards(): Promise<string[] | undefined>;
   /**
@@ -122,6 +130,10 @@ export function createOperatorRuntime(
       `${ENV.PUBLISH_STREAM} is not set but pipeline ${name} publishes to stream ${pipeline.spec.publish.stream}: deploy it with ShardflowPipeline, which sets it`,
     );
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
+  const table = pipeline.spec.source.table;
+  // A table's stream: its shards as DescribeStream tells them (the records do not name theirs).
+  const tableShards = (arn: string) => describeTableStreamShards(dynamoDbStreamsClient(), arn);
+  const resolver = new TableShardResolver(tableShards);
   const processor = new BatchProcessor(
     {
       pipeline,
@@ -134,9 +146,11 @@ export function createOperatorRuntime(
         : { publisher: publisherFor(publishTo, pipeline.spec.publish!.stream) }),
     },
     {
-      ...(stream !== undefined
-        ? { shardParents: shardParentsLookup(() => listStreamShards(kinesisClient(), stream)) }
-        : {}),
+      ...(table !== undefined
+        ? { shardParents: async (shardId: string) => resolver.parentsOf(shardId) }
+        : stream !== undefined
+          ? { shardParents: shardParentsLookup(() => listStreamShards(kinesisClient(), stream)) }
+          : {}),
       ...(timeoutMs !== undefined ? { sweepLagMs: timeoutMs + SWEEP_SLACK_MS } : {}),
     },
   );
@@ -160,9 +174,17 @@ export function createOperatorRuntime(
       const prefix = config[ENV.FAILURE_PREFIX];
       return prefix === undefined ? undefined : countObjects(s3Client(), config[ENV.RESULTS_BUCKET], prefix);
     },
+    async decode(event) {
+      return table === undefined
+        ? decodeKinesisEvent(event)
+        : decodeDynamoDBStreamEvent(event, table.view, resolver);
+    },
     async listOpenShards() {
       if (stream === undefined) return undefined;
-      return (await listStreamShards(kinesisClient(), stream)).filter((s) => s.open).map((s) => s.id);
+      // For a table source the configured stream is the table's stream ARN.
+      const shards =
+        table === undefined ? await listStreamShards(kinesisClient(), stream) : await tableShards(stream);
+      return shards.filter((s) => s.open).map((s) => s.id);
     },
     recordRefusal(error) {
       let found: unknown = error;

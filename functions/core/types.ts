@@ -3,6 +3,8 @@
  * `functions/` implements or consumes these. This module is pure: no AWS SDK, no environment, no clock.
  */
 
+import type { StreamViewType } from './tableChange';
+
 /** Epoch milliseconds (UTC). */
 export type EpochMillis = number;
 
@@ -17,6 +19,12 @@ export interface RawRecord {
   /** Payload, base64 encoded exactly as in a `KinesisStreamEvent`. */
   readonly data: string;
   readonly approximateArrivalTimestamp: EpochMillis;
+  /**
+   * Set by an edge that could not turn its transport's record into a payload (a DynamoDB stream record
+   * without the image its view carries, without a valid time): the record goes to `rejected/` with this
+   * reason, fenced like any other, and its shard moves on.
+   */
+  readonly rejection?: { readonly reason: RejectReason; readonly detail: string };
 }
 
 /** A decoded, cleaned record flowing through the operator chain. */
@@ -49,6 +57,8 @@ export const REJECT_REASONS = {
    * dead-lettered naming the limit instead of failing its batch for ever.
    */
   STATE_LIMIT: 'STATE_LIMIT',
+  /** A table change the edge could not read (a missing image, time or sequence number; see `tableChange.ts`). */
+  INVALID_CHANGE_RECORD: 'INVALID_CHANGE_RECORD',
 } as const;
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
 
@@ -218,9 +228,12 @@ export type ResultRow = Readonly<Record<string, string | number | bigint | boole
 export interface PipelineSpec {
   readonly name: string;
   readonly source: {
+    /** Kinesis stream name; for a table source, the table's name (its side outputs are filed under it). */
     readonly stream: string;
-    /** Provisioned shard count; absent means on-demand. */
+    /** Provisioned shard count; absent means on-demand (and always for a table source). */
     readonly shards?: number;
+    /** Present when the source is a DynamoDB table's stream (change data capture), not a Kinesis stream. */
+    readonly table?: { readonly view: StreamViewType };
   };
   readonly window: WindowSpec;
   readonly time: TimeSpec;

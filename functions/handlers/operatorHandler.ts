@@ -1,24 +1,26 @@
 /**
- * Operator Lambda: runs the pipeline over one Kinesis batch with exactly-once effects and reports
+ * Operator Lambda: runs the pipeline over one Kinesis (or DynamoDB-stream) batch with exactly-once effects and reports
  * `batchItemFailures` from the first unapplied record when infrastructure fails (DESIGN.md §3–4).
  *
  * Each deployed operator's bundle is generated from its pipeline module (`lib/constructs/pipelineEntries.ts`):
  * `export const handler = operatorHandler(pipelineOfModule(module))`, so it carries that pipeline only.
  */
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { decodeKinesisEvent } from '../adapters/kinesisEventCodec';
+import type { DynamoDBStreamEvent, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { createOperatorRuntime } from '../adapters/operatorRuntime';
 import { processKinesisBatch } from '../core/state/batchResponse';
 import type { StatefulPipeline } from '../core/state/types';
 
-/** A Kinesis event source mapping handler for `pipeline`; reads its configuration from `env` at once (cold start). */
+/**
+ * An event source mapping handler for `pipeline` (a Kinesis stream's, or a table's DynamoDB stream's);
+ * reads its configuration from `env` at once (cold start).
+ */
 export function operatorHandler(
   pipeline: StatefulPipeline,
   env: Readonly<Record<string, string | undefined>> = process.env,
-): (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse> {
+): (event: KinesisStreamEvent | DynamoDBStreamEvent) => Promise<KinesisStreamBatchResponse> {
   const runtime = createOperatorRuntime('shardflow-operator', pipeline, env);
   return async (event) => {
-    const records = decodeKinesisEvent(event);
+    const records = await runtime.decode(event);
     const before = { ...runtime.store.stats };
     try {
       const { response, result, error } = await processKinesisBatch(runtime.processor, records);

@@ -165,6 +165,10 @@ export function validatePipelineDeployment(spec: PipelineSpec, settings: Pipelin
       }),
     )
     .check(
+      spec.source.table !== undefined,
+      `Pipeline reads table '${spec.source.stream}' (fromTable), which ShardflowPipeline cannot deploy yet: run it on the local stack's mapping runtime, or read a Kinesis stream with source()`,
+    )
+    .check(
       PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '',
       `Pipeline name must contain a letter or digit (given '${spec.name}')`,
     )

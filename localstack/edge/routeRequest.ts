@@ -17,6 +17,8 @@ const SERVICES: ReadonlySet<string> = new Set(Object.values(LOCAL_SERVICES));
 const TARGET_PREFIXES: ReadonlyArray<readonly [string, LocalService]> = [
   ['Kinesis_', LOCAL_SERVICES.KINESIS],
   ['DynamoDB_', LOCAL_SERVICES.DYNAMODB],
+  // DynamoDB Local serves its tables' streams; signed requests already name `dynamodb` in their scope.
+  ['DynamoDBStreams_', LOCAL_SERVICES.DYNAMODB],
 ];
 
 // `Credential=<key>/<date>/<region>/<service>/aws4_request`: the service is the fourth field.

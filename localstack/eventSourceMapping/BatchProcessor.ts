@@ -1,6 +1,7 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { ESM_LIMITS } from './constants';
-import { buildFailureRecord, buildKinesisEvent, type EventContext } from './kinesisEvent';
+import type { EventContext } from './kinesisEvent';
+import { buildStreamEvent, buildStreamFailureRecord } from './streamEvent';
 import { interpretBatchResponse } from './partialBatchResponse';
 import {
   FAILURE_CONDITION,
@@ -178,7 +179,7 @@ export class BatchProcessor {
     terminatedEarly: boolean,
   ): KinesisWindowEvent {
     return {
-      ...buildKinesisEvent(records, this.options.context),
+      ...buildStreamEvent(records, this.options.context),
       window: { start: isoSeconds(window.start), end: isoSeconds(window.end) },
       state: window.state,
       shardId: this.options.context.shardId,
@@ -217,7 +218,7 @@ export class BatchProcessor {
       `discarding ${records.length} record(s) of ${context.shardId} (${condition}) from ${records[0]?.sequenceNumber} to ${records[records.length - 1]?.sequenceNumber}`,
     );
     if (destination !== undefined) {
-      const record = buildFailureRecord({
+      const record = buildStreamFailureRecord({
         records,
         context,
         requestId,
@@ -227,7 +228,7 @@ export class BatchProcessor {
         ...(lastOutcome === undefined ? {} : { lastOutcome }),
         now: this.options.now(),
       });
-      await destination.send(this.options.config.uuid, record, buildKinesisEvent(records, context));
+      await destination.send(this.options.config.uuid, record, buildStreamEvent(records, context));
     }
     this.options.onDone(records);
   }
@@ -239,7 +240,7 @@ export class BatchProcessor {
   ): Promise<InvocationOutcome> {
     const event =
       this.window === undefined
-        ? buildKinesisEvent(records, this.options.context)
+        ? buildStreamEvent(records, this.options.context)
         : this.windowEvent(records, this.window, false, false);
     return this.invokeEvent(event, requestId, attempt);
   }

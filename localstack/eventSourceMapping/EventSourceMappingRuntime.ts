@@ -1,7 +1,9 @@
-import { kinesisClient } from '../../functions/adapters/aws';
+import { dynamoDbStreamsClient, kinesisClient } from '../../functions/adapters/aws';
 import { FileCheckpointStore } from './FileCheckpointStore';
 import { MappingRunner } from './MappingRunner';
+import { SdkDynamoDBStreamReader } from './SdkDynamoDBStreamReader';
 import { SdkKinesisReader } from './SdkKinesisReader';
+import { isTableStream } from './streamEvent';
 import { WorkerInvoker } from './WorkerInvoker';
 import { RUNTIME_DEFAULTS } from './constants';
 import { IdleTimeoutError, UnknownFunctionError } from './errors';
@@ -23,6 +25,11 @@ export interface EventSourceMappingRuntimeOptions {
   readonly functions: readonly FunctionDefinition[];
   /** Kinesis read port. @default `new SdkKinesisReader(kinesisClient())` (the shared client factory) */
   readonly kinesis?: KinesisReader;
+  /**
+   * The same port over tables' DynamoDB streams, for mappings whose source is one.
+   * @default `new SdkDynamoDBStreamReader(dynamoDbStreamsClient())`
+   */
+  readonly dynamoDbStreams?: KinesisReader;
   /** Runs the functions. @default `new WorkerInvoker()` */
   readonly invoker?: Invoker;
   /** @default `new FileCheckpointStore('.shardflow/checkpoints.json')` (survives restarts) */
@@ -44,7 +51,7 @@ export interface EventSourceMappingRuntimeOptions {
 }
 
 /**
- * Polls every mapped Kinesis stream and invokes the mapped functions with Lambda's semantics.
+ * Polls every mapped Kinesis stream (and table stream) and invokes the mapped functions with Lambda's semantics.
  *
  * @example
  * const runtime = new EventSourceMappingRuntime({ mappings, functions, kinesis, invoker, checkpoints });
@@ -63,7 +70,13 @@ export class EventSourceMappingRuntime {
     const functions = new Map(options.functions.map((fn) => [fn.functionName, fn]));
     for (const fn of options.functions) functions.set(fn.functionArn, fn);
     const log = options.log ?? ((message: string) => console.warn(`[esm] ${message}`));
-    const reader = options.kinesis ?? new SdkKinesisReader(kinesisClient());
+    // Made on first use: a runtime without table mappings never loads the DynamoDB Streams client.
+    let kinesis = options.kinesis;
+    let tables = options.dynamoDbStreams;
+    const readerOf = (arn: string): KinesisReader =>
+      isTableStream(arn)
+        ? (tables ??= new SdkDynamoDBStreamReader(dynamoDbStreamsClient()))
+        : (kinesis ??= new SdkKinesisReader(kinesisClient()));
     this.invoker = options.invoker ?? new WorkerInvoker();
     const checkpoints = options.checkpoints ?? new FileCheckpointStore(RUNTIME_DEFAULTS.CHECKPOINT_FILE);
     this.runners = options.mappings
@@ -83,7 +96,7 @@ export class EventSourceMappingRuntime {
         return new MappingRunner({
           config,
           fn,
-          reader,
+          reader: readerOf(config.eventSourceArn),
           invoker: this.invoker,
           checkpoints,
           ...(destination === undefined ? {} : { destination }),

@@ -44,3 +44,6 @@ export const KINESIS_EVENT = {
   EVENT_VERSION: '1.0',
   EVENT_NAME: 'aws:kinesis:record',
 } as const;
+
+/** A table stream's ARN: `arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>`. */
+export const TABLE_STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+/;

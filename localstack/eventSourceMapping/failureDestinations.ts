@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import type { FailureDestination, KinesisFailureRecord } from './types';
+import { batchInfoOf, type FailureDestination, type FailureRecord } from './types';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -35,12 +35,8 @@ export class S3FailureDestination implements FailureDestination {
     private readonly bucket: string,
   ) {}
 
-  public async send(
-    mappingUuid: string,
-    record: KinesisFailureRecord,
-    event: KinesisStreamEvent,
-  ): Promise<void> {
-    const key = failureObjectKey(mappingUuid, record.KinesisBatchInfo.shardId, new Date(record.timestamp));
+  public async send(mappingUuid: string, record: FailureRecord, event: KinesisStreamEvent): Promise<void> {
+    const key = failureObjectKey(mappingUuid, batchInfoOf(record).shardId, new Date(record.timestamp));
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -59,7 +55,7 @@ export class SqsFailureDestination implements FailureDestination {
     private readonly queueUrl: string,
   ) {}
 
-  public async send(_mappingUuid: string, record: KinesisFailureRecord): Promise<void> {
+  public async send(_mappingUuid: string, record: FailureRecord): Promise<void> {
     await this.client.send(
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(record) }),
     );
@@ -80,7 +76,7 @@ export class FileFailureDestination implements FailureDestination {
     return join(this.dir, `${this.name}.jsonl`);
   }
 
-  public async send(_mappingUuid: string, record: KinesisFailureRecord): Promise<void> {
+  public async send(_mappingUuid: string, record: FailureRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await appendFile(this.path, `${JSON.stringify(record)}\n`);
   }

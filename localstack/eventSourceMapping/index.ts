@@ -8,6 +8,8 @@ export {
 } from './EventSourceMappingRuntime';
 export { WorkerInvoker, type WorkerInvokerOptions } from './WorkerInvoker';
 export { SdkKinesisReader } from './SdkKinesisReader';
+export { SdkDynamoDBStreamReader } from './SdkDynamoDBStreamReader';
+export { buildStreamEvent, buildStreamFailureRecord, isTableStream } from './streamEvent';
 export { FileCheckpointStore } from './FileCheckpointStore';
 export { MemoryCheckpointStore } from './MemoryCheckpointStore';
 export {

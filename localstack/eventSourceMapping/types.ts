@@ -199,6 +199,17 @@ export const FAILURE_CONDITION = {
 } as const;
 export type FailureCondition = (typeof FAILURE_CONDITION)[keyof typeof FAILURE_CONDITION];
 
+/** What a discarded batch held, in an on-failure invocation record. */
+export interface StreamBatchInfo {
+  readonly shardId: string;
+  readonly startSequenceNumber: string;
+  readonly endSequenceNumber: string;
+  readonly approximateArrivalOfFirstRecord: string;
+  readonly approximateArrivalOfLastRecord: string;
+  readonly batchSize: number;
+  readonly streamArn: string;
+}
+
 /** The invocation record Lambda sends to an on-failure destination for a Kinesis batch. */
 export interface KinesisFailureRecord {
   readonly requestContext: {
@@ -214,20 +225,25 @@ export interface KinesisFailureRecord {
   };
   readonly version: '1.0';
   readonly timestamp: string;
-  readonly KinesisBatchInfo: {
-    readonly shardId: string;
-    readonly startSequenceNumber: string;
-    readonly endSequenceNumber: string;
-    readonly approximateArrivalOfFirstRecord: string;
-    readonly approximateArrivalOfLastRecord: string;
-    readonly batchSize: number;
-    readonly streamArn: string;
-  };
+  readonly KinesisBatchInfo: StreamBatchInfo;
+}
+
+/** The same for a DynamoDB-stream batch: the batch is `DDBStreamBatchInfo`. */
+export type DynamoDBFailureRecord = Omit<KinesisFailureRecord, 'KinesisBatchInfo'> & {
+  readonly DDBStreamBatchInfo: StreamBatchInfo;
+};
+
+/** An on-failure invocation record of either stream source. */
+export type FailureRecord = KinesisFailureRecord | DynamoDBFailureRecord;
+
+/** The batch an on-failure invocation record describes. */
+export function batchInfoOf(record: FailureRecord): StreamBatchInfo {
+  return 'KinesisBatchInfo' in record ? record.KinesisBatchInfo : record.DDBStreamBatchInfo;
 }
 
 /** Receives discarded batches. */
 export interface FailureDestination {
-  send(mappingUuid: string, record: KinesisFailureRecord, event: KinesisStreamEvent): Promise<void>;
+  send(mappingUuid: string, record: FailureRecord, event: KinesisStreamEvent): Promise<void>;
 }
 
 /** Per-shard lag for the CLI `status` command. */

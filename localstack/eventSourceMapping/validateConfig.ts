@@ -1,4 +1,4 @@
-import { ESM_DEFAULTS, ESM_LIMITS } from './constants';
+import { ESM_DEFAULTS, ESM_LIMITS, TABLE_STREAM_ARN } from './constants';
 import { MappingValidationError } from './errors';
 import { REPORT_BATCH_ITEM_FAILURES, STARTING_POSITION, type EventSourceMappingConfig } from './types';
 import { compileFilterCriteria } from './filterCriteria';
@@ -98,8 +98,18 @@ export function resolveMappingConfig(config: EventSourceMappingConfig): Resolved
     if (type !== REPORT_BATCH_ITEM_FAILURES)
       problems.push(`FunctionResponseTypes may only contain ${REPORT_BATCH_ITEM_FAILURES} (given ${type})`);
   }
-  if (!/^arn:aws[a-z-]*:kinesis:[^:]*:[^:]*:stream\/.+/.test(config.eventSourceArn)) {
-    problems.push(`EventSourceArn must be a Kinesis stream ARN (given ${config.eventSourceArn})`);
+  if (
+    !/^arn:aws[a-z-]*:kinesis:[^:]*:[^:]*:stream\/.+/.test(config.eventSourceArn) &&
+    !TABLE_STREAM_ARN.test(config.eventSourceArn)
+  ) {
+    problems.push(
+      `EventSourceArn must be a Kinesis stream ARN or a DynamoDB table's stream ARN (given ${config.eventSourceArn})`,
+    );
+  }
+  if (TABLE_STREAM_ARN.test(config.eventSourceArn) && config.startingPosition === 'AT_TIMESTAMP') {
+    problems.push(
+      'StartingPosition AT_TIMESTAMP is not supported for a DynamoDB stream (use TRIM_HORIZON or LATEST)',
+    );
   }
   try {
     compileFilterCriteria(config.filterPatterns ?? []);

@@ -1,3 +1,5 @@
+import { decodeKinesisEvent } from '../../functions/adapters/kinesisEventCodec';
+
 /**
  * The runtime double the operator and tick handlers get instead of DynamoDB, S3 and Powertools. Build it
  * inside the hoisted `jest.mock('functions/adapters/operatorRuntime')` factory (through
@@ -11,6 +13,7 @@ export function operatorRuntimeDouble<P extends object>(processor: P) {
     store: { stats: { requests: 0, conflicts: 0, throttles: 0, cacheHits: 0, cacheBypasses: 0 } },
     logger: { warn: jest.fn(), error: jest.fn(), info: jest.fn() },
     metrics: { publishStoredMetrics: jest.fn(), addMetric: jest.fn() },
+    decode: jest.fn(async (event: unknown) => decodeKinesisEvent(event)),
     recordBatch: jest.fn(),
     recordRefusal: jest.fn(() => false),
     recordPublishFailure: jest.fn(() => false),

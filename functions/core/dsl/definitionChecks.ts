@@ -9,6 +9,8 @@ export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 export const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export const TABLE_NAME = /^[a-z][a-z0-9_]{0,127}$/;
+/** DynamoDB's table names, at most 128 characters (they name side-output prefixes, as stream names do). */
+export const TABLE_NAME_OF_SOURCE = /^[a-zA-Z0-9_.-]{3,128}$/;
 export const RESERVED_COLUMNS: readonly string[] = [
   WINDOW_COLUMNS.START,
   WINDOW_COLUMNS.END,

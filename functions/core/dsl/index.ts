@@ -4,6 +4,7 @@ export {
   type CleanOptions,
   type SinkOptions,
   type SourceOptions,
+  type TableSourceOptions,
   type ToStreamOptions,
   type WindowOptions,
 } from './pipeline';
@@ -12,3 +13,4 @@ export * from '../aggregates';
 export type { Duration } from '../duration';
 export { parseIsoDateTime } from '../isoDateTime';
 export type { PublishedRecord } from '../engine/streamTap';
+export type { TableChange, ChangeEventName, StreamViewType } from '../tableChange';

@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { EVOLVED_COLUMN, WINDOW_COLUMNS } from '../constants';
-import { parseDuration, type Duration } from '../duration';
+import { parseDuration } from '../duration';
 import { CompiledPipeline } from '../engine/CompiledPipeline';
 import {
   OPERATOR_KIND,
@@ -11,7 +11,8 @@ import {
   type SchemaLike,
 } from '../engine/definition';
 import { PipelineDefinitionError } from '../errors';
-import type { ColumnSpec, EpochMillis, PipelineSpec, TimeSpec, WindowSpec } from '../types';
+import { STREAM_VIEW_TYPES } from '../tableChange';
+import type { ColumnSpec, PipelineSpec, TimeSpec, WindowSpec } from '../types';
 import {
   checkColumnName,
   checkStreamTap,
@@ -22,66 +23,25 @@ import {
   RESERVED_COLUMNS,
   STREAM_NAME,
   TABLE_NAME,
+  TABLE_NAME_OF_SOURCE,
 } from './definitionChecks';
+import type {
+  CleanOptions,
+  SinkOptions,
+  SourceOptions,
+  TableSourceOptions,
+  ToStreamOptions,
+  WindowOptions,
+} from './options';
 
-/** Options of `.source()`. */
-export interface SourceOptions {
-  /** Kinesis stream name: 1..128 characters of `[a-zA-Z0-9_.-]`. */
-  readonly stream: string;
-  /** Provisioned shard count, 1..1000; omit for on-demand. */
-  readonly shards?: number;
-}
-
-/** Options of `.clean()`. */
-export interface CleanOptions<S extends StandardSchemaV1> {
-  /**
-   * Schema every record must satisfy, from any Standard Schema library (zod, zod/mini, valibot, arktype…);
-   * its output type is the pipeline's value type. Validation must be synchronous. Its first issue's path and
-   * message become the `rejected/` reason. With zod, `z.compile(schema)` (zod ≥ 4.4) takes a generated fast
-   * path for valid records and keeps zod's messages for invalid ones.
-   */
-  readonly schema: S;
-  /** Event time (epoch ms) of a valid record. */
-  readonly eventTime: (value: StandardSchemaV1.InferOutput<S>) => EpochMillis;
-  /** Optional id for de-duplication of producer retries (same id → counted once per window). */
-  readonly dedupeBy?: (value: StandardSchemaV1.InferOutput<S>) => string;
-}
-
-/** Options of `.toStream()`. */
-export interface ToStreamOptions<T> {
-  /**
-   * The Kinesis partition key of each published value: 1..256 characters. It picks the downstream shard, and
-   * the downstream `dedupeBy` reaches over one shard: a deterministic function of the value sends a
-   * republished copy to the shard that holds its first copy.
-   */
-  readonly partitionKey: (value: T) => string;
-}
-
-/** Options of `.window()` (DESIGN.md §2). */
-export interface WindowOptions {
-  /** How long after a window's end (in watermark time) late records are still merged. */
-  readonly allowedLateness: Duration;
-  /** Per-shard watermark = max event time − maxOutOfOrderness. */
-  readonly maxOutOfOrderness: Duration;
-  /**
-   * A shard without records for this long (processing time) stops holding the watermark back.
-   * @default '1m'
-   */
-  readonly idleTimeout?: Duration;
-  /**
-   * How far a record's event time may be ahead of its arrival in the stream. A record further ahead goes
-   * to `rejected/` (`EVENT_TIME_AHEAD`) and moves no watermark, so one producer's fast clock cannot close
-   * everyone's windows. Between 0 and 1 day.
-   * @default '5m'
-   */
-  readonly maxEventTimeAhead?: Duration;
-}
-
-/** Options of `.sink()`. */
-export interface SinkOptions {
-  /** Result table name: a lower-case SQL identifier, 1..128 characters. */
-  readonly table: string;
-}
+export type {
+  CleanOptions,
+  SinkOptions,
+  SourceOptions,
+  TableSourceOptions,
+  ToStreamOptions,
+  WindowOptions,
+} from './options';
 
 /** Largest `maxEventTimeAhead` a pipeline may set. */
 const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
@@ -160,6 +120,29 @@ export class PipelineBuilder<T> {
       stage: STAGE.SOURCE,
       source: shards === undefined ? { stream } : { stream, shards },
     });
+  }
+
+  /**
+   * Reads the changes of a DynamoDB table from its stream (change data capture): each record is a
+   * `TableChange` (`eventName`, `keys`, `newImage`, `oldImage`, `eventTime`), images as plain JSON. Must
+   * come first, instead of `source()`.
+   *
+   * @example pipeline('order-revenue').fromTable('orders').clean({ schema: OrderChange, eventTime: (c) => c.eventTime })
+   */
+  public fromTable(table: string, options: TableSourceOptions = {}): PipelineBuilder<unknown> {
+    this.expect('fromTable', [STAGE.NEW]);
+    if (typeof table !== 'string' || !TABLE_NAME_OF_SOURCE.test(table)) {
+      throw new PipelineDefinitionError(
+        `${this.label()}: table name must be 3..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(table)})`,
+      );
+    }
+    const view = options?.view ?? 'NEW_AND_OLD_IMAGES';
+    if (!(STREAM_VIEW_TYPES as readonly unknown[]).includes(view)) {
+      throw new PipelineDefinitionError(
+        `${this.label()}: view must be one of ${STREAM_VIEW_TYPES.join(', ')} (given ${JSON.stringify(view)})`,
+      );
+    }
+    return this.next<unknown>({ stage: STAGE.SOURCE, source: { stream: table, table: { view } } });
   }
 
   /** Validates records with a Standard Schema (zod, valibot, arktype…) and extracts event time (and an optional dedupe id). */
@@ -387,7 +370,8 @@ export class PipelineBuilder<T> {
 
   private expect(step: string, allowed: readonly Stage[]): void {
     if (allowed.includes(this.draft.stage)) return;
-    const order = 'source → clean → map/filter/flatMap → toStream → keyBy → window → aggregate → sink';
+    const order =
+      'source/fromTable → clean → map/filter/flatMap → toStream → keyBy → window → aggregate → sink';
     throw new PipelineDefinitionError(`${this.label()}: ${step}() is out of order (expected ${order})`);
   }
 }

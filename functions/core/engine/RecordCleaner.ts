@@ -66,6 +66,10 @@ export abstract class RecordCleaner {
       ctx.partitionKey = r.partitionKey;
       ctx.data = r.data;
       noteShard(out, ctx.shardId, ctx.sequence);
+      if (r.rejection !== undefined) {
+        this.reject(out, ctx, r.rejection.reason, r.rejection.detail);
+        continue;
+      }
       const value = decodeRecordData(r.data);
       if (value instanceof UndecodedPayload) {
         const bytes = value.bytes;

@@ -133,6 +133,13 @@ describe('ShardflowStack props validation', () => {
     ]);
   });
 
+  it('when a pipeline reads a table (fromTable), it refuses to deploy it instead of creating a stream named after the table', () => {
+    const spec = pipelineSpec({ source: { stream: 'orders', table: { view: 'NEW_AND_OLD_IMAGES' } } });
+    expect(synthError({ pipelines: [deployed(spec)] }).problems).toEqual([
+      "Pipeline 'flight-delays': Pipeline reads table 'orders' (fromTable), which ShardflowPipeline cannot deploy yet: run it on the local stack's mapping runtime, or read a Kinesis stream with source()",
+    ]);
+  });
+
   it('when a spec has no columns, it says at least one is required', () => {
     expect(synthError({ pipelines: [deployed(pipelineSpec({ columns: [] }))] }).problems).toEqual([
       "Pipeline 'flight-delays': At least one result column is required (given 0)",

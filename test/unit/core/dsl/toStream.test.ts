@@ -62,7 +62,8 @@ describe('toStream in the pipeline DSL', () => {
   });
 
   it('when toStream is out of place, it says where it belongs', () => {
-    const order = 'source → clean → map/filter/flatMap → toStream → keyBy → window → aggregate → sink';
+    const order =
+      'source/fromTable → clean → map/filter/flatMap → toStream → keyBy → window → aggregate → sink';
     expect(() =>
       pipeline('clicks')
         .source({ stream: 'clickstream' })

@@ -31,6 +31,8 @@ describe('routeRequest', () => {
   it.each([
     ['Kinesis_20131202.GetRecords', 'kinesis'],
     ['DynamoDB_20120810.GetItem', 'dynamodb'],
+    // DynamoDB Streams (signed with service name `dynamodb`) is served by DynamoDB Local too.
+    ['DynamoDBStreams_20120810.GetRecords', 'dynamodb'],
   ])('when an unsigned request has X-Amz-Target %s, it routes to %s', (target, service) => {
     expect(routeRequest({ url: '/', headers: { 'x-amz-target': target } })).toEqual({
       service,

@@ -1,0 +1,74 @@
+/** The options each step of the pipeline DSL (`pipeline.ts`) takes. */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Duration } from '../duration';
+import type { StreamViewType } from '../tableChange';
+import type { EpochMillis } from '../types';
+
+/** Options of `.source()`. */
+export interface SourceOptions {
+  /** Kinesis stream name: 1..128 characters of `[a-zA-Z0-9_.-]`. */
+  readonly stream: string;
+  /** Provisioned shard count, 1..1000; omit for on-demand. */
+  readonly shards?: number;
+}
+
+/** Options of `.fromTable()`. */
+export interface TableSourceOptions {
+  /**
+   * The table's stream view type (what each change carries). A change that lacks an image its view
+   * carries goes to `rejected/` (`INVALID_CHANGE_RECORD`).
+   * @default 'NEW_AND_OLD_IMAGES'
+   */
+  readonly view?: StreamViewType;
+}
+
+/** Options of `.clean()`. */
+export interface CleanOptions<S extends StandardSchemaV1> {
+  /**
+   * Schema every record must satisfy, from any Standard Schema library (zod, zod/mini, valibot, arktype…);
+   * its output type is the pipeline's value type. Validation must be synchronous. Its first issue's path and
+   * message become the `rejected/` reason. With zod, `z.compile(schema)` (zod ≥ 4.4) takes a generated fast
+   * path for valid records and keeps zod's messages for invalid ones.
+   */
+  readonly schema: S;
+  /** Event time (epoch ms) of a valid record. */
+  readonly eventTime: (value: StandardSchemaV1.InferOutput<S>) => EpochMillis;
+  /** Optional id for de-duplication of producer retries (same id → counted once per window). */
+  readonly dedupeBy?: (value: StandardSchemaV1.InferOutput<S>) => string;
+}
+
+/** Options of `.toStream()`. */
+export interface ToStreamOptions<T> {
+  /**
+   * The Kinesis partition key of each published value: 1..256 characters. It picks the downstream shard, and
+   * the downstream `dedupeBy` reaches over one shard: a deterministic function of the value sends a
+   * republished copy to the shard that holds its first copy.
+   */
+  readonly partitionKey: (value: T) => string;
+}
+
+/** Options of `.window()` (DESIGN.md §2). */
+export interface WindowOptions {
+  /** How long after a window's end (in watermark time) late records are still merged. */
+  readonly allowedLateness: Duration;
+  /** Per-shard watermark = max event time − maxOutOfOrderness. */
+  readonly maxOutOfOrderness: Duration;
+  /**
+   * A shard without records for this long (processing time) stops holding the watermark back.
+   * @default '1m'
+   */
+  readonly idleTimeout?: Duration;
+  /**
+   * How far a record's event time may be ahead of its arrival in the stream. A record further ahead goes
+   * to `rejected/` (`EVENT_TIME_AHEAD`) and moves no watermark, so one producer's fast clock cannot close
+   * everyone's windows. Between 0 and 1 day.
+   * @default '5m'
+   */
+  readonly maxEventTimeAhead?: Duration;
+}
+
+/** Options of `.sink()`. */
+export interface SinkOptions {
+  /** Result table name: a lower-case SQL identifier, 1..128 characters. */
+  readonly table: string;
+}

@@ -1,0 +1,131 @@
+/**
+ * The stream read port over a table's DynamoDB stream (DescribeStream, GetShardIterator, GetRecords through
+ * the client factory's `dynamoDbStreams` client), so the Kinesis mapping machinery polls tables unchanged.
+ * Each record's `data` is the record exactly as Lambda's DynamoDB-stream event carries it (DynamoDB JSON
+ * images, binary values base64, `ApproximateCreationDateTime` in epoch seconds), without `eventSourceARN`,
+ * which the event adds (`streamEvent.ts`).
+ */
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { GetRecordsResult, KinesisReader, ShardDescription, ShardIteratorRequest } from './types';
+
+/** GetRecords' largest `Limit` on a DynamoDB stream. */
+const DYNAMODB_GET_RECORDS_LIMIT = 1_000;
+
+export class SdkDynamoDBStreamReader implements KinesisReader {
+  public constructor(
+    private readonly client: DynamoDBStreamsClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  public async listShards(streamArn: string): Promise<readonly ShardDescription[]> {
+    const shards: ShardDescription[] = [];
+    let start: string | undefined;
+    do {
+      const page = await this.client.send(
+        new DescribeStreamCommand({
+          StreamArn: streamArn,
+          ...(start !== undefined ? { ExclusiveStartShardId: start } : {}),
+        }),
+      );
+      for (const shard of page.StreamDescription?.Shards ?? []) {
+        if (shard.ShardId === undefined) continue;
+        const ending = shard.SequenceNumberRange?.EndingSequenceNumber;
+        shards.push({
+          shardId: shard.ShardId,
+          ...(shard.ParentShardId ? { parentShardId: shard.ParentShardId } : {}),
+          ...(ending ? { endingSequenceNumber: ending } : {}),
+        });
+      }
+      start = page.StreamDescription?.LastEvaluatedShardId;
+    } while (start !== undefined);
+    return shards;
+  }
+
+  public async streamCreatedAt(streamArn: string): Promise<number | undefined> {
+    const output = await this.client.send(new DescribeStreamCommand({ StreamArn: streamArn, Limit: 1 }));
+    return output.StreamDescription?.CreationRequestDateTime?.getTime();
+  }
+
+  public async getShardIterator(
+    streamArn: string,
+    shardId: string,
+    request: ShardIteratorRequest,
+  ): Promise<string> {
+    if (request.type === 'AT_TIMESTAMP')
+      throw new Error('A DynamoDB stream has no AT_TIMESTAMP iterator: start at TRIM_HORIZON or LATEST');
+    const output = await this.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ShardIteratorType: request.type,
+        ...(request.type === 'AFTER_SEQUENCE_NUMBER' || request.type === 'AT_SEQUENCE_NUMBER'
+          ? { SequenceNumber: request.sequenceNumber }
+          : {}),
+      }),
+    );
+    if (output.ShardIterator === undefined)
+      throw new Error(`GetShardIterator returned no iterator for ${shardId}`);
+    return output.ShardIterator;
+  }
+
+  public async getRecords(shardIterator: string, limit: number): Promise<GetRecordsResult> {
+    const output = await this.client.send(
+      new GetRecordsCommand({
+        ShardIterator: shardIterator,
+        Limit: Math.min(limit, DYNAMODB_GET_RECORDS_LIMIT),
+      }),
+    );
+    const records = (output.Records ?? []).map((record) => {
+      const arrival = record.dynamodb?.ApproximateCreationDateTime?.getTime() ?? 0;
+      return {
+        sequenceNumber: record.dynamodb?.SequenceNumber ?? '',
+        partitionKey: lambdaJson(record.dynamodb?.Keys ?? {}),
+        data: Buffer.from(lambdaJson(lambdaRecord(record)), 'utf8'),
+        approximateArrivalTimestamp: arrival,
+      };
+    });
+    const last = records[records.length - 1];
+    return {
+      records,
+      ...(output.NextShardIterator ? { nextShardIterator: output.NextShardIterator } : {}),
+      // A DynamoDB stream does not say how far behind its tip a read is: an empty read is at the tip.
+      millisBehindLatest: last === undefined ? 0 : Math.max(1, this.now() - last.approximateArrivalTimestamp),
+    };
+  }
+}
+
+/** The record as Lambda's event carries it, less `eventSourceARN`. */
+function lambdaRecord(record: _Record): Record<string, unknown> {
+  const { ApproximateCreationDateTime, ...rest } = record.dynamodb ?? {};
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName,
+    eventVersion: record.eventVersion,
+    eventSource: record.eventSource ?? 'aws:dynamodb',
+    awsRegion: record.awsRegion,
+    dynamodb: {
+      ...(ApproximateCreationDateTime !== undefined
+        ? { ApproximateCreationDateTime: ApproximateCreationDateTime.getTime() / 1000 }
+        : {}),
+      ...rest,
+    },
+  };
+}
+
+/** JSON with binary attribute values base64-encoded, as in Lambda's events. */
+function lambdaJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+    // A Buffer has turned itself into { type: 'Buffer', data } before the replacer sees it.
+    const o = v as { type?: unknown; data?: unknown } | null;
+    if (o !== null && typeof o === 'object' && o.type === 'Buffer' && Array.isArray(o.data))
+      return Buffer.from(o.data as number[]).toString('base64');
+    return v;
+  });
+}

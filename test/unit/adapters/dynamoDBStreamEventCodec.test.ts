@@ -1,0 +1,196 @@
+import { decodeDynamoDBStreamEvent } from '../../../functions/adapters/dynamoDBStreamEventCodec';
+import {
+  describeTableStreamShards,
+  TableShardResolver,
+  type TableStreamShard,
+} from '../../../functions/adapters/tableStreamShards';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { orderItem, streamRecord, TABLE_STREAM_ARN } from '../../helpers/dynamoStreamRecords';
+
+const T = 1_767_225_600; // 2026-01-01T00:00:00Z in seconds
+const NOW = () => T * 1000 + 60_000;
+const shards: TableStreamShard[] = [
+  { id: 'shardId-old', parents: [], open: false, starting: '100', ending: '199' },
+  { id: 'shardId-new', parents: ['shardId-old'], open: true, starting: '200' },
+];
+const resolver = {
+  shardOf: jest.fn(async (_arn: string, seq: string) => (Number(seq) < 200 ? shards[0]! : shards[1]!)),
+};
+const decode = (...records: unknown[]) =>
+  decodeDynamoDBStreamEvent({ Records: records }, 'NEW_AND_OLD_IMAGES', resolver, NOW);
+const payload = (data: string) => JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as unknown;
+
+describe('DynamoDB-stream event codec', () => {
+  beforeEach(() => resolver.shardOf.mockClear());
+
+  it('when changes are valid, each becomes a record of the batch’s shard carrying the unmarshalled change, its time in ms and its sequence number', async () => {
+    const records = await decode(
+      streamRecord('INSERT', '210', T + 0.5, { NewImage: orderItem('o1', 'eu', 10) }),
+      streamRecord('MODIFY', '220', T + 1, {
+        NewImage: { ...orderItem('o1', 'eu', 25), tags: { SS: ['a', 'b'] }, blob: { B: 'AAE=' } },
+        OldImage: orderItem('o1', 'eu', 10),
+      }),
+      streamRecord('REMOVE', '230', T + 2, { OldImage: orderItem('o1', 'eu', 25) }),
+    );
+    expect(resolver.shardOf).toHaveBeenCalledWith(TABLE_STREAM_ARN, '210', T * 1000 + 500);
+    expect(
+      records.map((r) => [r.shardId, r.sequenceNumber, r.approximateArrivalTimestamp, r.rejection]),
+    ).toEqual([
+      ['shardId-new', '210', T * 1000 + 500, undefined],
+      ['shardId-new', '220', T * 1000 + 1000, undefined],
+      ['shardId-new', '230', T * 1000 + 2000, undefined],
+    ]);
+    expect(records.map((r) => payload(r.data))).toEqual([
+      {
+        eventName: 'INSERT',
+        keys: { orderId: 'o1' },
+        newImage: { orderId: 'o1', region: 'eu', amount: 10 },
+        eventTime: T * 1000 + 500,
+      },
+      {
+        eventName: 'MODIFY',
+        keys: { orderId: 'o1' },
+        newImage: { orderId: 'o1', region: 'eu', amount: 25, tags: ['a', 'b'], blob: 'AAE=' },
+        oldImage: { orderId: 'o1', region: 'eu', amount: 10 },
+        eventTime: T * 1000 + 1000,
+      },
+      {
+        eventName: 'REMOVE',
+        keys: { orderId: 'o1' },
+        oldImage: { orderId: 'o1', region: 'eu', amount: 25 },
+        eventTime: T * 1000 + 2000,
+      },
+    ]);
+    expect(records[0]!.partitionKey).toBe('{"orderId":"o1"}');
+  });
+
+  it('when records are hostile, each becomes a rejection with its reason, fenced in the batch’s shard', async () => {
+    const item = orderItem('o1', 'eu', 1);
+    const records = await decode(
+      streamRecord('MODIFY', '101', T, { NewImage: item }),
+      streamRecord('INSERT', '102', T, { OldImage: item }),
+      streamRecord('INSERT', '103', 'yesterday', { NewImage: item }),
+      streamRecord('INSERT', '104', 1e12, { NewImage: item }),
+      streamRecord('INSERT', '105', 100, { NewImage: item }),
+      streamRecord('INSERT', '106', T, { NewImage: item }, { SizeBytes: 2_000_000 }),
+      streamRecord('INSERT', '107', T, { NewImage: { ...item, big: { N: '123456789012345678901' } } }),
+      streamRecord('INSERT', '108', T, { NewImage: { ...item, bad: { X: '1' } } }),
+      streamRecord('INSERT', '109', T, { NewImage: { ...item, nan: { N: 'abc' } } }),
+      streamRecord('UPSERT', '110', T, { NewImage: item }),
+      streamRecord('INSERT', '111', T, { NewImage: { ...item, huge: { S: 'x'.repeat(1_100_000) } } }),
+      streamRecord('INSERT', 'abc', T, { NewImage: item }),
+      { eventName: 'INSERT' },
+      streamRecord('INSERT', '112', T, { NewImage: item }),
+    );
+    expect(resolver.shardOf).toHaveBeenCalledWith(TABLE_STREAM_ARN, '101', T * 1000);
+    expect(records.every((r) => r.shardId === 'shardId-old')).toBe(true);
+    expect(records.map((r) => [r.sequenceNumber, r.subSequenceNumber, r.rejection?.reason])).toEqual([
+      ['101', undefined, 'INVALID_CHANGE_RECORD'],
+      ['102', undefined, 'INVALID_CHANGE_RECORD'],
+      ['103', undefined, 'INVALID_CHANGE_RECORD'],
+      ['104', undefined, 'INVALID_CHANGE_RECORD'],
+      ['105', undefined, 'INVALID_CHANGE_RECORD'],
+      ['106', undefined, 'OVERSIZE_RECORD'],
+      ['107', undefined, 'INVALID_CHANGE_RECORD'],
+      ['108', undefined, 'INVALID_CHANGE_RECORD'],
+      ['109', undefined, 'INVALID_CHANGE_RECORD'],
+      ['110', undefined, 'INVALID_CHANGE_RECORD'],
+      ['111', undefined, 'OVERSIZE_RECORD'],
+      ['111', 1, 'INVALID_CHANGE_RECORD'],
+      ['111', 2, 'INVALID_CHANGE_RECORD'],
+      ['112', undefined, undefined],
+    ]);
+    const details = records.map((r) => r.rejection?.detail ?? '');
+    expect(details[0]).toBe('MODIFY without OldImage on a NEW_AND_OLD_IMAGES stream');
+    expect(details[1]).toBe('INSERT without NewImage on a NEW_AND_OLD_IMAGES stream');
+    expect(details[2]).toMatch(/ApproximateCreationDateTime "yesterday" is not epoch seconds/);
+    expect(details[3]).toMatch(/ApproximateCreationDateTime 1000000000000 /);
+    expect(details[4]).toMatch(/ApproximateCreationDateTime 100 /);
+    expect(details[5]).toMatch(/stream record of 2000000 bytes exceeds 1048576 bytes/);
+    expect(details[6]).toMatch(/number "123456789012345678901" has no exact JSON number/);
+    expect(details[7]).toMatch(/dynamodb.NewImage is not DynamoDB JSON: .*X/);
+    expect(details[8]).toMatch(/number "abc" has no exact JSON number/);
+    expect(details[9]).toMatch(/eventName "UPSERT" is not INSERT, MODIFY or REMOVE/);
+    expect(details[10]).toMatch(/as JSON exceeds 1048576 bytes/);
+    expect(details[11]).toMatch(/SequenceNumber "abc" is not a decimal sequence number/);
+    expect(details[12]).toBe('record has no dynamodb object');
+    // A rejected record keeps its raw record (bounded later by the reject path) and files under a valid time.
+    expect(payload(records[0]!.data)).toMatchObject({ eventName: 'MODIFY' });
+    expect(records[2]!.approximateArrivalTimestamp).toBe(T * 1000);
+  });
+
+  it('when the event is not a stream event or no record can be fenced, it throws naming why', async () => {
+    await expect(decodeDynamoDBStreamEvent({}, 'NEW_IMAGE', resolver)).rejects.toThrow(/has a Records array/);
+    await expect(decodeDynamoDBStreamEvent({ Records: [] }, 'NEW_IMAGE', resolver)).resolves.toEqual([]);
+    await expect(decode(streamRecord('INSERT', 'x', T, {}), { dynamodb: {} })).rejects.toThrow(
+      /None of the event's 2 records has a valid dynamodb.SequenceNumber and eventSourceARN/,
+    );
+  });
+});
+
+describe('table stream shards', () => {
+  const pages = (...lists: TableStreamShard[][]) => {
+    const send = jest.fn(async (command: { input: { ExclusiveStartShardId?: string } }) => {
+      const index =
+        command.input.ExclusiveStartShardId === undefined
+          ? 0
+          : Number(command.input.ExclusiveStartShardId.split('@')[1]);
+      const list = lists[index]!;
+      return {
+        StreamDescription: {
+          Shards: list.map((s) => ({
+            ShardId: s.id,
+            ...(s.parents[0] !== undefined ? { ParentShardId: s.parents[0] } : {}),
+            SequenceNumberRange: {
+              StartingSequenceNumber: s.starting,
+              ...(s.ending !== undefined ? { EndingSequenceNumber: s.ending } : {}),
+            },
+          })),
+          ...(index + 1 < lists.length ? { LastEvaluatedShardId: `page@${index + 1}` } : {}),
+        },
+      };
+    });
+    return { client: { send } as unknown as DynamoDBStreamsClient, send };
+  };
+
+  it('describes every page of the stream', async () => {
+    const { client, send } = pages([shards[0]!], [shards[1]!]);
+    await expect(describeTableStreamShards(client, TABLE_STREAM_ARN)).resolves.toEqual(shards);
+    expect(send).toHaveBeenCalledTimes(2);
+  });
+
+  it('finds the shard whose range holds a sequence number: a closed shard from the cache, an open one only for a change written before the description; else it describes again; it knows a shard’s parent', async () => {
+    const child: TableStreamShard = {
+      id: 'shardId-child',
+      parents: ['shardId-new'],
+      open: true,
+      starting: '300',
+    };
+    let described: TableStreamShard[] = shards;
+    let now = 10_000_000;
+    const describe = jest.fn(async () => described);
+    const r = new TableShardResolver(describe, () => now);
+    await expect(r.shardOf(TABLE_STREAM_ARN, '150', now)).resolves.toMatchObject({ id: 'shardId-old' });
+    expect(describe).toHaveBeenCalledTimes(1);
+    now += 60_000;
+    // Closed shard: its range is final, the cache answers.
+    await expect(r.shardOf(TABLE_STREAM_ARN, '00000199', now)).resolves.toMatchObject({ id: 'shardId-old' });
+    // Open shard, change written well before the description: the cache answers.
+    await expect(r.shardOf(TABLE_STREAM_ARN, '250', now - 70_000)).resolves.toMatchObject({
+      id: 'shardId-new',
+    });
+    expect(describe).toHaveBeenCalledTimes(1);
+    // Open shard, change newer than the description: the shard may have split since; it has.
+    described = [shards[0]!, { ...shards[1]!, open: false, ending: '299' }, child];
+    await expect(r.shardOf(TABLE_STREAM_ARN, '300', now)).resolves.toMatchObject({ id: 'shardId-child' });
+    expect(describe).toHaveBeenCalledTimes(2);
+    await expect(r.shardOf(TABLE_STREAM_ARN, '250', undefined)).resolves.toMatchObject({ id: 'shardId-new' });
+    expect(describe).toHaveBeenCalledTimes(2);
+    await expect(r.shardOf(TABLE_STREAM_ARN, '50', now)).rejects.toThrow(
+      /No shard of stream .* holds sequence number 50 \(3 shards described\)/,
+    );
+    expect(describe).toHaveBeenCalledTimes(3);
+    expect(r.parentsOf('shardId-child')).toEqual(['shardId-new']);
+    expect(r.parentsOf('unknown')).toEqual([]);
+  });
+});
