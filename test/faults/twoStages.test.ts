@@ -12,65 +12,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { z } from 'zod';
-import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
 import type { PublishEntry } from '../../functions/core/engine/streamTap';
 import { processKinesisBatch } from '../../functions/core/state/batchResponse';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../functions/core/state/InMemoryStateStore';
 import { StreamPublisher, type StreamPutter } from '../../functions/core/state/streamPublisher';
-import type { ResultEncoder, StatefulPipeline } from '../../functions/core/state/types';
+import type { StatefulPipeline } from '../../functions/core/state/types';
 import type { RawRecord, ResultRow } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, InjectedFault, NO_FAULTS } from './faultyIo';
 import { Prng } from './prng';
+import { jsonEncoder, twoStages } from '../helpers/twoStageFixture';
 
 const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? 20_261_206);
 const SCHEDULES = Number(process.env.SHARDFLOW_FAULT_STAGE_SCHEDULES ?? 30);
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 
-const Click = z.object({
-  id: z.string(),
-  user: z.string(),
-  page: z.string(),
-  ts: z.number(),
-  ms: z.number(),
-});
-/** Nothing is late in either stage (windows close at the end of input): the rows are exact. */
-const TIME = { allowedLateness: '0s', maxOutOfOrderness: '1h', idleTimeout: '1d' } as const;
-
-const upstream = pipeline('stage-clicks')
-  .source({ stream: 'clicks', shards: 2 })
-  .clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id })
-  .filter((c) => c.ms >= 0)
-  .map((c) => ({ user: c.user, page: c.page, ms: c.ms }))
-  .toStream('views', { partitionKey: (v) => v.user })
-  .keyBy((v) => v.page, 'page')
-  .window(tumbling('1m'), TIME)
-  .aggregate({ clicks: count() })
-  .sink({ table: 'stage_clicks' });
-
-const View = z.object({
-  id: z.string(),
-  time: z.number(),
-  value: z.object({ user: z.string(), page: z.string(), ms: z.number() }),
-});
-const downstream = pipeline('stage-views')
-  .source({ stream: 'views', shards: 2 })
-  .clean({ schema: View, eventTime: (r) => r.time, dedupeBy: (r) => r.id })
-  .keyBy((r) => r.value.user, 'user')
-  .window(tumbling('1m'), TIME)
-  .aggregate({ views: count(), time_ms: sum((r) => r.value.ms) })
-  .sink({ table: 'stage_views' });
-
-const jsonEncoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_columns, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-    ),
-};
+const { upstream, downstream } = twoStages('stage');
 
 const shardOf = (partitionKey: string): number =>
   Number(BigInt(`0x${createHash('md5').update(partitionKey).digest('hex')}`) % 2n);

@@ -15,18 +15,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { z } from 'zod';
 import { createClients } from '../../functions/adapters/aws';
 import { decodeKinesisEvent } from '../../functions/adapters/kinesisEventCodec';
 import { KinesisStreamPutter } from '../../functions/adapters/KinesisStreamPutter';
-import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
 import type { PublishEntry } from '../../functions/core/engine/streamTap';
 import { processKinesisBatch } from '../../functions/core/state/batchResponse';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../functions/core/state/InMemoryStateStore';
 import { StreamPublisher, type StreamPutter } from '../../functions/core/state/streamPublisher';
-import type { ResultEncoder, StatefulPipeline } from '../../functions/core/state/types';
+import type { StatefulPipeline } from '../../functions/core/state/types';
 import type { ResultRow } from '../../functions/core/types';
 import { LOCAL_REGION } from '../../localstack/emulators';
 import {
@@ -38,52 +36,13 @@ import {
 } from '../../localstack/eventSourceMapping';
 import { Prng } from '../faults/prng';
 import { useLocalCloud } from '../helpers/localCloud';
+import { jsonEncoder, twoStages } from '../helpers/twoStageFixture';
 
 useLocalCloud();
 
 const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? 20_261_206);
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
-const TIME = { allowedLateness: '0s', maxOutOfOrderness: '1h', idleTimeout: '1d' } as const;
-const Click = z.object({
-  id: z.string(),
-  user: z.string(),
-  page: z.string(),
-  ts: z.number(),
-  ms: z.number(),
-});
-
-const upstream = pipeline('esm-clicks')
-  .source({ stream: 'clicks', shards: 2 })
-  .clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id })
-  .filter((c) => c.ms >= 0)
-  .map((c) => ({ user: c.user, page: c.page, ms: c.ms }))
-  .toStream('views', { partitionKey: (v) => v.user })
-  .keyBy((v) => v.page, 'page')
-  .window(tumbling('1m'), TIME)
-  .aggregate({ clicks: count() })
-  .sink({ table: 'esm_clicks' });
-
-const View = z.object({
-  id: z.string(),
-  time: z.number(),
-  value: z.object({ user: z.string(), page: z.string(), ms: z.number() }),
-});
-const downstream = pipeline('esm-views')
-  .source({ stream: 'views', shards: 2 })
-  .clean({ schema: View, eventTime: (r) => r.time, dedupeBy: (r) => r.id })
-  .keyBy((r) => r.value.user, 'user')
-  .window(tumbling('1m'), TIME)
-  .aggregate({ views: count(), time_ms: sum((r) => r.value.ms) })
-  .sink({ table: 'esm_views' });
-
-const jsonEncoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_columns, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-    ),
-};
+const { upstream, downstream } = twoStages('esm');
 
 /** PutRecords through the real client, but refusing some entries and failing some puts after they landed. */
 class FlakyPutter implements StreamPutter {

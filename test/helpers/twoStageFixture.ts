@@ -1,0 +1,58 @@
+/**
+ * The two stages both two-stage fault tests run (in memory: `test/faults/twoStages.test.ts`; through the
+ * event-source-mapping runtime: `test/integration/twoStagesEsm.int.test.ts`): clicks → upstream (clean,
+ * filter, map, publish each view to `views` keyed by user; clicks per page) → `views` → downstream (views and
+ * time per user, counting each published id once), and the JSON result encoder their stores read back.
+ */
+import { z } from 'zod';
+import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
+import type { ResultEncoder } from '../../functions/core/state/types';
+
+export const Click = z.object({
+  id: z.string(),
+  user: z.string(),
+  page: z.string(),
+  ts: z.number(),
+  ms: z.number(),
+});
+
+/** Nothing is late in either stage (windows close at the end of input): the rows are exact. */
+const TIME = { allowedLateness: '0s', maxOutOfOrderness: '1h', idleTimeout: '1d' } as const;
+
+const View = z.object({
+  id: z.string(),
+  time: z.number(),
+  value: z.object({ user: z.string(), page: z.string(), ms: z.number() }),
+});
+
+/** The two stages, their pipeline and table names prefixed with `prefix` (`<prefix>-clicks`, `<prefix>_views`…). */
+export function twoStages(prefix: string) {
+  const upstream = pipeline(`${prefix}-clicks`)
+    .source({ stream: 'clicks', shards: 2 })
+    .clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id })
+    .filter((c) => c.ms >= 0)
+    .map((c) => ({ user: c.user, page: c.page, ms: c.ms }))
+    .toStream('views', { partitionKey: (v) => v.user })
+    .keyBy((v) => v.page, 'page')
+    .window(tumbling('1m'), TIME)
+    .aggregate({ clicks: count() })
+    .sink({ table: `${prefix}_clicks` });
+  const downstream = pipeline(`${prefix}-views`)
+    .source({ stream: 'views', shards: 2 })
+    .clean({ schema: View, eventTime: (r) => r.time, dedupeBy: (r) => r.id })
+    .keyBy((r) => r.value.user, 'user')
+    .window(tumbling('1m'), TIME)
+    .aggregate({ views: count(), time_ms: sum((r) => r.value.ms) })
+    .sink({ table: `${prefix}_views` });
+  return { upstream, downstream };
+}
+
+/** Result rows as JSON (bigints as numbers), so a test reads them back without Parquet. */
+export const jsonEncoder: ResultEncoder = {
+  contentType: 'application/json',
+  extension: 'json',
+  encode: (_columns, rows) =>
+    new TextEncoder().encode(
+      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
+    ),
+};
