@@ -1,4 +1,4 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -10,13 +10,16 @@ import {
   type PipelineFunctionOptions,
   type PipelineResourcesProps,
   pipelineResourceNames,
+  pipelineSource,
   validatePipelineFunctionOptions,
 } from './PipelineFunction';
 import { S3FailureDestination } from './S3FailureDestination';
 import {
   shardEventSource,
   type ShardEventSourceOptions,
+  tableEventSource,
   validateShardEventSourceOptions,
+  validateTableEventSourceOptions,
 } from './ShardEventSource';
 
 /** Default handler module of operator functions, relative to the repository root. */
@@ -36,11 +39,12 @@ export interface OperatorFunctionProps extends PipelineResourcesProps {
 
 /** Every problem with the sizing and event-source props, each naming the given value. */
 export function validateOperatorFunctionProps(
-  props: Pick<OperatorFunctionProps, keyof PipelineFunctionOptions | 'eventSource'>,
+  props: Pick<OperatorFunctionProps, keyof PipelineFunctionOptions | 'eventSource' | 'table'>,
 ): string[] {
   return [
     ...validatePipelineFunctionOptions('Operator function', props),
     ...validateShardEventSourceOptions(props.eventSource ?? {}),
+    ...(props.table !== undefined ? validateTableEventSourceOptions(props.eventSource ?? {}) : []),
   ];
 }
 
@@ -53,8 +57,8 @@ export function validateOperatorFunctionProps(
 export class OperatorFunction extends Construct {
   /** The operator function. */
   public readonly function: nodejs.NodejsFunction;
-  /** The event source the mapping was created from. */
-  public readonly eventSource: sources.KinesisEventSource;
+  /** The event source the mapping was created from (on the table's stream for a table source). */
+  public readonly eventSource: sources.KinesisEventSource | sources.DynamoEventSource;
 
   public constructor(scope: Construct, id: string, props: OperatorFunctionProps) {
     super(scope, id);
@@ -72,17 +76,29 @@ export class OperatorFunction extends Construct {
 
     props.stateTable.grantStateAccess(this.function);
     props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
+    const source = pipelineSource(this, props);
     props.resultsBucket.grantSideOutputWrites(this.function, {
-      stream: props.stream.streamName,
+      stream: props.sourceName ?? source.name,
       table: props.sinkTable,
     });
 
-    this.eventSource = shardEventSource(
-      props.stream,
-      props.eventSource ?? {},
-      props.onFailure ?? new S3FailureDestination(props.resultsBucket.bucket),
-    );
-    this.function.addEventSource(this.eventSource);
+    const onFailure = props.onFailure ?? new S3FailureDestination(props.resultsBucket.bucket);
+    const options = props.eventSource ?? {};
+    if (source.table !== undefined) {
+      // The same settings on the table's stream. Binding grants the reads the mapping needs: DescribeStream,
+      // GetRecords and GetShardIterator on that stream (DescribeStream is also the operator's shard lookup),
+      // and ListStreams, which has no resource to scope it to.
+      this.eventSource = tableEventSource(source.table, options, onFailure);
+      this.function.addEventSource(this.eventSource);
+      Validations.of(this.function).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'dynamodb:ListStreams, which the DynamoDB event source mapping needs, supports no resource-level permission; every other stream read is scoped to the table stream.',
+      });
+    } else {
+      this.eventSource = shardEventSource(source.stream, options, onFailure);
+      this.function.addEventSource(this.eventSource);
+    }
 
     const factor = props.eventSource?.parallelizationFactor;
     if (factor !== undefined && !Token.isUnresolved(factor) && factor > 1) {

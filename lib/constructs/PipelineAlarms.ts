@@ -47,8 +47,12 @@ export interface PipelineAlarmsProps extends PipelineAlarmOptions {
   readonly pipeline: string;
   /** The operator function. */
   readonly operator: lambda.IFunction;
-  /** The pipeline's stream (incoming record count, the denominator of the rates). */
-  readonly stream: kinesis.IStream;
+  /**
+   * The pipeline's Kinesis stream: its incoming record count is the denominator of the rates.
+   * @default - a table source: the records the operator read (its `RecordsIn` metric; a DynamoDB stream
+   * publishes no incoming-record count)
+   */
+  readonly stream?: kinesis.IStream;
   /**
    * Whether the pipeline publishes to a downstream stream (`.toStream()`): adds the publish failures alarm.
    * @default false
@@ -139,7 +143,9 @@ export class PipelineAlarms extends Construct {
       treatMissingData: notBreaching,
     });
 
-    const incoming = props.stream.metricIncomingRecords({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
+    const incoming =
+      props.stream?.metricIncomingRecords({ statistic: cloudwatch.Stats.SUM, period: PERIOD }) ??
+      pipelineMetric(props.pipeline, METRICS.RECORDS_IN, SERVICE_NAMES.OPERATOR);
     // Both handlers may publish the count (each under its own `service` dimension), so the rate adds
     // them up. Ids are distinct per rate so both expressions can share one dashboard graph.
     const rate = (metricName: string, label: string): cloudwatch.MathExpression => {

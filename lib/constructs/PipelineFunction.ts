@@ -1,11 +1,13 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ENV, METRICS } from '../../functions/core/constants';
+import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
 import type { ResultsBucket } from './ResultsBucket';
 import type { StateTable } from './StateTable';
@@ -67,8 +69,18 @@ export interface PipelineResourcesProps extends PipelineFunctionOptions {
   readonly pipeline: string;
   /** Result table of the pipeline's sink: the function may write only `results/<table>/`. */
   readonly sinkTable: string;
-  /** The pipeline's stream (the operator consumes it, the tick lists its shards). */
-  readonly stream: kinesis.IStream;
+  /**
+   * The pipeline's Kinesis stream (the operator consumes it, the tick lists its shards); exactly one of
+   * `stream` and `table`.
+   */
+  readonly stream?: kinesis.IStream;
+  /** Instead of `stream`: the table whose DynamoDB stream the pipeline reads (`fromTable`). */
+  readonly table?: dynamodb.ITable;
+  /**
+   * The pipeline's `source.stream`: its side outputs are filed under it.
+   * @default - the stream's name
+   */
+  readonly sourceName?: string;
   /** Shared state table. */
   readonly stateTable: StateTable;
   /** Shared results bucket (also the operator's on-failure destination). */
@@ -83,16 +95,48 @@ export interface PipelineResourcesProps extends PipelineFunctionOptions {
  * The resource names a pipeline's operator and tick functions are configured with, read from the shared
  * constructs (one place for both).
  */
-export function pipelineResourceNames(resources: {
-  readonly stateTable: StateTable;
-  readonly resultsBucket: ResultsBucket;
-  readonly stream: kinesis.IStream;
-}): Pick<PipelineFunctionProps, 'stateTableName' | 'resultsBucketName' | 'streamName'> {
+export function pipelineResourceNames(
+  resources: Pick<PipelineResourcesProps, 'stateTable' | 'resultsBucket' | 'stream' | 'table'>,
+): Pick<PipelineFunctionProps, 'stateTableName' | 'resultsBucketName' | 'streamName'> {
+  // For a table source the handlers read the table's stream ARN where a Kinesis source has its name.
+  const streamName = resources.stream?.streamName ?? resources.table?.tableStreamArn;
   return {
     stateTableName: resources.stateTable.table.tableName,
     resultsBucketName: resources.resultsBucket.bucket.bucketName,
-    streamName: resources.stream.streamName,
+    ...(streamName !== undefined ? { streamName } : {}),
   };
+}
+
+/** What a pipeline reads, as its functions need it: a Kinesis stream, or a table and its stream's ARN. */
+export type PipelineSource =
+  | { readonly stream: kinesis.IStream; readonly table?: undefined; readonly name: string }
+  | {
+      readonly table: dynamodb.ITable;
+      readonly stream?: undefined;
+      readonly name: string;
+      readonly streamArn: string;
+    };
+
+/**
+ * The source of `props` (exactly one of `stream` and `table`, a table with a stream).
+ * @throws ShardflowCdkError naming the construct otherwise.
+ */
+export function pipelineSource(
+  scope: IConstruct,
+  props: Pick<PipelineResourcesProps, 'stream' | 'table'>,
+): PipelineSource {
+  const at = `'${scope.node.path}'`;
+  if (props.stream !== undefined && props.table !== undefined)
+    throw new ShardflowCdkError(`${at}: give stream or table, not both`);
+  if (props.stream !== undefined) return { stream: props.stream, name: props.stream.streamName };
+  if (props.table === undefined)
+    throw new ShardflowCdkError(`${at}: give stream (or table, for a table source)`);
+  const streamArn = props.table.tableStreamArn;
+  if (streamArn === undefined)
+    throw new ShardflowCdkError(
+      `${at}: table ${props.table.node.path} has no stream: enable one (stream: StreamViewType.NEW_AND_OLD_IMAGES), or import it with its tableStreamArn`,
+    );
+  return { table: props.table, name: props.table.tableName, streamArn };
 }
 
 /** Props of {@link PipelineFunction}. */
@@ -116,7 +160,7 @@ export interface PipelineFunctionProps extends PipelineFunctionOptions {
    */
   readonly resultsBucketName?: string;
   /**
-   * Source stream name (`SHARDFLOW_STREAM_NAME`).
+   * Source stream name, or a table source's stream ARN (`SHARDFLOW_STREAM_NAME`).
    * @default - not set (a function that reads no stream)
    */
   readonly streamName?: string;

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Problems } from '../validation';
@@ -122,22 +123,18 @@ export function validateShardEventSourceOptions(options: ShardEventSourceOptions
 }
 
 /**
- * Builds the Kinesis event source for an operator function from `options` and the defaults, with
+ * The mapping settings of an operator's event source, whatever it reads: `options` over the defaults, with
  * `onFailure` as the destination of batches that exhaust their retries or age out.
  */
-export function shardEventSource(
-  stream: kinesis.IStream,
+export function shardEventSourceProps(
   options: ShardEventSourceOptions,
   onFailure: lambda.IEventSourceDlq,
-): sources.KinesisEventSource {
+): sources.StreamEventSourceProps {
   const d = SHARD_EVENT_SOURCE_DEFAULTS;
-  return new sources.KinesisEventSource(stream, {
+  return {
     batchSize: options.batchSize ?? d.batchSize,
     maxBatchingWindow: options.maxBatchingWindow ?? d.maxBatchingWindow,
     startingPosition: options.startingPosition ?? d.startingPosition,
-    ...(options.startingPositionTimestamp !== undefined
-      ? { startingPositionTimestamp: options.startingPositionTimestamp }
-      : {}),
     parallelizationFactor: options.parallelizationFactor ?? d.parallelizationFactor,
     bisectBatchOnError: options.bisectBatchOnError ?? d.bisectBatchOnError,
     retryAttempts: options.retryAttempts ?? d.retryAttempts,
@@ -147,5 +144,45 @@ export function shardEventSource(
     enabled: options.enabled ?? d.enabled,
     ...(options.metricsConfig ? { metricsConfig: options.metricsConfig } : {}),
     onFailure,
+  };
+}
+
+/**
+ * Builds the Kinesis event source for an operator function from `options` and the defaults, with
+ * `onFailure` as the destination of batches that exhaust their retries or age out.
+ */
+export function shardEventSource(
+  stream: kinesis.IStream,
+  options: ShardEventSourceOptions,
+  onFailure: lambda.IEventSourceDlq,
+): sources.KinesisEventSource {
+  return new sources.KinesisEventSource(stream, {
+    ...shardEventSourceProps(options, onFailure),
+    ...(options.startingPositionTimestamp !== undefined
+      ? { startingPositionTimestamp: options.startingPositionTimestamp }
+      : {}),
   });
+}
+
+/**
+ * Builds the event source on a table's DynamoDB stream for an operator function, with the same settings as
+ * the Kinesis one (`AT_TIMESTAMP` is refused by {@link validateTableEventSourceOptions}: a table's stream has
+ * no such iterator).
+ */
+export function tableEventSource(
+  table: dynamodb.ITable,
+  options: ShardEventSourceOptions,
+  onFailure: lambda.IEventSourceDlq,
+): sources.DynamoEventSource {
+  return new sources.DynamoEventSource(table, shardEventSourceProps(options, onFailure));
+}
+
+/** Every problem with `options` for a table's stream, beyond {@link validateShardEventSourceOptions}. */
+export function validateTableEventSourceOptions(options: ShardEventSourceOptions): string[] {
+  return [
+    ...new Problems().check(
+      options.startingPosition === lambda.StartingPosition.AT_TIMESTAMP,
+      'A table source cannot start AT_TIMESTAMP (DynamoDB streams have no such iterator): use TRIM_HORIZON or LATEST',
+    ).all,
+  ];
 }

@@ -9,6 +9,7 @@
  * new ShardflowPipeline(this, 'Orders', { entry: 'pipelines/orders.ts' });
  */
 import { CfnOutput, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { ENV, PARTITION_COLUMNS } from '../../functions/core/constants';
@@ -90,6 +91,13 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    */
   readonly stream?: kinesis.IStream;
   /**
+   * The table a table-source pipeline (`fromTable`) reads, required for one and refused otherwise: its name
+   * must be the pipeline's `source.stream`, and it must have a stream (of the declared view type when that is
+   * known at synth). No Kinesis stream is created; the operator's mapping reads the table's stream.
+   * @default - none (a Kinesis source)
+   */
+  readonly table?: dynamodb.ITable;
+  /**
    * The stream the pipeline publishes to (`.toStream()`), when another construct holds it (`ShardflowStack`
    * passes the one it creates for the pipelines reading it); its name must be the pipeline's `publish.stream`.
    * Ignored when the pipeline does not publish.
@@ -153,7 +161,10 @@ export function duplicates(values: readonly string[]): string[] {
 }
 
 /** Every problem with one pipeline's definition and settings, each naming the given value; empty when valid. */
-export function validatePipelineDeployment(spec: PipelineSpec, settings: PipelineSettings): string[] {
+export function validatePipelineDeployment(
+  spec: PipelineSpec,
+  settings: PipelineSettings & { readonly table?: dynamodb.ITable },
+): string[] {
   const at = `Pipeline '${spec.name}': `;
   const own = new Problems()
     .pattern('Pipeline name', spec.name, PIPELINE_NAME, '1-64 characters from [a-zA-Z0-9_-]')
@@ -165,8 +176,12 @@ export function validatePipelineDeployment(spec: PipelineSpec, settings: Pipelin
       }),
     )
     .check(
-      spec.source.table !== undefined,
-      `Pipeline reads table '${spec.source.stream}' (fromTable), which ShardflowPipeline cannot deploy yet: run it on the local stack's mapping runtime, or read a Kinesis stream with source()`,
+      spec.source.table !== undefined && settings.table === undefined,
+      `Pipeline reads table '${spec.source.stream}' (fromTable): give that table (table: dynamodb.ITable, with a ${spec.source.table?.view} stream)`,
+    )
+    .check(
+      spec.source.table === undefined && settings.table !== undefined,
+      `A table is given but the pipeline reads stream '${spec.source.stream}': read the table with fromTable(), or give no table`,
     )
     .check(
       PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '',
@@ -179,7 +194,13 @@ export function validatePipelineDeployment(spec: PipelineSpec, settings: Pipelin
       '1-255 characters from [a-z0-9_], starting with a letter or digit',
     )
     .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
-    .addAll(validateOperatorFunctionProps({ ...settings.operator, eventSource: settings.eventSource ?? {} }))
+    .addAll(
+      validateOperatorFunctionProps({
+        ...settings.operator,
+        eventSource: settings.eventSource ?? {},
+        ...(settings.table !== undefined ? { table: settings.table } : {}),
+      }),
+    )
     .addAll(validatePipelineAlarmOptions(settings.alarms ?? {}))
     .addAll(validateTickScheduleProps(settings.tick ?? {}));
   for (const column of spec.columns) {
@@ -202,9 +223,25 @@ function literalStreamName(stream: kinesis.IStream | undefined): string | undefi
   return Token.isUnresolved(name) ? undefined : name;
 }
 
+/** The name and stream view type of a given table when they are known at synth time. */
+function literalTable(table: dynamodb.ITable | undefined): { name?: string; view?: string } {
+  if (table === undefined) return {};
+  const cfn = table.node.defaultChild as
+    { tableName?: unknown; streamSpecification?: { streamViewType?: unknown } } | undefined;
+  const name = typeof cfn?.tableName === 'string' ? cfn.tableName : table.tableName;
+  const view = cfn?.streamSpecification?.streamViewType;
+  return {
+    ...(Token.isUnresolved(name) ? {} : { name }),
+    ...(typeof view === 'string' && !Token.isUnresolved(view) ? { view } : {}),
+  };
+}
+
 export class ShardflowPipeline extends Construct {
   public readonly spec: PipelineSpec;
-  public readonly stream: kinesis.IStream;
+  /** The Kinesis stream it reads; absent for a table source (`table`). */
+  public readonly stream?: kinesis.IStream;
+  /** The table whose stream it reads (a table source). */
+  public readonly table?: dynamodb.ITable;
   /** The stream the operator publishes to (`.toStream()`), if the pipeline publishes. */
   public readonly publishStream?: kinesis.IStream;
   public readonly operator: OperatorFunction;
@@ -232,12 +269,30 @@ export class ShardflowPipeline extends Construct {
       );
     const given = literalStreamName(props.stream);
     const givenPublish = spec.publish === undefined ? undefined : literalStreamName(props.publishStream);
+    const givenTable = literalTable(props.table);
+    const view = spec.source.table?.view;
     new Problems()
       .addAll(validatePipelineDeployment(spec, props))
       .addAll(openWindowsChoice(this, props.openWindows).problems)
       .check(
         given !== undefined && given !== spec.source.stream,
         `The given stream must be the pipeline's source stream '${spec.source.stream}' (given '${given}')`,
+      )
+      .check(
+        props.table !== undefined && props.table.tableStreamArn === undefined,
+        `The given table has no stream: enable one (stream: StreamViewType.${view ?? 'NEW_AND_OLD_IMAGES'}), or import it with its tableStreamArn`,
+      )
+      .check(
+        givenTable.name !== undefined && givenTable.name !== spec.source.stream,
+        `The given table must be the table the pipeline reads '${spec.source.stream}' (given '${givenTable.name}')`,
+      )
+      .check(
+        view !== undefined && givenTable.view !== undefined && givenTable.view !== view,
+        `The given table's stream must carry the view the pipeline reads, ${view} (given ${givenTable.view})`,
+      )
+      .check(
+        spec.source.table !== undefined && props.stream !== undefined,
+        `Pipeline reads table '${spec.source.stream}' (fromTable): give its table, not a stream`,
       )
       .check(
         givenPublish !== undefined && givenPublish !== spec.publish?.stream,
@@ -255,18 +310,28 @@ export class ShardflowPipeline extends Construct {
       resultsBucket: this.resultsBucket,
       projectRoot: entries.projectRoot,
     };
-    this.stream =
-      props.stream ??
-      new IngestStream(this, 'Stream', {
-        streamName: spec.source.stream,
-        ...(spec.source.shards !== undefined ? { shardCount: spec.source.shards } : {}),
-        ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
-        removalPolicy,
-      }).stream;
+    // A table source reads the table's stream: no Kinesis stream is created.
+    const source =
+      props.table !== undefined
+        ? { table: props.table }
+        : {
+            stream:
+              props.stream ??
+              new IngestStream(this, 'Stream', {
+                streamName: spec.source.stream,
+                ...(spec.source.shards !== undefined ? { shardCount: spec.source.shards } : {}),
+                ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
+                removalPolicy,
+              }).stream,
+          };
+    this.stream = source.stream;
+    this.table = source.table;
     this.operator = new OperatorFunction(this, 'Operator', {
       ...shared,
       ...props.operator,
-      stream: this.stream,
+      ...source,
+      // A table's side outputs are filed under its name as the pipeline gives it (its `tableName` may be a token).
+      ...(source.table !== undefined ? { sourceName: spec.source.stream } : {}),
       entry: entries.operatorEntry,
       eventSource: props.eventSource ?? {},
     });
@@ -287,7 +352,7 @@ export class ShardflowPipeline extends Construct {
     this.tick = new TickSchedule(this, 'Tick', {
       ...shared,
       ...props.tick,
-      stream: this.stream,
+      ...source,
       failurePrefix,
       entry: entries.tickEntry,
     });
@@ -342,7 +407,7 @@ export class ShardflowPipeline extends Construct {
       ...props.alarms,
       pipeline: spec.name,
       operator: this.operator.function,
-      stream: this.stream,
+      ...(source.stream !== undefined ? { stream: source.stream } : {}),
       publishes: spec.publish !== undefined,
     });
     (props.dashboard ?? new ShardflowDashboard(this, 'Dashboard')).addPipeline(
@@ -352,8 +417,11 @@ export class ShardflowPipeline extends Construct {
     );
 
     new CfnOutput(stack, PIPELINE_OUTPUTS.stream(spec.name), {
-      value: this.stream.streamName,
-      description: `Source stream of pipeline ${spec.name}`,
+      value: source.stream?.streamName ?? props.table?.tableStreamArn ?? '',
+      description:
+        source.stream !== undefined
+          ? `Source stream of pipeline ${spec.name}`
+          : `Stream ARN of table ${spec.source.stream}, the source of pipeline ${spec.name}`,
     });
     new CfnOutput(stack, PIPELINE_OUTPUTS.failurePrefix(spec.name), {
       value: failurePrefix,

@@ -11,6 +11,7 @@ import {
   type PipelineFunctionOptions,
   type PipelineResourcesProps,
   pipelineResourceNames,
+  pipelineSource,
   validatePipelineFunctionOptions,
 } from './PipelineFunction';
 
@@ -72,7 +73,13 @@ export class TickSchedule extends Construct {
 
     props.stateTable.grantStateAccess(this.function);
     props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
-    props.stream.grant(this.function, 'kinesis:ListShards', 'kinesis:DescribeStreamSummary');
+    const source = pipelineSource(this, props);
+    if (source.table !== undefined)
+      // It lists the open shards of the table's stream by its ARN: DescribeStream on that stream only.
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:DescribeStream'], resources: [source.streamArn] }),
+      );
+    else source.stream.grant(this.function, 'kinesis:ListShards', 'kinesis:DescribeStreamSummary');
     if (props.failurePrefix !== undefined) {
       this.function.addEnvironment(ENV.FAILURE_PREFIX, props.failurePrefix);
       // Counting only: list under the mapping's failure prefix, read nothing.

@@ -1,4 +1,5 @@
 import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
@@ -65,6 +66,12 @@ export interface PipelineDeployment {
    * @default - the stack's `alarms`
    */
   readonly alarms?: PipelineAlarmOptions;
+  /**
+   * The table a table-source pipeline (`fromTable`) reads: required for one, refused otherwise (see
+   * `ShardflowPipelineProps.table`).
+   * @default - none (a Kinesis source)
+   */
+  readonly table?: dynamodb.ITable;
 }
 
 /** Props of {@link ShardflowStack}. */
@@ -176,8 +183,12 @@ function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
 }
 
 /** A pipeline's settings: its own merged over the stack's. */
-function settingsOf(deployment: PipelineDeployment, props: ShardflowStackProps): PipelineSettings {
+function settingsOf(
+  deployment: PipelineDeployment,
+  props: ShardflowStackProps,
+): PipelineSettings & { readonly table?: dynamodb.ITable } {
   return {
+    ...(deployment.table !== undefined ? { table: deployment.table } : {}),
     eventSource: { ...props.eventSource, ...deployment.eventSource },
     operator: { ...props.operator, ...deployment.operator },
     tick: { ...props.tick },

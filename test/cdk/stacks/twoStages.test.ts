@@ -52,7 +52,7 @@ describe('ShardflowStack with two stages', () => {
 
   it('when the publisher runs, it has PutRecords on that stream only, and the stream name in its environment', () => {
     const publisher = stack.operatorOf('clean-clicks')!;
-    const sessions = id(stack.pipelines.get('session-rollup')!.stream);
+    const sessions = id(stack.pipelines.get('session-rollup')!.stream!);
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: Match.absent(),
       Environment: { Variables: Match.objectLike({ [ENV.PUBLISH_STREAM]: { Ref: sessions } }) },

@@ -133,10 +133,10 @@ describe('ShardflowStack props validation', () => {
     ]);
   });
 
-  it('when a pipeline reads a table (fromTable), it refuses to deploy it instead of creating a stream named after the table', () => {
+  it('when a pipeline reads a table (fromTable) and its table is not given, it asks for the table instead of creating a stream named after it', () => {
     const spec = pipelineSpec({ source: { stream: 'orders', table: { view: 'NEW_AND_OLD_IMAGES' } } });
     expect(synthError({ pipelines: [deployed(spec)] }).problems).toEqual([
-      "Pipeline 'flight-delays': Pipeline reads table 'orders' (fromTable), which ShardflowPipeline cannot deploy yet: run it on the local stack's mapping runtime, or read a Kinesis stream with source()",
+      "Pipeline 'flight-delays': Pipeline reads table 'orders' (fromTable): give that table (table: dynamodb.ITable, with a NEW_AND_OLD_IMAGES stream)",
     ]);
   });
 
