@@ -6,7 +6,15 @@
  * `dedupeBy: (r) => r.id` counts it once.
  */
 import { createHash } from 'node:crypto';
-import type { EpochMillis, ResultRow, WindowBounds } from '../types';
+import type { EpochMillis, PipelineSpec, ResultRow, WindowBounds } from '../types';
+
+/**
+ * The one stream a pipeline publishes to, if any: its records' (`.toStream()`) or its result rows'
+ * (`.sink({ toStream })`); the DSL refuses both.
+ */
+export function publishStreamOf(spec: PipelineSpec): string | undefined {
+  return spec.publish?.stream ?? spec.sink.toStream;
+}
 
 /** A record as a downstream pipeline reads it from a stream another pipeline publishes to. */
 export interface PublishedRecord<T = unknown> {
