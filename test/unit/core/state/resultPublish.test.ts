@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { count, pipeline, session, sum, tumbling } from '../../../../functions/core';
+import { count, pipeline, runBounded, session, sum, tumbling } from '../../../../functions/core';
 import { resultEntry, type PublishEntry } from '../../../../functions/core/engine/streamTap';
 import { InvalidOptionError } from '../../../../functions/core/errors';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
@@ -162,5 +162,16 @@ describe('close pass publishing result rows (sink toStream)', () => {
     if ('problem' in again) throw new Error(again.problem);
     expect(JSON.parse(again.data).id).toBe(data.id);
     expect(again.partitionKey).toBe(entry.partitionKey);
+  });
+
+  it('when a bounded run closes its windows, it captures one published record per result row (what shardflow run --in-memory hands the next stage)', async () => {
+    const run = await runBounded(
+      minutes,
+      records.map((r) => JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')) as unknown),
+    );
+    expect(run.rows.length).toBeGreaterThan(3);
+    expect(ids(run.published)).toEqual(
+      run.rows.map((row) => `page_minutes/${Number(row['window_start'])}/${String(row['page'])}`).sort(),
+    );
   });
 });
