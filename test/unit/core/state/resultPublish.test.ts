@@ -117,8 +117,11 @@ describe('close pass publishing result rows (sink toStream)', () => {
     },
   );
 
-  it('when a later tick finds nothing new to emit, it publishes nothing again', async () => {
-    const { puts, processor } = await dieThenRetry(minutes);
+  it.each([
+    ['fixed windows', minutes],
+    ['sessions', visits],
+  ])('with %s, when a later tick finds nothing new to emit, it publishes nothing again', async (_kind, p) => {
+    const { puts, processor } = await dieThenRetry(p);
     await processor().tick(Number.POSITIVE_INFINITY);
     expect(puts).toHaveLength(2);
   });
