@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { ENV, METRICS } from '../core/constants';
+import { publishStreamOf } from '../core/engine/streamTap';
 import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
 import type { EpochMillis, RawRecord } from '../core/types';
@@ -124,11 +125,14 @@ export function createOperatorRuntime(
   const stream = config[ENV.STREAM_NAME];
   const timeoutMs = config[ENV.OPERATOR_TIMEOUT_MS];
   const store = new DynamoDBStateStore({ tableName: config[ENV.STATE_TABLE] });
-  const publishTo = pipeline.spec.publish === undefined ? undefined : config[ENV.PUBLISH_STREAM];
-  if (pipeline.spec.publish !== undefined && publishTo === undefined)
+  // Records (`.toStream()`) or result rows (`.sink({ toStream })`): one stream, under one variable.
+  const publishes = publishStreamOf(pipeline.spec);
+  const publishTo = publishes === undefined ? undefined : config[ENV.PUBLISH_STREAM];
+  if (publishes !== undefined && publishTo === undefined)
     throw new RuntimeConfigError(
-      `${ENV.PUBLISH_STREAM} is not set but pipeline ${name} publishes to stream ${pipeline.spec.publish.stream}: deploy it with ShardflowPipeline, which sets it`,
+      `${ENV.PUBLISH_STREAM} is not set but pipeline ${name} publishes to stream ${publishes}: deploy it with ShardflowPipeline, which sets it`,
     );
+  const publisher = publishTo === undefined ? undefined : publisherFor(publishTo, publishes!);
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
   const table = pipeline.spec.source.table;
   // A table's stream: its shards as DescribeStream tells them (the records do not name theirs).
@@ -141,9 +145,11 @@ export function createOperatorRuntime(
       objects,
       encoder: new ParquetResultEncoder(),
       clock: { now: () => Date.now() },
-      ...(publishTo === undefined
+      ...(publisher === undefined
         ? {}
-        : { publisher: publisherFor(publishTo, pipeline.spec.publish!.stream) }),
+        : pipeline.spec.publish !== undefined
+          ? { publisher }
+          : { resultPublisher: publisher }),
     },
     {
       ...(table !== undefined

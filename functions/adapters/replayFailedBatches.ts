@@ -89,6 +89,14 @@ export async function replayFailedBatches(
               pipeline.spec.publish.stream,
             ),
           }),
+      ...(pipeline.spec.sink.toStream === undefined
+        ? {}
+        : {
+            resultPublisher: new StreamPublisher(
+              new KinesisStreamPutter(options.kinesis),
+              pipeline.spec.sink.toStream,
+            ),
+          }),
     });
     const replayer = new SkippedBatchReplay({ processor, store, objects, pipeline });
     for (const batch of listed.batches) {

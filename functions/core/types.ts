@@ -237,7 +237,8 @@ export interface PipelineSpec {
   };
   readonly window: WindowSpec;
   readonly time: TimeSpec;
-  readonly sink: { readonly table: string };
+  /** The result table, and the stream its rows are also published to (`.sink({ toStream })`), if any. */
+  readonly sink: { readonly table: string; readonly toStream?: string };
   /** The stream the pipeline publishes its cleaned and transformed values to (`.toStream()`), if any. */
   readonly publish?: { readonly stream: string };
   /** Result columns in order: the key column, window_start, window_end, then one per aggregate. */

@@ -13,6 +13,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
 import { ENV, PARTITION_COLUMNS } from '../../functions/core/constants';
+import { publishStreamOf } from '../../functions/core/engine/streamTap';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { pascal, PIPELINE_OUTPUTS } from '../outputNames';
@@ -98,10 +99,10 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    */
   readonly table?: dynamodb.ITable;
   /**
-   * The stream the pipeline publishes to (`.toStream()`), when another construct holds it (`ShardflowStack`
-   * passes the one it creates for the pipelines reading it); its name must be the pipeline's `publish.stream`.
-   * Ignored when the pipeline does not publish.
-   * @default - an encrypted stream named by the pipeline's `publish.stream`, with the source stream's settings
+   * The stream the pipeline publishes to (`.toStream()`, or `.sink({ toStream })` for its result rows), when
+   * another construct holds it (`ShardflowStack` passes the one it creates for the pipelines reading it); its
+   * name must be the one the pipeline publishes to. Ignored when the pipeline does not publish.
+   * @default - an encrypted stream named by the stream the pipeline publishes to, with the source stream's settings
    */
   readonly publishStream?: kinesis.IStream;
   /** @default - a new state table */
@@ -242,7 +243,7 @@ export class ShardflowPipeline extends Construct {
   public readonly stream?: kinesis.IStream;
   /** The table whose stream it reads (a table source). */
   public readonly table?: dynamodb.ITable;
-  /** The stream the operator publishes to (`.toStream()`), if the pipeline publishes. */
+  /** The stream the pipeline publishes to (`.toStream()` or `.sink({ toStream })`), if it publishes. */
   public readonly publishStream?: kinesis.IStream;
   public readonly operator: OperatorFunction;
   public readonly tick: TickSchedule;
@@ -268,7 +269,9 @@ export class ShardflowPipeline extends Construct {
         `Pipeline '${spec.name}' is already deployed in stack ${stack.stackName}: each pipeline once per stack`,
       );
     const given = literalStreamName(props.stream);
-    const givenPublish = spec.publish === undefined ? undefined : literalStreamName(props.publishStream);
+    // Records (`.toStream()`) or result rows (`.sink({ toStream })`): one publish stream a pipeline.
+    const publishes = publishStreamOf(spec);
+    const givenPublish = publishes === undefined ? undefined : literalStreamName(props.publishStream);
     const givenTable = literalTable(props.table);
     const view = spec.source.table?.view;
     new Problems()
@@ -295,8 +298,8 @@ export class ShardflowPipeline extends Construct {
         `Pipeline reads table '${spec.source.stream}' (fromTable): give its table, not a stream`,
       )
       .check(
-        givenPublish !== undefined && givenPublish !== spec.publish?.stream,
-        `The given publish stream must be the stream the pipeline publishes to '${spec.publish?.stream}' (given '${givenPublish}')`,
+        givenPublish !== undefined && givenPublish !== publishes,
+        `The given publish stream must be the stream the pipeline publishes to '${publishes}' (given '${givenPublish}')`,
       )
       .throwIfAny(`ShardflowPipeline '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -335,11 +338,11 @@ export class ShardflowPipeline extends Construct {
       entry: entries.operatorEntry,
       eventSource: props.eventSource ?? {},
     });
-    if (spec.publish !== undefined) {
+    if (publishes !== undefined) {
       const target =
         props.publishStream ??
         new IngestStream(this, 'PublishStream', {
-          streamName: spec.publish.stream,
+          streamName: publishes,
           ...(props.streamRetention ? { retentionPeriod: props.streamRetention } : {}),
           removalPolicy,
         }).stream;
@@ -377,10 +380,16 @@ export class ShardflowPipeline extends Construct {
     // the stack's status (DescribeStacks), which the check does not read.
     for (const fn of [this.operator.function, this.tick.function])
       fn.node.addDependency(this.upgradeCheck.resource);
-    // Both build the pipeline's processor, which names the stream it publishes to; only the operator puts to it.
-    if (this.publishStream !== undefined)
+    // Both build the pipeline's processor, which names the stream it publishes to. Records are put by the
+    // operator only; result rows by whichever runs the close pass (the operator after a batch, or the tick).
+    if (this.publishStream !== undefined) {
       for (const fn of [this.operator.function, this.tick.function])
         fn.addEnvironment(ENV.PUBLISH_STREAM, this.publishStream.streamName);
+      if (spec.sink.toStream !== undefined) {
+        this.publishStream.grant(this.tick.function, 'kinesis:PutRecords');
+        this.publishStream.encryptionKey?.grantEncrypt(this.tick.function);
+      }
+    }
     // Both sweep side outputs behind the operator's commits, once no invocation that began before them can run.
     const operatorTimeout = this.operator.function.timeout;
     if (operatorTimeout !== undefined)
@@ -408,7 +417,7 @@ export class ShardflowPipeline extends Construct {
       pipeline: spec.name,
       operator: this.operator.function,
       ...(source.stream !== undefined ? { stream: source.stream } : {}),
-      publishes: spec.publish !== undefined,
+      publishes: publishes !== undefined,
     });
     (props.dashboard ?? new ShardflowDashboard(this, 'Dashboard')).addPipeline(
       spec.name,

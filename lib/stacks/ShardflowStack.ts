@@ -2,6 +2,7 @@ import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import { publishStreamOf } from '../../functions/core/engine/streamTap';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { AthenaWorkgroup, validateAthenaWorkgroupProps } from '../constructs/AthenaWorkgroup';
@@ -198,15 +199,15 @@ function settingsOf(
 }
 
 /**
- * The pipelines of a cycle of `.toStream()` links (a publishes to b's source, …, back to a), by name, the first
+ * The pipelines of a cycle of `.toStream()` or `.sink({ toStream })` links (a publishes to b's source, …, back to a), by name, the first
  * repeated at the end; undefined when there is none.
  */
 function publishCycle(specs: readonly PipelineSpec[]): string[] | undefined {
   const bySource = new Map(specs.map((s) => [s.source.stream, s]));
   for (const start of specs) {
     const path = [start.name];
-    for (let at = start; at.publish !== undefined;) {
-      const next = bySource.get(at.publish.stream);
+    for (let at = start, to = publishStreamOf(at); to !== undefined; to = publishStreamOf(at)) {
+      const next = bySource.get(to);
       if (next === undefined) break;
       path.push(next.name);
       if (next.name === start.name) return path;
@@ -223,7 +224,8 @@ function readersFirst(resolved: readonly ResolvedDeployment[]): ResolvedDeployme
   const ordered: ResolvedDeployment[] = [];
   const visit = (r: ResolvedDeployment): void => {
     if (ordered.includes(r)) return;
-    const reader = r.handlers.spec.publish && bySource.get(r.handlers.spec.publish.stream);
+    const to = publishStreamOf(r.handlers.spec);
+    const reader = to === undefined ? undefined : bySource.get(to);
     if (reader !== undefined && reader !== r) visit(reader);
     ordered.push(r);
   };
@@ -242,7 +244,7 @@ export function validateShardflowStackProps(
     problems.check(true, `Pipeline names must be unique (given '${name}' more than once)`);
   for (const stream of duplicates(specs.map((s) => s.source.stream)))
     problems.check(true, `Pipeline streams must be unique (given '${stream}' more than once)`);
-  for (const stream of duplicates(specs.flatMap((s) => (s.publish === undefined ? [] : [s.publish.stream]))))
+  for (const stream of duplicates(specs.flatMap((s) => publishStreamOf(s) ?? [])))
     problems.check(true, `Streams pipelines publish to must be unique (given '${stream}' more than once)`);
   const cycle = publishCycle(specs);
   problems.check(
@@ -331,7 +333,8 @@ export class ShardflowStack extends Stack {
       resolved.map((r) => [r.handlers.spec.source.stream, r.handlers.spec.name]),
     );
     for (const { deployment, handlers } of readersFirst(resolved)) {
-      const reader = handlers.spec.publish && readers.get(handlers.spec.publish.stream);
+      const to = publishStreamOf(handlers.spec);
+      const reader = to === undefined ? undefined : readers.get(to);
       const publishStream = reader === undefined ? undefined : built.get(reader)?.stream;
       built.set(
         handlers.spec.name,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import { publishStreamOf } from '../../functions/core/engine/streamTap';
 import { pipelines } from '../../functions/pipelines';
 import { loadPipelineModule } from '../../lib/constructs/pipelineEntries';
 import { ShardflowCliError } from './errors';
@@ -33,15 +34,16 @@ export function synthContext(
 
 /**
  * `pipelines` loaded as one chain of stages: each after the first reads the stream the one before publishes
- * to (`.toStream()`); throws naming the first link that does not hold.
+ * to (`.toStream()` or `.sink({ toStream })`); throws naming the first link that does not hold.
  */
 export function loadStages(names: readonly string[]): CompiledPipeline<unknown>[] {
   const stages = names.map(loadPipeline);
   for (let i = 1; i < stages.length; i++) {
     const [before, after] = [stages[i - 1]!.spec, stages[i]!.spec];
-    if (before.publish?.stream !== after.source.stream)
+    const published = publishStreamOf(before);
+    if (published !== after.source.stream)
       throw new UnknownPipelineError(
-        `Pipeline ${after.name} reads stream ${after.source.stream}, but ${before.name} before it ${before.publish === undefined ? 'publishes to no stream' : `publishes to ${before.publish.stream}`}: list the stages in order, each reading what the one before publishes (toStream)`,
+        `Pipeline ${after.name} reads stream ${after.source.stream}, but ${before.name} before it ${published === undefined ? 'publishes to no stream' : `publishes to ${published}`}: list the stages in order, each reading what the one before publishes (toStream)`,
       );
   }
   return stages;

@@ -75,3 +75,27 @@ export function checkStreamTap(stream: unknown, partitionKey: unknown, source: s
   }
   requireFunction(partitionKey, `${label}: toStream partitionKey`);
 }
+
+/** `.sink({ toStream })`: a stream name other than the source's, and no `.toStream()` too (one publish stream). */
+export function checkResultStream(
+  stream: unknown,
+  source: string,
+  recordsStream: string | undefined,
+  label: string,
+): void {
+  if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
+    throw new PipelineDefinitionError(
+      `${label}: sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`,
+    );
+  }
+  if (stream === source) {
+    throw new PipelineDefinitionError(
+      `${label}: sink toStream stream must differ from the source stream (given ${JSON.stringify(stream)}: the pipeline would read its own output)`,
+    );
+  }
+  if (recordsStream !== undefined) {
+    throw new PipelineDefinitionError(
+      `${label}: sink toStream cannot be used with toStream() (it publishes to ${JSON.stringify(recordsStream)}): a pipeline has one publish stream; publish the results from a second pipeline reading ${JSON.stringify(recordsStream)}`,
+    );
+  }
+}

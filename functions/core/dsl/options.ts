@@ -71,4 +71,13 @@ export interface WindowOptions {
 export interface SinkOptions {
   /** Result table name: a lower-case SQL identifier, 1..128 characters. */
   readonly table: string;
+  /**
+   * Also publishes each result row to this Kinesis stream, which another pipeline reads as its source (a
+   * minute rollup feeding an hour rollup). Each record is the JSON `{ id, time, value }`: `value` is the row,
+   * `time` its window start, `id` is `<table>/<window start>/<key>` (deterministic), under the row's key as
+   * partition key. Rows are published by the close pass after their object is written, at least once; the
+   * downstream `dedupeBy: (r) => r.id` counts each row once. A pipeline has one publish stream: this or
+   * `.toStream()`, not both.
+   */
+  readonly toStream?: string;
 }

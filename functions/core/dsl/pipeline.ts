@@ -15,6 +15,7 @@ import { STREAM_VIEW_TYPES } from '../tableChange';
 import type { ColumnSpec, PipelineSpec, TimeSpec, WindowSpec } from '../types';
 import {
   checkColumnName,
+  checkResultStream,
   checkStreamTap,
   checkWindowSpec,
   isAggregate,
@@ -285,7 +286,10 @@ export class PipelineBuilder<T> {
     return this.next<T>({ stage: STAGE.AGGREGATED, aggregates: list });
   }
 
-  /** Writes closed windows to the result table; finishes the definition. */
+  /**
+   * Writes closed windows to the result table; finishes the definition. `toStream` also publishes each
+   * result row to a Kinesis stream (see {@link SinkOptions.toStream}).
+   */
   public sink(options: SinkOptions): CompiledPipeline<T> {
     if (this.draft.stage !== STAGE.AGGREGATED) {
       throw new PipelineDefinitionError(`${this.label()}: sink() must come after aggregate()`);
@@ -297,6 +301,9 @@ export class PipelineBuilder<T> {
       );
     }
     const d = this.draft;
+    const toStream = options.toStream;
+    if (toStream !== undefined)
+      checkResultStream(toStream, d.source!.stream, d.publish?.stream, this.label());
     const aggregates = d.aggregates!;
     const columns: ColumnSpec[] = [
       { name: d.keyColumn!, type: 'string', comment: 'Window key' },
@@ -323,7 +330,7 @@ export class PipelineBuilder<T> {
       source: d.source!,
       window: d.window!,
       time: d.time!,
-      sink: { table },
+      sink: toStream === undefined ? { table } : { table, toStream },
       ...(d.publish === undefined ? {} : { publish: { stream: d.publish.stream } }),
       columns,
       errorBounds,

@@ -1,11 +1,20 @@
 /**
- * What a pipeline publishes to its downstream stream (`.toStream()`, DESIGN.md §1): one Kinesis record per
- * value at the end of the operator chain, the JSON `{ id, time, value }` under the value's partition key. The
- * id is deterministic, so a copy published again (a redelivered batch, a retried put) is the same record, and
- * the downstream `dedupeBy: (r) => r.id` counts it once.
+ * What a pipeline publishes to its downstream stream (DESIGN.md §1): with `.toStream()`, one Kinesis record
+ * per value at the end of the operator chain; with `.sink({ toStream })`, one per result row. Each is the JSON
+ * `{ id, time, value }` under a partition key. The id is deterministic, so a copy published again (a
+ * redelivered batch, a retried put, a close pass run again) is the same record, and the downstream
+ * `dedupeBy: (r) => r.id` counts it once.
  */
 import { createHash } from 'node:crypto';
-import type { EpochMillis } from '../types';
+import type { EpochMillis, PipelineSpec, ResultRow, WindowBounds } from '../types';
+
+/**
+ * The one stream a pipeline publishes to, if any: its records' (`.toStream()`) or its result rows'
+ * (`.sink({ toStream })`); the DSL refuses both.
+ */
+export function publishStreamOf(spec: PipelineSpec): string | undefined {
+  return spec.publish?.stream ?? spec.sink.toStream;
+}
 
 /** A record as a downstream pipeline reads it from a stream another pipeline publishes to. */
 export interface PublishedRecord<T = unknown> {
@@ -49,7 +58,47 @@ export function publishedId(origin: ValueOrigin): string {
     origin.dedupeId ??
     `${origin.shardId}/${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}`;
   const id = origin.ordinal === 0 ? base : `${base}#${origin.ordinal}`;
-  return id.length <= MAX_PLAIN_ID_CHARS ? id : `sha256:${createHash('sha256').update(id).digest('hex')}`;
+  return boundedId(id);
+}
+
+function boundedId(id: string): string {
+  return id.length <= MAX_PLAIN_ID_CHARS ? id : `sha256:${sha256(id)}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * The id of a published result row: `<table>/<window start>/<key>` (a key has one window, or one session,
+ * starting at a time), so every close pass that emits the row publishes it under the same id. Over 200
+ * characters it becomes `sha256:<hex>` of itself.
+ */
+export function resultId(table: string, windowStart: EpochMillis, key: string): string {
+  return boundedId(`${table}/${windowStart}/${key}`);
+}
+
+/**
+ * The record that publishes a result row: `{ id: resultId, time: window start, value: row }` (bigints as
+ * numbers, or as decimal strings beyond 2^53), under the row's key as partition key, so every copy of a row
+ * lands on the same downstream shard (a key over 256 characters is replaced by its SHA-256 hex).
+ */
+export function resultEntry(
+  table: string,
+  key: string,
+  window: WindowBounds,
+  row: ResultRow,
+): PublishEntry | { readonly problem: string; readonly oversize: boolean } {
+  const value: Record<string, string | number | boolean | null> = {};
+  for (const [column, v] of Object.entries(row))
+    value[column] =
+      typeof v !== 'bigint'
+        ? v
+        : v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+          ? Number(v)
+          : v.toString();
+  const partitionKey = partitionKeyProblem(key) === undefined ? key : sha256(key);
+  return publishEntry(resultId(table, window.start, key), window.start, value, partitionKey);
 }
 
 /** Why `key` cannot be a partition key, or undefined when it can. */

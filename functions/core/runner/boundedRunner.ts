@@ -42,8 +42,9 @@ export interface BoundedRunResult {
   /** Producer duplicates `dedupeBy` dropped (each extra copy once). */
   readonly duplicates: number;
   /**
-   * What `.toStream()` published, in order (empty without it): each value once, as a Kinesis record's partition
-   * key and JSON data, which a downstream pipeline's bounded run reads.
+   * What `.toStream()` or `.sink({ toStream })` published, in order (empty without either): each value or
+   * result row once, as a Kinesis record's partition key and JSON data, which a downstream pipeline's bounded
+   * run reads.
    */
   readonly published: PublishEntry[];
 }
@@ -78,6 +79,11 @@ export async function runBounded<T>(
   const emitted = new ResultCapture();
   const published: PublishEntry[] = [];
   const stream = pipeline.spec.publish?.stream;
+  const results = pipeline.spec.sink.toStream;
+  const capture = (to: string) => ({
+    stream: to,
+    publish: async (entries: readonly PublishEntry[]) => void published.push(...entries),
+  });
   const processor = new BatchProcessor(
     {
       pipeline,
@@ -85,14 +91,8 @@ export async function runBounded<T>(
       objects,
       encoder: emitted,
       clock: { now: () => BOUNDED_NOW },
-      ...(stream === undefined
-        ? {}
-        : {
-            publisher: {
-              stream,
-              publish: async (entries: readonly PublishEntry[]) => void published.push(...entries),
-            },
-          }),
+      ...(stream === undefined ? {} : { publisher: capture(stream) }),
+      ...(results === undefined ? {} : { resultPublisher: capture(results) }),
     },
     { maxEmitPerPass: 10_000 },
   );

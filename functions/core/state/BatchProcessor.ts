@@ -81,6 +81,8 @@ interface Dependencies {
   readonly clock: Clock;
   /** Where `.toStream()` publishes; required when the pipeline has one. */
   readonly publisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
+  /** Where the close pass publishes result rows (`.sink({ toStream })`); required when the sink has one. */
+  readonly resultPublisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -114,6 +116,11 @@ export class BatchProcessor {
     if (tap !== undefined && deps.publisher?.stream !== tap.stream)
       throw new InvalidOptionError(
         `Pipeline ${this.#name} publishes to stream ${tap.stream} (toStream): give a publisher for that stream (given ${deps.publisher === undefined ? 'none' : deps.publisher.stream})`,
+      );
+    const results = deps.pipeline.spec.sink.toStream;
+    if (results !== deps.resultPublisher?.stream)
+      throw new InvalidOptionError(
+        `Pipeline ${this.#name} ${results === undefined ? 'publishes no results' : `publishes its results to stream ${results} (sink toStream)`}: give a result publisher for ${results === undefined ? 'none' : 'that stream'} (given ${deps.resultPublisher === undefined ? 'none' : deps.resultPublisher.stream})`,
       );
     const retentionMs = options.retentionMs ?? 7 * DAY_MS;
     if (!(retentionMs > 0))

@@ -9,7 +9,8 @@
  * Each pass emits the sessions not emitted yet (`end + gap > emittedEnd`: `emittedEndOf`) whose close time
  * is at or below the mark, one object per hour partition of their starts, named by the pass's
  * `emittedEnd`: a retried pass (the mark may have moved on) writes a superset under the same names. It then
- * raises `emittedThrough` to the mark, `emittedEnd` to the mark minus the lateness, and `sessionFloor` to
+ * publishes the emitted rows (`.sink({ toStream })`: ids `<table>/<session start>/<key>`, so a retried pass
+ * publishes a session under the same id), then raises `emittedThrough` to the mark, `emittedEnd` to the mark minus the lateness, and `sessionFloor` to
  * the earliest start a session still to emit (or a new record) can have, so shards drop the buckets before
  * it.
  */
@@ -27,6 +28,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
+import { resultEntries, type EmittedRow, type StreamPublisher } from './streamPublisher';
 import { emittedEndOf } from './pendingWindows';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 import { InvalidOptionError } from '../errors';
@@ -42,6 +44,8 @@ interface Dependencies {
   readonly store: StateStore;
   readonly objects: ObjectStore;
   readonly encoder: ResultEncoder;
+  /** Where the result rows are published (`.sink({ toStream })`); required when the sink has a stream. */
+  readonly resultPublisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
 }
 
 /** One key's session, merged from its fragments. */
@@ -180,9 +184,12 @@ export class SessionCloser {
       else list.push(session);
     }
     const name = objectName(current.pipeline);
-    await mapWithConcurrency([...byPartition.values()], this.#options.concurrency, (list) =>
+    const rows = await mapWithConcurrency([...byPartition.values()], this.#options.concurrency, (list) =>
       this.#emit(list, name),
     );
+    const publisher = this.#deps.resultPublisher;
+    if (publisher !== undefined)
+      await publisher.publish(resultEntries(this.#deps.pipeline.spec.sink.table, rows.flat()));
     // No session still to emit starts before the earliest open one, and no record that is not late can
     // start a fragment before `closeable − gap − lateness`.
     const floor = Math.min(closeable - this.#gap - this.#lateness, ...open.map((s) => s.window.start));
@@ -225,8 +232,8 @@ export class SessionCloser {
     return fragments;
   }
 
-  /** One object: the pass's sessions starting in one hour partition, rows sorted by key then start. */
-  async #emit(sessions: readonly MergedSession[], name: string): Promise<void> {
+  /** One object: the pass's sessions starting in one hour partition, rows sorted by key then start; returns the rows. */
+  async #emit(sessions: readonly MergedSession[], name: string): Promise<EmittedRow[]> {
     const { pipeline, objects, encoder } = this.#deps;
     const sorted = [...sessions].sort((a, b) =>
       a.key < b.key ? -1 : a.key > b.key ? 1 : a.window.start - b.window.start,
@@ -237,6 +244,7 @@ export class SessionCloser {
     const first = sorted[0]!.window.start;
     const key = resultPartitionObjectKey(pipeline.spec.sink.table, first, name, encoder.extension);
     await objects.putObject(key, encoder.encode(pipeline.spec.columns, rows), encoder.contentType);
+    return rows.map((row, i) => ({ key: sorted[i]!.key, window: sorted[i]!.window, row }));
   }
 }
 

@@ -12,8 +12,10 @@
  *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object. A
  *      segment whose state shape the running definition cannot read is refused (`StateShapeGuard`): the
  *      pass fails with `IncompatibleStateError` and emits nothing.
- *   4. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
- *      pass, which writes the same objects again.
+ *   4. With `.sink({ toStream })`, every emitted row is published (`resultEntries`: ids
+ *      `<table>/<window start>/<key>`), after the objects are written and before the marks are raised.
+ *   5. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
+ *      pass, which writes the same objects again and publishes the same rows under the same ids.
  */
 import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
 import { mapWithConcurrency } from './concurrency';
@@ -30,6 +32,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
+import { resultEntries, type EmittedRow, type StreamPublisher } from './streamPublisher';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 
 /** Settings of a {@link WindowCloser}. */
@@ -47,6 +50,8 @@ interface Dependencies {
   readonly store: StateStore;
   readonly objects: ObjectStore;
   readonly encoder: ResultEncoder;
+  /** Where the result rows are published (`.sink({ toStream })`); required when the sink has a stream. */
+  readonly resultPublisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
 }
 
 /** Per key, the merged state of one window. */
@@ -102,9 +107,12 @@ export class WindowCloser {
       if (due.length === 0) return 0;
     }
     const partials = await this.#readPartials(current, due);
-    await mapWithConcurrency(due, this.#options.concurrency, (window) =>
+    const emitted = await mapWithConcurrency(due, this.#options.concurrency, (window) =>
       this.#emit(window.window, partials.get(windowId(window.window)) ?? []),
     );
+    const publisher = this.#deps.resultPublisher;
+    if (publisher !== undefined)
+      await publisher.publish(resultEntries(this.#deps.pipeline.spec.sink.table, emitted.flat()));
     const last = due[due.length - 1]!;
     await store.raisePipeline(this.#name, { emittedThrough: last.closeAt, emittedEnd: last.window.end });
     return due.length;
@@ -155,8 +163,8 @@ export class WindowCloser {
     return partials;
   }
 
-  /** Writes one window's object: every key's merged state as a row, rows sorted by key. */
-  async #emit(window: WindowBounds, partials: readonly KeyPartial[]): Promise<void> {
+  /** Writes one window's object: every key's merged state as a row, rows sorted by key; returns the rows. */
+  async #emit(window: WindowBounds, partials: readonly KeyPartial[]): Promise<EmittedRow[]> {
     const { pipeline, objects, encoder } = this.#deps;
     const byKey = new Map<string, Merged>();
     for (const partial of partials) {
@@ -184,5 +192,6 @@ export class WindowCloser {
       encoder.encode(pipeline.spec.columns, rows),
       encoder.contentType,
     );
+    return rows.map((row, i) => ({ key: keys[i]!, window, row }));
   }
 }

@@ -57,6 +57,37 @@ describe('the operator runtime of a pipeline that publishes', () => {
   });
 });
 
+const results = pipeline('minutes')
+  .source({ stream: 'clickstream' })
+  .clean({ schema: z.object({ page: z.string(), ts: z.number() }), eventTime: (c) => c.ts })
+  .keyBy((c) => c.page)
+  .window(tumbling('1m'), { allowedLateness: '0s', maxOutOfOrderness: '0s' })
+  .aggregate({ n: count() })
+  .sink({ table: 'minutes', toStream: 'minute-rows' });
+
+describe('the operator and tick runtime of a pipeline that publishes its results (sink toStream)', () => {
+  const resultsEnv = { ...env, SHARDFLOW_PIPELINE: 'minutes' };
+
+  test('when the publish stream is not configured, it fails at load naming the variable', () => {
+    expect(() => createOperatorRuntime('t', results, resultsEnv)).toThrow(
+      'SHARDFLOW_PUBLISH_STREAM is not set but pipeline minutes publishes to stream minute-rows: deploy it with ShardflowPipeline, which sets it',
+    );
+  });
+
+  test('when the configured stream is another, it fails naming both; when it is the stream, the processor is built', () => {
+    expect(() =>
+      createOperatorRuntime('t', results, { ...resultsEnv, SHARDFLOW_PUBLISH_STREAM: 'other' }),
+    ).toThrow(
+      'SHARDFLOW_PUBLISH_STREAM is "other" but the pipeline publishes to stream "minute-rows": deploy the bundle with its own stream',
+    );
+    // The processor refuses to be built without a result publisher for that stream: building it proves the wiring.
+    expect(
+      createOperatorRuntime('t', results, { ...resultsEnv, SHARDFLOW_PUBLISH_STREAM: 'minute-rows' })
+        .processor,
+    ).toBeDefined();
+  });
+});
+
 describe('KinesisStreamPutter', () => {
   const entries = [0, 1, 2].map((i) => ({ partitionKey: `k${i}`, data: `{"id":"${i}"}` }));
   const client = (answer: unknown) => {
