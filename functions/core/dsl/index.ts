@@ -1,13 +1,12 @@
-export {
-  pipeline,
-  PipelineBuilder,
-  type CleanOptions,
-  type SinkOptions,
-  type SourceOptions,
-  type TableSourceOptions,
-  type ToStreamOptions,
-  type WindowOptions,
-} from './pipeline';
+export { pipeline, PipelineBuilder } from './pipeline';
+export type {
+  CleanOptions,
+  SinkOptions,
+  SourceOptions,
+  TableSourceOptions,
+  ToStreamOptions,
+  WindowOptions,
+} from './options';
 export { tumbling, sliding, session } from '../windows/windowSpecs';
 export * from '../aggregates';
 export type { Duration } from '../duration';

@@ -35,15 +35,6 @@ import type {
   WindowOptions,
 } from './options';
 
-export type {
-  CleanOptions,
-  SinkOptions,
-  SourceOptions,
-  TableSourceOptions,
-  ToStreamOptions,
-  WindowOptions,
-} from './options';
-
 /** Largest `maxEventTimeAhead` a pipeline may set. */
 const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
