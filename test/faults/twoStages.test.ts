@@ -20,7 +20,7 @@ import type { RawRecord, ResultRow } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS } from './faultyIo';
 import { FlakyStream, Stage } from './stageHarness';
 import { Prng } from './prng';
-import { jsonEncoder, twoStages } from '../helpers/twoStageFixture';
+import { jsonEncoder, twoStages, viewRows } from '../helpers/twoStageFixture';
 
 const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? 20_261_206);
 const SCHEDULES = Number(process.env.SHARDFLOW_FAULT_STAGE_SCHEDULES ?? 30);
@@ -150,17 +150,7 @@ describe('two stages under faults', () => {
             FROM (SELECT DISTINCT ON (id) * FROM read_json('${file}', format = 'newline_delimited')) WHERE ms >= 0
             GROUP BY ALL ORDER BY window_start, "user"`)
         ).getRowObjectsJson();
-        const actual = run.rows
-          .map((r) => ({
-            user: r['user'],
-            window_start: String(r['window_start']),
-            views: Number(r['views']),
-            time_ms: Number(r['time_ms']),
-          }))
-          .sort(
-            (a, b) =>
-              Number(a.window_start) - Number(b.window_start) || String(a.user).localeCompare(String(b.user)),
-          );
+        const actual = viewRows(run.rows);
         expect({ seed, rows: actual }).toEqual({ seed, rows: expected });
         totals.valid += new Set(run.input.filter((c) => c.ms >= 0).map((c) => c.id)).size;
         totals.published += run.published;

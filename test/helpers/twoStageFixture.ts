@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
 import type { ResultEncoder } from '../../functions/core/state/types';
+import type { ResultRow } from '../../functions/core/types';
 
 export const Click = z.object({
   id: z.string(),
@@ -56,3 +57,18 @@ export const jsonEncoder: ResultEncoder = {
       JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
     ),
 };
+
+/** The downstream stage's rows as the DuckDB reference shapes them, in its order (window, then user). */
+export function viewRows(rows: readonly ResultRow[]) {
+  return rows
+    .map((r) => ({
+      user: r['user'],
+      window_start: String(r['window_start']),
+      views: Number(r['views']),
+      time_ms: Number(r['time_ms']),
+    }))
+    .sort(
+      (a, b) =>
+        Number(a.window_start) - Number(b.window_start) || String(a.user).localeCompare(String(b.user)),
+    );
+}

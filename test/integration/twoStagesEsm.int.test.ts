@@ -36,7 +36,7 @@ import {
 } from '../../localstack/eventSourceMapping';
 import { Prng } from '../faults/prng';
 import { useLocalCloud } from '../helpers/localCloud';
-import { jsonEncoder, twoStages } from '../helpers/twoStageFixture';
+import { jsonEncoder, twoStages, viewRows } from '../helpers/twoStageFixture';
 
 useLocalCloud();
 
@@ -191,19 +191,11 @@ describe('two stages through the event-source-mapping runtime under faults', () 
       await runtime.stop();
     }
     await processorOf(downstream, 'down').tick(Number.POSITIVE_INFINITY);
-    const rows = [...results.objects.keys()]
-      .filter((key) => key.startsWith('results/'))
-      .flatMap((key) => JSON.parse(results.text(key) ?? '[]') as ResultRow[])
-      .map((r) => ({
-        user: r['user'],
-        window_start: String(r['window_start']),
-        views: Number(r['views']),
-        time_ms: Number(r['time_ms']),
-      }))
-      .sort(
-        (a, b) =>
-          Number(a.window_start) - Number(b.window_start) || String(a.user).localeCompare(String(b.user)),
-      );
+    const rows = viewRows(
+      [...results.objects.keys()]
+        .filter((key) => key.startsWith('results/'))
+        .flatMap((key) => JSON.parse(results.text(key) ?? '[]') as ResultRow[]),
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'sf-esm-stages-'));
     const db = await DuckDBInstance.create(':memory:');
