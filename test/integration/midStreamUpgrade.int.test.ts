@@ -28,7 +28,8 @@ import { sumCounts } from '../../functions/core/state/shardCounts';
 import type { StatefulPipeline } from '../../functions/core/state/types';
 import { operatorHandler } from '../../functions/handlers/operatorHandler';
 import { tickHandler } from '../../functions/handlers/tickHandler';
-import { gateUpgrade, OPEN_WINDOW_CHOICE } from '../../localstack/start/upgradeGate';
+import { gateUpgrade, OPEN_WINDOW_CHOICE, type WindowDrainer } from '../../localstack/start/upgradeGate';
+import type { OpenWindowChoice } from '../../functions/core/state/upgradeCheck';
 import { createBucket, createStateTable, mirrorPrefix } from '../faults/localResources';
 import { useLocalCloud } from '../helpers/localCloud';
 
@@ -158,6 +159,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The pre-deploy gate of `shardflow deploy` against the test table, for the new definition `next`. */
+function gateNext(
+  next: StatefulPipeline,
+  choice: OpenWindowChoice = OPEN_WINDOW_CHOICE.NONE,
+  drain?: WindowDrainer,
+): Promise<string[]> {
+  return gateUpgrade({
+    clients: createClients(),
+    stateTable: TABLE,
+    pipelines: [next as unknown as CompiledPipeline<unknown>],
+    choice,
+    ...(drain === undefined ? {} : { drain }),
+  });
+}
+
 /** `sql`'s rows as plain values (BigInt as number), sorted as the query sorts them. */
 async function query(sql: string): Promise<unknown[][]> {
   const c = await db.connect();
@@ -186,12 +202,7 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
     const keepNew = (v: V) => v.ms % 4 !== 0;
     await deliver(views(name, { n: count(), total: sum((v) => v.ms) }), 1, SWITCH);
     const next = views(name, { n: count(), total: sum((v) => v.ms) }, keepNew);
-    const gate = await gateUpgrade({
-      clients: createClients(),
-      stateTable: TABLE,
-      pipelines: [next as unknown as CompiledPipeline<unknown>],
-      choice: OPEN_WINDOW_CHOICE.NONE,
-    });
+    const gate = await gateNext(next);
     expect(gate).toEqual([`${name}: compatible with 1 open windows`]);
     await deliver(next, SWITCH + 1, N);
     await endOfInput(next);
@@ -210,12 +221,7 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
     const name = 'mid-evolvable';
     await deliver(views(name, { n: count() }), 1, SWITCH);
     const next = views(name, { n: count(), total: sum((v) => v.ms) });
-    const gate = await gateUpgrade({
-      clients: createClients(),
-      stateTable: TABLE,
-      pipelines: [next as unknown as CompiledPipeline<unknown>],
-      choice: OPEN_WINDOW_CHOICE.NONE,
-    });
+    const gate = await gateNext(next);
     expect(gate).toEqual([
       `${name}: evolvable; total start from their identity in 1 open windows (named in evolved_columns)`,
     ]);
@@ -240,27 +246,16 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
     const before = views(name, { n: count() });
     await deliver(before, 1, SWITCH);
     const next = views(name, { n: sum((v) => v.ms) });
-    const refused = await gateUpgrade({
-      clients: createClients(),
-      stateTable: TABLE,
-      pipelines: [next as unknown as CompiledPipeline<unknown>],
-      choice: OPEN_WINDOW_CHOICE.NONE,
-    }).catch((e: unknown) => e);
+    const refused = await gateNext(next).catch((e: unknown) => e);
     expect((refused as Error).message).toContain('deploy again with --drain');
     // The deployed (old) tick function, asked to drain by a direct invoke (as `deploy --drain` does).
     const deployedTick = tickHandler(before, envOf(name));
     const requests: unknown[] = [];
-    const gate = await gateUpgrade({
-      clients: createClients(),
-      stateTable: TABLE,
-      pipelines: [next as unknown as CompiledPipeline<unknown>],
-      choice: OPEN_WINDOW_CHOICE.DRAIN,
-      drain: async (pipelineName, atLeast) => {
-        expect(pipelineName).toBe(name);
-        const request = { action: DRAIN_ACTION, ...(atLeast === undefined ? {} : { atLeast }) };
-        requests.push(request);
-        return (await deployedTick(request)) as DrainResult;
-      },
+    const gate = await gateNext(next, OPEN_WINDOW_CHOICE.DRAIN, async (pipelineName, atLeast) => {
+      expect(pipelineName).toBe(name);
+      const request = { action: DRAIN_ACTION, ...(atLeast === undefined ? {} : { atLeast }) };
+      requests.push(request);
+      return (await deployedTick(request)) as DrainResult;
     });
     const drainedThrough = T0 + 3 * 60_000;
     expect(requests).toEqual([{ action: DRAIN_ACTION, atLeast: drainedThrough }]);
@@ -289,12 +284,7 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
     const aggregates = { n: count<V>(), total: sum((v: V) => v.ms) };
     await deliver(views(name, aggregates), 1, SWITCH);
     const next = views(name, aggregates, undefined, '10m');
-    const gate = await gateUpgrade({
-      clients: createClients(),
-      stateTable: TABLE,
-      pipelines: [next as unknown as CompiledPipeline<unknown>],
-      choice: OPEN_WINDOW_CHOICE.NONE,
-    });
+    const gate = await gateNext(next);
     expect(gate).toEqual([`${name}: compatible with 1 open windows`]);
     await deliver(next, SWITCH + 1, N);
     // Under 10 minutes the windows [T0, T0 + 1 min) and [T0 + 1 min, T0 + 2 min) would still be open.
