@@ -7,7 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
-import { ENV, METRICS } from '../core/constants';
+import { BUCKET_PREFIX, ENV, METRICS } from '../core/constants';
 import { publishStreamOf } from '../core/engine/streamTap';
 import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
@@ -76,6 +76,11 @@ export interface OperatorRuntime {
   readonly metrics: Metrics;
   /** Adds the store's request and conflict counts since `before`, and the watermark lag, to `metrics`. */
   recordStore(before: StateStoreStats, watermark: EpochMillis): void;
+  /**
+   * Adds the result rows dead-lettered since `before` (`processor.resultsDeadLettered`) to `metrics` as
+   * `ResultsDeadLettered`, and warns when there are any; nothing for a pipeline that publishes no results.
+   */
+  recordDeadLetters(before: number): void;
   /** Adds a batch's counters to `metrics`. */
   recordBatch(result: BatchResult): void;
   /** Counts and logs a publish to the downstream stream that failed (`PublishError` in `error`'s causes); false when not one. */
@@ -199,6 +204,16 @@ export function createOperatorRuntime(
       metrics.addMetric(METRICS.INCOMPATIBLE_STATE, MetricUnit.Count, 1);
       logger.error(found.message, { code: found.code, shardId: found.shardId, commit: found.commit });
       return true;
+    },
+    recordDeadLetters(before) {
+      if (pipeline.spec.sink.toStream === undefined) return;
+      const letters = processor.resultsDeadLettered - before;
+      metrics.addMetric(METRICS.RESULTS_DEAD_LETTERED, MetricUnit.Count, letters);
+      if (letters > 0)
+        logger.warn(
+          `${letters} result rows were over the Kinesis record limit and went to ${BUCKET_PREFIX.REJECTED}${pipeline.spec.sink.table}/ instead of stream ${pipeline.spec.sink.toStream}; their rows are in the table`,
+          { resultsDeadLettered: letters },
+        );
     },
     recordPublishFailure(error) {
       let found: unknown = error;

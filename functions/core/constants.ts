@@ -85,10 +85,16 @@ export const METRICS = {
   /** Records put to the pipeline's downstream stream (`.toStream()`), copies a redelivery puts again included. */
   PUBLISHED_RECORDS: 'PublishedRecords',
   /**
-   * Invocations whose publish to the downstream stream failed after its retries (`PublishError`): the batch is
-   * redelivered; its alarm fires at 1.
+   * Invocations whose publish to the downstream stream failed after its retries (`PublishError`): the
+   * operator's batch is redelivered, the tick's close pass runs again at the next tick; its alarm (on the
+   * operator's and the tick's counts) fires at 1.
    */
   PUBLISH_FAILURES: 'PublishFailures',
+  /**
+   * Result rows a close pass dead-lettered to `rejected/<table>/` because no stream record can carry them
+   * (over 1 MiB: `.sink({ toStream })`); a pass run again counts its rows again. Its alarm fires at 1.
+   */
+  RESULTS_DEAD_LETTERED: 'ResultsDeadLettered',
   /**
    * Close passes that refused stored state of a shape the running definition cannot read
    * (`IncompatibleStateError`): its windows wait until the pipeline is drained or they are discarded.

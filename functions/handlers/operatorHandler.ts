@@ -22,6 +22,7 @@ export function operatorHandler(
   return async (event) => {
     const records = await runtime.decode(event);
     const before = { ...runtime.store.stats };
+    const lettersBefore = runtime.processor.resultsDeadLettered;
     try {
       const { response, result, error } = await processKinesisBatch(runtime.processor, records);
       if (result !== undefined) {
@@ -45,6 +46,7 @@ export function operatorHandler(
       }
       return response;
     } finally {
+      runtime.recordDeadLetters(lettersBefore);
       runtime.metrics.publishStoredMetrics();
     }
   };

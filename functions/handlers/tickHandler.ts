@@ -28,6 +28,7 @@ export function tickHandler(
   const runtime = createOperatorRuntime('shardflow-tick', pipeline, env);
   return async (event) => {
     const before = { ...runtime.store.stats };
+    const lettersBefore = runtime.processor.resultsDeadLettered;
     try {
       const drain = drainRequestOf(event);
       const shardIds = await runtime.listOpenShards();
@@ -63,10 +64,13 @@ export function tickHandler(
         windowsEmitted: result.windowsEmitted,
       };
     } catch (error) {
-      // A failed tick is retried by the next schedule; emission is idempotent at every step.
-      if (!runtime.recordRefusal(error)) runtime.logger.error('Tick failed', { error });
+      // A failed tick is retried by the next schedule; emission is idempotent at every step. A close pass
+      // that could not publish its results is counted (PublishFailures) and logged as such.
+      if (!runtime.recordRefusal(error) && !runtime.recordPublishFailure(error))
+        runtime.logger.error('Tick failed', { error });
       throw error;
     } finally {
+      runtime.recordDeadLetters(lettersBefore);
       runtime.metrics.publishStoredMetrics();
     }
   };

@@ -58,6 +58,12 @@ export interface PipelineAlarmsProps extends PipelineAlarmOptions {
    * @default false
    */
   readonly publishes?: boolean;
+  /**
+   * Whether the pipeline publishes its result rows (`.sink({ toStream })`): adds the alarm on result rows
+   * dead-lettered for being over the Kinesis record limit.
+   * @default false
+   */
+  readonly publishesResults?: boolean;
 }
 
 /** Every problem with the thresholds, each naming the given value; empty when valid. */
@@ -97,8 +103,13 @@ export class PipelineAlarms extends Construct {
   public readonly lateRate: cloudwatch.Alarm;
   /** Batches Lambda skipped after their retries wait for `shardflow replay-failures`. */
   public readonly failedBatches: cloudwatch.Alarm;
-  /** Invocations whose publish to the downstream stream failed after its retries (pipelines with `.toStream()`). */
+  /**
+   * Invocations of the operator or the tick whose publish to the downstream stream failed after its retries
+   * (pipelines with `.toStream()` or `.sink({ toStream })`).
+   */
   public readonly publishFailures?: cloudwatch.Alarm;
+  /** Result rows dead-lettered to `rejected/<table>/` because no stream record can carry them. */
+  public readonly resultsDeadLettered?: cloudwatch.Alarm;
   /** `100 × RejectedRecords / IncomingRecords` over 5 minutes. */
   public readonly rejectedRateMetric: cloudwatch.MathExpression;
   /** `100 × LateRecords / IncomingRecords` over 5 minutes. */
@@ -192,11 +203,39 @@ export class PipelineAlarms extends Construct {
       treatMissingData: notBreaching,
     });
 
+    // The operator's close pass and the tick's both publish result rows: the count adds both services up.
+    const bothHandlers = (metricName: string, label: string): cloudwatch.MathExpression => {
+      const id = metricName.toLowerCase();
+      return new cloudwatch.MathExpression({
+        expression: `FILL(${id}op, 0) + FILL(${id}tick, 0)`,
+        usingMetrics: {
+          [`${id}op`]: pipelineMetric(props.pipeline, metricName, SERVICE_NAMES.OPERATOR),
+          [`${id}tick`]: pipelineMetric(props.pipeline, metricName, SERVICE_NAMES.TICK),
+        },
+        label,
+        period: PERIOD,
+      });
+    };
     if (props.publishes === true)
-      this.publishFailures = new cloudwatch.Alarm(this, 'PublishFailures', {
-        alarmName: name('publish-failures'),
-        alarmDescription: `Operator of ${props.pipeline} could not publish to its downstream stream after its retries; its batches are redelivered until it can`,
-        metric: pipelineMetric(props.pipeline, METRICS.PUBLISH_FAILURES, SERVICE_NAMES.OPERATOR),
+      this.publishFailures = bothHandlers(METRICS.PUBLISH_FAILURES, 'Publish failures').createAlarm(
+        this,
+        'PublishFailures',
+        {
+          alarmName: name('publish-failures'),
+          alarmDescription: `${props.pipeline} could not publish to its downstream stream after its retries (operator: its batches are redelivered; tick: its close pass runs again) until it can`,
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+        },
+      );
+    if (props.publishesResults === true)
+      this.resultsDeadLettered = bothHandlers(
+        METRICS.RESULTS_DEAD_LETTERED,
+        'Result rows dead-lettered',
+      ).createAlarm(this, 'ResultsDeadLettered', {
+        alarmName: name('results-dead-lettered'),
+        alarmDescription: `Result rows of ${props.pipeline} were over the Kinesis record limit: they are in the table and under rejected/, not in the downstream stream`,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -216,6 +255,7 @@ export class PipelineAlarms extends Construct {
       this.lateRate,
       this.failedBatches,
       ...(this.publishFailures === undefined ? [] : [this.publishFailures]),
+      ...(this.resultsDeadLettered === undefined ? [] : [this.resultsDeadLettered]),
     ];
   }
 }

@@ -162,6 +162,20 @@ export class ResultsBucket extends Construct {
   }
 
   /**
+   * Grants writing the dead letters of one result table's rows that its stream could not carry
+   * (`rejected/<table>/…/result-<digest>.jsonl`, `.sink({ toStream })`): put only, under deterministic keys.
+   */
+  public grantResultDeadLetters(grantee: iam.IGrantable & IConstruct, table: string): void {
+    const letters = this.bucket.arnForObjects(`${BUCKET_PREFIX.REJECTED}${table}/*`);
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [letters] });
+    acknowledgeObjectPrefixGrants(
+      grantee,
+      [letters],
+      `PutObject only, scoped to the dead letters of result table ${table}; keys are digests of result ids.`,
+    );
+  }
+
+  /**
    * Grants what writing one pipeline's side outputs takes: put, list and delete under its stream's
    * `clean/<stream>/` and `rejected/<stream>/` and its table's `late/<table>/` (the processor writes a
    * batch object, then lists and deletes what an earlier, differently bisected attempt wrote for the

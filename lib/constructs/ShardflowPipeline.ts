@@ -388,6 +388,9 @@ export class ShardflowPipeline extends Construct {
       if (spec.sink.toStream !== undefined) {
         this.publishStream.grant(this.tick.function, 'kinesis:PutRecords');
         this.publishStream.encryptionKey?.grantEncrypt(this.tick.function);
+        // A row over the record limit is dead-lettered instead, by whichever runs the close pass.
+        for (const fn of [this.operator.function, this.tick.function])
+          this.resultsBucket.grantResultDeadLetters(fn, spec.sink.table);
       }
     }
     // Both sweep side outputs behind the operator's commits, once no invocation that began before them can run.
@@ -418,6 +421,7 @@ export class ShardflowPipeline extends Construct {
       operator: this.operator.function,
       ...(source.stream !== undefined ? { stream: source.stream } : {}),
       publishes: publishes !== undefined,
+      publishesResults: spec.sink.toStream !== undefined,
     });
     (props.dashboard ?? new ShardflowDashboard(this, 'Dashboard')).addPipeline(
       spec.name,

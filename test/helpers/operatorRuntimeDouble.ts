@@ -18,6 +18,7 @@ export function operatorRuntimeDouble<P extends object>(processor: P) {
     recordRefusal: jest.fn(() => false),
     recordPublishFailure: jest.fn(() => false),
     recordStore: jest.fn(),
+    recordDeadLetters: jest.fn(),
     listOpenShards: jest.fn(),
     countFailedBatches: jest.fn(),
   };

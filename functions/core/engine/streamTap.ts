@@ -79,9 +79,8 @@ export function resultId(table: string, windowStart: EpochMillis, key: string): 
 }
 
 /**
- * The record that publishes a result row: `{ id: resultId, time: window start, value: row }` (bigints as
- * numbers, or as decimal strings beyond 2^53), under the row's key as partition key, so every copy of a row
- * lands on the same downstream shard (a key over 256 characters is replaced by its SHA-256 hex).
+ * The record that publishes a result row: `{ id: resultId, time: window start, value: resultValue(row) }`, under
+ * `resultPartitionKey(key)`, so every copy of a row lands on the same downstream shard.
  */
 export function resultEntry(
   table: string,
@@ -89,6 +88,16 @@ export function resultEntry(
   window: WindowBounds,
   row: ResultRow,
 ): PublishEntry | { readonly problem: string; readonly oversize: boolean } {
+  return publishEntry(
+    resultId(table, window.start, key),
+    window.start,
+    resultValue(row),
+    resultPartitionKey(key),
+  );
+}
+
+/** A result row as plain JSON: bigints as numbers, or as decimal strings beyond 2^53. */
+export function resultValue(row: ResultRow): Record<string, string | number | boolean | null> {
   const value: Record<string, string | number | boolean | null> = {};
   for (const [column, v] of Object.entries(row))
     value[column] =
@@ -97,8 +106,12 @@ export function resultEntry(
         : v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
           ? Number(v)
           : v.toString();
-  const partitionKey = partitionKeyProblem(key) === undefined ? key : sha256(key);
-  return publishEntry(resultId(table, window.start, key), window.start, value, partitionKey);
+  return value;
+}
+
+/** The partition key of a result row's record: its key, or the key's SHA-256 hex when it cannot be one. */
+export function resultPartitionKey(key: string): string {
+  return partitionKeyProblem(key) === undefined ? key : sha256(key);
 }
 
 /** Why `key` cannot be a partition key, or undefined when it can. */

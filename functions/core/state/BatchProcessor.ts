@@ -18,6 +18,7 @@ import { BatchApplyError, StateContentionError } from './errors';
 import { emittedEndOf, fixedWindowRule, nextCloseAt, sessionRule } from './pendingWindows';
 import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
+import { ResultPublishing } from './resultPublishing';
 import { publishedAgain, type StreamPublisher } from './streamPublisher';
 import { Tick, type CloseResult } from './Tick';
 import type { ObjectStore, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore } from './types';
@@ -106,6 +107,8 @@ export class BatchProcessor {
   readonly #tick: Tick;
   /** Registers the definition's state shape before its first commit. */
   readonly #shapes: StateShapeGuard;
+  /** Publishes the close passes' rows (`.sink({ toStream })`). */
+  readonly #results: ResultPublishing | undefined;
 
   public constructor(deps: Dependencies, options: BatchProcessorOptions = {}) {
     this.#deps = deps;
@@ -136,10 +139,15 @@ export class BatchProcessor {
       checkRange('sweepLagMs', options.sweepLagMs ?? DEFAULT_SWEEP_LAG_MS, 0, DAY_MS),
     );
     const window = deps.pipeline.spec.window;
+    this.#results =
+      deps.resultPublisher === undefined
+        ? undefined
+        : new ResultPublishing(deps.objects, deps.resultPublisher, deps.pipeline.spec.sink.table);
+    const closing = { ...deps, results: this.#results };
     const closer =
       window.kind === 'session'
-        ? new SessionCloser(deps, { concurrency, expectedShards })
-        : new WindowCloser(deps, { maxEmitPerPass, concurrency, expectedShards });
+        ? new SessionCloser(closing, { concurrency, expectedShards })
+        : new WindowCloser(closing, { maxEmitPerPass, concurrency, expectedShards });
     const rule =
       window.kind === 'session'
         ? sessionRule(window.gapMs)
@@ -157,6 +165,14 @@ export class BatchProcessor {
     });
     this.#tick = new Tick({ ...deps, expectedShards, closer, rule, attempts });
     this.#shapes = new StateShapeGuard(deps);
+  }
+
+  /**
+   * Result rows the close passes of this instance dead-lettered because no stream record can carry them
+   * (`resultPublishing.ts`); the handlers publish the difference per invocation as `ResultsDeadLettered`.
+   */
+  public get resultsDeadLettered(): number {
+    return this.#results?.deadLettered ?? 0;
   }
 
   /**

@@ -28,7 +28,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
-import { resultEntries, type EmittedRow, type StreamPublisher } from './streamPublisher';
+import type { EmittedRow, ResultPublishing } from './resultPublishing';
 import { emittedEndOf } from './pendingWindows';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 import { InvalidOptionError } from '../errors';
@@ -44,8 +44,8 @@ interface Dependencies {
   readonly store: StateStore;
   readonly objects: ObjectStore;
   readonly encoder: ResultEncoder;
-  /** Where the result rows are published (`.sink({ toStream })`); required when the sink has a stream. */
-  readonly resultPublisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
+  /** Publishes the result rows (`.sink({ toStream })`); given when the sink has a stream. */
+  readonly results?: Pick<ResultPublishing, 'publish'> | undefined;
 }
 
 /** One key's session, merged from its fragments. */
@@ -187,9 +187,7 @@ export class SessionCloser {
     const rows = await mapWithConcurrency([...byPartition.values()], this.#options.concurrency, (list) =>
       this.#emit(list, name),
     );
-    const publisher = this.#deps.resultPublisher;
-    if (publisher !== undefined)
-      await publisher.publish(resultEntries(this.#deps.pipeline.spec.sink.table, rows.flat()));
+    await this.#deps.results?.publish(rows.flat());
     // No session still to emit starts before the earliest open one, and no record that is not late can
     // start a fragment before `closeable − gap − lateness`.
     const floor = Math.min(closeable - this.#gap - this.#lateness, ...open.map((s) => s.window.start));

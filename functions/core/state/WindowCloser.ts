@@ -12,8 +12,9 @@
  *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object. A
  *      segment whose state shape the running definition cannot read is refused (`StateShapeGuard`): the
  *      pass fails with `IncompatibleStateError` and emits nothing.
- *   4. With `.sink({ toStream })`, every emitted row is published (`resultEntries`: ids
- *      `<table>/<window start>/<key>`), after the objects are written and before the marks are raised.
+ *   4. With `.sink({ toStream })`, every emitted row is published (`ResultPublishing`: ids
+ *      `<table>/<window start>/<key>`; a row over the record limit dead-lettered to `rejected/<table>/`), after
+ *      the objects are written and before the marks are raised.
  *   5. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
  *      pass, which writes the same objects again and publishes the same rows under the same ids.
  */
@@ -32,7 +33,7 @@ import type {
   StateStore,
 } from './types';
 import { closeableThrough } from './closeableThrough';
-import { resultEntries, type EmittedRow, type StreamPublisher } from './streamPublisher';
+import type { EmittedRow, ResultPublishing } from './resultPublishing';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 
 /** Settings of a {@link WindowCloser}. */
@@ -50,8 +51,8 @@ interface Dependencies {
   readonly store: StateStore;
   readonly objects: ObjectStore;
   readonly encoder: ResultEncoder;
-  /** Where the result rows are published (`.sink({ toStream })`); required when the sink has a stream. */
-  readonly resultPublisher?: Pick<StreamPublisher, 'stream' | 'publish'> | undefined;
+  /** Publishes the result rows (`.sink({ toStream })`); given when the sink has a stream. */
+  readonly results?: Pick<ResultPublishing, 'publish'> | undefined;
 }
 
 /** Per key, the merged state of one window. */
@@ -110,9 +111,7 @@ export class WindowCloser {
     const emitted = await mapWithConcurrency(due, this.#options.concurrency, (window) =>
       this.#emit(window.window, partials.get(windowId(window.window)) ?? []),
     );
-    const publisher = this.#deps.resultPublisher;
-    if (publisher !== undefined)
-      await publisher.publish(resultEntries(this.#deps.pipeline.spec.sink.table, emitted.flat()));
+    await this.#deps.results?.publish(emitted.flat());
     const last = due[due.length - 1]!;
     await store.raisePipeline(this.#name, { emittedThrough: last.closeAt, emittedEnd: last.window.end });
     return due.length;

@@ -2,6 +2,7 @@
  * Object keys in the results bucket (DESIGN.md §5). Keys never contain user data (record keys live inside
  * the objects only), so hostile input cannot steer where objects land.
  */
+import { createHash } from 'node:crypto';
 import { BUCKET_PREFIX } from '../constants';
 import type { EpochMillis, WindowBounds } from '../types';
 import { InvalidOptionError } from '../errors';
@@ -77,4 +78,14 @@ export function batchObjectPrefix(
   firstSequence: string,
 ): string {
   return `${SIDE_PREFIX[output]}${assertSafeName('Stream or table', name)}/${hivePartition(time)}/${assertSafeName('Shard', shardId)}-${firstSequence}-`;
+}
+
+/**
+ * `rejected/<table>/dt=YYYY-MM-DD/hour=HH/result-<sha256 of id>.jsonl`: the dead letter of a result row its
+ * stream could not carry (`resultPublishing.ts`), partitioned by window start, named by the row's record id
+ * (hashed: an id holds the row's key), so a pass run again overwrites it.
+ */
+export function rejectedResultKey(table: string, windowStart: EpochMillis, id: string): string {
+  const digest = createHash('sha256').update(id).digest('hex');
+  return `${BUCKET_PREFIX.REJECTED}${assertSafeName('Table', table)}/${hivePartition(windowStart)}/result-${digest}.jsonl`;
 }

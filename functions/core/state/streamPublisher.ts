@@ -7,9 +7,9 @@
  * refuses others (throttling, an internal failure): the refused ones are put again, with backoff, and what is
  * still refused after the last attempt fails the batch (`PublishError`), so Lambda redelivers it.
  */
-import { resultEntry, type PublishEntry } from '../engine/streamTap';
+import type { PublishEntry } from '../engine/streamTap';
 import { InvalidOptionError } from '../errors';
-import type { RawRecord, ResultRow, WindowBounds } from '../types';
+import type { RawRecord } from '../types';
 import { PublishError } from './errors';
 import type { StatefulPipeline } from './types';
 
@@ -116,27 +116,4 @@ export function putChunks(entries: readonly PublishEntry[]): PublishEntry[][] {
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
-}
-
-/** One result row a close pass emits, with its key and window. */
-export interface EmittedRow {
-  readonly key: string;
-  readonly window: WindowBounds;
-  readonly row: ResultRow;
-}
-
-/**
- * The records that publish a close pass's rows (`.sink({ toStream })`), in the order given. A row no record can
- * carry (over 1 MiB) fails the pass with `PublishError`: the windows stay unemitted and the tick's failure
- * alarms, rather than a result going missing downstream.
- */
-export function resultEntries(table: string, rows: readonly EmittedRow[]): PublishEntry[] {
-  return rows.map(({ key, window, row }) => {
-    const entry = resultEntry(table, key, window, row);
-    if ('problem' in entry)
-      throw new PublishError(
-        `The result row of key ${JSON.stringify(key.slice(0, 100))} in window ${window.start} of table ${table} ${entry.problem}: reduce its aggregates (topK, distinct) or remove toStream from the sink`,
-      );
-    return entry;
-  });
 }

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENV } from '../../../functions/core/constants';
+import { ENV, METRICS, SERVICE_NAMES } from '../../../functions/core/constants';
 import type { PipelineSpec } from '../../../functions/core/types';
 import { validateShardflowStackProps, type ShardflowStack } from '../../../lib/stacks/ShardflowStack';
 import { buildStack, deployed, findWildcardGrants, pipelineSpec } from '../helpers';
@@ -83,8 +83,65 @@ describe('ShardflowStack with a pipeline publishing its results (sink toStream)'
     expect(findWildcardGrants(template)).toEqual([]);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'shardflow-page-minutes-publish-failures',
-      Dimensions: Match.anyValue(),
+      Metrics: Match.anyValue(),
     });
+  });
+
+  it('when a result publish fails in the operator or in the tick, the publish failures alarm counts both', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => (a.Properties as { AlarmName: string }).AlarmName === 'shardflow-page-minutes-publish-failures',
+    )!.Properties as {
+      Threshold: number;
+      Metrics: {
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Dimensions: unknown } };
+      }[];
+    };
+    expect(alarm.Threshold).toBe(1);
+    const stats = alarm.Metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric]));
+    expect(stats).toEqual(
+      [SERVICE_NAMES.OPERATOR, SERVICE_NAMES.TICK].map((service) => ({
+        Namespace: METRICS.NAMESPACE,
+        MetricName: METRICS.PUBLISH_FAILURES,
+        Dimensions: expect.arrayContaining([
+          { Name: METRICS.SERVICE_DIMENSION, Value: service },
+          { Name: METRICS.PIPELINE_DIMENSION, Value: 'page-minutes' },
+        ]),
+      })),
+    );
+    expect(alarm.Metrics.find((m) => m.Expression !== undefined)?.Expression).toMatch(/\+/);
+  });
+
+  it('when a result row is dead-lettered (over the record limit), an alarm counts it from both functions, which may write it to rejected/<table>/ only', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) =>
+        (a.Properties as { AlarmName: string }).AlarmName === 'shardflow-page-minutes-results-dead-lettered',
+    )?.Properties as { Threshold: number; Metrics: { MetricStat?: { Metric: { MetricName: string } } }[] };
+    expect(alarm.Threshold).toBe(1);
+    expect(
+      alarm.Metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric.MetricName])),
+    ).toEqual([METRICS.RESULTS_DEAD_LETTERED, METRICS.RESULTS_DEAD_LETTERED]);
+    expect(stack.pipelines.get('page-hours')!.alarms.resultsDeadLettered).toBeUndefined();
+    const policies = template.findResources('AWS::IAM::Policy');
+    const putsUnder = (fn: { role?: { node: { defaultChild?: unknown } } }, prefix: string) => {
+      const role = stack.getLogicalId(fn.role!.node.defaultChild as never);
+      return Object.values(policies)
+        .filter((p) => JSON.stringify((p.Properties as { Roles: unknown }).Roles).includes(role))
+        .flatMap(
+          (p) =>
+            (p.Properties as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } })
+              .PolicyDocument.Statement,
+        )
+        .filter(
+          (st) => [st.Action].flat().includes('s3:PutObject') && JSON.stringify(st.Resource).includes(prefix),
+        );
+    };
+    const writer = stack.pipelines.get('page-minutes')!;
+    for (const fn of [writer.operator.function, writer.tick.function])
+      expect(putsUnder(fn, '/rejected/page_minutes/')).toHaveLength(1);
+    const reader = stack.pipelines.get('page-hours')!;
+    for (const fn of [reader.operator.function, reader.tick.function])
+      expect(putsUnder(fn, '/rejected/page_hours/')).toEqual([]);
   });
 
   it('when AwsSolutions checks run, there is no finding', () => {

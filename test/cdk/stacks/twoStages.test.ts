@@ -90,10 +90,18 @@ describe('ShardflowStack with two stages', () => {
   it('when a pipeline publishes, it has an alarm on publish failures; the reader has none', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'shardflow-clean-clicks-publish-failures',
-      MetricName: METRICS.PUBLISH_FAILURES,
-      Dimensions: Match.arrayWith([
-        { Name: METRICS.PIPELINE_DIMENSION, Value: 'clean-clicks' },
-        { Name: METRICS.SERVICE_DIMENSION, Value: SERVICE_NAMES.OPERATOR },
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: METRICS.PUBLISH_FAILURES,
+              Dimensions: Match.arrayWith([
+                { Name: METRICS.PIPELINE_DIMENSION, Value: 'clean-clicks' },
+                { Name: METRICS.SERVICE_DIMENSION, Value: SERVICE_NAMES.OPERATOR },
+              ]),
+            }),
+          }),
+        }),
       ]),
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',

@@ -68,6 +68,26 @@ const results = pipeline('minutes')
 describe('the operator and tick runtime of a pipeline that publishes its results (sink toStream)', () => {
   const resultsEnv = { ...env, SHARDFLOW_PIPELINE: 'minutes' };
 
+  test('when close passes dead-lettered result rows, their number since the invocation began is counted as ResultsDeadLettered and warned about', () => {
+    const runtime = createOperatorRuntime('t', results, {
+      ...resultsEnv,
+      SHARDFLOW_PUBLISH_STREAM: 'minute-rows',
+    });
+    const warned = jest.spyOn(runtime.logger, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(runtime.processor, 'resultsDeadLettered', 'get').mockReturnValue(5);
+    runtime.recordDeadLetters(3);
+    expect(runtime.metrics.serializeMetrics()).toMatchObject({ ResultsDeadLettered: 2 });
+    expect(warned).toHaveBeenCalledWith(
+      '2 result rows were over the Kinesis record limit and went to rejected/minutes/ instead of stream minute-rows; their rows are in the table',
+      { resultsDeadLettered: 2 },
+    );
+    runtime.metrics.clearMetrics();
+    // A pipeline publishing no results has no such metric.
+    const plain = createOperatorRuntime('t', tapping, { ...env, SHARDFLOW_PUBLISH_STREAM: 'views' });
+    plain.recordDeadLetters(0);
+    expect(plain.metrics.serializeMetrics()).not.toHaveProperty('ResultsDeadLettered');
+  });
+
   test('when the publish stream is not configured, it fails at load naming the variable', () => {
     expect(() => createOperatorRuntime('t', results, resultsEnv)).toThrow(
       'SHARDFLOW_PUBLISH_STREAM is not set but pipeline minutes publishes to stream minute-rows: deploy it with ShardflowPipeline, which sets it',

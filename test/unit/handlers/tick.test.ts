@@ -4,16 +4,17 @@ jest.mock('../../../functions/adapters/operatorRuntime', () => {
   const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>(
     '../../helpers/operatorRuntimeDouble',
   );
-  const double = operatorRuntimeDouble({ tick: jest.fn(), drain: jest.fn() });
+  const double = operatorRuntimeDouble({ tick: jest.fn(), drain: jest.fn(), resultsDeadLettered: 4 });
   return {
     createOperatorRuntime: () => double,
     double,
   };
 });
-const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ tick: jest.Mock; drain: jest.Mock }> }>(
-  '../../../functions/adapters/operatorRuntime',
-).double;
+const runtime = jest.requireMock<{
+  double: OperatorRuntimeDouble<{ tick: jest.Mock; drain: jest.Mock; resultsDeadLettered: number }>;
+}>('../../../functions/adapters/operatorRuntime').double;
 
+import { PublishError } from '../../../functions/core/state/errors';
 import { tickHandler } from '../../../functions/handlers/tickHandler';
 import { pageActivity } from '../../../functions/pipelines/pageActivity';
 
@@ -65,6 +66,21 @@ describe('tick handler', () => {
     expect(runtime.logger.error).toHaveBeenCalledTimes(1);
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
   });
+  test('when the close pass could not publish its results, it counts it as a publish failure (not a plain failure), counts dead letters and rethrows', async () => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    const failure = new PublishError(
+      '3 of 7 records to stream minutes were refused 5 times; the batch is retried',
+    );
+    runtime.processor.tick.mockRejectedValue(failure);
+    runtime.recordPublishFailure.mockReturnValueOnce(true);
+    await expect(handler()).rejects.toBe(failure);
+    expect(runtime.recordPublishFailure).toHaveBeenCalledWith(failure);
+    expect(runtime.logger.error).not.toHaveBeenCalled();
+    // The dead letters of the invocation are counted from the processor's count when it began.
+    expect(runtime.recordDeadLetters).toHaveBeenCalledWith(4);
+    expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
+  });
+
   test('when invoked with a drain request, it drains (with the listed shards and atLeast) instead of ticking', async () => {
     runtime.listOpenShards.mockResolvedValue(['shardId-000000000000']);
     runtime.processor.drain.mockResolvedValue({ drainedThrough: 120_000, windowsEmitted: 2 });
