@@ -1,6 +1,7 @@
 /**
  * The pipeline as a graph (pure): source stream and its shards → clean → the fused operators → keyBy →
- * window → aggregate → results table, with the side outputs `rejected/` and `late/`, each node carrying the
+ * window → aggregate → results table, with the side outputs `rejected/` and `late/` and the stream it publishes
+ * to (its records' with `.toStream()`, its result rows' with `.sink({ toStream })`), each node carrying the
  * figures that exist for it. Counts the runtime does not keep (records in and out of a map, filter or
  * flatMap) are labelled as such instead of guessed.
  */
@@ -259,6 +260,7 @@ export function pipelineGraph(
   });
   link(STAGE.AGGREGATE);
   col += 1;
+  const tableCol = col;
   nodes.push({
     id: 'table',
     kind: 'table',
@@ -318,6 +320,20 @@ export function pipelineGraph(
       stats: [],
     });
     edges.push({ from: beforeKeyBy, to: 'publish', side: false, records: null });
+  }
+  if (topology.sink.toStream !== undefined) {
+    // Every result row also goes on to the stream another pipeline reads, when its window closes. The runtime
+    // keeps no count of the rows published (each emitted row is, at least once), so the edge carries none.
+    nodes.push({
+      id: 'publish',
+      kind: 'stream',
+      title: topology.sink.toStream,
+      subtitle: 'result rows published (sink toStream), at least once',
+      col: tableCol,
+      row: sideRow,
+      stats: [],
+    });
+    edges.push({ from: 'table', to: 'publish', side: false, records: null });
   }
   return {
     nodes,

@@ -1,6 +1,8 @@
 import { pipelineGraph } from '../../../../localstack/console/pipelineGraph';
 import cleanSessions from '../../../../functions/pipelines/twoStages/cleanSessions';
 import { pageActivity } from '../../../../functions/pipelines/pageActivity';
+import pageMinutes from '../../../../functions/pipelines/rollups/pageMinutes';
+import pageHours from '../../../../functions/pipelines/rollups/pageHours';
 
 describe('pipeline graph of a pipeline that publishes', () => {
   it('when a pipeline publishes to a stream, the graph shows that stream fed from the end of the operator chain', () => {
@@ -18,9 +20,31 @@ describe('pipeline graph of a pipeline that publishes', () => {
     expect(cleanSessions.topology().publish).toEqual({ stream: 'sessions' });
   });
 
+  it('when a pipeline publishes its window results (sink toStream), the graph shows that stream fed from the results table', () => {
+    const graph = pipelineGraph(pageMinutes.topology(), 'clickstream', undefined);
+    const table = graph.nodes.find((n) => n.id === 'table');
+    expect(graph.nodes.find((n) => n.id === 'publish')).toEqual({
+      id: 'publish',
+      kind: 'stream',
+      title: 'page-minutes',
+      subtitle: 'result rows published (sink toStream), at least once',
+      col: table?.col,
+      row: 1,
+      stats: [],
+    });
+    // The runtime keeps no count of published rows: the edge carries none.
+    expect(graph.edges.filter((e) => e.to === 'publish')).toEqual([
+      { from: 'table', to: 'publish', side: false, records: null },
+    ]);
+    expect(graph.cols).toBeGreaterThan(table!.col);
+  });
+
   it('when a pipeline does not publish, there is no such node', () => {
-    const graph = pipelineGraph(pageActivity.topology(), 'clickstream', undefined);
-    expect(graph.nodes.map((n) => n.id)).not.toContain('publish');
+    for (const p of [pageActivity, pageHours]) {
+      const graph = pipelineGraph(p.topology(), 'clickstream', undefined);
+      expect(graph.nodes.map((n) => n.id)).not.toContain('publish');
+      expect(graph.edges.map((e) => e.to)).not.toContain('publish');
+    }
     expect(pageActivity.topology()).not.toHaveProperty('publish');
   });
 });
