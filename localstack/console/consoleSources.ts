@@ -7,6 +7,7 @@
 import type { AwsClients } from '../../functions/adapters/aws';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
+import { isRejectedResultKey } from '../../functions/core/state/paths';
 import { SummarizedObjects } from '../start/bucketObjects';
 import { BucketCounter, countSideOutputRecords } from '../start/bucketCounters';
 import { readPipelineStatus, type PipelineStatus } from '../start/pipelineStatus';
@@ -36,6 +37,16 @@ export interface PipelineSample {
   readonly results: TableResults;
   /** Records in the pipeline's `late/` objects. */
   readonly lateRecords: number;
+  /**
+   * Result rows dead-lettered to `rejected/<table>/` for being over the Kinesis record limit (a pipeline that
+   * publishes its results); absent otherwise.
+   */
+  readonly resultsDeadLettered?: number;
+}
+
+/** The result rows a `rejected/<table>/` object holds: its lines when it is a result dead letter, else none. */
+export function countResultDeadLetters(text: string, key: string): number {
+  return isRejectedResultKey(key) ? countSideOutputRecords(text) : 0;
 }
 
 /** Reads every pipeline of the target once. */
@@ -75,12 +86,21 @@ export function statusSource(target: ConsoleTarget, limits: SourceLimits = {}): 
         countSideOutputRecords,
       ),
       results: new LatestResults(clients.s3, bucket, spec.sink.table, { maxRows: limits.resultRows ?? 20 }),
+      deadLetters:
+        spec.sink.toStream === undefined
+          ? undefined
+          : new SummarizedObjects(
+              clients.s3,
+              bucket,
+              `${BUCKET_PREFIX.REJECTED}${spec.sink.table}/`,
+              countResultDeadLetters,
+            ),
     };
   });
   return async () => {
     const samples: PipelineSample[] = [];
     for (const reader of readers) {
-      const [status, rejected, late, results] = await Promise.all([
+      const [status, rejected, late, results, deadLetters] = await Promise.all([
         readPipelineStatus(
           clients,
           reader.spec,
@@ -90,12 +110,16 @@ export function statusSource(target: ConsoleTarget, limits: SourceLimits = {}): 
         reader.rejected.read(),
         reader.late.read(),
         reader.results.read(),
+        reader.deadLetters?.read(),
       ]);
       samples.push({
         status,
         rejected: mergeRejected(rejected, keep),
         results,
         lateRecords: late.reduce((n, o) => n + o.summary, 0),
+        ...(deadLetters === undefined
+          ? {}
+          : { resultsDeadLettered: deadLetters.reduce((n, o) => n + o.summary, 0) }),
       });
     }
     return samples;

@@ -70,6 +70,8 @@ export interface GraphFigures {
   readonly lateRecords: number;
   /** Rows of the newest emitted window. */
   readonly lastWindowRows: number | null;
+  /** Result rows dead-lettered for being over the Kinesis record limit (`.sink({ toStream })`). @default 0 */
+  readonly resultsDeadLettered?: number;
 }
 
 /** `90s` → `1m30s`; whole units only. */
@@ -323,7 +325,8 @@ export function pipelineGraph(
   }
   if (topology.sink.toStream !== undefined) {
     // Every result row also goes on to the stream another pipeline reads, when its window closes. The runtime
-    // keeps no count of the rows published (each emitted row is, at least once), so the edge carries none.
+    // keeps no count of the rows published (each emitted row is, at least once), so the edge carries none; what
+    // is counted is the rows too big for a record, dead-lettered under `rejected/<table>/` instead.
     nodes.push({
       id: 'publish',
       kind: 'stream',
@@ -331,7 +334,13 @@ export function pipelineGraph(
       subtitle: 'result rows published (sink toStream), at least once',
       col: tableCol,
       row: sideRow,
-      stats: [],
+      stats: [
+        {
+          label: 'rows over 1 MiB (rejected/)',
+          value: f === undefined ? null : (f.resultsDeadLettered ?? 0),
+          tone: 'bad',
+        },
+      ],
     });
     edges.push({ from: 'table', to: 'publish', side: false, records: null });
   }

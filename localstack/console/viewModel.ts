@@ -149,6 +149,7 @@ function pipelineView(
       rejectedRecords: value.rejected.total,
       lateRecords: value.lateRecords,
       lastWindowRows: value.results.latest?.totalRows ?? null,
+      ...(value.resultsDeadLettered === undefined ? {} : { resultsDeadLettered: value.resultsDeadLettered }),
     }),
     shards,
     windows,

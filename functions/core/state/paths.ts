@@ -87,5 +87,13 @@ export function batchObjectPrefix(
  */
 export function rejectedResultKey(table: string, windowStart: EpochMillis, id: string): string {
   const digest = createHash('sha256').update(id).digest('hex');
-  return `${BUCKET_PREFIX.REJECTED}${assertSafeName('Table', table)}/${hivePartition(windowStart)}/result-${digest}.jsonl`;
+  return `${BUCKET_PREFIX.REJECTED}${assertSafeName('Table', table)}/${hivePartition(windowStart)}/${REJECTED_RESULT}${digest}.jsonl`;
+}
+
+const REJECTED_RESULT = 'result-';
+const REJECTED_RESULT_NAME = /\/result-[0-9a-f]{64}\.jsonl$/;
+
+/** Whether `key` is the dead letter of a result row (`rejectedResultKey`), not a batch object of records. */
+export function isRejectedResultKey(key: string): boolean {
+  return key.startsWith(BUCKET_PREFIX.REJECTED) && REJECTED_RESULT_NAME.test(key);
 }

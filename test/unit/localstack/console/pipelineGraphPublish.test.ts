@@ -30,13 +30,33 @@ describe('pipeline graph of a pipeline that publishes', () => {
       subtitle: 'result rows published (sink toStream), at least once',
       col: table?.col,
       row: 1,
-      stats: [],
+      stats: [{ label: 'rows over 1 MiB (rejected/)', value: null, tone: 'bad' }],
     });
     // The runtime keeps no count of published rows: the edge carries none.
     expect(graph.edges.filter((e) => e.to === 'publish')).toEqual([
       { from: 'table', to: 'publish', side: false, records: null },
     ]);
     expect(graph.cols).toBeGreaterThan(table!.col);
+  });
+
+  it('when a sample counted result rows dead-lettered for their size, the results stream node shows how many', () => {
+    const figures = {
+      shards: [],
+      taken: { records: 10, rejected: 0, late: 0, duplicates: 0 },
+      rejectedByStage: {},
+      windows: { open: 0, closing: 0 },
+      windowsEmitted: 3,
+      rejectedRecords: 0,
+      lateRecords: 0,
+      lastWindowRows: 2,
+    };
+    const stat = (f: Parameters<typeof pipelineGraph>[2]) =>
+      pipelineGraph(pageMinutes.topology(), 'clickstream', f)
+        .nodes.find((n) => n.id === 'publish')
+        ?.stats.find((s) => s.label === 'rows over 1 MiB (rejected/)')?.value;
+    expect(stat({ ...figures, resultsDeadLettered: 2 })).toBe(2);
+    // A sample that did not read them (none published) shows none yet.
+    expect(stat(figures)).toBe(0);
   });
 
   it('when a pipeline does not publish, there is no such node', () => {

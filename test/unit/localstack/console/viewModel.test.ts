@@ -1,5 +1,6 @@
 import { historyPoints } from '../../../../localstack/console/plotSeries';
 import { consoleView } from '../../../../localstack/console/viewModel';
+import pageMinutes from '../../../../functions/pipelines/rollups/pageMinutes';
 import { busySample, busyStatus, clicks, minute, SAMPLE_AT } from '../../../helpers/consoleFixtures';
 
 const topology = clicks.topology();
@@ -73,5 +74,20 @@ describe('consoleView', () => {
     });
     expect(view.pipelines[0]?.counters?.endOfInput).toBe(true);
     expect(view.pipelines[0]?.windows?.closing).toBe(3);
+  });
+
+  it('when a sample counted result rows dead-lettered for their size, the graph of a results-publishing pipeline shows them', () => {
+    const minutes = { topology: pageMinutes.topology(), stream: 's' };
+    const view = consoleView(
+      { ...context, pipelines: [minutes] },
+      {
+        seq: 1,
+        latest: { at: AT, tookMs: 1, value: [{ ...sample, resultsDeadLettered: 2 }] },
+        history: [],
+        error: undefined,
+      },
+    );
+    const node = view.pipelines[0]?.graph.nodes.find((n) => n.id === 'publish');
+    expect(node?.stats).toEqual([{ label: 'rows over 1 MiB (rejected/)', value: 2, tone: 'bad' }]);
   });
 });
