@@ -4,10 +4,12 @@
  * `functions/pipelines/orders/orderRevenue.ts`.
  */
 import { Template } from 'aws-cdk-lib/assertions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PipelineSpec } from '../../../functions/core/types';
 import { sourceTableOfModule } from '../../../lib/sourceTableOfModule';
 import { ValidationError } from '../../../lib/errors';
+import { validateShardflowStackProps } from '../../../lib/stacks/ShardflowStack';
 import { buildStack, deployed, pipelineSpec } from '../helpers';
 
 const TABLE_SPEC: PipelineSpec = pipelineSpec({
@@ -49,7 +51,7 @@ describe('a stack creating the table a pipeline reads (sourceTable)', () => {
     expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.join(' ')}`)).toEqual([]);
   });
 
-  it('when the sourceTable is malformed or given to a stream pipeline, it names each problem', () => {
+  it('when the sourceTable is malformed, given with a table, or given to a stream pipeline, it names each problem', () => {
     const problems = (pipeline: Record<string, unknown>): readonly string[] => {
       try {
         buildStack({ pipelines: [pipeline as never], analytics: false }, 'Bad', { bundle: false });
@@ -67,6 +69,13 @@ describe('a stack creating the table a pipeline reads (sourceTable)', () => {
     ]);
     expect(problems({ ...deployed(TABLE_SPEC), sourceTable: 'orderId' })).toEqual([
       `sourceTable of pipeline 'order-revenue' must be { partitionKey: { name, type: 'S' | 'N' | 'B' }, sortKey? } (given "orderId")`,
+    ]);
+    expect(
+      validateShardflowStackProps({
+        pipelines: [{ ...deployed(TABLE_SPEC), sourceTable: KEY, table: {} as dynamodb.ITable }],
+      }),
+    ).toEqual([
+      "Pipeline 'order-revenue' is given both a table and a sourceTable: give one (the table, or the key of the table the stack creates)",
     ]);
     expect(problems({ ...deployed(pipelineSpec()), sourceTable: KEY })).toEqual([
       `A sourceTable is given but pipeline 'flight-delays' reads stream 'flights': read the table with fromTable(), or give no sourceTable`,
