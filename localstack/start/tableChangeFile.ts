@@ -75,9 +75,12 @@ function valueBytes(value: unknown, path: string, depth: number): number {
   throw new Error(`${path} is not a JSON value`);
 }
 
+/** DynamoDB's largest partition key and sort key values, in bytes. */
+const MAX_KEY_BYTES = [2048, 1024] as const;
+
 /** Why `attributes` lacks or mistypes a key attribute, or undefined. */
 function keyProblem(attributes: Record<string, unknown>, key: readonly KeyAttribute[], what: string) {
-  for (const { name, type } of key) {
+  for (const [i, { name, type }] of key.entries()) {
     const value = attributes[name];
     if (value === undefined) return `the ${what} has no key attribute ${name}`;
     if (type === 'B') return `key attribute ${name} is binary, which a change file cannot write`;
@@ -85,6 +88,9 @@ function keyProblem(attributes: Record<string, unknown>, key: readonly KeyAttrib
       return `key attribute ${name} must be a non-empty string (given ${shown(value)})`;
     if (type === 'N' && typeof value !== 'number')
       return `key attribute ${name} must be a number (given ${shown(value)})`;
+    const max = MAX_KEY_BYTES[i === 0 ? 0 : 1];
+    if (typeof value === 'string' && Buffer.byteLength(value, 'utf8') > max)
+      return `key attribute ${name} is ${Buffer.byteLength(value, 'utf8')} bytes, over DynamoDB's ${max}-byte ${i === 0 ? 'partition' : 'sort'} key limit`;
   }
   return undefined;
 }

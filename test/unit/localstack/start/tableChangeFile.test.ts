@@ -48,6 +48,9 @@ describe('the change file of a table-source run', () => {
     expect(errorOf('{"delete": {"customer": "c"}}', key)).toBe(
       `orders.jsonl line 2: the key has no key attribute seq; ${FORMAT}`,
     );
+    expect(errorOf(`{"put": {"customer": "${'x'.repeat(1025)}", "seq": 3}}`, [key[1]!, key[0]!])).toBe(
+      `orders.jsonl line 2: key attribute customer is 1025 bytes, over DynamoDB's 1024-byte sort key limit; ${FORMAT}`,
+    );
     expect(errorOf('{"put": {"customer": "c", "seq": "3"}}', key)).toBe(
       `orders.jsonl line 2: key attribute seq must be a number (given "3"); ${FORMAT}`,
     );
@@ -88,6 +91,11 @@ describe('the change file of a table-source run', () => {
       'a delete naming more than the key',
       '{"delete": {"orderId": "o1", "status": "paid"}}',
       '"delete" names the key only (orderId); given also status',
+    ],
+    [
+      'a partition key over 2048 bytes',
+      `{"put": {"orderId": "${'é'.repeat(1025)}"}}`,
+      "key attribute orderId is 2050 bytes, over DynamoDB's 2048-byte partition key limit",
     ],
     [
       'an integer JSON cannot carry exactly',
