@@ -6,12 +6,15 @@
  * and prints the rows. Summed over the minutes, a status's rows equal what the table holds in that status at
  * the end, computed by DuckDB from the change file alone (the last write of each order). While the cloud is
  * kept, `status` reads the table stream's shards and `savepoint` names the table's stream, whose restore
- * checks compare it.
+ * checks compare it (a savepoint of another incarnation of the stream is refused).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { s3Client } from '../../functions/adapters/aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../localstack/emulators/constants';
 import { runCli, unusedPort, whileKept } from '../helpers/cli';
 
 const MODULE = 'functions/pipelines/orders/orderRevenue.ts';
@@ -84,8 +87,9 @@ describe('the CDC example (orders table → revenue per status per minute) throu
     writeFileSync(input, text);
     const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
     const started = Date.now();
+    const port = await unusedPort();
     await whileKept(
-      ['run', MODULE, '--input', input, '--format', 'json', '--keep', '--port', String(await unusedPort())],
+      ['run', MODULE, '--input', input, '--format', 'json', '--keep', '--port', String(port)],
       env,
       async (stderr, stdout) => {
         expect(stderr.split('\n').filter((l) => l.startsWith('shardflow:'))).toEqual([]);
@@ -144,11 +148,48 @@ describe('the CDC example (orders table → revenue per status per minute) throu
         // The saved stream is the table's stream the pipeline reads (its ARN and creation time): restoring
         // into the table that holds exactly the saved items passes every check and writes nothing new.
         const restore = await runCli(['restore', '--from', at, '--pipeline', MODULE, '--local'], env);
-        expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
+        expect({ code: restore.code, stderr: restore.stderr }).toEqual({
+          code: 0,
+          stderr: expect.not.stringContaining('shardflow:'),
+        });
         expect(restore.stdout.startsWith(`restored order-revenue from ${at} into `)).toBe(true);
         expect(restore.stdout).toMatch(
           /: 0 items written, \d+ already there; shards resume shardId-\S+ after \d+;/,
         );
+        // A savepoint of another incarnation of the table's stream (a table created again) is refused.
+        const s3 = s3Client({
+          endpoint: `http://127.0.0.1:${port}`,
+          region: LOCAL_REGION,
+          credentials: LOCAL_CREDENTIALS,
+          forcePathStyle: true,
+        });
+        const [bucket, ...prefix] = at.slice('s3://'.length).split('/');
+        const key = (name: string, under = prefix.join('/')): string => `${under}${name}`;
+        const manifest = JSON.parse(
+          (await (
+            await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key('manifest.json') }))
+          ).Body!.transformToString()) as string,
+        ) as { stream: string };
+        const other = manifest.stream.replace(/stream\/.*$/, 'stream/2020-01-01T00:00:00.000');
+        for (const [name, body] of [
+          ['manifest.json', JSON.stringify({ ...manifest, stream: other })],
+          [
+            'state.jsonl.gz',
+            await (
+              await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key('state.jsonl.gz') }))
+            ).Body!.transformToByteArray(),
+          ],
+        ] as const)
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key(name, 'moved/'), Body: body }));
+        const refused = await runCli(
+          ['restore', '--from', `s3://${bucket}/moved/`, '--pipeline', MODULE, '--local'],
+          env,
+        );
+        expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 1, stdout: '' });
+        expect(refused.stderr).toContain(
+          `The savepoint's shard positions are in stream ${other} created at `,
+        );
+        expect(refused.stderr).toContain(`the target reads ${manifest.stream} created at `);
       },
     );
   }, 120_000);
