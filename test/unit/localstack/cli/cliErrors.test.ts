@@ -98,7 +98,7 @@ describe('shardflow CLI errors', () => {
     expect(r.lines.join('\n')).toContain('false: Subprocess exited with error 1');
   });
 
-  it('when a table-source run is given a bad change file or --in-memory, it exits 1 with one line before deploying anything', () => {
+  it('when a table-source run is given a bad change file or --in-memory, or start is asked to drive it, it exits 1 with one line before deploying anything', () => {
     const module = 'functions/pipelines/orders/orderRevenue.ts';
     const file = join(stateDir, 'orders.jsonl');
     writeFileSync(file, '{"put": {"orderId": "o1", "amount": 1}}\n\n{"upsert": {"orderId": "o1"}}\n');
@@ -115,6 +115,10 @@ describe('shardflow CLI errors', () => {
     expectOneLine(
       run('run', module, '--input', file, '--in-memory'),
       'shardflow: order-revenue reads table orders: its change file runs through the stack only (drop --in-memory)',
+    );
+    expectOneLine(
+      run('start', module),
+      `shardflow: start sends the generated clickstream to a stream; order-revenue reads table orders: use shardflow run ${module} --input <change file>`,
     );
   });
 
