@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../../../../localstack/start/errors';
 import { parseChangeFile, type KeyAttribute } from '../../../../localstack/start/tableChangeFile';
 
@@ -141,5 +143,25 @@ describe('the change file read before the table exists (no key yet)', () => {
     expect(() => parseChangeFile('{"delete": []}', undefined, 'f.jsonl')).toThrow(
       'f.jsonl line 1: "delete" must be a non-empty JSON object (given [])',
     );
+  });
+});
+
+describe('the sample change file shipped with the CDC example', () => {
+  it('when read against the orders key, every line is a valid write, with inserts, updates and deletes', () => {
+    const text = readFileSync(
+      join(__dirname, '../../../../functions/pipelines/orders/orders.changes.jsonl'),
+      'utf8',
+    );
+    const { writes, blankLines } = parseChangeFile(text, KEY);
+    expect(blankLines).toBe(0);
+    const ids = new Set<unknown>();
+    let updates = 0;
+    for (const write of writes)
+      if ('put' in write) {
+        if (ids.has(write.put.orderId)) updates++;
+        ids.add(write.put.orderId);
+      }
+    expect(updates).toBeGreaterThan(5);
+    expect(writes.filter((w) => 'delete' in w).length).toBeGreaterThan(2);
   });
 });
