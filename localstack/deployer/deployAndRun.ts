@@ -129,12 +129,13 @@ export async function deployAndRun(
     ...(sqs === undefined ? {} : { sqs }),
   });
   // Tables first: a table's stream ARN, which mappings and environments name, carries its creation time.
-  const tableStreamArns = await deployer.createTables(planTables(artifact.template, env));
+  const tableWarnings: string[] = [];
+  const tableStreamArns = await deployer.createTables(planTables(artifact.template, env), tableWarnings);
   const plan = planDeployment(artifact.template, { ...env, tableStreamArns }, artifact.locateAsset);
   const deployment = await deployer.deploy(plan);
   for (const skipped of deployment.unsupported)
     log(`unsupported: ${skipped.logicalId} (${skipped.type})${skipped.reason ? `: ${skipped.reason}` : ''}`);
-  for (const warning of deployment.warnings) log(warning);
+  for (const warning of [...tableWarnings, ...deployment.warnings]) log(warning);
 
   const failureDestination = failureDestinations(deployment, {
     s3,
