@@ -3,12 +3,14 @@
  * from its own module, checked by cdk-nag's AwsSolutions pack. Context: `-c stackName=<name>` (default
  * `Shardflow`), `-c removalPolicy=destroy` for throw-away stacks, `-c analytics=false` to leave out Glue and
  * Athena (LocalStack Community has neither), `-c pipelines=<module>[,<module>…]` to deploy other pipeline
- * modules instead.
+ * modules instead; a table-source pipeline's module that exports `sourceTable` (its table's key) gets that table
+ * created.
  */
 import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { shippedPipelineModules } from '../functions/pipelines/modules';
 import { pipelinesFromContext } from './pipelinesFromContext';
+import { sourceTableOfModule } from './sourceTableOfModule';
 import { ShardflowStack } from './stacks/ShardflowStack';
 
 const app = new App();
@@ -17,7 +19,11 @@ const destroy = app.node.tryGetContext('removalPolicy') === 'destroy';
 const analytics: unknown = app.node.tryGetContext('analytics');
 
 new ShardflowStack(app, typeof stackName === 'string' && stackName !== '' ? stackName : 'Shardflow', {
-  pipelines: pipelinesFromContext(app, shippedPipelineModules).map((entry) => ({ entry })),
+  // A table-source pipeline's module may declare its table's key (`sourceTable`): the stack then creates it.
+  pipelines: pipelinesFromContext(app, shippedPipelineModules).map((entry) => {
+    const sourceTable = sourceTableOfModule(entry);
+    return { entry, ...(sourceTable === undefined ? {} : { sourceTable }) };
+  }),
   description:
     'shardflow: Kinesis -> Lambda operators -> DynamoDB window state -> S3 Parquet, Glue and Athena',
   ...(destroy ? { removalPolicy: RemovalPolicy.DESTROY } : {}),

@@ -17,6 +17,7 @@ import {
 } from '../constructs/ResultsBucket';
 import type { ShardEventSourceOptions } from '../constructs/ShardEventSource';
 import { ShardflowDashboard } from '../constructs/ShardflowDashboard';
+import { SourceTable, type SourceTableKey, validateSourceTableKey } from '../constructs/SourceTable';
 import {
   duplicates,
   pascal,
@@ -73,6 +74,13 @@ export interface PipelineDeployment {
    * @default - none (a Kinesis source)
    */
   readonly table?: dynamodb.ITable;
+  /**
+   * Instead of `table`: the key of the table a table-source pipeline reads, which the stack then creates (named
+   * and streamed as `fromTable()` says; see `SourceTable`). What the example app gives when the pipeline's
+   * module exports `sourceTable`.
+   * @default - none
+   */
+  readonly sourceTable?: SourceTableKey;
 }
 
 /** Props of {@link ShardflowStack}. */
@@ -183,6 +191,19 @@ function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
   });
 }
 
+/** A deployment with a `sourceTable` key given as the table the stack creates for it (`SourceTable`). */
+function withSourceTable(
+  scope: Construct,
+  resolved: ResolvedDeployment,
+  removalPolicy: RemovalPolicy,
+): ResolvedDeployment {
+  const { sourceTable: key, ...deployment } = resolved.deployment;
+  if (key === undefined) return resolved;
+  const { spec } = resolved.handlers;
+  const { table } = new SourceTable(scope, `${pascal(spec.name)}Source`, { spec, key, removalPolicy });
+  return { ...resolved, deployment: { ...deployment, table } };
+}
+
 /** A pipeline's settings: its own merged over the stack's. */
 function settingsOf(
   deployment: PipelineDeployment,
@@ -273,7 +294,21 @@ export function validateShardflowStackProps(
     );
   props.pipelines.forEach((deployment, i) => {
     const spec = deployment.spec ?? specs[i];
-    if (spec !== undefined) problems.addAll(validatePipelineDeployment(spec, settingsOf(deployment, props)));
+    if (spec === undefined) return;
+    if (deployment.sourceTable !== undefined) {
+      problems
+        .addAll(validateSourceTableKey(deployment.sourceTable, `sourceTable of pipeline '${spec.name}'`))
+        .check(
+          deployment.table !== undefined,
+          `Pipeline '${spec.name}' is given both a table and a sourceTable: give one (the table, or the key of the table the stack creates)`,
+        )
+        .check(
+          spec.source.table === undefined,
+          `A sourceTable is given but pipeline '${spec.name}' reads stream '${spec.source.stream}': read the table with fromTable(), or give no sourceTable`,
+        );
+      return;
+    }
+    problems.addAll(validatePipelineDeployment(spec, settingsOf(deployment, props)));
   });
   return [...problems.all];
 }
@@ -300,16 +335,25 @@ export class ShardflowStack extends Stack {
 
   public constructor(scope: Construct, id: string, props: ShardflowStackProps) {
     super(scope, id, props);
-    const resolved = resolveDeployments(props);
+    const given = resolveDeployments(props);
     new Problems()
       .addAll(
         validateShardflowStackProps(
           props,
-          resolved.map((r) => r.handlers.spec),
+          given.map((r) => r.handlers.spec),
         ),
       )
       .throwIfAny(`ShardflowStack '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const resolved = given.map((r) => withSourceTable(this, r, removalPolicy));
+    new Problems()
+      .addAll(
+        validateShardflowStackProps(
+          { ...props, pipelines: resolved.map((r) => r.deployment) },
+          resolved.map((r) => r.handlers.spec),
+        ),
+      )
+      .throwIfAny(`ShardflowStack '${this.node.path}'`);
 
     this.stateTable = new StateTable(this, 'State', { ...props.stateTable, removalPolicy });
     this.resultsBucket = new ResultsBucket(this, 'Results', { ...props.resultsBucket, removalPolicy });

@@ -52,12 +52,27 @@ export class Deployer {
     private readonly options: DeployOptions = {},
   ) {}
 
+  /**
+   * Creates the tables (idempotent) and returns the stream ARN of each that has a stream, by logical id: the
+   * `tableStreamArns` to plan the rest of the template with (DynamoDB names a stream by its creation time).
+   * Warnings (e.g. TTL the emulator does not set) go to `warnings`.
+   */
+  public async createTables(
+    tables: readonly TablePlan[],
+    warnings: string[] = [],
+  ): Promise<Record<string, string>> {
+    const arns = await Promise.all(tables.map((table) => this.createTable(table, warnings)));
+    return Object.fromEntries(
+      tables.flatMap((table, i) => (arns[i] === undefined ? [] : [[table.logicalId, arns[i]]])),
+    );
+  }
+
   public async deploy(plan: DeploymentPlan): Promise<Deployment> {
     const warnings: string[] = [];
     const localQueues: string[] = [];
     await Promise.all([
       ...plan.streams.map((stream) => this.createStream(stream)),
-      ...plan.tables.map((table) => this.createTable(table, warnings)),
+      this.createTables(plan.tables, warnings),
       ...plan.buckets.map((bucket) => this.createBucket(bucket.name)),
     ]);
     for (const queue of plan.queues) {
@@ -97,7 +112,8 @@ export class Deployer {
     });
   }
 
-  private async createTable(table: TablePlan, warnings: string[]): Promise<void> {
+  /** Creates a table (with its stream, if planned) unless it exists; returns its stream ARN, if any. */
+  private async createTable(table: TablePlan, warnings: string[]): Promise<string | undefined> {
     const { dynamoDb } = this.clients;
     const provisioned = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
     const input: CreateTableCommandInput = {
@@ -123,6 +139,9 @@ export class Deployer {
             })),
           }
         : {}),
+      ...(table.streamViewType === undefined
+        ? {}
+        : { StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType } }),
     };
     let created = true;
     try {
@@ -132,10 +151,20 @@ export class Deployer {
         throw new DeployerError(`cannot create table ${table.name}`, { cause: error });
       created = false;
     }
+    let streamArn: string | undefined;
+    let streamView: string | undefined;
     await waitUntil(`table ${table.name}`, this.options.activeTimeoutMs ?? 30_000, async () => {
       const described = await dynamoDb.send(new DescribeTableCommand({ TableName: table.name }));
+      streamArn = described.Table?.LatestStreamArn;
+      streamView = described.Table?.StreamSpecification?.StreamEnabled
+        ? described.Table.StreamSpecification.StreamViewType
+        : undefined;
       return described.Table?.TableStatus === 'ACTIVE';
     });
+    if (table.streamViewType !== undefined && streamView !== table.streamViewType)
+      throw new DeployerError(
+        `table ${table.name} exists with ${streamView === undefined ? 'no stream' : `a ${streamView} stream`}, the template gives it a ${table.streamViewType} stream: stop the local cloud (its data goes) and deploy again`,
+      );
     if (table.ttlAttribute !== undefined && created) {
       try {
         await dynamoDb.send(
@@ -150,6 +179,7 @@ export class Deployer {
         );
       }
     }
+    return table.streamViewType === undefined ? undefined : streamArn;
   }
 
   private async createBucket(name: string): Promise<void> {

@@ -142,7 +142,7 @@ export class TemplateResolver {
           `arn:aws:${resource.Type.split('::')[1]?.toLowerCase() ?? 'unknown'}:${r}:${a}:${name}`
         );
       case 'StreamArn':
-        return `arn:aws:dynamodb:${r}:${a}:table/${name}/stream/1970-01-01T00:00:00.000`;
+        return this.tableStreamArn(logicalId, resource.Type);
       case 'QueueName':
         return name;
       case 'QueueUrl':
@@ -168,6 +168,20 @@ export class TemplateResolver {
           `Fn::GetAtt ${logicalId}.${attribute} is not supported for ${resource.Type}`,
         );
     }
+  }
+
+  /**
+   * A table's stream ARN: DynamoDB names a stream by its creation time, so it is known only once the table
+   * exists (`DeploymentEnvironment.tableStreamArns`, from `createTables`).
+   */
+  private tableStreamArn(logicalId: string, type: string): string {
+    const known = this.env.tableStreamArns?.[logicalId];
+    if (known !== undefined) return known;
+    if (type !== 'AWS::DynamoDB::Table')
+      throw new TemplateResolutionError(`Fn::GetAtt ${logicalId}.StreamArn is not supported for ${type}`);
+    throw new TemplateResolutionError(
+      `the stream ARN of table ${logicalId} is known once the table exists: create the tables first (planTables, then createTables) and plan with their tableStreamArns`,
+    );
   }
 
   /** Resolves every intrinsic in a value. `AWS::NoValue` properties are dropped. */

@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { dynamoDbClient, kinesisClient, s3Client, sqsClient } from '../../functions/adapters/aws';
+import {
+  dynamoDbClient,
+  dynamoDbStreamsClient,
+  kinesisClient,
+  s3Client,
+  sqsClient,
+} from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
 import {
   EventSourceMappingRuntime,
@@ -9,6 +15,7 @@ import {
   FileFailureDestination,
   RUNTIME_DEFAULTS,
   S3FailureDestination,
+  SdkDynamoDBStreamReader,
   SdkKinesisReader,
   SqsFailureDestination,
   WorkerInvoker,
@@ -20,7 +27,7 @@ import {
 import { Deployer } from './Deployer';
 import { readStackArtifact } from './cloudAssembly';
 import { runCustomResources } from './customResources';
-import { planDeployment } from './planDeployment';
+import { planDeployment, planTables } from './planDeployment';
 import { ScheduleRunner } from './ScheduleRunner';
 import type { Deployment } from './types';
 
@@ -108,26 +115,27 @@ export async function deployAndRun(
   const clientConfig = { endpoint: options.cloud.endpoint, region, credentials: LOCAL_CREDENTIALS };
   const sqs: SQSClient | undefined = options.useSqs === true ? sqsClient(clientConfig) : undefined;
   const artifact = readStackArtifact(templatePath);
-  const plan = planDeployment(
-    artifact.template,
-    {
-      stackName: artifact.stackName,
-      region,
-      ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
-      sqsBaseUrl: options.cloud.endpoint,
-    },
-    artifact.locateAsset,
-  );
+  const env = {
+    stackName: artifact.stackName,
+    region,
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
+    sqsBaseUrl: options.cloud.endpoint,
+  };
   const s3 = s3Client(clientConfig);
-  const deployment = await new Deployer({
+  const deployer = new Deployer({
     kinesis: kinesisClient(clientConfig),
     dynamoDb: dynamoDbClient(clientConfig),
     s3,
     ...(sqs === undefined ? {} : { sqs }),
-  }).deploy(plan);
+  });
+  // Tables first: a table's stream ARN, which mappings and environments name, carries its creation time.
+  const tableWarnings: string[] = [];
+  const tableStreamArns = await deployer.createTables(planTables(artifact.template, env), tableWarnings);
+  const plan = planDeployment(artifact.template, { ...env, tableStreamArns }, artifact.locateAsset);
+  const deployment = await deployer.deploy(plan);
   for (const skipped of deployment.unsupported)
     log(`unsupported: ${skipped.logicalId} (${skipped.type})${skipped.reason ? `: ${skipped.reason}` : ''}`);
-  for (const warning of deployment.warnings) log(warning);
+  for (const warning of [...tableWarnings, ...deployment.warnings]) log(warning);
 
   const failureDestination = failureDestinations(deployment, {
     s3,
@@ -161,6 +169,7 @@ export async function deployAndRun(
       kinesisClient(clientConfig),
       options.cloud.kinesisEmulator === 'kinesalite' ? { addressStreamsBy: 'name' } : {},
     ),
+    dynamoDbStreams: new SdkDynamoDBStreamReader(dynamoDbStreamsClient(clientConfig)),
     invoker,
     checkpoints,
     failureDestination,

@@ -10,7 +10,7 @@ export {
   type RunningDeployment,
 } from './deployAndRun';
 export { Deployer, type DeployerClients, type DeployOptions } from './Deployer';
-export { planDeployment, type AssetLocator } from './planDeployment';
+export { planDeployment, planTables, type AssetLocator } from './planDeployment';
 export { handlerEntry, rateToMs } from './resourcePlanners';
 export { readStackArtifact, type StackArtifact } from './cloudAssembly';
 export { runCustomResources } from './customResources';

@@ -2,12 +2,19 @@ import {
   LOCAL_CUSTOM_RESOURCE_PREFIX,
   planCustomResource,
   PLANNERS,
+  planTable,
   type PlanContext,
   type PlanParts,
 } from './resourcePlanners';
 
 import { TemplateResolver } from './TemplateResolver';
-import type { CfnTemplate, DeploymentEnvironment, DeploymentPlan, SkippedResource } from './types';
+import type {
+  CfnResource,
+  CfnTemplate,
+  DeploymentEnvironment,
+  DeploymentPlan,
+  SkippedResource,
+} from './types';
 
 /** Finds the directory of a function bundle from its `Code` (asset object key) or `aws:asset:path` metadata. */
 export type AssetLocator = (code: {
@@ -35,10 +42,56 @@ const IGNORED_PREFIXES = [
   'AWS::SSM::Parameter',
 ];
 
+const emptyPlanParts = (): PlanParts => ({
+  streams: [],
+  tables: [],
+  buckets: [],
+  queues: [],
+  functions: [],
+  mappings: [],
+  schedules: [],
+  customResources: [],
+  unsupported: [],
+});
+
+/** The resources whose condition (if any) holds. */
+function activeResources(template: CfnTemplate, resolver: TemplateResolver): [string, CfnResource][] {
+  return Object.entries(template.Resources).filter(
+    ([, r]) => r.Condition === undefined || resolver.condition(r.Condition),
+  );
+}
+
+/**
+ * The tables of a template, planned alone: the deployer creates them first, because a table's stream ARN
+ * (which mappings and environments refer to) is named by the table's creation time. Table properties never
+ * refer to a stream ARN, so they resolve without one.
+ */
+export function planTables(template: CfnTemplate, env: DeploymentEnvironment): PlanParts['tables'] {
+  const resolver = new TemplateResolver(template, env);
+  const plan = emptyPlanParts();
+  for (const [logicalId, resource] of activeResources(template, resolver)) {
+    if (resource.Type !== 'AWS::DynamoDB::Table') continue;
+    const props = (resolver.resolve(resource.Properties ?? {}, logicalId) ?? {}) as Record<string, unknown>;
+    const context: PlanContext = {
+      resolver,
+      bundles: new Map(),
+      functionNameByRef: new Map(),
+      registered: new Set(),
+    };
+    planTable(
+      { logicalId, type: resource.Type, props, name: resolver.physicalName(logicalId) },
+      context,
+      plan,
+    );
+  }
+  return plan.tables;
+}
+
 /**
  * Reads a synthesized template into a deployment plan: every resource resolved to names/ARNs, the
  * functions with their bundle, environment, timeout and memory, every event source mapping setting,
- * the schedules, and the resources that are ignored or unsupported locally.
+ * the schedules, and the resources that are ignored or unsupported locally. A template whose tables have
+ * streams needs their ARNs in `env.tableStreamArns` (see {@link planTables}).
  */
 export function planDeployment(
   template: CfnTemplate,
@@ -46,17 +99,7 @@ export function planDeployment(
   locateAsset: AssetLocator,
 ): DeploymentPlan {
   const resolver = new TemplateResolver(template, env);
-  const plan: PlanParts = {
-    streams: [],
-    tables: [],
-    buckets: [],
-    queues: [],
-    functions: [],
-    mappings: [],
-    schedules: [],
-    customResources: [],
-    unsupported: [],
-  };
+  const plan = emptyPlanParts();
   const ignored: SkippedResource[] = [];
   const physicalIds: Record<string, string> = {};
   const functionNameByRef = new Map<string, string>();
@@ -65,9 +108,7 @@ export function planDeployment(
   /** Names of the functions that will be registered. */
   const registered = new Set<string>();
 
-  const active = Object.entries(template.Resources).filter(
-    ([, r]) => r.Condition === undefined || resolver.condition(r.Condition),
-  );
+  const active = activeResources(template, resolver);
   for (const [logicalId, resource] of active) {
     physicalIds[logicalId] = resolver.ref(logicalId);
     if (resource.Type === 'AWS::Lambda::Function') {

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESM_DEFAULTS } from '../eventSourceMapping/constants';
+import { isTableStream } from '../eventSourceMapping/streamEvent';
 import type { EventSourceMappingConfig, StartingPosition } from '../eventSourceMapping/types';
 import { AssetNotFoundError, TemplateResolutionError } from './errors';
 import type { TemplateResolver } from './TemplateResolver';
@@ -91,8 +92,13 @@ function planStream(
   });
 }
 
-function planTable({ logicalId, props, name }: PlannedResource, context: PlanContext, plan: PlanParts): void {
+export function planTable(
+  { logicalId, props, name }: PlannedResource,
+  context: PlanContext,
+  plan: PlanParts,
+): void {
   const ttl = isObject(props['TimeToLiveSpecification']) ? props['TimeToLiveSpecification'] : undefined;
+  const stream = isObject(props['StreamSpecification']) ? props['StreamSpecification'] : undefined;
   plan.tables.push({
     logicalId,
     name,
@@ -110,6 +116,9 @@ function planTable({ logicalId, props, name }: PlannedResource, context: PlanCon
     ),
     billingMode: props['BillingMode'] === 'PAY_PER_REQUEST' ? 'PAY_PER_REQUEST' : 'PROVISIONED',
     ...(ttl !== undefined && ttl['Enabled'] === true ? { ttlAttribute: String(ttl['AttributeName']) } : {}),
+    ...(typeof stream?.['StreamViewType'] === 'string'
+      ? { streamViewType: stream['StreamViewType'] as NonNullable<TablePlan['streamViewType']> }
+      : {}),
   });
 }
 
@@ -156,8 +165,13 @@ function planMapping(
   plan: PlanParts,
 ): void {
   const sourceArn = String(props['EventSourceArn'] ?? '');
-  if (!sourceArn.includes(':kinesis:')) {
-    plan.unsupported.push({ logicalId, type, reason: `event source ${sourceArn} is not a Kinesis stream` });
+  // A Kinesis stream, or a table's DynamoDB stream (the runtime polls either through the same reader port).
+  if (!sourceArn.includes(':kinesis:') && !isTableStream(sourceArn)) {
+    plan.unsupported.push({
+      logicalId,
+      type,
+      reason: `event source ${sourceArn} is not a Kinesis stream or a table's DynamoDB stream`,
+    });
     return;
   }
   const functionRef = String(props['FunctionName']);

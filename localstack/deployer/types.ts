@@ -28,6 +28,11 @@ export interface DeploymentEnvironment {
   readonly accountId?: string;
   /** Values for template parameters (otherwise their `Default`). */
   readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * The stream ARN of each table with a stream, by logical id (what `Fn::GetAtt <Table>.StreamArn` returns):
+   * DynamoDB names a stream by its creation time, so the tables are created first (`createTables`).
+   */
+  readonly tableStreamArns?: Readonly<Record<string, string>>;
   /** Base URL used to build SQS queue URLs (`<base>/<account>/<name>`). @default `https://sqs.<region>.amazonaws.com` */
   readonly sqsBaseUrl?: string;
 }
@@ -63,6 +68,8 @@ export interface TablePlan {
   }[];
   readonly billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
   readonly ttlAttribute?: string;
+  /** The stream's view type when the table has a stream (`StreamSpecification`). */
+  readonly streamViewType?: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
 }
 
 export interface BucketPlan {

@@ -13,10 +13,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ENV } from '../../functions/core/constants';
 import { DRAIN_ACTION } from '../../functions/core/state/drain';
-import { planDeployment, readStackArtifact } from '../deployer';
+import { Deployer, planDeployment, planTables, readStackArtifact } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
 import { WorkerInvoker } from '../eventSourceMapping';
 import { NotRunningError } from './errors';
+import { localClients } from './localTarget';
 import { readDrainAnswer, type WindowDrainer } from './upgradeGate';
 
 /** The stack output `deploy --local` records the deployed template's path under. */
@@ -47,11 +48,12 @@ export function localDrainer(options: {
         `The template of the deployed stack is gone (${templatePath ?? 'none recorded'}), so its tick cannot drain pipeline ${pipeline}: deploy the old definition again with "npx shardflow deploy --local", stop it, then deploy the new one with --drain`,
       );
     const artifact = readStackArtifact(templatePath);
-    const plan = planDeployment(
-      artifact.template,
-      { stackName: artifact.stackName, region: LOCAL_REGION, sqsBaseUrl: options.endpoint },
-      artifact.locateAsset,
+    const env = { stackName: artifact.stackName, region: LOCAL_REGION, sqsBaseUrl: options.endpoint };
+    // The deployed tables' stream ARNs (a table-source pipeline's functions name theirs); they exist already.
+    const tableStreamArns = await new Deployer(localClients(options.endpoint)).createTables(
+      planTables(artifact.template, env),
     );
+    const plan = planDeployment(artifact.template, { ...env, tableStreamArns }, artifact.locateAsset);
     const ticks = new Set(plan.schedules.map((schedule) => schedule.functionName));
     const fn = plan.functions.find(
       (f) => ticks.has(f.functionName) && f.environment[ENV.PIPELINE] === pipeline,

@@ -1,4 +1,7 @@
 import { iteratorAgeMs } from '../eventSourceMapping/iteratorAge';
+import { SdkDynamoDBStreamReader } from '../eventSourceMapping/SdkDynamoDBStreamReader';
+import { isTableStream } from '../eventSourceMapping/streamEvent';
+import type { KinesisReader } from '../eventSourceMapping/types';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetRecordsCommand,
@@ -120,9 +123,65 @@ async function shardBacklog(
 }
 
 /**
+ * A DynamoDB stream's sequence numbers have 21 digits or more (DynamoDB Local pads them with zeros); the state
+ * store's own padding stripped, this is the number as GetShardIterator takes it.
+ */
+const TABLE_SEQUENCE_DIGITS = 21;
+
+/**
+ * The backlog of one shard of a table's DynamoDB stream after `after` (the same count and age as for Kinesis,
+ * through the local runtime's reader: DescribeStream, GetShardIterator, GetRecords).
+ */
+async function tableShardBacklog(
+  reader: KinesisReader,
+  streamArn: string,
+  shardId: string,
+  after: string | undefined,
+  maxPending: number,
+) {
+  let iterator: string | undefined = await reader.getShardIterator(
+    streamArn,
+    shardId,
+    after === undefined
+      ? { type: 'TRIM_HORIZON' }
+      : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after.padStart(TABLE_SEQUENCE_DIGITS, '0') },
+  );
+  let pending = 0;
+  let oldestArrival: number | undefined;
+  for (let page = 0; iterator !== undefined && pending < maxPending && page < 20; page++) {
+    const { records, nextShardIterator } = await reader.getRecords(iterator, maxPending - pending);
+    oldestArrival ??= records[0]?.approximateArrivalTimestamp;
+    pending += records.length;
+    if (records.length === 0) break;
+    iterator = nextShardIterator;
+  }
+  return { pending, iteratorAgeMs: iteratorAgeMs(Date.now(), oldestArrival, 0) };
+}
+
+/** The shards of the source (a Kinesis stream by name, or a table's stream by ARN) and each one's backlog. */
+function sourceShards(clients: AwsClients, stream: string, maxPending: number) {
+  if (isTableStream(stream)) {
+    const reader = new SdkDynamoDBStreamReader(clients.dynamoDbStreams);
+    return {
+      list: async () => (await reader.listShards(stream)).map((s) => s.shardId),
+      backlog: (shardId: string, after: string | undefined) =>
+        tableShardBacklog(reader, stream, shardId, after, maxPending),
+    };
+  }
+  return {
+    list: async () => {
+      const { Shards = [] } = await clients.kinesis.send(new ListShardsCommand({ StreamName: stream }));
+      return Shards.map((s) => s.ShardId ?? '');
+    },
+    backlog: (shardId: string, after: string | undefined) =>
+      shardBacklog(clients.kinesis, stream, shardId, after, maxPending),
+  };
+}
+
+/**
  * Reads a deployed pipeline's progress: shard progress items and open windows from the state table,
- * the backlog after each shard's applied position from Kinesis, and the side-output counts from the
- * results bucket.
+ * the backlog after each shard's applied position from its source (Kinesis, or a table's DynamoDB stream),
+ * and the side-output counts from the results bucket.
  */
 export async function readPipelineStatus(
   clients: AwsClients,
@@ -134,16 +193,15 @@ export async function readPipelineStatus(
   const store = new DynamoDBStateStore({ tableName: where.stateTable, client: clients.dynamoDb });
   const progress = await store.readProgress(spec.name);
   const byShard = new Map(progress.shards.map((s) => [s.shardId, s]));
-  const { Shards = [] } = await clients.kinesis.send(new ListShardsCommand({ StreamName: where.stream }));
+  const source = sourceShards(clients, where.stream, maxPending);
   const shards: ShardStatus[] = [];
-  for (const shard of Shards) {
-    const shardId = shard.ShardId ?? '';
+  for (const shardId of await source.list()) {
     const applied = byShard.get(shardId);
     const last =
       applied === undefined || /^0*$/.test(applied.lastSequence)
         ? undefined
         : unpadSequence(applied.lastSequence);
-    const backlog = await shardBacklog(clients.kinesis, where.stream, shardId, last, maxPending);
+    const backlog = await source.backlog(shardId, last);
     shards.push({
       shardId,
       pendingRecords: backlog.pending,

@@ -135,6 +135,10 @@ function startPipeline(options: StartOptions): {
   const checked = options.pipeline === undefined || options.pipeline === defaultPipeline().spec.name;
   const pipeline = options.pipeline === undefined ? defaultPipeline() : loadPipeline(options.pipeline);
   const { spec } = pipeline;
+  if (spec.source.table !== undefined)
+    throw new ShardflowCliError(
+      `start sends the generated clickstream to a stream; ${spec.name} reads table ${spec.source.stream}: use shardflow run ${options.pipeline ?? spec.name} --input <change file>`,
+    );
   if (spec.window.kind !== 'tumbling') {
     throw new ShardflowCliError(
       `start drives tumbling-window pipelines with the generated clickstream (${spec.name} has ${spec.window.kind} windows): use shardflow run ${options.pipeline ?? spec.name} --input <file>`,

@@ -4,6 +4,7 @@
  * (`functions/core/state/savepointFormat.ts`), and a savepoint read back, checked against the target table
  * and definition (`savepointCut.ts`) and written into the table.
  */
+import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeStreamSummaryCommand, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../functions/adapters/aws';
@@ -30,6 +31,7 @@ import {
   type SavepointManifest,
 } from '../../functions/core/state/savepointFormat';
 import type { UpgradeTarget } from '../../functions/core/state/upgradeCheck';
+import { isTableStream } from '../eventSourceMapping/streamEvent';
 
 /** Where a savepoint lives: a bucket and a prefix that ends with `/` (or is empty). */
 export interface SavepointLocation {
@@ -47,8 +49,12 @@ export function savepointLocation(bucket: string, prefix: string): SavepointLoca
   return { bucket, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
 }
 
-/** The stream named `name`: its name and creation time. */
+/**
+ * The stream named `name`: its name and creation time. A table's stream is named by its ARN, whose label is
+ * its creation time: a table created again has another stream, whose positions the saved ones are not.
+ */
 async function streamIdentity(clients: AwsClients, name: string): Promise<StreamIdentity> {
+  if (isTableStream(name)) return tableStreamIdentity(clients, name);
   try {
     const { StreamDescriptionSummary: summary } = await clients.kinesis.send(
       new DescribeStreamSummaryCommand({ StreamName: name }),
@@ -61,6 +67,23 @@ async function streamIdentity(clients: AwsClients, name: string): Promise<Stream
     )
       throw new SavepointError(
         `Stream ${name} not found: shard positions are positions in the pipeline's stream; deploy the stack that reads it first`,
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
+/** A table's stream by ARN: the ARN and the stream's creation time (DescribeStream). */
+async function tableStreamIdentity(clients: AwsClients, arn: string): Promise<StreamIdentity> {
+  try {
+    const { StreamDescription: description } = await clients.dynamoDbStreams.send(
+      new DescribeStreamCommand({ StreamArn: arn, Limit: 1 }),
+    );
+    return { name: arn, createdAt: description?.CreationRequestDateTime?.getTime() ?? 0 };
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException')
+      throw new SavepointError(
+        `Table stream ${arn} not found: shard positions are positions in the stream of the pipeline's table; deploy the stack that reads it first`,
         { cause: error },
       );
     throw error;

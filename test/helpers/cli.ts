@@ -73,17 +73,19 @@ export function waitForOutput(
 
 /**
  * Runs the CLI with `args` (a command with `--keep`) until it prints "Press Ctrl-C to stop." on stderr, runs
- * `body` with what it printed while it stays up, then sends Ctrl-C and expects exit code 0. Kills it if
+ * `body` with what it printed on stderr and on stdout while it stays up, then sends Ctrl-C and expects exit code 0. Kills it if
  * anything fails.
  */
 export async function whileKept(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-  body: (printed: string) => Promise<void>,
+  body: (printed: string, stdout: string) => Promise<void>,
 ): Promise<void> {
   const kept = spawn(NODE, [CLI_BIN, ...args], { cwd: ROOT, env });
+  let stdout = '';
+  kept.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   try {
-    await body(await waitForOutput(kept, 'Press Ctrl-C to stop.', 240_000, 'stderr'));
+    await body(await waitForOutput(kept, 'Press Ctrl-C to stop.', 240_000, 'stderr'), stdout);
     const exited = new Promise<number | null>((resolve) => kept.once('exit', (code) => resolve(code)));
     kept.kill('SIGINT');
     expect(await exited).toBe(0);

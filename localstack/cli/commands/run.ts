@@ -6,7 +6,10 @@ import { resultTableSql, runInMemory } from '../../start/boundedRun';
 import { createLiveLine } from '../../start/liveLine';
 import { loadStages, synthContext, UnknownPipelineError } from '../../start/loadPipeline';
 import { localClients, localEndpoint } from '../../start/localTarget';
-import { openLocalSession } from '../../start/localSession';
+import { openLocalSession, type LocalSession } from '../../start/localSession';
+import { applyTableChanges, readChangeFile, tableKey } from '../../start/applyTableChanges';
+import type { InputRecord } from '../../start/inputFile';
+import type { PipelineSpec } from '../../../functions/core/types';
 import { readRunInput } from '../../start/runInput';
 import { sendRecords } from '../../start/sendRecords';
 import { synthesizeCached } from '../../start/synthesize';
@@ -46,7 +49,7 @@ export function registerRunCommands(program: Command): void {
     )
     .requiredOption(
       '-i, --input <file|s3://bucket/prefix>',
-      'JSON Lines, CSV or Parquet file, or an S3 prefix of such objects',
+      'JSON Lines, CSV or Parquet file, or an S3 prefix of such objects; for a table source (fromTable), a change file: JSON Lines of {"put": {item}} / {"delete": {key}} applied to the table in order',
     )
     .option(
       '--in-memory',
@@ -84,9 +87,21 @@ export function registerRunCommands(program: Command): void {
         const stages = loadStages([name, ...later]);
         const pipeline = stages[0]!;
         const last = stages[stages.length - 1]!;
+        const table = pipeline.spec.source.table === undefined ? undefined : pipeline.spec.source.stream;
+        if (table !== undefined && options.inMemory === true)
+          throw new UnknownPipelineError(
+            `${pipeline.spec.name} reads table ${table}: its change file runs through the stack only (drop --in-memory)`,
+          );
         const keyField = options.key ?? 'userId';
         const s3 = options.input.startsWith('s3://') ? localClients(await localEndpoint()).s3 : undefined;
-        const { records, blankLines } = await readRunInput(options.input, keyField, s3);
+        // A table source's input is a change file, checked now (but for the table's key, known once deployed).
+        const changes = table === undefined ? undefined : await readChangeFile(options.input, undefined);
+        const { records, blankLines } =
+          changes === undefined
+            ? await readRunInput(options.input, keyField, s3)
+            : { records: [], blankLines: changes.blankLines };
+        /** Records to send, or writes to apply. */
+        const inputs = changes?.writes.length ?? records.length;
         if (options.inMemory === true) {
           if (options.keep === true)
             throw new UnknownPipelineError('--keep needs a run through the stack (drop --in-memory)');
@@ -125,25 +140,19 @@ export function registerRunCommands(program: Command): void {
           ...(keep ? { edgePort: options.port ?? DEFAULT_EDGE_PORT } : {}),
         });
         try {
-          const stream = session.streamOf(pipeline.spec);
-          const head = records.slice(0, WARM_UP_RECORDS);
-          const progress = followSession(session, live, records.length);
+          const progress = followSession(session, live, inputs);
           try {
             await session.guard(
               (async () => {
-                await sendRecords(head, {
-                  kinesis: session.clients.kinesis,
-                  stream,
-                  onProgress: (p) => progress.sent(p.sent),
-                });
-                await session.app.runtime.idle(drainTimeout(records.length));
-                await sendRecords(records.slice(head.length), {
-                  kinesis: session.clients.kinesis,
-                  stream,
-                  onProgress: (p) => progress.sent(head.length + p.sent),
-                });
+                if (table === undefined) await sendStreamInput(session, pipeline.spec, records, progress);
+                else {
+                  // Applied as writes to the source table: its stream carries the changes to the pipeline.
+                  const { dynamoDb } = session.clients;
+                  const checked = await readChangeFile(options.input, await tableKey(dynamoDb, table));
+                  await applyTableChanges(dynamoDb, table, checked, (n) => progress.sent(n));
+                }
                 // Stage by stage: a stage's last windows close once the one before has published everything.
-                for (const stage of stages) await session.endOfInput(stage, drainTimeout(records.length));
+                for (const stage of stages) await session.endOfInput(stage, drainTimeout(inputs));
               })(),
             );
           } finally {
@@ -175,7 +184,7 @@ export function registerRunCommands(program: Command): void {
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
             `${runSummary({
-              lines: records.length + blankLines,
+              lines: inputs + blankLines,
               blankLines,
               records: counts.records,
               rows: firstRows,
@@ -192,6 +201,28 @@ export function registerRunCommands(program: Command): void {
         }
       }),
     );
+}
+
+/**
+ * A stream source's input: the first records alone, so that every shard reports progress before the bulk
+ * (see `runStart`), then the rest.
+ */
+async function sendStreamInput(
+  session: LocalSession,
+  spec: PipelineSpec,
+  records: readonly InputRecord[],
+  progress: { sent(count: number): void },
+): Promise<void> {
+  const stream = session.streamOf(spec);
+  const head = records.slice(0, WARM_UP_RECORDS);
+  const { kinesis } = session.clients;
+  await sendRecords(head, { kinesis, stream, onProgress: (p) => progress.sent(p.sent) });
+  await session.app.runtime.idle(drainTimeout(records.length));
+  await sendRecords(records.slice(head.length), {
+    kinesis,
+    stream,
+    onProgress: (p) => progress.sent(head.length + p.sent),
+  });
 }
 
 /** What a bounded run did, as the one summary line both run modes print. */

@@ -98,6 +98,30 @@ describe('shardflow CLI errors', () => {
     expect(r.lines.join('\n')).toContain('false: Subprocess exited with error 1');
   });
 
+  it('when a table-source run is given a bad change file or --in-memory, or start is asked to drive it, it exits 1 with one line before deploying anything', () => {
+    const module = 'functions/pipelines/orders/orderRevenue.ts';
+    const file = join(stateDir, 'orders.jsonl');
+    writeFileSync(file, '{"put": {"orderId": "o1", "amount": 1}}\n\n{"upsert": {"orderId": "o1"}}\n');
+    expectOneLine(
+      run('run', module, '--input', file),
+      `shardflow: ${file} line 3: must be {"put": {item}} or {"delete": {key}} (given ["upsert"]); a table source reads changes, one {"put": {item}} or {"delete": {key}} per line`,
+    );
+    const csv = join(stateDir, 'orders.csv');
+    writeFileSync(csv, 'orderId\no1\n');
+    expectOneLine(
+      run('run', module, '--input', csv),
+      `shardflow: A table source reads a local change file in JSON Lines (.jsonl), one {"put": {item}} or {"delete": {key}} per line (given ${csv})`,
+    );
+    expectOneLine(
+      run('run', module, '--input', file, '--in-memory'),
+      'shardflow: order-revenue reads table orders: its change file runs through the stack only (drop --in-memory)',
+    );
+    expectOneLine(
+      run('start', module),
+      `shardflow: start sends the generated clickstream to a stream; order-revenue reads table orders: use shardflow run ${module} --input <change file>`,
+    );
+  });
+
   it('when an option value is invalid, the command exits 1 without running', () => {
     const r = run('query', 'SELECT 1', '--format', 'xml');
     expect(r.status).toBe(1);
