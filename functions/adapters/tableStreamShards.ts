@@ -100,7 +100,8 @@ const MAX_NAMED_SHARDS = 10_000;
  *
  * With a tumbling window on the mapping, Lambda names the batch's shard (`event.shardId`): the codec tells
  * it with `named`, and the description serves only the lineage (`parentsOf`), described again only for a
- * shard it does not list yet.
+ * shard it does not list yet: `DescribeStream` may be called at most 10 times per second (DynamoDB Streams
+ * API reference, DescribeStream), far fewer than a live stream's batches.
  *
  * Without it, the shard is found by the batch's first sequence number (`shardOf`). A stream's sequence
  * numbers grow with time across all its shards, and a table of several partitions has several shards open
