@@ -164,8 +164,9 @@ export class TableShardResolver {
   }
 
   /**
-   * The parents of `shardId` in the descriptions cached; a shard none lists but an event named (`named`) has
-   * its stream described again once. None when no description lists it.
+   * The parents of `shardId` in the descriptions cached; for a shard none lists but an event named
+   * (`named`), in its stream described again (then cached: the operator asks only before a shard's first
+   * commit). None when no description lists it.
    */
   public async parentsOf(shardId: string): Promise<readonly string[]> {
     const known = this.#cachedShard(shardId);
