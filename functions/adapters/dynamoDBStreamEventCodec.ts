@@ -5,8 +5,9 @@
  * number or time, an unreadable attribute value, an oversize record) becomes a `RawRecord` with a
  * `rejection`, so it goes to `rejected/` with its reason and the shard moves on.
  *
- * The shard, which the records do not name, is the one whose range holds the batch's first sequence
- * number (`tableStreamShards.ts`).
+ * The records do not name their shard. The event does when the mapping has a tumbling window (`shardId`,
+ * `tumblingWindowEvent.ts`): a batch is of that one shard. Without it, the shard is the one whose range
+ * holds the batch's first sequence number, and the batch fails when several do (`tableStreamShards.ts`).
  */
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { MAX_RECORD_BYTES } from '../core/codec/payloadCodec';
@@ -22,7 +23,10 @@ import {
 } from '../core/tableChange';
 import { REJECT_REASONS, type RawRecord, type RejectReason } from '../core/types';
 import type { TableShardResolver } from './tableStreamShards';
+import { eventShardId, eventSourceArn } from './tumblingWindowEvent';
 
+/** Longest stream ARN DynamoDB Streams takes. */
+const MAX_STREAM_ARN_CHARS = 1024;
 /** Longest partition key (the change's keys as JSON) a rejection names. */
 const MAX_PARTITION_KEY_CHARS = 256;
 /** A change time further than this after the edge's clock is not a time the stream wrote. */
@@ -60,32 +64,53 @@ interface Decoded {
 }
 
 /**
- * Decodes a DynamoDB-stream event of a `view` stream into `RawRecord`s of one shard, in delivery order.
+ * Decodes a DynamoDB-stream event of a `view` stream into `RawRecord`s of one shard, in delivery order: the
+ * shard the event names (`shardId`), else the one `resolver` finds for the first sequence number.
  *
  * @example const records = await decodeDynamoDBStreamEvent(event, 'NEW_AND_OLD_IMAGES', resolver);
  * @throws InvalidStreamEventError when the event has no `Records` array, or records but none with a valid
- *   sequence number and stream ARN (nothing to fence them by).
+ *   sequence number (and, when it names no shard, stream ARN): nothing to fence them by.
+ * @throws InvalidWindowEventError when the event's `shardId` is not a shard id.
+ * @throws AmbiguousShardError when the event names no shard and several shards hold its first record.
  */
 export async function decodeDynamoDBStreamEvent(
   event: unknown,
   view: StreamViewType,
-  resolver: Pick<TableShardResolver, 'shardOf'>,
+  resolver: Pick<TableShardResolver, 'shardOf' | 'named'>,
   now: () => number = Date.now,
 ): Promise<RawRecord[]> {
   const records = isObject(event) ? event['Records'] : undefined;
   if (!Array.isArray(records))
     throw new InvalidStreamEventError('A DynamoDB-stream event has a Records array; this event has none');
+  const named = eventShardId(event);
   if (records.length === 0) return [];
   const decoded = records.map((record) => decodeRecord(record, view, now()));
+  const arnOf = (i: number): string | undefined => {
+    const arn = (records[i] as Obj | null)?.['eventSourceARN'];
+    return typeof arn === 'string' ? arn : undefined;
+  };
+  if (named !== undefined) {
+    if (!decoded.some((d) => d.sequenceNumber !== undefined))
+      throw new InvalidStreamEventError(
+        `None of the event's ${records.length} records has a valid dynamodb.SequenceNumber: it cannot be fenced, check the event source`,
+      );
+    // Lambda sends a window's batch from the one shard it names; the stream serves only its lineage.
+    const arn = eventSourceArn(event) ?? arnOf(decoded.findIndex((d) => d.sequenceNumber !== undefined));
+    if (arn !== undefined && arn.length <= MAX_STREAM_ARN_CHARS) resolver.named(arn, named);
+    return place(decoded, named);
+  }
   const anchor = records.findIndex(
-    (r, i) => decoded[i]!.sequenceNumber !== undefined && typeof (r as Obj)['eventSourceARN'] === 'string',
+    (_, i) => decoded[i]!.sequenceNumber !== undefined && arnOf(i) !== undefined,
   );
   if (anchor < 0)
     throw new InvalidStreamEventError(
       `None of the event's ${records.length} records has a valid dynamodb.SequenceNumber and eventSourceARN: it cannot be fenced, check the event source`,
     );
-  const arn = (records[anchor] as Obj)['eventSourceARN'] as string;
-  const shard = await resolver.shardOf(arn, decoded[anchor]!.sequenceNumber!, decoded[anchor]!.arrival);
+  const shard = await resolver.shardOf(
+    arnOf(anchor)!,
+    decoded[anchor]!.sequenceNumber!,
+    decoded[anchor]!.arrival,
+  );
   return place(decoded, shard.id);
 }
 

@@ -92,7 +92,7 @@ export interface OperatorRuntime {
   recordRefusal(error: unknown): boolean;
   /**
    * The records of an event of the pipeline's source: a Kinesis event, or for a table source a
-   * DynamoDB-stream event (its shard found with DescribeStream).
+   * DynamoDB-stream event (its shard the one the event names, else found with DescribeStream).
    */
   decode(event: unknown): Promise<RawRecord[]>;
   /** Ids of the source stream's open shards (ListShards), or undefined when no stream is configured. */
@@ -140,7 +140,8 @@ export function createOperatorRuntime(
   const publisher = publishTo === undefined ? undefined : publisherFor(publishTo, publishes!);
   const objects = new S3ObjectStore({ bucket: config[ENV.RESULTS_BUCKET] });
   const table = pipeline.spec.source.table;
-  // A table's stream: its shards as DescribeStream tells them (the records do not name theirs).
+  // A table's stream: its shards as DescribeStream tells them (the records do not name theirs; an event of a
+  // mapping with a tumbling window does).
   const tableShards = (arn: string) => describeTableStreamShards(dynamoDbStreamsClient(), arn);
   const resolver = new TableShardResolver(tableShards);
   const processor = new BatchProcessor(
@@ -158,7 +159,7 @@ export function createOperatorRuntime(
     },
     {
       ...(table !== undefined
-        ? { shardParents: async (shardId: string) => resolver.parentsOf(shardId) }
+        ? { shardParents: (shardId: string) => resolver.parentsOf(shardId) }
         : stream !== undefined
           ? { shardParents: shardParentsLookup(() => listStreamShards(kinesisClient(), stream)) }
           : {}),

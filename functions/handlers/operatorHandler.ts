@@ -7,6 +7,7 @@
  */
 import type { DynamoDBStreamEvent, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { answerWindow } from '../adapters/tumblingWindowEvent';
 import { processKinesisBatch } from '../core/state/batchResponse';
 import type { StatefulPipeline } from '../core/state/types';
 
@@ -44,7 +45,8 @@ export function operatorHandler(
           records: records.length,
         });
       }
-      return response;
+      // A mapping with a tumbling window fails an answer without `state`.
+      return answerWindow(event, response);
     } finally {
       runtime.recordDeadLetters(lettersBefore);
       runtime.metrics.publishStoredMetrics();

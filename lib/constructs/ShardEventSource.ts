@@ -165,16 +165,31 @@ export function shardEventSource(
 }
 
 /**
+ * The tumbling window of a table source's mapping. The records of a DynamoDB stream do not name their shard,
+ * and a table of several partitions has several shards open at once whose sequence number ranges overlap,
+ * so no range tells a batch's shard; with `TumblingWindowInSeconds` set, Lambda names it in every event
+ * (`shardId`), and the operator fences by it (`functions/adapters/tumblingWindowEvent.ts`; Lambda guide,
+ * services-ddb-windows). The window plays no other part (the operator keeps no state in it and answers
+ * `state: {}`); it is Lambda's maximum, 900 s, because each window ends with one extra invocation per shard
+ * (`isFinalInvokeForWindow`, no records): the longest window makes those rarest.
+ */
+export const TABLE_TUMBLING_WINDOW = Duration.seconds(900);
+
+/**
  * Builds the event source on a table's DynamoDB stream for an operator function, with the same settings as
  * the Kinesis one (`AT_TIMESTAMP` is refused by {@link validateTableEventSourceOptions}: a table's stream has
- * no such iterator).
+ * no such iterator), and a tumbling window ({@link TABLE_TUMBLING_WINDOW}) so that every event names its
+ * shard.
  */
 export function tableEventSource(
   table: dynamodb.ITable,
   options: ShardEventSourceOptions,
   onFailure: lambda.IEventSourceDlq,
 ): sources.DynamoEventSource {
-  return new sources.DynamoEventSource(table, shardEventSourceProps(options, onFailure));
+  return new sources.DynamoEventSource(table, {
+    ...shardEventSourceProps(options, onFailure),
+    tumblingWindow: TABLE_TUMBLING_WINDOW,
+  });
 }
 
 /** Every problem with `options` for a table's stream, beyond {@link validateShardEventSourceOptions}. */

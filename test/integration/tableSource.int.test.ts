@@ -2,9 +2,12 @@
  * Change data capture through the local stack: an `orders` table with a NEW_AND_OLD_IMAGES stream on
  * DynamoDB Local; inserts, updates and deletes; the local event-source-mapping runtime polls the table's
  * stream (DescribeStream/GetShardIterator/GetRecords through the edge) and invokes the real operator handler
- * bundled like the stack bundles it, with crashes after the handler ran and duplicate deliveries injected.
- * The revenue per region equals a DuckDB reference over the list of changes made; hostile stream records
- * in a hand-made Lambda event are dead-lettered with their reason and the batch succeeds.
+ * bundled like the stack bundles it, with crashes after the handler ran and duplicate deliveries injected,
+ * with and without a tumbling window on the mapping (with one, as the stack deploys it, every event names
+ * its shard and each window ends with a final invocation without records). The revenue per region equals a
+ * DuckDB reference over the list of changes made; hostile stream records in a hand-made Lambda event are
+ * dead-lettered with their reason and the batch succeeds; a hand-made window event is fenced by the shard it
+ * names and answered with a state.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -163,7 +166,8 @@ describe('a table as a source (change data capture) through the local stack', ()
   let dir: string;
   let invoker: WorkerInvoker;
   let bundle: string;
-  let runtime: EventSourceMappingRuntime | undefined;
+  /** Each test's runtime, stopped at the end (stopping one closes the invoker they share). */
+  const runtimes: EventSourceMappingRuntime[] = [];
 
   const fnDef = (name: string, table: string, bucket: string): FunctionDefinition => ({
     functionName: name,
@@ -199,109 +203,146 @@ describe('a table as a source (change data capture) through the local stack', ()
   }, 60_000);
 
   afterAll(async () => {
-    await runtime?.stop();
+    for (const runtime of runtimes) await runtime.stop();
     await invoker?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('when items are inserted, updated and deleted, the revenue per region equals a DuckDB reference over the changes, despite crashes after the handler ran and duplicate deliveries', async () => {
-    const clients = createClients();
-    await createStateTable(clients.dynamoDb, 'cdc-state');
-    await createBucket(clients.s3, 'cdc-results');
-    const streamArn = await createTableWithStream('orders');
-    const started = Date.now();
-    const changes = await writeChanges('orders');
-    const ended = Date.now();
-    const fn = fnDef('cdc-operator', 'cdc-state', 'cdc-results');
-    const outcomes: InvocationOutcome[] = [];
-    let invocations = 0;
-    runtime = new EventSourceMappingRuntime({
-      mappings: [
-        {
-          uuid: 'cdc-orders',
-          functionName: fn.functionName,
-          eventSourceArn: streamArn,
-          startingPosition: 'TRIM_HORIZON',
-          batchSize: 7,
-          bisectBatchOnFunctionError: true,
-          maximumRetryAttempts: 3,
-          functionResponseTypes: ['ReportBatchItemFailures'],
+  it.each([
+    ['without a tumbling window (the operator finds the shard with DescribeStream)', undefined, ''],
+    [
+      'with a tumbling window (every event names its shard, each window ends with a final invocation)',
+      1,
+      '-tw',
+    ],
+  ])(
+    'when items are inserted, updated and deleted, %s, the revenue per region equals a DuckDB reference over the changes, despite crashes after the handler ran and duplicate deliveries',
+    async (_, tumblingWindowInSeconds, suffix) => {
+      const clients = createClients();
+      const [state, results, orders] = [`cdc-state${suffix}`, `cdc-results${suffix}`, `orders${suffix}`];
+      await createStateTable(clients.dynamoDb, state);
+      await createBucket(clients.s3, results);
+      const streamArn = await createTableWithStream(orders);
+      const started = Date.now();
+      const changes = await writeChanges(orders);
+      const ended = Date.now();
+      const fn = fnDef(`cdc-operator${suffix}`, state, results);
+      const outcomes: InvocationOutcome[] = [];
+      const events: Record<string, unknown>[] = [];
+      let invocations = 0;
+      const runtime = new EventSourceMappingRuntime({
+        mappings: [
+          {
+            uuid: `cdc-orders${suffix}`,
+            functionName: fn.functionName,
+            eventSourceArn: streamArn,
+            startingPosition: 'TRIM_HORIZON',
+            batchSize: 7,
+            bisectBatchOnFunctionError: true,
+            maximumRetryAttempts: 3,
+            functionResponseTypes: ['ReportBatchItemFailures'],
+            ...(tumblingWindowInSeconds !== undefined ? { tumblingWindowInSeconds } : {}),
+          },
+        ],
+        functions: [fn],
+        dynamoDbStreams: new SdkDynamoDBStreamReader(clients.dynamoDbStreams),
+        invoker,
+        checkpoints: new MemoryCheckpointStore(),
+        hooks: {
+          // Every third first attempt runs the handler and then fails (Lambda redelivers the batch);
+          // every fourth is delivered twice.
+          beforeInvoke: (info) => {
+            if (info.attempt !== 1) return undefined;
+            invocations++;
+            return invocations % 3 === 0 ? 'crashAfter' : invocations % 4 === 0 ? 'duplicate' : undefined;
+          },
+          onInvoke: (info, outcome) => {
+            outcomes.push(outcome);
+            events.push(info.event as unknown as Record<string, unknown>);
+          },
         },
-      ],
-      functions: [fn],
-      dynamoDbStreams: new SdkDynamoDBStreamReader(clients.dynamoDbStreams),
-      invoker,
-      checkpoints: new MemoryCheckpointStore(),
-      hooks: {
-        // Every third first attempt runs the handler and then fails (Lambda redelivers the batch);
-        // every fourth is delivered twice.
-        beforeInvoke: (info) => {
-          if (info.attempt !== 1) return undefined;
-          invocations++;
-          return invocations % 3 === 0 ? 'crashAfter' : invocations % 4 === 0 ? 'duplicate' : undefined;
-        },
-        onInvoke: (_info, outcome) => void outcomes.push(outcome),
-      },
-      pollIntervalMs: 50,
-      retryBackoffMs: 10,
-      log: () => undefined,
-    });
-    await runtime.start();
-    await runtime.idle(30_000);
-    expect(invocations).toBeGreaterThanOrEqual(8);
-    expect(outcomes.filter((o) => !o.ok)).not.toHaveLength(0);
-    const [lag] = runtime.lag();
-    expect(lag).toMatchObject({ pendingRecords: 0, state: 'polling' });
+        pollIntervalMs: 50,
+        retryBackoffMs: 10,
+        log: () => undefined,
+      });
+      runtimes.push(runtime);
+      await runtime.start();
+      await runtime.idle(30_000);
+      expect(invocations).toBeGreaterThanOrEqual(8);
+      expect(outcomes.filter((o) => !o.ok)).not.toHaveLength(0);
+      const [lag] = runtime.lag();
+      expect(lag).toMatchObject({ pendingRecords: 0, state: 'polling' });
+      const shards = (await clients.dynamoDbStreams.send(new DescribeStreamCommand({ StreamArn: streamArn })))
+        .StreamDescription?.Shards;
+      expect(shards).toHaveLength(1);
+      const shardId = shards![0]!.ShardId!;
+      if (tumblingWindowInSeconds !== undefined) {
+        // Every event names the shard; the final invocations of the windows, without records, succeed with a
+        // state (Lambda fails a window invocation answered without one).
+        expect(events.every((e) => e['shardId'] === shardId && e['eventSourceARN'] === streamArn)).toBe(true);
+        const finals = events.flatMap((e, i) =>
+          e['isFinalInvokeForWindow'] === true ? [[(e['Records'] as unknown[]).length, outcomes[i]]] : [],
+        );
+        expect(finals.length).toBeGreaterThanOrEqual(1);
+        expect(finals).toContainEqual([0, { ok: true, payload: { batchItemFailures: [], state: {} } }]);
+        for (const outcome of outcomes.filter((o) => o.ok))
+          expect(outcome).toMatchObject({ payload: { state: {} } });
+      } else expect(events.some((e) => 'shardId' in e || 'window' in e)).toBe(false);
+      // One fence, the stream's one shard.
+      const progress = await new DynamoDBStateStore({ tableName: state }).readProgress('order-revenue');
+      expect(progress.shards.map((p) => p.shardId)).toEqual([shardId]);
 
-    // Every window closes now (as `deploy --drain` does): the last minute has no later change to close it.
-    await processorFor('cdc-state', 'cdc-results').drain();
-    expect(await rejections('cdc-results')).toEqual([]);
+      // Every window closes now (as `deploy --drain` does): the last minute has no later change to close it.
+      await processorFor(state, results).drain();
+      expect(await rejections(results)).toEqual([]);
 
-    await mirrorPrefix(clients.s3, 'cdc-results', 'results/', join(dir, 'mirror'));
-    const db = await DuckDBInstance.create(':memory:');
-    const connection = await db.connect();
-    try {
-      await connection.run(
-        'CREATE TABLE changes (op VARCHAR, order_id VARCHAR, region VARCHAR, old_amount DOUBLE, new_amount DOUBLE)',
-      );
-      await connection.run(
-        `INSERT INTO changes VALUES ${changes
-          .map((c) => `('${c.op}', '${c.orderId}', '${c.region}', ${c.oldAmount}, ${c.newAmount})`)
-          .join(', ')}`,
-      );
-      const reference = (
-        await connection.runAndReadAll(
-          `SELECT region, sum(new_amount - old_amount), count(*) FROM changes GROUP BY region ORDER BY region`,
-        )
-      ).getRows();
-      const results = `read_parquet('${dir}/mirror/results/order_revenue_minutely/**/*.parquet', hive_partitioning = true)`;
-      const actual = (
-        await connection.runAndReadAll(
-          `SELECT region, sum(revenue), sum(changes) FROM ${results} GROUP BY region ORDER BY region`,
-        )
-      ).getRows();
-      expect(actual.map(([r, rev, n]) => [r, Number(rev), Number(n)])).toEqual(
-        reference.map(([r, rev, n]) => [r, Number(rev), Number(n)]),
-      );
-      expect(changes.filter((c) => c.op === 'MODIFY').length).toBeGreaterThan(5);
-      expect(changes.filter((c) => c.op === 'REMOVE').length).toBeGreaterThan(5);
-      // One row per (region, minute) of change time, every minute within the writes.
-      const windows = (
-        await connection.runAndReadAll(
-          `SELECT epoch_ms(window_start), epoch_ms(window_end), count(*) FROM ${results} GROUP BY ALL`,
-        )
-      ).getRows();
-      for (const [start, end, rows] of windows) {
-        expect(Number(end) - Number(start)).toBe(60_000);
-        expect(Number(end)).toBeGreaterThan(started - 1_000);
-        expect(Number(start)).toBeLessThanOrEqual(ended + 1_000);
-        expect(Number(rows)).toBeLessThanOrEqual(3);
+      await mirrorPrefix(clients.s3, results, 'results/', join(dir, `mirror${suffix}`));
+      const db = await DuckDBInstance.create(':memory:');
+      const connection = await db.connect();
+      try {
+        await connection.run(
+          'CREATE TABLE changes (op VARCHAR, order_id VARCHAR, region VARCHAR, old_amount DOUBLE, new_amount DOUBLE)',
+        );
+        await connection.run(
+          `INSERT INTO changes VALUES ${changes
+            .map((c) => `('${c.op}', '${c.orderId}', '${c.region}', ${c.oldAmount}, ${c.newAmount})`)
+            .join(', ')}`,
+        );
+        const reference = (
+          await connection.runAndReadAll(
+            `SELECT region, sum(new_amount - old_amount), count(*) FROM changes GROUP BY region ORDER BY region`,
+          )
+        ).getRows();
+        const rows = `read_parquet('${dir}/mirror${suffix}/results/order_revenue_minutely/**/*.parquet', hive_partitioning = true)`;
+        const actual = (
+          await connection.runAndReadAll(
+            `SELECT region, sum(revenue), sum(changes) FROM ${rows} GROUP BY region ORDER BY region`,
+          )
+        ).getRows();
+        expect(actual.map(([r, rev, n]) => [r, Number(rev), Number(n)])).toEqual(
+          reference.map(([r, rev, n]) => [r, Number(rev), Number(n)]),
+        );
+        expect(changes.filter((c) => c.op === 'MODIFY').length).toBeGreaterThan(5);
+        expect(changes.filter((c) => c.op === 'REMOVE').length).toBeGreaterThan(5);
+        // One row per (region, minute) of change time, every minute within the writes.
+        const windows = (
+          await connection.runAndReadAll(
+            `SELECT epoch_ms(window_start), epoch_ms(window_end), count(*) FROM ${rows} GROUP BY ALL`,
+          )
+        ).getRows();
+        for (const [start, end, rows] of windows) {
+          expect(Number(end) - Number(start)).toBe(60_000);
+          expect(Number(end)).toBeGreaterThan(started - 1_000);
+          expect(Number(start)).toBeLessThanOrEqual(ended + 1_000);
+          expect(Number(rows)).toBeLessThanOrEqual(3);
+        }
+      } finally {
+        connection.closeSync();
+        db.closeSync();
       }
-    } finally {
-      connection.closeSync();
-      db.closeSync();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   it("when a DynamoDB-stream event carries hostile records, each is dead-lettered with its reason, the valid one counts and the batch succeeds; the tick lists the stream's open shards", async () => {
     const clients = createClients();
@@ -373,5 +414,51 @@ describe('a table as a source (change data capture) through the local stack', ()
       connection.closeSync();
       db.closeSync();
     }
+  }, 40_000);
+  it('when a window event names its shard, its records are fenced in that shard, not the one DescribeStream would give; its final invocation, without records, succeeds with a state; a hostile shardId fails the batch', async () => {
+    const clients = createClients();
+    await createStateTable(clients.dynamoDb, 'cdc-window-state');
+    await createBucket(clients.s3, 'cdc-window-results');
+    const streamArn = await createTableWithStream('orders-window');
+    const shard = (await clients.dynamoDbStreams.send(new DescribeStreamCommand({ StreamArn: streamArn })))
+      .StreamDescription?.Shards?.[0];
+    const first = BigInt(shard!.SequenceNumberRange!.StartingSequenceNumber!);
+    const now = Math.floor(Date.now() / 1000);
+    // In the described shard's range, but Lambda names another shard: the named one is the batch's.
+    const named = 'shardId-00000001767225600000-named';
+    const window = (records: unknown[], extra: Record<string, unknown> = {}) => ({
+      Records: records,
+      window: { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:15:00Z' },
+      state: {},
+      shardId: named,
+      eventSourceARN: streamArn,
+      isFinalInvokeForWindow: false,
+      isWindowTerminatedEarly: false,
+      ...extra,
+    });
+    const records = [
+      streamRecord('INSERT', String(first + 1n), now, { NewImage: orderItem('o1', 'eu', 5) }),
+      streamRecord('MODIFY', String(first + 2n), now, { NewImage: orderItem('o1', 'eu', 7) }),
+    ].map((r) => ({ ...r, eventSourceARN: streamArn }));
+    const fn = fnDef('cdc-window', 'cdc-window-state', 'cdc-window-results');
+    await expect(invoker.invokeEvent(fn, window(records), 'cdc-window-1')).resolves.toEqual({
+      ok: true,
+      payload: { batchItemFailures: [], state: {} },
+    });
+    await expect(
+      invoker.invokeEvent(fn, window([], { isFinalInvokeForWindow: true }), 'cdc-window-2'),
+    ).resolves.toEqual({ ok: true, payload: { batchItemFailures: [], state: {} } });
+    const hostile = await invoker.invokeEvent(fn, window(records, { shardId: '../state' }), 'cdc-window-3');
+    expect(hostile).toMatchObject({
+      ok: false,
+      errorMessage: expect.stringMatching(/The event's shardId "..\/state" is not a shard id/),
+    });
+    const progress = await new DynamoDBStateStore({ tableName: 'cdc-window-state' }).readProgress(
+      'order-revenue',
+    );
+    expect(progress.shards.map((p) => p.shardId)).toEqual([named]);
+    expect((await rejections('cdc-window-results')).map((r) => [r.shardId, r.sequenceNumber])).toEqual([
+      [named, String(first + 2n)],
+    ]);
   }, 40_000);
 });

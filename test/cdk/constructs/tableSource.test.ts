@@ -107,6 +107,8 @@ describe('ShardflowPipeline with a table source (fromTable)', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       Enabled: true,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      // So that every event names its shard (`shardId`): the records of a table's stream do not.
+      TumblingWindowInSeconds: 900,
     });
     // Both handlers read the table's stream ARN where a Kinesis source has its name.
     for (const what of ['operator', 'tick'])
@@ -147,6 +149,7 @@ describe('ShardflowPipeline with a table source (fromTable)', () => {
       MaximumRecordAgeInSeconds: 7200,
       BisectBatchOnFunctionError: false,
       StartingPosition: 'LATEST',
+      TumblingWindowInSeconds: 900,
     });
   });
 
@@ -271,5 +274,14 @@ describe('ShardflowPipeline with a table source (fromTable)', () => {
     template.resourceCountIs('AWS::Kinesis::Stream', 1);
     template.hasResourceProperties('AWS::Kinesis::Stream', { Name: 'flights' });
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // The table's mapping has a tumbling window (its events name their shard); the Kinesis one has none.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: stack.resolve(table.tableStreamArn),
+      TumblingWindowInSeconds: 900,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Stream'), 'Arn'] },
+      TumblingWindowInSeconds: Match.absent(),
+    });
   });
 });

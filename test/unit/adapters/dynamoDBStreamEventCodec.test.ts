@@ -15,13 +15,17 @@ const shards: TableStreamShard[] = [
 ];
 const resolver = {
   shardOf: jest.fn(async (_arn: string, seq: string) => (Number(seq) < 200 ? shards[0]! : shards[1]!)),
+  named: jest.fn(),
 };
 const decode = (...records: unknown[]) =>
   decodeDynamoDBStreamEvent({ Records: records }, 'NEW_AND_OLD_IMAGES', resolver, NOW);
 const payload = (data: string) => JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as unknown;
 
 describe('DynamoDB-stream event codec', () => {
-  beforeEach(() => resolver.shardOf.mockClear());
+  beforeEach(() => {
+    resolver.shardOf.mockClear();
+    resolver.named.mockClear();
+  });
 
   it('when changes are valid, each becomes a record of the batch’s shard carrying the unmarshalled change, its time in ms and its sequence number', async () => {
     const records = await decode(
@@ -128,6 +132,80 @@ describe('DynamoDB-stream event codec', () => {
   });
 });
 
+describe('DynamoDB-stream event codec, with the shard named (a mapping with a tumbling window)', () => {
+  const window = { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:15:00Z' };
+  const windowEvent = (records: unknown[], extra: Record<string, unknown> = {}) => ({
+    Records: records,
+    window,
+    state: {},
+    shardId: 'shardId-00000001767225600000-2bac9cd2',
+    eventSourceARN: TABLE_STREAM_ARN,
+    isFinalInvokeForWindow: false,
+    isWindowTerminatedEarly: false,
+    ...extra,
+  });
+  const decodeWindow = (event: unknown) =>
+    decodeDynamoDBStreamEvent(event, 'NEW_AND_OLD_IMAGES', resolver, NOW);
+
+  beforeEach(() => {
+    resolver.shardOf.mockClear();
+    resolver.named.mockClear();
+  });
+
+  it('when the event names its shard, every record is of that shard, whatever its sequence number, and nothing is described; the shard is noted with its stream', async () => {
+    const records = await decodeWindow(
+      windowEvent([
+        streamRecord('INSERT', '150', T, { NewImage: orderItem('o1', 'eu', 10) }),
+        streamRecord('INSERT', 'abc', T, { NewImage: orderItem('o2', 'eu', 10) }),
+        streamRecord('INSERT', '250', T, { NewImage: orderItem('o3', 'eu', 10) }),
+      ]),
+    );
+    expect(
+      records.map((r) => [r.shardId, r.sequenceNumber, r.subSequenceNumber, r.rejection?.reason]),
+    ).toEqual([
+      ['shardId-00000001767225600000-2bac9cd2', '150', undefined, undefined],
+      ['shardId-00000001767225600000-2bac9cd2', '150', 1, 'INVALID_CHANGE_RECORD'],
+      ['shardId-00000001767225600000-2bac9cd2', '250', undefined, undefined],
+    ]);
+    expect(resolver.shardOf).not.toHaveBeenCalled();
+    expect(resolver.named).toHaveBeenCalledWith(TABLE_STREAM_ARN, 'shardId-00000001767225600000-2bac9cd2');
+  });
+
+  it('when the named shard is hostile (not a string, empty, too long, other characters), the batch fails naming it', async () => {
+    const record = streamRecord('INSERT', '250', T, { NewImage: orderItem('o1', 'eu', 10) });
+    for (const [shardId, shown] of [
+      [42, 'number'],
+      [{ id: 'x' }, 'object'],
+      ['', '""'],
+      ['s'.repeat(129), `"${'s'.repeat(64)}"`],
+      ['shardId/../../state', '"shardId/../../state"'],
+      ['shard id', '"shard id"'],
+      ['shard\u0000', '"shard\\u0000"'],
+    ] as const) {
+      await expect(decodeWindow(windowEvent([record], { shardId }))).rejects.toThrow(
+        `The event's shardId ${shown} is not a shard id (1–128 letters, digits, '_', '.', '-'): the batch cannot be fenced, check what invokes this function`,
+      );
+    }
+    // Even a final invocation, which has no records.
+    await expect(decodeWindow(windowEvent([], { shardId: 7, isFinalInvokeForWindow: true }))).rejects.toThrow(
+      /shardId number is not a shard id/,
+    );
+    expect(resolver.shardOf).not.toHaveBeenCalled();
+    expect(resolver.named).not.toHaveBeenCalled();
+  });
+
+  it('when it is the final invocation of a window, it has no records and decodes to none', async () => {
+    await expect(decodeWindow(windowEvent([], { isFinalInvokeForWindow: true }))).resolves.toEqual([]);
+    expect(resolver.shardOf).not.toHaveBeenCalled();
+  });
+
+  it('when no record has a valid sequence number, it throws: nothing to fence them by', async () => {
+    await expect(decodeWindow(windowEvent([streamRecord('INSERT', 'x', T, {})]))).rejects.toThrow(
+      /None of the event's 1 records has a valid dynamodb.SequenceNumber:/,
+    );
+  });
+});
+
 describe('table stream shards', () => {
   const pages = (...lists: TableStreamShard[][]) => {
     const send = jest.fn(async (command: { input: { ExclusiveStartShardId?: string } }) => {
@@ -190,7 +268,8 @@ describe('table stream shards', () => {
       /No shard of stream .* holds sequence number 50 \(3 shards described\)/,
     );
     expect(describe).toHaveBeenCalledTimes(3);
-    expect(r.parentsOf('shardId-child')).toEqual(['shardId-new']);
-    expect(r.parentsOf('unknown')).toEqual([]);
+    await expect(r.parentsOf('shardId-child')).resolves.toEqual(['shardId-new']);
+    await expect(r.parentsOf('unknown')).resolves.toEqual([]);
+    expect(describe).toHaveBeenCalledTimes(3);
   });
 });

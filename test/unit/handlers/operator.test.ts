@@ -87,6 +87,42 @@ describe('operator handler', () => {
     expect(runtime.logger.warn).toHaveBeenCalledTimes(1);
   });
 
+  describe('when the mapping has a tumbling window (the event has a window)', () => {
+    const windowed = (records: KinesisStreamEvent, final: boolean) => ({
+      ...records,
+      window: { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:15:00Z' },
+      state: {},
+      shardId: 'shardId-000000000000',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/s',
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: false,
+    });
+
+    test('the final invocation, which has no records, succeeds with a state and commits no record', async () => {
+      runtime.processor.apply.mockResolvedValue({ ...ok, recordsIn: 0 });
+      await expect(handler(windowed(event(), true))).resolves.toEqual({ batchItemFailures: [], state: {} });
+      expect(runtime.processor.apply).toHaveBeenCalledWith([]);
+    });
+
+    test('a batch answers with a state, and its batch item failures still report where to resume', async () => {
+      runtime.processor.apply.mockResolvedValue(ok);
+      await expect(handler(windowed(event('7', '8'), false))).resolves.toEqual({
+        batchItemFailures: [],
+        state: {},
+      });
+      runtime.processor.apply.mockRejectedValue(new BatchApplyError('down', false));
+      await expect(handler(windowed(event('7', '8'), false))).resolves.toEqual({
+        batchItemFailures: [{ itemIdentifier: '7' }],
+        state: {},
+      });
+    });
+
+    test('an event without a window is answered without a state', async () => {
+      runtime.processor.apply.mockResolvedValue(ok);
+      await expect(handler(event('7'))).resolves.not.toHaveProperty('state');
+    });
+  });
+
   test('when the event is not a Kinesis event, it throws so Lambda retries and alarms on errors', async () => {
     await expect(handler({ Records: [{}] } as unknown as KinesisStreamEvent)).rejects.toThrow();
   });

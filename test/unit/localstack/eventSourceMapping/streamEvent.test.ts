@@ -5,7 +5,8 @@ import {
   isTableStream,
 } from '../../../../localstack/eventSourceMapping/streamEvent';
 import { S3FailureDestination } from '../../../../localstack/eventSourceMapping/failureDestinations';
-import type { KinesisRecordData } from '../../../../localstack/eventSourceMapping/types';
+import { BatchProcessor } from '../../../../localstack/eventSourceMapping/BatchProcessor';
+import type { InvocationRequest, KinesisRecordData } from '../../../../localstack/eventSourceMapping/types';
 import type { S3Client } from '@aws-sdk/client-s3';
 
 const TABLE_ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/orders/stream/2026-01-01T00:00:00.000';
@@ -73,6 +74,69 @@ describe('stream events of a table mapping', () => {
     const send = jest.fn(async () => ({}));
     await new S3FailureDestination({ send } as unknown as S3Client, 'b').send('m1', table, { Records: [] });
     expect((send.mock.calls[0] as unknown as [{ input: { Key: string } }])[0].input.Key).toMatch(/shardId-1/);
+  });
+
+  it('a table mapping with a tumbling window sends, as Lambda does, the records with window, state, shardId, eventSourceARN and the final-invocation flags; the final invocation has no records', async () => {
+    const events: unknown[] = [];
+    const invoke = jest.fn(async (request: InvocationRequest) => {
+      events.push(request.event);
+      return { ok: true as const, payload: { batchItemFailures: [], state: {} } };
+    });
+    const done: KinesisRecordData[] = [];
+    const processor = new BatchProcessor({
+      config: resolveMappingConfig({
+        uuid: 'u',
+        functionName: 'f',
+        startingPosition: 'TRIM_HORIZON',
+        eventSourceArn: TABLE_ARN,
+        tumblingWindowInSeconds: 900,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+      fn: {} as never,
+      context: context(TABLE_ARN),
+      invoker: { invoke, close: async () => undefined },
+      now: () => 1_767_225_600_000,
+      newRequestId: () => 'r',
+      onDone: (r) => void done.push(...r),
+      isStopped: () => false,
+      backoff: async () => undefined,
+    });
+    processor.window = { start: 1_767_225_600_000, end: 1_767_226_500_000, state: {} };
+    await processor.process(records);
+    await processor.finalizeWindow();
+    const window = { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:15:00Z' };
+    expect(events).toEqual([
+      {
+        Records: [{ ...lambdaRecord, eventSourceARN: TABLE_ARN }],
+        window,
+        state: {},
+        shardId: 'shardId-1',
+        eventSourceARN: TABLE_ARN,
+        isFinalInvokeForWindow: false,
+        isWindowTerminatedEarly: false,
+      },
+      {
+        Records: [],
+        window,
+        state: {},
+        shardId: 'shardId-1',
+        eventSourceARN: TABLE_ARN,
+        isFinalInvokeForWindow: true,
+        isWindowTerminatedEarly: false,
+      },
+    ]);
+    // In the order of the documented DynamoDB time-window event.
+    expect(Object.keys(events[0] as object)).toEqual([
+      'Records',
+      'window',
+      'state',
+      'shardId',
+      'eventSourceARN',
+      'isFinalInvokeForWindow',
+      'isWindowTerminatedEarly',
+    ]);
+    expect(done).toEqual(records);
+    expect(processor.window).toBeUndefined();
   });
 
   it('a mapping may read a table’s stream, but not from a timestamp', () => {
