@@ -136,7 +136,10 @@ export function pipelineGraph(
     id: 'stream',
     kind: 'stream',
     title: stream,
-    subtitle: 'Kinesis stream',
+    subtitle:
+      topology.source.table === undefined
+        ? 'Kinesis stream'
+        : `stream of table ${topology.source.stream} (${topology.source.table.view})`,
     col: 0,
     row: 0,
     stats: [

@@ -1,6 +1,7 @@
 import { durationText, pipelineGraph, type GraphFigures } from '../../../../localstack/console/pipelineGraph';
 import { clicks } from '../../../helpers/consoleFixtures';
 import { pageActivity } from '../../../../functions/pipelines/pageActivity';
+import orderRevenue from '../../../../functions/pipelines/orders/orderRevenue';
 
 const figures: GraphFigures = {
   shards: [
@@ -150,5 +151,20 @@ describe('durationText', () => {
     [86_400_000 + 1_000, '1d1s'],
   ])('when given %d ms, it reads %s', (ms, text) => {
     expect(durationText(ms)).toBe(text);
+  });
+});
+
+describe('pipelineGraph of a table source', () => {
+  it('labels the source node as the stream of the table, with its view, not as a Kinesis stream', () => {
+    const graph = pipelineGraph(
+      orderRevenue.topology(),
+      'arn:aws:dynamodb:r:1:table/orders/stream/x',
+      undefined,
+    );
+    const source = graph.nodes.find((n) => n.id === 'stream')!;
+    expect(source.subtitle).toBe('stream of table orders (NEW_AND_OLD_IMAGES)');
+    expect(pipelineGraph(pageActivity.topology(), 'clickstream', undefined).nodes[0]!.subtitle).toBe(
+      'Kinesis stream',
+    );
   });
 });
