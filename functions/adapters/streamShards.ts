@@ -4,17 +4,17 @@
  * checked against its parents' after a reshard), and a range of one shard's records read back (a batch
  * Lambda skipped is replayed from the stream).
  */
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  ListShardsCommand,
-  type KinesisClient,
-  type ListShardsCommandOutput,
-} from '@aws-sdk/client-kinesis';
+import type { KinesisClient, ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
 
 import type { RawRecord } from '../core/types';
 import { padSequence } from '../core/sequence';
 import { ShardflowError } from '../core/errors';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, like the clients of `aws.ts`:
+   every operator of a Kinesis pipeline holds this module but lists shards only on a shard's first batch (its
+   parents); loading the Kinesis SDK module would cost each cold start 5-20 ms more. */
+const kinesisSdk = () => require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A range of records is no longer in the stream (its retention passed): it cannot be read back. */
 export class StreamRangeUnreadableError extends ShardflowError {
@@ -46,7 +46,9 @@ export async function listStreamShards(kinesis: KinesisClient, stream: string): 
     // By name (the stream is the caller's own, in its account and region): every Kinesis, including
     // emulators that predate StreamARN parameters, takes a name.
     const page: ListShardsCommandOutput = await kinesis.send(
-      new ListShardsCommand(token !== undefined ? { NextToken: token } : { StreamName: streamName(stream) }),
+      new (kinesisSdk().ListShardsCommand)(
+        token !== undefined ? { NextToken: token } : { StreamName: streamName(stream) },
+      ),
     );
     for (const shard of page.Shards ?? []) {
       if (shard.ShardId === undefined) continue;
@@ -100,7 +102,7 @@ export async function readShardRange(
   const last = padSequence(lastSequence);
   let iterator = (
     await kinesis.send(
-      new GetShardIteratorCommand({
+      new (kinesisSdk().GetShardIteratorCommand)({
         StreamName: streamName(stream),
         ShardId: shardId,
         ShardIteratorType: 'AT_SEQUENCE_NUMBER',
@@ -111,7 +113,7 @@ export async function readShardRange(
   const out: RawRecord[] = [];
   while (iterator !== undefined) {
     const page = await kinesis.send(
-      new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
+      new (kinesisSdk().GetRecordsCommand)({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
     );
     for (const record of page.Records ?? []) {
       if (record.SequenceNumber === undefined) continue;

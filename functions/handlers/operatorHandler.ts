@@ -3,23 +3,26 @@
  * `batchItemFailures` from the first unapplied record when infrastructure fails (DESIGN.md §3–4).
  *
  * Each deployed operator's bundle is generated from its pipeline module (`lib/constructs/pipelineEntries.ts`):
- * `export const handler = operatorHandler(pipelineOfModule(module))`, so it carries that pipeline only.
+ * `export const handler = operatorHandler(pipelineOfModule(module), { source: kinesisSource })`, so it carries
+ * that pipeline only, and of the runtime parts (`adapters/runtimeParts.ts`) the ones it uses only.
  */
 import type { DynamoDBStreamEvent, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { assembleOperatorRuntime } from '../adapters/operatorRuntimeCore';
+import type { RuntimeParts } from '../adapters/runtimeParts';
 import { answerWindow } from '../adapters/tumblingWindowEvent';
 import { processKinesisBatch } from '../core/state/batchResponse';
 import type { StatefulPipeline } from '../core/state/types';
 
 /**
- * An event source mapping handler for `pipeline` (a Kinesis stream's, or a table's DynamoDB stream's);
- * reads its configuration from `env` at once (cold start).
+ * An event source mapping handler for `pipeline` (a Kinesis stream's, or a table's DynamoDB stream's) with
+ * the runtime `parts` it needs (`runtimePartsOf`); reads its configuration from `env` at once (cold start).
  */
 export function operatorHandler(
   pipeline: StatefulPipeline,
+  parts: RuntimeParts,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): (event: KinesisStreamEvent | DynamoDBStreamEvent) => Promise<KinesisStreamBatchResponse> {
-  const runtime = createOperatorRuntime('shardflow-operator', pipeline, env);
+  const runtime = assembleOperatorRuntime('shardflow-operator', pipeline, parts, env);
   return async (event) => {
     const records = await runtime.decode(event);
     const before = { ...runtime.store.stats };

@@ -10,7 +10,8 @@
  * request runs the scheduled tick.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createOperatorRuntime } from '../adapters/operatorRuntime';
+import { assembleOperatorRuntime } from '../adapters/operatorRuntimeCore';
+import type { RuntimeParts } from '../adapters/runtimeParts';
 import { METRICS } from '../core/constants';
 import { drainRequestOf, type DrainResult } from '../core/state/drain';
 import type { StatefulPipeline } from '../core/state/types';
@@ -20,12 +21,16 @@ export interface TickResult {
   readonly windowsEmitted: number;
 }
 
-/** The scheduled tick handler for `pipeline`; reads its configuration from `env` at once (cold start). */
+/**
+ * The scheduled tick handler for `pipeline` with the runtime `parts` it needs (`runtimePartsOf`); reads its
+ * configuration from `env` at once (cold start).
+ */
 export function tickHandler(
   pipeline: StatefulPipeline,
+  parts: RuntimeParts,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): (event?: unknown) => Promise<TickResult | DrainResult> {
-  const runtime = createOperatorRuntime('shardflow-tick', pipeline, env);
+  const runtime = assembleOperatorRuntime('shardflow-tick', pipeline, parts, env);
   return async (event) => {
     const before = { ...runtime.store.stats };
     const lettersBefore = runtime.processor.resultsDeadLettered;

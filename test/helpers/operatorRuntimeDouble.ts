@@ -2,7 +2,7 @@ import { decodeKinesisEvent } from '../../functions/adapters/kinesisEventCodec';
 
 /**
  * The runtime double the operator and tick handlers get instead of DynamoDB, S3 and Powertools. Build it
- * inside the hoisted `jest.mock('functions/adapters/operatorRuntime')` factory (through
+ * inside the hoisted `jest.mock('functions/adapters/operatorRuntimeCore')` factory (through
  * `jest.requireActual`), so that the handler module sees it when it is imported.
  *
  * @param processor the processor methods the handler under test calls (`apply` or `tick` mocks).

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { kinesisSource } from '../../functions/adapters/kinesisSource';
 import { operatorHandler } from '../../functions/handlers/operatorHandler';
 import { tickHandler } from '../../functions/handlers/tickHandler';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
@@ -81,8 +82,8 @@ describe('operator and tick handlers on the local cloud', () => {
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     });
-    operator = operatorHandler(pageActivity);
-    tick = tickHandler(pageActivity);
+    operator = operatorHandler(pageActivity, { source: kinesisSource });
+    tick = tickHandler(pageActivity, { source: kinesisSource });
     dir = await mkdtemp(join(tmpdir(), 'shardflow-handler-'));
   });
   afterAll(async () => {
@@ -162,7 +163,7 @@ describe('operator and tick handlers on the local cloud', () => {
     const saved = process.env[ENV.STATE_TABLE];
     process.env[ENV.STATE_TABLE] = `missing-${process.pid}`;
     // A new handler reads the changed environment at once, as a new Lambda instance would.
-    const broken: typeof operator | undefined = operatorHandler(pageActivity);
+    const broken: typeof operator | undefined = operatorHandler(pageActivity, { source: kinesisSource });
     process.env[ENV.STATE_TABLE] = saved;
     const batch: KinesisStreamEvent = {
       Records: [kinesisRecord(500, pageEvent(1, '/x', T0)), kinesisRecord(501, pageEvent(2, '/x', T0))],
@@ -186,7 +187,7 @@ describe('operator and tick handlers on the local cloud', () => {
     await createStateTable(createClients().dynamoDb, table);
     const saved = { table: process.env[ENV.STATE_TABLE], stream: process.env[ENV.STREAM_NAME] };
     Object.assign(process.env, { [ENV.STATE_TABLE]: table, [ENV.STREAM_NAME]: stream });
-    const isolatedTick: typeof tick | undefined = tickHandler(pageActivity);
+    const isolatedTick: typeof tick | undefined = tickHandler(pageActivity, { source: kinesisSource });
     process.env[ENV.STATE_TABLE] = saved.table;
     if (saved.stream === undefined) delete process.env[ENV.STREAM_NAME];
     else process.env[ENV.STREAM_NAME] = saved.stream;

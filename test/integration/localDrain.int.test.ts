@@ -47,7 +47,8 @@ async function bundleTick(dir: string): Promise<void> {
       `import * as pipelineModule from '${ROOT}/test/fixtures/pipelines/drainViews';`,
       `import { pipelineOfModule } from '${ROOT}/functions/core/engine/pipelineModule';`,
       `import { tickHandler } from '${ROOT}/functions/handlers/tickHandler';`,
-      `export const handler = tickHandler(pipelineOfModule(pipelineModule, 'drainViews') as never);`,
+      `import { kinesisSource } from '${ROOT}/functions/adapters/kinesisSource';`,
+      `export const handler = tickHandler(pipelineOfModule(pipelineModule, 'drainViews') as never, { source: kinesisSource });`,
     ].join('\n'),
   );
   await build({

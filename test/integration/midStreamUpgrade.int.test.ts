@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
-import { createOperatorRuntime } from '../../functions/adapters/operatorRuntime';
+import { createOperatorRuntime, runtimePartsFor } from '../../functions/adapters/operatorRuntime';
 import { ENV } from '../../functions/core/constants';
 import type { AnyColumnAggregate } from '../../functions/core/aggregates/columnAggregate';
 import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
@@ -122,7 +122,7 @@ function envOf(name: string): Record<string, string | undefined> {
 
 /** Applies records `from..to` through the operator of `def`, batch by batch, as Lambda would deliver them. */
 async function deliver(def: StatefulPipeline, from: number, to: number, rows = input): Promise<void> {
-  const operator = operatorHandler(def, envOf(def.spec.name));
+  const operator = operatorHandler(def, runtimePartsFor(def.spec), envOf(def.spec.name));
   for (const event of batches(from, to, rows))
     expect(await operator(event)).toEqual({ batchItemFailures: [] });
 }
@@ -249,7 +249,7 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
     const refused = await gateNext(next).catch((e: unknown) => e);
     expect((refused as Error).message).toContain('deploy again with --drain');
     // The deployed (old) tick function, asked to drain by a direct invoke (as `deploy --drain` does).
-    const deployedTick = tickHandler(before, envOf(name));
+    const deployedTick = tickHandler(before, runtimePartsFor(before.spec), envOf(name));
     const requests: unknown[] = [];
     const gate = await gateNext(next, OPEN_WINDOW_CHOICE.DRAIN, async (pipelineName, atLeast) => {
       expect(pipelineName).toBe(name);

@@ -55,8 +55,9 @@ const ACCOUNT = '000000000000';
 
 const HANDLER_SOURCE = `
 import { operatorHandler } from '${ROOT}/functions/handlers/operatorHandler';
+import { tableSource } from '${ROOT}/functions/adapters/tableSource';
 import { orderRevenue } from '${ROOT}/test/helpers/orderRevenue';
-export const handler = operatorHandler(orderRevenue() as never);
+export const handler = operatorHandler(orderRevenue() as never, { source: tableSource });
 `;
 
 /** One change the test made, as the reference reads it. */

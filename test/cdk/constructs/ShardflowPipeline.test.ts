@@ -5,7 +5,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../../functions/core/constants';
+import { build } from 'esbuild';
 import { loadPipelineModule } from '../../../lib/constructs/pipelineEntries';
+import { BUNDLE_CONDITION, BUNDLE_EXTERNALS } from '../../../lib/constructs/PipelineFunction';
 import { shapeText } from '../../../functions/core/state/stateFingerprint';
 import { PipelineModuleError, pipelineEntries } from '../../../lib/constructs/pipelineEntries';
 import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
@@ -172,6 +174,67 @@ describe('pipelineEntries', () => {
     expect(text).toContain("from '../../../functions/handlers/operatorHandler';");
     expect(existsSync(entries.tickEntry)).toBe(true);
     expect(readFileSync(entries.tickEntry, 'utf8')).toContain('tickHandler(pipelineOfModule(');
+  });
+
+  it('when the pipeline reads a Kinesis stream and publishes nothing, its entries pass the Kinesis source part only', () => {
+    const entries = pipelineEntries(MODULE);
+    for (const entry of [entries.operatorEntry, entries.tickEntry]) {
+      const text = readFileSync(entry, 'utf8');
+      expect(text).toContain("import { kinesisSource } from '../../../functions/adapters/kinesisSource';");
+      expect(text).toContain(', { source: kinesisSource });');
+      expect(text).not.toMatch(/tableSource|kinesisPublisher/);
+    }
+  });
+
+  it('when the pipeline reads a table, its entries pass the table source part', () => {
+    const entries = pipelineEntries(join(ROOT, 'test/fixtures/pipelines/orderRevenue.ts'));
+    for (const entry of [entries.operatorEntry, entries.tickEntry]) {
+      const text = readFileSync(entry, 'utf8');
+      expect(text).toContain("import { tableSource } from '../../../functions/adapters/tableSource';");
+      expect(text).toContain(', { source: tableSource });');
+      expect(text).not.toMatch(/kinesisSource|kinesisPublisher/);
+    }
+  });
+
+  it('when the pipeline publishes to a stream, its entries pass the publisher part too', () => {
+    const entries = pipelineEntries(join(ROOT, 'functions/pipelines/twoStages/cleanSessions.ts'));
+    for (const entry of [entries.operatorEntry, entries.tickEntry]) {
+      const text = readFileSync(entry, 'utf8');
+      expect(text).toContain(
+        "import { kinesisPublisher } from '../../../functions/adapters/kinesisPublisher';",
+      );
+      expect(text).toContain(', { source: kinesisSource, publisher: kinesisPublisher });');
+    }
+  });
+
+  it('when a Kinesis pipeline publishes nothing, its operator bundle holds neither the table-stream codec nor the publisher', async () => {
+    const { operatorEntry } = pipelineEntries(MODULE);
+    const built = await build({
+      entryPoints: [operatorEntry],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'cjs',
+      external: [...BUNDLE_EXTERNALS],
+      conditions: [BUNDLE_CONDITION],
+      logLevel: 'error',
+    });
+    const inputs = Object.keys(built.metafile.inputs);
+    expect(inputs).toEqual(
+      expect.arrayContaining([expect.stringMatching(/adapters\/kinesisEventCodec\.ts$/)]),
+    );
+    expect(
+      inputs.filter((input) =>
+        /dynamoDBStreamEventCodec|tableStreamShards|tableSource|kinesisPublisher|KinesisStreamPutter/.test(
+          input,
+        ),
+      ),
+    ).toEqual([]);
+    // Of streamPublisher.ts only the apply path's helpers: not the publisher (its refusal message, PutRecords).
+    const text = built.outputFiles[0]!.text;
+    expect(text).not.toContain('times; the batch is retried');
+    expect(text).not.toContain('PutRecordsCommand');
   });
 
   it('when the module is missing, exports no pipeline or several, it says which and what to do', () => {

@@ -2,22 +2,23 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import { BatchApplyError } from '../../../functions/core/state/errors';
 import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble';
 
-jest.mock('../../../functions/adapters/operatorRuntime', () => {
+jest.mock('../../../functions/adapters/operatorRuntimeCore', () => {
   const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>(
     '../../helpers/operatorRuntimeDouble',
   );
   const double = operatorRuntimeDouble({ apply: jest.fn() });
-  return { createOperatorRuntime: () => double, double };
+  return { assembleOperatorRuntime: () => double, double };
 });
 const runtime = jest.requireMock<{ double: OperatorRuntimeDouble<{ apply: jest.Mock }> }>(
-  '../../../functions/adapters/operatorRuntime',
+  '../../../functions/adapters/operatorRuntimeCore',
 ).double;
 
 // Imported after the mock is registered (jest hoists jest.mock above imports).
+import { kinesisSource } from '../../../functions/adapters/kinesisSource';
 import { operatorHandler } from '../../../functions/handlers/operatorHandler';
 import { pageActivity } from '../../../functions/pipelines/pageActivity';
 
-const handler = operatorHandler(pageActivity);
+const handler = operatorHandler(pageActivity, { source: kinesisSource });
 
 const event = (...seqs: string[]): KinesisStreamEvent => ({
   Records: seqs.map((seq) => ({

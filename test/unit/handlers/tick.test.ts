@@ -1,24 +1,25 @@
 import type { OperatorRuntimeDouble } from '../../helpers/operatorRuntimeDouble';
 
-jest.mock('../../../functions/adapters/operatorRuntime', () => {
+jest.mock('../../../functions/adapters/operatorRuntimeCore', () => {
   const { operatorRuntimeDouble } = jest.requireActual<typeof import('../../helpers/operatorRuntimeDouble')>(
     '../../helpers/operatorRuntimeDouble',
   );
   const double = operatorRuntimeDouble({ tick: jest.fn(), drain: jest.fn(), resultsDeadLettered: 4 });
   return {
-    createOperatorRuntime: () => double,
+    assembleOperatorRuntime: () => double,
     double,
   };
 });
 const runtime = jest.requireMock<{
   double: OperatorRuntimeDouble<{ tick: jest.Mock; drain: jest.Mock; resultsDeadLettered: number }>;
-}>('../../../functions/adapters/operatorRuntime').double;
+}>('../../../functions/adapters/operatorRuntimeCore').double;
 
+import { kinesisSource } from '../../../functions/adapters/kinesisSource';
 import { PublishError } from '../../../functions/core/state/errors';
 import { tickHandler } from '../../../functions/handlers/tickHandler';
 import { pageActivity } from '../../../functions/pipelines/pageActivity';
 
-const handler = tickHandler(pageActivity);
+const handler = tickHandler(pageActivity, { source: kinesisSource });
 
 describe('tick handler', () => {
   beforeEach(() => jest.clearAllMocks());
