@@ -60,13 +60,16 @@ export abstract class ElementRouter extends OperatorChain {
 
   /**
    * `windowsFor`, reusing the previous array when a tumbling window repeats (records of a batch mostly
-   * share a window; the arrays are never mutated, so sharing them is safe).
+   * share a window; the arrays are never mutated, so sharing them is safe). Tumbling windows do not overlap,
+   * so the previous window is the record's exactly when it contains the event time: two comparisons instead
+   * of a floating-point remainder per record.
    */
   private windowsCached(eventTime: EpochMillis): WindowBounds[] {
     const w = this.spec.window;
     if (w.kind !== 'tumbling') return this.windowsFor(eventTime);
+    const last = this.lastWindows;
+    if (last !== undefined && eventTime >= last[0]!.start && eventTime < last[0]!.end) return last;
     const start = tumblingWindowStart(eventTime, w.sizeMs);
-    if (this.lastWindows !== undefined && this.lastWindows[0]!.start === start) return this.lastWindows;
     this.lastWindows = [{ start, end: start + w.sizeMs }];
     return this.lastWindows;
   }

@@ -69,6 +69,34 @@ describe('parseIsoDateTime', () => {
     );
   });
 
+  it('when consecutive date-times share their year, month or day (as a batch of records does), each reads its own date', () => {
+    const inOneMonth = fc
+      .record({
+        year: fc.integer({ min: 0, max: 9999 }),
+        month: fc.integer({ min: 1, max: 12 }),
+        times: fc.array(
+          fc.tuple(
+            fc.integer({ min: 1, max: 28 }),
+            fc.integer({ min: 0, max: 23 }),
+            fc.constantFrom('Z', '+01:00', '-13:30'),
+          ),
+          { minLength: 2, maxLength: 20 },
+        ),
+      })
+      .map(({ year, month, times }) =>
+        times.map(
+          ([day, hour, zone]) =>
+            `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hour, 2)}:00:00.5${zone}`,
+        ),
+      );
+    fc.assert(
+      fc.property(inOneMonth, (batch) => {
+        for (const s of batch) expect(parseIsoDateTime(s)).toBe(Date.parse(s));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('truncates long fractions to milliseconds (where V8 mis-reads ten or more digits after a zero)', () => {
     fc.assert(
       fc.property(dateTimes(30), (s) => {

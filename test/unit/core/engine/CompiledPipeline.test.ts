@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { z } from 'zod';
 import { count, max, pipeline, session, sliding, sum, tumbling } from '../../../../functions/core/dsl';
 import { padSequence } from '../../../../functions/core/sequence';
@@ -49,6 +50,38 @@ describe('prepare', () => {
       'shard-0': { maxEventTime: T0 + 6, lastSequence: padSequence(kinesisSequence(2)), records: 2 },
       'shard-1': { maxEventTime: T0 + 61_000, lastSequence: padSequence(kinesisSequence(3)), records: 1 },
     });
+  });
+
+  it('when event times move back and forth across tumbling window bounds, within and across batches, each record gets the window that contains it', () => {
+    // Times at, just before and just after the minute bounds (fractions too), in any order.
+    const time = fc
+      .tuple(
+        fc.integer({ min: 0, max: 20 }),
+        fc.constantFrom(-1, -0.5, -0.001, 0, 0.001, 0.5, 1, 30_000, 59_999),
+      )
+      .map(([minute, delta]) => T0 + 60_000 + minute * 60_000 + delta);
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(time, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+        (batches) => {
+          const p = tumblingP();
+          let seq = 0;
+          for (const times of batches) {
+            const prepared = p.prepare(
+              times.map((t) => rec(ev(seq, t), ++seq)),
+              NONE,
+            );
+            expect(prepared.elements.map((el) => el.windows)).toEqual(
+              times.map((t) => {
+                const start = T0 + Math.floor((t - T0) / 60_000) * 60_000;
+                return [{ start, end: start + 60_000 }];
+              }),
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('when records are bad, each becomes a rejection with reason, shard and sequence number and the batch continues', () => {
