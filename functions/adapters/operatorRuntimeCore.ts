@@ -11,9 +11,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
-import { BUCKET_PREFIX, ENV, METRICS } from '../core/constants';
+import { ENV, METRICS } from '../core/constants';
 import { publishStreamOf } from '../core/engine/streamTap';
 import { BatchProcessor, type BatchResult } from '../core/state/BatchProcessor';
+import { rejectedResultsPrefix } from '../core/state/paths';
 import type { StatefulPipeline, StateStoreStats } from '../core/state/types';
 import type { EpochMillis, RawRecord } from '../core/types';
 import { s3Client } from './aws';
@@ -202,7 +203,7 @@ export function assembleOperatorRuntime(
       metrics.addMetric(METRICS.RESULTS_DEAD_LETTERED, MetricUnit.Count, letters);
       if (letters > 0)
         logger.warn(
-          `${letters} result rows were over the Kinesis record limit and went to ${BUCKET_PREFIX.REJECTED}${pipeline.spec.sink.table}/ instead of stream ${pipeline.spec.sink.toStream}; their rows are in the table`,
+          `${letters} result rows were over the Kinesis record limit and went to ${rejectedResultsPrefix(pipeline.spec.sink.table)} instead of stream ${pipeline.spec.sink.toStream}; their rows are in the table`,
           { resultsDeadLettered: letters },
         );
     },

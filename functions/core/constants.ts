@@ -43,7 +43,14 @@ export const SEQUENCE_NUMBER_WIDTH = 64;
 export const BUCKET_PREFIX = {
   RESULTS: 'results/',
   CLEAN: 'clean/',
+  /** Input records a pipeline rejected (`rejected/<stream>/`): one line per record, with its shard and sequence. */
   REJECTED: 'rejected/',
+  /**
+   * Result rows of `.sink({ toStream })` no stream record can carry (`rejected-results/<table>/`): a prefix of
+   * their own, so nothing that reads `rejected/` counts a result row as a rejected input record, and the grant
+   * to write them names one table's result dead letters only, never a stream's or table's rejected records.
+   */
+  REJECTED_RESULTS: 'rejected-results/',
   LATE: 'late/',
   /** On-failure destination objects written for batches that exhausted their retries. */
   FAILED_BATCHES: 'failed-batches/',
@@ -91,8 +98,9 @@ export const METRICS = {
    */
   PUBLISH_FAILURES: 'PublishFailures',
   /**
-   * Result rows a close pass dead-lettered to `rejected/<table>/` because no stream record can carry them
-   * (over 1 MiB: `.sink({ toStream })`); a pass run again counts its rows again. Its alarm fires at 1.
+   * Result rows a close pass dead-lettered to `rejected-results/<table>/` because no stream record can carry
+   * them (over 1 MiB: `.sink({ toStream })`), counted once its publish of the other rows succeeded; a pass run
+   * again after that counts its rows again. Its alarm fires at 1.
    */
   RESULTS_DEAD_LETTERED: 'ResultsDeadLettered',
   /**

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRICS, SERVICE_NAMES } from '../../functions/core/constants';
+import { BUCKET_PREFIX, METRICS, SERVICE_NAMES } from '../../functions/core/constants';
 import { METRIC_PERIOD, pipelineMetric } from '../metrics';
 import { Problems } from '../validation';
 
@@ -108,7 +108,7 @@ export class PipelineAlarms extends Construct {
    * (pipelines with `.toStream()` or `.sink({ toStream })`).
    */
   public readonly publishFailures?: cloudwatch.Alarm;
-  /** Result rows dead-lettered to `rejected/<table>/` because no stream record can carry them. */
+  /** Result rows dead-lettered to `rejected-results/<table>/` because no stream record can carry them. */
   public readonly resultsDeadLettered?: cloudwatch.Alarm;
   /** `100 × RejectedRecords / IncomingRecords` over 5 minutes. */
   public readonly rejectedRateMetric: cloudwatch.MathExpression;
@@ -235,7 +235,7 @@ export class PipelineAlarms extends Construct {
         'Result rows dead-lettered',
       ).createAlarm(this, 'ResultsDeadLettered', {
         alarmName: name('results-dead-lettered'),
-        alarmDescription: `Result rows of ${props.pipeline} were over the Kinesis record limit: they are in the table and under rejected/, not in the downstream stream`,
+        alarmDescription: `Result rows of ${props.pipeline} were over the Kinesis record limit: they are in the table and under ${BUCKET_PREFIX.REJECTED_RESULTS}, not in the downstream stream`,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct, type IConstruct } from 'constructs';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
+import { rejectedResultsPrefix } from '../../functions/core/state/paths';
 import { acknowledgeObjectPrefixGrants } from '../nag';
 import { Problems } from '../validation';
 
@@ -19,7 +20,8 @@ export const LAMBDA_FAILURE_PREFIX = 'aws/lambda/';
 /** Props of {@link ResultsBucket}. */
 export interface ResultsBucketProps {
   /**
-   * Days after which objects under `rejected/` expire, 1–3650.
+   * Days after which objects under `rejected/` (rejected records) and `rejected-results/` (result rows too big
+   * for their stream) expire, 1–3650.
    * @default 30
    */
   readonly rejectedExpirationDays?: number;
@@ -127,6 +129,7 @@ export class ResultsBucket extends Construct {
         : {}),
       lifecycleRules: [
         expire('expire-rejected', BUCKET_PREFIX.REJECTED, props.rejectedExpirationDays ?? 30),
+        expire('expire-rejected-results', BUCKET_PREFIX.REJECTED_RESULTS, props.rejectedExpirationDays ?? 30),
         expire('expire-late', BUCKET_PREFIX.LATE, props.lateExpirationDays ?? 30),
         expire('expire-clean', BUCKET_PREFIX.CLEAN, props.cleanExpirationDays ?? 90),
         expire('expire-failed-batches', BUCKET_PREFIX.FAILED_BATCHES, failedDays),
@@ -163,10 +166,12 @@ export class ResultsBucket extends Construct {
 
   /**
    * Grants writing the dead letters of one result table's rows that its stream could not carry
-   * (`rejected/<table>/…/result-<digest>.jsonl`, `.sink({ toStream })`): put only, under deterministic keys.
+   * (`rejected-results/<table>/…/result-<digest>.jsonl`, `.sink({ toStream })`): put only, under deterministic
+   * keys, in a prefix of their own: never under `rejected/`, where a pipeline's rejected records are (a
+   * stream or source table may share the result table's name).
    */
   public grantResultDeadLetters(grantee: iam.IGrantable & IConstruct, table: string): void {
-    const letters = this.bucket.arnForObjects(`${BUCKET_PREFIX.REJECTED}${table}/*`);
+    const letters = this.bucket.arnForObjects(`${rejectedResultsPrefix(table)}*`);
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [letters] });
     acknowledgeObjectPrefixGrants(
       grantee,

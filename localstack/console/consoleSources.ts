@@ -7,9 +7,8 @@
 import type { AwsClients } from '../../functions/adapters/aws';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
-import { isRejectedResultKey } from '../../functions/core/state/paths';
 import { SummarizedObjects } from '../start/bucketObjects';
-import { BucketCounter, countSideOutputRecords } from '../start/bucketCounters';
+import { BucketCounter, countSideOutputRecords, ResultDeadLetterCounter } from '../start/bucketCounters';
 import { readPipelineStatus, type PipelineStatus } from '../start/pipelineStatus';
 import { LatestResults, type TableResults } from './latestResults';
 import { mergeRejected, summarizeRejected, type RejectedSummary, type RejectedView } from './rejectedRecords';
@@ -38,15 +37,10 @@ export interface PipelineSample {
   /** Records in the pipeline's `late/` objects. */
   readonly lateRecords: number;
   /**
-   * Result rows dead-lettered to `rejected/<table>/` for being over the Kinesis record limit (a pipeline that
-   * publishes its results); absent otherwise.
+   * Result rows dead-lettered to `rejected-results/<table>/` for being over the Kinesis record limit (a
+   * pipeline that publishes its results); absent otherwise.
    */
   readonly resultsDeadLettered?: number;
-}
-
-/** The result rows a `rejected/<table>/` object holds: its lines when it is a result dead letter, else none. */
-export function countResultDeadLetters(text: string, key: string): number {
-  return isRejectedResultKey(key) ? countSideOutputRecords(text) : 0;
 }
 
 /** Reads every pipeline of the target once. */
@@ -89,12 +83,7 @@ export function statusSource(target: ConsoleTarget, limits: SourceLimits = {}): 
       deadLetters:
         spec.sink.toStream === undefined
           ? undefined
-          : new SummarizedObjects(
-              clients.s3,
-              bucket,
-              `${BUCKET_PREFIX.REJECTED}${spec.sink.table}/`,
-              countResultDeadLetters,
-            ),
+          : new ResultDeadLetterCounter(clients.s3, bucket, spec.sink.table),
     };
   });
   return async () => {
@@ -110,16 +99,14 @@ export function statusSource(target: ConsoleTarget, limits: SourceLimits = {}): 
         reader.rejected.read(),
         reader.late.read(),
         reader.results.read(),
-        reader.deadLetters?.read(),
+        reader.deadLetters?.count(),
       ]);
       samples.push({
         status,
         rejected: mergeRejected(rejected, keep),
         results,
         lateRecords: late.reduce((n, o) => n + o.summary, 0),
-        ...(deadLetters === undefined
-          ? {}
-          : { resultsDeadLettered: deadLetters.reduce((n, o) => n + o.summary, 0) }),
+        ...(deadLetters === undefined ? {} : { resultsDeadLettered: deadLetters }),
       });
     }
     return samples;

@@ -329,7 +329,7 @@ export function pipelineGraph(
   if (topology.sink.toStream !== undefined) {
     // Every result row also goes on to the stream another pipeline reads, when its window closes. The runtime
     // keeps no count of the rows published (each emitted row is, at least once), so the edge carries none; what
-    // is counted is the rows too big for a record, dead-lettered under `rejected/<table>/` instead.
+    // is counted is the rows too big for a record, dead-lettered under `rejected-results/<table>/` instead.
     nodes.push({
       id: 'publish',
       kind: 'stream',
@@ -339,7 +339,7 @@ export function pipelineGraph(
       row: sideRow,
       stats: [
         {
-          label: 'rows over 1 MiB (rejected/)',
+          label: 'rows over 1 MiB (rejected-results/)',
           value: f === undefined ? null : (f.resultsDeadLettered ?? 0),
           tone: 'bad',
         },

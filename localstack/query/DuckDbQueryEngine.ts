@@ -14,9 +14,13 @@ import type { Cell, QueryResult } from './types';
 /** Result table names become SQL identifiers: anything else in the bucket is ignored, never interpolated. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** Views over the JSON Lines side outputs of the results bucket, by view name. */
+/**
+ * Views over the JSON Lines side outputs of the results bucket, by view name: `rejected` holds rejected input
+ * records, `rejected_results` the result rows `.sink({ toStream })` could not publish (over 1 MiB).
+ */
 export const SIDE_VIEWS: readonly (readonly [string, string])[] = [
   ['rejected', BUCKET_PREFIX.REJECTED],
+  ['rejected_results', BUCKET_PREFIX.REJECTED_RESULTS],
   ['late', BUCKET_PREFIX.LATE],
   ['clean', BUCKET_PREFIX.CLEAN],
 ];
@@ -25,14 +29,15 @@ export const SIDE_VIEWS: readonly (readonly [string, string])[] = [
 export interface DuckDbQueryEngineOptions {
   /**
    * Local directory laid out like the results bucket (`results/<table>/dt=…/hour=…/*.parquet`, and
-   * optionally `rejected/…/*.jsonl` and `late/…/*.jsonl`).
+   * optionally `rejected/…/*.jsonl`, `rejected-results/…/*.jsonl` and `late/…/*.jsonl`).
    */
   readonly dataDir: string;
 }
 
 /**
  * DuckDB over a local mirror of the results bucket: one view per result table (hive partitioning
- * gives the `dt` and `hour` columns), views `rejected`, `late` and `clean` over the side outputs when they were
+ * gives the `dt` and `hour` columns), views `rejected`, `rejected_results`, `late` and `clean` over the side
+ * outputs when they were
  * mirrored, plus Athena/Trino compatibility macros.
  *
  * @example
@@ -64,7 +69,7 @@ export class DuckDbQueryEngine {
           `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
         );
       }
-      // The side outputs (JSON Lines) as views `rejected`, `late` and `clean`, for troubleshooting with SQL.
+      // The side outputs (JSON Lines) as views (`SIDE_VIEWS`), for troubleshooting with SQL.
       const sideViews: string[] = [];
       for (const [view, prefix] of SIDE_VIEWS) {
         if (tables.includes(view) || !(await containsFiles(join(options.dataDir, prefix), '.jsonl')))

@@ -14,6 +14,8 @@ export interface InMemoryRunResult {
   readonly duplicates: number;
   /** What the pipeline published (`.toStream()`), as the records a pipeline reading that stream gets. */
   readonly published: readonly InputRecord[];
+  /** Result rows `.sink({ toStream })` did not publish for being over the Kinesis record limit (each once). */
+  readonly resultsDeadLettered: number;
 }
 
 /** DuckDB's text form of a TIMESTAMP, so in-memory and deployed runs print the same. */
@@ -55,7 +57,13 @@ export async function runInMemory(
       approximateArrivalTimestamp: arrival,
     };
   });
-  const { rows, rejected, late, duplicates, published } = await runBounded(pipeline, raw, { shards });
+  const { rows, rejected, late, duplicates, published, resultsDeadLettered } = await runBounded(
+    pipeline,
+    raw,
+    {
+      shards,
+    },
+  );
   const columns = pipeline.spec.columns;
   return {
     result: {
@@ -66,6 +74,7 @@ export async function runInMemory(
     late: late.length,
     duplicates,
     published,
+    resultsDeadLettered: resultsDeadLettered.length,
   };
 }
 

@@ -107,7 +107,7 @@ describe('shardflow local up → deploy --local → send → status → query �
     const missing = await runCli(['query', 'SELECT * FROM page_activity'], env);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(
-      /^shardflow: Catalog Error: Table with name page_activity does not exist! Result tables: page_activity_minutely\. Side-output views \(once they have records\): rejected, late, clean\.\n$/,
+      /^shardflow: Catalog Error: Table with name page_activity does not exist! Result tables: page_activity_minutely\. Side-output views \(once they have records\): rejected, rejected_results, late, clean\.\n$/,
     );
 
     const stopped = new Promise<number | null>((resolve) => serving?.once('exit', (code) => resolve(code)));

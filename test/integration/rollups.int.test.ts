@@ -144,6 +144,10 @@ describe('window results published to a stream, through the local stack', () => 
     const [, recordsIn, duplicates] =
       /: (\d+) records in → \d+ rows; 0 rejected, 0 late, (\d+) duplicates dropped$/.exec(stage2 ?? '') ?? [];
     expect(Number(recordsIn) - Number(duplicates)).toBe(minuteRows);
+    // The stage that publishes its results says how many it could not (none here) and where they would be.
+    expect(run.stderr.split('\n').filter((l) => l.includes('result rows over 1 MiB'))).toEqual([
+      'page-minutes: 0 result rows over 1 MiB not published to page-minutes → rejected-results/page_minutes/',
+    ]);
   }, 240_000);
 
   it('when a close pass of page-minutes dies after publishing its rows, they are published again and page-hours still equals the reference, counting the copies as duplicates', async () => {

@@ -11,6 +11,7 @@ import { InMemoryStateStore, InMemoryStateTables } from '../state/InMemoryStateS
 import { BUCKET_PREFIX } from '../constants';
 import { padSequence } from '../sequence';
 import type { PublishEntry } from '../engine/streamTap';
+import type { RejectedResult } from '../state/resultPublishing';
 import type { ResultEncoder } from '../state/types';
 import type { LateRecord, RawRecord, Rejection, ResultRow } from '../types';
 
@@ -35,7 +36,7 @@ export interface BoundedRunOptions {
 export interface BoundedRunResult {
   /** One row per closed window, ordered by window start, window end, then key. */
   readonly rows: ResultRow[];
-  /** Rejected records, by shard then sequence number. */
+  /** Rejected input records, by shard then sequence number. */
   readonly rejected: Rejection[];
   /** Late records, by shard then sequence number. */
   readonly late: LateRecord[];
@@ -47,6 +48,12 @@ export interface BoundedRunResult {
    * run reads.
    */
   readonly published: PublishEntry[];
+  /**
+   * Result rows `.sink({ toStream })` could not publish (over the Kinesis record limit), each once, by window
+   * start then key: their dead letters (`rejected-results/<table>/` on the stack). Their rows are in `rows`; they
+   * are results, not input records, so `rejected` does not hold them. Empty when nothing is published.
+   */
+  readonly resultsDeadLettered: RejectedResult[];
 }
 
 /**
@@ -129,6 +136,9 @@ export async function runBounded<T>(
     late: bySequence(objects.jsonLines<LateRecord>(BUCKET_PREFIX.LATE)),
     duplicates,
     published,
+    resultsDeadLettered: objects
+      .jsonLines<RejectedResult>(BUCKET_PREFIX.REJECTED_RESULTS)
+      .sort((a, b) => a.windowStart - b.windowStart || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
   };
 }
 

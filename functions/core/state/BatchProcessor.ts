@@ -142,7 +142,12 @@ export class BatchProcessor {
     this.#results =
       deps.resultPublisher === undefined
         ? undefined
-        : new ResultPublishing(deps.objects, deps.resultPublisher, deps.pipeline.spec.sink.table);
+        : new ResultPublishing(
+            deps.objects,
+            deps.resultPublisher,
+            deps.pipeline.spec.sink.table,
+            concurrency,
+          );
     const closing = { ...deps, results: this.#results };
     const closer =
       window.kind === 'session'

@@ -13,7 +13,7 @@
  *      segment whose state shape the running definition cannot read is refused (`StateShapeGuard`): the
  *      pass fails with `IncompatibleStateError` and emits nothing.
  *   4. With `.sink({ toStream })`, every emitted row is published (`ResultPublishing`: ids
- *      `<table>/<window start>/<key>`; a row over the record limit dead-lettered to `rejected/<table>/`), after
+ *      `<table>/<window start>/<key>`; a row over the record limit dead-lettered to `rejected-results/<table>/`), after
  *      the objects are written and before the marks are raised.
  *   5. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
  *      pass, which writes the same objects again and publishes the same rows under the same ids.

@@ -80,20 +80,26 @@ export function batchObjectPrefix(
   return `${SIDE_PREFIX[output]}${assertSafeName('Stream or table', name)}/${hivePartition(time)}/${assertSafeName('Shard', shardId)}-${firstSequence}-`;
 }
 
+/** `rejected-results/<table>/`: where the dead letters of a result table's rows go (`rejectedResultKey`). */
+export function rejectedResultsPrefix(table: string): string {
+  return `${BUCKET_PREFIX.REJECTED_RESULTS}${assertSafeName('Table', table)}/`;
+}
+
 /**
- * `rejected/<table>/dt=YYYY-MM-DD/hour=HH/result-<sha256 of id>.jsonl`: the dead letter of a result row its
- * stream could not carry (`resultPublishing.ts`), partitioned by window start, named by the row's record id
- * (hashed: an id holds the row's key), so a pass run again overwrites it.
+ * `rejected-results/<table>/dt=YYYY-MM-DD/hour=HH/result-<sha256 of id>.jsonl`: the dead letter of a result row
+ * its stream could not carry (`resultPublishing.ts`), partitioned by window start, named by the row's record id
+ * (hashed: an id holds the row's key), so a pass run again overwrites it. Not under `rejected/`, which holds
+ * rejected input records only (see `BUCKET_PREFIX.REJECTED_RESULTS`).
  */
 export function rejectedResultKey(table: string, windowStart: EpochMillis, id: string): string {
   const digest = createHash('sha256').update(id).digest('hex');
-  return `${BUCKET_PREFIX.REJECTED}${assertSafeName('Table', table)}/${hivePartition(windowStart)}/${REJECTED_RESULT}${digest}.jsonl`;
+  return `${rejectedResultsPrefix(table)}${hivePartition(windowStart)}/${REJECTED_RESULT}${digest}.jsonl`;
 }
 
 const REJECTED_RESULT = 'result-';
 const REJECTED_RESULT_NAME = /\/result-[0-9a-f]{64}\.jsonl$/;
 
-/** Whether `key` is the dead letter of a result row (`rejectedResultKey`), not a batch object of records. */
+/** Whether `key` is the dead letter of a result row (`rejectedResultKey`). */
 export function isRejectedResultKey(key: string): boolean {
-  return key.startsWith(BUCKET_PREFIX.REJECTED) && REJECTED_RESULT_NAME.test(key);
+  return key.startsWith(BUCKET_PREFIX.REJECTED_RESULTS) && REJECTED_RESULT_NAME.test(key);
 }

@@ -4,8 +4,8 @@
  * emitted marks are raised. A row no Kinesis record can carry (over 1 MiB with its envelope and partition key:
  * `publishEntry`'s check, the one that rejects an oversize `.toStream()` value) would fail every pass and hold
  * its windows for ever; it is dead-lettered instead, like an oversize record: a JSON Lines object under
- * `rejected/<table>/` with reason `OVERSIZE_RECORD` (`rejectedResultKey`, named by its id, so a pass run again
- * writes the same object), counted, and the pass goes on. Its row stays in the result object: the table is
+ * `rejected-results/<table>/` with reason `OVERSIZE_RECORD` (`rejectedResultKey`, named by its id, so a pass run
+ * again writes the same object), counted, and the pass goes on. Its row stays in the result object: the table is
  * complete, only the stream copy is missing, and the downstream stage does not count it.
  */
 import { encodeForRejection } from '../engine/batchOutput';
@@ -17,6 +17,7 @@ import {
   type PublishEntry,
 } from '../engine/streamTap';
 import { REJECT_REASONS, type ResultRow, type WindowBounds } from '../types';
+import { mapWithConcurrency } from './concurrency';
 import { PublishError } from './errors';
 import { rejectedResultKey } from './paths';
 import type { StreamPublisher } from './streamPublisher';
@@ -29,7 +30,7 @@ export interface EmittedRow {
   readonly row: ResultRow;
 }
 
-/** What `rejected/<table>/` holds for a result row its stream could not carry. */
+/** What `rejected-results/<table>/` holds for a result row its stream could not carry. */
 export interface RejectedResult {
   readonly reason: typeof REJECT_REASONS.OVERSIZE_RECORD;
   readonly detail: string;
@@ -51,16 +52,23 @@ export class ResultPublishing {
     private readonly objects: Pick<ObjectStore, 'putObject'>,
     private readonly publisher: Pick<StreamPublisher, 'stream' | 'publish'>,
     private readonly table: string,
+    /** Dead letters put at once at most (a pass can hold many oversize rows). */
+    private readonly concurrency: number,
   ) {}
 
-  /** Result rows dead-lettered so far (a pass run again counts its rows again). */
+  /**
+   * Result rows dead-lettered so far by passes whose publish then succeeded: a pass whose publish fails
+   * counts none (its run again counts them), a pass run again after a successful publish (it died before its
+   * emitted marks) counts its rows again.
+   */
   public get deadLettered(): number {
     return this.#deadLettered;
   }
 
   /**
-   * Dead-letters the rows no record can carry, then publishes the others; throws `PublishError` when the
-   * stream refuses records after the publisher's retries (the windows then stay unemitted).
+   * Dead-letters the rows no record can carry (`concurrency` puts at a time), then publishes the others;
+   * throws `PublishError` when the stream refuses records after the publisher's retries (the windows then
+   * stay unemitted, and its letters are not counted).
    */
   public async publish(rows: readonly EmittedRow[]): Promise<void> {
     const entries: PublishEntry[] = [];
@@ -87,16 +95,14 @@ export class ResultPublishing {
         data: encodeForRejection(resultValue(row)),
       });
     }
-    await Promise.all(
-      letters.map((letter) =>
-        this.objects.putObject(
-          rejectedResultKey(this.table, letter.windowStart, letter.id),
-          `${JSON.stringify(letter)}\n`,
-          'application/x-ndjson',
-        ),
+    await mapWithConcurrency(letters, this.concurrency, (letter) =>
+      this.objects.putObject(
+        rejectedResultKey(this.table, letter.windowStart, letter.id),
+        `${JSON.stringify(letter)}\n`,
+        'application/x-ndjson',
       ),
     );
-    this.#deadLettered += letters.length;
     if (entries.length > 0) await this.publisher.publish(entries);
+    this.#deadLettered += letters.length;
   }
 }

@@ -3,6 +3,9 @@ import { Option, type Command } from 'commander';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../../query';
 import { queryResults } from '../../query/queryResults';
 import { resultTableSql, runInMemory } from '../../start/boundedRun';
+import { ResultDeadLetterCounter } from '../../start/bucketCounters';
+import { rejectedResultsPrefix } from '../../../functions/core/state/paths';
+import type { CompiledPipeline } from '../../../functions/core/engine/CompiledPipeline';
 import { createLiveLine } from '../../start/liveLine';
 import { loadStages, synthContext, UnknownPipelineError } from '../../start/loadPipeline';
 import { localClients, localEndpoint } from '../../start/localTarget';
@@ -80,7 +83,7 @@ export function registerRunCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nThe summary on stderr adds up to the input: lines = blank lines + records in; records in = rejected +\nlate + producer duplicates dropped + records that reached window state (or that a filter dropped).\n\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl --keep',
+      '\nThe summary on stderr adds up to the input: lines = blank lines + records in; records in = rejected +\nlate + producer duplicates dropped + records that reached window state (or that a filter dropped).\nA stage that publishes its result rows (sink toStream) adds a line: its rows over 1 MiB, not published, and\nwhere their dead letters are (rejected-results/<table>/).\n\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl --keep',
     )
     .action(
       cliAction(async (name: string, later: string[], options: RunOptions) => {
@@ -109,9 +112,18 @@ export function registerRunCommands(program: Command): void {
           const first = await runInMemory(pipeline, records, arrival);
           let { result, published } = first;
           const later: string[] = [];
+          const inMemory = (stage: CompiledPipeline<unknown>, rows: number) =>
+            deadLetterLine(
+              stage,
+              rows,
+              `not kept in memory (${rejectedResultsPrefix(stage.spec.sink.table)} through the stack)`,
+            );
+          const firstLetters = inMemory(pipeline, first.resultsDeadLettered);
           for (const stage of stages.slice(1)) {
             const next = await runInMemory(stage, published, arrival);
             later.push(stageSummary(stage.spec.name, published.length, next));
+            const letters = inMemory(stage, next.resultsDeadLettered);
+            if (letters !== undefined) later.push(letters);
             ({ result, published } = next);
           }
           process.stdout.write(`${formatResult(result, options.format)}\n`);
@@ -119,6 +131,7 @@ export function registerRunCommands(program: Command): void {
           process.stderr.write(
             `${runSummary({ lines: records.length + blankLines, blankLines, records: records.length, rows: first.result.rows.length, rejected, late, duplicates })}\n`,
           );
+          if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
           for (const line of later) process.stderr.write(`${line}\n`);
           return;
         }
@@ -172,6 +185,17 @@ export function registerRunCommands(program: Command): void {
                     resultTableSql(pipeline),
                   ])
                 )[0]?.rows.length ?? 0);
+          // A stage that publishes its results: its rows too big for a record, dead-lettered in the bucket.
+          const lettersOf = async (stage: CompiledPipeline<unknown>): Promise<string | undefined> => {
+            if (stage.spec.sink.toStream === undefined) return undefined;
+            const letters = new ResultDeadLetterCounter(
+              session.clients.s3,
+              session.bucket,
+              stage.spec.sink.table,
+            );
+            return deadLetterLine(stage, await letters.count(), letters.prefix);
+          };
+          const firstLetters = await lettersOf(pipeline);
           const later: string[] = [];
           for (const stage of stages.slice(1)) {
             const c = await session.counts(stage);
@@ -180,6 +204,8 @@ export function registerRunCommands(program: Command): void {
               [resultTableSql(stage)],
             );
             later.push(stageSummary(stage.spec.name, c.records, { ...c, rows: rows?.rows.length ?? 0 }));
+            const letters = await lettersOf(stage);
+            if (letters !== undefined) later.push(letters);
           }
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
@@ -193,6 +219,7 @@ export function registerRunCommands(program: Command): void {
               duplicates: counts.duplicates,
             })}\n`,
           );
+          if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
           for (const line of later) process.stderr.write(`${line}\n`);
           if (keep)
             await keepCloudRunning(session, 'run', pipeline, (line) => process.stderr.write(`${line}\n`));
@@ -257,4 +284,20 @@ function stageSummary(
 ): string {
   const rows = counts.rows ?? counts.result?.rows.length ?? 0;
   return `stage ${name}: ${records} records in → ${rows} rows; ${counts.rejected} rejected, ${counts.late} late, ${counts.duplicates} duplicates dropped`;
+}
+
+/**
+ * The summary line of a stage that publishes its result rows (`.sink({ toStream })`): how many were over the
+ * Kinesis record limit, so not published, and where their dead letters are; none for a stage that does not.
+ *
+ * @example `page-minutes: 2 result rows over 1 MiB not published to minutes → rejected-results/page_minutes/`
+ */
+export function deadLetterLine(
+  stage: Pick<CompiledPipeline<unknown>, 'spec'>,
+  rows: number,
+  where: string,
+): string | undefined {
+  const stream = stage.spec.sink.toStream;
+  if (stream === undefined) return undefined;
+  return `${stage.spec.name}: ${rows} result ${rows === 1 ? 'row' : 'rows'} over 1 MiB not published to ${stream} → ${where}`;
 }

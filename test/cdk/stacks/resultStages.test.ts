@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENV, METRICS, SERVICE_NAMES } from '../../../functions/core/constants';
+import { BUCKET_PREFIX, ENV, METRICS, SERVICE_NAMES } from '../../../functions/core/constants';
 import type { PipelineSpec } from '../../../functions/core/types';
 import { validateShardflowStackProps, type ShardflowStack } from '../../../lib/stacks/ShardflowStack';
 import { buildStack, deployed, findWildcardGrants, pipelineSpec } from '../helpers';
@@ -112,18 +112,51 @@ describe('ShardflowStack with a pipeline publishing its results (sink toStream)'
     expect(alarm.Metrics.find((m) => m.Expression !== undefined)?.Expression).toMatch(/\+/);
   });
 
-  it('when a result row is dead-lettered (over the record limit), an alarm counts it from both functions, which may write it to rejected/<table>/ only', () => {
+  it('when a result row is dead-lettered (over the record limit), an alarm sums its count from the operator and the tick of that pipeline', () => {
     const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
       (a) =>
         (a.Properties as { AlarmName: string }).AlarmName === 'shardflow-page-minutes-results-dead-lettered',
-    )?.Properties as { Threshold: number; Metrics: { MetricStat?: { Metric: { MetricName: string } } }[] };
+    )?.Properties as {
+      Threshold: number;
+      ComparisonOperator: string;
+      Metrics: {
+        Id: string;
+        Expression?: string;
+        ReturnData?: boolean;
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } };
+      }[];
+    };
     expect(alarm.Threshold).toBe(1);
-    expect(
-      alarm.Metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric.MetricName])),
-    ).toEqual([METRICS.RESULTS_DEAD_LETTERED, METRICS.RESULTS_DEAD_LETTERED]);
+    expect(alarm.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+    const stats = Object.fromEntries(
+      alarm.Metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [[m.Id, m.MetricStat.Metric]])),
+    );
+    const metric = (service: string) => ({
+      Namespace: METRICS.NAMESPACE,
+      MetricName: METRICS.RESULTS_DEAD_LETTERED,
+      Dimensions: expect.arrayContaining([
+        { Name: METRICS.SERVICE_DIMENSION, Value: service },
+        { Name: METRICS.PIPELINE_DIMENSION, Value: 'page-minutes' },
+      ]),
+    });
+    expect(stats).toEqual({
+      resultsdeadletteredop: metric(SERVICE_NAMES.OPERATOR),
+      resultsdeadletteredtick: metric(SERVICE_NAMES.TICK),
+    });
+    for (const m of Object.values(stats)) expect((m as { Dimensions: unknown[] }).Dimensions).toHaveLength(2);
+    expect(alarm.Metrics.filter((m) => m.Expression !== undefined)).toEqual([
+      expect.objectContaining({
+        Expression: 'FILL(resultsdeadletteredop, 0) + FILL(resultsdeadletteredtick, 0)',
+        ReturnData: true,
+      }),
+    ]);
     expect(stack.pipelines.get('page-hours')!.alarms.resultsDeadLettered).toBeUndefined();
+  });
+
+  it("when a result row is dead-lettered, the operator and the tick that publish may put it under rejected-results/<their table>/ only, never under another's or under rejected/", () => {
     const policies = template.findResources('AWS::IAM::Policy');
-    const putsUnder = (fn: { role?: { node: { defaultChild?: unknown } } }, prefix: string) => {
+    const bucketArn = { 'Fn::GetAtt': [id(stack.resultsBucket.bucket), 'Arn'] };
+    const statementsOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => {
       const role = stack.getLogicalId(fn.role!.node.defaultChild as never);
       return Object.values(policies)
         .filter((p) => JSON.stringify((p.Properties as { Roles: unknown }).Roles).includes(role))
@@ -131,17 +164,39 @@ describe('ShardflowStack with a pipeline publishing its results (sink toStream)'
           (p) =>
             (p.Properties as { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } })
               .PolicyDocument.Statement,
-        )
-        .filter(
-          (st) => [st.Action].flat().includes('s3:PutObject') && JSON.stringify(st.Resource).includes(prefix),
         );
     };
+    const letters = { 'Fn::Join': ['', [bucketArn, '/rejected-results/page_minutes/*']] };
     const writer = stack.pipelines.get('page-minutes')!;
-    for (const fn of [writer.operator.function, writer.tick.function])
-      expect(putsUnder(fn, '/rejected/page_minutes/')).toHaveLength(1);
+    for (const fn of [writer.operator.function, writer.tick.function]) {
+      const statements = statementsOf(fn);
+      // Exactly one statement names the result dead letters: put only, on that one table's prefix.
+      expect(statements.filter((st) => JSON.stringify(st.Resource).includes('rejected-results'))).toEqual([
+        { Action: 's3:PutObject', Effect: 'Allow', Resource: letters },
+      ]);
+      // Nothing it may write under rejected/ names the result table (only its source stream's records).
+      expect(
+        statements.filter((st) => JSON.stringify(st.Resource).includes('/rejected/page_minutes')),
+      ).toEqual([]);
+    }
+    // A pipeline that does not publish its results writes no result dead letters.
     const reader = stack.pipelines.get('page-hours')!;
     for (const fn of [reader.operator.function, reader.tick.function])
-      expect(putsUnder(fn, '/rejected/page_hours/')).toEqual([]);
+      expect(
+        statementsOf(fn).filter((st) => JSON.stringify(st.Resource).includes('rejected-results')),
+      ).toEqual([]);
+    // They expire like rejected records.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Prefix: BUCKET_PREFIX.REJECTED_RESULTS,
+            ExpirationInDays: 30,
+            Status: 'Enabled',
+          }),
+        ]),
+      },
+    });
   });
 
   it('when AwsSolutions checks run, there is no finding', () => {

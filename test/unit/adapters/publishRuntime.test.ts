@@ -78,7 +78,7 @@ describe('the operator and tick runtime of a pipeline that publishes its results
     runtime.recordDeadLetters(3);
     expect(runtime.metrics.serializeMetrics()).toMatchObject({ ResultsDeadLettered: 2 });
     expect(warned).toHaveBeenCalledWith(
-      '2 result rows were over the Kinesis record limit and went to rejected/minutes/ instead of stream minute-rows; their rows are in the table',
+      '2 result rows were over the Kinesis record limit and went to rejected-results/minutes/ instead of stream minute-rows; their rows are in the table',
       { resultsDeadLettered: 2 },
     );
     runtime.metrics.clearMetrics();

@@ -1,11 +1,12 @@
 /**
  * A result row no Kinesis record can carry (over 1 MiB with its envelope and partition key) must not block the
- * close pass for ever: it is dead-lettered to `rejected/<table>/` with reason OVERSIZE_RECORD, counted, and the
+ * close pass for ever: it is dead-lettered to `rejected-results/<table>/` with reason OVERSIZE_RECORD, counted, and the
  * window is marked emitted; its row stays in the result object, and every other row is published.
  */
 import { z } from 'zod';
 import { count, pipeline, session, topK, tumbling } from '../../../../functions/core';
 import { MAX_PUBLISHED_RECORD_BYTES, type PublishEntry } from '../../../../functions/core/engine/streamTap';
+import { ResultPublishing, type EmittedRow } from '../../../../functions/core/state/resultPublishing';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
@@ -75,7 +76,7 @@ describe('a result row over the Kinesis record limit (sink toStream)', () => {
     ['fixed windows', minutes],
     ['sessions', visits],
   ])(
-    'with %s, the close pass dead-letters it to rejected/<table>/ with its reason, publishes the other rows and marks the window emitted',
+    'with %s, the close pass dead-letters it to rejected-results/<table>/ with its reason, publishes the other rows and marks the window emitted',
     async (_kind, p) => {
       const table = p.spec.sink.table;
       const { objects, puts, processor, first, again, rows } = await run(p);
@@ -93,14 +94,15 @@ describe('a result row over the Kinesis record limit (sink toStream)', () => {
           .filter((row) => row['page'] === '/small')
           .map((row) => `${table}/${Number(row['window_start'])}//small`),
       );
-      // The big one is dead-lettered once, under the table's rejected/ prefix, in the window's partition.
-      const keys = [...objects.objects.keys()].filter((key) => key.startsWith(`rejected/${table}/`));
+      // The big one is dead-lettered once, under the table's rejected-results/ prefix, in the window's
+      // partition; nothing under rejected/, which holds rejected input records only.
+      const keys = [...objects.objects.keys()].filter((key) => key.startsWith('rejected'));
       expect(keys).toEqual([
         expect.stringMatching(
-          new RegExp(`^rejected/${table}/dt=2030-01-01/hour=12/result-[0-9a-f]{64}\\.jsonl$`),
+          new RegExp(`^rejected-results/${table}/dt=2030-01-01/hour=12/result-[0-9a-f]{64}\\.jsonl$`),
         ),
       ]);
-      const letters = objects.jsonLines(`rejected/${table}/`) as Record<string, unknown>[];
+      const letters = objects.jsonLines(`rejected-results/${table}/`) as Record<string, unknown>[];
       expect(letters).toEqual([
         {
           reason: 'OVERSIZE_RECORD',
@@ -125,4 +127,68 @@ describe('a result row over the Kinesis record limit (sink toStream)', () => {
       expect(processor.resultsDeadLettered).toBe(1);
     },
   );
+});
+
+describe('dead-lettering many oversize result rows (ResultPublishing)', () => {
+  /** `n` rows of about 1.1 MB each, in one window. */
+  const oversize = (n: number): EmittedRow[] =>
+    Array.from({ length: n }, (_, i) => ({
+      key: `k${i}`,
+      window: { start: T0, end: T0 + 60_000 },
+      row: { page: `k${i}`, window_start: T0, window_end: T0 + 60_000, blob: 'x'.repeat(1_100_000) },
+    }));
+  const small: EmittedRow = {
+    key: 'small',
+    window: { start: T0, end: T0 + 60_000 },
+    row: { page: 'small', window_start: T0, window_end: T0 + 60_000, blob: 'x' },
+  };
+
+  it('when a pass holds more of them than its concurrency, at most that many puts are in flight at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const keys: string[] = [];
+    const objects = {
+      putObject: async (key: string) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        keys.push(key);
+        inFlight -= 1;
+      },
+    };
+    const publishing = new ResultPublishing(
+      objects,
+      { stream: 'out', publish: async () => {} },
+      'tag_minutes',
+      3,
+    );
+    await publishing.publish(oversize(12));
+    expect(keys).toHaveLength(12);
+    expect(new Set(keys).size).toBe(12);
+    expect(most).toBe(3);
+    expect(publishing.deadLettered).toBe(12);
+  });
+
+  it('when the publish of the other rows fails, its letters are not counted; the pass run again counts them once', async () => {
+    const objects = new InMemoryObjectStore();
+    let refuse = true;
+    const publishing = new ResultPublishing(
+      objects,
+      {
+        stream: 'out',
+        publish: async () => {
+          if (refuse) throw new Error('refused');
+        },
+      },
+      'tag_minutes',
+      4,
+    );
+    await expect(publishing.publish([...oversize(2), small])).rejects.toThrow('refused');
+    expect(publishing.deadLettered).toBe(0);
+    refuse = false;
+    await publishing.publish([...oversize(2), small]);
+    expect(publishing.deadLettered).toBe(2);
+    // The run again wrote the same two objects.
+    expect([...objects.objects.keys()]).toHaveLength(2);
+  });
 });

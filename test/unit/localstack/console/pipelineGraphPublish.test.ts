@@ -30,7 +30,7 @@ describe('pipeline graph of a pipeline that publishes', () => {
       subtitle: 'result rows published (sink toStream), at least once',
       col: table?.col,
       row: 1,
-      stats: [{ label: 'rows over 1 MiB (rejected/)', value: null, tone: 'bad' }],
+      stats: [{ label: 'rows over 1 MiB (rejected-results/)', value: null, tone: 'bad' }],
     });
     // The runtime keeps no count of published rows: the edge carries none.
     expect(graph.edges.filter((e) => e.to === 'publish')).toEqual([
@@ -53,7 +53,7 @@ describe('pipeline graph of a pipeline that publishes', () => {
     const stat = (f: Parameters<typeof pipelineGraph>[2]) =>
       pipelineGraph(pageMinutes.topology(), 'clickstream', f)
         .nodes.find((n) => n.id === 'publish')
-        ?.stats.find((s) => s.label === 'rows over 1 MiB (rejected/)')?.value;
+        ?.stats.find((s) => s.label === 'rows over 1 MiB (rejected-results/)')?.value;
     expect(stat({ ...figures, resultsDeadLettered: 2 })).toBe(2);
     // A sample that did not read them (none published) shows none yet.
     expect(stat(figures)).toBe(0);

@@ -88,6 +88,6 @@ describe('consoleView', () => {
       },
     );
     const node = view.pipelines[0]?.graph.nodes.find((n) => n.id === 'publish');
-    expect(node?.stats).toEqual([{ label: 'rows over 1 MiB (rejected/)', value: 2, tone: 'bad' }]);
+    expect(node?.stats).toEqual([{ label: 'rows over 1 MiB (rejected-results/)', value: 2, tone: 'bad' }]);
   });
 });

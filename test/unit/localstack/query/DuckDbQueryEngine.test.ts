@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { rejectedResultKey } from '../../../../functions/core/state/paths';
 import { DuckDbQueryEngine } from '../../../../localstack/query/DuckDbQueryEngine';
 import { SqlError } from '../../../../localstack/query/errors';
 import { writeParquetFixture } from './parquetFixture';
@@ -34,6 +35,10 @@ describe('DuckDbQueryEngine', () => {
       join(dir, 'rejected', 'clickstream', 'dt=2026-01-01', 'hour=12', 'shard-1-2.jsonl'),
       '{"reason":"INVALID_JSON","detail":"x","shardId":"s0","sequenceNumber":"1"}\n{"reason":"SCHEMA_VIOLATION","detail":"y","shardId":"s0","sequenceNumber":"2"}\n',
     );
+    // A result row too big for its stream (`.sink({ toStream })`): not a rejected input record.
+    const letter = join(dir, rejectedResultKey('page_activity', T0, 'page_activity/0//big'));
+    mkdirSync(dirname(letter), { recursive: true });
+    writeFileSync(letter, '{"reason":"OVERSIZE_RECORD","detail":"z","table":"page_activity","key":"/big"}\n');
     mkdirSync(join(dir, 'clean', 'clickstream', 'dt=2026-01-01', 'hour=12'), { recursive: true });
     writeFileSync(
       join(dir, 'clean', 'clickstream', 'dt=2026-01-01', 'hour=12', 'shard-1-2.jsonl'),
@@ -52,7 +57,7 @@ describe('DuckDbQueryEngine', () => {
   });
 
   it('when results exist, it creates one view per valid table name with hive partition columns', async () => {
-    expect(engine.tables).toEqual(['page_activity', 'rejected', 'clean']);
+    expect(engine.tables).toEqual(['page_activity', 'rejected', 'rejected_results', 'clean']);
     const { columns, rows } = await engine.query(
       'SELECT page, sum(events) AS events, sum(revenue) AS revenue, min(dt) AS dt, min(hour) AS hour FROM page_activity GROUP BY page ORDER BY page',
     );
@@ -71,6 +76,11 @@ describe('DuckDbQueryEngine', () => {
       ['INVALID_JSON', 1],
       ['SCHEMA_VIOLATION', 1],
     ]);
+  });
+
+  it('when result rows were dead-lettered for their size, they are in the rejected_results view, not in rejected', async () => {
+    const { rows } = await engine.query('SELECT reason, "table", key FROM rejected_results');
+    expect(rows).toEqual([['OVERSIZE_RECORD', 'page_activity', '/big']]);
   });
 
   it('when window columns were written as TIMESTAMP_MILLIS, it reads them as UTC timestamps', async () => {
@@ -131,7 +141,7 @@ describe('DuckDbQueryEngine', () => {
     const error = await engine.query('SELECT * FROM nope').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqlError);
     expect((error as Error).message).toBe(
-      'Catalog Error: Table with name nope does not exist! Result tables: page_activity. Side-output views (once they have records): rejected, late, clean.',
+      'Catalog Error: Table with name nope does not exist! Result tables: page_activity. Side-output views (once they have records): rejected, rejected_results, late, clean.',
     );
   });
 

@@ -1,5 +1,6 @@
 import { listObjects, SummarizedObjects } from '../../../../localstack/start/bucketObjects';
 import { BucketCounter } from '../../../../localstack/start/bucketCounters';
+import { rejectedResultKey } from '../../../../functions/core/state/paths';
 import { stubS3 } from '../query/s3Stub';
 
 describe('SummarizedObjects', () => {
@@ -44,6 +45,8 @@ describe('BucketCounter', () => {
       'results/t/dt=2026-01-01/hour=12/1-2.parquet': 'PAR1',
       'rejected/s/a.jsonl': '{}\n{}\n',
       'late/t/b.jsonl': '{}\n',
+      // A result row dead-lettered for its size is no rejected input record: not counted, not even read.
+      [rejectedResultKey('t', Date.UTC(2026, 0, 1, 12), 't/1/k')]: '{}\n',
     };
     const stub = stubS3(objects);
     const counter = new BucketCounter(stub.s3, 'bucket');
