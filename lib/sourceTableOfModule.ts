@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { requirePipelineModule } from './constructs/pipelineEntries';
 import type { SourceTableKey } from './constructs/SourceTable';
 
 /** The name of the export by which a table-source pipeline's module declares its table's key. */
@@ -6,18 +6,12 @@ export const SOURCE_TABLE_EXPORT = 'sourceTable';
 
 /**
  * The key a pipeline module declares for the table its pipeline reads (`export const sourceTable = …`), or
- * undefined when it declares none; the stack validates it (`validateSourceTableKey`) and creates the table.
- * Loaded as `loadPipelineModule` loads the module (relative to the working directory, under tsx); a module
- * that cannot be loaded declares nothing here, and `loadPipelineModule` says why.
+ * undefined when it declares none; the stack validates it (`validateSourceTableDeployment`) and creates the
+ * table. Loaded as `loadPipelineModule` loads the module (relative to the working directory, under tsx).
+ * @throws PipelineModuleError when the module does not exist or cannot be loaded, naming it and why.
  */
 export function sourceTableOfModule(modulePath: string): SourceTableKey | undefined {
-  let exports: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's pipeline module, found at run time
-    exports = require(path.resolve(modulePath));
-  } catch {
-    return undefined;
-  }
+  const { exports } = requirePipelineModule(modulePath);
   return typeof exports === 'object' && exports !== null
     ? ((exports as Record<string, unknown>)[SOURCE_TABLE_EXPORT] as SourceTableKey | undefined)
     : undefined;

@@ -5,6 +5,7 @@
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { InvalidShardIdError, SHARD_ID_RULE, shardIdProblem, shownShardId } from '../core/shardId';
 import type { RawRecord } from '../core/types';
 
 const kinesisEventSchema = z.object({
@@ -21,10 +22,18 @@ const kinesisEventSchema = z.object({
   ),
 });
 
-/** The shard id of a record: the part of `eventID` (`shardId-000000000000:4959…`) before the colon. */
-function shardOf(eventId: string): string {
+/**
+ * The shard id of the `index`-th record: the part of `eventID` (`shardId-000000000000:4959…`) before the
+ * colon, checked (`core/shardId.ts`) since it becomes part of state keys and object paths.
+ */
+function shardOf(eventId: string, index: number): string {
   const colon = eventId.indexOf(':');
-  return colon > 0 ? eventId.slice(0, colon) : eventId;
+  const shard = colon > 0 ? eventId.slice(0, colon) : eventId;
+  const problem = shardIdProblem(shard);
+  if (problem === undefined) return shard;
+  throw new InvalidShardIdError(
+    `Record ${index}'s eventID names the shard ${shownShardId(shard)}, which ${problem}: a shard id is ${SHARD_ID_RULE}; the batch cannot be fenced, check what invokes this function`,
+  );
 }
 
 /**
@@ -32,10 +41,11 @@ function shardOf(eventId: string): string {
  *
  * @example const records = decodeKinesisEvent(event); // RawRecord[] in delivery order
  * @throws ZodError when the event does not have the shape of a Kinesis event.
+ * @throws InvalidShardIdError when a record's eventID names no shard id.
  */
 export function decodeKinesisEvent(event: KinesisStreamEvent | unknown): RawRecord[] {
-  return z.parse(kinesisEventSchema, event).Records.map((record) => ({
-    shardId: shardOf(record.eventID),
+  return z.parse(kinesisEventSchema, event).Records.map((record, i) => ({
+    shardId: shardOf(record.eventID, i),
     sequenceNumber: record.kinesis.sequenceNumber,
     partitionKey: record.kinesis.partitionKey,
     data: record.kinesis.data,

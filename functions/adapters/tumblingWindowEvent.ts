@@ -14,12 +14,7 @@
  * `state: {}`.
  */
 import { ShardflowError } from '../core/errors';
-
-/**
- * A shard id as Lambda names it (`shardId-00000001414562045508-2bac9cd2`): Kinesis allows 1–128 of these
- * characters, DynamoDB Streams 28–65. It becomes part of state keys and object paths.
- */
-const SHARD_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+import { SHARD_ID_RULE, shardIdProblem, shownShardId } from '../core/shardId';
 
 /** The event's `shardId` is present but is not a shard id. */
 export class InvalidWindowEventError extends ShardflowError {
@@ -35,15 +30,15 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /**
  * The shard `event` names (`shardId`, set by mappings with a tumbling window), or undefined when it names
  * none.
- * @throws InvalidWindowEventError when `shardId` is present but not 1–128 letters, digits, `_`, `.`, `-`.
+ * @throws InvalidWindowEventError when `shardId` is present but not a shard id (`core/shardId.ts`).
  */
 export function eventShardId(event: unknown): string | undefined {
   const value = isObject(event) ? event['shardId'] : undefined;
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string' && SHARD_ID.test(value)) return value;
-  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : typeof value;
+  const problem = shardIdProblem(value);
+  if (problem === undefined) return value as string;
   throw new InvalidWindowEventError(
-    `The event's shardId ${shown} is not a shard id (1–128 letters, digits, '_', '.', '-'): the batch cannot be fenced, check what invokes this function`,
+    `The event's shardId ${shownShardId(value)} ${problem}: a shard id is ${SHARD_ID_RULE}; the batch cannot be fenced, check what invokes this function`,
   );
 }
 

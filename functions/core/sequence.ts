@@ -75,3 +75,17 @@ export function normalizeSequence(seq: string): string {
 export function sequenceGreater(a: string, b: string): boolean {
   return a.length !== b.length ? a.length > b.length : a > b;
 }
+
+/** Digits of a DynamoDB stream's sequence numbers at least (DynamoDB Local pads them with zeros to this). */
+export const TABLE_SEQUENCE_DIGITS = 21;
+
+/**
+ * `seq` (as stored, with or without the engine's padding) as a DynamoDB stream's GetShardIterator takes it:
+ * leading zeros stripped, then padded to {@link TABLE_SEQUENCE_DIGITS}.
+ *
+ * @example tableStreamSequence(padSequence('150')) // '000000000000000000150'
+ * @throws InvalidSequenceNumberError like {@link normalizeSequence}.
+ */
+export function tableStreamSequence(seq: string): string {
+  return normalizeSequence(seq).padStart(TABLE_SEQUENCE_DIGITS, '0');
+}

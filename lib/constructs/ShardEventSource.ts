@@ -192,12 +192,29 @@ export function tableEventSource(
   });
 }
 
-/** Every problem with `options` for a table's stream, beyond {@link validateShardEventSourceOptions}. */
+/**
+ * Every problem with `options` for a table's stream, beyond {@link validateShardEventSourceOptions}.
+ *
+ * `parallelizationFactor` must be 1: the operator fences a shard's batches in sequence order (the shard the
+ * window event names), so concurrent batches of one shard would lose a lower batch finishing after a
+ * higher one. Whether Lambda itself refuses a factor above 1 with `TumblingWindowInSeconds`: AWS does not
+ * document it (as of 2026-12: the Lambda guide's services-ddb-windows and services-kinesis-windows pages,
+ * the CreateEventSourceMapping reference of ParallelizationFactor and BisectBatchOnFunctionError say
+ * nothing of it); a third-party report says it does ("when using a tumbling window the parallelization
+ * factor must be equal to 1", terraform-aws-modules/terraform-aws-lambda issue #619). Nothing is reported
+ * about BisectBatchOnFunctionError with a tumbling window, so it stays allowed.
+ */
 export function validateTableEventSourceOptions(options: ShardEventSourceOptions): string[] {
+  const factor = options.parallelizationFactor;
   return [
-    ...new Problems().check(
-      options.startingPosition === lambda.StartingPosition.AT_TIMESTAMP,
-      'A table source cannot start AT_TIMESTAMP (DynamoDB streams have no such iterator): use TRIM_HORIZON or LATEST',
-    ).all,
+    ...new Problems()
+      .check(
+        options.startingPosition === lambda.StartingPosition.AT_TIMESTAMP,
+        'A table source cannot start AT_TIMESTAMP (DynamoDB streams have no such iterator): use TRIM_HORIZON or LATEST',
+      )
+      .check(
+        factor !== undefined && factor !== 1,
+        `A table source's mapping reads a shard one batch at a time (given parallelizationFactor ${factor}): its batches are fenced per shard in order, and a lower batch finishing after a higher one would be lost; leave parallelizationFactor at 1`,
+      ).all,
   ];
 }

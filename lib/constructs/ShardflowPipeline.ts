@@ -28,7 +28,7 @@ import { pipelineEntries } from './pipelineEntries';
 import type { PipelineFunctionOptions } from './PipelineFunction';
 import { LAMBDA_FAILURE_PREFIX, ResultsBucket } from './ResultsBucket';
 import { ResultTable } from './ResultTable';
-import type { ShardEventSourceOptions } from './ShardEventSource';
+import { type ShardEventSourceOptions, validateTableEventSourceOptions } from './ShardEventSource';
 import { ShardflowDashboard } from './ShardflowDashboard';
 import { StateTable } from './StateTable';
 import { TickSchedule, validateTickScheduleProps } from './TickSchedule';
@@ -161,10 +161,15 @@ export function duplicates(values: readonly string[]): string[] {
   return [...seen].filter(([, n]) => n > 1).map(([v]) => v);
 }
 
-/** Every problem with one pipeline's definition and settings, each naming the given value; empty when valid. */
+/**
+ * Every problem with one pipeline's definition and settings, each naming the given value; empty when valid.
+ * `options.tableChecked`: the caller checks that a table-source pipeline has its table (`ShardflowStack`:
+ * given, or created from `sourceTable`), so a missing `settings.table` is not one here.
+ */
 export function validatePipelineDeployment(
   spec: PipelineSpec,
   settings: PipelineSettings & { readonly table?: dynamodb.ITable },
+  options: { readonly tableChecked?: boolean } = {},
 ): string[] {
   const at = `Pipeline '${spec.name}': `;
   const own = new Problems()
@@ -177,7 +182,7 @@ export function validatePipelineDeployment(
       }),
     )
     .check(
-      spec.source.table !== undefined && settings.table === undefined,
+      spec.source.table !== undefined && settings.table === undefined && options.tableChecked !== true,
       `Pipeline reads table '${spec.source.stream}' (fromTable): give that table (table: dynamodb.ITable, with a ${spec.source.table?.view} stream)`,
     )
     .check(
@@ -195,12 +200,10 @@ export function validatePipelineDeployment(
       '1-255 characters from [a-z0-9_], starting with a letter or digit',
     )
     .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
+    .addAll(validateOperatorFunctionProps({ ...settings.operator, eventSource: settings.eventSource ?? {} }))
+    // A table source's mapping options, however its table comes.
     .addAll(
-      validateOperatorFunctionProps({
-        ...settings.operator,
-        eventSource: settings.eventSource ?? {},
-        ...(settings.table !== undefined ? { table: settings.table } : {}),
-      }),
+      spec.source.table !== undefined ? validateTableEventSourceOptions(settings.eventSource ?? {}) : [],
     )
     .addAll(validatePipelineAlarmOptions(settings.alarms ?? {}))
     .addAll(validateTickScheduleProps(settings.tick ?? {}));

@@ -1,12 +1,14 @@
 /**
  * The table a table-source pipeline (`fromTable`) reads, created by the stack when the pipeline's module
  * declares its key (`export const sourceTable = { partitionKey: { name: 'orderId', type: 'S' } }`): what the
- * example app and `shardflow run` deploy. A table of your own is given as `table` instead.
+ * example app and `shardflow run` deploy. A table of your own is given as `table` instead. The stack's rules
+ * for the two (`validateSourceTableDeployment`) and the table it creates (`withSourceTable`) are here.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { PipelineSpec } from '../../functions/core/types';
+import { pascal } from '../outputNames';
 
 /** One key attribute of a source table: its name and DynamoDB type (string, number, binary). */
 export interface SourceTableAttribute {
@@ -85,4 +87,53 @@ export class SourceTable extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }
+}
+
+/** How a stack's pipeline deployment names its table: given, or declared by key for the stack to create. */
+export interface SourceTableChoice {
+  /** The pipeline's module, when given by module. */
+  readonly entry?: string;
+  readonly table?: dynamodb.ITable;
+  readonly sourceTable?: SourceTableKey;
+}
+
+/**
+ * Every problem with how `deployment` names the table of `spec` (each naming the value): a table-source
+ * pipeline needs a `table` or a `sourceTable`, not both; a stream pipeline no `sourceTable`; a `sourceTable`
+ * must be a key. (A `table` given to a stream pipeline is `validatePipelineDeployment`'s.)
+ */
+export function validateSourceTableDeployment(spec: PipelineSpec, deployment: SourceTableChoice): string[] {
+  const problems: string[] = [];
+  const view = spec.source.table?.view;
+  if (view !== undefined && deployment.table === undefined && deployment.sourceTable === undefined)
+    problems.push(
+      `Pipeline '${spec.name}' reads table '${spec.source.stream}' (fromTable) but is given no table: export const sourceTable = { partitionKey: { name, type } } from ${deployment.entry ?? 'its module'} (the stack creates the table), or give table (a dynamodb.ITable with a ${view} stream)`,
+    );
+  if (deployment.sourceTable === undefined) return problems;
+  problems.push(...validateSourceTableKey(deployment.sourceTable, `sourceTable of pipeline '${spec.name}'`));
+  if (deployment.table !== undefined)
+    problems.push(
+      `Pipeline '${spec.name}' is given both a table and a sourceTable: give one (the table, or the key of the table the stack creates)`,
+    );
+  if (view === undefined)
+    problems.push(
+      `A sourceTable is given but pipeline '${spec.name}' reads stream '${spec.source.stream}': read the table with fromTable(), or give no sourceTable`,
+    );
+  return problems;
+}
+
+/**
+ * `deployment` with the table its `sourceTable` declares, created in `scope` (`SourceTable`), as its `table`;
+ * as it is without a `sourceTable`. Checked first by {@link validateSourceTableDeployment}.
+ */
+export function withSourceTable<D extends SourceTableChoice>(
+  scope: Construct,
+  spec: PipelineSpec,
+  deployment: D,
+  removalPolicy: RemovalPolicy,
+): Omit<D, 'sourceTable'> {
+  const { sourceTable: key, ...rest } = deployment;
+  if (key === undefined) return deployment;
+  const { table } = new SourceTable(scope, `${pascal(spec.name)}Source`, { spec, key, removalPolicy });
+  return { ...rest, table };
 }

@@ -70,6 +70,26 @@ function writeIfChanged(file: string, text: string): void {
 }
 
 /**
+ * The exports of the pipeline module at `modulePath` (relative to the working directory) and its absolute path.
+ * @throws PipelineModuleError when it does not exist or cannot be loaded, naming it and why.
+ */
+export function requirePipelineModule(modulePath: string): {
+  readonly exports: unknown;
+  readonly module: string;
+} {
+  const module = path.resolve(modulePath);
+  if (!existsSync(module))
+    throw new PipelineModuleError(`Pipeline module ${modulePath} does not exist (resolved to ${module})`);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's pipeline module, found at run time
+    return { exports: require(module) as unknown, module };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new PipelineModuleError(`Cannot load pipeline module ${modulePath}: ${reason}`, { cause: error });
+  }
+}
+
+/**
  * The pipeline a module holds (its default export, else its only exported pipeline): `modulePath` is loaded
  * relative to the working directory (TypeScript loads when the process runs under tsx, as `cdk.json` and the
  * CLI do). One loader for the CDK entries and the CLI.
@@ -79,17 +99,7 @@ export function loadPipelineModule(modulePath: string): {
   readonly pipeline: CompiledPipeline<unknown>;
   readonly module: string;
 } {
-  const module = path.resolve(modulePath);
-  if (!existsSync(module))
-    throw new PipelineModuleError(`Pipeline module ${modulePath} does not exist (resolved to ${module})`);
-  let exports: unknown;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's pipeline module, found at run time
-    exports = require(module);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new PipelineModuleError(`Cannot load pipeline module ${modulePath}: ${reason}`, { cause: error });
-  }
+  const { exports, module } = requirePipelineModule(modulePath);
   try {
     return { pipeline: pipelineOfModule(exports, modulePath), module };
   } catch (error) {

@@ -17,7 +17,11 @@ import {
 } from '../constructs/ResultsBucket';
 import type { ShardEventSourceOptions } from '../constructs/ShardEventSource';
 import { ShardflowDashboard } from '../constructs/ShardflowDashboard';
-import { SourceTable, type SourceTableKey, validateSourceTableKey } from '../constructs/SourceTable';
+import {
+  type SourceTableKey,
+  validateSourceTableDeployment,
+  withSourceTable,
+} from '../constructs/SourceTable';
 import {
   duplicates,
   pascal,
@@ -191,19 +195,6 @@ function resolveDeployments(props: ShardflowStackProps): ResolvedDeployment[] {
   });
 }
 
-/** A deployment with a `sourceTable` key given as the table the stack creates for it (`SourceTable`). */
-function withSourceTable(
-  scope: Construct,
-  resolved: ResolvedDeployment,
-  removalPolicy: RemovalPolicy,
-): ResolvedDeployment {
-  const { sourceTable: key, ...deployment } = resolved.deployment;
-  if (key === undefined) return resolved;
-  const { spec } = resolved.handlers;
-  const { table } = new SourceTable(scope, `${pascal(spec.name)}Source`, { spec, key, removalPolicy });
-  return { ...resolved, deployment: { ...deployment, table } };
-}
-
 /** A pipeline's settings: its own merged over the stack's. */
 function settingsOf(
   deployment: PipelineDeployment,
@@ -295,20 +286,10 @@ export function validateShardflowStackProps(
   props.pipelines.forEach((deployment, i) => {
     const spec = deployment.spec ?? specs[i];
     if (spec === undefined) return;
-    if (deployment.sourceTable !== undefined) {
-      problems
-        .addAll(validateSourceTableKey(deployment.sourceTable, `sourceTable of pipeline '${spec.name}'`))
-        .check(
-          deployment.table !== undefined,
-          `Pipeline '${spec.name}' is given both a table and a sourceTable: give one (the table, or the key of the table the stack creates)`,
-        )
-        .check(
-          spec.source.table === undefined,
-          `A sourceTable is given but pipeline '${spec.name}' reads stream '${spec.source.stream}': read the table with fromTable(), or give no sourceTable`,
-        );
-      return;
-    }
-    problems.addAll(validatePipelineDeployment(spec, settingsOf(deployment, props)));
+    // One pass: a sourceTable meets the table requirement, and the pipeline's own rules apply all the same.
+    problems
+      .addAll(validateSourceTableDeployment(spec, deployment))
+      .addAll(validatePipelineDeployment(spec, settingsOf(deployment, props), { tableChecked: true }));
   });
   return [...problems.all];
 }
@@ -336,24 +317,15 @@ export class ShardflowStack extends Stack {
   public constructor(scope: Construct, id: string, props: ShardflowStackProps) {
     super(scope, id, props);
     const given = resolveDeployments(props);
+    const specs = given.map((r) => r.handlers.spec);
     new Problems()
-      .addAll(
-        validateShardflowStackProps(
-          props,
-          given.map((r) => r.handlers.spec),
-        ),
-      )
+      .addAll(validateShardflowStackProps(props, specs))
       .throwIfAny(`ShardflowStack '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const resolved = given.map((r) => withSourceTable(this, r, removalPolicy));
-    new Problems()
-      .addAll(
-        validateShardflowStackProps(
-          { ...props, pipelines: resolved.map((r) => r.deployment) },
-          resolved.map((r) => r.handlers.spec),
-        ),
-      )
-      .throwIfAny(`ShardflowStack '${this.node.path}'`);
+    const resolved = given.map((r) => ({
+      ...r,
+      deployment: withSourceTable(this, r.handlers.spec, r.deployment, removalPolicy),
+    }));
 
     this.stateTable = new StateTable(this, 'State', { ...props.stateTable, removalPolicy });
     this.resultsBucket = new ResultsBucket(this, 'Results', { ...props.resultsBucket, removalPolicy });

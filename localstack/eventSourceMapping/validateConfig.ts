@@ -111,6 +111,16 @@ export function resolveMappingConfig(config: EventSourceMappingConfig): Resolved
       'StartingPosition AT_TIMESTAMP is not supported for a DynamoDB stream (use TRIM_HORIZON or LATEST)',
     );
   }
+  // A table's operator fences a shard's batches in order (and Lambda is reported to require factor 1 with a
+  // tumbling window: see validateTableEventSourceOptions in lib/constructs/ShardEventSource.ts).
+  if (
+    (TABLE_STREAM_ARN.test(config.eventSourceArn) || tumblingWindowInSeconds > 0) &&
+    parallelizationFactor !== 1
+  ) {
+    problems.push(
+      `ParallelizationFactor must be 1 on a DynamoDB stream or with a tumbling window (given ${parallelizationFactor}): its batches are fenced per shard in order, so a shard's batches cannot run concurrently`,
+    );
+  }
   try {
     compileFilterCriteria(config.filterPatterns ?? []);
   } catch (error) {

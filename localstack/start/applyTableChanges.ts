@@ -72,7 +72,7 @@ export async function applyTableChanges(
     } catch (error) {
       const { name, message } = error as Error;
       throw new InputError(
-        `line ${write.line}: DynamoDB refused the ${'put' in write ? 'put' : 'delete'} on ${table} (${name}: ${message.split('\n')[0]}); the ${applied} writes before it were applied`,
+        `${changes.file} line ${write.line}: DynamoDB refused the ${'put' in write ? 'put' : 'delete'} on ${table} (${name}: ${message.split('\n')[0]}); the ${applied} ${applied === 1 ? 'write before it was' : 'writes before it were'} applied: fix the line and run again (each run starts the local cloud, and the table, afresh)`,
         { cause: error },
       );
     }

@@ -11,9 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../../functions/core/constants';
 import { DRAIN_ACTION } from '../../functions/core/state/drain';
-import { Deployer, planDeployment, planTables, readStackArtifact } from '../deployer';
+import { planDeployment, planTables, readStackArtifact } from '../deployer';
+import type { TablePlan } from '../deployer/types';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
 import { WorkerInvoker } from '../eventSourceMapping';
 import { NotRunningError } from './errors';
@@ -22,6 +24,35 @@ import { readDrainAnswer, type WindowDrainer } from './upgradeGate';
 
 /** The stack output `deploy --local` records the deployed template's path under. */
 export const TEMPLATE_OUTPUT = 'LocalTemplatePath';
+
+/**
+ * The stream ARN of each deployed table the template gives a stream, by logical id, read by DescribeTable
+ * only: the drain runs against the deployment as it is and creates nothing.
+ * @throws NotRunningError naming a table that is not on the local cloud, and what to do.
+ */
+export async function deployedTableStreamArns(
+  dynamoDb: DynamoDBClient,
+  tables: readonly TablePlan[],
+  pipeline: string,
+): Promise<Record<string, string>> {
+  const streamed = tables.filter((table) => table.streamViewType !== undefined);
+  const arns = await Promise.all(
+    streamed.map(async (table) => {
+      const described = await dynamoDb
+        .send(new DescribeTableCommand({ TableName: table.name }))
+        .catch((error: unknown) => {
+          throw new NotRunningError(
+            `Table ${table.name} of the deployed stack is not on the local cloud (${(error as Error).name}), so its tick cannot drain pipeline ${pipeline}: deploy the old definition again with "npx shardflow deploy --local", stop it, then deploy the new one with --drain`,
+            { cause: error },
+          );
+        });
+      return described.Table?.LatestStreamArn;
+    }),
+  );
+  return Object.fromEntries(
+    streamed.flatMap((table, i) => (arns[i] === undefined ? [] : [[table.logicalId, arns[i]]])),
+  );
+}
 
 /** A drainer through the tick functions of `templatePath` on the local cloud at `endpoint`; `close` when done. */
 export function localDrainer(options: {
@@ -49,9 +80,11 @@ export function localDrainer(options: {
       );
     const artifact = readStackArtifact(templatePath);
     const env = { stackName: artifact.stackName, region: LOCAL_REGION, sqsBaseUrl: options.endpoint };
-    // The deployed tables' stream ARNs (a table-source pipeline's functions name theirs); they exist already.
-    const tableStreamArns = await new Deployer(localClients(options.endpoint)).createTables(
+    // The deployed tables' stream ARNs (a table-source pipeline's functions name theirs), read only.
+    const tableStreamArns = await deployedTableStreamArns(
+      localClients(options.endpoint).dynamoDb,
       planTables(artifact.template, env),
+      pipeline,
     );
     const plan = planDeployment(artifact.template, { ...env, tableStreamArns }, artifact.locateAsset);
     const ticks = new Set(plan.schedules.map((schedule) => schedule.functionName));

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
+import { tableStreamSequence } from '../../functions/core/sequence';
 import type { PipelineSpec, WindowBounds } from '../../functions/core/types';
 import { PIPELINE_OUTPUTS } from '../../lib/outputNames';
 import { BucketCounter, type BucketCounts } from './bucketCounters';
@@ -123,12 +124,6 @@ async function shardBacklog(
 }
 
 /**
- * A DynamoDB stream's sequence numbers have 21 digits or more (DynamoDB Local pads them with zeros); the state
- * store's own padding stripped, this is the number as GetShardIterator takes it.
- */
-const TABLE_SEQUENCE_DIGITS = 21;
-
-/**
  * The backlog of one shard of a table's DynamoDB stream after `after` (the same count and age as for Kinesis,
  * through the local runtime's reader: DescribeStream, GetShardIterator, GetRecords).
  */
@@ -144,7 +139,7 @@ async function tableShardBacklog(
     shardId,
     after === undefined
       ? { type: 'TRIM_HORIZON' }
-      : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after.padStart(TABLE_SEQUENCE_DIGITS, '0') },
+      : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: tableStreamSequence(after) },
   );
   let pending = 0;
   let oldestArrival: number | undefined;

@@ -4,7 +4,6 @@
  * (`functions/core/state/savepointFormat.ts`), and a savepoint read back, checked against the target table
  * and definition (`savepointCut.ts`) and written into the table.
  */
-import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeStreamSummaryCommand, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../functions/adapters/aws';
@@ -31,6 +30,7 @@ import {
   type SavepointManifest,
 } from '../../functions/core/state/savepointFormat';
 import type { UpgradeTarget } from '../../functions/core/state/upgradeCheck';
+import { SdkDynamoDBStreamReader } from '../eventSourceMapping/SdkDynamoDBStreamReader';
 import { isTableStream } from '../eventSourceMapping/streamEvent';
 
 /** Where a savepoint lives: a bucket and a prefix that ends with `/` (or is empty). */
@@ -76,10 +76,9 @@ async function streamIdentity(clients: AwsClients, name: string): Promise<Stream
 /** A table's stream by ARN: the ARN and the stream's creation time (DescribeStream). */
 async function tableStreamIdentity(clients: AwsClients, arn: string): Promise<StreamIdentity> {
   try {
-    const { StreamDescription: description } = await clients.dynamoDbStreams.send(
-      new DescribeStreamCommand({ StreamArn: arn, Limit: 1 }),
-    );
-    return { name: arn, createdAt: description?.CreationRequestDateTime?.getTime() ?? 0 };
+    const createdAt = await new SdkDynamoDBStreamReader(clients.dynamoDbStreams).streamCreatedAt(arn);
+    // As for a Kinesis stream: 0 when the emulator tells no creation time.
+    return { name: arn, createdAt: createdAt ?? 0 };
   } catch (error) {
     if ((error as { name?: string }).name === 'ResourceNotFoundException')
       throw new SavepointError(

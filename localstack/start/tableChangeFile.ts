@@ -23,14 +23,20 @@ export type TableWrite =
   | { readonly line: number; readonly put: Record<string, unknown> }
   | { readonly line: number; readonly delete: Record<string, unknown> };
 
-/** A change file read: its writes in order, and the blank lines skipped. */
+/** A change file read: its name, its writes in order, and the blank lines skipped. */
 export interface ChangeFile {
+  readonly file: string;
   readonly writes: readonly TableWrite[];
   readonly blankLines: number;
 }
 
 /** DynamoDB's deepest nesting of lists and maps. */
 const MAX_DEPTH = 32;
+/**
+ * DynamoDB's smallest magnitude of a non-zero number (its largest, 1E+126, is far beyond 2^53, refused
+ * before: JSON cannot carry such integers exactly).
+ */
+const MIN_NUMBER_MAGNITUDE = 1e-130;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -58,6 +64,8 @@ function valueBytes(value: unknown, path: string, depth: number): number {
   if (typeof value === 'boolean' || value === null) return 1;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`${path} is a number beyond DynamoDB's range`);
+    if (value !== 0 && Math.abs(value) < MIN_NUMBER_MAGNITUDE)
+      throw new Error(`${path} is a number closer to 0 than DynamoDB's smallest, 1E-130`);
     if (Number.isInteger(value) && !Number.isSafeInteger(value))
       throw new Error(
         `${path} is an integer beyond 2^53, which JSON cannot carry exactly: write it as a string`,
@@ -113,6 +121,7 @@ function readLine(text: string, line: number, key: readonly KeyAttribute[] | und
   const attributes = parsed[op];
   if (!isObject(attributes) || Object.keys(attributes).length === 0)
     throw new Error(`"${op}" must be a non-empty JSON object (given ${shown(attributes)})`);
+  if (Object.hasOwn(attributes, '')) throw new Error('an attribute name is empty, which DynamoDB refuses');
   const problem = key === undefined ? undefined : keyProblem(attributes, key, op === 'put' ? 'item' : 'key');
   if (problem !== undefined) throw new Error(problem);
   if (op === 'delete' && key !== undefined) {
@@ -159,5 +168,5 @@ export function parseChangeFile(
       );
     }
   });
-  return { writes, blankLines };
+  return { file, writes, blankLines };
 }

@@ -5,6 +5,9 @@
  * result rows; no batch fails; no prototype is polluted. The same corpus runs through the real handler on
  * the local cloud in `test/integration/hostileInput.int.test.ts`.
  */
+import { decodeKinesisEvent } from '../../functions/adapters/kinesisEventCodec';
+import { eventShardId, InvalidWindowEventError } from '../../functions/adapters/tumblingWindowEvent';
+import { InvalidShardIdError, replayShardId } from '../../functions/core/shardId';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore } from '../../functions/core/state/InMemoryStateStore';
@@ -131,4 +134,63 @@ describe('hostile input corpus, in-memory apply path', () => {
       });
     }
   }
+});
+
+describe('hostile shard ids at the edges (a Kinesis eventID, a window event’s shardId)', () => {
+  const HOSTILE = [
+    '.',
+    '..',
+    '-x',
+    '_x',
+    '../state',
+    's'.repeat(129),
+    'shard\u0000',
+    'shard\r\n',
+    'shard\u001b[2J',
+  ];
+  const GENUINE = [
+    'shardId-000000000000',
+    'shardId-00000001414562045508-2bac9cd2',
+    replayShardId('shardId-000000000000', kinesisSequence(1)),
+  ];
+  const kinesisEvent = (shard: string) => ({
+    Records: [
+      {
+        eventID: `${shard}:${kinesisSequence(1)}`,
+        kinesis: {
+          partitionKey: 'p',
+          sequenceNumber: kinesisSequence(1),
+          data: Buffer.from(JSON.stringify(validEvent(0, TIMES))).toString('base64'),
+          approximateArrivalTimestamp: NOW / 1000,
+        },
+      },
+    ],
+  });
+
+  it('when a shard id is hostile, the event fails at decode with one line naming it, before anything is applied', () => {
+    for (const shard of HOSTILE) {
+      expect(() => decodeKinesisEvent(kinesisEvent(shard))).toThrow(InvalidShardIdError);
+      expect(() => decodeKinesisEvent(kinesisEvent(shard))).toThrow(/^[^\n]*cannot be fenced[^\n]*$/);
+      expect(() => eventShardId({ window: {}, shardId: shard })).toThrow(InvalidWindowEventError);
+      expect(() => eventShardId({ window: {}, shardId: shard })).toThrow(/^[^\n]*cannot be fenced[^\n]*$/);
+    }
+  });
+
+  it('when a shard id is genuine (Kinesis, DynamoDB Streams, a replay shard), its records are decoded and applied, side outputs under it', async () => {
+    for (const shard of GENUINE) {
+      const records = decodeKinesisEvent(kinesisEvent(shard));
+      expect(records.map((r) => r.shardId)).toEqual([shard]);
+      expect(eventShardId({ window: {}, shardId: shard })).toBe(shard);
+      const objects = new InMemoryObjectStore();
+      const processor = new BatchProcessor({
+        pipeline: pageActivity as unknown as StatefulPipeline,
+        store: new InMemoryStateStore(),
+        objects,
+        encoder: jsonEncoder,
+        clock: { now: () => NOW },
+      });
+      await expect(processor.apply(records)).resolves.toMatchObject({ recordsIn: 1 });
+      expect([...objects.objects.keys()].some((key) => key.includes(`/${shard}-`))).toBe(true);
+    }
+  });
 });

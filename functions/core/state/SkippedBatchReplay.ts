@@ -9,13 +9,13 @@
  * nothing the second time — and is closed once done, so it holds no window open. Records for windows that
  * closed meanwhile are late (`late/`), as any record that arrives after its window closed.
  */
-import { createHash } from 'node:crypto';
 import type { RawRecord } from '../types';
 import type { BatchProcessor, BatchResult } from './BatchProcessor';
 import { committedRanges, partitionsOf, removeOrphanedOutputs } from './commitLog';
 import { landed, StateError } from './errors';
 import type { ObjectStore, StatefulPipeline, StateStore } from './types';
 import { padSequence } from '../sequence';
+import { replayShardId } from '../shardId';
 
 /** What a replay did. */
 export interface ReplayResult {
@@ -34,27 +34,6 @@ export interface ReplayResult {
    * their publish kept failing after the commit; the same ids, so a copy that did land counts once downstream.
    */
   readonly republished: number;
-}
-
-/**
- * The shard id a skipped range of `shardId` is replayed as: `<shard>.replay-<12 hex digits of the SHA-256 of
- * its first sequence number>`. A digest rather than the 56-digit number keeps side-output names (which hold
- * the shard id and two sequence numbers) short: S3 emulators that store keys as file names refuse path
- * components over 255 bytes.
- */
-export function replayShardId(shardId: string, firstSequence: string): string {
-  const digest = createHash('sha256').update(padSequence(firstSequence)).digest('hex').slice(0, 12);
-  return `${shardId}${REPLAY_SUFFIX}${digest}`;
-}
-
-const REPLAY_SUFFIX = '.replay-';
-
-/** The shard a replay shard replays records of, or undefined for any other shard id. */
-export function replayOrigin(shardId: string): string | undefined {
-  const at = shardId.lastIndexOf(REPLAY_SUFFIX);
-  return at > 0 && /^[0-9a-f]{12}$/.test(shardId.slice(at + REPLAY_SUFFIX.length))
-    ? shardId.slice(0, at)
-    : undefined;
 }
 
 export class SkippedBatchReplay {

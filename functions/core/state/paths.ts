@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { BUCKET_PREFIX } from '../constants';
 import type { EpochMillis, WindowBounds } from '../types';
 import { InvalidOptionError } from '../errors';
+import { assertShardId } from '../shardId';
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
 
@@ -77,7 +78,7 @@ export function batchObjectPrefix(
   shardId: string,
   firstSequence: string,
 ): string {
-  return `${SIDE_PREFIX[output]}${assertSafeName('Stream or table', name)}/${hivePartition(time)}/${assertSafeName('Shard', shardId)}-${firstSequence}-`;
+  return `${SIDE_PREFIX[output]}${assertSafeName('Stream or table', name)}/${hivePartition(time)}/${assertShardId('Shard', shardId)}-${firstSequence}-`;
 }
 
 /** `rejected-results/<table>/`: where the dead letters of a result table's rows go (`rejectedResultKey`). */

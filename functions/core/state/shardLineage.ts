@@ -4,7 +4,7 @@
  * shard (`SkippedBatchReplay`), so the first copy may have been applied by a parent, by the original shard
  * of a replay, or by that shard's other replays.
  */
-import { replayOrigin } from './SkippedBatchReplay';
+import { replayOrigin } from '../shardId';
 import type { ShardProgress } from './types';
 
 /** How many generations of parents are followed (a shard split or merged more often is not looked past). */

@@ -237,6 +237,13 @@ describe('ShardflowPipeline with a table source (fromTable)', () => {
     ).toEqual([
       "Pipeline 'order-revenue': A table source cannot start AT_TIMESTAMP (DynamoDB streams have no such iterator): use TRIM_HORIZON or LATEST",
     ]);
+    for (const parallelizationFactor of [2, 10])
+      expect(problems((s) => ({ table: ordersTable(s), eventSource: { parallelizationFactor } }))).toEqual([
+        `Pipeline 'order-revenue': A table source's mapping reads a shard one batch at a time (given parallelizationFactor ${parallelizationFactor}): its batches are fenced per shard in order, and a lower batch finishing after a higher one would be lost; leave parallelizationFactor at 1`,
+      ]);
+    expect(problems((s) => ({ table: ordersTable(s), eventSource: { parallelizationFactor: 1 } }))).toEqual(
+      [],
+    );
     expect(problems((s) => ({ table: ordersTable(s, { name: 'flights' }) }), pipelineSpec())).toEqual([
       "Pipeline 'flight-delays': A table is given but the pipeline reads stream 'flights': read the table with fromTable(), or give no table",
     ]);

@@ -3,6 +3,9 @@
  * named and streamed as `fromTable()` says, and the pipeline reads its stream; what the example app does for
  * `functions/pipelines/orders/orderRevenue.ts`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -23,7 +26,49 @@ describe('a stack creating the table a pipeline reads (sourceTable)', () => {
   it('when the example module declares its key, the app reads it', () => {
     expect(sourceTableOfModule('functions/pipelines/orders/orderRevenue.ts')).toEqual(KEY);
     expect(sourceTableOfModule('functions/pipelines/pageActivity.ts')).toBeUndefined();
-    expect(sourceTableOfModule('functions/pipelines/missing.ts')).toBeUndefined();
+  });
+
+  it('when the module cannot be loaded, reading its sourceTable fails naming the module and why, as loading its pipeline does', () => {
+    expect(() => sourceTableOfModule('functions/pipelines/missing.ts')).toThrow(
+      /^Pipeline module functions\/pipelines\/missing.ts does not exist \(resolved to .*missing.ts\)$/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'shardflow-module-'));
+    const broken = join(dir, 'broken.js');
+    writeFileSync(broken, "throw new Error('boom at load');\n");
+    try {
+      expect(() => sourceTableOfModule(broken)).toThrow(
+        `Cannot load pipeline module ${broken}: boom at load`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when a table-source pipeline is given neither a table nor a sourceTable, it says to export sourceTable from its module or give a table', () => {
+    expect(validateShardflowStackProps({ pipelines: [deployed(TABLE_SPEC)] })).toEqual([
+      "Pipeline 'order-revenue' reads table 'orders' (fromTable) but is given no table: export const sourceTable = { partitionKey: { name, type } } from its module (the stack creates the table), or give table (a dynamodb.ITable with a NEW_AND_OLD_IMAGES stream)",
+    ]);
+    const entry = 'functions/pipelines/orders/orderRevenue.ts';
+    expect(validateShardflowStackProps({ pipelines: [{ entry }] }, [TABLE_SPEC])).toEqual([
+      `Pipeline 'order-revenue' reads table 'orders' (fromTable) but is given no table: export const sourceTable = { partitionKey: { name, type } } from ${entry} (the stack creates the table), or give table (a dynamodb.ITable with a NEW_AND_OLD_IMAGES stream)`,
+    ]);
+  });
+
+  it('when a sourceTable deployment has several problems, of its key and of the pipeline, one pass names them all', () => {
+    expect(
+      validateShardflowStackProps({
+        pipelines: [
+          {
+            ...deployed(TABLE_SPEC),
+            sourceTable: { partitionKey: { name: '', type: 'S' } },
+            eventSource: { parallelizationFactor: 2 },
+          },
+        ],
+      }),
+    ).toEqual([
+      `sourceTable of pipeline 'order-revenue'.partitionKey.name must be an attribute name of 1 to 255 characters (given "")`,
+      "Pipeline 'order-revenue': A table source's mapping reads a shard one batch at a time (given parallelizationFactor 2): its batches are fenced per shard in order, and a lower batch finishing after a higher one would be lost; leave parallelizationFactor at 1",
+    ]);
   });
 
   it("when a sourceTable is given, the stack creates the table with the pipeline's name, key and stream view, its mapping reads that stream, and cdk-nag is clean", () => {

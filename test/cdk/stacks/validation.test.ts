@@ -133,10 +133,10 @@ describe('ShardflowStack props validation', () => {
     ]);
   });
 
-  it('when a pipeline reads a table (fromTable) and its table is not given, it asks for the table instead of creating a stream named after it', () => {
+  it('when a pipeline reads a table (fromTable) and its table is not given, it asks for its sourceTable export or the table instead of creating a stream named after it', () => {
     const spec = pipelineSpec({ source: { stream: 'orders', table: { view: 'NEW_AND_OLD_IMAGES' } } });
     expect(synthError({ pipelines: [deployed(spec)] }).problems).toEqual([
-      "Pipeline 'flight-delays': Pipeline reads table 'orders' (fromTable): give that table (table: dynamodb.ITable, with a NEW_AND_OLD_IMAGES stream)",
+      "Pipeline 'flight-delays' reads table 'orders' (fromTable) but is given no table: export const sourceTable = { partitionKey: { name, type } } from its module (the stack creates the table), or give table (a dynamodb.ITable with a NEW_AND_OLD_IMAGES stream)",
     ]);
   });
 

@@ -56,4 +56,22 @@ describe('decodeKinesisEvent', () => {
     ).toThrow();
     expect(() => decodeKinesisEvent({})).toThrow();
   });
+
+  test("when a record's eventID names a hostile shard, the batch fails at decode with one line naming it", () => {
+    const seq = '49590338271490256608559692538361571095921575989136588898';
+    for (const [shard, shown, problem] of [
+      ['.', '"."', 'does not start with a letter or digit'],
+      ['..', '".."', 'does not start with a letter or digit'],
+      ['-x', '"-x"', 'does not start with a letter or digit'],
+      ['_x', '"_x"', 'does not start with a letter or digit'],
+      ['../state', '"../state"', 'does not start with a letter or digit'],
+      ['s'.repeat(129), `"${'s'.repeat(64)}"`, 'is 129 characters long'],
+      ['shard\u0007', '"shard\\u0007"', "holds characters other than letters, digits, '_', '.', '-'"],
+    ] as const) {
+      const event = { Records: [record(seq), { ...record(seq), eventID: `${shard}:${seq}` }] };
+      expect(() => decodeKinesisEvent(event)).toThrow(
+        `Record 1's eventID names the shard ${shown}, which ${problem}: a shard id is 1–128 letters, digits, '_', '.', '-', the first a letter or digit; the batch cannot be fenced, check what invokes this function`,
+      );
+    }
+  });
 });

@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { SEQUENCE_NUMBER_WIDTH } from '../../../functions/core/constants';
 import { InvalidSequenceNumberError } from '../../../functions/core/errors';
-import { normalizeSequence, padSequence, sequenceGreater } from '../../../functions/core/sequence';
+import {
+  normalizeSequence,
+  padSequence,
+  sequenceGreater,
+  tableStreamSequence,
+} from '../../../functions/core/sequence';
 
 describe('padSequence', () => {
   it('when given a real 56-digit Kinesis sequence number, it pads it to the fixed width', () => {
@@ -60,5 +65,18 @@ describe('normalizeSequence and sequenceGreater', () => {
       InvalidSequenceNumberError,
     );
     expect(normalizeSequence('000')).toBe('0');
+  });
+});
+
+describe('tableStreamSequence', () => {
+  it('when a stored sequence number is given back to a DynamoDB stream, it has at least 21 digits, the engine padding stripped', () => {
+    expect(tableStreamSequence('150')).toBe('000000000000000000150');
+    expect(tableStreamSequence(padSequence('150'))).toBe('000000000000000000150');
+    const real = '4421584500000000017450439091';
+    expect(tableStreamSequence(real)).toBe(real);
+    expect(tableStreamSequence(padSequence(real))).toBe(real);
+    expect(() => tableStreamSequence('15x')).toThrow(
+      'Sequence number must be a decimal string (given "15x")',
+    );
   });
 });

@@ -2,11 +2,8 @@ import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor'
 import { BatchApplyError } from '../../../../functions/core/state/errors';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import {
-  replayOrigin,
-  replayShardId,
-  SkippedBatchReplay,
-} from '../../../../functions/core/state/SkippedBatchReplay';
+import { replayOrigin, replayShardId } from '../../../../functions/core/shardId';
+import { SkippedBatchReplay } from '../../../../functions/core/state/SkippedBatchReplay';
 import type { StateStore } from '../../../../functions/core/state/types';
 import type { ColumnSpec, RawRecord, ResultRow } from '../../../../functions/core/types';
 import { pageViewsPipeline, rawRecord } from '../../../faults/pageViewsPipeline';

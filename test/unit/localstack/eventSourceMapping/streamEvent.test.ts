@@ -152,6 +152,22 @@ describe('stream events of a table mapping', () => {
         startingPositionTimestamp: 1,
       }),
     ).toThrow(/AT_TIMESTAMP is not supported for a DynamoDB stream/);
+    // A table's batches are fenced per shard, in order: one batch of a shard at a time (and Lambda is
+    // reported to require it with a tumbling window).
+    for (const mapping of [
+      { eventSourceArn: TABLE_ARN, parallelizationFactor: 2 },
+      { eventSourceArn: KINESIS_ARN, parallelizationFactor: 10, tumblingWindowInSeconds: 900 },
+    ]) {
+      expect(() => resolveMappingConfig({ ...base, ...mapping })).toThrow(
+        `ParallelizationFactor must be 1 on a DynamoDB stream or with a tumbling window (given ${mapping.parallelizationFactor}): its batches are fenced per shard in order, so a shard's batches cannot run concurrently`,
+      );
+    }
+    expect(
+      resolveMappingConfig({ ...base, eventSourceArn: TABLE_ARN, tumblingWindowInSeconds: 900 }),
+    ).toMatchObject({ parallelizationFactor: 1, tumblingWindowInSeconds: 900 });
+    expect(
+      resolveMappingConfig({ ...base, eventSourceArn: KINESIS_ARN, parallelizationFactor: 10 }),
+    ).toMatchObject({ parallelizationFactor: 10 });
     expect(() => resolveMappingConfig({ ...base, eventSourceArn: 'arn:aws:sqs:us-east-1:1:q' })).toThrow(
       /EventSourceArn must be a Kinesis stream ARN or a DynamoDB table's stream ARN/,
     );

@@ -26,7 +26,8 @@ describe('the change file of a table-source run', () => {
       '{"delete": {"orderId": "o1"}}',
       '{"put": {"orderId": "o2", "status": "pending", "amount": 0}}',
     ].join('\r\n');
-    expect(parseChangeFile(`${text}\n`, KEY)).toEqual({
+    expect(parseChangeFile(`${text}\n`, KEY, 'orders.jsonl')).toEqual({
+      file: 'orders.jsonl',
       writes: [
         {
           line: 1,
@@ -110,6 +111,21 @@ describe('the change file of a table-source run', () => {
       "amount is a number beyond DynamoDB's range",
     ],
     [
+      'a number closer to 0 than DynamoDB stores',
+      '{"put": {"orderId": "o2", "amount": 1e-200}}',
+      "amount is a number closer to 0 than DynamoDB's smallest, 1E-130",
+    ],
+    [
+      'a negative number closer to 0 than DynamoDB stores, nested',
+      '{"put": {"orderId": "o2", "meta": {"rates": [1, -9.9e-131]}}}',
+      "meta.rates[1] is a number closer to 0 than DynamoDB's smallest, 1E-130",
+    ],
+    [
+      'an empty attribute name',
+      '{"put": {"orderId": "o1", "": 1}}',
+      'an attribute name is empty, which DynamoDB refuses',
+    ],
+    [
       'nesting deeper than DynamoDB stores',
       `{"put": {"orderId": "o2", "deep": ${'['.repeat(40)}${']'.repeat(40)}}}`,
       "deep[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0] nests deeper than DynamoDB's 32 levels",
@@ -121,6 +137,12 @@ describe('the change file of a table-source run', () => {
     ],
   ])('when a line is %s, it refuses the file naming the line and what is wrong', (_name, line, reason) => {
     expect(errorOf(line)).toBe(`orders.jsonl line 2: ${reason}; ${FORMAT}`);
+  });
+
+  it('when numbers are at DynamoDB’s smallest magnitude or zero, they are accepted', () => {
+    expect(
+      parseChangeFile('{"put": {"orderId": "o2", "a": 1e-130, "b": -1e-130, "c": 0, "d": -0}}', KEY).writes,
+    ).toHaveLength(1);
   });
 
   it('when the table has a binary key, it says a change file cannot write it', () => {
