@@ -36,26 +36,13 @@ import { sendRecords } from '../../localstack/start/sendRecords';
 import { synthesizeCached } from '../../localstack/start/synthesize';
 import { ROOT, runCli } from '../helpers/cli';
 import { jsonEncoder } from '../helpers/twoStageFixture';
+import { clickEventsSql } from '../helpers/clickEventsSql';
 
 const MINUTES = 'functions/pipelines/rollups/pageMinutes.ts';
 const HOURS = 'functions/pipelines/rollups/pageHours.ts';
 
 /** The hour rollup over the raw lines in SQL: valid events (the stage-1 schema), each event id once. */
-const REFERENCE_SQL = (file: string): string => `
-WITH lines AS (
-  SELECT line FROM read_csv('${file}', columns = {'line': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', header = false)
-  WHERE json_valid(line)
-), events AS (
-  SELECT line->>'$.page' AS page, line->>'$.action' AS action, (line->>'$.revenue')::DOUBLE AS revenue,
-         try_cast(line->>'$.ts' AS TIMESTAMPTZ) AS ts
-  FROM lines
-  WHERE json_type(line, '$.durationMs') IN ('UBIGINT', 'BIGINT', 'DOUBLE')
-    AND try_cast(line->>'$.durationMs' AS DOUBLE) >= 0
-    AND (line->>'$.action') IN ('view', 'click', 'add_to_cart', 'purchase')
-    AND json_type(line, '$.page') = 'VARCHAR'
-    AND try_cast(line->>'$.ts' AS TIMESTAMPTZ) IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY line->>'$.eventId') = 1
-)
+const REFERENCE_SQL = (file: string): string => `${clickEventsSql(file)}
 SELECT page, strftime(date_trunc('hour', ts AT TIME ZONE 'UTC'), '%Y-%m-%d %H:%M:%S') AS window_start,
        count(*)::INTEGER AS events, count_if(action = 'purchase')::INTEGER AS purchases,
        round(sum(revenue), 6) AS revenue,

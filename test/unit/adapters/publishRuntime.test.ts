@@ -4,22 +4,9 @@ import { createOperatorRuntime } from '../../../functions/adapters/operatorRunti
 import { KinesisStreamPutter } from '../../../functions/adapters/KinesisStreamPutter';
 import { count, pipeline, tumbling } from '../../../functions/core/dsl';
 import { BatchApplyError, PublishError } from '../../../functions/core/state/errors';
+import { runtimeEnv, tapping } from '../../helpers/tappingPipeline';
 
-const tapping = pipeline('clicks')
-  .source({ stream: 'clickstream' })
-  .clean({ schema: z.object({ page: z.string(), ts: z.number() }), eventTime: (c) => c.ts })
-  .toStream('views', { partitionKey: (c) => c.page })
-  .keyBy((c) => c.page)
-  .window(tumbling('1m'), { allowedLateness: '0s', maxOutOfOrderness: '0s' })
-  .aggregate({ n: count() })
-  .sink({ table: 'clicks' });
-
-const env = {
-  SHARDFLOW_PIPELINE: 'clicks',
-  SHARDFLOW_STATE_TABLE: 'table',
-  SHARDFLOW_RESULTS_BUCKET: 'bucket',
-  AWS_REGION: 'us-east-1',
-};
+const env = runtimeEnv('clicks');
 
 describe('the operator runtime of a pipeline that publishes', () => {
   test('when the publish stream is not configured, it fails at load naming the variable', () => {

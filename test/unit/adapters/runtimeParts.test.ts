@@ -1,30 +1,14 @@
-import { z } from 'zod';
 import { kinesisPublisher } from '../../../functions/adapters/kinesisPublisher';
 import { kinesisSource } from '../../../functions/adapters/kinesisSource';
 import { runtimePartsFor } from '../../../functions/adapters/operatorRuntime';
 import { assembleOperatorRuntime } from '../../../functions/adapters/operatorRuntimeCore';
 import { runtimePartsOf } from '../../../functions/adapters/runtimeParts';
 import { tableSource } from '../../../functions/adapters/tableSource';
-import { count, pipeline, tumbling } from '../../../functions/core/dsl';
 import { pageActivity } from '../../../functions/pipelines/pageActivity';
 import { orderRevenue } from '../../helpers/orderRevenue';
+import { runtimeEnv, tapping } from '../../helpers/tappingPipeline';
 
-const tapping = pipeline('clicks')
-  .source({ stream: 'clickstream' })
-  .clean({ schema: z.object({ page: z.string(), ts: z.number() }), eventTime: (c) => c.ts })
-  .toStream('views', { partitionKey: (c) => c.page })
-  .keyBy((c) => c.page)
-  .window(tumbling('1m'), { allowedLateness: '0s', maxOutOfOrderness: '0s' })
-  .aggregate({ n: count() })
-  .sink({ table: 'clicks' });
-
-const env = (name: string) => ({
-  SHARDFLOW_PIPELINE: name,
-  SHARDFLOW_STATE_TABLE: 'table',
-  SHARDFLOW_RESULTS_BUCKET: 'bucket',
-  SHARDFLOW_PUBLISH_STREAM: 'views',
-  AWS_REGION: 'us-east-1',
-});
+const env = (name: string) => ({ ...runtimeEnv(name), SHARDFLOW_PUBLISH_STREAM: 'views' });
 
 describe('runtime parts', () => {
   test('a Kinesis pipeline needs the Kinesis source only; a table pipeline the table source; one that publishes the publisher too', () => {
