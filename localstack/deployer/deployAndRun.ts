@@ -8,7 +8,8 @@ import {
   s3Client,
   sqsClient,
 } from '../../functions/adapters/aws';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalService } from '../emulators/constants';
+import { endpointEnvironment } from '../emulators/endpointEnvironment';
 import {
   EventSourceMappingRuntime,
   FileCheckpointStore,
@@ -35,6 +36,11 @@ import type { Deployment } from './types';
 export interface CloudEndpoint {
   /** Edge URL, e.g. `http://127.0.0.1:4566` (LocalStack's edge works too). */
   readonly endpoint: string;
+  /**
+   * Each emulator's own URL (`startLocalCloud()` gives them): the functions then reach each service
+   * directly (`AWS_ENDPOINT_URL_<SERVICE>`) instead of through the edge. @default through the edge
+   */
+  readonly endpoints?: Readonly<Record<LocalService, string>>;
   /**
    * The Kinesis engine behind it: kinesalite predates `StreamARN` parameters, so streams are then read by name.
    * @default 'kinesis-mock' (LocalStack's engine, which takes ARNs)
@@ -145,7 +151,7 @@ export async function deployAndRun(
   const invoker = new WorkerInvoker({
     inheritOutput: options.functionOutput ?? true,
     environment: {
-      AWS_ENDPOINT_URL: options.cloud.endpoint,
+      ...endpointEnvironment(options.cloud),
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     },

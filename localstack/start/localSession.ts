@@ -7,6 +7,7 @@ import type { StatefulPipeline } from '../../functions/core/state/types';
 import { createOperatorRuntime, type OperatorRuntime } from '../../functions/adapters/operatorRuntime';
 import { deployAndRun, ScheduleRunner, type RunningDeployment } from '../deployer';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/constants';
+import { endpointEnvironment } from '../emulators/endpointEnvironment';
 import {
   LocalCloudError,
   startLocalCloud,
@@ -103,7 +104,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
   const invoker = new WorkerInvoker({
     inheritOutput: showLogs,
     environment: {
-      AWS_ENDPOINT_URL: cloud.endpoint,
+      ...endpointEnvironment(cloud),
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -29,6 +29,7 @@ import {
   WorkerInvoker,
   type InvocationHooks,
 } from '../../localstack/eventSourceMapping';
+import { endpointEnvironment } from '../../localstack/emulators/endpointEnvironment';
 import { synthesize } from '../../localstack/start/synthesize';
 import { startBenchCloud, type BenchCloud } from './benchCloud';
 
@@ -105,6 +106,8 @@ export async function deployStack(
       inheritOutput: false,
       environment: {
         ...bench.env,
+        // As the local deployer runs them: each service on its emulator, not through the edge.
+        ...endpointEnvironment(bench.cloud),
         POWERTOOLS_METRICS_DISABLED: 'true',
         POWERTOOLS_LOG_LEVEL: 'WARN',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -19,6 +19,7 @@ import { pipelineWatermark } from '../../functions/core/watermark/pipelineWaterm
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { KINESIS_EMULATORS, type KinesisEmulatorKind } from '../../localstack/emulators';
 import { deployStack, putAll } from './deployedStack';
+import { ownCpuMs, processGroupCpuMs } from './processCpu';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
 
 /** The figures written under `e2e` in results.json. */
@@ -34,6 +35,10 @@ export interface E2eFigures {
   readonly getRecordsLimit: number;
   /** Period of the monitor that samples watermark and S3 (the latency resolution). */
   readonly monitorPeriodMs: number;
+  /** CPU µs per drained record of the bench process (edge, mapping runtime, workers, monitor) during the drain. */
+  readonly cpuUsPerRecord: number;
+  /** CPU µs per drained record of the three emulators' processes during the drain (where `/proc` exists). */
+  readonly emulatorCpuUsPerRecord?: number;
 }
 
 export interface E2eBenchOptions {
@@ -156,6 +161,12 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     })();
     const before = stack.processed();
     let drainStarted = performance.now();
+    const emulatorGroups = Object.values(stack.bench.cloud.pids);
+    const emulatorCpuMs = (): number | undefined => {
+      const byGroup = processGroupCpuMs(emulatorGroups);
+      return byGroup === undefined ? undefined : [...byGroup.values()].reduce((a, b) => a + b, 0);
+    };
+    let cpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
     const progress = setInterval(
       () =>
         log(
@@ -165,10 +176,17 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     );
     let drainMs: number;
     let drained: number;
+    let cpuAtEnd: typeof cpuAtStart;
     try {
-      const runtime = await stack.startMapping({ onWarm: () => (drainStarted = performance.now()) });
+      const runtime = await stack.startMapping({
+        onWarm: () => {
+          drainStarted = performance.now();
+          cpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
+        },
+      });
       await runtime.idle(300_000);
       drainMs = performance.now() - drainStarted;
+      cpuAtEnd = { own: ownCpuMs(), emulators: emulatorCpuMs() };
       drained = stack.processed() - before;
       await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
     } finally {
@@ -205,6 +223,14 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       latencySamples: latencies.length,
       getRecordsLimit: stack.batchSize,
       monitorPeriodMs: MONITOR_PERIOD_MS,
+      cpuUsPerRecord: Math.round(((cpuAtEnd.own - cpuAtStart.own) * 1000) / drained),
+      ...(cpuAtEnd.emulators === undefined || cpuAtStart.emulators === undefined
+        ? {}
+        : {
+            emulatorCpuUsPerRecord: Math.round(
+              ((cpuAtEnd.emulators - cpuAtStart.emulators) * 1000) / drained,
+            ),
+          }),
     };
   } finally {
     await stack.stop();

@@ -2,7 +2,8 @@
  * End to end on the local cloud (embedded emulators, or LocalStack with SHARDFLOW_TARGET=localstack): a CDK app synthesized here (Kinesis stream, a
  * `lambda.Function` from the recordingHandler fixture, an event source mapping, a bucket, a table, a
  * queue, a schedule) is deployed by the local deployer; records put on the stream reach the bundled
- * handler, running in a worker with the template's environment, in per-key order.
+ * handler, running in a worker with the template's environment (and each emulator's own endpoint), in
+ * per-key order.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ interface Received {
   readonly eventSourceARN: string;
   readonly keys: string[];
   readonly tableName: string;
+  readonly endpoints: Readonly<Record<'kinesis' | 'dynamodb' | 's3', string | null>>;
 }
 
 async function pollUntil<T>(
@@ -117,6 +119,8 @@ describe('deployAndRun on the embedded local cloud', () => {
     expect(first.eventSourceARN).toBe(stream.arn);
     expect(first.functionName).toBe(deployment.functions[0]?.functionName);
     expect(first.tableName).toBe(deployment.tables[0]?.name);
+    // The embedded cloud's functions reach each emulator directly; LocalStack's through its edge only.
+    expect(first.endpoints).toEqual(cloud().endpoints ?? { kinesis: null, dynamodb: null, s3: null });
     expect(first.keys).toEqual(KINESIS_EVENT_RECORD_KEYS);
     expect(batches.every((b) => b.records.length <= 10)).toBe(true);
   }, 60_000);
