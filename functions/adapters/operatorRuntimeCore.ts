@@ -198,12 +198,13 @@ export function assembleOperatorRuntime(
       return true;
     },
     recordDeadLetters(before) {
-      if (pipeline.spec.sink.toStream === undefined) return;
+      const sink = pipeline.spec.sink;
+      if (sink?.toStream === undefined) return;
       const letters = processor.resultsDeadLettered - before;
       metrics.addMetric(METRICS.RESULTS_DEAD_LETTERED, MetricUnit.Count, letters);
       if (letters > 0)
         logger.warn(
-          `${letters} result rows were over the Kinesis record limit and went to ${rejectedResultsPrefix(pipeline.spec.sink.table)} instead of stream ${pipeline.spec.sink.toStream}; their rows are in the table`,
+          `${letters} result rows were over the Kinesis record limit and went to ${rejectedResultsPrefix(sink.table)} instead of stream ${sink.toStream}; their rows are in the table`,
           { resultsDeadLettered: letters },
         );
     },

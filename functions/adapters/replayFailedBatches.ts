@@ -89,7 +89,7 @@ export async function replayFailedBatches(
               pipeline.spec.publish.stream,
             ),
           }),
-      ...(pipeline.spec.sink.toStream === undefined
+      ...(pipeline.spec.sink?.toStream === undefined
         ? {}
         : {
             resultPublisher: new StreamPublisher(

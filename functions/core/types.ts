@@ -235,10 +235,14 @@ export interface PipelineSpec {
     /** Present when the source is a DynamoDB table's stream (change data capture), not a Kinesis stream. */
     readonly table?: { readonly view: StreamViewType };
   };
-  readonly window: WindowSpec;
+  /** The windows; absent for a publish-only pipeline (one that ends in `.toStream()`). */
+  readonly window?: WindowSpec;
   readonly time: TimeSpec;
-  /** The result table, and the stream its rows are also published to (`.sink({ toStream })`), if any. */
-  readonly sink: { readonly table: string; readonly toStream?: string };
+  /**
+   * The result table, and the stream its rows are also published to (`.sink({ toStream })`), if any; absent
+   * for a publish-only pipeline.
+   */
+  readonly sink?: { readonly table: string; readonly toStream?: string };
   /** The stream the pipeline publishes its cleaned and transformed values to (`.toStream()`), if any. */
   readonly publish?: { readonly stream: string };
   /** Result columns in order: the key column, window_start, window_end, then one per aggregate. */

@@ -75,11 +75,11 @@ export class OperatorFunction extends Construct {
     }).function;
 
     props.stateTable.grantStateAccess(this.function);
-    props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
+    if (props.sinkTable !== undefined) props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
     const source = pipelineSource(this, props);
     props.resultsBucket.grantSideOutputWrites(this.function, {
       stream: props.sourceName ?? source.name,
-      table: props.sinkTable,
+      ...(props.sinkTable !== undefined ? { table: props.sinkTable } : {}),
     });
 
     const onFailure = props.onFailure ?? new S3FailureDestination(props.resultsBucket.bucket);

@@ -67,8 +67,11 @@ export interface PipelineFunctionOptions {
 export interface PipelineResourcesProps extends PipelineFunctionOptions {
   /** Pipeline name (`SHARDFLOW_PIPELINE`). */
   readonly pipeline: string;
-  /** Result table of the pipeline's sink: the function may write only `results/<table>/`. */
-  readonly sinkTable: string;
+  /**
+   * Result table of the pipeline's sink: the function may write only `results/<table>/`. Absent for a
+   * publish-only pipeline (no result table): it writes no results.
+   */
+  readonly sinkTable?: string | undefined;
   /**
    * The pipeline's Kinesis stream (the operator consumes it, the tick lists its shards); exactly one of
    * `stream` and `table`.

@@ -188,12 +188,13 @@ export class ResultsBucket extends Construct {
    */
   public grantSideOutputWrites(
     grantee: iam.IGrantable & IConstruct,
-    names: { readonly stream: string; readonly table: string },
+    names: { readonly stream: string; readonly table?: string },
   ): void {
+    // A publish-only pipeline (no result table) has no windows, so no late records.
     const prefixes = [
       `${BUCKET_PREFIX.CLEAN}${names.stream}/`,
       `${BUCKET_PREFIX.REJECTED}${names.stream}/`,
-      `${BUCKET_PREFIX.LATE}${names.table}/`,
+      ...(names.table === undefined ? [] : [`${BUCKET_PREFIX.LATE}${names.table}/`]),
     ];
     const objects = prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
     iam.Grant.addToPrincipal({

@@ -193,13 +193,15 @@ export function validatePipelineDeployment(
       PIPELINE_NAME.test(spec.name) && pascal(spec.name) === '',
       `Pipeline name must contain a letter or digit (given '${spec.name}')`,
     )
-    .pattern(
-      'Sink table name',
-      spec.sink.table,
-      SINK_TABLE_NAME,
-      '1-255 characters from [a-z0-9_], starting with a letter or digit',
+    // A publish-only pipeline has neither result table nor columns; a pipeline with a sink has both.
+    .check(
+      spec.sink === undefined && spec.publish === undefined,
+      'A pipeline without a result table must publish (toStream): give it a sink or a toStream',
     )
-    .check(spec.columns.length === 0, 'At least one result column is required (given 0)')
+    .check(
+      spec.sink !== undefined && spec.columns.length === 0,
+      'At least one result column is required (given 0)',
+    )
     .addAll(validateOperatorFunctionProps({ ...settings.operator, eventSource: settings.eventSource ?? {} }))
     // A table source's mapping options, however its table comes.
     .addAll(
@@ -207,6 +209,13 @@ export function validatePipelineDeployment(
     )
     .addAll(validatePipelineAlarmOptions(settings.alarms ?? {}))
     .addAll(validateTickScheduleProps(settings.tick ?? {}));
+  if (spec.sink !== undefined)
+    own.pattern(
+      'Sink table name',
+      spec.sink.table,
+      SINK_TABLE_NAME,
+      '1-255 characters from [a-z0-9_], starting with a letter or digit',
+    );
   for (const column of spec.columns) {
     own.pattern('Column name', column.name, GLUE_NAME, '1-255 characters from [a-z0-9_]');
     own.check(
@@ -311,7 +320,8 @@ export class ShardflowPipeline extends Construct {
     this.resultsBucket = props.resultsBucket ?? new ResultsBucket(this, 'Results', { removalPolicy });
     const shared = {
       pipeline: spec.name,
-      sinkTable: spec.sink.table,
+      // A publish-only pipeline writes no results.
+      ...(spec.sink !== undefined ? { sinkTable: spec.sink.table } : {}),
       stateTable: this.stateTable,
       resultsBucket: this.resultsBucket,
       projectRoot: entries.projectRoot,
@@ -388,7 +398,7 @@ export class ShardflowPipeline extends Construct {
     if (this.publishStream !== undefined) {
       for (const fn of [this.operator.function, this.tick.function])
         fn.addEnvironment(ENV.PUBLISH_STREAM, this.publishStream.streamName);
-      if (spec.sink.toStream !== undefined) {
+      if (spec.sink?.toStream !== undefined) {
         this.publishStream.grant(this.tick.function, 'kinesis:PutRecords');
         this.publishStream.encryptionKey?.grantEncrypt(this.tick.function);
         // A row over the record limit is dead-lettered instead, by whichever runs the close pass.
@@ -401,7 +411,8 @@ export class ShardflowPipeline extends Construct {
     if (operatorTimeout !== undefined)
       for (const fn of [this.operator.function, this.tick.function])
         fn.addEnvironment(ENV.OPERATOR_TIMEOUT_MS, String(operatorTimeout.toMilliseconds()));
-    if (props.analytics ?? true) {
+    // A publish-only pipeline has no result table: no Glue table, no sample queries.
+    if (spec.sink !== undefined && (props.analytics ?? true)) {
       const catalog = props.catalog ?? new GlueCatalog(this, 'Catalog');
       const athena =
         props.athena ??
@@ -424,7 +435,7 @@ export class ShardflowPipeline extends Construct {
       operator: this.operator.function,
       ...(source.stream !== undefined ? { stream: source.stream } : {}),
       publishes: publishes !== undefined,
-      publishesResults: spec.sink.toStream !== undefined,
+      publishesResults: spec.sink?.toStream !== undefined,
     });
     (props.dashboard ?? new ShardflowDashboard(this, 'Dashboard')).addPipeline(
       spec.name,

@@ -72,7 +72,7 @@ export class TickSchedule extends Construct {
     }).function;
 
     props.stateTable.grantStateAccess(this.function);
-    props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
+    if (props.sinkTable !== undefined) props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
     const source = pipelineSource(this, props);
     if (source.table !== undefined)
       // It lists the open shards of the table's stream by its ARN: DescribeStream on that stream only.

@@ -263,7 +263,7 @@ export function validateShardflowStackProps(
     cycle !== undefined,
     `Pipelines must not feed each other in a cycle (given ${cycle?.join(' → ') ?? ''})`,
   );
-  for (const table of duplicates(specs.map((s) => s.sink.table)))
+  for (const table of duplicates(specs.flatMap((s) => (s.sink === undefined ? [] : [s.sink.table]))))
     problems.check(true, `Sink tables must be unique (given '${table}' more than once)`);
   for (const id of duplicates(specs.filter((s) => PIPELINE_NAME.test(s.name)).map((s) => pascal(s.name))))
     problems.check(

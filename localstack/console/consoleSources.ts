@@ -73,15 +73,22 @@ export function statusSource(target: ConsoleTarget, limits: SourceLimits = {}): 
         `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/`,
         (text) => summarizeRejected(text, topology, keep),
       ),
-      late: new SummarizedObjects(
-        clients.s3,
-        bucket,
-        `${BUCKET_PREFIX.LATE}${spec.sink.table}/`,
-        countSideOutputRecords,
-      ),
-      results: new LatestResults(clients.s3, bucket, spec.sink.table, { maxRows: limits.resultRows ?? 20 }),
+      // A publish-only pipeline (no sink) has no windows: no late records, no results.
+      late:
+        spec.sink === undefined
+          ? { read: () => Promise.resolve([]) }
+          : new SummarizedObjects(
+              clients.s3,
+              bucket,
+              `${BUCKET_PREFIX.LATE}${spec.sink.table}/`,
+              countSideOutputRecords,
+            ),
+      results:
+        spec.sink === undefined
+          ? { read: () => Promise.resolve({ table: '', windowsEmitted: 0, latest: null }) }
+          : new LatestResults(clients.s3, bucket, spec.sink.table, { maxRows: limits.resultRows ?? 20 }),
       deadLetters:
-        spec.sink.toStream === undefined
+        spec.sink?.toStream === undefined
           ? undefined
           : new ResultDeadLetterCounter(clients.s3, bucket, spec.sink.table),
     };

@@ -219,6 +219,42 @@ export function pipelineGraph(
     link(id, counted?.[1] ?? null);
   });
   const beforeKeyBy = previous;
+  const sideRow = Math.max(1, shards.length);
+  const rejectedNode: GraphNode = {
+    id: 'rejected',
+    kind: 'sideOutput',
+    title: 'rejected/',
+    subtitle: 'dead letters (JSON Lines)',
+    col: 2,
+    row: sideRow,
+    stats: [{ label: 'records', value: f?.rejectedRecords ?? null, tone: 'bad' }],
+  };
+  const rejectEdges = (stages: readonly string[]): void => {
+    for (const stage of stages) {
+      const count = rejectedAt(stage);
+      // Clean always shows its dead-letter edge; the others once they have used it.
+      if (stage === STAGE.CLEAN || (count ?? 0) > 0)
+        edges.push({ from: stage, to: 'rejected', side: true, records: count });
+    }
+  };
+  const operatorStages = topology.operators.map((o) => operatorStage(o.name));
+  if (topology.keyColumn === undefined || topology.window === undefined || topology.sink === undefined) {
+    // A publish-only pipeline: the chain ends at the stream it publishes to (no key, window or table).
+    col += 1;
+    nodes.push({
+      id: 'publish',
+      kind: 'stream',
+      title: topology.publish?.stream ?? '',
+      subtitle: 'published (toStream), at least once',
+      col,
+      row: 0,
+      stats: [{ label: 'published', value: taken === undefined ? null : (taken.published ?? 0) }],
+    });
+    link('publish');
+    nodes.push(rejectedNode);
+    rejectEdges([STAGE.CLEAN, ...operatorStages]);
+    return { nodes, edges, cols: col + 1, rows: sideRow + 1 };
+  }
   col += 1;
   const keyByCol = col;
   nodes.push({
@@ -280,16 +316,7 @@ export function pipelineGraph(
   });
   link('table');
 
-  const sideRow = Math.max(1, shards.length);
-  nodes.push({
-    id: 'rejected',
-    kind: 'sideOutput',
-    title: 'rejected/',
-    subtitle: 'dead letters (JSON Lines)',
-    col: 2,
-    row: sideRow,
-    stats: [{ label: 'records', value: f?.rejectedRecords ?? null, tone: 'bad' }],
-  });
+  nodes.push(rejectedNode);
   nodes.push({
     id: 'late',
     kind: 'sideOutput',
@@ -299,19 +326,7 @@ export function pipelineGraph(
     row: sideRow,
     stats: [{ label: 'records', value: f?.lateRecords ?? null, tone: 'bad' }],
   });
-  const rejecting = [
-    STAGE.CLEAN,
-    ...topology.operators.map((o) => operatorStage(o.name)),
-    STAGE.KEY_BY,
-    STAGE.WINDOW,
-    STAGE.AGGREGATE,
-  ];
-  for (const stage of rejecting) {
-    const count = rejectedAt(stage);
-    // Clean always shows its dead-letter edge; the others once they have used it.
-    if (stage === STAGE.CLEAN || (count ?? 0) > 0)
-      edges.push({ from: stage, to: 'rejected', side: true, records: count });
-  }
+  rejectEdges([STAGE.CLEAN, ...operatorStages, STAGE.KEY_BY, STAGE.WINDOW, STAGE.AGGREGATE]);
   edges.push({ from: STAGE.WINDOW, to: 'late', side: true, records: taken?.late ?? null });
   if (topology.publish !== undefined) {
     // The values at the end of the chain also go on to the stream another pipeline reads.

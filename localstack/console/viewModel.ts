@@ -49,7 +49,9 @@ export interface ShardRow {
 export interface PipelineView {
   readonly name: string;
   readonly stream: string;
-  readonly table: string;
+  /** The result table; null for a publish-only pipeline, which ends at the stream `publishes` names. */
+  readonly table: string | null;
+  readonly publishes: string | null;
   /** Null before the first sample. */
   readonly counters: Counters | null;
   readonly graph: PipelineGraph;
@@ -94,7 +96,13 @@ function pipelineView(
   history: readonly { readonly at: number; readonly point: HistoryPoint }[],
 ): PipelineView {
   const { topology, stream } = viewed;
-  const base = { name: topology.name, stream, table: topology.sink.table, plots: plots(history) };
+  const base = {
+    name: topology.name,
+    stream,
+    table: topology.sink?.table ?? null,
+    publishes: topology.publish?.stream ?? null,
+    plots: plots(history),
+  };
   if (sample === undefined)
     return {
       ...base,

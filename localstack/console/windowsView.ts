@@ -84,7 +84,7 @@ export function windowsView(
     };
   });
   const closing = due.filter((d) => d.state === 'closing').length;
-  const session = topology.window.kind === 'session';
+  const session = topology.window?.kind === 'session';
   return {
     open: due.length - closing,
     closing,

@@ -2,6 +2,7 @@ import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipel
 import { runBounded } from '../../functions/core/runner/boundedRunner';
 import type { RawRecord } from '../../functions/core/types';
 import type { Cell, QueryResult } from '../query/types';
+import { ShardflowCliError } from './errors';
 import type { InputRecord } from './inputFile';
 import { shardIdOf, shardIndexOf } from './shardRouting';
 
@@ -80,6 +81,8 @@ export async function runInMemory(
 
 /** The SQL that reads a result table back in the in-memory run's column and row order. */
 export function resultTableSql(pipeline: CompiledPipeline<unknown>): string {
+  if (pipeline.spec.sink === undefined)
+    throw new ShardflowCliError(`Pipeline ${pipeline.spec.name} only publishes: it has no result table`);
   const columns = pipeline.spec.columns.map((c) => `"${c.name}"`);
   const key = columns[0] ?? '1';
   return `SELECT ${columns.join(', ')} FROM "${pipeline.spec.sink.table}" ORDER BY window_start, window_end, ${key}`;

@@ -23,7 +23,8 @@ export async function keepCloudRunning(
   print: (line: string) => void,
 ): Promise<void> {
   const { cloud } = session;
-  const table = pipeline.spec.sink.table;
+  // A publish-only pipeline has no result table to query.
+  const table = pipeline.spec.sink?.table;
   const existing = await readState().catch(() => undefined);
   // Another live cloud keeps its record (its commands still find it); ours is then reached by endpoint.
   const recordState = existing === undefined || !(await ownerAlive(existing));
@@ -57,7 +58,7 @@ export async function keepCloudRunning(
     `\nThe local cloud keeps running at ${cloud.endpoint}.` +
       (page === undefined ? '' : `\nConsole (a live view of ${pipeline.spec.name}): ${page.url}`) +
       `\nIn another terminal:\n` +
-      `  ${reach}npx shardflow query "SELECT * FROM ${table} LIMIT 10"\n` +
+      (table === undefined ? '' : `  ${reach}npx shardflow query "SELECT * FROM ${table} LIMIT 10"\n`) +
       `  ${reach}npx shardflow status\n` +
       `Press Ctrl-C to stop. ("npx shardflow local down" in another terminal does the same.)`,
   );

@@ -86,7 +86,7 @@ export function drainTimeout(records: number): number {
  * enough for late events to target a window that has closed (at least 6 minutes).
  */
 export function startClickstream(spec: PipelineSpec, events: number, seed: number): ClickstreamDataset {
-  if (spec.window.kind !== 'tumbling')
+  if (spec.window?.kind !== 'tumbling')
     throw new ShardflowCliError(`${spec.name} does not use tumbling windows`);
   const windowMs = spec.window.sizeMs;
   return generateClickstream({
@@ -139,9 +139,9 @@ function startPipeline(options: StartOptions): {
     throw new ShardflowCliError(
       `start sends the generated clickstream to a stream; ${spec.name} reads table ${spec.source.stream}: use shardflow run ${options.pipeline ?? spec.name} --input <change file>`,
     );
-  if (spec.window.kind !== 'tumbling') {
+  if (spec.window?.kind !== 'tumbling') {
     throw new ShardflowCliError(
-      `start drives tumbling-window pipelines with the generated clickstream (${spec.name} has ${spec.window.kind} windows): use shardflow run ${options.pipeline ?? spec.name} --input <file>`,
+      `start drives tumbling-window pipelines with the generated clickstream (${spec.name} has ${spec.window === undefined ? 'no windows: it only publishes' : `${spec.window.kind} windows`}): use shardflow run ${options.pipeline ?? spec.name} --input <file>`,
     );
   }
   return { pipeline, checked, context: synthContext(options.pipeline) };
@@ -253,7 +253,8 @@ async function answer(
 ): Promise<Pick<StartReport, 'answers' | 'mismatches'>> {
   const { live } = options;
   const { spec } = pipeline;
-  const table = spec.sink.table;
+  // `start` runs tumbling-window pipelines only (`startPipeline`): they have a result table.
+  const table = spec.sink!.table;
   const queries = checked
     ? sampleQueries(table)
     : [{ title: `Every row of ${table}`, sql: resultTableSql(pipeline) }];
@@ -325,7 +326,7 @@ export async function runStart(options: StartOptions): Promise<StartReport> {
       checked,
       timingsMs: timings.ms,
       pipeline,
-      table: pipeline.spec.sink.table,
+      table: pipeline.spec.sink!.table,
       session,
       stop: cleanup,
     };

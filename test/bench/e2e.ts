@@ -100,8 +100,8 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
   const total = options.records ?? 40_000;
   const kinesisEmulator = options.kinesisEmulator ?? KINESIS_EMULATORS.KINESALITE;
   const spec = pageActivity.spec;
-  if (spec.window.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
-  const windowMs = spec.window.sizeMs;
+  if (spec.window!.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
+  const windowMs = spec.window!.sizeMs;
   log('e2e: synthesizing the app and deploying it on the local cloud…');
   const stack = await deployStack(spec, {
     kinesisEmulator,
@@ -150,7 +150,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
         const tick = performance.now();
         const [snapshot, keys] = await Promise.all([
           store.readProgress(spec.name),
-          listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink.table}/`),
+          listKeys(clients.s3, stack.bucket, `${BUCKET_PREFIX.RESULTS}${spec.sink!.table}/`),
         ]);
         const watermark = pipelineWatermark(snapshot.shards, Date.now(), spec.time.idleTimeoutMs);
         for (const closeAt of closeTimes)

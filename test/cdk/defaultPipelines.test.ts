@@ -16,7 +16,7 @@ describe('the shipped default pipelines', () => {
       template.hasResourceProperties('AWS::Kinesis::Stream', { Name: spec.source.stream });
       template.hasResourceProperties('AWS::Glue::Table', {
         TableInput: {
-          Name: spec.sink.table,
+          Name: spec.sink!.table,
           StorageDescriptor: {
             Columns: spec.columns.map((c) => ({
               Name: c.name,

@@ -38,6 +38,23 @@ export function pipelineSpec(overrides: Partial<PipelineSpec> = {}): PipelineSpe
   };
 }
 
+/** A publish-only spec (`… .toStream(stream)`): no window, no sink, no columns. */
+export function publishOnlySpec(name: string, source: string, publish: string): PipelineSpec {
+  return {
+    name,
+    source: { stream: source },
+    time: {
+      allowedLatenessMs: 0,
+      maxOutOfOrdernessMs: 0,
+      idleTimeoutMs: 60_000,
+      maxEventTimeAheadMs: 300_000,
+    },
+    publish: { stream: publish },
+    columns: [],
+    errorBounds: {},
+  };
+}
+
 /** A second, different spec: session windows, on-demand stream, other column types. */
 export function sessionSpec(): PipelineSpec {
   return {
@@ -67,8 +84,8 @@ export function sessionSpec(): PipelineSpec {
 export function fixtureShape(spec: PipelineSpec): StateShape {
   return {
     version: STATE_SHAPE_VERSION,
-    key: spec.columns[0]?.name ?? 'key',
-    window: spec.window,
+    key: spec.window === undefined ? null : (spec.columns[0]?.name ?? 'key'),
+    window: spec.window ?? null,
     dedupe: false,
     aggregates: spec.columns
       .slice(3)

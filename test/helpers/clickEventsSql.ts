@@ -1,7 +1,8 @@
 /**
  * The reference side of the clickstream stage tests, in DuckDB SQL: the raw JSON lines of `file` that the
  * stage-1 schemas of the shipped examples accept (duration a non-negative number, a known action, a page, a
- * time), each event id once — as CTEs `lines` and `events`, for a test to aggregate in its own way. Written
+ * time), each event id once — as CTEs `lines`, `valid` (every accepted line, copies of an event id included)
+ * and `events` (each event id once), for a test to aggregate in its own way. Written
  * independently of the engine, so a test comparing with it can fail.
  */
 export function clickEventsSql(file: string): string {
@@ -9,7 +10,7 @@ export function clickEventsSql(file: string): string {
 WITH lines AS (
   SELECT line FROM read_csv('${file}', columns = {'line': 'VARCHAR'}, delim = '\\x01', quote = '', escape = '', header = false)
   WHERE json_valid(line)
-), events AS (
+), valid AS (
   SELECT line->>'$.eventId' AS event_id, line->>'$.sessionId' AS session, line->>'$.country' AS country,
          line->>'$.page' AS page, line->>'$.action' AS action, (line->>'$.revenue')::DOUBLE AS revenue,
          try_cast(line->>'$.ts' AS TIMESTAMPTZ) AS ts
@@ -19,6 +20,7 @@ WITH lines AS (
     AND (line->>'$.action') IN ('view', 'click', 'add_to_cart', 'purchase')
     AND json_type(line, '$.page') = 'VARCHAR'
     AND try_cast(line->>'$.ts' AS TIMESTAMPTZ) IS NOT NULL
-  QUALIFY row_number() OVER (PARTITION BY line->>'$.eventId') = 1
+), events AS (
+  SELECT * FROM valid QUALIFY row_number() OVER (PARTITION BY event_id) = 1
 )`;
 }

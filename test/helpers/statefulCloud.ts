@@ -96,7 +96,7 @@ export async function statefulCloudRun(
       const connection = await db.connect();
       try {
         const reader = await connection.runAndReadAll(
-          `SELECT ${select} FROM (SELECT * REPLACE (epoch_ms(window_start) AS window_start, epoch_ms(window_end) AS window_end) FROM read_parquet('${dir}/results/${pipeline.spec.sink.table}/**/*.parquet', hive_partitioning = true))`,
+          `SELECT ${select} FROM (SELECT * REPLACE (epoch_ms(window_start) AS window_start, epoch_ms(window_end) AS window_end) FROM read_parquet('${dir}/results/${pipeline.spec.sink!.table}/**/*.parquet', hive_partitioning = true))`,
         );
         return (reader.getRowObjectsJS() as Record<string, unknown>[]).map((row) => ({
           ...row,

@@ -1,7 +1,7 @@
 /**
  * The two stages both two-stage fault tests run (in memory: `test/faults/twoStages.test.ts`; through the
- * event-source-mapping runtime: `test/integration/twoStagesEsm.int.test.ts`): clicks → upstream (clean,
- * filter, map, publish each view to `views` keyed by user; clicks per page) → `views` → downstream (views and
+ * event-source-mapping runtime: `test/integration/twoStagesEsm.int.test.ts`): clicks → upstream (a stage that
+ * only publishes: clean, filter, map, publish each view to `views` keyed by user) → `views` → downstream (views and
  * time per user, counting each published id once), and the JSON result encoder their stores read back.
  */
 import { z } from 'zod';
@@ -33,11 +33,7 @@ export function twoStages(prefix: string) {
     .clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id })
     .filter((c) => c.ms >= 0)
     .map((c) => ({ user: c.user, page: c.page, ms: c.ms }))
-    .toStream('views', { partitionKey: (v) => v.user })
-    .keyBy((v) => v.page, 'page')
-    .window(tumbling('1m'), TIME)
-    .aggregate({ clicks: count() })
-    .sink({ table: `${prefix}_clicks` });
+    .toStream('views', { partitionKey: (v) => v.user });
   const downstream = pipeline(`${prefix}-views`)
     .source({ stream: 'views', shards: 2 })
     .clean({ schema: View, eventTime: (r) => r.time, dedupeBy: (r) => r.id })

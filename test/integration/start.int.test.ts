@@ -47,11 +47,11 @@ describe('npm start', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
 
     const spec = pageActivity.spec;
-    if (spec.window.kind !== 'tumbling') throw new Error('page-activity uses tumbling windows');
+    if (spec.window!.kind !== 'tumbling') throw new Error('page-activity uses tumbling windows');
     const { totals } = generateClickstream({
       events: EVENTS,
       seed: SEED,
-      windowMs: spec.window.sizeMs,
+      windowMs: spec.window!.sizeMs,
       maxOutOfOrdernessMs: spec.time.maxOutOfOrdernessMs,
       allowedLatenessMs: spec.time.allowedLatenessMs,
     });

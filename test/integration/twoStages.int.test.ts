@@ -1,7 +1,8 @@
 /**
  * Two pipelines linked by a stream, through the deployed stack on the local cloud: `shardflow run` deploys
  * `clean-sessions` and `session-rollup` in one stack, sends a clickstream (duplicates, malformed and late
- * records included) to the first, which publishes each clean event to `sessions` after its commits; the second
+ * records included) to the first, a stage that only publishes (no window, no table): it publishes each clean
+ * event to `sessions` after its commits, producer duplicates under one id; the second
  * rolls them up per country and hour. Its rows equal a DuckDB SQL reference over the raw input file: each
  * valid event once, however often it was sent or published.
  */
@@ -30,49 +31,76 @@ describe('two stages through the local stack', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('when a clickstream goes through clean-sessions into session-rollup, the rollup equals the DuckDB reference over the raw input', async () => {
-    // Events from 11:57 to 12:03: two hour windows per country.
-    const { records } = generateClickstream({
-      events: 300,
-      seed: 17,
-      baseTime: Date.UTC(2026, 0, 1, 11, 57),
-      duplicates: 6,
-      malformed: 5,
-      late: 2,
-    });
-    const input = join(dir, 'clicks.jsonl');
-    writeFileSync(input, toJsonLines(records));
-    const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
-    const run = await runCli(['run', STAGE_1, STAGE_2, '--input', input, '--format', 'json'], env);
-    expect({
-      code: run.code,
-      errors: run.stderr.split('\n').filter((l) => l.startsWith('shardflow:')),
-    }).toEqual({
-      code: 0,
-      errors: [],
-    });
-    const rows = (JSON.parse(run.stdout) as Record<string, unknown>[]).map((r) => ({
-      country: r.country,
-      window_start: r.window_start,
-      events: Number(r.events),
-      sessions: Number(r.sessions),
-      purchases: Number(r.purchases),
-      revenue: Math.round(Number(r.revenue) * 1e6) / 1e6,
-    }));
+  it.each([
+    ['through the local stack', []],
+    ['in memory (the bounded runner chains the stages)', ['--in-memory']],
+  ])(
+    'when a clickstream goes through clean-sessions into session-rollup %s, the rollup equals the DuckDB reference over the raw input',
+    async (_mode: string, extra: string[]) => {
+      // Events from 11:57 to 12:03: two hour windows per country.
+      const { records } = generateClickstream({
+        events: 300,
+        seed: 17,
+        baseTime: Date.UTC(2026, 0, 1, 11, 57),
+        duplicates: 6,
+        malformed: 5,
+        late: 2,
+      });
+      const input = join(dir, `clicks${extra.length}.jsonl`);
+      writeFileSync(input, toJsonLines(records));
+      const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
+      const run = await runCli(
+        ['run', STAGE_1, STAGE_2, '--input', input, '--format', 'json', ...extra],
+        env,
+      );
+      expect({
+        code: run.code,
+        errors: run.stderr.split('\n').filter((l) => l.startsWith('shardflow:')),
+      }).toEqual({
+        code: 0,
+        errors: [],
+      });
+      const rows = (JSON.parse(run.stdout) as Record<string, unknown>[]).map((r) => ({
+        country: r.country,
+        window_start: r.window_start,
+        events: Number(r.events),
+        sessions: Number(r.sessions),
+        purchases: Number(r.purchases),
+        revenue: Math.round(Number(r.revenue) * 1e6) / 1e6,
+      }));
 
-    const db = await DuckDBInstance.create(':memory:');
-    const connection = await db.connect();
-    try {
-      const expected = (await connection.runAndReadAll(REFERENCE_SQL(input))).getRowObjectsJson();
-      expect(expected.length).toBeGreaterThan(10);
-      expect(new Set(expected.map((r) => r.window_start)).size).toBe(2);
-      expect(rows).toEqual(expected.map((r) => ({ ...r, revenue: Number(r.revenue) })));
-    } finally {
-      connection.closeSync();
-      db.closeSync();
-    }
-    // Stage 2 read every published copy; copies of the same event (producer duplicates, here) were dropped.
-    const stage2 = run.stderr.split('\n').find((l) => l.startsWith('stage session-rollup:'));
-    expect(stage2).toMatch(/: \d+ records in → \d+ rows; 0 rejected, 0 late, 6 duplicates dropped$/);
-  }, 240_000);
+      const db = await DuckDBInstance.create(':memory:');
+      const connection = await db.connect();
+      let validLines: number;
+      try {
+        validLines = Number(
+          (
+            await connection.runAndReadAll(
+              `${clickEventsSql(input)} SELECT count(*)::INTEGER AS n FROM valid`,
+            )
+          ).getRowObjectsJson()[0]!.n,
+        );
+        const expected = (await connection.runAndReadAll(REFERENCE_SQL(input))).getRowObjectsJson();
+        expect(expected.length).toBeGreaterThan(10);
+        expect(new Set(expected.map((r) => r.window_start)).size).toBe(2);
+        expect(rows).toEqual(expected.map((r) => ({ ...r, revenue: Number(r.revenue) })));
+      } finally {
+        connection.closeSync();
+        db.closeSync();
+      }
+      // Stage 1 published every valid line (producer duplicates and late events too: it has no windows) and
+      // rejected the rest; it has no rows.
+      const lines = records.length;
+      const stage1 = run.stderr.split('\n').find((l) => l.startsWith(`${lines} lines:`));
+      expect(stage1).toBe(
+        `${lines} lines: 0 blank, ${lines} records in → ${validLines} published to sessions; ${lines - validLines} rejected`,
+      );
+      // Stage 2 read every published copy; copies of the same event (producer duplicates, here) were dropped.
+      const stage2 = run.stderr.split('\n').find((l) => l.startsWith('stage session-rollup:'));
+      expect(stage2).toBe(
+        `stage session-rollup: ${validLines} records in → ${rows.length} rows; 0 rejected, 0 late, 6 duplicates dropped`,
+      );
+    },
+    240_000,
+  );
 });

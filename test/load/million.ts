@@ -215,7 +215,7 @@ export async function runLoad(
       emitted = (await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted;
     log(`load: ${windows} windows emitted at end of input; counting results, rejected and late records…`);
     // One reader at a time, so that checking the output does not add to the peak it measures.
-    const { events: results, objects } = await resultRecords(clients.s3, stack.bucket, spec.sink.table);
+    const { events: results, objects } = await resultRecords(clients.s3, stack.bucket, spec.sink!.table);
     const rejected = await countSideOutput(clients.s3, stack.bucket, 'rejected/');
     const late = await countSideOutput(clients.s3, stack.bucket, 'late/');
     log(`load: ${objects} result objects hold ${results} events; ${rejected} rejected, ${late} late`);

@@ -47,6 +47,11 @@ export interface ToStreamOptions<T> {
   readonly partitionKey: (value: T) => string;
 }
 
+/** `WindowOptions.idleTimeout` when not given (and a publish-only pipeline's). */
+export const DEFAULT_IDLE_TIMEOUT = '1m';
+/** `WindowOptions.maxEventTimeAhead` when not given (and a publish-only pipeline's). */
+export const DEFAULT_MAX_EVENT_TIME_AHEAD = '5m';
+
 /** Options of `.window()` (DESIGN.md §2). */
 export interface WindowOptions {
   /** How long after a window's end (in watermark time) late records are still merged. */

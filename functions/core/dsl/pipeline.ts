@@ -26,14 +26,17 @@ import {
   TABLE_NAME,
   TABLE_NAME_OF_SOURCE,
 } from './definitionChecks';
-import type {
-  CleanOptions,
-  SinkOptions,
-  SourceOptions,
-  TableSourceOptions,
-  ToStreamOptions,
-  WindowOptions,
+import {
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_EVENT_TIME_AHEAD,
+  type CleanOptions,
+  type SinkOptions,
+  type SourceOptions,
+  type TableSourceOptions,
+  type ToStreamOptions,
+  type WindowOptions,
 } from './options';
+import { publishOnlyDefinition, PublishOnlyPipeline } from './publishOnlyPipeline';
 
 /** Largest `maxEventTimeAhead` a pipeline may set. */
 const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
@@ -193,17 +196,33 @@ export class PipelineBuilder<T> {
    * published after their batch commits, at least once; a record whose value cannot be published (not JSON,
    * over 1 MB, a bad partition key) is rejected here like one an operator refuses. Comes after the operators,
    * before `keyBy`.
+   *
+   * It may also finish the definition: what it returns is a publish-only pipeline (no window, no result
+   * table), which a module exports as it is; `.keyBy()` on it goes on to a windowed pipeline that publishes too.
+   *
+   * @example export default pipeline('clean-clicks').source({ stream: 'clickstream' }).clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id }).toStream('clicks-clean', { partitionKey: (c) => c.page })
    */
-  public toStream(stream: string, options: ToStreamOptions<T>): PipelineBuilder<T> {
+  public toStream(stream: string, options: ToStreamOptions<T>): PublishOnlyPipeline<T> {
     if (this.draft.stage === STAGE.PUBLISHED)
       throw new PipelineDefinitionError(`${this.label()}: toStream() may appear once`);
     this.expect('toStream', [STAGE.CLEAN]);
     const partitionKey = options?.partitionKey;
     checkStreamTap(stream, partitionKey, this.draft.source!.stream, this.label());
-    return this.next<T>({
-      stage: STAGE.PUBLISHED,
-      publish: { stream, partitionKey: partitionKey as (value: unknown) => unknown },
-    });
+    const publish = { stream, partitionKey: partitionKey as (value: unknown) => unknown };
+    const d = this.draft;
+    const definition = publishOnlyDefinition(
+      {
+        name: d.name,
+        source: d.source!,
+        schema: d.schema!,
+        eventTime: d.eventTime!,
+        dedupeBy: d.dedupeBy,
+        operators: d.operators,
+        publish,
+      },
+      this.label(),
+    );
+    return new PublishOnlyPipeline<T>(definition, () => this.next<T>({ stage: STAGE.PUBLISHED, publish }));
   }
 
   /**
@@ -230,9 +249,9 @@ export class PipelineBuilder<T> {
     const time: TimeSpec = {
       allowedLatenessMs: parseDuration(opts.allowedLateness, `${this.label()}: allowedLateness`),
       maxOutOfOrdernessMs: parseDuration(opts.maxOutOfOrderness, `${this.label()}: maxOutOfOrderness`),
-      idleTimeoutMs: parseDuration(opts.idleTimeout ?? '1m', `${this.label()}: idleTimeout`),
+      idleTimeoutMs: parseDuration(opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, `${this.label()}: idleTimeout`),
       maxEventTimeAheadMs: parseDuration(
-        opts.maxEventTimeAhead ?? '5m',
+        opts.maxEventTimeAhead ?? DEFAULT_MAX_EVENT_TIME_AHEAD,
         `${this.label()}: maxEventTimeAhead`,
       ),
     };
@@ -283,7 +302,11 @@ export class PipelineBuilder<T> {
    */
   public sink(options: SinkOptions): CompiledPipeline<T> {
     if (this.draft.stage !== STAGE.AGGREGATED) {
-      throw new PipelineDefinitionError(`${this.label()}: sink() must come after aggregate()`);
+      const hint =
+        this.draft.stage === STAGE.PUBLISHED
+          ? '; a pipeline that only publishes ends at toStream() (export it as it is), one with a result table goes on with keyBy → window → aggregate → sink'
+          : '';
+      throw new PipelineDefinitionError(`${this.label()}: sink() must come after aggregate()${hint}`);
     }
     const table = options?.table;
     if (typeof table !== 'string' || !TABLE_NAME.test(table)) {

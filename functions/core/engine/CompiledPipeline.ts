@@ -6,6 +6,7 @@
  * `CompiledPipeline` (result rows).
  */
 import { EVOLVED_COLUMN } from '../constants';
+import { InvalidOptionError } from '../errors';
 import { stateFingerprint, stateShapeOf, type StateShape } from '../state/stateFingerprint';
 import type { Json, ResultRow, WindowBounds } from '../types';
 import type { PipelineDefinition } from './definition';
@@ -36,8 +37,11 @@ export class CompiledPipeline<T = unknown> extends WindowCombiner implements Pip
     _records: number,
     evolved: readonly string[] = [],
   ): ResultRow {
+    const keyColumn = this.def.keyColumn;
+    if (keyColumn === undefined)
+      throw new InvalidOptionError(`Pipeline ${this.spec.name} only publishes: it has no result rows`);
     const row: Record<string, string | number | bigint | boolean | null> = {};
-    row[this.def.keyColumn] = key;
+    row[keyColumn] = key;
     row['window_start'] = window.start;
     row['window_end'] = window.end;
     for (let i = 0; i < this.aggs.length; i++) {

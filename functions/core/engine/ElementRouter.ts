@@ -4,7 +4,8 @@
  */
 import type { AnyColumnAggregate } from '../aggregates/columnAggregate';
 import { describe } from '../aggregates/columnAggregate';
-import { REJECT_REASONS, type EpochMillis, type WindowBounds } from '../types';
+import { InvalidOptionError } from '../errors';
+import { REJECT_REASONS, type EpochMillis, type WindowBounds, type WindowSpec } from '../types';
 import { slidingWindows } from '../windows/slidingWindow';
 import * as tumblingWindow from '../windows/tumblingWindow';
 import * as windowSpecs from '../windows/windowSpecs';
@@ -49,7 +50,7 @@ export abstract class ElementRouter extends OperatorChain {
 
   /** The windows a record at `eventTime` belongs to (sessions: the record's own `[t, t + gap)`). */
   public windowsFor(eventTime: EpochMillis): WindowBounds[] {
-    const w = this.spec.window;
+    const w = this.windowSpec();
     if (w.kind === 'tumbling') {
       const start = tumblingWindowStart(eventTime, w.sizeMs);
       return [{ start, end: start + w.sizeMs }];
@@ -65,7 +66,7 @@ export abstract class ElementRouter extends OperatorChain {
    * of a floating-point remainder per record.
    */
   private windowsCached(eventTime: EpochMillis): WindowBounds[] {
-    const w = this.spec.window;
+    const w = this.windowSpec();
     if (w.kind !== 'tumbling') return this.windowsFor(eventTime);
     const last = this.lastWindows;
     if (last !== undefined && eventTime >= last[0]!.start && eventTime < last[0]!.end) return last;
@@ -74,12 +75,26 @@ export abstract class ElementRouter extends OperatorChain {
     return this.lastWindows;
   }
 
-  /** Key, aggregate inputs and windows of one value at the end of the chain. */
+  /** The windows; a publish-only pipeline has none, and routes no value to one. */
+  protected windowSpec(): WindowSpec {
+    const w = this.spec.window;
+    if (w === undefined)
+      throw new InvalidOptionError(`Pipeline ${this.spec.name} only publishes: it has no windows`);
+    return w;
+  }
+
+  /** Key, aggregate inputs and windows of one value at the end of the chain (a publish-only pipeline: none). */
   protected route(out: BatchOutput, ctx: RecordContext, value: unknown): void {
     if (this.def.publish !== undefined && !this.publish(out, ctx, value)) return;
+    const keyBy = this.def.keyBy;
+    if (keyBy === undefined) {
+      // The next value of the record's fan-out is published under the next ordinal (`publishedId`).
+      ctx.ordinal++;
+      return;
+    }
     let key: unknown;
     try {
-      key = this.def.keyBy(value);
+      key = keyBy(value);
     } catch (err) {
       this.fail(out, ctx, REJECT_REASONS.OPERATOR_THREW, `operator keyBy threw: ${errorMessage(err)}`);
       return;

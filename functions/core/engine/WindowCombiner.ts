@@ -28,7 +28,7 @@ export abstract class WindowCombiner extends ElementRouter {
     seenIds?: SeenIdsLookup,
     stats?: CombineStats,
   ): WindowPartial[] {
-    return this.spec.window.kind === 'session'
+    return this.spec.window?.kind === 'session'
       ? this.combineSessions(prepared, fence, seenIds, stats)
       : this.combineFixed(prepared, fence, seenIds, stats);
   }
@@ -81,7 +81,7 @@ export abstract class WindowCombiner extends ElementRouter {
       shards,
       elements: out.elements,
     };
-    if (this.spec.window.kind === 'session') return { groups: sessionGroups(out.elements), ...common };
+    if (this.spec.window?.kind === 'session') return { groups: sessionGroups(out.elements), ...common };
     return { groups: indexFixedGroups(out.elements).groups, ...common };
   }
 

@@ -77,8 +77,9 @@ export interface PipelineDefinition {
   readonly operators: readonly OperatorDef[];
   /** The stream the chain's values are published to, if any. */
   readonly publish?: StreamTap | undefined;
-  readonly keyBy: (value: unknown) => unknown;
-  readonly keyColumn: string;
+  /** The key; absent for a publish-only pipeline (no windows, no aggregates). */
+  readonly keyBy?: ((value: unknown) => unknown) | undefined;
+  readonly keyColumn?: string | undefined;
   /** Aggregates in column order. */
   readonly aggregates: readonly {
     readonly column: string;

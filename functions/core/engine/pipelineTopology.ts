@@ -15,13 +15,13 @@ export interface PipelineTopology {
   readonly operators: readonly { readonly kind: OperatorKind; readonly name: string }[];
   /** The stream the values at the end of the chain are published to (`.toStream()`), if any. */
   readonly publish?: { readonly stream: string };
-  /** The result column `keyBy` fills. */
-  readonly keyColumn: string;
-  readonly window: WindowSpec;
+  /** The result column `keyBy` fills; absent for a publish-only pipeline (as are window and sink). */
+  readonly keyColumn?: string;
+  readonly window?: WindowSpec;
   readonly time: TimeSpec;
   /** Aggregate columns in order, with their kind (`count`, `percentile`, …). */
   readonly aggregates: readonly { readonly column: string; readonly kind: string }[];
-  readonly sink: PipelineSpec['sink'];
+  readonly sink?: PipelineSpec['sink'];
 }
 
 /** The topology of a finished definition. */
@@ -32,10 +32,10 @@ export function pipelineTopology(def: PipelineDefinition): PipelineTopology {
     clean: { dedupe: def.dedupeBy !== undefined },
     operators: def.operators.map((op) => ({ kind: op.kind, name: op.name })),
     ...(def.spec.publish === undefined ? {} : { publish: def.spec.publish }),
-    keyColumn: def.keyColumn,
-    window: def.spec.window,
+    ...(def.keyColumn === undefined ? {} : { keyColumn: def.keyColumn }),
+    ...(def.spec.window === undefined ? {} : { window: def.spec.window }),
     time: def.spec.time,
     aggregates: def.aggregates.map((a) => ({ column: a.column, kind: a.aggregate.kind })),
-    sink: def.spec.sink,
+    ...(def.spec.sink === undefined ? {} : { sink: def.spec.sink }),
   };
 }

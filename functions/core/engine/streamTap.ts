@@ -13,7 +13,7 @@ import type { EpochMillis, PipelineSpec, ResultRow, WindowBounds } from '../type
  * (`.sink({ toStream })`); the DSL refuses both.
  */
 export function publishStreamOf(spec: PipelineSpec): string | undefined {
-  return spec.publish?.stream ?? spec.sink.toStream;
+  return spec.publish?.stream ?? spec.sink?.toStream;
 }
 
 /** A record as a downstream pipeline reads it from a stream another pipeline publishes to. */

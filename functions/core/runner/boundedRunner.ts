@@ -86,7 +86,7 @@ export async function runBounded<T>(
   const emitted = new ResultCapture();
   const published: PublishEntry[] = [];
   const stream = pipeline.spec.publish?.stream;
-  const results = pipeline.spec.sink.toStream;
+  const results = pipeline.spec.sink?.toStream;
   const capture = (to: string) => ({
     stream: to,
     publish: async (entries: readonly PublishEntry[]) => void published.push(...entries),
@@ -129,9 +129,10 @@ export async function runBounded<T>(
   }
   if (batch.length > 0) await apply();
   while ((await processor.tick(Number.POSITIVE_INFINITY)).windowsEmitted > 0);
-  const keyColumn = pipeline.spec.columns[0]!.name;
+  // A publish-only pipeline (no columns) has no rows.
+  const keyColumn = pipeline.spec.columns[0]?.name;
   return {
-    rows: emitted.rows(objects, keyColumn),
+    rows: keyColumn === undefined ? [] : emitted.rows(objects, keyColumn),
     rejected: bySequence(objects.jsonLines<Rejection>(BUCKET_PREFIX.REJECTED)),
     late: bySequence(objects.jsonLines<LateRecord>(BUCKET_PREFIX.LATE)),
     duplicates,

@@ -88,6 +88,12 @@ interface Dependencies {
 
 const DAY_MS = 86_400_000;
 
+/** A publish-only pipeline's closer: it has no windows, so its ticks and batches close nothing. */
+const NOTHING_TO_CLOSE: Pick<WindowCloser, 'dueIn' | 'close'> = {
+  dueIn: () => false,
+  close: () => Promise.resolve(0),
+};
+
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new InvalidOptionError(
@@ -120,7 +126,7 @@ export class BatchProcessor {
       throw new InvalidOptionError(
         `Pipeline ${this.#name} publishes to stream ${tap.stream} (toStream): give a publisher for that stream (given ${deps.publisher === undefined ? 'none' : deps.publisher.stream})`,
       );
-    const results = deps.pipeline.spec.sink.toStream;
+    const results = deps.pipeline.spec.sink?.toStream;
     if (results !== deps.resultPublisher?.stream)
       throw new InvalidOptionError(
         `Pipeline ${this.#name} ${results === undefined ? 'publishes no results' : `publishes its results to stream ${results} (sink toStream)`}: give a result publisher for ${results === undefined ? 'none' : 'that stream'} (given ${deps.resultPublisher === undefined ? 'none' : deps.resultPublisher.stream})`,
@@ -138,23 +144,20 @@ export class BatchProcessor {
       deps,
       checkRange('sweepLagMs', options.sweepLagMs ?? DEFAULT_SWEEP_LAG_MS, 0, DAY_MS),
     );
-    const window = deps.pipeline.spec.window;
+    const { window, sink } = deps.pipeline.spec;
     this.#results =
-      deps.resultPublisher === undefined
+      deps.resultPublisher === undefined || sink === undefined
         ? undefined
-        : new ResultPublishing(
-            deps.objects,
-            deps.resultPublisher,
-            deps.pipeline.spec.sink.table,
-            concurrency,
-          );
+        : new ResultPublishing(deps.objects, deps.resultPublisher, sink.table, concurrency);
     const closing = { ...deps, results: this.#results };
     const closer =
-      window.kind === 'session'
-        ? new SessionCloser(closing, { concurrency, expectedShards })
-        : new WindowCloser(closing, { maxEmitPerPass, concurrency, expectedShards });
+      window === undefined
+        ? NOTHING_TO_CLOSE
+        : window.kind === 'session'
+          ? new SessionCloser(closing, { concurrency, expectedShards })
+          : new WindowCloser(closing, { maxEmitPerPass, concurrency, expectedShards });
     const rule =
-      window.kind === 'session'
+      window?.kind === 'session'
         ? sessionRule(window.gapMs)
         : fixedWindowRule(deps.pipeline.spec.time.allowedLatenessMs);
     this.#closer = closer;
@@ -278,7 +281,7 @@ export class BatchProcessor {
       windowsEmitted += emitted;
       if (run >= 2 && emitted === 0) break;
     }
-    if (pipeline.spec.window.kind !== 'session') {
+    if (pipeline.spec.window !== undefined && pipeline.spec.window.kind !== 'session') {
       // Every window closing at or below the mark is emitted now, under the definition it was written by:
       // `emittedThrough` and `emittedEnd` say so, so a definition with another close rule never reads their
       // state again.

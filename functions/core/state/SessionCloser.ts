@@ -123,12 +123,13 @@ export class SessionCloser {
   readonly #shapes: StateShapeGuard;
 
   public constructor(deps: Dependencies, options: SessionCloserOptions) {
-    if (deps.pipeline.spec.window.kind !== 'session')
+    const window = deps.pipeline.spec.window;
+    if (window?.kind !== 'session' || deps.pipeline.spec.sink === undefined)
       throw new InvalidOptionError('SessionCloser closes session windows only');
     this.#deps = deps;
     this.#options = options;
     this.#name = deps.pipeline.spec.name;
-    this.#gap = deps.pipeline.spec.window.gapMs;
+    this.#gap = window.gapMs;
     this.#lateness = deps.pipeline.spec.time.allowedLatenessMs;
     this.#shapes = new StateShapeGuard(deps);
   }
@@ -240,7 +241,7 @@ export class SessionCloser {
       pipeline.resultRow(s.key, s.window, s.state, s.records, s.evolved ?? []),
     );
     const first = sorted[0]!.window.start;
-    const key = resultPartitionObjectKey(pipeline.spec.sink.table, first, name, encoder.extension);
+    const key = resultPartitionObjectKey(pipeline.spec.sink!.table, first, name, encoder.extension);
     await objects.putObject(key, encoder.encode(pipeline.spec.columns, rows), encoder.contentType);
     return rows.map((row, i) => ({ key: sorted[i]!.key, window: sorted[i]!.window, row }));
   }

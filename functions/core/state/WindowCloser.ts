@@ -18,6 +18,7 @@
  *   5. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
  *      pass, which writes the same objects again and publishes the same rows under the same ids.
  */
+import { InvalidOptionError } from '../errors';
 import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
 import { mapWithConcurrency } from './concurrency';
 import { windowId } from './keys';
@@ -73,6 +74,8 @@ export class WindowCloser {
   readonly #columns: readonly string[];
 
   public constructor(deps: Dependencies, options: WindowCloserOptions) {
+    if (deps.pipeline.spec.window === undefined || deps.pipeline.spec.sink === undefined)
+      throw new InvalidOptionError('WindowCloser closes the windows of a pipeline with a result table');
     this.#deps = deps;
     this.#shapes = new StateShapeGuard(deps);
     this.#columns = deps.pipeline.stateShape.aggregates.map((a) => a.column);
@@ -187,7 +190,7 @@ export class WindowCloser {
       return pipeline.resultRow(key, window, merged.state, merged.records, [...(merged.evolved ?? [])]);
     });
     await objects.putObject(
-      resultObjectKey(pipeline.spec.sink.table, window, encoder.extension),
+      resultObjectKey(pipeline.spec.sink!.table, window, encoder.extension),
       encoder.encode(pipeline.spec.columns, rows),
       encoder.contentType,
     );

@@ -156,6 +156,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
       rejected: prepared.rejected.length,
       late: prepared.late.length,
       duplicates: input.duplicates,
+      ...(prepared.published.length > 0 ? { published: prepared.published.length } : {}),
       ...(prepared.operators.length > 0 ? { operators: prepared.operators } : {}),
     }),
     ...(base?.parents !== undefined

@@ -84,7 +84,8 @@ export async function removeOrphanedOutputs(
   const prefixes = [...new Set(partitions)].flatMap((hour) => [
     `${BUCKET_PREFIX.CLEAN}${spec.source.stream}/${hour}/${shardId}-`,
     `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/${hour}/${shardId}-`,
-    `${BUCKET_PREFIX.LATE}${spec.sink.table}/${hour}/${shardId}-`,
+    // A publish-only pipeline (no sink) has no windows, so no late records.
+    ...(spec.sink === undefined ? [] : [`${BUCKET_PREFIX.LATE}${spec.sink.table}/${hour}/${shardId}-`]),
   ]);
   // A commit's objects: its range, and for late/ also the close mark it judged by (a segment written before
   // the mark was stored keeps any).

@@ -26,7 +26,8 @@ import type { ProgressSnapshot, StatefulPipeline } from './types';
  * The watermark that closes every window open in `snapshot` under `pipeline`; undefined when none is open
  * (and no `atLeast` asks for more). Fixed windows: the latest close time of a pending window not emitted
  * yet. Sessions: an open session ends at most `gap` after the latest event time a shard holding pending
- * sessions has seen, and closes `gap` plus the allowed lateness after its end (`SessionCloser.ts`).
+ * sessions has seen, and closes `gap` plus the allowed lateness after its end (`SessionCloser.ts`). Always
+ * undefined for a publish-only pipeline.
  */
 export function drainWatermark(
   snapshot: ProgressSnapshot,
@@ -34,6 +35,8 @@ export function drainWatermark(
   atLeast?: EpochMillis,
 ): EpochMillis | undefined {
   const window = pipeline.spec.window;
+  // A publish-only pipeline has no windows: nothing to drain.
+  if (window === undefined) return undefined;
   let through: EpochMillis | undefined = atLeast;
   const raise = (value: EpochMillis): void => {
     if (through === undefined || value > through) through = value;

@@ -10,11 +10,13 @@ export const NO_COUNTS: ShardCounts = { records: 0, rejected: 0, late: 0, duplic
 export function addCounts(a: ShardCounts | undefined, b: ShardCounts): ShardCounts {
   if (a === undefined) return b;
   const operators = addOperators(a.operators, b.operators);
+  const published = (a.published ?? 0) + (b.published ?? 0);
   return {
     records: a.records + b.records,
     rejected: a.rejected + b.rejected,
     late: a.late + b.late,
     duplicates: a.duplicates + b.duplicates,
+    ...(published > 0 ? { published } : {}),
     ...(operators !== undefined ? { operators } : {}),
   };
 }

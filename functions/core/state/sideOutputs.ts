@@ -37,7 +37,8 @@ function namesOf(
   const where: Record<SideOutput, string> = {
     clean: spec.source.stream,
     rejected: spec.source.stream,
-    late: spec.sink.table,
+    // A publish-only pipeline (no sink) has no windows, so no late records.
+    late: spec.sink?.table ?? spec.source.stream,
   };
   const key = (output: SideOutput): string =>
     batchObjectKey(

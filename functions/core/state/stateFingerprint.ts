@@ -29,8 +29,10 @@ export interface AggregateShape {
 /** What shapes a pipeline's stored state. */
 export interface StateShape {
   readonly version: typeof STATE_SHAPE_VERSION;
-  readonly key: string;
-  readonly window: WindowSpec;
+  /** The key column; null for a publish-only pipeline (it keeps no window state). */
+  readonly key: string | null;
+  /** The windows; null for a publish-only pipeline. */
+  readonly window: WindowSpec | null;
   /** Whether commits keep dedupe id hashes (`dedupeBy`). */
   readonly dedupe: boolean;
   /** Sorted by column: column order does not shape state (states are keyed by column). */
@@ -39,8 +41,8 @@ export interface StateShape {
 
 /** The slice of a pipeline definition the shape is read from. */
 export interface ShapedDefinition {
-  readonly keyColumn: string;
-  readonly spec: { readonly window: WindowSpec };
+  readonly keyColumn?: string | undefined;
+  readonly spec: { readonly window?: WindowSpec | undefined };
   readonly dedupeBy: unknown;
   readonly aggregates: readonly {
     readonly column: string;
@@ -50,15 +52,18 @@ export interface ShapedDefinition {
 
 /** The state shape of a definition. */
 export function stateShapeOf(def: ShapedDefinition): StateShape {
-  const window: WindowSpec =
-    def.spec.window.kind === 'tumbling'
-      ? { kind: 'tumbling', sizeMs: def.spec.window.sizeMs }
-      : def.spec.window.kind === 'sliding'
-        ? { kind: 'sliding', sizeMs: def.spec.window.sizeMs, slideMs: def.spec.window.slideMs }
-        : { kind: 'session', gapMs: def.spec.window.gapMs };
+  const w = def.spec.window;
+  const window: WindowSpec | null =
+    w === undefined
+      ? null
+      : w.kind === 'tumbling'
+        ? { kind: 'tumbling', sizeMs: w.sizeMs }
+        : w.kind === 'sliding'
+          ? { kind: 'sliding', sizeMs: w.sizeMs, slideMs: w.slideMs }
+          : { kind: 'session', gapMs: w.gapMs };
   return {
     version: STATE_SHAPE_VERSION,
-    key: def.keyColumn,
+    key: def.keyColumn ?? null,
     window,
     dedupe: def.dedupeBy !== undefined,
     aggregates: def.aggregates
@@ -116,8 +121,11 @@ export function parseStateShape(text: string): StateShape | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(value) || value.version !== STATE_SHAPE_VERSION || !isName(value.key)) return undefined;
-  const window = windowOf(value.window);
+  if (!isObject(value) || value.version !== STATE_SHAPE_VERSION) return undefined;
+  // A publish-only pipeline's shape has neither key nor window; any other has both.
+  const publishOnly = value.key === null && value.window === null;
+  if (!publishOnly && !isName(value.key)) return undefined;
+  const window = publishOnly ? null : windowOf(value.window);
   if (window === undefined || typeof value.dedupe !== 'boolean' || !Array.isArray(value.aggregates))
     return undefined;
   const aggregates: AggregateShape[] = [];
@@ -132,7 +140,7 @@ export function parseStateShape(text: string): StateShape | undefined {
   }
   const shape: StateShape = {
     version: STATE_SHAPE_VERSION,
-    key: value.key,
+    key: publishOnly ? null : (value.key as string),
     window,
     dedupe: value.dedupe,
     aggregates,
@@ -160,7 +168,8 @@ export interface StateChange {
   readonly reasons: readonly string[];
 }
 
-function describeWindow(window: WindowSpec): string {
+function describeWindow(window: WindowSpec | null): string {
+  if (window === null) return 'none (publish-only)';
   if (window.kind === 'tumbling') return `tumbling ${window.sizeMs} ms`;
   if (window.kind === 'sliding') return `sliding ${window.sizeMs} ms every ${window.slideMs} ms`;
   return `session gap ${window.gapMs} ms`;
@@ -170,7 +179,8 @@ function describeWindow(window: WindowSpec): string {
 export function classifyStateChange(stored: StateShape, next: StateShape): StateChange {
   if (shapeText(stored) === shapeText(next)) return { kind: STATE_CHANGE.COMPATIBLE, added: [], reasons: [] };
   const reasons: string[] = [];
-  if (stored.key !== next.key) reasons.push(`key column changed from ${stored.key} to ${next.key}`);
+  if (stored.key !== next.key)
+    reasons.push(`key column changed from ${stored.key ?? '(none)'} to ${next.key ?? '(none)'}`);
   if (canonicalJson(stored.window as unknown as Json) !== canonicalJson(next.window as unknown as Json))
     reasons.push(`window changed from ${describeWindow(stored.window)} to ${describeWindow(next.window)}`);
   if (stored.dedupe !== next.dedupe)

@@ -209,6 +209,7 @@ export function progressToItem(progress: ShardProgress): StateItem {
           inRejected: n(progress.counts.rejected),
           inLate: n(progress.counts.late),
           inDuplicates: n(progress.counts.duplicates),
+          ...(progress.counts.published === undefined ? {} : { outPublished: n(progress.counts.published) }),
           ...(progress.counts.operators === undefined || progress.counts.operators.length === 0
             ? {}
             : { inOperators: s(JSON.stringify(progress.counts.operators)) }),
@@ -253,6 +254,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
             rejected: num(item, 'inRejected'),
             late: num(item, 'inLate'),
             duplicates: num(item, 'inDuplicates'),
+            ...(item.outPublished === undefined ? {} : { published: num(item, 'outPublished') }),
             ...(item.inOperators === undefined
               ? {}
               : {

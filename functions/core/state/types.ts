@@ -89,6 +89,8 @@ export interface ShardCounts {
   readonly late: number;
   /** Producer duplicates dropped by `dedupeBy` (each extra copy once). */
   readonly duplicates: number;
+  /** Values the commits published (`.toStream()`; each once, republished copies not counted); absent when none. */
+  readonly published?: number;
   /** Per operator of the chain, in order: values in and values passed on (absent without operators). */
   readonly operators?: readonly (readonly [valuesIn: number, valuesOut: number])[];
 }

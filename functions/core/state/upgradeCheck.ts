@@ -16,7 +16,8 @@ import type { ProgressSnapshot, StateStore } from './types';
 export interface UpgradeTarget {
   readonly spec: {
     readonly name: string;
-    readonly window: { readonly kind: string };
+    /** Absent for a publish-only pipeline. */
+    readonly window?: { readonly kind: string } | undefined;
     readonly time: { readonly allowedLatenessMs: number };
   };
   readonly stateShape: StateShape;
@@ -42,7 +43,7 @@ const RANK = { [STATE_CHANGE.COMPATIBLE]: 0, [STATE_CHANGE.EVOLVABLE]: 1, [STATE
 export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): UpgradeCheck {
   const emitted = emittedEndOf(snapshot.pipeline, next.spec.time.allowedLatenessMs);
   const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
-  const sessions = next.spec.window.kind === 'session';
+  const sessions = next.spec.window?.kind === 'session';
   const open = new Set<string>();
   let change = COMPATIBLE;
   for (const shard of snapshot.shards) {
@@ -182,7 +183,9 @@ export function upgradeTargetOf(definition: {
   return {
     spec: {
       name: definition.pipeline,
-      window: { kind: definition.stateShape.window.kind },
+      ...(definition.stateShape.window === null
+        ? {}
+        : { window: { kind: definition.stateShape.window.kind } }),
       time: { allowedLatenessMs: definition.allowedLatenessMs },
     },
     stateShape: definition.stateShape,

@@ -1,12 +1,12 @@
 /**
- * Stage 1 of the two-stage example (README "Pipelines that feed pipelines"): cleans the clickstream once,
- * dedupes producer retries by event id, and publishes each event as a session event to the `sessions`
- * stream, keyed by session so all copies of one event meet on one shard downstream. It also counts events per
- * country and minute on its own.
+ * Stage 1 of the two-stage example (README "Pipelines that feed pipelines"): a stage that only publishes. It
+ * cleans the clickstream once and publishes each event as a session event to the `sessions` stream, under its
+ * event id (`dedupeBy`), keyed by session so all copies of one event meet on one shard downstream, where
+ * `session-rollup` counts each id once. No window, no result table.
  *
  * npx shardflow run functions/pipelines/twoStages/cleanSessions.ts functions/pipelines/twoStages/sessionRollup.ts --input clicks.jsonl
  */
-import { count, parseIsoDateTime, pipeline, tumbling } from '../../core/dsl';
+import { parseIsoDateTime, pipeline } from '../../core/dsl';
 import { PageEvent } from '../pageActivity';
 
 /** What stage 1 publishes for each clean event (the `value` of each `sessions` record). */
@@ -30,8 +30,4 @@ export default pipeline('clean-sessions')
     revenue: e.revenue,
     durationMs: e.durationMs,
   }))
-  .toStream('sessions', { partitionKey: (s) => s.session })
-  .keyBy((s) => s.country, 'country')
-  .window(tumbling('1m'), { allowedLateness: '30s', maxOutOfOrderness: '10s', idleTimeout: '1m' })
-  .aggregate({ events: count() })
-  .sink({ table: 'events_by_country_minutely' });
+  .toStream('sessions', { partitionKey: (s) => s.session });

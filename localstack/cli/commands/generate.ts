@@ -29,7 +29,7 @@ export function registerGenerateCommands(program: Command): void {
     .action(
       cliAction(async (options: GenerateOptions) => {
         const spec = pageActivity.spec;
-        const windowMs = spec.window.kind === 'tumbling' ? spec.window.sizeMs : 60_000;
+        const windowMs = spec.window?.kind === 'tumbling' ? spec.window.sizeMs : 60_000;
         const { records, totals } = generateClickstream({
           events: options.events,
           seed: options.seed,

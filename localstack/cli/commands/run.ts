@@ -113,23 +113,28 @@ export function registerRunCommands(program: Command): void {
           let { result, published } = first;
           const later: string[] = [];
           const inMemory = (stage: CompiledPipeline<unknown>, rows: number) =>
-            deadLetterLine(
-              stage,
-              rows,
-              `not kept in memory (${rejectedResultsPrefix(stage.spec.sink.table)} through the stack)`,
-            );
+            stage.spec.sink === undefined
+              ? undefined
+              : deadLetterLine(
+                  stage,
+                  rows,
+                  `not kept in memory (${rejectedResultsPrefix(stage.spec.sink.table)} through the stack)`,
+                );
           const firstLetters = inMemory(pipeline, first.resultsDeadLettered);
           for (const stage of stages.slice(1)) {
             const next = await runInMemory(stage, published, arrival);
-            later.push(stageSummary(stage.spec.name, published.length, next));
+            later.push(
+              stageSummary(stage.spec, published.length, { ...next, published: next.published.length }),
+            );
             const letters = inMemory(stage, next.resultsDeadLettered);
             if (letters !== undefined) later.push(letters);
             ({ result, published } = next);
           }
-          process.stdout.write(`${formatResult(result, options.format)}\n`);
+          // A last stage that only publishes has no rows to print.
+          if (last.spec.sink !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           const { rejected, late, duplicates } = first;
           process.stderr.write(
-            `${runSummary({ lines: records.length + blankLines, blankLines, records: records.length, rows: first.result.rows.length, rejected, late, duplicates })}\n`,
+            `${runSummary(pipeline.spec, { lines: records.length + blankLines, blankLines, records: records.length, rows: first.result.rows.length, rejected, late, duplicates, published: first.published.length })}\n`,
           );
           if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
           for (const line of later) process.stderr.write(`${line}\n`);
@@ -172,22 +177,21 @@ export function registerRunCommands(program: Command): void {
             await progress.stop();
           }
           live.done();
-          const [result] = await queryResults(
-            { s3: session.clients.s3, bucket: session.bucket, cache: keep },
-            [resultTableSql(last)],
-          );
-          const counts = await session.counts(pipeline);
-          const firstRows =
-            stages.length === 1
-              ? (result?.rows.length ?? 0)
-              : ((
+          // The rows of a stage with a result table (one that only publishes has none).
+          const rowsOf = async (stage: CompiledPipeline<unknown>) =>
+            stage.spec.sink === undefined
+              ? undefined
+              : (
                   await queryResults({ s3: session.clients.s3, bucket: session.bucket, cache: keep }, [
-                    resultTableSql(pipeline),
+                    resultTableSql(stage),
                   ])
-                )[0]?.rows.length ?? 0);
+                )[0];
+          const result = await rowsOf(last);
+          const counts = await session.counts(pipeline);
+          const firstRows = (stages.length === 1 ? result : await rowsOf(pipeline))?.rows.length ?? 0;
           // A stage that publishes its results: its rows too big for a record, dead-lettered in the bucket.
           const lettersOf = async (stage: CompiledPipeline<unknown>): Promise<string | undefined> => {
-            if (stage.spec.sink.toStream === undefined) return undefined;
+            if (stage.spec.sink?.toStream === undefined) return undefined;
             const letters = new ResultDeadLetterCounter(
               session.clients.s3,
               session.bucket,
@@ -199,17 +203,20 @@ export function registerRunCommands(program: Command): void {
           const later: string[] = [];
           for (const stage of stages.slice(1)) {
             const c = await session.counts(stage);
-            const [rows] = await queryResults(
-              { s3: session.clients.s3, bucket: session.bucket, cache: keep },
-              [resultTableSql(stage)],
+            const rows = stage === last ? result : await rowsOf(stage);
+            later.push(
+              stageSummary(stage.spec, c.records, {
+                ...c,
+                rows: rows?.rows.length ?? 0,
+                published: c.published ?? 0,
+              }),
             );
-            later.push(stageSummary(stage.spec.name, c.records, { ...c, rows: rows?.rows.length ?? 0 }));
             const letters = await lettersOf(stage);
             if (letters !== undefined) later.push(letters);
           }
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
-            `${runSummary({
+            `${runSummary(pipeline.spec, {
               lines: inputs + blankLines,
               blankLines,
               records: counts.records,
@@ -217,6 +224,7 @@ export function registerRunCommands(program: Command): void {
               rejected: counts.rejected,
               late: counts.late,
               duplicates: counts.duplicates,
+              published: counts.published ?? 0,
             })}\n`,
           );
           if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
@@ -263,27 +271,44 @@ export interface RunSummary {
   readonly rejected: number;
   readonly late: number;
   readonly duplicates: number;
+  /** Values the pipeline published (`.toStream()`), each once. */
+  readonly published: number;
 }
 
-/** `1,000 lines: 2 blank, 998 records in → 12 rows; 3 rejected, 1 late, 4 duplicates dropped`. */
-export function runSummary(s: RunSummary): string {
-  return `${s.lines} lines: ${s.blankLines} blank, ${s.records} records in → ${s.rows} rows; ${s.rejected} rejected, ${s.late} late, ${s.duplicates} duplicates dropped`;
+/**
+ * `1,000 lines: 2 blank, 998 records in → 12 rows; 3 rejected, 1 late, 4 duplicates dropped`; for a pipeline
+ * that only publishes (no windows, so nothing late, and no dedupe state: the stage reading its stream drops
+ * duplicates) `1,000 lines: 2 blank, 998 records in → 995 published to sessions; 3 rejected`.
+ */
+export function runSummary(spec: PipelineSpec, s: RunSummary): string {
+  return `${s.lines} lines: ${s.blankLines} blank, ${s.records} records in → ${outcome(spec, s)}`;
+}
+
+/** What a stage made of its records: rows and their side outputs, or (publish-only) what it published. */
+function outcome(
+  spec: PipelineSpec,
+  s: Pick<RunSummary, 'rows' | 'rejected' | 'late' | 'duplicates' | 'published'>,
+): string {
+  if (spec.sink === undefined)
+    return `${s.published} published to ${spec.publish?.stream ?? '(none)'}; ${s.rejected} rejected`;
+  return `${s.rows} rows; ${s.rejected} rejected, ${s.late} late, ${s.duplicates} duplicates dropped`;
 }
 
 /** One line per later stage: what it read from the stream the stage before publishes to, and what it made. */
 function stageSummary(
-  name: string,
+  spec: PipelineSpec,
   records: number,
   counts: {
     readonly rejected: number;
     readonly late: number;
     readonly duplicates: number;
+    readonly published: number;
     readonly rows?: number;
     readonly result?: { readonly rows: readonly unknown[] };
   },
 ): string {
   const rows = counts.rows ?? counts.result?.rows.length ?? 0;
-  return `stage ${name}: ${records} records in → ${rows} rows; ${counts.rejected} rejected, ${counts.late} late, ${counts.duplicates} duplicates dropped`;
+  return `stage ${spec.name}: ${records} records in → ${outcome(spec, { ...counts, rows })}`;
 }
 
 /**
@@ -297,7 +322,7 @@ export function deadLetterLine(
   rows: number,
   where: string,
 ): string | undefined {
-  const stream = stage.spec.sink.toStream;
+  const stream = stage.spec.sink?.toStream;
   if (stream === undefined) return undefined;
   return `${stage.spec.name}: ${rows} result ${rows === 1 ? 'row' : 'rows'} over 1 MiB not published to ${stream} → ${where}`;
 }

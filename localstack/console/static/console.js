@@ -14,7 +14,10 @@ function section(pipeline) {
   if (s !== undefined) return s;
   const root = el('section', { className: 'pipeline', attrs: { 'data-pipeline': pipeline.name } });
   const heading = el('h2', { text: pipeline.name }, [
-    el('span', { className: 'muted', text: `  stream ${pipeline.stream} → table ${pipeline.table}` }),
+    el('span', {
+      className: 'muted',
+      text: `  stream ${pipeline.stream} → ${pipeline.table === null ? `stream ${pipeline.publishes}` : `table ${pipeline.table}`}`,
+    }),
   ]);
   s = {
     root,

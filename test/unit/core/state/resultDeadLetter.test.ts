@@ -58,7 +58,7 @@ async function run(p: StatefulPipeline) {
     encoder: jsonEncoder,
     clock: { now: () => T0 + 3_600_000 },
     resultPublisher: {
-      stream: p.spec.sink.toStream!,
+      stream: p.spec.sink!.toStream!,
       publish: async (entries) => void puts.push(...entries),
     },
   });
@@ -78,7 +78,7 @@ describe('a result row over the Kinesis record limit (sink toStream)', () => {
   ])(
     'with %s, the close pass dead-letters it to rejected-results/<table>/ with its reason, publishes the other rows and marks the window emitted',
     async (_kind, p) => {
-      const table = p.spec.sink.table;
+      const table = p.spec.sink!.table;
       const { objects, puts, processor, first, again, rows } = await run(p);
       expect(first.windowsEmitted).toBeGreaterThan(0);
       // The window is emitted for good: the next tick finds nothing to emit and publishes nothing again.
@@ -108,7 +108,7 @@ describe('a result row over the Kinesis record limit (sink toStream)', () => {
           reason: 'OVERSIZE_RECORD',
           detail: expect.stringMatching(
             new RegExp(
-              `^The result row of key "/big" in window ${start} of table ${table} is \\d+ bytes with its envelope and partition key \\(a Kinesis record holds at most ${MAX_PUBLISHED_RECORD_BYTES}\\); its row is in the table, not in stream ${p.spec.sink.toStream}$`,
+              `^The result row of key "/big" in window ${start} of table ${table} is \\d+ bytes with its envelope and partition key \\(a Kinesis record holds at most ${MAX_PUBLISHED_RECORD_BYTES}\\); its row is in the table, not in stream ${p.spec.sink!.toStream}$`,
             ),
           ),
           table,

@@ -55,7 +55,7 @@ class DiesBeforeEmittedMark extends InMemoryStateStore {
 }
 
 async function dieThenRetry(p: StatefulPipeline) {
-  const stream = p.spec.sink.toStream!;
+  const stream = p.spec.sink!.toStream!;
   const tables = new InMemoryStateTables();
   const store = new DiesBeforeEmittedMark({ tables });
   const objects = new InMemoryObjectStore();

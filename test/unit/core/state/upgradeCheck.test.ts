@@ -1,4 +1,6 @@
-import { count, sum, topK } from '../../../../functions/core/dsl';
+import { z } from 'zod';
+import { count, pipeline, sum, topK } from '../../../../functions/core/dsl';
+import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore } from '../../../../functions/core/state/InMemoryStateStore';
 import { STATE_CHANGE } from '../../../../functions/core/state/stateFingerprint';
@@ -88,5 +90,51 @@ describe('upgrade check', () => {
       { user: 'u0', window_start: T0, window_end: T0 + MINUTE, n: 8, evolved_columns: null },
       { user: 'u1', window_start: T0, window_end: T0 + MINUTE, n: 7, evolved_columns: null },
     ]);
+  });
+
+  describe('a publish-only definition (no windows)', () => {
+    const View = z.object({ user: z.string(), ms: z.number(), ts: z.number() });
+    const publishing = (): StatefulPipeline =>
+      pipeline('p')
+        .source({ stream: 'views', shards: 1 })
+        .clean({ schema: View, eventTime: (v) => v.ts })
+        .toStream('out', { partitionKey: (v) => v.user }) as unknown as StatefulPipeline;
+
+    test('when a windowed pipeline with open windows becomes publish-only, the deploy is refused: its open windows would never close', async () => {
+      const { store } = await openState(views('p', { n: count() }));
+      const check = checkUpgrade(await store.readProgress('p'), publishing());
+      expect(check).toMatchObject({
+        openWindows: 1,
+        change: {
+          kind: STATE_CHANGE.INCOMPATIBLE,
+          reasons: [
+            'key column changed from user to (none)',
+            'window changed from tumbling 60000 ms to none (publish-only)',
+            'aggregate n was removed',
+          ],
+        },
+      });
+      expect(upgradeRefusal(check, OPEN_WINDOW_CHOICE.NONE)).toContain(
+        'incompatible change under 1 open window',
+      );
+    });
+
+    test('when a publish-only pipeline committed, it holds no open windows: any change may deploy', async () => {
+      const store = new InMemoryStateStore();
+      await new BatchProcessor({
+        pipeline: publishing(),
+        store,
+        objects: new InMemoryObjectStore(),
+        encoder: { contentType: 'x', extension: 'x', encode: () => new Uint8Array() },
+        clock: { now: () => T0 + 3_600_000 },
+        publisher: { stream: 'out', publish: async () => undefined },
+      }).apply(records(1, 6));
+      const check = checkUpgrade(await store.readProgress('p'), views('p', { n: count() }) as never);
+      expect(check).toEqual({
+        pipeline: 'p',
+        openWindows: 0,
+        change: { kind: 'compatible', added: [], reasons: [] },
+      });
+    });
   });
 });

@@ -34,7 +34,7 @@ describe('shardflow generate', () => {
       const expected = generateClickstream({
         events: 120,
         seed: 9,
-        windowMs: spec.window.kind === 'tumbling' ? spec.window.sizeMs : 0,
+        windowMs: spec.window!.kind === 'tumbling' ? spec.window!.sizeMs : 0,
         maxOutOfOrdernessMs: spec.time.maxOutOfOrdernessMs,
         allowedLatenessMs: spec.time.allowedLatenessMs,
       });

@@ -1,22 +1,54 @@
 import { pipelineGraph } from '../../../../localstack/console/pipelineGraph';
 import cleanSessions from '../../../../functions/pipelines/twoStages/cleanSessions';
 import { pageActivity } from '../../../../functions/pipelines/pageActivity';
+import { tapping } from '../../../helpers/tappingPipeline';
 import pageMinutes from '../../../../functions/pipelines/rollups/pageMinutes';
 import pageHours from '../../../../functions/pipelines/rollups/pageHours';
 
 describe('pipeline graph of a pipeline that publishes', () => {
-  it('when a pipeline publishes to a stream, the graph shows that stream fed from the end of the operator chain', () => {
-    const graph = pipelineGraph(cleanSessions.topology(), 'clickstream', undefined);
+  it('when a windowed pipeline publishes to a stream, the graph shows that stream fed from the end of the operator chain', () => {
+    const graph = pipelineGraph(tapping.topology(), 'clickstream', undefined);
     const publish = graph.nodes.find((n) => n.id === 'publish');
     const keyBy = graph.nodes.find((n) => n.id === 'keyBy');
     expect(publish).toMatchObject({
       kind: 'stream',
-      title: 'sessions',
+      title: 'views',
       subtitle: 'published (toStream), at least once',
       col: keyBy?.col,
     });
-    const lastOperator = graph.edges.find((e) => e.to === 'keyBy')?.from;
-    expect(graph.edges).toContainEqual({ from: lastOperator, to: 'publish', side: false, records: null });
+    const lastStage = graph.edges.find((e) => e.to === 'keyBy')?.from;
+    expect(graph.edges).toContainEqual({ from: lastStage, to: 'publish', side: false, records: null });
+  });
+
+  it('when a pipeline only publishes, its chain ends at the stream, with no key, window, table or late/ nodes, and counts what it published', () => {
+    const figures = {
+      shards: [],
+      taken: { records: 10, rejected: 1, late: 0, duplicates: 0, published: 9 },
+      rejectedByStage: {},
+      windows: { open: 0, closing: 0 },
+      windowsEmitted: 0,
+      rejectedRecords: 1,
+      lateRecords: 0,
+      lastWindowRows: null,
+    };
+    const graph = pipelineGraph(cleanSessions.topology(), 'clickstream', figures);
+    expect(graph.nodes.map((n) => n.id)).toEqual([
+      'stream',
+      'clean',
+      'operator:map#1',
+      'publish',
+      'rejected',
+    ]);
+    expect(graph.nodes.find((n) => n.id === 'publish')).toEqual({
+      id: 'publish',
+      kind: 'stream',
+      title: 'sessions',
+      subtitle: 'published (toStream), at least once',
+      col: 4,
+      row: 0,
+      stats: [{ label: 'published', value: 9 }],
+    });
+    expect(graph.edges.filter((e) => e.to === 'publish').map((e) => e.from)).toEqual(['operator:map#1']);
     expect(cleanSessions.topology().publish).toEqual({ stream: 'sessions' });
   });
 
