@@ -190,6 +190,37 @@ export class ResultsBucket extends Construct {
     grantee: iam.IGrantable & IConstruct,
     names: { readonly stream: string; readonly table?: string },
   ): void {
+    this.grantSideOutputs(
+      grantee,
+      names,
+      ['s3:PutObject', 's3:DeleteObject'],
+      "Put/delete scoped to this pipeline's side-output prefixes (clean and rejected of its stream, late of its table); keys are per shard and sequence range.",
+    );
+  }
+
+  /**
+   * Grants what sweeping one pipeline's side outputs takes (the tick's sweep of idle shards,
+   * `attemptOutputs.sweepIdle`): list and delete, no put, under the same prefixes as
+   * {@link grantSideOutputWrites}.
+   */
+  public grantSideOutputSweep(
+    grantee: iam.IGrantable & IConstruct,
+    names: { readonly stream: string; readonly table?: string },
+  ): void {
+    this.grantSideOutputs(
+      grantee,
+      names,
+      ['s3:DeleteObject'],
+      "Delete scoped to this pipeline's side-output prefixes (clean and rejected of its stream, late of its table): the tick removes what attempts that never committed wrote.",
+    );
+  }
+
+  private grantSideOutputs(
+    grantee: iam.IGrantable & IConstruct,
+    names: { readonly stream: string; readonly table?: string },
+    actions: readonly string[],
+    reason: string,
+  ): void {
     // A publish-only pipeline (no result table) has no windows, so no late records.
     const prefixes = [
       `${BUCKET_PREFIX.CLEAN}${names.stream}/`,
@@ -197,11 +228,7 @@ export class ResultsBucket extends Construct {
       ...(names.table === undefined ? [] : [`${BUCKET_PREFIX.LATE}${names.table}/`]),
     ];
     const objects = prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`));
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:PutObject', 's3:DeleteObject'],
-      resourceArns: objects,
-    });
+    iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: objects });
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
@@ -209,10 +236,6 @@ export class ResultsBucket extends Construct {
         conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
       }),
     );
-    acknowledgeObjectPrefixGrants(
-      grantee,
-      objects,
-      "Put/delete scoped to this pipeline's side-output prefixes (clean and rejected of its stream, late of its table); keys are per shard and sequence range.",
-    );
+    acknowledgeObjectPrefixGrants(grantee, objects, reason);
   }
 }

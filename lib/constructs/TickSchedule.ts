@@ -74,6 +74,11 @@ export class TickSchedule extends Construct {
     props.stateTable.grantStateAccess(this.function);
     if (props.sinkTable !== undefined) props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
     const source = pipelineSource(this, props);
+    // It sweeps the side outputs of idle shards that no commit will sweep soon (list and delete, no put).
+    props.resultsBucket.grantSideOutputSweep(this.function, {
+      stream: props.sourceName ?? source.name,
+      ...(props.sinkTable !== undefined ? { table: props.sinkTable } : {}),
+    });
     if (source.table !== undefined)
       // It lists the open shards of the table's stream by its ARN: DescribeStream on that stream only.
       this.function.addToRolePolicy(

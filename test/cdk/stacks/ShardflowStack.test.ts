@@ -627,6 +627,45 @@ describe('ShardflowStack', () => {
         },
       });
     });
+    it('when synthesized, the tick may list and delete (not put) under its own side-output prefixes, which its sweep of idle shards removes', () => {
+      const role = stack.pipelines.get('flight-delays')!.tick.function.role!;
+      const bucketArn = ARN(bucketId());
+      const stream = { Ref: streamOf('flight-delays') };
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(role as never) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Action: 's3:DeleteObject',
+              Effect: 'Allow',
+              Resource: [
+                { 'Fn::Join': ['', [bucketArn, '/clean/', stream, '/*']] },
+                { 'Fn::Join': ['', [bucketArn, '/rejected/', stream, '/*']] },
+                { 'Fn::Join': ['', [bucketArn, '/late/delays_by_origin_hourly/*']] },
+              ],
+            },
+            {
+              Action: 's3:ListBucket',
+              Effect: 'Allow',
+              Resource: bucketArn,
+              Condition: {
+                StringLike: {
+                  's3:prefix': [
+                    { 'Fn::Join': ['', ['clean/', stream, '/*']] },
+                    { 'Fn::Join': ['', ['rejected/', stream, '/*']] },
+                    'late/delays_by_origin_hourly/*',
+                  ],
+                },
+              },
+            },
+          ]),
+        },
+      });
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p).includes(logicalId(role as never)),
+      );
+      expect(JSON.stringify(policies)).not.toMatch(/"s3:PutObject","s3:DeleteObject"/);
+    });
   });
 
   describe('cdk-nag', () => {
