@@ -25,7 +25,14 @@ export function isPipeline(value: unknown): value is CompiledPipeline<unknown> {
 export function pipelineOfModule(exports: unknown, label: string): CompiledPipeline<unknown> {
   const values = typeof exports === 'object' && exports !== null ? (exports as Record<string, unknown>) : {};
   if (isPipeline(values.default)) return values.default;
-  const found = Object.values(values).filter(isPipeline);
+  const exported = Object.values(values).filter(isPipeline);
+  // A publish-only base (`.toStream()` may end a definition) that another export goes on from (`.keyBy()…
+  // .sink()`, same name) is a step of that pipeline, not a second one.
+  const found = exported.filter(
+    (p) =>
+      p.spec.sink !== undefined ||
+      !exported.some((q) => q.spec.name === p.spec.name && q.spec.sink !== undefined),
+  );
   const [only] = found;
   if (found.length === 1 && only !== undefined) return only;
   throw new PipelineDefinitionError(

@@ -24,6 +24,24 @@ describe('a publish-only pipeline (one that ends in toStream())', () => {
     expect(p.spec.errorBounds).toEqual({});
   });
 
+  it('when a module exports a publish-only base and the windowed pipeline built on it, without a default, the windowed one is its pipeline', () => {
+    const cleaned = publishOnly();
+    const perPage = cleaned
+      .keyBy((c) => c.page)
+      .window(tumbling('1m'), W)
+      .aggregate({ n: count() })
+      .sink({ table: 'clicks_per_page' });
+    expect(pipelineOfModule({ cleaned, perPage }, 'clicks.ts')).toBe(perPage);
+    // Two unrelated publish-only pipelines are still two.
+    const other = pipeline('other')
+      .source({ stream: 'clickstream' })
+      .clean({ schema: Click, eventTime: (c) => c.ts })
+      .toStream('x', { partitionKey: (c) => c.page });
+    expect(() => pipelineOfModule({ cleaned, other }, 'two.ts')).toThrow(
+      'two.ts exports 2 pipelines: make the one to run the default export',
+    );
+  });
+
   it('nothing of it is late: its time spec has no lateness and no out-of-orderness', () => {
     expect(publishOnly().spec.time).toEqual({
       allowedLatenessMs: 0,
