@@ -83,7 +83,7 @@ export function registerRunCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nThe summary on stderr adds up to the input: lines = blank lines + records in; records in = rejected +\nlate + producer duplicates dropped + records that reached window state (or that a filter dropped).\nA stage that publishes its result rows (sink toStream) adds a line: its rows over 1 MiB, not published, and\nwhere their dead letters are (rejected-results/<table>/).\n\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl --keep',
+      '\nThe summary on stderr adds up to the input: lines = blank lines + records in; records in = rejected +\nlate + producer duplicates dropped + records that reached window state (or that a filter dropped).\nA stage that publishes its result rows (sink toStream) adds a line: its rows over 1 MiB, not published, and\nwhere their dead letters are (rejected-results/<table>/). A stage that only publishes (ends at toStream) shows\nthe values it published instead, which a flatMap or a filter makes differ from its records in.\n\nExamples:\n  $ shardflow run page-activity --input clicks.jsonl --in-memory\n  $ shardflow run page-activity --input clicks.jsonl --keep',
     )
     .action(
       cliAction(async (name: string, later: string[], options: RunOptions) => {
