@@ -26,7 +26,16 @@ const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? 20_261_206);
 const SCHEDULES = Number(process.env.SHARDFLOW_FAULT_STAGE_SCHEDULES ?? 30);
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 
-const { upstream, downstream } = twoStages('stage');
+/** The upstream stage only publishes, or also keeps windows of its own (the publish path of a windowed pipeline). */
+const VARIANTS = [
+  { name: 'publish-only', schedules: SCHEDULES, ...twoStages('stage') },
+  {
+    name: 'windowed and publishing',
+    schedules: Math.ceil(SCHEDULES / 2),
+    ...twoStages('wstage', { upstreamWindowed: true }),
+  },
+] as const;
+type Variant = (typeof VARIANTS)[number];
 
 interface Click {
   id: string;
@@ -53,7 +62,7 @@ function clicks(rng: Prng, n: number): Click[] {
   return out;
 }
 
-async function runTwoStages(seed: number) {
+async function runTwoStages({ upstream, downstream }: Variant, seed: number) {
   const rng = new Prng(seed);
   const plan = new FaultPlan(rng, {
     crashBefore: 0.02,
@@ -125,50 +134,54 @@ describe('two stages under faults', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it(`when ${SCHEDULES} seeded schedules redeliver, bisect, duplicate and republish between the stages, the downstream rows equal the DuckDB reference`, async () => {
-    const db = await DuckDBInstance.create(':memory:');
-    const connection = await db.connect();
-    const totals = {
-      copies: 0,
-      published: 0,
-      valid: 0,
-      refused: 0,
-      landedButFailed: 0,
-      diedAfter: 0,
-      failed: 0,
-    };
-    try {
-      for (let s = 0; s < SCHEDULES; s++) {
-        const seed = SEED + s;
-        const run = await runTwoStages(seed);
-        const file = join(dir, `clicks-${seed}.jsonl`);
-        writeFileSync(file, run.input.map((c) => JSON.stringify(c)).join('\n'));
-        const expected = (
-          await connection.runAndReadAll(`
+  it.each(VARIANTS)(
+    `when seeded schedules redeliver, bisect, duplicate and republish between the stages (upstream $name), the downstream rows equal the DuckDB reference`,
+    async (variant) => {
+      const db = await DuckDBInstance.create(':memory:');
+      const connection = await db.connect();
+      const totals = {
+        copies: 0,
+        published: 0,
+        valid: 0,
+        refused: 0,
+        landedButFailed: 0,
+        diedAfter: 0,
+        failed: 0,
+      };
+      try {
+        for (let s = 0; s < variant.schedules; s++) {
+          const seed = SEED + s;
+          const run = await runTwoStages(variant, seed);
+          const file = join(dir, `clicks-${seed}.jsonl`);
+          writeFileSync(file, run.input.map((c) => JSON.stringify(c)).join('\n'));
+          const expected = (
+            await connection.runAndReadAll(`
             SELECT "user", (epoch_ms(time_bucket(INTERVAL 1 minute, make_timestamp(ts * 1000)))) AS window_start,
                    count(*)::INTEGER AS views, sum(ms)::DOUBLE AS time_ms
             FROM (SELECT DISTINCT ON (id) * FROM read_json('${file}', format = 'newline_delimited')) WHERE ms >= 0
             GROUP BY ALL ORDER BY window_start, "user"`)
-        ).getRowObjectsJson();
-        const actual = viewRows(run.rows);
-        expect({ seed, rows: actual }).toEqual({ seed, rows: expected });
-        totals.valid += new Set(run.input.filter((c) => c.ms >= 0).map((c) => c.id)).size;
-        totals.published += run.published;
-        totals.refused += run.stream.refused;
-        totals.landedButFailed += run.stream.landedButFailed;
-        totals.diedAfter += run.up.diedAfter;
-        totals.failed += run.up.failed + run.down.failed;
+          ).getRowObjectsJson();
+          const actual = viewRows(run.rows);
+          expect({ seed, rows: actual }).toEqual({ seed, rows: expected });
+          totals.valid += new Set(run.input.filter((c) => c.ms >= 0).map((c) => c.id)).size;
+          totals.published += run.published;
+          totals.refused += run.stream.refused;
+          totals.landedButFailed += run.stream.landedButFailed;
+          totals.diedAfter += run.up.diedAfter;
+          totals.failed += run.up.failed + run.down.failed;
+        }
+      } finally {
+        connection.closeSync();
+        db.closeSync();
       }
-    } finally {
-      connection.closeSync();
-      db.closeSync();
-    }
-    console.log(`two-stage faults: ${JSON.stringify(totals)}`);
-    // The faults happened: more copies were published than there are values, and every kind occurred.
-    expect(totals.published).toBeGreaterThan(totals.valid);
-    expect(totals.refused).toBeGreaterThan(0);
-    expect(totals.landedButFailed).toBeGreaterThan(0);
-    expect(totals.diedAfter).toBeGreaterThan(0);
-    expect(totals.failed).toBeGreaterThan(0);
-  }, 120_000);
+      console.log(`two-stage faults (upstream ${variant.name}): ${JSON.stringify(totals)}`);
+      // The faults happened: more copies were published than there are values, and every kind occurred.
+      expect(totals.published).toBeGreaterThan(totals.valid);
+      expect(totals.refused).toBeGreaterThan(0);
+      expect(totals.landedButFailed).toBeGreaterThan(0);
+      expect(totals.diedAfter).toBeGreaterThan(0);
+      expect(totals.failed).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });

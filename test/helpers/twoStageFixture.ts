@@ -26,14 +26,26 @@ const View = z.object({
   value: z.object({ user: z.string(), page: z.string(), ms: z.number() }),
 });
 
-/** The two stages, their pipeline and table names prefixed with `prefix` (`<prefix>-clicks`, `<prefix>_views`…). */
-export function twoStages(prefix: string) {
-  const upstream = pipeline(`${prefix}-clicks`)
+/**
+ * The two stages, their pipeline and table names prefixed with `prefix` (`<prefix>-clicks`, `<prefix>_views`…).
+ * With `upstreamWindowed`, the upstream also goes on after publishing to windows of its own (`.toStream()` then
+ * `keyBy → window → aggregate → sink`): the publish path of a windowed pipeline, under the same faults.
+ */
+export function twoStages(prefix: string, options: { readonly upstreamWindowed?: boolean } = {}) {
+  const publishing = pipeline(`${prefix}-clicks`)
     .source({ stream: 'clicks', shards: 2 })
     .clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id })
     .filter((c) => c.ms >= 0)
     .map((c) => ({ user: c.user, page: c.page, ms: c.ms }))
     .toStream('views', { partitionKey: (v) => v.user });
+  const upstream =
+    options.upstreamWindowed === true
+      ? publishing
+          .keyBy((v) => v.page, 'page')
+          .window(tumbling('1m'), TIME)
+          .aggregate({ views: count() })
+          .sink({ table: `${prefix}_pages` })
+      : publishing;
   const downstream = pipeline(`${prefix}-views`)
     .source({ stream: 'views', shards: 2 })
     .clean({ schema: View, eventTime: (r) => r.time, dedupeBy: (r) => r.id })
