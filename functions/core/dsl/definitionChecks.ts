@@ -2,8 +2,13 @@
  * The DSL's argument checks (`pipeline.ts`): each throws {@link PipelineDefinitionError} naming the bad value.
  */
 import { EVOLVED_COLUMN, PARTITION_COLUMNS, WINDOW_COLUMNS } from '../constants';
+import { parseDuration } from '../duration';
 import { PipelineDefinitionError } from '../errors';
-import type { WindowSpec } from '../types';
+import type { TimeSpec, WindowSpec } from '../types';
+import { DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_EVENT_TIME_AHEAD, type ShardTimeOptions } from './options';
+
+/** Largest `maxEventTimeAhead` a pipeline may set. */
+const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
 export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 export const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
@@ -98,4 +103,28 @@ export function checkResultStream(
       `${label}: sink toStream cannot be used with toStream() (it publishes to ${JSON.stringify(recordsStream)}): a pipeline has one publish stream; publish the results from a second pipeline reading ${JSON.stringify(recordsStream)}`,
     );
   }
+}
+
+/**
+ * A pipeline's shard timing (`.window()`'s options, or a publish-only `.toStream()`'s): `idleTimeout`
+ * positive, `maxEventTimeAhead` at most 1 day, each defaulted (`options.ts`).
+ */
+export function shardTime(
+  opts: ShardTimeOptions,
+  label: string,
+): Pick<TimeSpec, 'idleTimeoutMs' | 'maxEventTimeAheadMs'> {
+  const idleTimeoutMs = parseDuration(opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, `${label}: idleTimeout`);
+  const maxEventTimeAheadMs = parseDuration(
+    opts.maxEventTimeAhead ?? DEFAULT_MAX_EVENT_TIME_AHEAD,
+    `${label}: maxEventTimeAhead`,
+  );
+  if (idleTimeoutMs <= 0)
+    throw new PipelineDefinitionError(
+      `${label}: idleTimeout must be positive (given ${JSON.stringify(opts.idleTimeout)})`,
+    );
+  if (maxEventTimeAheadMs > MAX_EVENT_TIME_AHEAD_LIMIT_MS)
+    throw new PipelineDefinitionError(
+      `${label}: maxEventTimeAhead must be at most 1d (given ${JSON.stringify(opts.maxEventTimeAhead)})`,
+    );
+  return { idleTimeoutMs, maxEventTimeAheadMs };
 }

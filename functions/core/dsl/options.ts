@@ -37,8 +37,30 @@ export interface CleanOptions<S extends StandardSchemaV1> {
   readonly dedupeBy?: (value: StandardSchemaV1.InferOutput<S>) => string;
 }
 
-/** Options of `.toStream()`. */
-export interface ToStreamOptions<T> {
+/**
+ * How a pipeline's shards are timed: `.window()`'s options, or `.toStream()`'s when it ends the definition
+ * (a publish-only pipeline has no `.window()`).
+ */
+export interface ShardTimeOptions {
+  /**
+   * A shard without records for this long (processing time) stops holding the watermark back.
+   * @default '1m'
+   */
+  readonly idleTimeout?: Duration;
+  /**
+   * How far a record's event time may be ahead of its arrival in the stream. A record further ahead goes
+   * to `rejected/` (`EVENT_TIME_AHEAD`) and moves no watermark, so one producer's fast clock cannot close
+   * everyone's windows. Between 0 and 1 day.
+   * @default '5m'
+   */
+  readonly maxEventTimeAhead?: Duration;
+}
+
+/**
+ * Options of `.toStream()`. `idleTimeout` and `maxEventTimeAhead` only when it ends the definition
+ * (publish-only); a pipeline that goes on to `.keyBy()` sets them in `.window()`'s options.
+ */
+export interface ToStreamOptions<T> extends ShardTimeOptions {
   /**
    * The Kinesis partition key of each published value: 1..256 characters. It picks the downstream shard, and
    * the downstream `dedupeBy` reaches over one shard: a deterministic function of the value sends a
@@ -53,23 +75,11 @@ export const DEFAULT_IDLE_TIMEOUT = '1m';
 export const DEFAULT_MAX_EVENT_TIME_AHEAD = '5m';
 
 /** Options of `.window()` (DESIGN.md §2). */
-export interface WindowOptions {
+export interface WindowOptions extends ShardTimeOptions {
   /** How long after a window's end (in watermark time) late records are still merged. */
   readonly allowedLateness: Duration;
   /** Per-shard watermark = max event time − maxOutOfOrderness. */
   readonly maxOutOfOrderness: Duration;
-  /**
-   * A shard without records for this long (processing time) stops holding the watermark back.
-   * @default '1m'
-   */
-  readonly idleTimeout?: Duration;
-  /**
-   * How far a record's event time may be ahead of its arrival in the stream. A record further ahead goes
-   * to `rejected/` (`EVENT_TIME_AHEAD`) and moves no watermark, so one producer's fast clock cannot close
-   * everyone's windows. Between 0 and 1 day.
-   * @default '5m'
-   */
-  readonly maxEventTimeAhead?: Duration;
 }
 
 /** Options of `.sink()`. */

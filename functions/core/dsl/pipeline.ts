@@ -22,13 +22,12 @@ import {
   PIPELINE_NAME,
   requireFunction,
   RESERVED_COLUMNS,
+  shardTime,
   STREAM_NAME,
   TABLE_NAME,
   TABLE_NAME_OF_SOURCE,
 } from './definitionChecks';
 import {
-  DEFAULT_IDLE_TIMEOUT,
-  DEFAULT_MAX_EVENT_TIME_AHEAD,
   type CleanOptions,
   type SinkOptions,
   type SourceOptions,
@@ -37,9 +36,6 @@ import {
   type WindowOptions,
 } from './options';
 import { publishOnlyDefinition, PublishOnlyPipeline } from './publishOnlyPipeline';
-
-/** Largest `maxEventTimeAhead` a pipeline may set. */
-const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
 /** Stages in definition order; each step may only follow the previous ones. */
 const STAGE = { NEW: 0, SOURCE: 1, CLEAN: 2, PUBLISHED: 3, KEYED: 4, WINDOWED: 5, AGGREGATED: 6 } as const;
@@ -199,6 +195,8 @@ export class PipelineBuilder<T> {
    *
    * It may also finish the definition: what it returns is a publish-only pipeline (no window, no result
    * table), which a module exports as it is; `.keyBy()` on it goes on to a windowed pipeline that publishes too.
+   * Such a pipeline's `options` may also set `idleTimeout` and `maxEventTimeAhead` (as `.window()`'s); with
+   * them, `.keyBy()` is refused.
    *
    * @example export default pipeline('clean-clicks').source({ stream: 'clickstream' }).clean({ schema: Click, eventTime: (c) => c.ts, dedupeBy: (c) => c.id }).toStream('clicks-clean', { partitionKey: (c) => c.page })
    */
@@ -219,10 +217,12 @@ export class PipelineBuilder<T> {
         dedupeBy: d.dedupeBy,
         operators: d.operators,
         publish,
+        time: options,
       },
       this.label(),
     );
-    return new PublishOnlyPipeline<T>(definition, () => this.next<T>({ stage: STAGE.PUBLISHED, publish }));
+    const next = () => this.next<T>({ stage: STAGE.PUBLISHED, publish });
+    return new PublishOnlyPipeline<T>(definition, next, options);
   }
 
   /**
@@ -249,20 +249,8 @@ export class PipelineBuilder<T> {
     const time: TimeSpec = {
       allowedLatenessMs: parseDuration(opts.allowedLateness, `${this.label()}: allowedLateness`),
       maxOutOfOrdernessMs: parseDuration(opts.maxOutOfOrderness, `${this.label()}: maxOutOfOrderness`),
-      idleTimeoutMs: parseDuration(opts.idleTimeout ?? DEFAULT_IDLE_TIMEOUT, `${this.label()}: idleTimeout`),
-      maxEventTimeAheadMs: parseDuration(
-        opts.maxEventTimeAhead ?? DEFAULT_MAX_EVENT_TIME_AHEAD,
-        `${this.label()}: maxEventTimeAhead`,
-      ),
+      ...shardTime(opts, this.label()),
     };
-    if (time.idleTimeoutMs <= 0)
-      throw new PipelineDefinitionError(
-        `${this.label()}: idleTimeout must be positive (given ${JSON.stringify(opts.idleTimeout)})`,
-      );
-    if (time.maxEventTimeAheadMs > MAX_EVENT_TIME_AHEAD_LIMIT_MS)
-      throw new PipelineDefinitionError(
-        `${this.label()}: maxEventTimeAhead must be at most 1d (given ${JSON.stringify(opts.maxEventTimeAhead)})`,
-      );
     return this.next<T>({ stage: STAGE.WINDOWED, window, time });
   }
 

@@ -3,12 +3,16 @@
  * result table. What `.toStream()` returns is such a pipeline, ready to be a module's default export, and also
  * the builder of a windowed pipeline that publishes too (`.keyBy() → .window() → .aggregate() → .sink()`).
  */
-import { parseDuration } from '../duration';
 import { CompiledPipeline } from '../engine/CompiledPipeline';
 import type { OperatorDef, PipelineDefinition, SchemaLike, StreamTap } from '../engine/definition';
+import { PipelineDefinitionError } from '../errors';
 import type { PipelineSpec, TimeSpec } from '../types';
-import { DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_EVENT_TIME_AHEAD } from './options';
+import { shardTime } from './definitionChecks';
+import type { ShardTimeOptions } from './options';
 import type { PipelineBuilder } from './pipeline';
+
+/** The `.toStream()` options that time a publish-only pipeline's shards (`.window()`'s otherwise). */
+const TIME_OPTIONS = ['idleTimeout', 'maxEventTimeAhead'] as const;
 
 /** What a publish-only definition is made of: the chain up to `.toStream()`. */
 export interface PublishOnlyParts {
@@ -19,19 +23,16 @@ export interface PublishOnlyParts {
   readonly dedupeBy: ((value: unknown) => unknown) | undefined;
   readonly operators: readonly OperatorDef[];
   readonly publish: StreamTap;
+  /** `.toStream()`'s `idleTimeout` and `maxEventTimeAhead` (defaults as `.window()`'s). */
+  readonly time: ShardTimeOptions;
 }
 
 /**
- * A publish-only pipeline's time: nothing is late (no windows), shards go idle and event times may run ahead
- * of arrival as `.window()`'s defaults say.
+ * A publish-only pipeline's time: nothing is late (no windows); shards go idle and event times may run ahead
+ * of arrival as `.toStream()`'s options say, with `.window()`'s defaults and checks.
  */
-function publishOnlyTime(label: string): TimeSpec {
-  return {
-    allowedLatenessMs: 0,
-    maxOutOfOrdernessMs: 0,
-    idleTimeoutMs: parseDuration(DEFAULT_IDLE_TIMEOUT, `${label}: idleTimeout`),
-    maxEventTimeAheadMs: parseDuration(DEFAULT_MAX_EVENT_TIME_AHEAD, `${label}: maxEventTimeAhead`),
-  };
+function publishOnlyTime(options: ShardTimeOptions, label: string): TimeSpec {
+  return { allowedLatenessMs: 0, maxOutOfOrdernessMs: 0, ...shardTime(options, label) };
 }
 
 /** The definition of a pipeline that ends at `.toStream()`: no window, sink, key or aggregates. */
@@ -40,7 +41,7 @@ export function publishOnlyDefinition(parts: PublishOnlyParts, label: string): P
     spec: {
       name: parts.name,
       source: parts.source,
-      time: publishOnlyTime(label),
+      time: publishOnlyTime(parts.time, label),
       publish: { stream: parts.publish.stream },
       columns: [],
       errorBounds: {},
@@ -60,15 +61,28 @@ export function publishOnlyDefinition(parts: PublishOnlyParts, label: string): P
  */
 export class PublishOnlyPipeline<T> extends CompiledPipeline<T> {
   readonly #builder: () => PipelineBuilder<T>;
+  /** The time options `.toStream()` was given, which a windowed pipeline takes from `.window()` instead. */
+  readonly #timeGiven: readonly string[];
 
   /** @internal */
-  public constructor(def: PipelineDefinition, builder: () => PipelineBuilder<T>) {
+  public constructor(def: PipelineDefinition, builder: () => PipelineBuilder<T>, time: ShardTimeOptions) {
     super(def);
     this.#builder = builder;
+    this.#timeGiven = TIME_OPTIONS.filter((option) => time[option] !== undefined);
   }
 
-  /** Goes on to a windowed pipeline that also publishes (see `PipelineBuilder.keyBy`). */
+  /**
+   * Goes on to a windowed pipeline that also publishes (see `PipelineBuilder.keyBy`). Throws when
+   * `.toStream()` was given time options: a windowed pipeline takes them from `.window()`.
+   */
   public keyBy(fn: (value: T) => string, column?: string): PipelineBuilder<T> {
+    if (this.#timeGiven.length > 0) {
+      const [what, verb, it] =
+        this.#timeGiven.length === 1 ? ['option', 'applies', 'it'] : ['options', 'apply', 'them'];
+      throw new PipelineDefinitionError(
+        `Pipeline ${JSON.stringify(this.spec.name)}: toStream() ${what} ${this.#timeGiven.join(' and ')} ${verb} only to a pipeline that ends at toStream(); one that goes on to keyBy() sets ${it} in window()'s options`,
+      );
+    }
     return this.#builder().keyBy(fn, column);
   }
 

@@ -88,7 +88,10 @@ interface Dependencies {
 
 const DAY_MS = 86_400_000;
 
-/** A publish-only pipeline's closer: it has no windows, so its ticks and batches close nothing. */
+/**
+ * A publish-only pipeline's closer: it has no windows, so its ticks and batches close nothing (and its tick
+ * raises no close mark: `Tick`).
+ */
 const NOTHING_TO_CLOSE: Pick<WindowCloser, 'dueIn' | 'close'> = {
   dueIn: () => false,
   close: () => Promise.resolve(0),
@@ -171,7 +174,14 @@ export class BatchProcessor {
       rule,
       attempts,
     });
-    this.#tick = new Tick({ ...deps, expectedShards, closer, rule, attempts });
+    this.#tick = new Tick({
+      ...deps,
+      expectedShards,
+      closer,
+      rule,
+      attempts,
+      windowed: window !== undefined,
+    });
     this.#shapes = new StateShapeGuard(deps);
   }
 

@@ -4,7 +4,10 @@
  *
  * The tick registers shards that have delivered nothing yet, raises the close mark (`frozen`) of every
  * shard below the pipeline watermark to it, and runs close passes until none emits. It is the only writer
- * of a shard's progress item besides the shard itself, and it only ever raises the close mark.
+ * of a shard's progress item besides the shard itself, and it only ever raises the close mark. A pipeline
+ * without windows (publish-only) has nothing that reads the close mark: its tick raises none (each raise
+ * would be a write that makes a commit in flight lose its race and apply again), and only registers shards
+ * (they hold the watermark it reports) and sweeps side outputs.
  */
 import type { Clock, EpochMillis } from '../types';
 import { pipelineWatermark } from '../watermark/pipelineWatermark';
@@ -40,6 +43,8 @@ export interface TickDependencies {
   readonly rule: PendingRule;
   /** The side outputs of attempts that did not commit. */
   readonly attempts: AttemptOutputs;
+  /** Whether the pipeline has windows; without any, no close mark is raised. */
+  readonly windowed: boolean;
 }
 
 export class Tick {
@@ -80,7 +85,9 @@ export class Tick {
     // every open shard is at the mark, and failing that the tick throws rather than leave windows unemitted.
     for (let round = 1; ; round++) {
       const bound = rule.bound(snapshot.pipeline);
-      const raise = snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark);
+      const raise = this.#deps.windowed
+        ? snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark)
+        : [];
       const writes: Promise<boolean>[] = [
         ...(round === 1 ? unknown.map((shardId) => this.#register(shardId, snapshot, now)) : []),
         ...raise.map((shard) =>

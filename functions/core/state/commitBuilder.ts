@@ -156,6 +156,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
       rejected: prepared.rejected.length,
       late: prepared.late.length,
       duplicates: input.duplicates,
+      // Every value this commit puts, producer duplicates included where no dedupe state drops them (publish-only).
       ...(prepared.published.length > 0 ? { published: prepared.published.length } : {}),
       ...(prepared.operators.length > 0 ? { operators: prepared.operators } : {}),
     }),

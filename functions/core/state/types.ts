@@ -89,7 +89,12 @@ export interface ShardCounts {
   readonly late: number;
   /** Producer duplicates dropped by `dedupeBy` (each extra copy once). */
   readonly duplicates: number;
-  /** Values the commits published (`.toStream()`; each once, republished copies not counted); absent when none. */
+  /**
+   * Values the commits put (`.toStream()`; stored as `outPublished`), absent when none: each committed value
+   * once, copies a redelivered batch publishes again not counted, but producer duplicates counted as values
+   * where nothing drops them (a publish-only stage keeps no dedupe state: with `dedupeBy` it publishes a
+   * duplicate again under its first copy's id, and the reading stage drops it).
+   */
   readonly published?: number;
   /** Per operator of the chain, in order: values in and values passed on (absent without operators). */
   readonly operators?: readonly (readonly [valuesIn: number, valuesOut: number])[];
