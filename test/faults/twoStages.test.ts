@@ -20,7 +20,7 @@ import type { RawRecord, ResultRow } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS } from './faultyIo';
 import { FlakyStream, Stage } from './stageHarness';
 import { Prng } from './prng';
-import { jsonEncoder, twoStages, viewRows } from '../helpers/twoStageFixture';
+import { jsonEncoder, randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
 
 const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? 20_261_206);
 const SCHEDULES = Number(process.env.SHARDFLOW_FAULT_STAGE_SCHEDULES ?? 30);
@@ -37,24 +37,12 @@ const VARIANTS = [
 ] as const;
 type Variant = (typeof VARIANTS)[number];
 
-interface Click {
-  id: string;
-  user: string;
-  page: string;
-  ts: number;
-  ms: number;
-}
+type Click = ReturnType<typeof randomClick>;
 
 function clicks(rng: Prng, n: number): Click[] {
   const out: Click[] = [];
   for (let i = 0; i < n; i++) {
-    const click = {
-      id: rng.uuid(),
-      user: `u${rng.int(0, 11)}`,
-      page: `/p${rng.int(0, 4)}`,
-      ts: T0 + rng.int(0, 600_000),
-      ms: rng.chance(0.1) ? -1 : rng.int(0, 5000),
-    };
+    const click = randomClick(rng, T0);
     out.push(click);
     // A producer retry: the same click again, later, maybe through the other shard.
     if (rng.chance(0.05)) out.splice(rng.int(0, out.length), 0, { ...click });

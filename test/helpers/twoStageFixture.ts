@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
 import type { ResultEncoder } from '../../functions/core/state/types';
 import type { ResultRow } from '../../functions/core/types';
+import type { Prng } from '../faults/prng';
 
 export const Click = z.object({
   id: z.string(),
@@ -16,6 +17,21 @@ export const Click = z.object({
   ts: z.number(),
   ms: z.number(),
 });
+
+/**
+ * One random click of the upstream's schema, within ten minutes of `t0`: one user of 12, one page of 5, and
+ * one in ten with a negative duration (the upstream filters it out). Where its producer retries go is the
+ * caller's choice.
+ */
+export function randomClick(rng: Prng, t0: number): z.infer<typeof Click> {
+  return {
+    id: rng.uuid(),
+    user: `u${rng.int(0, 11)}`,
+    page: `/p${rng.int(0, 4)}`,
+    ts: t0 + rng.int(0, 600_000),
+    ms: rng.chance(0.1) ? -1 : rng.int(0, 5000),
+  };
+}
 
 /** Nothing is late in either stage (windows close at the end of input): the rows are exact. */
 const TIME = { allowedLateness: '0s', maxOutOfOrderness: '1h', idleTimeout: '1d' } as const;

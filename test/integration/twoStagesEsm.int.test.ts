@@ -36,7 +36,7 @@ import {
 } from '../../localstack/eventSourceMapping';
 import { Prng } from '../faults/prng';
 import { useLocalCloud } from '../helpers/localCloud';
-import { jsonEncoder, twoStages, viewRows } from '../helpers/twoStageFixture';
+import { jsonEncoder, randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
 
 useLocalCloud();
 
@@ -84,13 +84,7 @@ describe('two stages through the event-source-mapping runtime under faults', () 
     const rng = new Prng(SEED);
     const clicks = [];
     for (let i = 0; i < 300; i++) {
-      const click = {
-        id: rng.uuid(),
-        user: `u${rng.int(0, 11)}`,
-        page: `/p${rng.int(0, 4)}`,
-        ts: T0 + rng.int(0, 600_000),
-        ms: rng.chance(0.1) ? -1 : rng.int(0, 5000),
-      };
+      const click = randomClick(rng, T0);
       clicks.push(click);
       if (rng.chance(0.05)) clicks.push({ ...click });
     }
