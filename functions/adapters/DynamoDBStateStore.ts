@@ -25,14 +25,17 @@ import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from '..
 import { StateConflictError, StateError } from '../core/state/errors';
 import { progressPartitionKey } from '../core/state/keys';
 import {
+  claimedThrough,
   pipelineFromItem,
   pipelineItemKey,
   progressFromItem,
+  SESSION_PASS,
   storedMark,
   type StateItem,
 } from '../core/state/stateItems';
 import { COMMIT_RANGE_ATTRIBUTES } from '../core/state/segmentItems';
 import type { PipelineMarks, PipelineProgress } from '../core/state/types';
+import type { EpochMillis } from '../core/types';
 import { dynamoDbClient } from './aws';
 import { InvalidOptionError, ShardflowError } from '../core/errors';
 
@@ -297,6 +300,42 @@ export class DynamoDBStateStore extends BaseStateStore {
       }
     }
     return stored;
+  }
+
+  protected async _claimSessionPass(
+    pipeline: string,
+    after: number,
+    through: number,
+  ): Promise<EpochMillis | undefined> {
+    try {
+      await this.#send(() =>
+        this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: toSdk(pipelineItemKey(pipeline)),
+            UpdateExpression: 'SET #a = :a, #t = :t, #p = :p',
+            ConditionExpression: 'attribute_not_exists(#a) OR #a < :a',
+            ExpressionAttributeNames: {
+              '#a': SESSION_PASS.AFTER,
+              '#t': SESSION_PASS.THROUGH,
+              '#p': 'pipeline',
+            },
+            ExpressionAttributeValues: {
+              ':a': { N: String(after) },
+              ':t': { N: String(through) },
+              ':p': { S: pipeline },
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return through;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The same claim or a later one is stored (ours, if a retried update had landed: the same answer).
+      const old = error.Item ?? (await this.#getItem(pipelineItemKey(pipeline)));
+      return claimedThrough(old === undefined ? undefined : fromSdk(old), after);
+    }
   }
 
   /** The stored progress after a failed condition: from ALL_OLD, or a consistent read for emulators without it. */

@@ -152,6 +152,10 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('writeSegment', () => this.inner.writeSegment(segment));
   }
 
+  public claimSessionPass(pipeline: string, after: number, through: number): Promise<number | undefined> {
+    return this.plan.around('claimSessionPass', () => this.inner.claimSessionPass(pipeline, after, through));
+  }
+
   public registerShape(pipeline: string, shape: StateShape): Promise<void> {
     return this.plan.around('registerShape', () => this.inner.registerShape(pipeline, shape));
   }

@@ -193,6 +193,26 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       });
     });
 
+    test('when session close passes claim the mark they emit through, the first claim of an emitted end holds, a later one replaces it, and a stale one gets nothing', async () => {
+      await fixture.store.raisePipeline(pipeline, { closedWatermark: 100 });
+      expect(await fixture.store.claimSessionPass(pipeline, -Infinity, 80)).toBe(80);
+      // A pass that read the same emitted end later (a higher mark) emits through the first claim's.
+      expect(await fixture.sibling().claimSessionPass(pipeline, -Infinity, 95)).toBe(80);
+      expect(await fixture.store.claimSessionPass(pipeline, -Infinity, 80)).toBe(80);
+      expect(await fixture.sibling().claimSessionPass(pipeline, 50, Infinity)).toBe(Infinity);
+      // Stored capped, as the marks are.
+      expect(await fixture.store.claimSessionPass(pipeline, 50, 70)).toBe(Number.MAX_SAFE_INTEGER);
+      expect(await fixture.store.claimSessionPass(pipeline, -Infinity, 60)).toBeUndefined();
+      expect(await fixture.store.claimSessionPass(pipeline, 20, 60)).toBeUndefined();
+      await expect(fixture.store.claimSessionPass(pipeline, 60, 60)).rejects.toThrow('through must be');
+      // The marks are the close passes' own to raise.
+      expect((await fixture.sibling().readProgress(pipeline)).pipeline).toEqual({
+        pipeline,
+        closedWatermark: 100,
+        emittedThrough: -Infinity,
+      });
+    });
+
     test('when a segment is larger than one item, it is stored in chunks and read back whole, in commit order', async () => {
       let version = 0;
       for (const [commit, bytes] of [

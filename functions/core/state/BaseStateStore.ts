@@ -21,6 +21,8 @@ import {
   progressToItem,
   shapeToItem,
   snapshotFromItems,
+  storedClaimAfter,
+  storedMark,
   type StateItem,
 } from './stateItems';
 import { commitRangesFromItems, segmentsFromItems, segmentToItems } from './segmentItems';
@@ -212,6 +214,21 @@ export abstract class BaseStateStore implements StateStore {
     this.stats.writeUnits += Object.keys(marks).length;
     return stored;
   }
+  public async claimSessionPass(
+    pipeline: string,
+    after: EpochMillis,
+    through: EpochMillis,
+  ): Promise<EpochMillis | undefined> {
+    if (typeof after !== 'number' || Number.isNaN(after) || after === Infinity)
+      throw new InvalidOptionError(`after must be a number below Infinity (given ${after})`);
+    if (typeof through !== 'number' || Number.isNaN(through) || through <= after)
+      throw new InvalidOptionError(`through must be a number above after ${after} (given ${through})`);
+    const stored = storedMark(through)!;
+    const claimed = await this._claimSessionPass(pipeline, storedClaimAfter(after), stored);
+    this.stats.writeUnits += 1;
+    // The caller's own value when the claim is its own (the stored form caps Infinity).
+    return claimed === stored ? through : claimed;
+  }
 
   public async readSegments(
     progress: ShardProgress,
@@ -291,6 +308,16 @@ export abstract class BaseStateStore implements StateStore {
   protected abstract _delete(key: { readonly pk: string; readonly sk: string }): Promise<void>;
   /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
   protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
+
+  /**
+   * Stores the claim (`after`, `through`) on the pipeline item unless it holds a claim of this or a later
+   * `after`; returns the stored `through` when the stored claim is of `after`, else undefined.
+   */
+  protected abstract _claimSessionPass(
+    pipeline: string,
+    after: number,
+    through: number,
+  ): Promise<EpochMillis | undefined>;
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */
   protected abstract _querySegments(pk: string, low: string, high: string): Promise<StateItem[]>;
   /**

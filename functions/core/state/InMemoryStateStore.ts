@@ -14,10 +14,13 @@ import {
   pipelineFromItem,
   pipelineItemKey,
   progressFromItem,
+  claimedThrough,
+  SESSION_PASS,
   storedMark,
   type AttributeValue,
   type StateItem,
 } from './stateItems';
+import type { EpochMillis } from '../types';
 import type { PipelineMarks, PipelineProgress } from './types';
 
 const { PARTITION_KEY: PK, SORT_KEY: SK } = STATE_TABLE;
@@ -129,6 +132,26 @@ export class InMemoryStateStore extends BaseStateStore {
     }
     this.#put(next);
     return pipelineFromItem(next);
+  }
+
+  protected async _claimSessionPass(
+    pipeline: string,
+    after: number,
+    through: number,
+  ): Promise<EpochMillis | undefined> {
+    // One conditional update, as on DynamoDB.
+    this.stats.requests += 1;
+    const key = pipelineItemKey(pipeline);
+    const stored = this.#get(str(key[PK]), str(key[SK]));
+    const storedAfter = stored === undefined ? undefined : numberOf(stored, SESSION_PASS.AFTER);
+    if (storedAfter !== undefined && storedAfter >= after) return claimedThrough(stored, after);
+    this.#put({
+      ...(stored ?? key),
+      pipeline: { S: pipeline },
+      [SESSION_PASS.AFTER]: { N: String(after) },
+      [SESSION_PASS.THROUGH]: { N: String(through) },
+    });
+    return through;
   }
 
   protected async _querySegmentRanges(

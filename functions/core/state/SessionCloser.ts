@@ -154,11 +154,31 @@ export class SessionCloser {
     );
   }
 
-  /** Emits the sessions due at `snapshot`; returns how many. */
+  /**
+   * Emits the sessions due at `snapshot`; returns how many. A pass that emitted through another pass's lower
+   * claim, or found its view stale, runs again from the stored state, so that on return every session due at
+   * this caller's marks is emitted (the end of input's pass relies on it).
+   */
   public async close(snapshot: ProgressSnapshot, endOfInput = false): Promise<number> {
+    let emitted = 0;
+    let current = snapshot;
+    for (;;) {
+      const pass = await this.#pass(current, endOfInput);
+      emitted += pass.emitted;
+      // Each pass that asks for another has seen `emittedEnd` rise (or raised it): this ends.
+      if (!pass.again) return emitted;
+      current = await this.#deps.store.readProgress(this.#name);
+    }
+  }
+
+  /** One close pass; `again` when it emitted less than its own marks allow (see `close`). */
+  async #pass(
+    snapshot: ProgressSnapshot,
+    endOfInput: boolean,
+  ): Promise<{ readonly emitted: number; readonly again: boolean }> {
     const { store } = this.#deps;
     const expected = endOfInput ? 0 : this.#options.expectedShards;
-    if (!this.dueIn(snapshot, endOfInput)) return 0;
+    if (!this.dueIn(snapshot, endOfInput)) return { emitted: 0, again: false };
     let closeable = closeableThrough(snapshot.shards, expected);
     let current = snapshot;
     if (closeable > (current.pipeline?.closedWatermark ?? -Infinity)) {
@@ -167,7 +187,23 @@ export class SessionCloser {
       closeable = Math.min(closeable, closeableThrough(current.shards, expected));
     }
     const emitted = emittedEndOf(current.pipeline, this.#lateness);
-    if (!(closeable - this.#lateness > emitted)) return 0;
+    if (!(closeable - this.#lateness > emitted)) return { emitted: 0, again: false };
+    // Every pass above `emitted` writes under the same names: they must all emit through the same mark, or a
+    // pass with an older view of the shards could overwrite another's objects with fewer sessions after that
+    // one raised `emittedEnd` past them. The first pass to claim `emitted` sets the mark.
+    const name = objectName(current.pipeline);
+    const through = await store.claimSessionPass(this.#name, emitted, closeable);
+    // A pass above a later emitted end has claimed: this view is stale.
+    if (through === undefined) return { emitted: 0, again: true };
+    const own = closeable;
+    if (through !== closeable) {
+      // Through another pass's mark: read at least as late as that pass did (the closed watermark it raised
+      // first covers it), so no fragment of a session it emits is missing here; if it has finished (raised
+      // `emittedEnd`), its objects are written and shards may have dropped their buckets: nothing to do here.
+      current = await store.readProgress(this.#name);
+      if (emittedEndOf(current.pipeline, this.#lateness) !== emitted) return { emitted: 0, again: true };
+      closeable = through;
+    }
     const sessions = mergeFragments(
       await this.#readFragments(current),
       (a, b) => this.#deps.pipeline.mergeState(a, b),
@@ -184,7 +220,6 @@ export class SessionCloser {
       if (list === undefined) byPartition.set(partition, [session]);
       else list.push(session);
     }
-    const name = objectName(current.pipeline);
     const rows = await mapWithConcurrency([...byPartition.values()], this.#options.concurrency, (list) =>
       this.#emit(list, name),
     );
@@ -197,7 +232,7 @@ export class SessionCloser {
       emittedEnd: closeable - this.#lateness,
       ...(floor > -Infinity ? { sessionFloor: floor } : {}),
     });
-    return due.length;
+    return { emitted: due.length, again: closeable < own };
   }
 
   /** Every fragment of the buckets still pending on any shard, reading each shard's segments once. */

@@ -350,6 +350,25 @@ export function snapshotFromItems(items: readonly StateItem[]): ProgressSnapshot
 }
 
 /** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
+/** Attributes of the pipeline item that hold a session close pass's claim (`StateStore.claimSessionPass`). */
+export const SESSION_PASS = { AFTER: 'sessionPassAfter', THROUGH: 'sessionPassThrough' } as const;
+
+/** A claim's `after` as stored: the lowest safe integer for -Infinity (below every real `emittedEnd`). */
+export function storedClaimAfter(after: EpochMillis): number {
+  return Math.max(after, Number.MIN_SAFE_INTEGER);
+}
+
+/**
+ * The answer to a claim of `after` (stored form) once the pipeline item holds `item`'s claim: its `through`
+ * when the stored claim is for the same `after`, else undefined (a later pass claimed, or none is readable).
+ */
+export function claimedThrough(item: StateItem | undefined, after: number): EpochMillis | undefined {
+  if (item === undefined) return undefined;
+  const storedAfter = numOrNull(item, SESSION_PASS.AFTER);
+  const through = numOrNull(item, SESSION_PASS.THROUGH);
+  return storedAfter === after && through !== null ? through : undefined;
+}
+
 export function storedMark(value: EpochMillis): number | null {
   return value === -Infinity ? null : Math.min(value, Number.MAX_SAFE_INTEGER);
 }

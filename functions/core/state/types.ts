@@ -298,6 +298,18 @@ export interface StateStore {
   /** Raises the pipeline item's marks (never lowers them); returns the stored item. */
   raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /**
+   * Session close passes (`SessionCloser.ts`): the mark through which the passes emitting above `after` (the
+   * `emittedEnd` they read, which names their objects) emit. The first pass to claim `after` stores its
+   * `through` (one conditional update on the pipeline item); a pass claiming the same `after` later gets that
+   * value back, so every pass writing under the same names writes the same rows. Undefined when a pass above
+   * a later `after` has claimed already: the caller's view is stale and it must not write.
+   */
+  claimSessionPass(
+    pipeline: string,
+    after: EpochMillis,
+    through: EpochMillis,
+  ): Promise<EpochMillis | undefined>;
+  /**
    * Stores `shape` under its fingerprint in the pipeline's progress partition, unless it is there already
    * (one conditional put; `readProgress` returns it in `shapes`).
    */

@@ -185,6 +185,7 @@ describe('BatchProcessor', () => {
       checkSegment: (segment) => inner.checkSegment(segment),
       deleteSegment: (segment) => inner.deleteSegment(segment),
       raisePipeline: (pipeline, marks) => inner.raisePipeline(pipeline, marks),
+      claimSessionPass: (pipeline, after, through) => inner.claimSessionPass(pipeline, after, through),
       registerShape: (pipeline, shape) => inner.registerShape(pipeline, shape),
       readSegments: (progress, from, to) => inner.readSegments(progress, from, to),
       readCommitLog: (progress, from, to) => inner.readCommitLog(progress, from, to),
