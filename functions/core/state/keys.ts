@@ -3,7 +3,7 @@
  * sequence numbers and commit numbers so that string order equals numeric order, and the stored form of
  * dedupe ids. No user data ever appears in a key: record keys live inside segment bodies only.
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { SEQUENCE_NUMBER_WIDTH } from '../constants';
 import type { EpochMillis, WindowBounds } from '../types';
 import { InvalidOptionError } from '../errors';
@@ -95,20 +95,23 @@ export function segmentTtl(after: EpochMillis, retentionMs: number): number {
   return Math.ceil((after + retentionMs) / 1000);
 }
 
-/** Hex length of a stored dedupe id hash (64 bits). */
-export const DEDUPE_HASH_HEX = 16;
+/** Bytes of a stored dedupe id hash (64 bits). */
+export const DEDUPE_HASH_BYTES = 8;
+
+// Bound once (CommonJS interop makes each use of a named import a getter call). Node's one-shot `crypto.hash`
+// (Node ≥ 20.12, hence `engines`) skips the Hash object and the digest Buffer of `createHash`: ~0.3 µs instead
+// of ~1.3 µs for an event id, which a batch hashes once or twice per record.
+const oneShotHash = nodeCrypto.hash;
 
 /**
  * The stored form of a dedupe id: 64 bits of its SHA-256, so a segment holds 8 bytes per applied event
- * whatever the id's length (a false duplicate needs a 64-bit collision: ~1e-13 against 1,000,000 ids).
+ * whatever the id's length (a false duplicate needs a 64-bit collision: ~1e-13 against 1,000,000 ids). In
+ * memory the 8 bytes are an 8-character Latin-1 string: V8 copies a slice this short (a longer one would be a
+ * sliced string keeping its 32-character digest alive, and a warm instance keeps up to 1,000,000 of these).
  */
 export function dedupeHash(id: string): string {
-  // Hex of the first 8 bytes only, not `.digest('hex').slice(…)`: a slice of 16 characters is a V8 sliced
-  // string that keeps its 64-character parent alive, and a warm instance keeps up to 1,000,000 of these.
-  return createHash('sha256')
-    .update(id)
-    .digest()
-    .toString('hex', 0, DEDUPE_HASH_HEX / 2);
+  // 'binary' is Node's name for Latin-1: one character per byte of the digest.
+  return oneShotHash('sha256', id, 'binary').slice(0, DEDUPE_HASH_BYTES);
 }
 
 /** A set of stored dedupe hashes that answers `has` for raw ids, as the engine's `combine` asks. */

@@ -14,14 +14,15 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Json } from '../types';
 import { StateItemInvalidError } from './errors';
-import { DEDUPE_HASH_HEX } from './keys';
+import { DEDUPE_HASH_BYTES } from './keys';
 import type { KeyPartial, SegmentContent, WindowContribution } from './types';
 import { InvalidOptionError } from '../errors';
 
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = 5;
-const HASH_BYTES = DEDUPE_HASH_HEX / 2;
-const HEX_HASH = new RegExp(`^[0-9a-f]{${DEDUPE_HASH_HEX}}$`);
+const HASH_BYTES = DEDUPE_HASH_BYTES;
+/** A dedupe hash as `dedupeHash` gives it: its bytes as Latin-1 characters. */
+const LATIN1_HASH = new RegExp(`^[\\x00-\\xff]{${DEDUPE_HASH_BYTES}}$`);
 /** Largest inflated JSON accepted (a segment holds at most a 4 MB transaction of compressed state). */
 const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
 
@@ -43,9 +44,11 @@ export function encodeSegment(content: SegmentContent): Uint8Array {
   compressed.copy(out, HEADER_BYTES);
   let offset = HEADER_BYTES + compressed.length;
   for (const hash of content.dedupeHashes) {
-    if (!HEX_HASH.test(hash))
-      throw new InvalidOptionError(`Dedupe hashes must be ${DEDUPE_HASH_HEX} lowercase hex digits`);
-    out.write(hash, offset, 'hex');
+    if (!LATIN1_HASH.test(hash))
+      throw new InvalidOptionError(
+        `Dedupe hashes must be ${DEDUPE_HASH_BYTES} Latin-1 characters (the bytes of dedupeHash)`,
+      );
+    out.write(hash, offset, 'latin1');
     offset += HASH_BYTES;
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
@@ -101,7 +104,7 @@ export function decodeSegment(body: Uint8Array): SegmentContent {
   });
   const dedupeHashes: string[] = [];
   for (let offset = HEADER_BYTES + length; offset < bytes.length; offset += HASH_BYTES) {
-    dedupeHashes.push(bytes.toString('hex', offset, offset + HASH_BYTES));
+    dedupeHashes.push(bytes.toString('latin1', offset, offset + HASH_BYTES));
   }
   return { windows, dedupeHashes };
 }
