@@ -212,10 +212,12 @@ export class ShardCommitter {
       // The side outputs and the segment are both written before the progress that names the segment (the
       // commit chain: `segmentAttempts.ts`), and neither depends on the other, so they are written at once:
       // one round trip less per batch. A segment written beside side outputs that failed is named by no
-      // commit, so it is never read, and it expires with its TTL.
+      // commit, so it is never read, and it expires with its TTL. Each starts inside an async function: a
+      // store that threw synchronously is settled here too, never escaping while the other write is in flight.
+      const toWrite = built.segment;
       const [sides, segmentWrite] = await Promise.allSettled([
-        writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late),
-        built.segment === undefined ? undefined : store.writeSegment(built.segment),
+        (async () => writeSideOutputs(objects, pipeline, fresh, outputs, prepared, prepared.late))(),
+        (async () => (toWrite === undefined ? undefined : store.writeSegment(toWrite)))(),
       ]);
       if (sides.status === 'rejected') {
         // Some of them may be written: orphans at once if a commit holds the place (best effort).
