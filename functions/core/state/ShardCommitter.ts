@@ -221,7 +221,9 @@ export class ShardCommitter {
       ]);
       if (sides.status === 'rejected') {
         // Some of them may be written: orphans at once if a commit holds the place (best effort).
-        await attempts.dropLost(fresh, outputs, base).catch(() => undefined);
+        // This attempt never commits: its segment (written beside them) is deleted, so the retry takes its number.
+        const orphan = segmentWrite.status === 'fulfilled' ? segmentWrite.value : undefined;
+        await attempts.dropLost(fresh, outputs, base, orphan).catch(() => undefined);
         throw sides.reason;
       }
       wrote = true;
