@@ -25,7 +25,7 @@ import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from '..
 import { StateConflictError, StateError } from '../core/state/errors';
 import { progressPartitionKey } from '../core/state/keys';
 import {
-  claimedThrough,
+  claimedEnd,
   pipelineFromItem,
   pipelineItemKey,
   progressFromItem,
@@ -305,7 +305,7 @@ export class DynamoDBStateStore extends BaseStateStore {
   protected async _claimSessionPass(
     pipeline: string,
     after: number,
-    through: number,
+    end: number,
   ): Promise<EpochMillis | undefined> {
     try {
       await this.#send(() =>
@@ -317,24 +317,24 @@ export class DynamoDBStateStore extends BaseStateStore {
             ConditionExpression: 'attribute_not_exists(#a) OR #a < :a',
             ExpressionAttributeNames: {
               '#a': SESSION_PASS.AFTER,
-              '#t': SESSION_PASS.THROUGH,
+              '#t': SESSION_PASS.END,
               '#p': 'pipeline',
             },
             ExpressionAttributeValues: {
               ':a': { N: String(after) },
-              ':t': { N: String(through) },
+              ':t': { N: String(end) },
               ':p': { S: pipeline },
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      return through;
+      return end;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // The same claim or a later one is stored (ours, if a retried update had landed: the same answer).
       const old = error.Item ?? (await this.#getItem(pipelineItemKey(pipeline)));
-      return claimedThrough(old === undefined ? undefined : fromSdk(old), after);
+      return claimedEnd(old === undefined ? undefined : fromSdk(old), after);
     }
   }
 

@@ -152,8 +152,8 @@ export class FaultyStateStore implements StateStore {
     return this.plan.around('writeSegment', () => this.inner.writeSegment(segment));
   }
 
-  public claimSessionPass(pipeline: string, after: number, through: number): Promise<number | undefined> {
-    return this.plan.around('claimSessionPass', () => this.inner.claimSessionPass(pipeline, after, through));
+  public claimSessionPass(pipeline: string, after: number, end: number): Promise<number | undefined> {
+    return this.plan.around('claimSessionPass', () => this.inner.claimSessionPass(pipeline, after, end));
   }
 
   public registerShape(pipeline: string, shape: StateShape): Promise<void> {

@@ -204,7 +204,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       expect(await fixture.store.claimSessionPass(pipeline, 50, 70)).toBe(Number.MAX_SAFE_INTEGER);
       expect(await fixture.store.claimSessionPass(pipeline, -Infinity, 60)).toBeUndefined();
       expect(await fixture.store.claimSessionPass(pipeline, 20, 60)).toBeUndefined();
-      await expect(fixture.store.claimSessionPass(pipeline, 60, 60)).rejects.toThrow('through must be');
+      await expect(fixture.store.claimSessionPass(pipeline, 60, 60)).rejects.toThrow('end must be');
       // The marks are the close passes' own to raise.
       expect((await fixture.sibling().readProgress(pipeline)).pipeline).toEqual({
         pipeline,

@@ -217,17 +217,17 @@ export abstract class BaseStateStore implements StateStore {
   public async claimSessionPass(
     pipeline: string,
     after: EpochMillis,
-    through: EpochMillis,
+    end: EpochMillis,
   ): Promise<EpochMillis | undefined> {
     if (typeof after !== 'number' || Number.isNaN(after) || after === Infinity)
       throw new InvalidOptionError(`after must be a number below Infinity (given ${after})`);
-    if (typeof through !== 'number' || Number.isNaN(through) || through <= after)
-      throw new InvalidOptionError(`through must be a number above after ${after} (given ${through})`);
-    const stored = storedMark(through)!;
+    if (typeof end !== 'number' || Number.isNaN(end) || end <= after)
+      throw new InvalidOptionError(`end must be a number above after ${after} (given ${end})`);
+    const stored = storedMark(end)!;
     const claimed = await this._claimSessionPass(pipeline, storedClaimAfter(after), stored);
     this.stats.writeUnits += 1;
     // The caller's own value when the claim is its own (the stored form caps Infinity).
-    return claimed === stored ? through : claimed;
+    return claimed === stored ? end : claimed;
   }
 
   public async readSegments(
@@ -310,13 +310,13 @@ export abstract class BaseStateStore implements StateStore {
   protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
 
   /**
-   * Stores the claim (`after`, `through`) on the pipeline item unless it holds a claim of this or a later
-   * `after`; returns the stored `through` when the stored claim is of `after`, else undefined.
+   * Stores the claim (`after`, `end`) on the pipeline item unless it holds a claim of this or a later
+   * `after`; returns the stored `end` when the stored claim is of `after`, else undefined.
    */
   protected abstract _claimSessionPass(
     pipeline: string,
     after: number,
-    through: number,
+    end: number,
   ): Promise<EpochMillis | undefined>;
   /** Items of partition `pk` with sort keys in `[low, high]`, in sort-key order (strongly consistent). */
   protected abstract _querySegments(pk: string, low: string, high: string): Promise<StateItem[]>;

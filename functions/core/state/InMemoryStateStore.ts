@@ -14,7 +14,7 @@ import {
   pipelineFromItem,
   pipelineItemKey,
   progressFromItem,
-  claimedThrough,
+  claimedEnd,
   SESSION_PASS,
   storedMark,
   type AttributeValue,
@@ -137,21 +137,21 @@ export class InMemoryStateStore extends BaseStateStore {
   protected async _claimSessionPass(
     pipeline: string,
     after: number,
-    through: number,
+    end: number,
   ): Promise<EpochMillis | undefined> {
     // One conditional update, as on DynamoDB.
     this.stats.requests += 1;
     const key = pipelineItemKey(pipeline);
     const stored = this.#get(str(key[PK]), str(key[SK]));
     const storedAfter = stored === undefined ? undefined : numberOf(stored, SESSION_PASS.AFTER);
-    if (storedAfter !== undefined && storedAfter >= after) return claimedThrough(stored, after);
+    if (storedAfter !== undefined && storedAfter >= after) return claimedEnd(stored, after);
     this.#put({
       ...(stored ?? key),
       pipeline: { S: pipeline },
       [SESSION_PASS.AFTER]: { N: String(after) },
-      [SESSION_PASS.THROUGH]: { N: String(through) },
+      [SESSION_PASS.END]: { N: String(end) },
     });
-    return through;
+    return end;
   }
 
   protected async _querySegmentRanges(

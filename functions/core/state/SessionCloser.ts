@@ -163,11 +163,14 @@ export class SessionCloser {
     let emitted = 0;
     let current = snapshot;
     for (;;) {
+      const before = emittedEndOf(current.pipeline, this.#lateness);
       const pass = await this.#pass(current, endOfInput);
       emitted += pass.emitted;
-      // Each pass that asks for another has seen `emittedEnd` rise (or raised it): this ends.
       if (!pass.again) return emitted;
       current = await this.#deps.store.readProgress(this.#name);
+      // Again only while `emittedEnd` rises (a claim left by a dead pass, or one keyed under another
+      // lateness, must not make every pass spin): the next tick tries again.
+      if (!(emittedEndOf(current.pipeline, this.#lateness) > before)) return emitted;
     }
   }
 
@@ -188,31 +191,31 @@ export class SessionCloser {
     }
     const emitted = emittedEndOf(current.pipeline, this.#lateness);
     if (!(closeable - this.#lateness > emitted)) return { emitted: 0, again: false };
-    // Every pass above `emitted` writes under the same names: they must all emit through the same mark, or a
-    // pass with an older view of the shards could overwrite another's objects with fewer sessions after that
-    // one raised `emittedEnd` past them. The first pass to claim `emitted` sets the mark.
+    // Every pass above `emitted` writes under the same names: they must all emit the same sessions, or a pass
+    // with an older view of the shards could overwrite another's objects with fewer sessions after that one
+    // raised `emittedEnd` past them. The first pass to claim `emitted` fixes the emitted end every pass above
+    // it emits through (an end, not a mark: passes running with another allowed lateness emit the same rows).
     const name = objectName(current.pipeline);
-    const through = await store.claimSessionPass(this.#name, emitted, closeable);
+    const ownEnd = closeable - this.#lateness;
+    const claimed = await store.claimSessionPass(this.#name, emitted, ownEnd);
     // A pass above a later emitted end has claimed: this view is stale.
-    if (through === undefined) return { emitted: 0, again: true };
-    const own = closeable;
-    if (through !== closeable) {
-      // Through another pass's mark: read at least as late as that pass did (the closed watermark it raised
+    if (claimed === undefined) return { emitted: 0, again: true };
+    let end = ownEnd;
+    if (claimed !== ownEnd) {
+      // Through another pass's end: read at least as late as that pass did (the closed watermark it raised
       // first covers it), so no fragment of a session it emits is missing here; if it has finished (raised
       // `emittedEnd`), its objects are written and shards may have dropped their buckets: nothing to do here.
       current = await store.readProgress(this.#name);
       if (emittedEndOf(current.pipeline, this.#lateness) !== emitted) return { emitted: 0, again: true };
-      closeable = through;
+      end = claimed;
     }
     const sessions = mergeFragments(
       await this.#readFragments(current),
       (a, b) => this.#deps.pipeline.mergeState(a, b),
       this.#deps.pipeline.stateShape.aggregates.map((a) => a.column),
     );
-    const due = sessions.filter(
-      (s) => s.window.end + this.#gap > emitted && this.closeTime(s.window) <= closeable,
-    );
-    const open = sessions.filter((s) => this.closeTime(s.window) > closeable);
+    const due = sessions.filter((s) => s.window.end + this.#gap > emitted && s.window.end + this.#gap <= end);
+    const open = sessions.filter((s) => s.window.end + this.#gap > end);
     const byPartition = new Map<string, MergedSession[]>();
     for (const session of due) {
       const partition = hivePartition(session.window.start);
@@ -225,14 +228,16 @@ export class SessionCloser {
     );
     await this.#deps.results?.publish(rows.flat());
     // No session still to emit starts before the earliest open one, and no record that is not late can
-    // start a fragment before `closeable − gap − lateness`.
-    const floor = Math.min(closeable - this.#gap - this.#lateness, ...open.map((s) => s.window.start));
+    // start a fragment before `end − gap`.
+    const floor = Math.min(end - this.#gap, ...open.map((s) => s.window.start));
     await store.raisePipeline(this.#name, {
-      emittedThrough: closeable,
-      emittedEnd: closeable - this.#lateness,
+      // This definition's mark for that end, never above what this pass saw closed (an end claimed under a
+      // shorter lateness).
+      emittedThrough: Math.min(end + this.#lateness, Math.max(closeable, end)),
+      emittedEnd: end,
       ...(floor > -Infinity ? { sessionFloor: floor } : {}),
     });
-    return { emitted: due.length, again: closeable < own };
+    return { emitted: due.length, again: end < ownEnd };
   }
 
   /** Every fragment of the buckets still pending on any shard, reading each shard's segments once. */

@@ -351,7 +351,7 @@ export function snapshotFromItems(items: readonly StateItem[]): ProgressSnapshot
 
 /** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
 /** Attributes of the pipeline item that hold a session close pass's claim (`StateStore.claimSessionPass`). */
-export const SESSION_PASS = { AFTER: 'sessionPassAfter', THROUGH: 'sessionPassThrough' } as const;
+export const SESSION_PASS = { AFTER: 'sessionPassAfter', END: 'sessionPassEnd' } as const;
 
 /** A claim's `after` as stored: the lowest safe integer for -Infinity (below every real `emittedEnd`). */
 export function storedClaimAfter(after: EpochMillis): number {
@@ -359,14 +359,14 @@ export function storedClaimAfter(after: EpochMillis): number {
 }
 
 /**
- * The answer to a claim of `after` (stored form) once the pipeline item holds `item`'s claim: its `through`
+ * The answer to a claim of `after` (stored form) once the pipeline item holds `item`'s claim: its `end`
  * when the stored claim is for the same `after`, else undefined (a later pass claimed, or none is readable).
  */
-export function claimedThrough(item: StateItem | undefined, after: number): EpochMillis | undefined {
+export function claimedEnd(item: StateItem | undefined, after: number): EpochMillis | undefined {
   if (item === undefined) return undefined;
   const storedAfter = numOrNull(item, SESSION_PASS.AFTER);
-  const through = numOrNull(item, SESSION_PASS.THROUGH);
-  return storedAfter === after && through !== null ? through : undefined;
+  const end = numOrNull(item, SESSION_PASS.END);
+  return storedAfter === after && end !== null ? end : undefined;
 }
 
 export function storedMark(value: EpochMillis): number | null {

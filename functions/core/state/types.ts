@@ -175,7 +175,7 @@ export interface WindowContribution {
 /** The decoded content of a segment. */
 export interface SegmentContent {
   readonly windows: readonly WindowContribution[];
-  /** 64-bit hashes (hex) of the dedupe ids this commit applied (pipelines with `dedupeBy`). */
+  /** 64-bit hashes (`dedupeHash`: 8 Latin-1 characters) of the dedupe ids this commit applied (pipelines with `dedupeBy`). */
   readonly dedupeHashes: readonly string[];
 }
 
@@ -298,17 +298,13 @@ export interface StateStore {
   /** Raises the pipeline item's marks (never lowers them); returns the stored item. */
   raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
   /**
-   * Session close passes (`SessionCloser.ts`): the mark through which the passes emitting above `after` (the
-   * `emittedEnd` they read, which names their objects) emit. The first pass to claim `after` stores its
-   * `through` (one conditional update on the pipeline item); a pass claiming the same `after` later gets that
+   * Session close passes (`SessionCloser.ts`): the emitted end through which the passes emitting above `after`
+   * (the `emittedEnd` they read, which names their objects) emit. The first pass to claim `after` stores its
+   * `end` (one conditional update on the pipeline item); a pass claiming the same `after` later gets that
    * value back, so every pass writing under the same names writes the same rows. Undefined when a pass above
    * a later `after` has claimed already: the caller's view is stale and it must not write.
    */
-  claimSessionPass(
-    pipeline: string,
-    after: EpochMillis,
-    through: EpochMillis,
-  ): Promise<EpochMillis | undefined>;
+  claimSessionPass(pipeline: string, after: EpochMillis, end: EpochMillis): Promise<EpochMillis | undefined>;
   /**
    * Stores `shape` under its fingerprint in the pipeline's progress partition, unless it is there already
    * (one conditional put; `readProgress` returns it in `shapes`).
