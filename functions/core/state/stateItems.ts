@@ -349,7 +349,6 @@ export function snapshotFromItems(items: readonly StateItem[]): ProgressSnapshot
   return { shards, pipeline, ...(shapes.size > 0 ? { shapes } : {}) };
 }
 
-/** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
 /** Attributes of the pipeline item that hold a session close pass's claim (`StateStore.claimSessionPass`). */
 export const SESSION_PASS = { AFTER: 'sessionPassAfter', END: 'sessionPassEnd' } as const;
 
@@ -369,6 +368,7 @@ export function claimedEnd(item: StateItem | undefined, after: number): EpochMil
   return storedAfter === after && end !== null ? end : undefined;
 }
 
+/** The watermark value DynamoDB stores for `value` (±Infinity clamped; -Infinity is absent). */
 export function storedMark(value: EpochMillis): number | null {
   return value === -Infinity ? null : Math.min(value, Number.MAX_SAFE_INTEGER);
 }
