@@ -314,10 +314,13 @@ export class DynamoDBStateStore extends BaseStateStore {
             TableName: this.#table,
             Key: toSdk(pipelineItemKey(pipeline)),
             UpdateExpression: 'SET #a = :a, #t = :t, #p = :p',
-            ConditionExpression: 'attribute_not_exists(#a) OR #a < :a',
+            // No claim of this or a later `after`, and the emitted end not past `after` (a stale view).
+            ConditionExpression:
+              '(attribute_not_exists(#a) OR #a < :a) AND (attribute_not_exists(#e) OR #e <= :a)',
             ExpressionAttributeNames: {
               '#a': SESSION_PASS.AFTER,
               '#t': SESSION_PASS.END,
+              '#e': 'emittedEnd',
               '#p': 'pipeline',
             },
             ExpressionAttributeValues: {

@@ -205,11 +205,16 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       expect(await fixture.store.claimSessionPass(pipeline, -Infinity, 60)).toBeUndefined();
       expect(await fixture.store.claimSessionPass(pipeline, 20, 60)).toBeUndefined();
       await expect(fixture.store.claimSessionPass(pipeline, 60, 60)).rejects.toThrow('end must be');
+      // A view older than the stored emitted end gets nothing, though no claim of a later end is stored.
+      await fixture.store.raisePipeline(pipeline, { emittedEnd: 90 });
+      expect(await fixture.sibling().claimSessionPass(pipeline, 80, 100)).toBeUndefined();
+      expect(await fixture.sibling().claimSessionPass(pipeline, 90, 100)).toBe(100);
       // The marks are the close passes' own to raise.
       expect((await fixture.sibling().readProgress(pipeline)).pipeline).toEqual({
         pipeline,
         closedWatermark: 100,
         emittedThrough: -Infinity,
+        emittedEnd: 90,
       });
     });
 

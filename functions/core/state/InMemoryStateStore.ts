@@ -144,7 +144,13 @@ export class InMemoryStateStore extends BaseStateStore {
     const key = pipelineItemKey(pipeline);
     const stored = this.#get(str(key[PK]), str(key[SK]));
     const storedAfter = stored === undefined ? undefined : numberOf(stored, SESSION_PASS.AFTER);
-    if (storedAfter !== undefined && storedAfter >= after) return claimedEnd(stored, after);
+    const emittedEnd = stored === undefined ? undefined : numberOf(stored, 'emittedEnd');
+    // A claim of this or a later `after` holds, or the emitted end is past `after` (a stale view).
+    if (
+      (storedAfter !== undefined && storedAfter >= after) ||
+      (emittedEnd !== undefined && emittedEnd > after)
+    )
+      return claimedEnd(stored, after);
     this.#put({
       ...(stored ?? key),
       pipeline: { S: pipeline },
