@@ -9,22 +9,15 @@ import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor'
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import { SessionCloser } from '../../../../functions/core/state/SessionCloser';
-import type { ObjectStore, ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
+import type { ObjectStore, StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { kinesisSequence } from '../../../helpers/records';
+import { jsonEncoder as encoder } from '../../../helpers/twoStageFixture';
 
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 const NAME = 'claim-sessions';
 const Click = z.object({ id: z.string(), user: z.string(), n: z.number(), t: z.number() });
 const SHARDS = ['shardId-000000000000', 'shardId-000000000001'];
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_c, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-    ),
-};
 
 const record = (shard: number, seq: number, user: string, t: number): RawRecord => ({
   shardId: SHARDS[shard]!,

@@ -5,19 +5,12 @@
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import type { ObjectStore, ResultEncoder } from '../../../../functions/core/state/types';
+import type { ObjectStore } from '../../../../functions/core/state/types';
 import { pageViewsPipeline, rawRecord } from '../../../faults/pageViewsPipeline';
+import { jsonEncoder as encoder } from '../../../helpers/twoStageFixture';
 
 const SHARD = 'shardId-000000000000';
 const T0 = Date.UTC(2026, 0, 2, 3, 0, 0);
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_c, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
-    ),
-};
 const views = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) =>
     rawRecord(SHARD, from + i, {
