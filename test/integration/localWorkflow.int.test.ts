@@ -103,6 +103,14 @@ describe('shardflow local up → deploy --local → send → status → query �
     expect(JSON.parse(sides.stdout)).toEqual([
       { rejected: totals.injected.malformed, clean: records.length - totals.injected.malformed },
     ]);
+    // The first windows' rows land after their records are counted (the close pass follows the commit, or
+    // the tick does): wait for them, so the error below can list the result table.
+    let rows = await runCli(['query', 'SELECT count(*) AS n FROM page_activity_minutely'], env);
+    for (let i = 0; i < 60 && rows.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 2_000));
+      rows = await runCli(['query', 'SELECT count(*) AS n FROM page_activity_minutely'], env);
+    }
+    expect({ code: rows.code, stderr: rows.stderr }).toEqual({ code: 0, stderr: '' });
     // A table that does not exist: the error lists what there is to query.
     const missing = await runCli(['query', 'SELECT * FROM page_activity'], env);
     expect(missing.code).toBe(1);
