@@ -214,6 +214,7 @@ export abstract class BaseStateStore implements StateStore {
     this.stats.writeUnits += Object.keys(marks).length;
     return stored;
   }
+
   public async claimSessionPass(
     pipeline: string,
     after: EpochMillis,
@@ -311,7 +312,8 @@ export abstract class BaseStateStore implements StateStore {
 
   /**
    * Stores the claim (`after`, `end`) on the pipeline item unless it holds a claim of this or a later
-   * `after`; returns the stored `end` when the stored claim is of `after`, else undefined.
+   * `after`, or an `emittedEnd` past `after` (one conditional update); returns the stored `end` when the
+   * stored claim is of `after`, else undefined.
    */
   protected abstract _claimSessionPass(
     pipeline: string,
