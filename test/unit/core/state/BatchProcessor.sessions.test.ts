@@ -10,8 +10,8 @@ import { runBounded } from '../../../../functions/core/runner/boundedRunner';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import { mergeFragments, SessionCloser } from '../../../../functions/core/state/SessionCloser';
-import type { ObjectStore, ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
+import { mergeFragments } from '../../../../functions/core/state/SessionCloser';
+import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord, ResultRow } from '../../../../functions/core/types';
 import { kinesisSequence } from '../../../helpers/records';
 
@@ -266,85 +266,6 @@ describe('session windows on the exactly-once path', () => {
       ['k', 0, 200, 3, 3],
       ['k', 201, 300, 1, 1],
       ['j', 0, 10, 1, 1],
-    ]);
-  });
-  it('when a close pass with an older view of the marks writes its objects after a pass that emitted more under the same names, every session is still emitted once', async () => {
-    const racing = pipeline('racing-sessions')
-      .source({ stream: 'clicks', shards: 2 })
-      .clean({ schema: Click, eventTime: (c) => c.t })
-      .keyBy((c) => c.user, 'user')
-      .window(session('30s'), { allowedLateness: '0s', maxOutOfOrderness: '0s', idleTimeout: '1h' })
-      .aggregate({ clicks: count() })
-      .sink({ table: 'racing_sessions' }) as unknown as StatefulPipeline;
-    const tables = new InMemoryStateTables();
-    const objects = new InMemoryObjectStore();
-    // While the state is built, every pass dies writing its results (after raising closedWatermark).
-    let resultsDown = true;
-    const flaky: ObjectStore = {
-      putObject: (key, body, type) =>
-        resultsDown && key.startsWith('results/')
-          ? Promise.reject(new Error('results bucket down'))
-          : objects.putObject(key, body, type),
-      listKeys: (prefix, after) => objects.listKeys(prefix, after),
-      deleteObject: (key) => objects.deleteObject(key),
-    };
-    const processor = (objectStore: ObjectStore): BatchProcessor =>
-      new BatchProcessor({
-        pipeline: racing,
-        store: new InMemoryStateStore({ tables }),
-        objects: objectStore,
-        encoder,
-        clock: { now: () => T0 + 600_000 },
-      });
-    const apply = (batch: RawRecord[]) =>
-      processor(flaky)
-        .apply(batch)
-        .catch(() => undefined);
-    // A shard's mark is the pipeline watermark (the lowest shard's event time) when it commits.
-    const input = [
-      record(0, 1, 'ann', T0),
-      record(0, 2, 'ann', T0 + 10_000), // ann's session ends at T0 + 40 s and closes at T0 + 70 s
-      record(1, 1, 'bob', T0 + 5_000), // bob's ends at T0 + 35 s and closes at T0 + 65 s
-      record(0, 3, 'zed', T0 + 80_000),
-      record(1, 2, 'zed', T0 + 66_000),
-      record(0, 4, 'zed', T0 + 81_000),
-      record(1, 3, 'zed', T0 + 80_000),
-      record(0, 5, 'zed', T0 + 82_000),
-    ];
-    for (const r of input.slice(0, 6)) await apply([r]);
-    // The older view: the shards' marks allow closing through T0 + 66 s, so bob is due and ann is not.
-    const older = await new InMemoryStateStore({ tables }).readProgress('racing-sessions');
-    for (const r of input.slice(6)) await apply([r]);
-    const newer = await new InMemoryStateStore({ tables }).readProgress('racing-sessions');
-    expect([older, newer].map((s) => Math.min(...s.shards.map((shard) => shard.frozen)))).toEqual([
-      T0 + 66_000,
-      T0 + 80_000,
-    ]);
-    resultsDown = false;
-    const closer = (objectStore: ObjectStore) =>
-      new SessionCloser(
-        { pipeline: racing, store: new InMemoryStateStore({ tables }), objects: objectStore, encoder },
-        { concurrency: 1, expectedShards: 2 },
-      );
-    // The slow pass (older view) writes only once the other pass has emitted ann and bob and raised its marks.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const slow = closer({
-      putObject: async (key, body, type) => {
-        await held;
-        await objects.putObject(key, body, type);
-      },
-      listKeys: (prefix, after) => objects.listKeys(prefix, after),
-      deleteObject: (key) => objects.deleteObject(key),
-    }).close(older);
-    await closer(objects).close(newer);
-    release();
-    await slow;
-    await processor(objects).tick(Number.POSITIVE_INFINITY);
-    expect(rows(objects).map((r) => [r.user, r.clicks])).toEqual([
-      ['ann', 2],
-      ['bob', 1],
-      ['zed', 5],
     ]);
   });
   it('when a pass that claimed a lower mark died, the end of input still emits every session (through that mark, then its own)', async () => {

@@ -57,6 +57,30 @@ function flaky(objects: InMemoryObjectStore, down: () => boolean): ObjectStore {
   };
 }
 
+/** An object store whose writes wait until `release()`: a pass that writes after another one. */
+function held(objects: InMemoryObjectStore): { store: ObjectStore; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return {
+    store: {
+      putObject: async (key, body, type) => {
+        await gate;
+        await objects.putObject(key, body, type);
+      },
+      listKeys: (prefix, after) => objects.listKeys(prefix, after),
+      deleteObject: (key) => objects.deleteObject(key),
+    },
+    release: () => release(),
+  };
+}
+
+/** A close pass of the pipeline under `lateness` over `tables`, writing to `objects`. */
+const closer = (tables: InMemoryStateTables, lateness: '0s' | '10s', objects: ObjectStore): SessionCloser =>
+  new SessionCloser(
+    { pipeline: definition(lateness), store: new InMemoryStateStore({ tables }), objects, encoder },
+    { concurrency: 1, expectedShards: 2 },
+  );
+
 /** A store over `tables` that fails once it has been asked to claim more than 50 times (a spinning close). */
 function spinGuard(tables: InMemoryStateTables): { store: InMemoryStateStore; claims: () => number } {
   const store = new InMemoryStateStore({ tables });
@@ -84,6 +108,54 @@ const processor = (
   });
 
 describe('session close passes and their claims', () => {
+  it('when a close pass with an older view of the marks writes its objects after a pass that emitted more under the same names, every session is still emitted once', async () => {
+    const tables = new InMemoryStateTables();
+    const objects = new InMemoryObjectStore();
+    // While the state is built, every pass dies writing its results (after raising closedWatermark).
+    let resultsDown = true;
+    const apply = (batch: RawRecord[]) =>
+      processor(
+        tables,
+        flaky(objects, () => resultsDown),
+        '0s',
+      )
+        .apply(batch)
+        .catch(() => undefined);
+    // A shard's mark is the pipeline watermark (the lowest shard's event time) when it commits.
+    const input = [
+      record(0, 1, 'ann', T0),
+      record(0, 2, 'ann', T0 + 10_000), // ann's session ends at T0 + 40 s and closes at T0 + 70 s
+      record(1, 1, 'bob', T0 + 5_000), // bob's ends at T0 + 35 s and closes at T0 + 65 s
+      record(0, 3, 'zed', T0 + 80_000),
+      record(1, 2, 'zed', T0 + 66_000),
+      record(0, 4, 'zed', T0 + 81_000),
+      record(1, 3, 'zed', T0 + 80_000),
+      record(0, 5, 'zed', T0 + 82_000),
+    ];
+    for (const r of input.slice(0, 6)) await apply([r]);
+    // The older view: the shards' marks allow closing through T0 + 66 s, so bob is due and ann is not.
+    const older = await new InMemoryStateStore({ tables }).readProgress(NAME);
+    for (const r of input.slice(6)) await apply([r]);
+    const newer = await new InMemoryStateStore({ tables }).readProgress(NAME);
+    expect([older, newer].map((s) => Math.min(...s.shards.map((shard) => shard.frozen)))).toEqual([
+      T0 + 66_000,
+      T0 + 80_000,
+    ]);
+    resultsDown = false;
+    // The slow pass (older view) writes only once the other pass has emitted ann and bob and raised its marks.
+    const slow = held(objects);
+    const slowPass = closer(tables, '0s', slow.store).close(older);
+    await closer(tables, '0s', objects).close(newer);
+    slow.release();
+    await slowPass;
+    await processor(tables, objects, '0s').tick(Number.POSITIVE_INFINITY);
+    expect(rows(objects)).toEqual([
+      ['ann', 2],
+      ['bob', 1],
+      ['zed', 5],
+    ]);
+  });
+
   it('when two passes of one emitted end run with different allowed lateness, every session is emitted', async () => {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();
@@ -106,30 +178,12 @@ describe('session close passes and their claims', () => {
         .catch(() => undefined);
     const snapshot = await new InMemoryStateStore({ tables }).readProgress(NAME);
     resultsDown = false;
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const closer = (lateness: '0s' | '10s', objectStore: ObjectStore) =>
-      new SessionCloser(
-        {
-          pipeline: definition(lateness),
-          store: new InMemoryStateStore({ tables }),
-          objects: objectStore,
-          encoder,
-        },
-        { concurrency: 1, expectedShards: 2 },
-      );
     // The pass under 10 s writes only after the pass under 0 s has emitted ann and bob and raised its marks.
-    const slow = closer('10s', {
-      putObject: async (key, body, type) => {
-        await held;
-        await objects.putObject(key, body, type);
-      },
-      listKeys: (prefix, after) => objects.listKeys(prefix, after),
-      deleteObject: (key) => objects.deleteObject(key),
-    }).close(snapshot);
-    await closer('0s', objects).close(snapshot);
-    release();
-    await slow;
+    const slow = held(objects);
+    const slowPass = closer(tables, '10s', slow.store).close(snapshot);
+    await closer(tables, '0s', objects).close(snapshot);
+    slow.release();
+    await slowPass;
     await processor(tables, objects, '0s').tick(Number.POSITIVE_INFINITY);
     expect(rows(objects)).toEqual([
       ['ann', 1],
