@@ -11,8 +11,11 @@ import { Problems } from '../validation';
  */
 export interface ShardEventSourceOptions {
   /**
-   * Records per invocation, 1–10000.
-   * @default 500
+   * Records per invocation, 1–10000. Batches only fill beyond a shard's write rate (1,000 records/s) while
+   * the mapping catches up on a backlog; there fewer, larger batches cost less per record (one progress
+   * Query and commit, one clean/ object per batch).
+   * @default 2000 - bench `e2e` (2 shards, 40,000-record backlog, 3 runs each): 500 → 2,000 drains
+   *   10,400 → 12,700 records/s with 74 → 57 µs CPU per record in the mapping and functions.
    */
   readonly batchSize?: number;
   /**
@@ -76,7 +79,7 @@ export interface ShardEventSourceOptions {
 
 /** The defaults of {@link ShardEventSourceOptions}, in one place for docs and tests. */
 export const SHARD_EVENT_SOURCE_DEFAULTS = {
-  batchSize: 500,
+  batchSize: 2000,
   maxBatchingWindow: Duration.seconds(1),
   startingPosition: lambda.StartingPosition.TRIM_HORIZON,
   parallelizationFactor: 1,

@@ -92,7 +92,7 @@ describe('the synthesized stack on the local cloud deployer', () => {
     const byStream = Object.fromEntries(plan.mappings.map((m) => [m.eventSourceArn.split('/').pop(), m]));
     expect(byStream['flights']).toMatchObject({
       startingPosition: 'TRIM_HORIZON',
-      batchSize: 500,
+      batchSize: 2000,
       maximumBatchingWindowInSeconds: 1,
       parallelizationFactor: 1,
       bisectBatchOnFunctionError: true,

@@ -97,7 +97,7 @@ describe('ShardflowPipeline with a table source (fromTable)', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: streamArn,
       FunctionName: { Ref: functionId(template, 'shardflow operator of pipeline order-revenue') },
-      BatchSize: 500,
+      BatchSize: 2000,
       MaximumBatchingWindowInSeconds: 1,
       StartingPosition: 'TRIM_HORIZON',
       ParallelizationFactor: 1,

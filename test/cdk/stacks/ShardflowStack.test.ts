@@ -232,7 +232,7 @@ describe('ShardflowStack', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: operatorOf('flight-delays') },
         EventSourceArn: ARN(streamOf('flight-delays')),
-        BatchSize: 500,
+        BatchSize: 2000,
         MaximumBatchingWindowInSeconds: 1,
         StartingPosition: 'TRIM_HORIZON',
         StartingPositionTimestamp: Match.absent(),
