@@ -217,7 +217,9 @@ export function assembleOperatorRuntime(
       return true;
     },
     recordBatch(result) {
-      metrics.addMetric(METRICS.PUBLISHED_RECORDS, MetricUnit.Count, result.published);
+      // Only a pipeline that publishes has the figure (a zero from every other operator was noise).
+      if (publisher !== undefined)
+        metrics.addMetric(METRICS.PUBLISHED_RECORDS, MetricUnit.Count, result.published);
       metrics.addMetric(METRICS.RECORDS_IN, MetricUnit.Count, result.recordsIn);
       metrics.addMetric(METRICS.REJECTED_RECORDS, MetricUnit.Count, result.rejected);
       metrics.addMetric(METRICS.LATE_RECORDS, MetricUnit.Count, result.late);

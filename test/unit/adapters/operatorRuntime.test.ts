@@ -62,6 +62,8 @@ describe('createOperatorRuntime', () => {
       LateRecords: 1,
       DuplicateEvents: 3,
     });
+    // page-activity publishes nothing: no PublishedRecords figure at all.
+    expect(emf).not.toHaveProperty('PublishedRecords');
     runtime.metrics.clearMetrics();
   });
 

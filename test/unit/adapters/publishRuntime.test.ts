@@ -42,6 +42,24 @@ describe('the operator runtime of a pipeline that publishes', () => {
     );
     runtime.metrics.clearMetrics();
   });
+
+  test('when a batch is recorded, the records it published are counted as PublishedRecords', () => {
+    const runtime = createOperatorRuntime('t', tapping, { ...env, SHARDFLOW_PUBLISH_STREAM: 'views' });
+    runtime.recordBatch({
+      recordsIn: 9,
+      duplicates: 0,
+      duplicateEvents: 0,
+      rejected: 1,
+      late: 0,
+      windowsWritten: 0,
+      windowsEmitted: 0,
+      published: 8,
+      conflicts: 0,
+      watermark: 0,
+    });
+    expect(runtime.metrics.serializeMetrics()).toMatchObject({ PublishedRecords: 8, RecordsIn: 9 });
+    runtime.metrics.clearMetrics();
+  });
 });
 
 const results = pipeline('minutes')
