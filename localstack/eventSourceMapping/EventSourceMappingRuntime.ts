@@ -64,6 +64,8 @@ export class EventSourceMappingRuntime {
   private readonly runners: MappingRunner[];
   private readonly invoker: Invoker;
   private counter = 0;
+  /** Invocations finished so far (see idle()). */
+  private invocations = 0;
   private started = false;
 
   public constructor(options: EventSourceMappingRuntimeOptions) {
@@ -77,7 +79,12 @@ export class EventSourceMappingRuntime {
       isTableStream(arn)
         ? (tables ??= new SdkDynamoDBStreamReader(dynamoDbStreamsClient()))
         : (kinesis ??= new SdkKinesisReader(kinesisClient()));
-    this.invoker = options.invoker ?? new WorkerInvoker();
+    const invoker = options.invoker ?? new WorkerInvoker();
+    // Counts finished invocations for idle(): one mapping's function can put records on another's stream.
+    this.invoker = {
+      invoke: (request) => invoker.invoke(request).finally(() => this.invocations++),
+      close: () => invoker.close(),
+    };
     const checkpoints = options.checkpoints ?? new FileCheckpointStore(RUNTIME_DEFAULTS.CHECKPOINT_FILE);
     this.runners = options.mappings
       .map((mapping) => resolveMappingConfig(mapping))
@@ -133,25 +140,32 @@ export class EventSourceMappingRuntime {
   }
 
   /**
-   * Resolves once every shard has been polled after this call and found caught up, no record is
-   * buffered and no invocation is in flight. Tests call it instead of sleeping.
+   * Resolves once every shard has been polled after the last invocation finished and found caught up, no
+   * record is buffered and no invocation is in flight: also when one mapping's function puts records on
+   * another mapping's stream (a two-stage pipeline), the downstream shards were read after the last put.
+   * Tests and bounded runs call it instead of sleeping.
    *
    * @throws IdleTimeoutError listing the busy shards when `timeoutMs` passes first
    */
   public async idle(timeoutMs: number = RUNTIME_DEFAULTS.IDLE_TIMEOUT_MS): Promise<void> {
-    const mark = ++this.counter;
-    for (const runner of this.runners) runner.nudge();
     const deadline = performance.now() + timeoutMs;
-    while (!this.runners.every((runner) => runner.isQuietSince(mark))) {
-      if (performance.now() > deadline) {
-        const busy = this.lag()
-          .filter((l) => l.state !== 'ended')
-          .map((l) => `${l.shardId} (${l.state}, ${l.pendingRecords} pending)`);
-        throw new IdleTimeoutError(
-          `event source mappings not idle after ${timeoutMs} ms: ${busy.join(', ')}`,
-        );
+    for (;;) {
+      const finished = this.invocations;
+      const mark = ++this.counter;
+      for (const runner of this.runners) runner.nudge();
+      while (!this.runners.every((runner) => runner.isQuietSince(mark))) {
+        if (performance.now() > deadline) {
+          const busy = this.lag()
+            .filter((l) => l.state !== 'ended')
+            .map((l) => `${l.shardId} (${l.state}, ${l.pendingRecords} pending)`);
+          throw new IdleTimeoutError(
+            `event source mappings not idle after ${timeoutMs} ms: ${busy.join(', ')}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // An invocation that finished during this round may have put records a shard's poll had passed.
+      if (this.invocations === finished) return;
     }
   }
 

@@ -718,6 +718,46 @@ describe('EventSourceMappingRuntime', () => {
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(harness.invoker.delivered()).toEqual(['a']);
     });
+
+    it("when a function puts records on another mapping's stream, idle() returns only after that mapping delivered them", async () => {
+      const kinesis = new FakeKinesis();
+      const downstream = kinesis.createStream('downstream', 1);
+      const upstream = downstream.replace(/downstream$/, 'upstream');
+      harness = createHarness({
+        kinesis,
+        streamName: 'upstream',
+        // The upstream invocation outlasts the polls of both shards before it puts: without waiting for
+        // a poll after it finished, idle() saw every shard quiet and returned with 'b:a' unread.
+        runtime: {
+          pollIntervalMs: 40,
+          shardDiscoveryIntervalMs: 60_000,
+          mappings: [
+            {
+              uuid: 'up',
+              functionName: 'operator',
+              eventSourceArn: upstream,
+              startingPosition: 'TRIM_HORIZON',
+            },
+            {
+              uuid: 'down',
+              functionName: 'operator',
+              eventSourceArn: downstream,
+              startingPosition: 'TRIM_HORIZON',
+            },
+          ],
+        },
+        handler: async (event) => {
+          if (event.Records[0]?.eventSourceARN === downstream) return;
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          for (const r of event.Records)
+            kinesis.put(downstream, 'k', `b:${Buffer.from(r.kinesis.data, 'base64').toString('utf8')}`);
+        },
+      });
+      harness.put(['a']);
+      await harness.runtime.start();
+      await harness.runtime.idle(5_000);
+      expect(harness.invoker.delivered()).toEqual(['a', 'b:a']);
+    });
   });
 
   describe('hooks', () => {
