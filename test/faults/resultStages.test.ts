@@ -20,7 +20,7 @@ import { InMemoryStateStore, InMemoryStateTables } from '../../functions/core/st
 import { StreamPublisher } from '../../functions/core/state/streamPublisher';
 import type { StatefulPipeline } from '../../functions/core/state/types';
 import type { RawRecord, ResultRow } from '../../functions/core/types';
-import { jsonEncoder } from '../helpers/twoStageFixture';
+import { jsonEncoder } from '../helpers/jsonEncoder';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS } from './faultyIo';
 import { Prng } from './prng';
 import { FlakyStream, Stage } from './stageHarness';

@@ -20,7 +20,8 @@ import type { RawRecord, ResultRow } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS } from './faultyIo';
 import { FlakyStream, Stage } from './stageHarness';
 import { Prng } from './prng';
-import { jsonEncoder, randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
+import { jsonEncoder } from '../helpers/jsonEncoder';
+import { randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
 
 const SEED = Number(process.env.SHARDFLOW_FAULT_SEED ?? 20_261_206);
 const SCHEDULES = Number(process.env.SHARDFLOW_FAULT_STAGE_SCHEDULES ?? 30);

@@ -13,9 +13,10 @@ import { count, pipeline, session, sliding, sum, tumbling } from '../../function
 import type { Duration } from '../../functions/core/duration';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
-import type { ResultEncoder, StatefulPipeline, StateStore } from '../../functions/core/state/types';
+import type { StatefulPipeline, StateStore } from '../../functions/core/state/types';
 import type { WindowSpec } from '../../functions/core/types';
 import { rawRecord } from './records';
+import { jsonEncoder } from './jsonEncoder';
 
 const T0 = Date.UTC(2030, 0, 1);
 const SECOND = 1_000;
@@ -37,12 +38,6 @@ function views(name: string, window: WindowSpec, allowedLateness: Duration): Sta
     .sink({ table: 'views_by_user' }) as unknown as StatefulPipeline;
 }
 
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_columns, rows) => Buffer.from(JSON.stringify(rows)),
-};
-
 /** Record `seq` of `user` at event (and arrival) time `ts`; `ms = seq`. */
 const view = (seq: number, user: string, ts: number) =>
   rawRecord({ user, ms: seq, ts }, { shardId: SHARD, sequenceNumber: seq, approximateArrivalTimestamp: ts });
@@ -52,7 +47,7 @@ function processor(store: StateStore, objects: InMemoryObjectStore, def: Statefu
     pipeline: def,
     store,
     objects,
-    encoder,
+    encoder: jsonEncoder,
     clock: { now: () => T0 + 20 * MINUTE },
   });
 }

@@ -11,11 +11,12 @@ import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { IncompatibleStateError } from '../../functions/core/state/errors';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
 import { encodeSegment } from '../../functions/core/state/segmentCodec';
-import type { ResultEncoder, StatefulPipeline, StateStore } from '../../functions/core/state/types';
+import type { StatefulPipeline, StateStore } from '../../functions/core/state/types';
 import type { ResultRow } from '../../functions/core/types';
 import { padSequence } from '../../functions/core/sequence';
 import { commitWithSegment } from './stateStoreContract';
 import { rawRecord } from './records';
+import { jsonEncoder } from './jsonEncoder';
 
 const T0 = Date.UTC(2030, 0, 1);
 const MINUTE = 60_000;
@@ -42,12 +43,6 @@ export function views(
     .sink({ table: 'views_by_user' }) as unknown as StatefulPipeline;
 }
 
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_columns, rows) => Buffer.from(JSON.stringify(rows)),
-};
-
 /** Records `from..to` (sequence numbers), user `u<n % 2>`, `ms = n`, at `T0 + offset + n` ms. */
 export function records(from: number, to: number, offset = 0) {
   return Array.from({ length: to - from + 1 }, (_, i) => {
@@ -68,7 +63,7 @@ export function processor(
     pipeline: def,
     store,
     objects,
-    encoder,
+    encoder: jsonEncoder,
     clock: { now: () => T0 + 10 * MINUTE },
   });
 }

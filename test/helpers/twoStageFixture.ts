@@ -2,11 +2,10 @@
  * The two stages both two-stage fault tests run (in memory: `test/faults/twoStages.test.ts`; through the
  * event-source-mapping runtime: `test/integration/twoStagesEsm.int.test.ts`): clicks → upstream (a stage that
  * only publishes: clean, filter, map, publish each view to `views` keyed by user) → `views` → downstream (views and
- * time per user, counting each published id once), and the JSON result encoder their stores read back.
+ * time per user, counting each published id once).
  */
 import { z } from 'zod';
 import { count, pipeline, sum, tumbling } from '../../functions/core/dsl';
-import type { ResultEncoder } from '../../functions/core/state/types';
 import type { ResultRow } from '../../functions/core/types';
 import type { Prng } from '../faults/prng';
 
@@ -71,16 +70,6 @@ export function twoStages(prefix: string, options: { readonly upstreamWindowed?:
     .sink({ table: `${prefix}_views` });
   return { upstream, downstream };
 }
-
-/** Result rows as JSON (bigints as numbers), so a test reads them back without Parquet. */
-export const jsonEncoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_columns, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-    ),
-};
 
 /** The downstream stage's rows as the DuckDB reference shapes them, in its order (window, then user). */
 export function viewRows(rows: readonly ResultRow[]) {

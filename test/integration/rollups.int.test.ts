@@ -35,7 +35,7 @@ import { readRunInput } from '../../localstack/start/runInput';
 import { sendRecords } from '../../localstack/start/sendRecords';
 import { synthesizeCached } from '../../localstack/start/synthesize';
 import { ROOT, runCli } from '../helpers/cli';
-import { jsonEncoder } from '../helpers/twoStageFixture';
+import { jsonEncoder } from '../helpers/jsonEncoder';
 import { clickEventsSql } from '../helpers/clickEventsSql';
 
 const MINUTES = 'functions/pipelines/rollups/pageMinutes.ts';

@@ -36,7 +36,8 @@ import {
 } from '../../localstack/eventSourceMapping';
 import { Prng } from '../faults/prng';
 import { useLocalCloud } from '../helpers/localCloud';
-import { jsonEncoder, randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
+import { jsonEncoder } from '../helpers/jsonEncoder';
+import { randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
 
 useLocalCloud();
 

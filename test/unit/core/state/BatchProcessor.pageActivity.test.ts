@@ -2,19 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
+import type { StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { pageActivity } from '../../../../functions/pipelines';
 import { storeCrashingBeforeCommit } from '../../../helpers/crashingStore';
+import { jsonEncoder } from '../../../helpers/jsonEncoder';
 
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_c, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-    ),
-};
 const SHARD = 'shardId-000000000000';
 const T0 = Date.UTC(2026, 0, 2, 3, 0, 0);
 
@@ -62,7 +55,7 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
       pipeline,
       store,
       objects,
-      encoder,
+      encoder: jsonEncoder,
       clock: { now: () => T0 },
     });
     const id = randomUUID();
@@ -108,7 +101,7 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
         pipeline: pageActivity,
         store: new InMemoryStateStore({ tables }),
         objects,
-        encoder,
+        encoder: jsonEncoder,
         clock: { now: () => T0 },
       });
     const id = randomUUID();
@@ -124,7 +117,13 @@ describe('BatchProcessor with the shipped page-activity pipeline', () => {
     const tables = new InMemoryStateTables();
     const objects = new InMemoryObjectStore();
     const processor = (store = new InMemoryStateStore({ tables })) =>
-      new BatchProcessor({ pipeline: pageActivity, store, objects, encoder, clock: { now: () => T0 } });
+      new BatchProcessor({
+        pipeline: pageActivity,
+        store,
+        objects,
+        encoder: jsonEncoder,
+        clock: { now: () => T0 },
+      });
     const original = randomUUID();
     await processor().apply([event(1, original, '/p1', T0 + 1_000)]);
     const batch = [event(2, original, '/p1', T0 + 1_000), event(3, randomUUID(), '/p1', T0 + 2_000)];
@@ -142,7 +141,7 @@ describe('BatchProcessor limits', () => {
     const store = new InMemoryStateStore();
     const objects = new InMemoryObjectStore();
     const processor = new BatchProcessor(
-      { pipeline: pageActivity, store, objects, encoder, clock: { now: () => T0 } },
+      { pipeline: pageActivity, store, objects, encoder: jsonEncoder, clock: { now: () => T0 } },
       { maxDedupeIds: 10 },
     );
     const ids = Array.from({ length: 30 }, () => randomUUID());

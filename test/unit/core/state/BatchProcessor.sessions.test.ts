@@ -11,9 +11,10 @@ import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor'
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import { mergeFragments } from '../../../../functions/core/state/SessionCloser';
-import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
+import type { StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord, ResultRow } from '../../../../functions/core/types';
 import { kinesisSequence } from '../../../helpers/records';
+import { jsonEncoder } from '../../../helpers/jsonEncoder';
 
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 const Click = z.object({ id: z.string(), user: z.string(), n: z.number(), t: z.number() });
@@ -25,15 +26,6 @@ const sessions = pipeline('sessions')
   .window(session('30s'), { allowedLateness: '1h', maxOutOfOrderness: '0s', idleTimeout: '1h' })
   .aggregate({ clicks: count(), total: sum((c) => c.n), top: max((c) => c.n) })
   .sink({ table: 'user_sessions' });
-
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_c, rows) =>
-    new TextEncoder().encode(
-      JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-    ),
-};
 
 const SHARDS = ['shardId-000000000000', 'shardId-000000000001'];
 
@@ -80,7 +72,7 @@ const instance = (tables: InMemoryStateTables, objects: InMemoryObjectStore): Ba
     pipeline: sessions as unknown as StatefulPipeline,
     store: new InMemoryStateStore({ tables }),
     objects,
-    encoder,
+    encoder: jsonEncoder,
     clock: { now: () => T0 },
   });
 
@@ -125,7 +117,7 @@ describe('session windows on the exactly-once path', () => {
         pipeline: quick as unknown as StatefulPipeline,
         store: new InMemoryStateStore({ tables }),
         objects,
-        encoder,
+        encoder: jsonEncoder,
         clock: { now: () => T0 },
       });
     await p().apply([record(0, 1, 'ann', T0), record(0, 2, 'ann', T0 + 10_000)]);
@@ -218,7 +210,7 @@ describe('session windows on the exactly-once path', () => {
               pipeline: strict as unknown as StatefulPipeline,
               store: new InMemoryStateStore({ tables }),
               objects,
-              encoder,
+              encoder: jsonEncoder,
               clock: { now: () => T0 },
             });
           let t = T0;

@@ -3,9 +3,10 @@ import { count, pipeline, tumbling } from '../../../../functions/core/dsl';
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import type { ResultEncoder, StatefulPipeline } from '../../../../functions/core/state/types';
+import type { StatefulPipeline } from '../../../../functions/core/state/types';
 import { sumCounts } from '../../../../functions/core/state/shardCounts';
 import { rawRecord } from '../../../helpers/records';
+import { jsonEncoder } from '../../../helpers/jsonEncoder';
 
 const T0 = Date.UTC(2030, 0, 1);
 const Event = z.object({ n: z.number(), ts: z.number() });
@@ -33,12 +34,6 @@ const records = (from: number, to: number) =>
     ),
   );
 
-const encoder: ResultEncoder = {
-  contentType: 'application/json',
-  extension: 'json',
-  encode: (_columns, rows) => Buffer.from(JSON.stringify(rows)),
-};
-
 describe('per-operator counts', () => {
   test('when a batch runs through map, filter and flatMap, each operator counts the values in and the values it passed on', () => {
     const prepared = chained.prepare(records(1, 10), { closedWatermark: -Infinity });
@@ -59,7 +54,7 @@ describe('per-operator counts', () => {
       pipeline: chained as unknown as StatefulPipeline,
       store,
       objects: new InMemoryObjectStore(),
-      encoder,
+      encoder: jsonEncoder,
       clock: { now: () => T0 },
     });
     await processor.apply(records(1, 10));

@@ -12,7 +12,7 @@ import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryOb
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import type { StatefulPipeline } from '../../../../functions/core/state/types';
 import type { ResultRow } from '../../../../functions/core/types';
-import { jsonEncoder } from '../../../helpers/twoStageFixture';
+import { jsonEncoder } from '../../../helpers/jsonEncoder';
 import { rawRecord } from '../../../helpers/records';
 
 const T0 = Date.UTC(2030, 0, 1, 12);

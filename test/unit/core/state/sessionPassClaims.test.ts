@@ -12,7 +12,7 @@ import { SessionCloser } from '../../../../functions/core/state/SessionCloser';
 import type { ObjectStore, StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { kinesisSequence } from '../../../helpers/records';
-import { jsonEncoder as encoder } from '../../../helpers/twoStageFixture';
+import { jsonEncoder as encoder } from '../../../helpers/jsonEncoder';
 
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 const NAME = 'claim-sessions';

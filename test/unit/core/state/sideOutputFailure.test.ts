@@ -7,7 +7,7 @@ import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryOb
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import type { ObjectStore } from '../../../../functions/core/state/types';
 import { pageViewsPipeline, rawRecord } from '../../../faults/pageViewsPipeline';
-import { jsonEncoder as encoder } from '../../../helpers/twoStageFixture';
+import { jsonEncoder as encoder } from '../../../helpers/jsonEncoder';
 
 const SHARD = 'shardId-000000000000';
 const T0 = Date.UTC(2026, 0, 2, 3, 0, 0);
