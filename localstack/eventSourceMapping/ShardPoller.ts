@@ -79,11 +79,20 @@ export class ShardPoller {
   private checkpoint: string | undefined;
   private checkpointWrite: Promise<void> = Promise.resolve();
   private loops: Promise<void>[] = [];
+  /**
+   * Records asked for per GetRecords: one batch per sub-partition (at most GetRecords' 10,000), so the first
+   * batch is invoked as soon as it is read while the next ones are read behind it (read-ahead).
+   */
+  private readonly readLimit: number;
 
   public constructor(private readonly options: ShardPollerOptions) {
     this.subPartitions = Array.from(
       { length: options.config.parallelizationFactor },
       () => new SubPartition(),
+    );
+    this.readLimit = Math.min(
+      ESM_LIMITS.GET_RECORDS_LIMIT,
+      options.config.batchSize * options.config.parallelizationFactor,
     );
   }
 
@@ -162,7 +171,7 @@ export class ShardPoller {
       let result;
       try {
         iterator ??= await this.initialIterator();
-        result = await reader.getRecords(iterator, ESM_LIMITS.GET_RECORDS_LIMIT);
+        result = await reader.getRecords(iterator, this.readLimit);
       } catch (error) {
         // Expired iterators, throttling, emulator restarts: start again after the last record read.
         this.options.log(`GetRecords on ${this.shardId} failed, retrying: ${String(error)}`);

@@ -71,6 +71,23 @@ describe('EventSourceMappingRuntime', () => {
       // During the first invocation 15 records (more than a batch) wait: at most the one poll that found the tip.
       expect((callsAtInvoke[1] ?? 0) - (callsAtInvoke[0] ?? 0)).toBeLessThanOrEqual(2);
     });
+
+    it('when it reads, it asks GetRecords for one batch per sub-partition, so the first batch is not held behind 10,000 records', async () => {
+      const kinesis = new FakeKinesis();
+      harness = createHarness({ kinesis, mapping: { batchSize: 10 } });
+      harness.put(range(25), 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(new Set(kinesis.getRecordsLimits)).toEqual(new Set([10]));
+      await harness.runtime.stop();
+
+      const wide = new FakeKinesis();
+      harness = createHarness({ kinesis: wide, mapping: { batchSize: 4_000, parallelizationFactor: 3 } });
+      harness.put(['a']);
+      await harness.runtime.start();
+      await harness.runtime.idle();
+      expect(new Set(wide.getRecordsLimits)).toEqual(new Set([10_000]));
+    });
   });
 
   describe('payload limit', () => {
