@@ -1,4 +1,7 @@
-import { decodeKinesisEvent } from '../../../functions/adapters/kinesisEventCodec';
+import fc from 'fast-check';
+import * as z from 'zod/mini';
+import { decodeKinesisEvent, kinesisEventSchema } from '../../../functions/adapters/kinesisEventCodec';
+import { compileSchemaFastPath } from '../../../functions/core/engine/schemaFastPath';
 
 const record = (seq: string, data = 'eyJhIjoxfQ==') => ({
   eventSource: 'aws:kinesis',
@@ -73,5 +76,82 @@ describe('decodeKinesisEvent', () => {
         `Record 1's eventID names the shard ${shown}, which ${problem}: a shard id is 1–128 letters, digits, '_', '.', '-', the first a letter or digit; the batch cannot be fenced, check what invokes this function`,
       );
     }
+  });
+
+  test('the record shape is checked by the compiled fast path (not only by zod)', () => {
+    expect(compileSchemaFastPath(kinesisEventSchema.shape.Records._zod.def.element)).toBeDefined();
+  });
+
+  test('for any event, valid or hostile, it accepts exactly what the schema accepts and returns its fields', () => {
+    const seq = fc.oneof(
+      fc.stringMatching(/^\d{1,80}$/),
+      fc.constantFrom('', '1; DROP', '1'.repeat(81), '１２', '12\n', ' 12', '0x1f'),
+    );
+    const text = fc.oneof(fc.string({ maxLength: 6 }), fc.constant(''));
+    const num = fc.oneof(
+      fc.double(),
+      fc.constantFrom(Infinity, -Infinity, NaN, -0, 1_700_000_000.123, Number.MAX_VALUE),
+    );
+    const anything = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.integer(),
+      fc.boolean(),
+      text,
+      fc.constant([]),
+    );
+    const field = <T>(valid: fc.Arbitrary<T>) =>
+      fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: anything });
+    const kinesis = fc.record(
+      {
+        partitionKey: field(text),
+        sequenceNumber: field(seq),
+        data: field(text),
+        approximateArrivalTimestamp: field(num),
+        extra: anything,
+      },
+      { requiredKeys: [] },
+    );
+    const record = fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc.record(
+          {
+            eventID: field(
+              fc.constantFrom('shardId-000000000001:1', 'shardId-000000000001', 'shardId-000000000002:9'),
+            ),
+            kinesis: field(kinesis),
+            eventSource: text,
+          },
+          { requiredKeys: ['eventID'] },
+        ),
+      },
+      { weight: 1, arbitrary: anything },
+    );
+    const event = fc.oneof(
+      { weight: 8, arbitrary: fc.record({ Records: fc.array(record, { maxLength: 5 }) }) },
+      { weight: 1, arbitrary: anything },
+      { weight: 1, arbitrary: fc.constant({ Records: {} }) },
+    );
+    fc.assert(
+      fc.property(event, (e) => {
+        const reference = z.safeParse(kinesisEventSchema, e);
+        if (!reference.success) {
+          expect(() => decodeKinesisEvent(e)).toThrow(z.core.$ZodError);
+          return;
+        }
+        const decoded = decodeKinesisEvent(e);
+        expect(decoded).toEqual(
+          reference.data.Records.map((r) => ({
+            shardId: r.eventID.split(':')[0],
+            sequenceNumber: r.kinesis.sequenceNumber,
+            partitionKey: r.kinesis.partitionKey,
+            data: r.kinesis.data,
+            approximateArrivalTimestamp: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+          })),
+        );
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
