@@ -29,7 +29,11 @@ export const MAX_PUT_BYTES = 5 * 1024 * 1024;
 
 /** Settings of a {@link StreamPublisher}. */
 export interface StreamPublisherOptions {
-  /** Puts of a refused entry before the batch fails (1–20). @default 5 */
+  /**
+   * Puts of a refused entry before the batch fails (1–20).
+   * @default 8 - with the default backoff, ~5 s of waits in all: a shard refuses what is over its 1,000
+   *   records/s for the rest of that second, so a batch of up to ~2,000 values into one shard lands
+   */
   readonly maxAttempts?: number;
   /** Wait before the second put; doubles with each further attempt, up to 2 s (0–10000 ms). @default 50 */
   readonly backoffMs?: number;
@@ -49,7 +53,7 @@ export class StreamPublisher {
     public readonly stream: string,
     options: StreamPublisherOptions = {},
   ) {
-    this.#maxAttempts = options.maxAttempts ?? 5;
+    this.#maxAttempts = options.maxAttempts ?? 8;
     this.#backoffMs = options.backoffMs ?? 50;
     if (!Number.isInteger(this.#maxAttempts) || this.#maxAttempts < 1 || this.#maxAttempts > 20)
       throw new InvalidOptionError(

@@ -52,6 +52,23 @@ describe('StreamPublisher', () => {
     expect(waits).toEqual([10, 20]);
   });
 
+  it('with the default retries, a 2,000-value batch lands in a one-shard stream that takes 1,000 records a second', async () => {
+    let now = 0;
+    const taken = new Map<number, number>();
+    const putter: StreamPutter = {
+      putRecords: async (_stream, entries) => {
+        const second = Math.floor(now / 1000);
+        const room = 1000 - (taken.get(second) ?? 0);
+        taken.set(second, (taken.get(second) ?? 0) + Math.min(room, entries.length));
+        return entries.map((_, i) => i).filter((i) => i >= room);
+      },
+    };
+    const publisher = new StreamPublisher(putter, 'out', { sleep: async (ms) => void (now += ms) });
+    await publisher.publish(Array.from({ length: 2000 }, (_, i) => entry(i)));
+    expect([...taken.values()].reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(now).toBeLessThan(6000);
+  });
+
   it('when entries are still refused after the last attempt, it throws PublishError naming how many', async () => {
     const stream = scriptedStream((e) => e.partitionKey === 'k1');
     const publisher = new StreamPublisher(stream.putter, 'out', { ...noWait, maxAttempts: 3 });
