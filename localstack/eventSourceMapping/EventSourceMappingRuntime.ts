@@ -143,6 +143,7 @@ export class EventSourceMappingRuntime {
    * Resolves once every shard has been polled after the last invocation finished and found caught up, no
    * record is buffered and no invocation is in flight: also when one mapping's function puts records on
    * another mapping's stream (a two-stage pipeline), the downstream shards were read after the last put.
+   * Invocations made outside the mappings (scheduled ticks through the same invoker) are not waited for.
    * Tests and bounded runs call it instead of sleeping.
    *
    * @throws IdleTimeoutError listing the busy shards when `timeoutMs` passes first
