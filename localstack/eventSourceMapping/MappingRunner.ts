@@ -197,7 +197,9 @@ export class MappingRunner {
       reader: o.reader,
       checkpoints: o.checkpoints,
       checkpointKey: this.checkpointKey,
-      filter: compileFilterCriteria(o.config.filterPatterns),
+      ...(o.config.filterPatterns.length === 0
+        ? {}
+        : { filter: compileFilterCriteria(o.config.filterPatterns) }),
       pollIntervalMs: o.pollIntervalMs,
       maxBufferedRecords: o.maxBufferedRecords,
       now: o.now,

@@ -27,7 +27,8 @@ export interface ShardPollerOptions {
   readonly checkpoints: CheckpointStore;
   /** Key of this mapping's checkpoints (the mapping UUID, per stream incarnation). */
   readonly checkpointKey: string;
-  readonly filter: RecordFilter;
+  /** The mapping's filter criteria; absent without patterns (every record is delivered, no view is built). */
+  readonly filter?: RecordFilter;
   /** Builds the batch processor of one sub-partition; `markDone` must be called for every record. */
   readonly processorFor: (markDone: (records: readonly KinesisRecordData[]) => void) => ProcessBatch;
   readonly pollIntervalMs: number;
@@ -209,7 +210,8 @@ export class ShardPoller {
       this.lastReadSequence = record.sequenceNumber;
       this.pending.set(record.sequenceNumber, false);
       this.arrivals.set(record.sequenceNumber, record.approximateArrivalTimestamp);
-      if (!this.options.filter(filterView(record))) {
+      // Building the filter view parses each record's data: only a mapping with patterns pays for it.
+      if (this.options.filter !== undefined && !this.options.filter(filterView(record))) {
         filteredOut.push(record);
         continue;
       }
