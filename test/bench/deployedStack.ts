@@ -47,6 +47,8 @@ export interface DeployedStack {
   readonly synthMs: number;
   /** Records acknowledged by successful invocations without item failures, since deploy. */
   processed(): number;
+  /** `performance.now()` when the last such invocation ended (NaN before the first). */
+  lastProcessedAt(): number;
   /** Failed invocations and item-failure responses, since deploy. */
   failures(): number;
   /**
@@ -142,6 +144,7 @@ export async function deployStack(
       throw new Error('The operator function has no bucket or table in its environment');
     const checkpoints = new MemoryCheckpointStore();
     let processed = 0;
+    let lastProcessedAt = NaN;
     let failures = 0;
     const hooks: InvocationHooks = {
       ...options.hooks,
@@ -149,8 +152,10 @@ export async function deployStack(
         const items = outcome.ok
           ? ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures ?? [])
           : [];
-        if (outcome.ok && items.length === 0) processed += info.event.Records.length;
-        else failures += 1;
+        if (outcome.ok && items.length === 0) {
+          processed += info.event.Records.length;
+          lastProcessedAt = performance.now();
+        } else failures += 1;
         await options.hooks?.onInvoke?.(info, outcome);
       },
     };
@@ -164,6 +169,7 @@ export async function deployStack(
       batchSize: mapping.batchSize ?? 100,
       synthMs,
       processed: () => processed,
+      lastProcessedAt: () => lastProcessedAt,
       failures: () => failures,
       startMapping: async (o = {}) => {
         if (runtime !== undefined) throw new Error('the mapping is already running');
