@@ -16,6 +16,17 @@ import { METRICS } from '../core/constants';
 import { drainRequestOf, type DrainResult } from '../core/state/drain';
 import type { StatefulPipeline } from '../core/state/types';
 
+/**
+ * Time a close pass may take at most, kept free before the function's timeout: publishing a pass's rows
+ * retries for up to ~5 s (`StreamPublisher`), plus the pass's reads, Parquet and writes.
+ */
+const PASS_BUDGET_MS = 15_000;
+
+/** The part of Lambda's context the tick reads. */
+interface TickContext {
+  getRemainingTimeInMillis(): number;
+}
+
 export interface TickResult {
   readonly watermark: number | null;
   readonly windowsEmitted: number;
@@ -29,9 +40,9 @@ export function tickHandler(
   pipeline: StatefulPipeline,
   parts: RuntimeParts,
   env: Readonly<Record<string, string | undefined>> = process.env,
-): (event?: unknown) => Promise<TickResult | DrainResult> {
+): (event?: unknown, context?: TickContext) => Promise<TickResult | DrainResult> {
   const runtime = assembleOperatorRuntime('shardflow-tick', pipeline, parts, env);
-  return async (event) => {
+  return async (event, context) => {
     const before = { ...runtime.store.stats };
     const lettersBefore = runtime.processor.resultsDeadLettered;
     try {
@@ -47,7 +58,13 @@ export function tickHandler(
         runtime.logger.info('Drain done', { ...drained });
         return drained;
       }
-      const result = await runtime.processor.tick(undefined, shardIds === undefined ? {} : { shardIds });
+      // Close passes stop starting in time for the last one to end before the timeout; the next tick goes on.
+      const passesUntil =
+        context === undefined ? undefined : Date.now() + context.getRemainingTimeInMillis() - PASS_BUDGET_MS;
+      const result = await runtime.processor.tick(undefined, {
+        ...(shardIds === undefined ? {} : { shardIds }),
+        ...(passesUntil === undefined ? {} : { passesUntil }),
+      });
       runtime.metrics.addMetric(METRICS.WINDOWS_EMITTED, MetricUnit.Count, result.windowsEmitted);
       // Batches Lambda skipped after their retries wait under the failure prefix until replayed.
       const failed = await runtime.countFailedBatches();

@@ -20,7 +20,7 @@ import { SessionCloser } from './SessionCloser';
 import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './ShardCommitter';
 import { ResultPublishing } from './resultPublishing';
 import { publishedAgain, type StreamPublisher } from './streamPublisher';
-import { Tick, type CloseResult } from './Tick';
+import { Tick, type CloseResult, type TickOptions } from './Tick';
 import type { ObjectStore, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore } from './types';
 import { WindowCloser } from './WindowCloser';
 
@@ -263,10 +263,7 @@ export class BatchProcessor {
    * the close mark of every shard below the pipeline watermark to it, and closes every due window.
    * `watermarkOverride` (+Infinity at the end of bounded input) closes everything up to it.
    */
-  public async tick(
-    watermarkOverride?: EpochMillis,
-    options: { readonly shardIds?: readonly string[] } = {},
-  ): Promise<CloseResult> {
+  public async tick(watermarkOverride?: EpochMillis, options: TickOptions = {}): Promise<CloseResult> {
     return this.#tick.run(watermarkOverride, options);
   }
 

@@ -24,6 +24,14 @@ export interface CloseResult {
   readonly windowsEmitted: number;
 }
 
+/** What a caller of a tick may bound: the shards to register, and until when close passes may start. */
+export interface TickOptions {
+  /** Shards the stream has (registered when they have delivered nothing yet). */
+  readonly shardIds?: readonly string[];
+  /** No close pass but the first starts at or after this time (the tick's clock). */
+  readonly passesUntil?: EpochMillis;
+}
+
 /** Close passes one tick runs at most (each emits up to the closer's per-pass limit). */
 const MAX_PASSES = 100;
 
@@ -64,10 +72,12 @@ export class Tick {
    * everything up to it closes. `endOfInput` (default: whether there is an override) says no commit is
    * still to come: side outputs of every shard are swept and the provisioned shard count is not waited
    * for; a drain (`drain.ts`) overrides the watermark while the stream goes on, so it passes false.
+   * `passesUntil` (the clock's time): no close pass starts at or after it but the first, so a function's
+   * tick ends before its timeout and the next tick goes on (what stays due is emitted then).
    */
   public async run(
     watermarkOverride?: EpochMillis,
-    options: { readonly shardIds?: readonly string[]; readonly endOfInput?: boolean } = {},
+    options: TickOptions & { readonly endOfInput?: boolean } = {},
   ): Promise<CloseResult> {
     const { store, clock, pipeline, rule, closer, attempts } = this.#deps;
     const endOfInput = options.endOfInput ?? watermarkOverride !== undefined;
@@ -119,6 +129,7 @@ export class Tick {
     if (await attempts.sweepIdle(snapshot, now, endOfInput)) snapshot = await store.readProgress(this.#name);
     let windowsEmitted = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
+      if (pass > 0 && options.passesUntil !== undefined && clock.now() >= options.passesUntil) break;
       const closed = await closer.close(snapshot, endOfInput);
       windowsEmitted += closed;
       if (closed === 0) break;

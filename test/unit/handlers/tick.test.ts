@@ -35,6 +35,17 @@ describe('tick handler', () => {
     expect(runtime.metrics.publishStoredMetrics).toHaveBeenCalledTimes(1);
   });
 
+  test("when Lambda's context is given, close passes stop starting 15 s before the function's timeout", async () => {
+    runtime.listOpenShards.mockResolvedValue(undefined);
+    runtime.processor.tick.mockResolvedValue({ watermark: 1_000, windowsEmitted: 0 });
+    const before = Date.now();
+    await handler({}, { getRemainingTimeInMillis: () => 60_000 });
+    const after = Date.now();
+    const { passesUntil } = runtime.processor.tick.mock.calls[0]![1] as { passesUntil: number };
+    expect(passesUntil).toBeGreaterThanOrEqual(before + 45_000);
+    expect(passesUntil).toBeLessThanOrEqual(after + 45_000);
+  });
+
   test('when skipped batches wait for replay, it publishes their count and warns; without a failure prefix it publishes none', async () => {
     runtime.listOpenShards.mockResolvedValue(undefined);
     runtime.processor.tick.mockResolvedValue({ watermark: 1_000, windowsEmitted: 0 });
