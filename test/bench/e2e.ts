@@ -109,14 +109,16 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
   if (spec.window!.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
   const windowMs = spec.window!.sizeMs;
   log('e2e: synthesizing the app and deploying it on the local cloud…');
+  // Set once the drain starts: samples the CPU when the invocation that processed the last record ends.
+  let afterInvocation: (() => void) | undefined;
   const stack = await deployStack(spec, {
     kinesisEmulator,
     ...(options.templatePath === undefined ? {} : { templatePath: options.templatePath }),
     hooks: {
-      onInvoke: (info, outcome) =>
-        outcome.ok
-          ? undefined
-          : log(`e2e: invocation failed on ${info.shardId}: ${outcome.errorType}: ${outcome.errorMessage}`),
+      onInvoke: (info, outcome) => {
+        if (outcome.ok) afterInvocation?.();
+        else log(`e2e: invocation failed on ${info.shardId}: ${outcome.errorType}: ${outcome.errorMessage}`);
+      },
     },
   });
   try {
@@ -173,6 +175,11 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       return byGroup === undefined ? undefined : [...byGroup.values()].reduce((a, b) => a + b, 0);
     };
     let cpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
+    let cpuAtLastRecord: typeof cpuAtStart | undefined;
+    afterInvocation = () => {
+      if (cpuAtLastRecord === undefined && stack.processed() - before >= records.length)
+        cpuAtLastRecord = { own: ownCpuMs(), emulators: emulatorCpuMs() };
+    };
     const progress = setInterval(
       () =>
         log(
@@ -194,7 +201,10 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       // Until the invocation that processed the last record ended: idle() itself needs a poll of every
       // shard after that (two poll intervals or more), which is the harness's latency, not processing.
       drainMs = stack.lastProcessedAt() - drainStarted;
-      cpuAtEnd = { own: ownCpuMs(), emulators: emulatorCpuMs() };
+      if (!(drainMs > 0))
+        throw new Error(`e2e: no invocation processed records after the mapping started (${drainMs} ms)`);
+      // CPU over the same window as the rate (the idle() polls after it are left out).
+      cpuAtEnd = cpuAtLastRecord ?? { own: ownCpuMs(), emulators: emulatorCpuMs() };
       drained = stack.processed() - before;
       await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
     } finally {
