@@ -472,6 +472,29 @@ describe('EventSourceMappingRuntime', () => {
         ended: false,
       });
     });
+
+    it('when the mapping has no filter patterns, it delivers every record without building filter views (no parse of their data)', async () => {
+      // The filter view parses each record's data as JSON: count the parses of this data.
+      const parse = jest.spyOn(JSON, 'parse');
+      const parsesOfData = () => parse.mock.calls.filter(([text]) => text === '{"kind":"click"}').length;
+      try {
+        harness = createHarness();
+        harness.put(['{"kind":"click"}', 'not json']);
+        await harness.runtime.start();
+        await harness.runtime.idle();
+        expect(harness.invoker.delivered()).toEqual(['{"kind":"click"}', 'not json']);
+        expect(parsesOfData()).toBe(0);
+        await harness.runtime.stop();
+        harness = createHarness({ mapping: { filterPatterns: ['{"data":{"kind":["click"]}}'] } });
+        harness.put(['{"kind":"click"}', 'not json']);
+        await harness.runtime.start();
+        await harness.runtime.idle();
+        expect(harness.invoker.delivered()).toEqual(['{"kind":"click"}']);
+        expect(parsesOfData()).toBeGreaterThan(0);
+      } finally {
+        parse.mockRestore();
+      }
+    });
   });
 
   describe('checkpoints', () => {
