@@ -9,7 +9,7 @@ import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor'
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
 import { SessionCloser } from '../../../../functions/core/state/SessionCloser';
-import type { ObjectStore, StatefulPipeline } from '../../../../functions/core/state/types';
+import type { ObjectStore, ProgressSnapshot, StatefulPipeline } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { kinesisSequence } from '../../../helpers/records';
 import { jsonEncoder as encoder } from '../../../helpers/jsonEncoder';
@@ -18,6 +18,9 @@ const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 const NAME = 'claim-sessions';
 const Click = z.object({ id: z.string(), user: z.string(), n: z.number(), t: z.number() });
 const SHARDS = ['shardId-000000000000', 'shardId-000000000001'];
+
+/** The two allowed latenesses the tests deploy. */
+type Lateness = '0s' | '10s';
 
 const record = (shard: number, seq: number, user: string, t: number): RawRecord => ({
   shardId: SHARDS[shard]!,
@@ -28,7 +31,7 @@ const record = (shard: number, seq: number, user: string, t: number): RawRecord 
 });
 
 /** The same pipeline under two allowed latenesses (a deploy changing it). */
-const definition = (lateness: '0s' | '10s'): StatefulPipeline =>
+const definition = (lateness: Lateness): StatefulPipeline =>
   pipeline(NAME)
     .source({ stream: 'clicks', shards: 2 })
     .clean({ schema: Click, eventTime: (c) => c.t })
@@ -75,7 +78,7 @@ function held(objects: InMemoryObjectStore): { store: ObjectStore; release: () =
 }
 
 /** A close pass of the pipeline under `lateness` over `tables`, writing to `objects`. */
-const closer = (tables: InMemoryStateTables, lateness: '0s' | '10s', objects: ObjectStore): SessionCloser =>
+const closer = (tables: InMemoryStateTables, lateness: Lateness, objects: ObjectStore): SessionCloser =>
   new SessionCloser(
     { pipeline: definition(lateness), store: new InMemoryStateStore({ tables }), objects, encoder },
     { concurrency: 1, expectedShards: 2 },
@@ -96,7 +99,7 @@ function spinGuard(tables: InMemoryStateTables): { store: InMemoryStateStore; cl
 const processor = (
   tables: InMemoryStateTables,
   objects: ObjectStore,
-  lateness: '0s' | '10s',
+  lateness: Lateness,
   store = new InMemoryStateStore({ tables }),
 ): BatchProcessor =>
   new BatchProcessor({
@@ -106,6 +109,24 @@ const processor = (
     encoder,
     clock: { now: () => T0 + 600_000 },
   });
+
+/**
+ * Two close passes racing: `slow` (its lateness and view) writes its objects only after `fast` has run to
+ * its end, then the end-of-input tick emits what is left.
+ */
+async function raceSlowPass(
+  tables: InMemoryStateTables,
+  objects: InMemoryObjectStore,
+  slow: readonly [Lateness, ProgressSnapshot],
+  fast: readonly [Lateness, ProgressSnapshot],
+): Promise<void> {
+  const gate = held(objects);
+  const slowPass = closer(tables, slow[0], gate.store).close(slow[1]);
+  await closer(tables, fast[0], objects).close(fast[1]);
+  gate.release();
+  await slowPass;
+  await processor(tables, objects, '0s').tick(Number.POSITIVE_INFINITY);
+}
 
 describe('session close passes and their claims', () => {
   it('when a close pass with an older view of the marks writes its objects after a pass that emitted more under the same names, every session is still emitted once', async () => {
@@ -143,12 +164,7 @@ describe('session close passes and their claims', () => {
     ]);
     resultsDown = false;
     // The slow pass (older view) writes only once the other pass has emitted ann and bob and raised its marks.
-    const slow = held(objects);
-    const slowPass = closer(tables, '0s', slow.store).close(older);
-    await closer(tables, '0s', objects).close(newer);
-    slow.release();
-    await slowPass;
-    await processor(tables, objects, '0s').tick(Number.POSITIVE_INFINITY);
+    await raceSlowPass(tables, objects, ['0s', older], ['0s', newer]);
     expect(rows(objects)).toEqual([
       ['ann', 2],
       ['bob', 1],
@@ -179,12 +195,7 @@ describe('session close passes and their claims', () => {
     const snapshot = await new InMemoryStateStore({ tables }).readProgress(NAME);
     resultsDown = false;
     // The pass under 10 s writes only after the pass under 0 s has emitted ann and bob and raised its marks.
-    const slow = held(objects);
-    const slowPass = closer(tables, '10s', slow.store).close(snapshot);
-    await closer(tables, '0s', objects).close(snapshot);
-    slow.release();
-    await slowPass;
-    await processor(tables, objects, '0s').tick(Number.POSITIVE_INFINITY);
+    await raceSlowPass(tables, objects, ['10s', snapshot], ['0s', snapshot]);
     expect(rows(objects)).toEqual([
       ['ann', 1],
       ['bob', 1],
