@@ -129,7 +129,7 @@ export function createClients(env: ClientEnvironment = process.env): AwsClients 
   const made: Partial<Record<keyof AwsClients, unknown>> = {};
   // Each client (and its SDK module) is made on first access.
   const lazy = <K extends keyof AwsClients>(key: K, make: () => AwsClients[K]): AwsClients[K] =>
-    (made[key] ??= make()) as AwsClients[K];
+    (made[key] ??= withoutCallLog(make())) as AwsClients[K];
   return {
     get kinesis() {
       return lazy('kinesis', () => new (sdk.kinesis().KinesisClient)(commonConfig('KINESIS', env, handler)));
@@ -197,54 +197,93 @@ function overriddenEnv(service: AwsService, overrides: { readonly endpoint?: unk
  */
 export function kinesisClient(overrides?: KinesisClientConfig): KinesisClient {
   if (overrides === undefined) return defaults().kinesis;
-  return new (sdk.kinesis().KinesisClient)({
-    ...commonConfig('KINESIS', overriddenEnv('KINESIS', overrides), httpHandler),
-    ...overrides,
-  });
+  return withoutCallLog(
+    new (sdk.kinesis().KinesisClient)({
+      ...commonConfig('KINESIS', overriddenEnv('KINESIS', overrides), httpHandler),
+      ...overrides,
+    }),
+    overrides,
+  );
 }
 
 /** The shared DynamoDB client, or a new one with `overrides` applied. */
 export function dynamoDbClient(overrides?: DynamoDBClientConfig): DynamoDBClient {
   if (overrides === undefined) return defaults().dynamoDb;
-  return new (sdk.dynamoDb().DynamoDBClient)({
-    ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler),
-    ...overrides,
-  });
+  return withoutCallLog(
+    new (sdk.dynamoDb().DynamoDBClient)({
+      ...commonConfig('DYNAMODB', overriddenEnv('DYNAMODB', overrides), httpHandler),
+      ...overrides,
+    }),
+    overrides,
+  );
 }
 
 /** The shared DynamoDB Streams client, or a new one with `overrides` applied. */
 export function dynamoDbStreamsClient(overrides?: DynamoDBStreamsClientConfig): DynamoDBStreamsClient {
   if (overrides === undefined) return defaults().dynamoDbStreams;
-  return new (sdk.dynamoDbStreams().DynamoDBStreamsClient)({
-    ...commonConfig('DYNAMODB_STREAMS', overriddenEnv('DYNAMODB_STREAMS', overrides), httpHandler),
-    ...overrides,
-  });
+  return withoutCallLog(
+    new (sdk.dynamoDbStreams().DynamoDBStreamsClient)({
+      ...commonConfig('DYNAMODB_STREAMS', overriddenEnv('DYNAMODB_STREAMS', overrides), httpHandler),
+      ...overrides,
+    }),
+    overrides,
+  );
 }
 
 /** The shared S3 client, or a new one with `overrides` applied. */
 export function s3Client(overrides?: S3ClientConfig): S3Client {
   if (overrides === undefined) return defaults().s3;
   const common = commonConfig('S3', overriddenEnv('S3', overrides), httpHandler);
-  return new (sdk.s3().S3Client)({ ...common, ...s3OverrideConfig(common), ...overrides });
+  return withoutCallLog(
+    new (sdk.s3().S3Client)({ ...common, ...s3OverrideConfig(common), ...overrides }),
+    overrides,
+  );
 }
 
 /** The shared SQS client, or a new one with `overrides` applied. */
 export function sqsClient(overrides?: SQSClientConfig): SQSClient {
   if (overrides === undefined) return defaults().sqs;
-  return new (sdk.sqs().SQSClient)({
-    ...commonConfig('SQS', overriddenEnv('SQS', overrides), httpHandler),
-    ...overrides,
-  });
+  return withoutCallLog(
+    new (sdk.sqs().SQSClient)({
+      ...commonConfig('SQS', overriddenEnv('SQS', overrides), httpHandler),
+      ...overrides,
+    }),
+    overrides,
+  );
 }
 
 /** The shared Athena client, or a new one with `overrides` applied. */
 export function athenaClient(overrides?: AthenaClientConfig): AthenaClient {
   if (overrides === undefined) return defaults().athena;
-  return new (sdk.athena().AthenaClient)({
-    ...commonConfig('ATHENA', overriddenEnv('ATHENA', overrides), httpHandler),
-    ...overrides,
-  });
+  return withoutCallLog(
+    new (sdk.athena().AthenaClient)({
+      ...commonConfig('ATHENA', overriddenEnv('ATHENA', overrides), httpHandler),
+      ...overrides,
+    }),
+    overrides,
+  );
 }
+
+/** What {@link withoutCallLog} needs of a client. */
+interface SdkClient {
+  readonly middlewareStack: { remove(name: string): boolean };
+}
+
+/**
+ * `client` without the SDK's per-call log step, unless the caller configured a `logger`. That step
+ * (`loggerMiddleware`, @aws-sdk/core) builds the sensitive-data-filtered copies of every call's input
+ * and output before it calls the logger, even when the logger is the default no-op one: a walk over
+ * every record of a 2,000-record GetRecords answer and every item of a TransactWriteItems, ~1.3 µs per
+ * record of the local stack's main thread in the e2e bench profile. shardflow configures no SDK logger
+ * (its own logs are Powertools'), so nothing is ever logged there.
+ */
+function withoutCallLog<C extends SdkClient>(client: C, config?: { readonly logger?: unknown }): C {
+  if (config?.logger === undefined) client.middlewareStack.remove(SDK_CALL_LOG_STEP);
+  return client;
+}
+
+/** The name the SDK gives its per-call log step (`@aws-sdk/core`'s `loggerMiddlewareOptions`). */
+export const SDK_CALL_LOG_STEP = 'loggerMiddleware';
 
 function httpHandler(): NodeHttpHandler {
   return new (sdk.http().NodeHttpHandler)({

@@ -39,6 +39,12 @@ export interface E2eFigures {
   readonly cpuUsPerRecord: number;
   /** CPU µs per drained record of the three emulators' processes during the drain (where `/proc` exists). */
   readonly emulatorCpuUsPerRecord?: number;
+  /** {@link emulatorCpuUsPerRecord} by emulator (Kinesis, DynamoDB, S3). */
+  readonly emulatorCpuUsPerRecordBy?: Readonly<Record<string, number>>;
+  /** CPU µs per record of the bench process during the raw read (the SDK's GetRecords alone). */
+  readonly rawReadCpuUsPerRecord: number;
+  /** CPU µs per record of the emulators during the raw read. */
+  readonly rawReadEmulatorCpuUsPerRecord?: number;
 }
 
 export interface E2eBenchOptions {
@@ -58,6 +64,23 @@ export interface E2eBenchOptions {
 }
 
 const MONITOR_PERIOD_MS = 100;
+
+/** The emulators' CPU µs per drained record, in all and by service, from their CPU ms at both ends. */
+function emulatorFigures(
+  start: ReadonlyMap<string, number> | undefined,
+  end: ReadonlyMap<string, number> | undefined,
+  drained: number,
+): Pick<E2eFigures, 'emulatorCpuUsPerRecord' | 'emulatorCpuUsPerRecordBy'> {
+  if (start === undefined || end === undefined) return {};
+  const by = Object.fromEntries(
+    [...end].map(([service, ms]) => [
+      service,
+      Math.round(((ms - (start.get(service) ?? 0)) * 1000) / drained),
+    ]),
+  );
+  const total = [...end].reduce((sum, [service, ms]) => sum + ms - (start.get(service) ?? 0), 0);
+  return { emulatorCpuUsPerRecord: Math.round((total * 1000) / drained), emulatorCpuUsPerRecordBy: by };
+}
 
 /**
  * Reads every record of every shard from TRIM_HORIZON with GetRecords, `limit` records per call (the
@@ -169,10 +192,13 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     })();
     const before = stack.processed();
     let drainStarted = performance.now();
-    const emulatorGroups = Object.values(stack.bench.cloud.pids);
-    const emulatorCpuMs = (): number | undefined => {
-      const byGroup = processGroupCpuMs(emulatorGroups);
-      return byGroup === undefined ? undefined : [...byGroup.values()].reduce((a, b) => a + b, 0);
+    const emulatorPids = Object.entries(stack.bench.cloud.pids);
+    /** CPU ms of each emulator's process group, by service. */
+    const emulatorCpuMs = (): Map<string, number> | undefined => {
+      const byGroup = processGroupCpuMs(emulatorPids.map(([, pid]) => pid));
+      return byGroup === undefined
+        ? undefined
+        : new Map(emulatorPids.map(([service, pid]) => [service, byGroup.get(pid) ?? 0]));
     };
     let cpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
     let cpuAtLastRecord: typeof cpuAtStart | undefined;
@@ -217,7 +243,9 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     if (drained !== records.length) throw new Error(`e2e: drained ${drained} of ${records.length} records`);
 
     log('e2e: raw GetRecords over the same stream…');
+    const rawCpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
     const raw = await rawRead(clients.kinesis, stack.streamName, stack.batchSize);
+    const rawCpuAtEnd = { own: ownCpuMs(), emulators: emulatorCpuMs() };
     if (raw.records !== records.length)
       throw new Error(`e2e: raw read found ${raw.records} of ${records.length} records`);
 
@@ -242,12 +270,16 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       getRecordsLimit: stack.batchSize,
       monitorPeriodMs: MONITOR_PERIOD_MS,
       cpuUsPerRecord: Math.round(((cpuAtEnd.own - cpuAtStart.own) * 1000) / drained),
-      ...(cpuAtEnd.emulators === undefined || cpuAtStart.emulators === undefined
+      ...emulatorFigures(cpuAtStart.emulators, cpuAtEnd.emulators, drained),
+      rawReadCpuUsPerRecord: Math.round(((rawCpuAtEnd.own - rawCpuAtStart.own) * 1000) / raw.records),
+      ...(rawCpuAtStart.emulators === undefined || rawCpuAtEnd.emulators === undefined
         ? {}
         : {
-            emulatorCpuUsPerRecord: Math.round(
-              ((cpuAtEnd.emulators - cpuAtStart.emulators) * 1000) / drained,
-            ),
+            rawReadEmulatorCpuUsPerRecord: emulatorFigures(
+              rawCpuAtStart.emulators,
+              rawCpuAtEnd.emulators,
+              raw.records,
+            ).emulatorCpuUsPerRecord!,
           }),
     };
   } finally {

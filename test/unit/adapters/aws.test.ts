@@ -8,7 +8,13 @@ import {
   s3Client,
   sqsClient,
   athenaClient,
+  SDK_CALL_LOG_STEP,
 } from '../../../functions/adapters/aws';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** The names of a client's middleware steps, without the step suffix (`name - step`). */
+const stepsOf = (client: { middlewareStack: { identify(): string[] } }): string[] =>
+  client.middlewareStack.identify().map((entry) => entry.split(' - ')[0]!);
 
 async function endpointOf(client: {
   config: { endpoint?: () => Promise<{ hostname: string; port?: number; protocol: string }> };
@@ -77,6 +83,31 @@ describe('createClients', () => {
       const strategy = (await client.config.retryStrategy()) as { mode?: string };
       expect(strategy.mode).toBe('adaptive');
     }
+  });
+});
+
+describe('the SDK call-log step', () => {
+  it('when the SDK builds a client, it has the step this module removes (so removing it is not a no-op)', () => {
+    expect(stepsOf(new DynamoDBClient({ region: 'us-east-1' }))).toContain(SDK_CALL_LOG_STEP);
+  });
+
+  it('when the factory builds a client without a logger, the step is gone from every one', () => {
+    const clients = createClients({ AWS_REGION: 'us-east-1' });
+    for (const client of Object.values(clients)) expect(stepsOf(client)).not.toContain(SDK_CALL_LOG_STEP);
+    for (const client of [
+      kinesisClient({ region: 'us-east-1' }),
+      dynamoDbClient({ region: 'us-east-1' }),
+      s3Client({ region: 'us-east-1' }),
+      sqsClient({ region: 'us-east-1' }),
+      athenaClient({ region: 'us-east-1' }),
+    ])
+      expect(stepsOf(client)).not.toContain(SDK_CALL_LOG_STEP);
+  });
+
+  it('when the caller configures a logger, the step stays', () => {
+    const logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    expect(stepsOf(dynamoDbClient({ region: 'us-east-1', logger }))).toContain(SDK_CALL_LOG_STEP);
+    expect(stepsOf(s3Client({ region: 'us-east-1', logger }))).toContain(SDK_CALL_LOG_STEP);
   });
 });
 
