@@ -3,7 +3,7 @@
  * accounting live in `BaseStateStore`; this class writes segment chunks with PutItem conditioned on their
  * absence, a commit as one conditional PutItem of the progress item (one TransactWriteItems with a condition
  * check on the pipeline item for a shard's first item), reads with consistent Query pages, raises the pipeline item with conditional
- * UpdateItem, and retries throttled calls with full jitter. One table (`STATE_TABLE` in constants.ts).
+ * UpdateItem, and retries throttled calls with full jitter (`throttleRetry.ts`). One table (`STATE_TABLE` in constants.ts).
  */
 import {
   ConditionalCheckFailedException,
@@ -37,28 +37,19 @@ import { COMMIT_RANGE_ATTRIBUTES } from '../core/state/segmentItems';
 import type { PipelineMarks, PipelineProgress } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
 import { dynamoDbClient } from './aws';
-import { InvalidOptionError, ShardflowError } from '../core/errors';
+import {
+  throttledCancellation,
+  ThrottleRetry,
+  TransactionThrottled,
+  type ThrottleRetryOptions,
+} from './throttleRetry';
 
 type Item = Record<string, AttributeValue>;
 
 const { PARTITION_KEY: PK, SORT_KEY: SK } = STATE_TABLE;
 
-/** Errors DynamoDB uses to say "slow down"; retried with jitter. */
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-]);
-/** Cancellation reasons of a transaction that are worth retrying as they are. */
-const RETRYABLE_REASONS = new Set([
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-]);
-
 /** Settings of a `DynamoDBStateStore`. */
-export interface DynamoDBStateStoreOptions extends BaseStateStoreOptions {
+export interface DynamoDBStateStoreOptions extends BaseStateStoreOptions, ThrottleRetryOptions {
   /** Name of the state table (the stack passes it in `SHARDFLOW_STATE_TABLE`). */
   readonly tableName: string;
   /**
@@ -66,55 +57,23 @@ export interface DynamoDBStateStoreOptions extends BaseStateStoreOptions {
    * @default the shared client of `functions/adapters/aws.ts`
    */
   readonly client?: DynamoDBClient;
-  /**
-   * Attempts of a throttled call (1–20).
-   * @default 6
-   */
-  readonly maxAttempts?: number;
-  /**
-   * Base and cap of the full-jitter backoff in milliseconds.
-   * @default { baseMs: 25, capMs: 2000 }
-   */
-  readonly backoff?: { readonly baseMs: number; readonly capMs: number };
-  /** Injected for tests: sleep and randomness of the backoff. */
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
 }
 
 /** The SDK's attribute values are the items' own shape (`stateItems.ts` mirrors DynamoDB's JSON protocol). */
 const toSdk = (item: StateItem): Item => item as Item;
 const fromSdk = (item: Item): StateItem => item as StateItem;
 
-/** A throttled transaction, retried like any throttled call. */
-class TransactionThrottled extends ShardflowError {
-  public constructor(cause: unknown) {
-    super('Transaction throttled', { cause });
-    this.name = 'ThrottlingException';
-  }
-}
-
 export class DynamoDBStateStore extends BaseStateStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
-  readonly #maxAttempts: number;
-  readonly #backoff: { readonly baseMs: number; readonly capMs: number };
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #random: () => number;
+  readonly #retry: ThrottleRetry;
 
   public constructor(options: DynamoDBStateStoreOptions) {
     super(options);
     if (options.tableName === '') throw new StateError('tableName must not be empty');
     this.#client = options.client ?? dynamoDbClient();
     this.#table = options.tableName;
-    this.#maxAttempts = options.maxAttempts ?? 6;
-    if (!Number.isInteger(this.#maxAttempts) || this.#maxAttempts < 1 || this.#maxAttempts > 20) {
-      throw new InvalidOptionError(
-        `maxAttempts must be an integer between 1 and 20 inclusive (given ${this.#maxAttempts})`,
-      );
-    }
-    this.#backoff = options.backoff ?? { baseMs: 25, capMs: 2_000 };
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#random = options.random ?? Math.random;
+    this.#retry = new ThrottleRetry(options);
   }
 
   protected async _queryProgress(pipeline: string): Promise<StateItem[]> {
@@ -228,8 +187,7 @@ export class DynamoDBStateStore extends BaseStateStore {
         } catch (error) {
           const reasons =
             error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-          if (reasons.some((reason) => reason.Code !== undefined && RETRYABLE_REASONS.has(reason.Code)))
-            throw new TransactionThrottled(error);
+          if (throttledCancellation(reasons)) throw new TransactionThrottled(error);
           throw error;
         }
       });
@@ -380,23 +338,8 @@ export class DynamoDBStateStore extends BaseStateStore {
     return items;
   }
 
-  /** Sends one call, counting it, and retries throttling with full jitter up to `maxAttempts`. */
-  async #send<R>(call: () => Promise<R>): Promise<R> {
-    for (let attempt = 1; ; attempt += 1) {
-      this.stats.requests += 1;
-      try {
-        return await call();
-      } catch (error) {
-        const name = (error as { name?: unknown }).name;
-        if (typeof name !== 'string' || !THROTTLING.has(name) || attempt >= this.#maxAttempts) throw error;
-        this.stats.throttles += 1;
-        await this.#sleep(this.#delay(attempt));
-      }
-    }
-  }
-
-  /** Full jitter: uniform in [0, min(cap, base · 2^attempt)). */
-  #delay(attempt: number): number {
-    return Math.floor(this.#random() * Math.min(this.#backoff.capMs, this.#backoff.baseMs * 2 ** attempt));
+  /** Sends one call through the throttle retry, counting it in the store's stats. */
+  #send<R>(call: () => Promise<R>): Promise<R> {
+    return this.#retry.send(call, this.stats);
   }
 }
