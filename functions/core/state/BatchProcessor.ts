@@ -250,10 +250,14 @@ export class BatchProcessor {
   /**
    * Publishes again what commits of `records` published (`.toStream()`), under the same ids: the committed
    * records of a range Lambda skipped, whose publish may have failed for good (`SkippedBatchReplay`). Returns
-   * how many records it put; 0 without `.toStream()`.
+   * how many records it put; 0 without `.toStream()`. `stateLimited`: the shard's `STATE_LIMIT` records
+   * (its progress's `stateLimited`), which published nothing.
    */
-  public async publishAgain(records: readonly RawRecord[]): Promise<number> {
-    const entries = publishedAgain(this.#deps.pipeline, records);
+  public async publishAgain(
+    records: readonly RawRecord[],
+    stateLimited?: readonly string[],
+  ): Promise<number> {
+    const entries = publishedAgain(this.#deps.pipeline, records, stateLimited);
     if (entries.length > 0) await this.#deps.publisher!.publish(entries);
     return entries.length;
   }

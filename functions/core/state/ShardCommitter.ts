@@ -122,14 +122,17 @@ export class ShardCommitter {
         return {
           snapshot,
           counts: { ...NO_COUNTS, duplicates: records.length },
-          published: publishedAgain(this.#deps.pipeline, covered),
+          published: publishedAgain(this.#deps.pipeline, covered, base?.stateLimited),
         };
       try {
         const applied = await this.#commit(fresh, base, snapshot);
         return {
           snapshot: applied.snapshot,
           counts: { ...applied.counts, duplicates: covered.length },
-          published: [...publishedAgain(this.#deps.pipeline, covered), ...applied.published],
+          published: [
+            ...publishedAgain(this.#deps.pipeline, covered, base?.stateLimited),
+            ...applied.published,
+          ],
         };
       } catch (error) {
         if (!(error instanceof StateConflictError)) throw error;

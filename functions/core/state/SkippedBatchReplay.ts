@@ -79,7 +79,10 @@ export class SkippedBatchReplay {
     };
     const replayShard = replayShardId(shardId, firstSequence);
     const todo = inRange.filter((r) => !applied(r)).map((r) => ({ ...r, shardId: replayShard }));
-    const republished = await this.deps.processor.publishAgain(inRange.filter(applied));
+    const republished = await this.deps.processor.publishAgain(
+      inRange.filter(applied),
+      progress?.stateLimited,
+    );
     const result = await this.deps.processor.apply(todo);
     await this.#close(replayShard);
     const orphansRemoved = await removeOrphanedOutputs(

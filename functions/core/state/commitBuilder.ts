@@ -160,6 +160,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
       ...(prepared.published.length > 0 ? { published: prepared.published.length } : {}),
       ...(prepared.operators.length > 0 ? { operators: prepared.operators } : {}),
     }),
+    ...stateLimitedAfter(base, prepared.rejected),
     ...(base?.parents !== undefined
       ? { parents: base.parents }
       : input.parents !== undefined && input.parents.length > 0
@@ -196,6 +197,24 @@ export function buildCommit(input: CommitInput): BuiltCommit {
         }
       : undefined;
   return { progress, segment, dedupeHashes, partials: windows.reduce((n, w) => n + w.partials.length, 0) };
+}
+
+/** How many of a shard's `STATE_LIMIT` records its progress names (`ShardProgress.stateLimited`). */
+export const MAX_STATE_LIMITED = 64;
+
+/**
+ * The shard's `stateLimited` after a commit that rejected `rejected`: the stored list with this commit's
+ * `STATE_LIMIT` records added, the latest {@link MAX_STATE_LIMITED} kept.
+ */
+export function stateLimitedAfter(
+  base: ShardProgress | undefined,
+  rejected: readonly Rejection[],
+): Pick<ShardProgress, 'stateLimited'> {
+  const added = rejected
+    .filter((r) => r.reason === REJECT_REASONS.STATE_LIMIT)
+    .map((r) => padSequence(r.sequenceNumber));
+  const list = [...(base?.stateLimited ?? []), ...added].slice(-MAX_STATE_LIMITED);
+  return list.length === 0 ? {} : { stateLimited: list };
 }
 
 /** A record whose state alone cannot fit one commit: dead-lettered naming the limit. */

@@ -156,6 +156,14 @@ function parentsFrom(text: string): string[] {
   return parsed as string[];
 }
 
+function stateLimitedFrom(text: string): string[] {
+  const parsed = jsonOf(text, 'stateLimited');
+  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string' && /^\d+$/.test(p))) {
+    throw new StateItemInvalidError('State item attribute stateLimited must be a list of sequence numbers');
+  }
+  return parsed as string[];
+}
+
 /** The progress item of a shard. */
 export function progressToItem(progress: ShardProgress): StateItem {
   return {
@@ -202,6 +210,9 @@ export function progressToItem(progress: ShardProgress): StateItem {
     ...(progress.parents === undefined || progress.parents.length === 0
       ? {}
       : { parents: s(JSON.stringify(progress.parents)) }),
+    ...(progress.stateLimited === undefined || progress.stateLimited.length === 0
+      ? {}
+      : { stateLimited: s(JSON.stringify(progress.stateLimited)) }),
     ...(progress.counts === undefined
       ? {}
       : {
@@ -246,6 +257,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
     pending: pendingFrom(str(item, 'pending')),
     ...(item.sweep === undefined ? {} : { sweep: sweepFrom(str(item, 'sweep')) }),
     ...(item.parents === undefined ? {} : { parents: parentsFrom(str(item, 'parents')) }),
+    ...(item.stateLimited === undefined ? {} : { stateLimited: stateLimitedFrom(str(item, 'stateLimited')) }),
     ...(item.inRecords === undefined
       ? {}
       : {

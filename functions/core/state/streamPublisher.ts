@@ -7,6 +7,7 @@
  * refuses others (throttling, an internal failure): the refused ones are put again, with backoff, and what is
  * still refused after the last attempt fails the batch (`PublishError`), so Lambda redelivers it.
  */
+import { padSequence } from '../sequence';
 import type { PublishEntry } from '../engine/streamTap';
 import { InvalidOptionError } from '../errors';
 import type { RawRecord } from '../types';
@@ -93,14 +94,21 @@ export class StreamPublisher {
 
 /**
  * What a commit of `records` published (or should have: its attempt may have died before), derived again from
- * the records as that commit prepared them: prepare is a function of the records alone.
+ * the records as that commit prepared them: prepare is a function of the records alone, except for the
+ * records the commit dead-lettered `STATE_LIMIT` after preparing them, which published nothing: those the
+ * shard's progress names (`stateLimited`) are left out.
  */
 export function publishedAgain(
   pipeline: StatefulPipeline,
   records: readonly RawRecord[],
+  stateLimited: readonly string[] = [],
 ): readonly PublishEntry[] {
   if (records.length === 0 || pipeline.spec.publish === undefined) return [];
-  return pipeline.prepare(records, { closedWatermark: Number.NEGATIVE_INFINITY }).published;
+  const limited = new Set(stateLimited);
+  const published =
+    limited.size === 0 ? records : records.filter((r) => !limited.has(padSequence(r.sequenceNumber)));
+  if (published.length === 0) return [];
+  return pipeline.prepare(published, { closedWatermark: Number.NEGATIVE_INFINITY }).published;
 }
 
 /** `entries` in order, cut into PutRecords requests of at most 500 records and 5 MiB. */

@@ -72,6 +72,13 @@ export interface ShardProgress {
    * this shard after its first copy landed on a parent is still caught by dedupe.
    */
   readonly parents?: readonly string[];
+  /**
+   * Zero-padded sequence numbers of the shard's records dead-lettered `STATE_LIMIT` (a record whose state
+   * alone does not fit one commit), the latest `MAX_STATE_LIMITED` (`commitBuilder.ts`), oldest first. Their
+   * values are not published (`.toStream()`), so publishing derived again for a redelivery or a replay of
+   * committed records (`publishedAgain`) leaves them out too. Absent when there are none.
+   */
+  readonly stateLimited?: readonly string[];
   /** What the shard's commits so far did with their records (exactly once: counted in the commit). */
   readonly counts?: ShardCounts;
   /**

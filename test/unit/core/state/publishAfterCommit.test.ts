@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { count, pipeline, runBounded, sum, tumbling } from '../../../../functions/core';
 import type { PublishEntry } from '../../../../functions/core/engine/streamTap';
@@ -10,7 +10,7 @@ import { SkippedBatchReplay } from '../../../../functions/core/state/SkippedBatc
 import { BatchApplyError, PublishError } from '../../../../functions/core/state/errors';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import type { ResultEncoder, StateStore } from '../../../../functions/core/state/types';
+import type { ResultEncoder, StatefulPipeline, StateStore } from '../../../../functions/core/state/types';
 import type { RawRecord } from '../../../../functions/core/types';
 import { storeCrashingBeforeCommit } from '../../../helpers/crashingStore';
 import { rawRecord } from '../../../helpers/records';
@@ -96,12 +96,12 @@ function recordingPublisher(store: StateStore, refuse = 0) {
   };
 }
 
-function setup(options: { store?: StateStore; refuse?: number } = {}) {
+function setup(options: { store?: StateStore; refuse?: number; pipeline?: StatefulPipeline } = {}) {
   const tables = new InMemoryStateTables();
   const store = options.store ?? new InMemoryStateStore({ tables });
   const recording = recordingPublisher(store, options.refuse);
   const processor = new BatchProcessor({
-    pipeline: upstream,
+    pipeline: options.pipeline ?? upstream,
     store,
     objects: new InMemoryObjectStore(),
     encoder: rowsEncoder,
@@ -110,6 +110,39 @@ function setup(options: { store?: StateStore; refuse?: number } = {}) {
   });
   return { processor, ...recording, tables, store };
 }
+
+/**
+ * `upstream` whose partial state for the page `/huge` carries 5 MB more: a click on it cannot fit one commit
+ * even alone, so it is dead-lettered `STATE_LIMIT` and its value is not published.
+ */
+const stage: StatefulPipeline = upstream;
+const withHugePage: StatefulPipeline = {
+  spec: stage.spec,
+  stateShape: stage.stateShape,
+  stateFingerprint: stage.stateFingerprint,
+  prepare: (records, options) => stage.prepare(records, options),
+  combine: (prepared, fenceOf, seen, stats) =>
+    stage
+      .combine(prepared, fenceOf, seen, stats)
+      .map((p) =>
+        p.key === '/huge'
+          ? { ...p, state: { ...p.state, pad: randomBytes(5_000_000).toString('base64') } }
+          : p,
+      ),
+  mergeState: (a, b) => stage.mergeState(a, b),
+  resultRow: (key, window, state, records, evolved) => stage.resultRow(key, window, state, records, evolved),
+  closeTime: (window) => stage.closeTime(window),
+};
+/** Clicks 1..9, click 5 on the page `/huge`. */
+const withHugeClick = (): RawRecord[] =>
+  clickRecords(1, 10).map((r) =>
+    r.sequenceNumber === '5'
+      ? rawRecord(
+          { ...click(5), page: '/huge' },
+          { shardId: SHARD, sequenceNumber: 5, approximateArrivalTimestamp: T0 + 3_600_000 },
+        )
+      : r,
+  );
 
 const ids = (entries: readonly PublishEntry[]): string[] =>
   entries.map((e) => (JSON.parse(e.data) as { id: string }).id);
@@ -174,6 +207,33 @@ describe('publishing after the commit (toStream)', () => {
     }).replay(SHARD, '1', '9', batch);
     expect(replay).toMatchObject({ alreadyApplied: 9, republished: 9, applied: { recordsIn: 0 } });
     expect(ids(calls[0]!.entries)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`));
+  });
+
+  it('when a record is dead-lettered STATE_LIMIT, neither its commit nor a redelivery of its batch publishes it', async () => {
+    const { processor, calls } = setup({ pipeline: withHugePage });
+    const batch = withHugeClick();
+    expect(await processor.apply(batch)).toMatchObject({ rejected: 1 });
+    const published = [1, 2, 3, 4, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`);
+    expect(calls.flatMap((call) => ids(call.entries))).toEqual(published);
+    calls.length = 0;
+    expect(await processor.apply(batch)).toMatchObject({ duplicates: 9 });
+    expect(calls.flatMap((call) => ids(call.entries))).toEqual(published);
+  });
+
+  it('when a skipped range holds a record dead-lettered STATE_LIMIT, replaying it does not publish that record', async () => {
+    const { processor, calls, store } = setup({ pipeline: withHugePage, refuse: 1 });
+    const batch = withHugeClick();
+    expect((await processKinesisBatch(processor, batch)).response.batchItemFailures).toHaveLength(1);
+    const replay = await new SkippedBatchReplay({
+      processor,
+      store,
+      objects: new InMemoryObjectStore(),
+      pipeline: withHugePage,
+    }).replay(SHARD, '1', '9', batch);
+    expect(replay).toMatchObject({ alreadyApplied: 9, republished: 8 });
+    expect(calls.flatMap((call) => ids(call.entries))).toEqual(
+      [1, 2, 3, 4, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`),
+    );
   });
 
   it('when a pipeline publishes but no publisher for its stream is given, the processor refuses to start', () => {
