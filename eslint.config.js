@@ -6,6 +6,8 @@ module.exports = tseslint.config(
   {
     ignores: [
       'node_modules/',
+      // Generated entries and scratch projects (tests, bench) of the local cloud.
+      '.shardflow/',
       'cdk.out/',
       'coverage/',
       'dist/',

@@ -44,10 +44,12 @@ export interface E2eFigures {
   readonly emulatorCpuUsPerRecord?: number;
   /** {@link emulatorCpuUsPerRecord} by emulator (Kinesis, DynamoDB, S3). */
   readonly emulatorCpuUsPerRecordBy?: Readonly<Record<string, number>>;
-  /** CPU µs per record of the bench process during the raw read (the SDK's GetRecords alone). */
+  /** CPU µs per record of the bench process during the raw read (its GetRecords calls and the edge proxying them). */
   readonly rawReadCpuUsPerRecord: number;
-  /** CPU µs per record of the emulators during the raw read. */
+  /** CPU µs per record of the emulators during the raw read, in all. */
   readonly rawReadEmulatorCpuUsPerRecord?: number;
+  /** {@link rawReadEmulatorCpuUsPerRecord} by emulator. */
+  readonly rawReadEmulatorCpuUsPerRecordBy?: Readonly<Record<string, number>>;
 }
 
 export interface E2eBenchOptions {
@@ -69,6 +71,18 @@ export interface E2eBenchOptions {
 const MONITOR_PERIOD_MS = 100;
 /** Raw reads of the whole stream after the drain; the median is the baseline. */
 const RAW_READS = 3;
+
+/** The emulators' figures of the raw read, under their `rawRead…` names. */
+function rawReadFigures(
+  figures: ReturnType<typeof emulatorFigures>,
+): Pick<E2eFigures, 'rawReadEmulatorCpuUsPerRecord' | 'rawReadEmulatorCpuUsPerRecordBy'> {
+  return figures.emulatorCpuUsPerRecord === undefined || figures.emulatorCpuUsPerRecordBy === undefined
+    ? {}
+    : {
+        rawReadEmulatorCpuUsPerRecord: figures.emulatorCpuUsPerRecord,
+        rawReadEmulatorCpuUsPerRecordBy: figures.emulatorCpuUsPerRecordBy,
+      };
+}
 
 /** CPU ms so far of the bench process and of each emulator (by service; undefined without `/proc`). */
 interface CpuAt {
@@ -294,15 +308,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       cpuUsPerRecord: Math.round(((cpuAtEnd.own - cpuAtStart.own) * 1000) / drained),
       ...emulatorFigures(cpuAtStart.emulators, cpuAtEnd.emulators, drained),
       rawReadCpuUsPerRecord: Math.round(((rawCpuAtEnd.own - rawCpuAtStart.own) * 1000) / raw.records),
-      ...(rawCpuAtStart.emulators === undefined || rawCpuAtEnd.emulators === undefined
-        ? {}
-        : {
-            rawReadEmulatorCpuUsPerRecord: emulatorFigures(
-              rawCpuAtStart.emulators,
-              rawCpuAtEnd.emulators,
-              raw.records,
-            ).emulatorCpuUsPerRecord!,
-          }),
+      ...rawReadFigures(emulatorFigures(rawCpuAtStart.emulators, rawCpuAtEnd.emulators, raw.records)),
     };
   } finally {
     await stack.stop();

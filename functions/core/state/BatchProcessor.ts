@@ -21,7 +21,14 @@ import { addCounts, NO_COUNTS, ShardCommitter, type CommitCounts } from './Shard
 import { ResultPublishing } from './resultPublishing';
 import { publishedAgain, type StreamPublisher } from './streamPublisher';
 import { Tick, type CloseResult, type TickOptions } from './Tick';
-import type { ObjectStore, ProgressSnapshot, ResultEncoder, StatefulPipeline, StateStore } from './types';
+import type {
+  ObjectStore,
+  ProgressSnapshot,
+  ResultEncoder,
+  ShardProgress,
+  StatefulPipeline,
+  StateStore,
+} from './types';
 import { WindowCloser } from './WindowCloser';
 
 export type { CloseResult } from './Tick';
@@ -255,7 +262,7 @@ export class BatchProcessor {
    */
   public async publishAgain(
     records: readonly RawRecord[],
-    stateLimited?: readonly string[],
+    stateLimited?: ShardProgress['stateLimited'],
   ): Promise<number> {
     const entries = publishedAgain(this.#deps.pipeline, records, stateLimited);
     if (entries.length > 0) await this.#deps.publisher!.publish(entries);

@@ -160,7 +160,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
       ...(prepared.published.length > 0 ? { published: prepared.published.length } : {}),
       ...(prepared.operators.length > 0 ? { operators: prepared.operators } : {}),
     }),
-    ...stateLimitedAfter(base, prepared.rejected),
+    ...stateLimitedAfter(base, prepared.rejected, input.now, input.retentionMs),
     ...(base?.parents !== undefined
       ? { parents: base.parents }
       : input.parents !== undefined && input.parents.length > 0
@@ -203,17 +203,25 @@ export function buildCommit(input: CommitInput): BuiltCommit {
 export const MAX_STATE_LIMITED = 64;
 
 /**
- * The shard's `stateLimited` after a commit that rejected `rejected`: the stored list with this commit's
- * `STATE_LIMIT` records added, the latest {@link MAX_STATE_LIMITED} kept.
+ * The shard's `stateLimited` after a commit at `now` that rejected `rejected`: the stored entries not expired
+ * at `now`, then this commit's `STATE_LIMIT` records (expiring with its segment, `segmentTtl`), the latest
+ * {@link MAX_STATE_LIMITED} kept. Expired entries go, so a shard that once dead-lettered such a record does not
+ * carry it in every later write of its progress.
  */
 export function stateLimitedAfter(
   base: ShardProgress | undefined,
   rejected: readonly Rejection[],
+  now: EpochMillis,
+  retentionMs: number,
 ): Pick<ShardProgress, 'stateLimited'> {
+  const nowSeconds = Math.floor(now / 1000);
+  const expiresAt = segmentTtl(now, retentionMs);
   const added = rejected
     .filter((r) => r.reason === REJECT_REASONS.STATE_LIMIT)
-    .map((r) => padSequence(r.sequenceNumber));
-  const list = [...(base?.stateLimited ?? []), ...added].slice(-MAX_STATE_LIMITED);
+    .map((r) => [padSequence(r.sequenceNumber), expiresAt] as const);
+  const list = [...(base?.stateLimited ?? []).filter(([, until]) => until > nowSeconds), ...added].slice(
+    -MAX_STATE_LIMITED,
+  );
   return list.length === 0 ? {} : { stateLimited: list };
 }
 

@@ -156,12 +156,21 @@ function parentsFrom(text: string): string[] {
   return parsed as string[];
 }
 
-function stateLimitedFrom(text: string): string[] {
+function stateLimitedFrom(text: string): [string, number][] {
   const parsed = jsonOf(text, 'stateLimited');
-  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string' && /^\d+$/.test(p))) {
-    throw new StateItemInvalidError('State item attribute stateLimited must be a list of sequence numbers');
+  const ok = (entry: unknown): boolean =>
+    Array.isArray(entry) &&
+    entry.length === 2 &&
+    typeof entry[0] === 'string' &&
+    /^\d+$/.test(entry[0]) &&
+    Number.isSafeInteger(entry[1]) &&
+    (entry[1] as number) >= 0;
+  if (!Array.isArray(parsed) || !parsed.every(ok)) {
+    throw new StateItemInvalidError(
+      'State item attribute stateLimited must be a list of [sequence number, expiresAt]',
+    );
   }
-  return parsed as string[];
+  return parsed as [string, number][];
 }
 
 /** The progress item of a shard. */

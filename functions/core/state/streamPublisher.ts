@@ -12,7 +12,7 @@ import type { PublishEntry } from '../engine/streamTap';
 import { InvalidOptionError } from '../errors';
 import type { RawRecord } from '../types';
 import { PublishError } from './errors';
-import type { StatefulPipeline } from './types';
+import type { ShardProgress, StatefulPipeline } from './types';
 
 /** The one call publishing needs: Kinesis PutRecords (`adapters/KinesisStreamPutter.ts`). */
 export interface StreamPutter {
@@ -101,10 +101,10 @@ export class StreamPublisher {
 export function publishedAgain(
   pipeline: StatefulPipeline,
   records: readonly RawRecord[],
-  stateLimited: readonly string[] = [],
+  stateLimited: ShardProgress['stateLimited'] = [],
 ): readonly PublishEntry[] {
   if (records.length === 0 || pipeline.spec.publish === undefined) return [];
-  const limited = new Set(stateLimited);
+  const limited = new Set(stateLimited.map(([sequence]) => sequence));
   const published =
     limited.size === 0 ? records : records.filter((r) => !limited.has(padSequence(r.sequenceNumber)));
   if (published.length === 0) return [];

@@ -73,12 +73,13 @@ export interface ShardProgress {
    */
   readonly parents?: readonly string[];
   /**
-   * Zero-padded sequence numbers of the shard's records dead-lettered `STATE_LIMIT` (a record whose state
-   * alone does not fit one commit), the latest `MAX_STATE_LIMITED` (`commitBuilder.ts`), oldest first. Their
-   * values are not published (`.toStream()`), so publishing derived again for a redelivery or a replay of
-   * committed records (`publishedAgain`) leaves them out too. Absent when there are none.
+   * The shard's records dead-lettered `STATE_LIMIT` (a record whose state alone does not fit one commit):
+   * `[zero-padded sequence number, expiresAt]`, `expiresAt` the epoch seconds its commit's segment expires
+   * (after which the range cannot be replayed); the latest `MAX_STATE_LIMITED` unexpired (`commitBuilder.ts`),
+   * oldest first. Their values are not published (`.toStream()`), so publishing derived again for a
+   * redelivery or a replay of committed records (`publishedAgain`) leaves them out too. Absent when none.
    */
-  readonly stateLimited?: readonly string[];
+  readonly stateLimited?: readonly (readonly [sequence: string, expiresAt: number])[];
   /** What the shard's commits so far did with their records (exactly once: counted in the commit). */
   readonly counts?: ShardCounts;
   /**

@@ -220,6 +220,19 @@ describe('publishing after the commit (toStream)', () => {
     expect(calls.flatMap((call) => ids(call.entries))).toEqual(published);
   });
 
+  it('when a batch holding a STATE_LIMIT record is redelivered with more records after it, only the others are published again', async () => {
+    const { processor, calls } = setup({ pipeline: withHugePage });
+    await processor.apply(withHugeClick());
+    calls.length = 0;
+    expect(await processor.apply([...withHugeClick(), ...clickRecords(10, 13)])).toMatchObject({
+      duplicates: 9,
+    });
+    // c11 is filtered out (ms < 0).
+    expect(calls.flatMap((call) => ids(call.entries))).toEqual(
+      [1, 2, 3, 4, 6, 7, 8, 9, 10, 12].map((n) => `${SHARD}/${n}`),
+    );
+  });
+
   it('when a skipped range holds a record dead-lettered STATE_LIMIT, replaying it does not publish that record', async () => {
     const { processor, calls, store } = setup({ pipeline: withHugePage, refuse: 1 });
     const batch = withHugeClick();
