@@ -144,6 +144,22 @@ const withHugeClick = (): RawRecord[] =>
       : r,
   );
 
+/**
+ * `batch` (records 1..9) committed but its publish refused, so the batch fails (as Lambda would then skip it
+ * after its retries), then its range replayed (`SkippedBatchReplay`).
+ */
+async function skipThenReplay(pipeline: StatefulPipeline, batch: readonly RawRecord[]) {
+  const { processor, calls, store } = setup({ pipeline, refuse: 1 });
+  expect((await processKinesisBatch(processor, batch)).response.batchItemFailures).toHaveLength(1);
+  const replay = await new SkippedBatchReplay({
+    processor,
+    store,
+    objects: new InMemoryObjectStore(),
+    pipeline,
+  }).replay(SHARD, '1', '9', batch);
+  return { replay, calls };
+}
+
 const ids = (entries: readonly PublishEntry[]): string[] =>
   entries.map((e) => (JSON.parse(e.data) as { id: string }).id);
 const sequenceOf = (id: string): string => padSequence(id.split('/')[1]!.split('#')[0]!);
@@ -196,15 +212,7 @@ describe('publishing after the commit (toStream)', () => {
   });
 
   it('when a batch Lambda skipped had committed but not published, replaying its range publishes those records again under their ids and applies none twice', async () => {
-    const { processor, calls, store } = setup({ refuse: 1 });
-    const batch = clickRecords(1, 10);
-    expect((await processKinesisBatch(processor, batch)).response.batchItemFailures).toHaveLength(1);
-    const replay = await new SkippedBatchReplay({
-      processor,
-      store,
-      objects: new InMemoryObjectStore(),
-      pipeline: upstream,
-    }).replay(SHARD, '1', '9', batch);
+    const { replay, calls } = await skipThenReplay(upstream, clickRecords(1, 10));
     expect(replay).toMatchObject({ alreadyApplied: 9, republished: 9, applied: { recordsIn: 0 } });
     expect(ids(calls[0]!.entries)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`));
   });
@@ -234,15 +242,7 @@ describe('publishing after the commit (toStream)', () => {
   });
 
   it('when a skipped range holds a record dead-lettered STATE_LIMIT, replaying it does not publish that record', async () => {
-    const { processor, calls, store } = setup({ pipeline: withHugePage, refuse: 1 });
-    const batch = withHugeClick();
-    expect((await processKinesisBatch(processor, batch)).response.batchItemFailures).toHaveLength(1);
-    const replay = await new SkippedBatchReplay({
-      processor,
-      store,
-      objects: new InMemoryObjectStore(),
-      pipeline: withHugePage,
-    }).replay(SHARD, '1', '9', batch);
+    const { replay, calls } = await skipThenReplay(withHugePage, withHugeClick());
     expect(replay).toMatchObject({ alreadyApplied: 9, republished: 8 });
     expect(calls.flatMap((call) => ids(call.entries))).toEqual(
       [1, 2, 3, 4, 6, 7, 8, 9].map((n) => `${SHARD}/${n}`),
