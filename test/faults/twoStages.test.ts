@@ -5,7 +5,9 @@
  * stores crashes, throttles or loses to a concurrent writer at random. Both stages run under Lambda's
  * semantics: a failed batch is redelivered from its first record (bisected downstream), some are delivered
  * twice, and some invocations die after they published (the batch is redelivered and publishes again). The
- * downstream rows equal a DuckDB SQL reference over the raw clicks: each valid click once.
+ * downstream rows equal a DuckDB SQL reference over the raw clicks: each valid click once. In one variant the
+ * upstream state of the page `/huge` never fits a commit: its clicks are dead-lettered `STATE_LIMIT` upstream
+ * and must never reach the downstream stage, however often their batches are redelivered.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,9 @@ import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../functions/core/state/InMemoryStateStore';
 import { StreamPublisher } from '../../functions/core/state/streamPublisher';
-import type { StatefulPipeline } from '../../functions/core/state/types';
+import { StateLimitError } from '../../functions/core/state/errors';
+import { decodeSegment } from '../../functions/core/state/segmentCodec';
+import type { StatefulPipeline, StateStore } from '../../functions/core/state/types';
 import type { RawRecord, ResultRow } from '../../functions/core/types';
 import { FaultPlan, FaultyObjectStore, FaultyStateStore, NO_FAULTS } from './faultyIo';
 import { FlakyStream, Stage } from './stageHarness';
@@ -35,15 +39,25 @@ const VARIANTS = [
     schedules: Math.ceil(SCHEDULES / 2),
     ...twoStages('wstage', { upstreamWindowed: true }),
   },
+  {
+    name: 'windowed and publishing, with STATE_LIMIT records',
+    schedules: Math.ceil(SCHEDULES / 2),
+    ...twoStages('hstage', { upstreamWindowed: true }),
+    hugePages: true,
+  },
 ] as const;
 type Variant = (typeof VARIANTS)[number];
 
 type Click = ReturnType<typeof randomClick>;
 
-function clicks(rng: Prng, n: number): Click[] {
+/** The page whose upstream state is refused by every commit (`refusingHugePages`). */
+const HUGE_PAGE = '/huge';
+
+function clicks(rng: Prng, n: number, hugePages: boolean): Click[] {
   const out: Click[] = [];
   for (let i = 0; i < n; i++) {
-    const click = randomClick(rng, T0);
+    const random = randomClick(rng, T0);
+    const click = hugePages && rng.chance(0.05) ? { ...random, page: HUGE_PAGE } : random;
     out.push(click);
     // A producer retry: the same click again, later, maybe through the other shard.
     if (rng.chance(0.05)) out.splice(rng.int(0, out.length), 0, { ...click });
@@ -51,7 +65,29 @@ function clicks(rng: Prng, n: number): Click[] {
   return out;
 }
 
-async function runTwoStages({ upstream, downstream }: Variant, seed: number) {
+/**
+ * `store` whose limit no segment holding a partial of the page `/huge` fits, as if that page's state were too
+ * big for one commit: a batch holding such a click commits in halves, and the click alone is dead-lettered.
+ */
+function refusingHugePages(store: StateStore): StateStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'checkSegment')
+        return (segment: Parameters<StateStore['checkSegment']>[0]) => {
+          const { windows } = decodeSegment(segment.body);
+          if (windows.some((w) => w.partials.some((p) => p.key === HUGE_PAGE)))
+            throw new StateLimitError(`segment holds state of ${HUGE_PAGE}, which never fits`);
+          target.checkSegment(segment);
+        };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+async function runTwoStages(variant: Variant, seed: number) {
+  const { upstream, downstream } = variant;
+  const hugePages = 'hugePages' in variant && variant.hugePages;
   const rng = new Prng(seed);
   const plan = new FaultPlan(rng, {
     crashBefore: 0.02,
@@ -62,7 +98,7 @@ async function runTwoStages({ upstream, downstream }: Variant, seed: number) {
   });
   let now = T0 + 3_600_000;
   const clock = { now: () => now };
-  const input = clicks(rng, rng.int(60, 240));
+  const input = clicks(rng, rng.int(60, 240), hugePages);
   const raw: RawRecord[][] = [[], []];
   for (const click of input) {
     const shard = rng.int(0, 1);
@@ -80,10 +116,12 @@ async function runTwoStages({ upstream, downstream }: Variant, seed: number) {
   const processorOf = (which: 'upstream' | 'downstream', p: StatefulPipeline) => (): BatchProcessor =>
     new BatchProcessor({
       pipeline: p,
-      store: new FaultyStateStore(
-        new InMemoryStateStore({ tables: tables[which] }),
-        plan,
-        new InMemoryStateStore({ tables: tables[which] }),
+      store: (which === 'upstream' && hugePages ? refusingHugePages : (s: StateStore) => s)(
+        new FaultyStateStore(
+          new InMemoryStateStore({ tables: tables[which] }),
+          plan,
+          new InMemoryStateStore({ tables: tables[which] }),
+        ),
       ),
       objects: new FaultyObjectStore(results[which], plan),
       encoder: jsonEncoder,
@@ -136,6 +174,7 @@ describe('two stages under faults', () => {
         landedButFailed: 0,
         diedAfter: 0,
         failed: 0,
+        huge: 0,
       };
       try {
         for (let s = 0; s < variant.schedules; s++) {
@@ -147,12 +186,16 @@ describe('two stages under faults', () => {
             await connection.runAndReadAll(`
             SELECT "user", (epoch_ms(time_bucket(INTERVAL 1 minute, make_timestamp(ts * 1000)))) AS window_start,
                    count(*)::INTEGER AS views, sum(ms)::DOUBLE AS time_ms
-            FROM (SELECT DISTINCT ON (id) * FROM read_json('${file}', format = 'newline_delimited')) WHERE ms >= 0
+            FROM (SELECT DISTINCT ON (id) * FROM read_json('${file}', format = 'newline_delimited'))
+            WHERE ms >= 0 AND page <> '${HUGE_PAGE}'
             GROUP BY ALL ORDER BY window_start, "user"`)
           ).getRowObjectsJson();
           const actual = viewRows(run.rows);
           expect({ seed, rows: actual }).toEqual({ seed, rows: expected });
-          totals.valid += new Set(run.input.filter((c) => c.ms >= 0).map((c) => c.id)).size;
+          totals.valid += new Set(
+            run.input.filter((c) => c.ms >= 0 && c.page !== HUGE_PAGE).map((c) => c.id),
+          ).size;
+          totals.huge += run.input.filter((c) => c.page === HUGE_PAGE).length;
           totals.published += run.published;
           totals.refused += run.stream.refused;
           totals.landedButFailed += run.stream.landedButFailed;
@@ -170,6 +213,7 @@ describe('two stages under faults', () => {
       expect(totals.landedButFailed).toBeGreaterThan(0);
       expect(totals.diedAfter).toBeGreaterThan(0);
       expect(totals.failed).toBeGreaterThan(0);
+      if ('hugePages' in variant) expect(totals.huge).toBeGreaterThan(0);
     },
     120_000,
   );
