@@ -16,6 +16,7 @@ import {
 } from './stateFingerprint';
 import { PIPELINE_SORT_KEY, SHAPE_SORT_KEY_PREFIX, progressPartitionKey, shardSortKey } from './keys';
 import type { OutputSweep, PendingWindow, PipelineProgress, ProgressSnapshot, ShardProgress } from './types';
+import { isValidSequence } from '../sequence';
 
 /** One attribute value, as DynamoDB's JSON protocol writes it. */
 export type AttributeValue =
@@ -161,8 +162,7 @@ function stateLimitedFrom(text: string): [string, number][] {
   const ok = (entry: unknown): boolean =>
     Array.isArray(entry) &&
     entry.length === 2 &&
-    typeof entry[0] === 'string' &&
-    /^\d+$/.test(entry[0]) &&
+    isValidSequence(entry[0]) &&
     Number.isSafeInteger(entry[1]) &&
     (entry[1] as number) >= 0;
   if (!Array.isArray(parsed) || !parsed.every(ok)) {
