@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { packKinesisEvent } from './packedEvent';
 import { WORKER_SOURCE } from './workerSource';
 import type { FunctionDefinition, InvocationOutcome, InvocationRequest, Invoker } from './types';
 
@@ -191,7 +192,12 @@ export class WorkerInvoker implements Invoker {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage({ id, requestId: request.requestId, timeoutMs, event: request.event });
+      const packed = packKinesisEvent(request.event);
+      worker.postMessage(
+        packed === undefined
+          ? { id, requestId: request.requestId, timeoutMs, event: request.event }
+          : { id, requestId: request.requestId, timeoutMs, packed },
+      );
     });
   }
 }

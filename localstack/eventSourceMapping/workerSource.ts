@@ -2,10 +2,13 @@
  * Source of the worker thread that hosts one warm function instance. Kept as a string (run with
  * `eval: true`) so the runtime works the same from TypeScript (tsx, jest) and compiled JavaScript.
  * The module is loaded once per worker, so module-level state survives between invocations like a
- * warm Lambda execution environment.
+ * warm Lambda execution environment. A Kinesis event arrives packed (`packedEvent.ts`) and is rebuilt here.
  */
+import { UNPACK_EVENT_SOURCE } from './packedEvent';
+
 export const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
+${UNPACK_EVENT_SOURCE}
 const { pathToFileURL } = require('node:url');
 let handlerPromise;
 function loadHandler() {
@@ -47,7 +50,8 @@ parentPort.on('message', async (message) => {
     const handler = await loadHandler();
     const result = await new Promise((resolve, reject) => {
       const callback = (error, value) => (error ? reject(error) : resolve(value));
-      const returned = handler(message.event, context, callback);
+      const event = message.packed === undefined ? message.event : unpackKinesisEvent(message.packed);
+      const returned = handler(event, context, callback);
       if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
       else if (handler.length < 3) resolve(returned);
     });
