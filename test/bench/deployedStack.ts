@@ -53,9 +53,12 @@ export interface DeployedStack {
   failures(): number;
   /**
    * Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints, on a fresh invoker
-   * (stopping a runtime closes its invoker) whose worker is warmed by an empty event first.
+   * whose workers are warmed by an empty event first; or, with `reuseWorkers`, on the workers the last
+   * runtime left (a stopped runtime's workers stay up until the next fresh start or `stop`).
    */
   startMapping(options?: {
+    /** Keep the workers (and their JIT-compiled code) of the last run instead of starting fresh ones. */
+    readonly reuseWorkers?: boolean;
     readonly pollIntervalMs?: number;
     readonly onWarm?: () => void;
     readonly log?: (line: string) => void;
@@ -173,19 +176,21 @@ export async function deployStack(
       failures: () => failures,
       startMapping: async (o = {}) => {
         if (runtime !== undefined) throw new Error('the mapping is already running');
-        await invoker.close();
-        invoker = newInvoker();
-        // Lambda keeps one instance per shard busy on a Kinesis mapping: warm as many workers, at once.
-        const shards =
-          (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-        const warm = await Promise.all(
-          Array.from({ length: Math.max(1, shards.length) }, (_, i) =>
-            invoker.invokeEvent(fn, { Records: [] }, `warm-up-${i}`),
-          ),
-        );
-        const cold = warm.find((outcome) => !outcome.ok);
-        if (cold !== undefined && !cold.ok)
-          throw new Error(`warming the operator failed: ${cold.errorType}: ${cold.errorMessage}`);
+        if (o.reuseWorkers !== true || invoker.coldStarts === 0) {
+          await invoker.close();
+          invoker = newInvoker();
+          // Lambda keeps one instance per shard busy on a Kinesis mapping: warm as many workers, at once.
+          const shards =
+            (await clients.kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+          const warm = await Promise.all(
+            Array.from({ length: Math.max(1, shards.length) }, (_, i) =>
+              invoker.invokeEvent(fn, { Records: [] }, `warm-up-${i}`),
+            ),
+          );
+          const cold = warm.find((outcome) => !outcome.ok);
+          if (cold !== undefined && !cold.ok)
+            throw new Error(`warming the operator failed: ${cold.errorType}: ${cold.errorMessage}`);
+        }
         o.onWarm?.();
         runtime = new EventSourceMappingRuntime({
           mappings: [mapping],
@@ -194,7 +199,8 @@ export async function deployStack(
             clients.kinesis,
             options.kinesisEmulator === 'kinesalite' ? { addressStreamsBy: 'name' } : {},
           ),
-          invoker,
+          // Stopping a runtime closes its invoker: this one keeps the workers for a `reuseWorkers` start.
+          invoker: { invoke: (request) => invoker.invoke(request), close: () => Promise.resolve() },
           checkpoints,
           // As deployed: a batch Lambda gives up on leaves its on-failure record in the results bucket.
           failureDestination: failureDestinations(deployment, {

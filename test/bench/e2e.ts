@@ -1,10 +1,18 @@
 /**
  * Bench part `e2e`: the real app synthesized and deployed on the local cloud; a backlog of clickstream
- * records is put on its stream, then the page-activity operator's event source mapping (ESM runtime, warm
- * worker) drains it. Figures: processed records/s against the raw GetRecords rate of the same emulator
- * reading the same records, and the latency from the pipeline watermark passing a window's close time
- * (end + allowed lateness) to that window's Parquet object being listed in S3, sampled by a monitor that
- * polls the shard progress items and the results prefix.
+ * records is put on its stream, then the page-activity operator's event source mapping (ESM runtime, one
+ * worker per shard) drains it; then a second backlog, later in event time, is put and drained by the same
+ * workers. Figures: processed records/s of the second drain (warm workers, as a Lambda execution environment
+ * that has been running) against the raw GetRecords rate of the same emulator reading the same stream, with
+ * the first drain's (fresh workers) as `cold…`; and the latency from the pipeline watermark passing a
+ * window's close time (end + allowed lateness) to that window's Parquet object being listed in S3, sampled
+ * by a monitor that polls the shard progress items and the results prefix.
+ *
+ * Why two drains: fresh workers compile as they go. V8's optimizing compiler ran on its background threads
+ * through the whole of a 200,000-record drain by fresh workers (816 TurboFan jobs, 0.2-1.3 s of compile time
+ * in every second of the ~13 s drain, `--trace-opt`, 2026-12-07; `perf`: a third of the bench process's
+ * CPU), because code that runs once per batch or per request gets hot only after tens of batches. The raw
+ * read runs after the drains, on code already compiled; the second drain compares like with like.
  */
 import {
   GetRecordsCommand,
@@ -29,9 +37,14 @@ export interface E2eFigures {
   readonly rawGetRecordsPerSec: number;
   /** Records/s of each raw read (`read1`, `read2`, ...). */
   readonly rawGetRecordsPerSecRuns: Readonly<Record<string, number>>;
+  /** {@link recordsPerSec} / {@link rawGetRecordsPerSec}: the drain by warm workers. */
   readonly ratio: number;
+  /** Records/s of the first drain, by fresh workers (JIT compiling as they go): the `ratio` of rounds before 2026-12-07. */
+  readonly coldRecordsPerSec: number;
+  readonly coldRatio: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Records of each backlog (two are drained: by fresh workers, then by the same workers warm). */
   readonly records: number;
   readonly latencySamples: number;
   /** GetRecords limit of the raw read: the mapping's BatchSize. */
@@ -40,6 +53,8 @@ export interface E2eFigures {
   readonly monitorPeriodMs: number;
   /** CPU µs per drained record of the bench process (edge, mapping runtime, workers, monitor) during the drain. */
   readonly cpuUsPerRecord: number;
+  /** {@link cpuUsPerRecord} of the first drain (fresh workers). */
+  readonly coldCpuUsPerRecord: number;
   /** CPU µs per drained record of the three emulators' processes during the drain (where `/proc` exists). */
   readonly emulatorCpuUsPerRecord?: number;
   /** {@link emulatorCpuUsPerRecord} by emulator (Kinesis, DynamoDB, S3). */
@@ -108,13 +123,14 @@ function emulatorFigures(
 }
 
 /**
- * Reads every record of every shard from TRIM_HORIZON with GetRecords, `limit` records per call (the
- * mapping's BatchSize: the calls the ESM must make too), shards in parallel.
+ * Reads every record of every shard put at or after `from` (AT_TIMESTAMP) with GetRecords, `limit` records
+ * per call (the mapping's BatchSize: the calls the ESM must make too), shards in parallel.
  */
 async function rawRead(
   kinesis: KinesisClient,
   streamName: string,
   limit: number,
+  from: Date,
 ): Promise<{ records: number; ms: number }> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   const started = performance.now();
@@ -125,7 +141,8 @@ async function rawRead(
           new GetShardIteratorCommand({
             StreamName: streamName,
             ShardId: shard.ShardId,
-            ShardIteratorType: 'TRIM_HORIZON',
+            ShardIteratorType: 'AT_TIMESTAMP',
+            Timestamp: from,
           }),
         )
       ).ShardIterator;
@@ -149,6 +166,17 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 
+/** What one drain of a backlog measured. */
+interface Drain {
+  /** Wall-clock time before the backlog was put (where a raw read of just this backlog starts). */
+  readonly putAt: Date;
+  readonly started: number;
+  readonly ms: number;
+  readonly records: number;
+  readonly cpuAtStart: CpuAt;
+  readonly cpuAtEnd: CpuAt;
+}
+
 export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFigures> {
   const log = options.log ?? ((line: string) => console.log(line));
   const total = options.records ?? 200_000;
@@ -157,7 +185,7 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
   if (spec.window!.kind !== 'tumbling') throw new Error('e2e bench expects tumbling windows');
   const windowMs = spec.window!.sizeMs;
   log('e2e: synthesizing the app and deploying it on the local cloud…');
-  // Set once the drain starts: samples the CPU when the invocation that processed the last record ends.
+  // Set while a drain runs: samples the CPU when the invocation that processed its last record ends.
   let afterInvocation: (() => void) | undefined;
   const stack = await deployStack(spec, {
     kinesisEmulator,
@@ -171,15 +199,22 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
   });
   try {
     const clients = stack.bench.clients();
-    const events = clickstreamBatches({ ...DEFAULT_WORKLOAD, batches: Math.ceil(total / 1000), seed: 11 });
-    const records = events
+    // Two backlogs of `total` records, the second later in event time: the first drained by fresh workers
+    // (`cold…` figures), the second by the same workers once warm (the figures without a prefix).
+    const events = clickstreamBatches({
+      ...DEFAULT_WORKLOAD,
+      batches: Math.ceil((2 * total) / 1000),
+      seed: 11,
+    });
+    const all = events
       .flatMap((e) => e.Records.map((r) => ({ data: r.kinesis.data, partitionKey: r.kinesis.partitionKey })))
-      .slice(0, total);
+      .slice(0, 2 * total);
+    const backlogs = [all.slice(0, total), all.slice(total)] as const;
 
     // The close time of every window the input has: result objects are named `<start>-<end>`.
     const closeTimes = new Set<number>();
     const first = DEFAULT_WORKLOAD.startTime;
-    const last = first + Math.ceil(total / 1000) * DEFAULT_WORKLOAD.batchSpanMs;
+    const last = first + Math.ceil((2 * total) / 1000) * DEFAULT_WORKLOAD.batchSpanMs;
     for (let start = Math.floor(first / windowMs) * windowMs; start <= last; start += windowMs) {
       closeTimes.add(start + windowMs + spec.time.allowedLatenessMs);
     }
@@ -187,13 +222,6 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       const match = /\/(\d+)-(\d+)\.[a-z]+$/.exec(objectKey);
       return match === null ? undefined : Number(match[2]) + spec.time.allowedLatenessMs;
     };
-
-    log(`e2e: putting a backlog of ${records.length} records…`);
-    const putStarted = performance.now();
-    await putAll(clients.kinesis, stack.streamName, records);
-    log(
-      `e2e: backlog put in ${Math.round(performance.now() - putStarted)} ms (synth ${stack.synthMs} ms); draining…`,
-    );
 
     // Monitor: when does each window's close time fall below the watermark, when is its object listed?
     const store = stack.stateStore();
@@ -215,8 +243,6 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
         await new Promise((r) => setTimeout(r, Math.max(0, MONITOR_PERIOD_MS - (performance.now() - tick))));
       }
     })();
-    const before = stack.processed();
-    let drainStarted = performance.now();
     const emulatorPids = Object.entries(stack.bench.cloud.pids);
     /** CPU ms of each emulator's process group, by service. */
     const emulatorCpuMs = (): Map<string, number> | undefined => {
@@ -225,90 +251,125 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
         ? undefined
         : new Map(emulatorPids.map(([service, pid]) => [service, byGroup.get(pid) ?? 0]));
     };
-    let cpuAtStart: CpuAt = { own: ownCpuMs(), emulators: emulatorCpuMs() };
-    let cpuAtLastRecord: CpuAt | undefined;
-    afterInvocation = () => {
-      if (cpuAtLastRecord === undefined && stack.processed() - before >= records.length)
-        cpuAtLastRecord = { own: ownCpuMs(), emulators: emulatorCpuMs() };
+    const cpuNow = (): CpuAt => ({ own: ownCpuMs(), emulators: emulatorCpuMs() });
+
+    /** Puts `records` while the mapping is stopped, then times their drain. */
+    const drain = async (
+      records: readonly { data: string; partitionKey: string }[],
+      phase: string,
+      reuseWorkers: boolean,
+    ): Promise<Drain> => {
+      log(`e2e (${phase}): putting a backlog of ${records.length} records…`);
+      const putAt = new Date();
+      const putStarted = performance.now();
+      await putAll(clients.kinesis, stack.streamName, records);
+      log(`e2e (${phase}): backlog put in ${Math.round(performance.now() - putStarted)} ms; draining…`);
+      const before = stack.processed();
+      let started = performance.now();
+      let cpuAtStart = cpuNow();
+      let cpuAtLastRecord: CpuAt | undefined;
+      afterInvocation = () => {
+        if (cpuAtLastRecord === undefined && stack.processed() - before >= records.length)
+          cpuAtLastRecord = cpuNow();
+      };
+      const progress = setInterval(
+        () =>
+          log(
+            `e2e (${phase}): drained ${stack.processed() - before} records, ${stack.failures()} failed invocations, ${Math.round(performance.now() - started)} ms`,
+          ),
+        10_000,
+      );
+      try {
+        const runtime = await stack.startMapping({
+          reuseWorkers,
+          onWarm: () => {
+            started = performance.now();
+            cpuAtStart = cpuNow();
+          },
+        });
+        await runtime.idle(300_000);
+        // Until the invocation that processed the last record ended: idle() itself needs a poll of every
+        // shard after that (two poll intervals or more), which is the harness's latency, not processing.
+        const ms = stack.lastProcessedAt() - started;
+        if (!(ms > 0))
+          throw new Error(`e2e: no invocation processed records after the mapping started (${ms} ms)`);
+        // CPU over the same window as the rate (the idle() polls after it are left out).
+        const cpuAtEnd = cpuAtLastRecord ?? cpuNow();
+        const drained = stack.processed() - before;
+        if (stack.failures() > 0) throw new Error(`e2e: ${stack.failures()} invocations failed`);
+        if (drained !== records.length)
+          throw new Error(`e2e: drained ${drained} of ${records.length} records`);
+        return { putAt, started, ms, records: drained, cpuAtStart, cpuAtEnd };
+      } finally {
+        clearInterval(progress);
+        afterInvocation = undefined;
+        await stack.stopMapping();
+      }
     };
-    const progress = setInterval(
-      () =>
-        log(
-          `e2e: drained ${stack.processed() - before} records, ${stack.failures()} failed invocations, ${Math.round(performance.now() - drainStarted)} ms`,
-        ),
-      10_000,
-    );
-    let drainMs: number;
-    let drained: number;
-    let cpuAtEnd: CpuAt;
+
+    let cold: Drain;
+    let warm: Drain;
     try {
-      const runtime = await stack.startMapping({
-        onWarm: () => {
-          drainStarted = performance.now();
-          cpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
-        },
-      });
-      await runtime.idle(300_000);
-      // Until the invocation that processed the last record ended: idle() itself needs a poll of every
-      // shard after that (two poll intervals or more), which is the harness's latency, not processing.
-      drainMs = stack.lastProcessedAt() - drainStarted;
-      if (!(drainMs > 0))
-        throw new Error(`e2e: no invocation processed records after the mapping started (${drainMs} ms)`);
-      // CPU over the same window as the rate (the idle() polls after it are left out).
-      cpuAtEnd = cpuAtLastRecord ?? { own: ownCpuMs(), emulators: emulatorCpuMs() };
-      drained = stack.processed() - before;
+      cold = await drain(backlogs[0], 'fresh workers', false);
+      warm = await drain(backlogs[1], 'warm workers', true);
       await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
     } finally {
-      clearInterval(progress);
       monitoring = false;
       await monitor.catch(() => undefined);
-      await stack.stopMapping();
     }
-    if (stack.failures() > 0) throw new Error(`e2e: ${stack.failures()} invocations failed`);
-    if (drained !== records.length) throw new Error(`e2e: drained ${drained} of ${records.length} records`);
 
-    log(`e2e: raw GetRecords over the same stream, ${RAW_READS} times…`);
+    // The baseline reads the second backlog's records: the ones the measured drain read.
+    log(`e2e: raw GetRecords of the second backlog (${warm.records} records), ${RAW_READS} times…`);
     const reads: { records: number; ms: number; cpuAtStart: CpuAt; cpuAtEnd: CpuAt }[] = [];
     for (let i = 0; i < RAW_READS; i++) {
-      const cpuAtStart = { own: ownCpuMs(), emulators: emulatorCpuMs() };
-      const read = await rawRead(clients.kinesis, stack.streamName, stack.batchSize);
-      const cpuAtEnd = { own: ownCpuMs(), emulators: emulatorCpuMs() };
-      if (read.records !== records.length)
-        throw new Error(`e2e: raw read found ${read.records} of ${records.length} records`);
+      const cpuAtStart = cpuNow();
+      const read = await rawRead(clients.kinesis, stack.streamName, stack.batchSize, warm.putAt);
+      const cpuAtEnd = cpuNow();
+      if (read.records !== warm.records)
+        throw new Error(`e2e: raw read found ${read.records} of ${warm.records} records`);
       reads.push({ ...read, cpuAtStart, cpuAtEnd });
     }
     // The median read by rate, so one read slowed by other load on the machine is not the baseline.
     const byRate = [...reads].sort((a, b) => a.ms - b.ms);
     const raw = byRate[Math.floor(byRate.length / 2)]!;
-    const { cpuAtStart: rawCpuAtStart, cpuAtEnd: rawCpuAtEnd } = raw;
-
-    const latencies: number[] = [];
-    for (const [key, seen] of seenAt) {
-      const closeAt = closeAtOf(key);
-      const passed = closeAt === undefined ? undefined : passedAt.get(closeAt);
-      // Objects of windows whose close the monitor saw before the drain began are not samples of this run.
-      if (passed !== undefined && passed >= drainStarted) latencies.push(Math.max(0, seen - passed));
-    }
-    latencies.sort((a, b) => a - b);
-    const recordsPerSec = drained / (drainMs / 1000);
     const rawGetRecordsPerSec = raw.records / (raw.ms / 1000);
+
+    /**
+     * Close → listed latencies of the windows whose close the monitor saw during the second drain (a window
+     * whose close passed at the end of the first waits out the pause between the drains: no sample).
+     */
+    const latenciesOf = (d: Drain): number[] => {
+      const out: number[] = [];
+      for (const [key, seen] of seenAt) {
+        const closeAt = closeAtOf(key);
+        const passed = closeAt === undefined ? undefined : passedAt.get(closeAt);
+        if (passed !== undefined && passed >= d.started) out.push(Math.max(0, seen - passed));
+      }
+      return out.sort((a, b) => a - b);
+    };
+    const rateOf = (d: Drain): number => d.records / (d.ms / 1000);
+    const cpuOf = (d: Drain): number => Math.round(((d.cpuAtEnd.own - d.cpuAtStart.own) * 1000) / d.records);
+    const latencies = latenciesOf(warm);
     return {
-      recordsPerSec: Math.round(recordsPerSec),
+      recordsPerSec: Math.round(rateOf(warm)),
       rawGetRecordsPerSec: Math.round(rawGetRecordsPerSec),
       rawGetRecordsPerSecRuns: Object.fromEntries(
         reads.map((read, i) => [`read${i + 1}`, Math.round(read.records / (read.ms / 1000))]),
       ),
-      ratio: Number((recordsPerSec / rawGetRecordsPerSec).toFixed(3)),
+      ratio: Number((rateOf(warm) / rawGetRecordsPerSec).toFixed(3)),
+      coldRecordsPerSec: Math.round(rateOf(cold)),
+      coldRatio: Number((rateOf(cold) / rawGetRecordsPerSec).toFixed(3)),
       p50Ms: Math.round(percentile(latencies, 0.5)),
       p99Ms: Math.round(percentile(latencies, 0.99)),
-      records: records.length,
+      records: warm.records,
       latencySamples: latencies.length,
       getRecordsLimit: stack.batchSize,
       monitorPeriodMs: MONITOR_PERIOD_MS,
-      cpuUsPerRecord: Math.round(((cpuAtEnd.own - cpuAtStart.own) * 1000) / drained),
-      ...emulatorFigures(cpuAtStart.emulators, cpuAtEnd.emulators, drained),
-      rawReadCpuUsPerRecord: Math.round(((rawCpuAtEnd.own - rawCpuAtStart.own) * 1000) / raw.records),
-      ...rawReadFigures(emulatorFigures(rawCpuAtStart.emulators, rawCpuAtEnd.emulators, raw.records)),
+      cpuUsPerRecord: cpuOf(warm),
+      coldCpuUsPerRecord: cpuOf(cold),
+      ...emulatorFigures(warm.cpuAtStart.emulators, warm.cpuAtEnd.emulators, warm.records),
+      rawReadCpuUsPerRecord: Math.round(((raw.cpuAtEnd.own - raw.cpuAtStart.own) * 1000) / raw.records),
+      ...rawReadFigures(emulatorFigures(raw.cpuAtStart.emulators, raw.cpuAtEnd.emulators, raw.records)),
     };
   } finally {
     await stack.stop();
