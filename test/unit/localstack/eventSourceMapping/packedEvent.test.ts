@@ -54,12 +54,14 @@ describe('packKinesisEvent / the worker’s unpackKinesisEvent', () => {
     );
   });
 
-  it('packs the batch into one string and two typed arrays, the shared values once', () => {
+  it('packs the batch as its partition keys, one ASCII buffer and two typed arrays, the shared values once', () => {
     const packed = packKinesisEvent(buildKinesisEvent(kinesisRecords(3), context))!;
     expect(packed.shardId).toBe(context.shardId);
     expect(packed.shared.eventSourceARN).toBe(context.streamArn);
+    expect(packed.partitionKeys).toEqual(['ключ-0', 'ключ-1', 'ключ-2']);
+    expect(packed.ascii).toBeInstanceOf(Uint8Array);
     expect(packed.lengths).toBeInstanceOf(Uint32Array);
-    expect(packed.lengths).toHaveLength(9);
+    expect(packed.lengths).toHaveLength(6);
     expect(packed.arrivals).toEqual(
       new Float64Array([1_700_000_000.123, 1_700_000_000.124, 1_700_000_000.125]),
     );
@@ -91,6 +93,39 @@ describe('packKinesisEvent / the worker’s unpackKinesisEvent', () => {
             streamArn: 'arn:aws:dynamodb:eu-west-1:000000000000:table/t/stream/2026-01-01T00:00:00.000',
           },
         ),
+    ],
+    [
+      'Records with a property beside its elements',
+      () => {
+        const e = kinesis();
+        Object.assign(e.Records, { batchTag: 'x' });
+        return e;
+      },
+    ],
+    [
+      'Records with a hole',
+      () => {
+        const e = kinesis();
+        delete e.Records[1];
+        return e;
+      },
+    ],
+    ['Records behind a Proxy', () => ({ Records: new Proxy(kinesis().Records, {}) })],
+    [
+      'a record behind a Proxy',
+      () => {
+        const e = kinesis();
+        e.Records[0] = new Proxy(e.Records[0]!, {});
+        return e;
+      },
+    ],
+    [
+      'data that is not ASCII',
+      () => {
+        const e = kinesis();
+        inner(e, 1)['data'] = 'é';
+        return e;
+      },
     ],
     [
       'a record with an extra key',
