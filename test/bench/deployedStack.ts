@@ -51,6 +51,8 @@ export interface DeployedStack {
   lastProcessedAt(): number;
   /** Failed invocations and item-failure responses, since deploy. */
   failures(): number;
+  /** Workers started so far (each a cold start), over every run of the mapping. */
+  coldStarts(): number;
   /**
    * Starts a runtime for the pipeline's mapping, resuming from the shared checkpoints, on a fresh invoker
    * whose workers are warmed by an empty event first; or, with `reuseWorkers`, on the workers the last
@@ -119,6 +121,8 @@ export async function deployStack(
       },
     });
   let invoker = newInvoker();
+  /** Workers started by the invokers closed so far. */
+  let startedWorkers = 0;
   try {
     const artifact = readStackArtifact(templatePath);
     const plan = planDeployment(
@@ -174,9 +178,11 @@ export async function deployStack(
       processed: () => processed,
       lastProcessedAt: () => lastProcessedAt,
       failures: () => failures,
+      coldStarts: () => startedWorkers + invoker.coldStarts,
       startMapping: async (o = {}) => {
         if (runtime !== undefined) throw new Error('the mapping is already running');
         if (o.reuseWorkers !== true || invoker.coldStarts === 0) {
+          startedWorkers += invoker.coldStarts;
           await invoker.close();
           invoker = newInvoker();
           // Lambda keeps one instance per shard busy on a Kinesis mapping: warm as many workers, at once.

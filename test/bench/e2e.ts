@@ -26,6 +26,7 @@ import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { pipelineWatermark } from '../../functions/core/watermark/pipelineWatermark';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { KINESIS_EMULATORS, type KinesisEmulatorKind } from '../../localstack/emulators';
+import { shardIndexOf } from '../../localstack/start/shardRouting';
 import { deployStack, putAll } from './deployedStack';
 import { ownCpuMs, processGroupCpuMs } from './processCpu';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
@@ -125,39 +126,52 @@ function emulatorFigures(
 }
 
 /**
- * Reads the records of every shard that arrived in `[from, until)` with GetRecords, `limit` records per call
- * (the mapping's BatchSize: the calls the ESM must make too), shards in parallel: from TRIM_HORIZON without
- * `from` (AT_TIMESTAMP with it), to the end of the shard without `until`.
+ * Reads every shard's records with GetRecords, `limit` records per call (the mapping's BatchSize: the calls
+ * the ESM must make too), shards in parallel: from TRIM_HORIZON, or `from` (AT_TIMESTAMP); to the shard's
+ * end, or `counts[i]` records of the i-th shard (no call reads beyond them; none of them may have arrived
+ * at or after `before`). Timed from the first
+ * GetRecords: kinesalite answers an AT_TIMESTAMP GetShardIterator by reading the shard from its start.
  */
 async function rawRead(
   kinesis: KinesisClient,
   streamName: string,
   limit: number,
-  range: { readonly from?: Date; readonly until?: Date },
+  range: { readonly from?: Date; readonly counts?: readonly number[]; readonly before?: Date },
 ): Promise<{ records: number; ms: number }> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-  const until = range.until?.getTime() ?? Infinity;
+  const iterators = await Promise.all(
+    shards.map(
+      async (shard) =>
+        (
+          await kinesis.send(
+            new GetShardIteratorCommand({
+              StreamName: streamName,
+              ShardId: shard.ShardId,
+              ...(range.from === undefined
+                ? { ShardIteratorType: 'TRIM_HORIZON' }
+                : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: range.from }),
+            }),
+          )
+        ).ShardIterator,
+    ),
+  );
   const started = performance.now();
   const counts = await Promise.all(
-    shards.map(async (shard) => {
-      let iterator = (
-        await kinesis.send(
-          new GetShardIteratorCommand({
-            StreamName: streamName,
-            ShardId: shard.ShardId,
-            ...(range.from === undefined
-              ? { ShardIteratorType: 'TRIM_HORIZON' }
-              : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: range.from }),
-          }),
-        )
-      ).ShardIterator;
+    iterators.map(async (first, i) => {
+      const wanted = range.counts?.[i] ?? Infinity;
+      let iterator = first;
       let n = 0;
-      while (iterator !== undefined) {
-        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+      while (iterator !== undefined && n < wanted) {
+        const out = await kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(limit, wanted - n) }),
+        );
         const records = out.Records ?? [];
-        const inRange = records.filter((r) => (r.ApproximateArrivalTimestamp?.getTime() ?? 0) < until).length;
-        n += inRange;
-        if (inRange < records.length) break;
+        n += records.length;
+        const lastArrival = records[records.length - 1]?.ApproximateArrivalTimestamp;
+        if (range.before !== undefined && lastArrival !== undefined && lastArrival >= range.before)
+          throw new Error(
+            `e2e: the raw read of shard ${i} went past its share (records put after the backlog)`,
+          );
         if (records.length === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
         iterator = out.NextShardIterator;
       }
@@ -319,23 +333,32 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     let warm: Drain;
     try {
       cold = await drain(backlogs[0], 'fresh workers', false);
+      const workers = stack.coldStarts();
       warm = await drain(backlogs[1], 'warm workers', true);
+      if (stack.coldStarts() !== workers)
+        throw new Error(`e2e: the warm drain started ${stack.coldStarts() - workers} fresh workers`);
       await new Promise((r) => setTimeout(r, 3 * MONITOR_PERIOD_MS));
     } finally {
       monitoring = false;
       await monitor.catch(() => undefined);
     }
 
-    // The baseline reads the first backlog (TRIM_HORIZON up to the second's put): the records and stream
-    // positions of earlier rounds' baseline. Kinesalite reads the second backlog's records more slowly (its
-    // GetRecords cost grows with the records the stream holds before the iterator: 14-16k vs 17-22k records/s
-    // in alternating reads, 2026-12-07), which would favour the ratio of the second drain; that read is
-    // reported too (`rawSecondBacklogPerSec`) but is not the baseline.
+    // The baseline reads the first backlog (from TRIM_HORIZON, each shard's share of it: the shards are
+    // chosen by the MD5 of the partition key, as `shardIndexOf` does): the records and stream positions of
+    // earlier rounds' baseline. One read of the second backlog is reported too (`rawSecondBacklogPerSec`).
+    const shardCount = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stack.streamName })))
+      .Shards?.length;
+    const firstCounts = new Array<number>(shardCount ?? 0).fill(0);
+    for (const record of backlogs[0])
+      firstCounts[shardIndexOf(record.partitionKey, firstCounts.length)]! += 1;
     log(`e2e: raw GetRecords of the first backlog (${cold.records} records), ${RAW_READS} times…`);
     const reads: { records: number; ms: number; cpuAtStart: CpuAt; cpuAtEnd: CpuAt }[] = [];
     for (let i = 0; i < RAW_READS; i++) {
       const cpuAtStart = cpuNow();
-      const read = await rawRead(clients.kinesis, stack.streamName, stack.batchSize, { until: warm.putAt });
+      const read = await rawRead(clients.kinesis, stack.streamName, stack.batchSize, {
+        counts: firstCounts,
+        before: warm.putAt,
+      });
       const cpuAtEnd = cpuNow();
       if (read.records !== cold.records)
         throw new Error(`e2e: raw read found ${read.records} of ${cold.records} records`);
@@ -352,8 +375,8 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       );
 
     /**
-     * Close → listed latencies of the windows whose close the monitor saw during the second drain (a window
-     * whose close passed at the end of the first waits out the pause between the drains: no sample).
+     * Close → listed latencies of the windows whose close the monitor saw after the second drain began (a
+     * window whose close passed at the end of the first waits out the pause between the drains: no sample).
      */
     const latenciesOf = (d: Drain): number[] => {
       const out: number[] = [];

@@ -41,7 +41,7 @@ export class DedupeCache {
     pipeline: string,
     shardId: string,
     progress: ShardProgress | undefined,
-  ): Promise<SeenIdSet> {
+  ): Promise<ReadonlySet<string>> {
     const key = `${pipeline}\u0000${shardId}`;
     if (progress === undefined || progress.commits === 0) {
       this.#shards.delete(key);
