@@ -4,7 +4,8 @@
  * worker per shard) drains it; then a second backlog, later in event time, is put and drained by the same
  * workers. Figures: processed records/s of the second drain (warm workers, as a Lambda execution environment
  * that has been running) against the raw GetRecords rate of the same emulator reading the same stream, with
- * the first drain's (fresh workers) as `cold…`; and the latency from the pipeline watermark passing a
+ * the first drain's (fresh workers) as `cold…` (the raw reads run between the two drains, while the stream
+ * holds only the first backlog, as in earlier rounds); and the latency from the pipeline watermark passing a
  * window's close time (end + allowed lateness) to that window's Parquet object being listed in S3, sampled
  * by a monitor that polls the shard progress items and the results prefix.
  *
@@ -26,7 +27,6 @@ import { BUCKET_PREFIX } from '../../functions/core/constants';
 import { pipelineWatermark } from '../../functions/core/watermark/pipelineWatermark';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { KINESIS_EMULATORS, type KinesisEmulatorKind } from '../../localstack/emulators';
-import { shardIndexOf } from '../../localstack/start/shardRouting';
 import { deployStack, putAll } from './deployedStack';
 import { ownCpuMs, processGroupCpuMs } from './processCpu';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from './workload';
@@ -127,16 +127,15 @@ function emulatorFigures(
 
 /**
  * Reads every shard's records with GetRecords, `limit` records per call (the mapping's BatchSize: the calls
- * the ESM must make too), shards in parallel: from TRIM_HORIZON, or `from` (AT_TIMESTAMP); to the shard's
- * end, or `counts[i]` records of the i-th shard (no call reads beyond them; none of them may have arrived
- * at or after `before`). Timed from the first
- * GetRecords: kinesalite answers an AT_TIMESTAMP GetShardIterator by reading the shard from its start.
+ * the ESM must make too), shards in parallel, from TRIM_HORIZON (or `from`, AT_TIMESTAMP) to the shard's
+ * end. Timed from the first GetRecords: kinesalite answers an AT_TIMESTAMP GetShardIterator by reading the
+ * shard from its start.
  */
 async function rawRead(
   kinesis: KinesisClient,
   streamName: string,
   limit: number,
-  range: { readonly from?: Date; readonly counts?: readonly number[]; readonly before?: Date },
+  range: { readonly from?: Date },
 ): Promise<{ records: number; ms: number }> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   const iterators = await Promise.all(
@@ -157,28 +156,27 @@ async function rawRead(
   );
   const started = performance.now();
   const counts = await Promise.all(
-    iterators.map(async (first, i) => {
-      const wanted = range.counts?.[i] ?? Infinity;
+    iterators.map(async (first) => {
       let iterator = first;
       let n = 0;
-      while (iterator !== undefined && n < wanted) {
-        const out = await kinesis.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(limit, wanted - n) }),
-        );
-        const records = out.Records ?? [];
-        n += records.length;
-        const lastArrival = records[records.length - 1]?.ApproximateArrivalTimestamp;
-        if (range.before !== undefined && lastArrival !== undefined && lastArrival >= range.before)
-          throw new Error(
-            `e2e: the raw read of shard ${i} went past its share (records put after the backlog)`,
-          );
-        if (records.length === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
+      while (iterator !== undefined) {
+        const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+        n += out.Records?.length ?? 0;
+        if ((out.Records?.length ?? 0) === 0 && (out.MillisBehindLatest ?? 0) === 0) break;
         iterator = out.NextShardIterator;
       }
       return n;
     }),
   );
   return { records: counts.reduce((a, b) => a + b, 0), ms: performance.now() - started };
+}
+
+/** One timed raw read, with the CPU at its ends. */
+interface RawRead {
+  readonly records: number;
+  readonly ms: number;
+  readonly cpuAtStart: CpuAt;
+  readonly cpuAtEnd: CpuAt;
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
@@ -250,9 +248,15 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
     const passedAt = new Map<number, number>();
     const seenAt = new Map<string, number>();
     let monitoring = true;
+    /** Off during the raw reads, which are timed alone (as in earlier rounds, after the monitor stopped). */
+    let monitorPaused = false;
     const monitor = (async () => {
       while (monitoring) {
         if (stack.failures() > 0) break;
+        if (monitorPaused) {
+          await new Promise((r) => setTimeout(r, MONITOR_PERIOD_MS));
+          continue;
+        }
         const tick = performance.now();
         const [snapshot, keys] = await Promise.all([
           store.readProgress(spec.name),
@@ -329,10 +333,32 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       }
     };
 
+    /**
+     * The baseline: GetRecords of the first backlog while the stream holds only it, after its drain (the
+     * records, stream size and timing of earlier rounds' baseline), three times, the median.
+     */
+    const readFirstBacklog = async (records: number): Promise<RawRead[]> => {
+      log(`e2e: raw GetRecords of the first backlog (${records} records), ${RAW_READS} times…`);
+      const reads: RawRead[] = [];
+      for (let i = 0; i < RAW_READS; i++) {
+        const cpuAtStart = cpuNow();
+        const read = await rawRead(clients.kinesis, stack.streamName, stack.batchSize, {});
+        const cpuAtEnd = cpuNow();
+        if (read.records !== records)
+          throw new Error(`e2e: raw read found ${read.records} of ${records} records`);
+        reads.push({ ...read, cpuAtStart, cpuAtEnd });
+      }
+      return reads;
+    };
+
     let cold: Drain;
     let warm: Drain;
+    let reads: RawRead[];
     try {
       cold = await drain(backlogs[0], 'fresh workers', false);
+      monitorPaused = true;
+      reads = await readFirstBacklog(cold.records);
+      monitorPaused = false;
       const workers = stack.coldStarts();
       warm = await drain(backlogs[1], 'warm workers', true);
       if (stack.coldStarts() !== workers)
@@ -342,32 +368,11 @@ export async function runE2eBench(options: E2eBenchOptions = {}): Promise<E2eFig
       monitoring = false;
       await monitor.catch(() => undefined);
     }
-
-    // The baseline reads the first backlog (from TRIM_HORIZON, each shard's share of it: the shards are
-    // chosen by the MD5 of the partition key, as `shardIndexOf` does): the records and stream positions of
-    // earlier rounds' baseline. One read of the second backlog is reported too (`rawSecondBacklogPerSec`).
-    const shardCount = (await clients.kinesis.send(new ListShardsCommand({ StreamName: stack.streamName })))
-      .Shards?.length;
-    const firstCounts = new Array<number>(shardCount ?? 0).fill(0);
-    for (const record of backlogs[0])
-      firstCounts[shardIndexOf(record.partitionKey, firstCounts.length)]! += 1;
-    log(`e2e: raw GetRecords of the first backlog (${cold.records} records), ${RAW_READS} times…`);
-    const reads: { records: number; ms: number; cpuAtStart: CpuAt; cpuAtEnd: CpuAt }[] = [];
-    for (let i = 0; i < RAW_READS; i++) {
-      const cpuAtStart = cpuNow();
-      const read = await rawRead(clients.kinesis, stack.streamName, stack.batchSize, {
-        counts: firstCounts,
-        before: warm.putAt,
-      });
-      const cpuAtEnd = cpuNow();
-      if (read.records !== cold.records)
-        throw new Error(`e2e: raw read found ${read.records} of ${cold.records} records`);
-      reads.push({ ...read, cpuAtStart, cpuAtEnd });
-    }
     // The median read by rate, so one read slowed by other load on the machine is not the baseline.
     const byRate = [...reads].sort((a, b) => a.ms - b.ms);
     const raw = byRate[Math.floor(byRate.length / 2)]!;
     const rawGetRecordsPerSec = raw.records / (raw.ms / 1000);
+    // For comparison only: the second backlog's records read with both in the stream.
     const second = await rawRead(clients.kinesis, stack.streamName, stack.batchSize, { from: warm.putAt });
     if (second.records !== warm.records)
       throw new Error(
