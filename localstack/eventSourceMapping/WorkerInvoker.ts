@@ -135,6 +135,12 @@ export class WorkerInvoker implements Invoker {
     const { worker, fn } = instance;
     const timeoutMs = fn.timeoutSeconds * 1000;
     const id = randomUUID();
+    // Before any listener or timer is set: an event whose reading throws leaves nothing behind on the worker.
+    const packed = packKinesisEvent(request.event);
+    const message =
+      packed === undefined
+        ? { id, requestId: request.requestId, timeoutMs, event: request.event }
+        : { id, requestId: request.requestId, timeoutMs, packed };
     return new Promise<InvocationOutcome>((resolve) => {
       let settled = false;
       const finish = (outcome: InvocationOutcome): void => {
@@ -192,12 +198,7 @@ export class WorkerInvoker implements Invoker {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const packed = packKinesisEvent(request.event);
-      worker.postMessage(
-        packed === undefined
-          ? { id, requestId: request.requestId, timeoutMs, event: request.event }
-          : { id, requestId: request.requestId, timeoutMs, packed },
-      );
+      worker.postMessage(message);
     });
   }
 }
