@@ -154,6 +154,7 @@ export class DynamoDBStateStore extends BaseStateStore {
     }
     // A shard's first item: written only if no close pass raised the closed watermark it starts from.
     const read = storedMark(items.closedWatermarkRead);
+    const readEnd = storedMark(items.closedEndRead ?? -Infinity);
     const actions: TransactWriteItem[] = [
       {
         Put: {
@@ -167,16 +168,7 @@ export class DynamoDBStateStore extends BaseStateStore {
         ConditionCheck: {
           TableName: this.#table,
           Key: toSdk(pipelineItemKey(items.pipeline)),
-          ...(read === null
-            ? {
-                ConditionExpression: 'attribute_not_exists(#cw)',
-                ExpressionAttributeNames: { '#cw': 'closedWatermark' },
-              }
-            : {
-                ConditionExpression: '#cw = :cw',
-                ExpressionAttributeNames: { '#cw': 'closedWatermark' },
-                ExpressionAttributeValues: { ':cw': { N: String(read) } },
-              }),
+          ...closedMarksCondition(read, readEnd),
         },
       },
     ];
@@ -342,4 +334,30 @@ export class DynamoDBStateStore extends BaseStateStore {
   #send<R>(call: () => Promise<R>): Promise<R> {
     return this.#retry.send(call, this.stats);
   }
+}
+
+/**
+ * The condition of a shard's first commit on the pipeline item: its `closedWatermark` and `closedEnd` are
+ * still what the shard read (null: absent).
+ */
+function closedMarksCondition(
+  read: number | null,
+  readEnd: number | null,
+): {
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues?: Item;
+} {
+  const values: Item = {};
+  const held = (name: string, value: number | null, placeholder: string): string => {
+    if (value === null) return `attribute_not_exists(${name})`;
+    values[placeholder] = { N: String(value) };
+    return `${name} = ${placeholder}`;
+  };
+  const expression = `${held('#cw', read, ':cw')} AND ${held('#ce', readEnd, ':ce')}`;
+  return {
+    ConditionExpression: expression,
+    ExpressionAttributeNames: { '#cw': 'closedWatermark', '#ce': 'closedEnd' },
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
 }

@@ -174,6 +174,36 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       expect((await fixture.sibling().readProgress(pipeline)).shards.map((s) => s.frozen)).toEqual([5_000]);
     });
 
+    test('when a close pass raised the pipeline closedEnd after a new shard read it, its first commit fails; a shard keeps its closedEnd', async () => {
+      await fixture.store.raisePipeline(pipeline, { closedWatermark: 5_000 });
+      await fixture.sibling().raisePipeline(pipeline, { closedEnd: 4_000 });
+      // Read before the closedEnd was raised: the closed watermark alone still holds.
+      await conflictOf(
+        fixture.store.commit({
+          progress: progress(pipeline, { frozen: 5_000, closedEnd: 5_000 }),
+          expectedVersion: undefined,
+          closedWatermarkRead: 5_000,
+        }),
+      );
+      await conflictOf(
+        fixture.store.commit({
+          progress: progress(pipeline, { frozen: 5_000, closedEnd: 3_000 }),
+          expectedVersion: undefined,
+          closedWatermarkRead: 5_000,
+          closedEndRead: 3_000,
+        }),
+      );
+      await fixture.store.commit({
+        progress: progress(pipeline, { frozen: 5_000, closedEnd: 4_000 }),
+        expectedVersion: undefined,
+        closedWatermarkRead: 5_000,
+        closedEndRead: 4_000,
+      });
+      const read = await fixture.sibling().readProgress(pipeline);
+      expect(read.shards.map((s) => [s.frozen, s.closedEnd])).toEqual([[5_000, 4_000]]);
+      expect(read.pipeline).toMatchObject({ closedWatermark: 5_000, closedEnd: 4_000 });
+    });
+
     test('when the pipeline marks are raised and then offered lower values, each keeps its highest', async () => {
       expect(await fixture.store.raisePipeline(pipeline, { closedWatermark: 10 })).toEqual({
         pipeline,

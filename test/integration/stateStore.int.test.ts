@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { describeLatenessChangeContract } from '../helpers/latenessChangeContract';
+import { describeLatenessRaceContract } from '../helpers/latenessRaceContract';
 import { describeStateShapeContract } from '../helpers/stateShapeContract';
 import { describeStateStoreContract } from '../helpers/stateStoreContract';
 import { useLocalCloud } from '../helpers/localCloud';
@@ -59,6 +60,12 @@ describeStateShapeContract('DynamoDBStateStore on the local cloud', async () => 
 });
 
 describeLatenessChangeContract('DynamoDBStateStore on the local cloud', async () => {
+  const client = createClients().dynamoDb;
+  await ensureTable(client);
+  return new DynamoDBStateStore({ tableName: TABLE, client });
+});
+
+describeLatenessRaceContract('DynamoDBStateStore on the local cloud', async () => {
   const client = createClients().dynamoDb;
   await ensureTable(client);
   return new DynamoDBStateStore({ tableName: TABLE, client });

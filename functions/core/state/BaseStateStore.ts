@@ -62,6 +62,8 @@ export interface CommitItems {
   readonly expectedVersion: number | undefined;
   /** When set: the pipeline item's closed watermark must still be this (absent counts as -Infinity). */
   readonly closedWatermarkRead: EpochMillis | undefined;
+  /** With `closedWatermarkRead`: the pipeline item's `closedEnd` must still be this (undefined: absent). */
+  readonly closedEndRead: EpochMillis | undefined;
 }
 
 export abstract class BaseStateStore implements StateStore {
@@ -191,6 +193,7 @@ export abstract class BaseStateStore implements StateStore {
         progress: progressItem,
         expectedVersion,
         closedWatermarkRead: commit.closedWatermarkRead,
+        closedEndRead: commit.closedEndRead,
       });
     } catch (error) {
       if (error instanceof StateConflictError) this.stats.conflicts += 1;

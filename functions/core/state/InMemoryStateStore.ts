@@ -94,7 +94,10 @@ export class InMemoryStateStore extends BaseStateStore {
       const pipelineKey = pipelineItemKey(items.pipeline);
       const pipelineItem = this.#get(str(pipelineKey[PK]), str(pipelineKey[SK]));
       const stored = numberOf(pipelineItem, 'closedWatermark') ?? null;
-      closedHolds = stored === storedMark(items.closedWatermarkRead);
+      const storedEnd = numberOf(pipelineItem, 'closedEnd') ?? null;
+      closedHolds =
+        stored === storedMark(items.closedWatermarkRead) &&
+        storedEnd === storedMark(items.closedEndRead ?? -Infinity);
     }
     if (!versionHolds || !closedHolds) {
       throw new StateConflictError(

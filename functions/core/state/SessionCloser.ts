@@ -1,16 +1,18 @@
 /**
  * The close pass of session pipelines (DESIGN.md §3): sessions are merged per key across batches and
  * shards from the fragments the commits stored (each under the bucket of `gap` it starts in), and a session
- * is emitted once the close marks of every shard pass its end plus the gap plus the allowed lateness.
+ * is emitted once every shard's close mark in window ends (`closedEnd`, `closeableThrough.ts`) passes its
+ * end plus the gap (under one allowed lateness: once the shards' marks pass its end plus the gap plus it).
  *
- * Why that is final: a record at `t` is late for a shard once `t + gap + lateness ≤` its mark, or once
- * `t + gap ≤ emittedEnd` (`lateMark`, whatever the lateness is now); a record that is not late therefore has
+ * Why that is final: a record at `t` is late for a shard once `t + gap + lateness ≤` its mark, once
+ * `t + gap ≤` its mark in window ends (`closedEnd`), or once `t + gap ≤ emittedEnd` (`lateMark`, whatever
+ * the lateness is now); a record that is not late therefore has
  * `t > end` of every session emitted before, and cannot touch it (a record joins a session when `t ≤ end`).
- * Each pass emits the sessions not emitted yet (`end + gap > emittedEnd`: `emittedEndOf`) whose close time
- * is at or below the mark, one object per hour partition of their starts, named by the pass's
+ * Each pass emits the sessions not emitted yet (`end + gap > emittedEnd`: `emittedEndOf`) whose end plus
+ * the gap is at or below the mark, one object per hour partition of their starts, named by the pass's
  * `emittedEnd`: a retried pass (the mark may have moved on) writes a superset under the same names. It then
  * publishes the emitted rows (`.sink({ toStream })`: ids `<table>/<session start>/<key>`, so a retried pass
- * publishes a session under the same id), then raises `emittedThrough` to the mark, `emittedEnd` to the mark minus the lateness, and `sessionFloor` to
+ * publishes a session under the same id), then raises `emittedThrough` to the mark under its lateness, `emittedEnd` to the mark, and `sessionFloor` to
  * the earliest start a session still to emit (or a new record) can have, so shards drop the buckets before
  * it.
  */
@@ -27,7 +29,7 @@ import type {
   StatefulPipeline,
   StateStore,
 } from './types';
-import { closeableThrough } from './closeableThrough';
+import { closeableEnd, closeableThrough, raiseClosedMarks } from './closeableThrough';
 import type { EmittedRow, ResultPublishing } from './resultPublishing';
 import { emittedEndOf } from './pendingWindows';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
@@ -144,13 +146,16 @@ export class SessionCloser {
    * earliest at the bucket's start plus twice the gap plus the lateness.
    */
   public dueIn(snapshot: ProgressSnapshot, endOfInput = false): boolean {
-    const closeable = closeableThrough(snapshot.shards, endOfInput ? 0 : this.#options.expectedShards);
-    if (!(closeable - this.#lateness > emittedEndOf(snapshot.pipeline, this.#lateness))) return false;
+    // In window ends (`closeableThrough.ts`): a session's end plus the gap is compared with it.
+    const closeable = closeableEnd(
+      snapshot.shards,
+      this.#lateness,
+      endOfInput ? 0 : this.#options.expectedShards,
+    );
+    if (!(closeable > emittedEndOf(snapshot.pipeline, this.#lateness))) return false;
     const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
     return snapshot.shards.some((shard) =>
-      shard.pending.some(
-        (bucket) => bucket.end > floor && bucket.start + 2 * this.#gap + this.#lateness <= closeable,
-      ),
+      shard.pending.some((bucket) => bucket.end > floor && bucket.start + 2 * this.#gap <= closeable),
     );
   }
 
@@ -182,21 +187,20 @@ export class SessionCloser {
     const { store } = this.#deps;
     const expected = endOfInput ? 0 : this.#options.expectedShards;
     if (!this.dueIn(snapshot, endOfInput)) return { emitted: 0, again: false };
-    let closeable = closeableThrough(snapshot.shards, expected);
+    let closeable = closeableEnd(snapshot.shards, this.#lateness, expected);
     let current = snapshot;
-    if (closeable > (current.pipeline?.closedWatermark ?? -Infinity)) {
-      await store.raisePipeline(this.#name, { closedWatermark: closeable });
+    if (await raiseClosedMarks(store, this.#name, current, this.#lateness, expected)) {
       current = await store.readProgress(this.#name);
-      closeable = Math.min(closeable, closeableThrough(current.shards, expected));
+      closeable = Math.min(closeable, closeableEnd(current.shards, this.#lateness, expected));
     }
     const emitted = emittedEndOf(current.pipeline, this.#lateness);
-    if (!(closeable - this.#lateness > emitted)) return { emitted: 0, again: false };
+    if (!(closeable > emitted)) return { emitted: 0, again: false };
     // Every pass above `emitted` writes under the same names: they must all emit the same sessions, or a pass
     // with an older view of the shards could overwrite another's objects with fewer sessions after that one
     // raised `emittedEnd` past them. The first pass to claim `emitted` fixes the emitted end every pass above
     // it emits through (an end, not a mark: passes running with another allowed lateness emit the same rows).
     const name = objectName(current.pipeline);
-    const ownEnd = closeable - this.#lateness;
+    const ownEnd = closeable;
     const claimed = await store.claimSessionPass(this.#name, emitted, ownEnd);
     // A pass above a later emitted end has claimed: this view is stale.
     if (claimed === undefined) return { emitted: 0, again: true };
@@ -233,7 +237,10 @@ export class SessionCloser {
     await store.raisePipeline(this.#name, {
       // This definition's mark for that end, never above what this pass saw closed (an end claimed under a
       // shorter lateness).
-      emittedThrough: Math.min(end + this.#lateness, Math.max(closeable, end)),
+      emittedThrough: Math.min(
+        end + this.#lateness,
+        Math.max(closeableThrough(current.shards, expected), end),
+      ),
       emittedEnd: end,
       ...(floor > -Infinity ? { sessionFloor: floor } : {}),
     });

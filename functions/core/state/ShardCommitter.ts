@@ -157,9 +157,10 @@ export class ShardCommitter {
   ): Promise<ShardCommit> {
     const { pipeline, store, objects, attempts } = this.#deps;
     const shardId = fresh[0]!.shardId;
-    const judged = judgedBy(base, snapshot.pipeline);
-    // Late records are judged by the shard's close mark, raised past every emitted window (`lateMark`).
-    const late = lateMark(judged, snapshot.pipeline, pipeline.spec.time.allowedLatenessMs);
+    const lateness = pipeline.spec.time.allowedLatenessMs;
+    const judged = judgedBy(base, snapshot.pipeline, lateness);
+    // Late records are judged by the shard's close marks, raised past every emitted window (`lateMark`).
+    const late = lateMark(judged, snapshot.pipeline, lateness);
     const outputs = commitOutputs(fresh, late);
     const sweep = await attempts.sweepBefore(base, outputs.time, this.#deps.clock.now());
     let prepared = pipeline.prepare(fresh, { closedWatermark: late });
@@ -247,7 +248,14 @@ export class ShardCommitter {
         await store.commit({
           progress,
           expectedVersion: base?.version,
-          ...(base === undefined ? { closedWatermarkRead: judged } : {}),
+          ...(base === undefined
+            ? {
+                closedWatermarkRead: judged.frozen,
+                ...(snapshot.pipeline?.closedEnd !== undefined
+                  ? { closedEndRead: snapshot.pipeline.closedEnd }
+                  : {}),
+              }
+            : {}),
           ...(segment !== undefined ? { segment } : {}),
         });
       } catch (error) {
@@ -347,6 +355,7 @@ export class ShardCommitter {
       ...names,
       now: clock.now(),
       maxOutOfOrdernessMs: pipeline.spec.time.maxOutOfOrdernessMs,
+      allowedLatenessMs: pipeline.spec.time.allowedLatenessMs,
       idleTimeoutMs: pipeline.spec.time.idleTimeoutMs,
       expectedShards: this.#deps.expectedShards,
       retentionMs: this.#deps.retentionMs,

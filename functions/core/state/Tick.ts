@@ -14,6 +14,7 @@ import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import type { AttemptOutputs } from './attemptOutputs';
 import { landed, StateContentionError } from './errors';
 import { NO_SEQUENCE } from './keys';
+import { closedEndOf, raisedClosedEnd, startingMarks } from './closeableThrough';
 import { prunePending, type PendingRule } from './pendingWindows';
 import type { ProgressSnapshot, ShardProgress, StatefulPipeline, StateStore } from './types';
 import type { WindowCloser } from './WindowCloser';
@@ -81,6 +82,7 @@ export class Tick {
   ): Promise<CloseResult> {
     const { store, clock, pipeline, rule, closer, attempts } = this.#deps;
     const endOfInput = options.endOfInput ?? watermarkOverride !== undefined;
+    const lateness = pipeline.spec.time.allowedLatenessMs;
     let snapshot = await store.readProgress(this.#name);
     const now = clock.now();
     const unknown = (options.shardIds ?? []).filter(
@@ -96,7 +98,13 @@ export class Tick {
     for (let round = 1; ; round++) {
       const bound = rule.bound(snapshot.pipeline);
       const raise = this.#deps.windowed
-        ? snapshot.shards.filter((shard) => !shard.closed && shard.frozen < watermark)
+        ? snapshot.shards.filter(
+            (shard) =>
+              !shard.closed &&
+              // Below the mark, or (after a deploy that shortened the lateness) closed through less than it says.
+              (shard.frozen < watermark ||
+                raisedClosedEnd(shard, watermark, lateness) > closedEndOf(shard, lateness)),
+          )
         : [];
       const writes: Promise<boolean>[] = [
         ...(round === 1 ? unknown.map((shardId) => this.#register(shardId, snapshot, now)) : []),
@@ -105,7 +113,8 @@ export class Tick {
             store.commit({
               progress: {
                 ...shard,
-                frozen: watermark,
+                frozen: Math.max(shard.frozen, watermark),
+                closedEnd: raisedClosedEnd(shard, watermark, lateness),
                 pending: prunePending(shard.pending, bound, rule.valueOf),
                 version: shard.version + 1,
               },
@@ -140,7 +149,7 @@ export class Tick {
 
   /** A progress item for a shard that has delivered nothing yet: it holds the watermark until it goes idle. */
   async #register(shardId: string, snapshot: ProgressSnapshot, now: EpochMillis): Promise<boolean> {
-    const closedWatermark = snapshot.pipeline?.closedWatermark ?? -Infinity;
+    const start = startingMarks(snapshot.pipeline, this.#deps.pipeline.spec.time.allowedLatenessMs);
     const progress: ShardProgress = {
       pipeline: this.#name,
       shardId,
@@ -149,13 +158,19 @@ export class Tick {
       lastSequence: NO_SEQUENCE,
       lastActivity: now,
       closed: false,
-      frozen: closedWatermark,
+      frozen: start.frozen,
+      closedEnd: start.closedEnd,
       commits: 0,
       pending: [],
       version: 1,
     };
     return landed(
-      this.#deps.store.commit({ progress, expectedVersion: undefined, closedWatermarkRead: closedWatermark }),
+      this.#deps.store.commit({
+        progress,
+        expectedVersion: undefined,
+        closedWatermarkRead: start.frozen,
+        ...(snapshot.pipeline?.closedEnd !== undefined ? { closedEndRead: snapshot.pipeline.closedEnd } : {}),
+      }),
     );
   }
 }

@@ -3,11 +3,11 @@
  * per window holding every key's row, sorted by key, under a deterministic name.
  *
  *   1. Windows are due when they are not emitted (their end is above the pipeline's `emittedEnd`:
- *      `emittedEndOf`) and their close time is at or below the lowest shard close mark (`frozen`): every
- *      shard has frozen them.
- *   2. The pipeline's `closedWatermark` is raised to that mark first, and progress read again, so a shard
- *      that commits for the first time (starting from `closedWatermark`) is either in the new read or
- *      cannot add to a due window.
+ *      `emittedEndOf`) and their end is at or below every shard's close mark in window ends (`closedEnd`,
+ *      `closeableThrough.ts`): every shard has closed them, under whatever allowed lateness it committed.
+ *   2. The pipeline's `closedWatermark` and `closedEnd` are raised to the lowest shard marks first, and
+ *      progress read again, so a shard that commits for the first time (starting from them) is either in
+ *      the new read or cannot add to a due window.
  *   3. Each shard's segments holding due windows are read once; each window's partials are merged per key
  *      in a fixed order (shard, commit), so a retried pass writes the same bytes to the same object. A
  *      segment whose state shape the running definition cannot read is refused (`StateShapeGuard`): the
@@ -33,7 +33,7 @@ import type {
   StatefulPipeline,
   StateStore,
 } from './types';
-import { closeableThrough } from './closeableThrough';
+import { closeableEnd, raiseClosedMarks } from './closeableThrough';
 import type { EmittedRow, ResultPublishing } from './resultPublishing';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 
@@ -88,7 +88,7 @@ export class WindowCloser {
   /** Windows the snapshot says are due now (a cheap check before a pass: no read). */
   public dueIn(snapshot: ProgressSnapshot): boolean {
     const emitted = emittedEndOf(snapshot.pipeline, this.#lateness);
-    const closeable = closeableThrough(snapshot.shards, this.#options.expectedShards);
+    const closeable = closeableEnd(snapshot.shards, this.#lateness, this.#options.expectedShards);
     return dueWindows(snapshot.shards, emitted, closeable, this.#closeTime, 1).length > 0;
   }
 
@@ -99,14 +99,13 @@ export class WindowCloser {
   public async close(snapshot: ProgressSnapshot, endOfInput = false): Promise<number> {
     const { store } = this.#deps;
     const expected = endOfInput ? 0 : this.#options.expectedShards;
-    let closeable = closeableThrough(snapshot.shards, expected);
+    let closeable = closeableEnd(snapshot.shards, this.#lateness, expected);
     let current = snapshot;
     let due = this.#due(current, closeable);
     if (due.length === 0) return 0;
-    if (closeable > (current.pipeline?.closedWatermark ?? -Infinity)) {
-      await store.raisePipeline(this.#name, { closedWatermark: closeable });
+    if (await raiseClosedMarks(store, this.#name, current, this.#lateness, expected)) {
       current = await store.readProgress(this.#name);
-      closeable = Math.min(closeable, closeableThrough(current.shards, expected));
+      closeable = Math.min(closeable, closeableEnd(current.shards, this.#lateness, expected));
       due = this.#due(current, closeable);
       if (due.length === 0) return 0;
     }

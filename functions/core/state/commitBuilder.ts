@@ -27,6 +27,7 @@ import type {
   WindowContribution,
 } from './types';
 import { addCounts } from './shardCounts';
+import { closedEndOf, raisedClosedEnd, startingMarks } from './closeableThrough';
 import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import { padSequence } from '../sequence';
 
@@ -53,6 +54,8 @@ export interface CommitInput {
   readonly sweep?: OutputSweep;
   readonly now: EpochMillis;
   readonly maxOutOfOrdernessMs: number;
+  /** The committing definition's allowed lateness (what its close mark promises in window ends). */
+  readonly allowedLatenessMs: number;
   readonly idleTimeoutMs: number;
   readonly expectedShards: number;
   readonly retentionMs: number;
@@ -71,12 +74,18 @@ export interface BuiltCommit {
   readonly partials: number;
 }
 
-/** The close mark a shard starts from, or has: a new shard starts at the pipeline's closed watermark. */
+/**
+ * The close marks a shard starts from, or has (`frozen`, and `closedEnd` in window ends): a new shard starts
+ * at the pipeline's (`startingMarks`).
+ */
 export function judgedBy(
   base: ShardProgress | undefined,
   pipelineProgress: PipelineProgress | undefined,
-): EpochMillis {
-  return base?.frozen ?? pipelineProgress?.closedWatermark ?? -Infinity;
+  allowedLatenessMs: number,
+): { readonly frozen: EpochMillis; readonly closedEnd: EpochMillis } {
+  return base === undefined
+    ? startingMarks(pipelineProgress, allowedLatenessMs)
+    : { frozen: base.frozen, closedEnd: closedEndOf(base, allowedLatenessMs) };
 }
 
 function maxOrNull(a: number | null, b: number | null): number | null {
@@ -134,6 +143,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
   const last = fresh[fresh.length - 1];
   const lastSequence =
     last === undefined ? (base?.lastSequence ?? NO_SEQUENCE) : padSequence(last.sequenceNumber);
+  const judged = judgedBy(base, input.pipelineProgress, input.allowedLatenessMs);
   const unfrozen: ShardProgress = {
     pipeline: input.pipeline,
     shardId: input.shardId,
@@ -142,7 +152,8 @@ export function buildCommit(input: CommitInput): BuiltCommit {
     lastSequence: base !== undefined && base.lastSequence > lastSequence ? base.lastSequence : lastSequence,
     lastActivity: Math.max(base?.lastActivity ?? input.now, input.now),
     closed: base?.closed ?? false,
-    frozen: judgedBy(base, input.pipelineProgress),
+    frozen: judged.frozen,
+    closedEnd: judged.closedEnd,
     commits,
     // Which attempt each earlier commit's segment is (`segmentAttempts.ts`): readers need it as long as the
     // record keeps it.
@@ -180,7 +191,12 @@ export function buildCommit(input: CommitInput): BuiltCommit {
     input.idleTimeoutMs,
     input.expectedShards,
   );
-  const progress = { ...unfrozen, frozen: Math.max(unfrozen.frozen, watermark) };
+  const frozen = Math.max(unfrozen.frozen, watermark);
+  const progress = {
+    ...unfrozen,
+    frozen,
+    closedEnd: raisedClosedEnd(unfrozen, frozen, input.allowedLatenessMs),
+  };
   const first = fresh[0];
   const segment: Omit<Segment, 'attempt'> | undefined =
     hasSegment && first !== undefined

@@ -20,16 +20,18 @@ export function emittedEndOf(pipeline: PipelineProgress | undefined, allowedLate
 
 /**
  * The close mark a shard's commit judges late records by (a window closed at it is late; `ElementRouter`):
- * the shard's own (`frozen`), raised to where the emitted windows end under the running lateness, so a
- * record for an emitted window is late even when a longer lateness would keep its window open at `frozen`.
- * With the lateness that emitted them this is `frozen` itself (no shard's mark is below `emittedThrough`).
+ * the shard's own (`frozen`), raised to where its promised close mark in window ends (`closedEnd`,
+ * `closeableThrough.ts`) and the emitted windows end, under the running lateness: a record for a window a
+ * shorter lateness closed or emitted is late even when a longer one would keep the window open at `frozen`.
+ * With one lateness throughout this is `frozen` itself.
  */
 export function lateMark(
-  frozen: EpochMillis,
+  shard: { readonly frozen: EpochMillis; readonly closedEnd: EpochMillis },
   pipeline: PipelineProgress | undefined,
   allowedLatenessMs: number,
 ): EpochMillis {
-  return Math.max(frozen, emittedEndOf(pipeline, allowedLatenessMs) + allowedLatenessMs);
+  const closedEnd = Math.max(shard.closedEnd, emittedEndOf(pipeline, allowedLatenessMs));
+  return Math.max(shard.frozen, closedEnd + allowedLatenessMs);
 }
 
 /**
@@ -77,13 +79,13 @@ export interface DueWindow {
 }
 
 /**
- * The windows of every shard's pending list not emitted (`end > emittedEnd`, `emittedEndOf`) with
- * `closeTime ≤ closeableThrough`, oldest close first, at most `limit`.
+ * The windows of every shard's pending list not emitted (`end > emittedEnd`, `emittedEndOf`) that every
+ * shard has closed (`end ≤ closeableEnd`, `closeableThrough.ts`), oldest close first, at most `limit`.
  */
 export function dueWindows(
   shards: readonly ShardProgress[],
   emittedEnd: EpochMillis,
-  closeableThrough: EpochMillis,
+  closeableEnd: EpochMillis,
   closeTime: (window: WindowBounds) => EpochMillis,
   limit: number,
 ): DueWindow[] {
@@ -93,9 +95,8 @@ export function dueWindows(
   >();
   for (const shard of shards) {
     for (const p of shard.pending) {
-      if (p.end <= emittedEnd) continue;
+      if (p.end <= emittedEnd || p.end > closeableEnd) continue;
       const closeAt = closeTime(p);
-      if (closeAt > closeableThrough) continue;
       const id = `${p.start}-${p.end}`;
       let due = byId.get(id);
       if (due === undefined)

@@ -269,14 +269,17 @@ export function holdsNoState(item: StateItem): boolean {
  * segments and is what makes them state, so shard items go last: a restore cut short leaves nothing that
  * names a missing item. A registered shard item that holds no state is replaced, conditioned on its
  * version; one of a shard the savepoint does not know (split off after it) keeps its place, with its close
- * mark raised to the restored closed watermark (as a shard's first commit would start from it).
+ * marks raised to the restored `closedWatermark` and `closedEnd` (as a shard's first commit would start from
+ * them).
  */
 export function restoreWrites(items: readonly StateItem[], existing: readonly StateItem[]): RestoreWrite[] {
   const rank = (item: StateItem): number =>
     isShapeItem(item) ? 1 : isPipelineItem(item) ? 2 : itemKey(item).pk.startsWith('P#') ? 3 : 0;
   const keyOf = (item: StateItem): string => `${itemKey(item).pk}\u0000${itemKey(item).sk}`;
   const registered = new Map(existing.filter(holdsNoState).map((item) => [keyOf(item), item]));
-  const closed = snapshotFromItems(items.filter(isPipelineItem)).pipeline?.closedWatermark ?? -Infinity;
+  const restored = snapshotFromItems(items.filter(isPipelineItem)).pipeline;
+  const closed = restored?.closedWatermark ?? -Infinity;
+  const closedEnd = restored?.closedEnd;
   const writes: RestoreWrite[] = items.map((item) => {
     const stored = registered.get(keyOf(item));
     registered.delete(keyOf(item));
@@ -284,9 +287,15 @@ export function restoreWrites(items: readonly StateItem[], existing: readonly St
   });
   for (const stored of registered.values()) {
     const progress = progressFromItem(stored);
-    if (progress.frozen >= closed) continue;
+    const endBelow = closedEnd !== undefined && !((progress.closedEnd ?? -Infinity) >= closedEnd);
+    if (progress.frozen >= closed && !endBelow) continue;
     writes.push({
-      item: progressToItem({ ...progress, frozen: closed, version: progress.version + 1 }),
+      item: progressToItem({
+        ...progress,
+        frozen: Math.max(progress.frozen, closed),
+        ...(endBelow ? { closedEnd } : {}),
+        version: progress.version + 1,
+      }),
       expectedVersion: progress.version,
     });
   }

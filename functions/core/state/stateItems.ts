@@ -186,6 +186,7 @@ export function progressToItem(progress: ShardProgress): StateItem {
     lastActivity: n(progress.lastActivity),
     closed: { BOOL: progress.closed },
     frozen: nOrNull(progress.frozen),
+    ...(progress.closedEnd === undefined ? {} : { closedEnd: nOrNull(progress.closedEnd) }),
     commits: n(progress.commits),
     ...(progress.attempts === undefined || progress.attempts.length === 0
       ? {}
@@ -250,6 +251,7 @@ export function progressFromItem(item: StateItem): ShardProgress {
     lastActivity: num(item, 'lastActivity'),
     closed: closed !== undefined && 'BOOL' in closed && closed.BOOL,
     frozen: numOrNull(item, 'frozen') ?? -Infinity,
+    ...(item.closedEnd === undefined ? {} : { closedEnd: numOrNull(item, 'closedEnd') ?? -Infinity }),
     commits: num(item, 'commits'),
     ...(item.attempts === undefined
       ? {}
@@ -312,6 +314,7 @@ export function pipelineFromItem(item: StateItem): PipelineProgress {
   return {
     pipeline: str(item, 'pipeline'),
     closedWatermark: numOrNull(item, 'closedWatermark') ?? -Infinity,
+    ...(item.closedEnd === undefined ? {} : { closedEnd: numOrNull(item, 'closedEnd') ?? -Infinity }),
     emittedThrough: numOrNull(item, 'emittedThrough') ?? -Infinity,
     ...(item.emittedEnd === undefined ? {} : { emittedEnd: numOrNull(item, 'emittedEnd') ?? -Infinity }),
     ...(item.sessionFloor === undefined

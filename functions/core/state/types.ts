@@ -52,6 +52,8 @@ export interface ShardProgress {
    * for such a window are late). -Infinity before any close.
    */
   readonly frozen: EpochMillis;
+  /** The close mark in window ends, whatever the lateness (`closeableThrough.ts`); absent on older items. */
+  readonly closedEnd?: EpochMillis;
   /** Number of the last segment the shard committed (0: none). */
   readonly commits: number;
   /**
@@ -126,6 +128,8 @@ export interface PipelineProgress {
    * that commits for the first time, so a new shard cannot add to an emitted window.
    */
   readonly closedWatermark: EpochMillis;
+  /** Raised with it: the lowest shard `closedEnd`, where a new shard's starts; absent on older items. */
+  readonly closedEnd?: EpochMillis;
   /**
    * The last close pass's mark: every window whose close time under the definition that emitted it is at or
    * below this is emitted (session pipelines: every session whose close time — its end plus the gap plus the
@@ -148,6 +152,7 @@ export interface PipelineProgress {
 /** The marks of the pipeline item a close pass raises. */
 export interface PipelineMarks {
   readonly closedWatermark?: EpochMillis;
+  readonly closedEnd?: EpochMillis;
   readonly emittedThrough?: EpochMillis;
   readonly emittedEnd?: EpochMillis;
   readonly sessionFloor?: EpochMillis;
@@ -227,6 +232,8 @@ export interface ShardCommit {
    * (`StateConflictError`) if a close pass raised it meanwhile.
    */
   readonly closedWatermarkRead?: EpochMillis;
+  /** With it: the pipeline's `closedEnd` read (undefined: none); the commit fails if it moved meanwhile. */
+  readonly closedEndRead?: EpochMillis;
   readonly segment?: Segment;
 }
 

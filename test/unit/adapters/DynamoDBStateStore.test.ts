@@ -128,9 +128,26 @@ describe('DynamoDBStateStore', () => {
     const actions = (sent[0] as TransactWriteItemsCommand).input.TransactItems ?? [];
     expect(actions[1]?.ConditionCheck).toMatchObject({
       Key: { pk: { S: 'P#p' }, sk: { S: '#pipeline' } },
-      ConditionExpression: '#cw = :cw',
+      ConditionExpression: '#cw = :cw AND attribute_not_exists(#ce)',
+      ExpressionAttributeNames: { '#cw': 'closedWatermark', '#ce': 'closedEnd' },
       ExpressionAttributeValues: { ':cw': { N: '5' } },
     });
+  });
+
+  test('when a first commit read a pipeline closedEnd, the transaction checks it too', async () => {
+    const { instance, sent } = store([() => ({})]);
+    await instance.commit({
+      progress: progress('p', { frozen: 5, closedEnd: 3 }),
+      expectedVersion: undefined,
+      closedWatermarkRead: 5,
+      closedEndRead: 3,
+    });
+    const actions = (sent[0] as TransactWriteItemsCommand).input.TransactItems ?? [];
+    expect(actions[1]?.ConditionCheck).toMatchObject({
+      ConditionExpression: '#cw = :cw AND #ce = :ce',
+      ExpressionAttributeValues: { ':cw': { N: '5' }, ':ce': { N: '3' } },
+    });
+    expect((actions[0]?.Put?.Item as Record<string, unknown>).closedEnd).toEqual({ N: '3' });
   });
 
   test('when a commit has no segment and no pipeline check, it is one conditional put', async () => {

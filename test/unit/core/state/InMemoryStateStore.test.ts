@@ -6,6 +6,7 @@ import {
   segment,
 } from '../../../helpers/stateStoreContract';
 import { describeLatenessChangeContract } from '../../../helpers/latenessChangeContract';
+import { describeLatenessRaceContract } from '../../../helpers/latenessRaceContract';
 import { describeStateShapeContract } from '../../../helpers/stateShapeContract';
 
 describeStateStoreContract('InMemoryStateStore', async () => {
@@ -79,3 +80,5 @@ describe('InMemoryStateStore segment cache', () => {
 describeStateShapeContract('InMemoryStateStore', async () => new InMemoryStateStore());
 
 describeLatenessChangeContract('InMemoryStateStore', async () => new InMemoryStateStore());
+
+describeLatenessRaceContract('InMemoryStateStore', async () => new InMemoryStateStore());

@@ -31,9 +31,17 @@ describe('the emitted rule (emittedEndOf) and the late mark', () => {
   test('when the lateness grew since windows were emitted, the late mark is raised past them; otherwise it is the shard’s mark', () => {
     const item = pipeline({ emittedThrough: 2 * MINUTE, emittedEnd: 2 * MINUTE });
     // Under 10 minutes a window ending at 2 min closes at 12 min: a record for it is late at that mark.
-    expect(lateMark(3 * MINUTE, item, 10 * MINUTE)).toBe(12 * MINUTE);
-    expect(lateMark(3 * MINUTE, item, 0)).toBe(3 * MINUTE);
-    expect(lateMark(-Infinity, undefined, 0)).toBe(-Infinity);
+    const shard = (frozen: number, closedEnd: number) => ({ frozen, closedEnd });
+    expect(lateMark(shard(3 * MINUTE, -Infinity), item, 10 * MINUTE)).toBe(12 * MINUTE);
+    expect(lateMark(shard(3 * MINUTE, 3 * MINUTE), item, 0)).toBe(3 * MINUTE);
+    expect(lateMark(shard(-Infinity, -Infinity), undefined, 0)).toBe(-Infinity);
+  });
+
+  test('when a shorter lateness closed windows through an end (closedEnd), a longer one keeps them closed: the late mark is raised past that end', () => {
+    // Frozen at 3 min under 0 s: windows ending at or before 3 min are closed; under 10 minutes they close at 13 min.
+    expect(lateMark({ frozen: 3 * MINUTE, closedEnd: 3 * MINUTE }, undefined, 10 * MINUTE)).toBe(13 * MINUTE);
+    // A shorter lateness than the one that promised: the shard's own mark is higher.
+    expect(lateMark({ frozen: 13 * MINUTE, closedEnd: 3 * MINUTE }, undefined, 0)).toBe(13 * MINUTE);
   });
 
   test('when a window ends at or below emittedEnd, it is dropped from pending lists and never due, even if its close time under the running lateness is later', () => {
