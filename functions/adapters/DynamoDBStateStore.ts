@@ -21,7 +21,12 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { STATE_TABLE } from '../core/constants';
-import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from '../core/state/BaseStateStore';
+import {
+  BaseStateStore,
+  type BaseStateStoreOptions,
+  type CommitItems,
+  type RaisedMarks,
+} from '../core/state/BaseStateStore';
 import { StateConflictError, StateError } from '../core/state/errors';
 import { progressPartitionKey } from '../core/state/keys';
 import {
@@ -34,6 +39,7 @@ import {
   type StateItem,
 } from '../core/state/stateItems';
 import { COMMIT_RANGE_ATTRIBUTES } from '../core/state/segmentItems';
+import { closedMarksCondition, raiseMarksUpdate } from './pipelineItemExpressions';
 import type { PipelineMarks, PipelineProgress } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
 import { dynamoDbClient } from './aws';
@@ -224,19 +230,21 @@ export class DynamoDBStateStore extends BaseStateStore {
     }
   }
 
-  protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
+  protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<RaisedMarks> {
+    const entries = Object.entries(marks) as [string, number][];
+    if (entries.length > 1) {
+      const all = await this.#raiseAll(pipeline, entries);
+      if (all !== undefined) return { stored: all, writes: 1 };
+    }
     let stored: PipelineProgress = { pipeline, closedWatermark: -Infinity, emittedThrough: -Infinity };
-    for (const [name, value] of Object.entries(marks) as [string, number][]) {
+    for (const entry of entries) {
       try {
         const result = await this.#send(() =>
           this.#client.send(
             new UpdateItemCommand({
               TableName: this.#table,
               Key: toSdk(pipelineItemKey(pipeline)),
-              UpdateExpression: 'SET #m = :m, #p = :p',
-              ConditionExpression: 'attribute_not_exists(#m) OR #m < :m',
-              ExpressionAttributeNames: { '#m': name, '#p': 'pipeline' },
-              ExpressionAttributeValues: { ':m': { N: String(storedMark(value)) }, ':p': { S: pipeline } },
+              ...raiseMarksUpdate(pipeline, [entry]),
               ReturnValues: 'ALL_NEW',
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
@@ -249,7 +257,30 @@ export class DynamoDBStateStore extends BaseStateStore {
         if (old !== undefined) stored = pipelineFromItem(fromSdk(old));
       }
     }
-    return stored;
+    return { stored, writes: entries.length + (entries.length > 1 ? 1 : 0) };
+  }
+
+  /** One update raising every mark, if every one is below its value; undefined when one is not. */
+  async #raiseAll(
+    pipeline: string,
+    entries: readonly [string, number][],
+  ): Promise<PipelineProgress | undefined> {
+    try {
+      const result = await this.#send(() =>
+        this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: toSdk(pipelineItemKey(pipeline)),
+            ...raiseMarksUpdate(pipeline, entries),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return result.Attributes === undefined ? undefined : pipelineFromItem(fromSdk(result.Attributes));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 
   protected async _claimSessionPass(
@@ -334,30 +365,4 @@ export class DynamoDBStateStore extends BaseStateStore {
   #send<R>(call: () => Promise<R>): Promise<R> {
     return this.#retry.send(call, this.stats);
   }
-}
-
-/**
- * The condition of a shard's first commit on the pipeline item: its `closedWatermark` and `closedEnd` are
- * still what the shard read (null: absent).
- */
-function closedMarksCondition(
-  read: number | null,
-  readEnd: number | null,
-): {
-  ConditionExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues?: Item;
-} {
-  const values: Item = {};
-  const held = (name: string, value: number | null, placeholder: string): string => {
-    if (value === null) return `attribute_not_exists(${name})`;
-    values[placeholder] = { N: String(value) };
-    return `${name} = ${placeholder}`;
-  };
-  const expression = `${held('#cw', read, ':cw')} AND ${held('#ce', readEnd, ':ce')}`;
-  return {
-    ConditionExpression: expression,
-    ExpressionAttributeNames: { '#cw': 'closedWatermark', '#ce': 'closedEnd' },
-    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-  };
 }

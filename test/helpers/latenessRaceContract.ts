@@ -183,6 +183,37 @@ export function describeLatenessRaceContract(label: string, factory: () => Promi
       expect(late(run.objects)).toEqual(['dora']);
     });
 
+    it('when shard items predate closedEnd, the first tick of this version writes it, and a racing commit under a longer lateness is then late', async () => {
+      const run = await start();
+      // The shard items as a version before closedEnd wrote them.
+      for (const shard of (await run.store.readProgress(run.name)).shards) {
+        const { closedEnd: _dropped, ...legacy } = shard;
+        await run.store.commit({
+          progress: { ...legacy, version: shard.version + 1 },
+          expectedVersion: shard.version,
+        });
+      }
+      expect((await run.store.readProgress(run.name)).shards.map((s) => s.closedEnd)).toEqual([
+        undefined,
+        undefined,
+      ]);
+      // The tick (its close pass dies writing results, so the window stays unemitted).
+      await processor(
+        run,
+        '0s',
+        flaky(run.objects, () => true),
+      )
+        .tick()
+        .catch(() => undefined);
+      expect((await run.store.readProgress(run.name)).shards.map((s) => s.closedEnd)).toEqual([
+        T0 + 70_000,
+        T0 + 70_000,
+      ]);
+      await race(run, record(0, 4, 'carl', T0 + 30_000));
+      expect(rows(run.objects)).toEqual(['ann@0: 1', 'bob@0: 1', 'x@60000: 3']);
+      expect(late(run.objects)).toEqual(['carl']);
+    });
+
     it('when the lateness is lengthened after a window closed under the shorter one, the shards keep it closed', async () => {
       const run = await start();
       // No pass emitted the window yet (all died): a commit under 30 s still finds it closed by the shards.

@@ -204,6 +204,29 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       expect(read.pipeline).toMatchObject({ closedWatermark: 5_000, closedEnd: 4_000 });
     });
 
+    test('when every mark offered is above the stored one, they are raised in one write; when one is not, each is raised on its own', async () => {
+      await fixture.store.raisePipeline(pipeline, { closedWatermark: 10, emittedThrough: 5 });
+      const before = fixture.store.stats.writeUnits;
+      expect(await fixture.store.raisePipeline(pipeline, { closedWatermark: 20, closedEnd: 15 })).toEqual({
+        pipeline,
+        closedWatermark: 20,
+        closedEnd: 15,
+        emittedThrough: 5,
+      });
+      expect(fixture.store.stats.writeUnits - before).toBe(1);
+      // emittedThrough is not below 4: the combined update is refused, then each mark on its own.
+      expect(
+        await fixture.sibling().raisePipeline(pipeline, { emittedThrough: 4, emittedEnd: 3, closedEnd: 16 }),
+      ).toEqual({ pipeline, closedWatermark: 20, closedEnd: 16, emittedThrough: 5, emittedEnd: 3 });
+      expect((await fixture.sibling().readProgress(pipeline)).pipeline).toEqual({
+        pipeline,
+        closedWatermark: 20,
+        closedEnd: 16,
+        emittedThrough: 5,
+        emittedEnd: 3,
+      });
+    });
+
     test('when the pipeline marks are raised and then offered lower values, each keeps its highest', async () => {
       expect(await fixture.store.raisePipeline(pipeline, { closedWatermark: 10 })).toEqual({
         pipeline,

@@ -66,6 +66,12 @@ export interface CommitItems {
   readonly closedEndRead: EpochMillis | undefined;
 }
 
+/** The pipeline item after `raisePipeline`, and the conditional writes it took. */
+export interface RaisedMarks {
+  readonly stored: PipelineProgress;
+  readonly writes: number;
+}
+
 export abstract class BaseStateStore implements StateStore {
   public readonly stats: StateStoreStats = {
     requests: 0,
@@ -213,8 +219,8 @@ export abstract class BaseStateStore implements StateStore {
       if (typeof value !== 'number' || Number.isNaN(value) || value === -Infinity)
         throw new InvalidOptionError(`${name} must be a number above -Infinity (given ${value})`);
     }
-    const stored = await this._raisePipeline(pipeline, marks);
-    this.stats.writeUnits += Object.keys(marks).length;
+    const { stored, writes } = await this._raisePipeline(pipeline, marks);
+    this.stats.writeUnits += writes;
     return stored;
   }
 
@@ -311,7 +317,11 @@ export abstract class BaseStateStore implements StateStore {
   /** Deletes the item with this key, if any. */
   protected abstract _delete(key: { readonly pk: string; readonly sk: string }): Promise<void>;
   /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
-  protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress>;
+  /**
+   * Raises each mark to at least its value: one conditional update of every mark when each is below it (a
+   * close pass raising what it passed), else one per mark. Returns the item after and the writes made.
+   */
+  protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<RaisedMarks>;
 
   /**
    * Stores the claim (`after`, `end`) on the pipeline item unless it holds a claim of this or a later

@@ -4,7 +4,12 @@
  * out, so callers can never mutate stored state by accident.
  */
 import { STATE_TABLE } from '../constants';
-import { BaseStateStore, type BaseStateStoreOptions, type CommitItems } from './BaseStateStore';
+import {
+  BaseStateStore,
+  type BaseStateStoreOptions,
+  type CommitItems,
+  type RaisedMarks,
+} from './BaseStateStore';
 import { StateConflictError } from './errors';
 import { progressPartitionKey } from './keys';
 import { readUnits } from './limits';
@@ -21,7 +26,7 @@ import {
   type StateItem,
 } from './stateItems';
 import type { EpochMillis } from '../types';
-import type { PipelineMarks, PipelineProgress } from './types';
+import type { PipelineMarks } from './types';
 
 const { PARTITION_KEY: PK, SORT_KEY: SK } = STATE_TABLE;
 
@@ -121,20 +126,24 @@ export class InMemoryStateStore extends BaseStateStore {
     return true;
   }
 
-  protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<PipelineProgress> {
+  protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<RaisedMarks> {
     const key = pipelineItemKey(pipeline);
     const pk = str(key[PK]);
     const sk = str(key[SK]);
     const next: Record<string, AttributeValue> = { ...(this.#get(pk, sk) ?? key), pipeline: { S: pipeline } };
-    for (const [name, value] of Object.entries(marks) as [string, number][]) {
-      // One conditional update per mark, as on DynamoDB.
-      this.stats.requests += 1;
+    const entries = Object.entries(marks) as [string, number][];
+    const below = ([name, value]: [string, number]): boolean => {
       const current = numberOf(next, name);
       const raised = storedMark(value);
-      if (raised !== null && (current === undefined || current < raised)) next[name] = { N: String(raised) };
-    }
+      return raised !== null && (current === undefined || current < raised);
+    };
+    // As on DynamoDB: one conditional update of all marks when every one is below, else one per mark.
+    const together = entries.length > 1 && entries.every(below);
+    const writes = together ? 1 : entries.length + (entries.length > 1 ? 1 : 0);
+    this.stats.requests += writes;
+    for (const entry of entries) if (below(entry)) next[entry[0]] = { N: String(storedMark(entry[1])) };
     this.#put(next);
-    return pipelineFromItem(next);
+    return { stored: pipelineFromItem(next), writes };
   }
 
   protected async _claimSessionPass(

@@ -242,7 +242,8 @@ export class SessionCloser {
         Math.max(closeableThrough(current.shards, expected), end),
       ),
       emittedEnd: end,
-      ...(floor > -Infinity ? { sessionFloor: floor } : {}),
+      // Only when it rises: the marks are raised in one conditional update when each is below its value.
+      ...(floor > (current.pipeline?.sessionFloor ?? -Infinity) ? { sessionFloor: floor } : {}),
     });
     return { emitted: due.length, again: end < ownEnd };
   }

@@ -101,9 +101,12 @@ export class Tick {
         ? snapshot.shards.filter(
             (shard) =>
               !shard.closed &&
-              // Below the mark, or (after a deploy that shortened the lateness) closed through less than it says.
+              // Below the mark; closed through less than it says (after a deploy that shortened the lateness);
+              // or an item written before closedEnd was kept (written once, so passes and commits under
+              // different latenesses read the same mark).
               (shard.frozen < watermark ||
-                raisedClosedEnd(shard, watermark, lateness) > closedEndOf(shard, lateness)),
+                raisedClosedEnd(shard, watermark, lateness) > closedEndOf(shard, lateness) ||
+                shard.closedEnd === undefined),
           )
         : [];
       const writes: Promise<boolean>[] = [

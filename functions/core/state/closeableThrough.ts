@@ -25,14 +25,19 @@ export function closedEndOf(
 
 /**
  * Where a shard that commits for the first time starts: the pipeline's marks (raised by the close passes
- * before they read), `closedWatermark` and `closedEnd`.
+ * before they read), `closedWatermark` and `closedEnd`; the latter at least the former under the running
+ * lateness (a pass of an older version raises `closedWatermark` alone), as the shard's own first commit
+ * would raise it anyway.
  */
 export function startingMarks(
   pipeline: PipelineProgress | undefined,
   allowedLatenessMs: number,
 ): { readonly frozen: EpochMillis; readonly closedEnd: EpochMillis } {
   const frozen = pipeline?.closedWatermark ?? -Infinity;
-  return { frozen, closedEnd: pipeline?.closedEnd ?? frozen - allowedLatenessMs };
+  return {
+    frozen,
+    closedEnd: Math.max(pipeline?.closedEnd ?? -Infinity, frozen - allowedLatenessMs),
+  };
 }
 
 /**

@@ -286,14 +286,16 @@ export function restoreWrites(items: readonly StateItem[], existing: readonly St
     return stored === undefined ? { item } : { item, expectedVersion: progressFromItem(stored).version };
   });
   for (const stored of registered.values()) {
-    const progress = progressFromItem(stored);
-    const endBelow = closedEnd !== undefined && !((progress.closedEnd ?? -Infinity) >= closedEnd);
-    if (progress.frozen >= closed && !endBelow) continue;
+    const { closedEnd: ownEnd, ...progress } = progressFromItem(stored);
+    // A savepoint without the pipeline's closedEnd (taken before it was kept): the shard's own goes too, so
+    // it reads as its raised `frozen` under the running lateness (it holds no state).
+    const end = closedEnd === undefined ? undefined : Math.max(ownEnd ?? -Infinity, closedEnd);
+    if (progress.frozen >= closed && end === ownEnd) continue;
     writes.push({
       item: progressToItem({
         ...progress,
         frozen: Math.max(progress.frozen, closed),
-        ...(endBelow ? { closedEnd } : {}),
+        ...(end !== undefined ? { closedEnd: end } : {}),
         version: progress.version + 1,
       }),
       expectedVersion: progress.version,

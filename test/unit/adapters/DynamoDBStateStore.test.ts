@@ -221,7 +221,7 @@ describe('DynamoDBStateStore', () => {
       emittedThrough: -Infinity,
     });
     expect((sent[0] as UpdateItemCommand).input.ConditionExpression).toBe(
-      'attribute_not_exists(#m) OR #m < :m',
+      '(attribute_not_exists(#m0) OR #m0 < :m0)',
     );
   });
 

@@ -34,7 +34,7 @@ describe('closedEnd', () => {
     expect(raisedClosedEnd(shard(10 * MINUTE), 16 * MINUTE, 5 * MINUTE)).toBe(11 * MINUTE);
   });
 
-  test('when a shard commits for the first time, it starts from the pipeline closedEnd, or its closed watermark under the running lateness', () => {
+  test('when a shard commits for the first time, it starts from the pipeline closedEnd, at least its closed watermark under the running lateness', () => {
     const base = { pipeline: 'p', emittedThrough: -Infinity };
     expect(startingMarks({ ...base, closedWatermark: 10 * MINUTE, closedEnd: 9 * MINUTE }, MINUTE)).toEqual({
       frozen: 10 * MINUTE,
@@ -45,6 +45,11 @@ describe('closedEnd', () => {
       closedEnd: 8 * MINUTE,
     });
     expect(startingMarks(undefined, MINUTE)).toEqual({ frozen: -Infinity, closedEnd: -Infinity });
+    // A pass of an older version raised closedWatermark alone: the stale closedEnd does not hold windows open.
+    expect(startingMarks({ ...base, closedWatermark: 10 * MINUTE, closedEnd: 2 * MINUTE }, 0)).toEqual({
+      frozen: 10 * MINUTE,
+      closedEnd: 10 * MINUTE,
+    });
   });
 
   test('when shards closed through different ends, windows may be emitted up to the lowest open one; fewer than provisioned: none; all closed: all', () => {

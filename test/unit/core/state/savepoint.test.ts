@@ -218,9 +218,36 @@ describe('savepoint cut and restore', () => {
     const restored = await target.readProgress('reg');
     const closedWatermark = restored.pipeline!.closedWatermark;
     expect(closedWatermark).toBeGreaterThan(T0);
-    expect(restored.shards.map((s) => [s.shardId, s.commits, s.frozen])).toEqual([
-      [SHARD, 2, snapshot.shards[0]!.frozen],
-      [later, 0, closedWatermark],
+    expect(restored.shards.map((s) => [s.shardId, s.commits, s.frozen, s.closedEnd])).toEqual([
+      [SHARD, 2, snapshot.shards[0]!.frozen, snapshot.shards[0]!.closedEnd],
+      [later, 0, closedWatermark, restored.pipeline!.closedEnd],
+    ]);
+    expect(restored.pipeline!.closedEnd).toBeGreaterThan(T0);
+  });
+
+  test('when the savepoint predates the pipeline closedEnd, a registered shard it does not know keeps no closedEnd of its own: it reads as the restored close mark under the running lateness', async () => {
+    const def = views('regold', { n: count() });
+    const { store } = await midStream(def);
+    const saved = roundTrip(def, readCut(store.tables, 'regold'));
+    // The pipeline item as a version before closedEnd wrote it.
+    const items = saved.items.map((item) => {
+      if (itemKey(item).sk !== '#pipeline') return item;
+      const { closedEnd: _dropped, ...rest } = item;
+      return rest;
+    });
+    const target = new InMemoryStateStore();
+    const later = 'shardId-000000000007';
+    await processor(target, new InMemoryObjectStore(), def).tick(undefined, { shardIds: [SHARD, later] });
+    expect((await target.readProgress('regold')).shards.map((s) => s.closedEnd)).toEqual([
+      -Infinity,
+      -Infinity,
+    ]);
+    restoreInto(target.tables, items, 'regold');
+    const restored = await target.readProgress('regold');
+    const registered = restored.shards.find((s) => s.shardId === later)!;
+    expect([registered.frozen, registered.closedEnd]).toEqual([
+      restored.pipeline!.closedWatermark,
+      undefined,
     ]);
   });
 });
