@@ -39,6 +39,7 @@ import {
   type StateItem,
 } from '../core/state/stateItems';
 import { COMMIT_RANGE_ATTRIBUTES } from '../core/state/segmentItems';
+import { marksBelow } from '../core/state/pipelineMarks';
 import { closedMarksCondition, raiseMarksUpdate } from './pipelineItemExpressions';
 import type { PipelineMarks, PipelineProgress } from '../core/state/types';
 import type { EpochMillis } from '../core/types';
@@ -231,55 +232,43 @@ export class DynamoDBStateStore extends BaseStateStore {
   }
 
   protected async _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<RaisedMarks> {
-    const entries = Object.entries(marks) as [string, number][];
-    if (entries.length > 1) {
-      const all = await this.#raiseAll(pipeline, entries);
-      if (all !== undefined) return { stored: all, writes: 1 };
-    }
+    let pending = Object.entries(marks) as [string, number][];
     let stored: PipelineProgress = { pipeline, closedWatermark: -Infinity, emittedThrough: -Infinity };
-    for (const entry of entries) {
-      try {
-        const result = await this.#send(() =>
-          this.#client.send(
-            new UpdateItemCommand({
-              TableName: this.#table,
-              Key: toSdk(pipelineItemKey(pipeline)),
-              ...raiseMarksUpdate(pipeline, [entry]),
-              ReturnValues: 'ALL_NEW',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          ),
-        );
-        if (result.Attributes !== undefined) stored = pipelineFromItem(fromSdk(result.Attributes));
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const old = error.Item ?? (await this.#getItem(pipelineItemKey(pipeline)));
-        if (old !== undefined) stored = pipelineFromItem(fromSdk(old));
-      }
+    let writes = 0;
+    // A refused update names (in the stored item) the marks already at or above their values: at least
+    // one, so each round raises fewer; what is left goes again.
+    while (pending.length > 0) {
+      writes += 1;
+      const attempt = await this.#raiseMarks(pipeline, pending);
+      if (attempt.item !== undefined) stored = pipelineFromItem(attempt.item);
+      if (attempt.raised) break;
+      pending = marksBelow(attempt.item, pending);
     }
-    return { stored, writes: entries.length + (entries.length > 1 ? 1 : 0) };
+    return { stored, writes };
   }
 
-  /** One update raising every mark, if every one is below its value; undefined when one is not. */
-  async #raiseAll(
+  /** One conditional update of `marks` (all or none): the item after it, or the stored item that refused it. */
+  async #raiseMarks(
     pipeline: string,
-    entries: readonly [string, number][],
-  ): Promise<PipelineProgress | undefined> {
+    marks: readonly [string, number][],
+  ): Promise<{ readonly raised: boolean; readonly item: StateItem | undefined }> {
     try {
       const result = await this.#send(() =>
         this.#client.send(
           new UpdateItemCommand({
             TableName: this.#table,
             Key: toSdk(pipelineItemKey(pipeline)),
-            ...raiseMarksUpdate(pipeline, entries),
+            ...raiseMarksUpdate(pipeline, marks),
             ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      return result.Attributes === undefined ? undefined : pipelineFromItem(fromSdk(result.Attributes));
+      return { raised: true, item: result.Attributes === undefined ? undefined : fromSdk(result.Attributes) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const old = error.Item ?? (await this.#getItem(pipelineItemKey(pipeline)));
+      return { raised: false, item: old === undefined ? undefined : fromSdk(old) };
     }
   }
 

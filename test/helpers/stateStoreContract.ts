@@ -204,7 +204,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       expect(read.pipeline).toMatchObject({ closedWatermark: 5_000, closedEnd: 4_000 });
     });
 
-    test('when every mark offered is above the stored one, they are raised in one write; when one is not, each is raised on its own', async () => {
+    test('when every mark offered is above the stored one, they are raised in one write; when some are not, the rest in one more', async () => {
       await fixture.store.raisePipeline(pipeline, { closedWatermark: 10, emittedThrough: 5 });
       const before = fixture.store.stats.writeUnits;
       expect(await fixture.store.raisePipeline(pipeline, { closedWatermark: 20, closedEnd: 15 })).toEqual({
@@ -214,10 +214,16 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         emittedThrough: 5,
       });
       expect(fixture.store.stats.writeUnits - before).toBe(1);
-      // emittedThrough is not below 4: the combined update is refused, then each mark on its own.
+      // emittedThrough is not below 4: the update of all three is refused, then the other two in one.
+      const sibling = fixture.sibling();
       expect(
-        await fixture.sibling().raisePipeline(pipeline, { emittedThrough: 4, emittedEnd: 3, closedEnd: 16 }),
+        await sibling.raisePipeline(pipeline, { emittedThrough: 4, emittedEnd: 3, closedEnd: 16 }),
       ).toEqual({ pipeline, closedWatermark: 20, closedEnd: 16, emittedThrough: 5, emittedEnd: 3 });
+      expect(sibling.stats.writeUnits).toBe(2);
+      // Nothing below (a pass that lost the race to another): one refused write.
+      const third = fixture.sibling();
+      await third.raisePipeline(pipeline, { closedWatermark: 20, closedEnd: 16 });
+      expect(third.stats.writeUnits).toBe(1);
       expect((await fixture.sibling().readProgress(pipeline)).pipeline).toEqual({
         pipeline,
         closedWatermark: 20,

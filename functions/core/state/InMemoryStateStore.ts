@@ -25,6 +25,7 @@ import {
   type AttributeValue,
   type StateItem,
 } from './stateItems';
+import { marksBelow } from './pipelineMarks';
 import type { EpochMillis } from '../types';
 import type { PipelineMarks } from './types';
 
@@ -131,17 +132,20 @@ export class InMemoryStateStore extends BaseStateStore {
     const pk = str(key[PK]);
     const sk = str(key[SK]);
     const next: Record<string, AttributeValue> = { ...(this.#get(pk, sk) ?? key), pipeline: { S: pipeline } };
-    const entries = Object.entries(marks) as [string, number][];
-    const below = ([name, value]: [string, number]): boolean => {
-      const current = numberOf(next, name);
-      const raised = storedMark(value);
-      return raised !== null && (current === undefined || current < raised);
-    };
-    // As on DynamoDB: one conditional update of all marks when every one is below, else one per mark.
-    const together = entries.length > 1 && entries.every(below);
-    const writes = together ? 1 : entries.length + (entries.length > 1 ? 1 : 0);
+    // As on DynamoDB: one conditional update of the marks still below (all or none), again without those
+    // the stored item holds at or above their values.
+    let pending = Object.entries(marks) as [string, number][];
+    let writes = 0;
+    while (pending.length > 0) {
+      writes += 1;
+      const below = marksBelow(next, pending);
+      if (below.length === pending.length) {
+        for (const [name, value] of below) next[name] = { N: String(storedMark(value)) };
+        break;
+      }
+      pending = below;
+    }
     this.stats.requests += writes;
-    for (const entry of entries) if (below(entry)) next[entry[0]] = { N: String(storedMark(entry[1])) };
     this.#put(next);
     return { stored: pipelineFromItem(next), writes };
   }
