@@ -15,22 +15,23 @@ export interface Expressions {
 }
 
 /**
- * An update setting every mark of `marks` to its value, conditioned on every one being absent or below it
- * (one mark: a plain conditional raise; several: all at once or none).
+ * An update setting every mark of `marks` to its value, conditioned on every one being absent, NULL (how
+ * -Infinity is stored) or below it (one mark: a plain conditional raise; several: all at once or none). The
+ * same rule as `marksBelow` (`core/state/pipelineMarks.ts`), which decides what a refused update tries again.
  */
 export function raiseMarksUpdate(
   pipeline: string,
   marks: readonly (readonly [name: string, value: number])[],
 ): Expressions & { readonly UpdateExpression: string } {
   const names: Record<string, string> = { '#p': 'pipeline' };
-  const values: Values = { ':p': { S: pipeline } };
+  const values: Values = { ':p': { S: pipeline }, ':null': { S: 'NULL' } };
   const sets = ['#p = :p'];
   const conditions: string[] = [];
   marks.forEach(([name, value], i) => {
     names[`#m${i}`] = name;
     values[`:m${i}`] = { N: String(storedMark(value)) };
     sets.push(`#m${i} = :m${i}`);
-    conditions.push(`(attribute_not_exists(#m${i}) OR #m${i} < :m${i})`);
+    conditions.push(`(attribute_not_exists(#m${i}) OR attribute_type(#m${i}, :null) OR #m${i} < :m${i})`);
   });
   return {
     UpdateExpression: `SET ${sets.join(', ')}`,

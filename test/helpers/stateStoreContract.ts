@@ -6,6 +6,7 @@ import { StateConflictError, StateLimitError } from '../../functions/core/state/
 import { NO_SEQUENCE } from '../../functions/core/state/keys';
 import { MAX_TRANSACTION_BYTES, SEGMENT_CHUNK_BYTES } from '../../functions/core/state/limits';
 import { withAttempt } from '../../functions/core/state/segmentAttempts';
+import { pipelineItemKey, type StateItem } from '../../functions/core/state/stateItems';
 import type { Segment, ShardCommit, ShardProgress, StateStore } from '../../functions/core/state/types';
 import { padSequence } from '../../functions/core/sequence';
 
@@ -15,6 +16,8 @@ export interface StateStoreFixture {
   readonly store: StateStore;
   /** Another store instance over the same backend with its own (cold) cache: a second Lambda instance. */
   sibling(): StateStore;
+  /** Writes `item` as it is (an item another version, a restore or a hand edit left behind). */
+  putItem(item: StateItem): Promise<void>;
 }
 
 let counter = 0;
@@ -231,6 +234,22 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
         emittedThrough: 5,
         emittedEnd: 3,
       });
+    });
+
+    test('when a pipeline mark is stored as NULL (-Infinity), a raise replaces it in one write', async () => {
+      await fixture.putItem({
+        ...pipelineItemKey(pipeline),
+        pipeline: { S: pipeline },
+        closedWatermark: { N: '10' },
+        closedEnd: { NULL: true },
+      });
+      const store = fixture.sibling();
+      expect(await store.raisePipeline(pipeline, { closedEnd: 5, closedWatermark: 12 })).toMatchObject({
+        closedWatermark: 12,
+        closedEnd: 5,
+      });
+      expect(await store.raisePipeline(pipeline, { closedEnd: 6 })).toMatchObject({ closedEnd: 6 });
+      expect(store.stats.writeUnits).toBe(2);
     });
 
     test('when the pipeline marks are raised and then offered lower values, each keeps its highest', async () => {

@@ -1,4 +1,10 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { StateItem } from '../../functions/core/state/stateItems';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { describeLatenessChangeContract } from '../helpers/latenessChangeContract';
@@ -17,6 +23,11 @@ let created: Promise<void> | undefined;
 async function ensureTable(client: DynamoDBClient): Promise<void> {
   created ??= createStateTable(client, TABLE);
   await created;
+}
+
+/** Puts `item` as it is. */
+async function putRaw(client: DynamoDBClient, item: StateItem): Promise<void> {
+  await client.send(new PutItemCommand({ TableName: TABLE, Item: item as Record<string, AttributeValue> }));
 }
 
 /** A client whose conditional-check failures carry no item: the path for emulators without ALL_OLD. */
@@ -42,6 +53,7 @@ describeStateStoreContract('DynamoDBStateStore on the local cloud', async () => 
   return {
     store: new DynamoDBStateStore({ tableName: TABLE, client }),
     sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: createClients().dynamoDb }),
+    putItem: (item) => putRaw(client, item),
   };
 });
 
@@ -50,6 +62,7 @@ describeStateStoreContract('DynamoDBStateStore without ALL_OLD (consistent re-re
   return {
     store: new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }),
     sibling: () => new DynamoDBStateStore({ tableName: TABLE, client: clientWithoutAllOld() }),
+    putItem: (item) => putRaw(createClients().dynamoDb, item),
   };
 });
 

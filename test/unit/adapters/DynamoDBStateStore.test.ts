@@ -221,7 +221,7 @@ describe('DynamoDBStateStore', () => {
       emittedThrough: -Infinity,
     });
     expect((sent[0] as UpdateItemCommand).input.ConditionExpression).toBe(
-      '(attribute_not_exists(#m0) OR #m0 < :m0)',
+      '(attribute_not_exists(#m0) OR attribute_type(#m0, :null) OR #m0 < :m0)',
     );
   });
 

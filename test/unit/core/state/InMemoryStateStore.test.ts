@@ -1,4 +1,5 @@
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
+import { itemKey } from '../../../../functions/core/state/stateItems';
 import {
   commitWithSegment,
   describeStateStoreContract,
@@ -11,7 +12,15 @@ import { describeStateShapeContract } from '../../../helpers/stateShapeContract'
 
 describeStateStoreContract('InMemoryStateStore', async () => {
   const tables = new InMemoryStateTables();
-  return { store: new InMemoryStateStore({ tables }), sibling: () => new InMemoryStateStore({ tables }) };
+  return {
+    store: new InMemoryStateStore({ tables }),
+    sibling: () => new InMemoryStateStore({ tables }),
+    putItem: async (item) => {
+      const { pk, sk } = itemKey(item);
+      if (!tables.partitions.has(pk)) tables.partitions.set(pk, new Map());
+      tables.partitions.get(pk)!.set(sk, structuredClone(item));
+    },
+  };
 });
 
 describe('InMemoryStateStore segment cache', () => {
