@@ -15,6 +15,7 @@ import type { ObjectStore, StatefulPipeline, StateStore } from '../../functions/
 import type { RawRecord } from '../../functions/core/types';
 import { jsonEncoder as encoder } from './jsonEncoder';
 import { kinesisSequence } from './records';
+import { flaky, held } from './gatedObjects';
 
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 let counter = 0;
@@ -80,43 +81,6 @@ const late = (objects: InMemoryObjectStore): string[] =>
     .jsonLines<{ value: { user: string } }>('late/')
     .map((l) => l.value.user)
     .sort();
-
-/** An object store whose results writes fail while `down()` says so (passes die after raising their marks). */
-function flaky(objects: InMemoryObjectStore, down: () => boolean): ObjectStore {
-  return {
-    putObject: (key, body, type) =>
-      down() && key.startsWith('results/')
-        ? Promise.reject(new Error('results bucket down'))
-        : objects.putObject(key, body, type),
-    listKeys: (prefix, after) => objects.listKeys(prefix, after),
-    deleteObject: (key) => objects.deleteObject(key),
-  };
-}
-
-/** An object store whose writes wait for `release()`; `reached` settles at the first write. */
-function held(objects: InMemoryObjectStore): {
-  store: ObjectStore;
-  reached: Promise<void>;
-  release: () => void;
-} {
-  let release: () => void = () => undefined;
-  let reach: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  return {
-    store: {
-      putObject: async (key, body, type) => {
-        reach();
-        await gate;
-        await objects.putObject(key, body, type);
-      },
-      listKeys: (prefix, after) => objects.listKeys(prefix, after),
-      deleteObject: (key) => objects.deleteObject(key),
-    },
-    reached,
-    release: () => release(),
-  };
-}
 
 /**
  * Both shards at T0 + 70 s, window [T0, T0 + 60 s) holding ann and bob: due under 0 s of lateness (closes at

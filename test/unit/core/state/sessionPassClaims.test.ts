@@ -13,6 +13,7 @@ import type { ObjectStore, ProgressSnapshot, StatefulPipeline } from '../../../.
 import type { RawRecord } from '../../../../functions/core/types';
 import { kinesisSequence } from '../../../helpers/records';
 import { jsonEncoder as encoder } from '../../../helpers/jsonEncoder';
+import { flaky, held } from '../../../helpers/gatedObjects';
 
 const T0 = Date.UTC(2026, 5, 1, 10, 0, 0);
 const NAME = 'claim-sessions';
@@ -46,35 +47,6 @@ function rows(objects: InMemoryObjectStore): [unknown, unknown][] {
     .flatMap((k) => JSON.parse(objects.text(k) ?? '[]') as Record<string, unknown>[])
     .map((r): [unknown, unknown] => [r.user, r.clicks])
     .sort();
-}
-
-/** An object store whose results writes fail while `down()` says so (passes die after raising closedWatermark). */
-function flaky(objects: InMemoryObjectStore, down: () => boolean): ObjectStore {
-  return {
-    putObject: (key, body, type) =>
-      down() && key.startsWith('results/')
-        ? Promise.reject(new Error('results bucket down'))
-        : objects.putObject(key, body, type),
-    listKeys: (prefix, after) => objects.listKeys(prefix, after),
-    deleteObject: (key) => objects.deleteObject(key),
-  };
-}
-
-/** An object store whose writes wait until `release()`: a pass that writes after another one. */
-function held(objects: InMemoryObjectStore): { store: ObjectStore; release: () => void } {
-  let release: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  return {
-    store: {
-      putObject: async (key, body, type) => {
-        await gate;
-        await objects.putObject(key, body, type);
-      },
-      listKeys: (prefix, after) => objects.listKeys(prefix, after),
-      deleteObject: (key) => objects.deleteObject(key),
-    },
-    release: () => release(),
-  };
 }
 
 /** A close pass of the pipeline under `lateness` over `tables`, writing to `objects`. */
