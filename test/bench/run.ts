@@ -3,14 +3,12 @@
  * figures into `test/bench/results.json` (other parts' figures are kept) and rewrites `RESULTS.md` from
  * it. Register a part by adding it to `PARTS` (and its goals to `GOALS` in `resultsTable.ts`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { format, resolveConfig } from 'prettier';
-import { join } from 'node:path';
 import { runBundleBench } from './bundle';
 import { runE2eBench } from './e2e';
 import { runEngineBench } from './engine';
 import { runQueryBench } from './query';
-import { flattenFigures, renderResultsMarkdown, type Figures } from './resultsTable';
+import { MARKDOWN_FILE, readResults, RESULTS_FILE, writeResults } from './resultsFiles';
+import { flattenFigures, type Figures } from './resultsTable';
 import { runReplayBench } from './replay';
 import { runStateBench } from './state';
 
@@ -27,9 +25,6 @@ export const PARTS: Readonly<Record<string, () => Promise<Figures>>> = {
   query: async () => ({ ...(await runQueryBench()) }),
 };
 
-const RESULTS_FILE = join(__dirname, 'results.json');
-const MARKDOWN_FILE = join(__dirname, 'RESULTS.md');
-
 function parseOnly(argv: readonly string[]): string[] {
   const i = argv.indexOf('--only');
   if (i === -1) return Object.keys(PARTS);
@@ -41,14 +36,6 @@ function parseOnly(argv: readonly string[]): string[] {
     );
   }
   return names;
-}
-
-function readResults(): Record<string, Figures> {
-  try {
-    return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, Figures>;
-  } catch {
-    return {};
-  }
 }
 
 async function main(): Promise<void> {
@@ -69,13 +56,7 @@ async function main(): Promise<void> {
     results[name] = figures;
     for (const [k, v] of flattenFigures(figures)) rows.push([name, k, v.toLocaleString('en-US')]);
     // Merge after each part so a later failure keeps earlier figures.
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    // Formatted as the repository's prettier config formats it, so `npm test`'s format check stays green.
-    const options = (await resolveConfig(MARKDOWN_FILE)) ?? {};
-    writeFileSync(
-      MARKDOWN_FILE,
-      await format(renderResultsMarkdown(results), { ...options, parser: 'markdown' }),
-    );
+    await writeResults(results);
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows)

@@ -12,8 +12,6 @@
  * Measured at 300,000 events: max RSS 483 MB with the default, 400 MB with the cap; at 1,000,000 events the
  * default reached 519 MB.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
 import { parquetReadObjects } from 'hyparquet';
@@ -25,7 +23,7 @@ import type { StatefulPipeline } from '../../functions/core/state/types';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { deployStack, putAll } from '../bench/deployedStack';
 import { countSideOutputRecords } from '../../localstack/start/bucketCounters';
-import { renderResultsMarkdown, type Figures } from '../bench/resultsTable';
+import { readResults, writeResults } from '../bench/resultsFiles';
 import { clickstreamBatches, DEFAULT_WORKLOAD } from '../bench/workload';
 
 const RSS_GOAL_MB = 512;
@@ -245,16 +243,7 @@ async function main(): Promise<void> {
     .opts<{ events: number; template?: string }>();
   const figures = await runLoad(options.events, (line) => console.log(line), options.template);
   console.log(JSON.stringify(figures, null, 2));
-  const file = join(__dirname, '../bench/results.json');
-  let results: Record<string, Figures> = {};
-  try {
-    results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Figures>;
-  } catch {
-    // First run: no results yet.
-  }
-  results.load = { ...figures };
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(__dirname, '../bench/RESULTS.md'), renderResultsMarkdown(results));
+  await writeResults({ ...readResults(), load: { ...figures } });
   const problems = [
     ...(figures.lost !== 0
       ? [
