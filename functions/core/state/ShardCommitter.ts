@@ -17,6 +17,7 @@ import { StateConflictError, StateContentionError, StateLimitError } from './err
 import { NO_SEQUENCE } from './keys';
 import { MAX_SEGMENT_BYTES } from './limits';
 import { lateMark, type PendingRule } from './pendingWindows';
+import { startingCondition } from './closeableThrough';
 import { withAttempt } from './segmentAttempts';
 import { relatedShards } from './shardLineage';
 import { publishedAgain } from './streamPublisher';
@@ -248,14 +249,7 @@ export class ShardCommitter {
         await store.commit({
           progress,
           expectedVersion: base?.version,
-          ...(base === undefined
-            ? {
-                closedWatermarkRead: judged.frozen,
-                ...(snapshot.pipeline?.closedEnd !== undefined
-                  ? { closedEndRead: snapshot.pipeline.closedEnd }
-                  : {}),
-              }
-            : {}),
+          ...(base === undefined ? startingCondition(snapshot.pipeline) : {}),
           ...(segment !== undefined ? { segment } : {}),
         });
       } catch (error) {

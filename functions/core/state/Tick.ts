@@ -14,7 +14,7 @@ import { pipelineWatermark } from '../watermark/pipelineWatermark';
 import type { AttemptOutputs } from './attemptOutputs';
 import { landed, StateContentionError } from './errors';
 import { NO_SEQUENCE } from './keys';
-import { closedEndOf, raisedClosedEnd, startingMarks } from './closeableThrough';
+import { closedEndOf, raisedClosedEnd, startingCondition, startingMarks } from './closeableThrough';
 import { prunePending, type PendingRule } from './pendingWindows';
 import type { ProgressSnapshot, ShardProgress, StatefulPipeline, StateStore } from './types';
 import type { WindowCloser } from './WindowCloser';
@@ -105,7 +105,7 @@ export class Tick {
               // or an item written before closedEnd was kept (written once, so passes and commits under
               // different latenesses read the same mark).
               (shard.frozen < watermark ||
-                raisedClosedEnd(shard, watermark, lateness) > closedEndOf(shard, lateness) ||
+                watermark - lateness > closedEndOf(shard, lateness) ||
                 shard.closedEnd === undefined),
           )
         : [];
@@ -171,8 +171,7 @@ export class Tick {
       this.#deps.store.commit({
         progress,
         expectedVersion: undefined,
-        closedWatermarkRead: start.frozen,
-        ...(snapshot.pipeline?.closedEnd !== undefined ? { closedEndRead: snapshot.pipeline.closedEnd } : {}),
+        ...startingCondition(snapshot.pipeline),
       }),
     );
   }

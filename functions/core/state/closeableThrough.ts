@@ -10,7 +10,7 @@
  * shard's `closedEnd`, so no commit adds to a window a pass may have emitted, whatever L each runs with.
  */
 import type { EpochMillis } from '../types';
-import type { PipelineProgress, ProgressSnapshot, ShardProgress, StateStore } from './types';
+import type { PipelineProgress, ProgressSnapshot, ShardCommit, ShardProgress, StateStore } from './types';
 
 /**
  * The shard's close mark in window ends: every window ending at or before it is closed for the shard. Items
@@ -52,43 +52,52 @@ export function raisedClosedEnd(
   return Math.max(closedEndOf(shard, allowedLatenessMs), frozen - allowedLatenessMs);
 }
 
-/** The open shards, or undefined while fewer than `expectedShards` are known. */
-function openShards<S extends Pick<ShardProgress, 'closed'>>(
+/**
+ * The lowest `markOf` over open shards: -Infinity while fewer than `expectedShards` open shards are known, or
+ * no shard is; Infinity when every known shard is closed and fully processed (nothing can arrive any more).
+ */
+function lowestOpen<S extends Pick<ShardProgress, 'closed'>>(
   shards: readonly S[],
   expectedShards: number,
-): S[] | undefined {
+  markOf: (shard: S) => EpochMillis,
+): EpochMillis {
   const open = shards.filter((shard) => !shard.closed);
-  return open.length < expectedShards ? undefined : open;
+  if (open.length < expectedShards) return -Infinity;
+  if (open.length === 0) return shards.length > 0 ? Infinity : -Infinity;
+  return Math.min(...open.map(markOf));
 }
 
-/**
- * How far windows may be emitted, as a watermark: the lowest close mark over open shards (-Infinity while
- * fewer than `expectedShards` open shards are known, or no shard is).
- */
+/** How far windows may be emitted, as a watermark: the lowest `frozen` over open shards ({@link lowestOpen}). */
 export function closeableThrough(
   shards: readonly Pick<ShardProgress, 'frozen' | 'closed'>[],
   expectedShards = 0,
 ): EpochMillis {
-  const open = openShards(shards, expectedShards);
-  if (open === undefined) return -Infinity;
-  // Every known shard closed and fully processed: nothing can arrive any more.
-  if (open.length === 0) return shards.length > 0 ? Infinity : -Infinity;
-  return Math.min(...open.map((shard) => shard.frozen));
+  return lowestOpen(shards, expectedShards, (shard) => shard.frozen);
 }
 
 /**
  * How far windows may be emitted, in window ends: every window ending at or before this is closed for every
- * open shard ({@link closedEndOf}; -Infinity and Infinity as {@link closeableThrough}).
+ * open shard ({@link closedEndOf}, {@link lowestOpen}).
  */
 export function closeableEnd(
   shards: readonly Pick<ShardProgress, 'frozen' | 'closedEnd' | 'closed'>[],
   allowedLatenessMs: number,
   expectedShards = 0,
 ): EpochMillis {
-  const open = openShards(shards, expectedShards);
-  if (open === undefined) return -Infinity;
-  if (open.length === 0) return shards.length > 0 ? Infinity : -Infinity;
-  return Math.min(...open.map((shard) => closedEndOf(shard, allowedLatenessMs)));
+  return lowestOpen(shards, expectedShards, (shard) => closedEndOf(shard, allowedLatenessMs));
+}
+
+/**
+ * The condition of a shard's first item on the pipeline's marks it starts from ({@link startingMarks}): the
+ * commit fails if a close pass raised either meanwhile.
+ */
+export function startingCondition(
+  pipeline: PipelineProgress | undefined,
+): Pick<ShardCommit, 'closedWatermarkRead' | 'closedEndRead'> {
+  return {
+    closedWatermarkRead: pipeline?.closedWatermark ?? -Infinity,
+    ...(pipeline?.closedEnd !== undefined ? { closedEndRead: pipeline.closedEnd } : {}),
+  };
 }
 
 /**
