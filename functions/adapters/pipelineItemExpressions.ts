@@ -43,12 +43,15 @@ export function raiseMarksUpdate(
 
 /**
  * The condition of a shard's first commit on the pipeline item: its `closedWatermark` and `closedEnd` are
- * still what the shard read (null: absent).
+ * still what the shard read (null: absent, or stored as NULL, which reads as -Infinity too).
  */
 export function closedMarksCondition(read: number | null, readEnd: number | null): Expressions {
   const values: Values = {};
   const held = (name: string, value: number | null, placeholder: string): string => {
-    if (value === null) return `attribute_not_exists(${name})`;
+    if (value === null) {
+      values[':null'] = { S: 'NULL' };
+      return `(attribute_not_exists(${name}) OR attribute_type(${name}, :null))`;
+    }
     values[placeholder] = { N: String(value) };
     return `${name} = ${placeholder}`;
   };

@@ -236,6 +236,21 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       });
     });
 
+    test('when the pipeline closedEnd is stored as NULL (-Infinity), a first commit that read none holds its condition', async () => {
+      await fixture.putItem({
+        ...pipelineItemKey(pipeline),
+        pipeline: { S: pipeline },
+        closedWatermark: { N: '10' },
+        closedEnd: { NULL: true },
+      });
+      await fixture.store.commit({
+        progress: progress(pipeline, { frozen: 10 }),
+        expectedVersion: undefined,
+        closedWatermarkRead: 10,
+      });
+      expect((await fixture.sibling().readProgress(pipeline)).shards.map((s) => s.frozen)).toEqual([10]);
+    });
+
     test('when a pipeline mark is stored as NULL (-Infinity), a raise replaces it in one write', async () => {
       await fixture.putItem({
         ...pipelineItemKey(pipeline),

@@ -128,9 +128,9 @@ describe('DynamoDBStateStore', () => {
     const actions = (sent[0] as TransactWriteItemsCommand).input.TransactItems ?? [];
     expect(actions[1]?.ConditionCheck).toMatchObject({
       Key: { pk: { S: 'P#p' }, sk: { S: '#pipeline' } },
-      ConditionExpression: '#cw = :cw AND attribute_not_exists(#ce)',
+      ConditionExpression: '#cw = :cw AND (attribute_not_exists(#ce) OR attribute_type(#ce, :null))',
       ExpressionAttributeNames: { '#cw': 'closedWatermark', '#ce': 'closedEnd' },
-      ExpressionAttributeValues: { ':cw': { N: '5' } },
+      ExpressionAttributeValues: { ':cw': { N: '5' }, ':null': { S: 'NULL' } },
     });
   });
 
