@@ -236,13 +236,17 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
       });
     });
 
-    test('when the pipeline closedEnd is stored as NULL (-Infinity), a first commit that read none holds its condition', async () => {
-      await fixture.putItem({
+    /** The pipeline item as a restore or a hand edit may leave it: closedWatermark 10, closedEnd NULL. */
+    const putPipelineWithNullClosedEnd = (): Promise<void> =>
+      fixture.putItem({
         ...pipelineItemKey(pipeline),
         pipeline: { S: pipeline },
         closedWatermark: { N: '10' },
         closedEnd: { NULL: true },
       });
+
+    test('when the pipeline closedEnd is stored as NULL (-Infinity), a first commit that read none holds its condition', async () => {
+      await putPipelineWithNullClosedEnd();
       await fixture.store.commit({
         progress: progress(pipeline, { frozen: 10 }),
         expectedVersion: undefined,
@@ -252,12 +256,7 @@ export function describeStateStoreContract(name: string, factory: () => Promise<
     });
 
     test('when a pipeline mark is stored as NULL (-Infinity), a raise replaces it in one write', async () => {
-      await fixture.putItem({
-        ...pipelineItemKey(pipeline),
-        pipeline: { S: pipeline },
-        closedWatermark: { N: '10' },
-        closedEnd: { NULL: true },
-      });
+      await putPipelineWithNullClosedEnd();
       const store = fixture.sibling();
       expect(await store.raisePipeline(pipeline, { closedEnd: 5, closedWatermark: 12 })).toMatchObject({
         closedWatermark: 12,
