@@ -318,8 +318,9 @@ export abstract class BaseStateStore implements StateStore {
   protected abstract _delete(key: { readonly pk: string; readonly sk: string }): Promise<void>;
   /** Raises the pipeline item's marks (conditionally, never lowering them); returns the stored item. */
   /**
-   * Raises each mark to at least its value: one conditional update of every mark when each is below it (a
-   * close pass raising what it passed), else one per mark. Returns the item after and the writes made.
+   * Raises each mark to at least its value: one conditional update of every mark (all or none), made again
+   * with only the marks the refusing item holds below their values (`pipelineMarks.ts`). Returns the item
+   * after and the writes made.
    */
   protected abstract _raisePipeline(pipeline: string, marks: PipelineMarks): Promise<RaisedMarks>;
 
