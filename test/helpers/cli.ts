@@ -3,7 +3,7 @@
  * process), for tests that check its output and exit code.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '../..');
@@ -39,6 +39,31 @@ export async function unusedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/**
+ * An endpoint where no server listens, for the CLI's "local cloud not running" errors. Not a port
+ * from `unusedPort`: that one was free a moment ago, and an emulator another test starts later can
+ * take it (CI saw an S3 emulator's XML answer there). Servers in tests bind port 0, which the kernel
+ * gives from its ephemeral range (32768+), and only root may bind below 1024; so a port below 1024
+ * that refuses a connection now stays closed for the test. Checked, not assumed.
+ */
+export async function closedEndpoint(): Promise<string> {
+  for (const port of [1, 9, 47, 79, 113]) {
+    if (await refuses(port)) return `http://127.0.0.1:${port}`;
+  }
+  throw new Error('no closed loopback port below 1024 (something listens on 1, 9, 47, 79 and 113)');
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
 }
 
 /** Resolves with the output of `on` (stdout) once `marker` appears on it; rejects if the process exits first or time runs out. */

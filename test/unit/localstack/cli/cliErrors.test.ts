@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_BIN as MAIN, ROOT, NODE, unusedPort as closedPort } from '../../../helpers/cli';
+import { CLI_BIN as MAIN, ROOT, NODE, closedEndpoint } from '../../../helpers/cli';
 
 describe('shardflow CLI errors', () => {
   let stateDir: string;
@@ -10,7 +10,7 @@ describe('shardflow CLI errors', () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'sf-cli-'));
-    endpoint = `http://127.0.0.1:${await closedPort()}`;
+    endpoint = await closedEndpoint();
   });
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 

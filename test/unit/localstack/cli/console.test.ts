@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_BIN, NODE, ROOT, unusedPort } from '../../../helpers/cli';
+import { CLI_BIN, NODE, ROOT, closedEndpoint } from '../../../helpers/cli';
 
 describe('shardflow console', () => {
   let stateDir: string;
@@ -10,7 +10,7 @@ describe('shardflow console', () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'sf-console-cli-'));
-    endpoint = `http://127.0.0.1:${await unusedPort()}`;
+    endpoint = await closedEndpoint();
   });
   afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
