@@ -27,15 +27,39 @@ const MEMORY_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_MEMORY_SCHEDULES ?? 
 const LOCAL_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_LOCAL_SCHEDULES ?? 60);
 const ESM_SCHEDULES = Number(process.env.SHARDFLOW_FAULT_ESM_SCHEDULES ?? 20);
 
+/**
+ * A schedule slower than this is named in the output as it ends: CI once saw the emulator part pass its
+ * 400 s timeout where it usually takes ~100 s, and a timeout alone does not say which seed was slow.
+ */
+const SLOW_SCHEDULE_MS = 15_000;
+
+async function timed(
+  seed: number,
+  part: string,
+  run: () => Promise<ScheduleReport>,
+): Promise<ScheduleReport> {
+  const started = performance.now();
+  const report = await run();
+  const ms = Math.round(performance.now() - started);
+  if (ms > SLOW_SCHEDULE_MS) console.log(`slow schedule: ${part} seed ${seed} took ${ms} ms`);
+  return report;
+}
+
 async function runMany(
   first: number,
   schedules: number,
   backend: () => Promise<Backend>,
+  part: string,
 ): Promise<ScheduleReport[]> {
   const reports: ScheduleReport[] = [];
   for (let i = 0; i < schedules; i++) {
-    const target = FAULT_PIPELINES[(first + i) % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
-    reports.push(await runSchedule(first + i, { ...target, encoder: new ParquetResultEncoder(), backend }));
+    const seed = first + i;
+    const target = FAULT_PIPELINES[seed % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
+    reports.push(
+      await timed(seed, part, () =>
+        runSchedule(seed, { ...target, encoder: new ParquetResultEncoder(), backend }),
+      ),
+    );
   }
   return reports;
 }
@@ -61,7 +85,7 @@ describe('exactly-once under faults', () => {
   });
 
   test('when seeded fault schedules run in process, every schedule ends with results equal to the DuckDB reference', async () => {
-    const reports = await runMany(SEED, MEMORY_SCHEDULES, memoryBackend);
+    const reports = await runMany(SEED, MEMORY_SCHEDULES, memoryBackend, 'memory');
     console.log(`memory: ${summary(reports)}`);
     expect(failures(reports)).toEqual([]);
     expect(reports.reduce((s, r) => s + r.failedInvocations, 0)).toBeGreaterThan(0);
@@ -72,7 +96,7 @@ describe('exactly-once under faults', () => {
     // winning commit had removed what it found under their prefix, then failed before committing.
     // 7787: a stale attempt's rejected/ object was written while its clean/ one failed.
     const reports = await Promise.all(
-      [7700, 7787].map(async (seed) => (await runMany(seed, 1, memoryBackend))[0]!),
+      [7700, 7787].map(async (seed) => (await runMany(seed, 1, memoryBackend, 'memory'))[0]!),
     );
     expect(failures(reports)).toEqual([]);
   }, 30_000);
@@ -81,7 +105,12 @@ describe('exactly-once under faults', () => {
     useLocalCloud();
 
     test('when seeded fault schedules run against DynamoDB and S3 emulators, every schedule is exact', async () => {
-      const reports = await runMany(SEED + MEMORY_SCHEDULES, LOCAL_SCHEDULES, localCloudBackend);
+      const reports = await runMany(
+        SEED + MEMORY_SCHEDULES,
+        LOCAL_SCHEDULES,
+        localCloudBackend,
+        'local cloud',
+      );
       console.log(`local cloud: ${summary(reports)}`);
       expect(failures(reports)).toEqual([]);
     }, 400_000);
@@ -92,11 +121,13 @@ describe('exactly-once under faults', () => {
         const seed = SEED + MEMORY_SCHEDULES + LOCAL_SCHEDULES + i;
         const target = FAULT_PIPELINES[seed % FAULT_PIPELINES.length] ?? FAULT_PIPELINES[0]!;
         reports.push(
-          await runScheduleThroughEsm(seed, {
-            ...target,
-            encoder: new ParquetResultEncoder(),
-            region: LOCAL_REGION,
-          }),
+          await timed(seed, 'event-source mapping', () =>
+            runScheduleThroughEsm(seed, {
+              ...target,
+              encoder: new ParquetResultEncoder(),
+              region: LOCAL_REGION,
+            }),
+          ),
         );
       }
       console.log(`event-source mapping: ${summary(reports)}`);

@@ -31,22 +31,36 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-/** A loopback port that was free a moment ago (bound to port 0, then released). */
+/**
+ * Loopback ports `unusedPort` picks from: below the kernel's ephemeral range (32768+ here, and on Linux by
+ * default), where servers that tests start on port 0 never land, so only another explicit choice can take
+ * the port between this pick and the CLI binding it.
+ */
+const EXPLICIT_PORTS = { from: 20_000, to: 32_000 };
+
+/** A loopback port outside the ephemeral range that was free a moment ago (bound, then released). */
 export async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = EXPLICIT_PORTS.from + Math.floor(Math.random() * (EXPLICIT_PORTS.to - EXPLICIT_PORTS.from));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free loopback port in ${EXPLICIT_PORTS.from}..${EXPLICIT_PORTS.to} after 50 tries`);
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**
  * An endpoint where no server listens, for the CLI's "local cloud not running" errors. Not a port
- * from `unusedPort`: that one was free a moment ago, and an emulator another test starts later can
- * take it (CI saw an S3 emulator's XML answer there). Servers in tests bind port 0, which the kernel
- * gives from its ephemeral range (32768+), and only root may bind below 1024; so a port below 1024
- * that refuses a connection now stays closed for the test. Checked, not assumed.
+ * that was merely free a moment ago: another test can start a server there later (CI saw an S3
+ * emulator's XML answer on a just-released ephemeral port). Servers in tests bind port 0 (the
+ * ephemeral range) or an `unusedPort` (20000..32000), and only root may bind below 1024; so a port
+ * below 1024 that refuses a connection now stays closed for the test. Checked, not assumed.
  */
 export async function closedEndpoint(): Promise<string> {
   for (const port of [1, 9, 47, 79, 113]) {
