@@ -15,6 +15,7 @@ import {
 import * as z from 'zod/mini';
 import { S3ObjectStore } from './S3ObjectStore';
 import { BUCKET_PREFIX } from '../core/constants';
+import { isValidSequence, padSequence } from '../core/sequence';
 
 /** Pages counted at most per call (1,000 keys each): beyond that the count says "at least". */
 const MAX_PAGES = 10;
@@ -100,6 +101,15 @@ export async function listFailedBatches(
       continue;
     }
     const info = record.data.KinesisBatchInfo;
+    const bounds = [info.startSequenceNumber, info.endSequenceNumber];
+    if (!bounds.every(isValidSequence)) {
+      unreadable.push({ key, reason: 'a sequence number has more digits than Kinesis gives' });
+      continue;
+    }
+    if (padSequence(info.startSequenceNumber) > padSequence(info.endSequenceNumber)) {
+      unreadable.push({ key, reason: 'its endSequenceNumber precedes its startSequenceNumber' });
+      continue;
+    }
     batches.push({
       key,
       shardId: info.shardId,

@@ -134,6 +134,16 @@ async function replayOne(
     batch.firstSequence,
     batch.lastSequence,
   );
+  if (records.length !== batch.batchSize)
+    // Lambda's record counts the records it invoked the function with; the stream holds more between the
+    // two ends when the mapping's filter criteria dropped some (replaying them would apply records the
+    // pipeline never saw), fewer when the record contradicts the stream. Either way: not replayed, kept.
+    return {
+      pipeline: name,
+      batch,
+      recordsRead: records.length,
+      error: `the stream holds ${records.length} records from its first to its last sequence number, but Lambda's record says the batch had ${batch.batchSize} (a mapping with filter criteria, or a record that does not match the stream): not replayed, the record stays where it is`,
+    };
   if (options.dryRun === true) return { pipeline: name, batch, recordsRead: records.length };
   const replay = await replayer.replay(batch.shardId, batch.firstSequence, batch.lastSequence, records);
   const movedTo = await markReplayed(options.s3, options.bucket, batch.key);
