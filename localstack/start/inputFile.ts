@@ -48,12 +48,23 @@ export function partitionKeyOf(value: unknown, keyField: string | undefined, ind
 }
 
 /**
+ * The lines of a text input: a leading UTF-8 byte order mark (which some editors save) dropped, as the CSV
+ * parser drops it, so the first record is read like the others; the empty piece after a final newline is
+ * not a line.
+ */
+export function textLines(text: string): string[] {
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/**
  * JSON Lines: each non-blank line is sent as-is — even when it is not valid JSON, because rejecting bad
  * records is the pipeline's job (they go to `rejected/`), not the producer's.
  */
 export function parseJsonLines(text: string, keyField?: string): InputRecord[] {
   const records: InputRecord[] = [];
-  for (const line of text.split(/\r?\n/)) {
+  for (const line of textLines(text)) {
     if (line.trim() === '') continue;
     let value: unknown;
     try {
@@ -133,9 +144,7 @@ export interface InputRead {
 
 /** Blank lines of a text file: whitespace-only lines, not counting the empty piece after a final newline. */
 export function countBlankLines(text: string): number {
-  const lines = text.split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.filter((line) => line.trim() === '').length;
+  return textLines(text).filter((line) => line.trim() === '').length;
 }
 
 /** Like {@link readInputFile}, also counting the blank lines it skipped. */

@@ -11,6 +11,7 @@
  */
 import { MAX_ITEM_BYTES } from '../../functions/core/state/limits';
 import { InputError } from './errors';
+import { textLines } from './inputFile';
 
 /** One key attribute of the table (from DescribeTable). */
 export interface KeyAttribute {
@@ -153,9 +154,7 @@ export function parseChangeFile(
 ): ChangeFile {
   const writes: TableWrite[] = [];
   let blankLines = 0;
-  const lines = text.split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((content, i) => {
+  textLines(text).forEach((content, i) => {
     if (content.trim() === '') {
       blankLines++;
       return;

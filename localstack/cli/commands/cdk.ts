@@ -10,7 +10,7 @@ import { defaultPipelines } from '../../../functions/pipelines';
 import type { CompiledPipeline } from '../../../functions/core/engine/CompiledPipeline';
 import { NotRunningError } from '../../start/errors';
 import { loadPipeline } from '../../start/loadPipeline';
-import { localClients, localTarget, readOutputs } from '../../start/localTarget';
+import { assertLocalCloudRunning, localClients, localTarget, readOutputs } from '../../start/localTarget';
 import { resolveStateTable } from '../../start/pipelineStatus';
 import { gateUpgrade, OPEN_WINDOW_CHOICE, type WindowDrainer } from '../../start/upgradeGate';
 import { localDrainer, TEMPLATE_OUTPUT } from '../../start/localDrain';
@@ -170,6 +170,7 @@ async function checkStoredState(
   if (local) {
     const { endpoint } = await localTarget();
     clients = localClients(endpoint);
+    await assertLocalCloudRunning(clients, endpoint);
     try {
       stateTable = await resolveStateTable(clients);
     } catch (error) {

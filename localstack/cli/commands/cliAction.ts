@@ -53,12 +53,22 @@ export function cliAction<A extends unknown[]>(
   };
 }
 
-/** Parses a positive number option, naming the option in the error. */
-export function positiveNumber(name: string): (value: string) => number {
+/**
+ * Parses a positive number option, naming the option in the error; `range` bounds it further (a value a
+ * timer turns into milliseconds must stay under `setTimeout`'s 24.8 days, or node fires it at once).
+ */
+export function positiveNumber(
+  name: string,
+  range: { readonly min?: number; readonly max?: number } = {},
+): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0)
       throw new InvalidArgumentError(`${name} must be a positive number (given ${value}).`);
+    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max))
+      throw new InvalidArgumentError(
+        `${name} must be ${range.min === undefined ? `at most ${range.max}` : range.max === undefined ? `at least ${range.min}` : `from ${range.min} to ${range.max}`} (given ${value}).`,
+      );
     return n;
   };
 }

@@ -45,7 +45,7 @@ export function registerConsoleCommands(program: Command): void {
     .option(
       '-i, --interval <seconds>',
       'seconds between two reads of the cloud (each read is one status call, whatever the number of browsers)',
-      positiveNumber('--interval'),
+      positiveNumber('--interval', { max: 86_400 }),
       DEFAULT_SAMPLE_INTERVAL_MS / 1000,
     )
     .option('-b, --bucket <bucket>', "results bucket (default: the deployment's ResultsBucketName output)")

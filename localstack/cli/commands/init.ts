@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import * as z from 'zod/mini';
 import { ShardflowCliError } from '../../start/errors';
 import { generateClickstream, toJsonLines } from '../../generator/clickstream';
 import { cliAction } from './cliAction';
@@ -27,6 +28,35 @@ interface Manifest {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   allowScripts?: Record<string, boolean>;
+}
+
+/** The fields of a user's package.json init reads and extends; anything else is kept as it is. */
+const userManifest = z.looseObject({
+  scripts: z.optional(z.record(z.string(), z.string())),
+  dependencies: z.optional(z.record(z.string(), z.string())),
+  devDependencies: z.optional(z.record(z.string(), z.string())),
+  allowScripts: z.optional(z.record(z.string(), z.boolean())),
+});
+
+/** The package.json already in the directory, or a one-line error naming it and what is wrong. */
+function readManifest(path: string): Manifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InitConflictError(
+      `${path} is not valid JSON (${(error as Error).message}): fix or remove it, then run init again`,
+    );
+  }
+  const checked = z.safeParse(userManifest, parsed);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const at = issue === undefined || issue.path.length === 0 ? 'its top level' : `"${issue.path.join('.')}"`;
+    throw new InitConflictError(
+      `${path} is not a package.json init can extend (${at}: ${issue?.message ?? 'invalid'}): fix or remove it, then run init again`,
+    );
+  }
+  return checked.data as Manifest;
 }
 
 /** shardflow's own package.json (two folders up from the sources, three from `dist/`). */
@@ -186,7 +216,7 @@ export function initProject(dir: string, options: { readonly shardflow?: string 
   const own = ownManifest();
   const manifestPath = join(root, 'package.json');
   const manifest: Manifest = existsSync(manifestPath)
-    ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest)
+    ? readManifest(manifestPath)
     : { name, version: '0.1.0', private: true };
   // `npm init`'s placeholder test script counts as none.
   const scripts = Object.fromEntries(

@@ -1,3 +1,4 @@
+import type { AwsClients } from '../../../functions/adapters/aws';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../../query';
@@ -8,7 +9,7 @@ import { rejectedResultsPrefix } from '../../../functions/core/state/paths';
 import type { CompiledPipeline } from '../../../functions/core/engine/CompiledPipeline';
 import { createLiveLine } from '../../start/liveLine';
 import { loadStages, synthContext, UnknownPipelineError } from '../../start/loadPipeline';
-import { localClients, localEndpoint } from '../../start/localTarget';
+import { assertLocalCloudRunning, localClients, localEndpoint } from '../../start/localTarget';
 import { openLocalSession, type LocalSession } from '../../start/localSession';
 import { applyTableChanges, readChangeFile, tableKey } from '../../start/applyTableChanges';
 import type { InputRecord } from '../../start/inputFile';
@@ -96,7 +97,7 @@ export function registerRunCommands(program: Command): void {
             `${pipeline.spec.name} reads table ${table}: its change file runs through the stack only (drop --in-memory)`,
           );
         const keyField = options.key ?? 'userId';
-        const s3 = options.input.startsWith('s3://') ? localClients(await localEndpoint()).s3 : undefined;
+        const s3 = options.input.startsWith('s3://') ? await runningS3() : undefined;
         // A table source's input is a change file, checked now (but for the table's key, known once deployed).
         const changes = table === undefined ? undefined : await readChangeFile(options.input, undefined);
         const { records, blankLines } =
@@ -325,4 +326,12 @@ export function deadLetterLine(
   const stream = stage.spec.sink?.toStream;
   if (stream === undefined) return undefined;
   return `${stage.spec.name}: ${rows} result ${rows === 1 ? 'row' : 'rows'} over 1 MiB not published to ${stream} → ${where}`;
+}
+
+/** The local cloud's S3 client, once the cloud answers (else the one-line "not running" error). */
+async function runningS3(): Promise<AwsClients['s3']> {
+  const endpoint = await localEndpoint();
+  const clients = localClients(endpoint);
+  await assertLocalCloudRunning(clients, endpoint);
+  return clients.s3;
 }

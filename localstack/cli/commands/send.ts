@@ -65,7 +65,7 @@ export function registerSendCommands(program: Command): void {
     .option(
       '-r, --rate <records/s>',
       'records per second (default: as fast as the stream accepts)',
-      positiveNumber('--rate'),
+      positiveNumber('--rate', { min: 0.001 }),
     )
     .addHelpText(
       'after',

@@ -6,6 +6,7 @@ import { createLiveLine } from '../../start/liveLine';
 import { keepCloudRunning } from '../../start/keepCloud';
 import { runStart } from '../../start/runStart';
 import { cliAction, CommandFailedError, positiveInteger, positiveNumber } from './cliAction';
+import { parsePort } from './local';
 
 interface StartCommandOptions {
   readonly events: number;
@@ -41,7 +42,7 @@ export function registerStartCommands(program: Command): void {
     .option(
       '-r, --rate <records/s>',
       'records per second (default: as fast as the stream accepts)',
-      positiveNumber('--rate'),
+      positiveNumber('--rate', { min: 0.001 }),
     )
     .option('--seed <n>', 'generator seed (same seed, same data, same answers)', positiveInteger('--seed'), 1)
     .option(
@@ -51,7 +52,7 @@ export function registerStartCommands(program: Command): void {
     .option(
       '--port <port>',
       `edge port with --keep (default ${DEFAULT_EDGE_PORT}; otherwise a free port)`,
-      positiveInteger('--port'),
+      parsePort,
     )
     .addOption(
       new Option('-f, --format <format>', 'format of the printed answers')

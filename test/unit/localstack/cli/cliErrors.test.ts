@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_BIN as MAIN, ROOT, NODE, closedEndpoint } from '../../../helpers/cli';
@@ -89,6 +89,56 @@ describe('shardflow CLI errors', () => {
 
   it('when the local cloud is not running, status exits 1 saying how to start it', () => {
     expectOneLine(run('status'), /^shardflow: Local cloud not running at /);
+  });
+
+  it('when the local cloud is not running, deploy --local and a run reading s3:// say how to start it', () => {
+    expectOneLine(run('deploy', '--local'), /^shardflow: Local cloud not running at /);
+    expectOneLine(
+      run('run', 'page-activity', '--input', 's3://bucket/prefix/', '--in-memory'),
+      /^shardflow: Local cloud not running at /,
+    );
+  });
+
+  it.each([
+    ['empty', '', /is not valid JSON \(Unexpected end of JSON input\)/],
+    ['truncated', '{ "name": "x", ', /is not valid JSON/],
+    ['null', 'null', /is not a package\.json init can extend \(its top level: /],
+    ['a script that is not a string', '{"scripts":{"lint":1}}', /\("scripts\.lint": /],
+  ])(
+    "when the directory's package.json is %s, init exits 1 naming the file and what is wrong",
+    (name, text, expected) => {
+      const project = join(stateDir, `init-${name.replace(/\W+/g, '-')}`);
+      mkdirSync(project, { recursive: true });
+      const manifest = join(project, 'package.json');
+      writeFileSync(manifest, text);
+      const r = run('init', project);
+      expectOneLine(r, expected);
+      expect(r.lines[0]).toMatch(
+        new RegExp(
+          `^shardflow: ${manifest.replace(/[.\\/]/g, '\\$&')} .*: fix or remove it, then run init again$`,
+        ),
+      );
+      expect(readFileSync(manifest, 'utf8')).toBe(text);
+    },
+  );
+
+  it('when a timer option is beyond what a timer can wait, the command exits 1 naming the bound', () => {
+    const file = join(stateDir, 'rate.jsonl');
+    writeFileSync(file, '{"a":1}\n');
+    for (const [args, message] of [
+      [['console', '--interval', '2592000'], '--interval must be at most 86400 (given 2592000).'],
+      [['send', file, '--stream', 's', '--rate', '1e-7'], '--rate must be at least 0.001 (given 1e-7).'],
+      [['start', '--rate', '0.0001'], '--rate must be at least 0.001 (given 0.0001).'],
+      [['start', '--port', '70000'], 'Port must be an integer between 0 and 65535 (given 70000).'],
+    ] as const) {
+      const r = run(...args);
+      expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: '' });
+      expect(r.lines).toEqual([
+        expect.stringMatching(/^error: option '.*' argument '.*' is invalid\. /),
+        '(run with --help for usage)',
+      ]);
+      expect(r.lines[0]!.endsWith(message)).toBe(true);
+    }
   });
 
   it('when cdk synth fails, synth passes its options through and exits 1 with the CDK exit code', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../../localstack/start/errors';
 import {
+  countBlankLines,
   detectFormat,
   parseCsv,
   parseJsonLines,
@@ -36,6 +37,15 @@ describe('input files', () => {
       { data: '{not json', partitionKey: 'record-2' },
       { data: '{"other":1}', partitionKey: 'record-3' },
     ]);
+  });
+
+  it('when a JSON Lines file starts with a UTF-8 byte order mark, its first record is read like the others', () => {
+    const text = '{"user":"a"}\n\n{"user":"b"}\n';
+    expect(parseJsonLines(`\uFEFF${text}`, 'user')).toEqual(parseJsonLines(text, 'user'));
+    expect(parseJsonLines(`\uFEFF${text}`, 'user')[0]).toEqual({ data: '{"user":"a"}', partitionKey: 'a' });
+    expect(countBlankLines(`\uFEFF${text}`)).toBe(1);
+    // The CSV parser drops it too.
+    expect(parseCsv('\uFEFFuser,n\nu1,1\n', 'user')).toEqual(parseCsv('user,n\nu1,1\n', 'user'));
   });
 
   it('when CSV is read, rows become JSON objects with numbers typed and ids like 007 kept as text', () => {

@@ -157,6 +157,15 @@ describe('the change file of a table-source run', () => {
   });
 });
 
+describe('the change file saved with a UTF-8 byte order mark', () => {
+  it('when the file starts with one, its first line is read like the others', () => {
+    const text = '{"put": {"orderId": "o1", "amount": 1}}\n{"delete": {"orderId": "o1"}}\n';
+    expect(parseChangeFile(`\uFEFF${text}`, KEY, 'orders.jsonl')).toEqual(
+      parseChangeFile(text, KEY, 'orders.jsonl'),
+    );
+  });
+});
+
 describe('the change file read before the table exists (no key yet)', () => {
   it('when the key is unknown, shapes and limits are checked but not the key attributes', () => {
     expect(parseChangeFile('{"delete": {"orderId": "o1", "sk": 2}}', undefined).writes).toEqual([
