@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
+import { SOURCE_NAMES } from '../../functions/core/dsl/definitionChecks';
 import { Problems } from '../validation';
 
 /** Props of {@link IngestStream}. */
@@ -28,8 +29,6 @@ export interface IngestStreamProps {
 }
 
 /** Kinesis allows `[a-zA-Z0-9_.-]{1,128}`; the handlers also use the name as an S3 key segment, which must start with a letter or digit. */
-const STREAM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
 /** Every problem with `props`, each naming the given value; empty when valid. */
 export function validateIngestStreamProps(props: IngestStreamProps): string[] {
   return [
@@ -37,7 +36,7 @@ export function validateIngestStreamProps(props: IngestStreamProps): string[] {
       .pattern(
         'Stream name',
         props.streamName,
-        STREAM_NAME,
+        SOURCE_NAMES.stream.pattern,
         '1-128 characters from [a-zA-Z0-9_.-], starting with a letter or digit',
       )
       .integerRange('Shard count', props.shardCount, 1, 10000)

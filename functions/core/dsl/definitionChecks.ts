@@ -11,11 +11,32 @@ import { DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_EVENT_TIME_AHEAD, type ShardTimeOptio
 const MAX_EVENT_TIME_AHEAD_LIMIT_MS = 86_400_000;
 
 export const PIPELINE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-export const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const COLUMN_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export const TABLE_NAME = /^[a-z][a-z0-9_]{0,127}$/;
-/** DynamoDB's table names, at most 128 characters (they name side-output prefixes, as stream names do). */
-export const TABLE_NAME_OF_SOURCE = /^[a-zA-Z0-9_.-]{3,128}$/;
+
+/**
+ * Names of streams and source tables: the service's alphabet and length (Kinesis 1..128, DynamoDB 3..128
+ * characters of `[a-zA-Z0-9_.-]`), starting with a letter or a digit, because they name the side-output
+ * prefixes in the bucket, where `state/paths.ts` refuses a name that could read as `.`, `..` or a hidden
+ * segment. Checked here so a definition the paths would refuse fails when it is written, not at every batch.
+ */
+export const SOURCE_NAMES = {
+  stream: { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, min: 1 },
+  table: { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{2,127}$/, min: 3 },
+} as const;
+
+/** Throws unless `name` is a stream (or source table) name shardflow can use; `what` names it in the error. */
+export function checkSourceName(
+  kind: keyof typeof SOURCE_NAMES,
+  name: unknown,
+  what: string,
+): asserts name is string {
+  const { pattern, min } = SOURCE_NAMES[kind];
+  if (typeof name !== 'string' || !pattern.test(name))
+    throw new PipelineDefinitionError(
+      `${what} must be ${min}..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given ${JSON.stringify(name)})`,
+    );
+}
 export const RESERVED_COLUMNS: readonly string[] = [
   WINDOW_COLUMNS.START,
   WINDOW_COLUMNS.END,
@@ -68,11 +89,7 @@ export function isAggregate(a: unknown): boolean {
 
 /** `.toStream(stream, { partitionKey })`: a stream name other than the source's, and a function. */
 export function checkStreamTap(stream: unknown, partitionKey: unknown, source: string, label: string): void {
-  if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
-    throw new PipelineDefinitionError(
-      `${label}: toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`,
-    );
-  }
+  checkSourceName('stream', stream, `${label}: toStream stream name`);
   if (stream === source) {
     throw new PipelineDefinitionError(
       `${label}: toStream stream must differ from the source stream (given ${JSON.stringify(stream)}: the pipeline would read its own output)`,
@@ -88,11 +105,7 @@ export function checkResultStream(
   recordsStream: string | undefined,
   label: string,
 ): void {
-  if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
-    throw new PipelineDefinitionError(
-      `${label}: sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`,
-    );
-  }
+  checkSourceName('stream', stream, `${label}: sink toStream stream name`);
   if (stream === source) {
     throw new PipelineDefinitionError(
       `${label}: sink toStream stream must differ from the source stream (given ${JSON.stringify(stream)}: the pipeline would read its own output)`,

@@ -23,9 +23,8 @@ import {
   requireFunction,
   RESERVED_COLUMNS,
   shardTime,
-  STREAM_NAME,
+  checkSourceName,
   TABLE_NAME,
-  TABLE_NAME_OF_SOURCE,
 } from './definitionChecks';
 import {
   type CleanOptions,
@@ -97,11 +96,7 @@ export class PipelineBuilder<T> {
   public source(options: SourceOptions): PipelineBuilder<unknown> {
     this.expect('source', [STAGE.NEW]);
     const { stream, shards } = options ?? ({} as SourceOptions);
-    if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
-      throw new PipelineDefinitionError(
-        `${this.label()}: stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(stream)})`,
-      );
-    }
+    checkSourceName('stream', stream, `${this.label()}: stream name`);
     if (shards !== undefined && (!Number.isInteger(shards) || shards < 1 || shards > 1000)) {
       throw new PipelineDefinitionError(
         `${this.label()}: shards must be an integer between 1 and 1000 inclusive (given ${String(shards)})`,
@@ -122,11 +117,7 @@ export class PipelineBuilder<T> {
    */
   public fromTable(table: string, options: TableSourceOptions = {}): PipelineBuilder<unknown> {
     this.expect('fromTable', [STAGE.NEW]);
-    if (typeof table !== 'string' || !TABLE_NAME_OF_SOURCE.test(table)) {
-      throw new PipelineDefinitionError(
-        `${this.label()}: table name must be 3..128 characters of [a-zA-Z0-9_.-] (given ${JSON.stringify(table)})`,
-      );
-    }
+    checkSourceName('table', table, `${this.label()}: table name`);
     const view = options?.view ?? 'NEW_AND_OLD_IMAGES';
     if (!(STREAM_VIEW_TYPES as readonly unknown[]).includes(view)) {
       throw new PipelineDefinitionError(

@@ -207,6 +207,29 @@ describe('pipeline DSL', () => {
   );
 });
 
+describe('stream and source-table names', () => {
+  // Kinesis and DynamoDB accept these, but they name side-output prefixes in the bucket, where a name that
+  // could read as ".", ".." or a hidden segment is refused (state/paths.ts): refused here, when written.
+  it.each(['..', '.events', '_events', '-events'])(
+    'when a stream or table name starts with %j, the definition is refused naming it',
+    (name) => {
+      const hint = `characters of [a-zA-Z0-9_.-], starting with a letter or digit (given ${JSON.stringify(name)})`;
+      expect(() => pipeline('p').source({ stream: name })).toThrow(
+        new PipelineDefinitionError(`Pipeline "p": stream name must be 1..128 ${hint}`),
+      );
+      expect(() => pipeline('p').fromTable(`${name}xyz`)).toThrow(
+        `Pipeline "p": table name must be 3..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given ${JSON.stringify(`${name}xyz`)})`,
+      );
+    },
+  );
+
+  it('when names start with a letter or digit and use the services alphabet, they are accepted', () => {
+    expect(() => pipeline('p').source({ stream: 'a_b.c-d' })).not.toThrow();
+    expect(() => pipeline('p').source({ stream: `7${'x'.repeat(127)}` })).not.toThrow();
+    expect(() => pipeline('p').fromTable('Orders.v2_x-y')).not.toThrow();
+  });
+});
+
 describe('clean schema (any Standard Schema)', () => {
   const Click = z.object({
     eventId: z.uuid(),

@@ -36,11 +36,17 @@ describe('sink toStream in the pipeline DSL (results published to a stream)', ()
   });
 
   it.each([
-    ['', 'sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given "")'],
-    ['a/b', 'sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given "a/b")'],
+    [
+      '',
+      'sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given "")',
+    ],
+    [
+      'a/b',
+      'sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given "a/b")',
+    ],
     [
       'x'.repeat(129),
-      `sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given "${'x'.repeat(129)}")`,
+      `sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given "${'x'.repeat(129)}")`,
     ],
     [
       'clickstream',
@@ -55,7 +61,7 @@ describe('sink toStream in the pipeline DSL (results published to a stream)', ()
   it('when the stream is not a string, it throws naming it', () => {
     expect(() => aggregated().sink({ table: 't', toStream: 7 as unknown as string })).toThrow(
       new PipelineDefinitionError(
-        'Pipeline "clicks": sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given 7)',
+        'Pipeline "clicks": sink toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given 7)',
       ),
     );
   });

@@ -32,11 +32,17 @@ describe('toStream in the pipeline DSL', () => {
   });
 
   it.each([
-    ['', 'toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given "")'],
-    ['a b', 'toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given "a b")'],
+    [
+      '',
+      'toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given "")',
+    ],
+    [
+      'a b',
+      'toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given "a b")',
+    ],
     [
       'x'.repeat(129),
-      `toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-] (given "${'x'.repeat(129)}")`,
+      `toStream stream name must be 1..128 characters of [a-zA-Z0-9_.-], starting with a letter or digit (given "${'x'.repeat(129)}")`,
     ],
     [
       'clickstream',
