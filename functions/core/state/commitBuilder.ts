@@ -119,6 +119,18 @@ function contributions(partials: readonly WindowPartial[], rule: PendingRule): W
   return out;
 }
 
+/**
+ * When the newest window (or session) of the commit's partials closes, on a watermark that keeps up with
+ * the clock: its end, plus the allowed lateness and the out-of-orderness the watermark trails by. A segment
+ * is kept `retentionMs` after that, not after the commit, so a long window or lateness (a daily window
+ * that takes a week of late data) still finds every commit's state when it closes.
+ */
+function latestClose(input: CommitInput): EpochMillis {
+  let end = -Infinity;
+  for (const p of input.partials) if (p.records > 0 && p.window.end > end) end = p.window.end;
+  return end + input.allowedLatenessMs + input.maxOutOfOrdernessMs;
+}
+
 export function buildCommit(input: CommitInput): BuiltCommit {
   const { base, prepared, fresh } = input;
   const windows = contributions(input.partials, input.rule);
@@ -207,7 +219,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
           firstSequence: padSequence(first.sequenceNumber),
           lastSequence,
           body: encodeSegment({ windows, dedupeHashes }),
-          ttl: segmentTtl(input.now, input.retentionMs),
+          ttl: segmentTtl(Math.max(input.now, latestClose(input)), input.retentionMs),
           judgedBy: input.outputs.judgedBy,
           ...(input.shape !== undefined ? { shape: input.shape } : {}),
         }

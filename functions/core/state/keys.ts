@@ -90,7 +90,7 @@ export function windowId(window: WindowBounds): string {
   return `${window.start}-${window.end}`;
 }
 
-/** TTL (epoch seconds) of a segment: retained for `retentionMs` after `after` (its newest window's close). */
+/** TTL (epoch seconds) of a segment: retained for `retentionMs` after `after` (its newest window's close, or its commit if later). */
 export function segmentTtl(after: EpochMillis, retentionMs: number): number {
   return Math.ceil((after + retentionMs) / 1000);
 }

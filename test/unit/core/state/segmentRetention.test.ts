@@ -1,0 +1,120 @@
+/**
+ * A segment's TTL follows its newest window's close, not its commit: DynamoDB's TTL may delete an item any
+ * time after its `ttl`, and a window that closes later than its first commit + the retention (a daily window
+ * that takes a week of late data) must still find every commit's state when it closes.
+ */
+import { z } from 'zod';
+import { count, pipeline, session, tumbling } from '../../../../functions/core/dsl';
+import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
+import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
+import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
+import type { RawRecord } from '../../../../functions/core/types';
+import { jsonEncoder } from '../../../helpers/jsonEncoder';
+
+const DAY = 86_400_000;
+const D0 = Date.UTC(2026, 0, 1);
+const Ev = z.object({ k: z.string(), t: z.number() });
+const TIME = { maxOutOfOrderness: '0s', idleTimeout: '1h' } as const;
+
+const daily = pipeline('daily')
+  .source({ stream: 's' })
+  .clean({ schema: Ev, eventTime: (e) => e.t })
+  .keyBy((e) => e.k, 'k')
+  .window(tumbling('1d'), { allowedLateness: '7d', ...TIME })
+  .aggregate({ n: count() })
+  .sink({ table: 't' });
+
+const hourly = pipeline('hourly')
+  .source({ stream: 's' })
+  .clean({ schema: Ev, eventTime: (e) => e.t })
+  .keyBy((e) => e.k, 'k')
+  .window(tumbling('1h'), { allowedLateness: '0s', ...TIME })
+  .aggregate({ n: count() })
+  .sink({ table: 't' });
+
+let seq = 0;
+const rec = (k: string, t: number): RawRecord => ({
+  shardId: 'shardId-000000000000',
+  sequenceNumber: String(++seq),
+  partitionKey: 'p',
+  data: Buffer.from(JSON.stringify({ k, t })).toString('base64'),
+  approximateArrivalTimestamp: t,
+});
+
+/** What DynamoDB's TTL may do at any time after an item's `ttl`: delete it. */
+function expire(tables: InMemoryStateTables, now: number): number {
+  let deleted = 0;
+  for (const partition of tables.partitions.values())
+    for (const [sk, item] of partition) {
+      const ttl = item.ttl;
+      if (ttl !== undefined && 'N' in ttl && Number(ttl.N) * 1000 < now) {
+        partition.delete(sk);
+        deleted++;
+      }
+    }
+  return deleted;
+}
+
+function setup(definition: typeof daily) {
+  const clock = { now: D0 };
+  const tables = new InMemoryStateTables();
+  const objects = new InMemoryObjectStore();
+  const processor = new BatchProcessor({
+    pipeline: definition,
+    store: new InMemoryStateStore({ tables, segmentCacheBytes: 0 }),
+    objects,
+    encoder: jsonEncoder,
+    clock: { now: () => clock.now },
+  });
+  const rows = () =>
+    [...objects.objects.keys()]
+      .filter((k) => k.startsWith('results/'))
+      .flatMap(
+        (k) => JSON.parse(objects.text(k) ?? '[]') as { k: string; window_start: number; n: number }[],
+      );
+  return { clock, tables, processor, rows };
+}
+
+describe('segment retention', () => {
+  it('when a window closes more than the retention after its first commit, its early records still count', async () => {
+    const { clock, tables, processor, rows } = setup(daily);
+    await processor.apply([rec('a', D0 + 1), rec('a', D0 + 2), rec('a', D0 + 3)]);
+    // Day 7.5: the window (closing at day 1 + 7 days) is still open; DynamoDB's TTL has run.
+    clock.now = D0 + 7.5 * DAY;
+    expire(tables, clock.now);
+    clock.now = D0 + 8.5 * DAY;
+    await processor.apply([rec('b', clock.now)]);
+    expect(rows().filter((r) => r.window_start === D0)).toEqual([expect.objectContaining({ k: 'a', n: 3 })]);
+  });
+
+  it('when windows are short, a segment still expires the retention after its commit', async () => {
+    const { clock, tables, processor, rows } = setup(hourly);
+    await processor.apply([rec('a', D0 + 1), rec('a', D0 + 2)]);
+    await processor.apply([rec('a', D0 + 2 * 3_600_000)]);
+    expect(rows()).toEqual([expect.objectContaining({ k: 'a', window_start: D0, n: 2 })]);
+    // Each commit's segment goes 7 days (the default retention) after its window's end: the clock stood at
+    // D0, so not after the commit.
+    expect(expire(tables, D0 + 7 * DAY + 3_600_000 - 1_000)).toBe(0);
+    expect(expire(tables, D0 + 7 * DAY + 3_600_000 + 1_000)).toBe(1);
+    expect(expire(tables, D0 + 7 * DAY + 3 * 3_600_000 - 1_000)).toBe(0);
+    expect(expire(tables, D0 + 7 * DAY + 3 * 3_600_000 + 1_000)).toBe(1);
+  });
+
+  it('when a session closes more than the retention after its commit (a long gap and lateness), its record still counts', async () => {
+    const sessions = pipeline('sessions')
+      .source({ stream: 's' })
+      .clean({ schema: Ev, eventTime: (e) => e.t })
+      .keyBy((e) => e.k, 'k')
+      .window(session('2d'), { allowedLateness: '6d', ...TIME })
+      .aggregate({ n: count() })
+      .sink({ table: 't' });
+    const { clock, tables, processor, rows } = setup(sessions as unknown as typeof daily);
+    await processor.apply([rec('a', D0 + 1)]);
+    clock.now = D0 + 7.5 * DAY;
+    expire(tables, clock.now);
+    clock.now = D0 + 9 * DAY;
+    await processor.apply([rec('b', clock.now)]);
+    await processor.tick(Number.POSITIVE_INFINITY);
+    expect(rows().filter((r) => r.k === 'a')).toEqual([expect.objectContaining({ n: 1 })]);
+  });
+});
