@@ -147,6 +147,10 @@ export class FaultyStateStore implements StateStore {
     this.inner.checkSegment(segment);
   }
 
+  public checkProgress(progress: ShardProgress, addsState: boolean): void {
+    this.inner.checkProgress(progress, addsState);
+  }
+
   public writeSegment(segment: Omit<Segment, 'attempt'>): Promise<Segment> {
     this.plan.checkSegmentLimit(segment);
     return this.plan.around('writeSegment', () => this.inner.writeSegment(segment));

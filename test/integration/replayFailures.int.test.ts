@@ -15,7 +15,7 @@ import {
   DescribeStreamSummaryCommand,
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClients } from '../../functions/adapters/aws';
 import { readShardRange } from '../../functions/adapters/streamShards';
 import { pageActivity } from '../../functions/pipelines';
@@ -142,6 +142,19 @@ describe('shardflow replay-failures', () => {
 
     const again = await cli(['replay-failures', ...flags], env);
     expect(again.stdout).toContain('No skipped batches to replay.');
+
+    // Something else under the prefix counts in FailedBatchesPending too: named, and the run fails.
+    const stray = `${PREFIX}${shardId}/notes.txt`;
+    await createClients().s3.send(
+      new PutObjectCommand({ Bucket: state.bucket, Key: stray, Body: 'not a failure record' }),
+    );
+    const strayRun = await cli(['replay-failures', ...flags], env);
+    expect(strayRun.code).toBe(1);
+    expect(strayRun.stdout).toContain(`${stray}: skipped: not JSON`);
+    expect(strayRun.stderr).toBe(
+      'shardflow: 1 objects under the on-failure prefix are not Lambda on-failure records (listed above) and keep FailedBatchesPending raised: remove them once inspected\n',
+    );
+    expect(await keys(state.bucket, PREFIX)).toEqual([stray]);
 
     await state.instance().tick(Number.POSITIVE_INFINITY);
     const rows = await state.rows('page, events, purchases');

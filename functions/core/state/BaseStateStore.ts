@@ -10,6 +10,7 @@ import { committedAttempt } from './segmentAttempts';
 import {
   MAX_ITEM_BYTES,
   MAX_PROGRESS_BYTES,
+  PROGRESS_RESERVE_BYTES,
   MAX_SEGMENT_BYTES,
   MAX_SEGMENT_CHUNKS,
   readUnits,
@@ -48,6 +49,12 @@ export interface BaseStateStoreOptions {
    * @default 64 MiB
    */
   readonly segmentCacheBytes?: number;
+  /**
+   * Largest progress item written, more than `PROGRESS_RESERVE_BYTES` (a smaller one reaches the full-item
+   * path with fewer windows, for tests).
+   * @default MAX_PROGRESS_BYTES (300 KiB, under DynamoDB's 400 KB item limit)
+   */
+  readonly maxProgressBytes?: number;
 }
 
 /**
@@ -82,6 +89,7 @@ export abstract class BaseStateStore implements StateStore {
   };
   readonly #cache = new Map<string, Segment>();
   readonly #cacheLimit: number;
+  readonly #progressLimit: number;
   #cacheBytes = 0;
 
   protected constructor(options: BaseStateStoreOptions = {}) {
@@ -90,6 +98,17 @@ export abstract class BaseStateStore implements StateStore {
       throw new InvalidOptionError(`segmentCacheBytes must be a non-negative integer (given ${limit})`);
     }
     this.#cacheLimit = limit;
+    const progressLimit = options.maxProgressBytes ?? MAX_PROGRESS_BYTES;
+    if (
+      !Number.isSafeInteger(progressLimit) ||
+      progressLimit <= PROGRESS_RESERVE_BYTES ||
+      progressLimit > MAX_PROGRESS_BYTES
+    ) {
+      throw new InvalidOptionError(
+        `maxProgressBytes must be an integer above ${PROGRESS_RESERVE_BYTES} and at most ${MAX_PROGRESS_BYTES} (given ${progressLimit})`,
+      );
+    }
+    this.#progressLimit = progressLimit;
   }
 
   public async readProgress(pipeline: string): Promise<ProgressSnapshot> {
@@ -107,6 +126,29 @@ export abstract class BaseStateStore implements StateStore {
 
   public checkSegment(segment: Omit<Segment, 'attempt'>): void {
     this.#checkedChunks(segment);
+  }
+
+  public checkProgress(progress: ShardProgress, addsState: boolean): void {
+    this.#checkedProgress(progress, addsState);
+  }
+
+  /**
+   * The progress item and its size, once it fits: `maxProgressBytes`, less the
+   * {@link PROGRESS_RESERVE_BYTES} a commit adding window state leaves for those that add none.
+   */
+  #checkedProgress(
+    progress: ShardProgress,
+    addsState: boolean,
+  ): { progressItem: StateItem; progressBytes: number } {
+    const progressItem = progressToItem(progress);
+    const progressBytes = itemBytes(progressItem);
+    const limit = addsState ? this.#progressLimit - PROGRESS_RESERVE_BYTES : this.#progressLimit;
+    if (progressBytes > limit) {
+      throw new StateLimitError(
+        `Progress item of shard ${progress.shardId} would be ${progressBytes} bytes (at most ${limit}${addsState ? `, keeping ${PROGRESS_RESERVE_BYTES} for dead letters,` : ''} of DynamoDB's ${MAX_ITEM_BYTES}-byte item limit): ${progress.pending.length} windows pending`,
+      );
+    }
+    return { progressItem, progressBytes };
   }
 
   /** The segment's chunk items under attempt 0 with their sizes, once they are known to fit one commit. */
@@ -185,13 +227,7 @@ export abstract class BaseStateStore implements StateStore {
         `A segment must be the commit its progress names (segment ${segment.shardId}#${segment.commit}#${segment.attempt}, progress ${progress.shardId}#${progress.commits}#${committedAttempt(progress, progress.commits) ?? 'none'})`,
       );
     }
-    const progressItem = progressToItem(progress);
-    const progressBytes = itemBytes(progressItem);
-    if (progressBytes > MAX_PROGRESS_BYTES) {
-      throw new StateLimitError(
-        `Progress item of shard ${progress.shardId} would be ${progressBytes} bytes (at most ${MAX_PROGRESS_BYTES} of DynamoDB's ${MAX_ITEM_BYTES}-byte item limit): ${progress.pending.length} windows pending`,
-      );
-    }
+    const { progressItem, progressBytes } = this.#checkedProgress(progress, commit.addsState === true);
     try {
       await this._commit({
         pipeline: progress.pipeline,

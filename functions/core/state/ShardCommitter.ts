@@ -181,6 +181,8 @@ export class ShardCommitter {
       sweep,
     });
     let tooBig = (built.segment?.body.byteLength ?? 0) > MAX_SEGMENT_BYTES;
+    /** Why the store refused this commit whole (a lone record's dead letter names it). */
+    let refusal: string | undefined;
     let wrote = false;
     for (;;) {
       if (tooBig && fresh.length > 1) {
@@ -194,7 +196,9 @@ export class ShardCommitter {
         }
       }
       if (tooBig) {
-        const detail = `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
+        const detail =
+          refusal ??
+          `state of this record alone is ${built.segment?.body.byteLength ?? 0} bytes compressed; one commit holds at most ${MAX_SEGMENT_BYTES} (the segment limit of one commit)`;
         prepared = {
           ...prepared,
           cleaned: [],
@@ -204,15 +208,17 @@ export class ShardCommitter {
         };
         built = this.#build(fresh, base, snapshot, prepared, [], 0, { outputs, parents, sweep });
       }
-      if (!tooBig && built.segment !== undefined) {
-        // The limits first: an attempt that cannot fit goes to halves before it writes any object.
-        try {
-          store.checkSegment(built.segment);
-        } catch (error) {
-          if (!(error instanceof StateLimitError)) throw error;
-          tooBig = true;
-          continue;
-        }
+      // The limits first: an attempt that cannot fit goes to halves (or, a lone record, is dead-lettered)
+      // before it writes any object, so what replaces it starts at attempt 0 and adds no attempt entry to
+      // the progress it could not fit in. A dead letter that cannot fit either fails the batch.
+      try {
+        if (!tooBig && built.segment !== undefined) store.checkSegment(built.segment);
+        store.checkProgress(built.progress, built.partials > 0);
+      } catch (error) {
+        if (!(error instanceof StateLimitError) || tooBig) throw error;
+        tooBig = true;
+        refusal = error.message;
+        continue;
       }
       // The side outputs and the segment are both written before the progress that names the segment (the
       // commit chain: `segmentAttempts.ts`), and neither depends on the other, so they are written at once:
@@ -251,6 +257,7 @@ export class ShardCommitter {
           expectedVersion: base?.version,
           ...(base === undefined ? startingCondition(snapshot.pipeline) : {}),
           ...(segment !== undefined ? { segment } : {}),
+          addsState: built.partials > 0,
         });
       } catch (error) {
         if (error instanceof StateConflictError) await attempts.dropLost(fresh, outputs, base, written);
@@ -269,6 +276,7 @@ export class ShardCommitter {
             undefined,
           );
         tooBig = true;
+        refusal = error.message;
         continue;
       }
       if (seen !== undefined) this.#deps.dedupe.committed(this.#name, shardId, progress, built.dedupeHashes);

@@ -31,6 +31,14 @@ export const MAX_SEGMENT_BYTES = Math.min(
 /** Largest progress item shardflow writes, leaving headroom under the item limit. */
 export const MAX_PROGRESS_BYTES = 300 * 1024;
 
+/**
+ * Room under {@link MAX_PROGRESS_BYTES} that a commit adding window state leaves for the commits that add
+ * none. A shard's progress grows with its pending windows (a lagging shard holds the others' open); once
+ * they fill it, a record that would add more is dead-lettered `STATE_LIMIT`, and that dead-letter commit
+ * must fit: it adds a `stateLimited` entry (at most 64 of ~90 bytes), an attempt entry and counts.
+ */
+export const PROGRESS_RESERVE_BYTES = 16 * 1024;
+
 /** Write units of an item of `bytes` (1 KB each, rounded up; at least 1). */
 export function writeUnits(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 1024));

@@ -235,6 +235,8 @@ export interface ShardCommit {
   /** With it: the pipeline's `closedEnd` read (undefined: none); the commit fails if it moved meanwhile. */
   readonly closedEndRead?: EpochMillis;
   readonly segment?: Segment;
+  /** The commit adds window state: its progress leaves `PROGRESS_RESERVE_BYTES` free (`checkProgress`). */
+  readonly addsState?: boolean;
 }
 
 /**
@@ -300,6 +302,8 @@ export interface StateStore {
    * side outputs, so an attempt that cannot fit leaves no objects behind.
    */
   checkSegment(segment: Omit<Segment, 'attempt'>): void;
+  /** `commit`'s `StateLimitError` for this progress, without a call (as {@link checkSegment}). */
+  checkProgress(progress: ShardProgress, addsState: boolean): void;
   /** Deletes every chunk of a written attempt (one that no commit names and none ever will). */
   deleteSegment(segment: Segment): Promise<void>;
   /**

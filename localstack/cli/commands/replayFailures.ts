@@ -107,10 +107,20 @@ export function registerReplayFailuresCommands(program: Command): void {
             ? 'No skipped batches to replay.\n'
             : `${done} of ${outcomes.length} skipped batches ${options.dryRun === true ? 'readable' : 'replayed'}.\n`,
         );
-        if (failed > 0)
-          throw new ShardflowCliError(
-            `${failed} skipped batches were not replayed (their records stay in place; run again once the cause is fixed)`,
-          );
+        const problems = [
+          ...(failed > 0
+            ? [
+                `${failed} skipped batches were not replayed (their records stay in place; run again once the cause is fixed)`,
+              ]
+            : []),
+          // They count in FailedBatchesPending like skipped batches, so its alarm stays on until they go.
+          ...(unreadable.length > 0
+            ? [
+                `${unreadable.length} objects under the on-failure prefix are not Lambda on-failure records (listed above) and keep FailedBatchesPending raised: remove them once inspected`,
+              ]
+            : []),
+        ];
+        if (problems.length > 0) throw new ShardflowCliError(problems.join('; '));
       }),
     );
 }

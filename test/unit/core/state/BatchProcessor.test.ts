@@ -183,6 +183,7 @@ describe('BatchProcessor', () => {
       readProgress: (pipeline) => inner.readProgress(pipeline),
       writeSegment: (segment) => inner.writeSegment(segment),
       checkSegment: (segment) => inner.checkSegment(segment),
+      checkProgress: (progress, addsState) => inner.checkProgress(progress, addsState),
       deleteSegment: (segment) => inner.deleteSegment(segment),
       raisePipeline: (pipeline, marks) => inner.raisePipeline(pipeline, marks),
       claimSessionPass: (pipeline, after, end) => inner.claimSessionPass(pipeline, after, end),
