@@ -8,7 +8,8 @@ import { count, pipeline, session, tumbling } from '../../../../functions/core/d
 import { BatchProcessor } from '../../../../functions/core/state/BatchProcessor';
 import { InMemoryObjectStore } from '../../../../functions/core/state/InMemoryObjectStore';
 import { InMemoryStateStore, InMemoryStateTables } from '../../../../functions/core/state/InMemoryStateStore';
-import type { RawRecord } from '../../../../functions/core/types';
+import type { Duration } from '../../../../functions/core/duration';
+import type { RawRecord, WindowSpec } from '../../../../functions/core/types';
 import { jsonEncoder } from '../../../helpers/jsonEncoder';
 
 const DAY = 86_400_000;
@@ -16,21 +17,18 @@ const D0 = Date.UTC(2026, 0, 1);
 const Ev = z.object({ k: z.string(), t: z.number() });
 const TIME = { maxOutOfOrderness: '0s', idleTimeout: '1h' } as const;
 
-const daily = pipeline('daily')
-  .source({ stream: 's' })
-  .clean({ schema: Ev, eventTime: (e) => e.t })
-  .keyBy((e) => e.k, 'k')
-  .window(tumbling('1d'), { allowedLateness: '7d', ...TIME })
-  .aggregate({ n: count() })
-  .sink({ table: 't' });
+/** A count per key over `window`, taking `allowedLateness` of late data. */
+const counting = (name: string, window: WindowSpec, allowedLateness: Duration) =>
+  pipeline(name)
+    .source({ stream: 's' })
+    .clean({ schema: Ev, eventTime: (e) => e.t })
+    .keyBy((e) => e.k, 'k')
+    .window(window, { allowedLateness, ...TIME })
+    .aggregate({ n: count() })
+    .sink({ table: 't' });
 
-const hourly = pipeline('hourly')
-  .source({ stream: 's' })
-  .clean({ schema: Ev, eventTime: (e) => e.t })
-  .keyBy((e) => e.k, 'k')
-  .window(tumbling('1h'), { allowedLateness: '0s', ...TIME })
-  .aggregate({ n: count() })
-  .sink({ table: 't' });
+const daily = counting('daily', tumbling('1d'), '7d');
+const hourly = counting('hourly', tumbling('1h'), '0s');
 
 let seq = 0;
 const rec = (k: string, t: number): RawRecord => ({
@@ -101,14 +99,7 @@ describe('segment retention', () => {
   });
 
   it('when a session closes more than the retention after its commit (a long gap and lateness), its record still counts', async () => {
-    const sessions = pipeline('sessions')
-      .source({ stream: 's' })
-      .clean({ schema: Ev, eventTime: (e) => e.t })
-      .keyBy((e) => e.k, 'k')
-      .window(session('2d'), { allowedLateness: '6d', ...TIME })
-      .aggregate({ n: count() })
-      .sink({ table: 't' });
-    const { clock, tables, processor, rows } = setup(sessions as unknown as typeof daily);
+    const { clock, tables, processor, rows } = setup(counting('sessions', session('2d'), '6d'));
     await processor.apply([rec('a', D0 + 1)]);
     clock.now = D0 + 7.5 * DAY;
     expire(tables, clock.now);
