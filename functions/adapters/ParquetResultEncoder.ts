@@ -50,7 +50,15 @@ function convert(column: ColumnSpec, value: Cell | undefined): Cell | Date {
       if (typeof value === 'bigint') return value;
       return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : bad();
     case 'double':
-      return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : bad();
+      // -0 is written as 0: the writer's dictionary (a Map) takes -0 and 0 for one value, so a column with
+      // both would read back with the first one's sign in every row of the other.
+      return typeof value === 'number'
+        ? value === 0
+          ? 0
+          : value
+        : typeof value === 'bigint'
+          ? Number(value)
+          : bad();
     case 'boolean':
       return typeof value === 'boolean' ? value : bad();
     case 'timestamp':
@@ -67,12 +75,20 @@ export class ParquetResultEncoder implements ResultEncoder {
   public readonly extension = 'parquet';
 
   public encode(columns: readonly ColumnSpec[], rows: readonly ResultRow[]): Uint8Array {
-    const columnData = columns.map((column) => ({
-      name: column.name,
-      type: PARQUET_TYPE[column.type],
-      nullable: true,
-      data: rows.map((row) => convert(column, row[column.name])),
-    }));
+    const columnData = columns.map((column) => {
+      const data = rows.map((row) => convert(column, row[column.name]));
+      return {
+        name: column.name,
+        type: PARQUET_TYPE[column.type],
+        nullable: true,
+        data,
+        // Min/max statistics leave NaN out, and readers skip data by them (DuckDB answered no row to
+        // `WHERE revenue = 'NaN'` or `> 5000` over a column holding a NaN sum): none for such a column.
+        ...(column.type === 'double' && data.some((v) => typeof v === 'number' && Number.isNaN(v))
+          ? { statistics: false }
+          : {}),
+      };
+    });
     return new Uint8Array(
       hyparquetWriter().parquetWriteBuffer({ columnData, codec: 'SNAPPY', createdBy: 'shardflow' }),
     );

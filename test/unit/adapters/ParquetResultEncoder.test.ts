@@ -84,6 +84,72 @@ describe('ParquetResultEncoder', () => {
     }
   });
 
+  /** The rows `sql` gives over the encoded `rows`, with `%s` standing for the object, and over a table of them. */
+  async function queryBoth(
+    name: string,
+    cols: ColumnSpec[],
+    rows: Parameters<ParquetResultEncoder['encode']>[1],
+    sqls: readonly string[],
+  ): Promise<{ object: unknown[][][]; table: unknown[][][] }> {
+    const file = join(dir, `${name}.parquet`);
+    await writeFile(file, new ParquetResultEncoder().encode(cols, rows));
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    try {
+      await connection.run(`CREATE TABLE t AS SELECT * FROM read_parquet('${file}')`);
+      const read = async (from: string) =>
+        Promise.all(
+          sqls.map(async (sql) => (await connection.runAndReadAll(sql.replace('%s', from))).getRows()),
+        );
+      return { object: await read(`read_parquet('${file}')`), table: await read('t') };
+    } finally {
+      connection.closeSync();
+      db.closeSync();
+    }
+  }
+
+  test('when a double column holds NaN (a sum that overflowed both ways), filters over the object find it as over a table', async () => {
+    const nan = 1e308 + 1e308 + (-1e308 - 1e308);
+    // 1,500 rows: two row groups, the NaN in the second.
+    const rows = Array.from({ length: 1500 }, (_, i) => ({
+      k: `k${String(i).padStart(4, '0')}`,
+      revenue: i === 1499 ? nan : i % 1000,
+    }));
+    const { object, table } = await queryBoth(
+      'nan',
+      [
+        { name: 'k', type: 'string' },
+        { name: 'revenue', type: 'double' },
+      ],
+      rows,
+      [
+        `SELECT k FROM %s WHERE revenue = 'NaN'::DOUBLE`,
+        'SELECT k FROM %s WHERE revenue > 5000 ORDER BY k',
+        'SELECT k FROM %s ORDER BY revenue DESC LIMIT 1',
+      ],
+    );
+    expect(table).toEqual([[['k1499']], [['k1499']], [['k1499']]]);
+    expect(object).toEqual(table);
+  });
+
+  test('when a double column holds -0 and 0 (an avg that underflowed), every row reads back as 0', async () => {
+    expect(Object.is(-5e-324 / 2, -0)).toBe(true);
+    const rows = [
+      { k: 'a', v: -0 },
+      ...Array.from({ length: 1999 }, (_, i) => ({ k: `k${String(i).padStart(5, '0')}`, v: 0 })),
+    ];
+    const { object } = await queryBoth(
+      'zero',
+      [
+        { name: 'k', type: 'string' },
+        { name: 'v', type: 'double' },
+      ],
+      rows,
+      ["SELECT count(*) FILTER (WHERE v::VARCHAR = '0.0'), count(*) FROM %s"],
+    );
+    expect(object).toEqual([[[2000n, 2000n]]]);
+  });
+
   test('when a value does not fit its column type, encoding fails naming the column', () => {
     expect(() =>
       new ParquetResultEncoder().encode(columns, [
