@@ -3,6 +3,7 @@
  * `WindowCloser` or `SessionCloser`), over in-memory stores, so an in-memory run and a run through the stack
  * give the same rows by construction.
  */
+import { compareKeys } from '../keyOrder';
 import type { CompiledPipeline } from '../engine/CompiledPipeline';
 import { InvalidOptionError } from '../errors';
 import { BatchProcessor } from '../state/BatchProcessor';
@@ -139,7 +140,7 @@ export async function runBounded<T>(
     published,
     resultsDeadLettered: objects
       .jsonLines<RejectedResult>(BUCKET_PREFIX.REJECTED_RESULTS)
-      .sort((a, b) => a.windowStart - b.windowStart || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      .sort((a, b) => a.windowStart - b.windowStart || compareKeys(a.key, b.key)),
   };
 }
 
@@ -184,8 +185,7 @@ class ResultCapture implements ResultEncoder {
       const byWindow =
         num(a, 'window_start') - num(b, 'window_start') || num(a, 'window_end') - num(b, 'window_end');
       if (byWindow !== 0) return byWindow;
-      const [ka, kb] = [String(a[keyColumn]), String(b[keyColumn])];
-      return ka < kb ? -1 : ka > kb ? 1 : 0;
+      return compareKeys(String(a[keyColumn]), String(b[keyColumn]));
     });
   }
 }

@@ -16,6 +16,7 @@
  * the earliest start a session still to emit (or a new record) can have, so shards drop the buckets before
  * it.
  */
+import { compareKeys } from '../keyOrder';
 import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
 import { mapWithConcurrency } from './concurrency';
 import { hivePartition, resultPartitionObjectKey } from './paths';
@@ -282,9 +283,7 @@ export class SessionCloser {
   /** One object: the pass's sessions starting in one hour partition, rows sorted by key then start; returns the rows. */
   async #emit(sessions: readonly MergedSession[], name: string): Promise<EmittedRow[]> {
     const { pipeline, objects, encoder } = this.#deps;
-    const sorted = [...sessions].sort((a, b) =>
-      a.key < b.key ? -1 : a.key > b.key ? 1 : a.window.start - b.window.start,
-    );
+    const sorted = [...sessions].sort((a, b) => compareKeys(a.key, b.key) || a.window.start - b.window.start);
     const rows: ResultRow[] = sorted.map((s) =>
       pipeline.resultRow(s.key, s.window, s.state, s.records, s.evolved ?? []),
     );

@@ -18,6 +18,7 @@
  *   5. `emittedThrough` and `emittedEnd` are raised past the emitted windows. A crash at any step is finished by the next
  *      pass, which writes the same objects again and publishes the same rows under the same ids.
  */
+import { compareKeys } from '../keyOrder';
 import { InvalidOptionError } from '../errors';
 import type { EpochMillis, Json, ResultRow, WindowBounds } from '../types';
 import { mapWithConcurrency } from './concurrency';
@@ -183,7 +184,7 @@ export class WindowCloser {
           evolved: missingColumns(this.#columns, partial.state, merged.evolved),
         });
     }
-    const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const keys = [...byKey.keys()].sort(compareKeys);
     const rows: ResultRow[] = keys.map((key) => {
       const merged = byKey.get(key)!;
       return pipeline.resultRow(key, window, merged.state, merged.records, [...(merged.evolved ?? [])]);
