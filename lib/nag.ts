@@ -1,6 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
-import type { IConstruct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
 /**
  * Acknowledges cdk-nag `AwsSolutions-IAM5` findings for object-prefix ARNs (`…/prefix/*`) granted to
@@ -13,8 +13,16 @@ export function acknowledgeObjectPrefixGrants(
   reason: string,
 ): void {
   const stack = Stack.of(grantee);
+  // A function given a role of its own keeps the grant's policy under that role, not under the function.
+  const role = (grantee as { role?: unknown }).role;
+  const scopes = isConstruct(role) ? [grantee, role] : [grantee];
   for (const arn of resourceArns) {
     const flat = flattenCfnReference(stack.resolve(arn));
-    Validations.of(grantee).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+    for (const scope of scopes)
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
   }
+}
+
+function isConstruct(value: unknown): value is IConstruct {
+  return Construct.isConstruct(value);
 }

@@ -74,7 +74,7 @@ export class OperatorFunction extends Construct {
       description: `shardflow operator of pipeline ${props.pipeline}`,
     }).function;
 
-    props.stateTable.grantStateAccess(this.function);
+    props.stateTable.grantStateAccess(this.function, props.pipeline);
     if (props.sinkTable !== undefined) props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
     const source = pipelineSource(this, props);
     props.resultsBucket.grantSideOutputWrites(this.function, {
@@ -90,7 +90,7 @@ export class OperatorFunction extends Construct {
       // and ListStreams, which has no resource to scope it to.
       this.eventSource = tableEventSource(source.table, options, onFailure);
       this.function.addEventSource(this.eventSource);
-      Validations.of(this.function).acknowledge({
+      Validations.of(this).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'dynamodb:ListStreams, which the DynamoDB event source mapping needs, supports no resource-level permission; every other stream read is scoped to the table stream.',

@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { BUCKET_PREFIX, METRICS, SERVICE_NAMES } from '../../functions/core/constants';
@@ -48,11 +47,10 @@ export interface PipelineAlarmsProps extends PipelineAlarmOptions {
   /** The operator function. */
   readonly operator: lambda.IFunction;
   /**
-   * The pipeline's Kinesis stream: its incoming record count is the denominator of the rates.
-   * @default - a table source: the records the operator read (its `RecordsIn` metric; a DynamoDB stream
-   * publishes no incoming-record count)
+   * The tick function: an alarm on its errors (a failing tick leaves idle shards' windows open).
+   * @default - no tick alarm
    */
-  readonly stream?: kinesis.IStream;
+  readonly tick?: lambda.IFunction;
   /**
    * Whether the pipeline publishes to a downstream stream (`.toStream()`): adds the publish failures alarm.
    * @default false
@@ -110,9 +108,11 @@ export class PipelineAlarms extends Construct {
   public readonly publishFailures?: cloudwatch.Alarm;
   /** Result rows dead-lettered to `rejected-results/<table>/` because no stream record can carry them. */
   public readonly resultsDeadLettered?: cloudwatch.Alarm;
-  /** `100 × RejectedRecords / IncomingRecords` over 5 minutes. */
+  /** Errors of the tick function, when given. */
+  public readonly tickErrors?: cloudwatch.Alarm;
+  /** `100 × RejectedRecords / RecordsIn` over 5 minutes. */
   public readonly rejectedRateMetric: cloudwatch.MathExpression;
-  /** `100 × LateRecords / IncomingRecords` over 5 minutes. */
+  /** `100 × LateRecords / RecordsIn` over 5 minutes. */
   public readonly lateRateMetric: cloudwatch.MathExpression;
 
   public constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
@@ -154,9 +154,20 @@ export class PipelineAlarms extends Construct {
       treatMissingData: notBreaching,
     });
 
-    const incoming =
-      props.stream?.metricIncomingRecords({ statistic: cloudwatch.Stats.SUM, period: PERIOD }) ??
-      pipelineMetric(props.pipeline, METRICS.RECORDS_IN, SERVICE_NAMES.OPERATOR);
+    if (props.tick !== undefined)
+      this.tickErrors = new cloudwatch.Alarm(this, 'TickErrors', {
+        alarmName: name('tick-errors'),
+        alarmDescription: `Tick of ${props.pipeline} failed invocations: idle shards' windows do not close`,
+        metric: props.tick.metricErrors({ period: PERIOD }),
+        threshold: props.errorsThreshold ?? 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      });
+
+    // The records the operator read in the period, not those put to the stream: while it drains a backlog
+    // with the producers quiet, the stream's IncomingRecords is 0 and a rate over it could never fire.
+    const incoming = pipelineMetric(props.pipeline, METRICS.RECORDS_IN, SERVICE_NAMES.OPERATOR);
     // Both handlers may publish the count (each under its own `service` dimension), so the rate adds
     // them up. Ids are distinct per rate so both expressions can share one dashboard graph.
     const rate = (metricName: string, label: string): cloudwatch.MathExpression => {
@@ -250,6 +261,7 @@ export class PipelineAlarms extends Construct {
     return [
       this.iteratorAge,
       this.errors,
+      ...(this.tickErrors === undefined ? [] : [this.tickErrors]),
       this.throttles,
       this.rejectedRate,
       this.lateRate,

@@ -3,6 +3,8 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BUCKET_PREFIX, PARTITION_COLUMNS } from '../../functions/core/constants';
+import { MIN_EVENT_TIME } from '../../functions/core/engine/definition';
+import { partitionDay } from '../../functions/core/state/paths';
 import type { ColumnSpec, ColumnType } from '../../functions/core/types';
 import type { GlueCatalog } from './GlueCatalog';
 
@@ -36,8 +38,10 @@ export interface ResultTableProps {
   /** Result columns in order (the pipeline's `columns`). */
   readonly columns: readonly ColumnSpec[];
   /**
-   * First day of the `dt` projection range (`yyyy-MM-dd`); the range ends at NOW.
-   * @default '2020-01-01'
+   * First day of the `dt` projection range (`yyyy-MM-dd`); the range ends a day after NOW (a window may
+   * start up to `maxEventTimeAhead`, at most a day, ahead of the clock). Athena skips objects outside it.
+   * @default - the day of the earliest event time a pipeline accepts (2000-01-01); `ShardflowPipeline`
+   * gives its window's earliest start
    */
   readonly firstDay?: string;
   /** Table comment. */
@@ -81,7 +85,7 @@ export class ResultTable extends Construct {
           'projection.enabled': 'true',
           [`projection.${dt}.type`]: 'date',
           [`projection.${dt}.format`]: 'yyyy-MM-dd',
-          [`projection.${dt}.range`]: `${props.firstDay ?? '2020-01-01'},NOW`,
+          [`projection.${dt}.range`]: `${props.firstDay ?? partitionDay(MIN_EVENT_TIME)},NOW+1DAYS`,
           [`projection.${dt}.interval`]: '1',
           [`projection.${dt}.interval.unit`]: 'DAYS',
           [`projection.${hour}.type`]: 'integer',

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Problems } from '../validation';
@@ -66,6 +67,11 @@ export interface ShardEventSourceOptions {
    */
   readonly filters?: ReadonlyArray<Record<string, unknown>>;
   /**
+   * Customer-managed key that encrypts the filter criteria (`filters`) Lambda stores; only with `filters`.
+   * @default - an AWS-owned key
+   */
+  readonly filterEncryption?: kms.IKey;
+  /**
    * Whether the mapping polls.
    * @default true
    */
@@ -121,6 +127,10 @@ export function validateShardEventSourceOptions(options: ShardEventSourceOptions
       .check(
         (options.filters?.length ?? 0) > 5,
         `At most 5 filters are allowed (given ${options.filters?.length ?? 0})`,
+      )
+      .check(
+        options.filterEncryption !== undefined && (options.filters?.length ?? 0) === 0,
+        'filterEncryption encrypts the filter criteria: give filters as well',
       ).all,
   ];
 }
@@ -144,6 +154,7 @@ export function shardEventSourceProps(
     maxRecordAge: options.maxRecordAge ?? d.maxRecordAge,
     reportBatchItemFailures: options.reportBatchItemFailures ?? d.reportBatchItemFailures,
     ...(options.filters ? { filters: options.filters.map((f) => ({ ...f })) } : {}),
+    ...(options.filterEncryption ? { filterEncryption: options.filterEncryption } : {}),
     enabled: options.enabled ?? d.enabled,
     ...(options.metricsConfig ? { metricsConfig: options.metricsConfig } : {}),
     onFailure,

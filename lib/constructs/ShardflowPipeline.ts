@@ -8,6 +8,9 @@
  * // In the user's own CDK app (cdk.json runs it with tsx):
  * new ShardflowPipeline(this, 'Orders', { entry: 'pipelines/orders.ts' });
  */
+import { MIN_EVENT_TIME } from '../../functions/core/engine/definition';
+import { partitionDay } from '../../functions/core/state/paths';
+import { earliestWindowStart } from '../../functions/core/windows/windowSpecs';
 import { CfnOutput, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -342,12 +345,14 @@ export class ShardflowPipeline extends Construct {
           };
     this.stream = source.stream;
     this.table = source.table;
+    // A table's side outputs are filed under its name as the pipeline gives it (its `tableName` may be a
+    // token): the operator writes there, the tick sweeps there.
+    const sourceName = source.table !== undefined ? { sourceName: spec.source.stream } : {};
     this.operator = new OperatorFunction(this, 'Operator', {
       ...shared,
       ...props.operator,
       ...source,
-      // A table's side outputs are filed under its name as the pipeline gives it (its `tableName` may be a token).
-      ...(source.table !== undefined ? { sourceName: spec.source.stream } : {}),
+      ...sourceName,
       entry: entries.operatorEntry,
       eventSource: props.eventSource ?? {},
     });
@@ -369,6 +374,7 @@ export class ShardflowPipeline extends Construct {
       ...shared,
       ...props.tick,
       ...source,
+      ...sourceName,
       failurePrefix,
       entry: entries.tickEntry,
     });
@@ -425,6 +431,7 @@ export class ShardflowPipeline extends Construct {
         bucket: this.resultsBucket.bucket,
         tableName: spec.sink.table,
         columns: spec.columns,
+        firstDay: partitionDay(earliestWindowStart(spec.window, MIN_EVENT_TIME)),
         description: `Results of shardflow pipeline ${spec.name}`,
       });
       athena.addSampleQueries(this.resultTable);
@@ -433,7 +440,7 @@ export class ShardflowPipeline extends Construct {
       ...props.alarms,
       pipeline: spec.name,
       operator: this.operator.function,
-      ...(source.stream !== undefined ? { stream: source.stream } : {}),
+      tick: this.tick.function,
       publishes: publishes !== undefined,
       publishesResults: spec.sink?.toStream !== undefined,
     });

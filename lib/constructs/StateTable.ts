@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { STATE_TABLE } from '../../functions/core/constants';
+import { progressPartitionKey, segmentPartitionKey } from '../../functions/core/state/keys';
 
 /** DynamoDB actions the operator and tick functions need on the state table. */
 export const STATE_ACCESS_ACTIONS = [
@@ -11,6 +12,8 @@ export const STATE_ACCESS_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
+  // An attempt's segment that no commit names (a lost commit race: `attemptOutputs.ts`).
+  'dynamodb:DeleteItem',
   // TransactWriteItems is authorized per action inside it (PutItem, ConditionCheckItem).
   'dynamodb:ConditionCheckItem',
 ];
@@ -55,15 +58,22 @@ export class StateTable extends Construct {
   }
 
   /**
-   * Grants the item-level calls the state store makes (queries, conditional puts and transactions of
-   * progress items and segments, conditional updates of the pipeline item) on this table only: exactly
-   * the calls `DynamoDBStateStore` makes (no deletes, no scans, no batch writes, no indexes).
+   * Grants the item-level calls the state store makes for `pipeline` (queries, conditional puts and
+   * transactions of progress items and segments, conditional updates of the pipeline item, deletes of
+   * segments no commit names) on this table only, and only on that pipeline's partitions (`P#<pipeline>`,
+   * `C#<pipeline>#<shard>`): exactly the calls `DynamoDBStateStore` makes (no scans, no batch writes, no
+   * indexes), and no pipeline sharing the table can read or write another's state.
    */
-  public grantStateAccess(grantee: iam.IGrantable): iam.Grant {
+  public grantStateAccess(grantee: iam.IGrantable, pipeline: string): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: STATE_ACCESS_ACTIONS,
       resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [progressPartitionKey(pipeline), segmentPartitionKey(pipeline, '*')],
+        },
+      },
     });
   }
 }

@@ -71,7 +71,7 @@ export class TickSchedule extends Construct {
       description: `shardflow tick of pipeline ${props.pipeline}`,
     }).function;
 
-    props.stateTable.grantStateAccess(this.function);
+    props.stateTable.grantStateAccess(this.function, props.pipeline);
     if (props.sinkTable !== undefined) props.resultsBucket.grantResultWrites(this.function, props.sinkTable);
     const source = pipelineSource(this, props);
     // It sweeps the side outputs of idle shards that no commit will sweep soon (list and delete, no put).

@@ -25,6 +25,11 @@ export function hivePartition(time: EpochMillis): string {
   return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
 }
 
+/** The `dt` of {@link hivePartition}: the instant's UTC day, `YYYY-MM-DD`. */
+export function partitionDay(time: EpochMillis): string {
+  return hivePartition(time).slice(3, 13);
+}
+
 /**
  * `results/<table>/dt=YYYY-MM-DD/hour=HH/<start>-<end>.<ext>`: the one object of a window (every key's row),
  * partitioned by window start, named by its bounds in epoch milliseconds so a retried emission overwrites it.

@@ -1,6 +1,8 @@
 import { parseDuration, type Duration } from '../duration';
 import { PipelineDefinitionError } from '../errors';
 import type { EpochMillis, WindowBounds, WindowSpec } from '../types';
+import { slidingWindows } from './slidingWindow';
+import { tumblingWindowStart } from './tumblingWindow';
 
 /**
  * Tumbling (fixed, non-overlapping) windows of `size`, aligned to the epoch.
@@ -73,4 +75,18 @@ export function isWindowClosed(
   watermark: EpochMillis,
 ): boolean {
   return watermark >= window.end + allowedLatenessMs;
+}
+
+/**
+ * The earliest start a window of `window` can have for records at or after `earliestEventTime`: the
+ * results table's partition projection must reach back to its day, or Athena skips those objects
+ * (epoch-aligned tumbling and sliding windows start before the record; a session starts at it).
+ */
+export function earliestWindowStart(
+  window: WindowSpec | undefined,
+  earliestEventTime: EpochMillis,
+): EpochMillis {
+  if (window === undefined || window.kind === 'session') return earliestEventTime;
+  if (window.kind === 'tumbling') return tumblingWindowStart(earliestEventTime, window.sizeMs);
+  return slidingWindows(earliestEventTime, window.sizeMs, window.slideMs)[0]!.start;
 }

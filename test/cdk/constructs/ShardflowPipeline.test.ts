@@ -138,11 +138,19 @@ describe('ShardflowPipeline upgrade check', () => {
   it("when nothing is chosen, the check may only read the pipeline's progress partition; with -c shardflow:openWindows=discard it may also rewrite it, and says so in its properties", () => {
     const partition = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['P#device-purchases'] } };
     const table = { 'Fn::GetAtt': [expect.stringMatching(/^DevicesStateTable/), 'Arn'] };
+    // Its own log group, and nothing else of CloudWatch Logs.
+    const logs = {
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DevicesUpgradeCheck\w*Logs/), 'Arn'] },
+    };
     expect(checkStatements(synth())).toEqual([
+      logs,
       { Action: 'dynamodb:Query', Effect: 'Allow', Resource: table, Condition: partition },
     ]);
     const discarding = synth({ 'shardflow:openWindows': 'discard' });
     expect(checkStatements(discarding)).toEqual([
+      logs,
       {
         Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         Effect: 'Allow',

@@ -134,7 +134,7 @@ describe('ResultTable', () => {
     template.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'analytics',
       TableInput: Match.objectLike({
-        Parameters: Match.objectLike({ 'projection.dt.range': '2024-06-01,NOW' }),
+        Parameters: Match.objectLike({ 'projection.dt.range': '2024-06-01,NOW+1DAYS' }),
       }),
     });
     // The table is created after its database.

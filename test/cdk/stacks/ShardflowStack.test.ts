@@ -49,6 +49,7 @@ describe('ShardflowStack', () => {
   });
 
   const operatorOf = (pipeline: string): string => logicalId(stack.operatorOf(pipeline));
+  const tickOf = (pipeline: string): string => logicalId(stack.pipelines.get(pipeline)!.tick.function);
   const streamOf = (pipeline: string): string => logicalId(stack.pipelines.get(pipeline)!.stream);
   const bucketId = (): string => logicalId(stack.resultsBucket.bucket);
   const tableId = (): string => logicalId(stack.stateTable.table);
@@ -324,7 +325,7 @@ describe('ShardflowStack', () => {
             'projection.enabled': 'true',
             'projection.dt.type': 'date',
             'projection.dt.format': 'yyyy-MM-dd',
-            'projection.dt.range': '2020-01-01,NOW',
+            'projection.dt.range': '2000-01-01,NOW+1DAYS',
             'projection.hour.type': 'integer',
             'projection.hour.range': '0,23',
             'projection.hour.digits': '2',
@@ -408,8 +409,8 @@ describe('ShardflowStack', () => {
   });
 
   describe('alarms and dashboard', () => {
-    it('when synthesized, each pipeline has iterator age, errors, throttles, rejected, late and failed-batches alarms', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    it('when synthesized, each pipeline has iterator age, operator and tick errors, throttles, rejected, late and failed-batches alarms', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 14);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'shardflow-flight-delays-iterator-age',
         Namespace: 'AWS/Lambda',
@@ -423,6 +424,13 @@ describe('ShardflowStack', () => {
         MetricName: 'Errors',
         Statistic: 'Sum',
         Threshold: 1,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shardflow-flight-delays-tick-errors',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Threshold: 1,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: tickOf('flight-delays') } }],
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'shardflow-flight-delays-throttles',
@@ -472,7 +480,7 @@ describe('ShardflowStack', () => {
       });
     });
 
-    it('when synthesized, the rejected and late alarms divide the pipeline EMF counts by the incoming records', () => {
+    it('when synthesized, the rejected and late alarms divide the pipeline EMF counts by the records the operator read', () => {
       for (const [what, metricName, threshold] of [
         ['rejected-rate', 'RejectedRecords', 1],
         ['late-rate', 'LateRecords', 5],
@@ -499,12 +507,16 @@ describe('ShardflowStack', () => {
               }),
             ),
             Match.objectLike({
+              Id: 'incoming',
               MetricStat: Match.objectLike({
-                Metric: Match.objectLike({
-                  Namespace: 'AWS/Kinesis',
-                  MetricName: 'IncomingRecords',
-                  Dimensions: [{ Name: 'StreamName', Value: { Ref: streamOf('user-sessions') } }],
-                }),
+                Metric: {
+                  Namespace: 'shardflow',
+                  MetricName: 'RecordsIn',
+                  Dimensions: [
+                    { Name: 'pipeline', Value: 'user-sessions' },
+                    { Name: 'service', Value: SERVICE_NAMES.OPERATOR },
+                  ],
+                },
               }),
             }),
           ]),
@@ -545,14 +557,28 @@ describe('ShardflowStack', () => {
         Roles: [{ Ref: logicalId(role as never) }],
         PolicyDocument: {
           Statement: [
+            // Its own log group only (no AWSLambdaBasicExecutionRole).
+            {
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Effect: 'Allow',
+              Resource: Match.objectLike({
+                'Fn::GetAtt': [Match.stringLikeRegexp('^FlightDelaysOperatorLogs'), 'Arn'],
+              }),
+            },
             {
               Action: [
                 'dynamodb:GetItem',
                 'dynamodb:Query',
                 'dynamodb:PutItem',
                 'dynamodb:UpdateItem',
+                'dynamodb:DeleteItem',
                 'dynamodb:ConditionCheckItem',
               ],
+              Condition: {
+                'ForAllValues:StringLike': {
+                  'dynamodb:LeadingKeys': ['P#flight-delays', 'C#flight-delays#*'],
+                },
+              },
               Effect: 'Allow',
               Resource: ARN(tableId()),
             },
@@ -681,12 +707,9 @@ describe('ShardflowStack', () => {
         .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
         .flatMap((m) => Object.entries(m.data as Record<string, string>));
       const ids = acknowledgements.map(([id]) => id);
-      expect(ids).toEqual(
-        expect.arrayContaining([
-          expect.stringMatching(/AwsSolutions-IAM4/),
-          expect.stringMatching(/AwsSolutions-L1/),
-        ]),
-      );
+      expect(ids).toEqual(expect.arrayContaining([expect.stringMatching(/AwsSolutions-L1/)]));
+      // No managed policy to acknowledge: each function's role writes only to its own log group.
+      expect(ids.filter((id) => id.includes('AwsSolutions-IAM4'))).toEqual([]);
       for (const [id, reason] of acknowledgements)
         expect({ id, reason: reason.length > 40 }).toEqual({ id, reason: true });
     });

@@ -9,6 +9,7 @@ import {
 import { tumblingWindow, tumblingWindowStart } from '../../../../functions/core/windows/tumblingWindow';
 import {
   closeTime,
+  earliestWindowStart,
   isWindowClosed,
   session,
   sliding,
@@ -162,5 +163,40 @@ describe('window specs and the close rule', () => {
     expect(closeTime(w, 30_000)).toBe(90_000);
     expect(isWindowClosed(w, 30_000, 90_000)).toBe(true);
     expect(isWindowClosed(w, 30_000, 89_999)).toBe(false);
+  });
+});
+
+describe('the earliest window start (how far back the results table projects)', () => {
+  const Y2K = Date.UTC(2000, 0, 1);
+  it('when windows are epoch-aligned, the first window of a record at the earliest time starts before it', () => {
+    expect(new Date(earliestWindowStart(tumbling('1h'), Y2K)).toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    // Weeks aligned to the epoch (a Thursday): the week holding Saturday 2000-01-01 began on the 30th.
+    expect(new Date(earliestWindowStart(tumbling('7d'), Y2K)).toISOString()).toBe('1999-12-30T00:00:00.000Z');
+    expect(new Date(earliestWindowStart(sliding('1h', '15m'), Y2K + 60_000)).toISOString()).toBe(
+      '1999-12-31T23:15:00.000Z',
+    );
+  });
+
+  it('when windows are sessions or there are none, it is the record itself', () => {
+    expect(earliestWindowStart(session('30m'), Y2K)).toBe(Y2K);
+    expect(earliestWindowStart(undefined, Y2K)).toBe(Y2K);
+  });
+
+  it('when any record at or after the earliest time opens windows, none starts before it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 0, max: 10 ** 9 }),
+        (sizeMinutes, per, offset) => {
+          const size = sizeMinutes * 60_000;
+          const slide = Math.max(1, Math.floor(size / per));
+          const earliest = earliestWindowStart(sliding(size, slide), Y2K);
+          for (const w of slidingWindows(Y2K + offset, size, slide))
+            expect(w.start).toBeGreaterThanOrEqual(earliest);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
