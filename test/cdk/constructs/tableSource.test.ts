@@ -24,14 +24,17 @@ const newStack = (): Stack =>
     env: { account: '123456789012', region: 'eu-west-1' },
   });
 
-/** The user's table: named `orders` unless told, with a stream of `view`, point-in-time recovery on. */
+/**
+ * The user's table: named `orders` unless told (null: named by CloudFormation), with a stream of `view`,
+ * point-in-time recovery on.
+ */
 function ordersTable(
   stack: Stack,
-  options: { readonly name?: string; readonly view?: dynamodb.StreamViewType | null } = {},
+  options: { readonly name?: string | null; readonly view?: dynamodb.StreamViewType | null } = {},
 ): dynamodb.Table {
   const view = options.view === undefined ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : options.view;
   return new dynamodb.Table(stack, 'Orders', {
-    tableName: options.name ?? 'orders',
+    ...(options.name !== null ? { tableName: options.name ?? 'orders' } : {}),
     partitionKey: { name: 'orderId', type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -191,6 +194,22 @@ describe('ShardflowPipeline with a table source (fromTable)', () => {
     ]);
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.join(' ')}`)).toEqual([]);
+  });
+
+  it("when the table's name is not known at synth, the tick sweeps the side-output prefixes the operator writes", () => {
+    const stack = newStack();
+    build(stack, { table: ordersTable(stack, { name: null }) });
+    const template = Template.fromStack(stack);
+    const prefixes = (description: string): string[] =>
+      statementsOf(template, description)
+        .filter((s) => actionsOf(s).includes('s3:DeleteObject'))
+        .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+        .map((r) => JSON.stringify(r))
+        .sort();
+    expect(prefixes('shardflow tick of pipeline order-revenue')).toEqual(
+      prefixes('shardflow operator of pipeline order-revenue'),
+    );
+    expect(prefixes('shardflow tick of pipeline order-revenue').join()).toContain('/clean/orders/*');
   });
 
   it('when the table is missing, has no stream, another name or another view, or a stream is given instead, it names the problem in one line', () => {
