@@ -109,7 +109,15 @@ function handler(assets: ReadonlyMap<string, Asset>, options: ConsoleServerOptio
       send(res, 403, 'text/plain; charset=utf-8', 'Forbidden host\n');
       return;
     }
-    const path = new URL(req.url ?? '/', `http://${CONSOLE_HOST}`).pathname;
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', `http://${CONSOLE_HOST}`).pathname;
+    } catch {
+      // A target URL cannot parse (a page the user opens can send `GET //[`): answered, never thrown
+      // out of the handler, which would end the process.
+      send(res, 400, 'text/plain; charset=utf-8', 'Bad request\n');
+      return;
+    }
     const known = path === STATE_PATH || assets.has(path);
     if (!known) {
       send(res, 404, 'text/plain; charset=utf-8', 'Not found\n');
@@ -120,7 +128,14 @@ function handler(assets: ReadonlyMap<string, Asset>, options: ConsoleServerOptio
       return;
     }
     if (path === STATE_PATH) {
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(options.state()));
+      let state: string;
+      try {
+        state = JSON.stringify(options.state());
+      } catch (error) {
+        send(res, 500, 'text/plain; charset=utf-8', `Console state failed: ${String(error)}\n`);
+        return;
+      }
+      send(res, 200, 'application/json; charset=utf-8', state);
       return;
     }
     const asset = assets.get(path) as Asset;

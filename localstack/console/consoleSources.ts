@@ -72,6 +72,8 @@ export function statusSource(target: ConsoleTarget, limits: SourceLimits = {}): 
         bucket,
         `${BUCKET_PREFIX.REJECTED}${spec.source.stream}/`,
         (text) => summarizeRejected(text, topology, keep),
+        // The page lists the newest `keep` rejections: they come from the newest `keep` objects at most.
+        { newest: keep, slim: (summary) => ({ ...summary, recent: [] }) },
       ),
       // A publish-only pipeline (no sink) has no windows: no late records, no results.
       late:

@@ -60,6 +60,13 @@ export function rejectionStage(
 ): string {
   if (rejection.reason === REJECT_REASONS.INVALID_KEY) return STAGE.KEY_BY;
   if (rejection.reason === REJECT_REASONS.STATE_LIMIT) return STAGE.WINDOW;
+  // Only a user function's failure names its stage in the detail; another detail may start with text a
+  // producer chose (a schema issue's path is a payload key), which must not move the rejection.
+  if (
+    rejection.reason !== REJECT_REASONS.OPERATOR_THREW &&
+    rejection.reason !== REJECT_REASONS.OPERATOR_RETURNED_INVALID
+  )
+    return STAGE.CLEAN;
   const { detail } = rejection;
   if (detail.startsWith('aggregate ')) return STAGE.AGGREGATE;
   if (detail.startsWith('operator keyBy ')) return STAGE.KEY_BY;
@@ -71,9 +78,22 @@ export function rejectionStage(
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-function payloadPreview(data: string): string {
-  const decoded = Buffer.from(data.slice(0, PAYLOAD_PREVIEW_CHARS * 2), 'base64').toString('utf8');
-  return decoded.length > PAYLOAD_PREVIEW_CHARS ? `${decoded.slice(0, PAYLOAD_PREVIEW_CHARS)}…` : decoded;
+/** Base64 characters of the most UTF-8 bytes {@link PAYLOAD_PREVIEW_CHARS} characters can take (4 each). */
+const PREVIEW_BASE64_CHARS = Math.ceil((PAYLOAD_PREVIEW_CHARS * 4) / 3) * 4;
+
+/**
+ * The payload's first {@link PAYLOAD_PREVIEW_CHARS} UTF-16 units, with `…` when there is more: decoded from
+ * enough bytes for that many characters, without a character cut in half at either limit.
+ */
+export function payloadPreview(data: string): string {
+  const whole = data.length <= PREVIEW_BASE64_CHARS;
+  let text = Buffer.from(whole ? data : data.slice(0, PREVIEW_BASE64_CHARS), 'base64').toString('utf8');
+  // The bytes read may end inside a character: its U+FFFD is not the payload's.
+  if (!whole && text.endsWith('\uFFFD')) text = text.slice(0, -1);
+  if (whole && text.length <= PAYLOAD_PREVIEW_CHARS) return text;
+  let cut = Math.min(text.length, PAYLOAD_PREVIEW_CHARS);
+  if (cut < text.length && (text.charCodeAt(cut - 1) & 0xfc00) === 0xd800) cut -= 1;
+  return `${text.slice(0, cut)}…`;
 }
 
 function increment(counts: Map<string, number>, key: string, by = 1): void {

@@ -38,13 +38,19 @@ export async function listObjects(s3: S3Client, bucket: string, prefix: string):
  * const total = (await rejected.read()).reduce((n, o) => n + o.summary, 0);
  */
 export class SummarizedObjects<S> {
-  readonly #cache = new Map<string, { readonly etag: string; readonly summary: S }>();
+  readonly #cache = new Map<string, { readonly etag: string; summary: S; slim: boolean }>();
 
+  /**
+   * @param older Only the `newest` objects (by modification time, then key) keep their whole summary; the
+   *   others' are replaced by `slim` of it once, so what is held stays bounded as the prefix grows (e.g. the
+   *   console keeps the rejections it shows only for the objects they can come from).
+   */
   public constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly prefix: string,
     private readonly summarize: (text: string, key: string) => S,
+    private readonly older?: { readonly newest: number; readonly slim: (summary: S) => S },
   ) {}
 
   public async read(): Promise<SummarizedObject<S>[]> {
@@ -57,12 +63,27 @@ export class SummarizedObjects<S> {
       if (cached === undefined || cached.etag !== object.etag) {
         const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: object.key }));
         const text = (await got.Body?.transformToString('utf8')) ?? '';
-        cached = { etag: object.etag, summary: this.summarize(text, object.key) };
+        cached = { etag: object.etag, summary: this.summarize(text, object.key), slim: false };
         this.#cache.set(object.key, cached);
       }
       out.push({ ...object, summary: cached.summary });
     }
     for (const key of this.#cache.keys()) if (!seen.has(key)) this.#cache.delete(key);
-    return out;
+    return this.older === undefined ? out : this.#slimOlder(out, this.older);
+  }
+
+  #slimOlder(
+    objects: SummarizedObject<S>[],
+    older: { readonly newest: number; readonly slim: (summary: S) => S },
+  ): SummarizedObject<S>[] {
+    const byAge = [...objects].sort((a, b) => b.lastModified - a.lastModified || (a.key < b.key ? 1 : -1));
+    const kept = new Set(byAge.slice(0, older.newest).map((o) => o.key));
+    return objects.map((object) => {
+      const cached = this.#cache.get(object.key)!;
+      if (kept.has(object.key) || cached.slim) return { ...object, summary: cached.summary };
+      cached.summary = older.slim(cached.summary);
+      cached.slim = true;
+      return { ...object, summary: cached.summary };
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import {
   SECURITY_HEADERS,
   startConsoleServer,
@@ -96,6 +96,46 @@ describe('startConsoleServer', () => {
   it('when the Host header names another server (DNS rebinding), it refuses with 403', async () => {
     expect((await call(server.port, 'GET', '/api/state', 'evil.example:80')).status).toBe(403);
     expect((await call(server.port, 'GET', '/api/state', `localhost:${server.port}`)).status).toBe(200);
+  });
+
+  // What a browser sends for <img src="http://127.0.0.1:PORT//[">: the console's own Host passes the check,
+  // so any page the user opens could end the console if the target threw.
+  it.each(['//[', '//a:99999/', 'http://[/'])(
+    'when the request target %s cannot parse, it answers 400 and keeps serving',
+    async (target) => {
+      const statusLine = await new Promise<string>((resolve) => {
+        const socket = connect(server.port, '127.0.0.1', () =>
+          socket.write(
+            `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        let out = '';
+        socket.on('data', (d: Buffer) => (out += d.toString()));
+        socket.on('close', () => resolve(out.split('\r\n')[0] ?? ''));
+        socket.on('error', () => resolve(''));
+      });
+      expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+      expect((await call(server.port, 'GET', '/api/state')).status).toBe(200);
+    },
+  );
+
+  it('when computing the state throws, it answers 500 and keeps serving', async () => {
+    const failing = await startConsoleServer({
+      port: 0,
+      state: () => {
+        throw new Error('no view');
+      },
+    });
+    try {
+      const answer = await call(failing.port, 'GET', '/api/state');
+      expect({ status: answer.status, body: answer.body }).toEqual({
+        status: 500,
+        body: 'Console state failed: Error: no view\n',
+      });
+      expect((await call(failing.port, 'GET', '/')).status).toBe(200);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('when the port is taken, it fails with the one line that says what to do', async () => {

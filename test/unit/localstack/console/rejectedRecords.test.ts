@@ -1,10 +1,12 @@
 import {
   mergeRejected,
+  payloadPreview,
   rejectionStage,
   summarizeRejected,
   type RejectedSummary,
 } from '../../../../localstack/console/rejectedRecords';
-import type { SummarizedObject } from '../../../../localstack/start/bucketObjects';
+import { SummarizedObjects, type SummarizedObject } from '../../../../localstack/start/bucketObjects';
+import { stubS3 } from '../query/s3Stub';
 import { clicks } from '../../../helpers/consoleFixtures';
 
 const topology = clicks.topology();
@@ -34,6 +36,17 @@ describe('rejectionStage', () => {
   ])('when the reason is %s with detail "%s", it is the %s stage', (reason, detail, stage) => {
     expect(rejectionStage({ reason, detail }, topology)).toBe(stage);
   });
+
+  it.each([
+    ['SCHEMA_VIOLATION', 'operator toCents threw: x: Invalid input'],
+    ['SCHEMA_VIOLATION', 'aggregate cents: Invalid input'],
+    ['INVALID_JSON', 'operator keyBy threw'],
+  ])(
+    'when a %s detail starts like a user function failure (a payload key a producer chose: "%s"), it stays at clean',
+    (reason, detail) => {
+      expect(rejectionStage({ reason, detail }, topology)).toBe('clean');
+    },
+  );
 
   it('when one operator name starts with another, the longer name wins', () => {
     const operators = [
@@ -76,6 +89,48 @@ describe('summarizeRejected and mergeRejected', () => {
     expect(rejection?.payload.startsWith('<script>alert(1)</script>xxx')).toBe(true);
     expect(rejection?.payload).toHaveLength(241);
     expect(rejection?.partitionKey).toBe('<b>k</b>');
+  });
+
+  it.each([
+    ['200 × "€" (3 UTF-8 bytes each)', '€'.repeat(200)],
+    ['"a" then 200 × "€"', `a${'€'.repeat(200)}`],
+    ['300 × "é" (2 bytes each)', 'é'.repeat(300)],
+    ['130 × "😀" (a surrogate pair each)', '😀'.repeat(130)],
+  ])(
+    'when the payload is %s, the preview is the payload, or its first 240 units and "…"',
+    (_what, payload) => {
+      const preview = payloadPreview(Buffer.from(payload, 'utf8').toString('base64'));
+      let cut = 240;
+      if ((payload.charCodeAt(cut - 1) & 0xfc00) === 0xd800) cut -= 1;
+      expect(preview).toBe(payload.length > 240 ? `${payload.slice(0, cut)}…` : payload);
+      expect(preview.includes('\uFFFD')).toBe(false);
+    },
+  );
+
+  it('when rejected/ grows, only the newest objects keep their rejections (the ones the page can show)', async () => {
+    const keep = 20;
+    const objects: Record<string, string> = {};
+    for (let o = 0; o < 200; o++)
+      objects[`rejected/s/${String(o).padStart(5, '0')}.jsonl`] = Array.from({ length: 20 }, (_, i) =>
+        line('OPERATOR_THREW', `operator toCents threw: ${'x'.repeat(500)}`, undefined, `${o}-${i}`),
+      ).join('\n');
+    const reader = new SummarizedObjects<RejectedSummary>(
+      stubS3(objects, 1000).s3,
+      'b',
+      'rejected/s/',
+      (text) => summarizeRejected(text, topology, keep),
+      { newest: keep, slim: (summary) => ({ ...summary, recent: [] }) },
+    );
+    for (let read = 0; read < 2; read++) {
+      const summaries = await reader.read();
+      const merged = mergeRejected(summaries, keep);
+      expect(merged.total).toBe(4_000);
+      expect(merged.recent.map((r) => r.partitionKey)).toEqual(
+        Array.from({ length: keep }, (_, i) => `199-${19 - i}`),
+      );
+      const held = summaries.reduce((n, o) => n + o.summary.recent.length, 0);
+      expect(held).toBe(keep * keep);
+    }
   });
 
   it('when objects are merged, counts add up and the newest rejections come first', () => {
