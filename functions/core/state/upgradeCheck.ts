@@ -43,14 +43,23 @@ const RANK = { [STATE_CHANGE.COMPATIBLE]: 0, [STATE_CHANGE.EVOLVABLE]: 1, [STATE
 export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): UpgradeCheck {
   const emitted = emittedEndOf(snapshot.pipeline, next.spec.time.allowedLatenessMs);
   const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
-  const sessions = next.spec.window?.kind === 'session';
   const open = new Set<string>();
   let change = COMPATIBLE;
   for (const shard of snapshot.shards) {
-    const pending = shard.pending.filter((w) => (sessions ? w.end > floor : w.end > emitted));
+    const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
+    // Which of the shard's pending windows are open is the rule of the definition that wrote them (session
+    // buckets stay open until the session floor passes them; fixed windows until emitted): its registered
+    // shape says which; when unknown, a window open under either rule counts.
+    const kind = shard.shape === next.stateFingerprint ? next.spec.window?.kind : stored?.window?.kind;
+    const pending = shard.pending.filter((w) =>
+      kind === 'session'
+        ? w.end > floor
+        : kind !== undefined
+          ? w.end > emitted
+          : w.end > Math.min(floor, emitted),
+    );
     if (pending.length === 0) continue;
     for (const w of pending) open.add(`${w.start}-${w.end}`);
-    const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
     const found: StateChange =
       shard.shape === next.stateFingerprint
         ? COMPATIBLE
