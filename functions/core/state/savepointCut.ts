@@ -108,26 +108,41 @@ export function cutItems(
   segmentItems: ReadonlyMap<string, readonly StateItem[]>,
 ): StateItem[] {
   const out = [...progressItems].sort(byKey);
-  for (const { shard, from } of segmentRanges(progressItems)) {
+  for (const { shard, named, missing } of committedSegments(progressItems, segmentItems)) {
+    if (missing !== undefined)
+      throw new SavepointError(
+        `Segment ${missing} of shard ${shard.shardId} is not in the state table though a pending window needs it: the table is damaged; a savepoint of it would not restore`,
+      );
+    out.push(...[...named].sort(byKey));
+  }
+  return out;
+}
+
+/**
+ * Per shard of `progressItems`: its committed segment chunks among `segmentItems` (by shard id), and the
+ * first commit a pending window needs whose segment is not whole among them (undefined: none missing).
+ */
+function committedSegments(
+  progressItems: readonly StateItem[],
+  segmentItems: ReadonlyMap<string, readonly StateItem[]>,
+): { shard: ShardProgress; named: StateItem[]; missing: number | undefined }[] {
+  return segmentRanges(progressItems).map(({ shard, from }) => {
     const named = (segmentItems.get(shard.shardId) ?? []).filter((item) => {
       const key = parseSegmentSortKey(itemKey(item).sk);
       return key !== undefined && key.commit >= from && key.attempt === committedAttempt(shard, key.commit);
     });
     // Reassembling checks every named attempt is whole.
     const present = new Set(
-      segmentsFromItems(shard.pipeline, shard.shardId, named, (c) => committedAttempt(shard, c)).map(
-        (s) => s.commit,
-      ),
+      segmentsFromItems(shard.pipeline, shard.shardId, [...named].sort(byKey), (c) =>
+        committedAttempt(shard, c),
+      ).map((s) => s.commit),
     );
     const needed = Math.min(...shard.pending.map((w) => w.firstCommit), Infinity);
-    for (let commit = Math.max(needed, from); commit <= shard.commits; commit++)
-      if (!present.has(commit))
-        throw new SavepointError(
-          `Segment ${commit} of shard ${shard.shardId} is not in the state table though a pending window needs it: the table is damaged; a savepoint of it would not restore`,
-        );
-    out.push(...[...named].sort(byKey));
-  }
-  return out;
+    let missing: number | undefined;
+    for (let commit = Math.max(needed, from); commit <= shard.commits && missing === undefined; commit++)
+      if (!present.has(commit)) missing = commit;
+    return { shard, named, missing };
+  });
 }
 
 const byKey = (a: StateItem, b: StateItem): number => {
@@ -207,12 +222,20 @@ function resumeAt(shards: readonly ShardProgress[]): number | null {
 export function savedSnapshot(manifest: SavepointManifest, items: readonly StateItem[]): ProgressSnapshot {
   const partition = progressPartitionKey(manifest.pipeline);
   const shards = new Map(manifest.shards.map((s) => [s.shardId, s]));
-  const segmentPartitions = new Set(
-    manifest.shards.map((s) => segmentPartitionKey(manifest.pipeline, s.shardId)),
+  const segmentPartitions = new Map(
+    manifest.shards.map((s) => [segmentPartitionKey(manifest.pipeline, s.shardId), s.shardId]),
   );
   const progress: StateItem[] = [];
+  const seen = new Set<string>();
+  const segments = new Map<string, StateItem[]>();
   for (const item of items) {
     const { pk, sk } = itemKey(item);
+    const key = `${pk}\u0000${sk}`;
+    if (seen.has(key))
+      throw new SavepointInvalidError(
+        `Savepoint item ${pk.slice(0, 80)} ${sk.slice(0, 40)} is in it twice: it is not one cut of the table`,
+      );
+    seen.add(key);
     if (pk === partition) {
       const known =
         sk === PIPELINE_SORT_KEY ||
@@ -224,6 +247,9 @@ export function savedSnapshot(manifest: SavepointManifest, items: readonly State
       throw new SavepointInvalidError(
         `Savepoint item ${pk.slice(0, 80)} ${sk.slice(0, 40)} is not state of pipeline ${manifest.pipeline}`,
       );
+    } else {
+      const shardId = segmentPartitions.get(pk)!;
+      segments.set(shardId, [...(segments.get(shardId) ?? []), item]);
     }
   }
   let snapshot: ProgressSnapshot;
@@ -240,6 +266,18 @@ export function savedSnapshot(manifest: SavepointManifest, items: readonly State
   });
   if (!positions || snapshot.shards.length !== shards.size)
     throw new SavepointInvalidError('The saved shard items do not match the positions the manifest names');
+  let incomplete: { shard: ShardProgress; missing: number | undefined } | undefined;
+  try {
+    incomplete = committedSegments(progress, segments).find((s) => s.missing !== undefined);
+  } catch (error) {
+    throw new SavepointInvalidError(`A saved segment is not readable: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (incomplete !== undefined)
+    throw new SavepointInvalidError(
+      `The savepoint lacks segment ${incomplete.missing} of shard ${incomplete.shard.shardId}, which a pending window needs: it is not one cut of the table`,
+    );
   return snapshot;
 }
 
