@@ -13,7 +13,7 @@ import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
-import { drainWatermark, type DrainResult } from '../../functions/core/state/drain';
+import type { DrainResult } from '../../functions/core/state/drain';
 import { STATE_CHANGE } from '../../functions/core/state/stateFingerprint';
 import {
   checkUpgrade,
@@ -56,7 +56,7 @@ export function readDrainAnswer(pipeline: string, answer: unknown): DrainResult 
 
 /**
  * Asks the deployed (old) definition of `pipeline` to drain (its tick function, with a drain request):
- * `atLeast` is the latest close time the new definition gives the open windows, or undefined.
+ * `atLeast`, when given, raises the drain watermark (`shardflow deploy --drain` gives none).
  */
 export type WindowDrainer = (pipeline: string, atLeast: number | undefined) => Promise<DrainResult>;
 
@@ -109,7 +109,11 @@ async function gateOne(
     throw new IncompatibleUpgradeError(
       `pipeline ${name}: no deployed tick function to drain through; deploy again with --discard-open-windows, or wait until the windows close`,
     );
-  const drained = await options.drain(name, drainWatermark(snapshot, pipeline));
+  // Through the deployed definition's own drain watermark: after it every shard's close mark (window ends,
+  // never lowered) keeps the drained windows closed under any lateness the new definition has, and a window
+  // the deployed one never had open opens and closes as usual under the new rule. (A watermark taken from
+  // the new definition's longer lateness would close those later windows too.)
+  const drained = await options.drain(name, undefined);
   // The gate again, as the stack's check will run it: windows the old definition opened meanwhile refuse.
   const again = await upgradeGate(store, pipeline, OPEN_WINDOW_CHOICE.NONE);
   if (!again.passed)

@@ -258,7 +258,9 @@ describe('a running pipeline changed mid-stream (DynamoDB Local, S3, the real ha
       return (await deployedTick(request)) as DrainResult;
     });
     const drainedThrough = T0 + 3 * 60_000;
-    expect(requests).toEqual([{ action: DRAIN_ACTION, atLeast: drainedThrough }]);
+    // Through the deployed definition's own watermark: the shards' close marks keep drained windows closed
+    // under any lateness the new definition has.
+    expect(requests).toEqual([{ action: DRAIN_ACTION }]);
     expect(gate).toEqual([
       `${name}: incompatible (aggregate n changed from count to sum); drained 1 open windows under the deployed definition (1 emitted, through ${new Date(drainedThrough).toISOString()}); records for them that arrive later are late`,
     ]);

@@ -78,17 +78,23 @@ describe('drain', () => {
     expect([...objects.objects.keys()].filter((k) => k.startsWith('late/'))).toHaveLength(1);
   });
 
-  test('when the new definition allows more lateness, atLeast keeps it from reopening (and overwriting) a drained window', async () => {
+  test('when the new definition allows more lateness, drained windows stay closed and later ones open and close as usual', async () => {
     const next = lateViews('p', '5m');
-    // The CLI passes the latest close time the new definition gives the open windows' bounds.
-    const { store, objects, result } = await drained(next.closeTime({ start: T0, end: T0 + MINUTE }));
-    expect(result.drainedThrough).toBe(T0 + 6 * MINUTE);
+    // As the CLI drains: through the deployed definition's own watermark (no atLeast).
+    const { store, objects, result } = await drained();
+    expect(result.drainedThrough).toBe(T0 + MINUTE);
     const after = processor(store, objects, next);
+    // 7, 8: the drained window T0 (it would close at T0+6m under the new rule); shards' close marks keep
+    // it closed, so nothing reopens or overwrites it.
     expect((await after.apply(records(7, 8))).late).toBe(2);
+    // 9, 10: window T0+2m, which the deployed definition never had open: it closes at T0+8m under the new rule.
+    expect((await after.apply(records(9, 10, 2 * MINUTE))).late).toBe(0);
     await after.tick(Infinity);
-    expect(rows(objects).map((r) => [r.user, r.n])).toEqual([
-      ['u0', 3],
-      ['u1', 3],
+    expect(rows(objects).map((r) => [Number(r.window_start) - T0, r.user, r.n])).toEqual([
+      [0, 'u0', 3],
+      [0, 'u1', 3],
+      [2 * MINUTE, 'u0', 10],
+      [2 * MINUTE, 'u1', 9],
     ]);
   });
 
