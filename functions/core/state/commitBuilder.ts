@@ -120,14 +120,18 @@ function contributions(partials: readonly WindowPartial[], rule: PendingRule): W
 }
 
 /**
- * When the newest window (or session) of the commit's partials closes, on a watermark that keeps up with
- * the clock: its end, plus the allowed lateness and the out-of-orderness the watermark trails by. A segment
- * is kept `retentionMs` after that, not after the commit, so a long window or lateness (a daily window
- * that takes a week of late data) still finds every commit's state when it closes.
+ * When the newest window (or session) the shard holds after this commit closes, on a watermark that keeps
+ * up with the clock: the latest end among the commit's partials and the shard's pending windows, plus the
+ * allowed lateness and the out-of-orderness the watermark trails by. A segment is kept `retentionMs` after
+ * that, not after the commit, so a long window or lateness (a daily window that takes a week of late data)
+ * still finds every commit's state when it closes. Counting the pending windows keeps a shard's segment TTLs
+ * rising with its commits (a commit of only older windows expires no sooner than the ones before it), which
+ * `segmentAttempts.ts` relies on: an expired attempt entry says every earlier commit has expired too.
  */
-function latestClose(input: CommitInput): EpochMillis {
+function latestClose(input: CommitInput, pending: readonly WindowBounds[]): EpochMillis {
   let end = -Infinity;
   for (const p of input.partials) if (p.records > 0 && p.window.end > end) end = p.window.end;
+  for (const w of pending) if (w.end > end) end = w.end;
   return end + input.allowedLatenessMs + input.maxOutOfOrdernessMs;
 }
 
@@ -219,7 +223,7 @@ export function buildCommit(input: CommitInput): BuiltCommit {
           firstSequence: padSequence(first.sequenceNumber),
           lastSequence,
           body: encodeSegment({ windows, dedupeHashes }),
-          ttl: segmentTtl(Math.max(input.now, latestClose(input)), input.retentionMs),
+          ttl: segmentTtl(Math.max(input.now, latestClose(input, pending)), input.retentionMs),
           judgedBy: input.outputs.judgedBy,
           ...(input.shape !== undefined ? { shape: input.shape } : {}),
         }

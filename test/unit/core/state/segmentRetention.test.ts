@@ -85,6 +85,19 @@ describe('segment retention', () => {
     expect(rows().filter((r) => r.window_start === D0)).toEqual([expect.objectContaining({ k: 'a', n: 3 })]);
   });
 
+  it('when a commit holds only an older window than the commit before, its segment expires no sooner (TTLs rise with commits)', async () => {
+    const { clock, tables, processor } = setup(daily);
+    clock.now = D0 + DAY + 1;
+    // Commit 1: today's window (closes a day later than yesterday's). Commit 2: only yesterday's, still open.
+    await processor.apply([rec('a', D0 + DAY + 1)]);
+    await processor.apply([rec('a', D0 + 1)]);
+    const ttls = [...(tables.partitions.get('C#daily#shardId-000000000000')?.entries() ?? [])]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, item]) => Number((item.ttl as { N: string }).N));
+    expect(ttls).toHaveLength(2);
+    expect(ttls[1]).toBeGreaterThanOrEqual(ttls[0]!);
+  });
+
   it('when windows are short, a segment expires the retention after its window closes', async () => {
     const { tables, processor, rows } = setup(hourly);
     await processor.apply([rec('a', D0 + 1), rec('a', D0 + 2)]);
