@@ -3,7 +3,7 @@ import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { progressPartitionKey } from '../../functions/core/state/keys';
+import { progressPartitionKey, segmentPartitionKey } from '../../functions/core/state/keys';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import { OPEN_WINDOW_CHOICE, OPEN_WINDOWS_CONTEXT } from '../../functions/core/state/upgradeCheck';
 import {
@@ -88,22 +88,35 @@ export class UpgradeCheck extends Construct {
       timeout: Duration.minutes(2),
     }).function;
 
-    // Least privilege: the pipeline's progress partition only (the shard items, the pipeline item and the
-    // registered shapes), read; rewritten only when the user chose to discard (a conditional put per shard,
-    // and a consistent read of the item a lost race left there).
-    const partition = {
-      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [progressPartitionKey(props.pipeline)] },
-    };
+    // Least privilege: the pipeline's progress partition (the shard items, the pipeline item and the
+    // registered shapes) and its segment partitions (the shapes of the segments open windows span), read;
+    // the progress partition rewritten only when the user chose to discard (a conditional put per shard, and
+    // a consistent read of the item a lost race left there).
+    const table = props.stateTable.table.tableArn;
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: [
-          'dynamodb:Query',
-          ...(choice === 'discard' ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : []),
-        ],
-        resources: [props.stateTable.table.tableArn],
-        conditions: partition,
+        actions: ['dynamodb:Query'],
+        resources: [table],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': [
+              progressPartitionKey(props.pipeline),
+              segmentPartitionKey(props.pipeline, '*'),
+            ],
+          },
+        },
       }),
     );
+    if (choice === 'discard')
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          resources: [table],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [progressPartitionKey(props.pipeline)] },
+          },
+        }),
+      );
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,

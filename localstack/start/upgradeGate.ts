@@ -17,6 +17,7 @@ import type { DrainResult } from '../../functions/core/state/drain';
 import { STATE_CHANGE } from '../../functions/core/state/stateFingerprint';
 import {
   checkUpgrade,
+  openSegmentShapes,
   OPEN_WINDOW_CHOICE,
   upgradeGate,
   type OpenWindowChoice,
@@ -99,7 +100,7 @@ async function gateOne(
     return result.line;
   }
   const snapshot = await store.readProgress(name);
-  const check = checkUpgrade(snapshot, pipeline);
+  const check = checkUpgrade(snapshot, pipeline, await openSegmentShapes(store, snapshot, pipeline));
   if (check.change.kind !== STATE_CHANGE.INCOMPATIBLE || check.openWindows === 0) {
     const result = await upgradeGate(store, pipeline, OPEN_WINDOW_CHOICE.NONE);
     if (!result.passed) throw new IncompatibleUpgradeError(result.refusal);

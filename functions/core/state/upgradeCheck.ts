@@ -10,7 +10,7 @@
 import { StateConflictError } from './errors';
 import { classifyStateChange, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
 import { emittedEndOf } from './pendingWindows';
-import type { ProgressSnapshot, StateStore } from './types';
+import type { ProgressSnapshot, ShardProgress, StateStore } from './types';
 
 /** The slice of the new definition a check needs. */
 export interface UpgradeTarget {
@@ -39,50 +39,94 @@ export interface UpgradeCheck {
 const COMPATIBLE: StateChange = { kind: STATE_CHANGE.COMPATIBLE, added: [], reasons: [] };
 const RANK = { [STATE_CHANGE.COMPATIBLE]: 0, [STATE_CHANGE.EVOLVABLE]: 1, [STATE_CHANGE.INCOMPATIBLE]: 2 };
 
-/** Checks `next` against the open state of `snapshot` (its pipeline's progress partition). */
-export function checkUpgrade(snapshot: ProgressSnapshot, next: UpgradeTarget): UpgradeCheck {
+/** The pending windows of `shard` still open, by the rule of the definition that wrote them. */
+function openPending(
+  shard: ShardProgress,
+  snapshot: ProgressSnapshot,
+  next: UpgradeTarget,
+): ShardProgress['pending'] {
   const emitted = emittedEndOf(snapshot.pipeline, next.spec.time.allowedLatenessMs);
   const floor = snapshot.pipeline?.sessionFloor ?? -Infinity;
+  const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
+  // Session buckets stay open until the session floor passes them, fixed windows until emitted: the
+  // registered shape of the definition that wrote them says which; when unknown, open under either rule.
+  const kind = shard.shape === next.stateFingerprint ? next.spec.window?.kind : stored?.window?.kind;
+  return shard.pending.filter((w) =>
+    kind === 'session'
+      ? w.end > floor
+      : kind !== undefined
+        ? w.end > emitted
+        : w.end > Math.min(floor, emitted),
+  );
+}
+
+/** The change from the state `shape` (of shard `shardId`) to `next`; unknown shapes are incompatible. */
+function changeFrom(
+  shape: string | undefined,
+  shardId: string,
+  snapshot: ProgressSnapshot,
+  next: UpgradeTarget,
+): StateChange {
+  if (shape === next.stateFingerprint) return COMPATIBLE;
+  const stored = shape === undefined ? undefined : snapshot.shapes?.get(shape);
+  if (stored !== undefined) return classifyStateChange(stored, next.stateShape);
+  return {
+    kind: STATE_CHANGE.INCOMPATIBLE,
+    added: [],
+    reasons: [
+      shape === undefined
+        ? `shard ${shardId} holds state without a fingerprint (written before fingerprints were)`
+        : `shard ${shardId} holds state of fingerprint ${shape}, which no readable registered shape has`,
+    ],
+  };
+}
+
+/**
+ * Checks `next` against the open state of `snapshot` (its pipeline's progress partition). A shard item
+ * names the shape of its last commit only; `segmentShapes` (by shard id) adds the shapes of the segments its
+ * open windows span, which a commit of an older definition after a discard can make differ.
+ */
+export function checkUpgrade(
+  snapshot: ProgressSnapshot,
+  next: UpgradeTarget,
+  segmentShapes?: ReadonlyMap<string, ReadonlySet<string | undefined>>,
+): UpgradeCheck {
   const open = new Set<string>();
   let change = COMPATIBLE;
   for (const shard of snapshot.shards) {
-    const stored = shard.shape === undefined ? undefined : snapshot.shapes?.get(shard.shape);
-    // Which of the shard's pending windows are open is the rule of the definition that wrote them (session
-    // buckets stay open until the session floor passes them; fixed windows until emitted): its registered
-    // shape says which; when unknown, a window open under either rule counts.
-    const kind = shard.shape === next.stateFingerprint ? next.spec.window?.kind : stored?.window?.kind;
-    const pending = shard.pending.filter((w) =>
-      kind === 'session'
-        ? w.end > floor
-        : kind !== undefined
-          ? w.end > emitted
-          : w.end > Math.min(floor, emitted),
-    );
+    const pending = openPending(shard, snapshot, next);
     if (pending.length === 0) continue;
     for (const w of pending) open.add(`${w.start}-${w.end}`);
-    const found: StateChange =
-      shard.shape === next.stateFingerprint
-        ? COMPATIBLE
-        : stored === undefined
-          ? {
-              kind: STATE_CHANGE.INCOMPATIBLE,
-              added: [],
-              reasons: [
-                shard.shape === undefined
-                  ? `shard ${shard.shardId} holds state without a fingerprint (written before fingerprints were)`
-                  : `shard ${shard.shardId} holds state of fingerprint ${shard.shape}, which no readable registered shape has`,
-              ],
-            }
-          : classifyStateChange(stored, next.stateShape);
-    if (RANK[found.kind] > RANK[change.kind]) change = found;
-    else if (found.kind === change.kind && found.kind !== STATE_CHANGE.COMPATIBLE)
-      change = {
-        kind: change.kind,
-        added: [...new Set([...change.added, ...found.added])],
-        reasons: [...new Set([...change.reasons, ...found.reasons])],
-      };
+    const shapes = new Set([shard.shape, ...(segmentShapes?.get(shard.shardId) ?? [])]);
+    for (const shape of shapes) {
+      const found = changeFrom(shape, shard.shardId, snapshot, next);
+      if (RANK[found.kind] > RANK[change.kind]) change = found;
+      else if (found.kind === change.kind && found.kind !== STATE_CHANGE.COMPATIBLE)
+        change = {
+          kind: change.kind,
+          added: [...new Set([...change.added, ...found.added])],
+          reasons: [...new Set([...change.reasons, ...found.reasons])],
+        };
+    }
   }
   return { pipeline: next.spec.name, openWindows: open.size, change };
+}
+
+/** The shapes of the segments each shard's open windows span (`checkUpgrade`'s `segmentShapes`). */
+export async function openSegmentShapes(
+  store: StateStore,
+  snapshot: ProgressSnapshot,
+  next: UpgradeTarget,
+): Promise<Map<string, Set<string | undefined>>> {
+  const out = new Map<string, Set<string | undefined>>();
+  for (const shard of snapshot.shards) {
+    const pending = openPending(shard, snapshot, next);
+    if (pending.length === 0) continue;
+    const from = Math.min(...pending.map((w) => w.firstCommit));
+    const segments = await store.readSegments(shard, from, shard.commits);
+    out.set(shard.shardId, new Set(segments.map((segment) => segment.shape)));
+  }
+  return out;
 }
 
 /** What the user chose to do with open windows a change cannot carry over. */
@@ -156,7 +200,8 @@ export async function upgradeGate(
   hint: ChoiceHint = CHOICE_HINT.CLI,
 ): Promise<UpgradeGateResult> {
   const name = next.spec.name;
-  const check = checkUpgrade(await store.readProgress(name), next);
+  const snapshot = await store.readProgress(name);
+  const check = checkUpgrade(snapshot, next, await openSegmentShapes(store, snapshot, next));
   const refusal = upgradeRefusal(check, choice, hint);
   if (refusal !== undefined) return { passed: false, refusal };
   const { kind, added, reasons } = check.change;

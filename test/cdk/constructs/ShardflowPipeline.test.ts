@@ -135,8 +135,11 @@ describe('ShardflowPipeline upgrade check', () => {
     }
   });
 
-  it("when nothing is chosen, the check may only read the pipeline's progress partition; with -c shardflow:openWindows=discard it may also rewrite it, and says so in its properties", () => {
-    const partition = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['P#device-purchases'] } };
+  it("when nothing is chosen, the check may only read the pipeline's progress and segment partitions; with -c shardflow:openWindows=discard it may also rewrite its progress partition, and says so in its properties", () => {
+    const progress = { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['P#device-purchases'] } };
+    const read = {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['P#device-purchases', 'C#device-purchases#*'] },
+    };
     const table = { 'Fn::GetAtt': [expect.stringMatching(/^DevicesStateTable/), 'Arn'] };
     // Its own log group, and nothing else of CloudWatch Logs.
     const logs = {
@@ -144,18 +147,17 @@ describe('ShardflowPipeline upgrade check', () => {
       Effect: 'Allow',
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DevicesUpgradeCheck\w*Logs/), 'Arn'] },
     };
-    expect(checkStatements(synth())).toEqual([
-      logs,
-      { Action: 'dynamodb:Query', Effect: 'Allow', Resource: table, Condition: partition },
-    ]);
+    const query = { Action: 'dynamodb:Query', Effect: 'Allow', Resource: table, Condition: read };
+    expect(checkStatements(synth())).toEqual([logs, query]);
     const discarding = synth({ 'shardflow:openWindows': 'discard' });
     expect(checkStatements(discarding)).toEqual([
       logs,
+      query,
       {
-        Action: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         Effect: 'Allow',
         Resource: table,
-        Condition: partition,
+        Condition: progress,
       },
     ]);
     discarding.hasResourceProperties('Custom::ShardflowUpgradeCheck', {
