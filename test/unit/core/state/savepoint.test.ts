@@ -401,3 +401,45 @@ describe('savepoint format', () => {
     );
   });
 });
+
+describe('restore of a savepoint that is not one consistent cut', () => {
+  /** What restore checks before it writes: undefined when it may go on, else the one line. */
+  function checks(def: StatefulPipeline, items: StateItem[]): string | undefined {
+    const saved = roundTrip(def, items);
+    try {
+      const snapshot = savedSnapshot(saved.manifest, saved.items);
+      return restoreRefusal({ ...saved, snapshot, existing: [], target: target(def), table: 'T' });
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  test('when it lacks the segment an open window needs, it is refused naming the segment', async () => {
+    const def = views('gap', { n: count() });
+    const { store } = await midStream(def);
+    const cut = readCut(store.tables, 'gap');
+    expect(checks(def, cut)).toBeUndefined();
+    // Commit 2 holds records 7, 8 of the open window T0+2m (restored, the window would count 4 of 6).
+    expect(
+      checks(
+        def,
+        cut.filter((i) => itemKey(i).sk !== '000000000002#0000#0000'),
+      ),
+    ).toBe(
+      `The savepoint lacks segment 2 of shard ${SHARD}, which a pending window needs: it is not one cut of the table`,
+    );
+  });
+
+  test('when it holds one item twice, it is refused before anything is written', async () => {
+    const def = views('dup', { n: count() });
+    const { store } = await midStream(def);
+    const cut = readCut(store.tables, 'dup');
+    const pipelineItem = cut.find((i) => itemKey(i).sk === '#pipeline')!;
+    // A second #pipeline line saying every window through T0+1h was emitted (restored, the writes stopped
+    // half-way at the second copy).
+    const forged: StateItem = { ...pipelineItem, emittedEnd: { N: String(T0 + 3_600_000) } };
+    expect(checks(def, [forged, ...cut])).toBe(
+      'Savepoint item P#dup #pipeline is in it twice: it is not one cut of the table',
+    );
+  });
+});
