@@ -90,6 +90,9 @@ export abstract class BaseStateStore implements StateStore {
   readonly #cache = new Map<string, Segment>();
   readonly #cacheLimit: number;
   readonly #progressLimit: number;
+  /** The last progress `checkProgress` serialised: `commit` of that very object does not serialise it again. */
+  #checked:
+    { readonly progress: ShardProgress; readonly item: StateItem; readonly bytes: number } | undefined;
   #cacheBytes = 0;
 
   protected constructor(options: BaseStateStoreOptions = {}) {
@@ -132,16 +135,15 @@ export abstract class BaseStateStore implements StateStore {
     this.#checkedProgress(progress, addsState);
   }
 
-  /**
-   * The progress item and its size, once it fits: `maxProgressBytes`, less the
-   * {@link PROGRESS_RESERVE_BYTES} a commit adding window state leaves for those that add none.
-   */
+  /** The progress item and its size once it fits `maxProgressBytes` (less the reserve, if it adds state). */
   #checkedProgress(
     progress: ShardProgress,
     addsState: boolean,
   ): { progressItem: StateItem; progressBytes: number } {
-    const progressItem = progressToItem(progress);
-    const progressBytes = itemBytes(progressItem);
+    const checked = this.#checked?.progress === progress ? this.#checked : undefined;
+    const progressItem = checked?.item ?? progressToItem(progress);
+    const progressBytes = checked?.bytes ?? itemBytes(progressItem);
+    this.#checked = { progress, item: progressItem, bytes: progressBytes };
     const limit = addsState ? this.#progressLimit - PROGRESS_RESERVE_BYTES : this.#progressLimit;
     if (progressBytes > limit) {
       throw new StateLimitError(

@@ -249,7 +249,9 @@ export function savedSnapshot(manifest: SavepointManifest, items: readonly State
       );
     } else {
       const shardId = segmentPartitions.get(pk)!;
-      segments.set(shardId, [...(segments.get(shardId) ?? []), item]);
+      const list = segments.get(shardId);
+      if (list === undefined) segments.set(shardId, [item]);
+      else list.push(item);
     }
   }
   let snapshot: ProgressSnapshot;
