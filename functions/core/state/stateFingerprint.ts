@@ -202,3 +202,36 @@ export function classifyStateChange(stored: StateShape, next: StateShape): State
     ? { kind: STATE_CHANGE.INCOMPATIBLE, added, reasons }
     : { kind: STATE_CHANGE.EVOLVABLE, added, reasons: [] };
 }
+
+/** A definition's state shape and its fingerprint. */
+export interface StateReader {
+  readonly stateShape: StateShape;
+  readonly stateFingerprint: string;
+}
+
+/**
+ * Whether `definition` reads state written under fingerprint `fingerprint`: the one rule of the close pass
+ * (`stateShapeGuard.ts`, which refuses what is incompatible) and the upgrade gate (`upgradeCheck.ts`, which
+ * names the worst change of the open state). The same fingerprint is compatible; another is classified from
+ * its registered shape in `shapes`; state without a fingerprint, or under one no readable registered shape
+ * has, is incompatible (its reason says which).
+ */
+export function changeFromFingerprint(
+  fingerprint: string | undefined,
+  shapes: ReadonlyMap<string, StateShape | undefined> | undefined,
+  definition: StateReader,
+): StateChange {
+  if (fingerprint === definition.stateFingerprint)
+    return { kind: STATE_CHANGE.COMPATIBLE, added: [], reasons: [] };
+  const stored = fingerprint === undefined ? undefined : shapes?.get(fingerprint);
+  if (stored !== undefined) return classifyStateChange(stored, definition.stateShape);
+  return {
+    kind: STATE_CHANGE.INCOMPATIBLE,
+    added: [],
+    reasons: [
+      fingerprint === undefined
+        ? 'state without a fingerprint (written before fingerprints were)'
+        : `state of fingerprint ${fingerprint}, which no readable registered shape has`,
+    ],
+  };
+}

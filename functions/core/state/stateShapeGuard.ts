@@ -1,12 +1,13 @@
 /**
  * The state-shape rule of the apply path (`stateFingerprint.ts`): a writer registers its definition's shape
  * before it commits state under that fingerprint, and a close pass merges a segment only when the running
- * definition reads its shape — the same fingerprint, or a registered shape the running one evolved from
- * (aggregate columns added only). Anything else — an incompatible shape, a fingerprint nobody registered, a
- * segment without one — is refused with `IncompatibleStateError` and counted, never merged.
+ * definition reads its shape (`changeFromFingerprint`, the rule the upgrade gate applies too) — the same
+ * fingerprint, or a registered shape the running one evolved from (aggregate columns added only). Anything
+ * else — an incompatible shape, a fingerprint nobody registered, a segment without one — is refused with
+ * `IncompatibleStateError` and counted, never merged.
  */
 import { IncompatibleStateError } from './errors';
-import { classifyStateChange, STATE_CHANGE } from './stateFingerprint';
+import { changeFromFingerprint, STATE_CHANGE } from './stateFingerprint';
 import type { Json } from '../types';
 import type { ProgressSnapshot, Segment, StatefulPipeline, StateStore } from './types';
 
@@ -35,28 +36,18 @@ export class StateShapeGuard {
 
   /** Throws `IncompatibleStateError` (and counts it) unless the running definition reads `segment`'s state. */
   public admit(segment: Segment, snapshot: ProgressSnapshot): void {
-    const expected = this.#pipeline.stateFingerprint;
-    if (segment.shape === expected) return;
-    const where = `Segment ${segment.commit} of shard ${segment.shardId} of pipeline ${this.#pipeline.spec.name}`;
-    const refuse = (why: string): never => {
-      this.refused += 1;
-      throw new IncompatibleStateError(`${where} ${why}; not merged: ${NEXT_STEP}`, {
+    const change = changeFromFingerprint(segment.shape, snapshot.shapes, this.#pipeline);
+    if (change.kind !== STATE_CHANGE.INCOMPATIBLE) return;
+    this.refused += 1;
+    throw new IncompatibleStateError(
+      `Segment ${segment.commit} of shard ${segment.shardId} of pipeline ${this.#pipeline.spec.name} is not readable by the running definition (${change.reasons.join('; ')}); not merged: ${NEXT_STEP}`,
+      {
         shardId: segment.shardId,
         commit: segment.commit,
         storedFingerprint: segment.shape,
-        expectedFingerprint: expected,
-      });
-    };
-    if (segment.shape === undefined)
-      return refuse('carries no state fingerprint (written before fingerprints were)');
-    const stored = snapshot.shapes?.get(segment.shape);
-    if (stored === undefined)
-      return refuse(
-        `was written under state fingerprint ${segment.shape}, which no readable registered shape has`,
-      );
-    const change = classifyStateChange(stored, this.#pipeline.stateShape);
-    if (change.kind === STATE_CHANGE.INCOMPATIBLE)
-      return refuse(`was written under an incompatible definition (${change.reasons.join('; ')})`);
+        expectedFingerprint: this.#pipeline.stateFingerprint,
+      },
+    );
   }
 }
 

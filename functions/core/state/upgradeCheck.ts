@@ -8,7 +8,7 @@
  * paths run: the `shardflow deploy` pre-check and the stack's upgrade-check custom resource.
  */
 import { StateConflictError } from './errors';
-import { classifyStateChange, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
+import { changeFromFingerprint, STATE_CHANGE, type StateChange, type StateShape } from './stateFingerprint';
 import { emittedEndOf } from './pendingWindows';
 import type { ProgressSnapshot, ShardProgress, StateStore } from './types';
 
@@ -60,27 +60,6 @@ function openPending(
   );
 }
 
-/** The change from the state `shape` (of shard `shardId`) to `next`; unknown shapes are incompatible. */
-function changeFrom(
-  shape: string | undefined,
-  shardId: string,
-  snapshot: ProgressSnapshot,
-  next: UpgradeTarget,
-): StateChange {
-  if (shape === next.stateFingerprint) return COMPATIBLE;
-  const stored = shape === undefined ? undefined : snapshot.shapes?.get(shape);
-  if (stored !== undefined) return classifyStateChange(stored, next.stateShape);
-  return {
-    kind: STATE_CHANGE.INCOMPATIBLE,
-    added: [],
-    reasons: [
-      shape === undefined
-        ? `shard ${shardId} holds state without a fingerprint (written before fingerprints were)`
-        : `shard ${shardId} holds state of fingerprint ${shape}, which no readable registered shape has`,
-    ],
-  };
-}
-
 /**
  * Checks `next` against the open state of `snapshot` (its pipeline's progress partition). A shard item
  * names the shape of its last commit only; `segmentShapes` (by shard id) adds the shapes of the segments its
@@ -99,7 +78,7 @@ export function checkUpgrade(
     for (const w of pending) open.add(`${w.start}-${w.end}`);
     const shapes = new Set([shard.shape, ...(segmentShapes?.get(shard.shardId) ?? [])]);
     for (const shape of shapes) {
-      const found = changeFrom(shape, shard.shardId, snapshot, next);
+      const found = changeFromFingerprint(shape, snapshot.shapes, next);
       if (RANK[found.kind] > RANK[change.kind]) change = found;
       else if (found.kind === change.kind && found.kind !== STATE_CHANGE.COMPATIBLE)
         change = {
