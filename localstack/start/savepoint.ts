@@ -29,7 +29,9 @@ import {
   SAVEPOINT_MANIFEST,
   type SavepointManifest,
 } from '../../functions/core/state/savepointFormat';
+import { removeSupersededSessionObjects } from '../../functions/core/state/sessionObjectNames';
 import type { UpgradeTarget } from '../../functions/core/state/upgradeCheck';
+import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
 import { SdkDynamoDBStreamReader } from '../eventSourceMapping/SdkDynamoDBStreamReader';
 import { isTableStream } from '../eventSourceMapping/streamEvent';
 
@@ -169,15 +171,28 @@ export async function readSavepoint(
 /**
  * Restores the savepoint under `from` into `stateTable` under the definition (and its stream) `targetFor`
  * gives for the pipeline the savepoint is of, unless `restoreRefusal` says why
- * not (thrown as a `SavepointError`, one line). Returns the manifest and how many items were written.
+ * not (thrown as a `SavepointError`, one line). For a session pipeline it first removes from the results
+ * bucket the session objects the lost table's close passes wrote after the savepoint was cut, which the
+ * restored pipeline emits again under names of its own (`sessionObjectNames.ts`). Returns the manifest, how
+ * many items were written, and how many objects were removed.
  */
 export async function restoreSavepoint(options: {
   readonly clients: AwsClients;
   readonly stateTable: string;
-  readonly targetFor: (pipeline: string) => { readonly definition: UpgradeTarget; readonly stream: string };
+  readonly targetFor: (pipeline: string) => {
+    readonly definition: UpgradeTarget & { readonly spec: { readonly sink?: { readonly table: string } } };
+    readonly stream: string;
+  };
   readonly from: SavepointLocation;
+  /** The results bucket of the target pipeline; asked for only when it is a session pipeline. */
+  readonly resultsBucket: () => Promise<string>;
   readonly onProgress?: (written: number, total: number) => void;
-}): Promise<{ readonly manifest: SavepointManifest; readonly written: number; readonly present: number }> {
+}): Promise<{
+  readonly manifest: SavepointManifest;
+  readonly written: number;
+  readonly present: number;
+  readonly removed: number;
+}> {
   const { clients, stateTable } = options;
   const { manifest, items } = await readSavepoint(clients, options.from);
   const snapshot = savedSnapshot(manifest, items);
@@ -193,6 +208,16 @@ export async function restoreSavepoint(options: {
     stream: await streamIdentity(clients, target.stream),
   });
   if (refusal !== undefined) throw new SavepointError(refusal);
+  const { spec } = target.definition;
+  // Before any item is written: no close pass of the restored pipeline can have written objects yet.
+  const removed =
+    spec.window?.kind === 'session' && spec.sink !== undefined
+      ? await removeSupersededSessionObjects(
+          new S3ObjectStore({ bucket: await options.resultsBucket(), client: clients.s3 }),
+          spec.sink.table,
+          snapshot.pipeline,
+        )
+      : 0;
   const { written, present } = await writeStateItems(
     clients.dynamoDb,
     stateTable,
@@ -201,5 +226,5 @@ export async function restoreSavepoint(options: {
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     },
   );
-  return { manifest, written, present };
+  return { manifest, written, present, removed };
 }

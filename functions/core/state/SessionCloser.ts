@@ -10,7 +10,7 @@
  * `t > end` of every session emitted before, and cannot touch it (a record joins a session when `t ≤ end`).
  * Each pass emits the sessions not emitted yet (`end + gap > emittedEnd`: `emittedEndOf`) whose end plus
  * the gap is at or below the mark, one object per hour partition of their starts, named by the pass's
- * `emittedEnd`: a retried pass (the mark may have moved on) writes a superset under the same names. It then
+ * `emittedEnd` (`sessionObjectNames.ts`): a retried pass (the mark may have moved on) writes a superset under the same names. It then
  * publishes the emitted rows (`.sink({ toStream })`: ids `<table>/<session start>/<key>`, so a retried pass
  * publishes a session under the same id), then raises `emittedThrough` to the mark under its lateness, `emittedEnd` to the mark, and `sessionFloor` to
  * the earliest start a session still to emit (or a new record) can have, so shards drop the buckets before
@@ -24,7 +24,6 @@ import { decodeSegment } from './segmentCodec';
 import type {
   KeyPartial,
   ObjectStore,
-  PipelineProgress,
   ProgressSnapshot,
   ResultEncoder,
   StatefulPipeline,
@@ -35,6 +34,7 @@ import type { EmittedRow, ResultPublishing } from './resultPublishing';
 import { emittedEndOf } from './pendingWindows';
 import { missingColumns, StateShapeGuard } from './stateShapeGuard';
 import { InvalidOptionError } from '../errors';
+import { sessionObjectName } from './sessionObjectNames';
 
 /** Settings of a {@link SessionCloser}. */
 export interface SessionCloserOptions {
@@ -200,7 +200,7 @@ export class SessionCloser {
     // with an older view of the shards could overwrite another's objects with fewer sessions after that one
     // raised `emittedEnd` past them. The first pass to claim `emitted` fixes the emitted end every pass above
     // it emits through (an end, not a mark: passes running with another allowed lateness emit the same rows).
-    const name = objectName(current.pipeline);
+    const name = sessionObjectName(current.pipeline);
     const ownEnd = closeable;
     const claimed = await store.claimSessionPass(this.#name, emitted, ownEnd);
     // A pass above a later emitted end has claimed: this view is stale.
@@ -292,16 +292,4 @@ export class SessionCloser {
     await objects.putObject(key, encoder.encode(pipeline.spec.columns, rows), encoder.contentType);
     return rows.map((row, i) => ({ key: sorted[i]!.key, window: sorted[i]!.window, row }));
   }
-}
-
-/**
- * The name of a pass's objects (in each hour partition): the `emittedEnd` the pass started from, which every
- * pass raises (a pass emits only above it), so no two passes share a name, whatever lateness each ran with.
- * A pipeline item without `emittedEnd` (written before it was kept) names them by `emittedThrough`, as the
- * pass it may be retrying did.
- */
-function objectName(pipeline: PipelineProgress | undefined): string {
-  if (pipeline?.emittedEnd !== undefined) return `sessions-ending-after-${pipeline.emittedEnd}`;
-  const emitted = pipeline?.emittedThrough ?? -Infinity;
-  return emitted === -Infinity ? 'sessions-first' : `sessions-after-${emitted}`;
 }

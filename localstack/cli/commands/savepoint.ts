@@ -147,42 +147,63 @@ export function registerSavepointCommands(program: Command): void {
     )
     .option('--local', LOCAL_HELP)
     .option('--state-table <table>', TABLE_HELP)
+    .option(
+      '--results-bucket <bucket>',
+      "results bucket of a session pipeline (default: the deployment's ResultsBucketName output, or the local cloud's)",
+    )
     .addHelpText(
       'after',
       '\nRefused when the table already holds state of the pipeline, or when the definition cannot read the saved open windows. Restore before the new mapping takes records (or with it disabled): records it delivers again from before the savepoint are skipped by the restored shard positions.',
     )
     .action(
-      cliAction(async (options: TargetOptions & { readonly from: string }) => {
-        const from = s3Location(options.from, '--from');
-        const { clients, stateTable } = await target(options);
-        let shown = 0;
-        const restored = await restoreSavepoint({
-          clients,
-          stateTable,
-          // The savepoint names its pipeline: the shipped one of that name unless --pipeline gives one.
-          targetFor: (savedAs) => {
-            const definition = chosenPipeline(options.pipeline, savedAs);
-            return {
-              definition: definition as unknown as UpgradeTarget,
-              stream: deployedStream(definition.spec, readOutputs() ?? {}),
-            };
-          },
-          from,
-          onProgress: (done, total) => {
-            if (done === total || done - shown >= 500) {
-              shown = done;
-              process.stderr.write(`restoring: ${done} of ${total} items\n`);
-            }
-          },
-        });
-        const { manifest } = restored;
-        const positions = manifest.shards
-          .map((s) => `${s.shardId} after ${unpadSequence(s.lastSequence)}`)
-          .join(', ');
-        process.stdout.write(
-          `restored ${manifest.pipeline} from ${locationUrl(from)} into ${stateTable}: ${restored.written} items written${restored.present > 0 ? `, ${restored.present} already there` : ''}; shards resume ${positions || '(none)'}; ` +
-            `start the mapping at the trim horizon${manifest.resumeAt === null ? '' : ` or at a timestamp up to ${new Date(manifest.resumeAt).toISOString()}`}\n`,
-        );
-      }),
+      cliAction(
+        async (options: TargetOptions & { readonly from: string; readonly resultsBucket?: string }) => {
+          const from = s3Location(options.from, '--from');
+          const { clients, stateTable, bucket } = await target(options);
+          let shown = 0;
+          const restored = await restoreSavepoint({
+            clients,
+            stateTable,
+            // The savepoint names its pipeline: the shipped one of that name unless --pipeline gives one.
+            targetFor: (savedAs) => {
+              const definition = chosenPipeline(options.pipeline, savedAs);
+              return {
+                definition: definition as unknown as UpgradeTarget,
+                stream: deployedStream(definition.spec, readOutputs() ?? {}),
+              };
+            },
+            from,
+            resultsBucket: async () => {
+              if (options.resultsBucket !== undefined) return options.resultsBucket;
+              try {
+                return await bucket();
+              } catch (error) {
+                if (!(error instanceof ShardflowCliError)) throw error;
+                throw new ShardflowCliError(
+                  "No results bucket recorded: pass --results-bucket (a session pipeline's restore removes the session objects written after the savepoint)",
+                );
+              }
+            },
+            onProgress: (done, total) => {
+              if (done === total || done - shown >= 500) {
+                shown = done;
+                process.stderr.write(`restoring: ${done} of ${total} items\n`);
+              }
+            },
+          });
+          const { manifest } = restored;
+          const positions = manifest.shards
+            .map((s) => `${s.shardId} after ${unpadSequence(s.lastSequence)}`)
+            .join(', ');
+          process.stdout.write(
+            `restored ${manifest.pipeline} from ${locationUrl(from)} into ${stateTable}: ${restored.written} items written${restored.present > 0 ? `, ${restored.present} already there` : ''}; shards resume ${positions || '(none)'}; ` +
+              `start the mapping at the trim horizon${manifest.resumeAt === null ? '' : ` or at a timestamp up to ${new Date(manifest.resumeAt).toISOString()}`}\n`,
+          );
+          if (restored.removed > 0)
+            process.stdout.write(
+              `removed ${restored.removed} session objects the lost table's close passes wrote after the savepoint (its restored passes write them again)\n`,
+            );
+        },
+      ),
     );
 }
