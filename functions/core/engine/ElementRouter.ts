@@ -14,12 +14,14 @@ import { errorMessage, type BatchOutput, type RecordContext } from './batchOutpu
 import * as definition from './definition';
 import type { PipelineDefinition } from './definition';
 import { OperatorChain } from './OperatorChain';
+import * as elementIds from './elementId';
 import * as streamTap from './streamTap';
 
 const { tumblingWindowStart } = tumblingWindow;
 const { closeTime, isWindowClosed } = windowSpecs;
 const { keyProblem, MAX_KEY_BYTES } = definition;
 const { partitionKeyProblem, publishedId, publishEntry } = streamTap;
+const { elementId } = elementIds;
 
 export abstract class ElementRouter extends OperatorChain {
   protected readonly aggs: readonly AnyColumnAggregate<unknown>[];
@@ -134,8 +136,7 @@ export abstract class ElementRouter extends OperatorChain {
       return;
     }
     const ordinal = ctx.ordinal++;
-    const dedupeId =
-      ctx.dedupeId === undefined ? undefined : ordinal === 0 ? ctx.dedupeId : `${ctx.dedupeId}#${ordinal}`;
+    const dedupeId = ctx.dedupeId === undefined ? undefined : elementId(ctx.dedupeId, ordinal);
     const all = this.windowsCached(ctx.eventTime);
     let open: WindowBounds[] = all;
     for (let i = 0; i < all.length; i++) {

@@ -6,6 +6,7 @@
  * `dedupeBy: (r) => r.id` counts it once.
  */
 import { createHash } from 'node:crypto';
+import { elementId } from './elementId';
 import type { EpochMillis, PipelineSpec, ResultRow, WindowBounds } from '../types';
 
 /**
@@ -48,19 +49,21 @@ export interface ValueOrigin {
 }
 
 /**
- * The id of a published value. With `dedupeBy` upstream it is that id (`#n` for the n-th value of a fan-out,
- * as the upstream dedupe numbers them), so a producer's duplicate publishes the same id as its first copy;
- * without, the record's position: `<shard>/<sequence>[/<sub-sequence>][#n]`. Ids over 200 characters become
- * `sha256:<hex>` of themselves.
+ * The id of a published value. With `dedupeBy` upstream it is the id the upstream dedupe gives the value
+ * (`elementId`: the record's id, `#n` for the n-th value of a fan-out), so a producer's duplicate publishes
+ * the same id as its first copy; without, the record's position: `<shard>/<sequence>[/<sub-sequence>][#n]`.
+ * Ids over 200 characters become `#sha256:<hex>` of themselves (an element id never starts with `#`, so no
+ * producer's id can pose as a digest).
  */
 export function publishedId(origin: ValueOrigin): string {
-  const base =
-    origin.dedupeId ??
-    `${origin.shardId}/${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}`;
-  const id = origin.ordinal === 0 ? base : `${base}#${origin.ordinal}`;
-  return boundedId(id);
+  const id =
+    origin.dedupeId !== undefined
+      ? elementId(origin.dedupeId, origin.ordinal)
+      : `${origin.shardId}/${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}${origin.ordinal === 0 ? '' : `#${origin.ordinal}`}`;
+  return id.length <= MAX_PLAIN_ID_CHARS ? id : `#sha256:${sha256(id)}`;
 }
 
+/** `id`, or `sha256:<hex>` of it when over 200 characters (a result id: it starts with a table name, never `sha256:`). */
 function boundedId(id: string): string {
   return id.length <= MAX_PLAIN_ID_CHARS ? id : `sha256:${sha256(id)}`;
 }

@@ -58,7 +58,7 @@ describe('publishedId', () => {
       dedupeId: 'x'.repeat(1000),
     };
     const id = publishedId({ ...long, ordinal: 0 });
-    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(id).toMatch(/^#sha256:[0-9a-f]{64}$/);
     expect(publishedId({ ...long, ordinal: 0 })).toBe(id);
     expect(publishedId({ ...long, ordinal: 1 })).not.toBe(id);
   });
