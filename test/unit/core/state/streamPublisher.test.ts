@@ -49,7 +49,8 @@ describe('StreamPublisher', () => {
     await publisher.publish(entries);
     expect(stream.landed.map((e) => e.data).sort()).toEqual(entries.map((e) => e.data).sort());
     expect(stream.requests).toEqual([10, 4, 4]);
-    expect(waits).toEqual([10, 20]);
+    // After a put the stream took part of, the first wait; after one it took nothing of, the doubling goes on.
+    expect(waits).toEqual([10, 10]);
   });
 
   it('with the default retries, a 2,000-value batch lands in a one-shard stream that takes 1,000 records a second', async () => {
@@ -69,16 +70,36 @@ describe('StreamPublisher', () => {
     expect(now).toBeLessThan(6000);
   });
 
+  it('when a batch is larger than a one-shard stream takes within the retries, it still lands: each put the stream takes part of starts the count again', async () => {
+    let now = 0;
+    const taken = new Map<number, number>();
+    const putter: StreamPutter = {
+      putRecords: async (_stream, entries) => {
+        now += 30;
+        const second = Math.floor(now / 1000);
+        const room = Math.max(0, 1000 - (taken.get(second) ?? 0));
+        taken.set(second, (taken.get(second) ?? 0) + Math.min(room, entries.length));
+        return entries.map((_, i) => i).filter((i) => i >= room);
+      },
+    };
+    const publisher = new StreamPublisher(putter, 'out', { sleep: async (ms) => void (now += ms) });
+    await publisher.publish(Array.from({ length: 15_000 }, (_, i) => entry(i)));
+    expect([...taken.values()].reduce((a, b) => a + b, 0)).toBe(15_000);
+    // About the 15 s the shard needs for it.
+    expect(now).toBeLessThan(20_000);
+  });
+
   it('when entries are still refused after the last attempt, it throws PublishError naming how many', async () => {
     const stream = scriptedStream((e) => e.partitionKey === 'k1');
     const publisher = new StreamPublisher(stream.putter, 'out', { ...noWait, maxAttempts: 3 });
     const error = await publisher.publish([entry(0), entry(1), entry(2)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PublishError);
     expect((error as PublishError).message).toBe(
-      '1 of 3 records to stream out were refused 3 times; the batch is retried',
+      '1 of 3 records to stream out were refused by 3 puts in a row that it took none of; the batch is retried',
     );
     expect((error as PublishError).code).toBe('PUBLISH');
-    expect(stream.requests).toEqual([3, 1, 1]);
+    // The first put took two of the three: three more that took nothing end it.
+    expect(stream.requests).toEqual([3, 1, 1, 1]);
   });
 
   it('when a put throws, its whole request counts as refused and is put again', async () => {
