@@ -10,13 +10,13 @@
  * holds the batch's first sequence number, and the batch fails when several do (`tableStreamShards.ts`).
  */
 import { unmarshall, type NativeAttributeValue } from '@aws-sdk/util-dynamodb';
-import { MAX_RECORD_BYTES } from '../core/codec/payloadCodec';
 import { MIN_EVENT_TIME } from '../core/engine/definition';
 import { ShardflowError } from '../core/errors';
 import { isValidSequence } from '../core/sequence';
 import {
   CHANGE_EVENT_NAMES,
   missingImage,
+  oversizeChange,
   type ChangeEventName,
   type StreamViewType,
   type TableChange,
@@ -178,18 +178,13 @@ function decodeRecord(record: unknown, view: StreamViewType, now: number): Decod
         REJECT_REASONS.INVALID_CHANGE_RECORD,
         `dynamodb.SizeBytes ${describe(size)} is not a byte count`,
       );
-    if (typeof size === 'number' && size > MAX_RECORD_BYTES)
-      throw new UnreadableChange(
-        REJECT_REASONS.OVERSIZE_RECORD,
-        `stream record of ${size} bytes exceeds ${MAX_RECORD_BYTES} bytes`,
-      );
+    const sizeBytes = typeof size === 'number' ? size : undefined;
+    const early = oversizeChange(sizeBytes, 0);
+    if (early !== undefined) throw new UnreadableChange(REJECT_REASONS.OVERSIZE_RECORD, early);
     const change = readChange(record, stream, view, arrival);
     const json = JSON.stringify(change);
-    if (Buffer.byteLength(json, 'utf8') > MAX_RECORD_BYTES)
-      throw new UnreadableChange(
-        REJECT_REASONS.OVERSIZE_RECORD,
-        `change of ${Buffer.byteLength(json, 'utf8')} bytes as JSON exceeds ${MAX_RECORD_BYTES} bytes`,
-      );
+    const oversize = oversizeChange(sizeBytes, Buffer.byteLength(json, 'utf8'));
+    if (oversize !== undefined) throw new UnreadableChange(REJECT_REASONS.OVERSIZE_RECORD, oversize);
     return {
       ...base,
       partitionKey: clip(JSON.stringify(change.keys)),

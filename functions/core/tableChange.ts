@@ -4,6 +4,7 @@
  * (`adapters/dynamoDBStreamEventCodec.ts`) builds changes from Lambda's event and asks this module what is
  * missing.
  */
+import { MAX_ITEM_BYTES } from './state/limits';
 import type { EpochMillis } from './types';
 
 /** What a DynamoDB stream writes for each change (its `StreamViewType`). */
@@ -26,6 +27,56 @@ export interface TableChange<Item = Record<string, unknown>> {
   /** The item before the change (MODIFY, REMOVE) when the view has old images. */
   readonly oldImage?: Item;
   readonly eventTime: EpochMillis;
+}
+
+/**
+ * Largest primary key DynamoDB stores: a 2048-byte partition key and a 1024-byte sort key, with their names
+ * (at most 255 bytes each).
+ */
+const MAX_KEY_BYTES = 2048 + 1024 + 2 * 255;
+
+/**
+ * Largest stream record DynamoDB writes, in its own unit (the record's `SizeBytes`): the key and two items
+ * of at most 400 KB each (a MODIFY of a NEW_AND_OLD_IMAGES stream). Kinesis' 1 MiB record limit does not
+ * apply to a change: it never travels through Kinesis.
+ */
+export const MAX_STREAM_RECORD_BYTES = 2 * MAX_ITEM_BYTES + MAX_KEY_BYTES;
+
+/**
+ * Most bytes a change's JSON takes per byte DynamoDB counts: a control character in a string or a name
+ * is one byte to DynamoDB and six as a JSON escape (`\u0001`); quotes, colon and comma add up to six per
+ * attribute, which costs DynamoDB at least its name's bytes (names are unique, so short ones are few:
+ * three-byte names of control characters come to 8×, the two- and one-byte ones exceed it by a few KB).
+ * Binary grows by 4/3 (base64), numbers by less.
+ */
+const CHANGE_JSON_EXPANSION = 8;
+/** Room for the change's envelope and the few short names that inflate beyond the factor. */
+const CHANGE_JSON_SLACK_BYTES = 64 * 1024;
+
+/**
+ * Largest JSON a change of a stream record of `sizeBytes` (DynamoDB's count; the largest there is when
+ * the record does not say) can take.
+ */
+export function maxChangeJsonBytes(sizeBytes: number = MAX_STREAM_RECORD_BYTES): number {
+  return CHANGE_JSON_EXPANSION * Math.min(sizeBytes, MAX_STREAM_RECORD_BYTES) + CHANGE_JSON_SLACK_BYTES;
+}
+
+/** Largest JSON of any change: the payload limit a table source's records are decoded with. */
+export const MAX_CHANGE_JSON_BYTES = maxChangeJsonBytes(MAX_STREAM_RECORD_BYTES);
+
+/**
+ * Why a change is too large to be one DynamoDB wrote, or undefined: a stream record larger than two items
+ * and a key, or JSON larger than such a record's items can inflate to (its `SizeBytes` understates it).
+ *
+ * @example oversizeChange(900_000, 1_000); // 'stream record of 900000 bytes exceeds ...'
+ */
+export function oversizeChange(sizeBytes: number | undefined, jsonBytes: number): string | undefined {
+  if (sizeBytes !== undefined && sizeBytes > MAX_STREAM_RECORD_BYTES)
+    return `stream record of ${sizeBytes} bytes (SizeBytes) exceeds ${MAX_STREAM_RECORD_BYTES} bytes, two items of DynamoDB's ${MAX_ITEM_BYTES}-byte limit and their key`;
+  const max = maxChangeJsonBytes(sizeBytes);
+  if (jsonBytes > max)
+    return `change of ${jsonBytes} bytes as JSON exceeds ${max} bytes, the most ${sizeBytes === undefined ? `a stream record of ${MAX_STREAM_RECORD_BYTES} bytes` : `its stream record of ${sizeBytes} bytes (SizeBytes)`} inflates to`;
+  return undefined;
 }
 
 const HAS_NEW: ReadonlySet<StreamViewType> = new Set(['NEW_IMAGE', 'NEW_AND_OLD_IMAGES']);

@@ -397,7 +397,7 @@ describe('a table as a source (change data capture) through the local stack', ()
       rejected.map((r) => [`${r.sequenceNumber}/${r.subSequenceNumber ?? 0}`, r.detail]),
     );
     expect(details.get(`${seq(2)}/0`)).toBe('MODIFY without OldImage on a NEW_AND_OLD_IMAGES stream');
-    expect(details.get(`${seq(4)}/0`)).toMatch(/5000000 bytes exceeds/);
+    expect(details.get(`${seq(4)}/0`)).toMatch(/5000000 bytes \(SizeBytes\) exceeds 822782 bytes/);
     expect(details.get(`${seq(5)}/1`)).toMatch(/SequenceNumber "not-a-number"/);
     // The valid insert counts once.
     await processorFor('cdc-hostile-state', 'cdc-hostile-results').drain();

@@ -19,25 +19,26 @@ export class PayloadFailure {
   ) {}
 }
 
-const MAX_BASE64_CHARS = Math.ceil(MAX_RECORD_BYTES / 3) * 4;
+/** Longest base64 text of a payload of at most `maxBytes`. */
+const maxBase64Chars = (maxBytes: number): number => Math.ceil(maxBytes / 3) * 4;
 // Bound once: CommonJS interop (tsx, esbuild) turns a named import into a getter call per use, which
 // showed up in the hot-path profile.
 const isUtf8 = nodeBuffer.isUtf8;
 
 /**
  * The checks of a base64 payload before decoding it (shared by {@link decodeBase64} and
- * {@link decodeRecordData}): a non-empty string, no longer than a {@link MAX_RECORD_BYTES} payload
- * encodes to, length a multiple of 4.
+ * {@link decodeRecordData}): a non-empty string, no longer than a `maxBytes` payload encodes to, length
+ * a multiple of 4.
  *
  * @returns the decoded length clean base64 of this length and padding has, or the failure.
  */
-function expectedBase64Bytes(data: string): number | PayloadFailure {
+function expectedBase64Bytes(data: string, maxBytes: number): number | PayloadFailure {
   if (typeof data !== 'string' || data.length === 0)
     return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
-  if (data.length > MAX_BASE64_CHARS) {
+  if (data.length > maxBase64Chars(maxBytes)) {
     return new PayloadFailure(
       REJECT_REASONS.OVERSIZE_RECORD,
-      `payload exceeds ${MAX_RECORD_BYTES} bytes (base64 length ${data.length})`,
+      `payload exceeds ${maxBytes} bytes (base64 length ${data.length})`,
     );
   }
   if (data.length % 4 !== 0)
@@ -52,19 +53,23 @@ function expectedBase64Bytes(data: string): number | PayloadFailure {
 
 /**
  * The checks after decoding: Node's decoder silently skips invalid characters, so a decoded length other
- * than `expected` means the input was not clean base64; the decoded payload must fit the record limit.
+ * than `expected` means the input was not clean base64; the decoded payload must fit `maxBytes`.
  */
-function decodedLengthFailure(decoded: number, expected: number): PayloadFailure | undefined {
+function decodedLengthFailure(
+  decoded: number,
+  expected: number,
+  maxBytes: number,
+): PayloadFailure | undefined {
   if (decoded !== expected) {
     return new PayloadFailure(
       REJECT_REASONS.INVALID_BASE64,
       'payload contains characters outside the base64 alphabet',
     );
   }
-  if (decoded > MAX_RECORD_BYTES) {
+  if (decoded > maxBytes) {
     return new PayloadFailure(
       REJECT_REASONS.OVERSIZE_RECORD,
-      `payload exceeds ${MAX_RECORD_BYTES} bytes (${decoded} bytes)`,
+      `payload exceeds ${maxBytes} bytes (${decoded} bytes)`,
     );
   }
   return undefined;
@@ -77,10 +82,10 @@ function decodedLengthFailure(decoded: number, expected: number): PayloadFailure
  * `-`/`_` characters; both alphabets are accepted.)
  */
 export function decodeBase64(data: string): Uint8Array | PayloadFailure {
-  const expected = expectedBase64Bytes(data);
+  const expected = expectedBase64Bytes(data, MAX_RECORD_BYTES);
   if (typeof expected !== 'number') return expected;
   const bytes = Buffer.from(data, 'base64');
-  return decodedLengthFailure(bytes.length, expected) ?? bytes;
+  return decodedLengthFailure(bytes.length, expected, MAX_RECORD_BYTES) ?? bytes;
 }
 
 /** A payload the fused decoder did not parse because it may be a KPL aggregate (first byte 0xF3). */
@@ -122,9 +127,8 @@ function asciiText(data: string, expected: number): string | undefined {
 /** First byte of the KPL aggregate magic; never the first byte of a JSON text. */
 const KPL_FIRST_BYTE = 0xf3;
 // Scratch for decodeRecordData: base64 is decoded into it instead of allocating a Buffer per record (the
-// allocation and its GC showed in the engine profile). Grows on demand up to MAX_RECORD_BYTES.
+// allocation and its GC showed in the engine profile). Grows on demand up to the largest payload decoded.
 let scratch = Buffer.allocUnsafe(16 * 1024);
-const MAX_SCRATCH_BYTES = (MAX_BASE64_CHARS / 4) * 3;
 
 /**
  * `decodeJson(decodeBase64(data))` fused for the per-record hot path, with the same checks and the same
@@ -132,19 +136,23 @@ const MAX_SCRATCH_BYTES = (MAX_BASE64_CHARS / 4) * 3;
  * decoded text contains U+FFFD (the decoder replaces every malformed sequence with U+FFFD, so a text
  * without it came from valid UTF-8; a text with it is checked strictly, since U+FFFD may also be genuine).
  * A payload starting with the KPL magic's first byte is returned undecoded (a copy) for the KPL path.
+ * `maxBytes` is the source's record limit in its own unit: Kinesis' 1 MiB by default; a table source's
+ * change is bounded by DynamoDB's item size instead (`MAX_CHANGE_JSON_BYTES`, `tableChange.ts`).
  */
-export function decodeRecordData(data: string): unknown {
-  const expected = expectedBase64Bytes(data);
+export function decodeRecordData(data: string, maxBytes: number = MAX_RECORD_BYTES): unknown {
+  const expected = expectedBase64Bytes(data, maxBytes);
   if (typeof expected !== 'number') return expected;
-  if (expected <= MAX_RECORD_BYTES) {
+  if (expected <= maxBytes) {
     const text = asciiText(data, expected);
     if (text !== undefined) return parseJsonText(text);
   }
   const capacity = (data.length / 4) * 3;
   if (scratch.length < capacity)
-    scratch = Buffer.allocUnsafe(Math.min(Math.max(capacity, scratch.length * 2), MAX_SCRATCH_BYTES));
+    scratch = Buffer.allocUnsafe(
+      Math.min(Math.max(capacity, scratch.length * 2), (maxBase64Chars(maxBytes) / 4) * 3),
+    );
   const n = scratch.write(data, 0, 'base64');
-  const failure = decodedLengthFailure(n, expected);
+  const failure = decodedLengthFailure(n, expected, maxBytes);
   if (failure !== undefined) return failure;
   if (n === 0) return new PayloadFailure(REJECT_REASONS.EMPTY_RECORD, 'payload is empty');
   if (scratch[0] === KPL_FIRST_BYTE) return new UndecodedPayload(new Uint8Array(scratch.subarray(0, n)));

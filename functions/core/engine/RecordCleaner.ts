@@ -6,9 +6,10 @@
  */
 import { describe } from '../aggregates/columnAggregate';
 import * as payloadCodec from '../codec/payloadCodec';
-import { decodeJson, MAX_REJECTED_DATA_CHARS } from '../codec/payloadCodec';
+import { decodeJson, MAX_RECORD_BYTES, MAX_REJECTED_DATA_CHARS } from '../codec/payloadCodec';
 import { deaggregate, isKplAggregate } from '../codec/kplAggregate';
 import * as sequences from '../sequence';
+import { MAX_CHANGE_JSON_BYTES } from '../tableChange';
 import {
   REJECT_REASONS,
   type EpochMillis,
@@ -44,6 +45,11 @@ export abstract class RecordCleaner {
   /** The schema compiled for values it accepts (`schemaFastPath.ts`); everything else goes to `validate`. */
   private readonly fastParse: SchemaFastPath | undefined;
   private readonly maxAhead: number;
+  /**
+   * Largest payload, in the source's unit: Kinesis' record limit, or for a table source the largest change
+   * DynamoDB's items make (the edge judged each against its stream record's size already).
+   */
+  private readonly maxPayloadBytes: number;
 
   protected constructor(def: PipelineDefinition) {
     this.def = def;
@@ -52,6 +58,7 @@ export abstract class RecordCleaner {
     this.fastParse = compileSchemaFastPath(def.schema);
     this.spec = def.spec;
     this.maxAhead = def.spec.time.maxEventTimeAheadMs;
+    this.maxPayloadBytes = def.spec.source.table !== undefined ? MAX_CHANGE_JSON_BYTES : MAX_RECORD_BYTES;
   }
 
   public prepare(records: readonly RawRecord[], options: PrepareOptions): PreparedBatch {
@@ -70,7 +77,7 @@ export abstract class RecordCleaner {
         this.reject(out, ctx, r.rejection.reason, r.rejection.detail);
         continue;
       }
-      const value = decodeRecordData(r.data);
+      const value = decodeRecordData(r.data, this.maxPayloadBytes);
       if (value instanceof UndecodedPayload) {
         const bytes = value.bytes;
         if (!isKplAggregate(bytes)) {

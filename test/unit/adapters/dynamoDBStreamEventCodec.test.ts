@@ -110,12 +110,16 @@ describe('DynamoDB-stream event codec', () => {
     expect(details[2]).toMatch(/ApproximateCreationDateTime "yesterday" is not epoch seconds/);
     expect(details[3]).toMatch(/ApproximateCreationDateTime 1000000000000 /);
     expect(details[4]).toMatch(/ApproximateCreationDateTime 100 /);
-    expect(details[5]).toMatch(/stream record of 2000000 bytes exceeds 1048576 bytes/);
+    expect(details[5]).toMatch(
+      /stream record of 2000000 bytes \(SizeBytes\) exceeds 822782 bytes, two items of DynamoDB's 409600-byte limit and their key/,
+    );
     expect(details[6]).toMatch(/number "123456789012345678901" has no exact JSON number/);
     expect(details[7]).toMatch(/dynamodb.NewImage is not DynamoDB JSON: .*X/);
     expect(details[8]).toMatch(/number "abc" has no exact JSON number/);
     expect(details[9]).toMatch(/eventName "UPSERT" is not INSERT, MODIFY or REMOVE/);
-    expect(details[10]).toMatch(/as JSON exceeds 1048576 bytes/);
+    expect(details[10]).toMatch(
+      /change of 1100\d{3} bytes as JSON exceeds 66336 bytes, the most its stream record of 100 bytes \(SizeBytes\) inflates to/,
+    );
     expect(details[11]).toMatch(/SequenceNumber "abc" is not a decimal sequence number/);
     expect(details[12]).toBe('record has no dynamodb object');
     // A rejected record keeps its raw record (bounded later by the reject path) and files under a valid time.
@@ -128,6 +132,81 @@ describe('DynamoDB-stream event codec', () => {
     await expect(decodeDynamoDBStreamEvent({ Records: [] }, 'NEW_IMAGE', resolver)).resolves.toEqual([]);
     await expect(decode(streamRecord('INSERT', 'x', T, {}), { dynamodb: {} })).rejects.toThrow(
       /None of the event's 2 records has a valid dynamodb.SequenceNumber and eventSourceARN/,
+    );
+  });
+});
+
+describe('DynamoDB-stream event codec: size in DynamoDB’s unit', () => {
+  const decodeView = (view: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES', ...records: unknown[]) =>
+    decodeDynamoDBStreamEvent({ Records: records }, view, resolver, NOW);
+
+  it('when a MODIFY of a valid 390 KB item with a binary attribute (NEW_AND_OLD_IMAGES) takes more than 1 MiB as JSON, it is not rejected: Kinesis’ limit is not DynamoDB’s', async () => {
+    const blob = Buffer.alloc(390 * 1024, 7).toString('base64'); // as Lambda's event carries B
+    const item = (v: string) => ({ orderId: { S: 'o1' }, status: { S: v }, blob: { B: blob } });
+    const [record] = await decodeView(
+      'NEW_AND_OLD_IMAGES',
+      streamRecord(
+        'MODIFY',
+        '100',
+        T,
+        { NewImage: item('paid'), OldImage: item('new') },
+        { SizeBytes: 2 * (390 * 1024 + 30) },
+      ),
+    );
+    expect(record!.rejection).toBeUndefined();
+    expect(Buffer.from(record!.data, 'base64').length).toBeGreaterThan(1024 * 1024);
+  });
+
+  it('when an INSERT of a valid 200 KB item holds control characters (six bytes each as JSON), it is not rejected', async () => {
+    const note = '\u0001'.repeat(200_000); // 200,000 bytes of UTF-8: a valid DynamoDB string
+    const [record] = await decodeView(
+      'NEW_IMAGE',
+      streamRecord(
+        'INSERT',
+        '100',
+        T,
+        { NewImage: { orderId: { S: 'o1' }, note: { S: note } } },
+        { SizeBytes: 200_020, StreamViewType: 'NEW_IMAGE' },
+      ),
+    );
+    expect(record!.rejection).toBeUndefined();
+  });
+
+  it('when a record is larger than DynamoDB writes (SizeBytes over two items and a key, or JSON beyond what its SizeBytes inflates to, or beyond any record without SizeBytes), it is rejected OVERSIZE_RECORD naming the limit', async () => {
+    const item = orderItem('o1', 'eu', 1);
+    const records = await decodeView(
+      'NEW_AND_OLD_IMAGES',
+      streamRecord('INSERT', '100', T, { NewImage: item }, { SizeBytes: 822_783 }),
+      streamRecord('INSERT', '101', T, { NewImage: item }, { SizeBytes: 822_782 }),
+      streamRecord(
+        'INSERT',
+        '102',
+        T,
+        { NewImage: { ...item, s: { S: 'x'.repeat(300_000) } } },
+        { SizeBytes: 200 },
+      ),
+      streamRecord(
+        'INSERT',
+        '103',
+        T,
+        { NewImage: { ...item, s: { S: 'x'.repeat(7_000_000) } } },
+        { SizeBytes: undefined },
+      ),
+    );
+    expect(records.map((r) => r.rejection?.reason)).toEqual([
+      'OVERSIZE_RECORD',
+      undefined,
+      'OVERSIZE_RECORD',
+      'OVERSIZE_RECORD',
+    ]);
+    expect(records[0]!.rejection!.detail).toBe(
+      "stream record of 822783 bytes (SizeBytes) exceeds 822782 bytes, two items of DynamoDB's 409600-byte limit and their key",
+    );
+    expect(records[2]!.rejection!.detail).toMatch(
+      /^change of 300\d{3} bytes as JSON exceeds 67136 bytes, the most its stream record of 200 bytes \(SizeBytes\) inflates to$/,
+    );
+    expect(records[3]!.rejection!.detail).toMatch(
+      /^change of 7000\d{3} bytes as JSON exceeds 6647792 bytes, the most a stream record of 822782 bytes inflates to$/,
     );
   });
 });

@@ -93,4 +93,27 @@ describe('table source (change data capture)', () => {
     // +10, then +15 (25 − 10), then −25: the region's revenue is back to 0 after three changes.
     expect(row).toMatchObject({ region: 'eu', window_start: T0, revenue: 0, changes: 3 });
   });
+
+  it('when a table pipeline cleans a change of more than 1 MiB, it is not rejected downstream: the payload limit is the largest change, not Kinesis’ record', () => {
+    const blob = Buffer.alloc(390 * 1024, 7).toString('base64');
+    const order = { orderId: 'o1', region: 'eu', amount: 10, blob };
+    const change = {
+      eventName: 'MODIFY',
+      keys: { orderId: 'o1' },
+      newImage: order,
+      oldImage: order,
+      eventTime: T0,
+    };
+    const data = Buffer.from(JSON.stringify(change), 'utf8').toString('base64');
+    const raw = {
+      shardId: 'shardId-1',
+      sequenceNumber: '100',
+      partitionKey: 'o1',
+      data,
+      approximateArrivalTimestamp: T0,
+    };
+    const prepared = orderRevenue().prepare([raw], NONE);
+    expect(prepared.rejected).toEqual([]);
+    expect(prepared.cleaned).toHaveLength(1);
+  });
 });
