@@ -16,6 +16,7 @@ import { isValidSequence } from '../core/sequence';
 import {
   CHANGE_EVENT_NAMES,
   missingImage,
+  numberProblem,
   oversizeChange,
   type ChangeEventName,
   type StreamViewType,
@@ -243,13 +244,14 @@ function image(stream: Obj, field: string): Record<string, unknown> | undefined 
   }
 }
 
-/** A DynamoDB number as a JSON number: finite and, for integers, exact. */
+/** A DynamoDB number as a JSON number of the same value (`numberProblem`), else a rejection saying why. */
 function number(text: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?\d+$/.test(text)))
+  const problem = numberProblem(text, n);
+  if (problem !== undefined)
     throw new UnreadableChange(
       REJECT_REASONS.INVALID_CHANGE_RECORD,
-      `number ${JSON.stringify(text.slice(0, 64))} has no exact JSON number`,
+      `number ${JSON.stringify(text.slice(0, 64))} has no exact JSON number: ${problem}`,
     );
   return n;
 }

@@ -79,6 +79,41 @@ export function oversizeChange(sizeBytes: number | undefined, jsonBytes: number)
   return undefined;
 }
 
+/** Most significant digits every decimal keeps through a double (DBL_DIG). */
+const DOUBLE_DIGITS = 15;
+
+/** A decimal's value as its significant digits and the exponent of the first: `'-0.0120'` → `'-12e-2'`. */
+function canonicalDecimal(text: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (m === null) return text;
+  const [, sign, int = '', frac = '', exp = '0'] = m;
+  const digits = int + frac;
+  const lead = digits.search(/[1-9]/);
+  if (lead < 0) return '0';
+  return `${sign === '-' ? '-' : ''}${digits.slice(lead).replace(/0+$/, '')}e${Number(exp) + int.length - lead - 1}`;
+}
+
+/**
+ * Why the JSON number `n` read from a DynamoDB number's `text` (up to 38 significant digits) is not that
+ * number, or undefined when it is: not finite, an integer beyond 2^53, or a value with more significant
+ * digits than a double keeps whose shortest decimal is another value (`9007199254740993.25` reads as
+ * 9007199254740992). Such a number is refused, never rounded; 0.1, 19.99, 1e-7 are carried.
+ *
+ * @example numberProblem('12345678901234567890.5', 12345678901234567890.5); // 'a double carries ...'
+ */
+export function numberProblem(text: string, n: number): string | undefined {
+  if (Number.isNaN(n)) return 'not a decimal number';
+  if (!Number.isFinite(n)) return 'beyond the double range';
+  if (Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?\d+$/.test(text))
+    return 'an integer beyond 2^53';
+  const exact = canonicalDecimal(text);
+  if (exact.replace(/^-|e.*$/g, '').length <= DOUBLE_DIGITS) return undefined;
+  const carried = String(n);
+  return canonicalDecimal(carried) === exact
+    ? undefined
+    : `more significant digits than a double keeps (it would read ${carried})`;
+}
+
 const HAS_NEW: ReadonlySet<StreamViewType> = new Set(['NEW_IMAGE', 'NEW_AND_OLD_IMAGES']);
 const HAS_OLD: ReadonlySet<StreamViewType> = new Set(['OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 

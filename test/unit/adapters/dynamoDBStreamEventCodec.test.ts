@@ -113,9 +113,11 @@ describe('DynamoDB-stream event codec', () => {
     expect(details[5]).toMatch(
       /stream record of 2000000 bytes \(SizeBytes\) exceeds 822782 bytes, two items of DynamoDB's 409600-byte limit and their key/,
     );
-    expect(details[6]).toMatch(/number "123456789012345678901" has no exact JSON number/);
+    expect(details[6]).toMatch(
+      /number "123456789012345678901" has no exact JSON number: an integer beyond 2\^53/,
+    );
     expect(details[7]).toMatch(/dynamodb.NewImage is not DynamoDB JSON: .*X/);
-    expect(details[8]).toMatch(/number "abc" has no exact JSON number/);
+    expect(details[8]).toMatch(/number "abc" has no exact JSON number: not a decimal number/);
     expect(details[9]).toMatch(/eventName "UPSERT" is not INSERT, MODIFY or REMOVE/);
     expect(details[10]).toMatch(
       /change of 1100\d{3} bytes as JSON exceeds 66336 bytes, the most its stream record of 100 bytes \(SizeBytes\) inflates to/,
@@ -208,6 +210,45 @@ describe('DynamoDB-stream event codec: size in DynamoDB’s unit', () => {
     expect(records[3]!.rejection!.detail).toMatch(
       /^change of 7000\d{3} bytes as JSON exceeds 6647792 bytes, the most a stream record of 822782 bytes inflates to$/,
     );
+  });
+});
+
+describe('DynamoDB-stream event codec: numbers', () => {
+  const amountOf = async (n: string) => {
+    const [record] = await decode(
+      streamRecord('INSERT', '100', T, { NewImage: { orderId: { S: 'o1' }, amount: { N: n } } }),
+    );
+    return record!;
+  };
+
+  it.each(['12345678901234567890.5', '9007199254740993.25', '0.1000000000000000055511151231257827'])(
+    'when the number %s has a fraction beyond what a double keeps, the change is refused naming it, never rounded',
+    async (n) => {
+      const record = await amountOf(n);
+      expect(record.rejection).toEqual({
+        reason: 'INVALID_CHANGE_RECORD',
+        detail: expect.stringMatching(
+          new RegExp(
+            `^number "${n}" has no exact JSON number: more significant digits than a double keeps \\(it would read [0-9.e+-]+\\)$`,
+          ),
+        ),
+      });
+    },
+  );
+
+  it.each([
+    ['0.1', 0.1],
+    ['19.99', 19.99],
+    ['1e-7', 1e-7],
+    ['-0.30000000000000004', -0.30000000000000004],
+    ['123456789012345.6', 123456789012345.6],
+    ['1.0000000000000000000', 1],
+    ['9007199254740991', 9007199254740991],
+    ['1E+300', 1e300],
+  ])('when the number %s is one a double carries, the change holds it', async (n, expected) => {
+    const record = await amountOf(n);
+    expect(record.rejection).toBeUndefined();
+    expect((payload(record.data) as { newImage: { amount: number } }).newImage.amount).toBe(expected);
   });
 });
 
