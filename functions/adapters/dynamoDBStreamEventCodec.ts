@@ -15,6 +15,7 @@ import { ShardflowError } from '../core/errors';
 import { isValidSequence } from '../core/sequence';
 import {
   CHANGE_EVENT_NAMES,
+  isExpiry,
   missingImage,
   numberProblem,
   oversizeChange,
@@ -224,6 +225,7 @@ function readChange(record: Obj, stream: Obj, view: StreamViewType, eventTime: n
     ...(newImage !== undefined ? { newImage } : {}),
     ...(oldImage !== undefined ? { oldImage } : {}),
     eventTime,
+    ...(isExpiry(name, record['userIdentity']) ? { expired: true as const } : {}),
   };
 }
 

@@ -27,6 +27,26 @@ export interface TableChange<Item = Record<string, unknown>> {
   /** The item before the change (MODIFY, REMOVE) when the view has old images. */
   readonly oldImage?: Item;
   readonly eventTime: EpochMillis;
+  /**
+   * `true` on a REMOVE that DynamoDB's Time to Live did (the item expired), absent on every other change,
+   * a delete by a user included. The stream tells them apart by the record's `userIdentity` only.
+   */
+  readonly expired?: true;
+}
+
+/** The `userIdentity` DynamoDB writes on a stream record of an item its Time to Live deleted. */
+export const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
+
+/**
+ * True when a change is a Time-to-Live expiry: a REMOVE whose record's `userIdentity` (any value: the
+ * record is hostile input) is {@link TTL_IDENTITY}.
+ *
+ * @example isExpiry('REMOVE', { type: 'Service', principalId: 'dynamodb.amazonaws.com' }); // true
+ */
+export function isExpiry(eventName: ChangeEventName, userIdentity: unknown): boolean {
+  if (eventName !== 'REMOVE' || typeof userIdentity !== 'object' || userIdentity === null) return false;
+  const { type, principalId } = userIdentity as Record<string, unknown>;
+  return type === TTL_IDENTITY.type && principalId === TTL_IDENTITY.principalId;
 }
 
 /**

@@ -100,9 +100,13 @@ export class SdkDynamoDBStreamReader implements KinesisReader {
   }
 }
 
-/** The record as Lambda's event carries it, less `eventSourceARN`. */
+/**
+ * The record as Lambda's event carries it, less `eventSourceARN`; `userIdentity` (a Time-to-Live delete's,
+ * when the stream has one: DynamoDB Local may not write it) in the event's lower-case fields.
+ */
 function lambdaRecord(record: _Record): Record<string, unknown> {
   const { ApproximateCreationDateTime, ...rest } = record.dynamodb ?? {};
+  const identity = record.userIdentity;
   return {
     eventID: record.eventID,
     eventName: record.eventName,
@@ -115,6 +119,9 @@ function lambdaRecord(record: _Record): Record<string, unknown> {
         : {}),
       ...rest,
     },
+    ...(identity !== undefined
+      ? { userIdentity: { type: identity.Type, principalId: identity.PrincipalId } }
+      : {}),
   };
 }
 

@@ -110,7 +110,8 @@ export class PipelineBuilder<T> {
 
   /**
    * Reads the changes of a DynamoDB table from its stream (change data capture): each record is a
-   * `TableChange` (`eventName`, `keys`, `newImage`, `oldImage`, `eventTime`), images as plain JSON. Must
+   * `TableChange` (`eventName`, `keys`, `newImage`, `oldImage`, `eventTime`, and `expired: true` on a
+   * REMOVE done by the table's Time to Live), images as plain JSON. Must
    * come first, instead of `source()`.
    *
    * @example pipeline('order-revenue').fromTable('orders').clean({ schema: OrderChange, eventTime: (c) => c.eventTime })

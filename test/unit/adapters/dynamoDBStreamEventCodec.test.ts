@@ -252,6 +252,34 @@ describe('DynamoDB-stream event codec: numbers', () => {
   });
 });
 
+describe('DynamoDB-stream event codec: Time to Live', () => {
+  const TTL = { type: 'Service', principalId: 'dynamodb.amazonaws.com' };
+
+  it('when a REMOVE was done by TTL (userIdentity of DynamoDB’s service principal), the change says expired: true; a user’s REMOVE and other identities do not', async () => {
+    const remove = (seq: string, extra: Record<string, unknown>) => ({
+      ...streamRecord('REMOVE', seq, T, { OldImage: orderItem('o1', 'eu', 10) }),
+      ...extra,
+    });
+    const records = await decode(
+      remove('100', { userIdentity: TTL }),
+      remove('101', {}),
+      remove('102', { userIdentity: { type: 'Service', principalId: 'other.amazonaws.com' } }),
+      remove('103', { userIdentity: 'dynamodb.amazonaws.com' }),
+      { ...streamRecord('INSERT', '104', T, { NewImage: orderItem('o1', 'eu', 10) }), userIdentity: TTL },
+    );
+    expect(records.map((r) => r.rejection)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    const changes = records.map((r) => payload(r.data) as Record<string, unknown>);
+    expect(changes.map((c) => c['expired'])).toEqual([true, undefined, undefined, undefined, undefined]);
+    expect(changes[0]).toEqual({
+      eventName: 'REMOVE',
+      keys: { orderId: 'o1' },
+      oldImage: { orderId: 'o1', region: 'eu', amount: 10 },
+      eventTime: T * 1000,
+      expired: true,
+    });
+  });
+});
+
 describe('DynamoDB-stream event codec, with the shard named (a mapping with a tumbling window)', () => {
   const window = { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:15:00Z' };
   const windowEvent = (records: unknown[], extra: Record<string, unknown> = {}) => ({
