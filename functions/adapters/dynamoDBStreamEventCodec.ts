@@ -19,6 +19,8 @@ import {
   missingImage,
   numberProblem,
   oversizeChange,
+  RESERVED_ATTRIBUTE_NAMES,
+  reservedAttributePath,
   type ChangeEventName,
   type StreamViewType,
   type TableChange,
@@ -236,6 +238,14 @@ function image(stream: Obj, field: string): Record<string, unknown> | undefined 
   if (!isObject(value))
     throw new UnreadableChange(REJECT_REASONS.INVALID_CHANGE_RECORD, `dynamodb.${field} is not a map`);
   try {
+    // Before unmarshall, which assigns names with `acc[name] =`: a "__proto__" would be dropped, or set the
+    // prototype of the image.
+    const reserved = reservedAttributePath(value);
+    if (reserved !== undefined)
+      throw new UnreadableChange(
+        REJECT_REASONS.INVALID_CHANGE_RECORD,
+        `dynamodb.${field} has an attribute ${JSON.stringify(reserved.slice(0, 128))}: a table change does not carry attributes named ${RESERVED_ATTRIBUTE_NAMES.join(' or ')}`,
+      );
     return plain(unmarshall(value as never, { wrapNumbers: number }), `dynamodb.${field}`) as Obj;
   } catch (err) {
     if (err instanceof UnreadableChange) throw err;

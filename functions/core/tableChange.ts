@@ -134,6 +134,67 @@ export function numberProblem(text: string, n: number): string | undefined {
     : `more significant digits than a double keeps (it would read ${carried})`;
 }
 
+/**
+ * Attribute names a table change does not carry: the names the JSON path removes (`payloadCodec.ts`), since
+ * copying a value with such a key can reach a prototype. A change holding one at any depth is refused whole
+ * (it goes to `rejected/` as it came), never delivered without the attribute.
+ */
+export const RESERVED_ATTRIBUTE_NAMES: readonly string[] = ['__proto__', 'constructor'];
+
+const isReserved = (name: string): boolean => RESERVED_ATTRIBUTE_NAMES.includes(name);
+
+/**
+ * Where an image in DynamoDB JSON (`{ name: { S: ... } | { M: {...} } | { L: [...] } ... }`) holds an
+ * attribute of a {@link RESERVED_ATTRIBUTE_NAMES} name (`'a.__proto__'`, `'list[2].constructor'`), or
+ * undefined. Reads own properties only; anything not a map or list is not walked.
+ *
+ * @example reservedAttributePath({ a: { M: { constructor: { S: 'x' } } } }); // 'a.constructor'
+ */
+export function reservedAttributePath(image: object, path = ''): string | undefined {
+  for (const name of Object.keys(image)) {
+    const at = path === '' ? name : `${path}.${name}`;
+    if (isReserved(name)) return at;
+    const found = reservedInValue((image as Record<string, unknown>)[name], at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function reservedInValue(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { M: map, L: list } = value as { M?: unknown; L?: unknown };
+  if (Object.hasOwn(value, 'M') && typeof map === 'object' && map !== null && !Array.isArray(map))
+    return reservedAttributePath(map, path);
+  if (Object.hasOwn(value, 'L') && Array.isArray(list))
+    for (const [i, item] of list.entries()) {
+      const found = reservedInValue(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  return undefined;
+}
+
+/**
+ * Where a plain JSON item (a change file's) holds an attribute of a {@link RESERVED_ATTRIBUTE_NAMES} name
+ * at any depth, or undefined.
+ */
+export function reservedPlainPath(value: unknown, path = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = reservedPlainPath(item, `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const name of Object.keys(value)) {
+    const at = path === '' ? name : `${path}.${name}`;
+    if (isReserved(name)) return at;
+    const found = reservedPlainPath((value as Record<string, unknown>)[name], at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 const HAS_NEW: ReadonlySet<StreamViewType> = new Set(['NEW_IMAGE', 'NEW_AND_OLD_IMAGES']);
 const HAS_OLD: ReadonlySet<StreamViewType> = new Set(['OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 

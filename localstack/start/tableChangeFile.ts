@@ -10,6 +10,7 @@
  * are `applyTableChanges.ts`'s.
  */
 import { MAX_ITEM_BYTES } from '../../functions/core/state/limits';
+import { RESERVED_ATTRIBUTE_NAMES, reservedPlainPath } from '../../functions/core/tableChange';
 import { InputError } from './errors';
 import { textLines } from './inputFile';
 
@@ -123,6 +124,12 @@ function readLine(text: string, line: number, key: readonly KeyAttribute[] | und
   if (!isObject(attributes) || Object.keys(attributes).length === 0)
     throw new Error(`"${op}" must be a non-empty JSON object (given ${shown(attributes)})`);
   if (Object.hasOwn(attributes, '')) throw new Error('an attribute name is empty, which DynamoDB refuses');
+  // PutItem's marshall would drop a "__proto__" silently, and the stream's change would be refused.
+  const reserved = reservedPlainPath(attributes);
+  if (reserved !== undefined)
+    throw new Error(
+      `attribute ${shown(reserved)} is named ${RESERVED_ATTRIBUTE_NAMES.join(' or ')}, which a table source does not carry`,
+    );
   const problem = key === undefined ? undefined : keyProblem(attributes, key, op === 'put' ? 'item' : 'key');
   if (problem !== undefined) throw new Error(problem);
   if (op === 'delete' && key !== undefined) {

@@ -280,6 +280,64 @@ describe('DynamoDB-stream event codec: Time to Live', () => {
   });
 });
 
+describe('DynamoDB-stream event codec: attributes named __proto__ or constructor', () => {
+  it.each([
+    ['__proto__ (string)', '{"orderId":{"S":"o1"},"__proto__":{"S":"v"}}', '__proto__'],
+    ['__proto__ (map)', '{"orderId":{"S":"o1"},"__proto__":{"M":{"isAdmin":{"BOOL":true}}}}', '__proto__'],
+    ['constructor', '{"orderId":{"S":"o1"},"constructor":{"S":"v"}}', 'constructor'],
+    ['__proto__ in a nested map', '{"orderId":{"S":"o1"},"a":{"M":{"__proto__":{"N":"1"}}}}', 'a.__proto__'],
+    [
+      'constructor in a map in a list',
+      '{"orderId":{"S":"o1"},"l":{"L":[{"S":"x"},{"M":{"constructor":{"S":"y"}}}]}}',
+      'l[1].constructor',
+    ],
+  ])(
+    'when an image has an attribute %s, the change is refused whole naming it, never delivered without it; rejected/ keeps the record as it came',
+    async (_what, json, path) => {
+      // As Lambda's JSON parser builds it: an own property named "__proto__".
+      const newImage = JSON.parse(json) as Record<string, unknown>;
+      const [record] = await decode(streamRecord('INSERT', '100', T, { NewImage: newImage }));
+      expect(record!.rejection).toEqual({
+        reason: 'INVALID_CHANGE_RECORD',
+        detail: `dynamodb.NewImage has an attribute "${path}": a table change does not carry attributes named __proto__ or constructor`,
+      });
+      const raw = Buffer.from(record!.data, 'base64').toString('utf8');
+      expect(raw).toContain(json);
+      expect(Object.getPrototypeOf(newImage)).toBe(Object.prototype);
+    },
+  );
+
+  it('when a key or an old image has such an attribute, the change is refused naming its field', async () => {
+    const records = await decode(
+      streamRecord('REMOVE', '100', T, {
+        Keys: JSON.parse('{"__proto__":{"S":"k"}}'),
+        OldImage: JSON.parse('{"__proto__":{"S":"k"}}'),
+      }),
+      streamRecord('MODIFY', '101', T, {
+        NewImage: orderItem('o1', 'eu', 1),
+        OldImage: JSON.parse('{"orderId":{"S":"o1"},"constructor":{"N":"2"}}'),
+      }),
+    );
+    expect(records.map((r) => r.rejection?.detail)).toEqual([
+      'dynamodb.Keys has an attribute "__proto__": a table change does not carry attributes named __proto__ or constructor',
+      'dynamodb.OldImage has an attribute "constructor": a table change does not carry attributes named __proto__ or constructor',
+    ]);
+  });
+
+  it('when names only resemble them, the change carries them', async () => {
+    const newImage = JSON.parse(
+      '{"orderId":{"S":"o1"},"proto":{"S":"a"},"Constructor":{"M":{"__proto":{"S":"b"}}}}',
+    );
+    const [record] = await decode(streamRecord('INSERT', '100', T, { NewImage: newImage }));
+    expect(record!.rejection).toBeUndefined();
+    expect((payload(record!.data) as { newImage: unknown }).newImage).toEqual({
+      orderId: 'o1',
+      proto: 'a',
+      Constructor: { __proto: 'b' },
+    });
+  });
+});
+
 describe('DynamoDB-stream event codec, with the shard named (a mapping with a tumbling window)', () => {
   const window = { start: '2026-01-01T00:00:00Z', end: '2026-01-01T00:15:00Z' };
   const windowEvent = (records: unknown[], extra: Record<string, unknown> = {}) => ({
