@@ -25,7 +25,10 @@ function text(cell: Cell): string {
 
 function formatTable({ columns, rows }: QueryResult): string {
   const cells = rows.map((row) => row.map((c) => text(c).replace(/\r?\n/g, ' ')));
-  const widths = columns.map((col, i) => Math.max(col.name.length, ...cells.map((r) => (r[i] ?? '').length)));
+  // A reduce, not Math.max(...cells): spreading one argument per row overflows the stack on large results.
+  const widths = columns.map((col, i) =>
+    cells.reduce((width, r) => Math.max(width, (r[i] ?? '').length), col.name.length),
+  );
   const numeric = columns.map(
     (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'),
   );

@@ -44,4 +44,13 @@ describe('formatResult', () => {
       'x\n-\n(0 rows)',
     );
   });
+
+  it('when the result has 200,000 rows, the table renders every row (column widths do not overflow the stack)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, n) => [n]);
+    const text = formatResult({ columns: [{ name: 'n', type: 'BIGINT' }], rows }, 'table');
+    const lines = text.split('\n');
+    expect(lines.length).toBe(200_000 + 3);
+    expect(lines.slice(0, 3)).toEqual(['n', '------', '     0']);
+    expect(lines.slice(-2)).toEqual(['199999', '(200000 rows)']);
+  });
 });
