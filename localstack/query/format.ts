@@ -1,7 +1,8 @@
 import type { Cell, OutputFormat, QueryResult } from './types';
 
 /**
- * Renders a result as an aligned text table, RFC 4180 CSV, or a JSON array of row objects.
+ * Renders a result as an aligned text table (control characters escaped, one line per row), RFC 4180
+ * CSV, or a JSON array of row objects.
  * CSV is hand-written because only `csv-parse` (not `csv-stringify`) is a dependency and quoting is
  * a few lines.
  *
@@ -23,8 +24,23 @@ function text(cell: Cell): string {
   return cell === null ? 'NULL' : String(cell);
 }
 
-function formatTable({ columns, rows }: QueryResult): string {
-  const cells = rows.map((row) => row.map((c) => text(c).replace(/\r?\n/g, ' ')));
+/** Short escapes of the control characters a value commonly holds; the others print as `\xHH`. */
+const ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * Text with every control character (C0, DEL, C1) written visibly as an escape: values (keys producers
+ * chose) must not move the cursor, rewrite a printed row, or drive the terminal, and one row is one line.
+ */
+function visible(value: string): string {
+  return value.replace(
+    /\p{Cc}/gu,
+    (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+function formatTable({ columns: resultColumns, rows }: QueryResult): string {
+  const columns = resultColumns.map((c) => ({ ...c, name: visible(c.name) }));
+  const cells = rows.map((row) => row.map((c) => visible(text(c))));
   // A reduce, not Math.max(...cells): spreading one argument per row overflows the stack on large results.
   const widths = columns.map((col, i) =>
     cells.reduce((width, r) => Math.max(width, (r[i] ?? '').length), col.name.length),

@@ -14,13 +14,13 @@ const result: QueryResult = {
 };
 
 describe('formatResult', () => {
-  it('when the format is table, it aligns columns, right-aligns numbers and counts the rows', () => {
+  it('when the format is table, it aligns columns, right-aligns numbers, escapes line breaks in values and counts the rows', () => {
     expect(formatResult(result, 'table')).toBe(
       [
         'page         | events | note',
-        '-------------+--------+-----------------------------------',
+        '-------------+--------+------------------------------------',
         '/            |   1234 | NULL',
-        '/products/12 |      7 | has "quotes", commas and a newline',
+        '/products/12 |      7 | has "quotes", commas\\nand a newline',
         '(2 rows)',
       ].join('\n'),
     );
@@ -52,5 +52,33 @@ describe('formatResult', () => {
     expect(lines.length).toBe(200_000 + 3);
     expect(lines.slice(0, 3)).toEqual(['n', '------', '     0']);
     expect(lines.slice(-2)).toEqual(['199999', '(200000 rows)']);
+  });
+
+  it('when key values hold terminal control characters, the table shows them escaped and only rows break lines', () => {
+    const hostile: QueryResult = {
+      columns: [
+        { name: 'page', type: 'VARCHAR' },
+        { name: 'events', type: 'BIGINT' },
+      ],
+      rows: [
+        // A carriage return would print "/checkout | 999999" over the start of the line.
+        ['/evil | 1\r/checkout', 999_999],
+        // ESC [1A ESC [2K (cursor up, erase line) would hide the row before; C1 CSI (U+009B) likewise.
+        ['/home\u001b[1A\u001b[2K\u009b2K', 5],
+        // OSC 52 ended by BEL: a clipboard write on some terminals; then a tab, a backspace and DEL.
+        ['/x\u001b]52;c;Y3VybA==\u0007\t\b\u007f', 1],
+      ],
+    };
+    const text = formatResult(hostile, 'table');
+    expect(text.split('\n')).toEqual([
+      'page                               | events',
+      '-----------------------------------+-------',
+      '/evil | 1\\r/checkout               | 999999',
+      '/home\\x1b[1A\\x1b[2K\\x9b2K          |      5',
+      '/x\\x1b]52;c;Y3VybA==\\x07\\t\\x08\\x7f |      1',
+      '(3 rows)',
+    ]);
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 });
