@@ -73,7 +73,27 @@ function formatCsv({ columns, rows }: QueryResult): string {
   return lines.join('\n');
 }
 
+/**
+ * Keys of the JSON row objects: a repeated column name (a self-join's `page`, `page`) gets `_1`, `_2`, …
+ * as DuckDB names the columns of `CREATE TABLE … AS` (`page`, `page_1`), so no column is lost.
+ */
+function uniqueNames(names: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return names.map((name) => {
+    let unique = name;
+    for (let n = 1; taken.has(unique); n++) unique = `${name}_${n}`;
+    taken.add(unique);
+    return unique;
+  });
+}
+
+/** A JSON value of a cell: NaN and ±Infinity (JSON has none) as the strings Athena writes, not `null`. */
+function jsonValue(cell: Cell | undefined): Cell {
+  return typeof cell === 'number' && !Number.isFinite(cell) ? String(cell) : (cell ?? null);
+}
+
 function formatJson({ columns, rows }: QueryResult): string {
-  const objects = rows.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, row[i] ?? null])));
+  const names = uniqueNames(columns.map((c) => c.name));
+  const objects = rows.map((row) => Object.fromEntries(names.map((name, i) => [name, jsonValue(row[i])])));
   return JSON.stringify(objects, null, 2);
 }

@@ -81,4 +81,34 @@ describe('formatResult', () => {
     // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
+
+  it('when column names repeat (a self-join), json keeps every column, renaming the repeats as DuckDB does', () => {
+    const selfJoin: QueryResult = {
+      columns: [
+        { name: 'page', type: 'VARCHAR' },
+        { name: 'events', type: 'BIGINT' },
+        { name: 'page', type: 'VARCHAR' },
+        { name: 'events', type: 'BIGINT' },
+        { name: 'page_1', type: 'VARCHAR' },
+      ],
+      rows: [['/', 3, '/cart', 7, 'x']],
+    };
+    expect(JSON.parse(formatResult(selfJoin, 'json'))).toEqual([
+      { page: '/', events: 3, page_1: '/cart', events_1: 7, page_1_1: 'x' },
+    ]);
+  });
+
+  it('when a double is NaN or infinite, json writes it as the string Athena does, unlike NULL', () => {
+    const doubles: QueryResult = {
+      columns: [{ name: 'revenue', type: 'DOUBLE' }],
+      rows: [[Number.NaN], [Number.POSITIVE_INFINITY], [Number.NEGATIVE_INFINITY], [null], [1.5]],
+    };
+    expect(JSON.parse(formatResult(doubles, 'json'))).toEqual([
+      { revenue: 'NaN' },
+      { revenue: 'Infinity' },
+      { revenue: '-Infinity' },
+      { revenue: null },
+      { revenue: 1.5 },
+    ]);
+  });
 });
