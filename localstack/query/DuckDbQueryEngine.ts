@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { BUCKET_PREFIX } from '../../functions/core/constants';
+import { BUCKET_PREFIX, PARTITION_COLUMNS } from '../../functions/core/constants';
 import { COMPAT_MACROS } from './compatMacros';
 import { requireLocalDependency } from '../emulators/optionalDependency';
 import { SqlError } from './errors';
@@ -13,6 +13,13 @@ import type { Cell, QueryResult } from './types';
 
 /** Result table names become SQL identifiers: anything else in the bucket is ignored, never interpolated. */
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * Hive partitioning options of every view: the partition columns (`dt`, `hour`) are VARCHAR, as the Glue
+ * tables declare them, not the DATE and BIGINT-or-VARCHAR DuckDB would guess from the values (`hour` would
+ * turn VARCHAR the first day a window starts before 10:00 UTC, `hour=09`), so SQL binds as on Athena.
+ */
+const HIVE = `hive_partitioning = true, hive_types = {${PARTITION_COLUMNS.map((c) => `'${c}': VARCHAR`).join(', ')}}`;
 
 /**
  * Views over the JSON Lines side outputs of the results bucket, by view name: `rejected` holds rejected input
@@ -36,9 +43,8 @@ export interface DuckDbQueryEngineOptions {
 
 /**
  * DuckDB over a local mirror of the results bucket: one view per result table (hive partitioning
- * gives the `dt` and `hour` columns), views `rejected`, `rejected_results`, `late` and `clean` over the side
- * outputs when they were
- * mirrored, plus Athena/Trino compatibility macros.
+ * gives the `dt` and `hour` columns, both VARCHAR), views `rejected`, `rejected_results`, `late` and
+ * `clean` over the side outputs when they were mirrored, plus Athena/Trino compatibility macros.
  *
  * @example
  * const engine = await DuckDbQueryEngine.open({ dataDir });
@@ -66,7 +72,7 @@ export class DuckDbQueryEngine {
           "''",
         );
         await connection.run(
-          `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
+          `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', ${HIVE}, union_by_name = true)`,
         );
       }
       // The side outputs (JSON Lines) as views (`SIDE_VIEWS`), for troubleshooting with SQL.
@@ -76,7 +82,7 @@ export class DuckDbQueryEngine {
           continue;
         const glob = join(options.dataDir, prefix, '**', '*.jsonl').replace(/'/g, "''");
         await connection.run(
-          `CREATE OR REPLACE VIEW "${view}" AS SELECT * FROM read_json_auto('${glob}', format = 'newline_delimited', union_by_name = true, hive_partitioning = true)`,
+          `CREATE OR REPLACE VIEW "${view}" AS SELECT * FROM read_json_auto('${glob}', format = 'newline_delimited', union_by_name = true, ${HIVE})`,
         );
         sideViews.push(view);
       }

@@ -1,12 +1,35 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { rejectedResultKey } from '../../../../functions/core/state/paths';
+import { hivePartition, rejectedResultKey } from '../../../../functions/core/state/paths';
 import { DuckDbQueryEngine } from '../../../../localstack/query/DuckDbQueryEngine';
 import { SqlError } from '../../../../localstack/query/errors';
 import { writeParquetFixture } from './parquetFixture';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const HOUR = 3_600_000;
+
+/** A mirror with one window object of `page_activity` per given UTC hour of 2026-01-01, named as the closer names them. */
+function mirrorWithHours(hours: readonly number[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-query-partitions-'));
+  for (const h of hours) {
+    const start = Date.UTC(2026, 0, 1) + h * HOUR;
+    const file = join(
+      dir,
+      'results',
+      'page_activity',
+      hivePartition(start),
+      `${start}-${start + 60_000}.parquet`,
+    );
+    writeParquetFixture(file, [
+      { name: 'page', type: 'STRING', data: ['/'] },
+      { name: 'window_start', type: 'TIMESTAMP', data: [start] },
+      { name: 'window_end', type: 'TIMESTAMP', data: [start + 60_000] },
+      { name: 'events', type: 'INT64', data: [1] },
+    ]);
+  }
+  return dir;
+}
 
 describe('DuckDbQueryEngine', () => {
   let dir: string;
@@ -63,8 +86,8 @@ describe('DuckDbQueryEngine', () => {
     );
     expect(columns.map((c) => c.name)).toEqual(['page', 'events', 'revenue', 'dt', 'hour']);
     expect(rows).toEqual([
-      ['/', 17, 42.75, '2026-01-01', 12],
-      ['/cart', 3, 0, '2026-01-01', 12],
+      ['/', 17, 42.75, '2026-01-01', '12'],
+      ['/cart', 3, 0, '2026-01-01', '12'],
     ]);
   });
 
@@ -163,5 +186,51 @@ describe('DuckDbQueryEngine', () => {
       e.close();
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  describe('partition columns', () => {
+    const opened: { dir: string; engine: DuckDbQueryEngine }[] = [];
+    afterAll(() => {
+      for (const m of opened) {
+        m.engine.close();
+        rmSync(m.dir, { recursive: true, force: true });
+      }
+    });
+    const open = async (hours: readonly number[]): Promise<DuckDbQueryEngine> => {
+      const dir = mirrorWithHours(hours);
+      const e = await DuckDbQueryEngine.open({ dataDir: dir });
+      opened.push({ dir, engine: e });
+      return e;
+    };
+    const types = async (e: DuckDbQueryEngine): Promise<string[]> =>
+      (await e.query('SELECT dt, hour FROM page_activity LIMIT 1')).columns.map((c) => c.type);
+
+    it('when windows start before 10:00 UTC or only after, dt and hour are VARCHAR, as the Glue table declares them', async () => {
+      expect({
+        afternoon: await types(await open([12, 13])),
+        morning: await types(await open([9, 10])),
+      }).toEqual({
+        afternoon: ['VARCHAR', 'VARCHAR'],
+        morning: ['VARCHAR', 'VARCHAR'],
+      });
+    });
+
+    it('when the SQL compares hour with a number, the outcome does not depend on which hours hold windows', async () => {
+      const sql = 'SELECT sum(events) AS events FROM page_activity WHERE hour BETWEEN 9 AND 12';
+      const outcome = (e: DuckDbQueryEngine): Promise<string> =>
+        e.query(sql).then(
+          (r) => `answers ${JSON.stringify(r.rows)}`,
+          (error: Error) => `fails: ${error.message}`,
+        );
+      expect(await outcome(await open([9, 12, 13]))).toBe(await outcome(await open([12, 13])));
+    });
+
+    it('when the SQL filters the partitions as strings, as on Athena, it answers', async () => {
+      const e = await open([9, 12, 13]);
+      const { rows } = await e.query(
+        "SELECT sum(events) AS events, min(hour) AS first FROM page_activity WHERE dt LIKE '2026-01%' AND hour BETWEEN '09' AND '12'",
+      );
+      expect(rows).toEqual([[2, '09']]);
+    });
   });
 });
