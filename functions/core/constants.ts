@@ -69,6 +69,9 @@ export const EVOLVED_COLUMN = 'evolved_columns';
 /** Hive partition columns of result tables. */
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
 
+/** Glue database of the result tables unless the stack names another (SQL names tables `"shardflow"."<table>"`). */
+export const DEFAULT_GLUE_DATABASE = 'shardflow';
+
 /**
  * CloudWatch (Powertools EMF) names the handlers publish and the CDK stack's alarms and dashboard read.
  * Powertools adds a `service` dimension to every metric, so an alarm must name both dimensions.

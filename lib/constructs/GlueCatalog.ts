@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
+import { DEFAULT_GLUE_DATABASE } from '../../functions/core/constants';
 import { Problems } from '../validation';
 
 /** Props of {@link GlueCatalog}. */
@@ -37,7 +38,7 @@ export class GlueCatalog extends Construct {
   public constructor(scope: Construct, id: string, props: GlueCatalogProps = {}) {
     super(scope, id);
     new Problems().addAll(validateGlueCatalogProps(props)).throwIfAny(`GlueCatalog '${this.node.path}'`);
-    this.databaseName = props.databaseName ?? 'shardflow';
+    this.databaseName = props.databaseName ?? DEFAULT_GLUE_DATABASE;
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: Stack.of(this).account,
       databaseInput: {

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { BUCKET_PREFIX, PARTITION_COLUMNS } from '../../functions/core/constants';
+import { BUCKET_PREFIX, DEFAULT_GLUE_DATABASE, PARTITION_COLUMNS } from '../../functions/core/constants';
 import { COMPAT_MACROS } from './compatMacros';
 import { requireLocalDependency } from '../emulators/optionalDependency';
 import { SqlError } from './errors';
@@ -39,12 +39,18 @@ export interface DuckDbQueryEngineOptions {
    * optionally `rejected/…/*.jsonl`, `rejected-results/…/*.jsonl` and `late/…/*.jsonl`).
    */
   readonly dataDir: string;
+  /**
+   * The Glue database of the result tables: each result view is also in a schema of that name, so SQL
+   * written for Athena (`SELECT * FROM "shardflow"."page_activity"`) runs unchanged. @default 'shardflow'
+   */
+  readonly database?: string;
 }
 
 /**
- * DuckDB over a local mirror of the results bucket: one view per result table (hive partitioning
- * gives the `dt` and `hour` columns, both VARCHAR), views `rejected`, `rejected_results`, `late` and
- * `clean` over the side outputs when they were mirrored, plus Athena/Trino compatibility macros.
+ * DuckDB over a local mirror of the results bucket: one view per result table, also in a schema named
+ * after the Glue database as on Athena (hive partitioning gives the `dt` and `hour` columns, both
+ * VARCHAR), views `rejected`, `rejected_results`, `late` and `clean` over the side outputs when they were
+ * mirrored, plus Athena/Trino compatibility macros.
  *
  * @example
  * const engine = await DuckDbQueryEngine.open({ dataDir });
@@ -66,14 +72,16 @@ export class DuckDbQueryEngine {
       await connection.run("SET TimeZone = 'UTC'");
       for (const macro of COMPAT_MACROS) await connection.run(macro);
       const tables = await resultTables(options.dataDir);
+      const database = `"${(options.database ?? DEFAULT_GLUE_DATABASE).replace(/"/g, '""')}"`;
+      if (tables.length > 0) await connection.run(`CREATE SCHEMA IF NOT EXISTS ${database}`);
       for (const table of tables) {
         const glob = join(options.dataDir, BUCKET_PREFIX.RESULTS, table, '**', '*.parquet').replace(
           /'/g,
           "''",
         );
-        await connection.run(
-          `CREATE OR REPLACE VIEW "${table}" AS SELECT * FROM read_parquet('${glob}', ${HIVE}, union_by_name = true)`,
-        );
+        const read = `SELECT * FROM read_parquet('${glob}', ${HIVE}, union_by_name = true)`;
+        await connection.run(`CREATE OR REPLACE VIEW "${table}" AS ${read}`);
+        await connection.run(`CREATE OR REPLACE VIEW ${database}."${table}" AS ${read}`);
       }
       // The side outputs (JSON Lines) as views (`SIDE_VIEWS`), for troubleshooting with SQL.
       const sideViews: string[] = [];

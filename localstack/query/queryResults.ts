@@ -26,6 +26,8 @@ export interface QueryResultsOptions {
   readonly mirrorDir?: string;
   /** Waiting for another call using the same mirror; past it, this call uses a temporary mirror. */
   readonly lock?: Pick<LockOptions, 'waitMs' | 'pollMs'>;
+  /** The Glue database the result views are also named under (`"<database>"."<table>"`). @default 'shardflow' */
+  readonly database?: string;
   /** Told what the mirroring did (objects downloaded vs reused), once the mirror is up to date. */
   readonly onMirror?: (report: MirrorReport) => void;
 }
@@ -105,6 +107,10 @@ async function mirrorAndQuery(
       () => false,
     ));
   const view = await mkdtemp(join(tmpdir(), 'shardflow-query-view-'));
+  const engineOptions = {
+    dataDir: view,
+    ...(options.database !== undefined ? { database: options.database } : {}),
+  };
   let early: Promise<DuckDbQueryEngine | undefined> | undefined;
   let engine: DuckDbQueryEngine | undefined;
   try {
@@ -114,7 +120,7 @@ async function mirrorAndQuery(
       // A junction on Windows (no privilege needed); a symbolic link elsewhere.
       await symlink(join(data, name), join(view, name), 'junction');
     }
-    if (warm) early = DuckDbQueryEngine.open({ dataDir: view }).catch(() => undefined);
+    if (warm) early = DuckDbQueryEngine.open(engineOptions).catch(() => undefined);
     const changed = await mirror(options, prefixes, data, kind);
     const opened = await early;
     early = undefined;
@@ -122,7 +128,7 @@ async function mirrorAndQuery(
       engine = opened;
     } else {
       opened?.close();
-      engine = await DuckDbQueryEngine.open({ dataDir: view });
+      engine = await DuckDbQueryEngine.open(engineOptions);
     }
     const results: QueryResult[] = [];
     for (const sql of statements) results.push(await engine.query(sql));

@@ -43,13 +43,17 @@ export function registerQueryCommands(program: Command): void {
     )
     .option('--athena', 'run on Amazon Athena in the deployed account instead of DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (default: the AthenaWorkgroupName output)')
-    .option('--database <name>', 'Glue database (default: the GlueDatabaseName output)')
+    .option(
+      '--database <name>',
+      'Glue database (default: the GlueDatabaseName output, else shardflow); locally the result views are also in a schema of that name',
+    )
     .option('-v, --verbose', 'say which cloud and bucket the query reads, and what the mirror fetched')
     .addHelpText(
       'after',
       `
 Athena/Trino functions work locally too: approx_percentile, approx_distinct, from_unixtime,
-to_unixtime, date_format (MySQL-style %Y-%m-%d %H:%i:%s).
+to_unixtime, date_format (MySQL-style %Y-%m-%d %H:%i:%s). Tables may be named as on Athena,
+"shardflow"."page_activity_minutely"; the partition columns dt and hour are strings, as in Glue.
 
 Example:
   $ shardflow query "SELECT page, sum(events) AS events FROM page_activity_minutely GROUP BY 1 ORDER BY 2 DESC LIMIT 5"`,
@@ -79,10 +83,12 @@ Example:
         const bucket = await resolveResultsBucket(clients, options.bucket);
         if (options.verbose === true)
           process.stderr.write(`cloud ${endpoint} (from ${source}); results bucket ${bucket}\n`);
+        const database = options.database ?? readOutputs()?.GlueDatabaseName;
         const [result] = await queryResults(
           {
             s3: clients.s3,
             bucket,
+            ...(database !== undefined ? { database } : {}),
             ...(options.verbose === true
               ? {
                   onMirror: (m: MirrorReport) =>

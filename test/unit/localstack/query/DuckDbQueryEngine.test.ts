@@ -91,6 +91,24 @@ describe('DuckDbQueryEngine', () => {
     ]);
   });
 
+  it('when SQL names a result table with the Glue database, as on Athena, it reads the same view', async () => {
+    const sql = (table: string): string =>
+      `SELECT page, sum(events) AS events FROM ${table} GROUP BY 1 ORDER BY 1`;
+    const plain = await engine.query(sql('page_activity'));
+    expect(plain.rows).toEqual([
+      ['/', 17],
+      ['/cart', 3],
+    ]);
+    expect(await engine.query(sql('"shardflow"."page_activity"'))).toEqual(plain);
+    expect(await engine.query(sql('shardflow.page_activity'))).toEqual(plain);
+    const named = await DuckDbQueryEngine.open({ dataDir: dir, database: 'web_analytics' });
+    try {
+      expect(await named.query(sql('"web_analytics"."page_activity"'))).toEqual(plain);
+    } finally {
+      named.close();
+    }
+  });
+
   it('when rejected records were mirrored, they can be queried through the rejected view', async () => {
     const { rows } = await engine.query(
       'SELECT reason, count(*) AS n FROM rejected GROUP BY reason ORDER BY reason',
