@@ -4,6 +4,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node
 import { BUCKET_PREFIX, DEFAULT_GLUE_DATABASE, PARTITION_COLUMNS } from '../../functions/core/constants';
 import { COMPAT_MACROS } from './compatMacros';
 import { requireLocalDependency } from '../emulators/optionalDependency';
+import type { DeclaredTable } from './declaredTables';
 import { SqlError } from './errors';
 
 /** DuckDB, loaded on first query (an optional dependency: see `optionalDependency.ts`). */
@@ -44,6 +45,35 @@ export interface DuckDbQueryEngineOptions {
    * written for Athena (`SELECT * FROM "shardflow"."page_activity"`) runs unchanged. @default 'shardflow'
    */
   readonly database?: string;
+  /**
+   * The result tables the stack declares: one without objects yet is an empty view of its columns (and
+   * `dt`, `hour`), as Athena answers 0 rows before the first window closes.
+   */
+  readonly declared?: readonly DeclaredTable[];
+}
+
+/** DuckDB type of a declared column type (Glue or pipeline spec names); anything else is read as text. */
+const DUCKDB_TYPES: Readonly<Record<string, string>> = {
+  string: 'VARCHAR',
+  json: 'VARCHAR',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+};
+
+/** A quoted SQL identifier. */
+const identifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A query with no rows and the declared table's columns, then the partition columns, as Athena has them. */
+function emptySelect(table: DeclaredTable): string {
+  const columns = [
+    ...table.columns.map(
+      (c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type] ?? 'VARCHAR'}) AS ${identifier(c.name)}`,
+    ),
+    ...PARTITION_COLUMNS.map((c) => `CAST(NULL AS VARCHAR) AS ${identifier(c)}`),
+  ];
+  return `SELECT ${columns.join(', ')} LIMIT 0`;
 }
 
 /**
@@ -61,7 +91,7 @@ export class DuckDbQueryEngine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    /** Names of the views created, one per result table found. */
+    /** Names of the views created, one per result table found or declared. */
     public readonly tables: readonly string[],
   ) {}
 
@@ -71,18 +101,25 @@ export class DuckDbQueryEngine {
     try {
       await connection.run("SET TimeZone = 'UTC'");
       for (const macro of COMPAT_MACROS) await connection.run(macro);
-      const tables = await resultTables(options.dataDir);
-      const database = `"${(options.database ?? DEFAULT_GLUE_DATABASE).replace(/"/g, '""')}"`;
+      const found = await resultTables(options.dataDir);
+      const empty = (options.declared ?? []).filter(
+        (t) => TABLE_NAME.test(t.name) && !found.includes(t.name),
+      );
+      const tables = [...found, ...empty.map((t) => t.name)].sort();
+      const database = identifier(options.database ?? DEFAULT_GLUE_DATABASE);
       if (tables.length > 0) await connection.run(`CREATE SCHEMA IF NOT EXISTS ${database}`);
-      for (const table of tables) {
+      const view = async (table: string, select: string): Promise<void> => {
+        await connection.run(`CREATE OR REPLACE VIEW "${table}" AS ${select}`);
+        await connection.run(`CREATE OR REPLACE VIEW ${database}."${table}" AS ${select}`);
+      };
+      for (const table of found) {
         const glob = join(options.dataDir, BUCKET_PREFIX.RESULTS, table, '**', '*.parquet').replace(
           /'/g,
           "''",
         );
-        const read = `SELECT * FROM read_parquet('${glob}', ${HIVE}, union_by_name = true)`;
-        await connection.run(`CREATE OR REPLACE VIEW "${table}" AS ${read}`);
-        await connection.run(`CREATE OR REPLACE VIEW ${database}."${table}" AS ${read}`);
+        await view(table, `SELECT * FROM read_parquet('${glob}', ${HIVE}, union_by_name = true)`);
       }
+      for (const table of empty) await view(table.name, emptySelect(table));
       // The side outputs (JSON Lines) as views (`SIDE_VIEWS`), for troubleshooting with SQL.
       const sideViews: string[] = [];
       for (const [view, prefix] of SIDE_VIEWS) {

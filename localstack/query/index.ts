@@ -1,5 +1,6 @@
 export { DuckDbQueryEngine, type DuckDbQueryEngineOptions } from './DuckDbQueryEngine';
 export { COMPAT_MACROS } from './compatMacros';
+export { declaredTables, type DeclaredTable } from './declaredTables';
 export { AthenaQueryError, QueryError, SqlError } from './errors';
 export { formatResult } from './format';
 export { mirrorBucket, type MirrorOptions } from './mirrorBucket';

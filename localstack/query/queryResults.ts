@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BUCKET_PREFIX } from '../../functions/core/constants';
+import type { DeclaredTable } from './declaredTables';
 import { DuckDbQueryEngine, SIDE_VIEWS } from './DuckDbQueryEngine';
 import { MANIFEST_DIR, mirrorBucket, type MirrorStats } from './mirrorBucket';
 import { acquireMirrorLock, mirrorDirectory, pruneMirrors, type LockOptions } from './queryMirror';
@@ -28,6 +29,8 @@ export interface QueryResultsOptions {
   readonly lock?: Pick<LockOptions, 'waitMs' | 'pollMs'>;
   /** The Glue database the result views are also named under (`"<database>"."<table>"`). @default 'shardflow' */
   readonly database?: string;
+  /** The result tables the stack declares: those without objects yet answer with 0 rows, as on Athena. */
+  readonly declared?: readonly DeclaredTable[];
   /** Told what the mirroring did (objects downloaded vs reused), once the mirror is up to date. */
   readonly onMirror?: (report: MirrorReport) => void;
 }
@@ -110,6 +113,7 @@ async function mirrorAndQuery(
   const engineOptions = {
     dataDir: view,
     ...(options.database !== undefined ? { database: options.database } : {}),
+    ...(options.declared !== undefined ? { declared: options.declared } : {}),
   };
   let early: Promise<DuckDbQueryEngine | undefined> | undefined;
   let engine: DuckDbQueryEngine | undefined;

@@ -9,6 +9,7 @@ import { DEFAULT_CONSOLE_PORT, openConsole, type RunningConsole } from '../conso
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { ownerAlive, readState, removeState, writeState, type CloudOwner } from '../emulators/stateFile';
 import type { LocalSession } from './localSession';
+import { TEMPLATE_OUTPUT } from './localDrain';
 import { ENDPOINT_OUTPUT, removeOutputs, writeOutputs } from './localTarget';
 
 /**
@@ -17,7 +18,10 @@ import { ENDPOINT_OUTPUT, removeOutputs, writeOutputs } from './localTarget';
  * console and removing the records again. The caller stops the session afterwards.
  */
 export async function keepCloudRunning(
-  session: Pick<LocalSession, 'cloud' | 'outputs' | 'clients' | 'bucket' | 'stateTable' | 'streamOf'>,
+  session: Pick<
+    LocalSession,
+    'cloud' | 'outputs' | 'clients' | 'bucket' | 'stateTable' | 'streamOf' | 'templatePath'
+  >,
   command: Exclude<CloudOwner, 'local up'>,
   pipeline: CompiledPipeline<unknown>,
   print: (line: string) => void,
@@ -38,7 +42,12 @@ export async function keepCloudRunning(
       command,
       kinesis: cloud.kinesisEmulator,
     });
-  writeOutputs({ ...session.outputs, [ENDPOINT_OUTPUT]: cloud.endpoint });
+  // The template too, as `deploy --local` records it: `query` reads its tables' columns (0 rows before a window).
+  writeOutputs({
+    ...session.outputs,
+    [ENDPOINT_OUTPUT]: cloud.endpoint,
+    [TEMPLATE_OUTPUT]: session.templatePath,
+  });
   const reach = recordState ? '' : `AWS_ENDPOINT_URL=${cloud.endpoint} `;
   // The console is a convenience: a cloud that is kept matters more than a page that could not start.
   const page: RunningConsole | undefined = await openConsole(

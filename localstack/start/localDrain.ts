@@ -22,7 +22,7 @@ import { NotRunningError } from './errors';
 import { localClients } from './localTarget';
 import { readDrainAnswer, type WindowDrainer } from './upgradeGate';
 
-/** The stack output `deploy --local` records the deployed template's path under. */
+/** The stack output `deploy --local` (and `start`/`run --keep`) records the deployed template's path under. */
 export const TEMPLATE_OUTPUT = 'LocalTemplatePath';
 
 /**

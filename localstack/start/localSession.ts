@@ -44,6 +44,8 @@ export interface LocalSession {
   readonly outputs: Readonly<Record<string, string>>;
   readonly bucket: string;
   readonly stateTable: string;
+  /** The synthesized template deployed (`LocalSessionOptions.templatePath`). */
+  readonly templatePath: string;
   /** Kinesis records the operator functions acknowledged (successful invocations, no item failures). */
   processedRecords(): number;
   /** Per-shard iterator age and pending records of every mapping. */
@@ -180,6 +182,7 @@ export async function openLocalSession(options: LocalSessionOptions): Promise<Lo
     outputs,
     bucket,
     stateTable,
+    templatePath: options.templatePath,
     processedRecords: () => processed,
     lag: () => app.runtime.lag(),
     streamOf: (spec) => {

@@ -76,6 +76,58 @@ describe('shardflow run', () => {
     );
   }, 420_000);
 
+  it('when every record is rejected, it prints an empty result and the summary through the stack as --in-memory does, and query answers 0 rows', async () => {
+    const input = join(dir, 'rejected.jsonl');
+    // No line is JSON: no window gets a record, so no result object is ever written.
+    writeFileSync(input, '{not json\n{"also": broken\nnope\n');
+    const env = { ...process.env, SHARDFLOW_STATE_DIR: join(dir, 'rejected-state'), AWS_ENDPOINT_URL: '' };
+    const summary = '3 lines: 0 blank, 3 records in → 0 rows; 3 rejected';
+
+    const memory = await cli(
+      ['run', 'page-activity', '--input', input, '--in-memory', '--format', 'json'],
+      env,
+    );
+    expect({ code: memory.code, stdout: memory.stdout.trim() }).toEqual({ code: 0, stdout: '[]' });
+    expect(memory.stderr).toContain(summary);
+
+    await whileKept(
+      [
+        'run',
+        'page-activity',
+        '--input',
+        input,
+        '--format',
+        'json',
+        '--keep',
+        '--port',
+        String(await unusedPort()),
+      ],
+      env,
+      async (printed, stdout) => {
+        expect({
+          stdout: stdout.trim(),
+          error: printed.split('\n').filter((l) => l.startsWith('shardflow:')),
+        }).toEqual({
+          stdout: '[]',
+          error: [],
+        });
+        expect(printed).toContain(summary);
+        // Before any window closed, the table answers with no rows (as Athena does), under either name.
+        for (const table of ['page_activity_minutely', '"shardflow"."page_activity_minutely"']) {
+          const query = await cli(
+            ['query', `SELECT count(*) AS n, min(hour) AS hour FROM ${table}`, '-f', 'json'],
+            env,
+          );
+          expect({ code: query.code, stderr: query.stderr, rows: query.stdout.trim() }).toEqual({
+            code: 0,
+            stderr: '',
+            rows: JSON.stringify([{ n: 0, hour: null }], null, 2),
+          });
+        }
+      },
+    );
+  }, 600_000);
+
   it('when run through the deployed stack, it prints the same rows as --in-memory', async () => {
     // No late events: whether a record is late depends on batch timing, which differs between the two
     // runtimes by design. Duplicates, malformed and out-of-order records are all in.

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { athenaClient } from '../../../functions/adapters/aws';
 import {
+  declaredTables,
   DuckDbQueryEngine,
   formatResult,
   type MirrorReport,
@@ -10,6 +11,7 @@ import {
   type OutputFormat,
 } from '../../query';
 import { NotRunningError } from '../../start/errors';
+import { TEMPLATE_OUTPUT } from '../../start/localDrain';
 import {
   assertLocalCloudRunning,
   localClients,
@@ -83,12 +85,17 @@ Example:
         const bucket = await resolveResultsBucket(clients, options.bucket);
         if (options.verbose === true)
           process.stderr.write(`cloud ${endpoint} (from ${source}); results bucket ${bucket}\n`);
-        const database = options.database ?? readOutputs()?.GlueDatabaseName;
+        const outputs = readOutputs();
+        const database = options.database ?? outputs?.GlueDatabaseName;
         const [result] = await queryResults(
           {
             s3: clients.s3,
             bucket,
             ...(database !== undefined ? { database } : {}),
+            // The recorded deployment's tables answer with 0 rows before their first window, as on Athena.
+            ...(bucket === outputs?.ResultsBucketName
+              ? { declared: declaredTables(outputs[TEMPLATE_OUTPUT]) }
+              : {}),
             ...(options.verbose === true
               ? {
                   onMirror: (m: MirrorReport) =>

@@ -178,14 +178,19 @@ export function registerRunCommands(program: Command): void {
             await progress.stop();
           }
           live.done();
+          // The stages' result tables: one no window wrote to (every record rejected) has 0 rows, not no table.
+          const declared = stages.flatMap(({ spec }) =>
+            spec.sink === undefined ? [] : [{ name: spec.sink.table, columns: spec.columns }],
+          );
           // The rows of a stage with a result table (one that only publishes has none).
           const rowsOf = async (stage: CompiledPipeline<unknown>) =>
             stage.spec.sink === undefined
               ? undefined
               : (
-                  await queryResults({ s3: session.clients.s3, bucket: session.bucket, cache: keep }, [
-                    resultTableSql(stage),
-                  ])
+                  await queryResults(
+                    { s3: session.clients.s3, bucket: session.bucket, cache: keep, declared },
+                    [resultTableSql(stage)],
+                  )
                 )[0];
           const result = await rowsOf(last);
           const counts = await session.counts(pipeline);

@@ -194,6 +194,56 @@ describe('DuckDbQueryEngine', () => {
     ]);
   });
 
+  it('when a declared table has no objects yet, it answers with no rows and its typed columns, also under the database', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sf-query-declared-'));
+    const e = await DuckDbQueryEngine.open({
+      dataDir: empty,
+      declared: [
+        {
+          name: 'page_activity_minutely',
+          columns: [
+            { name: 'page', type: 'string' },
+            { name: 'window_start', type: 'timestamp' },
+            { name: 'events', type: 'bigint' },
+            { name: 'top_referrers', type: 'json' },
+          ],
+        },
+      ],
+    });
+    try {
+      expect(e.tables).toEqual(['page_activity_minutely']);
+      for (const table of ['page_activity_minutely', '"shardflow"."page_activity_minutely"']) {
+        const result = await e.query(`SELECT * FROM ${table}`);
+        expect(result).toEqual({
+          columns: [
+            { name: 'page', type: 'VARCHAR' },
+            { name: 'window_start', type: 'TIMESTAMP' },
+            { name: 'events', type: 'BIGINT' },
+            { name: 'top_referrers', type: 'VARCHAR' },
+            { name: 'dt', type: 'VARCHAR' },
+            { name: 'hour', type: 'VARCHAR' },
+          ],
+          rows: [],
+        });
+      }
+    } finally {
+      e.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('when a declared table has objects, its view reads them', async () => {
+    const e = await DuckDbQueryEngine.open({
+      dataDir: dir,
+      declared: [{ name: 'page_activity', columns: [{ name: 'page', type: 'string' }] }],
+    });
+    try {
+      expect((await e.query('SELECT sum(events) AS events FROM page_activity')).rows).toEqual([[20]]);
+    } finally {
+      e.close();
+    }
+  });
+
   it('when there are no results yet, it opens with no views', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'sf-query-empty-'));
     const e = await DuckDbQueryEngine.open({ dataDir: empty });
