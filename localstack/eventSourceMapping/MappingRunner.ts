@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchProcessor } from './BatchProcessor';
 import { ShardPoller } from './ShardPoller';
 import { Signal } from './Signal';
-import { compileFilterCriteria } from './filterCriteria';
+import { streamRecordFilter } from './filterCriteria';
 import type { EventContext } from './kinesisEvent';
 import {
   STARTING_POSITION,
@@ -190,6 +190,7 @@ export class MappingRunner {
       region: o.fn.region,
       invokeIdentityArn: o.fn.roleArn,
     };
+    const filter = streamRecordFilter(o.config.filterPatterns, o.config.eventSourceArn);
     const poller = new ShardPoller({
       config: o.config,
       shard,
@@ -197,9 +198,7 @@ export class MappingRunner {
       reader: o.reader,
       checkpoints: o.checkpoints,
       checkpointKey: this.checkpointKey,
-      ...(o.config.filterPatterns.length === 0
-        ? {}
-        : { filter: compileFilterCriteria(o.config.filterPatterns) }),
+      ...(filter === undefined ? {} : { filter }),
       pollIntervalMs: o.pollIntervalMs,
       maxBufferedRecords: o.maxBufferedRecords,
       now: o.now,

@@ -3,8 +3,6 @@ import { createHash } from 'node:crypto';
 import { ESM_LIMITS } from './constants';
 import { Signal } from './Signal';
 import type { BatchProcessor } from './BatchProcessor';
-import type { RecordFilter } from './filterCriteria';
-import { filterView } from './filterCriteria';
 import type {
   CheckpointStore,
   KinesisReader,
@@ -27,8 +25,11 @@ export interface ShardPollerOptions {
   readonly checkpoints: CheckpointStore;
   /** Key of this mapping's checkpoints (the mapping UUID, per stream incarnation). */
   readonly checkpointKey: string;
-  /** The mapping's filter criteria; absent without patterns (every record is delivered, no view is built). */
-  readonly filter?: RecordFilter;
+  /**
+   * The mapping's filter criteria over the source's filter view (`streamRecordFilter`); absent without patterns
+   * (every record is delivered, no view is built).
+   */
+  readonly filter?: (record: KinesisRecordData) => boolean;
   /** Builds the batch processor of one sub-partition; `markDone` must be called for every record. */
   readonly processorFor: (markDone: (records: readonly KinesisRecordData[]) => void) => ProcessBatch;
   readonly pollIntervalMs: number;
@@ -211,7 +212,7 @@ export class ShardPoller {
       this.pending.set(record.sequenceNumber, false);
       this.arrivals.set(record.sequenceNumber, record.approximateArrivalTimestamp);
       // Building the filter view parses each record's data: only a mapping with patterns pays for it.
-      if (this.options.filter !== undefined && !this.options.filter(filterView(record))) {
+      if (this.options.filter !== undefined && !this.options.filter(record)) {
         filteredOut.push(record);
         continue;
       }

@@ -1,7 +1,8 @@
 /**
  * Lambda event filtering (the EventBridge pattern subset Lambda accepts) applied to a Kinesis record:
  * `{ kinesisSchemaVersion, partitionKey, sequenceNumber, approximateArrivalTimestamp, data }` where
- * `data` is the decoded payload when it is JSON. Patterns of one mapping are OR-ed; the keys of one
+ * `data` is the decoded payload when it is JSON; or to a DynamoDB-stream record as the event carries it
+ * (`{ eventName, …, dynamodb: { Keys, NewImage, OldImage, … } }`, Lambda guide with-ddb-filtering). Patterns of one mapping are OR-ed; the keys of one
  * pattern are AND-ed; a leaf is a list of matchers, any of which may match (a list value in the record
  * matches when any element does).
  *
@@ -9,6 +10,8 @@
  * suffix, equals-ignore-case, numeric, exists, anything-but, `$or`) without pulling in an AWS runtime.
  */
 import { FilterPatternError } from './errors';
+import { isTableStream } from './streamEvent';
+import type { KinesisRecordData } from './types';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Leaf = (value: Json | undefined, present: boolean) => boolean;
@@ -204,4 +207,27 @@ export function filterView(record: {
     approximateArrivalTimestamp: record.approximateArrivalTimestamp / 1000,
     data,
   };
+}
+
+/**
+ * The object Lambda matches a DynamoDB-stream record against: the record itself (`eventName`, `dynamodb.Keys`,
+ * `dynamodb.NewImage`…), as `SdkDynamoDBStreamReader` stores it in `data`, with its `eventSourceARN`.
+ */
+export function tableFilterView(record: KinesisRecordData, streamArn: string): Record<string, unknown> {
+  const parsed = JSON.parse(Buffer.from(record.data).toString('utf8')) as Record<string, unknown>;
+  return { ...parsed, eventSourceARN: streamArn };
+}
+
+/**
+ * The filter of a mapping on `streamArn`: its patterns matched against the view Lambda builds for that source
+ * (the Kinesis record view, or the DynamoDB-stream record); undefined without patterns (no view is built).
+ */
+export function streamRecordFilter(
+  patterns: readonly string[],
+  streamArn: string,
+): ((record: KinesisRecordData) => boolean) | undefined {
+  if (patterns.length === 0) return undefined;
+  const keep = compileFilterCriteria(patterns);
+  if (isTableStream(streamArn)) return (record) => keep(tableFilterView(record, streamArn));
+  return (record) => keep(filterView(record));
 }

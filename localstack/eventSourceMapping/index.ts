@@ -18,7 +18,13 @@ export {
   SqsFailureDestination,
   failureObjectKey,
 } from './failureDestinations';
-export { compileFilterCriteria, filterView, type RecordFilter } from './filterCriteria';
+export {
+  compileFilterCriteria,
+  filterView,
+  streamRecordFilter,
+  tableFilterView,
+  type RecordFilter,
+} from './filterCriteria';
 export { buildKinesisEvent, buildFailureRecord, type EventContext } from './kinesisEvent';
 export { interpretBatchResponse, type PartialBatchVerdict } from './partialBatchResponse';
 export { resolveMappingConfig, streamNameFromArn, type ResolvedMappingConfig } from './validateConfig';
