@@ -228,7 +228,21 @@ export class BatchProcessor {
         ...(lastOutcome === undefined ? {} : { lastOutcome }),
         now: this.options.now(),
       });
-      await destination.send(this.options.config.uuid, record, buildStreamEvent(records, context));
+      const event = buildStreamEvent(records, context);
+      // The record is how a skipped batch can be replayed: retried until it is sent, like Lambda, which keeps
+      // the shard waiting rather than losing it; stopping leaves the records for redelivery instead.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await destination.send(this.options.config.uuid, record, event);
+          break;
+        } catch (error) {
+          this.options.log?.(
+            `on-failure destination of ${context.shardId} failed, retrying: ${String(error)}`,
+          );
+        }
+        await this.options.backoff(attempt);
+        if (this.options.isStopped()) return;
+      }
     }
     this.options.onDone(records);
   }

@@ -239,6 +239,7 @@ export class ShardPoller {
     sub.processor = processor;
     const windowMs = config.maximumBatchingWindowInSeconds * 1000;
     const tumblingMs = config.tumblingWindowInSeconds * 1000;
+    let failures = 0;
     while (!this.stopped) {
       if (sub.buffer.length === 0) {
         const open = processor.window;
@@ -269,6 +270,14 @@ export class ShardPoller {
           processor.window ??= { start, end: start + tumblingMs, state: {} };
         }
         await processor.process(batch);
+        failures = 0;
+      } catch (error) {
+        // Whatever failed, the loop goes on (Lambda does not stop a shard): the batch's records not yet done
+        // are delivered again after a pause.
+        failures += 1;
+        this.options.log(`batch of ${this.shardId} failed, retrying: ${String(error)}`);
+        sub.buffer.unshift(...batch.filter((r) => this.pending.get(r.sequenceNumber) === false));
+        await this.stopSignal.wait(Math.min(this.options.pollIntervalMs * 2 ** failures, 10_000));
       } finally {
         sub.inFlight = false;
       }

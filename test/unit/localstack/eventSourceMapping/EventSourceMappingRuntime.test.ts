@@ -456,6 +456,54 @@ describe('EventSourceMappingRuntime', () => {
         second?.sequenceNumber,
       ]);
     });
+    it('when a send to the destination fails (a transient outage), it retries the send and the shard keeps being processed', async () => {
+      let destinationDown = true;
+      harness = createHarness({
+        mapping: { batchSize: 1, maximumRetryAttempts: 0 },
+        handler: (event) => {
+          if (Buffer.from(event.Records[0]?.kinesis.data ?? '', 'base64').toString() === 'poison')
+            throw new Error('bad record');
+        },
+      });
+      const send = harness.destination.send.bind(harness.destination);
+      harness.destination.send = async (...args) => {
+        if (destinationDown) {
+          destinationDown = false;
+          throw new Error('SQS SendMessage: ServiceUnavailable');
+        }
+        return send(...args);
+      };
+      harness.put(['poison', 'good-1', 'good-2'], 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle(5_000);
+      expect(harness.invoker.delivered()).toEqual(['good-1', 'good-2']);
+      expect(harness.destination.sent.map((s) => s.record.KinesisBatchInfo.batchSize)).toEqual([1]);
+    });
+  });
+
+  describe('a batch that fails unexpectedly', () => {
+    it('when processing a batch throws (an onInvoke hook fails once), the shard goes on and the batch is delivered again', async () => {
+      let hookFails = true;
+      harness = createHarness({
+        mapping: { batchSize: 1 },
+        runtime: {
+          hooks: {
+            onInvoke: () => {
+              if (!hookFails) return;
+              hookFails = false;
+              throw new Error('hook failed');
+            },
+          },
+        },
+      });
+      harness.put(['a', 'b'], 'k');
+      await harness.runtime.start();
+      await harness.runtime.idle(5_000);
+      expect(harness.invoker.delivered()).toEqual(['a', 'a', 'b']);
+      expect(harness.runtime.lag()[0]?.checkpoint).toBe(
+        harness.kinesis.records(harness.streamArn)[1]?.sequenceNumber,
+      );
+    });
   });
 
   describe('FilterCriteria', () => {
