@@ -55,6 +55,8 @@ export class MappingRunner {
   /** Checkpoints are stored under the mapping UUID plus the stream's creation time. */
   private checkpointKey: string;
   private initialShards: Set<string> | undefined;
+  /** Epoch ms when this runner started: where a LATEST mapping's position stays fixed. */
+  private startedAt = 0;
 
   public constructor(private readonly options: MappingRunnerOptions) {
     this.checkpointKey = options.config.uuid;
@@ -66,6 +68,7 @@ export class MappingRunner {
 
   public async start(): Promise<void> {
     const { checkpoints, config, reader } = this.options;
+    this.startedAt = this.options.now();
     let createdAt: number | undefined;
     try {
       createdAt = await reader.streamCreatedAt?.(config.eventSourceArn);
@@ -170,8 +173,20 @@ export class MappingRunner {
       this.waiting.delete(shard.shardId);
       const fromConfiguredPosition =
         !this.mappingKnownAtStart && (this.initialShards?.has(shard.shardId) ?? false);
-      this.startPoller(shard, fromConfiguredPosition ? this.configuredPosition() : { type: 'TRIM_HORIZON' });
+      const position: ShardIteratorRequest = fromConfiguredPosition
+        ? this.configuredPosition()
+        : { type: 'TRIM_HORIZON' };
+      this.startPoller(shard, position, this.fixed(position));
     }
+  }
+
+  /**
+   * `position` fixed in time: LATEST becomes AT_TIMESTAMP of the runner's start, so a shard read again before
+   * its first record (an error, a restart) does not skip what was written since (Lambda fixes LATEST when
+   * the mapping is created).
+   */
+  private fixed(position: ShardIteratorRequest): ShardIteratorRequest {
+    return position.type === 'LATEST' ? { type: 'AT_TIMESTAMP', timestamp: this.startedAt } : position;
   }
 
   private configuredPosition(): ShardIteratorRequest {
@@ -182,7 +197,11 @@ export class MappingRunner {
     return { type: config.startingPosition };
   }
 
-  private startPoller(shard: ShardDescription, initialPosition: ShardIteratorRequest): void {
+  private startPoller(
+    shard: ShardDescription,
+    initialPosition: ShardIteratorRequest,
+    resumePosition: ShardIteratorRequest,
+  ): void {
     const o = this.options;
     const context: EventContext = {
       shardId: shard.shardId,
@@ -195,6 +214,7 @@ export class MappingRunner {
       config: o.config,
       shard,
       initialPosition,
+      resumePosition,
       reader: o.reader,
       checkpoints: o.checkpoints,
       checkpointKey: this.checkpointKey,

@@ -16,6 +16,8 @@ import type { GetRecordsResult, KinesisReader, ShardDescription, ShardIteratorRe
 
 /** GetRecords' largest `Limit` on a DynamoDB stream. */
 const DYNAMODB_GET_RECORDS_LIMIT = 1_000;
+/** Marks an iterator that skips records created before a time: `<prefix><epoch ms>:<iterator>`. */
+const FROM_TIME = 'from-time:';
 
 export class SdkDynamoDBStreamReader implements KinesisReader {
   public constructor(
@@ -57,8 +59,13 @@ export class SdkDynamoDBStreamReader implements KinesisReader {
     shardId: string,
     request: ShardIteratorRequest,
   ): Promise<string> {
-    if (request.type === 'AT_TIMESTAMP')
-      throw new Error('A DynamoDB stream has no AT_TIMESTAMP iterator: start at TRIM_HORIZON or LATEST');
+    if (request.type === 'AT_TIMESTAMP') {
+      // A DynamoDB stream has no such iterator (a mapping cannot start AT_TIMESTAMP): the runtime only asks
+      // for it to read a LATEST mapping again from where it started. Read from TRIM_HORIZON and skip what was
+      // created before that second (creation times are whole seconds).
+      const from = await this.getShardIterator(streamArn, shardId, { type: 'TRIM_HORIZON' });
+      return `${FROM_TIME}${Math.floor(request.timestamp / 1000) * 1000}:${from}`;
+    }
     const output = await this.client.send(
       new GetShardIteratorCommand({
         StreamArn: streamArn,
@@ -75,6 +82,24 @@ export class SdkDynamoDBStreamReader implements KinesisReader {
   }
 
   public async getRecords(shardIterator: string, limit: number): Promise<GetRecordsResult> {
+    if (!shardIterator.startsWith(FROM_TIME)) return this.read(shardIterator, limit);
+    const rest = shardIterator.slice(FROM_TIME.length);
+    const colon = rest.indexOf(':');
+    const notBefore = Number(rest.slice(0, colon));
+    const page = await this.read(rest.slice(colon + 1), limit);
+    const first = page.records.findIndex((r) => r.approximateArrivalTimestamp >= notBefore);
+    if (first !== -1) return { ...page, records: page.records.slice(first) };
+    // Nothing new enough yet: keep skipping; read on at once while records were skipped.
+    return {
+      records: [],
+      ...(page.nextShardIterator === undefined
+        ? {}
+        : { nextShardIterator: `${FROM_TIME}${notBefore}:${page.nextShardIterator}` }),
+      millisBehindLatest: page.records.length > 0 ? 1 : 0,
+    };
+  }
+
+  private async read(shardIterator: string, limit: number): Promise<GetRecordsResult> {
     const output = await this.client.send(
       new GetRecordsCommand({
         ShardIterator: shardIterator,

@@ -21,6 +21,11 @@ export interface ShardPollerOptions {
   readonly shard: ShardDescription;
   /** Where to start when the shard has no checkpoint. */
   readonly initialPosition: ShardIteratorRequest;
+  /**
+   * Where to start again when the iterator is lost before a record was read (no checkpoint yet): the initial
+   * position fixed in time, so LATEST stays where the tip was when the mapping started. @default initialPosition
+   */
+  readonly resumePosition?: ShardIteratorRequest;
   readonly reader: KinesisReader;
   readonly checkpoints: CheckpointStore;
   /** Key of this mapping's checkpoints (the mapping UUID, per stream incarnation). */
@@ -78,6 +83,8 @@ export class ShardPoller {
   /** The last GetRecords returned nothing and was not behind the tip. */
   private atTip = false;
   private lastReadSequence: string | undefined;
+  /** An iterator was taken at the initial position (later ones start at `resumePosition`). */
+  private iteratorTaken = false;
   private checkpoint: string | undefined;
   private checkpointWrite: Promise<void> = Promise.resolve();
   private loops: Promise<void>[] = [];
@@ -152,8 +159,12 @@ export class ShardPoller {
         ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastReadSequence }
         : saved?.sequenceNumber !== undefined
           ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: saved.sequenceNumber }
-          : this.options.initialPosition;
-    return reader.getShardIterator(config.eventSourceArn, this.shardId, request);
+          : this.iteratorTaken
+            ? (this.options.resumePosition ?? this.options.initialPosition)
+            : this.options.initialPosition;
+    const iterator = await reader.getShardIterator(config.eventSourceArn, this.shardId, request);
+    this.iteratorTaken = true;
+    return iterator;
   }
 
   private async readLoop(): Promise<void> {

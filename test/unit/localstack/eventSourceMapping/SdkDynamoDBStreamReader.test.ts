@@ -1,4 +1,8 @@
-import { GetRecordsCommand, type DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+} from '@aws-sdk/client-dynamodb-streams';
 import { SdkDynamoDBStreamReader } from '../../../../localstack/eventSourceMapping/SdkDynamoDBStreamReader';
 
 const at = new Date('2026-01-01T00:00:00Z');
@@ -26,6 +30,36 @@ function clientWith(records: unknown[]): DynamoDBStreamsClient {
       throw new Error(`unexpected command ${String(command)}`);
     },
   } as unknown as DynamoDBStreamsClient;
+}
+
+const ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/2026-01-01T00:00:00.000';
+
+/** A client over one shard whose records were created at `seconds` (epoch s), two records per page. */
+function clientOver(seconds: readonly number[]): { client: DynamoDBStreamsClient; iteratorTypes: string[] } {
+  const iteratorTypes: string[] = [];
+  const send = async (command: unknown): Promise<unknown> => {
+    if (command instanceof GetShardIteratorCommand) {
+      iteratorTypes.push(command.input.ShardIteratorType ?? '');
+      return { ShardIterator: command.input.ShardIteratorType === 'LATEST' ? String(seconds.length) : '0' };
+    }
+    if (command instanceof GetRecordsCommand) {
+      const from = Number(command.input.ShardIterator);
+      const page = seconds.slice(from, from + 2);
+      return {
+        Records: page.map((s, i) => ({
+          eventName: 'INSERT',
+          dynamodb: {
+            ApproximateCreationDateTime: new Date(s * 1000),
+            Keys: { id: { S: `r${from + i}` } },
+            SequenceNumber: String(100 + from + i),
+          },
+        })),
+        NextShardIterator: String(from + page.length),
+      };
+    }
+    throw new Error(`unexpected ${String(command)}`);
+  };
+  return { client: { send } as unknown as DynamoDBStreamsClient, iteratorTypes };
 }
 
 describe('SdkDynamoDBStreamReader', () => {
@@ -62,5 +96,23 @@ describe('SdkDynamoDBStreamReader', () => {
       ['100', at.getTime()],
       ['101', at.getTime()],
     ]);
+  });
+
+  it('when asked for AT_TIMESTAMP (a LATEST mapping read again), it reads from TRIM_HORIZON and skips records created before that second', async () => {
+    const { client, iteratorTypes } = clientOver([100, 101, 102, 103, 104]);
+    const reader = new SdkDynamoDBStreamReader(client, () => 200_000);
+    let iterator: string | undefined = await reader.getShardIterator(ARN, 'shard-1', {
+      type: 'AT_TIMESTAMP',
+      timestamp: 102_400,
+    });
+    const read: string[] = [];
+    while (iterator !== undefined && read.length < 3) {
+      const page = await reader.getRecords(iterator, 1_000);
+      for (const r of page.records) read.push(r.sequenceNumber);
+      iterator =
+        page.records.length === 0 && page.millisBehindLatest === 0 ? undefined : page.nextShardIterator;
+    }
+    expect(iteratorTypes).toEqual(['TRIM_HORIZON']);
+    expect(read).toEqual(['102', '103', '104']);
   });
 });
