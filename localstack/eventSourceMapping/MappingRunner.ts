@@ -12,11 +12,17 @@ import {
   type InvocationHooks,
   type Invoker,
   type KinesisReader,
+  type ShardCheckpoint,
   type ShardDescription,
   type ShardIteratorRequest,
   type ShardLag,
 } from './types';
 import type { ResolvedMappingConfig } from './validateConfig';
+
+const TRIM_HORIZON = {
+  initial: { type: 'TRIM_HORIZON' },
+  resume: { type: 'TRIM_HORIZON' },
+} as const satisfies Record<string, ShardIteratorRequest>;
 
 export interface MappingRunnerOptions {
   readonly config: ResolvedMappingConfig;
@@ -57,6 +63,13 @@ export class MappingRunner {
   private initialShards: Set<string> | undefined;
   /** Epoch ms when this runner started: where a LATEST mapping's position stays fixed. */
   private startedAt = 0;
+  private keyResolved = false;
+  private nudged = false;
+  /** Where each shard not started yet is first read from, and read again from until its first record. */
+  private readonly positions = new Map<
+    string,
+    { readonly initial: ShardIteratorRequest; readonly resume: ShardIteratorRequest }
+  >();
 
   public constructor(private readonly options: MappingRunnerOptions) {
     this.checkpointKey = options.config.uuid;
@@ -67,18 +80,22 @@ export class MappingRunner {
   }
 
   public async start(): Promise<void> {
-    const { checkpoints, config, reader } = this.options;
     this.startedAt = this.options.now();
-    let createdAt: number | undefined;
-    try {
-      createdAt = await reader.streamCreatedAt?.(config.eventSourceArn);
-    } catch (error) {
-      this.options.log(`cannot describe ${config.eventSourceArn}: ${String(error)}`);
-    }
+    this.loop = this.discoveryLoop();
+  }
+
+  /**
+   * Finds the key of this mapping's checkpoints (the stream's creation time names its incarnation). A failed
+   * describe throws, and the discovery loop tries again: a transient error must not change the key, or the
+   * saved checkpoints would be ignored.
+   */
+  private async resolveCheckpointKey(): Promise<void> {
+    const { checkpoints, config, reader } = this.options;
+    const createdAt = await reader.streamCreatedAt?.(config.eventSourceArn);
     if (createdAt !== undefined) this.checkpointKey = `${config.uuid}@${createdAt}`;
     this.mappingKnownAtStart = await checkpoints.hasMapping(this.checkpointKey);
     await checkpoints.markMapping(this.checkpointKey);
-    this.loop = this.discoveryLoop();
+    this.keyResolved = true;
   }
 
   public async stop(): Promise<void> {
@@ -91,6 +108,7 @@ export class MappingRunner {
 
   /** Runs shard discovery now instead of at the next interval (so `idle()` need not wait for it). */
   public nudge(): void {
+    this.nudged = true;
     this.wake.notify();
   }
 
@@ -118,15 +136,20 @@ export class MappingRunner {
 
   private async discoveryLoop(): Promise<void> {
     while (!this.stopped) {
+      this.nudged = false;
       const tick = this.options.tick();
       try {
+        if (!this.keyResolved) await this.resolveCheckpointKey();
         await this.discover();
         this.lastDiscoveryTick = tick;
         this.options.onActivity();
       } catch (error) {
-        this.options.log(`ListShards for ${this.options.config.eventSourceArn} failed: ${String(error)}`);
+        this.options.log(
+          `describing ${this.options.config.eventSourceArn} failed, retrying: ${String(error)}`,
+        );
       }
-      await this.wake.wait(this.options.shardDiscoveryIntervalMs);
+      // A nudge during this round (idle() asking from a later tick) runs the next one at once.
+      if (!this.nudged) await this.wake.wait(this.options.shardDiscoveryIntervalMs);
     }
   }
 
@@ -165,19 +188,41 @@ export class MappingRunner {
         await checkpoints.put(this.checkpointKey, shard.shardId, { ended: true });
         continue;
       }
+      if (!this.positions.has(shard.shardId))
+        this.positions.set(
+          shard.shardId,
+          await this.positionsOf(shard.shardId, saved, fromConfiguredPosition),
+        );
       this.waiting.set(shard.shardId, shard);
     }
     // Start every waiting shard whose parents are done; repeat because starting can only happen in order.
     for (const shard of [...this.waiting.values()]) {
       if (!this.parentsDone(shard)) continue;
       this.waiting.delete(shard.shardId);
-      const fromConfiguredPosition =
-        !this.mappingKnownAtStart && (this.initialShards?.has(shard.shardId) ?? false);
-      const position: ShardIteratorRequest = fromConfiguredPosition
-        ? this.configuredPosition()
-        : { type: 'TRIM_HORIZON' };
-      this.startPoller(shard, position, this.fixed(position));
+      const position = this.positions.get(shard.shardId) ?? TRIM_HORIZON;
+      this.positions.delete(shard.shardId);
+      this.startPoller(shard, position.initial, position.resume);
     }
+  }
+
+  /**
+   * Where a shard starts: the start saved by an earlier run (until its first checkpoint), else the configured
+   * position for a shard of the mapping's first listing (saved, fixed in time, so that a restart before the
+   * first checkpoint starts there too, not at TRIM_HORIZON), else TRIM_HORIZON (a shard made later).
+   */
+  private async positionsOf(
+    shardId: string,
+    saved: ShardCheckpoint | undefined,
+    fromConfiguredPosition: boolean,
+  ): Promise<{ initial: ShardIteratorRequest; resume: ShardIteratorRequest }> {
+    if (saved?.start !== undefined) return { initial: saved.start, resume: saved.start };
+    if (!fromConfiguredPosition || saved !== undefined) return TRIM_HORIZON;
+    const initial = this.configuredPosition();
+    const resume = this.fixed(initial);
+    // TRIM_HORIZON is where a restart starts a shard without checkpoint anyway.
+    if (resume.type !== 'TRIM_HORIZON')
+      await this.options.checkpoints.put(this.checkpointKey, shardId, { ended: false, start: resume });
+    return { initial, resume };
   }
 
   /**

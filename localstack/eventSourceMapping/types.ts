@@ -181,6 +181,11 @@ export interface ShardCheckpoint {
   readonly sequenceNumber?: string;
   /** The shard is closed and fully processed: its children may start. */
   readonly ended: boolean;
+  /**
+   * Where the shard is read from until its first checkpoint: the mapping's starting position, LATEST fixed as
+   * AT_TIMESTAMP of the mapping's start (so a restart before that neither replays nor skips records).
+   */
+  readonly start?: ShardIteratorRequest;
 }
 
 /** Where checkpoints live; `FileCheckpointStore` survives restarts. */
