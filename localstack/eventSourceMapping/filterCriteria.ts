@@ -1,10 +1,11 @@
 /**
- * Lambda event filtering (the EventBridge pattern subset Lambda accepts) applied to a Kinesis record:
- * `{ kinesisSchemaVersion, partitionKey, sequenceNumber, approximateArrivalTimestamp, data }` where
- * `data` is the decoded payload when it is JSON; or to a DynamoDB-stream record as the event carries it
- * (`{ eventName, …, dynamodb: { Keys, NewImage, OldImage, … } }`, Lambda guide with-ddb-filtering). Patterns of one mapping are OR-ed; the keys of one
- * pattern are AND-ed; a leaf is a list of matchers, any of which may match (a list value in the record
- * matches when any element does).
+ * Lambda event filtering (the EventBridge pattern subset Lambda accepts, matched by the rules of
+ * aws/event-ruler) applied to a Kinesis record: `{ kinesisSchemaVersion, partitionKey, sequenceNumber,
+ * approximateArrivalTimestamp, data }` where `data` is the decoded payload when it is JSON; or to a
+ * DynamoDB-stream record as the event carries it (`{ eventName, …, dynamodb: { Keys, NewImage, … } }`,
+ * Lambda guide with-ddb-filtering). Patterns of one mapping are OR-ed; the keys of one pattern are AND-ed;
+ * a leaf is a list of matchers, any of which may match (a list value in the record matches when any element
+ * does; a list of objects matches a nested pattern when one element does); `exists` sees only leaves.
  *
  * Hand-written because no maintained npm package implements Lambda's variant of the syntax (prefix,
  * suffix, equals-ignore-case, numeric, exists, anything-but, `$or`) without pulling in an AWS runtime.
@@ -113,17 +114,19 @@ function scalarMatcher(spec: unknown, path: string): Leaf {
   throw new FilterPatternError(`invalid argument for "${op}" at ${path} (given ${JSON.stringify(arg)})`);
 }
 
+/** The leaf values of a field: itself when scalar, the scalars of a list (nested lists flattened); objects are not leaves. */
+const leavesOf = (value: Json): Json[] =>
+  Array.isArray(value) ? value.flatMap(leavesOf) : isObject(value) ? [] : [value];
+
 function compileLeaf(list: unknown[], path: string): Leaf {
   if (list.length === 0) throw new FilterPatternError(`filter list at ${path} must not be empty`);
   const matchers = list.map((spec) => scalarMatcher(spec, path));
   return (value, present) => {
-    if (Array.isArray(value)) {
-      // A list in the record matches when any element matches; `exists` applies to the field itself.
-      return matchers.some(
-        (m) => value.some((element) => m(element, true)) || (value.length === 0 && m(undefined, present)),
-      );
-    }
-    return matchers.some((m) => m(value, present));
+    // Like event-ruler, a field matches through its leaves (any of them): an object, or a list without
+    // scalars, is no leaf, so `exists: true` does not match it and `exists: false` does.
+    const leaves = present ? leavesOf(value as Json) : [];
+    if (leaves.length === 0) return matchers.some((m) => m(undefined, false));
+    return matchers.some((m) => leaves.some((leaf) => m(leaf, true)));
   };
 }
 
@@ -155,10 +158,13 @@ function compileObject(pattern: Record<string, unknown>, path: string): (value: 
       );
     }
   }
-  return (value) => {
-    const obj = isObject(value) ? value : undefined;
-    return parts.every((part) => part(obj));
+  const matches = (value: unknown): boolean => {
+    // A list of objects is "crushed" into its field, as in event-ruler: the pattern matches when one element
+    // does (all of the pattern's fields in that same element).
+    if (Array.isArray(value) && value.length > 0) return value.some(matches);
+    return parts.every((part) => part(isObject(value) ? value : undefined));
   };
+  return matches;
 }
 
 /**

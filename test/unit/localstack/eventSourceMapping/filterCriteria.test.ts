@@ -62,6 +62,39 @@ describe('compileFilterCriteria', () => {
     },
   );
 
+  it('when a nested pattern addresses a field of objects inside a list, it matches when any element matches (event-ruler crushes the list)', () => {
+    const keep = compileFilterCriteria(['{"data":{"items":{"sku":["A-1"]}}}']);
+    expect(keep(record({ items: [{ sku: 'B-2' }, { sku: 'A-1' }] }))).toBe(true);
+    expect(keep(record({ items: [{ sku: 'B-2' }] }))).toBe(false);
+  });
+
+  it('when a nested pattern has two fields, they must match in the same list element', () => {
+    const keep = compileFilterCriteria(['{"data":{"items":{"sku":["A-1"],"qty":[2]}}}']);
+    expect(keep(record({ items: [{ sku: 'A-1', qty: 2 }] }))).toBe(true);
+    expect(
+      keep(
+        record({
+          items: [
+            { sku: 'A-1', qty: 1 },
+            { sku: 'B-2', qty: 2 },
+          ],
+        }),
+      ),
+    ).toBe(false);
+  });
+
+  it('when exists is on an intermediate (object) node, it does not see it (event-ruler: exists works on leaves only)', () => {
+    expect(
+      compileFilterCriteria(['{"data":{"order":[{"exists":true}]}}'])(record({ order: { id: 7 } })),
+    ).toBe(false);
+    expect(
+      compileFilterCriteria(['{"data":{"order":[{"exists":false}]}}'])(record({ order: { id: 7 } })),
+    ).toBe(true);
+    expect(compileFilterCriteria(['{"data":{"order":[{"exists":true}]}}'])(record({ order: [1] }))).toBe(
+      true,
+    );
+  });
+
   it('when a pattern filters on metadata, it matches the partition key', () => {
     const keep = compileFilterCriteria(['{"partitionKey":[{"prefix":"eu-"}]}']);
     expect(keep(record({}, 'eu-1'))).toBe(true);
