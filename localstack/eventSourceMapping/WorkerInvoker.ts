@@ -15,12 +15,18 @@ export interface WorkerInvokerOptions {
 interface WarmInstance {
   readonly worker: Worker;
   readonly fn: FunctionDefinition;
+  /** Settles when the module has loaded (or failed to, or the worker ended), at most after the init budget. */
+  readonly initialized: Promise<void>;
 }
+
+/** Lambda's budget for a cold start's Init phase, outside the function's Timeout. */
+const INIT_BUDGET_MS = 10_000;
 
 /**
  * Runs bundled handlers in `worker_threads`, one worker per concurrent invocation of a function, kept
- * warm between invocations (module state survives) like a Lambda execution environment. The
- * function's Timeout is enforced by terminating the worker; a timed-out or crashed worker is discarded
+ * warm between invocations (module state survives) like a Lambda execution environment. A cold start's
+ * Init (loading the module) has its own 10 s budget; the function's Timeout, counted after it, is enforced
+ * by terminating the worker (Lambda resets the environment after a timeout too); a timed-out or crashed worker is discarded
  * and the invocation reported as failed.
  */
 export class WorkerInvoker implements Invoker {
@@ -101,7 +107,23 @@ export class WorkerInvoker implements Invoker {
       stderr: !inherit,
     });
     worker.unref();
-    return { worker, fn };
+    const initialized = new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        worker.off('message', onInit);
+        worker.off('error', done);
+        worker.off('exit', done);
+        resolve();
+      };
+      const onInit = (message: { init?: boolean }): void => {
+        if (message.init === true) done();
+      };
+      const timer = setTimeout(done, INIT_BUDGET_MS);
+      worker.on('message', onInit);
+      worker.on('error', done);
+      worker.on('exit', done);
+    });
+    return { worker, fn, initialized };
   }
 
   private environmentOf(fn: FunctionDefinition): Record<string, string> {
@@ -128,11 +150,20 @@ export class WorkerInvoker implements Invoker {
     };
   }
 
-  private run(
+  private async run(
     instance: WarmInstance,
     request: { readonly event: unknown; readonly requestId: string },
   ): Promise<InvocationOutcome> {
+    // The function's Timeout counts from the end of Init (a cold start's module loading), like Lambda.
+    await instance.initialized;
     const { worker, fn } = instance;
+    if (worker.threadId === -1)
+      return {
+        ok: false,
+        functionError: 'Crashed',
+        errorType: 'Runtime.ExitError',
+        errorMessage: 'Runtime exited during init',
+      };
     const timeoutMs = fn.timeoutSeconds * 1000;
     const id = randomUUID();
     // Before any listener or timer is set: an event whose reading throws leaves nothing behind on the worker.

@@ -27,6 +27,12 @@ function loadHandler() {
   }
   return handlerPromise;
 }
+// Init runs when the worker starts, under its own budget (the invoker starts the function timer after it);
+// a failed init is reported by each invocation, as Lambda does.
+loadHandler().then(
+  () => parentPort.postMessage({ init: true }),
+  () => parentPort.postMessage({ init: true }),
+);
 function toJson(value) {
   return value === undefined ? null : JSON.parse(JSON.stringify(value));
 }

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { WorkerInvoker } from '../../../../localstack/eventSourceMapping/WorkerInvoker';
@@ -77,6 +79,22 @@ describe('WorkerInvoker', () => {
     expect(next).toMatchObject({ ok: true, payload: { invocations: 1 } });
     expect(invoker.coldStarts).toBe(2);
   });
+
+  it('when module init takes longer than the Timeout (1.3 s, Timeout 1 s), the first invocation succeeds: Init has its own budget', async () => {
+    const entryFile = join(mkdtempSync(join(tmpdir(), 'slow-init-')), 'slowInit.js');
+    writeFileSync(
+      entryFile,
+      'const end = Date.now() + 1300; while (Date.now() < end) {}\n' +
+        'exports.handler = async (_event, context) => ({ remaining: context.getRemainingTimeInMillis() });\n',
+    );
+    const outcome = await invoker.invoke({
+      fn: { ...PROBE, entryFile, timeoutSeconds: 1 },
+      event: event(),
+      requestId: 'r',
+    });
+    expect(outcome).toMatchObject({ ok: true, payload: { remaining: expect.any(Number) } });
+    expect((outcome as { payload: { remaining: number } }).payload.remaining).toBeGreaterThan(500);
+  }, 15_000);
 
   it('when the handler exits the process, it reports a crash and starts a fresh instance next time', async () => {
     const outcome = await invoker.invoke({ fn: PROBE, event: event('exit'), requestId: 'r' });
