@@ -5,11 +5,9 @@
  * removes those objects first (`supersededSessionObjects`), and every session is in the results once, equal
  * to the DuckDB reference of the input.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -24,6 +22,7 @@ import { readShardRange } from '../../functions/adapters/streamShards';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import type { RawRecord } from '../../functions/core/types';
 import { pageSessions } from '../fixtures/pipelines/pageSessions';
+import { runCli as cli } from '../helpers/cli';
 import { useLocalCloud } from '../helpers/localCloud';
 import { createStateTable } from '../helpers/stateTable';
 import { statefulCloudRun } from '../helpers/statefulCloud';
@@ -32,25 +31,12 @@ import { statefulCloudRun } from '../helpers/statefulCloud';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 jest.mock('hyparquet-writer', () => require('../faults/esmInterop').hyparquetWriterCjs());
 
-const run = promisify(execFile);
-const BIN = join(__dirname, '..', '..', 'localstack', 'cli', 'bin.js');
 const MODULE = 'test/fixtures/pipelines/pageSessions.ts';
 const STREAM = pageSessions.spec.source.stream;
 const GAP = 120_000;
 const BATCH = 30;
 
 const cloud = useLocalCloud();
-
-async function cli(args: readonly string[], env: NodeJS.ProcessEnv) {
-  return run(process.execPath, [BIN, ...args], { env, timeout: 60_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
-}
 
 interface Event {
   readonly eventId: string;
