@@ -99,16 +99,24 @@ export function resultEntry(
   );
 }
 
-/** A result row as plain JSON: bigints as numbers, or as decimal strings beyond 2^53. */
+/**
+ * A result row as plain JSON: bigints as numbers, or as decimal strings beyond 2^53; a double JSON has no
+ * number for (a sum beyond the double range, NaN) as the string `"Infinity"`, `"-Infinity"` or `"NaN"`, not
+ * the `null` `JSON.stringify` would write (a downstream stage could not tell it from a SQL NULL).
+ */
 export function resultValue(row: ResultRow): Record<string, string | number | boolean | null> {
   const value: Record<string, string | number | boolean | null> = {};
   for (const [column, v] of Object.entries(row))
     value[column] =
-      typeof v !== 'bigint'
-        ? v
-        : v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
-          ? Number(v)
-          : v.toString();
+      typeof v === 'number'
+        ? Number.isFinite(v)
+          ? v
+          : String(v)
+        : typeof v !== 'bigint'
+          ? v
+          : v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)
+            ? Number(v)
+            : v.toString();
   return value;
 }
 

@@ -167,6 +167,26 @@ describe('close pass publishing result rows (sink toStream)', () => {
     expect(again.partitionKey).toBe(entry.partitionKey);
   });
 
+  it('when a row holds a sum beyond the double range (±Infinity) or NaN, the record carries it as the string JSON has for it, not as null', () => {
+    const entry = resultEntry('t', 'k', { start: T0, end: T0 + 60_000 }, {
+      page: 'k',
+      revenue: Infinity,
+      loss: -Infinity,
+      ratio: NaN,
+      empty: null,
+      n: 0,
+    } as ResultRow);
+    if ('problem' in entry) throw new Error(entry.problem);
+    expect((JSON.parse(entry.data) as { value: unknown }).value).toEqual({
+      page: 'k',
+      revenue: 'Infinity',
+      loss: '-Infinity',
+      ratio: 'NaN',
+      empty: null,
+      n: 0,
+    });
+  });
+
   it('when a bounded run closes its windows, it captures one published record per result row (what shardflow run --in-memory hands the next stage)', async () => {
     const run = await runBounded(
       minutes,
