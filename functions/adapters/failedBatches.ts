@@ -2,7 +2,8 @@
  * The on-failure records Lambda writes for batches it skipped after their retries (an S3 on-failure
  * destination: one object per skipped batch under `aws/lambda/<mapping-uuid>/<shard-id>/…`). Counting
  * them is how a skipped batch stops being silent: the tick publishes the count, an alarm fires on it;
- * reading them is how it is replayed (`shardflow replay-failures`), after which the record moves to
+ * reading them (`KinesisBatchInfo` for a Kinesis stream's batch, `DDBStreamBatchInfo` for a table stream's)
+ * is how it is replayed (`shardflow replay-failures`), after which the record moves to
  * `failed-batches/replayed/` so that it is counted and replayed once.
  */
 import {
@@ -42,31 +43,43 @@ export async function countObjects(s3: S3Client, bucket: string, prefix: string)
   return count;
 }
 
-/** What Lambda writes to an S3 on-failure destination for a Kinesis batch (fields read here only). */
-const failureRecordSchema = z.object({
-  KinesisBatchInfo: z.object({
-    shardId: z.string().check(z.minLength(1), z.maxLength(128)),
-    startSequenceNumber: z.string().check(z.regex(/^\d{1,128}$/)),
-    endSequenceNumber: z.string().check(z.regex(/^\d{1,128}$/)),
-    batchSize: z.int().check(z.nonnegative()),
-    streamArn: z.string().check(z.minLength(1), z.maxLength(2048)),
-  }),
+/**
+ * The batch Lambda's on-failure record describes (fields read here only): `KinesisBatchInfo` for a Kinesis
+ * stream, `DDBStreamBatchInfo` with the same fields for a table's DynamoDB stream (Lambda developer guide,
+ * "services-dynamodb-errors"). Both have decimal sequence numbers (a DynamoDB stream's have 21 digits or more).
+ */
+const batchInfoSchema = z.object({
+  shardId: z.string().check(z.minLength(1), z.maxLength(128)),
+  startSequenceNumber: z.string().check(z.regex(/^\d{1,128}$/)),
+  endSequenceNumber: z.string().check(z.regex(/^\d{1,128}$/)),
+  batchSize: z.int().check(z.nonnegative()),
+  streamArn: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
+const kinesisRecordSchema = z.object({ KinesisBatchInfo: batchInfoSchema });
+const tableRecordSchema = z.object({ DDBStreamBatchInfo: batchInfoSchema });
+
+/** Which kind of stream a skipped batch was read from. */
+export type FailedBatchSource = 'kinesis' | 'table';
 
 /** One batch Lambda skipped, as its on-failure record describes it. */
 export interface FailedBatch {
   /** The record's object key. */
   readonly key: string;
+  /** A Kinesis stream (`KinesisBatchInfo`) or a table's DynamoDB stream (`DDBStreamBatchInfo`). */
+  readonly source: FailedBatchSource;
   readonly shardId: string;
-  /** Stream name (from the record's stream ARN). */
+  /**
+   * The stream: a Kinesis stream's name (from the record's stream ARN), a table stream's ARN (a table
+   * pipeline's configured stream is its table's stream ARN).
+   */
   readonly stream: string;
   readonly firstSequence: string;
   readonly lastSequence: string;
-  /** Kinesis records in the batch. */
+  /** Records Lambda invoked the function with. */
   readonly batchSize: number;
 }
 
-/** An object under the prefix that is not an on-failure record of a Kinesis batch. */
+/** An object under the prefix that is not an on-failure record of a Kinesis or table-stream batch. */
 export interface UnreadableFailureRecord {
   readonly key: string;
   readonly reason: string;
@@ -92,18 +105,28 @@ export async function listFailedBatches(
       unreadable.push({ key, reason: 'not JSON' });
       continue;
     }
-    const record = z.safeParse(failureRecordSchema, parsed);
+    const table =
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      'DDBStreamBatchInfo' in parsed &&
+      !('KinesisBatchInfo' in parsed);
+    const record = table ? z.safeParse(tableRecordSchema, parsed) : z.safeParse(kinesisRecordSchema, parsed);
     if (!record.success) {
+      const issue = record.error.issues[0];
       unreadable.push({
         key,
-        reason: `not a Kinesis on-failure record (${record.error.issues[0]?.path.join('.') ?? ''}: ${record.error.issues[0]?.message ?? ''})`,
+        reason: `not a ${table ? 'DynamoDB-stream' : 'Kinesis'} on-failure record (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`,
       });
       continue;
     }
-    const info = record.data.KinesisBatchInfo;
+    const info =
+      'DDBStreamBatchInfo' in record.data ? record.data.DDBStreamBatchInfo : record.data.KinesisBatchInfo;
     const bounds = [info.startSequenceNumber, info.endSequenceNumber];
     if (!bounds.every(isValidSequence)) {
-      unreadable.push({ key, reason: 'a sequence number has more digits than Kinesis gives' });
+      unreadable.push({
+        key,
+        reason: `a sequence number has more digits than ${table ? 'a DynamoDB stream' : 'Kinesis'} gives`,
+      });
       continue;
     }
     if (padSequence(info.startSequenceNumber) > padSequence(info.endSequenceNumber)) {
@@ -112,8 +135,9 @@ export async function listFailedBatches(
     }
     batches.push({
       key,
+      source: table ? 'table' : 'kinesis',
       shardId: info.shardId,
-      stream: info.streamArn.slice(info.streamArn.lastIndexOf('/') + 1),
+      stream: table ? info.streamArn : info.streamArn.slice(info.streamArn.lastIndexOf('/') + 1),
       firstSequence: info.startSequenceNumber,
       lastSequence: info.endSequenceNumber,
       batchSize: info.batchSize,

@@ -1,10 +1,12 @@
 /**
  * Replays the batches a pipeline's event source mapping skipped (`shardflow replay-failures`): for each
- * on-failure record under the mapping's prefix, the batch's range is read back from the stream, the records
+ * on-failure record under the mapping's prefix, the batch's range is read back from the stream (a Kinesis
+ * stream, or a table's DynamoDB stream, decoded as the operator decodes Lambda's event), the records
  * no commit applied are applied exactly once (`SkippedBatchReplay`), and the record moves to
  * `failed-batches/replayed/` so the FailedBatchesPending gauge drops and a second run does not find it.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BatchProcessor } from '../core/state/BatchProcessor';
@@ -22,11 +24,13 @@ import { S3ObjectStore } from './S3ObjectStore';
 import { StreamPublisher } from '../core/state/streamPublisher';
 import { KinesisStreamPutter } from './KinesisStreamPutter';
 import { readShardRange } from './streamShards';
+import { decodeTableShardRange, readTableShardRange } from './tableStreamRange';
+import type { RawRecord } from '../core/types';
 
 /** One deployed pipeline whose skipped batches are replayed. */
 export interface ReplayTarget {
   readonly pipeline: StatefulPipeline;
-  /** The stream its mapping reads (name). */
+  /** The stream its mapping reads: a Kinesis stream's name, a table stream's ARN (a table source). */
   readonly stream: string;
   /** Its mapping's on-failure prefix, `aws/lambda/<mapping uuid>/`. */
   readonly failurePrefix: string;
@@ -49,6 +53,8 @@ export interface FailedBatchOutcome {
 export interface ReplayFailedBatchesOptions {
   readonly s3: S3Client;
   readonly kinesis: KinesisClient;
+  /** Reads the skipped batches of a table source (its table's DynamoDB stream). */
+  readonly dynamoDbStreams?: DynamoDBStreamsClient;
   readonly dynamoDb?: DynamoDBClient;
   readonly bucket: string;
   readonly stateTable: string;
@@ -125,15 +131,22 @@ async function replayOne(
     return {
       pipeline: name,
       batch,
-      error: `the record is for stream ${batch.stream}, but pipeline ${name} reads ${target.stream}`,
+      error: `the record is for stream ${batch.stream}, but pipeline ${name} reads ${target.stream}${
+        target.pipeline.spec.source.table !== undefined && !target.stream.startsWith('arn:')
+          ? ` (the deployment outputs name no stream ARN for table ${target.stream}: redeploy it)`
+          : ''
+      }`,
     };
-  const records = await readShardRange(
-    options.kinesis,
-    batch.stream,
-    batch.shardId,
-    batch.firstSequence,
-    batch.lastSequence,
-  );
+  const records =
+    batch.source === 'table'
+      ? await readTableBatch(target, batch, options)
+      : await readShardRange(
+          options.kinesis,
+          batch.stream,
+          batch.shardId,
+          batch.firstSequence,
+          batch.lastSequence,
+        );
   if (records.length !== batch.batchSize)
     // Lambda's record counts the records it invoked the function with; the stream holds more between the
     // two ends when the mapping's filter criteria dropped some (replaying them would apply records the
@@ -148,4 +161,30 @@ async function replayOne(
   const replay = await replayer.replay(batch.shardId, batch.firstSequence, batch.lastSequence, records);
   const movedTo = await markReplayed(options.s3, options.bucket, batch.key);
   return { pipeline: name, batch, recordsRead: records.length, replay, movedTo };
+}
+
+/**
+ * A table source's skipped range, read back from its table's stream and decoded as the operator decodes
+ * Lambda's event for it (one record per change read, so the count is the stream's).
+ */
+async function readTableBatch(
+  target: ReplayTarget,
+  batch: FailedBatch,
+  options: ReplayFailedBatchesOptions,
+): Promise<RawRecord[]> {
+  const view = target.pipeline.spec.source.table?.view;
+  if (view === undefined)
+    throw new Error(
+      `the record is of a table's stream, but pipeline ${target.pipeline.spec.name} reads a Kinesis stream: check the on-failure prefix`,
+    );
+  if (options.dynamoDbStreams === undefined)
+    throw new Error('reading a table stream needs a DynamoDB Streams client: pass dynamoDbStreams');
+  const read = await readTableShardRange(
+    options.dynamoDbStreams,
+    batch.stream,
+    batch.shardId,
+    batch.firstSequence,
+    batch.lastSequence,
+  );
+  return decodeTableShardRange(read, batch.stream, batch.shardId, view);
 }

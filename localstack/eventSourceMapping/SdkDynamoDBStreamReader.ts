@@ -10,9 +10,9 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type DynamoDBStreamsClient,
-  type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { GetRecordsResult, KinesisReader, ShardDescription, ShardIteratorRequest } from './types';
+import { lambdaJson, lambdaRecord } from '../../functions/adapters/dynamoDBStreamRecord';
 
 /** GetRecords' largest `Limit` on a DynamoDB stream. */
 const DYNAMODB_GET_RECORDS_LIMIT = 1_000;
@@ -123,41 +123,4 @@ export class SdkDynamoDBStreamReader implements KinesisReader {
       millisBehindLatest: last === undefined ? 0 : Math.max(1, this.now() - last.approximateArrivalTimestamp),
     };
   }
-}
-
-/**
- * The record as Lambda's event carries it, less `eventSourceARN`; `userIdentity` (a Time-to-Live delete's,
- * when the stream has one: DynamoDB Local may not write it) in the event's lower-case fields.
- */
-function lambdaRecord(record: _Record): Record<string, unknown> {
-  const { ApproximateCreationDateTime, ...rest } = record.dynamodb ?? {};
-  const identity = record.userIdentity;
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName,
-    eventVersion: record.eventVersion,
-    eventSource: record.eventSource ?? 'aws:dynamodb',
-    awsRegion: record.awsRegion,
-    dynamodb: {
-      ...(ApproximateCreationDateTime !== undefined
-        ? { ApproximateCreationDateTime: ApproximateCreationDateTime.getTime() / 1000 }
-        : {}),
-      ...rest,
-    },
-    ...(identity !== undefined
-      ? { userIdentity: { type: identity.Type, principalId: identity.PrincipalId } }
-      : {}),
-  };
-}
-
-/** JSON with binary attribute values base64-encoded, as in Lambda's events. */
-function lambdaJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-    // A Buffer has turned itself into { type: 'Buffer', data } before the replacer sees it.
-    const o = v as { type?: unknown; data?: unknown } | null;
-    if (o !== null && typeof o === 'object' && o.type === 'Buffer' && Array.isArray(o.data))
-      return Buffer.from(o.data as number[]).toString('base64');
-    return v;
-  });
 }

@@ -93,6 +93,7 @@ export function registerReplayFailuresCommands(program: Command): void {
         const { outcomes, unreadable } = await replayFailedBatches(targets, {
           s3: clients.s3,
           kinesis: clients.kinesis,
+          dynamoDbStreams: clients.dynamoDbStreams,
           dynamoDb: clients.dynamoDb,
           bucket,
           stateTable,

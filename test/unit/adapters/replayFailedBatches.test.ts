@@ -4,11 +4,15 @@
  * contradict themselves. Such a batch is not replayed and its record stays counted.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamsClient, _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { replayFailedBatches } from '../../../functions/adapters/replayFailedBatches';
 import { pageActivity } from '../../../functions/pipelines';
+import type { StatefulPipeline } from '../../../functions/core/state/types';
 import type { RawRecord } from '../../../functions/core/types';
+import { TABLE_STREAM_ARN } from '../../helpers/dynamoStreamRecords';
+import { orderRevenue } from '../../helpers/orderRevenue';
 import { clickEvent, kinesisSequence } from '../../helpers/records';
 
 const SHARD = 'shardId-000000000000';
@@ -138,5 +142,112 @@ describe('replayFailedBatches: records that do not match the stream', () => {
       'its endSequenceNumber precedes its startSequenceNumber',
     ]);
     expect(stillCounted).toBe(true);
+  });
+});
+
+/** Changes 0..29 of one shard of the `orders` table's stream (DynamoDB-stream sequence numbers). */
+const TABLE_SHARD = 'shardId-00000001767225600000-1a2b3c4d';
+const tableSequence = (i: number) => String(800000000003126276000n + BigInt(i));
+const changes: _Record[] = Array.from({ length: 30 }, (_, i) => ({
+  eventID: `id-${i}`,
+  eventName: 'INSERT',
+  eventVersion: '1.1',
+  eventSource: 'aws:dynamodb',
+  awsRegion: 'us-east-1',
+  dynamodb: {
+    ApproximateCreationDateTime: new Date(T0 + i * 1000),
+    Keys: { orderId: { S: `o${i}` } },
+    NewImage: { orderId: { S: `o${i}` }, region: { S: 'eu' }, amount: { N: String(i) } },
+    SequenceNumber: tableSequence(i),
+    SizeBytes: 40,
+    StreamViewType: 'NEW_AND_OLD_IMAGES',
+  },
+}));
+
+/** A DynamoDB Streams client serving `changes` from a sequence number, to the end of the (closed) shard. */
+function tableStream(): { client: DynamoDBStreamsClient; shards: string[] } {
+  const shards: string[] = [];
+  const client = {
+    send: async ({
+      constructor,
+      input,
+    }: {
+      constructor: { name: string };
+      input: Record<string, string>;
+    }) => {
+      if (constructor.name === 'GetShardIteratorCommand') {
+        shards.push(`${input.StreamArn} ${input.ShardId}`);
+        return {
+          ShardIterator: String(
+            changes.findIndex((c) => c.dynamodb?.SequenceNumber === input.SequenceNumber),
+          ),
+        };
+      }
+      if (constructor.name === 'GetRecordsCommand')
+        return { Records: changes.slice(Number(input.ShardIterator)) };
+      throw new Error(`unexpected DynamoDB Streams ${constructor.name}`);
+    },
+  } as unknown as DynamoDBStreamsClient;
+  return { client, shards };
+}
+
+const tableFailureRecord = (first: number, last: number, batchSize: number, streamArn = TABLE_STREAM_ARN) =>
+  JSON.stringify({
+    DDBStreamBatchInfo: {
+      shardId: TABLE_SHARD,
+      startSequenceNumber: tableSequence(first),
+      endSequenceNumber: tableSequence(last),
+      batchSize,
+      streamArn,
+    },
+  });
+
+async function replayTable(body: string, stream = TABLE_STREAM_ARN) {
+  const key = `${PREFIX}${TABLE_SHARD}/2026/01/02/2026-01-02T03.00.00-x`;
+  const objects = new Map([[key, body]]);
+  const { s3, kinesis, dynamoDb } = fakes(objects);
+  const { client, shards } = tableStream();
+  const { outcomes, unreadable } = await replayFailedBatches(
+    [{ pipeline: orderRevenue() as unknown as StatefulPipeline, stream, failurePrefix: PREFIX }],
+    { s3, kinesis, dynamoDb, dynamoDbStreams: client, bucket: 'b', stateTable: 't', dryRun: true },
+  );
+  return { outcomes, unreadable, shards, stillCounted: objects.has(key) };
+}
+
+describe('replayFailedBatches: a table source (its DynamoDB stream)', () => {
+  it("when the record matches the table's stream, a dry run reads the range from the shard it names and reports no error", async () => {
+    const { outcomes, unreadable, shards, stillCounted } = await replayTable(tableFailureRecord(10, 19, 10));
+    expect(unreadable).toEqual([]);
+    expect(outcomes).toEqual([expect.objectContaining({ recordsRead: 10 })]);
+    expect(outcomes[0]!.error).toBeUndefined();
+    expect(outcomes[0]!.batch).toMatchObject({ source: 'table', stream: TABLE_STREAM_ARN });
+    expect(shards).toEqual([`${TABLE_STREAM_ARN} ${TABLE_SHARD}`]);
+    expect(stillCounted).toBe(true);
+  });
+
+  it('when the stream holds more records between the ends than the batch had (filter criteria), it is not replayed and the record stays', async () => {
+    const { outcomes, stillCounted } = await replayTable(tableFailureRecord(10, 19, 8));
+    expect(outcomes.map((o) => [o.recordsRead, o.replay, o.movedTo])).toEqual([[10, undefined, undefined]]);
+    expect(outcomes[0]!.error).toMatch(
+      /^the stream holds 10 records from its first to its last sequence number, but Lambda's record says the batch had 8 /,
+    );
+    expect(stillCounted).toBe(true);
+  });
+
+  it("when the record is of another table's stream (a table created again), it is not read and says which stream the pipeline reads", async () => {
+    const other = TABLE_STREAM_ARN.replace('2026-01-01T00:00:00.000', '2026-01-02T00:00:00.000');
+    const { outcomes, shards, stillCounted } = await replayTable(tableFailureRecord(10, 19, 10, other));
+    expect(outcomes.map((o) => o.error)).toEqual([
+      `the record is for stream ${other}, but pipeline order-revenue reads ${TABLE_STREAM_ARN}`,
+    ]);
+    expect(shards).toEqual([]);
+    expect(stillCounted).toBe(true);
+  });
+
+  it('when the deployment outputs name no stream ARN for the table, it says so and what to do', async () => {
+    const { outcomes } = await replayTable(tableFailureRecord(10, 19, 10), 'orders');
+    expect(outcomes.map((o) => o.error)).toEqual([
+      `the record is for stream ${TABLE_STREAM_ARN}, but pipeline order-revenue reads orders (the deployment outputs name no stream ARN for table orders: redeploy it)`,
+    ]);
   });
 });
