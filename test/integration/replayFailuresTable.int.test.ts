@@ -6,12 +6,10 @@
  * written as the local event source mapping writes it. The bin reads the range back from the table's stream
  * and applies what no commit applied exactly once; the revenue per region then equals applying every change.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   CreateTableCommand,
   DeleteItemCommand,
@@ -31,6 +29,7 @@ import {
   type KinesisRecordData,
 } from '../../localstack/eventSourceMapping';
 import { orderItem } from '../helpers/dynamoStreamRecords';
+import { runCli as cli } from '../helpers/cli';
 import { useLocalCloud } from '../helpers/localCloud';
 import { orderRevenue } from '../helpers/orderRevenue';
 import { statefulCloudRun } from '../helpers/statefulCloud';
@@ -39,26 +38,13 @@ import { statefulCloudRun } from '../helpers/statefulCloud';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 jest.mock('hyparquet-writer', () => require('../faults/esmInterop').hyparquetWriterCjs());
 
-const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'localstack', 'cli', 'bin.js');
 const PIPELINE_MODULE = join(ROOT, 'test', 'fixtures', 'pipelines', 'orderRevenue.ts');
 const TABLE = 'orders-replay';
 const MAPPING = '0c5e7a3b-2d41-4f6a-8b9c-7e1d2f3a4b5c';
 const PREFIX = `aws/lambda/${MAPPING}/`;
 
 const cloud = useLocalCloud();
-
-async function cli(args: readonly string[], env: NodeJS.ProcessEnv) {
-  return run(process.execPath, [BIN, ...args], { env, timeout: 120_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
-}
 
 async function keys(bucket: string, prefix: string): Promise<string[]> {
   const listed = await createClients().s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
