@@ -28,14 +28,18 @@ function text(cell: Cell): string {
 const ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /**
- * Text with every control character (C0, DEL, C1) written visibly as an escape: values (keys producers
- * chose) must not move the cursor, rewrite a printed row, or drive the terminal, and one row is one line.
+ * Text with every control character (C0, DEL, C1) written visibly as an escape, and every bidirectional
+ * formatting character (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) as `\u{…}`: values (keys
+ * producers chose) must not move the cursor, rewrite a printed row, drive the terminal, or reorder what a
+ * row shows, and one row is one line.
  */
 function visible(value: string): string {
-  return value.replace(
-    /\p{Cc}/gu,
-    (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return value.replace(/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => {
+    const code = c.charCodeAt(0);
+    return (
+      ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`)
+    );
+  });
 }
 
 function formatTable({ columns: resultColumns, rows }: QueryResult): string {

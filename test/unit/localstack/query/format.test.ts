@@ -82,6 +82,18 @@ describe('formatResult', () => {
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
+  it('when key values hold bidirectional formatting characters, the table shows them escaped so a row cannot be shown reordered', () => {
+    const hostile: QueryResult = {
+      columns: [{ name: 'page', type: 'VARCHAR' }],
+      // RIGHT-TO-LEFT OVERRIDE would show "/cart" as "trac/"; isolates and marks likewise reorder text.
+      rows: [['/\u202etrac'], ['\u2066a\u2069\u200f\u061c']],
+    };
+    expect(formatResult(hostile, 'table').split('\n').slice(2, 4)).toEqual([
+      '/\\u{202e}trac',
+      '\\u{2066}a\\u{2069}\\u{200f}\\u{61c}',
+    ]);
+  });
+
   it('when column names repeat (a self-join), json keeps every column, renaming the repeats as DuckDB does', () => {
     const selfJoin: QueryResult = {
       columns: [
