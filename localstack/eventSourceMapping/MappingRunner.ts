@@ -58,6 +58,8 @@ export class MappingRunner {
   private loop: Promise<void> = Promise.resolve();
   private lastDiscoveryTick = -1;
   private mappingKnownAtStart = false;
+  /** Whether this run has marked the mapping known (after a listing saved its shards' starts). */
+  private markedKnown = false;
   /** Checkpoints are stored under the mapping UUID plus the stream's creation time. */
   private checkpointKey: string;
   private initialShards: Set<string> | undefined;
@@ -94,7 +96,9 @@ export class MappingRunner {
     const createdAt = await reader.streamCreatedAt?.(config.eventSourceArn);
     if (createdAt !== undefined) this.checkpointKey = `${config.uuid}@${createdAt}`;
     this.mappingKnownAtStart = await checkpoints.hasMapping(this.checkpointKey);
-    await checkpoints.markMapping(this.checkpointKey);
+    // Marked known only once its first listing has saved each shard's start (`discover`): a run that never
+    // listed its shards (the emulator not up) leaves it unknown, and the next run starts it from the configured
+    // position, not from TRIM_HORIZON (which would replay a LATEST mapping's history).
     this.keyResolved = true;
   }
 
@@ -194,6 +198,10 @@ export class MappingRunner {
           await this.positionsOf(shard.shardId, saved, fromConfiguredPosition),
         );
       this.waiting.set(shard.shardId, shard);
+    }
+    if (!this.markedKnown) {
+      await checkpoints.markMapping(this.checkpointKey);
+      this.markedKnown = true;
     }
     // Start every waiting shard whose parents are done; repeat because starting can only happen in order.
     for (const shard of [...this.waiting.values()]) {

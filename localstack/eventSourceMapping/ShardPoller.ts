@@ -256,7 +256,19 @@ export class ShardPoller {
         const open = processor.window;
         if (open !== undefined && (this.readEnded || this.options.now() >= open.end)) {
           sub.inFlight = true;
-          await processor.finalizeWindow().finally(() => (sub.inFlight = false));
+          try {
+            await processor.finalizeWindow();
+            failures = 0;
+          } catch (error) {
+            // As for a batch: the window's final invocation is made again after a pause, the loop goes on.
+            failures += 1;
+            this.options.log(
+              `final invocation of a window of ${this.shardId} failed, retrying: ${String(error)}`,
+            );
+            await this.stopSignal.wait(Math.min(this.options.pollIntervalMs * 2 ** failures, 10_000));
+          } finally {
+            sub.inFlight = false;
+          }
           this.maybeEnd();
           continue;
         }

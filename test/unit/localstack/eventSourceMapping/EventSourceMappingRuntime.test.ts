@@ -504,6 +504,34 @@ describe('EventSourceMappingRuntime', () => {
         harness.kinesis.records(harness.streamArn)[1]?.sequenceNumber,
       );
     });
+
+    it('when the final invocation of a tumbling window throws once (an onInvoke hook), the shard goes on and later records are delivered', async () => {
+      const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 180_000;
+      let hookFails = true;
+      harness = createHarness({
+        mapping: { tumblingWindowInSeconds: 60, batchSize: 1 },
+        handler: () => ({ state: {} }),
+        runtime: {
+          hooks: {
+            onInvoke: (info) => {
+              const final = (info.event as unknown as { isFinalInvokeForWindow?: boolean })
+                .isFinalInvokeForWindow;
+              if (final !== true || !hookFails) return;
+              hookFails = false;
+              throw new Error('hook failed');
+            },
+          },
+        },
+        before: (kinesis, arn) => void kinesis.put(arn, 'k', 'w0', t0),
+      });
+      await harness.runtime.start();
+      const deadline = performance.now() + 3_000;
+      while (hookFails && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(hookFails).toBe(false);
+      harness.kinesis.put(harness.streamArn, 'k', 'w1', t0 + 60_000);
+      await harness.runtime.idle(5_000);
+      expect(harness.invoker.delivered()).toEqual(['w0', 'w1']);
+    });
   });
 
   describe('FilterCriteria', () => {

@@ -118,4 +118,36 @@ describe('starting position', () => {
     expect(harness.invoker.delivered()).toEqual(['written-while-stopped', 'after-restart']);
     expect(Object.keys(checkpoints.snapshot())).toEqual([first.checkpointKey]);
   });
+
+  it('when ListShards failed all through the first run and the runtime restarts, a LATEST mapping does not replay the history written before it started', async () => {
+    const checkpoints = new MemoryCheckpointStore();
+    let arn = '';
+    const first = createHarness({
+      checkpoints,
+      mapping: { startingPosition: 'LATEST' },
+      before: (kinesis, a) => {
+        arn = a;
+        kinesis.put(a, 'k', 'history', Date.now() - 60_000);
+      },
+    });
+    const list = first.kinesis.listShards.bind(first.kinesis);
+    first.kinesis.listShards = async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:4567');
+    };
+    await first.runtime.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await first.runtime.stop();
+    first.kinesis.listShards = list;
+
+    harness = createHarness({
+      kinesis: first.kinesis,
+      checkpoints,
+      mapping: { startingPosition: 'LATEST', eventSourceArn: arn },
+    });
+    await harness.runtime.start();
+    await harness.runtime.idle();
+    first.kinesis.put(arn, 'k', 'after-restart');
+    await harness.runtime.idle();
+    expect(harness.invoker.delivered()).toEqual(['after-restart']);
+  });
 });
