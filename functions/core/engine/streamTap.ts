@@ -50,23 +50,27 @@ export interface ValueOrigin {
 
 /**
  * The id of a published value. With `dedupeBy` upstream it is the id the upstream dedupe gives the value
- * (`elementId`: the record's id, `#n` for the n-th value of a fan-out), so a producer's duplicate publishes
- * the same id as its first copy; without, the record's position: `<shard>/<sequence>[/<sub-sequence>][#n]`.
- * Ids over 200 characters become `#sha256:<hex>` of themselves (an element id never starts with `#`, so no
- * producer's id can pose as a digest).
+ * (`elementId`: the record's id, `<id>\u0000<n>` for the n-th value of a fan-out), so a producer's duplicate
+ * publishes the same id as its first copy; without, the record's position:
+ * `<shard>/<sequence>[/<sub-sequence>][#n]`. Ids over 200 characters become `sha256:<hex>` of themselves.
  */
 export function publishedId(origin: ValueOrigin): string {
-  const id =
+  return boundedId(
     origin.dedupeId !== undefined
       ? elementId(origin.dedupeId, origin.ordinal)
-      : `${origin.shardId}/${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}${origin.ordinal === 0 ? '' : `#${origin.ordinal}`}`;
-  return id.length <= MAX_PLAIN_ID_CHARS ? id : `#sha256:${sha256(id)}`;
+      : `${origin.shardId}/${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}${origin.ordinal === 0 ? '' : `#${origin.ordinal}`}`,
+  );
 }
 
-/** `id`, or `sha256:<hex>` of it when over 200 characters (a result id: it starts with a table name, never `sha256:`). */
+/**
+ * `id`, or `sha256:<hex>` of it when over 200 characters or when it starts with `sha256:` itself (a
+ * producer's id cannot pose as the digest of another's long id).
+ */
 function boundedId(id: string): string {
-  return id.length <= MAX_PLAIN_ID_CHARS ? id : `sha256:${sha256(id)}`;
+  return id.length <= MAX_PLAIN_ID_CHARS && !id.startsWith(DIGEST) ? id : `${DIGEST}${sha256(id)}`;
 }
+
+const DIGEST = 'sha256:';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

@@ -240,7 +240,7 @@ describe('prepare', () => {
       .aggregate({ n: count() })
       .sink({ table: 't' });
     const first = p.combine(p.prepare([rec(ev(1, T0), 1)], NONE), () => undefined);
-    expect(first.map((x) => [x.records, x.dedupeIds])).toEqual([[2, ['e1', 'e1#1']]]);
+    expect(first.map((x) => [x.records, x.dedupeIds])).toEqual([[2, ['e1', 'e1\u00001']]]);
     const redelivered = p.combine(
       p.prepare([rec(ev(1, T0), 2)], NONE),
       () => undefined,
