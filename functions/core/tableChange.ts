@@ -99,9 +99,6 @@ export function oversizeChange(sizeBytes: number | undefined, jsonBytes: number)
   return undefined;
 }
 
-/** Most significant digits every decimal keeps through a double (DBL_DIG). */
-const DOUBLE_DIGITS = 15;
-
 /** A decimal's value as its significant digits and the exponent of the first: `'-0.0120'` → `'-12e-2'`. */
 function canonicalDecimal(text: string): string {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
@@ -115,40 +112,41 @@ function canonicalDecimal(text: string): string {
 
 /**
  * Why the JSON number `n` read from a DynamoDB number's `text` (up to 38 significant digits) is not that
- * number, or undefined when it is: not finite, an integer beyond 2^53, or a value with more significant
- * digits than a double keeps whose shortest decimal is another value (`9007199254740993.25` reads as
- * 9007199254740992). Such a number is refused, never rounded; 0.1, 19.99, 1e-7 are carried.
+ * number, or undefined when it is: not finite, an integer beyond 2^53, or a value beyond 2^53 whose double is
+ * another value (`9007199254740993.25` reads as 9007199254740992). Such a number is refused, never rounded.
+ * Within ±2^53 a value is carried as any JSON number is, to the nearest double (0.1, 19.99, 1e-7, a
+ * 28-digit 1/3 from a decimal library): the Kinesis path reads JSON numbers the same way.
  *
- * @example numberProblem('12345678901234567890.5', 12345678901234567890.5); // 'a double carries ...'
+ * @example numberProblem('12345678901234567890.5', 12345678901234567890.5); // 'beyond 2^53 …'
  */
 export function numberProblem(text: string, n: number): string | undefined {
   if (Number.isNaN(n)) return 'not a decimal number';
   if (!Number.isFinite(n)) return 'beyond the double range';
-  if (Number.isInteger(n) && !Number.isSafeInteger(n) && /^-?\d+$/.test(text))
-    return 'an integer beyond 2^53';
-  const exact = canonicalDecimal(text);
-  if (exact.replace(/^-|e.*$/g, '').length <= DOUBLE_DIGITS) return undefined;
+  if (Math.abs(n) <= Number.MAX_SAFE_INTEGER) return undefined;
+  if (Number.isInteger(n) && /^-?\d+$/.test(text)) return 'an integer beyond 2^53';
   const carried = String(n);
-  return canonicalDecimal(carried) === exact
+  return canonicalDecimal(carried) === canonicalDecimal(text)
     ? undefined
-    : `more significant digits than a double keeps (it would read ${carried})`;
+    : `beyond 2^53 with more significant digits than a double keeps (it would read ${carried})`;
 }
 
 /**
- * Attribute names a table change does not carry: the names the JSON path removes (`payloadCodec.ts`), since
- * copying a value with such a key can reach a prototype. A change holding one at any depth is refused whole
- * (it goes to `rejected/` as it came), never delivered without the attribute.
+ * Attribute names a table change does not carry: `__proto__`, which util-dynamodb's (un)marshalling assigns
+ * with `item[name] =`, so it is dropped or, holding a map, becomes the item's prototype. A change holding one
+ * at any depth is refused whole (it goes to `rejected/` as it came), never delivered without the attribute.
+ * (`constructor` is carried; the clean step removes it as from any JSON record, `payloadCodec.ts`, so a schema
+ * that reads it refuses the record naming it.)
  */
-export const RESERVED_ATTRIBUTE_NAMES: readonly string[] = ['__proto__', 'constructor'];
+export const RESERVED_ATTRIBUTE_NAMES: readonly string[] = ['__proto__'];
 
 const isReserved = (name: string): boolean => RESERVED_ATTRIBUTE_NAMES.includes(name);
 
 /**
  * Where an image in DynamoDB JSON (`{ name: { S: ... } | { M: {...} } | { L: [...] } ... }`) holds an
- * attribute of a {@link RESERVED_ATTRIBUTE_NAMES} name (`'a.__proto__'`, `'list[2].constructor'`), or
+ * attribute of a {@link RESERVED_ATTRIBUTE_NAMES} name (`'a.__proto__'`, `'list[2].__proto__'`), or
  * undefined. Reads own properties only; anything not a map or list is not walked.
  *
- * @example reservedAttributePath({ a: { M: { constructor: { S: 'x' } } } }); // 'a.constructor'
+ * @example reservedAttributePath({ a: { M: { ['__proto__']: { S: 'x' } } } }); // 'a.__proto__'
  */
 export function reservedAttributePath(image: object, path = ''): string | undefined {
   for (const name of Object.keys(image)) {
