@@ -26,6 +26,7 @@ import { KinesisStreamPutter } from './KinesisStreamPutter';
 import { readShardRange } from './streamShards';
 import { decodeTableShardRange, readTableShardRange } from './tableStreamRange';
 import type { RawRecord } from '../core/types';
+import { InvalidOptionError } from '../core/errors';
 
 /** One deployed pipeline whose skipped batches are replayed. */
 export interface ReplayTarget {
@@ -174,11 +175,13 @@ async function readTableBatch(
 ): Promise<RawRecord[]> {
   const view = target.pipeline.spec.source.table?.view;
   if (view === undefined)
-    throw new Error(
+    throw new InvalidOptionError(
       `the record is of a table's stream, but pipeline ${target.pipeline.spec.name} reads a Kinesis stream: check the on-failure prefix`,
     );
   if (options.dynamoDbStreams === undefined)
-    throw new Error('reading a table stream needs a DynamoDB Streams client: pass dynamoDbStreams');
+    throw new InvalidOptionError(
+      'reading a table stream needs a DynamoDB Streams client: pass dynamoDbStreams',
+    );
   const read = await readTableShardRange(
     options.dynamoDbStreams,
     batch.stream,
