@@ -18,7 +18,8 @@ import {
   isExpiry,
   missingImage,
   numberProblem,
-  oversizeChange,
+  oversizeChangeJson,
+  oversizeStreamRecord,
   RESERVED_ATTRIBUTE_NAMES,
   reservedAttributePath,
   type ChangeEventName,
@@ -183,16 +184,16 @@ function decodeRecord(record: unknown, view: StreamViewType, now: number): Decod
         `dynamodb.SizeBytes ${describe(size)} is not a byte count`,
       );
     const sizeBytes = typeof size === 'number' ? size : undefined;
-    const early = oversizeChange(sizeBytes, 0);
+    const early = sizeBytes === undefined ? undefined : oversizeStreamRecord(sizeBytes);
     if (early !== undefined) throw new UnreadableChange(REJECT_REASONS.OVERSIZE_RECORD, early);
     const change = readChange(record, stream, view, arrival);
-    const json = JSON.stringify(change);
-    const oversize = oversizeChange(sizeBytes, Buffer.byteLength(json, 'utf8'));
+    const bytes = Buffer.from(JSON.stringify(change), 'utf8');
+    const oversize = oversizeChangeJson(bytes.length, sizeBytes);
     if (oversize !== undefined) throw new UnreadableChange(REJECT_REASONS.OVERSIZE_RECORD, oversize);
     return {
       ...base,
       partitionKey: clip(JSON.stringify(change.keys)),
-      data: Buffer.from(json, 'utf8').toString('base64'),
+      data: bytes.toString('base64'),
     };
   } catch (err) {
     if (!(err instanceof UnreadableChange)) throw err;

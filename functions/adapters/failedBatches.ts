@@ -55,8 +55,23 @@ const batchInfoSchema = z.object({
   batchSize: z.int().check(z.nonnegative()),
   streamArn: z.string().check(z.minLength(1), z.maxLength(2048)),
 });
-const kinesisRecordSchema = z.object({ KinesisBatchInfo: batchInfoSchema });
-const tableRecordSchema = z.object({ DDBStreamBatchInfo: batchInfoSchema });
+/** How each kind of on-failure record is read and named. */
+const KINDS = {
+  kinesis: {
+    field: 'KinesisBatchInfo',
+    label: 'Kinesis',
+    source: 'Kinesis',
+    // The record names the stream by ARN; a Kinesis pipeline's configured stream is its name.
+    stream: (arn: string) => arn.slice(arn.lastIndexOf('/') + 1),
+  },
+  table: {
+    field: 'DDBStreamBatchInfo',
+    label: 'DynamoDB-stream',
+    source: 'a DynamoDB stream',
+    // A table pipeline's configured stream is its table's stream ARN.
+    stream: (arn: string) => arn,
+  },
+} as const;
 
 /** Which kind of stream a skipped batch was read from. */
 export type FailedBatchSource = 'kinesis' | 'table';
@@ -105,28 +120,27 @@ export async function listFailedBatches(
       unreadable.push({ key, reason: 'not JSON' });
       continue;
     }
-    const table =
+    const source: FailedBatchSource =
       parsed !== null &&
       typeof parsed === 'object' &&
       'DDBStreamBatchInfo' in parsed &&
-      !('KinesisBatchInfo' in parsed);
-    const record = table ? z.safeParse(tableRecordSchema, parsed) : z.safeParse(kinesisRecordSchema, parsed);
+      !('KinesisBatchInfo' in parsed)
+        ? 'table'
+        : 'kinesis';
+    const kind = KINDS[source];
+    const record = z.safeParse(z.object({ [kind.field]: batchInfoSchema }), parsed);
     if (!record.success) {
       const issue = record.error.issues[0];
       unreadable.push({
         key,
-        reason: `not a ${table ? 'DynamoDB-stream' : 'Kinesis'} on-failure record (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`,
+        reason: `not a ${kind.label} on-failure record (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`,
       });
       continue;
     }
-    const info =
-      'DDBStreamBatchInfo' in record.data ? record.data.DDBStreamBatchInfo : record.data.KinesisBatchInfo;
+    const info = record.data[kind.field]!;
     const bounds = [info.startSequenceNumber, info.endSequenceNumber];
     if (!bounds.every(isValidSequence)) {
-      unreadable.push({
-        key,
-        reason: `a sequence number has more digits than ${table ? 'a DynamoDB stream' : 'Kinesis'} gives`,
-      });
+      unreadable.push({ key, reason: `a sequence number has more digits than ${kind.source} gives` });
       continue;
     }
     if (padSequence(info.startSequenceNumber) > padSequence(info.endSequenceNumber)) {
@@ -135,9 +149,9 @@ export async function listFailedBatches(
     }
     batches.push({
       key,
-      source: table ? 'table' : 'kinesis',
+      source,
       shardId: info.shardId,
-      stream: table ? info.streamArn : info.streamArn.slice(info.streamArn.lastIndexOf('/') + 1),
+      stream: kind.stream(info.streamArn),
       firstSequence: info.startSequenceNumber,
       lastSequence: info.endSequenceNumber,
       batchSize: info.batchSize,

@@ -74,29 +74,36 @@ const CHANGE_JSON_EXPANSION = 8;
 const CHANGE_JSON_SLACK_BYTES = 64 * 1024;
 
 /**
- * Largest JSON a change of a stream record of `sizeBytes` (DynamoDB's count; the largest there is when
- * the record does not say) can take.
+ * Largest JSON a change of a stream record of `sizeBytes` (DynamoDB's count, at most
+ * {@link MAX_STREAM_RECORD_BYTES}) can take.
  */
-export function maxChangeJsonBytes(sizeBytes: number = MAX_STREAM_RECORD_BYTES): number {
-  return CHANGE_JSON_EXPANSION * Math.min(sizeBytes, MAX_STREAM_RECORD_BYTES) + CHANGE_JSON_SLACK_BYTES;
+export function maxChangeJsonBytes(sizeBytes: number): number {
+  return CHANGE_JSON_EXPANSION * sizeBytes + CHANGE_JSON_SLACK_BYTES;
 }
 
 /** Largest JSON of any change: the payload limit a table source's records are decoded with. */
 export const MAX_CHANGE_JSON_BYTES = maxChangeJsonBytes(MAX_STREAM_RECORD_BYTES);
 
 /**
- * Why a change is too large to be one DynamoDB wrote, or undefined: a stream record larger than two items
- * and a key, or JSON larger than such a record's items can inflate to (its `SizeBytes` understates it).
+ * Why a stream record is too large to be one DynamoDB wrote (more than two items and a key), or undefined.
  *
- * @example oversizeChange(900_000, 1_000); // 'stream record of 900000 bytes exceeds ...'
+ * @example oversizeStreamRecord(900_000); // 'stream record of 900000 bytes (SizeBytes) exceeds ...'
  */
-export function oversizeChange(sizeBytes: number | undefined, jsonBytes: number): string | undefined {
-  if (sizeBytes !== undefined && sizeBytes > MAX_STREAM_RECORD_BYTES)
-    return `stream record of ${sizeBytes} bytes (SizeBytes) exceeds ${MAX_STREAM_RECORD_BYTES} bytes, two items of DynamoDB's ${MAX_ITEM_BYTES}-byte limit and their key`;
-  const max = maxChangeJsonBytes(sizeBytes);
-  if (jsonBytes > max)
-    return `change of ${jsonBytes} bytes as JSON exceeds ${max} bytes, the most ${sizeBytes === undefined ? `a stream record of ${MAX_STREAM_RECORD_BYTES} bytes` : `its stream record of ${sizeBytes} bytes (SizeBytes)`} inflates to`;
-  return undefined;
+export function oversizeStreamRecord(sizeBytes: number): string | undefined {
+  return sizeBytes > MAX_STREAM_RECORD_BYTES
+    ? `stream record of ${sizeBytes} bytes (SizeBytes) exceeds ${MAX_STREAM_RECORD_BYTES} bytes, two items of DynamoDB's ${MAX_ITEM_BYTES}-byte limit and their key`
+    : undefined;
+}
+
+/**
+ * Why a change's JSON of `jsonBytes` is larger than its stream record's items can inflate to (`sizeBytes`
+ * understates it; the largest record when the record does not say), or undefined.
+ */
+export function oversizeChangeJson(jsonBytes: number, sizeBytes: number | undefined): string | undefined {
+  const max = maxChangeJsonBytes(sizeBytes ?? MAX_STREAM_RECORD_BYTES);
+  return jsonBytes > max
+    ? `change of ${jsonBytes} bytes as JSON exceeds ${max} bytes, the most ${sizeBytes === undefined ? `a stream record of ${MAX_STREAM_RECORD_BYTES} bytes` : `its stream record of ${sizeBytes} bytes (SizeBytes)`} inflates to`
+    : undefined;
 }
 
 /** A decimal's value as its significant digits and the exponent of the first: `'-0.0120'` → `'-12e-2'`. */

@@ -261,11 +261,7 @@ export class ShardPoller {
             failures = 0;
           } catch (error) {
             // As for a batch: the window's final invocation is made again after a pause, the loop goes on.
-            failures += 1;
-            this.options.log(
-              `final invocation of a window of ${this.shardId} failed, retrying: ${String(error)}`,
-            );
-            await this.stopSignal.wait(Math.min(this.options.pollIntervalMs * 2 ** failures, 10_000));
+            await this.pauseAfterFailure('final invocation of a window', error, (failures += 1));
           } finally {
             sub.inFlight = false;
           }
@@ -297,10 +293,8 @@ export class ShardPoller {
       } catch (error) {
         // Whatever failed, the loop goes on (Lambda does not stop a shard): the batch's records not yet done
         // are delivered again after a pause.
-        failures += 1;
-        this.options.log(`batch of ${this.shardId} failed, retrying: ${String(error)}`);
         sub.buffer.unshift(...batch.filter((r) => this.pending.get(r.sequenceNumber) === false));
-        await this.stopSignal.wait(Math.min(this.options.pollIntervalMs * 2 ** failures, 10_000));
+        await this.pauseAfterFailure('batch', error, (failures += 1));
       } finally {
         sub.inFlight = false;
       }
@@ -308,6 +302,12 @@ export class ShardPoller {
       if (sub.buffer.length > 0) sub.firstBufferedAt = performance.now();
       this.options.onActivity();
     }
+  }
+
+  /** Logs what failed and waits before it is tried again: doubling with each failure in a row, up to 10 s. */
+  private async pauseAfterFailure(what: string, error: unknown, failures: number): Promise<void> {
+    this.options.log(`${what} of ${this.shardId} failed, retrying: ${String(error)}`);
+    await this.stopSignal.wait(Math.min(this.options.pollIntervalMs * 2 ** failures, 10_000));
   }
 
   /** Up to BatchSize records and at most Lambda's 6 MB payload. */

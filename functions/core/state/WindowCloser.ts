@@ -121,18 +121,24 @@ export class WindowCloser {
     const emitted = await mapWithConcurrency(due, this.#options.concurrency, (window) =>
       this.#emit(window.window, partials.get(windowId(window.window)) ?? []),
     );
+    const results = this.#deps.results;
+    if (results === undefined) {
+      const last = due[due.length - 1]!;
+      await store.raisePipeline(this.#name, { emittedThrough: last.closeAt, emittedEnd: last.window.end });
+      return due.length;
+    }
     // Published in runs of whole window ends of about PUBLISH_ROWS_PER_MARK rows, the marks raised after
     // each: a pass that fails midway (its stream refusing) keeps what it published, so a backlog larger than
     // one pass can publish still moves on from pass to pass.
-    const perMark = this.#deps.results === undefined ? Infinity : PUBLISH_ROWS_PER_MARK;
     let rows: EmittedRow[] = [];
     for (let i = 0; i < due.length; i++) {
       // Not `push(...)`: a window of many keys would overflow the call stack.
       for (const row of emitted[i]!) rows.push(row);
       const window = due[i]!;
       const last = i === due.length - 1;
-      if (!last && (rows.length < perMark || due[i + 1]!.window.end === window.window.end)) continue;
-      await this.#deps.results?.publish(rows);
+      if (!last && (rows.length < PUBLISH_ROWS_PER_MARK || due[i + 1]!.window.end === window.window.end))
+        continue;
+      await results.publish(rows);
       rows = [];
       await store.raisePipeline(this.#name, {
         emittedThrough: window.closeAt,
