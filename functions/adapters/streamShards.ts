@@ -83,12 +83,66 @@ export function shardParentsLookup(
 /** Records asked for per GetRecords call (the API maximum). */
 const GET_RECORDS_LIMIT = 10_000;
 
+/** One GetRecords page of a shard, as a {@link readRange} source reads it. */
+export interface RangePage<T> {
+  /** The page's records with their sequence numbers (records without one are left out). */
+  readonly records: readonly { readonly sequence: string; readonly record: T }[];
+  readonly next: string | undefined;
+  /** At the tip of an open shard with nothing more to read: the rest of the range is not in the stream. */
+  readonly atTip: boolean;
+}
+
+/**
+ * The one range loop of both sources (a Kinesis stream, `readShardRange`; a table's DynamoDB stream,
+ * `tableStreamRange.ts`): from the iterator at `firstSequence`, each page's records in sequence order through
+ * `lastSequence`, stopping past it, at the end of a closed shard, or at the tip of an open one (what it
+ * returns then is short of the range, which the caller's count shows); an empty page waits 200 ms (GetRecords
+ * allows 5 calls a second per shard).
+ *
+ * @throws StreamRangeUnreadableError when the stream no longer holds the first record (its retention has
+ *   passed): such a range cannot be read back, whatever is retried.
+ */
+export async function readRange<T>(range: {
+  /** `shard X of stream Y`, for the errors. */
+  readonly where: string;
+  readonly firstSequence: string;
+  readonly lastSequence: string;
+  readonly iterator: string | undefined;
+  readonly page: (iterator: string) => Promise<RangePage<T>>;
+  readonly pause: (ms: number) => Promise<void>;
+}): Promise<T[]> {
+  const first = padSequence(range.firstSequence);
+  const last = padSequence(range.lastSequence);
+  const out: T[] = [];
+  let iterator = range.iterator;
+  while (iterator !== undefined) {
+    const page = await range.page(iterator);
+    for (const { sequence: raw, record } of page.records) {
+      const sequence = padSequence(raw);
+      if (out.length === 0 && sequence !== first)
+        throw new StreamRangeUnreadableError(
+          `${range.where} no longer holds sequence number ${range.firstSequence} (the first record it returns is ${raw}): the stream's retention has passed, the range cannot be read back`,
+        );
+      if (sequence > last) return out;
+      out.push(record);
+      if (sequence === last) return out;
+    }
+    if (page.records.length === 0 && page.atTip) break;
+    iterator = page.next;
+    if (page.records.length === 0 && iterator !== undefined) await range.pause(200);
+  }
+  if (out.length === 0)
+    throw new StreamRangeUnreadableError(
+      `${range.where} returned no record at sequence number ${range.firstSequence}: the stream's retention has passed, the range cannot be read back`,
+    );
+  return out;
+}
+
 /**
  * The records of `shardId` from `firstSequence` through `lastSequence`, read back from the stream, in
- * sequence order and shaped as the event source mapping delivers them.
+ * sequence order and shaped as the event source mapping delivers them ({@link readRange}).
  *
- * @throws Error when the stream no longer holds the first record (its retention has passed): such a range
- *   cannot be read back, whatever is retried.
+ * @throws StreamRangeUnreadableError when the stream no longer holds the first record.
  */
 export async function readShardRange(
   kinesis: KinesisClient,
@@ -98,9 +152,7 @@ export async function readShardRange(
   lastSequence: string,
   pause: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<RawRecord[]> {
-  const first = padSequence(firstSequence);
-  const last = padSequence(lastSequence);
-  let iterator = (
+  const iterator = (
     await kinesis.send(
       new (kinesisSdk().GetShardIteratorCommand)({
         StreamName: streamName(stream),
@@ -110,37 +162,33 @@ export async function readShardRange(
       }),
     )
   ).ShardIterator;
-  const out: RawRecord[] = [];
-  while (iterator !== undefined) {
-    const page = await kinesis.send(
-      new (kinesisSdk().GetRecordsCommand)({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
-    );
-    for (const record of page.Records ?? []) {
-      if (record.SequenceNumber === undefined) continue;
-      const sequence = padSequence(record.SequenceNumber);
-      if (out.length === 0 && sequence !== first)
-        throw new StreamRangeUnreadableError(
-          `Shard ${shardId} of stream ${streamName(stream)} no longer holds sequence number ${firstSequence} (the first record it returns is ${record.SequenceNumber}): the stream's retention has passed, the range cannot be read back`,
-        );
-      if (sequence > last) return out;
-      out.push({
-        shardId,
-        sequenceNumber: record.SequenceNumber,
-        partitionKey: record.PartitionKey ?? '',
-        data: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
-        approximateArrivalTimestamp: record.ApproximateArrivalTimestamp?.getTime() ?? 0,
-      });
-      if (sequence === last) return out;
-    }
-    // At the tip of an open shard with nothing more to read: the rest of the range is not in the stream.
-    if ((page.Records ?? []).length === 0 && page.MillisBehindLatest === 0) break;
-    iterator = page.NextShardIterator;
-    // GetRecords allows 5 calls per second per shard.
-    if ((page.Records ?? []).length === 0) await pause(200);
-  }
-  if (out.length === 0)
-    throw new StreamRangeUnreadableError(
-      `Shard ${shardId} of stream ${streamName(stream)} returned no record at sequence number ${firstSequence}: the stream's retention has passed, the range cannot be read back`,
-    );
-  return out;
+  return readRange({
+    where: `Shard ${shardId} of stream ${streamName(stream)}`,
+    firstSequence,
+    lastSequence,
+    iterator,
+    pause,
+    page: async (at) => {
+      const page = await kinesis.send(
+        new (kinesisSdk().GetRecordsCommand)({ ShardIterator: at, Limit: GET_RECORDS_LIMIT }),
+      );
+      const records = (page.Records ?? []).flatMap((record) =>
+        record.SequenceNumber === undefined
+          ? []
+          : [
+              {
+                sequence: record.SequenceNumber,
+                record: {
+                  shardId,
+                  sequenceNumber: record.SequenceNumber,
+                  partitionKey: record.PartitionKey ?? '',
+                  data: Buffer.from(record.Data ?? new Uint8Array()).toString('base64'),
+                  approximateArrivalTimestamp: record.ApproximateArrivalTimestamp?.getTime() ?? 0,
+                },
+              },
+            ],
+      );
+      return { records, next: page.NextShardIterator, atTip: page.MillisBehindLatest === 0 };
+    },
+  });
 }

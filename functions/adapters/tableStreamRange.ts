@@ -12,12 +12,12 @@ import {
   type DynamoDBStreamsClient,
   type GetRecordsCommandOutput,
 } from '@aws-sdk/client-dynamodb-streams';
-import { padSequence, tableStreamSequence } from '../core/sequence';
+import { tableStreamSequence } from '../core/sequence';
 import type { StreamViewType } from '../core/tableChange';
 import type { RawRecord } from '../core/types';
 import { decodeDynamoDBStreamEvent } from './dynamoDBStreamEventCodec';
 import { lambdaJson, lambdaRecord } from './dynamoDBStreamRecord';
-import { StreamRangeUnreadableError } from './streamShards';
+import { readRange, StreamRangeUnreadableError } from './streamShards';
 import type { TableShardResolver } from './tableStreamShards';
 
 /** GetRecords' largest `Limit` on a DynamoDB stream. */
@@ -54,8 +54,6 @@ export async function readTableShardRange(
   lastSequence: string,
   pause: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<LambdaStreamRecord[]> {
-  const first = padSequence(firstSequence);
-  const last = padSequence(lastSequence);
   let iterator: string | undefined;
   try {
     iterator = (
@@ -75,36 +73,35 @@ export async function readTableShardRange(
       { cause: error },
     );
   }
-  const out: LambdaStreamRecord[] = [];
   let emptyPages = 0;
-  while (iterator !== undefined) {
-    const page: GetRecordsCommandOutput = await client.send(
-      new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }),
-    );
-    const records = page.Records ?? [];
-    for (const record of records) {
-      const sequenceNumber = record.dynamodb?.SequenceNumber;
-      if (sequenceNumber === undefined) continue;
-      const sequence = padSequence(sequenceNumber);
-      if (out.length === 0 && sequence !== first)
-        throw new StreamRangeUnreadableError(
-          `Shard ${shardId} of stream ${streamArn} no longer holds sequence number ${firstSequence} (the first record it returns is ${sequenceNumber}): the stream's retention has passed, the range cannot be read back`,
-        );
-      if (sequence > last) return out;
-      out.push({ ...(JSON.parse(lambdaJson(lambdaRecord(record))) as object), eventSourceARN: streamArn });
-      if (sequence === last) return out;
-    }
-    emptyPages = records.length === 0 ? emptyPages + 1 : 0;
-    if (emptyPages >= MAX_EMPTY_PAGES) break;
-    iterator = page.NextShardIterator;
-    // GetRecords allows 5 calls per second per shard.
-    if (records.length === 0 && iterator !== undefined) await pause(200);
-  }
-  if (out.length === 0)
-    throw new StreamRangeUnreadableError(
-      `Shard ${shardId} of stream ${streamArn} returned no record at sequence number ${firstSequence}: the stream's retention has passed, the range cannot be read back`,
-    );
-  return out;
+  return readRange({
+    where: `Shard ${shardId} of stream ${streamArn}`,
+    firstSequence,
+    lastSequence,
+    iterator,
+    pause,
+    page: async (at) => {
+      const page: GetRecordsCommandOutput = await client.send(
+        new GetRecordsCommand({ ShardIterator: at, Limit: GET_RECORDS_LIMIT }),
+      );
+      const records = (page.Records ?? []).flatMap((record) => {
+        const sequence = record.dynamodb?.SequenceNumber;
+        return sequence === undefined
+          ? []
+          : [
+              {
+                sequence,
+                record: {
+                  ...(JSON.parse(lambdaJson(lambdaRecord(record))) as object),
+                  eventSourceARN: streamArn,
+                },
+              },
+            ];
+      });
+      emptyPages = records.length === 0 ? emptyPages + 1 : 0;
+      return { records, next: page.NextShardIterator, atTip: emptyPages >= MAX_EMPTY_PAGES };
+    },
+  });
 }
 
 /** The resolver of an event that names its shard: the codec only notes the name, and never looks one up. */
