@@ -22,15 +22,53 @@ import type {
 const { sequenceGreater } = sequences;
 
 export abstract class WindowCombiner extends ElementRouter {
+  /** The batch's first element of each dedupe id (of its shard; see `isLaterCopy`). */
+  readonly #firstCopies = new Map<string, RoutedElement>();
+  /** First copies of ids another shard of the batch holds too, by shard and id (a bounded run's batch). */
+  #otherShards: Map<string, RoutedElement> | undefined;
+
   public combine(
     prepared: PreparedBatch,
     fence: FenceLookup,
     seenIds?: SeenIdsLookup,
     stats?: CombineStats,
   ): WindowPartial[] {
-    return this.spec.window?.kind === 'session'
-      ? this.combineSessions(prepared, fence, seenIds, stats)
-      : this.combineFixed(prepared, fence, seenIds, stats);
+    this.#firstCopies.clear();
+    this.#otherShards = undefined;
+    try {
+      return this.spec.window?.kind === 'session'
+        ? this.combineSessions(prepared, fence, seenIds, stats)
+        : this.combineFixed(prepared, fence, seenIds, stats);
+    } finally {
+      this.#firstCopies.clear();
+    }
+  }
+
+  /**
+   * Whether `el` is a later copy, in this batch, of a dedupe id an earlier element of its shard holds,
+   * whatever its key or window: dropped as a duplicate, as a copy in a later batch is (`seenIds` names every
+   * id its shard applied). So rows do not depend on where batches are cut (review: a producer retry
+   * re-stamped into the next minute counted once across batches and twice within one). The same element in
+   * several (sliding) windows is one copy.
+   */
+  protected isLaterCopy(el: RoutedElement): boolean {
+    const id = el.dedupeId!;
+    const first = this.#firstCopies.get(id);
+    if (first === undefined) {
+      this.#firstCopies.set(id, el);
+      return false;
+    }
+    if (first === el) return false;
+    if (first.shardId === el.shardId) return true;
+    // Ids are per shard: another shard's copy is a record of its own.
+    const key = `${el.shardId}\u0000${id}`;
+    const others = (this.#otherShards ??= new Map());
+    const own = others.get(key);
+    if (own === undefined) {
+      others.set(key, el);
+      return false;
+    }
+    return own !== el;
   }
 
   public mergeState(
@@ -131,7 +169,11 @@ export abstract class WindowCombiner extends ElementRouter {
       const w = el.windows[0]!;
       const f = fence(el.key, w);
       if (f !== undefined && isFenced(f, el)) continue;
-      if (el.dedupeId !== undefined && seenIds?.(el.key, w)?.has(el.dedupeId) === true) {
+      // A copy dropped here opens and stretches no session.
+      if (
+        el.dedupeId !== undefined &&
+        (seenIds?.(el.key, w)?.has(el.dedupeId) === true || this.isLaterCopy(el))
+      ) {
         if (stats !== undefined) stats.duplicates++;
         continue;
       }
@@ -192,11 +234,9 @@ export abstract class WindowCombiner extends ElementRouter {
   protected accumulate(acc: Accumulator, el: RoutedElement): boolean {
     if (acc.fence !== undefined && isFenced(acc.fence, el)) return false;
     if (el.dedupeId !== undefined) {
-      if (acc.seen?.has(el.dedupeId) === true) return this.advanceFence(acc, el);
-      if (acc.ids === undefined) acc.ids = new Set();
-      // One hash lookup instead of has + add: an id already present leaves the size unchanged.
-      const size = acc.ids.size;
-      if (acc.ids.add(el.dedupeId).size === size) return this.advanceFence(acc, el);
+      if (acc.seen?.has(el.dedupeId) === true || this.isLaterCopy(el)) return this.advanceFence(acc, el);
+      // Each id once per window: only its first copy of the batch gets here.
+      (acc.ids ??= []).push(el.dedupeId);
     }
     // Aggregation itself happens column by column in addRows, once the window's rows are known.
     acc.rows.push(el.inputs);
@@ -263,7 +303,7 @@ export abstract class WindowCombiner extends ElementRouter {
         records: acc.records,
         maxSequence,
       };
-      out.push(acc.ids === undefined ? partial : { ...partial, dedupeIds: [...acc.ids] });
+      out.push(acc.ids === undefined ? partial : { ...partial, dedupeIds: acc.ids });
     }
     return out;
   }
@@ -282,7 +322,7 @@ interface Accumulator {
   /** Shards that contributed, in first-contribution order, and the highest (normalised) sequence of each. */
   readonly shardIds: string[];
   readonly shardMax: string[];
-  ids: Set<string> | undefined;
+  ids: string[] | undefined;
 }
 
 /** The fence holds padded sequence numbers; elements carry normalised ones (padded only when fenced). */
