@@ -155,46 +155,45 @@ const isReserved = (name: string): boolean => RESERVED_ATTRIBUTE_NAMES.includes(
  *
  * @example reservedAttributePath({ a: { M: { ['__proto__']: { S: 'x' } } } }); // 'a.__proto__'
  */
-export function reservedAttributePath(image: object, path = ''): string | undefined {
-  for (const name of Object.keys(image)) {
-    const at = path === '' ? name : `${path}.${name}`;
-    if (isReserved(name)) return at;
-    const found = reservedInValue((image as Record<string, unknown>)[name], at);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-function reservedInValue(value: unknown, path: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { M: map, L: list } = value as { M?: unknown; L?: unknown };
-  if (Object.hasOwn(value, 'M') && typeof map === 'object' && map !== null && !Array.isArray(map))
-    return reservedAttributePath(map, path);
-  if (Object.hasOwn(value, 'L') && Array.isArray(list))
-    for (const [i, item] of list.entries()) {
-      const found = reservedInValue(item, `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-  return undefined;
+export function reservedAttributePath(image: object): string | undefined {
+  return reservedInMap(image, '', true);
 }
 
 /**
  * Where a plain JSON item (a change file's) holds an attribute of a {@link RESERVED_ATTRIBUTE_NAMES} name
  * at any depth, or undefined.
  */
-export function reservedPlainPath(value: unknown, path = ''): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = reservedPlainPath(item, `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  for (const name of Object.keys(value)) {
+export function reservedPlainPath(value: unknown): string | undefined {
+  return reservedInValue(value, '', false);
+}
+
+/**
+ * The one walk of both forms: `typed` for DynamoDB JSON, whose maps and lists are the values of `M` and `L`
+ * wrappers; else plain JSON objects and arrays.
+ */
+function reservedInMap(map: object, path: string, typed: boolean): string | undefined {
+  for (const name of Object.keys(map)) {
     const at = path === '' ? name : `${path}.${name}`;
     if (isReserved(name)) return at;
-    const found = reservedPlainPath((value as Record<string, unknown>)[name], at);
+    const found = reservedInValue((map as Record<string, unknown>)[name], at, typed);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function reservedInValue(value: unknown, path: string, typed: boolean): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  let node: unknown = value;
+  if (typed) {
+    const { M: map, L: list } = value as { M?: unknown; L?: unknown };
+    if (Object.hasOwn(value, 'M') && typeof map === 'object' && map !== null && !Array.isArray(map))
+      node = map;
+    else if (Object.hasOwn(value, 'L') && Array.isArray(list)) node = list;
+    else return undefined;
+  }
+  if (!Array.isArray(node)) return reservedInMap(node as object, path, typed);
+  for (const [i, item] of node.entries()) {
+    const found = reservedInValue(item, `${path}[${i}]`, typed);
     if (found !== undefined) return found;
   }
   return undefined;
