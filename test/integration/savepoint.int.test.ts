@@ -10,21 +10,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ParquetResultEncoder } from '../../functions/adapters/ParquetResultEncoder';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
-import { readShardRange } from '../../functions/adapters/streamShards';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
-import type { RawRecord } from '../../functions/core/types';
 import { pageActivity } from '../../functions/pipelines';
 import { useLocalCloud } from '../helpers/localCloud';
+import { batches, createActiveStream, putAndReadBack } from '../helpers/streamRoundTrip';
 import { createBucket } from '../faults/localResources';
 import { createStateTable } from '../helpers/stateTable';
 import { statefulCloudRun } from '../helpers/statefulCloud';
@@ -75,14 +69,6 @@ function events(start: number): string[] {
   return out;
 }
 
-/** Each shard's records in batches of `BATCH`, shards taking turns (as two mappings deliver them). */
-function batches(byShard: readonly RawRecord[][]): RawRecord[][] {
-  const out: RawRecord[][] = [];
-  for (let i = 0; byShard.some((records) => i < records.length); i += BATCH)
-    for (const records of byShard) if (i < records.length) out.push(records.slice(i, i + BATCH));
-  return out;
-}
-
 describe('shardflow savepoint / restore', () => {
   let dir: string;
   beforeAll(() => {
@@ -92,37 +78,18 @@ describe('shardflow savepoint / restore', () => {
 
   test('when a savepoint taken mid-stream is restored into a new table and the stream is delivered again from a point before it, every record counts once and the rows equal the DuckDB reference', async () => {
     const { kinesis, dynamoDb, s3 } = createClients();
-    await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-    for (let i = 0; i < 300; i++) {
-      const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
-      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await createActiveStream(kinesis, STREAM, 2);
     const lines = events(Date.now() - 20 * 60_000);
     writeFileSync(join(dir, 'input.jsonl'), `${lines.filter((l) => l.startsWith('{"')).join('\n')}\n`);
-    const put: { shardId: string; sequence: string }[] = [];
-    for (let i = 0; i < lines.length; i += 250) {
-      const reply = await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: STREAM,
-          Records: lines
-            .slice(i, i + 250)
-            // A producer retry keeps its partition key (the same shard: dedupe is per shard).
-            .map((line) => ({ Data: Buffer.from(line), PartitionKey: line.slice(12, 48) || 'malformed' })),
-        }),
-      );
-      expect(reply.FailedRecordCount ?? 0).toBe(0);
-      for (const r of reply.Records ?? []) put.push({ shardId: r.ShardId!, sequence: r.SequenceNumber! });
-    }
-    const shardIds = [...new Set(put.map((p) => p.shardId))].sort();
-    expect(shardIds).toHaveLength(2);
-    const byShard = await Promise.all(
-      shardIds.map((shardId) => {
-        const mine = put.filter((p) => p.shardId === shardId);
-        return readShardRange(kinesis, STREAM, shardId, mine[0]!.sequence, mine.at(-1)!.sequence);
-      }),
+    const byShard = await putAndReadBack(
+      kinesis,
+      STREAM,
+      // A producer retry keeps its partition key (the same shard: dedupe is per shard).
+      lines.map((line) => ({ data: line, partitionKey: line.slice(12, 48) || 'malformed' })),
     );
-    const all = batches(byShard);
+    expect(byShard).toHaveLength(2);
+    const shardIds = byShard.map((records) => records[0]!.shardId);
+    const all = batches(byShard, BATCH);
 
     // The old stack: applies part of the stream, and goes on applying while the savepoint is taken.
     const old = await statefulCloudRun(pageActivity, Date.now());

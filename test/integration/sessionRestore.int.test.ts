@@ -8,22 +8,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ParquetResultEncoder } from '../../functions/adapters/ParquetResultEncoder';
 import { S3ObjectStore } from '../../functions/adapters/S3ObjectStore';
-import { readShardRange } from '../../functions/adapters/streamShards';
 import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
-import type { RawRecord } from '../../functions/core/types';
 import { pageSessions } from '../fixtures/pipelines/pageSessions';
 import { runCli as cli } from '../helpers/cli';
 import { useLocalCloud } from '../helpers/localCloud';
+import { batches, createActiveStream, putAndReadBack } from '../helpers/streamRoundTrip';
 import { createStateTable } from '../helpers/stateTable';
 import { statefulCloudRun } from '../helpers/statefulCloud';
 
@@ -74,14 +68,6 @@ function events(start: number): Event[] {
   return out.sort((a, b) => a.ts - b.ts);
 }
 
-/** Each shard's records in batches of `size`, shards taking turns. */
-function batches(byShard: readonly RawRecord[][], size = BATCH): RawRecord[][] {
-  const out: RawRecord[][] = [];
-  for (let i = 0; byShard.some((records) => i < records.length); i += size)
-    for (const records of byShard) if (i < records.length) out.push(records.slice(i, i + size));
-  return out;
-}
-
 /** Sessions of the input by gaps and islands, as the reference: page, start, end (last event + gap), events. */
 async function referenceSessions(input: readonly Event[]): Promise<Record<string, unknown>[]> {
   const db = await DuckDBInstance.create(':memory:');
@@ -116,36 +102,16 @@ describe('shardflow restore of a session pipeline', () => {
 
   test('when sessions were emitted after the savepoint, the restored pipeline emits each of them once, equal to the reference', async () => {
     const { kinesis, dynamoDb, s3 } = createClients();
-    await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-    for (let i = 0; i < 300; i++) {
-      const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
-      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await createActiveStream(kinesis, STREAM, 2);
     const start = Date.now() - 3 * 3_600_000;
     const input = events(start);
-    const put: { shardId: string; sequence: string }[] = [];
-    for (let i = 0; i < input.length; i += 250) {
-      const reply = await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: STREAM,
-          Records: input
-            .slice(i, i + 250)
-            .map((e) => ({ Data: Buffer.from(e.line), PartitionKey: e.eventId })),
-        }),
-      );
-      expect(reply.FailedRecordCount ?? 0).toBe(0);
-      for (const r of reply.Records ?? []) put.push({ shardId: r.ShardId!, sequence: r.SequenceNumber! });
-    }
-    const shardIds = [...new Set(put.map((p) => p.shardId))].sort();
-    expect(shardIds).toHaveLength(2);
-    const byShard = await Promise.all(
-      shardIds.map((shardId) => {
-        const mine = put.filter((p) => p.shardId === shardId);
-        return readShardRange(kinesis, STREAM, shardId, mine[0]!.sequence, mine.at(-1)!.sequence);
-      }),
+    const byShard = await putAndReadBack(
+      kinesis,
+      STREAM,
+      input.map((e) => ({ data: e.line, partitionKey: e.eventId })),
     );
-    const all = batches(byShard);
+    expect(byShard).toHaveLength(2);
+    const all = batches(byShard, BATCH);
 
     // The old stack applies and closes sessions through the stream; the savepoint is taken halfway.
     const old = await statefulCloudRun(pageSessions, Date.now());
