@@ -25,16 +25,22 @@ function text(cell: Cell): string {
 }
 
 /** Short escapes of the control characters a value commonly holds; the others print as `\xHH`. */
-const ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\\': '\\\\',
+};
 
 /**
  * Text with every control character (C0, DEL, C1) written visibly as an escape, and every bidirectional
  * formatting character (U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) as `\u{…}`: values (keys
  * producers chose) must not move the cursor, rewrite a printed row, drive the terminal, or reorder what a
- * row shows, and one row is one line.
+ * row shows, and one row is one line. A backslash is doubled, so an escape is never ambiguous: a value
+ * holding the two characters `\n` prints `\\n`, one holding a line break `\n`.
  */
 function visible(value: string): string {
-  return value.replace(/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => {
+  return value.replace(/[\\\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => {
     const code = c.charCodeAt(0);
     return (
       ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`)

@@ -94,6 +94,17 @@ describe('formatResult', () => {
     ]);
   });
 
+  it('when a value holds a backslash, the table doubles it, so a literal backslash-n and an escaped line break print differently', () => {
+    const rows: QueryResult = {
+      columns: [{ name: 'page', type: 'VARCHAR' }],
+      // The first value is a real line break; the second the two characters backslash and n.
+      rows: [['/a\nb'], ['/a\\nb'], ['C:\\x1b']],
+    };
+    const body = formatResult(rows, 'table').split('\n').slice(2, 5);
+    expect(body).toEqual(['/a\\nb', '/a\\\\nb', 'C:\\\\x1b']);
+    expect(new Set(body).size).toBe(3);
+  });
+
   it('when column names repeat (a self-join), json keeps every column, renaming the repeats as DuckDB does', () => {
     const selfJoin: QueryResult = {
       columns: [
