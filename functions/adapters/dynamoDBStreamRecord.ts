@@ -3,7 +3,8 @@
  * `ApproximateCreationDateTime` in epoch seconds, binary attribute values base64, `userIdentity` in the
  * event's lower-case fields. One owner for the shape: the local event source mapping
  * (`SdkDynamoDBStreamReader`) delivers records in it, and `replay-failures` reads a skipped range back in it
- * (`tableStreamRange.ts`), so both reach the codec (`dynamoDBStreamEventCodec.ts`) exactly as Lambda's would.
+ * (`tableStreamRange.ts`), so both reach the codec (`dynamoDBStreamEventCodec.ts`) exactly as Lambda's would;
+ * {@link eventRecord} makes the event's record of it, for the event, a filter's view and a replayed range.
  */
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 
@@ -42,4 +43,12 @@ export function lambdaJson(value: unknown): string {
       return Buffer.from(o.data as number[]).toString('base64');
     return v;
   });
+}
+
+/**
+ * One record of Lambda's DynamoDB-stream event: the record's {@link lambdaJson} (of {@link lambdaRecord}) with
+ * the `eventSourceARN` of the stream it came from.
+ */
+export function eventRecord(json: string, streamArn: string): Record<string, unknown> {
+  return { ...(JSON.parse(json) as Record<string, unknown>), eventSourceARN: streamArn };
 }

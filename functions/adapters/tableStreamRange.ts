@@ -16,7 +16,7 @@ import { tableStreamSequence } from '../core/sequence';
 import type { StreamViewType } from '../core/tableChange';
 import type { RawRecord } from '../core/types';
 import { decodeDynamoDBStreamEvent } from './dynamoDBStreamEventCodec';
-import { lambdaJson, lambdaRecord } from './dynamoDBStreamRecord';
+import { eventRecord, lambdaJson, lambdaRecord } from './dynamoDBStreamRecord';
 import { readRange, StreamRangeUnreadableError } from './streamShards';
 import type { TableShardResolver } from './tableStreamShards';
 
@@ -91,10 +91,7 @@ export async function readTableShardRange(
           : [
               {
                 sequence,
-                record: {
-                  ...(JSON.parse(lambdaJson(lambdaRecord(record))) as object),
-                  eventSourceARN: streamArn,
-                },
+                record: eventRecord(lambdaJson(lambdaRecord(record)), streamArn),
               },
             ];
       });

@@ -10,6 +10,7 @@
  * Hand-written because no maintained npm package implements Lambda's variant of the syntax (prefix,
  * suffix, equals-ignore-case, numeric, exists, anything-but, `$or`) without pulling in an AWS runtime.
  */
+import { eventRecord } from '../../functions/adapters/dynamoDBStreamRecord';
 import { FilterPatternError } from './errors';
 import { isTableStream } from './streamEvent';
 import type { KinesisRecordData } from './types';
@@ -220,8 +221,7 @@ export function filterView(record: {
  * `dynamodb.NewImage`…), as `SdkDynamoDBStreamReader` stores it in `data`, with its `eventSourceARN`.
  */
 export function tableFilterView(record: KinesisRecordData, streamArn: string): Record<string, unknown> {
-  const parsed = JSON.parse(Buffer.from(record.data).toString('utf8')) as Record<string, unknown>;
-  return { ...parsed, eventSourceARN: streamArn };
+  return eventRecord(Buffer.from(record.data).toString('utf8'), streamArn);
 }
 
 /**

@@ -4,6 +4,7 @@
  * shaped as Lambda's DynamoDB-stream event records.
  */
 import type { KinesisStreamEvent } from 'aws-lambda';
+import { eventRecord } from '../../functions/adapters/dynamoDBStreamRecord';
 import { buildFailureRecord, buildKinesisEvent, type EventContext } from './kinesisEvent';
 import { TABLE_STREAM_ARN } from './constants';
 import type { FailureRecord, KinesisRecordData } from './types';
@@ -24,10 +25,9 @@ export function buildStreamEvent(
 ): KinesisStreamEvent {
   if (!isTableStream(context.streamArn)) return buildKinesisEvent(records, context);
   return {
-    Records: records.map((record) => ({
-      ...(JSON.parse(Buffer.from(record.data).toString('utf8')) as Record<string, unknown>),
-      eventSourceARN: context.streamArn,
-    })),
+    Records: records.map((record) =>
+      eventRecord(Buffer.from(record.data).toString('utf8'), context.streamArn),
+    ),
   } as unknown as KinesisStreamEvent;
 }
 
