@@ -5,12 +5,7 @@
  * batch failures, unbounded retries), its hooks inject invocation faults (crash before/after, timeout,
  * duplicate delivery) and the state and object stores inject I/O faults as in the in-process suite.
  */
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-  UpdateShardCountCommand,
-} from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, UpdateShardCountCommand } from '@aws-sdk/client-kinesis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +26,7 @@ import { localCloudBackend } from './backends';
 import { FaultPlan, NO_FAULTS } from './faultyIo';
 import { draw, operatorInstances, T0, verify, type ScheduleReport } from './harness';
 import { Prng } from './prng';
+import { createActiveStream, waitStreamActive } from '../helpers/streamRoundTrip';
 
 let counter = 0;
 
@@ -40,14 +36,6 @@ export interface EsmScheduleOptions {
   readonly encoder: ResultEncoder;
   /** Region of the local cloud (for the stream ARN). */
   readonly region: string;
-}
-
-async function waitActive(send: () => Promise<string | undefined>, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while ((await send()) !== 'ACTIVE') {
-    if (performance.now() > deadline) throw new Error('stream did not become ACTIVE');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 export async function runScheduleThroughEsm(
@@ -86,15 +74,7 @@ export async function runScheduleThroughEsm(
     schedule.coldStart,
   );
   try {
-    await clients.kinesis.send(
-      new CreateStreamCommand({ StreamName: stream, ShardCount: schedule.shards.length }),
-    );
-    await waitActive(
-      async () =>
-        (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })))
-          .StreamDescriptionSummary?.StreamStatus,
-      30_000,
-    );
+    await createActiveStream(clients.kinesis, stream, schedule.shards.length);
     // Producers per generated shard, interleaved; Kinesis assigns the real shard and sequence number.
     const pending = schedule.shards.map((records) => [...records]);
     const total = pending.reduce((n, p) => n + p.length, 0);
@@ -110,12 +90,7 @@ export async function runScheduleThroughEsm(
             ScalingType: 'UNIFORM_SCALING',
           }),
         );
-        await waitActive(
-          async () =>
-            (await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream })))
-              .StreamDescriptionSummary?.StreamStatus,
-          30_000,
-        );
+        await waitStreamActive(clients.kinesis, stream);
         resharded = true;
         sent = -Infinity;
       }

@@ -1,6 +1,7 @@
 /**
  * A stream's records written and read back on the embedded local cloud, for the integration tests that
- * drive a pipeline's apply path with the records a mapping would deliver: create a stream, put entries,
+ * drive a pipeline's apply path with the records a mapping would deliver (and every test or bench that needs
+ * a stream created and active): create a stream, put entries,
  * read each shard's range back as the mapping shapes them, and cut it into batches as two mappings would.
  */
 import {
@@ -12,19 +13,34 @@ import {
 import { readShardRange } from '../../functions/adapters/streamShards';
 import type { RawRecord } from '../../functions/core/types';
 
-/** Creates stream `name` with `shards` shards and waits until it is active. */
+/** Creates stream `name` with `shards` shards and waits until it is active ({@link waitStreamActive}). */
 export async function createActiveStream(
   kinesis: KinesisClient,
   name: string,
   shards: number,
 ): Promise<void> {
   await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (let i = 0; i < 300; i++) {
+  await waitStreamActive(kinesis, name);
+}
+
+/**
+ * Waits until stream `name` is ACTIVE (after it was created, or resharded), polling every 50 ms.
+ *
+ * @throws Error when it is not active within `timeoutMs`.
+ */
+export async function waitStreamActive(
+  kinesis: KinesisClient,
+  name: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (performance.now() > deadline)
+      throw new Error(`stream ${name} did not become ACTIVE in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`stream ${name} did not become active`);
 }
 
 /**

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   ListShardsCommand,
   MergeShardsCommand,
   PutRecordsCommand,
@@ -24,18 +23,9 @@ import {
 import { ScriptedInvoker } from '../helpers/fixtures/ScriptedInvoker';
 import { TEST_FUNCTION } from '../helpers/fixtures/esmHarness';
 import { useTargetCloud } from '../helpers/fixtures/targetCloud';
+import { waitStreamActive } from '../helpers/streamRoundTrip';
 
 useTargetCloud();
-
-async function waitActive(kinesis: KinesisClient, name: string): Promise<void> {
-  const deadline = performance.now() + 20_000;
-  for (;;) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    if (performance.now() > deadline) throw new Error(`stream ${name} not ACTIVE`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function put(
   kinesis: KinesisClient,
@@ -63,7 +53,7 @@ describe('ESM runtime on kinesis-mock', () => {
     const { kinesis } = createClients();
     const name = `reshard-${Date.now()}`;
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-    await waitActive(kinesis, name);
+    await waitStreamActive(kinesis, name);
     const arn = `arn:aws:kinesis:us-east-1:000000000000:stream/${name}`;
     const checkpointFile = join(dir, 'checkpoints.json');
     const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
@@ -96,7 +86,7 @@ describe('ESM runtime on kinesis-mock', () => {
         NewStartingHashKey: (2n ** 127n).toString(),
       }),
     );
-    await waitActive(kinesis, name);
+    await waitStreamActive(kinesis, name);
     await put(kinesis, name, keys, 'r1');
     const shards = (await kinesis.send(new ListShardsCommand({ StreamName: name }))).Shards ?? [];
     const open = shards
@@ -106,7 +96,7 @@ describe('ESM runtime on kinesis-mock', () => {
     await kinesis.send(
       new MergeShardsCommand({ StreamName: name, ShardToMerge: open[0], AdjacentShardToMerge: open[1] }),
     );
-    await waitActive(kinesis, name);
+    await waitStreamActive(kinesis, name);
     await put(kinesis, name, keys, 'r2');
 
     // The parent is slow to process, so children read too early would overtake it.

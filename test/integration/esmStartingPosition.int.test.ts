@@ -2,12 +2,7 @@
  * StartingPosition on the real Kinesis engine (kinesis-mock): AT_TIMESTAMP starts at the first record
  * that arrived at or after the timestamp, LATEST skips what was there before the start.
  */
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createClients } from '../../functions/adapters/aws';
 import {
   EventSourceMappingRuntime,
@@ -18,19 +13,12 @@ import {
 import { ScriptedInvoker } from '../helpers/fixtures/ScriptedInvoker';
 import { TEST_FUNCTION } from '../helpers/fixtures/esmHarness';
 import { useTargetCloud } from '../helpers/fixtures/targetCloud';
+import { createActiveStream } from '../helpers/streamRoundTrip';
 
 useTargetCloud();
 
 async function createStream(kinesis: KinesisClient, name: string): Promise<string> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
-  const deadline = performance.now() + 20_000;
-  while (
-    (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary
-      ?.StreamStatus !== 'ACTIVE'
-  ) {
-    if (performance.now() > deadline) throw new Error(`stream ${name} not ACTIVE`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await createActiveStream(kinesis, name, 1);
   return `arn:aws:kinesis:us-east-1:000000000000:stream/${name}`;
 }
 

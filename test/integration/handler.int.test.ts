@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createClients } from '../../functions/adapters/aws';
 import { DynamoDBStateStore } from '../../functions/adapters/DynamoDBStateStore';
 import { ENV } from '../../functions/core/constants';
 import { useLocalCloud } from '../helpers/localCloud';
 import { createBucket, createStateTable, mirrorPrefix } from '../faults/localResources';
+import { createActiveStream } from '../helpers/streamRoundTrip';
 
 // jest.mock factories run before imports are bound, so they must require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -174,15 +174,7 @@ describe('operator and tick handlers on the local cloud', () => {
   test('when the tick knows the source stream, it registers shards that have delivered nothing so they hold the watermark until idle', async () => {
     const { kinesis } = createClients();
     const stream = `tick-source-${process.pid}`;
-    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 2 }));
-    const deadline = Date.now() + 30_000;
-    while (
-      (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary
-        ?.StreamStatus !== 'ACTIVE'
-    ) {
-      if (Date.now() > deadline) throw new Error('stream not ACTIVE');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await createActiveStream(kinesis, stream, 2);
     const table = `tick-state-${process.pid}`;
     await createStateTable(createClients().dynamoDb, table);
     const saved = { table: process.env[ENV.STATE_TABLE], stream: process.env[ENV.STREAM_NAME] };

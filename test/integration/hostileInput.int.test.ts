@@ -13,11 +13,7 @@ import { pipelineEntries } from '../../lib/constructs/pipelineEntries';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { createClients } from '../../functions/adapters/aws';
@@ -53,6 +49,7 @@ import { BatchProcessor } from '../../functions/core/state/BatchProcessor';
 import type { StatefulPipeline } from '../../functions/core/state/types';
 import { pageActivity } from '../../functions/pipelines/pageActivity';
 import { hostileOperators } from '../helpers/hostileCorpus';
+import { waitStreamActive } from '../helpers/streamRoundTrip';
 
 // jest.mock factories run before imports are bound, so they must require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -283,14 +280,7 @@ describe('hostile input through the real handlers on the local cloud', () => {
         }),
       );
     for (const flow of flows.slice(0, 2)) {
-      for (let i = 0; ; i++) {
-        const summary = await clients.kinesis.send(
-          new DescribeStreamSummaryCommand({ StreamName: flow.stream }),
-        );
-        if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-        if (i > 200) throw new Error(`stream ${flow.stream} never became active`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitStreamActive(clients.kinesis, flow.stream);
     }
     invoker = new WorkerInvoker({
       inheritOutput: false,

@@ -2,17 +2,13 @@
  * The load run's Kinesis emulator (kinesalite) read through the mapping's reader. kinesalite predates
  * `StreamARN`, so the reader must address the stream by name there.
  */
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-  type KinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../localstack/emulators';
 import { startKinesaliteEmulator } from '../../localstack/emulators/kinesaliteEmulator';
 import type { RunningEmulator } from '../../localstack/emulators/types';
 import { SdkKinesisReader } from '../../localstack/eventSourceMapping/SdkKinesisReader';
+import { createActiveStream } from '../helpers/streamRoundTrip';
 
 const STREAM = 'load-stream';
 const ARN = `arn:aws:kinesis:${LOCAL_REGION}:000000000000:stream/${STREAM}`;
@@ -28,12 +24,7 @@ describe('kinesalite through SdkKinesisReader', () => {
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
     });
-    await client.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 2 }));
-    for (let i = 0; i < 100; i++) {
-      const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
-      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await createActiveStream(client, STREAM, 2);
     await client.send(
       new PutRecordsCommand({
         StreamName: STREAM,

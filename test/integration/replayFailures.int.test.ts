@@ -10,11 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClients } from '../../functions/adapters/aws';
 import { readShardRange } from '../../functions/adapters/streamShards';
@@ -23,6 +19,7 @@ import { S3FailureDestination } from '../../localstack/eventSourceMapping/failur
 import { buildFailureRecord } from '../../localstack/eventSourceMapping/kinesisEvent';
 import { useLocalCloud } from '../helpers/localCloud';
 import { statefulCloudRun } from '../helpers/statefulCloud';
+import { createActiveStream } from '../helpers/streamRoundTrip';
 
 // hyparquet-writer is ESM only; jest's CommonJS runtime loads it through the fault suite's interop shim.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -61,12 +58,7 @@ describe('shardflow replay-failures', () => {
 
   test('when the mapping skipped a batch, the bin replays it exactly once and a second run finds nothing', async () => {
     const { kinesis } = createClients();
-    await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
-    for (let i = 0; i < 300; i++) {
-      const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: STREAM }));
-      if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await createActiveStream(kinesis, STREAM, 1);
     const start = Date.now() - 10 * 60_000;
     const events = Array.from({ length: 30 }, (_, i) => ({
       eventId: randomUUID(),

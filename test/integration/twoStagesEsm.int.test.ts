@@ -6,11 +6,7 @@
  * the stream with KinesisStreamPutter behind a layer that refuses some entries and fails some puts after they
  * landed. The downstream rows equal a DuckDB reference over the raw clicks.
  */
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +34,7 @@ import { Prng } from '../faults/prng';
 import { useLocalCloud } from '../helpers/localCloud';
 import { jsonEncoder } from '../helpers/jsonEncoder';
 import { randomClick, twoStages, viewRows } from '../helpers/twoStageFixture';
+import { createActiveStream } from '../helpers/streamRoundTrip';
 
 useLocalCloud();
 
@@ -69,15 +66,8 @@ class FlakyPutter implements StreamPutter {
   }
 }
 
-async function createStream(name: string): Promise<void> {
-  const { kinesis } = createClients();
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE`);
+function createStream(name: string): Promise<void> {
+  return createActiveStream(createClients().kinesis, name, 2);
 }
 
 describe('two stages through the event-source-mapping runtime under faults', () => {

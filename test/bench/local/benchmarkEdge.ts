@@ -10,17 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import {
   CreateStreamCommand,
-  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
   PutRecordsCommand,
-  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../localstack/emulators/constants';
 import { startKinesisEmulator } from '../../../localstack/emulators/kinesisEmulator';
 import { startEdgeProxy } from '../../../localstack/edge/EdgeProxy';
+import { waitStreamActive } from '../../helpers/streamRoundTrip';
 
 /** Kinesis's PutRecords limit. */
 const BATCH = 500;
@@ -38,14 +37,6 @@ export interface KinesisRates {
 
 const SMALL_REQUESTS = 100;
 
-async function waitActive(client: KinesisClient, stream: string): Promise<void> {
-  for (;;) {
-    const summary = await client.send(new DescribeStreamSummaryCommand({ StreamName: stream }));
-    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * Writes `records` records in PutRecords batches of 500 with `concurrency` requests in flight, then
  * reads them all back with GetRecords (one reader per shard).
@@ -59,7 +50,7 @@ export async function measureKinesisRates(
   const client = kinesisClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
-    await waitActive(client, stream);
+    await waitStreamActive(client, stream);
     const payload = randomBytes(RECORD_BYTES);
     const batches = Math.ceil(records / BATCH);
     let next = 0;

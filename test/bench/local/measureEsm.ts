@@ -5,11 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../../../functions/adapters/aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startLocalCloud } from '../../../localstack/emulators';
 import {
@@ -18,6 +14,7 @@ import {
   SdkKinesisReader,
   WorkerInvoker,
 } from '../../../localstack/eventSourceMapping';
+import { createActiveStream } from '../../helpers/streamRoundTrip';
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'esm-measure-'));
@@ -34,12 +31,7 @@ async function main(): Promise<void> {
       ['latency', 1],
       ['backlog', 2],
     ] as const) {
-      await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-      for (;;) {
-        const s = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
-        if (s.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await createActiveStream(kinesis, name, shards);
     }
     const arn = (name: string): string => `arn:aws:kinesis:${LOCAL_REGION}:000000000000:stream/${name}`;
     const fn = {
