@@ -9,6 +9,7 @@ import { REJECT_REASONS, type EpochMillis, type WindowBounds, type WindowSpec } 
 import { slidingWindows } from '../windows/slidingWindow';
 import * as tumblingWindow from '../windows/tumblingWindow';
 import * as windowSpecs from '../windows/windowSpecs';
+import * as batchObjects from './batchObjects';
 import { compileInputReader, type InputFailure, type InputReader } from './aggregateInputs';
 import { errorMessage, type BatchOutput, type RecordContext } from './batchOutput';
 import * as definition from './definition';
@@ -22,6 +23,7 @@ const { closeTime, isWindowClosed } = windowSpecs;
 const { keyProblem, MAX_KEY_BYTES } = definition;
 const { partitionKeyProblem, publishedId, publishEntry } = streamTap;
 const { elementId } = elementIds;
+const { BatchRoutedElement } = batchObjects;
 
 export abstract class ElementRouter extends OperatorChain {
   protected readonly aggs: readonly AnyColumnAggregate<unknown>[];
@@ -158,15 +160,9 @@ export abstract class ElementRouter extends OperatorChain {
       }
     }
     if (open.length === 0) return;
-    out.elements.push({
-      shardId: ctx.shardId,
-      sequence: ctx.sequence,
-      eventTime: ctx.eventTime,
-      key: validKey,
-      inputs,
-      dedupeId,
-      windows: open,
-    });
+    out.elements.push(
+      new BatchRoutedElement(ctx.shardId, ctx.sequence, ctx.eventTime, validKey, inputs, dedupeId, open),
+    );
   }
 
   /**

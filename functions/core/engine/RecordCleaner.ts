@@ -17,6 +17,7 @@ import {
   type RawRecord,
   type RejectReason,
 } from '../types';
+import * as batchObjects from './batchObjects';
 import * as batchOutput from './batchOutput';
 import { encodeForRejection, errorMessage, type BatchOutput, type RecordContext } from './batchOutput';
 import * as definition from './definition';
@@ -30,6 +31,7 @@ import type { PositionedValue, PreparedBatch, PrepareOptions } from './types';
 const { decodeRecordData, PayloadFailure, UndecodedPayload } = payloadCodec;
 const { normalizeSequence } = sequences;
 const { newContext, newOutput, noteShard } = batchOutput;
+const { BatchCleanedRecord } = batchObjects;
 const { keyProblem, MIN_EVENT_TIME } = definition;
 const { compileSchemaFastPath, NOT_ACCEPTED } = schemaFastPath;
 
@@ -228,13 +230,13 @@ export abstract class RecordCleaner {
     const shard = out.lastShard!;
     const watermarkTime = eventTime < arrival ? eventTime : arrival;
     if (shard.maxEventTime === null || watermarkTime > shard.maxEventTime) shard.maxEventTime = watermarkTime;
-    const cleaned = {
-      shardId: ctx.shardId,
-      sequenceNumber: ctx.sequenceNumber,
-      partitionKey: ctx.partitionKey,
+    const cleaned = new BatchCleanedRecord(
+      ctx.shardId,
+      ctx.sequenceNumber,
+      ctx.partitionKey,
       eventTime,
       value,
-    };
+    );
     out.cleaned.push(
       ctx.subSequenceNumber === undefined
         ? cleaned

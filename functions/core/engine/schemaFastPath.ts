@@ -99,6 +99,8 @@ function isDateTime(s: string): boolean {
 /** The generated function's text and the values it closes over (never written into the text). */
 class Emitter {
   public readonly lines: string[] = [];
+  /** Declarations made once, outside the generated function (the constructors of `emitObject`). */
+  public readonly declarations: string[] = [];
   public readonly constants: unknown[] = [];
   #variables = 0;
 
@@ -287,12 +289,23 @@ function emitObject(e: Emitter, def: ZodDef, x: string, path: readonly unknown[]
       return undefined;
     }
   }
+  // Made by a constructor whose prototype is Object.prototype, not by a literal: the value is a plain object
+  // as zod's is, and it lives until its batch ends (the `clean/` archive), so a literal site would be switched
+  // to old-generation allocation (`batchObjects.ts`).
   const out = e.variable();
+  const make = `O${e.declarations.length}`;
   if (fields.every((f) => !f.optional)) {
-    e.line(`const ${out} = { ${fields.map((f) => `${f.key}: ${f.value}`).join(', ')} };`);
+    const params = fields.map((_, i) => `a${i}`);
+    e.declarations.push(
+      `function ${make}(${params.join(', ')}) { ${fields.map((f, i) => `this[${f.key}] = a${i};`).join(' ')} }`,
+      `${make}.prototype = Object.prototype;`,
+    );
+    e.line(`const ${out} = new ${make}(${fields.map((f) => f.value).join(', ')});`);
     return out;
   }
-  e.line(`const ${out} = {};`);
+  // With optional fields the keys go in shape order, each optional one only when present.
+  e.declarations.push(`function ${make}() {}`, `${make}.prototype = Object.prototype;`);
+  e.line(`const ${out} = new ${make}();`);
   for (const f of fields) {
     if (f.optional) e.line(`if (${f.value} !== ABSENT) ${out}[${f.key}] = ${f.value};`);
     else e.line(`${out}[${f.key}] = ${f.value};`);
@@ -311,7 +324,7 @@ export function compileSchemaFastPath(schema: unknown): SchemaFastPath | undefin
     const out = emit(e, schema, 'input', []);
     if (out === undefined) return undefined;
     const names = ['NO', 'ABSENT', 'isDateTime', 'codePoints', ...e.constants.map((_, i) => `k${i}`)];
-    const body = `"use strict";\nreturn (input) => {\n${e.lines.join('\n')}\nreturn ${out};\n};`;
+    const body = `"use strict";\n${e.declarations.join('\n')}\nreturn (input) => {\n${e.lines.join('\n')}\nreturn ${out};\n};`;
     const factory = new Function(...names, body) as (...values: unknown[]) => SchemaFastPath;
     return factory(NOT_ACCEPTED, Symbol('absent'), isDateTime, codePoints, ...e.constants);
   } catch {

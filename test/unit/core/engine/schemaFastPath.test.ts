@@ -37,6 +37,8 @@ function agree(schema: unknown, value: unknown): boolean {
   } else {
     expect(zod.issues).toBeUndefined();
     expect(canonical(accepted)).toBe(canonical(zod.value));
+    // Plain objects as zod's, nested ones too (toStrictEqual compares prototypes): made by constructors.
+    expect(accepted).toStrictEqual(zod.value);
     // A fresh object, as zod's parse returns: never the input itself.
     if (typeof value === 'object' && value !== null) expect(accepted).not.toBe(value);
     return true;
@@ -380,6 +382,36 @@ describe('schemaFastPath', () => {
       expect(fast({ ...valid, [key]: bad })).toBe(NOT_ACCEPTED);
       agree(PageEvent, { ...valid, [key]: bad });
     }
+  });
+
+  it('when it accepts an object, the value is a plain object with own keys in shape order, also for keys named like Object.prototype members', () => {
+    const schema = z.object({
+      constructor: z.string(),
+      toString: z.number(),
+      inner: z.object({ hasOwnProperty: z.boolean(), valueOf: z.string().optional() }),
+      'a-b': z.string(),
+    });
+    const fast = compileSchemaFastPath(schema)!;
+    const value = fast({
+      'a-b': 'x',
+      inner: { valueOf: 'v', hasOwnProperty: true },
+      toString: 1,
+      constructor: 'c',
+    }) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(value['inner'])).toBe(Object.prototype);
+    expect(Object.keys(value)).toEqual(['constructor', 'toString', 'inner', 'a-b']);
+    expect(Object.keys(value['inner'] as object)).toEqual(['hasOwnProperty', 'valueOf']);
+    expect(Object.getOwnPropertyDescriptor(value, 'constructor')).toEqual({
+      value: 'c',
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    expect(JSON.stringify(value)).toBe(
+      '{"constructor":"c","toString":1,"inner":{"hasOwnProperty":true,"valueOf":"v"},"a-b":"x"}',
+    );
+    agree(schema, { constructor: 'c', toString: 1, inner: { hasOwnProperty: false }, 'a-b': '' });
   });
 
   it('when an optional key is absent it is left out, present with undefined it is kept (as zod does)', () => {
