@@ -54,7 +54,7 @@ export class AthenaWorkgroup extends Construct {
   public readonly workgroup: athena.CfnWorkGroup;
   /** The workgroup name. */
   public readonly workgroupName: string;
-  /** Glue database the sample queries run in. */
+  /** Glue database of the workgroup's configuration (each sample query runs in its own table's). */
   public readonly databaseName: string;
 
   public constructor(scope: Construct, id: string, props: AthenaWorkgroupProps) {
@@ -87,7 +87,8 @@ export class AthenaWorkgroup extends Construct {
    * @returns the named queries created
    */
   public addSampleQueries(table: ResultTable): athena.CfnNamedQuery[] {
-    const fq = `"${this.databaseName}"."${table.tableName}"`;
+    // The table's own database: a workgroup shared by pipelines may serve tables of several.
+    const fq = `"${table.databaseName}"."${table.tableName}"`;
     const samples = [
       {
         id: 'Latest',
@@ -107,7 +108,7 @@ export class AthenaWorkgroup extends Construct {
         {
           name: s.name,
           description: `Sample query over ${table.tableName}`,
-          database: this.databaseName,
+          database: table.databaseName,
           workGroup: this.workgroupName,
           queryString: s.sql,
         },

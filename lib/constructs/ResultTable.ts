@@ -63,12 +63,15 @@ export class ResultTable extends Construct {
   public readonly table: glue.CfnTable;
   /** Table name. */
   public readonly tableName: string;
+  /** The Glue database it belongs to. */
+  public readonly databaseName: string;
   /** `s3://<bucket>/results/<table>/`. */
   public readonly location: string;
 
   public constructor(scope: Construct, id: string, props: ResultTableProps) {
     super(scope, id);
     this.tableName = props.tableName;
+    this.databaseName = props.catalog.databaseName;
     this.location = `s3://${props.bucket.bucketName}/${BUCKET_PREFIX.RESULTS}${props.tableName}/`;
     const [dt, hour] = PARTITION_COLUMNS;
     this.table = new glue.CfnTable(this, 'Table', {

@@ -118,9 +118,15 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    * @default true
    */
   readonly analytics?: boolean;
-  /** @default - a new Glue database named `shardflow` (when `analytics`) */
+  /**
+   * @default - the stack's Glue database named `shardflow` (when `analytics`), created by its first pipeline
+   * given none and shared by the others
+   */
   readonly catalog?: GlueCatalog;
-  /** @default - a new Athena workgroup named `shardflow` (when `analytics`) */
+  /**
+   * @default - the stack's Athena workgroup named `shardflow` (when `analytics`), created by its first pipeline
+   * given none (query results in that pipeline's results bucket) and shared by the others
+   */
   readonly athena?: AthenaWorkgroup;
   /** @default - a new dashboard */
   readonly dashboard?: ShardflowDashboard;
@@ -250,6 +256,15 @@ function literalTable(table: dynamodb.ITable | undefined): { name?: string; view
     ...(Token.isUnresolved(name) ? {} : { name }),
     ...(typeof view === 'string' && !Token.isUnresolved(view) ? { view } : {}),
   };
+}
+
+/** Ids, under the stack, of the Glue database and Athena workgroup its pipelines share when given none. */
+export const STACK_CATALOG_ID = 'ShardflowCatalog';
+export const STACK_ATHENA_ID = 'ShardflowAthena';
+
+/** The stack's child `id`, made by `make` when it has none yet. */
+function stackDefault<T extends Construct>(stack: Stack, id: string, make: () => T): T {
+  return (stack.node.tryFindChild(id) as T | undefined) ?? make();
 }
 
 export class ShardflowPipeline extends Construct {
@@ -419,13 +434,22 @@ export class ShardflowPipeline extends Construct {
         fn.addEnvironment(ENV.OPERATOR_TIMEOUT_MS, String(operatorTimeout.toMilliseconds()));
     // A publish-only pipeline has no result table: no Glue table, no sample queries.
     if (spec.sink !== undefined && (props.analytics ?? true)) {
-      const catalog = props.catalog ?? new GlueCatalog(this, 'Catalog');
+      // Not given: the stack's own, shared by its pipelines (the database and the workgroup have fixed names,
+      // so a second of either in one account and region fails the deploy).
+      const catalog =
+        props.catalog ??
+        stackDefault(stack, STACK_CATALOG_ID, () => new GlueCatalog(stack, STACK_CATALOG_ID));
       const athena =
         props.athena ??
-        new AthenaWorkgroup(this, 'Athena', {
-          bucket: this.resultsBucket.bucket,
-          databaseName: catalog.databaseName,
-        });
+        stackDefault(
+          stack,
+          STACK_ATHENA_ID,
+          () =>
+            new AthenaWorkgroup(stack, STACK_ATHENA_ID, {
+              bucket: this.resultsBucket.bucket,
+              databaseName: catalog.databaseName,
+            }),
+        );
       this.resultTable = new ResultTable(this, 'Table', {
         catalog,
         bucket: this.resultsBucket.bucket,

@@ -1,0 +1,62 @@
+/**
+ * Several `ShardflowPipeline`s in a user's app: in one stack and across stacks, sharing what they are given,
+ * without two resources of one physical name and without one pipeline's grants or objects reaching another's.
+ */
+import * as path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { PipelineSpec } from '../../../functions/core/types';
+import { GlueCatalog } from '../../../lib/constructs/GlueCatalog';
+import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
+import { FIXTURE_ENTRIES, fixtureShape, pipelineSpec, sessionSpec } from '../helpers';
+
+const ROOT = path.join(__dirname, '../../..');
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+/** Fixture handlers for `spec` (prebuilt, so nothing is bundled). */
+const handlers = (spec: PipelineSpec) => ({
+  spec,
+  stateShape: fixtureShape(spec),
+  ...FIXTURE_ENTRIES,
+  projectRoot: ROOT,
+});
+const newApp = (): App => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+const resourcesOf = (template: Template, type: string): Resources =>
+  template.findResources(type) as Resources;
+
+describe('several ShardflowPipelines in one stack', () => {
+  it('when none is given a catalog or workgroup, they share one Glue database and one Athena workgroup (their names are fixed), each query over its own table', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()) });
+    new ShardflowPipeline(stack, 'Sessions', { handlers: handlers(sessionSpec()) });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Glue::Database', 1);
+    template.resourceCountIs('AWS::Athena::WorkGroup', 1);
+    const tables = Object.values(resourcesOf(template, 'AWS::Glue::Table')).map(
+      (t) => t.Properties as { DatabaseName: string; TableInput: { Name: string } },
+    );
+    expect(tables.map((t) => [t.DatabaseName, t.TableInput.Name]).sort()).toEqual([
+      ['shardflow', 'delays_by_origin_hourly'],
+      ['shardflow', 'sessions'],
+    ]);
+    template.resourceCountIs('AWS::Athena::NamedQuery', 4);
+  });
+
+  it('when one is given its own catalog, its sample queries run in that database, not the shared workgroup’s', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const catalog = new GlueCatalog(stack, 'Analytics', { databaseName: 'analytics' });
+    new ShardflowPipeline(stack, 'Sessions', { handlers: handlers(sessionSpec()), catalog });
+    const queries = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::Athena::NamedQuery'))
+      .map((q) => q.Properties as { Database: string; QueryString: string; WorkGroup: string })
+      .filter((q) => q.QueryString.includes('"sessions"'));
+    expect(queries).toHaveLength(2);
+    for (const query of queries) {
+      expect(query.Database).toBe('analytics');
+      expect(query.QueryString).toContain('"analytics"."sessions"');
+      expect(query.WorkGroup).toBe('shardflow');
+    }
+  });
+});
