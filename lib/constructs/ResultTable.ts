@@ -7,6 +7,7 @@ import { MIN_EVENT_TIME } from '../../functions/core/engine/definition';
 import { partitionDay } from '../../functions/core/state/paths';
 import type { ColumnSpec, ColumnType } from '../../functions/core/types';
 import type { GlueCatalog } from './GlueCatalog';
+import { claim } from '../claims';
 
 /** Hive/Athena type of each result column type (json is stored as a JSON string). */
 export const GLUE_COLUMN_TYPES = {
@@ -72,6 +73,13 @@ export class ResultTable extends Construct {
     super(scope, id);
     this.tableName = props.tableName;
     this.databaseName = props.catalog.databaseName;
+    claim(
+      props.catalog,
+      props.tableName,
+      this,
+      (other) =>
+        `ResultTable '${this.node.path}': Glue database '${this.databaseName}' already has table '${props.tableName}' (${other}). Give the pipeline another sink table or another catalog`,
+    );
     this.location = `s3://${props.bucket.bucketName}/${BUCKET_PREFIX.RESULTS}${props.tableName}/`;
     const [dt, hour] = PARTITION_COLUMNS;
     this.table = new glue.CfnTable(this, 'Table', {

@@ -20,6 +20,7 @@ import { publishStreamOf } from '../../functions/core/engine/streamTap';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { pascal, PIPELINE_OUTPUTS } from '../outputNames';
+import { claim } from '../claims';
 import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
 import { AthenaWorkgroup } from './AthenaWorkgroup';
@@ -336,6 +337,7 @@ export class ShardflowPipeline extends Construct {
 
     this.stateTable = props.stateTable ?? new StateTable(this, 'State', { removalPolicy });
     this.resultsBucket = props.resultsBucket ?? new ResultsBucket(this, 'Results', { removalPolicy });
+    this.claimShared(spec);
     const shared = {
       pipeline: spec.name,
       // A publish-only pipeline writes no results.
@@ -493,5 +495,42 @@ export class ShardflowPipeline extends Construct {
       value: this.tick.function.functionName,
       description: `Tick function of pipeline ${spec.name} (shardflow deploy --drain invokes it with a drain request)`,
     });
+  }
+
+  /**
+   * What this pipeline keeps to itself in a state table or results bucket others may share: its partitions of
+   * the state table (`P#<pipeline>`, `C#<pipeline>#…`, by its name), the side outputs of its source
+   * (`clean/<stream>/`, `rejected/<stream>/`: the sweeps of one pipeline delete what no commit of its own
+   * wrote there) and its result table's objects (`results/<table>/`, `late/<table>/`, `rejected-results/<table>/`).
+   * @throws ShardflowCdkError when another pipeline sharing them took one already.
+   */
+  private claimShared(spec: PipelineSpec): void {
+    const state = this.stateTable.node.path;
+    claim(
+      this.stateTable,
+      `pipeline:${spec.name}`,
+      this,
+      (other) =>
+        `ShardflowPipeline '${this.node.path}': pipeline '${spec.name}' is already deployed by '${other}' with state table ${state}: both would read and write the same state partitions. Give one another name or its own state table`,
+    );
+    const bucket = this.resultsBucket.node.path;
+    const stream = spec.source.stream;
+    claim(
+      this.resultsBucket,
+      `source:${stream}`,
+      this,
+      (other) =>
+        `ShardflowPipeline '${this.node.path}': '${other}' also reads '${stream}' and shares results bucket ${bucket}: their side outputs (clean/${stream}/, rejected/${stream}/) would mix and each one's sweep would delete the other's. Give one of them its own results bucket`,
+    );
+    if (spec.sink !== undefined) {
+      const table = spec.sink.table;
+      claim(
+        this.resultsBucket,
+        `table:${table}`,
+        this,
+        (other) =>
+          `ShardflowPipeline '${this.node.path}': '${other}' also writes result table '${table}' to results bucket ${bucket}: their results (results/${table}/, late/${table}/) would mix. Give one another sink table or its own results bucket`,
+      );
+    }
   }
 }

@@ -60,3 +60,73 @@ describe('several ShardflowPipelines in one stack', () => {
     }
   });
 });
+
+describe('ShardflowPipelines sharing a state table, results bucket or Glue database', () => {
+  /** `spec` under another pipeline name, its sink table other too unless `same` keeps it. */
+  const renamed = (spec: PipelineSpec, name: string, same: { table?: boolean } = {}): PipelineSpec => ({
+    ...spec,
+    name,
+    ...(same.table === true ? {} : { sink: { table: `${name.replace(/-/g, '_')}_table` } }),
+  });
+
+  it('when two read the same stream into one results bucket, synth fails naming both: their side outputs would mix and each sweep would delete the other’s', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const first = new ShardflowPipeline(stack, 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      analytics: false,
+    });
+    expect(
+      () =>
+        new ShardflowPipeline(stack, 'Other', {
+          handlers: handlers(renamed(pipelineSpec(), 'other-delays')),
+          stream: first.stream!,
+          resultsBucket: first.resultsBucket,
+          analytics: false,
+        }),
+    ).toThrow(
+      "ShardflowPipeline 'User/Other': 'User/Flights' also reads 'flights' and shares results bucket User/Flights/Results",
+    );
+    // Each with its own bucket, they may read one stream.
+    new ShardflowPipeline(stack, 'Apart', {
+      handlers: handlers(renamed(pipelineSpec(), 'apart-delays')),
+      stream: first.stream!,
+      stateTable: first.stateTable,
+      analytics: false,
+    });
+  });
+
+  it('when two write the same result table, to one bucket or into one Glue database, synth fails', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const first = new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const sameTable = { ...renamed(sessionSpec(), 'other'), sink: { table: 'delays_by_origin_hourly' } };
+    expect(
+      () =>
+        new ShardflowPipeline(stack, 'Other', {
+          handlers: handlers(sameTable),
+          resultsBucket: first.resultsBucket,
+          analytics: false,
+        }),
+    ).toThrow("also writes result table 'delays_by_origin_hourly' to results bucket User/Flights/Results");
+    expect(() => new ShardflowPipeline(stack, 'Elsewhere', { handlers: handlers(sameTable) })).toThrow(
+      "Glue database 'shardflow' already has table 'delays_by_origin_hourly' (User/Flights/Table)",
+    );
+  });
+
+  it('when a pipeline of the same name shares a state table from another stack, synth fails: they would share its partitions', () => {
+    const app = newApp();
+    const first = new ShardflowPipeline(new Stack(app, 'Blue', { env: ENV }), 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      analytics: false,
+    });
+    expect(
+      () =>
+        new ShardflowPipeline(new Stack(app, 'Green', { env: ENV }), 'Flights', {
+          handlers: handlers(pipelineSpec()),
+          stateTable: first.stateTable,
+          analytics: false,
+        }),
+    ).toThrow(
+      "pipeline 'flight-delays' is already deployed by 'Blue/Flights' with state table Blue/Flights/State",
+    );
+  });
+});

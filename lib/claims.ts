@@ -1,0 +1,41 @@
+/**
+ * Names two constructs must not both take, checked at synth instead of failing a deploy (or, worse, not
+ * failing it): physical names of resources in one account and region (a Glue database, an Athena workgroup, a
+ * stream, a pipeline's alarms), and the key prefixes and tables of a shared results bucket or Glue database.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { ShardflowCdkError } from './errors';
+
+const taken = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Records that `by` takes `name` within `within`; throws a ShardflowCdkError with `problem(other)`, `other`
+ * the path of the construct that took it first, when another did.
+ */
+export function claim(
+  within: IConstruct,
+  name: string,
+  by: IConstruct,
+  problem: (other: string) => string,
+): void {
+  const names = taken.get(within) ?? new Map<string, string>();
+  taken.set(within, names);
+  const other = names.get(name);
+  if (other !== undefined && other !== by.node.path) throw new ShardflowCdkError(problem(other));
+  names.set(name, by.node.path);
+}
+
+/**
+ * {@link claim} of a physical name of `kind` in the account and region of `by`'s stack, across the whole app
+ * (stacks of one environment, or several environment-agnostic ones, deploy to one account and region).
+ */
+export function claimPhysicalName(
+  by: IConstruct,
+  kind: string,
+  name: string,
+  problem: (other: string) => string,
+): void {
+  const stack = Stack.of(by);
+  claim(by.node.root, `${kind}\u0000${stack.account}\u0000${stack.region}\u0000${name}`, by, problem);
+}
