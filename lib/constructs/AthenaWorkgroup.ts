@@ -101,18 +101,16 @@ export class AthenaWorkgroup extends Construct {
         sql: `SELECT dt, hour, count(*) AS windows, min(${WINDOW_COLUMNS.START}) AS first_window\nFROM ${fq}\nWHERE dt = date_format(current_date, '%Y-%m-%d')\nGROUP BY dt, hour\nORDER BY hour;`,
       },
     ];
+    // Under the table, in its stack: a workgroup another stack shares then only gains a dependent (queries made
+    // under the workgroup would depend on a table whose stack depends on the workgroup's: a cycle).
     return samples.map((s) => {
-      const query = new athena.CfnNamedQuery(
-        this,
-        `${table.tableName.replace(/[^a-zA-Z0-9]/g, '')}${s.id}Query`,
-        {
-          name: s.name,
-          description: `Sample query over ${table.tableName}`,
-          database: table.databaseName,
-          workGroup: this.workgroupName,
-          queryString: s.sql,
-        },
-      );
+      const query = new athena.CfnNamedQuery(table, `${s.id}Query`, {
+        name: s.name,
+        description: `Sample query over ${table.tableName}`,
+        database: table.databaseName,
+        workGroup: this.workgroupName,
+        queryString: s.sql,
+      });
       query.addResourceDependency(this.workgroup);
       query.addResourceDependency(table.table);
       return query;

@@ -6,8 +6,13 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { PipelineSpec } from '../../../functions/core/types';
+import type { AthenaWorkgroup } from '../../../lib/constructs/AthenaWorkgroup';
 import { GlueCatalog } from '../../../lib/constructs/GlueCatalog';
-import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
+import {
+  ShardflowPipeline,
+  STACK_ATHENA_ID,
+  STACK_CATALOG_ID,
+} from '../../../lib/constructs/ShardflowPipeline';
 import { FIXTURE_ENTRIES, fixtureShape, pipelineSpec, sessionSpec } from '../helpers';
 
 const ROOT = path.join(__dirname, '../../..');
@@ -128,5 +133,28 @@ describe('ShardflowPipelines sharing a state table, results bucket or Glue datab
     ).toThrow(
       "pipeline 'flight-delays' is already deployed by 'Blue/Flights' with state table Blue/Flights/State",
     );
+  });
+});
+
+describe('ShardflowPipelines across stacks', () => {
+  it('when a pipeline is given another stack’s Glue database and Athena workgroup, the app synthesizes, its table and sample queries in its own stack', () => {
+    const app = newApp();
+    const ingest = new Stack(app, 'Ingest', { env: ENV });
+    new ShardflowPipeline(ingest, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const sessions = new Stack(app, 'Sessions', { env: ENV });
+    new ShardflowPipeline(sessions, 'Sessions', {
+      handlers: handlers(sessionSpec()),
+      catalog: ingest.node.findChild(STACK_CATALOG_ID) as GlueCatalog,
+      athena: ingest.node.findChild(STACK_ATHENA_ID) as AthenaWorkgroup,
+    });
+    const assembly = app.synth();
+    expect(assembly.getStackByName('Sessions').dependencies.map((d) => d.id)).toContain('Ingest');
+    expect(assembly.getStackByName('Ingest').dependencies.map((d) => d.id)).not.toContain('Sessions');
+    const template = Template.fromStack(sessions);
+    template.resourceCountIs('AWS::Glue::Database', 0);
+    template.resourceCountIs('AWS::Athena::WorkGroup', 0);
+    template.resourceCountIs('AWS::Glue::Table', 1);
+    template.resourceCountIs('AWS::Athena::NamedQuery', 2);
+    Template.fromStack(ingest).resourceCountIs('AWS::Athena::NamedQuery', 2);
   });
 });
