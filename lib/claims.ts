@@ -3,7 +3,7 @@
  * failing it): physical names of resources in one account and region (a Glue database, an Athena workgroup, a
  * stream, a pipeline's alarms), and the key prefixes and tables of a shared results bucket or Glue database.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ShardflowCdkError } from './errors';
 
@@ -28,7 +28,8 @@ export function claim(
 
 /**
  * {@link claim} of a physical name of `kind` in the account and region of `by`'s stack, across the whole app
- * (stacks of one environment, or several environment-agnostic ones, deploy to one account and region).
+ * (stacks of one environment deploy to one account and region). An environment-agnostic stack claims within
+ * itself only: where it deploys is chosen at deploy time, so two of them may go to different accounts.
  */
 export function claimPhysicalName(
   by: IConstruct,
@@ -37,5 +38,9 @@ export function claimPhysicalName(
   problem: (other: string) => string,
 ): void {
   const stack = Stack.of(by);
-  claim(by.node.root, `${kind}\u0000${stack.account}\u0000${stack.region}\u0000${name}`, by, problem);
+  const where =
+    Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)
+      ? `stack ${stack.node.path}`
+      : `${stack.account}/${stack.region}`;
+  claim(by.node.root, `${kind} in ${where}: ${name}`, by, problem);
 }

@@ -1,6 +1,7 @@
 import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { claimPhysicalName } from '../claims';
 import { WINDOW_COLUMNS } from '../../functions/core/constants';
 import { Problems } from '../validation';
 import { ATHENA_RESULTS_PREFIX } from './ResultsBucket';
@@ -63,6 +64,13 @@ export class AthenaWorkgroup extends Construct {
       .addAll(validateAthenaWorkgroupProps(props))
       .throwIfAny(`AthenaWorkgroup '${this.node.path}'`);
     this.workgroupName = props.workgroupName ?? 'shardflow';
+    claimPhysicalName(
+      this,
+      'Athena workgroup',
+      this.workgroupName,
+      (other) =>
+        `AthenaWorkgroup '${this.node.path}': ${other} already creates Athena workgroup '${this.workgroupName}' in this account and region. Share that one (athena) or give this one another workgroupName`,
+    );
     this.databaseName = props.databaseName;
     this.workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workgroupName,

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
+import { claimPhysicalName } from '../claims';
 import { DEFAULT_GLUE_DATABASE } from '../../functions/core/constants';
 import { Problems } from '../validation';
 
@@ -39,6 +40,13 @@ export class GlueCatalog extends Construct {
     super(scope, id);
     new Problems().addAll(validateGlueCatalogProps(props)).throwIfAny(`GlueCatalog '${this.node.path}'`);
     this.databaseName = props.databaseName ?? DEFAULT_GLUE_DATABASE;
+    claimPhysicalName(
+      this,
+      'Glue database',
+      this.databaseName,
+      (other) =>
+        `GlueCatalog '${this.node.path}': ${other} already creates Glue database '${this.databaseName}' in this account and region. Share that one (catalog) or give this one another databaseName`,
+    );
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: Stack.of(this).account,
       databaseInput: {

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
+import { claimPhysicalName } from '../claims';
 import { SOURCE_NAMES } from '../../functions/core/dsl/definitionChecks';
 import { Problems } from '../validation';
 
@@ -58,6 +59,13 @@ export class IngestStream extends Construct {
     const problems = new Problems().addAll(validateIngestStreamProps(props));
     problems.throwIfAny(`IngestStream '${this.node.path}'`);
 
+    claimPhysicalName(
+      this,
+      'Kinesis stream',
+      props.streamName,
+      (other) =>
+        `IngestStream '${this.node.path}': ${other} already creates stream '${props.streamName}' in this account and region. Give that stream to the pipeline (stream, or publishStream for the one it publishes to)`,
+    );
     const provisioned = props.shardCount !== undefined;
     this.stream = new kinesis.Stream(this, 'Stream', {
       streamName: props.streamName,

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { claimPhysicalName } from '../claims';
 import { BUCKET_PREFIX, METRICS, SERVICE_NAMES } from '../../functions/core/constants';
 import { METRIC_PERIOD, pipelineMetric } from '../metrics';
 import { Problems } from '../validation';
@@ -120,6 +121,14 @@ export class PipelineAlarms extends Construct {
     new Problems()
       .addAll(validatePipelineAlarmOptions(props))
       .throwIfAny(`PipelineAlarms '${this.node.path}'`);
+    // Alarm names are physical: one pipeline of a name per account and region.
+    claimPhysicalName(
+      this,
+      'shardflow pipeline',
+      props.pipeline,
+      (other) =>
+        `PipelineAlarms '${this.node.path}': ${other} already creates the alarms of pipeline '${props.pipeline}' (shardflow-${props.pipeline}-*) in this account and region. Deploy a pipeline once per account and region`,
+    );
     const name = (what: string): string => `shardflow-${props.pipeline}-${what}`;
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
 

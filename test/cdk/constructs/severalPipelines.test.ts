@@ -158,3 +158,76 @@ describe('ShardflowPipelines across stacks', () => {
     Template.fromStack(ingest).resourceCountIs('AWS::Athena::NamedQuery', 2);
   });
 });
+
+describe('ShardflowPipelines whose resources have fixed names, in one account and region', () => {
+  it('when two stacks of one environment each create the default Glue database, synth fails saying to share it (as the across-stacks test does)', () => {
+    const app = newApp();
+    const first = new Stack(app, 'Ingest', { env: ENV });
+    new ShardflowPipeline(first, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const second = new Stack(app, 'Sessions', { env: ENV });
+    expect(() => new ShardflowPipeline(second, 'Sessions', { handlers: handlers(sessionSpec()) })).toThrow(
+      "GlueCatalog 'Sessions/ShardflowCatalog': Ingest/ShardflowCatalog already creates Glue database 'shardflow' in this account and region",
+    );
+  });
+
+  it('when another region’s stack creates its own, synth passes', () => {
+    const app = newApp();
+    new ShardflowPipeline(new Stack(app, 'Ireland', { env: ENV }), 'Flights', {
+      handlers: handlers(pipelineSpec()),
+    });
+    new ShardflowPipeline(
+      new Stack(app, 'Frankfurt', { env: { ...ENV, region: 'eu-central-1' } }),
+      'Flights',
+      {
+        handlers: handlers(pipelineSpec()),
+      },
+    );
+    expect(app.synth().stacks).toHaveLength(2);
+  });
+
+  it('when two environment-agnostic stacks each create their own, synth passes (they may deploy to different accounts); within one such stack a second fails', () => {
+    const app = newApp();
+    new ShardflowPipeline(new Stack(app, 'Dev'), 'Flights', { handlers: handlers(pipelineSpec()) });
+    const prod = new Stack(app, 'Prod');
+    new ShardflowPipeline(prod, 'Flights', { handlers: handlers(pipelineSpec()) });
+    expect(app.synth().stacks).toHaveLength(2);
+    expect(
+      () =>
+        new ShardflowPipeline(prod, 'Other', {
+          handlers: handlers({ ...pipelineSpec(), name: 'other', sink: { table: 'other' } }),
+        }),
+    ).toThrow("IngestStream 'Prod/Other/Stream': Prod/Flights/Stream already creates stream 'flights'");
+  });
+
+  it('when two pipelines of one stack read the same stream name and neither is given it, synth fails saying to give it (it created two streams of one name)', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()), analytics: false });
+    expect(
+      () =>
+        new ShardflowPipeline(stack, 'Other', {
+          handlers: handlers({ ...pipelineSpec(), name: 'other', sink: { table: 'other' } }),
+          analytics: false,
+        }),
+    ).toThrow(
+      "IngestStream 'User/Other/Stream': User/Flights/Stream already creates stream 'flights' in this account and region. Give that stream to the pipeline",
+    );
+  });
+
+  it('when the same pipeline is deployed by two stacks of one environment, synth fails: its alarm names are fixed', () => {
+    const app = newApp();
+    const blue = new ShardflowPipeline(new Stack(app, 'Blue', { env: ENV }), 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      analytics: false,
+    });
+    expect(
+      () =>
+        new ShardflowPipeline(new Stack(app, 'Green', { env: ENV }), 'Flights', {
+          handlers: handlers(pipelineSpec()),
+          stream: blue.stream!,
+          analytics: false,
+        }),
+    ).toThrow(
+      "PipelineAlarms 'Green/Flights/Alarms': Blue/Flights/Alarms already creates the alarms of pipeline 'flight-delays'",
+    );
+  });
+});
