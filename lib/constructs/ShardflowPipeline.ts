@@ -90,8 +90,8 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    */
   readonly projectRoot?: string;
   /**
-   * An existing stream to read instead of creating one; its name must be the pipeline's `source.stream`
-   * (side outputs are written and granted under that name).
+   * An existing stream to read instead of creating one; its name, when known at synth, must be the pipeline's
+   * `source.stream`. Side outputs are written and granted under `source.stream` whatever the stream's name.
    * @default - an encrypted stream named by the pipeline's `source`
    */
   readonly stream?: kinesis.IStream;
@@ -362,9 +362,10 @@ export class ShardflowPipeline extends Construct {
           };
     this.stream = source.stream;
     this.table = source.table;
-    // A table's side outputs are filed under its name as the pipeline gives it (its `tableName` may be a
-    // token): the operator writes there, the tick sweeps there.
-    const sourceName = source.table !== undefined ? { sourceName: spec.source.stream } : {};
+    // Side outputs are filed under the source's name as the pipeline gives it (`clean/<source.stream>/`, …),
+    // whatever the given stream or table is named (its name may be a token, known only at deploy): the
+    // operator writes there, the tick sweeps there, and so they are granted there.
+    const sourceName = { sourceName: spec.source.stream };
     this.operator = new OperatorFunction(this, 'Operator', {
       ...shared,
       ...props.operator,

@@ -4,7 +4,9 @@
  */
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type { PipelineSpec } from '../../../functions/core/types';
 import type { AthenaWorkgroup } from '../../../lib/constructs/AthenaWorkgroup';
 import { GlueCatalog } from '../../../lib/constructs/GlueCatalog';
@@ -229,5 +231,50 @@ describe('ShardflowPipelines whose resources have fixed names, in one account an
     ).toThrow(
       "PipelineAlarms 'Green/Flights/Alarms': Blue/Flights/Alarms already creates the alarms of pipeline 'flight-delays'",
     );
+  });
+});
+
+describe('a ShardflowPipeline given a stream whose name is known only at deploy', () => {
+  it('grants its side outputs under the source name its handlers write them under, not the stream’s deployed name', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    // No streamName: CloudFormation names it; the handlers still write clean/flights/ and rejected/flights/.
+    const stream = new kinesis.Stream(stack, 'Mine', { encryption: kinesis.StreamEncryption.MANAGED });
+    const built = new ShardflowPipeline(stack, 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      stream,
+      analytics: false,
+    });
+    const bucket = stack.resolve(built.resultsBucket.bucket.bucketArn);
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucket, `/${prefix}*`]] });
+    const template = Template.fromStack(stack);
+    for (const [fn, actions] of [
+      [built.operator.function, ['s3:PutObject', 's3:DeleteObject']],
+      [built.tick.function, 's3:DeleteObject'],
+    ] as const) {
+      const role = stack.resolve((fn.role as iam.Role).roleName);
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [role],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: actions,
+              Resource: [
+                objects('clean/flights/'),
+                objects('rejected/flights/'),
+                objects('late/delays_by_origin_hourly/'),
+              ],
+            }),
+            Match.objectLike({
+              Action: 's3:ListBucket',
+              Condition: {
+                StringLike: {
+                  's3:prefix': ['clean/flights/*', 'rejected/flights/*', 'late/delays_by_origin_hourly/*'],
+                },
+              },
+            }),
+          ]),
+        },
+      });
+    }
   });
 });

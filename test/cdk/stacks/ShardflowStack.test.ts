@@ -549,10 +549,9 @@ describe('ShardflowStack', () => {
       const role = stack.operatorOf('flight-delays')!.role!;
       const bucketArn = ARN(bucketId());
       const objects = (prefix: string): unknown => ({ 'Fn::Join': ['', [bucketArn, prefix]] });
-      const clean = { 'Fn::Join': ['', [bucketArn, '/clean/', { Ref: streamOf('flight-delays') }, '/*']] };
-      const rejected = {
-        'Fn::Join': ['', [bucketArn, '/rejected/', { Ref: streamOf('flight-delays') }, '/*']],
-      };
+      // Under the pipeline's source name, where its handlers write them (not the stream's deployed name).
+      const clean = objects('/clean/flights/*');
+      const rejected = objects('/rejected/flights/*');
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: logicalId(role as never) }],
         PolicyDocument: {
@@ -598,11 +597,7 @@ describe('ShardflowStack', () => {
               Resource: bucketArn,
               Condition: {
                 StringLike: {
-                  's3:prefix': [
-                    { 'Fn::Join': ['', ['clean/', { Ref: streamOf('flight-delays') }, '/*']] },
-                    { 'Fn::Join': ['', ['rejected/', { Ref: streamOf('flight-delays') }, '/*']] },
-                    'late/delays_by_origin_hourly/*',
-                  ],
+                  's3:prefix': ['clean/flights/*', 'rejected/flights/*', 'late/delays_by_origin_hourly/*'],
                 },
               },
             },
@@ -656,7 +651,6 @@ describe('ShardflowStack', () => {
     it('when synthesized, the tick may list and delete (not put) under its own side-output prefixes, which its sweep of idle shards removes', () => {
       const role = stack.pipelines.get('flight-delays')!.tick.function.role!;
       const bucketArn = ARN(bucketId());
-      const stream = { Ref: streamOf('flight-delays') };
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: logicalId(role as never) }],
         PolicyDocument: {
@@ -665,8 +659,8 @@ describe('ShardflowStack', () => {
               Action: 's3:DeleteObject',
               Effect: 'Allow',
               Resource: [
-                { 'Fn::Join': ['', [bucketArn, '/clean/', stream, '/*']] },
-                { 'Fn::Join': ['', [bucketArn, '/rejected/', stream, '/*']] },
+                { 'Fn::Join': ['', [bucketArn, '/clean/flights/*']] },
+                { 'Fn::Join': ['', [bucketArn, '/rejected/flights/*']] },
                 { 'Fn::Join': ['', [bucketArn, '/late/delays_by_origin_hourly/*']] },
               ],
             },
@@ -676,11 +670,7 @@ describe('ShardflowStack', () => {
               Resource: bucketArn,
               Condition: {
                 StringLike: {
-                  's3:prefix': [
-                    { 'Fn::Join': ['', ['clean/', stream, '/*']] },
-                    { 'Fn::Join': ['', ['rejected/', stream, '/*']] },
-                    'late/delays_by_origin_hourly/*',
-                  ],
+                  's3:prefix': ['clean/flights/*', 'rejected/flights/*', 'late/delays_by_origin_hourly/*'],
                 },
               },
             },
