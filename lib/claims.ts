@@ -44,3 +44,11 @@ export function claimPhysicalName(
       : `${stack.account}/${stack.region}`;
   claim(by.node.root, `${kind} in ${where}: ${name}`, by, problem);
 }
+
+/**
+ * How a shared resource is named in claims and messages: its physical name when known at synth (two imports of
+ * one bucket are one bucket), else its construct path.
+ */
+export function sharedName(resource: IConstruct, physicalName: string): string {
+  return Token.isUnresolved(physicalName) ? resource.node.path : physicalName;
+}

@@ -20,6 +20,15 @@ export const LAMBDA_FAILURE_PREFIX = 'aws/lambda/';
 /** Props of {@link ResultsBucket}. */
 export interface ResultsBucketProps {
   /**
+   * An existing bucket to write to instead of creating one (the user's own, another stack's, or imported with
+   * `Bucket.fromBucketName`). Nothing is added to it and `cdk destroy` leaves it: its encryption, TLS-only
+   * policy (`enforceSSL`, refused at synth without it when the bucket is an `s3.Bucket` of the app), blocked
+   * public access and lifecycle expiry of `clean/`, `rejected/`, `late/`, `failed-batches/`, `aws/lambda/` and
+   * `athena-results/` are its owner's. The other props apply to a created bucket only.
+   * @default - a new bucket
+   */
+  readonly bucket?: s3.IBucket;
+  /**
    * Days after which objects under `rejected/` (rejected records) and `rejected-results/` (result rows too big
    * for their stream) expire, 1–3650.
    * @default 30
@@ -74,7 +83,34 @@ const DAYS = [
 export function validateResultsBucketProps(props: ResultsBucketProps): string[] {
   const problems = new Problems();
   for (const [prop, label] of DAYS) problems.integerRange(`${label} (days)`, props[prop], 1, 3650);
+  const given = props.bucket;
+  if (given !== undefined) {
+    const created = [
+      ...DAYS.map(([prop]) => prop),
+      'versioned',
+      'serverAccessLogs',
+      'removalPolicy',
+    ] as const;
+    const set = created.filter((prop) => props[prop] !== undefined);
+    problems.check(
+      set.length > 0,
+      `${set.join(', ')} apply to a created bucket only: the given bucket stays as its owner made it`,
+    );
+    problems.check(
+      given instanceof s3.Bucket && !deniesInsecureTransport(given),
+      'The given bucket must refuse requests without TLS: create it with enforceSSL: true',
+    );
+  }
   return [...problems.all];
+}
+
+/** Whether `bucket`'s policy denies requests without TLS (what `enforceSSL` adds). */
+function deniesInsecureTransport(bucket: s3.Bucket): boolean {
+  const document = bucket.policy?.document.toJSON() as
+    { Statement?: { Effect?: string; Condition?: { Bool?: Record<string, unknown> } }[] } | undefined;
+  return (document?.Statement ?? []).some(
+    (st) => st.Effect === 'Deny' && String(st.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+  );
 }
 
 /**
@@ -83,8 +119,8 @@ export function validateResultsBucketProps(props: ResultsBucketProps): string[] 
  * access, TLS only, lifecycle expiry on everything except `results/`.
  */
 export class ResultsBucket extends Construct {
-  /** The results bucket. */
-  public readonly bucket: s3.Bucket;
+  /** The results bucket: built, or the one given. */
+  public readonly bucket: s3.IBucket;
   /** The server access log bucket, when enabled. */
   public readonly accessLogBucket?: s3.Bucket;
 
@@ -92,6 +128,10 @@ export class ResultsBucket extends Construct {
     super(scope, id);
     const problems = new Problems().addAll(validateResultsBucketProps(props));
     problems.throwIfAny(`ResultsBucket '${this.node.path}'`);
+    if (props.bucket !== undefined) {
+      this.bucket = props.bucket;
+      return;
+    }
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     // Let S3 log delivery write through a bucket policy instead of the legacy LogDeliveryWrite ACL,

@@ -14,13 +14,14 @@ import { earliestWindowStart } from '../../functions/core/windows/windowSpecs';
 import { CfnOutput, type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV, PARTITION_COLUMNS } from '../../functions/core/constants';
 import { publishStreamOf } from '../../functions/core/engine/streamTap';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { pascal, PIPELINE_OUTPUTS } from '../outputNames';
-import { claim } from '../claims';
+import { claim, sharedName } from '../claims';
 import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
 import { AthenaWorkgroup } from './AthenaWorkgroup';
@@ -109,10 +110,18 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    * @default - an encrypted stream named by the stream the pipeline publishes to, with the source stream's settings
    */
   readonly publishStream?: kinesis.IStream;
-  /** @default - a new state table */
-  readonly stateTable?: StateTable;
-  /** @default - a new results bucket */
-  readonly resultsBucket?: ResultsBucket;
+  /**
+   * The state table: shared with other pipelines (`StateTable`), or an existing table (see
+   * `StateTableProps.table` for its key and TTL).
+   * @default - a new state table
+   */
+  readonly stateTable?: StateTable | dynamodb.ITable;
+  /**
+   * The results bucket: shared with other pipelines (`ResultsBucket`), or an existing bucket (see
+   * `ResultsBucketProps.bucket` for what its owner gives it).
+   * @default - a new results bucket
+   */
+  readonly resultsBucket?: ResultsBucket | s3.IBucket;
   /**
    * Create the Glue table and sample Athena queries (a database and workgroup too, unless given). Turn off
    * where those services do not exist (LocalStack Community).
@@ -335,8 +344,18 @@ export class ShardflowPipeline extends Construct {
       .throwIfAny(`ShardflowPipeline '${this.node.path}'`);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
-    this.stateTable = props.stateTable ?? new StateTable(this, 'State', { removalPolicy });
-    this.resultsBucket = props.resultsBucket ?? new ResultsBucket(this, 'Results', { removalPolicy });
+    this.stateTable =
+      props.stateTable instanceof StateTable
+        ? props.stateTable
+        : new StateTable(this, 'State', props.stateTable ? { table: props.stateTable } : { removalPolicy });
+    this.resultsBucket =
+      props.resultsBucket instanceof ResultsBucket
+        ? props.resultsBucket
+        : new ResultsBucket(
+            this,
+            'Results',
+            props.resultsBucket ? { bucket: props.resultsBucket } : { removalPolicy },
+          );
     this.claimShared(spec);
     const shared = {
       pipeline: spec.name,
@@ -506,19 +525,19 @@ export class ShardflowPipeline extends Construct {
    * @throws ShardflowCdkError when another pipeline sharing them took one already.
    */
   private claimShared(spec: PipelineSpec): void {
-    const state = this.stateTable.node.path;
+    const state = sharedName(this.stateTable.table, this.stateTable.table.tableName);
     claim(
-      this.stateTable,
-      `pipeline:${spec.name}`,
+      this.node.root,
+      `state table ${state}: pipeline ${spec.name}`,
       this,
       (other) =>
         `ShardflowPipeline '${this.node.path}': pipeline '${spec.name}' is already deployed by '${other}' with state table ${state}: both would read and write the same state partitions. Give one another name or its own state table`,
     );
-    const bucket = this.resultsBucket.node.path;
+    const bucket = sharedName(this.resultsBucket.bucket, this.resultsBucket.bucket.bucketName);
     const stream = spec.source.stream;
     claim(
-      this.resultsBucket,
-      `source:${stream}`,
+      this.node.root,
+      `results bucket ${bucket}: source ${stream}`,
       this,
       (other) =>
         `ShardflowPipeline '${this.node.path}': '${other}' also reads '${stream}' and shares results bucket ${bucket}: their side outputs (clean/${stream}/, rejected/${stream}/) would mix and each one's sweep would delete the other's. Give one of them its own results bucket`,
@@ -526,8 +545,8 @@ export class ShardflowPipeline extends Construct {
     if (spec.sink !== undefined) {
       const table = spec.sink.table;
       claim(
-        this.resultsBucket,
-        `table:${table}`,
+        this.node.root,
+        `results bucket ${bucket}: table ${table}`,
         this,
         (other) =>
           `ShardflowPipeline '${this.node.path}': '${other}' also writes result table '${table}' to results bucket ${bucket}: their results (results/${table}/, late/${table}/) would mix. Give one another sink table or its own results bucket`,

@@ -127,12 +127,12 @@ export interface ShardflowStackProps extends StackProps {
    * Results bucket options (lifecycle days, versioning, access logs).
    * @default - see `ResultsBucketProps`
    */
-  readonly resultsBucket?: Omit<ResultsBucketProps, 'removalPolicy'>;
+  readonly resultsBucket?: Omit<ResultsBucketProps, 'removalPolicy' | 'bucket'>;
   /**
    * State table options (customer-managed key).
    * @default - AWS-managed encryption
    */
-  readonly stateTable?: Omit<StateTableProps, 'removalPolicy'>;
+  readonly stateTable?: Omit<StateTableProps, 'removalPolicy' | 'table'>;
   /**
    * Retention of every ingest stream, 24 hours – 365 days.
    * @default Duration.hours(24)

@@ -5,8 +5,11 @@
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { PipelineSpec } from '../../../functions/core/types';
 import type { AthenaWorkgroup } from '../../../lib/constructs/AthenaWorkgroup';
 import { GlueCatalog } from '../../../lib/constructs/GlueCatalog';
@@ -276,5 +279,109 @@ describe('a ShardflowPipeline given a stream whose name is known only at deploy'
         },
       });
     }
+  });
+});
+
+describe('a ShardflowPipeline given the user’s own bucket and table', () => {
+  /** The statements of the policies of `fn`'s role. */
+  const statementsOf = (template: Template, stack: Stack, fn: ShardflowPipeline['operator']['function']) => {
+    const role = stack.resolve((fn.role as iam.Role).roleName) as unknown;
+    return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([role]))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: unknown[] }).Statement);
+  };
+
+  it('when given an s3.Bucket and a dynamodb.Table of the app, it creates neither, keeps its grants to them, and adds nothing to them', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Lake', { enforceSSL: true, bucketName: 'user-lake' });
+    const table = new dynamodb.Table(stack, 'Mine', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'ttl',
+    });
+    const built = new ShardflowPipeline(stack, 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      resultsBucket: bucket,
+      stateTable: table,
+      analytics: false,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    expect(built.resultsBucket.bucket).toBe(bucket);
+    expect(built.stateTable.table).toBe(table);
+    const statements = JSON.stringify(statementsOf(template, stack, built.operator.function));
+    expect(statements).toContain(
+      `"${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}","Arn"]},"/results/delays_by_origin_hourly/*"`,
+    );
+    expect(statements).toContain('"dynamodb:LeadingKeys":["P#flight-delays","C#flight-delays#*"]');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          SHARDFLOW_RESULTS_BUCKET: { Ref: stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket) },
+          SHARDFLOW_STATE_TABLE: { Ref: stack.getLogicalId(table.node.defaultChild as dynamodb.CfnTable) },
+        }),
+      },
+    });
+    // Its lifecycle is the owner's: none added.
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: Match.absent() });
+  });
+
+  it('when given imported ones (fromBucketName, fromTableName), its grants name them', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const built = new ShardflowPipeline(stack, 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      resultsBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'user-lake'),
+      stateTable: dynamodb.Table.fromTableName(stack, 'Mine', 'user-state'),
+      analytics: false,
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    const statements = JSON.stringify(statementsOf(template, stack, built.tick.function));
+    expect(statements).toContain(':s3:::user-lake/clean/flights/*');
+    expect(statements).toContain(':table/user-state');
+    expect(new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('when two pipelines reading one stream are given two imports of one bucket, synth fails as for one shared bucket', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const first = new ShardflowPipeline(stack, 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      resultsBucket: s3.Bucket.fromBucketName(stack, 'Lake', 'user-lake'),
+      analytics: false,
+    });
+    expect(
+      () =>
+        new ShardflowPipeline(stack, 'Other', {
+          handlers: handlers({ ...pipelineSpec(), name: 'other', sink: { table: 'other' } }),
+          stream: first.stream!,
+          resultsBucket: s3.Bucket.fromBucketName(stack, 'LakeAgain', 'user-lake'),
+          analytics: false,
+        }),
+    ).toThrow("'User/Flights' also reads 'flights' and shares results bucket user-lake");
+  });
+
+  it('when the given table has another key, or the given bucket allows requests without TLS, synth fails saying so', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const table = new dynamodb.Table(stack, 'Mine', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    });
+    expect(
+      () =>
+        new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()), stateTable: table }),
+    ).toThrow("The given table's key must be pk (S, HASH), sk (S, RANGE) (given id (S, HASH))");
+    const noTtl = new dynamodb.Table(stack, 'NoTtl', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
+    expect(
+      () => new ShardflowPipeline(stack, 'Ttl', { handlers: handlers(pipelineSpec()), stateTable: noTtl }),
+    ).toThrow("The given table must expire items by TTL on 'ttl'");
+    const bucket = new s3.Bucket(stack, 'Open', {});
+    expect(
+      () =>
+        new ShardflowPipeline(stack, 'Again', { handlers: handlers(pipelineSpec()), resultsBucket: bucket }),
+    ).toThrow('The given bucket must refuse requests without TLS: create it with enforceSSL: true');
   });
 });
