@@ -9,8 +9,22 @@ import { DEFAULT_CONSOLE_PORT, openConsole, type RunningConsole } from '../conso
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { ownerAlive, readState, removeState, writeState, type CloudOwner } from '../emulators/stateFile';
 import type { LocalSession } from './localSession';
+import { isShippedPipeline } from './loadPipeline';
 import { TEMPLATE_OUTPUT } from './localDrain';
 import { ENDPOINT_OUTPUT, removeOutputs, writeOutputs } from './localTarget';
+
+/**
+ * The `status` command that reports what a kept run deployed: `names` are the pipelines as the command line
+ * named them (shipped names or module paths); module paths are named again, as `status` without names
+ * reports the shipped pipelines only.
+ */
+export function statusCommand(names: readonly string[]): string {
+  const modules = names.filter((name) => !isShippedPipeline(name));
+  return [
+    'npx shardflow status',
+    ...modules.map((name) => (/^[\w@%+=:,./-]+$/.test(name) ? name : JSON.stringify(name))),
+  ].join(' ');
+}
 
 /**
  * Records the session's cloud and deployment, serves the console of `pipeline` (port 4567, else a free
@@ -25,6 +39,8 @@ export async function keepCloudRunning(
   command: Exclude<CloudOwner, 'local up'>,
   pipeline: CompiledPipeline<unknown>,
   print: (line: string) => void,
+  /** The pipelines as the command line named them, for the `status` hint (none: the shipped default). */
+  names: readonly string[] = [],
 ): Promise<void> {
   const { cloud } = session;
   // A publish-only pipeline has no result table to query.
@@ -68,7 +84,7 @@ export async function keepCloudRunning(
       (page === undefined ? '' : `\nConsole (a live view of ${pipeline.spec.name}): ${page.url}`) +
       `\nIn another terminal:\n` +
       (table === undefined ? '' : `  ${reach}npx shardflow query "SELECT * FROM ${table} LIMIT 10"\n`) +
-      `  ${reach}npx shardflow status\n` +
+      `  ${reach}${statusCommand(names)}\n` +
       `Press Ctrl-C to stop. ("npx shardflow local down" in another terminal does the same.)`,
   );
   await new Promise<void>((resolve) => {

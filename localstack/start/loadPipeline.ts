@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { publishStreamOf } from '../../functions/core/engine/streamTap';
-import { pipelines } from '../../functions/pipelines';
+import { defaultPipelines, pipelines } from '../../functions/pipelines';
 import { loadPipelineModule } from '../../lib/constructs/pipelineEntries';
+import { PIPELINE_OUTPUTS } from '../../lib/outputNames';
 import { ShardflowCliError } from './errors';
 
 /** The pipeline is neither a shipped one nor a module exporting one. */
@@ -30,6 +31,33 @@ export function synthContext(
 ): Record<string, string> {
   if (more.length > 0) return { pipelines: [nameOrPath!, ...more].map((p) => resolve(p)).join(',') };
   return nameOrPath === undefined || isShippedPipeline(nameOrPath) ? {} : { pipelines: resolve(nameOrPath) };
+}
+
+/**
+ * The pipelines a command reports when none is named (`status`, `console`, `replay-failures`): the shipped
+ * ones the recorded deployment has (its `StreamName<Pipeline>` outputs), or all of them when no deployment
+ * is recorded. A deployment of your own app (`shardflow init`, `run pipelines/x.ts --keep`) has none of the
+ * shipped ones: reporting page-activity there would fail on its missing stream, so it says to name yours.
+ *
+ * @param outputs the recorded stack outputs (`.shardflow/outputs.json`), if any
+ * @param usage how to name a pipeline in this command, e.g. `npx shardflow status pipelines/<module>.ts`
+ * @throws UnknownPipelineError when the deployment has pipelines, none of them shipped
+ */
+export function deployedShippedPipelines(
+  outputs: Readonly<Record<string, string | undefined>> | undefined,
+  usage: string,
+): CompiledPipeline<unknown>[] {
+  const deployed = Object.entries(outputs ?? {}).filter(
+    ([key, value]) => key.startsWith('StreamName') && value !== undefined,
+  );
+  if (deployed.length === 0) return [...defaultPipelines];
+  const shipped = defaultPipelines.filter(
+    (p) => outputs?.[PIPELINE_OUTPUTS.stream(p.spec.name)] !== undefined,
+  );
+  if (shipped.length > 0) return shipped;
+  throw new UnknownPipelineError(
+    `The deployment has ${deployed.map(([key, stream]) => `${key.slice('StreamName'.length)} (stream ${stream})`).join(', ')}, not the shipped ${defaultPipelines.map((p) => p.spec.name).join(', ')}: name the pipeline module, e.g. "${usage}"`,
+  );
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { defaultPipelines } from '../../../functions/pipelines';
 import { DEFAULT_CONSOLE_PORT, DEFAULT_SAMPLE_INTERVAL_MS, openConsole } from '../../console';
-import { loadPipeline } from '../../start/loadPipeline';
+import { deployedShippedPipelines, loadPipeline } from '../../start/loadPipeline';
 import {
   assertLocalCloudRunning,
   localClients,
@@ -35,7 +34,7 @@ export function registerConsoleCommands(program: Command): void {
     )
     .argument(
       '[pipelines...]',
-      'pipelines to show, each a shipped name or a pipeline module path (default: the shipped ones)',
+      'pipelines to show, each a shipped name or a pipeline module path (default: the shipped ones the deployment has)',
     )
     .option(
       '-p, --port <port>',
@@ -55,7 +54,10 @@ export function registerConsoleCommands(program: Command): void {
     )
     .action(
       cliAction(async (names: string[], options: ConsoleCommandOptions) => {
-        const chosen = names.length === 0 ? defaultPipelines : names.map((name) => loadPipeline(name));
+        const chosen =
+          names.length === 0
+            ? deployedShippedPipelines(readOutputs(), 'npx shardflow console pipelines/<module>.ts')
+            : names.map((name) => loadPipeline(name));
         const { endpoint } = await localTarget();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);

@@ -4,8 +4,7 @@ import {
   type FailedBatchOutcome,
   type ReplayTarget,
 } from '../../../functions/adapters/replayFailedBatches';
-import { defaultPipelines } from '../../../functions/pipelines';
-import { loadPipeline } from '../../start/loadPipeline';
+import { deployedShippedPipelines, loadPipeline } from '../../start/loadPipeline';
 import {
   assertLocalCloudRunning,
   localClients,
@@ -53,7 +52,7 @@ export function registerReplayFailuresCommands(program: Command): void {
     )
     .option(
       '-p, --pipeline <name or module>',
-      'only this pipeline: a shipped name or a pipeline module path (default: the shipped pipelines)',
+      'only this pipeline: a shipped name or a pipeline module path (default: the shipped pipelines the deployment has)',
     )
     .option(
       '--failure-prefix <prefix>',
@@ -70,7 +69,13 @@ export function registerReplayFailuresCommands(program: Command): void {
           throw new ShardflowCliError(
             `--failure-prefix must look like aws/lambda/<mapping uuid>/ (given ${options.failurePrefix})`,
           );
-        const chosen = options.pipeline === undefined ? defaultPipelines : [loadPipeline(options.pipeline)];
+        const chosen =
+          options.pipeline === undefined
+            ? deployedShippedPipelines(
+                readOutputs(),
+                'npx shardflow replay-failures --pipeline pipelines/<module>.ts',
+              )
+            : [loadPipeline(options.pipeline)];
         const endpoint = await localEndpoint();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);

@@ -236,7 +236,10 @@ export function registerRunCommands(program: Command): void {
           if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
           for (const line of later) process.stderr.write(`${line}\n`);
           if (keep)
-            await keepCloudRunning(session, 'run', pipeline, (line) => process.stderr.write(`${line}\n`));
+            await keepCloudRunning(session, 'run', pipeline, (line) => process.stderr.write(`${line}\n`), [
+              name,
+              ...later,
+            ]);
         } finally {
           await session.stop();
         }

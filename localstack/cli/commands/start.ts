@@ -104,7 +104,9 @@ export function registerStartCommands(program: Command): void {
             : `${report.table}'s rows are above (answers are checked against the generator only for page-activity)`,
         );
         if (!keep) return;
-        await keepCloudRunning(report.session, 'start', report.pipeline, (line) => live.print(line));
+        await keepCloudRunning(report.session, 'start', report.pipeline, (line) => live.print(line), [
+          ...(pipeline === undefined ? [] : [pipeline]),
+        ]);
         await report.stop();
       }),
     );

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { defaultPipelines } from '../../../functions/pipelines';
-import { loadPipeline } from '../../start/loadPipeline';
+import { deployedShippedPipelines, loadPipeline } from '../../start/loadPipeline';
 import { formatResult } from '../../query/format';
 import { timestampText } from '../../start/boundedRun';
 import {
@@ -61,14 +60,17 @@ export function registerStatusCommands(program: Command): void {
     )
     .argument(
       '[pipelines...]',
-      'pipelines to report, each a shipped name or a pipeline module path (default: the shipped ones)',
+      'pipelines to report, each a shipped name or a pipeline module path (default: the shipped ones the deployment has)',
     )
     .option('-b, --bucket <bucket>', "results bucket (default: the deployment's ResultsBucketName output)")
     .option('-v, --verbose', 'say which cloud, bucket and state table it reads')
     .action(
       cliAction(
         async (names: string[], options: { readonly bucket?: string; readonly verbose?: boolean }) => {
-          const chosen = names.length === 0 ? defaultPipelines : names.map((name) => loadPipeline(name));
+          const chosen =
+            names.length === 0
+              ? deployedShippedPipelines(readOutputs(), 'npx shardflow status pipelines/<module>.ts')
+              : names.map((name) => loadPipeline(name));
           const { endpoint, source } = await localTarget();
           const clients = localClients(endpoint);
           await assertLocalCloudRunning(clients, endpoint);

@@ -91,6 +91,38 @@ describe('shardflow CLI errors', () => {
     expectOneLine(run('status'), /^shardflow: Local cloud not running at /);
   });
 
+  it('when the deployment is of your own app, status, console and replay-failures without a pipeline say to name its module', () => {
+    const project = join(stateDir, 'own-app');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(
+      join(project, 'outputs.json'),
+      JSON.stringify({ StreamNamePageClicks: 'page-clicks', ResultsBucketName: 'b', StateTableName: 't' }),
+    );
+    const inProject = (...args: string[]) => {
+      const result = spawnSync(NODE, [MAIN, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, AWS_ENDPOINT_URL: endpoint, SHARDFLOW_STATE_DIR: project },
+      });
+      return {
+        status: result.status,
+        lines: result.stderr.split('\n').filter((l) => l.trim() !== ''),
+        stdout: result.stdout,
+      };
+    };
+    for (const [args, usage] of [
+      [['status'], 'npx shardflow status pipelines/<module>.ts'],
+      [['console', '--port', '0'], 'npx shardflow console pipelines/<module>.ts'],
+      [['replay-failures', '--dry-run'], 'npx shardflow replay-failures --pipeline pipelines/<module>.ts'],
+    ] as const) {
+      expectOneLine(
+        inProject(...args),
+        `shardflow: The deployment has PageClicks (stream page-clicks), not the shipped page-activity: name the pipeline module, e.g. "${usage}"`,
+      );
+    }
+  });
+
   it('when the local cloud is not running, deploy --local and a run reading s3:// say how to start it', () => {
     expectOneLine(run('deploy', '--local'), /^shardflow: Local cloud not running at /);
     expectOneLine(

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pageActivity } from '../../../../functions/pipelines';
-import { loadPipeline, UnknownPipelineError } from '../../../../localstack/start/loadPipeline';
+import {
+  deployedShippedPipelines,
+  loadPipeline,
+  UnknownPipelineError,
+} from '../../../../localstack/start/loadPipeline';
+import { statusCommand } from '../../../../localstack/start/keepCloud';
 
 describe('loadPipeline', () => {
   let dir: string;
@@ -34,6 +39,43 @@ describe('loadPipeline', () => {
     writeFileSync(empty, 'module.exports = { x: 1 };');
     expect(() => loadPipeline(empty)).toThrow(
       `${empty} exports no pipeline: export default pipeline('name')…sink({ table })`,
+    );
+  });
+
+  describe('deployedShippedPipelines (what status, console and replay-failures report when none is named)', () => {
+    const usage = 'npx shardflow status pipelines/<module>.ts';
+
+    it('when no deployment is recorded, or it has the shipped pipeline, it is the shipped pipeline', () => {
+      expect(deployedShippedPipelines(undefined, usage)).toEqual([pageActivity]);
+      expect(deployedShippedPipelines({ ResultsBucketName: 'b' }, usage)).toEqual([pageActivity]);
+      expect(
+        deployedShippedPipelines(
+          { StreamNamePageActivity: 'clickstream', StreamNamePageClicks: 'page-clicks' },
+          usage,
+        ),
+      ).toEqual([pageActivity]);
+    });
+
+    it('when the deployment has only pipelines of your own app, it names them and says to name the module', () => {
+      expect(() =>
+        deployedShippedPipelines(
+          { StreamNamePageClicks: 'page-clicks', ResultsBucketName: 'b', StateTableName: 't' },
+          usage,
+        ),
+      ).toThrow(
+        new UnknownPipelineError(
+          'The deployment has PageClicks (stream page-clicks), not the shipped page-activity: name the pipeline module, e.g. "npx shardflow status pipelines/<module>.ts"',
+        ),
+      );
+    });
+  });
+
+  it('the status command a kept run prints names the pipeline modules it ran (not the shipped default)', () => {
+    expect(statusCommand([])).toBe('npx shardflow status');
+    expect(statusCommand(['page-activity'])).toBe('npx shardflow status');
+    expect(statusCommand(['pipelines/pageClicks.ts'])).toBe('npx shardflow status pipelines/pageClicks.ts');
+    expect(statusCommand(['a/one.ts', 'my stages/two.ts'])).toBe(
+      'npx shardflow status a/one.ts "my stages/two.ts"',
     );
   });
 });
