@@ -70,6 +70,20 @@ function writeIfChanged(file: string, text: string): void {
 }
 
 /**
+ * Why a module did not load, in one line: the message's first line, and when that only announces what
+ * follows (esbuild's `Transform failed with 1 error:` for a syntax error), the line that says where and what
+ * (`pipelines/x.ts:3:7: ERROR: Expected ";" but found "is"`).
+ */
+export function loadFailureReason(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const [first = '', second] = lines;
+  return first.endsWith(':') && second !== undefined ? `${first} ${second}` : first;
+}
+
+/**
  * The exports of the pipeline module at `modulePath` (relative to the working directory) and its absolute path.
  * @throws PipelineModuleError when it does not exist or cannot be loaded, naming it and why.
  */
@@ -84,7 +98,7 @@ export function requirePipelineModule(modulePath: string): {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's pipeline module, found at run time
     return { exports: require(module) as unknown, module };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const reason = error instanceof Error ? loadFailureReason(error.message) : String(error);
     throw new PipelineModuleError(`Cannot load pipeline module ${modulePath}: ${reason}`, { cause: error });
   }
 }

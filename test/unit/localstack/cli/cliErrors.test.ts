@@ -80,6 +80,18 @@ describe('shardflow CLI errors', () => {
     );
   });
 
+  it('when a pipeline module does not parse, run exits 1 with one line saying where and what', () => {
+    const module = join(stateDir, 'broken.ts');
+    writeFileSync(
+      module,
+      'import { pipeline } from "shardflow";\nexport default pipeline("x") this is not TypeScript;\n',
+    );
+    expectOneLine(
+      run('run', module, '--input', join(stateDir, 'x.jsonl'), '--in-memory'),
+      `shardflow: Cannot load pipeline module ${module}: Transform failed with 1 error: ${module}:2:29: ERROR: Expected ";" but found "this"`,
+    );
+  });
+
   it('when the run input is missing, run exits 1 naming the file', () => {
     expectOneLine(
       run('run', 'page-activity', '--input', join(stateDir, 'gone.csv'), '--in-memory'),
