@@ -6,16 +6,15 @@ import { createLiveLine } from '../../start/liveLine';
 import { outputsFilePath } from '../../start/localTarget';
 import { cliAction, CommandFailedError } from './cliAction';
 import { createClients, type AwsClients } from '../../../functions/adapters/aws';
-import { defaultPipelines } from '../../../functions/pipelines';
 import type { CompiledPipeline } from '../../../functions/core/engine/CompiledPipeline';
 import { NotRunningError } from '../../start/errors';
-import { loadPipeline } from '../../start/loadPipeline';
+import { deployedShippedPipelines, loadPipeline, UnknownPipelineError } from '../../start/loadPipeline';
 import { assertLocalCloudRunning, localClients, localTarget, readOutputs } from '../../start/localTarget';
 import { resolveStateTable } from '../../start/pipelineStatus';
 import { gateUpgrade, OPEN_WINDOW_CHOICE, type WindowDrainer } from '../../start/upgradeGate';
 import { localDrainer, TEMPLATE_OUTPUT } from '../../start/localDrain';
 import { awsDrainer } from '../../start/awsDrain';
-import { OPEN_WINDOWS_CONTEXT } from '../../../functions/core/state/upgradeCheck';
+import { CHOICE_HINT, OPEN_WINDOWS_CONTEXT } from '../../../functions/core/state/upgradeCheck';
 
 /**
  * Runs the project's CDK CLI (`npx cdk …`) with inherited stdio and resolves with its exit code.
@@ -72,7 +71,7 @@ export function registerCdkCommands(program: Command): void {
     )
     .option(
       '--check <pipelines>',
-      'comma-separated pipelines (shipped names or module paths) whose stored state the deploy checks first (default: the shipped ones)',
+      'comma-separated pipelines (shipped names or module paths) whose stored state the deploy checks first (default: the shipped ones the deployment has)',
     )
     .addHelpText(
       'after',
@@ -119,6 +118,8 @@ export function registerCdkCommands(program: Command): void {
             verbose: options.verbose === true,
             context,
             ...(options.template === undefined ? {} : { templatePath: resolve(options.template) }),
+          }).catch((error: unknown) => {
+            throw withLocalChoiceHint(error);
           });
           try {
             const pipelines = Object.entries(session.outputs)
@@ -142,6 +143,34 @@ export function registerCdkCommands(program: Command): void {
     );
 }
 
+/** What `deploy --local` takes where the stack's check names `-c shardflow:openWindows=discard`. */
+export const LOCAL_CHOICE_HINT =
+  'deploy again with --discard-open-windows to drop them, or with --drain --check <the pipeline module> to emit them first';
+
+/**
+ * The stack's own upgrade check answers as for plain `cdk deploy` (`-c shardflow:openWindows=discard`), which
+ * `deploy --local` refuses ("takes no cdk arguments"): its refusal names this command's options instead. The
+ * check refuses a pipeline the early check (`--check`) did not cover, so `--drain` needs `--check` to reach it.
+ */
+export function withLocalChoiceHint(error: unknown): unknown {
+  if (!(error instanceof Error) || !error.message.includes(CHOICE_HINT.CDK)) return error;
+  return new CommandFailedError(error.message.replace(CHOICE_HINT.CDK, LOCAL_CHOICE_HINT), { cause: error });
+}
+
+/**
+ * The early check's default: the shipped pipelines the recorded deployment has (all of them when none is
+ * recorded); none for a deployment of your own app, whose pipelines the stack's check covers as it deploys
+ * (`--check <modules>` checks them first).
+ */
+function shippedPipelinesToCheck(): CompiledPipeline<unknown>[] {
+  try {
+    return deployedShippedPipelines(readOutputs(), 'npx shardflow deploy --check pipelines/<module>.ts');
+  } catch (error) {
+    if (error instanceof UnknownPipelineError) return [];
+    throw error;
+  }
+}
+
 /**
  * The pre-deploy state check (`start/upgradeGate.ts`) against the deployed state table: the local cloud's
  * with --local, else the one the last `shardflow deploy` recorded (none: a first deploy, nothing to check).
@@ -155,7 +184,7 @@ async function checkStoredState(
     throw new CommandFailedError('choose one of --drain and --discard-open-windows');
   const pipelines: CompiledPipeline<unknown>[] =
     options.check === undefined
-      ? (defaultPipelines as unknown as CompiledPipeline<unknown>[])
+      ? shippedPipelinesToCheck()
       : options.check
           .split(',')
           .map((name) => name.trim())
