@@ -87,7 +87,12 @@ export function loadPipeline(nameOrPath: string): CompiledPipeline<unknown> {
   const shipped = pipelines[nameOrPath];
   if (shipped !== undefined) return shipped;
   const path = resolve(nameOrPath);
-  if (!/\.(ts|js|cjs|mjs)$/.test(nameOrPath) || !existsSync(path)) {
+  // A module path that names no file: say so, rather than that it is no .ts file.
+  if (/\.(ts|js|cjs|mjs)$/.test(nameOrPath) && !existsSync(path))
+    throw new UnknownPipelineError(
+      `Pipeline module ${nameOrPath} not found (resolved to ${path}): check the path, or use a shipped pipeline (${Object.keys(pipelines).join(', ')})`,
+    );
+  if (!/\.(ts|js|cjs|mjs)$/.test(nameOrPath)) {
     throw new UnknownPipelineError(
       `Unknown pipeline "${nameOrPath}": not a shipped pipeline (${Object.keys(pipelines).join(', ')}) nor a .ts/.js pipeline file`,
     );

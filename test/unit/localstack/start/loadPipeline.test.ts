@@ -28,6 +28,15 @@ describe('loadPipeline', () => {
     );
   });
 
+  it('when given a module path that names no file, it says the file is not found and where it looked', () => {
+    const missing = join(dir, 'pipelines', 'nope.ts');
+    expect(() => loadPipeline(missing)).toThrow(
+      new UnknownPipelineError(
+        `Pipeline module ${missing} not found (resolved to ${missing}): check the path, or use a shipped pipeline (page-activity)`,
+      ),
+    );
+  });
+
   it('when a module exports a pipeline, it loads it; when it exports none, it says how to', () => {
     const good = join(dir, 'good.js');
     writeFileSync(
