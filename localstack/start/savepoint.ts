@@ -5,7 +5,7 @@
  * and definition (`savepointCut.ts`) and written into the table.
  */
 import { DescribeStreamSummaryCommand, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchBucket, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../functions/adapters/aws';
 import {
   readProgressPartition,
@@ -118,14 +118,23 @@ export async function takeSavepoint(options: {
     items,
     file: { bytes: file.body.byteLength, sha256: file.sha256 },
   });
-  await clients.s3.send(
-    new PutObjectCommand({
-      Bucket: to.bucket,
-      Key: `${to.prefix}${SAVEPOINT_ITEMS}`,
-      Body: file.body,
-      ContentType: 'application/gzip',
-    }),
-  );
+  await clients.s3
+    .send(
+      new PutObjectCommand({
+        Bucket: to.bucket,
+        Key: `${to.prefix}${SAVEPOINT_ITEMS}`,
+        Body: file.body,
+        ContentType: 'application/gzip',
+      }),
+    )
+    .catch((error: unknown) => {
+      if (isNoSuchBucket(error))
+        throw new SavepointError(
+          `Bucket ${to.bucket} does not exist: --to must name an existing bucket (default: the results bucket)`,
+          { cause: error },
+        );
+      throw error;
+    });
   await clients.s3.send(
     new PutObjectCommand({
       Bucket: to.bucket,
@@ -137,11 +146,21 @@ export async function takeSavepoint(options: {
   return manifest;
 }
 
+/** S3's answer for a bucket that does not exist (a typo in --from or --to). */
+function isNoSuchBucket(error: unknown): boolean {
+  return error instanceof NoSuchBucket || (error as { name?: string } | null)?.name === 'NoSuchBucket';
+}
+
 async function getObject(clients: AwsClients, bucket: string, key: string): Promise<Uint8Array> {
   try {
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return (await object.Body?.transformToByteArray()) ?? new Uint8Array();
   } catch (error) {
+    if (isNoSuchBucket(error))
+      throw new SavepointError(
+        `No savepoint at s3://${bucket}/${key.slice(0, key.lastIndexOf('/') + 1)} (bucket ${bucket} does not exist): give the prefix "shardflow savepoint" printed`,
+        { cause: error },
+      );
     if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey')
       throw new SavepointError(
         `No savepoint at s3://${bucket}/${key.slice(0, key.lastIndexOf('/') + 1)} (no ${key.slice(key.lastIndexOf('/') + 1)}): give the prefix "shardflow savepoint" printed`,
