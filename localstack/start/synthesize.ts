@@ -29,6 +29,29 @@ export function stackTemplatePath(outDir: string): string {
 }
 
 /**
+ * The one line that says why `cdk synth` failed, from the lines it printed. An error the app threw (a
+ * pipeline module or `ShardflowStack` refusing a definition, a syntax error in the app) is printed by node as
+ * `<Name>Error: <message>` before its stack, and cdk ends with `npx tsx app.ts: Subprocess exited with error
+ * 1`, which says nothing: the error's line is the reason, with the line after it when it only announces that
+ * line (`ValidationError: Invalid ShardflowStack 'Pipelines' props:` then `- Pipeline 'x' reads table …`).
+ * Otherwise (a cdk-nag finding, say) the last line cdk printed, and where the whole output is.
+ */
+export function synthFailureReason(lines: readonly string[]): string {
+  const printed = lines.filter((l) => !/feature flags|^\s*$|cdk flags/.test(l));
+  let thrown = printed.length - 1;
+  while (thrown >= 0 && !/^(?:[A-Z]\w*)?Error(?: \[\w+\])?: /.test(printed[thrown]!)) thrown--;
+  if (thrown >= 0) {
+    const headline = printed[thrown]!.trim();
+    const next = printed[thrown + 1]?.trim();
+    return headline.endsWith(':') && next !== undefined && !next.startsWith('at ')
+      ? `${headline} ${next}`
+      : headline;
+  }
+  const last = printed.pop()?.trim();
+  return last === undefined ? 'no output' : `${last} (npx cdk synth prints the whole output)`;
+}
+
+/**
  * Synthesizes the CDK app offline into `outDir` (`npx --no-install cdk synth --quiet -o outDir`; the
  * functions are bundled with the local esbuild) and returns the stack template's path. A private
  * output directory keeps concurrent synths (tests, other terminals) from overwriting each other.
@@ -59,7 +82,7 @@ export async function synthesize(
           .split('\n')
           .filter((l) => l.trim() !== ''),
       );
-      output.splice(0, Math.max(0, output.length - 50));
+      output.splice(0, Math.max(0, output.length - 200));
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
@@ -68,10 +91,7 @@ export async function synthesize(
     );
     child.once('exit', (exitCode) => resolve(exitCode ?? 1));
   });
-  if (code !== 0) {
-    const reason = output.filter((l) => !/feature flags|^\s*$|cdk flags/.test(l)).pop() ?? 'no output';
-    throw new SynthError(`cdk synth failed (exit ${code}): ${reason.trim()}`);
-  }
+  if (code !== 0) throw new SynthError(`cdk synth failed (exit ${code}): ${synthFailureReason(output)}`);
   return stackTemplatePath(outDir);
 }
 
