@@ -32,6 +32,18 @@ export function detectFormat(path: string): InputFormat {
   return format;
 }
 
+/**
+ * Refuses a `--key` no record has: each record would get a key of its own (`record-<n>`), spreading a
+ * producer's retries over shards where dedupe cannot meet them, without a word. A typo, say so before
+ * anything is sent. Records without the field are fine while some have it (malformed ones lack it).
+ */
+export function assertKeyFieldUsed(records: readonly InputRecord[], keyField: string, input: string): void {
+  if (records.length === 0 || records.some((r, i) => r.partitionKey !== `record-${i}`)) return;
+  throw new InputError(
+    `No record of ${input} has a field ${keyField} (--key) holding a string or number: check the name, or leave --key out for one key per record`,
+  );
+}
+
 /** Partition key: the value of `keyField` when the record has a scalar there, else a per-record key. */
 export function partitionKeyOf(value: unknown, keyField: string | undefined, index: number): string {
   if (keyField !== undefined && typeof value === 'object' && value !== null) {

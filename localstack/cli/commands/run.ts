@@ -12,7 +12,7 @@ import { loadStages, synthContext, UnknownPipelineError } from '../../start/load
 import { assertLocalCloudRunning, localClients, localEndpoint } from '../../start/localTarget';
 import { openLocalSession, type LocalSession } from '../../start/localSession';
 import { applyTableChanges, readChangeFile, tableKey } from '../../start/applyTableChanges';
-import type { InputRecord } from '../../start/inputFile';
+import { assertKeyFieldUsed, type InputRecord } from '../../start/inputFile';
 import type { PipelineSpec } from '../../../functions/core/types';
 import { readRunInput } from '../../start/runInput';
 import { sendRecords } from '../../start/sendRecords';
@@ -104,6 +104,8 @@ export function registerRunCommands(program: Command): void {
           changes === undefined
             ? await readRunInput(options.input, keyField, s3)
             : { records: [], blankLines: changes.blankLines };
+        if (options.key !== undefined && changes === undefined)
+          assertKeyFieldUsed(records, options.key, options.input);
         /** Records to send, or writes to apply. */
         const inputs = changes?.writes.length ?? records.length;
         if (options.inMemory === true) {

@@ -2,7 +2,7 @@ import { paginateListStreams } from '@aws-sdk/client-kinesis';
 import { NotRunningError } from '../../start/errors';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { readInputFile } from '../../start/inputFile';
+import { assertKeyFieldUsed, readInputFile } from '../../start/inputFile';
 import { assertLocalCloudRunning, localClients, localEndpoint } from '../../start/localTarget';
 import { sendRecords, type SendProgress } from '../../start/sendRecords';
 import { cliAction, positiveNumber } from './cliAction';
@@ -74,6 +74,7 @@ export function registerSendCommands(program: Command): void {
     .action(
       cliAction(async (file: string, options: SendOptions) => {
         const records = await readInputFile(file, options.key);
+        if (options.key !== undefined) assertKeyFieldUsed(records, options.key, file);
         const endpoint = await localEndpoint();
         const clients = localClients(endpoint);
         await assertLocalCloudRunning(clients, endpoint);

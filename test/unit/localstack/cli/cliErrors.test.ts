@@ -67,6 +67,19 @@ describe('shardflow CLI errors', () => {
     );
   });
 
+  it('when --key names a field no record has (a typo), send and run exit 1 saying so before sending anything', () => {
+    const file = join(stateDir, 'keyed.jsonl');
+    writeFileSync(file, '{"userId":"u1","n":1}\n{"userId":"u2","n":2}\nnot json\n');
+    const message = `shardflow: No record of ${file} has a field userid (--key) holding a string or number: check the name, or leave --key out for one key per record`;
+    expectOneLine(run('send', file, '--stream', 's', '--key', 'userid'), message);
+    expectOneLine(run('run', 'page-activity', '--input', file, '--key', 'userid', '--in-memory'), message);
+    // A field some records have is used; those without it get a key of their own (here: the cloud is next).
+    expectOneLine(
+      run('send', file, '--stream', 's', '--key', 'userId'),
+      /^shardflow: Local cloud not running at /,
+    );
+  });
+
   it('when the local cloud is not running, send exits 1 saying how to start it', () => {
     const file = join(stateDir, 'ok.jsonl');
     writeFileSync(file, '{"a":1}\n');
