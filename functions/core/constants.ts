@@ -117,5 +117,12 @@ export const METRICS = {
   SERVICE_DIMENSION: 'service',
 } as const;
 
-/** Powertools service names of the handlers: the `service` dimension of their metrics and logs. */
-export const SERVICE_NAMES = { OPERATOR: 'shardflow-operator', TICK: 'shardflow-tick' } as const;
+/**
+ * Powertools service names of the handlers: the `service` dimension of their metrics and logs. The handlers
+ * name themselves with these and the constructs set them (`POWERTOOLS_SERVICE_NAME`, the alarms' dimension).
+ */
+export const SERVICE_NAMES = {
+  OPERATOR: 'shardflow-operator',
+  TICK: 'shardflow-tick',
+  UPGRADE_CHECK: 'shardflow-upgrade-check',
+} as const;

@@ -10,6 +10,7 @@ import type { DynamoDBStreamEvent, KinesisStreamBatchResponse, KinesisStreamEven
 import { assembleOperatorRuntime } from '../adapters/operatorRuntimeCore';
 import type { RuntimeParts } from '../adapters/runtimeParts';
 import { answerWindow } from '../adapters/tumblingWindowEvent';
+import { SERVICE_NAMES } from '../core/constants';
 import { processKinesisBatch } from '../core/state/batchResponse';
 import type { StatefulPipeline } from '../core/state/types';
 
@@ -22,7 +23,7 @@ export function operatorHandler(
   parts: RuntimeParts,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): (event: KinesisStreamEvent | DynamoDBStreamEvent) => Promise<KinesisStreamBatchResponse> {
-  const runtime = assembleOperatorRuntime('shardflow-operator', pipeline, parts, env);
+  const runtime = assembleOperatorRuntime(SERVICE_NAMES.OPERATOR, pipeline, parts, env);
   return async (event) => {
     const records = await runtime.decode(event);
     const before = { ...runtime.store.stats };

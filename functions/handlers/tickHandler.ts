@@ -12,7 +12,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { assembleOperatorRuntime } from '../adapters/operatorRuntimeCore';
 import type { RuntimeParts } from '../adapters/runtimeParts';
-import { METRICS } from '../core/constants';
+import { METRICS, SERVICE_NAMES } from '../core/constants';
 import { drainRequestOf, type DrainResult } from '../core/state/drain';
 import type { StatefulPipeline } from '../core/state/types';
 
@@ -41,7 +41,7 @@ export function tickHandler(
   parts: RuntimeParts,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): (event?: unknown, context?: TickContext) => Promise<TickResult | DrainResult> {
-  const runtime = assembleOperatorRuntime('shardflow-tick', pipeline, parts, env);
+  const runtime = assembleOperatorRuntime(SERVICE_NAMES.TICK, pipeline, parts, env);
   return async (event, context) => {
     const before = { ...runtime.store.stats };
     const lettersBefore = runtime.processor.resultsDeadLettered;

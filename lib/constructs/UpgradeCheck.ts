@@ -3,6 +3,7 @@ import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { SERVICE_NAMES } from '../../functions/core/constants';
 import { progressPartitionKey, segmentPartitionKey } from '../../functions/core/state/keys';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import { OPEN_WINDOW_CHOICE, OPEN_WINDOWS_CONTEXT } from '../../functions/core/state/upgradeCheck';
@@ -82,7 +83,7 @@ export class UpgradeCheck extends Construct {
       entry: path.join(HANDLERS_DIR, 'upgradeCheckHandler.ts'),
       projectRoot: props.projectRoot,
       stateTableName: props.stateTable.table.tableName,
-      serviceName: 'shardflow-upgrade-check',
+      serviceName: SERVICE_NAMES.UPGRADE_CHECK,
       description: `shardflow upgrade check of pipeline ${props.pipeline}`,
       memorySize: 256,
       timeout: Duration.minutes(2),
