@@ -215,7 +215,7 @@ describe('local cloud', () => {
       expect(await readState(stateFilePath(stateDir))).toBeUndefined();
       await expect(run(process.execPath, [BIN, 'local', 'status'], { env: env() })).rejects.toMatchObject({
         code: 1,
-        stderr: 'shardflow: the local cloud is not running\n',
+        stderr: 'shardflow: the local cloud is not running: start it with npx shardflow local up\n',
       });
     },
     TIMEOUT_MS,

@@ -125,6 +125,8 @@ describe('shardflow local up → deploy --local → send → status → query �
     expect(down.code).toBe(0);
     const gone = await runCli(['local', 'status'], env);
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toBe('shardflow: the local cloud is not running\n');
+    expect(gone.stderr).toBe(
+      'shardflow: the local cloud is not running: start it with npx shardflow local up\n',
+    );
   }, 600_000);
 });

@@ -269,7 +269,7 @@ export function registerInitCommands(program: Command): void {
       cliAction(async (dir: string, options: { readonly shardflow?: string }) => {
         const written = initProject(dir, options);
         process.stdout.write(
-          `Created ${written.length} files in ${resolve(dir)}. Next: cd ${dir} && npm install && npm test (then npm start)\n`,
+          `Created ${written.length} files in ${resolve(dir)}. Next: ${resolve(dir) === resolve() ? '' : `cd ${dir} && `}npm install && npm test (then npm start)\n`,
         );
       }),
     );

@@ -285,7 +285,7 @@ async function status(): Promise<void> {
   const state = await readState();
   if (state === undefined || !(await ownerAlive(state))) {
     throw new LocalCloudError(
-      `the local cloud is not running${state === undefined ? '' : ` (stale ${stateFilePath()})`}`,
+      `the local cloud is not running${state === undefined ? '' : ` (stale ${stateFilePath()})`}: start it with npx shardflow local up`,
     );
   }
   const result = await health(state);

@@ -116,6 +116,13 @@ describe('shardflow CLI errors', () => {
     expectOneLine(run('status'), /^shardflow: Local cloud not running at /);
   });
 
+  it('when no local cloud was started, local status exits 1 saying how to start one', () => {
+    expectOneLine(
+      run('local', 'status'),
+      'shardflow: the local cloud is not running: start it with npx shardflow local up',
+    );
+  });
+
   it('when the deployment is of your own app, status, console and replay-failures without a pipeline say to name its module', () => {
     const project = join(stateDir, 'own-app');
     mkdirSync(project, { recursive: true });
