@@ -129,13 +129,14 @@ export interface ShardflowPipelineProps extends PipelineSettings {
    */
   readonly analytics?: boolean;
   /**
-   * @default - the stack's Glue database named `shardflow` (when `analytics`), created by its first pipeline
-   * given none and shared by the others
+   * @default - the stack's Glue database named `shardflow` (when `analytics`), created under its first pipeline
+   * given none and shared by the others (`catalog` of that pipeline)
    */
   readonly catalog?: GlueCatalog;
   /**
-   * @default - the stack's Athena workgroup named `shardflow` (when `analytics`), created by its first pipeline
-   * given none (query results in that pipeline's results bucket) and shared by the others
+   * @default - the stack's Athena workgroup named `shardflow` (when `analytics`), created under its first
+   * pipeline given none (query results in that pipeline's results bucket) and shared by the others (`athena`
+   * of that pipeline)
    */
   readonly athena?: AthenaWorkgroup;
   /** @default - a new dashboard */
@@ -268,14 +269,14 @@ function literalTable(table: dynamodb.ITable | undefined): { name?: string; view
   };
 }
 
-/** Ids, under the stack, of the Glue database and Athena workgroup its pipelines share when given none. */
-export const STACK_CATALOG_ID = 'ShardflowCatalog';
-export const STACK_ATHENA_ID = 'ShardflowAthena';
-
-/** The stack's child `id`, made by `make` when it has none yet. */
-function stackDefault<T extends Construct>(stack: Stack, id: string, make: () => T): T {
-  return (stack.node.tryFindChild(id) as T | undefined) ?? make();
-}
+/**
+ * The Glue database and Athena workgroup a stack's pipelines share when given none, by stack. Each is made
+ * under the first pipeline that needs it, with the id a pipeline's own had (`<pipeline>/Catalog`,
+ * `<pipeline>/Athena`) before pipelines shared them: a stack deployed with one pipeline keeps their logical
+ * ids, where a new id would make `cdk deploy` create a second database and workgroup of the same fixed name
+ * (AlreadyExists) and then delete the deployed ones.
+ */
+const stackDefaults = new WeakMap<Stack, { catalog?: GlueCatalog; athena?: AthenaWorkgroup }>();
 
 export class ShardflowPipeline extends Construct {
   public readonly spec: PipelineSpec;
@@ -291,6 +292,10 @@ export class ShardflowPipeline extends Construct {
   public readonly resultsBucket: ResultsBucket;
   /** The Glue table of its sink, unless `analytics` is off. */
   public readonly resultTable?: ResultTable;
+  /** The Glue database of its result table (given, or the stack's shared one), unless `analytics` is off. */
+  public readonly catalog?: GlueCatalog;
+  /** The Athena workgroup of its sample queries (given, or the stack's shared one), unless `analytics` is off. */
+  public readonly athena?: AthenaWorkgroup;
   public readonly alarms: PipelineAlarms;
   /** The upgrade check both functions wait for. */
   public readonly upgradeCheck: UpgradeCheck;
@@ -458,20 +463,17 @@ export class ShardflowPipeline extends Construct {
     if (spec.sink !== undefined && (props.analytics ?? true)) {
       // Not given: the stack's own, shared by its pipelines (the database and the workgroup have fixed names,
       // so a second of either in one account and region fails the deploy).
-      const catalog =
-        props.catalog ??
-        stackDefault(stack, STACK_CATALOG_ID, () => new GlueCatalog(stack, STACK_CATALOG_ID));
+      const defaults = stackDefaults.get(stack) ?? {};
+      stackDefaults.set(stack, defaults);
+      const catalog = props.catalog ?? (defaults.catalog ??= new GlueCatalog(this, 'Catalog'));
       const athena =
         props.athena ??
-        stackDefault(
-          stack,
-          STACK_ATHENA_ID,
-          () =>
-            new AthenaWorkgroup(stack, STACK_ATHENA_ID, {
-              bucket: this.resultsBucket.bucket,
-              databaseName: catalog.databaseName,
-            }),
-        );
+        (defaults.athena ??= new AthenaWorkgroup(this, 'Athena', {
+          bucket: this.resultsBucket.bucket,
+          databaseName: catalog.databaseName,
+        }));
+      this.catalog = catalog;
+      this.athena = athena;
       this.resultTable = new ResultTable(this, 'Table', {
         catalog,
         bucket: this.resultsBucket.bucket,

@@ -11,13 +11,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { PipelineSpec } from '../../../functions/core/types';
-import type { AthenaWorkgroup } from '../../../lib/constructs/AthenaWorkgroup';
 import { GlueCatalog } from '../../../lib/constructs/GlueCatalog';
-import {
-  ShardflowPipeline,
-  STACK_ATHENA_ID,
-  STACK_CATALOG_ID,
-} from '../../../lib/constructs/ShardflowPipeline';
+import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
 import { FIXTURE_ENTRIES, fixtureShape, pipelineSpec, sessionSpec } from '../helpers';
 
 const ROOT = path.join(__dirname, '../../..');
@@ -37,6 +32,19 @@ const resourcesOf = (template: Template, type: string): Resources =>
   template.findResources(type) as Resources;
 
 describe('several ShardflowPipelines in one stack', () => {
+  it('when the stack has one pipeline (all a stack could deploy before they shared), its Glue database and Athena workgroup keep their logical ids, so an upgraded cdk deploy does not create a second "shardflow" of each (AlreadyExists)', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const template = Template.fromStack(stack);
+    // The ids of a pipeline's own `Catalog/Database` and `Athena/WorkGroup` in deployed stacks.
+    expect(Object.keys(resourcesOf(template, 'AWS::Glue::Database'))).toEqual([
+      'FlightsCatalogDatabase362AD69E',
+    ]);
+    expect(Object.keys(resourcesOf(template, 'AWS::Athena::WorkGroup'))).toEqual([
+      'FlightsAthenaWorkGroupAA2D7FE6',
+    ]);
+  });
+
   it('when none is given a catalog or workgroup, they share one Glue database and one Athena workgroup (their names are fixed), each query over its own table', () => {
     const stack = new Stack(newApp(), 'User', { env: ENV });
     new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()) });
@@ -145,12 +153,12 @@ describe('ShardflowPipelines across stacks', () => {
   it('when a pipeline is given another stack’s Glue database and Athena workgroup, the app synthesizes, its table and sample queries in its own stack', () => {
     const app = newApp();
     const ingest = new Stack(app, 'Ingest', { env: ENV });
-    new ShardflowPipeline(ingest, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const flights = new ShardflowPipeline(ingest, 'Flights', { handlers: handlers(pipelineSpec()) });
     const sessions = new Stack(app, 'Sessions', { env: ENV });
     new ShardflowPipeline(sessions, 'Sessions', {
       handlers: handlers(sessionSpec()),
-      catalog: ingest.node.findChild(STACK_CATALOG_ID) as GlueCatalog,
-      athena: ingest.node.findChild(STACK_ATHENA_ID) as AthenaWorkgroup,
+      catalog: flights.catalog!,
+      athena: flights.athena!,
     });
     const assembly = app.synth();
     expect(assembly.getStackByName('Sessions').dependencies.map((d) => d.id)).toContain('Ingest');
@@ -171,7 +179,7 @@ describe('ShardflowPipelines whose resources have fixed names, in one account an
     new ShardflowPipeline(first, 'Flights', { handlers: handlers(pipelineSpec()) });
     const second = new Stack(app, 'Sessions', { env: ENV });
     expect(() => new ShardflowPipeline(second, 'Sessions', { handlers: handlers(sessionSpec()) })).toThrow(
-      "GlueCatalog 'Sessions/ShardflowCatalog': Ingest/ShardflowCatalog already creates Glue database 'shardflow' in this account and region",
+      "GlueCatalog 'Sessions/Sessions/Catalog': Ingest/Flights/Catalog already creates Glue database 'shardflow' in this account and region",
     );
   });
 
