@@ -38,11 +38,20 @@ export function claimPhysicalName(
   problem: (other: string) => string,
 ): void {
   const stack = Stack.of(by);
-  const where =
-    Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)
-      ? `stack ${stack.node.path}`
-      : `${stack.account}/${stack.region}`;
-  claim(by.node.root, `${kind} in ${where}: ${name}`, by, problem);
+  claim(by.node.root, `${kind} in ${environmentOf(stack, stack)}: ${name}`, by, problem);
+}
+
+/**
+ * The account and region of `env` (a stack's, or a resource's: an imported table's is its ARN's or its
+ * importing stack's), or `stack <path>` of `stack` when either is known only at deploy.
+ */
+export function environmentOf(
+  env: { readonly account: string; readonly region: string },
+  stack: Stack,
+): string {
+  return Token.isUnresolved(env.account) || Token.isUnresolved(env.region)
+    ? `stack ${stack.node.path}`
+    : `${env.account}/${env.region}`;
 }
 
 /**

@@ -21,7 +21,7 @@ import { publishStreamOf } from '../../functions/core/engine/streamTap';
 import type { StateShape } from '../../functions/core/state/stateFingerprint';
 import type { PipelineSpec } from '../../functions/core/types';
 import { pascal, PIPELINE_OUTPUTS } from '../outputNames';
-import { claim, sharedName } from '../claims';
+import { claim, environmentOf, sharedName } from '../claims';
 import { ShardflowCdkError } from '../errors';
 import { Problems } from '../validation';
 import { AthenaWorkgroup } from './AthenaWorkgroup';
@@ -527,10 +527,15 @@ export class ShardflowPipeline extends Construct {
    * @throws ShardflowCdkError when another pipeline sharing them took one already.
    */
   private claimShared(spec: PipelineSpec): void {
-    const state = sharedName(this.stateTable.table, this.stateTable.table.tableName);
+    const stateTable = this.stateTable.table;
+    const state = sharedName(stateTable, stateTable.tableName);
+    // A table name is one table per account and region only (a bucket name is one bucket everywhere).
+    const tableWhere = Token.isUnresolved(stateTable.tableName)
+      ? ''
+      : ` in ${environmentOf(stateTable.env, Stack.of(stateTable))}`;
     claim(
       this.node.root,
-      `state table ${state}: pipeline ${spec.name}`,
+      `state table ${state}${tableWhere}: pipeline ${spec.name}`,
       this,
       (other) =>
         `ShardflowPipeline '${this.node.path}': pipeline '${spec.name}' is already deployed by '${other}' with state table ${state}: both would read and write the same state partitions. Give one another name or its own state table`,

@@ -147,6 +147,28 @@ describe('ShardflowPipelines sharing a state table, results bucket or Glue datab
       "pipeline 'flight-delays' is already deployed by 'Blue/Flights' with state table Blue/Flights/State",
     );
   });
+
+  it('when the same pipeline in two regions, or in two environment-agnostic stacks, is given a table of one name in each, synth passes: a table name is per account and region', () => {
+    const app = newApp();
+    const given = (stack: Stack) => ({
+      handlers: handlers(pipelineSpec()),
+      stateTable: dynamodb.Table.fromTableName(stack, 'Mine', 'user-state'),
+      analytics: false,
+    });
+    for (const stack of [
+      new Stack(app, 'Ireland', { env: ENV }),
+      new Stack(app, 'Frankfurt', { env: { ...ENV, region: 'eu-central-1' } }),
+      new Stack(app, 'Dev'),
+      new Stack(app, 'Prod'),
+    ])
+      new ShardflowPipeline(stack, 'Flights', given(stack));
+    expect(app.synth().stacks).toHaveLength(4);
+    // In one account and region it is one table: refused as for a shared StateTable.
+    const again = new Stack(app, 'IrelandAgain', { env: ENV });
+    expect(() => new ShardflowPipeline(again, 'Flights', given(again))).toThrow(
+      "pipeline 'flight-delays' is already deployed by 'Ireland/Flights' with state table user-state",
+    );
+  });
 });
 
 describe('ShardflowPipelines across stacks', () => {
