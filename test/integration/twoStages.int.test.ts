@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateClickstream, toJsonLines } from '../../localstack/generator/clickstream';
-import { runCli } from '../helpers/cli';
+import { runCli, unusedPort, whileKept } from '../helpers/cli';
 import { clickEventsSql } from '../helpers/clickEventsSql';
 
 const STAGE_1 = 'functions/pipelines/twoStages/cleanSessions.ts';
@@ -103,4 +103,22 @@ describe('two stages through the local stack', () => {
     },
     240_000,
   );
+
+  it('when the stages are run with --keep, the status command it prints names both modules (not their summary lines)', async () => {
+    const { records } = generateClickstream({ events: 20, seed: 3, baseTime: Date.UTC(2026, 0, 1, 12) });
+    const input = join(dir, 'kept.jsonl');
+    writeFileSync(input, toJsonLines(records));
+    const env = { ...process.env, SHARDFLOW_STATE_DIR: dir, AWS_ENDPOINT_URL: '' };
+    const port = await unusedPort();
+    await whileKept(
+      ['run', STAGE_1, STAGE_2, '--input', input, '--keep', '--port', String(port)],
+      env,
+      (printed) => {
+        const hints = printed.split('\n').filter((l) => l.includes('npx shardflow status'));
+        expect(hints).toHaveLength(1);
+        expect(hints[0]).toMatch(new RegExp(`npx shardflow status ${STAGE_1} ${STAGE_2}$`));
+        return Promise.resolve();
+      },
+    );
+  }, 240_000);
 });

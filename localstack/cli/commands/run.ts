@@ -114,7 +114,7 @@ export function registerRunCommands(program: Command): void {
           const arrival = Date.now();
           const first = await runInMemory(pipeline, records, arrival);
           let { result, published } = first;
-          const later: string[] = [];
+          const laterLines: string[] = [];
           const inMemory = (stage: CompiledPipeline<unknown>, rows: number) =>
             stage.spec.sink === undefined
               ? undefined
@@ -126,11 +126,11 @@ export function registerRunCommands(program: Command): void {
           const firstLetters = inMemory(pipeline, first.resultsDeadLettered);
           for (const stage of stages.slice(1)) {
             const next = await runInMemory(stage, published, arrival);
-            later.push(
+            laterLines.push(
               stageSummary(stage.spec, published.length, { ...next, published: next.published.length }),
             );
             const letters = inMemory(stage, next.resultsDeadLettered);
-            if (letters !== undefined) later.push(letters);
+            if (letters !== undefined) laterLines.push(letters);
             ({ result, published } = next);
           }
           // A last stage that only publishes has no rows to print.
@@ -140,7 +140,7 @@ export function registerRunCommands(program: Command): void {
             `${runSummary(pipeline.spec, { lines: records.length + blankLines, blankLines, records: records.length, rows: first.result.rows.length, rejected, late, duplicates, published: first.published.length })}\n`,
           );
           if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
-          for (const line of later) process.stderr.write(`${line}\n`);
+          for (const line of laterLines) process.stderr.write(`${line}\n`);
           return;
         }
         const context = synthContext(name, ...later);
@@ -208,11 +208,12 @@ export function registerRunCommands(program: Command): void {
             return deadLetterLine(stage, await letters.count(), letters.prefix);
           };
           const firstLetters = await lettersOf(pipeline);
-          const later: string[] = [];
+          /** The summary lines of the stages after the first (`later` are their modules). */
+          const laterLines: string[] = [];
           for (const stage of stages.slice(1)) {
             const c = await session.counts(stage);
             const rows = stage === last ? result : await rowsOf(stage);
-            later.push(
+            laterLines.push(
               stageSummary(stage.spec, c.records, {
                 ...c,
                 rows: rows?.rows.length ?? 0,
@@ -220,7 +221,7 @@ export function registerRunCommands(program: Command): void {
               }),
             );
             const letters = await lettersOf(stage);
-            if (letters !== undefined) later.push(letters);
+            if (letters !== undefined) laterLines.push(letters);
           }
           if (result !== undefined) process.stdout.write(`${formatResult(result, options.format)}\n`);
           process.stderr.write(
@@ -236,7 +237,7 @@ export function registerRunCommands(program: Command): void {
             })}\n`,
           );
           if (firstLetters !== undefined) process.stderr.write(`${firstLetters}\n`);
-          for (const line of later) process.stderr.write(`${line}\n`);
+          for (const line of laterLines) process.stderr.write(`${line}\n`);
           if (keep)
             await keepCloudRunning(session, 'run', pipeline, (line) => process.stderr.write(`${line}\n`), [
               name,
