@@ -24,7 +24,9 @@ export interface ResultsBucketProps {
    * `Bucket.fromBucketName`). Nothing is added to it and `cdk destroy` leaves it: its encryption, TLS-only
    * policy (`enforceSSL`, refused at synth without it when the bucket is an `s3.Bucket` of the app), blocked
    * public access and lifecycle expiry of `clean/`, `rejected/`, `late/`, `failed-batches/`, `aws/lambda/` and
-   * `athena-results/` are its owner's. The other props apply to a created bucket only.
+   * `athena-results/` are its owner's (an SSE-KMS key too: the functions are granted `kms:GenerateDataKey` on
+   * it when the app knows it, so import such a bucket with `Bucket.fromBucketAttributes({ …, encryptionKey })`).
+   * The other props apply to a created bucket only.
    * @default - a new bucket
    */
   readonly bucket?: s3.IBucket;
@@ -102,6 +104,15 @@ export function validateResultsBucketProps(props: ResultsBucketProps): string[] 
     );
   }
   return [...problems.all];
+}
+
+/**
+ * Lets `grantee` put objects into `bucket` when a KMS key encrypts it (a given bucket with SSE-KMS, its key
+ * known to the app: an `s3.Bucket` of it, or `Bucket.fromBucketAttributes` with `encryptionKey`): S3 refuses a
+ * PutObject under SSE-KMS without `kms:GenerateDataKey` on the key. Nothing for SSE-S3.
+ */
+export function grantPutEncryption(bucket: s3.IBucket, grantee: iam.IGrantable): void {
+  bucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey');
 }
 
 /** Whether `bucket`'s policy denies requests without TLS (what `enforceSSL` adds). */
@@ -197,6 +208,7 @@ export class ResultsBucket extends Construct {
   public grantResultWrites(grantee: iam.IGrantable & IConstruct, table: string): void {
     const results = this.bucket.arnForObjects(`${BUCKET_PREFIX.RESULTS}${table}/*`);
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [results] });
+    grantPutEncryption(this.bucket, grantee);
     acknowledgeObjectPrefixGrants(
       grantee,
       [results],
@@ -213,6 +225,7 @@ export class ResultsBucket extends Construct {
   public grantResultDeadLetters(grantee: iam.IGrantable & IConstruct, table: string): void {
     const letters = this.bucket.arnForObjects(`${rejectedResultsPrefix(table)}*`);
     iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [letters] });
+    grantPutEncryption(this.bucket, grantee);
     acknowledgeObjectPrefixGrants(
       grantee,
       [letters],
@@ -230,6 +243,7 @@ export class ResultsBucket extends Construct {
     grantee: iam.IGrantable & IConstruct,
     names: { readonly stream: string; readonly table?: string },
   ): void {
+    grantPutEncryption(this.bucket, grantee);
     this.grantSideOutputs(
       grantee,
       names,

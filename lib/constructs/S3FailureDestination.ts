@@ -2,7 +2,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgeObjectPrefixGrants } from '../nag';
-import { LAMBDA_FAILURE_PREFIX } from './ResultsBucket';
+import { grantPutEncryption, LAMBDA_FAILURE_PREFIX } from './ResultsBucket';
 
 /**
  * On-failure destination of a Kinesis event source mapping that writes to an S3 bucket, granting
@@ -23,6 +23,7 @@ export class S3FailureDestination implements lambda.IEventSourceDlq {
   ): lambda.DlqDestinationConfig {
     const failures = this.bucket.arnForObjects(`${LAMBDA_FAILURE_PREFIX}*`);
     iam.Grant.addToPrincipal({ grantee: targetHandler, actions: ['s3:PutObject'], resourceArns: [failures] });
+    grantPutEncryption(this.bucket, targetHandler);
     acknowledgeObjectPrefixGrants(
       targetHandler,
       [failures],

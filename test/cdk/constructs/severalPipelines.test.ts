@@ -415,3 +415,30 @@ describe('a ShardflowPipeline given the user’s own bucket and table', () => {
     ).toThrow('The given bucket must refuse requests without TLS: create it with enforceSSL: true');
   });
 });
+
+describe('a ShardflowPipeline given a bucket encrypted with a KMS key', () => {
+  it('lets each function that puts objects there generate data keys of that key (S3 refuses a put under SSE-KMS without kms:GenerateDataKey)', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Lake', { enforceSSL: true, encryption: s3.BucketEncryption.KMS });
+    const built = new ShardflowPipeline(stack, 'Flights', {
+      handlers: handlers(pipelineSpec()),
+      resultsBucket: bucket,
+      analytics: false,
+    });
+    const key = stack.resolve(bucket.encryptionKey!.keyArn) as unknown;
+    const template = Template.fromStack(stack);
+    for (const fn of [built.operator.function, built.tick.function]) {
+      const role = stack.resolve((fn.role as iam.Role).roleName) as unknown;
+      const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([role]))
+        .flatMap(
+          (p) =>
+            (p.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] })
+              .Statement,
+        );
+      expect(statements).toContainEqual(
+        expect.objectContaining({ Action: 'kms:GenerateDataKey', Resource: key }),
+      );
+    }
+  });
+});
