@@ -110,9 +110,12 @@ export class AthenaWorkgroup extends Construct {
       },
     ];
     // Under the table, in its stack: a workgroup another stack shares then only gains a dependent (queries made
-    // under the workgroup would depend on a table whose stack depends on the workgroup's: a cycle).
+    // under the workgroup would depend on a table whose stack depends on the workgroup's: a cycle). The first
+    // workgroup's ids are plain; another workgroup given the same table adds its path to them.
+    const first = table.node.tryFindChild(`${samples[0]!.id}Query`) === undefined;
+    const suffix = first ? '' : this.node.path.replace(/[^a-zA-Z0-9]/g, '');
     return samples.map((s) => {
-      const query = new athena.CfnNamedQuery(table, `${s.id}Query`, {
+      const query = new athena.CfnNamedQuery(table, `${s.id}Query${suffix}`, {
         name: s.name,
         description: `Sample query over ${table.tableName}`,
         database: table.databaseName,

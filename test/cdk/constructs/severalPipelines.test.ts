@@ -11,6 +11,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { PipelineSpec } from '../../../functions/core/types';
+import { AthenaWorkgroup } from '../../../lib/constructs/AthenaWorkgroup';
 import { GlueCatalog } from '../../../lib/constructs/GlueCatalog';
 import { ShardflowPipeline } from '../../../lib/constructs/ShardflowPipeline';
 import { FIXTURE_ENTRIES, fixtureShape, pipelineSpec, sessionSpec } from '../helpers';
@@ -440,5 +441,22 @@ describe('a ShardflowPipeline given a bucket encrypted with a KMS key', () => {
         expect.objectContaining({ Action: 'kms:GenerateDataKey', Resource: key }),
       );
     }
+  });
+});
+
+describe('sample queries of one result table in a second workgroup', () => {
+  it('when another workgroup adds sample queries for a pipeline’s table, it gets its own (as before they moved under the table)', () => {
+    const stack = new Stack(newApp(), 'User', { env: ENV });
+    const built = new ShardflowPipeline(stack, 'Flights', { handlers: handlers(pipelineSpec()) });
+    const team = new AthenaWorkgroup(stack, 'Team', {
+      bucket: built.resultsBucket.bucket,
+      databaseName: 'shardflow',
+      workgroupName: 'team',
+    });
+    expect(team.addSampleQueries(built.resultTable!)).toHaveLength(2);
+    const workgroups = Object.values(resourcesOf(Template.fromStack(stack), 'AWS::Athena::NamedQuery')).map(
+      (q) => (q.Properties as { WorkGroup: string }).WorkGroup,
+    );
+    expect(workgroups.sort()).toEqual(['shardflow', 'shardflow', 'team', 'team']);
   });
 });
