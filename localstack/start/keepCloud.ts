@@ -5,6 +5,7 @@
  * `shardflow local down`.
  */
 import { errorLine } from '../cli/commands/cliAction';
+import { untilInterrupted } from '../cli/interrupted';
 import { DEFAULT_CONSOLE_PORT, openConsole, type RunningConsole } from '../console';
 import type { CompiledPipeline } from '../../functions/core/engine/CompiledPipeline';
 import { ownerAlive, readState, removeState, writeState, type CloudOwner } from '../emulators/stateFile';
@@ -79,6 +80,7 @@ export async function keepCloudRunning(
     print(`(the console did not start: ${errorLine(error)})`);
     return undefined;
   });
+  const stopped = untilInterrupted();
   print(
     `\nThe local cloud keeps running at ${cloud.endpoint}.` +
       (page === undefined ? '' : `\nConsole (a live view of ${pipeline.spec.name}): ${page.url}`) +
@@ -87,9 +89,7 @@ export async function keepCloudRunning(
       `  ${reach}${statusCommand(names)}\n` +
       `Press Ctrl-C to stop. ("npx shardflow local down" in another terminal does the same.)`,
   );
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
-  });
+  await stopped;
   await page?.close();
   removeOutputs();
   if (recordState) await removeState();

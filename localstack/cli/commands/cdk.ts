@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { deployLocal } from '../../start/deployLocal';
 import { createLiveLine } from '../../start/liveLine';
 import { outputsFilePath } from '../../start/localTarget';
+import { untilInterrupted } from '../interrupted';
 import { cliAction, CommandFailedError } from './cliAction';
 import { createClients, type AwsClients } from '../../../functions/adapters/aws';
 import type { CompiledPipeline } from '../../../functions/core/engine/CompiledPipeline';
@@ -125,16 +126,14 @@ export function registerCdkCommands(program: Command): void {
             const pipelines = Object.entries(session.outputs)
               .filter(([key]) => key.startsWith('StreamName'))
               .map(([key, stream]) => `${key.slice('StreamName'.length)} (stream ${stream})`);
+            const stopped = untilInterrupted();
             live.print(
               `deployed on ${session.cloud.endpoint}: ${pipelines.join(', ')}; bucket ${session.bucket}, table ${session.stateTable}\n` +
                 `Serving the functions (event source mappings, tick schedules). In another terminal:\n` +
                 `  npx shardflow send <file> --stream <stream>\n  npx shardflow status\n  npx shardflow query "SELECT …"\n` +
                 `Press Ctrl-C to stop serving (the cloud keeps running; records wait on the stream).`,
             );
-            await new Promise<void>((done) => {
-              for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-                process.once(signal, () => done());
-            });
+            await stopped;
           } finally {
             await session.stop();
           }

@@ -9,6 +9,7 @@ import {
   resolveResultsBucket,
 } from '../../start/localTarget';
 import { deployedStream, resolveStateTable } from '../../start/pipelineStatus';
+import { untilInterrupted } from '../interrupted';
 import { cliAction, positiveNumber } from './cliAction';
 import { parsePort } from './local';
 
@@ -16,13 +17,6 @@ interface ConsoleCommandOptions {
   readonly port?: number;
   readonly interval: number;
   readonly bucket?: string;
-}
-
-/** Resolves once Ctrl-C (or SIGTERM, SIGHUP) arrives. */
-function untilInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve());
-  });
 }
 
 /** `shardflow console`: the local web console of the pipelines deployed on the local cloud. */
@@ -81,8 +75,9 @@ export function registerConsoleCommands(program: Command): void {
             intervalMs: options.interval * 1000,
           },
         );
+        const stopped = untilInterrupted();
         process.stdout.write(`shardflow console at ${running.url} (cloud ${endpoint}); Ctrl-C stops it\n`);
-        await untilInterrupted();
+        await stopped;
         await running.close();
       }),
     );

@@ -28,6 +28,7 @@ import { groupAlive, signalGroup } from '../../emulators/EmulatorProcess';
 import { LocalCloudError } from '../../emulators/errors';
 import { startLocalCloud } from '../../emulators/index';
 import { readOutputs } from '../../start/localTarget';
+import { untilInterrupted } from '../interrupted';
 import {
   logFilePath,
   ownerAlive,
@@ -113,14 +114,13 @@ async function upForeground(
     await cloud.stop();
     throw error;
   }
+  const interrupted = untilInterrupted();
   process.stdout.write(`${describeCloud(state)}\nPress Ctrl-C to stop.\n`);
   if (process.send) {
     const ready: ReadyMessage = { type: 'shardflow:local-ready', state };
     process.send(ready);
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(name, () => resolve(name));
-  });
+  const signal = await interrupted;
   // A second Ctrl-C while stopping exits at once; the exit hook still kills every emulator group.
   process.once('SIGINT', () => process.exit(130));
   process.stdout.write(`${signal}: stopping the local cloud\n`);
