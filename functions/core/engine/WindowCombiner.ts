@@ -21,18 +21,15 @@ import type {
 
 const { sequenceGreater } = sequences;
 
-/** What `#firstCopies` holds between batches: nothing (a batch gets its own Map). */
-const EMPTY_COPIES: Map<string, RoutedElement> = new Map();
-
 export abstract class WindowCombiner extends ElementRouter {
   /**
    * The batch's first element of each dedupe id (of its shard; see `isLaterCopy`). A new Map for each batch,
    * not one long-lived Map cleared (`batchObjects.ts`): V8 allocates the tables of a Map that lives in the
    * old generation there too each time it grows, and a dead old table keeps the batch's elements alive
    * through young collections (~3.5 MB promoted per young collection without this, with the rest of
-   * `batchObjects.ts`'s rule applied).
+   * `batchObjects.ts`'s rule applied). None between batches.
    */
-  #firstCopies = new Map<string, RoutedElement>();
+  #firstCopies: Map<string, RoutedElement> | undefined;
   /** First copies of ids another shard of the batch holds too, by shard and id (a bounded run's batch). */
   #otherShards: Map<string, RoutedElement> | undefined;
 
@@ -49,7 +46,7 @@ export abstract class WindowCombiner extends ElementRouter {
         ? this.combineSessions(prepared, fence, seenIds, stats)
         : this.combineFixed(prepared, fence, seenIds, stats);
     } finally {
-      this.#firstCopies = EMPTY_COPIES;
+      this.#firstCopies = undefined;
       this.#otherShards = undefined;
     }
   }
@@ -63,9 +60,10 @@ export abstract class WindowCombiner extends ElementRouter {
    */
   protected isLaterCopy(el: RoutedElement): boolean {
     const id = el.dedupeId!;
-    const first = this.#firstCopies.get(id);
+    const copies = this.#firstCopies!;
+    const first = copies.get(id);
     if (first === undefined) {
-      this.#firstCopies.set(id, el);
+      copies.set(id, el);
       return false;
     }
     if (first === el) return false;
