@@ -11,7 +11,7 @@ import { replayFailedBatches } from '../../../functions/adapters/replayFailedBat
 import { pageActivity } from '../../../functions/pipelines';
 import type { StatefulPipeline } from '../../../functions/core/state/types';
 import type { RawRecord } from '../../../functions/core/types';
-import { TABLE_STREAM_ARN } from '../../helpers/dynamoStreamRecords';
+import { orderInsert, TABLE_STREAM_ARN, tableSequence } from '../../helpers/dynamoStreamRecords';
 import { orderRevenue } from '../../helpers/orderRevenue';
 import { clickEvent, kinesisSequence } from '../../helpers/records';
 
@@ -147,22 +147,7 @@ describe('replayFailedBatches: records that do not match the stream', () => {
 
 /** Changes 0..29 of one shard of the `orders` table's stream (DynamoDB-stream sequence numbers). */
 const TABLE_SHARD = 'shardId-00000001767225600000-1a2b3c4d';
-const tableSequence = (i: number) => String(800000000003126276000n + BigInt(i));
-const changes: _Record[] = Array.from({ length: 30 }, (_, i) => ({
-  eventID: `id-${i}`,
-  eventName: 'INSERT',
-  eventVersion: '1.1',
-  eventSource: 'aws:dynamodb',
-  awsRegion: 'us-east-1',
-  dynamodb: {
-    ApproximateCreationDateTime: new Date(T0 + i * 1000),
-    Keys: { orderId: { S: `o${i}` } },
-    NewImage: { orderId: { S: `o${i}` }, region: { S: 'eu' }, amount: { N: String(i) } },
-    SequenceNumber: tableSequence(i),
-    SizeBytes: 40,
-    StreamViewType: 'NEW_AND_OLD_IMAGES',
-  },
-}));
+const changes: _Record[] = Array.from({ length: 30 }, (_, i) => orderInsert(i, new Date(T0 + i * 1000)));
 
 /** A DynamoDB Streams client serving `changes` from a sequence number, to the end of the (closed) shard. */
 function tableStream(): { client: DynamoDBStreamsClient; shards: string[] } {

@@ -16,33 +16,13 @@ import {
   MAX_EMPTY_PAGES,
   readTableShardRange,
 } from '../../../functions/adapters/tableStreamRange';
-import { TABLE_STREAM_ARN } from '../../helpers/dynamoStreamRecords';
+import { orderInsert, TABLE_STREAM_ARN, tableSequence } from '../../helpers/dynamoStreamRecords';
 
 const SHARD = 'shardId-00000001767225600000-1a2b3c4d';
 const at = new Date('2026-01-01T00:00:00Z');
-/** DynamoDB-stream sequence numbers: 21+ digits. */
-const seq = (i: number) => String(800000000003126276000n + BigInt(i));
+const seq = tableSequence;
 
-const change = (i: number): _Record => ({
-  eventID: `id-${i}`,
-  eventName: 'INSERT',
-  eventVersion: '1.1',
-  eventSource: 'aws:dynamodb',
-  awsRegion: 'us-east-1',
-  dynamodb: {
-    ApproximateCreationDateTime: at,
-    Keys: { orderId: { S: `o${i}` } },
-    NewImage: {
-      orderId: { S: `o${i}` },
-      region: { S: 'eu' },
-      amount: { N: String(i) },
-      blob: { B: new Uint8Array([0, 1]) },
-    },
-    SequenceNumber: seq(i),
-    SizeBytes: 40,
-    StreamViewType: 'NEW_AND_OLD_IMAGES',
-  },
-});
+const change = (i: number): _Record => orderInsert(i, at, { blob: { B: new Uint8Array([0, 1]) } });
 
 /**
  * A DynamoDB Streams client that answers GetShardIterator with `iterator` (or throws `iteratorError`) and

@@ -47,6 +47,12 @@ async function stack(p: CompiledPipeline<unknown>, batches: RawRecord[][]) {
   return { rows, duplicates };
 }
 
+/** What `shardflow run --in-memory` does (batches of 100), its rows shaped as {@link stack}'s. */
+async function bounded(p: CompiledPipeline<unknown>, records: RawRecord[]) {
+  const run = await runBounded(p, records);
+  return { rows: run.rows.map((r) => ({ k: r['k'], n: Number(r['n']) })), duplicates: run.duplicates };
+}
+
 const record = (value: unknown, seq: number) =>
   rawRecord(value, {
     shardId: 'shardId-000000000000',
@@ -62,35 +68,26 @@ describe('dedupeBy gives the same rows however the copies of an id are batched',
       record({ id: 'e1', k: 'a', t: T0 + 59_900 }, 1),
       record({ id: 'e1', k: 'a', t: T0 + 60_100 }, 2),
     ];
-    const inMemory = await runBounded(p, records); // what `shardflow run --in-memory` does: batches of 100
+    const inMemory = await bounded(p, records); // what `shardflow run --in-memory` does: batches of 100
     const lambda = await stack(p, [[records[0]!], [records[1]!]]);
     expect(lambda).toEqual({ rows: [{ k: 'a', n: 1 }], duplicates: 1 });
-    expect({
-      rows: inMemory.rows.map((r) => ({ k: r['k'], n: Number(r['n']) })),
-      duplicates: inMemory.duplicates,
-    }).toEqual(lambda);
+    expect(inMemory).toEqual(lambda);
   });
 
   it('when two records share id e1 under different keys, the first counts and the second is a duplicate, in one batch or two', async () => {
     const p = build(tumbling('1m'));
     const records = [record({ id: 'e1', k: 'a', t: T0 }, 1), record({ id: 'e1', k: 'b', t: T0 }, 2)];
-    const inMemory = await runBounded(p, records);
+    const inMemory = await bounded(p, records);
     const lambda = await stack(p, [[records[0]!], [records[1]!]]);
-    expect({
-      rows: inMemory.rows.map((r) => ({ k: r['k'], n: Number(r['n']) })),
-      duplicates: inMemory.duplicates,
-    }).toEqual(lambda);
+    expect(inMemory).toEqual(lambda);
   });
 
   it('when a session retry of id e1 lands more than the gap later, it counts once whether the copies share a batch or not', async () => {
     const p = build(session('15s'));
     const records = [record({ id: 'e1', k: 'a', t: T0 }, 1), record({ id: 'e1', k: 'a', t: T0 + 30_000 }, 2)];
-    const inMemory = await runBounded(p, records);
+    const inMemory = await bounded(p, records);
     const lambda = await stack(p, [[records[0]!], [records[1]!]]);
-    expect({
-      rows: inMemory.rows.map((r) => ({ k: r['k'], n: Number(r['n']) })),
-      duplicates: inMemory.duplicates,
-    }).toEqual(lambda);
+    expect(inMemory).toEqual(lambda);
   });
 
   it('when a dropped copy of id x would bridge two sessions, it bridges nothing: two sessions in one batch as in separate ones', async () => {
@@ -100,7 +97,7 @@ describe('dedupeBy gives the same rows however the copies of an id are batched',
       record({ id: 'x', k: 'a', t: T0 + 10_000 }, 2), // a re-stamped retry of x: dropped, so it opens nothing
       record({ id: 'y', k: 'a', t: T0 + 20_000 }, 3),
     ];
-    const inMemory = await runBounded(p, records);
+    const inMemory = await bounded(p, records);
     const lambda = await stack(
       p,
       records.map((r) => [r]),
@@ -113,9 +110,6 @@ describe('dedupeBy gives the same rows however the copies of an id are batched',
       ],
       duplicates: 1,
     });
-    expect({
-      rows: inMemory.rows.map((r) => ({ k: r['k'], n: Number(r['n']) })),
-      duplicates: inMemory.duplicates,
-    }).toEqual(lambda);
+    expect(inMemory).toEqual(lambda);
   });
 });

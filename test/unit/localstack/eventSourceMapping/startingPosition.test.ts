@@ -12,6 +12,23 @@ describe('starting position', () => {
     harness = undefined;
   });
 
+  /**
+   * Restarts `first`'s mapping as a LATEST one on the same stream and checkpoints, writes 'after-restart' once
+   * it is idle, and returns what the restarted mapping delivered.
+   */
+  async function restartAndWrite(first: Harness, checkpoints: MemoryCheckpointStore, arn: string) {
+    harness = createHarness({
+      kinesis: first.kinesis,
+      checkpoints,
+      mapping: { startingPosition: 'LATEST', eventSourceArn: arn },
+    });
+    await harness.runtime.start();
+    await harness.runtime.idle();
+    first.kinesis.put(arn, 'k', 'after-restart');
+    await harness.runtime.idle();
+    return harness.invoker.delivered();
+  }
+
   it('when a LATEST mapping loses its iterator (a GetRecords error) before reading a record, it still delivers what was written since the start', async () => {
     harness = createHarness({
       mapping: { startingPosition: 'LATEST' },
@@ -44,16 +61,7 @@ describe('starting position', () => {
     await first.runtime.idle();
     await first.runtime.stop();
     expect(first.invoker.delivered()).toEqual([]);
-    harness = createHarness({
-      kinesis: first.kinesis,
-      checkpoints,
-      mapping: { startingPosition: 'LATEST', eventSourceArn: arn },
-    });
-    await harness.runtime.start();
-    await harness.runtime.idle();
-    first.kinesis.put(arn, 'k', 'after-restart');
-    await harness.runtime.idle();
-    expect(harness.invoker.delivered()).toEqual(['after-restart']);
+    expect(await restartAndWrite(first, checkpoints, arn)).toEqual(['after-restart']);
   });
 
   it('when an AT_TIMESTAMP mapping restarts before its first batch completed, it does not replay records from before the timestamp', async () => {
@@ -106,16 +114,10 @@ describe('starting position', () => {
       if (failures-- > 0) throw new Error('connect ECONNREFUSED 127.0.0.1:4567');
       return describe(streamArn);
     };
-    harness = createHarness({
-      kinesis: first.kinesis,
-      checkpoints,
-      mapping: { startingPosition: 'LATEST', eventSourceArn: arn },
-    });
-    await harness.runtime.start();
-    await harness.runtime.idle();
-    first.kinesis.put(arn, 'k', 'after-restart');
-    await harness.runtime.idle();
-    expect(harness.invoker.delivered()).toEqual(['written-while-stopped', 'after-restart']);
+    expect(await restartAndWrite(first, checkpoints, arn)).toEqual([
+      'written-while-stopped',
+      'after-restart',
+    ]);
     expect(Object.keys(checkpoints.snapshot())).toEqual([first.checkpointKey]);
   });
 
@@ -139,15 +141,6 @@ describe('starting position', () => {
     await first.runtime.stop();
     first.kinesis.listShards = list;
 
-    harness = createHarness({
-      kinesis: first.kinesis,
-      checkpoints,
-      mapping: { startingPosition: 'LATEST', eventSourceArn: arn },
-    });
-    await harness.runtime.start();
-    await harness.runtime.idle();
-    first.kinesis.put(arn, 'k', 'after-restart');
-    await harness.runtime.idle();
-    expect(harness.invoker.delivered()).toEqual(['after-restart']);
+    expect(await restartAndWrite(first, checkpoints, arn)).toEqual(['after-restart']);
   });
 });
